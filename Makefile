@@ -1,0 +1,33 @@
+# casebot: `make chat` to try it, `make test` to run every test. Both create .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: chat test lint bench diagram clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+chat: $(STAMP)
+	$(BIN)/casebot chat
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/engine_step.py
+
+diagram: $(STAMP)
+	$(BIN)/python -m flows.diagram > docs/intake-machine.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,25 @@
+"""Composition root: settings in, a ready `Service` out. The only place that wires parts."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from bot.service import Service
+from bot.settings import Settings
+from store.db import make_engine, upgrade
+from store.files import BlobStore
+
+
+def build_engine(settings: Settings, *, migrate: bool | None = None) -> Engine:
+    engine = make_engine(settings.db_url)
+    if migrate if migrate is not None else engine.dialect.name == "sqlite":
+        upgrade(engine)
+    return engine
+
+
+def build_service(settings: Settings | None = None, engine: Engine | None = None) -> Service:
+    settings = settings or Settings()
+    engine = engine or build_engine(settings)
+    files = BlobStore(settings.files_dir, settings.max_attachment_bytes)
+    return Service(engine, files, max_attachment_bytes=settings.max_attachment_bytes,
+                   mail_from=settings.mail_from)

@@ -1,0 +1,243 @@
+"""The `casebot` command (interfaces.md): chat, operator views, links and migrations.
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input (message on stderr).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session
+
+from bot.app import build_engine, build_service
+from bot.settings import Settings
+from flows.errors import Invalid
+from store import repo
+
+app = typer.Typer(help="casebot: open support cases from chat.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+cases_app = typer.Typer(help="Operator view of cases.", no_args_is_help=True)
+profiles_app = typer.Typer(help="Contacts' product profiles.", no_args_is_help=True)
+mail_app = typer.Typer(help="The mail outbox.", no_args_is_help=True)
+contacts_app = typer.Typer(help="Contacts and their chat identities.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+urls_app = typer.Typer(help="URL ratings.", no_args_is_help=True)
+app.add_typer(cases_app, name="cases")
+app.add_typer(profiles_app, name="profiles")
+app.add_typer(mail_app, name="mail")
+app.add_typer(contacts_app, name="contacts")
+app.add_typer(db_app, name="db")
+app.add_typer(urls_app, name="urls")
+
+out = Console(highlight=False, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(message)
+    raise typer.Exit(code)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def console_email(settings: Settings, given: str | None) -> str:
+    from flows.validators import email
+
+    raw = given or settings.console_email or f"{getpass.getuser()}@example.com"
+    try:
+        return email(raw)
+    except Invalid as exc:
+        fail(f"--as: {exc}")
+        raise
+
+
+@app.command()
+def chat(as_: Annotated[str | None, typer.Option("--as", help="your email")] = None,
+         name: Annotated[str, typer.Option(help="your name")] = "") -> None:
+    """Open a case in the terminal (TTY or piped stdin, one answer per line)."""
+    from adapters.console.app import ConsoleChat
+    from bot.service import Who
+
+    settings = Settings()
+    address = console_email(settings, as_)
+    service = build_service(settings)
+    code = ConsoleChat(service, Who("console", address, email=address, name=name)).run()
+    raise typer.Exit(code)
+
+
+@cases_app.command("list")
+def cases_list(as_: Annotated[str | None, typer.Option("--as", help="only this contact")] = None,
+               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Cases, newest first."""
+    engine = build_engine(Settings())
+    with Session(engine) as s:
+        contact_id = None
+        if as_:
+            contact = repo.contact_by_email(s, as_)
+            if contact is None:
+                fail(f"No contact with the email {as_}.")
+            contact_id = contact.id  # type: ignore[union-attr]
+        cases = repo.cases_of(s, contact_id, limit=1000)
+        rows = [repo.case_json(s, c) for c in cases] if as_json else []
+        if as_json:
+            print_json(rows)
+            return
+        table = Table("number", "status", "severity", "subject", "contact", "updated")
+        for c in cases:
+            contact = s.get(repo.Contact, c.contact_id)
+            table.add_row(c.number, c.status, c.details.get("severity", ""), c.subject,
+                          contact.email if contact else "", repo.iso(c.updated_at))
+        out.print(table if cases else "No cases.")
+
+
+def _case_or_fail(s: Session, number: str) -> Any:
+    case = repo.case_by_number(s, number)
+    if case is None:
+        fail(f"No case {number}. `casebot cases list` shows the numbers.")
+    return case
+
+
+@cases_app.command("show")
+def cases_show(number: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """One case with its timeline."""
+    from bot.mails import case_text
+
+    engine = build_engine(Settings())
+    with Session(engine) as s:
+        data = repo.case_json(s, _case_or_fail(s, number))
+    if as_json:
+        print_json(data)
+    else:
+        out.print(case_text(data))
+
+
+@cases_app.command("update")
+def cases_update(number: str,
+                 status: Annotated[str | None, typer.Option(help="new status")] = None,
+                 note: Annotated[str | None, typer.Option(help="a note for the customer")] = None,
+                 ) -> None:
+    """Change a case's status and/or add a note; the contact is told."""
+    from bot.updates import update_case
+
+    if not status and not note:
+        fail("Give --status and/or --note.")
+    service = build_service(Settings())
+    try:
+        update_case(service, number, status=status, note=note)
+    except LookupError as exc:
+        fail(str(exc))
+    out.print(f"Case {number} updated.")
+
+
+@profiles_app.command("list")
+def profiles_list(as_: Annotated[str, typer.Option("--as", help="the contact's email")],
+                  as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """A contact's product profiles (activation codes masked)."""
+    from dataclasses import asdict
+
+    engine = build_engine(Settings())
+    with Session(engine) as s:
+        contact = repo.contact_by_email(s, as_)
+        if contact is None:
+            fail(f"No contact with the email {as_}.")
+        views = repo.profile_views(s, contact.id)  # type: ignore[union-attr,arg-type]
+    if as_json:
+        print_json([asdict(v) for v in views])
+        return
+    table = Table("name", "product", "version", "systems", "language", "activation code")
+    for v in views:
+        table.add_row(v.name, v.product, v.version, ", ".join(v.operating_systems), v.language,
+                      v.activation_code_masked or "")
+    out.print(table if views else "No profiles.")
+
+
+@mail_app.command("list")
+def mail_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The outbox, newest first."""
+    engine = build_engine(Settings())
+    with Session(engine) as s:
+        mails = repo.outbox(s, limit=1000)
+        rows = [{"id": m.id, "to": m.to, "cc": m.cc, "subject": m.subject,
+                 "body_text": m.body_text, "status": m.status,
+                 "created_at": repo.iso(m.created_at)} for m in mails]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "status", "to", "subject", "created")
+    for r in rows:
+        table.add_row(str(r["id"]), r["status"], r["to"], r["subject"], r["created_at"])
+    out.print(table if rows else "The outbox is empty.")
+
+
+@contacts_app.command("link")
+def contacts_link(email: Annotated[str, typer.Option(help="the contact's email")],
+                  telegram: Annotated[str | None, typer.Option(help="Telegram user id")] = None,
+                  slack: Annotated[str | None, typer.Option(help="TEAM_ID:USER_ID")] = None,
+                  ) -> None:
+    """Link a chat identity to a contact (created if new), skipping email verification."""
+    from flows.validators import email as check_email
+
+    if bool(telegram) == bool(slack):
+        fail("Give exactly one of --telegram USER_ID or --slack TEAM_ID:USER_ID.")
+    try:
+        address = check_email(email)
+    except Invalid as exc:
+        fail(str(exc))
+        raise
+    if telegram is not None and not telegram.lstrip("-").isdigit():
+        fail("--telegram takes the numeric Telegram user id.")
+    if slack is not None and (slack.count(":") != 1 or not all(slack.split(":"))):
+        fail("--slack takes TEAM_ID:USER_ID, e.g. T0123:U0456.")
+    engine = build_engine(Settings())
+    with Session(engine) as s:
+        contact = repo.ensure_contact(s, address)
+        channel, ext = ("telegram", telegram) if telegram else ("slack", slack)
+        repo.link_identity(s, contact, channel, ext or "")
+        s.commit()
+    out.print(f"Linked {channel} {ext} to {address}.")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply schema migrations."""
+    from store.db import current_revision, upgrade
+
+    engine = build_engine(Settings(), migrate=False)
+    upgrade(engine)
+    out.print(f"Database at revision {current_revision(engine)}.")
+
+
+@urls_app.command("check")
+def urls_check(urls: list[str]) -> None:
+    """Rate URLs."""
+    from flows.urls import defang, parse_url_list
+
+    service = build_service(Settings())
+    try:
+        parsed = parse_url_list("\n".join(urls))
+    except Invalid as exc:
+        fail(str(exc))
+        raise
+    for u, r in zip(parsed, service.rate([u.url for u in parsed]), strict=True):
+        cat = f" · {r.category} ({r.group})" if r.category else ""
+        out.print(f"{defang(u.display)}: {r.rating}{cat}")
+
+
+def main() -> None:
+    try:
+        app()
+    except Invalid as exc:
+        err.print(str(exc))
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,385 @@
+"""`Service.handle(who, inbound) -> prompts`: the one entry point every chat adapter calls.
+
+One event is one unit of work: load the contact's conversation, run one step of the flow it is
+in, apply what the step asked for (open a sub-flow, save a profile, submit a case), save, and
+commit. If another event on the same conversation committed first, the whole unit is retried
+from fresh data; if the database is unreachable, nothing is half-saved and the user is asked to
+try again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot import mails
+from flows import rules
+from flows.archives import check_sample_zip
+from flows.case import case_fields
+from flows.context import Ctx
+from flows.errors import Invalid
+from flows.form import Abandon, AtStart, Finish, Turn
+from flows.intake import INTAKE
+from flows.model import Inbound, Prompt, info
+from flows.profile import MENU, PROFILE, DeleteProfile, Return
+from flows.steps import Jump
+from flows.urls import defang, parse_url_list
+from store import repo
+from store.files import BlobStore
+from store.tables import Contact
+from store.world import RateFn, StoreWorld, untested
+
+log = logging.getLogger(__name__)
+
+FLOWS: dict[str, Any] = {"intake": INTAKE, "profile": PROFILE, "profiles": MENU}
+RETRIES = 8
+
+HELP = (
+    "Commands: /newcase opens a support case · /cases lists your cases · /case NUMBER shows "
+    "one · /profiles manages product profiles · /checkurl URL… checks URL ratings · /back "
+    "goes to the previous question · /cancel discards the current request · /help shows this."
+)
+STORE_DOWN = ("casebot can't reach its database right now, so your last answer was not saved. "
+              "Please send it again in a minute.")
+OUT_OF_DATE = "That button is out of date; here is where your request is now."
+
+
+@dataclass(frozen=True)
+class Who:
+    """The person behind an event: the channel and their id there."""
+
+    channel: str
+    external_id: str
+    email: str | None = None
+    name: str = ""
+    chat_ref: str | None = None
+
+
+class NotLinked(Exception):
+    """The chat identity is not linked to a contact yet (the adapter runs verification)."""
+
+
+class Service:
+    def __init__(self, engine: Engine, files: BlobStore, *, rate: RateFn = untested,
+                 max_attachment_bytes: int = 250 * 1024 * 1024,
+                 mail_from: str = "casebot@localhost") -> None:
+        self.engine = engine
+        self.files = files
+        self.rate = rate
+        self.max_attachment_bytes = max_attachment_bytes
+        self.mail_from = mail_from
+        self.after_commit: list[Callable[[dict[str, Any]], None]] = []
+
+    # -- the entry point ----------------------------------------------------------------------
+
+    def handle(self, who: Who, inbound: Inbound, *, delivery_id: str | None = None,
+               auto_start: bool = False) -> list[Prompt]:
+        for _attempt in range(RETRIES):
+            try:
+                with Session(self.engine, expire_on_commit=False) as s:
+                    if delivery_id and not repo.first_delivery(s, delivery_id):
+                        return []
+                    contact = self._contact(s, who)
+                    prompts = _Event(self, s, contact, who, auto_start).run(inbound)
+                    s.commit()
+                    return prompts
+            except repo.StaleConversation:
+                continue
+            except sa.exc.IntegrityError:
+                # a concurrent event inserted first (delivery id, conversation, case key)
+                continue
+            except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+                if _is_busy(exc):
+                    continue
+                log.warning("store unavailable: %s", type(exc).__name__)
+                return [info(STORE_DOWN, retry=True)]
+        return [info(STORE_DOWN, retry=True)]
+
+    def current(self, who: Who) -> list[Prompt]:
+        """Re-show where the contact's draft is (after a restart, or on /start)."""
+        return self.handle(who, Inbound(kind="command", command="where"))
+
+    def _contact(self, s: Session, who: Who) -> Contact:
+        contact = repo.contact_for_identity(s, who.channel, who.external_id)
+        if contact is not None:
+            return contact
+        if who.email is None:
+            raise NotLinked(who)
+        contact = repo.ensure_contact(s, who.email, who.name)
+        repo.link_identity(s, contact, who.channel, who.external_id, who.chat_ref)
+        return contact
+
+    def store_file(self, path: str, name: str | None = None) -> Any:
+        return self.files.put_path(path, name)
+
+    def zip_ok(self, password: str | None, category: str | None) -> Callable[[dict], bool]:
+        suffixes = (".eml", ".msg") if category in ("Spam", "Spam False Positive") else None
+
+        def check(att: dict) -> bool:
+            try:
+                check_sample_zip(att["path"], password or "", member_suffixes=suffixes)
+            except (Invalid, OSError, KeyError):
+                return False
+            return True
+
+        return check
+
+
+def _is_busy(exc: Exception) -> bool:
+    return "database is locked" in str(exc) or "database is busy" in str(exc)
+
+
+class _Event:
+    """The work of one event; lives for that event only."""
+
+    def __init__(self, svc: Service, s: Session, contact: Contact, who: Who,
+                 auto_start: bool) -> None:
+        self.svc = svc
+        self.s = s
+        self.contact = contact
+        self.who = who
+        self.auto_start = auto_start
+        self.world = StoreWorld(s, contact, svc.rate)
+        self.ctx = Ctx(world=self.world, contact_email=contact.email,
+                       max_attachment_bytes=svc.max_attachment_bytes)
+        assert contact.id is not None
+        self.conv = repo.load_conversation(s, contact.id)
+
+    # -- dispatch -----------------------------------------------------------------------------
+
+    def run(self, inbound: Inbound) -> list[Prompt]:
+        if inbound.kind == "command":
+            prompts = self.command(inbound.command or "", inbound.args)
+        elif self.conv is None:
+            if self.auto_start:
+                prompts = self.start_flow("intake")
+            else:
+                prompts = [info("Hello! I can open a support case for you. " + HELP)]
+        elif self._stale(inbound):
+            prompts = [info(OUT_OF_DATE), self.current_prompt()]
+        else:
+            flow = FLOWS[self.conv.flow]
+            turn = flow.handle(self.conv.state, self.conv.answers, inbound, self.ctx)
+            prompts = self.apply(turn)
+        self.save()
+        draft = self.conv.draft_id if self.conv else None
+        return [p.for_draft(draft) for p in prompts]
+
+    def _stale(self, inbound: Inbound) -> bool:
+        assert self.conv is not None
+        if inbound.kind not in ("choice", "multi"):
+            return False
+        if inbound.draft is not None and inbound.draft != self.conv.draft_id:
+            return True
+        return inbound.step is not None and inbound.step != self.conv.state
+
+    def current_prompt(self) -> Prompt:
+        assert self.conv is not None
+        return FLOWS[self.conv.flow].current(self.conv.state, self.conv.answers, self.ctx)
+
+    def with_current(self, prompts: list[Prompt]) -> list[Prompt]:
+        return [*prompts, self.current_prompt()] if self.conv else prompts
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def command(self, name: str, args: str) -> list[Prompt]:
+        if name in ("newcase", "new"):
+            if self.conv and (self.conv.flow == "intake" or any(
+                    f["flow"] == "intake" for f in self.conv.stack)):
+                return [info("You have a request in progress; let's continue where you left "
+                             "off. Type /cancel to discard it and start again."),
+                        self.current_prompt()]
+            self.end()
+            return self.start_flow("intake")
+        if name == "cancel":
+            return self.cancel()
+        if name == "back":
+            if self.conv is None:
+                return [info("There is nothing to go back to. " + HELP)]
+            flow = FLOWS[self.conv.flow]
+            return self.apply(flow.back(self.conv.state, self.conv.answers, self.ctx))
+        if name in ("help", "start"):
+            return self.with_current([info(HELP)])
+        if name == "where":
+            if self.conv is None and self.auto_start:
+                return self.start_flow("intake")
+            return self.with_current([] if self.conv else [info(HELP)])
+        if name == "cases":
+            return self.with_current([self.list_cases()])
+        if name == "case":
+            return self.with_current([self.show_case(args)])
+        if name == "profiles":
+            if self.conv is None:
+                return self.start_flow("profiles")
+            if self.conv.flow == "intake":
+                return self.push("profiles", {"for_request": False})
+            return [self.current_prompt()]
+        if name in ("checkurl", "urlcheck"):
+            return self.with_current([self.check_urls(args)])
+        return self.with_current([info(f"I don't know the command /{name}. " + HELP)])
+
+    def cancel(self) -> list[Prompt]:
+        if self.conv is None:
+            return [info("There is no request in progress. " + HELP)]
+        if self.conv.stack:
+            return self.pop(None, note="Cancelled; back to your request.")
+        self.end()
+        return [info("Cancelled. Nothing was submitted. Type /newcase to start again.")]
+
+    def list_cases(self) -> Prompt:
+        cases = repo.cases_of(self.s, self.contact.id, limit=20)
+        if not cases:
+            return info("You have no cases yet. Type /newcase to open one.")
+        lines = ["Your cases (newest first):"]
+        for c in cases:
+            lines.append(f"{c.number} · {c.subject} · {c.status} · updated "
+                         f"{repo.iso(c.updated_at)[:16].replace('T', ' ')}")
+        return info("\n".join(lines), cases=[c.number for c in cases])
+
+    def show_case(self, number: str) -> Prompt:
+        number = number.strip().lstrip("#")
+        if not number:
+            return info("Which case? Type /case followed by its number, e.g. /case 10000001.")
+        case = repo.case_by_number(self.s, number)
+        if case is None or case.contact_id != self.contact.id:
+            return info(f"I can't find a case {number} of yours. /cases lists your cases.")
+        data = repo.case_json(self.s, case)
+        return info(mails.case_text(data), case=data)
+
+    def check_urls(self, args: str) -> Prompt:
+        try:
+            urls = parse_url_list(args)
+        except Invalid as exc:
+            return info(f"{exc} Usage: /checkurl URL [URL…]")
+        ratings = self.svc.rate([u.url for u in urls])
+        lines = []
+        for u, r in zip(urls, ratings, strict=True):
+            line = f"{defang(u.display)}: {r.rating}"
+            if r.category:
+                line += f" · {r.category} ({r.group})"
+            if u.host != u.host_unicode:
+                line += f" · punycode {u.host}"
+            lines.append(line)
+        return info("\n".join(lines), urls=[u.url for u in urls])
+
+    # -- flows and effects ----------------------------------------------------------------------
+
+    def start_flow(self, name: str, answers: dict | None = None,
+                   state: str | None = None) -> list[Prompt]:
+        turn = FLOWS[name].start(self.ctx, answers, state)
+        if self.conv is None:
+            assert self.contact.id is not None
+            self.conv = repo.insert_conversation(self.s, self.contact.id, name, turn.state,
+                                                 turn.answers, [], self.who.channel)
+        else:
+            self.conv.flow = name
+        return self.apply(turn)
+
+    def push(self, name: str, args: dict) -> list[Prompt]:
+        assert self.conv is not None
+        self.conv.stack = [*self.conv.stack, {"flow": self.conv.flow, "state": self.conv.state,
+                                              "answers": self.conv.answers}]
+        self.conv.flow = name
+        answers = dict(args.get("answers") or {k: v for k, v in args.items() if k != "state"})
+        turn = FLOWS[name].start(self.ctx, answers, args.get("state"))
+        return self.apply(turn)
+
+    def pop(self, value: Any, note: str = "") -> list[Prompt]:
+        assert self.conv is not None and self.conv.stack
+        frame = self.conv.stack[-1]
+        self.conv.stack = self.conv.stack[:-1]
+        self.conv.flow, self.conv.state, self.conv.answers = (frame["flow"], frame["state"],
+                                                              frame["answers"])
+        turn = FLOWS[self.conv.flow].resume(self.conv.state, self.conv.answers, value, self.ctx)
+        prompts = self.apply(turn)
+        return [info(note), *prompts] if note else prompts
+
+    def apply(self, turn: Turn) -> list[Prompt]:
+        assert self.conv is not None
+        self.conv.state, self.conv.answers = turn.state, turn.answers
+        effect = turn.effect
+        if effect is None:
+            return turn.prompts
+        if isinstance(effect, Jump):
+            return self.push(effect.flow, effect.args)
+        if isinstance(effect, Return):
+            if self.conv.stack:
+                return self.pop(effect.value)
+            self.end()
+            return [info("Done. " + HELP)]
+        if isinstance(effect, AtStart):
+            if self.conv.stack:
+                return self.pop(None)
+            return [info("This is the first question. Type /cancel to discard it."),
+                    *turn.prompts]
+        if isinstance(effect, Abandon):
+            return self.cancel()
+        if isinstance(effect, DeleteProfile):
+            deleted = repo.delete_profile(self.s, self.contact, effect.profile_id)
+            self.world.forget()
+            note = "Profile deleted." if deleted else "That profile is not yours to delete."
+            return [info(note), FLOWS[self.conv.flow].current(self.conv.state, self.conv.answers,
+                                                              self.ctx)]
+        if isinstance(effect, Finish) and effect.flow == "profile":
+            pid = repo.save_profile(self.s, self.contact, effect.answers)
+            self.world.forget()
+            if self.conv.stack:
+                return self.pop(pid)
+            self.end()
+            return [info("Profile saved.")]
+        if isinstance(effect, Finish) and effect.flow == "intake":
+            return self.submit(effect.answers)
+        raise AssertionError(f"unknown effect {effect!r}")
+
+    def submit(self, answers: dict) -> list[Prompt]:
+        assert self.conv is not None
+        profile = self.ctx.profile(int(answers["profile"]))
+        if profile is None:
+            self.conv.state = "profile"
+            answers.pop("profile", None)
+            self.conv.answers = answers
+            return [info("That product profile no longer exists; please choose another."),
+                    self.current_prompt()]
+        fields = case_fields(answers, profile, self.ctx)
+        broken = rules.violations(fields, profile.operating_systems, self.ctx.cat,
+                                  zip_ok=self.svc.zip_ok(fields.get("archive_password"),
+                                                         fields.get("issue_category")))
+        if broken:
+            log.error("refusing a case that breaks the rules: %s", broken)
+            self.conv.state = "review"
+            return [info("Something in this request doesn't fit together ("
+                         + "; ".join(broken) + "). Please edit it and submit again."),
+                    self.current_prompt()]
+        case, created = repo.create_case(self.s, self.contact, f"draft:{self.conv.draft_id}",
+                                         self.who.channel, fields)
+        if created:
+            data = repo.case_json(self.s, case)
+            mails.queue_confirmation(self.s, data, case.id, self.svc.mail_from)
+        self.end()
+        text = f"Thank you. Your request has been submitted.\nCase number: {case.number}"
+        if case.reference_id:
+            text += f"\nReference id: {case.reference_id}"
+        text += "\nA confirmation email is on its way. /cases lists your cases."
+        return [Prompt(kind="done", text=text, data={"number": case.number,
+                                                      "reference_id": case.reference_id})]
+
+    def end(self) -> None:
+        """The conversation is over (submitted, cancelled or closed): remove it now."""
+        if self.conv is not None:
+            repo.delete_conversation(self.s, self.conv)
+        self.conv = None
+
+    def save(self) -> None:
+        if self.conv is not None:
+            self.conv.channel = self.who.channel
+            repo.update_conversation(self.s, self.conv)
+
+
+def prompts_text(prompts: Sequence[Prompt]) -> str:
+    return "\n".join(p.text for p in prompts)

@@ -1,0 +1,44 @@
+"""Operator updates to a case: timeline entry, mail to the contact and CC list.
+
+Telling the contact in the chat the case came from is done by the chat adapters, which read
+`notify` hooks registered on the service.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.mails import message_id
+from bot.service import Service
+from store import repo
+
+STATUSES = ("open", "in progress", "waiting for customer", "resolved", "closed")
+
+
+def update_case(service: Service, number: str, *, status: str | None = None,
+                note: str | None = None) -> dict:
+    if status is not None and status.lower() not in STATUSES:
+        raise LookupError(f"Unknown status {status!r}. Use one of: {', '.join(STATUSES)}.")
+    with Session(service.engine, expire_on_commit=False) as s:
+        case = repo.case_by_number(s, number)
+        if case is None:
+            raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
+        parts = []
+        if status is not None and status.lower() != case.status:
+            case.status = status.lower()
+            repo.add_event(s, case, "status", f"Status changed to {case.status}.")
+            parts.append(f"Status: {case.status}")
+        if note:
+            repo.add_event(s, case, "note", note)
+            parts.append(note)
+        data = repo.case_json(s, case)
+        domain = service.mail_from.rsplit("@", 1)[-1]
+        thread = message_id(data["number"], domain)
+        repo.queue_mail(s, kind="update", to=data["contact_email"], cc=data["cc_emails"],
+                        subject=f"[Case {number}] Update: {data['subject']}",
+                        body_text="\n\n".join(parts) + "\n", case_id=case.id,
+                        headers={"In-Reply-To": thread, "References": thread})
+        s.commit()
+    for hook in service.after_commit:
+        hook({"kind": "case_update", "case": data, "text": "\n".join(parts)})
+    return data

@@ -1,0 +1,96 @@
+"""What a flow may know about the world, behind a small port.
+
+The service hands each event a `Ctx`; the flow asks it for the contact's profiles, the
+account's activation codes and contacts, and URL ratings. Look-ups are lazy so a step that
+needs none of them (most do not) costs no query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from flows.catalog import Catalog, get_catalog
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    id: int
+    name: str
+    product: str
+    version: str
+    operating_systems: tuple[str, ...]
+    language: str
+    settings: tuple[str, ...] = ()
+    activation_code_id: int | None = None
+    activation_code_masked: str | None = None
+    toolbox_guid: str | None = None
+
+
+@dataclass(frozen=True)
+class CodeView:
+    id: int
+    product: str
+    masked: str
+
+
+@dataclass(frozen=True)
+class Rating:
+    url: str
+    rating: str
+    category: str | None
+    group: str | None
+    source: str = "local"
+    note: str = ""
+
+
+class World(Protocol):
+    def profiles(self) -> Sequence[ProfileView]: ...
+
+    def activation_codes(self, product: str) -> Sequence[CodeView]: ...
+
+    def account_contacts(self) -> Sequence[str]: ...
+
+    def case_recipients(self) -> Sequence[str]: ...
+
+    def rate_urls(self, urls: Sequence[str]) -> Sequence[Rating]: ...
+
+
+class EmptyWorld:
+    """A world with nothing in it: useful for rendering prompts that need no data."""
+
+    def profiles(self) -> Sequence[ProfileView]:
+        return ()
+
+    def activation_codes(self, product: str) -> Sequence[CodeView]:
+        return ()
+
+    def account_contacts(self) -> Sequence[str]:
+        return ()
+
+    def case_recipients(self) -> Sequence[str]:
+        return ()
+
+    def rate_urls(self, urls: Sequence[str]) -> Sequence[Rating]:
+        return [Rating(url=u, rating="Untested", category=None, group=None) for u in urls]
+
+
+@dataclass
+class Ctx:
+    world: World
+    contact_email: str = ""
+    catalog: Catalog | None = None
+    max_attachment_bytes: int = 250 * 1024 * 1024
+
+    @property
+    def cat(self) -> Catalog:
+        if self.catalog is None:
+            self.catalog = get_catalog()
+        return self.catalog
+
+    def profile(self, profile_id: object) -> ProfileView | None:
+        for p in self.world.profiles():
+            if p.id == profile_id:
+                return p
+        return None

@@ -1,0 +1,9 @@
+"""Errors the flow shows to the user.
+
+`Invalid` carries a message written for the customer: it says what was wrong and what to do.
+Every validator raises it; the flow catches it and asks the same step again.
+"""
+
+
+class Invalid(ValueError):
+    """A user's answer was rejected; `str(exc)` is the message to show them."""

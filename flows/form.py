@@ -1,0 +1,284 @@
+"""The form engine: an ordered list of steps driven by one shared `transitions` machine.
+
+Each form builds its `Machine` once per process, with `model=None`: no conversation object is
+ever registered with it. For every event a throw-away `_Cursor` carrying the stored state
+string and answers is passed to the machine's events, which evaluate the declarative
+conditions, move the cursor and are forgotten. Nothing per conversation outlives the event.
+
+The transitions are declarative:
+- `next` from every step to each later step (and the review), guarded by "is that step
+  needed?": the first needed one wins, so skipped steps cost nothing special.
+- `back` to the nearest earlier step that applies (or straight to the review while editing).
+- `edit_<step>` from the review, `submit` and `cancel` from the review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from transitions import Machine
+
+from flows.context import Ctx
+from flows.errors import Invalid
+from flows.model import Choice, Inbound, Prompt, SummaryItem
+from flows.steps import Answers, Jump, Stay, Step, match_choice
+
+REVIEW = "review"
+DONE = "done"
+PENDING = "_pending"
+EDITING = "_editing"
+
+
+@dataclass
+class Turn:
+    """The result of one event: where the form is now, what to say, and what to do."""
+
+    state: str
+    answers: Answers
+    prompts: list[Prompt] = field(default_factory=list)
+    effect: Any = None
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The user pressed the final button: the service persists `answers`."""
+
+    flow: str
+    answers: Answers
+
+
+@dataclass(frozen=True)
+class Abandon:
+    """The user cancelled from inside the form."""
+
+    flow: str
+
+
+@dataclass(frozen=True)
+class AtStart:
+    """/back on the first question: the service may return to a parent flow."""
+
+    flow: str
+
+
+class _Cursor:
+    """The machine's model for one event only."""
+
+    __slots__ = ("state", "answers", "ctx", "form")
+
+    def __init__(self, state: str, answers: Answers, ctx: Ctx, form: Form) -> None:
+        self.state = state
+        self.answers = answers
+        self.ctx = ctx
+        self.form = form
+
+
+class Form:
+    """A sequence of steps with a review at the end."""
+
+    submit_label = "Submit"
+    review_title = "Please review your answers."
+
+    def __init__(self, name: str, steps: Sequence[Step]) -> None:
+        self.name = name
+        self.steps = list(steps)
+        self.by_name = {s.name: s for s in self.steps}
+        self.machine = Machine(
+            model=None,
+            states=[s.name for s in self.steps] + [REVIEW, DONE],
+            initial=self.steps[0].name,
+            transitions=self._transitions(),
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+
+    # -- the declarative machine -------------------------------------------------------------
+
+    def _transitions(self) -> list[dict[str, Any]]:
+        names = [s.name for s in self.steps]
+        out: list[dict[str, Any]] = []
+        for i, name in enumerate(names):
+            for later in names[i + 1:]:
+                out.append({"trigger": "next", "source": name, "dest": later,
+                            "conditions": [self._needed(later)]})
+            out.append({"trigger": "next", "source": name, "dest": REVIEW})
+            out.append({"trigger": "back", "source": name, "dest": REVIEW,
+                        "conditions": [_editing]})
+            for earlier in reversed(names[:i]):
+                out.append({"trigger": "back", "source": name, "dest": earlier,
+                            "conditions": [self._applies(earlier)]})
+            out.append({"trigger": f"edit_{name}", "source": REVIEW, "dest": name})
+        for earlier in reversed(names):
+            out.append({"trigger": "back", "source": REVIEW, "dest": earlier,
+                        "conditions": [self._applies(earlier)]})
+        out.append({"trigger": "submit", "source": REVIEW, "dest": DONE})
+        return out
+
+    def _applies(self, name: str) -> Any:
+        step = self.by_name[name]
+
+        def applies(event: Any) -> bool:
+            cur: _Cursor = event.model
+            return step.applies(cur.answers, cur.ctx)
+
+        applies.__name__ = f"applies_{name}"
+        return applies
+
+    def _needed(self, name: str) -> Any:
+        step = self.by_name[name]
+
+        def needed(event: Any) -> bool:
+            cur: _Cursor = event.model
+            if cur.answers.get(EDITING) and name in cur.answers:
+                return False
+            return step.applies(cur.answers, cur.ctx)
+
+        needed.__name__ = f"needs_{name}"
+        return needed
+
+    def fire(self, trigger: str, state: str, answers: Answers, ctx: Ctx) -> str:
+        """Run one trigger on a throw-away cursor and return the new state."""
+        cursor = _Cursor(state, answers, ctx, self)
+        if not self.machine.events[trigger].trigger(cursor):
+            raise LookupError(f"{trigger} is not possible from {state}")
+        return cursor.state
+
+    def triggers(self, state: str) -> list[str]:
+        return self.machine.get_triggers(state)
+
+    # -- what the service calls ----------------------------------------------------------------
+
+    def start(self, ctx: Ctx, answers: Answers | None = None, state: str | None = None) -> Turn:
+        a = dict(answers or {})
+        st = state or self.steps[0].name
+        if st != REVIEW and not self.by_name[st].applies(a, ctx):
+            st = self.fire("next", st, a, ctx)
+        return self._arrive(st, a, ctx)
+
+    def current(self, state: str, answers: Answers, ctx: Ctx) -> Prompt:
+        if state == REVIEW:
+            return self.review(answers, ctx)
+        pending = answers.get(PENDING, {}).get(state)
+        return self.by_name[state].ask(answers, ctx, pending)
+
+    def handle(self, state: str, answers: Answers, inbound: Inbound, ctx: Ctx) -> Turn:
+        a = dict(answers)
+        if state == REVIEW:
+            return self._review_answer(a, inbound, ctx)
+        step = self.by_name[state]
+        pending = a.get(PENDING, {}).get(state)
+        try:
+            value = step.read(inbound, a, ctx, pending)
+        except Invalid as exc:
+            if getattr(exc, "reset_pending", False):
+                a[PENDING] = {k: v for k, v in a.get(PENDING, {}).items() if k != state}
+            return Turn(state, a, [self.current(state, a, ctx).with_error(str(exc))])
+        if isinstance(value, Jump):
+            return Turn(state, a, [], effect=value)
+        if isinstance(value, Stay):
+            a[PENDING] = {**a.get(PENDING, {}), state: value.pending}
+            prompt = self.current(state, a, ctx)
+            return Turn(state, a, [Prompt(kind="info", text=value.note), prompt]
+                        if value.note else [prompt])
+        return self.accept(state, a, value, ctx)
+
+    def accept(self, state: str, answers: Answers, value: Any, ctx: Ctx) -> Turn:
+        """Store a finished answer, drop what no longer applies, and move on."""
+        a = dict(answers)
+        step = self.by_name[state]
+        changed = a.get(state) != value
+        a[state] = value
+        pend = {k: v for k, v in a.get(PENDING, {}).items() if k != state}
+        a[PENDING] = pend
+        if not pend:
+            a.pop(PENDING)
+        if step.deciding and changed:
+            self.prune(a, ctx)
+        return self._arrive(self.fire("next", state, a, ctx), a, ctx)
+
+    def back(self, state: str, answers: Answers, ctx: Ctx) -> Turn:
+        a = dict(answers)
+        a.pop(PENDING, None)
+        try:
+            dest = self.fire("back", state, a, ctx)
+        except LookupError:
+            return Turn(state, a, [self.current(state, a, ctx)], effect=AtStart(self.name))
+        return self._arrive(dest, a, ctx)
+
+    def resume(self, state: str, answers: Answers, value: Any, ctx: Ctx) -> Turn:
+        """A sub-flow this form left for has ended; `value` answers the step it left from."""
+        if value is None:
+            return Turn(state, dict(answers), [self.current(state, answers, ctx)])
+        return self.accept(state, answers, value, ctx)
+
+    def prune(self, a: Answers, ctx: Ctx) -> None:
+        """Drop answers whose step no longer applies or whose value no longer fits."""
+        changed = True
+        while changed:
+            changed = False
+            for step in self.steps:
+                if step.name not in a:
+                    continue
+                if not step.applies(a, ctx) or not step.still_valid(a[step.name], a, ctx):
+                    del a[step.name]
+                    changed = True
+
+    def _arrive(self, state: str, a: Answers, ctx: Ctx) -> Turn:
+        if state == REVIEW:
+            a.pop(EDITING, None)
+        return Turn(state, a, [self.current(state, a, ctx)])
+
+    # -- the review ------------------------------------------------------------------------------
+
+    def review_items(self, a: Answers, ctx: Ctx) -> list[SummaryItem]:
+        items = []
+        for step in self.steps:
+            if step.name in a and step.applies(a, ctx):
+                items.append(SummaryItem(step.label, step.show(a[step.name], a, ctx), step.name))
+        return items
+
+    def review(self, a: Answers, ctx: Ctx) -> Prompt:
+        items = self.review_items(a, ctx)
+        choices = [Choice(id="submit", label=self.submit_label)]
+        choices += [Choice(id=f"edit:{i.step}", label=f"Edit {i.label}") for i in items if i.step]
+        choices.append(Choice(id="cancel", label="Cancel"))
+        return Prompt(kind="review", text=self.review_title, step=REVIEW,
+                      choices=tuple(choices), summary=tuple(items))
+
+    def _review_answer(self, a: Answers, inbound: Inbound, ctx: Ctx) -> Turn:
+        prompt = self.review(a, ctx)
+        picked = match_choice(inbound, prompt.choices)
+        if picked is None and inbound.kind == "text":
+            picked = _edit_by_label(inbound.text, prompt.choices)
+        if picked is None:
+            return Turn(REVIEW, a, [prompt.with_error(
+                "Choose Submit, Cancel or one of the Edit options (by number or name).")])
+        if picked.id == "submit":
+            missing = [s.label for s in self.steps if s.applies(a, ctx) and s.name not in a]
+            if missing:
+                return Turn(REVIEW, a, [prompt.with_error(
+                    "Some answers are missing: " + ", ".join(missing) + ".")])
+            self.fire("submit", REVIEW, a, ctx)
+            return Turn(DONE, a, [], effect=Finish(self.name, a))
+        if picked.id == "cancel":
+            return Turn(REVIEW, a, [], effect=Abandon(self.name))
+        target = picked.id.split(":", 1)[1]
+        a[EDITING] = True
+        return self._arrive(self.fire(f"edit_{target}", REVIEW, a, ctx), a, ctx)
+
+
+def _editing(event: Any) -> bool:
+    return bool(event.model.answers.get(EDITING))
+
+
+def _edit_by_label(text: str, choices: Sequence[Choice]) -> Choice | None:
+    """Let 'edit subject' or just 'subject' pick the matching Edit option."""
+    low = text.strip().casefold().removeprefix("edit").strip()
+    if not low:
+        return None
+    hits = [c for c in choices if c.id.startswith("edit:") and
+            c.label.casefold().removeprefix("edit ").startswith(low)]
+    return hits[0] if len(hits) == 1 else None

@@ -1,0 +1,109 @@
+"""Plain values that cross the line between chat platforms and the flow.
+
+Adapters turn platform events into an `Inbound` and render each `Prompt` natively; the flow
+never sees an SDK object and never produces one. Everything here is frozen so a value can be
+logged, compared in tests and passed between threads without surprises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+InboundKind = Literal["text", "choice", "multi", "file", "command"]
+PromptKind = Literal["choice", "multi", "text", "multiline", "files", "review", "info", "done"]
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """An attachment already stored content-addressed; `path` is where its bytes are."""
+
+    name: str
+    size: int
+    sha256: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing the user did: typed text, pressed a choice, sent a file, or ran a command.
+
+    `step` is the step the pressed control belonged to and `draft` the draft it was shown for;
+    a press whose step or draft no longer matches is out of date and changes nothing.
+    """
+
+    kind: InboundKind
+    text: str = ""
+    choice: str | None = None
+    choices: tuple[str, ...] = ()
+    done: bool = False
+    file: FileRef | None = None
+    command: str | None = None
+    args: str = ""
+    step: str | None = None
+    draft: str | None = None
+
+    @staticmethod
+    def from_text(text: str) -> Inbound:
+        """Classify typed text: `/cmd args` is a command, anything else an answer."""
+        stripped = text.strip()
+        if stripped.startswith("/") and len(stripped) > 1 and not stripped.startswith("//"):
+            head, _, rest = stripped[1:].partition(" ")
+            return Inbound(kind="command", command=head.lower(), args=rest.strip(), text=text)
+        if stripped.lower() in ("new case", "newcase"):
+            return Inbound(kind="command", command="newcase", text=text)
+        return Inbound(kind="text", text=text)
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: str
+    hint: str = ""
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    """One line of a review: `step` is what Edit jumps to, or None when not editable."""
+
+    label: str
+    value: str
+    step: str | None = None
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What the flow asks or says; adapters decide how it looks.
+
+    `kind` tells the adapter which control to draw. `text` never contains markup; adapters
+    escape it for their platform. `error` is set when the previous answer was refused.
+    """
+
+    kind: PromptKind
+    text: str
+    step: str | None = None
+    choices: tuple[Choice, ...] = ()
+    selected: tuple[str, ...] = ()
+    error: str | None = None
+    summary: tuple[SummaryItem, ...] = ()
+    hint: str = ""
+    optional: bool = False
+    draft: str | None = None
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def with_error(self, error: str) -> Prompt:
+        return _replace(self, error=error)
+
+    def for_draft(self, draft: str | None) -> Prompt:
+        return _replace(self, draft=draft)
+
+
+def info(text: str, **data: Any) -> Prompt:
+    return Prompt(kind="info", text=text, data=data)
+
+
+def _replace(prompt: Prompt, **changes: Any) -> Prompt:
+    from dataclasses import replace
+
+    return replace(prompt, **changes)

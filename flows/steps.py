@@ -1,0 +1,306 @@
+"""Kinds of form step: a choice, a multi-select, a line or block of text, and compound steps.
+
+A step knows when it applies, how to ask, how to read an answer and how to show it in the
+review. It is data plus small functions: no state between events lives here. A compound step
+(several questions in one, like phone then preferred time) keeps its progress in `pending`,
+which the engine stores with the conversation, so it survives restarts too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flows.context import Ctx
+from flows.errors import Invalid
+from flows.model import Choice, Inbound, Prompt
+
+Answers = dict[str, Any]
+Cond = Callable[[Answers, Ctx], bool]
+
+SKIP = "__skip__"
+DEFAULT = "__default__"
+DONE = "__done__"
+
+
+@dataclass(frozen=True)
+class Stay:
+    """The step is not finished: remember `pending` and ask again (e.g. a multi-select toggle)."""
+
+    pending: Any
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Jump:
+    """Leave this flow for another one (e.g. the profile form from step 1)."""
+
+    flow: str
+    args: dict[str, Any]
+
+
+def always(a: Answers, ctx: Ctx) -> bool:
+    return True
+
+
+class Step:
+    """Base step. Subclasses override `ask` and `read`."""
+
+    kind = "text"
+
+    def __init__(
+        self,
+        name: str,
+        label: str,
+        question: str,
+        *,
+        when: Cond = always,
+        deciding: bool = False,
+        optional: bool = False,
+        hint: str = "",
+    ) -> None:
+        self.name = name
+        self.label = label
+        self.question = question
+        self.when = when
+        self.deciding = deciding
+        self.optional = optional
+        self.hint = hint
+
+    def applies(self, a: Answers, ctx: Ctx) -> bool:
+        return self.when(a, ctx)
+
+    def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
+        return True
+
+    def default(self, a: Answers, ctx: Ctx) -> Any:
+        return a.get(self.name)
+
+    def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
+        return Prompt(kind=self.kind, text=self.question, step=self.name, hint=self.hint,
+                      optional=self.optional)
+
+    def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
+        raise NotImplementedError
+
+    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        if value is None or value == "" or value == []:
+            return "—"
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+
+
+def match_choice(inbound: Inbound, choices: Sequence[Choice]) -> Choice | None:
+    """Find the choice an answer means: its id, its 1-based number, or its label."""
+    if inbound.kind == "choice" and inbound.choice is not None:
+        return next((c for c in choices if c.id == inbound.choice), None)
+    text = inbound.text.strip()
+    if not text:
+        return None
+    if text.isdigit() and 1 <= int(text) <= len(choices):
+        return choices[int(text) - 1]
+    low = text.casefold()
+    exact = [c for c in choices if c.label.casefold() == low or c.id.casefold() == low]
+    return exact[0] if exact else None
+
+
+def choice_error(inbound: Inbound, choices: Sequence[Choice]) -> Invalid:
+    if inbound.kind == "choice":
+        return Invalid("That option is not available here any more. Pick one of the options below.")
+    shown = inbound.text.strip()[:60]
+    return Invalid(f"'{shown}' is not one of the options. Answer with a number from 1 to "
+                   f"{len(choices)} or the option's name.")
+
+
+class ChoiceStep(Step):
+    """Pick exactly one option; options may depend on earlier answers."""
+
+    kind = "choice"
+
+    def __init__(self, name: str, label: str, question: str, options: Callable[[Answers, Ctx],
+                 Sequence[Choice]], **kw: Any) -> None:
+        super().__init__(name, label, question, **kw)
+        self.options = options
+
+    def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
+        current = a.get(self.name)
+        return Prompt(kind="choice", text=self.question, step=self.name,
+                      choices=tuple(self.options(a, ctx)), hint=self.hint,
+                      selected=(str(current),) if current is not None else ())
+
+    def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
+        choices = self.options(a, ctx)
+        picked = match_choice(inbound, choices)
+        if picked is None:
+            raise choice_error(inbound, choices)
+        return picked.id
+
+    def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
+        return any(c.id == value for c in self.options(a, ctx))
+
+    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        for c in self.options(a, ctx):
+            if c.id == value:
+                return c.label
+        return super().show(value, a, ctx)
+
+
+class MultiStep(Step):
+    """Pick several options (toggle, then done); typed values may be added via `typed`."""
+
+    kind = "multi"
+
+    def __init__(self, name: str, label: str, question: str,
+                 options: Callable[[Answers, Ctx], Sequence[Choice]], *, min_count: int = 1,
+                 max_count: int = 100, typed: Callable[[str], list[str]] | None = None,
+                 preset: Callable[[Answers, Ctx], list[str]] | None = None, **kw: Any) -> None:
+        super().__init__(name, label, question, **kw)
+        self.options = options
+        self.min_count = min_count
+        self.max_count = max_count
+        self.typed = typed
+        self.preset = preset
+
+    def _choices(self, a: Answers, ctx: Ctx, selected: Sequence[str]) -> list[Choice]:
+        choices = list(self.options(a, ctx))
+        known = {c.id for c in choices}
+        choices += [Choice(id=s, label=s) for s in selected if s not in known]
+        return choices
+
+    def _start(self, a: Answers, ctx: Ctx, pending: Any) -> list[str]:
+        if pending is not None:
+            return list(pending)
+        if self.name in a:
+            return list(a[self.name])
+        return list(self.preset(a, ctx)) if self.preset else []
+
+    def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
+        selected = self._start(a, ctx, pending)
+        return Prompt(kind="multi", text=self.question, step=self.name,
+                      choices=tuple(self._choices(a, ctx, selected)), selected=tuple(selected),
+                      hint=self.hint, optional=self.min_count == 0)
+
+    def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
+        selected = self._start(a, ctx, pending)
+        choices = self._choices(a, ctx, selected)
+        done = inbound.done
+        if inbound.kind == "multi":
+            ids = {c.id for c in choices}
+            bad = [c for c in inbound.choices if c not in ids]
+            if bad:
+                raise Invalid("Some of those options are no longer available. Pick again.")
+            selected = [c.id for c in choices if c in inbound.choices]
+        elif inbound.kind == "choice":
+            if inbound.choice == DONE:
+                done = True
+            else:
+                picked = match_choice(inbound, choices)
+                if picked is None:
+                    raise choice_error(inbound, choices)
+                selected = _toggle(selected, picked.id)
+        else:
+            selected, done = self._read_text(inbound.text, a, ctx, choices, selected)
+        if len(selected) > self.max_count:
+            raise Invalid(f"At most {self.max_count} may be chosen; you have {len(selected)}.")
+        if not done:
+            return Stay(selected)
+        if len(selected) < self.min_count:
+            raise Invalid(f"Choose at least {self.min_count} before you finish.")
+        order = {c.id: i for i, c in enumerate(choices)}
+        return sorted(selected, key=lambda s: order.get(s, len(order)))
+
+    def _read_text(self, text: str, a: Answers, ctx: Ctx, choices: list[Choice],
+                   selected: list[str]) -> tuple[list[str], bool]:
+        done = False
+        tokens = [t.strip() for t in text.replace(";", ",").replace("\n", ",").split(",")]
+        tokens = [t for t in tokens if t]
+        if not tokens:
+            raise Invalid("Pick options by number (several separated by commas), then 'done'.")
+        typed: list[str] = []
+        for tok in tokens:
+            low = tok.casefold()
+            if low == "done":
+                done = True
+                continue
+            if low in ("none", "clear"):
+                selected = []
+                continue
+            picked = match_choice(Inbound(kind="text", text=tok), choices)
+            if picked is not None:
+                selected = _toggle(selected, picked.id)
+            elif self.typed is not None:
+                typed.append(tok)
+            else:
+                raise choice_error(Inbound(kind="text", text=tok), choices)
+        if typed:
+            assert self.typed is not None
+            for value in self.typed("\n".join(typed)):
+                if value.casefold() not in {s.casefold() for s in selected}:
+                    selected.append(value)
+        return selected, done
+
+    def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
+        if self.typed is not None:
+            return True
+        ids = {c.id for c in self.options(a, ctx)}
+        return all(v in ids for v in value)
+
+    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        if not value:
+            return "none"
+        labels = {c.id: c.label for c in self._choices(a, ctx, value)}
+        return ", ".join(labels.get(v, str(v)) for v in value)
+
+
+def _toggle(selected: list[str], item: str) -> list[str]:
+    return [s for s in selected if s != item] if item in selected else [*selected, item]
+
+
+class TextStep(Step):
+    """Free text, checked by a validator; an empty answer takes the default or skips."""
+
+    def __init__(self, name: str, label: str, question: str, validate: Callable[[str], Any], *,
+                 multiline: bool = False, prefill: Callable[[Answers, Ctx], str | None] | None
+                 = None, **kw: Any) -> None:
+        super().__init__(name, label, question, **kw)
+        self.validate = validate
+        self.kind = "multiline" if multiline else "text"
+        self.prefill = prefill
+
+    def suggestion(self, a: Answers, ctx: Ctx) -> str | None:
+        if self.name in a and a[self.name] not in (None, ""):
+            return str(a[self.name])
+        return self.prefill(a, ctx) if self.prefill else None
+
+    def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
+        suggestion = self.suggestion(a, ctx)
+        choices: tuple[Choice, ...] = ()
+        if suggestion:
+            short = suggestion if len(suggestion) <= 60 else suggestion[:57] + "…"
+            choices = (Choice(id=DEFAULT, label=f"Keep: {short}"),)
+        elif self.optional:
+            choices = (Choice(id=SKIP, label="Skip"),)
+        return Prompt(kind=self.kind, text=self.question, step=self.name, choices=choices,
+                      hint=self.hint, optional=self.optional,
+                      data={"default": suggestion} if suggestion else {})
+
+    def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
+        if inbound.kind == "choice":
+            if inbound.choice == DEFAULT and self.suggestion(a, ctx):
+                return self.validate(self.suggestion(a, ctx) or "")
+            if inbound.choice == SKIP and self.optional:
+                return ""
+            raise Invalid("Type your answer as a message.")
+        text = inbound.text
+        if not text.strip():
+            suggestion = self.suggestion(a, ctx)
+            if suggestion:
+                return self.validate(suggestion)
+            if self.optional:
+                return ""
+            raise Invalid(f"{self.label} is required. Type it as a message.")
+        if self.optional and text.strip().casefold() in ("skip", "-", "none"):
+            return ""
+        return self.validate(text)

@@ -1,0 +1,357 @@
+"""The one URL normaliser: every URL a customer gives is turned into one canonical form.
+
+Ratings are looked up and reclassified by URL, so two spellings of the same address (case,
+default port, fragment, IDN vs punycode, defanged) must become the same key. Parsing follows
+what browsers do where it matters for "which host is this" (backslashes, numeric IPv4 forms),
+so a rating is never requested for a different host than the one a browser would visit.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+import idna
+import tldextract
+
+from flows.errors import Invalid
+
+MAX_URL_LENGTH = 2048
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_HXXP_RE = re.compile(r"^h(?:xx|tt)p(s?)(?=[:\[])", re.IGNORECASE)
+_DEFANG_SUBS = (
+    (re.compile(r"\[://\]"), "://"),
+    (re.compile(r"\[:\]"), ":"),
+    (re.compile(r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)", re.IGNORECASE), "."),
+)
+_ASCII_LABEL_RE = re.compile(r"^[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?$")
+# Characters kept as they are in the path and query; everything else is percent-encoded.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+@dataclass(frozen=True)
+class NormalURL:
+    url: str
+    display: str
+    host: str
+    host_unicode: str
+    is_ip: bool
+    has_credentials: bool
+    registered_domain: str
+
+
+def _show(text: str, limit: int = 80) -> str:
+    """Quote user input in a message without letting a huge paste flood the chat."""
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return f"'{text}'"
+
+
+@functools.cache
+def _extractor() -> tldextract.TLDExtract:
+    # The bundled public-suffix snapshot only: no network, no cache directory.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+
+
+def registered_domain(host: str) -> str:
+    """The domain someone registered ("example.co.uk"); the host itself if no suffix is known."""
+    result = _extractor()(host)
+    domain = getattr(result, "top_domain_under_public_suffix", None)
+    if domain is None:  # tldextract < 5.3
+        domain = result.registered_domain
+    return domain or host
+
+
+def _unwrap(text: str) -> str:
+    text = text.strip()
+    # Slack sends links as <https://x|label>; people also paste <x>, "x" or 'x'.
+    while len(text) >= 2 and (text[0], text[-1]) in {("<", ">"), ('"', '"'), ("'", "'"),
+                                                     ("`", "`"), ("(", ")")}:
+        text = text[1:-1].strip()
+        if "|" in text and text.lower().startswith(("http", "hxxp")):
+            text = text.split("|", 1)[0]
+    return text
+
+
+def refang(text: str) -> str:
+    """Undo common defanging (hxxp, [.], (.), [:], [://]) so the URL can be parsed."""
+    text = _HXXP_RE.sub(lambda m: "http" + m.group(1), text)
+    for pattern, repl in _DEFANG_SUBS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def _parse_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """Browsers read hosts like 2130706433, 0x7f.1 or 0177.0.0.1 as IPv4; so do we."""
+    parts = host.split(".")
+    if parts and parts[-1] == "":
+        parts.pop()
+    if not parts or len(parts) > 4:
+        return None
+    last = parts[-1]
+    if not (last.isdigit() or re.fullmatch(r"0[xX][0-9a-fA-F]*", last)):
+        return None
+    numbers = []
+    for part in parts:
+        if re.fullmatch(r"0[xX][0-9a-fA-F]*", part):
+            value = int(part[2:] or "0", 16)
+        elif re.fullmatch(r"0[0-7]+", part):
+            value = int(part, 8)
+        elif part.isdigit() and part.isascii():
+            value = int(part)
+        else:
+            raise ValueError("that is not a valid IP address")
+        numbers.append(value)
+    *head, tail = numbers
+    if any(n > 255 for n in head) or tail >= 256 ** (5 - len(numbers)):
+        raise ValueError("that is not a valid IP address (a number is too big)")
+    value = tail
+    for i, n in enumerate(head):
+        value += n << (8 * (3 - i))
+    return ipaddress.IPv4Address(value)
+
+
+def ascii_hostname(host: str) -> tuple[str, str]:
+    """(ASCII/punycode, Unicode) forms of a DNS name; ValueError with a short reason if bad."""
+    host = host.strip()
+    if host.endswith("."):
+        host = host[:-1]
+    if not host:
+        raise ValueError("the host name is empty")
+    if any(ch.isspace() for ch in host):
+        raise ValueError("the host name contains spaces")
+    ascii_labels: list[str] = []
+    unicode_labels: list[str] = []
+    for label in host.split("."):
+        if not label:
+            raise ValueError("the host name has an empty part (two dots in a row)")
+        if label.isascii():
+            label = label.lower()
+            if not _ASCII_LABEL_RE.match(label):
+                if len(label) > 63:
+                    raise ValueError("a part of the host name is longer than 63 characters")
+                raise ValueError(f"{_show(label)} is not a valid part of a host name")
+            if label.startswith("xn--"):
+                try:
+                    unicode_labels.append(idna.decode(label))
+                except idna.IDNAError as exc:
+                    raise ValueError(f"{_show(label)} is not valid punycode ({exc})") from None
+            else:
+                unicode_labels.append(label)
+            ascii_labels.append(label)
+        else:
+            try:
+                encoded = idna.encode(label, uts46=True, transitional=False).decode("ascii")
+            except idna.IDNAError as exc:
+                raise ValueError(f"{_show(label)} is not a valid international name ({exc})") \
+                    from None
+            ascii_labels.append(encoded)
+            unicode_labels.append(idna.decode(encoded))
+    ascii_host = ".".join(ascii_labels)
+    if len(ascii_host) > 253:
+        raise ValueError("the host name is longer than 253 characters")
+    return ascii_host, ".".join(unicode_labels)
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 5.2.4, so /a/./b/../c and /a/c are one URL."""
+    output: list[str] = []
+    segments = path.split("/")
+    for i, seg in enumerate(segments):
+        last = i == len(segments) - 1
+        if seg in (".", "%2e", "%2E"):
+            if last:
+                output.append("")
+        elif seg.lower() in ("..", ".%2e", "%2e.", "%2e%2e"):
+            if len(output) > 1:
+                output.pop()
+            if last:
+                output.append("")
+        else:
+            output.append(seg)
+    result = "/".join(output)
+    return result if result.startswith("/") else "/" + result
+
+
+def _fail(original: str, reason: str) -> Invalid:
+    return Invalid(f"{_show(original)} is not a valid web address: {reason}.")
+
+
+def normalize_url(text: str) -> NormalURL:
+    """Canonicalise one URL, or raise Invalid naming the input and the reason."""
+    original = text.strip()
+    if len(original) > MAX_URL_LENGTH:
+        raise Invalid(
+            f"That URL is {len(original):,} characters long; the limit is {MAX_URL_LENGTH:,}. "
+            "Send a shorter URL (the part up to the path is usually enough)."
+        )
+    candidate = refang(_unwrap(original))
+    # Browsers ignore tabs and newlines inside URLs and read "\" as "/" in web URLs.
+    candidate = re.sub(r"[\t\r\n]", "", candidate).replace("\\", "/")
+    if not candidate:
+        raise Invalid("Enter a web address, e.g. https://example.com/page.")
+
+    m = _SCHEME_RE.match(candidate)
+    rest_after_colon = candidate[m.end():] if m else ""
+    if candidate.startswith("//"):
+        scheme, rest = "http", candidate[2:]
+    elif m and (
+        rest_after_colon.startswith("//")
+        or ("." not in m.group(1) and not rest_after_colon[:1].isdigit())
+    ):
+        scheme = m.group(1).lower()
+        rest = rest_after_colon
+        if scheme in DEFAULT_PORTS:
+            rest = rest.lstrip("/")
+    else:
+        scheme, rest = "http", candidate
+    if scheme not in DEFAULT_PORTS:
+        raise Invalid(
+            f"{_show(original)} uses the {scheme}: scheme, which is not allowed. "
+            "Only http:// and https:// web addresses can be rated."
+        )
+
+    # Split authority from path/query/fragment.
+    end = len(rest)
+    for sep in "/?#":
+        pos = rest.find(sep)
+        if pos != -1:
+            end = min(end, pos)
+    authority, tail = rest[:end], rest[end:]
+    tail, _, _fragment = tail.partition("#")
+    path, has_query, query = tail.partition("?")
+
+    has_credentials = "@" in authority
+    hostport = authority.rpartition("@")[2]
+
+    port_text = ""
+    if hostport.startswith("["):
+        close = hostport.find("]")
+        if close == -1:
+            raise _fail(original, "the IPv6 address is missing its closing ']'")
+        host_text, after = hostport[1:close], hostport[close + 1:]
+        if after and not after.startswith(":"):
+            raise _fail(original, "unexpected text after the IPv6 address")
+        port_text = after[1:]
+        try:
+            ip6 = ipaddress.IPv6Address(host_text)
+        except ValueError:
+            raise _fail(original, f"{_show(host_text)} is not a valid IPv6 address") from None
+        host = host_unicode = f"[{ip6.compressed}]"
+        is_ip = True
+        reg_domain = ip6.compressed
+    else:
+        host_text, colon, port_text = hostport.rpartition(":")
+        if not colon:
+            host_text, port_text = hostport, ""
+        host_text = unquote(host_text)
+        if not host_text:
+            raise _fail(original, "it has no host name")
+        if any(ch.isspace() for ch in host_text):
+            raise _fail(original, "the host name contains spaces")
+        try:
+            ip4 = _parse_ipv4(host_text)
+        except ValueError as exc:
+            raise _fail(original, str(exc)) from None
+        if ip4 is not None:
+            host = host_unicode = reg_domain = str(ip4)
+            is_ip = True
+        else:
+            try:
+                host, host_unicode = ascii_hostname(host_text)
+            except ValueError as exc:
+                raise _fail(original, str(exc)) from None
+            if "." not in host:
+                raise _fail(
+                    original,
+                    f"{_show(host_unicode)} has no domain ending like .com; "
+                    "only public web addresses can be rated",
+                )
+            is_ip = False
+            reg_domain = registered_domain(host)
+
+    port = ""
+    if port_text:
+        if not port_text.isdigit() or not port_text.isascii() or not 0 < int(port_text) < 65536:
+            raise _fail(original, f"{_show(port_text)} is not a valid port number")
+        if int(port_text) != DEFAULT_PORTS[scheme]:
+            port = f":{int(port_text)}"
+
+    path = _remove_dot_segments(quote(path, safe=_PATH_SAFE)) if path else "/"
+    query = quote(query, safe=_QUERY_SAFE)
+    suffix = path + (f"?{query}" if has_query and query else "")
+    url = f"{scheme}://{host}{port}{suffix}"
+    if len(url) > MAX_URL_LENGTH:
+        raise Invalid(
+            f"That URL is {len(url):,} characters long once encoded; the limit is "
+            f"{MAX_URL_LENGTH:,}. Send a shorter URL."
+        )
+    return NormalURL(
+        url=url,
+        display=f"{scheme}://{host_unicode}{port}{suffix}",
+        host=host,
+        host_unicode=host_unicode,
+        is_ip=is_ip,
+        has_credentials=has_credentials,
+        registered_domain=reg_domain,
+    )
+
+
+def parse_url_list(text: str, *, max_urls: int = 10) -> list[NormalURL]:
+    """Parse a pasted list; report every bad line at once so the user fixes them in one go."""
+    tokens = text.split()
+    good: list[NormalURL] = []
+    seen: set[str] = set()
+    bad: list[str] = []
+    for token in tokens:
+        try:
+            n = normalize_url(token)
+        except Invalid as exc:
+            bad.append(str(exc))
+            continue
+        if n.url not in seen:
+            seen.add(n.url)
+            good.append(n)
+    too_many = (
+        f"You entered {len(good)} URLs; the limit is {max_urls} per request."
+        if len(good) > max_urls else ""
+    )
+    if bad:
+        if len(bad) == 1:
+            message, fix = bad[0], "Fix it"
+        else:
+            fix = "Fix them"
+            shown = bad[:10]
+            more = f"\n…and {len(bad) - 10} more." if len(bad) > 10 else ""
+            message = f"{len(bad)} lines are not valid:\n" + "\n".join(
+                f"• {b}" for b in shown) + more
+        extra = f"\n{too_many}" if too_many else ""
+        raise Invalid(f"{message}{extra}\n{fix} and send the list again, one URL per line.")
+    if not good:
+        raise Invalid("Enter at least one URL, one per line.")
+    if too_many:
+        raise Invalid(f"{too_many} Send at most {max_urls}, one per line.")
+    return good
+
+
+def defang(url: str) -> str:
+    """Make a URL unclickable for display: hxxp(s) and bracketed dots in the host."""
+    m = re.match(r"^(h[xt]{2}ps?)(://|\[://\])", url, re.IGNORECASE)
+    if m:
+        scheme = "hxxps" if m.group(1).lower().endswith("s") else "hxxp"
+        rest = url[m.end():]
+        url_prefix = f"{scheme}://"
+    else:
+        url_prefix, rest = "", url
+    end = len(rest)
+    for sep in "/?#":
+        pos = rest.find(sep)
+        if pos != -1:
+            end = min(end, pos)
+    authority, tail = rest[:end], rest[end:]
+    authority = re.sub(r"(?<!\[)\.(?!\])", "[.]", authority)
+    return url_prefix + authority + tail

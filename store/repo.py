@@ -1,0 +1,363 @@
+"""Reading and writing casebot's records inside one session (one unit of work per event).
+
+Functions take the session first and never commit: the caller decides where a unit of work
+ends, so a case, its timeline and its confirmation mail are written together or not at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from flows.context import CodeView, ProfileView
+from flows.validators import mask_activation_code
+from store.tables import (
+    Account,
+    ActivationCode,
+    Attachment,
+    Case,
+    CaseEvent,
+    ChatIdentity,
+    Contact,
+    Conversation,
+    OutboxMail,
+    ProcessedEvent,
+    Profile,
+    utcnow,
+)
+
+CASE_NUMBER_BASE = 10_000_000
+
+
+class StaleConversation(Exception):
+    """Another event changed the conversation first; the caller retries from the start."""
+
+
+# -- accounts, contacts, identities ---------------------------------------------------------
+
+def account_for_domain(s: Session, domain: str) -> Account:
+    domain = domain.lower()
+    acct = s.exec(select(Account).where(Account.domain == domain)).first()
+    if acct is None:
+        acct = Account(name=domain, domain=domain)
+        s.add(acct)
+        s.flush()
+    return acct
+
+
+def contact_by_email(s: Session, email: str) -> Contact | None:
+    return s.exec(select(Contact).where(sa.func.lower(Contact.email) == email.lower())).first()
+
+
+def ensure_contact(s: Session, email: str, name: str = "") -> Contact:
+    contact = contact_by_email(s, email)
+    if contact is None:
+        acct = account_for_domain(s, email.rsplit("@", 1)[-1])
+        contact = Contact(account_id=acct.id, email=email, name=name)
+        s.add(contact)
+        s.flush()
+    elif name and not contact.name:
+        contact.name = name
+    return contact
+
+
+def contact_for_identity(s: Session, channel: str, external_id: str) -> Contact | None:
+    row = s.exec(select(Contact).join(ChatIdentity, col(ChatIdentity.contact_id) == Contact.id)
+                 .where(ChatIdentity.channel == channel,
+                        ChatIdentity.external_id == external_id)).first()
+    return row
+
+
+def link_identity(s: Session, contact: Contact, channel: str, external_id: str,
+                  chat_ref: str | None = None) -> ChatIdentity:
+    ident = s.exec(select(ChatIdentity).where(ChatIdentity.channel == channel,
+                                              ChatIdentity.external_id == external_id)).first()
+    if ident is None:
+        ident = ChatIdentity(contact_id=contact.id, channel=channel, external_id=external_id,
+                             chat_ref=chat_ref)
+        s.add(ident)
+    else:
+        ident.contact_id = contact.id  # type: ignore[assignment]
+        if chat_ref:
+            ident.chat_ref = chat_ref
+    s.flush()
+    return ident
+
+
+def identities_of(s: Session, contact_id: int) -> list[ChatIdentity]:
+    return list(s.exec(select(ChatIdentity).where(ChatIdentity.contact_id == contact_id)))
+
+
+def account_contact_emails(s: Session, account_id: int) -> list[str]:
+    rows = s.exec(select(Contact.email).where(Contact.account_id == account_id)
+                  .order_by(Contact.email))
+    return list(rows)
+
+
+# -- activation codes and profiles ------------------------------------------------------------
+
+def activation_codes(s: Session, account_id: int, product: str) -> list[CodeView]:
+    rows = s.exec(select(ActivationCode).where(ActivationCode.account_id == account_id,
+                                               ActivationCode.product == product)
+                  .order_by(ActivationCode.id))
+    return [CodeView(id=r.id, product=r.product, masked=mask_activation_code(r.code))
+            for r in rows if r.id is not None]
+
+
+def register_code(s: Session, account_id: int, product: str, code: str) -> ActivationCode:
+    row = s.exec(select(ActivationCode).where(ActivationCode.account_id == account_id,
+                                              ActivationCode.code == code)).first()
+    if row is None:
+        row = ActivationCode(account_id=account_id, product=product, code=code)
+        s.add(row)
+        s.flush()
+    return row
+
+
+def profile_views(s: Session, contact_id: int) -> list[ProfileView]:
+    rows = s.exec(select(Profile, ActivationCode)
+                  .join(ActivationCode, col(Profile.activation_code_id) == ActivationCode.id,
+                        isouter=True)
+                  .where(Profile.contact_id == contact_id).order_by(Profile.name_key))
+    out = []
+    for p, code in rows:
+        out.append(ProfileView(
+            id=p.id, name=p.name, product=p.product, version=p.version,  # type: ignore[arg-type]
+            operating_systems=tuple(p.operating_systems), language=p.language,
+            settings=tuple(p.settings), activation_code_id=p.activation_code_id,
+            activation_code_masked=mask_activation_code(code.code) if code else None,
+            toolbox_guid=p.toolbox_guid))
+    return out
+
+
+def save_profile(s: Session, contact: Contact, a: dict[str, Any]) -> int:
+    """Create or update the contact's profile from the profile form's answers."""
+    code_answer = a.get("activation_code") or {}
+    if "new" in code_answer:
+        code_id = register_code(s, contact.account_id, a["product"], code_answer["new"]).id
+    else:
+        code_id = code_answer.get("id")
+        owned = s.get(ActivationCode, code_id) if code_id else None
+        if owned is None or owned.account_id != contact.account_id:
+            code_id = None
+    pid = a.get("_profile_id")
+    profile = s.get(Profile, pid) if pid else None
+    if profile is None or profile.contact_id != contact.id:
+        profile = Profile(contact_id=contact.id, name="", name_key="", product="", version="",
+                          language="")
+        s.add(profile)
+    profile.name = a["name"]
+    profile.name_key = a["name"].casefold()
+    profile.product = a["product"]
+    profile.version = a["version"]
+    profile.operating_systems = list(a.get("operating_systems") or [])
+    profile.activation_code_id = code_id
+    profile.toolbox_guid = a.get("toolbox_guid") or None
+    profile.settings = list(a.get("settings") or [])
+    profile.language = a["language"]
+    profile.updated_at = utcnow()
+    s.flush()
+    assert profile.id is not None
+    return profile.id
+
+
+def delete_profile(s: Session, contact: Contact, profile_id: int) -> bool:
+    profile = s.get(Profile, profile_id)
+    if profile is None or profile.contact_id != contact.id:
+        return False
+    s.delete(profile)
+    s.flush()
+    return True
+
+
+# -- conversations (the hot path: plain Core statements) -----------------------------------
+
+@dataclass
+class ConvRow:
+    id: int
+    contact_id: int
+    flow: str
+    state: str
+    answers: dict[str, Any]
+    stack: list[dict[str, Any]]
+    draft_id: str
+    channel: str
+    version: int
+
+
+_conv = Conversation.__table__  # type: ignore[attr-defined]
+
+
+def load_conversation(s: Session, contact_id: int) -> ConvRow | None:
+    row = s.connection().execute(
+        sa.select(_conv.c.id, _conv.c.contact_id, _conv.c.flow, _conv.c.state,
+                  _conv.c.answers, _conv.c.stack, _conv.c.draft_id, _conv.c.channel,
+                  _conv.c.version).where(_conv.c.contact_id == contact_id)).first()
+    return ConvRow(*row) if row else None
+
+
+def insert_conversation(s: Session, contact_id: int, flow: str, state: str,
+                        answers: dict[str, Any], stack: list[dict[str, Any]],
+                        channel: str) -> ConvRow:
+    draft = secrets.token_hex(8)
+    try:
+        result = s.connection().execute(_conv.insert().values(
+            contact_id=contact_id, flow=flow, state=state, answers=answers, stack=stack,
+            draft_id=draft, channel=channel, version=1, updated_at=utcnow()))
+    except sa.exc.IntegrityError as exc:
+        raise StaleConversation() from exc
+    return ConvRow(result.inserted_primary_key[0], contact_id, flow, state, answers, stack,
+                   draft, channel, 1)
+
+
+def update_conversation(s: Session, conv: ConvRow) -> None:
+    result = s.connection().execute(
+        _conv.update().where(_conv.c.id == conv.id, _conv.c.version == conv.version)
+        .values(flow=conv.flow, state=conv.state, answers=conv.answers, stack=conv.stack,
+                channel=conv.channel, version=conv.version + 1, updated_at=utcnow()))
+    if result.rowcount != 1:
+        raise StaleConversation()
+    conv.version += 1
+
+
+def delete_conversation(s: Session, conv: ConvRow) -> None:
+    result = s.connection().execute(
+        _conv.delete().where(_conv.c.id == conv.id, _conv.c.version == conv.version))
+    if result.rowcount != 1:
+        raise StaleConversation()
+
+
+# -- cases --------------------------------------------------------------------------------------
+
+def case_by_key(s: Session, key: str) -> Case | None:
+    return s.exec(select(Case).where(Case.idempotency_key == key)).first()
+
+
+def create_case(s: Session, contact: Contact, key: str, channel: str,
+                fields: dict[str, Any]) -> tuple[Case, bool]:
+    """Insert a case once per idempotency key; returns (case, created)."""
+    existing = case_by_key(s, key)
+    if existing is not None:
+        return existing, False
+    now = utcnow()
+    details = {k: v for k, v in fields.items() if k != "attachments"}
+    case = Case(idempotency_key=key, contact_id=contact.id, channel=channel,
+                subject=fields["subject"], details=details, created_at=now, updated_at=now)
+    s.add(case)
+    s.flush()
+    assert case.id is not None
+    case.number = str(CASE_NUMBER_BASE + case.id)
+    if fields.get("is_threat"):
+        case.reference_id = f"TR-{now:%y%m%d}-{secrets.token_hex(3).upper()}"
+    for f in fields.get("attachments") or []:
+        s.add(Attachment(case_id=case.id, name=f["name"], size=f["size"], sha256=f["sha256"]))
+    s.add(CaseEvent(case_id=case.id, at=now, kind="created",
+                    text=f"Case opened from {channel}."))
+    s.flush()
+    return case, True
+
+
+def case_by_number(s: Session, number: str) -> Case | None:
+    return s.exec(select(Case).where(Case.number == number.strip())).first()
+
+
+def cases_of(s: Session, contact_id: int | None = None, limit: int = 50) -> list[Case]:
+    q = select(Case).order_by(col(Case.id).desc()).limit(limit)
+    if contact_id is not None:
+        q = q.where(Case.contact_id == contact_id)
+    return list(s.exec(q))
+
+
+def timeline(s: Session, case_id: int) -> list[CaseEvent]:
+    return list(s.exec(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                       .order_by(col(CaseEvent.at), col(CaseEvent.id))))
+
+
+def add_event(s: Session, case: Case, kind: str, text: str) -> CaseEvent:
+    now = utcnow()
+    event = CaseEvent(case_id=case.id, at=now, kind=kind, text=text)
+    case.updated_at = now
+    s.add(event)
+    s.add(case)
+    s.flush()
+    return event
+
+
+def attachments_of(s: Session, case_id: int) -> list[Attachment]:
+    return list(s.exec(select(Attachment).where(Attachment.case_id == case_id)
+                       .order_by(col(Attachment.id))))
+
+
+CASE_KEYS = ("number", "reference_id", "status", "channel", "contact_email", "profile_name",
+             "product", "product_version", "product_language", "operating_system", "issue_type",
+             "issue_category", "virus_pattern_type", "subject", "description", "severity",
+             "business_impact", "cc_emails", "contact_method", "phone", "preferred_time", "urls",
+             "tippingpoint", "change_window", "attachments", "created_at", "updated_at",
+             "timeline")
+LIST_KEYS = ("cc_emails", "urls", "attachments", "timeline")
+
+
+def iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def case_json(s: Session, case: Case) -> dict[str, Any]:
+    """The case as interfaces.md promises it: exactly these keys, absent ones null or []."""
+    assert case.id is not None
+    contact = s.get(Contact, case.contact_id)
+    d = case.details
+    out: dict[str, Any] = {}
+    for key in CASE_KEYS:
+        out[key] = d.get(key, [] if key in LIST_KEYS else None)
+    out.update(
+        number=case.number, reference_id=case.reference_id, status=case.status,
+        channel=case.channel, contact_email=contact.email if contact else None,
+        subject=case.subject, created_at=iso(case.created_at), updated_at=iso(case.updated_at),
+        attachments=[{"name": a.name, "size": a.size, "sha256": a.sha256}
+                     for a in attachments_of(s, case.id)],
+        timeline=[{"at": iso(e.at), "kind": e.kind, "text": e.text}
+                  for e in timeline(s, case.id)])
+    for key in LIST_KEYS:
+        out[key] = out[key] or []
+    return out
+
+
+# -- outbox and delivery ids ------------------------------------------------------------------
+
+def queue_mail(s: Session, *, kind: str, to: str, subject: str, body_text: str,
+               cc: list[str] | None = None, body_html: str | None = None,
+               headers: dict[str, str] | None = None, case_id: int | None = None) -> OutboxMail:
+    mail = OutboxMail(kind=kind, to=to, cc=list(cc or []), subject=subject, body_text=body_text,
+                      body_html=body_html, headers=dict(headers or {}), case_id=case_id)
+    s.add(mail)
+    s.flush()
+    return mail
+
+
+def outbox(s: Session, limit: int = 100) -> list[OutboxMail]:
+    return list(s.exec(select(OutboxMail).order_by(col(OutboxMail.id).desc()).limit(limit)))
+
+
+def first_delivery(s: Session, key: str) -> bool:
+    """Record a platform delivery id; False when it was seen before (a redelivery)."""
+    if s.get(ProcessedEvent, key) is not None:
+        return False
+    s.add(ProcessedEvent(key=key))
+    s.flush()
+    return True
+
+
+def forget_deliveries(s: Session, older_than: timedelta) -> int:
+    cutoff = utcnow() - older_than
+    result = s.connection().execute(sa.delete(ProcessedEvent.__table__)  # type: ignore[arg-type]
+                                    .where(ProcessedEvent.__table__.c.at < cutoff))  # type: ignore[attr-defined]
+    return result.rowcount or 0

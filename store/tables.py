@@ -1,0 +1,170 @@
+"""casebot's tables. Schema changes go through alembic (store/migrations), never create_all.
+
+Free-form parts (a conversation's answers, a case's details) are JSON; anything we look up by
+or sort on is a real, indexed column, so a busy desk with a million cases stays fast.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True), **kw)
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_type=JSON)
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "accounts"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    domain: str | None = Field(default=None, max_length=255, unique=True)
+    created_at: datetime = _ts()
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contacts"
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="accounts.id", index=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=200)
+    case_recipients: list[str] = _json(list)
+    created_at: datetime = _ts()
+
+
+class ChatIdentity(SQLModel, table=True):
+    """A Slack team+user, a Telegram user or a console user, linked to one contact."""
+
+    __tablename__ = "chat_identities"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contacts.id", index=True)
+    channel: str = Field(max_length=20)
+    external_id: str = Field(max_length=200)
+    chat_ref: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _ts()
+
+
+class ActivationCode(SQLModel, table=True):
+    __tablename__ = "activation_codes"
+    __table_args__ = (sa.UniqueConstraint("account_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="accounts.id", index=True)
+    product: str = Field(max_length=120)
+    code: str = Field(max_length=40)
+    created_at: datetime = _ts()
+
+
+class Profile(SQLModel, table=True):
+    __tablename__ = "profiles"
+    __table_args__ = (sa.UniqueConstraint("contact_id", "name_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contacts.id", index=True)
+    name: str = Field(max_length=80)
+    name_key: str = Field(max_length=80)
+    product: str = Field(max_length=120)
+    version: str = Field(max_length=60)
+    operating_systems: list[str] = _json(list)
+    activation_code_id: int | None = Field(default=None, foreign_key="activation_codes.id")
+    toolbox_guid: str | None = Field(default=None, max_length=36)
+    settings: list[str] = _json(list)
+    language: str = Field(max_length=60)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Conversation(SQLModel, table=True):
+    """A contact's place in a flow. `version` guards against two events racing."""
+
+    __tablename__ = "conversations"
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contacts.id", unique=True)
+    flow: str = Field(max_length=20)
+    state: str = Field(max_length=40)
+    answers: dict[str, Any] = _json(dict)
+    stack: list[dict[str, Any]] = _json(list)
+    draft_id: str = Field(max_length=40)
+    channel: str = Field(default="console", max_length=20)
+    version: int = Field(default=1)
+    updated_at: datetime = _ts()
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+    id: int | None = Field(default=None, primary_key=True)
+    number: str | None = Field(default=None, max_length=20, unique=True)
+    reference_id: str | None = Field(default=None, max_length=30)
+    idempotency_key: str = Field(max_length=80, unique=True)
+    contact_id: int = Field(foreign_key="contacts.id", index=True)
+    channel: str = Field(max_length=20)
+    status: str = Field(default="open", max_length=30, index=True)
+    subject: str = Field(max_length=200)
+    details: dict[str, Any] = _json(dict)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Attachment(SQLModel, table=True):
+    """A file on a case; the bytes live once on disk under their sha256."""
+
+    __tablename__ = "attachments"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    name: str = Field(max_length=255)
+    size: int
+    sha256: str = Field(max_length=64, index=True)
+    created_at: datetime = _ts()
+
+
+class CaseEvent(SQLModel, table=True):
+    """The case timeline: created, status changes, notes."""
+
+    __tablename__ = "case_events"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    at: datetime = _ts()
+    kind: str = Field(max_length=30)
+    text: str = Field(default="")
+
+
+class OutboxMail(SQLModel, table=True):
+    """Mail written in the same transaction as the change that causes it; a sender delivers."""
+
+    __tablename__ = "outbox"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30)
+    to: str = Field(max_length=320)
+    cc: list[str] = _json(list)
+    subject: str = Field(max_length=300)
+    body_text: str
+    body_html: str | None = None
+    headers: dict[str, str] = _json(dict)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    status: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    last_error: str | None = None
+    created_at: datetime = _ts()
+    sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Platform delivery ids already handled, so a redelivery does nothing."""
+
+    __tablename__ = "processed_events"
+    key: str = Field(primary_key=True, max_length=200)
+    at: datetime = _ts(index=True)

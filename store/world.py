@@ -1,0 +1,57 @@
+"""The flow's `World`, answered from the database for one contact within one unit of work.
+
+Each look-up runs at most once per event; most steps need none, and then no query runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sqlmodel import Session
+
+from flows.context import CodeView, ProfileView, Rating
+from store import repo
+from store.tables import Contact
+
+RateFn = Callable[[Sequence[str]], Sequence[Rating]]
+
+
+def untested(urls: Sequence[str]) -> list[Rating]:
+    return [Rating(url=u, rating="Untested", category=None, group=None) for u in urls]
+
+
+class StoreWorld:
+    def __init__(self, s: Session, contact: Contact, rate: RateFn = untested) -> None:
+        self.s = s
+        self.contact = contact
+        self.rate = rate
+        self._profiles: list[ProfileView] | None = None
+        self._codes: dict[str, list[CodeView]] = {}
+        self._contacts: list[str] | None = None
+
+    def profiles(self) -> Sequence[ProfileView]:
+        if self._profiles is None:
+            assert self.contact.id is not None
+            self._profiles = repo.profile_views(self.s, self.contact.id)
+        return self._profiles
+
+    def activation_codes(self, product: str) -> Sequence[CodeView]:
+        if product not in self._codes:
+            self._codes[product] = repo.activation_codes(self.s, self.contact.account_id, product)
+        return self._codes[product]
+
+    def account_contacts(self) -> Sequence[str]:
+        if self._contacts is None:
+            self._contacts = repo.account_contact_emails(self.s, self.contact.account_id)
+        return self._contacts
+
+    def case_recipients(self) -> Sequence[str]:
+        return list(self.contact.case_recipients or [])
+
+    def rate_urls(self, urls: Sequence[str]) -> Sequence[Rating]:
+        return self.rate(urls)
+
+    def forget(self) -> None:
+        """Drop cached look-ups after this event changed profiles or codes."""
+        self._profiles = None
+        self._codes.clear()
