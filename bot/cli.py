@@ -205,6 +205,24 @@ def contacts_link(email: Annotated[str, typer.Option(help="the contact's email")
     out.print(f"Linked {channel} {ext} to {address}.")
 
 
+@app.command()
+def slack(socket: Annotated[bool, typer.Option("--socket", help="Socket Mode")] = False,
+          port: Annotated[int, typer.Option(help="HTTP port")] = 3000) -> None:
+    """Run the Slack app: HTTP on /slack/events, or Socket Mode with --socket."""
+    from adapters.slack.app import run
+
+    raise typer.Exit(run(Settings(), socket=socket, port=port))
+
+
+@app.command()
+def telegram(webhook_url: Annotated[str | None, typer.Option(help="public webhook URL")] = None,
+             port: Annotated[int, typer.Option(help="webhook listen port")] = 8443) -> None:
+    """Run the Telegram bot: long polling, or a webhook with --webhook-url."""
+    from adapters.telegram.app import run
+
+    raise typer.Exit(run(Settings(), webhook_url=webhook_url, port=port))
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply schema migrations."""

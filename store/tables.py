@@ -168,3 +168,52 @@ class ProcessedEvent(SQLModel, table=True):
     __tablename__ = "processed_events"
     key: str = Field(primary_key=True, max_length=200)
     at: datetime = _ts(index=True)
+
+
+class VerificationCode(SQLModel, table=True):
+    """A 6-digit code mailed to prove an address; only its hash is kept."""
+
+    __tablename__ = "verification_codes"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, index=True)
+    channel: str = Field(max_length=20)
+    external_id: str = Field(max_length=200)
+    code_hash: str = Field(max_length=128)
+    tries: int = 0
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    consumed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    created_at: datetime = _ts(index=True)
+
+
+class UrlRating(SQLModel, table=True):
+    """A local web-reputation entry for a URL, a path prefix, a host or a registered domain."""
+
+    __tablename__ = "url_ratings"
+    __table_args__ = (sa.UniqueConstraint("kind", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)
+    key: str = Field(max_length=2048)
+    rating: str = Field(max_length=30)
+    category: str | None = Field(default=None, max_length=100)
+    source: str = Field(default="feed", max_length=100)
+    updated_at: datetime = _ts()
+
+
+class ChatNotice(SQLModel, table=True):
+    """A message for a contact's chat (e.g. an operator's case update), sent by the bot process.
+
+    Written by whoever causes it (the CLI, another worker) and delivered by the running chat
+    adapter, so an update reaches the chat even when it was made from another process.
+    """
+
+    __tablename__ = "chat_notices"
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20, index=True)
+    external_id: str = Field(max_length=200)
+    chat_ref: str | None = Field(default=None, max_length=200)
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    text: str
+    status: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = 0
+    created_at: datetime = _ts()
+    sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

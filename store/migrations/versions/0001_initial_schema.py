@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 19:03:02.515025
+Create Date: 2026-11-27 19:07:48.411576
 """
 
 import sqlalchemy as sa
@@ -35,6 +35,37 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("processed_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_processed_events_at"), ["at"], unique=False)
+
+    op.create_table(
+        "url_ratings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=False),
+        sa.Column("rating", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+        sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("kind", "key"),
+    )
+    op.create_table(
+        "verification_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("code_hash", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("tries", sa.Integer(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("consumed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("verification_codes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_verification_codes_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_verification_codes_email"), ["email"], unique=False)
 
     op.create_table(
         "activation_codes",
@@ -225,6 +256,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_case_events_case_id"), ["case_id"], unique=False)
 
     op.create_table(
+        "chat_notices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("chat_ref", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("text", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("chat_notices", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_chat_notices_channel"), ["channel"], unique=False)
+        batch_op.create_index(batch_op.f("ix_chat_notices_status"), ["status"], unique=False)
+
+    op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
@@ -269,6 +322,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_case_id"))
 
     op.drop_table("outbox")
+    with op.batch_alter_table("chat_notices", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_chat_notices_status"))
+        batch_op.drop_index(batch_op.f("ix_chat_notices_channel"))
+
+    op.drop_table("chat_notices")
     with op.batch_alter_table("case_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_case_events_case_id"))
 
@@ -300,6 +358,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_activation_codes_account_id"))
 
     op.drop_table("activation_codes")
+    with op.batch_alter_table("verification_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_verification_codes_email"))
+        batch_op.drop_index(batch_op.f("ix_verification_codes_created_at"))
+
+    op.drop_table("verification_codes")
+    op.drop_table("url_ratings")
     with op.batch_alter_table("processed_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_processed_events_at"))
 
