@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.mails import message_id
+from bot.notices import queue_for_case
 from bot.service import Service
 from store import repo
 
@@ -38,6 +39,8 @@ def update_case(service: Service, number: str, *, status: str | None = None,
                         subject=f"[Case {number}] Update: {data['subject']}",
                         body_text="\n\n".join(parts) + "\n", case_id=case.id,
                         headers={"In-Reply-To": thread, "References": thread})
+        queue_for_case(s, case, f"Update on case {number} ({data['subject']}):\n"
+                       + "\n".join(parts))
         s.commit()
     for hook in service.after_commit:
         hook({"kind": "case_update", "case": data, "text": "\n".join(parts)})

@@ -29,6 +29,7 @@ REVIEW = "review"
 DONE = "done"
 PENDING = "_pending"
 EDITING = "_editing"
+PREFILLED = "_prefilled"
 
 
 @dataclass
@@ -132,7 +133,8 @@ class Form:
 
         def needed(event: Any) -> bool:
             cur: _Cursor = event.model
-            if cur.answers.get(EDITING) and name in cur.answers:
+            skip_answered = cur.answers.get(EDITING) or cur.answers.get(PREFILLED)
+            if skip_answered and name in cur.answers:
                 return False
             return step.applies(cur.answers, cur.ctx)
 
@@ -229,6 +231,7 @@ class Form:
     def _arrive(self, state: str, a: Answers, ctx: Ctx) -> Turn:
         if state == REVIEW:
             a.pop(EDITING, None)
+            a.pop(PREFILLED, None)
         return Turn(state, a, [self.current(state, a, ctx)])
 
     # -- the review ------------------------------------------------------------------------------
