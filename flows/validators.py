@@ -311,7 +311,7 @@ def mask_activation_code(code: str) -> str:
 def toolbox_guid(text: str) -> str:
     """An OfficeScan Toolbox GUID in the lower-case dashed form."""
     raw = text.strip()
-    inner = raw.strip("{}").strip()
+    inner = raw[1:-1].strip() if raw.startswith("{") and raw.endswith("}") else raw
     if re.fullmatch(r"[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?"
                     r"[0-9A-Fa-f]{12}", inner):
         return str(uuid.UUID(inner))
