@@ -32,7 +32,7 @@ from flows.steps import Jump
 from flows.urls import defang, parse_url_list
 from store import repo
 from store.files import BlobStore
-from store.tables import Contact
+from store.repo import ContactInfo
 from store.world import RateFn, StoreWorld, untested
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,8 @@ class Service:
                 with Session(self.engine, expire_on_commit=False) as s:
                     if delivery_id and not repo.first_delivery(s, delivery_id):
                         return []
-                    contact = self._contact(s, who)
-                    prompts = _Event(self, s, contact, who, auto_start).run(inbound)
+                    contact, conv = self._contact(s, who)
+                    prompts = _Event(self, s, contact, conv, who, auto_start).run(inbound)
                     s.commit()
                     return prompts
             except repo.StaleConversation:
@@ -105,15 +105,16 @@ class Service:
         """Re-show where the contact's draft is (after a restart, or on /start)."""
         return self.handle(who, Inbound(kind="command", command="where"))
 
-    def _contact(self, s: Session, who: Who) -> Contact:
-        contact = repo.contact_for_identity(s, who.channel, who.external_id)
-        if contact is not None:
-            return contact
+    def _contact(self, s: Session, who: Who) -> tuple[ContactInfo, repo.ConvRow | None]:
+        found = repo.load_for_identity(s, who.channel, who.external_id)
+        if found is not None:
+            return found
         if who.email is None:
             raise NotLinked(who)
         contact = repo.ensure_contact(s, who.email, who.name)
         repo.link_identity(s, contact, who.channel, who.external_id, who.chat_ref)
-        return contact
+        info_ = ContactInfo.of(contact)
+        return info_, repo.load_conversation(s, info_.id)
 
     def store_file(self, path: str, name: str | None = None) -> Any:
         return self.files.put_path(path, name)
@@ -138,8 +139,8 @@ def _is_busy(exc: Exception) -> bool:
 class _Event:
     """The work of one event; lives for that event only."""
 
-    def __init__(self, svc: Service, s: Session, contact: Contact, who: Who,
-                 auto_start: bool) -> None:
+    def __init__(self, svc: Service, s: Session, contact: ContactInfo,
+                 conv: repo.ConvRow | None, who: Who, auto_start: bool) -> None:
         self.svc = svc
         self.s = s
         self.contact = contact
@@ -148,8 +149,7 @@ class _Event:
         self.world = StoreWorld(s, contact, svc.rate)
         self.ctx = Ctx(world=self.world, contact_email=contact.email,
                        max_attachment_bytes=svc.max_attachment_bytes)
-        assert contact.id is not None
-        self.conv = repo.load_conversation(s, contact.id)
+        self.conv = conv
 
     # -- dispatch -----------------------------------------------------------------------------
 

@@ -135,7 +135,7 @@ def profile_views(s: Session, contact_id: int) -> list[ProfileView]:
     return out
 
 
-def save_profile(s: Session, contact: Contact, a: dict[str, Any]) -> int:
+def save_profile(s: Session, contact: Contact | ContactInfo, a: dict[str, Any]) -> int:
     """Create or update the contact's profile from the profile form's answers."""
     code_answer = a.get("activation_code") or {}
     if "new" in code_answer:
@@ -166,7 +166,7 @@ def save_profile(s: Session, contact: Contact, a: dict[str, Any]) -> int:
     return profile.id
 
 
-def delete_profile(s: Session, contact: Contact, profile_id: int) -> bool:
+def delete_profile(s: Session, contact: Contact | ContactInfo, profile_id: int) -> bool:
     profile = s.get(Profile, profile_id)
     if profile is None or profile.contact_id != contact.id:
         return False
@@ -191,13 +191,60 @@ class ConvRow:
 
 
 _conv = Conversation.__table__  # type: ignore[attr-defined]
+_contacts = Contact.__table__  # type: ignore[attr-defined]
+_idents = ChatIdentity.__table__  # type: ignore[attr-defined]
+_CONV_COLS = (_conv.c.id, _conv.c.contact_id, _conv.c.flow, _conv.c.state, _conv.c.answers,
+              _conv.c.stack, _conv.c.draft_id, _conv.c.channel, _conv.c.version)
+
+# Built once: SQLAlchemy then reuses their compiled form, which is most of a step's cost.
+_LOAD_CONV = sa.select(*_CONV_COLS).where(_conv.c.contact_id == sa.bindparam("contact_id"))
+_LOAD_BY_IDENTITY = (
+    sa.select(_contacts.c.id, _contacts.c.account_id, _contacts.c.email, _contacts.c.name,
+              _contacts.c.case_recipients, *_CONV_COLS)
+    .select_from(_idents.join(_contacts, _contacts.c.id == _idents.c.contact_id)
+                 .outerjoin(_conv, _conv.c.contact_id == _contacts.c.id))
+    .where(_idents.c.channel == sa.bindparam("channel"),
+           _idents.c.external_id == sa.bindparam("external_id")))
+_UPDATE_CONV = (
+    _conv.update()
+    .where(_conv.c.id == sa.bindparam("b_id"), _conv.c.version == sa.bindparam("b_version"))
+    .values(flow=sa.bindparam("b_flow"), state=sa.bindparam("b_state"),
+            answers=sa.bindparam("b_answers", type_=_conv.c.answers.type),
+            stack=sa.bindparam("b_stack", type_=_conv.c.stack.type),
+            channel=sa.bindparam("b_channel"), version=sa.bindparam("b_next"),
+            updated_at=sa.bindparam("b_now", type_=_conv.c.updated_at.type)))
+
+
+@dataclass(frozen=True)
+class ContactInfo:
+    """What an event needs to know about its contact, read without the ORM."""
+
+    id: int
+    account_id: int
+    email: str
+    name: str
+    case_recipients: list[str]
+
+    @staticmethod
+    def of(contact: Contact) -> ContactInfo:
+        assert contact.id is not None
+        return ContactInfo(contact.id, contact.account_id, contact.email, contact.name,
+                           list(contact.case_recipients or []))
+
+
+def load_for_identity(s: Session, channel: str,
+                      external_id: str) -> tuple[ContactInfo, ConvRow | None] | None:
+    """The contact behind a chat identity and their conversation, in one query."""
+    row = s.connection().execute(_LOAD_BY_IDENTITY, {"channel": channel,
+                                                     "external_id": external_id}).first()
+    if row is None:
+        return None
+    contact = ContactInfo(row[0], row[1], row[2], row[3], list(row[4] or []))
+    return contact, (ConvRow(*row[5:]) if row[5] is not None else None)
 
 
 def load_conversation(s: Session, contact_id: int) -> ConvRow | None:
-    row = s.connection().execute(
-        sa.select(_conv.c.id, _conv.c.contact_id, _conv.c.flow, _conv.c.state,
-                  _conv.c.answers, _conv.c.stack, _conv.c.draft_id, _conv.c.channel,
-                  _conv.c.version).where(_conv.c.contact_id == contact_id)).first()
+    row = s.connection().execute(_LOAD_CONV, {"contact_id": contact_id}).first()
     return ConvRow(*row) if row else None
 
 
@@ -216,10 +263,10 @@ def insert_conversation(s: Session, contact_id: int, flow: str, state: str,
 
 
 def update_conversation(s: Session, conv: ConvRow) -> None:
-    result = s.connection().execute(
-        _conv.update().where(_conv.c.id == conv.id, _conv.c.version == conv.version)
-        .values(flow=conv.flow, state=conv.state, answers=conv.answers, stack=conv.stack,
-                channel=conv.channel, version=conv.version + 1, updated_at=utcnow()))
+    result = s.connection().execute(_UPDATE_CONV, {
+        "b_id": conv.id, "b_version": conv.version, "b_flow": conv.flow, "b_state": conv.state,
+        "b_answers": conv.answers, "b_stack": conv.stack, "b_channel": conv.channel,
+        "b_next": conv.version + 1, "b_now": utcnow()})
     if result.rowcount != 1:
         raise StaleConversation()
     conv.version += 1
@@ -238,7 +285,7 @@ def case_by_key(s: Session, key: str) -> Case | None:
     return s.exec(select(Case).where(Case.idempotency_key == key)).first()
 
 
-def create_case(s: Session, contact: Contact, key: str, channel: str,
+def create_case(s: Session, contact: Contact | ContactInfo, key: str, channel: str,
                 fields: dict[str, Any]) -> tuple[Case, bool]:
     """Insert a case once per idempotency key; returns (case, created)."""
     existing = case_by_key(s, key)

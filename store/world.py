@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from flows.context import CodeView, ProfileView, Rating
 from store import repo
-from store.tables import Contact
+from store.repo import ContactInfo
 
 RateFn = Callable[[Sequence[str]], Sequence[Rating]]
 
@@ -21,7 +21,7 @@ def untested(urls: Sequence[str]) -> list[Rating]:
 
 
 class StoreWorld:
-    def __init__(self, s: Session, contact: Contact, rate: RateFn = untested) -> None:
+    def __init__(self, s: Session, contact: ContactInfo, rate: RateFn = untested) -> None:
         self.s = s
         self.contact = contact
         self.rate = rate
@@ -31,7 +31,6 @@ class StoreWorld:
 
     def profiles(self) -> Sequence[ProfileView]:
         if self._profiles is None:
-            assert self.contact.id is not None
             self._profiles = repo.profile_views(self.s, self.contact.id)
         return self._profiles
 

@@ -1,0 +1,108 @@
+"""Engine step benchmark (issue 2): load a conversation, run one transition, save it.
+
+Runs the real service on a SQLite file in WAL mode. Each step alternates between answering
+the subject (trigger `next`) and `/back` (trigger `back`), so every step is one transition
+and one saved conversation. The baseline is the same service whose form builds a fresh
+`transitions.Machine` for every event (the pattern architecture.md warns about). Rounds of
+the two run interleaved in one process, and we report medians and their ratio.
+
+    .venv/bin/python bench/engine_step.py [--conversations 200] [--steps 2000] [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from transitions import Machine  # noqa: E402
+
+from bot.app import build_service  # noqa: E402
+from bot.service import FLOWS, Who  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from flows.form import Form, _Cursor  # noqa: E402
+from flows.intake import INTAKE, STEPS  # noqa: E402
+from flows.model import Inbound  # noqa: E402
+
+PROFILE_SCRIPT = ["1", "1", "HQ", "Apex One", "2019", "1", "done",
+                  "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7", "done", "English", "1", "1", "1",
+                  "1"]
+
+
+class _Model(_Cursor):
+    """A cursor a Machine may decorate with trigger methods (no __slots__)."""
+
+    __dict__: dict
+
+
+class PerEventMachineForm(Form):
+    """Baseline: a new Machine per event, as if each conversation owned one."""
+
+    def fire(self, trigger, state, answers, ctx):  # type: ignore[override]
+        cursor = _Model(state, answers, ctx, self)
+        Machine(model=cursor, states=[s.name for s in self.steps] + ["review", "done"],
+                initial=state, transitions=self._transitions(), auto_transitions=False,
+                send_event=True)
+        if not getattr(cursor, trigger)():
+            raise LookupError(trigger)
+        return cursor.state
+
+
+def setup(home: Path, n: int):
+    service = build_service(Settings(home=home))
+    people = []
+    for i in range(n):
+        who = Who("console", f"user{i}@acme.example", email=f"user{i}@acme.example")
+        service.handle(who, Inbound(kind="command", command="where"), auto_start=True)
+        for answer in PROFILE_SCRIPT:
+            service.handle(who, Inbound.from_text(answer))
+        people.append(who)
+    return service, people
+
+
+def run_round(service, people, steps: int) -> float:
+    subject = Inbound(kind="text", text="Agent crashes on update")
+    back = Inbound(kind="command", command="back")
+    start = time.perf_counter()
+    for i in range(steps):
+        who = people[i % len(people)]
+        service.handle(who, subject if (i // len(people)) % 2 == 0 else back)
+    return steps / (time.perf_counter() - start)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--conversations", type=int, default=200)
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--rounds", type=int, default=7)
+    args = ap.parse_args()
+    steps = args.steps - args.steps % (2 * args.conversations) or 2 * args.conversations
+    with tempfile.TemporaryDirectory() as tmp:
+        service, people = setup(Path(tmp), args.conversations)
+        baseline = PerEventMachineForm("intake", STEPS)
+        ours, theirs = [], []
+        for _ in range(args.rounds):
+            FLOWS["intake"] = INTAKE
+            ours.append(run_round(service, people, steps))
+            FLOWS["intake"] = baseline
+            theirs.append(run_round(service, people, max(steps // 10, 2 * len(people))))
+        FLOWS["intake"] = INTAKE
+    med_ours, med_theirs = statistics.median(ours), statistics.median(theirs)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, SQLite WAL, {args.conversations} conversations")
+    print(f"casebot (one machine per process): median {med_ours:,.0f} steps/s "
+          f"(rounds: {', '.join(f'{x:,.0f}' for x in ours)})")
+    print(f"baseline (machine per event):      median {med_theirs:,.0f} steps/s "
+          f"(rounds: {', '.join(f'{x:,.0f}' for x in theirs)})")
+    print(f"ratio: {med_ours / med_theirs:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
