@@ -34,14 +34,16 @@ class ConsoleChat:
                            emoji=False, force_terminal=None if self.tty else False,
                            soft_wrap=not self.tty)
         self.last: Prompt | None = None
+        self.draft: str | None = None
 
     def show(self, prompts: list[Prompt]) -> None:
         for prompt in prompts:
             for style, line in render(prompt):
                 self.out.print(Text(line, style=STYLES.get(style, "") if self.tty else ""))
-            if prompt.kind not in ("info",):
+            if prompt.kind != "info":
                 self.last = prompt
         if prompts:
+            self.draft = prompts[-1].draft
             self.out.print()
 
     def lines(self) -> Iterator[str]:
@@ -80,8 +82,9 @@ class ConsoleChat:
                 self.answer(parse_line(line))
         except KeyboardInterrupt:
             self.out.print()
-        self.out.print(Text("Your draft is saved. Run `casebot chat` to continue.",
-                            style="dim" if self.tty else ""))
+        if self.draft:
+            self.out.print(Text("Your draft is saved. Run `casebot chat` to continue.",
+                                style="dim" if self.tty else ""))
         return 0
 
     def answer(self, inbound: Inbound) -> None:
