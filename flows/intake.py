@@ -184,6 +184,7 @@ class UrlsStep(Step):
         out = []
         for u, r in zip(urls, ratings, strict=True):
             out.append({"url": u.url, "display": u.display, "host": u.host,
+                        "host_unicode": u.host_unicode,
                         "punycode": u.host if u.host != u.host_unicode else None,
                         "credentials": u.has_credentials, "current_rating": r.rating,
                         "current_category": r.category, "current_group": r.group})
@@ -509,7 +510,7 @@ def _subject_from_urls(a: Answers, ctx: Ctx) -> str | None:
     urls = a.get("urls")
     if not urls or category(a, ctx) != URL_RECLASS:
         return None
-    hosts = ", ".join(dict.fromkeys(u["host"] for u in urls))
+    hosts = ", ".join(dict.fromkeys(u.get("host_unicode") or u["host"] for u in urls))
     return v.subject(f"URL reclassification: {hosts}"[:200])
 
 
