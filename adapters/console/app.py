@@ -33,6 +33,11 @@ class ConsoleChat:
         self.out = Console(file=stdout or sys.stdout, highlight=False, markup=False,
                            emoji=False, force_terminal=None if self.tty else False,
                            soft_wrap=not self.tty)
+        if self.tty:
+            try:
+                import readline  # noqa: F401  (line editing and history at the prompt)
+            except ImportError:
+                pass
         self.last: Prompt | None = None
         self.draft: str | None = None
 
