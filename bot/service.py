@@ -10,6 +10,7 @@ try again.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 
 FLOWS: dict[str, Any] = {"intake": INTAKE, "profile": PROFILE, "profiles": MENU}
 RETRIES = 8
+# How long a busy/locked store may be retried (plus one busy timeout) before the user is
+# asked to try again, so a long lock never leaves a chat waiting for minutes.
+BUSY_BUDGET = 2.0
 
 HELP = (
     "Commands: /newcase opens a support case · /cases lists your cases · /case NUMBER shows "
@@ -80,7 +84,8 @@ class Service:
 
     def handle(self, who: Who, inbound: Inbound, *, delivery_id: str | None = None,
                auto_start: bool = False) -> list[Prompt]:
-        for _attempt in range(RETRIES):
+        give_up = time.monotonic() + BUSY_BUDGET
+        for attempt in range(RETRIES):
             try:
                 with Session(self.engine, expire_on_commit=False) as s:
                     if delivery_id and not repo.first_delivery(s, delivery_id):
@@ -95,7 +100,8 @@ class Service:
                 # a concurrent event inserted first (delivery id, conversation, case key)
                 continue
             except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-                if _is_busy(exc):
+                if _is_busy(exc) and time.monotonic() < give_up:
+                    time.sleep(min(0.05 * 2 ** attempt, 0.5, max(give_up - time.monotonic(), 0)))
                     continue
                 log.warning("store unavailable: %s", type(exc).__name__)
                 return [info(STORE_DOWN, retry=True)]
@@ -132,7 +138,15 @@ class Service:
         return check
 
 
+def _says_new_case(inbound: Inbound) -> bool:
+    """Typing "new case" with no request open starts one (mid-form it is just an answer)."""
+    return inbound.kind == "text" and inbound.text.strip().casefold() in ("new case", "newcase")
+
+
 def _is_busy(exc: Exception) -> bool:
+    """A lock conflict worth retrying: SQLite busy, PostgreSQL deadlock or serialization."""
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) in ("40001", "40P01"):
+        return True
     return "database is locked" in str(exc) or "database is busy" in str(exc)
 
 
@@ -157,7 +171,7 @@ class _Event:
         if inbound.kind == "command":
             prompts = self.command(inbound.command or "", inbound.args)
         elif self.conv is None:
-            if self.auto_start:
+            if self.auto_start or _says_new_case(inbound):
                 prompts = self.start_flow("intake")
             else:
                 prompts = [info("Hello! I can open a support case for you. " + HELP)]

@@ -50,8 +50,6 @@ class Inbound:
         if stripped.startswith("/") and len(stripped) > 1 and not stripped.startswith("//"):
             head, _, rest = stripped[1:].partition(" ")
             return Inbound(kind="command", command=head.lower(), args=rest.strip(), text=text)
-        if stripped.lower() in ("new case", "newcase"):
-            return Inbound(kind="command", command="newcase", text=text)
         return Inbound(kind="text", text=text)
 
 
