@@ -1,0 +1,175 @@
+"""Store outages are real here: PostgreSQL refusing connections, SQLite locked by another writer.
+
+The user gets the short "try again" prompt (data retry=True) within a bounded time, nothing of
+the refused event is saved, and the same service works again once the database is back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from bot.app import build_service
+from bot.service import Who
+from bot.settings import Settings
+from flows.model import Inbound, Prompt
+from store import repo
+from store.db import make_engine, upgrade
+from store.tables import Case, OutboxMail, ProcessedEvent
+from tests.conftest import PG_URL
+
+WHO = Who("console", "ann@acme.example", email="ann@acme.example")
+PROFILE = ["1", "1", "HQ", "Apex One", "2019", "1", "done",
+           "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7", "done", "English", "1"]
+TO_REVIEW = ["1", "1", "1", "Subject line", "Some description", "done", "1", "done", "1"]
+
+
+def say(service, text: str, delivery_id: str | None = None) -> list[Prompt]:
+    return service.handle(WHO, Inbound.from_text(text), delivery_id=delivery_id)
+
+
+def is_retry(prompts: list[Prompt]) -> bool:
+    return len(prompts) == 1 and prompts[0].kind == "info" and prompts[0].data.get("retry") is True
+
+
+def where(engine) -> tuple[str | None, int | None]:
+    with Session(engine) as s:
+        found = repo.load_for_identity(s, WHO.channel, WHO.external_id)
+        conv = found[1] if found else None
+        return (conv.state, conv.version) if conv else (None, None)
+
+
+def counts(engine) -> tuple[int, int, int]:
+    with Session(engine) as s:
+        return tuple(s.exec(select(sa.func.count()).select_from(t)).one()  # type: ignore[return-value]
+                     for t in (Case, OutboxMail, ProcessedEvent))
+
+
+def ready(service, steps: list[str]) -> None:
+    service.handle(WHO, Inbound(kind="command", command="where"), auto_start=True)
+    for text in steps:
+        prompts = say(service, text)
+        assert not any(p.error for p in prompts), (text, prompts)
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------
+
+def _allow(admin, name: str, allowed: bool) -> None:
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}'))
+        if not allowed:
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+
+
+@pytest.fixture
+def pg(pg_url, tmp_path):
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    service = build_service(Settings(home=tmp_path / "home", database_url=pg_url), engine)
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = sa.engine.make_url(pg_url).database
+    yield service, admin, name, pg_url
+    _allow(admin, name, True)
+    admin.dispose()
+    engine.dispose()
+
+
+def test_postgres_down_asks_to_try_again_and_recovers_by_itself(pg) -> None:
+    service, admin, name, _ = pg
+    ready(service, PROFILE + ["1", "1", "1"])
+    before, before_counts = where(service.engine), counts(service.engine)
+
+    _allow(admin, name, False)
+    started = time.monotonic()
+    assert is_retry(say(service, "Subject line", "tg:update:1"))
+    assert is_retry(say(service, "Subject line", "tg:update:1"))
+    assert time.monotonic() - started < 5
+
+    _allow(admin, name, True)
+    assert where(service.engine) == before and counts(service.engine) == before_counts
+    prompts = say(service, "Subject line", "tg:update:1")  # the platform's redelivery
+    assert prompts and prompts[-1].step == "description", prompts
+    assert say(service, "Subject line", "tg:update:1") == []  # and only once
+    assert where(service.engine)[0] == "description"
+
+
+def test_postgres_lost_in_the_middle_of_a_submit_leaves_no_half_case(pg) -> None:
+    service, admin, name, pg_url = pg
+    ready(service, PROFILE + TO_REVIEW)
+    assert where(service.engine)[0] == "review"
+
+    holder = sa.create_engine(pg_url).connect()
+    holder.execute(sa.text("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE"))
+    result: list[list[Prompt]] = []
+    submit = threading.Thread(target=lambda: result.append(say(service, "1", "slack:ev:9")))
+    submit.start()
+    blocked: list[int] = []
+    deadline = time.monotonic() + 10
+    while not blocked and time.monotonic() < deadline:  # the case row is written, mail waits
+        with admin.connect() as conn:
+            blocked = list(conn.execute(sa.text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = :n AND wait_event_type = "
+                "'Lock'"), {"n": name}).scalars())
+        time.sleep(0.05)
+    assert blocked, "the submit never reached the outbox"
+    _allow(admin, name, False)  # the database goes away mid-transaction
+    submit.join(10)
+    with contextlib.suppress(sa.exc.DBAPIError):  # its backend was terminated as well
+        holder.close()
+    assert result and is_retry(result[0]), result
+
+    _allow(admin, name, True)
+    assert where(service.engine)[0] == "review"
+    assert counts(service.engine)[:2] == (0, 0)
+    prompts = say(service, "1", "slack:ev:9")
+    assert prompts[-1].kind == "done", prompts
+    assert counts(service.engine)[:2] == (1, 1)
+
+
+# -- SQLite -----------------------------------------------------------------------------------
+
+def test_sqlite_locked_for_long_asks_to_try_again_in_bounded_time(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'casebot.db'}"
+    engine = make_engine(url, busy_timeout=0.3)
+    upgrade(engine)
+    service = build_service(Settings(home=tmp_path / "home", database_url=url), engine)
+    ready(service, PROFILE + ["1", "1", "1"])
+    before, before_counts = where(engine), counts(engine)
+
+    locker = sqlite3.connect(tmp_path / "casebot.db", isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        assert is_retry(say(service, "Subject line", "tg:update:5"))
+        elapsed = time.monotonic() - started
+        assert 1.0 < elapsed < 4.0, elapsed  # a few backed-off tries, then the prompt
+    finally:
+        locker.rollback()
+        locker.close()
+    assert where(engine) == before and counts(engine) == before_counts
+    prompts = say(service, "Subject line", "tg:update:5")
+    assert prompts and prompts[-1].step == "description", prompts
+    engine.dispose()
+
+
+def test_sqlite_short_lock_is_waited_out(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'casebot.db'}"
+    engine = make_engine(url, busy_timeout=0.2)
+    upgrade(engine)
+    service = build_service(Settings(home=tmp_path / "home", database_url=url), engine)
+    ready(service, PROFILE + ["1", "1", "1"])
+    locker = sqlite3.connect(tmp_path / "casebot.db", isolation_level=None, check_same_thread=False)
+    locker.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.6, lambda: (locker.rollback(), locker.close()))
+    release.start()
+    prompts = say(service, "Subject line")
+    release.join()
+    assert prompts and prompts[-1].step == "description", prompts
+    engine.dispose()
