@@ -233,6 +233,22 @@ def db_upgrade() -> None:
     out.print(f"Database at revision {current_revision(engine)}.")
 
 
+@db_app.command("prune")
+def db_prune(hours: Annotated[float | None, typer.Option(
+        help="keep delivery ids this many hours (default CASEBOT_DELIVERY_RETENTION_HOURS "
+             "or 168)")] = None) -> None:
+    """Forget platform delivery ids older than the retention (run it daily, e.g. from cron)."""
+    from datetime import timedelta
+
+    from bot.maintenance import prune_deliveries
+
+    if hours is not None and hours < 0:
+        fail("--hours must be 0 or more.")
+    engine = build_engine(Settings())
+    count = prune_deliveries(engine, timedelta(hours=hours) if hours is not None else None)
+    out.print(f"Forgot {count} delivery ids.")
+
+
 @urls_app.command("check")
 def urls_check(urls: list[str]) -> None:
     """Rate URLs."""

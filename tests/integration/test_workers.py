@@ -29,3 +29,49 @@ def test_four_workers_make_every_case_once_with_every_answer(pg_url, tmp_path) -
     print(f"{N} conversations, {2 * distinct} deliveries: {time.monotonic() - started:.1f} s")
     workload.check_final(engine, N, distinct)
     engine.dispose()
+
+
+def test_read_committed_race_one_update_wins_the_other_retries(pg_url) -> None:
+    """Both read version v; the second UPDATE waits for the first's row lock, then sees v+1
+    and matches nothing, so it is told to retry from fresh data (never a lost update)."""
+    import threading
+
+    from sqlmodel import Session
+
+    from store import repo
+
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    with Session(engine) as s:
+        contact = repo.ensure_contact(s, "ann@acme.example")
+        repo.insert_conversation(s, contact.id, "intake", "profile", {}, [], "console")
+        s.commit()
+        cid = contact.id
+    a, b = Session(engine), Session(engine)
+    first, second = repo.load_conversation(a, cid), repo.load_conversation(b, cid)
+    assert first.version == second.version == 1
+    first.state = "subject"
+    repo.update_conversation(a, first)  # holds the row lock until commit
+    outcome: list[str] = []
+
+    def loser() -> None:
+        second.state = "severity"
+        try:
+            repo.update_conversation(b, second)
+            outcome.append("updated")
+        except repo.StaleConversation:
+            outcome.append("stale")
+
+    t = threading.Thread(target=loser)
+    t.start()
+    time.sleep(0.3)
+    assert not outcome, "the second UPDATE must wait for the first transaction"
+    a.commit()
+    t.join(5)
+    assert outcome == ["stale"]
+    b.rollback()
+    again = repo.load_conversation(b, cid)
+    assert (again.state, again.version) == ("subject", 2)
+    a.close()
+    b.close()
+    engine.dispose()

@@ -1,0 +1,80 @@
+"""Delivery ids are forgotten after the retention, by the API, the pruner and `casebot db prune`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from bot import maintenance
+from bot.cli import app
+from store.db import make_engine, upgrade
+from store.tables import ProcessedEvent, utcnow
+
+
+def _fill(engine) -> None:
+    now = utcnow()
+    with Session(engine) as s:
+        for key, age in (("old:1", 24 * 9), ("old:2", 24 * 8), ("new:1", 24 * 6), ("new:2", 1)):
+            s.add(ProcessedEvent(key=key, at=now - timedelta(hours=age)))
+        s.commit()
+
+
+def _keys(engine) -> set[str]:
+    with Session(engine) as s:
+        return set(s.exec(select(ProcessedEvent.key)))
+
+
+@pytest.fixture
+def engine(db_url):
+    eng = make_engine(db_url)
+    upgrade(eng)
+    _fill(eng)
+    yield eng
+    eng.dispose()
+
+
+def test_default_retention_is_seven_days(engine, monkeypatch) -> None:
+    monkeypatch.delenv("CASEBOT_DELIVERY_RETENTION_HOURS", raising=False)
+    assert maintenance.prune_deliveries(engine) == 2
+    assert _keys(engine) == {"new:1", "new:2"}
+
+
+def test_retention_setting_and_pruner_interval(engine, monkeypatch) -> None:
+    monkeypatch.setenv("CASEBOT_DELIVERY_RETENTION_HOURS", "2")
+    pruner = maintenance.Pruner(engine, every=3600)
+    assert pruner.maybe() == 3
+    with Session(engine) as s:
+        s.add(ProcessedEvent(key="old:3", at=utcnow() - timedelta(days=30)))
+        s.commit()
+    assert pruner.maybe() == 0  # not again within the interval
+    assert _keys(engine) == {"new:2", "old:3"}
+
+
+def test_a_redelivery_after_pruning_is_new_again(engine) -> None:
+    from store import repo
+
+    maintenance.prune_deliveries(engine, timedelta(days=7))
+    with Session(engine) as s:
+        assert repo.first_delivery(s, "old:1")
+        assert not repo.first_delivery(s, "new:1")
+
+
+def test_cli_db_prune(tmp_path, monkeypatch) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("CASEBOT_DATABASE_URL", url)
+    eng = make_engine(url)
+    upgrade(eng)
+    _fill(eng)
+    result = CliRunner().invoke(app, ["db", "prune"])
+    assert result.exit_code == 0, result.output
+    assert "Forgot 2 delivery ids." in result.output
+    result = CliRunner().invoke(app, ["db", "prune", "--hours", "0"])
+    assert result.exit_code == 0 and "Forgot 2 delivery ids." in result.output
+    with eng.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM processed_events")).scalar() == 0
+    assert CliRunner().invoke(app, ["db", "prune", "--hours", "-1"]).exit_code == 2
+    eng.dispose()
