@@ -1,0 +1,273 @@
+"""URL ratings: one interface (`RatingProvider.rate`), a local table and an HTTP service.
+
+Local keys (table `url_ratings`, unique on (kind, key)) are built by `keys_for` from the one
+normaliser, so an entry loaded from a feed and a URL typed in chat meet on the same string.
+Keys ignore the scheme: a rating is about the place (host, port, path), not http vs https.
+
+| kind   | key                                   | matches                                   |
+|--------|---------------------------------------|-------------------------------------------|
+| url    | `host[:port]/path[?query]`            | exactly that URL                          |
+| prefix | `host[:port]/seg1/seg2` (no end slash) | that path and below, whole segments |
+| host   | `host` (ASCII/punycode, no port)       | that host and its subdomains              |
+| domain | a registered domain (`example.co.uk`)  | every host under it                       |
+
+The most specific match wins: exact URL, the longest prefix, the host, its parent hosts
+(nearest first), then the registered domain. Nothing matching means "Untested": never guessed.
+All candidate keys of all URLs in one call are fetched with ONE indexed query.
+
+HTTP protocol (`CASEBOT_URL_RATING_URL`): `POST {"urls": ["https://…", …]}` (normalised URLs)
+with `Content-Type: application/json`; the answer is `200 {"results": [{"url": "…",
+"rating": "Safe|Suspicious|Highly Suspicious|Dangerous|Untested", "category": "name or id or
+null"}, …]}`, one result per URL (matched by `url`, else by position). Any other answer, a
+timeout or a connection error falls back to the local table with `Rating.note` saying so.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Protocol
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from flows.catalog import Catalog, get_catalog
+from flows.context import Rating
+from flows.errors import Invalid
+from flows.urls import NormalURL, normalize_url
+
+log = logging.getLogger(__name__)
+
+KINDS = ("url", "prefix", "host", "domain")
+UNTESTED = "Untested"
+
+
+class RatingProvider(Protocol):
+    def rate(self, urls: Sequence[str]) -> list[Rating]: ...
+
+
+# -- keys ---------------------------------------------------------------------------------------
+
+def _port(n: NormalURL) -> str:
+    """":8080" when the URL has a non-default port (the normaliser already dropped defaults)."""
+    after = n.url.split("://", 1)[1][len(n.host):]
+    return after[: after.index("/")] if after.startswith(":") else ""
+
+
+def url_key(n: NormalURL) -> str:
+    """The key of an exact URL: everything after the scheme."""
+    return n.url.split("://", 1)[1]
+
+
+def path_segments(n: NormalURL) -> list[str]:
+    path = n.url.split("://", 1)[1][len(n.host) + len(_port(n)):].split("?", 1)[0]
+    return [seg for seg in path.split("/") if seg]
+
+
+def parent_hosts(n: NormalURL) -> list[str]:
+    """The host and its parents down to the registered domain, nearest first."""
+    if n.is_ip:
+        return [n.host]
+    labels = n.host.split(".")
+    stop = n.registered_domain.count(".") + 1
+    return [".".join(labels[i:]) for i in range(0, max(len(labels) - stop, 0) + 1)]
+
+
+def keys_for(n: NormalURL) -> list[tuple[str, str]]:
+    """All candidate (kind, key) pairs for a URL, most specific first."""
+    base = n.host + _port(n)
+    out = [("url", url_key(n))]
+    segs = path_segments(n)
+    out += [("prefix", base + "/" + "/".join(segs[:i])) for i in range(len(segs), 0, -1)]
+    out += [("host", h) for h in parent_hosts(n)]
+    out.append(("domain", n.registered_domain if not n.is_ip else n.host))
+    return out
+
+
+def entry_key(kind: str, value: str) -> str:
+    """Normalise a feed or operator entry to its table key; Invalid with the reason if bad."""
+    if kind not in KINDS:
+        raise Invalid(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    value = value.strip()
+    if not value:
+        raise Invalid(f"the {kind} is empty")
+    n = normalize_url(value)
+    if kind == "url":
+        return url_key(n)
+    segs = path_segments(n)
+    has_query = "?" in n.url
+    if kind == "prefix":
+        if has_query:
+            raise Invalid(f"a prefix can't have a query ('?…'): {value[:80]!r}")
+        if not segs:
+            raise Invalid(f"the prefix {value[:80]!r} has no path; use a host entry instead")
+        return n.host + _port(n) + "/" + "/".join(segs)
+    if segs or has_query or _port(n):
+        raise Invalid(f"a {kind} entry is a bare name without port or path: {value[:80]!r}")
+    if kind == "domain" and not n.is_ip and n.host != n.registered_domain:
+        raise Invalid(f"{n.host!r} is not a registered domain (that would be "
+                      f"{n.registered_domain!r}); use a host entry for a subdomain")
+    return n.host
+
+
+# -- the local table ----------------------------------------------------------------------------
+
+class LocalProvider:
+    """Ratings from the `url_ratings` table.
+
+    `cache_size` > 0 keeps recent answers per normalised URL for `cache_ttl` seconds (changes
+    made by other processes show after at most that long); 0 (the default) reads every time.
+    """
+
+    source = "local"
+
+    def __init__(self, engine: Engine, *, catalog: Catalog | None = None, cache_size: int = 0,
+                 cache_ttl: float = 30.0) -> None:
+        self.engine = engine
+        self.catalog = catalog or get_catalog()
+        self.cache_size = cache_size
+        self.cache_ttl = cache_ttl
+        self._cache: OrderedDict[str, tuple[float, Rating]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._sql: dict[int, str] = {}
+        self._mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+
+    def _query(self, count: int) -> str:
+        sql = self._sql.get(count)
+        if sql is None:
+            marks = ", ".join([self._mark] * count)
+            # Both IN lists on the (kind, key) unique index: at most 4 × count index probes.
+            sql = ("SELECT kind, key, rating, category, source FROM url_ratings WHERE kind IN "
+                   f"('url', 'prefix', 'host', 'domain') AND key IN ({marks})")
+            self._sql[count] = sql
+        return sql
+
+    def group_of(self, category: str | None) -> str | None:
+        if not category:
+            return None
+        try:
+            return self.catalog.url_category(category).group
+        except KeyError:
+            return None
+
+    def rate(self, urls: Sequence[str]) -> list[Rating]:
+        out: list[Rating | None] = [None] * len(urls)
+        todo: list[tuple[int, str, list[tuple[str, str]]]] = []
+        now = time.monotonic()
+        for i, u in enumerate(urls):
+            if self.cache_size:
+                with self._lock:
+                    hit = self._cache.get(u)
+                if hit and now - hit[0] < self.cache_ttl:
+                    out[i] = hit[1]
+                    continue
+            try:
+                todo.append((i, u, keys_for(normalize_url(u))))
+            except Invalid:
+                out[i] = Rating(url=u, rating=UNTESTED, category=None, group=None,
+                                source=self.source, note="not a URL that can be rated")
+        if todo:
+            keys = list(dict.fromkeys(k for _, _, ks in todo for _, k in ks))
+            with self.engine.connect() as conn:
+                rows = conn.exec_driver_sql(self._query(len(keys)), tuple(keys)).all()
+            found = {(r[0], r[1]): r for r in rows}
+            for i, u, ks in todo:
+                best = next((found[k] for k in ks if k in found), None)
+                if best is None:
+                    rating = Rating(url=u, rating=UNTESTED, category=None, group=None,
+                                    source=self.source)
+                else:
+                    rating = Rating(url=u, rating=best[2], category=best[3],
+                                    group=self.group_of(best[3]), source=best[4] or self.source)
+                out[i] = rating
+                if self.cache_size:
+                    with self._lock:
+                        self._cache[u] = (now, rating)
+                        self._cache.move_to_end(u)
+                        while len(self._cache) > self.cache_size:
+                            self._cache.popitem(last=False)
+        return [r for r in out if r is not None]
+
+    def forget(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+# -- an HTTP rating service ---------------------------------------------------------------------
+
+class HttpProvider:
+    """Asks a rating service; on any failure answers from `fallback` and says so in the note."""
+
+    source = "http"
+
+    def __init__(self, url: str, *, timeout: float = 3.0, fallback: LocalProvider,
+                 catalog: Catalog | None = None, client: httpx.Client | None = None) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.fallback = fallback
+        self.catalog = catalog or get_catalog()
+        self.client = client or httpx.Client(timeout=timeout)
+
+    def rate(self, urls: Sequence[str]) -> list[Rating]:
+        if not urls:
+            return []
+        try:
+            resp = self.client.post(self.url, json={"urls": list(urls)}, timeout=self.timeout)
+            if resp.status_code != 200:
+                raise _Failed(f"answered HTTP {resp.status_code}")
+            return self._read(urls, resp.json())
+        except httpx.TimeoutException:
+            why = f"did not answer within {self.timeout:g} s"
+        except httpx.HTTPError as exc:
+            why = f"could not be reached ({type(exc).__name__})"
+        except (_Failed, ValueError, KeyError, TypeError) as exc:
+            why = str(exc) if isinstance(exc, _Failed) else "sent an answer casebot can't read"
+        log.warning("URL rating service %s; using the local table", why)
+        note = f"The rating service {why}; this rating is from casebot's local table."
+        return [Rating(url=r.url, rating=r.rating, category=r.category, group=r.group,
+                       source=r.source, note=note) for r in self.fallback.rate(urls)]
+
+    def _read(self, urls: Sequence[str], body: object) -> list[Rating]:
+        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+            raise _Failed("sent an answer without a 'results' list")
+        results = body["results"]
+        by_url = {r.get("url"): r for r in results if isinstance(r, dict)}
+        out = []
+        for i, u in enumerate(urls):
+            r = by_url.get(u)
+            if r is None and i < len(results) and isinstance(results[i], dict):
+                r = results[i]
+            if r is None:
+                raise _Failed(f"sent no result for URL {i + 1}")
+            rating = str(r.get("rating") or UNTESTED)
+            known = {x.casefold(): x for x in self.catalog.url_ratings}
+            if rating.casefold() not in known:
+                raise _Failed(f"sent an unknown rating {rating[:40]!r}")
+            category = r.get("category")
+            cat = group = None
+            if category not in (None, ""):
+                try:
+                    c = self.catalog.url_category(category if isinstance(category, int)
+                                                  else str(category))
+                    cat, group = c.name, c.group
+                except KeyError:
+                    raise _Failed(f"sent an unknown category {str(category)[:40]!r}") from None
+            out.append(Rating(url=u, rating=known[rating.casefold()], category=cat,
+                              group=group, source=self.source))
+        return out
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class _Failed(Exception):
+    pass
+
+
+def make_provider(engine: Engine, url: str | None, *, timeout: float = 3.0) -> RatingProvider:
+    """The configured provider: HTTP when a service URL is set, else the local table."""
+    local = LocalProvider(engine)
+    return HttpProvider(url, timeout=timeout, fallback=local) if url else local
