@@ -472,8 +472,10 @@ class PhoneStep(Step):
         if not pending:
             return Stay({"phone": v.phone(inbound.text)})
         text = inbound.choice if inbound.kind == "choice" and inbound.choice else inbound.text
-        if text.strip() == "1" and severity(a, ctx) == "Critical":
-            text = "24x7"
+        if inbound.kind == "text":
+            # an option typed by its number or label ("1", "Yes, 24x7") means that option
+            picked = match_choice(inbound, self.ask(a, ctx, pending).choices)
+            text = picked.id if picked is not None else text
         when = v.preferred_time(text)
         if severity(a, ctx) == "Critical" and when != "24x7":
             raise Invalid("Critical cases need a phone reachable 24x7. Answer 24x7, or go "
