@@ -411,9 +411,11 @@ class AttachmentsStep(Step):
                               "file or split the case.")
             if any(x["sha256"] == f.sha256 for x in files):
                 return Stay(files, note=f"{f.name} is already attached.")
+            entry = {"name": f.name, "size": f.size, "sha256": f.sha256, "path": f.path}
             if needs_zip(a, ctx):
                 self._check_zip(f.path, f.name, a, ctx)
-            files.append({"name": f.name, "size": f.size, "sha256": f.sha256, "path": f.path})
+                entry["sample"] = True
+            files.append(entry)
             return Stay(files, note=f"Attached {f.name} ({_size(f.size)}).")
         said_done = (inbound.kind == "choice" and inbound.choice == DONE) or (
             inbound.kind == "text" and inbound.text.strip().casefold() in ("done", "/done", ""))
@@ -433,7 +435,8 @@ class AttachmentsStep(Step):
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         if not needs_zip(a, ctx):
-            return True
+            # locked samples whose password is no longer asked do not belong to other cases
+            return not any(f.get("sample") for f in value)
         try:
             for f in value:
                 self._check_zip(f["path"], f["name"], a, ctx)
