@@ -1,0 +1,164 @@
+"""Drive the real terminal chat: `casebot chat` as a subprocess with answers piped in.
+
+`Script` builds the answer lines readably (labels rather than numbers where the console
+accepts them, blocks ended by "."), `Chat.run` pipes them in and keeps stdout, and
+`Chat.case` reads a submitted case back through `casebot cases show N --json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.catalog import get_catalog
+
+CASEBOT = str(Path(sys.executable).with_name("casebot"))
+EMAIL = "ann@acme.example"
+CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
+CASE_NUMBER = re.compile(r"Case number: (\d+)")
+
+# interfaces.md, "Case JSON": exactly these keys.
+CASE_KEYS = {
+    "number", "reference_id", "status", "channel", "contact_email", "profile_name", "product",
+    "product_version", "product_language", "operating_system", "issue_type", "issue_category",
+    "virus_pattern_type", "subject", "description", "severity", "business_impact", "cc_emails",
+    "contact_method", "phone", "preferred_time", "urls", "tippingpoint", "change_window",
+    "attachments", "created_at", "updated_at", "timeline",
+}
+
+
+@dataclass
+class Script:
+    """Answer lines for `casebot chat`, one per line, built step by step."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def say(self, *lines: str) -> Script:
+        self.lines += lines
+        return self
+
+    def block(self, text: str) -> Script:
+        """A multi-line answer: its lines, then a line holding only '.'."""
+        return self.say(*text.split("\n"), ".")
+
+    def profile_form(self, name: str, product: str, version: str, oses: Iterable[str], *,
+                     code: str = CODE, settings: Iterable[str] = (), guid: str = "",
+                     language: str = "English", save: bool = True) -> Script:
+        """Fill the profile form (already open) and save it."""
+        p = get_catalog().product(product)
+        self.say(name, product, version, ", ".join([*oses, "done"]), code)
+        if p.asks_toolbox_guid:
+            self.say(guid)
+        if p.settings:
+            self.say(", ".join([*settings, "done"]))
+        self.say(language)
+        return self.say("Save profile") if save else self
+
+    def add_profile(self, name: str, product: str, version: str, oses: Iterable[str],
+                    **kw) -> Script:
+        """From step 1 of a request: "Update or add a product profile" → add → save."""
+        self.say("Update or add a product profile", "Add a new profile")
+        return self.profile_form(name, product, version, oses, **kw)
+
+    def common(self, subject: str, description: str = "It does not work.", *,
+               password: str = "", files: Iterable[Path] | None = (), severity: str = "Low",
+               impact: str = "",
+               cc: Iterable[str] = (), contact: str = "Email", phone: str = "",
+               when: str = "", submit: bool = True) -> Script:
+        """Subject to review: the steps every request has, then Submit.
+
+        `password` answers the zip-password step of threat and spam cases; `files=None` when
+        the attachment step is not asked (no files for a sample category).
+        """
+        self.say(subject).block(description)
+        if password:
+            self.say(password)
+        if files is not None:
+            self.attachments(files)
+        self.say(severity)
+        if impact:
+            self.block(impact)
+        self.say(", ".join([*cc, "done"]), contact)
+        if phone:
+            self.say(phone, when)
+        return self.say("Submit") if submit else self
+
+    def attachments(self, files: Iterable[Path]) -> Script:
+        return self.say(*(f"/attach {f}" for f in files), "/done")
+
+    def new_case(self) -> Script:
+        return self.say("/newcase")
+
+
+@dataclass
+class Result:
+    stdout: str
+    stderr: str
+    returncode: int
+
+    @property
+    def numbers(self) -> list[str]:
+        return CASE_NUMBER.findall(self.stdout)
+
+    def after(self, marker: str) -> str:
+        """The output after the last occurrence of `marker`."""
+        assert marker in self.stdout, f"{marker!r} not in output:\n{self.stdout[-3000:]}"
+        return self.stdout.rsplit(marker, 1)[1]
+
+
+class Chat:
+    """One casebot home; runs the chat and the operator CLI against it."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.env = {**os.environ, "CASEBOT_HOME": str(home), "PYTHONUNBUFFERED": "1",
+                    "COLUMNS": "200", "TERM": "dumb"}
+        self.env.pop("CASEBOT_DATABASE_URL", None)
+
+    def run(self, script: Script | Iterable[str], *, email: str = EMAIL,
+            timeout: float = 30) -> Result:
+        lines = script.lines if isinstance(script, Script) else list(script)
+        proc = subprocess.run([CASEBOT, "chat", "--as", email], input="\n".join(lines) + "\n",
+                              capture_output=True, text=True, env=self.env, timeout=timeout)
+        return Result(proc.stdout, proc.stderr, proc.returncode)
+
+    def popen(self, *, email: str = EMAIL) -> subprocess.Popen[str]:
+        return subprocess.Popen([CASEBOT, "chat", "--as", email], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=self.env, bufsize=1)
+
+    def cli(self, *args: str) -> str:
+        """The operator CLI, in-process (the same typer app the console script runs)."""
+        from bot.cli import app
+
+        result = CliRunner().invoke(app, list(args), env={"CASEBOT_HOME": str(self.home)},
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    def case(self, number: str) -> dict:
+        data = json.loads(self.cli("cases", "show", number, "--json"))
+        assert set(data) == CASE_KEYS, set(data) ^ CASE_KEYS
+        return data
+
+
+@pytest.fixture
+def chat(tmp_path) -> Chat:
+    return Chat(tmp_path / "home")
+
+
+def submitted(result: Result, count: int = 1) -> list[str]:
+    """Assert the chat ended well with `count` cases and return their numbers."""
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert len(result.numbers) == count, result.stdout[-4000:]
+    return result.numbers
