@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from bot.ratings import make_provider
 from bot.service import Service
 from bot.settings import Settings
 from store.db import make_engine, upgrade
@@ -21,5 +22,7 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
     settings = settings or Settings()
     engine = engine or build_engine(settings)
     files = BlobStore(settings.files_dir, settings.max_attachment_bytes)
-    return Service(engine, files, max_attachment_bytes=settings.max_attachment_bytes,
+    provider = make_provider(engine, settings.url_rating_url)
+    return Service(engine, files, rate=provider.rate,
+                   max_attachment_bytes=settings.max_attachment_bytes,
                    mail_from=settings.mail_from)

@@ -113,6 +113,36 @@ def entry_key(kind: str, value: str) -> str:
     return n.host
 
 
+# -- how a rating is shown ----------------------------------------------------------------------
+
+def describe(n: NormalURL, r: Rating) -> dict:
+    """A rated URL as plain data (chat adapters and the CLI render it; nothing is a link)."""
+    from flows.urls import defang
+
+    return {"url": n.url, "display": n.display, "defanged": defang(n.display),
+            "punycode": n.host if n.host != n.host_unicode else None,
+            "credentials": n.has_credentials, "rating": r.rating, "category": r.category,
+            "group": r.group, "source": r.source, "note": r.note}
+
+
+def rating_lines(d: dict) -> list[str]:
+    """`describe` output as lines of text: defanged URL, rating, category (group), warnings."""
+    head = f"{d['defanged']} — {d['rating']}"
+    if d["category"]:
+        head += f" · {d['category']}" + (f" ({d['group']})" if d["group"] else "")
+    elif d["rating"] == UNTESTED:
+        head += " (not rated yet; casebot never guesses)"
+    lines = [head]
+    if d["punycode"]:
+        lines.append(f"   international name; punycode form: {d['punycode']}")
+    if d["credentials"]:
+        lines.append("   ! this URL contained a user name or password: it was removed and "
+                     "never sent anywhere. Don't share passwords in links.")
+    if d["note"]:
+        lines.append(f"   note: {d['note']}")
+    return lines
+
+
 # -- the local table ----------------------------------------------------------------------------
 
 class LocalProvider:

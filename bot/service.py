@@ -20,17 +20,18 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import mails
+from bot.ratings import describe, rating_lines
 from flows import rules
 from flows.archives import check_sample_zip
 from flows.case import case_fields
 from flows.context import Ctx
 from flows.errors import Invalid
-from flows.form import Abandon, AtStart, Finish, Turn
-from flows.intake import INTAKE
-from flows.model import Inbound, Prompt, info
+from flows.form import PREFILLED, Abandon, AtStart, Finish, Turn
+from flows.intake import INTAKE, THREAT_ISSUE, URL_RECLASS
+from flows.model import Choice, Inbound, Prompt, info
 from flows.profile import MENU, PROFILE, DeleteProfile, Return
 from flows.steps import Jump
-from flows.urls import defang, parse_url_list
+from flows.urls import parse_url_list
 from store import repo
 from store.files import BlobStore
 from store.repo import ContactInfo
@@ -46,7 +47,8 @@ BUSY_BUDGET = 2.0
 
 HELP = (
     "Commands: /newcase opens a support case · /cases lists your cases · /case NUMBER shows "
-    "one · /profiles manages product profiles · /checkurl URL… checks URL ratings · /back "
+    "one · /profiles manages product profiles · /checkurl URL… checks URL ratings · "
+    "/reclassify URL… requests a new URL classification · /back "
     "goes to the previous question · /cancel discards the current request · /help shows this."
 )
 STORE_DOWN = ("casebot can't reach its database right now, so your last answer was not saved. "
@@ -79,6 +81,8 @@ class Service:
         self.max_attachment_bytes = max_attachment_bytes
         self.mail_from = mail_from
         self.after_commit: list[Callable[[dict[str, Any]], None]] = []
+        # contact id -> URLs of their last /checkurl in this process (bare /reclassify)
+        self.last_checked: dict[int | None, list[str]] = {}
 
     # -- the entry point ----------------------------------------------------------------------
 
@@ -236,6 +240,8 @@ class _Event:
             return [self.current_prompt()]
         if name in ("checkurl", "urlcheck"):
             return self.with_current([self.check_urls(args)])
+        if name == "reclassify":
+            return self.reclassify(args)
         return self.with_current([info(f"I don't know the command /{name}. " + HELP)])
 
     def cancel(self) -> list[Prompt]:
@@ -267,20 +273,53 @@ class _Event:
         return info(mails.case_text(data), case=data)
 
     def check_urls(self, args: str) -> Prompt:
+        """Rate 1–10 URLs; the prompt offers "Request reclassification" (cmd:reclassify)."""
         try:
             urls = parse_url_list(args)
         except Invalid as exc:
             return info(f"{exc} Usage: /checkurl URL [URL…]")
         ratings = self.svc.rate([u.url for u in urls])
+        results = [describe(u, r) for u, r in zip(urls, ratings, strict=True)]
         lines = []
-        for u, r in zip(urls, ratings, strict=True):
-            line = f"{defang(u.display)}: {r.rating}"
-            if r.category:
-                line += f" · {r.category} ({r.group})"
-            if u.host != u.host_unicode:
-                line += f" · punycode {u.host}"
-            lines.append(line)
-        return info("\n".join(lines), urls=[u.url for u in urls])
+        for n, d in enumerate(results, start=1):
+            lines += [f"{n}. {line}" if i == 0 else line
+                      for i, line in enumerate(rating_lines(d))]
+        self.svc.last_checked[self.contact.id] = [u.url for u in urls]
+        while len(self.svc.last_checked) > 10_000:
+            self.svc.last_checked.pop(next(iter(self.svc.last_checked)))
+        lines.append("Think a rating is wrong? Type /reclassify to request a new "
+                     "classification for these URLs.")
+        return Prompt(kind="info", text="\n".join(lines),
+                      data={"urls": [u.url for u in urls], "results": results,
+                            "reclassify": True},
+                      choices=(Choice(id="cmd:reclassify", label="Request reclassification"),))
+
+    def reclassify(self, args: str) -> list[Prompt]:
+        """Start a URL Reclassification request with the URLs given (or last checked)."""
+        text = args.strip() or "\n".join(self.svc.last_checked.get(self.contact.id, []))
+        if not text:
+            return self.with_current([info(
+                "Which URLs? Type /reclassify followed by 1 to 10 URLs, or check them first "
+                "with /checkurl URL…")])
+        untouched = (self.conv is not None and self.conv.flow == "intake"
+                     and not self.conv.stack
+                     and not any(not k.startswith("_") for k in self.conv.answers))
+        if self.conv and not untouched and (self.conv.flow == "intake" or any(
+                f["flow"] == "intake" for f in self.conv.stack)):
+            return [info("You have a request in progress; finish it first, or type /cancel "
+                         "to discard it and then /reclassify again."), self.current_prompt()]
+        try:
+            urls = INTAKE.by_name["urls"].read(Inbound(kind="text", text=text), {}, self.ctx,
+                                               None)
+        except Invalid as exc:
+            return self.with_current([info(f"{exc} Usage: /reclassify URL [URL…]")])
+        self.end()
+        answers = {"issue_type": THREAT_ISSUE, "issue_category": URL_RECLASS, "urls": urls,
+                   PREFILLED: True}
+        note = info(f"A URL Reclassification request for {len(urls)} URL"
+                    f"{'s' if len(urls) != 1 else ''}: the URLs are filled in; a few questions "
+                    "about your product come first.")
+        return [note, *self.start_flow("intake", answers)]
 
     # -- flows and effects ----------------------------------------------------------------------
 
