@@ -1,0 +1,136 @@
+"""A conversation survives any stop: `kill -9`, Ctrl-C (SIGINT) or EOF, then `casebot chat` again.
+
+The chat runs as a real subprocess. The test waits until the chat has printed the next question
+(so the previous answer has been handled) and then stops it; the next run must show that same
+question, and the review at the end must still hold every earlier answer.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+
+from tests.e2e.conftest import Chat, Script, submitted
+from tests.zipfactory import make_aes_zip
+
+VERSION_Q = "Which version?"
+PASSWORD_Q = "What is the zip's password?"
+WHEN_Q = "When may we call?"
+
+
+class Live:
+    """A running `casebot chat` fed line by line, its stdout collected by a reader thread."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+        self.out = ""
+        self.seen = 0
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self._lock:
+                self.out += line
+
+    def send(self, *lines: str) -> Live:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("".join(f"{line}\n" for line in lines))
+        self.proc.stdin.flush()
+        return self
+
+    def wait_for(self, text: str, timeout: float = 15) -> str:
+        """Block until `text` appears in output not yet consumed; return that output."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._lock:
+                pos = self.out.find(text, self.seen)
+                if pos != -1:
+                    chunk, self.seen = self.out[self.seen:pos + len(text)], pos + len(text)
+                    return chunk
+            if self.proc.poll() is not None and not self._reader.is_alive():
+                break
+            time.sleep(0.01)
+        raise AssertionError(f"{text!r} never appeared; output so far:\n{self.out[-3000:]}")
+
+    def stop(self, sig: int) -> int:
+        os.kill(self.proc.pid, sig)
+        code = self.proc.wait(timeout=15)
+        self._reader.join(timeout=5)
+        return code
+
+
+def first_question(output: str) -> str:
+    """The first thing the chat asks after its banner line."""
+    return output.split("\n", 1)[1].lstrip("\n")
+
+
+def test_kill_9_in_the_profile_form_and_later_in_the_request(chat: Chat, tmp_path) -> None:
+    sample = make_aes_zip(tmp_path / "s.zip", {"a.eml": b"Subject: x\r\n\r\ny"}, "infected")
+    live = Live(chat.popen())
+    live.wait_for("Update or add a product profile")
+    live.send("Update or add a product profile", "Add a new profile", "HQ Apex One", "Apex One")
+    live.wait_for(VERSION_Q)
+    assert live.stop(signal.SIGKILL) == -signal.SIGKILL
+
+    # Same question, inside the profile form opened from the request.
+    live = Live(chat.popen())
+    assert first_question(live.wait_for(VERSION_Q)).startswith(VERSION_Q)
+    live.send("2019", "Windows 10, done", "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7", "done",
+              "English", "Save profile", "Windows 10", "Threat Issue", "Spam",
+              "Spam after the upgrade", "First line", "Second line", ".")
+    live.wait_for(PASSWORD_Q)
+    assert live.stop(signal.SIGKILL) == -signal.SIGKILL
+
+    s = Script().say("infected", f"/attach {sample}", "/done", "Medium", "done", "Email")
+    result = chat.run(s)
+    assert first_question(result.stdout).startswith(PASSWORD_Q)
+    review = result.after("Please review your request.")
+    for shown in ("Product profile: HQ Apex One (Apex One 2019)", "Issue category: Spam",
+                  "Subject: Spam after the upgrade", "Description: First line",
+                  "    Second line", "Attachments: s.zip", "Case severity: Medium"):
+        assert shown in review, shown
+
+    (number,) = submitted(chat.run(["Submit"]))
+    case = chat.case(number)
+    assert (case["subject"], case["description"], case["issue_category"]) == (
+        "Spam after the upgrade", "First line\nSecond line", "Spam")
+
+
+def test_eof_exits_0_and_keeps_a_half_answered_compound_step(chat: Chat) -> None:
+    s = Script().add_profile("HQ", "Apex One", "2019", ["Windows 10"])
+    s.say("Windows 10", "Product Issue", "Product Issues", "Phone me").block("Please call.")
+    s.attachments([]).say("Low", "done", "Phone", "+44 20 7946 0958")
+    first = chat.run(s)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.rstrip().endswith("Your draft is saved. Run `casebot chat` to continue.")
+
+    again = chat.run(["09:00-17:00 Europe/London"])
+    assert again.returncode == 0
+    assert first_question(again.stdout).startswith(WHEN_Q)  # the phone number was kept
+    review = again.after("Please review your request.")
+    assert "Phone and preferred time: +442079460958, 09:00" in review
+    assert "Subject: Phone me" in review and "Description: Please call." in review
+
+
+def test_ctrl_c_keeps_the_draft(chat: Chat) -> None:
+    live = Live(chat.popen())
+    live.wait_for("Update or add a product profile")
+    live.send("Update or add a product profile", "Add a new profile", "HQ", "Apex One", "2019",
+              "Windows 10, done", "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7", "done", "English",
+              "Save profile", "Windows 10", "Product Issue", "Product Issues", "Interrupted")
+    live.wait_for("Describe the issue")
+    assert live.stop(signal.SIGINT) == 0
+    assert "Your draft is saved." in live.out
+    assert "Traceback" not in (live.proc.stderr.read() if live.proc.stderr else "")
+
+    result = chat.run(Script().block("Still here.").attachments([]).say("Low", "done",
+                                                                        "Email", "Submit"))
+    assert first_question(result.stdout).startswith("Describe the issue")
+    (number,) = submitted(result)
+    assert chat.case(number)["subject"] == "Interrupted"
