@@ -105,11 +105,13 @@ class Conversation(SQLModel, table=True):
 
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
+    # a contact's newest cases (/cases) by index, however many cases there are (0003)
+    __table_args__ = (sa.Index("ix_cases_contact_id_id", "contact_id", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     number: str | None = Field(default=None, max_length=20, unique=True)
     reference_id: str | None = Field(default=None, max_length=30)
     idempotency_key: str = Field(max_length=80, unique=True)
-    contact_id: int = Field(foreign_key="contacts.id", index=True)
+    contact_id: int = Field(foreign_key="contacts.id")
     channel: str = Field(max_length=20)
     status: str = Field(default="open", max_length=30, index=True)
     subject: str = Field(max_length=200)
