@@ -191,7 +191,7 @@ class MultiStep(Step):
             bad = [c for c in inbound.choices if c not in ids]
             if bad:
                 raise Invalid("Some of those options are no longer available. Pick again.")
-            selected = [c.id for c in choices if c in inbound.choices]
+            selected = [c.id for c in choices if c.id in inbound.choices]
         elif inbound.kind == "choice":
             if inbound.choice == DONE:
                 done = True
