@@ -1,0 +1,118 @@
+"""Slack payloads -> Inbound. Pure: the app passes dicts in, gets values out.
+
+Slack sends message text with its own markup (`&lt;`, `<http://x|x>`, `<@U1>`, `<!here>`); the
+flow wants what the user typed, so the markup is turned back into plain text here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from adapters.slack.render import parse_block_id
+from flows.model import Inbound
+from flows.steps import DONE
+
+_TOKEN = re.compile(r"<([^<>]*)>")
+_SPECIAL = {"channel": "@channel", "here": "@here", "everyone": "@everyone"}
+
+
+def _token(match: re.Match[str]) -> str:
+    body = match.group(1)
+    target, _, label = body.partition("|")
+    if target.startswith("!"):
+        name = target[1:].split("^", 1)[0]
+        return _SPECIAL.get(name, "@" + (label or name))
+    if target.startswith("@"):
+        return "@" + (label or target[1:])
+    if target.startswith("#"):
+        return "#" + (label or target[1:])
+    if target.startswith("mailto:"):
+        return label or target[len("mailto:"):]
+    if label and _bare(label) == _bare(target):
+        return label  # Slack auto-linked what the user typed: keep their spelling
+    return target
+
+
+def _bare(url: str) -> str:
+    return re.sub(r"^[a-z][a-z0-9+.-]*://", "", url, flags=re.I).rstrip("/")
+
+
+def plain_text(text: str) -> str:
+    """Slack message text -> what the user typed (mentions and links as plain words)."""
+    out = _TOKEN.sub(_token, text or "")
+    return out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def external_id(team_id: str, user_id: str) -> str:
+    return f"{team_id}:{user_id}"
+
+
+def message_inbound(event: dict[str, Any]) -> Inbound:
+    """A DM message typed by the user. "new case" and answers alike go to the service."""
+    return Inbound(kind="text", text=plain_text(event.get("text", "")))
+
+
+SUBCOMMANDS = {"new": "newcase", "newcase": "newcase", "list": "cases", "cases": "cases",
+               "show": "case", "profiles": "profiles", "profile": "profiles", "help": "help",
+               "cancel": "cancel", "back": "back", "where": "where", "continue": "where",
+               "checkurl": "checkurl", "urlcheck": "checkurl"}
+
+
+def slash_inbound(command: str, text: str) -> Inbound:
+    """`/case new|list|show N|profiles|help` and `/urlcheck URL…` -> a command Inbound."""
+    text = plain_text(text).strip()
+    if command.lstrip("/") == "urlcheck":
+        return Inbound(kind="command", command="checkurl", args=text, text=text)
+    head, _, rest = text.partition(" ")
+    sub = head.lower().lstrip("/")
+    if not sub:
+        return Inbound(kind="command", command="help", text=text)
+    if sub.lstrip("#").isdigit():
+        return Inbound(kind="command", command="case", args=sub, text=text)
+    name = SUBCOMMANDS.get(sub)
+    if name is None:
+        return Inbound(kind="command", command=sub, args=rest.strip(), text=text)
+    return Inbound(kind="command", command=name, args=rest.strip(), text=text)
+
+
+def action_inbound(action: dict[str, Any], state: dict[str, Any] | None) -> Inbound | None:
+    """A press on one of our controls; None for presses that only change a selection."""
+    action_id = action.get("action_id", "")
+    draft, step = parse_block_id(action.get("block_id", ""))
+    if action_id == "cb.multi":
+        return None  # read on Confirm, from the message state
+    if action_id == "cb.confirm":
+        values = ((state or {}).get("values") or {}).get(action.get("block_id", ""), {})
+        picked = values.get("cb.multi")
+        if picked is not None and "selected_options" in picked:
+            ids = tuple(o["value"] for o in picked.get("selected_options") or [])
+            return Inbound(kind="multi", choices=ids, done=True, step=step, draft=draft)
+        return Inbound(kind="choice", choice=DONE, step=step, draft=draft)
+    if action.get("type") == "static_select":
+        value = (action.get("selected_option") or {}).get("value")
+        if value is None:
+            return None
+        return Inbound(kind="choice", choice=value, step=step, draft=draft)
+    if action.get("type") == "button" and action_id.startswith("cb.btn."):
+        return Inbound(kind="choice", choice=action.get("value", ""), step=step, draft=draft)
+    return None
+
+
+def chosen_label(action: dict[str, Any], state: dict[str, Any] | None = None) -> str:
+    """What the user picked, as shown on the control (for the chat.update that replaces it)."""
+    if action.get("type") == "static_select":
+        return ((action.get("selected_option") or {}).get("text") or {}).get("text", "")
+    if action.get("action_id") == "cb.confirm":
+        values = ((state or {}).get("values") or {}).get(action.get("block_id", ""), {})
+        opts = (values.get("cb.multi") or {}).get("selected_options")
+        if opts is not None:
+            return ", ".join(o["text"]["text"] for o in opts) or "none"
+        return "Confirmed"
+    return (action.get("text") or {}).get("text", "")
+
+
+def delivery_for_action(body: dict[str, Any], action: dict[str, Any]) -> str:
+    """The same press delivered twice has the same action_ts; two clicks differ."""
+    user = (body.get("user") or {}).get("id", "")
+    return f"slack:action:{user}:{action.get('action_ts') or body.get('trigger_id', '')}"

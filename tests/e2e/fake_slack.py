@@ -1,0 +1,408 @@
+"""A stand-in for Slack's Web API on 127.0.0.1 (stdlib only), recording every call.
+
+Serves auth.test, chat.postMessage, chat.update, chat.postEphemeral, users.info,
+conversations.open, files.info and file downloads under /files/. `limit(method, retry_after)`
+makes the next call of that method answer HTTP 429 with Retry-After, as Slack does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from slack_bolt import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+BOT_TOKEN = "xoxb-test-token"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float = field(default_factory=time.monotonic)
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+class FakeSlack:
+    def __init__(self, team_id: str = "T1", bot_user: str = "UBOT") -> None:
+        self.team_id = team_id
+        self.bot_user = bot_user
+        self.calls: list[Call] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
+        self.limits: dict[str, list[int]] = {}
+        self.downloads: list[tuple[str, str | None]] = []
+        self._ts = itertools.count(1)
+        self._cond = threading.Condition()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.api_url = self.url + "/api/"
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                        daemon=True)
+
+    # -- control -----------------------------------------------------------------------------
+
+    def __enter__(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def add_user(self, user_id: str, email: str | None, name: str = "Test User") -> None:
+        profile = {"real_name": name, **({"email": email} if email else {})}
+        self.users[user_id] = {"id": user_id, "team_id": self.team_id, "name": name,
+                               "real_name": name, "profile": profile}
+
+    def add_file(self, file_id: str, name: str, data: bytes) -> dict[str, Any]:
+        """Register a file; returns the event's partial file object (no download URL)."""
+        info = {"id": file_id, "name": name, "title": name, "size": len(data),
+                "mimetype": "application/zip", "filetype": "zip",
+                "url_private": f"{self.url}/files/{file_id}/{name}",
+                "url_private_download": f"{self.url}/files/{file_id}/download/{name}"}
+        self.files[file_id] = (info, data)
+        return {"id": file_id, "mode": "hosted", "file_access": "check_file_info"}
+
+    def limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        self.limits[method] = [retry_after] * times
+
+    def of(self, method: str) -> list[Call]:
+        with self._cond:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, pred: Callable[[list[Call]], Any], timeout: float = 10.0) -> Any:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                got = pred(list(self.calls))
+                if got:
+                    return got
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out; calls so far: "
+                                         f"{[c.method for c in self.calls]}")
+                self._cond.wait(left)
+
+    def wait_calls(self, method: str, count: int, timeout: float = 10.0) -> list[Call]:
+        return self.wait_for(lambda calls: (lambda got: got if len(got) >= count else None)(
+            [c for c in calls if c.method == method]), timeout)
+
+    # -- the API -----------------------------------------------------------------------------
+
+    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme",
+                    "user": "casebot", "team_id": self.team_id, "user_id": self.bot_user,
+                    "bot_id": "BBOT"}
+        if method == "chat.postMessage":
+            ts = f"{1700000000 + next(self._ts)}.000100"
+            return {"ok": True, "channel": args.get("channel"), "ts": ts,
+                    "message": {"text": args.get("text"), "ts": ts}}
+        if method == "chat.update":
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+        if method == "users.info":
+            user = self.users.get(str(args.get("user")))
+            return {"ok": True, "user": user} if user else {"ok": False,
+                                                              "error": "user_not_found"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))}}
+        if method == "files.info":
+            found = self.files.get(str(args.get("file")))
+            return {"ok": True, "file": found[0]} if found else {"ok": False,
+                                                                  "error": "file_not_found"}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                path, _, query = self.path.partition("?")
+                if path.startswith("/files/"):
+                    self.download(path)
+                    return
+                self.api(path, dict(urllib.parse.parse_qsl(query)))
+
+            def do_POST(self) -> None:
+                path, _, query = self.path.partition("?")
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                args: dict[str, Any] = dict(urllib.parse.parse_qsl(query))
+                ctype = self.headers.get("Content-Type", "")
+                if "json" in ctype:
+                    args.update(json.loads(raw or b"{}"))
+                else:
+                    args.update(urllib.parse.parse_qsl(raw.decode()))
+                for key in ("blocks",):
+                    if isinstance(args.get(key), str):
+                        args[key] = json.loads(args[key])
+                self.api(path, args)
+
+            def token(self) -> str | None:
+                auth = self.headers.get("Authorization", "")
+                return auth[7:] if auth.startswith("Bearer ") else None
+
+            def api(self, path: str, args: dict[str, Any]) -> None:
+                method = path.removeprefix("/api/")
+                call = Call(method, args, self.token())
+                with fake._cond:
+                    waits = fake.limits.get(method)
+                    retry_after = waits.pop(0) if waits else None
+                    if retry_after is None:
+                        call.result = fake.answer(method, args)
+                    else:
+                        call.result = {"ok": False, "error": "ratelimited"}
+                    fake.calls.append(call)
+                    fake._cond.notify_all()
+                if retry_after is not None:
+                    self.send(429, call.result, {"Retry-After": str(retry_after)})
+                    return
+                self.send(200, call.result)
+
+            def download(self, path: str) -> None:
+                parts = path.split("/")
+                found = fake.files.get(parts[2]) if len(parts) > 2 else None
+                with fake._cond:
+                    fake.downloads.append((path, self.token()))
+                    fake._cond.notify_all()
+                if found is None or self.token() != BOT_TOKEN:
+                    self.send_bytes(404 if found is None else 403, b"no")
+                    return
+                self.send_bytes(200, found[1])
+
+            def send(self, status: int, body: dict[str, Any],
+                     headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def send_bytes(self, status: int, data: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+class TrackingExecutor(ThreadPoolExecutor):
+    """Bolt's listener executor, able to say when every submitted listener has finished."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=8)
+        self._futures: set[Future] = set()
+        self._guard = threading.Lock()
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        fut = super().submit(fn, *args, **kwargs)
+        with self._guard:
+            self._futures.add(fut)
+        return fut
+
+    def wait_idle(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._guard:
+                pending = [f for f in self._futures if not f.done()]
+                self._futures = set(pending)
+            if not pending:
+                return
+            wait(pending, timeout=max(deadline - time.monotonic(), 0.01))
+            if time.monotonic() > deadline:
+                raise AssertionError("listeners still running")
+
+
+class Driver:
+    """Plays Slack's side of the Events/Interactivity/Commands API against a Bolt app.
+
+    Builds payloads as Slack does, signs them exactly as Slack signs them (v0 HMAC-SHA256 over
+    `v0:{timestamp}:{body}`), and either dispatches them into the App or POSTs them to a URL.
+    """
+
+    def __init__(self, app: Any, fake: FakeSlack, secret: str,
+                 executor: TrackingExecutor | None = None, url: str | None = None) -> None:
+        self.app = app
+        self.fake = fake
+        self.secret = secret
+        self.executor = executor
+        self.url = url
+        self._ids = itertools.count(1)
+
+    # -- transport -----------------------------------------------------------------------------
+
+    def headers(self, body: str, content_type: str, ts: int | None = None,
+                secret: str | None = None) -> dict[str, str]:
+        ts = int(time.time()) if ts is None else ts
+        sig = SignatureVerifier(secret or self.secret).generate_signature(timestamp=str(ts),
+                                                                          body=body)
+        return {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(ts),
+                "X-Slack-Signature": sig}
+
+    def send(self, body: str, content_type: str, extra: dict[str, str] | None = None,
+             wait_idle: bool = True, **sign: Any) -> tuple[int, str]:
+        headers = {**self.headers(body, content_type, **sign), **(extra or {})}
+        if self.url:
+            req = urllib.request.Request(self.url, data=body.encode(), headers=headers,
+                                         method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    status, text = resp.status, resp.read().decode()
+            except urllib.error.HTTPError as exc:
+                status, text = exc.code, exc.read().decode()
+        else:
+            resp = self.app.dispatch(BoltRequest(body=body, headers=headers))
+            status, text = resp.status, resp.body
+        if wait_idle and self.executor is not None:
+            self.executor.wait_idle()
+        return status, text
+
+    # -- Slack's payloads ------------------------------------------------------------------------
+
+    def event_body(self, event: dict[str, Any], event_id: str | None = None) -> str:
+        return json.dumps({"token": "x", "team_id": self.fake.team_id, "api_app_id": "A1",
+                           "type": "event_callback", "event": event,
+                           "event_id": event_id or f"Ev{next(self._ids):08d}",
+                           "event_time": int(time.time()),
+                           "authorizations": [{"team_id": self.fake.team_id,
+                                               "user_id": self.fake.bot_user,
+                                               "is_bot": True}]})
+
+    def say(self, user: str, text: str, *, files: list[dict] | None = None,
+            event_id: str | None = None, retry: int | None = None,
+            wait_idle: bool = True) -> tuple[int, str]:
+        """The user types `text` (Slack's escaping applied) in their DM with the app."""
+        slack_text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return self.say_raw(user, slack_text, files=files, event_id=event_id, retry=retry,
+                            wait_idle=wait_idle)
+
+    def say_raw(self, user: str, slack_text: str, *, files: list[dict] | None = None,
+                event_id: str | None = None, retry: int | None = None,
+                wait_idle: bool = True) -> tuple[int, str]:
+        event: dict[str, Any] = {"type": "message", "channel": "D" + user, "user": user,
+                                 "text": slack_text, "ts": f"{time.time():.6f}",
+                                 "channel_type": "im", "team": self.fake.team_id}
+        if files:
+            event["subtype"] = "file_share"
+            event["files"] = files
+        extra = ({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+                 if retry else None)
+        return self.send(self.event_body(event, event_id), "application/json", extra,
+                         wait_idle=wait_idle)
+
+    def command(self, user: str, command: str, text: str = "",
+                channel: str | None = None) -> tuple[int, str]:
+        channel = channel or "D" + user
+        form = {"token": "x", "team_id": self.fake.team_id, "team_domain": "acme",
+                "channel_id": channel,
+                "channel_name": "directmessage" if channel.startswith("D") else "general",
+                "user_id": user, "user_name": user.lower(), "command": command, "text": text,
+                "api_app_id": "A1", "response_url": self.fake.url + "/response",
+                "trigger_id": f"trig{next(self._ids)}"}
+        return self.send(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
+
+    # -- what the user sees ----------------------------------------------------------------------
+
+    def messages(self, user: str) -> list[Call]:
+        return [c for c in self.fake.of("chat.postMessage") if c.args.get("channel") == "D"
+                + user]
+
+    def last(self, user: str) -> Call:
+        msgs = self.messages(user)
+        assert msgs, "no message posted"
+        return msgs[-1]
+
+    def text(self, user: str, since: int = 0) -> str:
+        return "\n".join(c.args.get("text", "") for c in self.messages(user)[since:])
+
+    def _find(self, user: str, label: str, message: Call | None = None
+              ) -> tuple[Call, dict, dict, dict | None]:
+        """The control whose label (or an option's label) is `label`, newest message first."""
+        candidates = [message] if message else list(reversed(self.messages(user)))
+        for msg in candidates:
+            for block in msg.args.get("blocks") or []:
+                if block.get("type") != "actions":
+                    continue
+                for el in block["elements"]:
+                    if el["type"] == "button" and el["text"]["text"] == label:
+                        return msg, block, el, None
+                    for opt in _all_options(el):
+                        if opt["text"]["text"] == label:
+                            return msg, block, el, opt
+        raise AssertionError(f"no control labelled {label!r}")
+
+    def _action_body(self, user: str, msg: Call, action: dict,
+                     state: dict | None = None) -> str:
+        payload = {"type": "block_actions", "team": {"id": self.fake.team_id},
+                   "user": {"id": user, "team_id": self.fake.team_id},
+                   "api_app_id": "A1", "token": "x", "trigger_id": f"trig{next(self._ids)}",
+                   "container": {"type": "message", "message_ts": msg.result["ts"],
+                                 "channel_id": msg.args["channel"], "is_ephemeral": False},
+                   "channel": {"id": msg.args["channel"], "name": "directmessage"},
+                   "message": {"type": "message", "ts": msg.result["ts"],
+                               "text": msg.args.get("text", ""),
+                               "blocks": msg.args.get("blocks") or []},
+                   "state": {"values": state or {}}, "actions": [action]}
+        return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+    def press(self, user: str, label: str, message: Call | None = None,
+              action_ts: str | None = None) -> tuple[int, str]:
+        """Click a button, or pick an option of a select, labelled `label`."""
+        msg, block, el, opt = self._find(user, label, message)
+        action: dict[str, Any] = {"action_id": el["action_id"], "block_id": block["block_id"],
+                                  "type": el["type"],
+                                  "action_ts": action_ts or f"{time.time():.6f}"}
+        if opt is None:
+            action.update(text=el["text"], value=el["value"])
+        else:
+            action.update(selected_option=opt)
+        return self.send(self._action_body(user, msg, action),
+                         "application/x-www-form-urlencoded")
+
+    def pick_many(self, user: str, labels: list[str]) -> tuple[int, str]:
+        """Choose several options of a multi-select, then press its Confirm button."""
+        msg = self.last(user)
+        block = next(b for b in msg.args["blocks"] if b.get("type") == "actions")
+        select = next(e for e in block["elements"] if e["type"] == "multi_static_select")
+        opts = [o for o in _all_options(select) if o["text"]["text"] in labels]
+        assert len(opts) == len(labels), f"missing options among {labels}"
+        confirm = next(e for e in block["elements"] if e["action_id"] == "cb.confirm")
+        state = {block["block_id"]: {"cb.multi": {"type": "multi_static_select",
+                                                  "selected_options": opts}}}
+        action = {"action_id": "cb.confirm", "block_id": block["block_id"], "type": "button",
+                  "text": confirm["text"], "value": confirm["value"],
+                  "action_ts": f"{time.time():.6f}"}
+        return self.send(self._action_body(user, msg, action, state),
+                         "application/x-www-form-urlencoded")
+
+
+def _all_options(el: dict) -> list[dict]:
+    opts = list(el.get("options") or [])
+    for group in el.get("option_groups") or []:
+        opts += group["options"]
+    return opts
