@@ -1,0 +1,317 @@
+"""A stand-in for the Telegram Bot API on 127.0.0.1 (stdlib only), for e2e tests and benchmarks.
+
+It speaks the wire format PTB uses (form-encoded or JSON bodies, `{"ok": true, "result": …}`),
+records every call (`calls`), keeps the messages it "sent" per chat so edits show, serves
+uploaded files through getFile + /file/bot<token>/<path>, and lets a test act as users:
+`say`, `send_document`, `send_photo`, `press`. In polling mode updates wait for getUpdates; after
+setWebhook they are POSTed to the webhook URL with the secret header, as Telegram does.
+`fail_next(method, retry_after)` answers the next call of a method with 429.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+BOT_USER = {"id": 999000, "is_bot": True, "first_name": "casebot", "username": "casebot_test_bot",
+            "can_join_groups": False, "can_read_all_group_messages": False,
+            "supports_inline_queries": False}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a cancelled long poll at shutdown) is not an error."""
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+class FakeTelegram:
+    def __init__(self, token: str = "123456:TEST-token") -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.updates: list[dict] = []
+        self.messages: dict[tuple[int, int], dict] = {}
+        self.files: dict[str, bytes] = {}
+        self.webhook: dict[str, Any] | None = None
+        self.webhook_status: list[int] = []
+        self.failures: dict[str, list[int]] = {}
+        self.cond = threading.Condition()
+        self._ids = itertools.count(1)
+        self._msg_ids = itertools.count(1)
+        self._update_ids = itertools.count(1000)
+        self.server = _Server(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.closed = False
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> FakeTelegram:
+        self.thread.start()
+        return self
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- what the bot did -------------------------------------------------------------------
+
+    def of(self, method: str) -> list[Call]:
+        with self.cond:
+            return [c for c in self.calls if c.method == method]
+
+    def sent(self, chat_id: int) -> list[dict]:
+        """Messages the bot sent to a chat, oldest first, as they look now (after edits)."""
+        with self.cond:
+            return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id]
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [m.get("text", "") for m in self.sent(chat_id)]
+
+    def fail_next(self, method: str, retry_after: int = 1) -> None:
+        self.failures.setdefault(method, []).append(retry_after)
+
+    # -- acting as users --------------------------------------------------------------------
+
+    def _user(self, user_id: int, name: str = "") -> dict:
+        return {"id": user_id, "is_bot": False, "first_name": name or f"User{user_id}"}
+
+    def _chat(self, chat_id: int, kind: str = "private") -> dict:
+        chat = {"id": chat_id, "type": kind}
+        if kind != "private":
+            chat["title"] = "a group"
+        return chat
+
+    def _message(self, user_id: int, chat_id: int | None, kind: str, **fields: Any) -> dict:
+        return {"message_id": next(self._msg_ids), "date": int(time.time()),
+                "chat": self._chat(chat_id or user_id, kind), "from": self._user(user_id),
+                **fields}
+
+    def enqueue(self, update: dict) -> int:
+        update.setdefault("update_id", next(self._update_ids))
+        with self.cond:
+            hook = self.webhook
+            if hook is None:
+                self.updates.append(update)
+                self.cond.notify_all()
+        if hook is not None:
+            self.webhook_status.append(self.post_webhook(update, hook.get("secret_token")))
+        return update["update_id"]
+
+    def post_webhook(self, update: dict, secret: str | None) -> int:
+        assert self.webhook is not None
+        req = urllib.request.Request(self.webhook["url"], data=json.dumps(update).encode(),
+                                     headers={"Content-Type": "application/json"})
+        if secret is not None:
+            req.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    def say(self, user_id: int, text: str, *, chat_id: int | None = None,
+            chat_type: str = "private") -> int:
+        msg = self._message(user_id, chat_id, chat_type, text=text)
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0,
+                                "length": len(text.split(" ", 1)[0])}]
+        return self.enqueue({"message": msg})
+
+    def add_file(self, data: bytes) -> str:
+        file_id = f"F{next(self._ids):06d}"
+        self.files[file_id] = data
+        return file_id
+
+    def send_document(self, user_id: int, name: str, data: bytes, *,
+                      media_group_id: str | None = None, size: int | None = None) -> int:
+        file_id = self.add_file(data)
+        doc = {"file_id": file_id, "file_unique_id": "u" + file_id, "file_name": name,
+               "file_size": size if size is not None else len(data)}
+        msg = self._message(user_id, None, "private", document=doc)
+        if media_group_id:
+            msg["media_group_id"] = media_group_id
+        return self.enqueue({"message": msg})
+
+    def send_photo(self, user_id: int, data: bytes, *, media_group_id: str | None = None) -> int:
+        small, big = self.add_file(data[:10]), self.add_file(data)
+        sizes = [{"file_id": small, "file_unique_id": "u" + small, "width": 90, "height": 90,
+                  "file_size": 10},
+                 {"file_id": big, "file_unique_id": "u" + big, "width": 800, "height": 600,
+                  "file_size": len(data)}]
+        msg = self._message(user_id, None, "private", photo=sizes)
+        if media_group_id:
+            msg["media_group_id"] = media_group_id
+        return self.enqueue({"message": msg})
+
+    def press(self, user_id: int, message: dict, data: str) -> int:
+        query = {"id": str(next(self._ids)), "from": self._user(user_id),
+                 "chat_instance": "ci", "data": data, "message": message}
+        return self.enqueue({"callback_query": query})
+
+    # -- the HTTP side ----------------------------------------------------------------------
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _reply(self, status: int, body: bytes, ctype: str = "application/json") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                path = urlsplit(self.path).path
+                prefix = f"/file/bot{fake.token}/"
+                if path.startswith(prefix):
+                    file_id = path[len(prefix):].rsplit("/", 1)[-1]
+                    data = fake.files.get(file_id)
+                    if data is None:
+                        self._reply(404, b"not found", "text/plain")
+                    else:
+                        fake.record("download", {"file_id": file_id})
+                        self._reply(200, data, "application/octet-stream")
+                    return
+                self._api(path, {})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                ctype = self.headers.get("Content-Type", "")
+                params: dict[str, Any] = {}
+                if "json" in ctype and raw:
+                    params = json.loads(raw)
+                elif raw:
+                    for k, v in parse_qsl(raw.decode(), keep_blank_values=True):
+                        try:
+                            params[k] = json.loads(v) if v[:1] in "[{" else v
+                        except ValueError:
+                            params[k] = v
+                self._api(urlsplit(self.path).path, params)
+
+            def _api(self, path: str, params: dict[str, Any]) -> None:
+                prefix = f"/bot{fake.token}/"
+                if not path.startswith(prefix):
+                    body = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+                    self._reply(401, json.dumps(body).encode())
+                    return
+                method = path[len(prefix):]
+                status, body = fake.api(method, params)
+                self._reply(status, json.dumps(body).encode())
+
+        return Handler
+
+    def record(self, method: str, params: dict[str, Any]) -> None:
+        with self.cond:
+            self.calls.append(Call(method, params))
+            self.cond.notify_all()
+
+    def api(self, method: str, p: dict[str, Any]) -> tuple[int, dict]:
+        if method != "getUpdates":
+            self.record(method, p)
+        queued = self.failures.get(method)
+        if queued:
+            retry = queued.pop(0)
+            return 429, {"ok": False, "error_code": 429,
+                         "description": f"Too Many Requests: retry after {retry}",
+                         "parameters": {"retry_after": retry}}
+        handler = getattr(self, f"m_{method}", None)
+        if handler is None:
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        result = handler(p)
+        if isinstance(result, tuple):
+            return result
+        return 200, {"ok": True, "result": result}
+
+    # -- methods ----------------------------------------------------------------------------
+
+    def m_getMe(self, p: dict) -> Any:
+        return BOT_USER
+
+    def m_getUpdates(self, p: dict) -> Any:
+        offset = int(p.get("offset") or 0)
+        timeout = min(float(p.get("timeout") or 0), 5.0)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            while not self.updates and not self.closed and time.monotonic() < deadline:
+                self.cond.wait(max(0.0, deadline - time.monotonic()))
+            return list(self.updates[:100])
+
+    def m_setMyCommands(self, p: dict) -> Any:
+        return True
+
+    def m_deleteWebhook(self, p: dict) -> Any:
+        self.webhook = None
+        return True
+
+    def m_setWebhook(self, p: dict) -> Any:
+        self.webhook = {"url": p["url"], "secret_token": p.get("secret_token")}
+        return True
+
+    def _store(self, chat_id: int, text: str, markup: Any) -> dict:
+        msg = {"message_id": next(self._msg_ids), "date": int(time.time()),
+               "chat": self._chat(chat_id), "from": BOT_USER, "text": text}
+        if markup:
+            msg["reply_markup"] = markup
+        with self.cond:
+            self.messages[(chat_id, msg["message_id"])] = msg
+        return msg
+
+    def m_sendMessage(self, p: dict) -> Any:
+        return self._store(int(p["chat_id"]), p["text"], p.get("reply_markup"))
+
+    def _edit(self, p: dict, **changes: Any) -> Any:
+        key = (int(p["chat_id"]), int(p["message_id"]))
+        with self.cond:
+            msg = self.messages.get(key)
+            if msg is None:
+                return 400, {"ok": False, "error_code": 400,
+                             "description": "Bad Request: message to edit not found"}
+            msg.update({k: v for k, v in changes.items() if v is not None})
+            if changes.get("reply_markup") is None:
+                msg.pop("reply_markup", None)
+            return dict(msg)
+
+    def m_editMessageText(self, p: dict) -> Any:
+        return self._edit(p, text=p["text"], reply_markup=p.get("reply_markup"))
+
+    def m_editMessageReplyMarkup(self, p: dict) -> Any:
+        return self._edit(p, reply_markup=p.get("reply_markup"))
+
+    def m_answerCallbackQuery(self, p: dict) -> Any:
+        return True
+
+    def m_getFile(self, p: dict) -> Any:
+        file_id = p["file_id"]
+        if file_id not in self.files:
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid "
+                         "file_id"}
+        return {"file_id": file_id, "file_unique_id": "u" + file_id,
+                "file_size": len(self.files[file_id]), "file_path": f"documents/{file_id}"}

@@ -1,0 +1,144 @@
+"""Run the real Telegram Application against FakeTelegram and act as users in a DM.
+
+`BotRun` starts `adapters.telegram.app.serve_app` (polling or webhook) in the test's event loop;
+`TgUser` types, sends files and presses buttons by label, waiting until the bot has handled
+each update (the app records handled update ids; album replies are awaited too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from adapters.telegram.app import build_application, serve_app
+from bot.app import build_service
+from bot.settings import Settings
+from store import repo
+from tests.e2e.fake_telegram import FakeTelegram
+
+CASE_NUMBER = re.compile(r"Case number: (\d+)")
+SECRET = "s3cret-hook_token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class BotRun:
+    fake: FakeTelegram
+    settings: Settings
+    mode: str = "polling"
+
+    async def __aenter__(self) -> BotRun:
+        self.service = build_service(self.settings)
+        self.app, self.tg = build_application(self.settings, self.service)
+        self.stop = asyncio.Event()
+        hook = None
+        self.port = free_port()
+        if self.mode == "webhook":
+            hook = f"http://127.0.0.1:{self.port}/tg/hook"
+        self.task = asyncio.create_task(serve_app(
+            self.app, self.tg, self.settings, stop=self.stop, webhook_url=hook, port=self.port,
+            listen="127.0.0.1", poll_timeout=1, notice_interval=0.2))
+        await self.until(lambda: self.fake.of("setMyCommands") and (
+            self.mode != "webhook" or self.fake.webhook is not None))
+        if self.mode == "webhook":
+            await self.until(lambda: self.app.running)
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, 15)
+
+    async def until(self, cond: Any, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while not cond():
+            if self.task.done():
+                self.task.result()
+                raise AssertionError("the bot stopped")
+            assert time.monotonic() < deadline, "timed out waiting for the bot"
+            await asyncio.sleep(0.01)
+
+    async def settle(self, update_id: int) -> None:
+        await self.until(lambda: update_id in self.tg.processed and not self.tg.albums)
+
+    def link(self, user_id: int, email: str) -> None:
+        with Session(self.service.engine) as s:
+            contact = repo.ensure_contact(s, email)
+            repo.link_identity(s, contact, "telegram", str(user_id), str(user_id))
+            s.commit()
+
+    def user(self, user_id: int) -> TgUser:
+        return TgUser(self, user_id)
+
+
+class TgUser:
+    def __init__(self, run: BotRun, user_id: int) -> None:
+        self.run = run
+        self.fake = run.fake
+        self.id = user_id
+
+    async def act(self, fn: Any, *args: Any, **kw: Any) -> int:
+        update_id = await asyncio.to_thread(fn, *args, **kw)
+        await self.run.settle(update_id)
+        return update_id
+
+    async def say(self, text: str) -> int:
+        return await self.act(self.fake.say, self.id, text)
+
+    async def document(self, name: str, data: bytes, **kw: Any) -> int:
+        return await self.act(self.fake.send_document, self.id, name, data, **kw)
+
+    @property
+    def messages(self) -> list[dict]:
+        return self.fake.sent(self.id)
+
+    @property
+    def last_text(self) -> str:
+        return self.messages[-1]["text"]
+
+    def keyboard_message(self) -> dict:
+        for msg in reversed(self.messages):
+            if msg.get("reply_markup"):
+                return msg
+        raise AssertionError("no message with buttons")
+
+    @staticmethod
+    def buttons(msg: dict) -> list[dict]:
+        return [b for row in msg["reply_markup"]["inline_keyboard"] for b in row]
+
+    async def press_data(self, msg: dict, data: str) -> int:
+        return await self.act(self.fake.press, self.id, msg, data)
+
+    async def press(self, label: str, *, exact: bool = False) -> dict:
+        """Press the button labelled `label` on the newest keyboard, paging with › if needed."""
+        for _ in range(20):
+            msg = self.keyboard_message()
+            buttons = self.buttons(msg)
+            hit = [b for b in buttons if b["text"] == label or b["text"] == "✓ " + label]
+            if not hit and not exact:
+                hit = [b for b in buttons if label.casefold() in b["text"].casefold()]
+            if hit:
+                await self.press_data(msg, hit[0]["callback_data"])
+                return msg
+            nxt = [b for b in buttons if b["text"].endswith("›")]
+            assert nxt, f"no button {label!r} in {[b['text'] for b in buttons]}: {msg['text']}"
+            await self.press_data(msg, nxt[0]["callback_data"])
+        raise AssertionError("paged too far")
+
+    def case_number(self) -> str:
+        for text in reversed([m["text"] for m in self.messages]):
+            m = CASE_NUMBER.search(text)
+            if m:
+                return m.group(1)
+        raise AssertionError("no case number: " + "\n---\n".join(
+            m["text"] for m in self.messages[-5:]))
