@@ -94,3 +94,72 @@ def test_product_case(rig: Rig) -> None:
     wire = json.dumps([c.args for c in rig.fake.calls])
     assert "<!channel>" not in wire and "<!here>" not in wire and "<script>" not in wire
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in wire
+
+
+def case_json(service: Service, number: str) -> dict:
+    with Session(service.engine) as s:
+        return repo.case_json(s, repo.case_by_number(s, number))
+
+
+def test_threat_sample_with_attachment(rig: Rig, tmp_path) -> None:
+    from tests.zipfactory import make_aes_zip
+
+    slack, user = rig.slack, "U2"
+    link(rig.service, user, "sam@acme.example")
+    slack.say(user, "new case")
+    make_profile(slack, user)
+    slack.press(user, "Windows 10")
+    slack.press(user, "Threat Issue")
+    slack.press(user, "Collected Threat Sample Analysis")
+    slack.press(user, "Conventional Scan (Virus Pattern)")
+    slack.say(user, "Suspicious binary on a laptop")
+    slack.say(user, "Found by the scheduled scan.")
+    slack.press(user, "infected")
+    data = make_aes_zip(tmp_path / "sample.zip", {"evil.exe": b"MZ" * 500}, "infected")
+    partial = rig.fake.add_file("F1", "sample.zip", data.read_bytes())
+    slack.say(user, "", files=[partial])
+    assert rig.fake.downloads == [("/files/F1/download/sample.zip", BOT_TOKEN)]
+    slack.press(user, "Done")
+    slack.press(user, "Low")
+    slack.press(user, "Done")
+    slack.press(user, "Email")
+    slack.press(user, "Submit")
+    done = slack.last(user).args["text"]
+    assert "Case number: 10000001" in done and "Reference id:" in done
+    case = case_json(rig.service, "10000001")
+    assert case["issue_category"] == "Collected Threat Sample Analysis"
+    assert [a["name"] for a in case["attachments"]] == ["sample.zip"]
+
+
+def test_url_reclassification(rig: Rig) -> None:
+    slack, user = rig.slack, "U3"
+    link(rig.service, user, "uma@acme.example")
+    slack.command(user, "/case", "new")
+    make_profile(slack, user)
+    slack.press(user, "Windows 10")
+    slack.press(user, "Threat Issue")
+    slack.press(user, "URL Reclassification")
+    # Slack wraps typed links as <http://…|…>; the flow gets what was typed
+    slack.say_raw(user, "<http://shop.example.com/deals|shop.example.com/deals>")
+    slack.press(user, "Select a new classification")
+    slack.press(user, "Safe")
+    slack.press(user, "Business")
+    category = next(b for b in slack.last(user).args["blocks"] if b["type"] == "actions")
+    first = category["elements"][0]
+    label = (first.get("options") or first["option_groups"][0]["options"])[0]["text"]["text"]
+    slack.press(user, label)
+    keep = next(e["text"]["text"] for b in slack.last(user).args["blocks"]
+                if b["type"] == "actions" for e in b["elements"])
+    assert keep.startswith("Keep:")
+    slack.press(user, keep)
+    slack.press(user, "Skip")
+    slack.press(user, "No attachments")
+    slack.press(user, "Low")
+    slack.press(user, "Done")
+    slack.press(user, "Email")
+    slack.press(user, "Submit")
+    assert "Case number: 10000001" in slack.last(user).args["text"]
+    case = case_json(rig.service, "10000001")
+    assert case["issue_category"] == "URL Reclassification"
+    assert case["urls"][0]["requested_rating"] == "Safe"
+    assert "shop.example.com" in case["urls"][0]["url"]
