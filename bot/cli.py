@@ -123,16 +123,20 @@ def cases_show(number: str, as_json: Annotated[bool, typer.Option("--json")] = F
 def cases_update(number: str,
                  status: Annotated[str | None, typer.Option(help="new status")] = None,
                  note: Annotated[str | None, typer.Option(help="a note for the customer")] = None,
+                 apply_urls: Annotated[bool, typer.Option(
+                     "--apply-urls", help="URL Reclassification: make the requested ratings "
+                     "the local ratings")] = False,
                  ) -> None:
     """Change a case's status and/or add a note; the contact is told."""
+    from bot.reclassify import NotReclassification
     from bot.updates import update_case
 
-    if not status and not note:
-        fail("Give --status and/or --note.")
+    if not status and not note and not apply_urls:
+        fail("Give --status, --note and/or --apply-urls.")
     service = build_service(Settings())
     try:
-        update_case(service, number, status=status, note=note)
-    except LookupError as exc:
+        update_case(service, number, status=status, note=note, apply_urls=apply_urls)
+    except (LookupError, NotReclassification) as exc:
         fail(str(exc))
     out.print(f"Case {number} updated.")
 

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from bot.mails import message_id
 from bot.notices import queue_for_case
+from bot.reclassify import apply_case_urls
 from bot.service import Service
 from store import repo
 
@@ -17,7 +18,9 @@ STATUSES = ("open", "in progress", "waiting for customer", "resolved", "closed")
 
 
 def update_case(service: Service, number: str, *, status: str | None = None,
-                note: str | None = None) -> dict:
+                note: str | None = None, apply_urls: bool = False) -> dict:
+    """`apply_urls`: a URL Reclassification's requested ratings become local ratings (raises
+    `bot.reclassify.NotReclassification`, changing nothing, for any other case)."""
     if status is not None and status.lower() not in STATUSES:
         raise LookupError(f"Unknown status {status!r}. Use one of: {', '.join(STATUSES)}.")
     with Session(service.engine, expire_on_commit=False) as s:
@@ -25,6 +28,7 @@ def update_case(service: Service, number: str, *, status: str | None = None,
         if case is None:
             raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
         parts = []
+        applied = apply_case_urls(s, case) if apply_urls else []
         if status is not None and status.lower() != case.status:
             case.status = status.lower()
             repo.add_event(s, case, "status", f"Status changed to {case.status}.")
@@ -32,6 +36,10 @@ def update_case(service: Service, number: str, *, status: str | None = None,
         if note:
             repo.add_event(s, case, "note", note)
             parts.append(note)
+        if applied:
+            repo.add_event(s, case, "ratings", "Local URL ratings updated:\n"
+                           + "\n".join(applied))
+            parts.append("The requested URL ratings are now in effect:\n" + "\n".join(applied))
         data = repo.case_json(s, case)
         domain = service.mail_from.rsplit("@", 1)[-1]
         thread = message_id(data["number"], domain)

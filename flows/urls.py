@@ -58,12 +58,16 @@ def _extractor() -> tldextract.TLDExtract:
 
 
 def registered_domain(host: str) -> str:
-    """The domain someone registered ("example.co.uk"); the host itself if no suffix is known."""
+    """The domain someone registered ("example.co.uk").
+
+    A top-level name the public-suffix list does not know (".example", ".internal") is a
+    suffix by the list's default rule "*", so "a.b.example" was registered as "b.example".
+    """
     result = _extractor()(host)
     domain = getattr(result, "top_domain_under_public_suffix", None)
     if domain is None:  # tldextract < 5.3
         domain = result.registered_domain
-    return domain or host
+    return domain or ".".join(host.split(".")[-2:])
 
 
 def _unwrap(text: str) -> str:

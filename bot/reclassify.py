@@ -1,0 +1,46 @@
+"""Closing the loop on a URL Reclassification case: its requested ratings become local ratings.
+
+`casebot cases update N --status resolved --apply-urls` calls `apply_case_urls` inside the
+update's transaction, so the ratings, the timeline entry and the customer's notice and mail
+are written together or not at all.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.feeds import Entry, upsert
+from bot.ratings import entry_key
+from flows.intake import URL_RECLASS
+from flows.urls import defang, normalize_url
+from store.tables import Case
+
+
+class NotReclassification(ValueError):
+    """--apply-urls on a case that is not a URL Reclassification (or asks no change)."""
+
+
+def apply_case_urls(s: Session, case: Case) -> list[str]:
+    """Set kind=url ratings from the case's requested changes; lines saying what changed."""
+    details = case.details or {}
+    if details.get("issue_category") != URL_RECLASS:
+        raise NotReclassification(
+            f"Case {case.number} is a {details.get('issue_category') or details.get('issue_type')}"
+            " case, not a URL Reclassification; --apply-urls only applies to URL "
+            "Reclassification cases. Run the update without --apply-urls.")
+    entries: list[Entry] = []
+    lines: list[str] = []
+    for u in details.get("urls") or []:
+        rating, category = u.get("requested_rating"), u.get("requested_category")
+        if not rating:
+            continue
+        key = entry_key("url", u["url"])
+        entries.append(Entry("url", key, rating, category, f"case {case.number}",
+                             len(entries) + 1))
+        shown = defang(normalize_url(u["url"]).display)
+        lines.append(f"{shown}: {u.get('current_rating') or 'Untested'} → {rating}"
+                     + (f", {category}" if category else ""))
+    if not entries:
+        raise NotReclassification(f"Case {case.number} requests no rating change.")
+    upsert(s.connection(), entries)
+    return lines
