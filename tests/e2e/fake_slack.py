@@ -14,14 +14,23 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from slack_bolt import BoltRequest
 from slack_sdk.signature import SignatureVerifier
+from sqlmodel import Session
+
+from adapters.slack.app import SlackBot
+from bot.app import build_service
+from bot.service import Service
+from bot.settings import Settings
+from store import repo
 
 BOT_TOKEN = "xoxb-test-token"
 
@@ -406,3 +415,52 @@ def _all_options(el: dict) -> list[dict]:
     for group in el.get("option_groups") or []:
         opts += group["options"]
     return opts
+
+
+# -- a complete test rig -------------------------------------------------------------------
+
+SECRET = "test-signing-secret"
+CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
+
+
+@dataclass
+class Rig:
+    fake: FakeSlack
+    bot: SlackBot
+    service: Service
+    slack: Driver
+    settings: Settings
+
+
+@contextmanager
+def slack_rig(tmp_path: Path) -> Iterator[Rig]:
+    """A stand-in Slack, a casebot service on a fresh SQLite file, and the Bolt app."""
+    with FakeSlack() as fake:
+        settings = Settings(home=tmp_path / "home", slack_bot_token=BOT_TOKEN,
+                            slack_signing_secret=SECRET, slack_api_url=fake.api_url)
+        service = build_service(settings)
+        executor = TrackingExecutor()
+        bot = SlackBot(settings, service, listener_executor=executor)
+        yield Rig(fake, bot, service, Driver(bot.app, fake, SECRET, executor), settings)
+        executor.shutdown(wait=True)
+
+
+def link(service: Service, user: str, email: str, team: str = "T1") -> None:
+    with Session(service.engine) as s:
+        contact = repo.ensure_contact(s, email, "Pat")
+        repo.link_identity(s, contact, "slack", f"{team}:{user}", "D" + user)
+        s.commit()
+
+
+def make_profile(slack: Driver, user: str) -> None:
+    """From a fresh request: add a profile and come back to the request."""
+    slack.press(user, "Update or add a product profile")
+    slack.press(user, "Add a new profile")
+    slack.say(user, "HQ Apex One")
+    slack.press(user, "Apex One")
+    slack.press(user, "2019")
+    slack.pick_many(user, ["Windows 10", "Windows Server 2016"])
+    slack.say(user, CODE)
+    slack.pick_many(user, ["Smart Scan Server", "Web Reputation Enabled"])
+    slack.press(user, "English")
+    slack.press(user, "Save profile")

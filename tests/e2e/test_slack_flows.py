@@ -4,62 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from sqlmodel import Session
 
-from adapters.slack.app import SlackBot
-from bot.app import build_service
 from bot.service import Service
-from bot.settings import Settings
 from store import repo
-from tests.e2e.fake_slack import BOT_TOKEN, Driver, FakeSlack, TrackingExecutor
-
-SECRET = "test-signing-secret"
-CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
-
-
-@dataclass
-class Rig:
-    fake: FakeSlack
-    bot: SlackBot
-    service: Service
-    slack: Driver
-    settings: Settings
+from tests.e2e.fake_slack import BOT_TOKEN, Rig, link, make_profile, slack_rig
 
 
 @pytest.fixture
 def rig(tmp_path) -> Iterator[Rig]:
-    with FakeSlack() as fake:
-        settings = Settings(home=tmp_path / "home", slack_bot_token=BOT_TOKEN,
-                            slack_signing_secret=SECRET, slack_api_url=fake.api_url)
-        service = build_service(settings)
-        executor = TrackingExecutor()
-        bot = SlackBot(settings, service, listener_executor=executor)
-        yield Rig(fake, bot, service, Driver(bot.app, fake, SECRET, executor), settings)
-        executor.shutdown(wait=True)
-
-
-def link(service: Service, user: str, email: str, team: str = "T1") -> None:
-    with Session(service.engine) as s:
-        contact = repo.ensure_contact(s, email, "Pat")
-        repo.link_identity(s, contact, "slack", f"{team}:{user}", "D" + user)
-        s.commit()
-
-
-def make_profile(slack: Driver, user: str) -> None:
-    """From a fresh request: add a profile and come back to the request."""
-    slack.press(user, "Update or add a product profile")
-    slack.press(user, "Add a new profile")
-    slack.say(user, "HQ Apex One")
-    slack.press(user, "Apex One")
-    slack.press(user, "2019")
-    slack.pick_many(user, ["Windows 10", "Windows Server 2016"])
-    slack.say(user, CODE)
-    slack.pick_many(user, ["Smart Scan Server", "Web Reputation Enabled"])
-    slack.press(user, "English")
-    slack.press(user, "Save profile")
+    with slack_rig(tmp_path) as r:
+        yield r
 
 
 def test_product_case(rig: Rig) -> None:
