@@ -266,8 +266,8 @@ class TelegramBot:
         except Invalid as exc:
             await call(bot.send_message, chat_id, str(exc))
             return None
-        except BadRequest as exc:
-            log.warning("getFile refused: %s", exc)
+        except TelegramError as exc:
+            log.warning("file download failed: %s", type(exc).__name__)
             await call(bot.send_message, chat_id, f"I couldn't download {media.name} from "
                        "Telegram. Please send it again, or as a zip under 20 MB.")
             return None

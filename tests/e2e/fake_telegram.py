@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 BOT_USER = {"id": 999000, "is_bot": True, "first_name": "casebot", "username": "casebot_test_bot",
             "can_join_groups": False, "can_read_all_group_messages": False,
@@ -187,7 +187,7 @@ class FakeTelegram:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:
-                path = urlsplit(self.path).path
+                path = unquote(urlsplit(self.path).path)
                 prefix = f"/file/bot{fake.token}/"
                 if path.startswith(prefix):
                     file_id = path[len(prefix):].rsplit("/", 1)[-1]

@@ -1,0 +1,192 @@
+"""Complete cases through the real PTB Application against the Bot API stand-in.
+
+From /start to the case number: a product case with an attachment (polling and webhook, the
+first user linked through the emailed 6-digit code), a threat sample with a password-protected
+zip, and a URL reclassification.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlmodel import Session
+
+from bot.settings import Settings
+from store import repo
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.telegram_driver import SECRET, BotRun, TgUser
+from tests.zipfactory import make_aes_zip, make_zipcrypto_zip
+
+CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def fake():
+    server = FakeTelegram().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def settings(fake, tmp_path) -> Settings:
+    return Settings(home=tmp_path / "home", telegram_bot_token=fake.token,
+                    telegram_api_url=fake.url, telegram_webhook_secret=SECRET)
+
+
+def add_profile(run: BotRun, email: str, name: str = "HQ Apex One", product: str = "Apex One",
+                version: str = "2019", oses: tuple[str, ...] = ("Windows 10",)) -> None:
+    with Session(run.service.engine) as s:
+        contact = repo.ensure_contact(s, email)
+        repo.save_profile(s, contact, {"name": name, "product": product, "version": version,
+                                       "operating_systems": list(oses),
+                                       "activation_code": {"new": CODE}, "settings": [],
+                                       "language": "English"})
+        s.commit()
+
+
+def case_json(run: BotRun, number: str) -> dict:
+    with Session(run.service.engine) as s:
+        case = repo.case_by_number(s, number)
+        assert case is not None
+        return repo.case_json(s, case)
+
+
+async def verify(run: BotRun, user: TgUser, email: str) -> None:
+    await user.say("/start")
+    assert "work email" in user.last_text
+    await user.say(email)
+    assert "6-digit code" in user.last_text
+    with Session(run.service.engine) as s:
+        mail = next(m for m in repo.outbox(s) if m.kind == "verification" and m.to == email)
+        code = re.search(r"\b(\d{6})\b", mail.body_text).group(1)
+    await user.say("000000" if code != "000000" else "111111")
+    assert "not right" in user.last_text and "4 tries left" in user.last_text
+    await user.say(code)
+    texts = [m["text"] for m in user.messages[-2:]]
+    assert f"linked to {email}" in texts[0]
+    assert "/newcase" in texts[1]
+
+
+async def common_tail(user: TgUser, *, severity: str = "Low") -> str:
+    await user.press(severity, exact=True)
+    await user.press("Done")  # CC emails
+    await user.press("Email", exact=True)
+    assert "Review" in user.keyboard_message()["text"] or user.keyboard_message()["text"]
+    await user.press("Submit", exact=True)
+    return user.case_number()
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_product_case_with_attachment(fake, settings, mode):
+    async with BotRun(fake, settings, mode) as run:
+        user = run.user(4201)
+        await verify(run, user, "ann@acme.example")
+        await user.say("/newcase")
+        await user.press("Update or add a product profile")
+        await user.press("Add a new profile")
+        await user.say("HQ Apex One")
+        await user.press("Apex One", exact=True)
+        await user.press("2019", exact=True)
+        # multi-select: toggles edit the keyboard in place, Done finishes
+        before = len(fake.of("sendMessage"))
+        await user.press("Windows 10", exact=True)
+        await user.press("Windows Server 2019", exact=True)
+        assert len(fake.of("sendMessage")) == before
+        assert len(fake.of("editMessageReplyMarkup")) >= 2
+        labels = [b["text"] for b in user.buttons(user.keyboard_message())]
+        assert "✓ Windows 10" in labels and "✓ Windows Server 2019" in labels
+        await user.press("Windows Server 2019", exact=True)  # toggled off again
+        await user.press("Done", exact=True)
+        assert "→ Windows 10" in user.messages[-2]["text"]
+        await user.say(CODE)
+        msg = user.keyboard_message()
+        if "setting" in msg["text"].lower() or any(b["text"] == "Done" for b in
+                                                   user.buttons(msg)):
+            await user.press("Done", exact=True)
+        await user.press("English", exact=True)
+        await user.press("Save profile")
+        await user.press("Windows 10", exact=True)  # affected OS
+        await user.press("Product Issue", exact=True)
+        await user.press("Product Issues", exact=True)
+        await user.say("Agent <b>offline</b> *bold* <script>x</script>")
+        await user.say("Since Monday the agent shows offline.\nRestarting did not help.")
+        await user.document("agent-log.txt", b"2024-01-01 agent stopped\n" * 50)
+        assert "agent-log.txt" in user.keyboard_message()["text"]
+        await user.press("Done", exact=True)
+        number = await common_tail(user)
+        data = case_json(run, number)
+        assert data["channel"] == "telegram"
+        assert data["subject"] == "Agent <b>offline</b> *bold* <script>x</script>"
+        assert [a["name"] for a in data["attachments"]] == ["agent-log.txt"]
+        assert data["operating_system"] == "Windows 10"
+        assert fake.of("download")
+        # nothing was sent with a parse mode: text shows literally
+        assert not any("parse_mode" in c.params for c in fake.calls)
+        # every button fits Telegram's 64-byte callback_data
+        for call in fake.of("sendMessage") + fake.of("editMessageReplyMarkup"):
+            for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", []):
+                assert all(len(b["callback_data"].encode()) <= 64 for b in row)
+        commands = fake.of("setMyCommands")[0].params["commands"]
+        assert [c["command"] for c in commands] == ["start", "newcase", "cases", "case",
+                                                    "profiles", "checkurl", "cancel", "back",
+                                                    "help"]
+
+
+@pytest.mark.parametrize("maker", [make_aes_zip, make_zipcrypto_zip])
+async def test_threat_sample_with_password_zip(fake, settings, tmp_path, maker):
+    async with BotRun(fake, settings, "polling") as run:
+        run.link(4301, "tom@acme.example")
+        add_profile(run, "tom@acme.example")
+        user = run.user(4301)
+        await user.say("/newcase")
+        await user.press("HQ Apex One")
+        if "operating system" in user.keyboard_message()["text"]:
+            await user.press("Windows 10", exact=True)
+        await user.press("Threat Issue", exact=True)
+        await user.press("Collected Threat Sample Analysis")
+        await user.press("Conventional Scan")
+        await user.say("Suspicious dropper found")
+        await user.say("Found on three hosts.")
+        await user.press("infected")
+        sample = maker(tmp_path / "sample.zip", {"dropper.exe": b"MZ" + b"\0" * 500},
+                       "infected")
+        await user.document("sample.zip", sample.read_bytes())
+        await user.press("Done", exact=True)
+        number = await common_tail(user)
+        data = case_json(run, number)
+        assert data["issue_category"] == "Collected Threat Sample Analysis"
+        assert data["reference_id"] and data["reference_id"] in fake.texts(4301)[-1]
+        assert [a["name"] for a in data["attachments"]] == ["sample.zip"]
+
+
+async def test_url_reclassification(fake, settings):
+    async with BotRun(fake, settings, "webhook") as run:
+        run.link(4401, "uma@acme.example")
+        add_profile(run, "uma@acme.example")
+        user = run.user(4401)
+        await user.say("/newcase")
+        await user.press("HQ Apex One")
+        if "operating system" in user.keyboard_message()["text"]:
+            await user.press("Windows 10", exact=True)
+        await user.press("Threat Issue", exact=True)
+        await user.press("URL Reclassification")
+        await user.say("http://bad.example/landing\nhttps://good.example/")
+        await user.press("Select a new classification")
+        await user.press("Dangerous", exact=True)
+        group_msg = user.keyboard_message()
+        await user.press(user.buttons(group_msg)[0]["text"], exact=True)
+        await user.press(user.buttons(user.keyboard_message())[0]["text"], exact=True)
+        await user.press("Keep", exact=True)
+        await user.press("Keep")  # the pre-filled subject
+        msg = user.keyboard_message()
+        await user.press("Skip" if any(b["text"] == "Skip" for b in user.buttons(msg))
+                         else "Keep")
+        await user.press("No attachments")
+        number = await common_tail(user)
+        data = case_json(run, number)
+        assert data["issue_category"] == "URL Reclassification"
+        urls = json.dumps(data["urls"])
+        assert "bad.example" in urls and "Dangerous" in urls
