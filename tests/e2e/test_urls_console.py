@@ -1,0 +1,101 @@
+"""The quick check and a URL Reclassification end to end in the terminal chat (`casebot chat`
+as a subprocess), closed by `casebot cases update --apply-urls`."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from tests.e2e.conftest import CODE, Chat, Script, submitted
+
+FEED = "url,host,rating,category\nhttps://evil.example.com/login,,Safe,Business/Economy\n"
+
+
+def profile(script: Script) -> Script:
+    return script.add_profile("HQ Apex One", "Apex One", "2019", ["1", "3"], code=CODE,
+                              settings=["1"])
+
+
+def test_checkurl_then_reclassify_then_apply(chat: Chat, tmp_path):
+    feed = tmp_path / "feed.csv"
+    feed.write_text(FEED)
+    assert "1 added" in chat.cli("urls", "import", str(feed))
+
+    script = Script().say(
+        "/checkurl hxxps://evil[.]example[.]com/login https://joe:secret@bücher.example/a "
+        "https://evil.example.com/login#again",
+        "/reclassify")
+    profile(script)
+    script.say("Windows 10",
+               # URL 1: new rating, then group, then category; URL 2: keep
+               "Select a new classification", "Dangerous", "Internet Security", "Phishing",
+               "Keep",
+               "", "", ".", "/done", "Low", "done", "Email", "Submit")
+    result = chat.run(script)
+    [number] = submitted(result)
+    out = result.stdout
+    check = out.split("Think a rating is wrong?")[0]
+    assert "1. hxxps://evil[.]example[.]com/login — Safe · Business/Economy (Business)" in check
+    assert "2. hxxps://bücher[.]example/a — Untested (not rated yet" in check
+    assert "punycode form: xn--bcher-kva.example" in check
+    assert "user name or password" in check and "secret" not in out
+    assert "3." not in check  # the duplicate was merged
+    assert "Type /reclassify" in out
+    assert "A URL Reclassification request for 2 URLs" in out
+    assert "Which kind of request" not in out and "Which category fits best?" not in out
+    assert "URL 1 of 2: hxxps://evil[.]example[.]com/login — Safe, Business/Economy" in out
+
+    case = chat.case(number)
+    assert case["issue_type"] == "Threat Issue"
+    assert case["issue_category"] == "URL Reclassification"
+    assert case["subject"] == "URL reclassification: evil.example.com, bücher.example"
+    assert [(u["url"], u["requested_rating"], u["requested_category"]) for u in case["urls"]] \
+        == [("https://evil.example.com/login", "Dangerous", "Phishing"),
+            ("https://xn--bcher-kva.example/a", None, None)]
+
+    out = chat.cli("cases", "update", number, "--status", "resolved", "--apply-urls")
+    assert f"Case {number} updated." in out
+    case = chat.case(number)
+    assert case["status"] == "resolved"
+    timeline = "\n".join(e["text"] for e in case["timeline"])
+    assert "Local URL ratings updated:" in timeline
+    assert "hxxps://evil[.]example[.]com/login: Safe → Dangerous, Phishing" in timeline
+    mails = chat.cli("mail", "list", "--json")
+    assert f"[Case {number}] Update" in mails and "requested URL ratings are now in effect" \
+        in mails
+
+    after = chat.run(Script().say("/cancel", "/checkurl https://evil.example.com/login"))
+    assert "hxxps://evil[.]example[.]com/login — Dangerous · Phishing (Internet Security)" \
+        in after.stdout
+    assert "Dangerous · Phishing" in chat.cli("urls", "check", "evil.example.com/login")
+    assert f"case {number}" in chat.cli("urls", "check", "--json", "evil.example.com/login")
+
+
+def test_checkurl_bad_input_loses_nothing(chat: Chat):
+    many = " ".join(f"https://site{i}.example/" for i in range(11))
+    result = chat.run(Script().say("/checkurl javascript:alert(1) file:///etc/passwd",
+                                   f"/checkurl {many}", "/checkurl", "/reclassify"))
+    out = result.stdout
+    assert "'javascript:alert(1)' uses the javascript: scheme, which is not allowed" in out
+    assert "'file:///etc/passwd' uses the file: scheme" in out
+    assert "You entered 11 URLs; the limit is 10 per request." in out
+    assert "Usage: /checkurl URL [URL…]" in out
+    assert "Which URLs? Type /reclassify followed by 1 to 10 URLs" in out
+
+
+def test_reclassify_with_urls_and_apply_refused_for_other_cases(chat: Chat):
+    script = Script().say("/reclassify hxxp://a[.]example/x")
+    profile(script)
+    script.say("Windows 10", "Keep")
+    result = chat.run(script)
+    assert "At least one URL must get a new classification" in result.stdout
+
+    product = Script().say("/cancel", "/newcase", "HQ Apex One", "Windows 10", "Product Issue",
+                           "Product Issues").common("It crashes")
+    [number] = submitted(chat.run(product))
+    from bot.cli import app
+
+    res = CliRunner().invoke(app, ["cases", "update", number, "--status", "resolved",
+                                   "--apply-urls"], env={"CASEBOT_HOME": str(chat.home)})
+    assert res.exit_code == 2
+    assert "not a URL Reclassification" in " ".join(res.stderr.split())
+    assert chat.case(number)["status"] == "open"  # nothing changed
