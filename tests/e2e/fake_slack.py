@@ -117,6 +117,12 @@ class FakeSlack:
             return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme",
                     "user": "casebot", "team_id": self.team_id, "user_id": self.bot_user,
                     "bot_id": "BBOT"}
+        if method == "oauth.v2.access":
+            return {"ok": True, "access_token": BOT_TOKEN, "token_type": "bot",
+                    "scope": "chat:write,commands", "bot_user_id": self.bot_user,
+                    "app_id": "A1", "team": {"name": "Acme", "id": self.team_id},
+                    "enterprise": None, "is_enterprise_install": False,
+                    "authed_user": {"id": "U1"}}
         if method == "chat.postMessage":
             ts = f"{1700000000 + next(self._ts)}.000100"
             return {"ok": True, "channel": args.get("channel"), "ts": ts,
