@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import httpx
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from flows.catalog import Catalog, get_catalog
@@ -201,9 +202,7 @@ class LocalProvider:
                                 source=self.source, note="not a URL that can be rated")
         if todo:
             keys = list(dict.fromkeys(k for _, _, ks in todo for _, k in ks))
-            with self.engine.connect() as conn:
-                rows = conn.exec_driver_sql(self._query(len(keys)), tuple(keys)).all()
-            found = {(r[0], r[1]): r for r in rows}
+            found = {(r[0], r[1]): r for r in self._fetch(keys)}
             for i, u, ks in todo:
                 best = next((found[k] for k in ks if k in found), None)
                 if best is None:
@@ -220,6 +219,24 @@ class LocalProvider:
                         while len(self._cache) > self.cache_size:
                             self._cache.popitem(last=False)
         return [r for r in out if r is not None]
+
+    def _fetch(self, keys: list[str]) -> list[tuple]:
+        """The one indexed query, on a pooled DBAPI connection (no ORM or result wrapping:
+        this is the hot path). Driver errors surface as SQLAlchemy's, as everywhere else."""
+        sql = self._query(len(keys))
+        conn = self.engine.raw_connection()
+        try:
+            cur = conn.cursor()
+            try:
+                cur.execute(sql, tuple(keys))
+                return list(cur.fetchall())
+            finally:
+                cur.close()
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DBAPIError.instance(sql, keys, exc,
+                                             self.engine.dialect.loaded_dbapi.Error) from exc
+        finally:
+            conn.close()
 
     def forget(self) -> None:
         with self._lock:

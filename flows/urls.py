@@ -28,6 +28,7 @@ _DEFANG_SUBS = (
     (re.compile(r"\[:\]"), ":"),
     (re.compile(r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)", re.IGNORECASE), "."),
 )
+_SPACE_RE = re.compile(r"\s")
 _ASCII_LABEL_RE = re.compile(r"^[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?$")
 # Characters kept as they are in the path and query; everything else is percent-encoded.
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
@@ -57,6 +58,7 @@ def _extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
+@functools.lru_cache(maxsize=65536)
 def registered_domain(host: str) -> str:
     """The domain someone registered ("example.co.uk").
 
@@ -126,7 +128,7 @@ def ascii_hostname(host: str) -> tuple[str, str]:
         host = host[:-1]
     if not host:
         raise ValueError("the host name is empty")
-    if any(ch.isspace() for ch in host):
+    if _SPACE_RE.search(host):
         raise ValueError("the host name contains spaces")
     ascii_labels: list[str] = []
     unicode_labels: list[str] = []
@@ -255,7 +257,7 @@ def normalize_url(text: str) -> NormalURL:
         host_text = unquote(host_text)
         if not host_text:
             raise _fail(original, "it has no host name")
-        if any(ch.isspace() for ch in host_text):
+        if _SPACE_RE.search(host_text):
             raise _fail(original, "the host name contains spaces")
         try:
             ip4 = _parse_ipv4(host_text)

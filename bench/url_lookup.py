@@ -1,0 +1,123 @@
+"""URL rating look-ups on a small and a big local table, side by side; feed import rate.
+
+    .venv/bin/python bench/url_lookup.py                      # 1,000 vs 1,000,000 entries
+    .venv/bin/python bench/url_lookup.py --big 100000 --rounds 3
+
+Both tables are filled by `bot.feeds.import_feed` from generated CSV feeds (a quarter each of
+url, prefix, host and domain entries), which also gives the import rate. A look-up is
+`LocalProvider.rate([url])`: normalise, build the candidate keys, one indexed query. Half of the
+looked-up URLs hit an entry (at some level), half are Untested. Rounds alternate small/big so
+machine noise hits both alike; medians are reported. "uncached" never repeats a URL and has
+no cache (normalise + keys + query); "cached" repeats a working set of 1,000 URLs through the
+optional LRU cache; "query only" is the indexed query alone, keys built beforehand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bot.feeds import import_feed
+from bot.ratings import LocalProvider, keys_for
+from flows.urls import normalize_url
+from store.db import make_engine, upgrade
+
+KINDS = ("url", "prefix", "host", "domain")
+
+
+def write_feed(path: Path, n: int) -> None:
+    with path.open("w") as f:
+        f.write("kind,key,rating,category\n")
+        for i in range(n):
+            kind = KINDS[i % 4]
+            key = {"url": f"https://www.s{i}.example.com/login?id={i}",
+                   "prefix": f"s{i}.example.com/files/{i}",
+                   "host": f"h{i}.s{i}.example.net",
+                   "domain": f"d{i}-example.org"}[kind]
+            rating = ("Safe", "Suspicious", "Highly Suspicious", "Dangerous")[i % 4]
+            f.write(f"{kind},{key},{rating},{75 if i % 2 else 38}\n")
+
+
+def probe(i: int, n: int, rnd: random.Random) -> str:
+    """A URL that hits entry j (at its level or below it) or misses everything."""
+    j = rnd.randrange(n)
+    if rnd.random() < 0.5:
+        return f"https://www.miss{i}.example.com/a/b?q={i}"
+    kind = KINDS[j % 4]
+    return {"url": f"https://www.s{j}.example.com/login?id={j}",
+            "prefix": f"https://s{j}.example.com/files/{j}/x/y.exe",
+            "host": f"http://a.h{j}.s{j}.example.net/",
+            "domain": f"https://www.d{j}-example.org/p"}[kind]
+
+
+def build(tmp: Path, n: int) -> tuple[object, float]:
+    engine = make_engine(f"sqlite:///{tmp / f'r{n}.db'}")
+    upgrade(engine)
+    feed = tmp / f"feed{n}.csv"
+    write_feed(feed, n)
+    report = import_feed(engine, feed)
+    assert report.added == n, (report.added, report.rejects[:3])
+    return engine, report.seconds
+
+
+def lookups_per_s(provider: LocalProvider, urls: list[str]) -> float:
+    started = time.perf_counter()
+    for u in urls:
+        provider.rate([u])
+    return len(urls) / (time.perf_counter() - started)
+
+
+def queries_per_s(provider: LocalProvider, urls: list[str]) -> float:
+    """The database part alone: candidate keys built beforehand, then the one query each."""
+    keys = [[k for _, k in keys_for(normalize_url(u))] for u in urls]
+    started = time.perf_counter()
+    for ks in keys:
+        provider._fetch(ks)
+    return len(urls) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--small", type=int, default=1_000)
+    ap.add_argument("--big", type=int, default=1_000_000)
+    ap.add_argument("--lookups", type=int, default=20_000)
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        sizes = {"small": args.small, "big": args.big}
+        engines, imports = {}, {}
+        for name, n in sizes.items():
+            engines[name], imports[name] = build(tmp, n)
+            print(f"import {n:>9,} rows: {imports[name]:7.1f} s = "
+                  f"{n / imports[name]:,.0f} rows/s", flush=True)
+        results: dict[tuple[str, str], list[float]] = {}
+        for r in range(args.rounds):
+            for name, n in sizes.items():
+                rnd = random.Random(r)
+                fresh = [probe(r * args.lookups + i, n, rnd) for i in range(args.lookups)]
+                hot = [probe(i % 1000, n, random.Random(i % 1000)) for i in range(args.lookups)]
+                plain = LocalProvider(engines[name])
+                cached = LocalProvider(engines[name], cache_size=10_000, cache_ttl=300)
+                results.setdefault((name, "uncached"), []).append(lookups_per_s(plain, fresh))
+                results.setdefault((name, "cached"), []).append(lookups_per_s(cached, hot))
+                results.setdefault((name, "query"), []).append(queries_per_s(plain, fresh))
+        print(f"\n{'':10}{'entries':>12}{'uncached/s':>14}{'cached/s':>14}{'query only/s':>14}")
+        med = {k: statistics.median(v) for k, v in results.items()}
+        for name, n in sizes.items():
+            print(f"{name:10}{n:>12,}{med[(name, 'uncached')]:>14,.0f}"
+                  f"{med[(name, 'cached')]:>14,.0f}{med[(name, 'query')]:>14,.0f}")
+        for mode in ("uncached", "cached", "query"):
+            ratio = med[("small", mode)] / med[("big", mode)]
+            rounds = " · ".join(f"{a:,.0f}/{b:,.0f}" for a, b in
+                                zip(results[("small", mode)], results[("big", mode)],
+                                    strict=True))
+            print(f"ratio small/big {mode}: {ratio:.2f}  (rounds small/big: {rounds})")
+
+
+if __name__ == "__main__":
+    main()
