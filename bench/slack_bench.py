@@ -1,0 +1,148 @@
+"""Slack step benchmark (issue 4): one request through Bolt with casebot vs a bare Bolt handler.
+
+Both apps are real `slack_bolt.App`s with the same WebClient set-up against the same stand-in
+Web API on 127.0.0.1, and receive the same kind of signed requests through `App.dispatch`.
+A request is timed from dispatch until its listener has finished (so the Web API calls count).
+
+- casebot: a user at the severity question presses "High" (service step, chat.update of the
+  pressed message, chat.postMessage of the next question), then `/case back` (service step,
+  chat.postMessage of the severity question again); both kinds of request are timed.
+- floor: a Bolt handler that acks and posts one fixed message, for the same two payloads.
+
+Rounds of the two run interleaved; we report the median per-request time and the ratio.
+
+    .venv/bin/python bench/slack_bench.py [--requests 200] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from slack_bolt import App  # noqa: E402
+
+from adapters.slack.app import make_client  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from tests.e2e.fake_slack import (  # noqa: E402
+    BOT_TOKEN,
+    SECRET,
+    Driver,
+    FakeSlack,
+    TrackingExecutor,
+    link,
+    make_profile,
+    slack_rig,
+)
+
+USER = "U1"
+
+
+def floor_app(fake: FakeSlack, executor: TrackingExecutor) -> App:
+    settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=fake.api_url)
+    app = App(client=make_client(settings, BOT_TOKEN), signing_secret=SECRET,
+              listener_executor=executor)
+
+    @app.action(re.compile(r"^cb\."))
+    def press(ack, body, client):  # type: ignore[no-untyped-def]
+        ack()
+        client.chat_postMessage(channel=body["container"]["channel_id"], text="ok",
+                                unfurl_links=False, unfurl_media=False)
+
+    @app.command("/case")
+    def command(ack, command, client):  # type: ignore[no-untyped-def]
+        ack()
+        client.chat_postMessage(channel=command["channel_id"], text="ok",
+                                unfurl_links=False, unfurl_media=False)
+
+    return app
+
+
+def timed(driver: Driver, body: str, ctype: str) -> float:
+    start = time.perf_counter()
+    status, _ = driver.send(body, ctype)
+    elapsed = time.perf_counter() - start
+    assert status == 200, status
+    return elapsed
+
+
+def press_body(driver: Driver, label: str) -> str:
+    """The signed-to-be payload of pressing `label` on the newest message (not sent)."""
+    msg, block, el, _ = driver._find(USER, label)
+    action = {"action_id": el["action_id"], "block_id": block["block_id"], "type": "button",
+              "text": el["text"], "value": el["value"], "action_ts": f"{time.time():.6f}"}
+    return driver._action_body(USER, msg, action)
+
+
+def command_body(text: str, n: int) -> str:
+    import urllib.parse
+
+    return urllib.parse.urlencode({
+        "token": "x", "team_id": "T1", "channel_id": "D" + USER,
+        "channel_name": "directmessage", "user_id": USER, "command": "/case", "text": text,
+        "api_app_id": "A1", "trigger_id": f"bench{n}"})
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=200, help="requests per round and app")
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    logging.disable(logging.WARNING)
+    form = "application/x-www-form-urlencoded"
+
+    with tempfile.TemporaryDirectory() as tmp, slack_rig(Path(tmp)) as rig:
+        os.environ["CASEBOT_HOME"] = tmp
+        link(rig.service, USER, "pat@acme.example")
+        cb = rig.slack
+        cb.command(USER, "/case", "new")
+        make_profile(cb, USER)
+        for label in ("Windows 10", "Product Issue", "Product Issues"):
+            cb.press(USER, label)
+        cb.say(USER, "Benchmark subject")
+        cb.say(USER, "Benchmark description")
+        cb.press(USER, "No attachments")
+        assert "How severe" in cb.last(USER).args["text"]
+
+        floor_exec = TrackingExecutor()
+        floor = Driver(floor_app(rig.fake, floor_exec), rig.fake, SECRET, floor_exec)
+
+        n = 0
+        rounds: dict[str, list[float]] = {"casebot": [], "floor": []}
+        for _ in range(args.rounds):
+            times = {"casebot": [], "floor": []}
+            for _ in range(args.requests // 2):
+                n += 1
+                body = press_body(cb, "High")
+                times["casebot"].append(timed(cb, body, form))
+                assert "business impact" in cb.last(USER).args["text"]
+                times["floor"].append(timed(floor, body, form))
+                back = command_body("back", n)
+                times["casebot"].append(timed(cb, back, form))
+                times["floor"].append(timed(floor, back, form))
+            for name, values in times.items():
+                rounds[name].append(statistics.median(values))
+        floor_exec.shutdown()
+
+    cb_ms = statistics.median(rounds["casebot"]) * 1000
+    fl_ms = statistics.median(rounds["floor"]) * 1000
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}")
+    for name, ms in (("casebot", cb_ms), ("floor", fl_ms)):
+        per_round = " · ".join(f"{v * 1000:.2f}" for v in rounds[name])
+        print(f"{name:8s} median {ms:.2f} ms/request  (rounds: {per_round})")
+    print(f"ratio    {cb_ms / fl_ms:.2f}x  (target <= 1.5x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
