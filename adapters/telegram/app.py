@@ -135,6 +135,16 @@ async def call(fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> 
     return None
 
 
+class _Album:
+    """An album's deferred reply: `send` after a quiet moment, unless a newer update comes."""
+
+    def __init__(self, group: str, send: Callable[[], Awaitable[None]]) -> None:
+        self.group = group
+        self.send = send
+        self.sending = False
+        self.task: asyncio.Task[None]
+
+
 class TelegramBot:
     """Handlers and the small amount of per-process state (a render cache, album timers)."""
 
@@ -144,7 +154,7 @@ class TelegramBot:
         # callback_data -> the prompt its keyboard was drawn for; a miss (restart) falls back
         # to the conversation's current prompt, so a restart never breaks a live button.
         self.cache: OrderedDict[tuple[int, str], Prompt] = OrderedDict()
-        self.albums: dict[int, tuple[asyncio.Task, Callable[[], Awaitable[None]]]] = {}
+        self.albums: dict[int, _Album] = {}
         self.processed: set[int] = set()
         self.username = ""
 
@@ -180,31 +190,33 @@ class TelegramBot:
             self.remember(chat_id, prompt, markup)
 
     async def flush_album(self, chat_id: int, keep_group: str | None = None) -> None:
-        """Send an album's deferred reply now (before anything else is answered)."""
-        pending = self.albums.get(chat_id)
-        if pending is None:
+        """Answer a pending album now, before anything newer (or drop it: same album)."""
+        album = self.albums.get(chat_id)
+        if album is None:
             return
-        task, send = pending
-        if keep_group is not None and getattr(task, "group", None) == keep_group:
-            task.cancel()
-            self.albums.pop(chat_id, None)
+        if album.sending:
+            await asyncio.shield(album.task)
             return
-        task.cancel()
+        album.task.cancel()
         self.albums.pop(chat_id, None)
-        await send()
+        if keep_group != album.group:
+            await album.send()
 
     def defer_album(self, chat_id: int, group: str, send: Callable[[], Awaitable[None]]) -> None:
         """Albums arrive as one update per file: answer once, after the last one."""
+        album = _Album(group, send)
 
         async def later() -> None:
             await asyncio.sleep(ALBUM_QUIET)
-            if self.albums.get(chat_id, (None,))[0] is task:
-                self.albums.pop(chat_id, None)
+            album.sending = True
+            try:
                 await send()
+            finally:
+                if self.albums.get(chat_id) is album:
+                    self.albums.pop(chat_id, None)
 
-        task = asyncio.get_running_loop().create_task(later())
-        task.group = group  # type: ignore[attr-defined]
-        self.albums[chat_id] = (task, send)
+        album.task = asyncio.get_running_loop().create_task(later())
+        self.albums[chat_id] = album
 
     # -- messages ---------------------------------------------------------------------------
 

@@ -1,0 +1,279 @@
+"""Telegram delivery and abuse paths through the real Application and the Bot API stand-in.
+
+Wrong webhook secret, replayed updates, stale and crafted buttons, markup-looking text, groups,
+429 RetryAfter, albums, files over 20 MB, paging, verification limits and operator updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.settings import Settings
+from bot.updates import update_case
+from store.tables import ChatNotice, ProcessedEvent
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.telegram_driver import SECRET, BotRun, TgUser
+from tests.e2e.test_telegram_cases import add_profile, case_json
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def fake():
+    server = FakeTelegram().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def settings(fake, tmp_path) -> Settings:
+    return Settings(home=tmp_path / "home", telegram_bot_token=fake.token,
+                    telegram_api_url=fake.url, telegram_webhook_secret=SECRET)
+
+
+async def linked(run: BotRun, user_id: int, email: str) -> TgUser:
+    run.link(user_id, email)
+    add_profile(run, email)
+    return run.user(user_id)
+
+
+async def to_subject(user: TgUser) -> None:
+    await user.say("/newcase")
+    await user.press("HQ Apex One")
+    if "operating system" in user.keyboard_message()["text"]:
+        await user.press("Windows 10", exact=True)
+    await user.press("Product Issue", exact=True)
+    await user.press("Product Issues", exact=True)
+
+
+async def quick_case(user: TgUser, subject: str = "Console is slow") -> str:
+    await to_subject(user)
+    await user.say(subject)
+    await user.say("It takes a minute to open.")
+    await user.press("No attachments")
+    await user.press("Low", exact=True)
+    await user.press("Done", exact=True)
+    await user.press("Email", exact=True)
+    await user.press("Submit", exact=True)
+    return user.case_number()
+
+
+async def test_wrong_webhook_secret_is_refused(fake, settings):
+    async with BotRun(fake, settings, "webhook") as run:
+        assert fake.webhook == {"url": f"http://127.0.0.1:{run.port}/tg/hook",
+                                "secret_token": SECRET}
+        user = await linked(run, 5101, "wes@acme.example")
+        update = {"update_id": 777, "message": {
+            "message_id": 1, "date": 0, "chat": {"id": 5101, "type": "private"},
+            "from": {"id": 5101, "is_bot": False, "first_name": "W"}, "text": "/cases"}}
+        statuses = [await asyncio.to_thread(fake.post_webhook, update, secret)
+                    for secret in ("wrong", None, SECRET[:-1])]
+        assert statuses == [403, 403, 403]
+        await asyncio.sleep(0.2)
+        assert 777 not in run.tg.processed and not fake.sent(5101)
+        assert await asyncio.to_thread(fake.post_webhook, update, SECRET) == 200
+        await run.settle(777)
+        assert "no cases yet" in user.last_text
+
+
+async def test_replayed_update_is_handled_once(fake, settings):
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 5201, "rex@acme.example")
+        await to_subject(user)
+        msg = {"message_id": 90, "date": 0, "chat": {"id": 5201, "type": "private"},
+               "from": {"id": 5201, "is_bot": False, "first_name": "R"}, "text": "First subject"}
+        await user.act(fake.enqueue, {"update_id": 4242, "message": dict(msg)})
+        count = len(fake.of("sendMessage"))
+        run.tg.processed.discard(4242)
+        await user.act(fake.enqueue, {"update_id": 4242, "message": dict(msg)})
+        assert len(fake.of("sendMessage")) == count  # nothing answered twice
+        with Session(run.service.engine) as s:
+            assert s.get(ProcessedEvent, "tg:4242") is not None
+        assert "Describe the issue" in user.last_text
+
+
+async def test_stale_button_changes_nothing(fake, settings):
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 5301, "sam@acme.example")
+        await user.say("/newcase")
+        await user.press("HQ Apex One")
+        if "operating system" in user.keyboard_message()["text"]:
+            await user.press("Windows 10", exact=True)
+        issue_msg = user.keyboard_message()
+        stale = next(b for b in user.buttons(issue_msg) if b["text"] == "Threat Issue")
+        await user.press("Product Issue", exact=True)
+        assert "category" in user.keyboard_message()["text"]
+        sends, edits = len(fake.of("sendMessage")), len(fake.of("editMessageText"))
+        await user.press_data(issue_msg, stale["callback_data"])
+        answers = fake.of("answerCallbackQuery")
+        assert answers[-1].params.get("text") == "That button is out of date."
+        assert (len(fake.of("sendMessage")), len(fake.of("editMessageText"))) == (sends, edits)
+        # the request is where it was: the category question still works
+        await user.press("Product Issues", exact=True)
+        assert "Subject" in user.last_text
+
+
+async def test_crafted_callback_for_another_users_conversation(fake, settings):
+    async with BotRun(fake, settings, "polling") as run:
+        alice = await linked(run, 5401, "alice@acme.example")
+        mallory = await linked(run, 5402, "mallory@acme.example")
+        await alice.say("/newcase")
+        await mallory.say("/newcase")
+        target = alice.keyboard_message()
+        data = alice.buttons(target)[0]["callback_data"]
+        sends = len(fake.of("sendMessage"))
+        # Mallory replays Alice's button in her own chat, and on Alice's message
+        own = mallory.keyboard_message()
+        await mallory.press_data(own, data)
+        await mallory.press_data(target, data)
+        # and forges a tag-less or re-tagged variant
+        await mallory.press_data(own, data[:-4] + "AAAA")
+        await mallory.press_data(own, "c" + data[1:9] + ".0.")
+        texts = [c.params.get("text") for c in fake.of("answerCallbackQuery")[-4:]]
+        assert texts == ["That button is out of date."] * 4
+        assert len(fake.of("sendMessage")) == sends
+        assert "profile" in alice.keyboard_message()["text"].lower()
+        await alice.press("HQ Apex One")  # Alice's own button still works
+        assert len(fake.of("sendMessage")) > sends
+
+
+async def test_markup_in_user_text_is_shown_literally(fake, settings):
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 5501, "mia@acme.example")
+        nasty = "<b>bold</b> *bold* _it_ <script>alert(1)</script> [x](http://e.example) @here"
+        await to_subject(user)
+        await user.say(nasty)
+        await user.say(nasty + "\nsecond line")
+        await user.press("No attachments")
+        await user.press("Low", exact=True)
+        await user.press("Done", exact=True)
+        await user.press("Email", exact=True)
+        review = user.keyboard_message()["text"]
+        assert nasty in review
+        assert not any("parse_mode" in c.params or "entities" in c.params for c in fake.calls
+                       if c.method in ("sendMessage", "editMessageText"))
+        await user.press("Submit", exact=True)
+        number = user.case_number()
+        assert case_json(run, number)["subject"] == nasty
+
+
+async def test_group_gets_one_line_pointing_to_dm(fake, settings):
+    async with BotRun(fake, settings, "polling") as run:
+        await linked(run, 5601, "gus@acme.example")
+        uid = await asyncio.to_thread(fake.say, 5601, "/newcase@casebot_test_bot",
+                                      chat_id=-100123, chat_type="supergroup")
+        await run.settle(uid)
+        texts = fake.texts(-100123)
+        assert len(texts) == 1 and "private chat" in texts[0] and "\n" not in texts[0]
+        assert "t.me/casebot_test_bot" in texts[0]
+
+
+async def test_retry_after_is_honoured(fake, settings):
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 5701, "ray@acme.example")
+        fake.fail_next("sendMessage", retry_after=1)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await user.say("/help")
+        assert loop.time() - started >= 0.9
+        assert "Commands" in user.last_text
+        assert len([c for c in fake.of("sendMessage") if "Commands" in c.params["text"]]) == 2
+
+
+async def test_album_all_kept_and_big_file_explained(fake, settings):
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 5801, "ada@acme.example")
+        await to_subject(user)
+        await user.say("Screens")
+        await user.say("See the screenshots.")
+        for i in range(3):
+            await asyncio.to_thread(fake.send_photo, 5801, bytes([i]) * 2000,
+                                    media_group_id="alb1")
+        last = await asyncio.to_thread(fake.send_document, 5801, "notes.txt", b"n" * 100,
+                                       media_group_id="alb1")
+        await run.settle(last)
+        prompts = [m for m in user.messages if "Attached so far" in m["text"]]
+        assert len(prompts) == 1  # one answer for the whole album
+        assert prompts[0]["text"].count("photo_") == 3 and "notes.txt" in prompts[0]["text"]
+        await user.document("huge.zip", b"z", size=25 * 1024 * 1024)
+        assert "20 MB" in user.last_text and "Split" in user.last_text
+        await user.press("Done", exact=True)
+        await user.press("Low", exact=True)
+        await user.press("Done", exact=True)
+        await user.press("Email", exact=True)
+        await user.press("Submit", exact=True)
+        names = [a["name"] for a in case_json(run, user.case_number())["attachments"]]
+        assert len(names) == 4 and "notes.txt" in names and "huge.zip" not in names
+
+
+async def test_long_choice_lists_page(fake, settings):
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 5901, "pia@acme.example")
+        await user.say("/newcase")
+        await user.press("Update or add a product profile")
+        await user.press("Add a new profile")
+        await user.say("Second")
+        first_page = user.keyboard_message()
+        labels = [b["text"] for b in user.buttons(first_page)]
+        assert len(labels) == 9 and labels[-1].endswith("›")
+        await user.press("Deep Discovery", exact=False)  # on page 2: › then the button
+        assert len(fake.of("editMessageReplyMarkup")) >= 1
+        assert "version" in user.last_text.lower()
+
+
+async def test_operator_update_reaches_the_chat(fake, settings):
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 6001, "oli@acme.example")
+        number = await quick_case(user)
+        update_case(run.service, number, status="in progress", note="We are on it.")
+        await run.until(lambda: any("Update on case" in t for t in fake.texts(6001)))
+        assert "We are on it." in user.last_text
+        await run.until(lambda: _notice_status(run) == ["sent"])
+
+
+def _notice_status(run: BotRun) -> list[str]:
+    with Session(run.service.engine) as s:
+        return [n.status for n in s.exec(select(ChatNotice))]
+
+
+async def test_verification_limits(fake, settings):
+    async with BotRun(fake, settings, "polling") as run:
+        user = run.user(6101)
+        await user.say("hello")
+        assert "work email" in user.last_text
+        await user.say("not-an-email@")
+        await user.say("vic@acme.example")
+        for _ in range(4):
+            await user.say("000001")
+        await user.say("000002")
+        assert "can't be used any more" in user.last_text
+        await user.say("000003")
+        assert "can't be used any more" in user.last_text
+        await user.say("vic@acme.example")
+        await user.say("vic@acme.example")
+        assert "6-digit code" in user.last_text
+        await user.say("vic@acme.example")
+        assert "try again in" in user.last_text
+        await user.say("/newcase")  # still not linked
+        assert "work email" in user.last_text
+
+
+def test_webhook_without_secret_refused_at_start(tmp_path, fake):
+    from adapters.telegram.app import run
+
+    settings = Settings(home=tmp_path / "h", telegram_bot_token=fake.token,
+                        telegram_api_url=fake.url)
+    assert run(settings, webhook_url="https://bot.example/hook", port=0) == 2
+    assert run(Settings(home=tmp_path / "h")) == 2  # no token
+
+
+def test_fake_records_json_bodies(fake):
+    req = urllib.request.Request(f"{fake.url}/bot{fake.token}/getMe", data=b"{}",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        assert json.load(resp)["result"]["username"] == "casebot_test_bot"
