@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
@@ -15,7 +16,7 @@ from adapters.slack.app import serve
 from bot import notices
 from store import repo
 from store.tables import Case, OutboxMail
-from tests.e2e.fake_slack import SECRET, Driver, Rig, link, make_profile, slack_rig
+from tests.e2e.fake_slack import SECRET, Driver, FakeSlack, Rig, link, make_profile, slack_rig
 
 
 @pytest.fixture
@@ -246,3 +247,41 @@ def test_through_a_real_http_socket(rig: Rig) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_casebot_slack_command_serves_http(tmp_path) -> None:
+    """`casebot slack --port N` as operators run it, against the stand-in Web API."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with FakeSlack() as fake:
+        env = {**os.environ, "CASEBOT_HOME": str(tmp_path / "home"),
+               "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": SECRET,
+               "SLACK_API_URL": fake.api_url}
+        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "slack", "--port", str(port)],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}/slack/events"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(url.replace("events", "x"), timeout=1)
+                except urllib.error.HTTPError:
+                    break  # up (404 for an unknown path)
+                except OSError:
+                    assert proc.poll() is None, proc.stdout.read().decode()
+                    assert time.monotonic() < deadline, "server did not start"
+                    time.sleep(0.1)
+            http = Driver(None, fake, SECRET, url=url)
+            assert http.command("U1", "/case", "help")[0] == 200
+            fake.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls))
+            assert "work email" in http.last("U1").args["text"]  # not linked: asks first
+        finally:
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=10) == 0
