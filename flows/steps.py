@@ -99,7 +99,7 @@ def match_choice(inbound: Inbound, choices: Sequence[Choice]) -> Choice | None:
     text = inbound.text.strip()
     if not text:
         return None
-    if text.isdigit() and 1 <= int(text) <= len(choices):
+    if text.isdecimal() and 1 <= int(text) <= len(choices):
         return choices[int(text) - 1]
     low = text.casefold()
     exact = [c for c in choices if c.label.casefold() == low or c.id.casefold() == low]
