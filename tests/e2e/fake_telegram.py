@@ -175,6 +175,7 @@ class FakeTelegram:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stalls on keep-alive
 
             def log_message(self, *args: Any) -> None:
                 pass

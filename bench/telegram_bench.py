@@ -1,0 +1,156 @@
+"""Telegram per-update cost (issue 3): casebot handling a step vs a fixed-reply floor.
+
+Both variants are the real PTB Application built by `adapters.telegram.app.build_application`
+(same per-chat update processor, same 429 handling), long polling the same Bot API stand-in
+(tests/e2e/fake_telegram.py) on 127.0.0.1. The floor's only handler sends one fixed message;
+casebot's handlers run one intake step (answer the subject, then /back, alternating) through
+`Service.handle` in a worker thread on SQLite and send the next question.
+
+Each update is sent when the previous one has been handled, so the figure is the time from
+"Telegram has the update" to "the bot has answered" (getUpdates, handler, sendMessage). Rounds
+of the two variants alternate in one process; we report medians per update and their ratio.
+
+    .venv/bin/python bench/telegram_bench.py [--users 20] [--updates 200] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlmodel import Session  # noqa: E402
+from telegram.ext import MessageHandler, filters  # noqa: E402
+
+from adapters.telegram.app import build_application, call, serve_app  # noqa: E402
+from bot.app import build_service  # noqa: E402
+from bot.service import Who  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from flows.model import Inbound  # noqa: E402
+from store import repo  # noqa: E402
+from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
+
+PROFILE_SCRIPT = ["1", "1", "HQ", "Apex One", "2019", "1", "done",
+                  "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7", "done", "English", "1", "1", "1",
+                  "1"]
+
+
+class _Signalling(set):
+    """The app's set of handled update ids, waking the bench when one is added."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: dict[int, asyncio.Future] = {}
+
+    def add(self, item: int) -> None:
+        super().add(item)
+        fut = self.waiting.pop(item, None)
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    async def wait_for(self, item: int) -> None:
+        if item in self:
+            return
+        fut = asyncio.get_running_loop().create_future()
+        self.waiting[item] = fut
+        await asyncio.wait_for(fut, 30)
+
+
+def setup(settings: Settings, users: int):
+    service = build_service(settings)
+    ids = []
+    for i in range(users):
+        uid = 10_000 + i
+        with Session(service.engine) as s:
+            contact = repo.ensure_contact(s, f"bench{i}@acme.example")
+            repo.link_identity(s, contact, "telegram", str(uid), str(uid))
+            s.commit()
+        who = Who("telegram", str(uid), chat_ref=str(uid))
+        service.handle(who, Inbound(kind="command", command="where"), auto_start=True)
+        for answer in PROFILE_SCRIPT:
+            service.handle(who, Inbound.from_text(answer))
+        ids.append(uid)
+    return service, ids
+
+
+async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[int],
+                    updates: int, floor: bool, turn: int) -> list[float]:
+    app, tg = build_application(settings, service)
+    done = tg.processed = _Signalling()
+    if floor:
+        app.handlers[0].clear()
+
+        async def fixed(update, context) -> None:
+            try:
+                await call(context.bot.send_message, update.effective_chat.id, "Noted.")
+            finally:
+                done.add(update.update_id)
+
+        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, fixed))
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve_app(app, tg, settings, stop=stop, poll_timeout=1,
+                                         notice_interval=3600))
+    while not app.running:
+        await asyncio.sleep(0.01)
+    times = []
+    for i in range(updates):
+        uid = ids[i % len(ids)]
+        # every user alternates subject / back so each casebot update is one step
+        text = "Agent crashes on update" if (turn + i // len(ids)) % 2 == 0 else "/back"
+        start = time.perf_counter()
+        update_id = fake.say(uid, text)
+        await done.wait_for(update_id)
+        times.append(time.perf_counter() - start)
+    stop.set()
+    await task
+    return times
+
+
+async def main_async(args) -> None:
+    fake = FakeTelegram().start()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(home=Path(tmp), telegram_bot_token=fake.token,
+                            telegram_api_url=fake.url)
+        service, ids = setup(settings, args.users)
+        ours: list[float] = []
+        floor: list[float] = []
+        per_round = []
+        updates = args.updates - args.updates % (2 * len(ids)) or 2 * len(ids)
+        for r in range(args.rounds):
+            a = await run_round(fake, settings, service, ids, updates, False, 0)
+            b = await run_round(fake, settings, service, ids, updates, True, 0)
+            ours += a
+            floor += b
+            per_round.append((statistics.median(a), statistics.median(b)))
+            print(f"round {r + 1}: casebot {statistics.median(a) * 1000:.2f} ms, "
+                  f"floor {statistics.median(b) * 1000:.2f} ms", flush=True)
+        fake.close()
+    m_ours, m_floor = statistics.median(ours), statistics.median(floor)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, SQLite WAL, {len(ids)} chats, {updates} updates x "
+          f"{args.rounds} rounds per variant")
+    print(f"casebot step:  median {m_ours * 1000:.2f} ms/update "
+          f"(p90 {statistics.quantiles(ours, n=10)[-1] * 1000:.2f} ms)")
+    print(f"fixed reply:   median {m_floor * 1000:.2f} ms/update "
+          f"(p90 {statistics.quantiles(floor, n=10)[-1] * 1000:.2f} ms)")
+    print(f"ratio: {m_ours / m_floor:.2f}x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--users", type=int, default=20)
+    ap.add_argument("--updates", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=5)
+    asyncio.run(main_async(ap.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
