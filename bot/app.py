@@ -25,4 +25,4 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
     provider = make_provider(engine, settings.url_rating_url)
     return Service(engine, files, rate=provider.rate,
                    max_attachment_bytes=settings.max_attachment_bytes,
-                   mail_from=settings.mail_from)
+                   mail_from=settings.mail_from, unknown_domains=settings.unknown_domains)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import mails
+from bot import accounts, mails
 from bot.ratings import describe, rating_lines
 from flows import rules
 from flows.archives import check_sample_zip
@@ -29,6 +29,7 @@ from flows.errors import Invalid
 from flows.form import PREFILLED, Abandon, AtStart, Finish, Turn
 from flows.intake import INTAKE, THREAT_ISSUE, URL_RECLASS
 from flows.model import Choice, Inbound, Prompt, info
+from flows.myprofile import MYPROFILE
 from flows.profile import MENU, PROFILE, DeleteProfile, Return
 from flows.steps import Jump
 from flows.urls import parse_url_list
@@ -39,7 +40,8 @@ from store.world import RateFn, StoreWorld, untested
 
 log = logging.getLogger(__name__)
 
-FLOWS: dict[str, Any] = {"intake": INTAKE, "profile": PROFILE, "profiles": MENU}
+FLOWS: dict[str, Any] = {"intake": INTAKE, "profile": PROFILE, "profiles": MENU,
+                         "myprofile": MYPROFILE}
 RETRIES = 8
 # How long a busy/locked store may be retried (plus one busy timeout) before the user is
 # asked to try again, so a long lock never leaves a chat waiting for minutes.
@@ -47,7 +49,8 @@ BUSY_BUDGET = 2.0
 
 HELP = (
     "Commands: /newcase opens a support case · /cases lists your cases · /case NUMBER shows "
-    "one · /profiles manages product profiles · /checkurl URL… checks URL ratings · "
+    "one · /profiles manages product profiles · /myprofile sets your name and default CC "
+    "list · /checkurl URL… checks URL ratings · "
     "/reclassify URL… requests a new URL classification · /back "
     "goes to the previous question · /cancel discards the current request · /help shows this."
 )
@@ -74,12 +77,13 @@ class NotLinked(Exception):
 class Service:
     def __init__(self, engine: Engine, files: BlobStore, *, rate: RateFn = untested,
                  max_attachment_bytes: int = 250 * 1024 * 1024,
-                 mail_from: str = "casebot@localhost") -> None:
+                 mail_from: str = "casebot@localhost", unknown_domains: str = "own") -> None:
         self.engine = engine
         self.files = files
         self.rate = rate
         self.max_attachment_bytes = max_attachment_bytes
         self.mail_from = mail_from
+        self.unknown_domains = unknown_domains  # CASEBOT_UNKNOWN_DOMAINS (bot/accounts.py)
         self.after_commit: list[Callable[[dict[str, Any]], None]] = []
         # contact id -> URLs of their last /checkurl in this process (bare /reclassify)
         self.last_checked: dict[int | None, list[str]] = {}
@@ -100,6 +104,8 @@ class Service:
                     return prompts
             except repo.StaleConversation:
                 continue
+            except accounts.UnknownDomain as exc:
+                return [info(str(exc))]
             except sa.exc.IntegrityError:
                 # a concurrent event inserted first (delivery id, conversation, case key)
                 continue
@@ -121,7 +127,7 @@ class Service:
             return found
         if who.email is None:
             raise NotLinked(who)
-        contact = repo.ensure_contact(s, who.email, who.name)
+        contact = accounts.join(s, who.email, who.name, policy=self.unknown_domains)
         repo.link_identity(s, contact, who.channel, who.external_id, who.chat_ref)
         info_ = ContactInfo.of(contact)
         return info_, repo.load_conversation(s, info_.id)
@@ -238,6 +244,15 @@ class _Event:
             if self.conv.flow == "intake":
                 return self.push("profiles", {"for_request": False})
             return [self.current_prompt()]
+        if name == "myprofile":
+            mine = {"answers": {"name": self.contact.name,
+                                "case_recipients": list(self.contact.case_recipients)},
+                    "state": "review"}
+            if self.conv is None:
+                return self.start_flow("myprofile", mine["answers"], "review")
+            if self.conv.flow == "myprofile":
+                return [self.current_prompt()]
+            return self.push("myprofile", mine)
         if name in ("checkurl", "urlcheck"):
             return self.with_current([self.check_urls(args)])
         if name == "reclassify":
@@ -386,6 +401,16 @@ class _Event:
                 return self.pop(pid)
             self.end()
             return [info("Profile saved.")]
+        if isinstance(effect, Finish) and effect.flow == "myprofile":
+            self.contact = accounts.save_my_profile(
+                self.s, self.contact.id, effect.answers["name"],
+                effect.answers.get("case_recipients") or [])
+            self.world.contact = self.contact
+            self.ctx.contact_email = self.contact.email
+            if self.conv.stack:
+                return self.pop(None, note="Your profile is saved.")
+            self.end()
+            return [info("Your profile is saved. New requests will copy your Case Recipients.")]
         if isinstance(effect, Finish) and effect.flow == "intake":
             return self.submit(effect.answers)
         raise AssertionError(f"unknown effect {effect!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,12 @@ class Settings(BaseSettings):
     mail_from: str = Field(default="casebot@localhost", validation_alias="CASEBOT_MAIL_FROM")
     max_attachment_mb: int = Field(default=250, validation_alias="CASEBOT_MAX_ATTACHMENT_MB")
     url_rating_url: str | None = Field(default=None, validation_alias="CASEBOT_URL_RATING_URL")
+    # issue 6: what happens to a contact whose email domain has no account ("own" or "refuse")
+    unknown_domains: Literal["own", "refuse"] = Field(default="own",
+                                                      validation_alias="CASEBOT_UNKNOWN_DOMAINS")
+    # the mail sender (bot/mailer.py): first retry delay, doubled per try; claim lease
+    mail_retry_seconds: float = Field(default=30.0, validation_alias="CASEBOT_MAIL_RETRY_SECONDS")
+    mail_lease_seconds: float = Field(default=300.0, validation_alias="CASEBOT_MAIL_LEASE_SECONDS")
 
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None,

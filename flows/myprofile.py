@@ -1,0 +1,54 @@
+"""My profile: the contact's own name and default Case Recipients (/myprofile).
+
+The same form engine as the New Request and profile forms. It opens on the review with the
+stored values, so a contact sees what is set and edits only what they want. The Case Recipients
+pre-fill the CC step of every new request.
+"""
+
+from __future__ import annotations
+
+from flows import validators as v
+from flows.context import Ctx
+from flows.form import REVIEW, Form, Turn
+from flows.model import Choice
+from flows.steps import Answers, MultiStep, Step, TextStep
+
+MAX_RECIPIENTS = 20
+
+
+def your_name(text: str) -> str:
+    return v._one_line(text, field="name", limit=200, empty_hint="Type your full name.",
+                       fix_hint="Type just your full name.")
+
+
+def recipient_choices(a: Answers, ctx: Ctx) -> list[Choice]:
+    """Colleagues from the account's contact list (never the contact themself)."""
+    own = ctx.contact_email.casefold()
+    return [Choice(id=e, label=e) for e in ctx.world.account_contacts() if e.casefold() != own]
+
+
+def recipients(text: str) -> list[str]:
+    return v.email_list(text, max_count=MAX_RECIPIENTS)
+
+
+MYPROFILE_STEPS: list[Step] = [
+    TextStep("name", "Your name", "What is your name?", your_name),
+    MultiStep("case_recipients", "Case Recipients",
+              "Who should be copied on your cases by default? Pick colleagues from your "
+              "company's contact list or type addresses (one per line or comma-separated); "
+              "'none' clears the list; done when finished.",
+              recipient_choices, min_count=0, max_count=MAX_RECIPIENTS, typed=recipients),
+]
+
+
+class MyProfileForm(Form):
+    submit_label = "Save"
+    review_title = "Your profile. Case Recipients are copied on every new request by default."
+
+    def open(self, ctx: Ctx, name: str, case_recipients: list[str]) -> Turn:
+        """Start on the review, showing what is stored now."""
+        return self.start(ctx, {"name": name, "case_recipients": list(case_recipients)},
+                          REVIEW)
+
+
+MYPROFILE = MyProfileForm("myprofile", MYPROFILE_STEPS)
