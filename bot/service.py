@@ -183,6 +183,10 @@ class _Event:
         elif self.conv is None:
             if self.auto_start or _says_new_case(inbound):
                 prompts = self.start_flow("intake")
+            elif inbound.kind in ("choice", "multi") and inbound.draft:
+                prompts = [info("That button belongs to a request that is already finished "
+                                "(submitted or cancelled). /cases lists your cases; /newcase "
+                                "starts a new one.")]
             else:
                 prompts = [info("Hello! I can open a support case for you. " + HELP)]
         elif self._stale(inbound):
