@@ -434,6 +434,8 @@ class AttachmentsStep(Step):
             raise Invalid(f"{name}: {exc}") from None
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
+        if self._required(a, ctx) and not value:
+            return False  # e.g. edited from Product Issues to Spam: the samples are needed now
         if not needs_zip(a, ctx):
             # locked samples whose password is no longer asked do not belong to other cases
             return not any(f.get("sample") for f in value)
