@@ -28,12 +28,15 @@ mail_app = typer.Typer(help="The mail outbox.", no_args_is_help=True)
 contacts_app = typer.Typer(help="Contacts and their chat identities.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 urls_app = typer.Typer(help="URL ratings.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Customer accounts (contacts join by email domain).",
+                           no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(mail_app, name="mail")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(db_app, name="db")
 app.add_typer(urls_app, name="urls")
+app.add_typer(accounts_app, name="accounts")
 
 out = Console(highlight=False, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
@@ -169,8 +172,11 @@ def mail_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     engine = build_engine(Settings())
     with Session(engine) as s:
         mails = repo.outbox(s, limit=1000)
-        rows = [{"id": m.id, "to": m.to, "cc": m.cc, "subject": m.subject,
-                 "body_text": m.body_text, "status": m.status,
+        rows = [{"id": m.id, "kind": m.kind, "to": m.to, "cc": m.cc, "subject": m.subject,
+                 "body_text": m.body_text, "status": m.status, "attempts": m.attempts,
+                 "last_error": m.last_error, "headers": m.headers,
+                 "next_attempt_at": repo.iso(m.next_attempt_at),
+                 "sent_at": repo.iso(m.sent_at),
                  "created_at": repo.iso(m.created_at)} for m in mails]
     if as_json:
         print_json(rows)
@@ -179,6 +185,72 @@ def mail_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for r in rows:
         table.add_row(str(r["id"]), r["status"], r["to"], r["subject"], r["created_at"])
     out.print(table if rows else "The outbox is empty.")
+
+
+@mail_app.command("send")
+def mail_send(once: Annotated[bool, typer.Option(
+                  "--once", help="send what is due now, then exit")] = False,
+              interval: Annotated[float, typer.Option(
+                  help="seconds between looks at the outbox")] = 5.0) -> None:
+    """Deliver the outbox over SMTP (CASEBOT_SMTP_URL) until Ctrl-C; a separate worker."""
+    import signal
+    import threading
+
+    from bot.mailer import run_sender
+
+    settings = Settings()
+    if not settings.smtp_url:
+        fail("CASEBOT_SMTP_URL is not set, so mail stays in the outbox (`casebot mail list`). "
+             "Set it, e.g. smtp://mail.example.com:587 or smtps://user:pass@host:465.")
+    if interval <= 0:
+        fail("--interval must be more than 0 seconds.")
+    stop = threading.Event()
+    before = {sig: signal.signal(sig, lambda *_: stop.set())
+              for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        report = run_sender(build_engine(settings), settings, stop, interval=interval,
+                            once=once)
+    except ValueError as exc:
+        fail(str(exc))
+        raise
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+    out.print(f"Sent {report.sent}, to retry {report.retried}, failed {report.failed}.")
+
+
+@accounts_app.command("add")
+def accounts_add(name: Annotated[str, typer.Argument(help="the company's name")],
+                 domain: Annotated[str, typer.Option(help="its email domain, e.g. acme.example")]
+                 ) -> None:
+    """Register a company; contacts with addresses at DOMAIN (or its sub-domains) join it."""
+    from bot.accounts import add_account
+
+    with Session(build_engine(Settings())) as s:
+        try:
+            acct, what = add_account(s, name, domain)
+        except Invalid as exc:
+            fail(str(exc))
+            raise
+        s.commit()
+        out.print(f"Account '{acct.name}' ({acct.domain}) {what}.")
+
+
+@accounts_app.command("list")
+def accounts_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Accounts with their domain and number of contacts."""
+    from bot.accounts import list_accounts
+
+    with Session(build_engine(Settings())) as s:
+        rows = list_accounts(s)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "name", "domain", "contacts", "created")
+    for r in rows:
+        table.add_row(str(r["id"]), r["name"], r["domain"] or "", str(r["contacts"]),
+                      r["created_at"])
+    out.print(table if rows else "No accounts yet. Add one with `casebot accounts add`.")
 
 
 @contacts_app.command("link")

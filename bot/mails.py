@@ -1,17 +1,26 @@
-"""The words of casebot's mails and case summaries (plain text and HTML).
+"""The words of casebot's mails and case summaries (plain text and HTML), and the one place
+an outbox row becomes an `email.message.EmailMessage`.
 
-Mail is only ever queued here, inside the caller's unit of work; a sender delivers it later.
+Mail is only ever queued here, inside the caller's unit of work; a sender (bot/mailer.py)
+delivers it later. Every mail has a stable Message-ID: the confirmation's is derived from the
+case number (`<case-N@domain>`, the thread root that updates refer to with In-Reply-To and
+References); any other mail's from its outbox row id. A resend after a crash therefore carries
+the same Message-ID and Date, so receivers can drop the duplicate.
 """
 
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from flows.urls import defang
 from store import repo
+from store.tables import OutboxMail
 
 FIELDS = (("Case number", "number"), ("Reference id", "reference_id"), ("Status", "status"),
           ("Product profile", "profile_name"), ("Product", "product"),
@@ -63,8 +72,12 @@ def case_html(case: dict[str, Any]) -> str:
     rows = "".join(f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
                    for k, v in summary_rows(case))
     desc = html.escape(case.get("description") or "").replace("\n", "<br>")
-    return (f"<html><body><p>Thank you for contacting support.</p><table>{rows}</table>"
-            f"<h3>Description</h3><p>{desc}</p></body></html>")
+    ref = f" (reference id {case['reference_id']})" if case.get("reference_id") else ""
+    return (f"<html><body><p>Thank you for contacting support. We have received your request: "
+            f"case {html.escape(str(case.get('number') or ''))}{html.escape(ref)}.</p>"
+            f"<table>{rows}</table>"
+            f"<h3>Description</h3><p>{desc}</p>"
+            "<p>Reply to this mail to add information to the case.</p></body></html>")
 
 
 def message_id(number: str, domain: str) -> str:
@@ -84,3 +97,43 @@ def queue_confirmation(s: Session, case: dict[str, Any], case_id: int | None,
                     subject=subject, body_text=text, body_html=case_html(case),
                     headers={"Message-ID": message_id(case["number"], domain)},
                     case_id=case_id)
+
+
+def _domain(mail_from: str) -> str:
+    return mail_from.rsplit("@", 1)[-1].strip(" >") or "localhost"
+
+
+def _one_line(value: str) -> str:
+    return " ".join(str(value).split())
+
+
+def build_message(mail: OutboxMail, mail_from: str) -> EmailMessage:
+    """The mail as sent: plain text, plus HTML as multipart/alternative when there is some."""
+    msg = EmailMessage()
+    headers = dict(mail.headers or {})
+    msg["From"] = mail_from
+    msg["To"] = mail.to
+    if mail.cc:
+        msg["Cc"] = ", ".join(mail.cc)
+    msg["Subject"] = _one_line(mail.subject)
+    created = mail.created_at
+    if created is not None and created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    msg["Date"] = format_datetime(created or datetime.now(UTC))
+    msg["Message-ID"] = (headers.pop("Message-ID", None)
+                         or f"<mail-{mail.id}@{_domain(mail_from)}>")
+    for name, value in headers.items():
+        msg[name] = _one_line(value)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(mail.body_text)
+    if mail.body_html:
+        msg.add_alternative(mail.body_html, subtype="html")
+    return msg
+
+
+def recipients(mail: OutboxMail) -> list[str]:
+    """Envelope recipients: To and every Cc, each once."""
+    seen: dict[str, str] = {}
+    for address in [mail.to, *(mail.cc or [])]:
+        seen.setdefault(address.casefold(), address)
+    return list(seen.values())

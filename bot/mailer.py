@@ -1,0 +1,381 @@
+"""The mail sender: delivers the outbox over SMTP (aiosmtplib) when CASEBOT_SMTP_URL is set.
+
+A mail moves pending → sending → sent, or back to pending (a temporary failure, tried again
+later with exponential backoff), or failed (a permanent failure, with `last_error`):
+
+1. Claim: in its own committed transaction, one due mail (pending and `next_attempt_at` come,
+   or "sending" whose lease ran out) becomes "sending", `attempts` + 1, `next_attempt_at` =
+   now + lease. The update only matches the status and attempts just read, so two senders
+   (threads, processes, hosts sharing PostgreSQL) never claim the same mail.
+2. Send over SMTP, then record the outcome in another transaction.
+
+A process that stops mid-send leaves its mail "sending"; once the lease has run out another
+(or the restarted) sender claims it again, so nothing is lost. A graceful stop finishes the
+mail in hand first. The honest limit: if the process dies after the server accepted DATA but
+before "sent" is committed, that mail is sent again after the lease. SMTP gives no way to close
+that window; the resend carries the same Message-ID and Date (bot/mails.py), so receivers and
+mail stores that de-duplicate on Message-ID show it once.
+
+Temporary: 4xx replies, connection, TLS, login and timeout errors. Permanent: 5xx replies
+(all recipients refused, sender refused, message refused). After `max_attempts` temporary
+failures a mail is failed too. Without CASEBOT_SMTP_URL nothing is sent: mail stays in the
+local outbox (`casebot mail list`), the embedded default.
+
+URLs: smtp://host:port (STARTTLS when offered; ?starttls=1 requires it, ?starttls=0 never),
+smtps://host:port (implicit TLS); user:password@ logs in (percent-encode special characters);
+?timeout=SECONDS, ?verify=0 skips certificate checks (test servers only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.mails import build_message, recipients
+from store.tables import OutboxMail, utcnow
+
+log = logging.getLogger(__name__)
+
+_T = OutboxMail.__table__  # type: ignore[attr-defined]
+_TRUE = ("1", "true", "yes", "on", "required")
+_FALSE = ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    use_tls: bool = False
+    start_tls: bool | None = None  # None: when the server offers it
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 60.0
+    validate_certs: bool = True
+
+    @classmethod
+    def parse(cls, url: str) -> SmtpConfig:
+        """Read CASEBOT_SMTP_URL; ValueError says what is wrong (never echoing a password)."""
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        if scheme not in ("smtp", "smtps"):
+            raise ValueError("CASEBOT_SMTP_URL must start with smtp:// or smtps://, e.g. "
+                             "smtp://mail.example.com:587 or smtps://user:pass@host:465.")
+        if not parts.hostname:
+            raise ValueError("CASEBOT_SMTP_URL has no host, e.g. smtp://mail.example.com:587.")
+        try:
+            port = parts.port or (465 if scheme == "smtps" else 25)
+        except ValueError:
+            raise ValueError("CASEBOT_SMTP_URL has a bad port number.") from None
+        query = {k.lower(): v[-1].lower() for k, v in parse_qs(parts.query).items()}
+        start_tls: bool | None = None
+        if scheme == "smtp" and "starttls" in query:
+            if query["starttls"] in _TRUE:
+                start_tls = True
+            elif query["starttls"] in _FALSE:
+                start_tls = False
+            else:
+                raise ValueError("CASEBOT_SMTP_URL: starttls must be 1 or 0.")
+        try:
+            timeout = float(query.get("timeout", 60))
+        except ValueError:
+            raise ValueError("CASEBOT_SMTP_URL: timeout must be a number of seconds.") from None
+        return cls(host=parts.hostname, port=port, use_tls=scheme == "smtps",
+                   start_tls=False if scheme == "smtps" else start_tls,
+                   username=unquote(parts.username) if parts.username else None,
+                   password=unquote(parts.password) if parts.password else None,
+                   timeout=timeout, validate_certs=query.get("verify", "1") not in _FALSE)
+
+    def client(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(hostname=self.host, port=self.port, use_tls=self.use_tls,
+                               start_tls=self.start_tls, username=self.username,
+                               password=self.password, timeout=self.timeout,
+                               validate_certs=self.validate_certs)
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    def add(self, other: Report) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+
+
+class _Temporary(Exception):
+    """Try again later."""
+
+
+class _Permanent(Exception):
+    """Never going to work: mark failed."""
+
+
+class _ServerGone(_Temporary):
+    """The server can't be reached: stop this pass, try every mail later."""
+
+
+def _short(text: str, limit: int = 500) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _reply(code: int, message: str) -> Exception:
+    return (_Permanent if 500 <= code < 600 else _Temporary)(_short(f"{code} {message}"))
+
+
+class Sender:
+    """Claims due outbox mail one at a time and sends it; one SMTP connection per pass."""
+
+    def __init__(self, engine: Engine, smtp: SmtpConfig, mail_from: str, *,
+                 retry_base: float = 30.0, retry_max: float = 3600.0, max_attempts: int = 15,
+                 lease: float = 300.0) -> None:
+        self.engine = engine
+        self.smtp = smtp
+        self.mail_from = mail_from
+        self.retry_base = retry_base
+        self.retry_max = retry_max
+        self.max_attempts = max_attempts
+        self.lease = timedelta(seconds=lease)
+        self._client: aiosmtplib.SMTP | None = None
+
+    # -- the database side ----------------------------------------------------------------------
+
+    def claim(self, skip: set[int] | None = None) -> OutboxMail | None:
+        """Move one due mail to "sending" (committed) and return it, or None."""
+        for _ in range(20):
+            now = utcnow()
+            q = (sa.select(_T.c.id, _T.c.status, _T.c.attempts)
+                 .where(_T.c.status.in_(("pending", "sending")), _T.c.next_attempt_at <= now)
+                 .order_by(_T.c.next_attempt_at, _T.c.id).limit(1))
+            if skip:
+                q = q.where(_T.c.id.not_in(skip))
+            with self.engine.connect() as conn:
+                row = conn.execute(q).first()
+            if row is None:
+                return None
+            with Session(self.engine, expire_on_commit=False) as s:
+                done = s.connection().execute(
+                    _T.update().where(_T.c.id == row.id, _T.c.status == row.status,
+                                      _T.c.attempts == row.attempts)
+                    .values(status="sending", attempts=row.attempts + 1,
+                            next_attempt_at=now + self.lease))
+                if done.rowcount != 1:
+                    s.rollback()
+                    continue  # another sender took it first
+                mail = s.get(OutboxMail, row.id)
+                s.commit()
+            if row.status == "sending":
+                log.warning("mail %s: its last send did not finish (lease ran out); sending "
+                            "again with the same Message-ID", row.id)
+            return mail
+        return None
+
+    def _record(self, where: Any, values: dict[str, Any]) -> None:
+        """Write an outcome; a short database hiccup is retried (else the lease covers it)."""
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(_T.update().where(*where).values(**values))
+                return
+            except sa.exc.OperationalError as exc:
+                if attempt == 4:
+                    log.error("could not record a mail's outcome (%s); it will be retried "
+                              "after its lease", type(exc).__name__)
+                    return
+                time.sleep(0.2 * 2 ** attempt)
+
+    def mark_sent(self, mail: OutboxMail, note: str | None = None) -> None:
+        self._record((_T.c.id == mail.id, _T.c.status.in_(("sending", "pending"))),
+                     {"status": "sent", "sent_at": utcnow(), "last_error": note})
+
+    def mark_retry(self, mail: OutboxMail, error: str) -> bool:
+        """Back to pending with backoff; False when the tries are used up (then failed)."""
+        mine = (_T.c.id == mail.id, _T.c.status == "sending", _T.c.attempts == mail.attempts)
+        if mail.attempts >= self.max_attempts:
+            self._record(mine, {"status": "failed", "last_error": _short(
+                f"gave up after {mail.attempts} tries: {error}")})
+            return False
+        delay = min(self.retry_base * 2 ** (mail.attempts - 1), self.retry_max)
+        self._record(mine, {"status": "pending", "last_error": _short(error),
+                            "next_attempt_at": utcnow() + timedelta(seconds=delay)})
+        return True
+
+    def mark_failed(self, mail: OutboxMail, error: str) -> None:
+        self._record((_T.c.id == mail.id, _T.c.status == "sending",
+                      _T.c.attempts == mail.attempts),
+                     {"status": "failed", "last_error": _short(error)})
+
+    def next_due(self) -> datetime | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.min(_T.c.next_attempt_at))
+                                .where(_T.c.status.in_(("pending", "sending")))).scalar()
+
+    # -- the SMTP side ------------------------------------------------------------------------
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        client = self.smtp.client()
+        try:
+            await client.connect()
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise _ServerGone(_short(f"login refused: {exc.code} {exc.message}")) from exc
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            raise _ServerGone(_short(f"can't reach {self.smtp.host}:{self.smtp.port}: "
+                                     f"{type(exc).__name__}: {exc}")) from exc
+        self._client = client
+        return client
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            with contextlib.suppress(Exception):
+                await client.quit()
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+
+    async def _send(self, mail: OutboxMail) -> str | None:
+        """Send one mail; returns a note on recipients refused when others got it."""
+        client = await self._connect()
+        message = build_message(mail, self.mail_from)
+        try:
+            refused, _ = await client.send_message(message, sender=self.mail_from,
+                                                   recipients=recipients(mail))
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+            if any(400 <= c < 500 for c in codes):
+                raise _Temporary(_short("recipients refused: " + text)) from exc
+            raise _Permanent(_short("recipients refused: " + text)) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise _reply(exc.code, exc.message) from exc
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            raise _Temporary(_short(f"{type(exc).__name__}: {exc}")) from exc
+        if refused:
+            return _short("delivered, but refused for " + "; ".join(
+                f"{addr}: {r.code} {r.message}" for addr, r in refused.items()))
+        return None
+
+    async def send_due(self, stop: threading.Event | None = None) -> Report:
+        """One pass: send every mail due now (each tried at most once in the pass)."""
+        report = Report()
+        tried: set[int] = set()
+        try:
+            while stop is None or not stop.is_set():
+                mail = self.claim(tried)
+                if mail is None:
+                    break
+                assert mail.id is not None
+                tried.add(mail.id)
+                try:
+                    note = await self._send(mail)
+                except _Permanent as exc:
+                    await self.close()
+                    self.mark_failed(mail, str(exc))
+                    report.failed += 1
+                    log.warning("mail %s (%s) failed for good: %s", mail.id, mail.kind, exc)
+                    continue
+                except _Temporary as exc:
+                    await self.close()
+                    if self.mark_retry(mail, str(exc)):
+                        report.retried += 1
+                        log.info("mail %s (%s) will be retried: %s", mail.id, mail.kind, exc)
+                    else:
+                        report.failed += 1
+                        log.warning("mail %s (%s) failed after %s tries: %s", mail.id,
+                                    mail.kind, mail.attempts, exc)
+                    if isinstance(exc, _ServerGone):
+                        break
+                    continue
+                self.mark_sent(mail, note)
+                report.sent += 1
+                log.info("mail %s (%s) sent", mail.id, mail.kind)
+        finally:
+            await self.close()
+        return report
+
+    async def serve(self, stop: threading.Event, interval: float = 5.0) -> Report:
+        """Send due mail until `stop` is set, waking for new mail every `interval` seconds."""
+        total = Report()
+        while not stop.is_set():
+            try:
+                total.add(await self.send_due(stop))
+                due = self.next_due()
+            except sa.exc.SQLAlchemyError as exc:
+                log.warning("outbox unavailable (%s); trying again", type(exc).__name__)
+                due = None
+            wait = interval
+            if due is not None:
+                if due.tzinfo is None:
+                    due = due.replace(tzinfo=utcnow().tzinfo)
+                wait = max(0.05, min(interval, (due - utcnow()).total_seconds()))
+            end = time.monotonic() + wait
+            while not stop.is_set() and time.monotonic() < end:
+                await asyncio.sleep(min(0.1, max(0.0, end - time.monotonic())))
+        return total
+
+
+def make_sender(engine: Engine, settings: Any) -> Sender | None:
+    """A sender for these settings, or None without CASEBOT_SMTP_URL (mail stays queued)."""
+    if not settings.smtp_url:
+        return None
+    return Sender(engine, SmtpConfig.parse(settings.smtp_url), settings.mail_from,
+                  retry_base=settings.mail_retry_seconds, lease=settings.mail_lease_seconds)
+
+
+def run_sender(target: Any, settings: Any, stop_event: threading.Event | None = None, *,
+               interval: float = 5.0, once: bool = False) -> Report:
+    """Run the sender in this thread (its own event loop) until `stop_event` is set.
+
+    `target` is a Service or an Engine. `once`: one pass over the mail due now, then return.
+    Without CASEBOT_SMTP_URL it returns at once and mail stays in the outbox.
+    """
+    engine = getattr(target, "engine", target)
+    sender = make_sender(engine, settings)
+    if sender is None:
+        log.info("CASEBOT_SMTP_URL is not set: mail stays in the outbox (casebot mail list)")
+        return Report()
+    stop = stop_event or threading.Event()
+    if once:
+        return asyncio.run(sender.send_due(stop))
+    log.info("mail sender started (%s:%s)", sender.smtp.host, sender.smtp.port)
+    return asyncio.run(sender.serve(stop, interval))
+
+
+def start_sender(target: Any, settings: Any, *, interval: float = 5.0
+                 ) -> tuple[threading.Event, threading.Thread] | None:
+    """Start `run_sender` in a daemon thread (for `casebot slack` / `casebot telegram`).
+
+    Returns (stop_event, thread), or None without CASEBOT_SMTP_URL. To stop: `stop.set()`, then
+    `thread.join(timeout)`; the mail in hand is finished first.
+    """
+    if not settings.smtp_url:
+        log.info("CASEBOT_SMTP_URL is not set: mail stays in the outbox (casebot mail list)")
+        return None
+    SmtpConfig.parse(settings.smtp_url)  # a bad URL fails here, in the caller, not the thread
+    stop = threading.Event()
+
+    def main() -> None:
+        try:
+            run_sender(target, settings, stop, interval=interval)
+        except Exception:
+            log.exception("the mail sender stopped; mail waits in the outbox")
+
+    thread = threading.Thread(target=main, name="casebot-mailer", daemon=True)
+    thread.start()
+    return stop, thread
