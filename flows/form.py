@@ -260,10 +260,14 @@ class Form:
             return Turn(REVIEW, a, [prompt.with_error(
                 "Choose Submit, Cancel or one of the Edit options (by number or name).")])
         if picked.id == "submit":
-            missing = [s.label for s in self.steps if s.applies(a, ctx) and s.name not in a]
+            missing = [s for s in self.steps if s.applies(a, ctx) and s.name not in a]
             if missing:
-                return Turn(REVIEW, a, [prompt.with_error(
-                    "Some answers are missing: " + ", ".join(missing) + ".")])
+                # the review has no Edit for an unanswered step, so go and ask it
+                a[EDITING] = True
+                turn = self._arrive(self.fire(f"edit_{missing[0].name}", REVIEW, a, ctx), a, ctx)
+                turn.prompts = [p.with_error("Some answers are missing: " + ", ".join(
+                    s.label for s in missing) + ".") for p in turn.prompts]
+                return turn
             self.fire("submit", REVIEW, a, ctx)
             return Turn(DONE, a, [], effect=Finish(self.name, a))
         if picked.id == "cancel":
