@@ -1,0 +1,134 @@
+"""Helpers for driving `Service.handle` the way an adapter does, on a real SQLite file.
+
+`seeded_home` builds a migrated casebot home with a contact and a few product profiles once;
+`fresh_service` copies it so each test (or hypothesis example) gets its own database cheaply.
+`Talk` sends inbounds and remembers the prompt the user is looking at.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import Session
+
+from bot.app import build_service
+from bot.service import Service, Who
+from bot.settings import Settings
+from flows.model import Inbound, Prompt
+from store import repo
+from store.db import make_engine
+
+EMAIL = "walker@acme.example"
+WHO = Who("console", EMAIL, email=EMAIL)
+CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
+
+# name, product, version, OS labels, settings labels (in catalog order)
+PROFILES = [
+    ("HQ Apex One", "Apex One", "2019", ["Windows 10", "Windows Server 2016"], []),
+    ("DC Deep Security", "Deep Security", "20 LTS", ["Windows Server 2019"], []),
+    ("Edge DV", "TippingPoint Digital Vaccine", "DV 4.0", ["TippingPoint TOS"], []),
+    ("Core TDV", "TippingPoint ThreatDV", "ThreatDV 1.0", ["TippingPoint TOS"], []),
+    ("Lab OfficeScan", "OfficeScan", "XG", ["Windows 11"], []),
+]
+
+
+def profile_lines(name: str, product: str, version: str, oses: Iterable[str],
+                  settings: Iterable[str]) -> list[str]:
+    from flows.catalog import get_catalog
+
+    p = get_catalog().product(product)
+    lines = [name, product, version, ", ".join([*oses, "done"]), CODE]
+    if p.asks_toolbox_guid:
+        lines.append("")
+    if p.settings:
+        lines.append(", ".join([*settings, "done"]))
+    return [*lines, "English", "Save profile"]
+
+
+@dataclass
+class Talk:
+    """One user talking to the service; `prompt` is the last question shown."""
+
+    service: Service
+    who: Who = WHO
+    prompt: Prompt | None = None
+    log: list[tuple[Inbound, list[Prompt]]] = field(default_factory=list)
+
+    def send(self, inbound: Inbound, **kw) -> list[Prompt]:
+        prompts = self.service.handle(self.who, inbound, **kw)
+        self.log.append((inbound, prompts))
+        asked = [p for p in prompts if p.kind not in ("info",)]
+        if asked:
+            self.prompt = asked[-1]
+        return prompts
+
+    def say(self, *lines: str) -> list[Prompt]:
+        out: list[Prompt] = []
+        for line in lines:
+            out = self.send(Inbound.from_text(line))
+        return out
+
+    def press(self, choice: str, prompt: Prompt | None = None) -> list[Prompt]:
+        """Press a button on `prompt` (default: the current one), as an adapter would."""
+        p = prompt or self.prompt
+        assert p is not None
+        return self.send(Inbound(kind="choice", choice=choice, step=p.step, draft=p.draft))
+
+    def start(self) -> list[Prompt]:
+        return self.send(Inbound(kind="command", command="where"), auto_start=True)
+
+    def state(self) -> tuple[str | None, str | None, dict]:
+        """(flow, state, answers) as stored."""
+        with Session(self.service.engine) as s:
+            found = repo.load_for_identity(s, self.who.channel, self.who.external_id)
+            conv = found[1] if found else None
+            if conv is None:
+                return None, None, {}
+            return conv.flow, conv.state, conv.answers
+
+
+def seeded_home(root: Path, profiles=PROFILES) -> Path:
+    """A migrated home whose contact has `profiles`, ready to be copied."""
+    home = root / "seed"
+    service = build_service(Settings(home=home))
+    talk = Talk(service)
+    talk.start()
+    talk.say("Update or add a product profile", "Add a new profile",
+             *profile_lines(*profiles[0]), "/cancel")
+    for p in profiles[1:]:
+        talk.say("/profiles", "Add a new profile", *profile_lines(*p), "Done")
+    with Session(service.engine) as s:
+        contact = repo.contact_by_email(s, EMAIL)
+        assert contact is not None
+        names = sorted(v.name for v in repo.profile_views(s, contact.id))  # type: ignore[arg-type]
+    assert names == sorted(p[0] for p in profiles), names
+    service.engine.dispose()
+    return home
+
+
+def fresh_service(seed: Path, home: Path | None = None, **settings) -> Service:
+    """A service on a private copy of the seeded database."""
+    home = home or Path(tempfile.mkdtemp(prefix="casebot-walk-"))
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(seed / "casebot.db", home / "casebot.db")
+    s = Settings(home=home, **settings)
+    return build_service(s, engine=make_engine(s.db_url))
+
+
+def case_json(service: Service, number: str) -> dict:
+    with Session(service.engine) as s:
+        case = repo.case_by_number(s, number)
+        assert case is not None
+        return repo.case_json(s, case)
+
+
+def profile_oses(service: Service, name: str, email: str = EMAIL) -> list[str]:
+    with Session(service.engine) as s:
+        contact = repo.contact_by_email(s, email)
+        assert contact is not None
+        views = repo.profile_views(s, contact.id)  # type: ignore[arg-type]
+    return next(list(v.operating_systems) for v in views if v.name == name)
