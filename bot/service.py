@@ -91,7 +91,8 @@ class Service:
     # -- the entry point ----------------------------------------------------------------------
 
     def handle(self, who: Who, inbound: Inbound, *, delivery_id: str | None = None,
-               auto_start: bool = False) -> list[Prompt]:
+               auto_start: bool = False, read_only: bool = False) -> list[Prompt]:
+        """Run one event as one unit of work; `read_only` renders without saving anything."""
         give_up = time.monotonic() + BUSY_BUDGET
         for attempt in range(RETRIES):
             try:
@@ -100,7 +101,10 @@ class Service:
                         return []
                     contact, conv = self._contact(s, who)
                     prompts = _Event(self, s, contact, conv, who, auto_start).run(inbound)
-                    s.commit()
+                    if read_only:
+                        s.rollback()
+                    else:
+                        s.commit()
                     return prompts
             except repo.StaleConversation:
                 continue
@@ -118,8 +122,8 @@ class Service:
         return [info(STORE_DOWN, retry=True)]
 
     def current(self, who: Who) -> list[Prompt]:
-        """Re-show where the contact's draft is (after a restart, or on /start)."""
-        return self.handle(who, Inbound(kind="command", command="where"))
+        """Where the contact's draft is now, without changing anything."""
+        return self.handle(who, Inbound(kind="command", command="where"), read_only=True)
 
     def _contact(self, s: Session, who: Who) -> tuple[ContactInfo, repo.ConvRow | None]:
         found = repo.load_for_identity(s, who.channel, who.external_id)
