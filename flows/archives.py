@@ -62,10 +62,14 @@ def check_sample_zip(
     max_uncompressed: int = 1024**3,
     max_ratio: int = 200,
     member_suffixes: tuple[str, ...] | None = None,
+    name: str | None = None,
 ) -> ArchiveReport:
-    """Check that a sample zip is fully encrypted, opens with `password`, and is not a bomb."""
+    """Check that a sample zip is fully encrypted, opens with `password`, and is not a bomb.
+
+    `name` is what the user called the file; stored blobs are named by their hash.
+    """
     path = Path(path)
-    label = _show(path.name)
+    label = _show(name or path.name)
     if not password:
         raise Invalid("Enter the zip's password (often 'infected').")
     try:

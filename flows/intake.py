@@ -428,10 +428,8 @@ class AttachmentsStep(Step):
 
     def _check_zip(self, path: str, name: str, a: Answers, ctx: Ctx) -> None:
         suffixes = (".eml", ".msg") if category(a, ctx) in SPAM_CATEGORIES else None
-        try:
-            check_sample_zip(path, a.get("archive_password") or "", member_suffixes=suffixes)
-        except Invalid as exc:
-            raise Invalid(f"{name}: {exc}") from None
+        check_sample_zip(path, a.get("archive_password") or "", member_suffixes=suffixes,
+                         name=name)
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         if self._required(a, ctx) and not value:
