@@ -1,0 +1,136 @@
+"""Mail end to end: a case typed into `casebot chat`, its confirmation and an operator update
+delivered by `casebot mail send` to a real SMTP server on 127.0.0.1, and a sender killed with
+SIGKILL mid-send that loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.e2e.conftest import CASEBOT, EMAIL, Chat, Script, submitted
+from tests.smtpsink import SmtpSink
+
+pytestmark = pytest.mark.timeout(90)
+APEX = ("HQ Apex One", "Apex One", "2019", ["Windows 10"])
+
+
+@pytest.fixture
+def sink():
+    server = SmtpSink().start()
+    yield server
+    server.stop()
+
+
+def product_case(cc: list[str]) -> Script:
+    s = Script().add_profile(*APEX).say("Windows 10", "Product Issue", "Product Issues")
+    return s.common("Agent does not update", "Since Monday the agent\nstays on 1.2.3 <b>.",
+                    severity="Medium", cc=cc)
+
+
+def test_confirmation_and_update_arrive_threaded(chat: Chat, sink, monkeypatch) -> None:
+    chat.env["CASEBOT_MAIL_FROM"] = "support@desk.example"
+    [number] = submitted(chat.run(product_case(["bob@acme.example", "carol@acme.example"])))
+    monkeypatch.setenv("CASEBOT_SMTP_URL", sink.url)
+    monkeypatch.setenv("CASEBOT_MAIL_FROM", "support@desk.example")
+    assert "Sent 1, to retry 0, failed 0." in chat.cli("mail", "send", "--once")
+    [got] = sink.received
+    msg = got.message
+    assert got.rcpt_tos == [EMAIL, "bob@acme.example", "carol@acme.example"]
+    assert (msg["From"], msg["To"], msg["Cc"]) == (
+        "support@desk.example", EMAIL, "bob@acme.example, carol@acme.example")
+    assert msg["Message-ID"] == f"<case-{number}@desk.example>"
+    assert msg["Subject"] == f"[Case {number}] Agent does not update"
+    assert msg.get_content_type() == "multipart/alternative"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    for needle in (f"Case number: {number}", "Product: Apex One", "Severity: Medium",
+                   "CC: bob@acme.example, carol@acme.example", "stays on 1.2.3 <b>."):
+        assert needle in text
+    assert number in html and "stays on 1.2.3 &lt;b&gt;." in html and "<b>." not in html
+
+    # The operator updates the case: timeline, mail to contact + CC threaded under it.
+    chat.cli("cases", "update", number, "--status", "in progress", "--note",
+             "We are looking at the agent logs.")
+    assert "Sent 1," in chat.cli("mail", "send", "--once")
+    update = sink.received[1].message
+    assert sink.received[1].rcpt_tos == [EMAIL, "bob@acme.example", "carol@acme.example"]
+    assert update["In-Reply-To"] == update["References"] == f"<case-{number}@desk.example>"
+    assert update["Message-ID"] != msg["Message-ID"]
+    assert update["Subject"] == f"[Case {number}] Update: Agent does not update"
+    body = update.get_body(("plain",)).get_content()
+    assert "Status: in progress" in body and "We are looking at the agent logs." in body
+    mails = json.loads(chat.cli("mail", "list", "--json"))
+    assert [m["status"] for m in mails] == ["sent", "sent"]
+    assert mails[0]["kind"] == "update" and mails[1]["kind"] == "confirmation"
+
+    # /case N in the chat shows the timeline with the update.
+    shown = chat.run([f"/case {number}"]).stdout
+    assert "Timeline:" in shown and "Status changed to in progress." in shown
+    assert "We are looking at the agent logs." in shown
+
+
+def test_threat_case_confirmation_carries_the_reference_id(chat: Chat, sink,
+                                                           monkeypatch) -> None:
+    s = Script().add_profile(*APEX).say("Windows 10", "Threat Issue", "File False Positive",
+                                        "Conventional Scan (Virus Pattern)")
+    s.common("Our tool is flagged", password="I have no files to attach", files=None)
+    [number] = submitted(chat.run(s))
+    ref = chat.case(number)["reference_id"]
+    assert ref
+    monkeypatch.setenv("CASEBOT_SMTP_URL", sink.url)
+    chat.cli("mail", "send", "--once")
+    msg = sink.received[0].message
+    assert ref in msg["Subject"] and f"Reference id: {ref}" in msg.get_body(
+        ("plain",)).get_content()
+    assert ref in msg.get_body(("html",)).get_content()
+
+
+def test_sender_killed_mid_send_loses_nothing(chat: Chat, sink) -> None:
+    from sqlmodel import Session
+
+    from bot.app import build_engine
+    from bot.settings import Settings
+    from store import repo
+
+    engine = build_engine(Settings(home=chat.home))
+    with Session(engine) as s:
+        for i in range(8):
+            repo.queue_mail(s, kind="update", to=f"u{i}@acme.example", subject=f"M{i}",
+                            body_text="x\n")
+        s.commit()
+    sink.hold_at = 4  # the 4th mail's DATA hangs: the sender is mid-send when killed
+    env = {**chat.env, "CASEBOT_SMTP_URL": sink.url, "CASEBOT_MAIL_LEASE_SECONDS": "1",
+           "CASEBOT_MAIL_RETRY_SECONDS": "0.1"}
+    proc = subprocess.Popen([CASEBOT, "mail", "send", "--interval", "0.1"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert sink.holding.wait(20), proc.stderr
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    sink.hold_at = None
+    sink.release.set()
+    statuses = [m["status"] for m in json.loads(chat.cli("mail", "list", "--json"))]
+    assert statuses.count("sent") == 3 and statuses.count("sending") == 1
+
+    time.sleep(1.1)  # the dead sender's lease runs out
+    graceful = subprocess.Popen([CASEBOT, "mail", "send", "--interval", "0.1"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        sink.wait_for(8, timeout=20)
+        time.sleep(0.3)
+    finally:
+        graceful.send_signal(signal.SIGTERM)  # finishes the mail in hand, then exits
+        out, err = graceful.communicate(timeout=15)
+    assert graceful.returncode == 0, err
+    assert "Sent " in out
+    counts = sink.per_message_id()
+    assert len(counts) == 8 and set(counts.values()) == {1}
+    assert {m["status"] for m in json.loads(chat.cli("mail", "list", "--json"))} == {"sent"}
