@@ -1,0 +1,266 @@
+"""intake.md, "Bad input gets a clear answer and loses nothing": every example, through the service.
+
+Each refused answer must come back with a message that says what is wrong, the same step asked
+again, and the stored conversation exactly as it was before the bad answer.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from adapters.console.app import ConsoleChat
+from bot.service import Who
+from flows.errors import Invalid
+from flows.model import Inbound, Prompt
+from store import repo
+from store.db import make_engine
+from tests.unit.flowkit import (
+    WHO,
+    Talk,
+    case_json,
+    fresh_service,
+    profile_lines,
+    seeded_home,
+)
+from tests.zipfactory import make_aes_zip, make_plain_zip
+
+EVE = Who("console", "eve@other.example", email="eve@other.example")
+URL_STEP = ["HQ Apex One", "Windows 10", "Threat Issue", "URL Reclassification"]
+TO_CC = ["HQ Apex One", "Windows 10", "Product Issue", "Product Issues", "Subject",
+         "Description", "done", "Low"]
+MARKUP = "<!channel> @here *bold* _it_ <script>alert(1)</script> [x](http://t.me) `c` ~s~ &amp;"
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory) -> Path:
+    return seeded_home(tmp_path_factory.mktemp("bad"))
+
+
+@pytest.fixture
+def talk(seed, tmp_path) -> Talk:
+    t = Talk(fresh_service(seed, tmp_path / "home"))
+    t.start()
+    return t
+
+
+def refused(talk: Talk, answer: str | Inbound, *needles: str) -> Prompt:
+    """Send a bad answer: a clear error naming `needles`, the same step, nothing changed."""
+    before_prompt, before = talk.prompt, talk.state()
+    assert before_prompt is not None
+    inbound = answer if isinstance(answer, Inbound) else Inbound.from_text(answer)
+    prompts = talk.send(inbound)
+    p = prompts[-1]
+    assert p.error, prompts
+    for needle in needles:
+        assert needle in p.error, (needle, p.error)
+    assert (p.kind, p.step) == (before_prompt.kind, before_prompt.step)
+    assert talk.state() == before, "a refused answer changes nothing"
+    return p
+
+
+# -- URLs --------------------------------------------------------------------------------------
+
+def test_eleven_urls(talk: Talk) -> None:
+    talk.say(*URL_STEP)
+    urls = "\n".join(f"https://site{i}.example.com/" for i in range(11))
+    refused(talk, urls, "You entered 11 URLs; the limit is 10", "at most 10")
+    talk.say("\n".join(urls.split("\n")[:10]))
+    assert talk.prompt.step == "reclassification" and "URL 1 of 10" in talk.prompt.text
+
+
+@pytest.mark.parametrize("url, scheme", [("javascript:alert(document.cookie)", "javascript"),
+                                         ("file:///etc/passwd", "file")])
+def test_javascript_and_file_urls(talk: Talk, url: str, scheme: str) -> None:
+    talk.say(*URL_STEP)
+    refused(talk, f"https://fine.example.com/\n{url}", f"uses the {scheme}: scheme",
+            "Only http:// and https://")
+
+
+def test_ip_and_idn_hosts_are_shown_plainly_with_punycode(talk: Talk) -> None:
+    talk.say(*URL_STEP)
+    talk.say("http://192.0.2.10/login\nhttps://пример.испытание/путь")
+    shown = talk.prompt.text
+    assert "URL 1 of 2: hxxp://192[.]0[.]2[.]10/login" in shown
+    talk.say("Keep")
+    shown = talk.prompt.text
+    assert "пример[.]испытание" in shown
+    assert "punycode: xn--e1afmkfd.xn--80akhbyknj4f" in shown
+    talk.say("Select a new classification", "Dangerous", "Internet Security", "Phishing", "", "",
+             "done", "Low", "done", "Email")
+    summary = {i.label: i.value for i in talk.prompt.summary}
+    assert "(punycode: xn--e1afmkfd.xn--80akhbyknj4f)" in summary["URLs"]
+    number = talk.say("Submit")[-1].data["number"]
+    assert [u["url"] for u in case_json(talk.service, number)["urls"]] == [
+        "http://192.0.2.10/login",
+        "https://xn--e1afmkfd.xn--80akhbyknj4f/%D0%BF%D1%83%D1%82%D1%8C"]
+
+
+# -- CC, phone, subject --------------------------------------------------------------------------
+
+def test_cc_list_with_one_bad_address_names_it(talk: Talk) -> None:
+    talk.say(*TO_CC, "bob@acme.example")  # one picked so far, not finished
+    assert talk.prompt.selected == ("bob@acme.example",)
+    p = refused(talk, "carol@acme.example\nnot-an-address\ndave@acme.example, done",
+                "not-an-address", "is not a valid address")
+    assert "carol" not in p.error and "dave" not in p.error
+    assert p.selected == ("bob@acme.example",), "the earlier selection is kept"
+
+
+def test_phone_without_country_code(talk: Talk) -> None:
+    talk.say(*TO_CC, "done", "Phone")
+    refused(talk, "020 7946 0958", "has no country code", "+44 20 7946 0958")
+    talk.say("+44 20 7946 0958")
+    assert "When may we call?" in talk.prompt.text
+
+
+def test_subject_of_10000_chars(talk: Talk) -> None:
+    talk.say("HQ Apex One", "Windows 10", "Product Issue", "Product Issues")
+    p = refused(talk, "x" * 10_000, "10,000 characters", "200")
+    assert len(p.error) < 300, "the message does not echo the whole subject"
+
+
+# -- attachments --------------------------------------------------------------------------------
+
+def _to_attachments(talk: Talk) -> None:
+    talk.say("HQ Apex One", "Windows 10", "Threat Issue", "Collected Threat Sample Analysis",
+             "Conventional Scan (Virus Pattern)", "Sample", "Found on a laptop", "infected")
+    assert talk.prompt.step == "attachments"
+
+
+def file_in(talk: Talk, path: Path) -> Inbound:
+    return Inbound(kind="file", file=talk.service.store_file(str(path)))
+
+
+def test_zip_not_encrypted_and_not_a_zip(talk: Talk, tmp_path) -> None:
+    _to_attachments(talk)
+    good = make_aes_zip(tmp_path / "good.zip", {"a.exe": b"MZ"}, "infected")
+    talk.send(file_in(talk, good))
+    assert talk.prompt.data["count"] == 1
+    plain = make_plain_zip(tmp_path / "plain.zip", {"a.exe": b"MZ"})
+    refused(talk, file_in(talk, plain), "plain.zip", "not password-protected")
+    text = tmp_path / "notes.zip"
+    text.write_bytes(b"not a zip at all")
+    refused(talk, file_in(talk, text), "notes.zip", "not a zip")
+    wrong = make_aes_zip(tmp_path / "wrong.zip", {"a.exe": b"MZ2"}, "another")
+    refused(talk, file_in(talk, wrong), "wrong.zip", "password")
+    assert "good.zip" in talk.prompt.text, "the good file is still attached"
+
+
+def test_file_over_the_limit(seed, tmp_path) -> None:
+    talk = Talk(fresh_service(seed, tmp_path / "home", max_attachment_mb=1))
+    talk.start()
+    big = tmp_path / "big.log"
+    big.write_bytes(b"x" * (1024 * 1024 + 1))
+    with pytest.raises(Invalid, match=r"big\.log is larger than the 1 MB limit"):
+        talk.service.store_file(str(big))
+    with pytest.raises(Invalid, match="larger than the 1 MB limit"):
+        talk.service.files.put_chunks([b"x" * 600_000, b"y" * 600_000], "upload.bin")
+    # Each file fits; together they are over the per-case limit.
+    talk.say("HQ Apex One", "Windows 10", "Product Issue", "Product Issues", "Logs", "See logs")
+    half = tmp_path / "half1.log"
+    half.write_bytes(b"a" * 700_000)
+    other = tmp_path / "half2.log"
+    other.write_bytes(b"b" * 700_000)
+    talk.send(file_in(talk, half))
+    refused(talk, file_in(talk, other), "half2.log would bring the attachments to",
+            "over the 1.0 MB limit")
+    assert not list(Path(talk.service.files.root).glob(".incoming-*")), "no partial files left"
+
+
+# -- markup is text ------------------------------------------------------------------------------
+
+def test_markup_is_kept_literally_in_the_case_and_on_the_console(seed, tmp_path) -> None:
+    service = fresh_service(seed, tmp_path / "home")
+    lines = ["HQ Apex One", "Windows 10", "Product Issue", "Product Issues", MARKUP[:200],
+             MARKUP, "@channel <@U123> *not bold*", ".", "/done", "High", "<b>impact</b> @here",
+             ".", "done", "Email"]
+    out = io.StringIO()
+    ConsoleChat(service, WHO, stdin=io.StringIO("\n".join([*lines, "Submit"]) + "\n"),
+                stdout=out).run()
+    text = out.getvalue()
+    assert f"Subject: {MARKUP[:200]}" in text
+    assert "    @channel <@U123> *not bold*" in text
+    assert "Business impact: <b>impact</b> @here" in text
+    number = text.split("Case number: ")[1].split()[0]
+    case = case_json(service, number)
+    assert case["subject"] == MARKUP[:200]
+    assert case["description"] == f"{MARKUP}\n@channel <@U123> *not bold*"
+    assert case["business_impact"] == "<b>impact</b> @here"
+
+
+# -- old buttons, other people's things ----------------------------------------------------------
+
+def test_button_from_an_old_message(talk: Talk) -> None:
+    first = talk.prompt
+    talk.say("HQ Apex One", "Windows 10")
+    before, now = talk.state(), talk.prompt
+    prompts = talk.press("1", first)  # the step-1 button, pressed again later
+    assert prompts[0].kind == "info" and "out of date" in prompts[0].text
+    assert prompts[-1] == now and talk.state() == before
+    # The same step but an earlier draft (e.g. a message from a cancelled request).
+    talk.say("/cancel", "/newcase")
+    prompts = talk.send(Inbound(kind="choice", choice="1", step="profile", draft=first.draft))
+    assert "out of date" in prompts[0].text and talk.prompt.step == "profile"
+
+
+def _eve(service) -> Talk:
+    eve = Talk(service, who=EVE)
+    eve.start()
+    eve.say("Update or add a product profile", "Add a new profile",
+            *profile_lines("Eve's box", "Apex One", "2019", ["Windows 11"], []))
+    assert eve.prompt.step == "operating_system"
+    return eve
+
+
+def test_button_from_another_users_conversation(talk: Talk) -> None:
+    eve = _eve(talk.service)
+    before, now = talk.state(), talk.prompt
+    prompts = talk.send(Inbound(kind="choice", choice="Windows 11", step="operating_system",
+                                draft=eve.prompt.draft))
+    assert "out of date" in prompts[0].text and prompts[-1] == now
+    assert talk.state() == before
+    assert eve.prompt.step == "operating_system", "Eve's draft is untouched"
+
+
+def test_profile_of_someone_else_is_refused(talk: Talk) -> None:
+    _eve(talk.service)
+    with Session(talk.service.engine) as s:
+        eve = repo.contact_by_email(s, EVE.email)
+        eves = repo.profile_views(s, eve.id)  # type: ignore[union-attr,arg-type]
+    eve_pid = str(eves[0].id)
+    p = refused(talk, Inbound(kind="choice", choice=eve_pid, step="profile",
+                              draft=talk.prompt.draft), "not available")
+    assert eve_pid not in {c.id for c in p.choices}
+    # The profiles menu refuses it too (no way to see, edit or delete it).
+    talk.say("Update or add a product profile")
+    assert talk.prompt.step == "pick"
+    refused(talk, Inbound(kind="choice", choice=eve_pid, step="pick", draft=talk.prompt.draft),
+            "not available")
+    with Session(talk.service.engine) as s:
+        assert repo.profile_views(s, eve.id) == eves  # type: ignore[union-attr,arg-type]
+
+
+# -- the store briefly unavailable ---------------------------------------------------------------
+
+@pytest.mark.parametrize("dead_url", ["postgresql+psycopg://postgres@127.0.0.1:1/x",
+                                      "sqlite:////nonexistent-dir/for/sure/casebot.db"])
+def test_store_briefly_unavailable(talk: Talk, dead_url: str) -> None:
+    talk.say("HQ Apex One", "Windows 10", "Product Issue")
+    before, now = talk.state(), talk.prompt
+    good = talk.service.engine
+    talk.service.engine = make_engine(dead_url, busy_timeout=0.1)
+    try:
+        prompts = talk.send(Inbound.from_text("Product Issues"))
+    finally:
+        talk.service.engine.dispose()
+        talk.service.engine = good
+    assert len(prompts) == 1 and prompts[0].kind == "info" and prompts[0].data["retry"] is True
+    assert "not saved" in prompts[0].text and "send it again" in prompts[0].text
+    assert talk.state() == before, "nothing half-saved"
+    # Back up: the same answer works and the conversation carries on from the same step.
+    talk.say("Product Issues")
+    assert talk.prompt.step == "subject" and now.step == "issue_category"
