@@ -1,0 +1,80 @@
+"""Accounts and My profile end to end: `casebot accounts add/list`, contacts joining by email
+domain (CASEBOT_UNKNOWN_DOMAINS own|refuse), and /myprofile's Case Recipients pre-filling
+the CC step of a request typed into `casebot chat`."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from bot.cli import app
+from tests.e2e.conftest import EMAIL, Chat, Script, submitted
+
+APEX = ("HQ Apex One", "Apex One", "2019", ["Windows 10"])
+
+
+def accounts(chat: Chat) -> dict[str, dict]:
+    return {a["domain"]: a for a in json.loads(chat.cli("accounts", "list", "--json"))}
+
+
+def test_accounts_add_and_list(chat: Chat) -> None:
+    assert "No accounts yet" in chat.cli("accounts", "list")
+    assert "Account 'Acme Corp' (acme.example) created." in chat.cli(
+        "accounts", "add", "Acme Corp", "--domain", "@ACME.example")
+    table = chat.cli("accounts", "list")
+    assert "Acme Corp" in table and "acme.example" in table
+    [acme] = json.loads(chat.cli("accounts", "list", "--json"))
+    assert (acme["name"], acme["domain"], acme["contacts"]) == ("Acme Corp", "acme.example", 0)
+    bad = CliRunner().invoke(app, ["accounts", "add", "X", "--domain", "not a domain"],
+                             env={"CASEBOT_HOME": str(chat.home)})
+    assert bad.exit_code == 2 and "is not a domain name" in bad.output
+
+
+def test_unknown_domain_refused(chat: Chat) -> None:
+    chat.cli("accounts", "add", "Acme Corp", "--domain", "acme.example")
+    chat.env["CASEBOT_UNKNOWN_DOMAINS"] = "refuse"
+    out = chat.run(["hello"], email="zed@unknown.example")
+    assert out.returncode == 0 and "Traceback" not in out.stderr
+    assert "Addresses at unknown.example are not registered with support" in out.stdout
+    assert "unknown.example" not in accounts(chat)
+    # a sub-domain of a registered company joins that company
+    joined = chat.run(["hello"], email="eve@eu.acme.example")
+    assert "not registered" not in joined.stdout
+    assert accounts(chat)["acme.example"]["contacts"] == 1
+
+
+def test_unknown_domain_gets_its_own_account_then_a_name(chat: Chat) -> None:
+    chat.run(["hello"], email="sam@newco.example")
+    own = accounts(chat)["newco.example"]
+    assert (own["name"], own["contacts"]) == ("newco.example", 1)
+    assert "renamed" in chat.cli("accounts", "add", "NewCo Ltd", "--domain", "newco.example")
+    assert accounts(chat)["newco.example"]["name"] == "NewCo Ltd"
+    taken = CliRunner().invoke(app, ["accounts", "add", "Other", "--domain", "newco.example"],
+                               env={"CASEBOT_HOME": str(chat.home)})
+    assert taken.exit_code == 2 and "already belongs to the account 'NewCo Ltd'" in taken.output
+
+
+def test_my_profile_recipients_prefill_cc(chat: Chat) -> None:
+    for colleague in ("bob@acme.example", "carol@acme.example"):
+        chat.run([], email=colleague)  # they become contacts of the Acme account
+    chat.run([], email="mallory@other.example")  # another company: never offered
+    s = Script().say("/myprofile", "Edit Case Recipients")
+    s.say("1, dave@partner.example, not-an-address")  # refused as a whole
+    s.say("1, dave@partner.example", "done", "Edit Your name", "Ann Smith", "Save")
+    s.add_profile(*APEX).say("Windows 10", "Product Issue", "Product Issues")
+    s.common("Agent does not update", severity="Low")  # CC step: just "done"
+    result = chat.run(s)
+    [number] = submitted(result)
+    out = result.stdout
+    assert "mallory@other.example" not in out
+    assert "'not-an-address' is not a valid address" in out
+    assert "Your profile is saved." in out
+    case = chat.case(number)
+    assert case["cc_emails"] == ["bob@acme.example", "dave@partner.example"]
+    [mail] = json.loads(chat.cli("mail", "list", "--json"))
+    assert mail["to"] == EMAIL and mail["cc"] == ["bob@acme.example", "dave@partner.example"]
+    # The next /myprofile shows what is stored.
+    again = chat.run(["/myprofile"]).stdout
+    assert "Your name: Ann Smith" in again
+    assert "Case Recipients: bob@acme.example, dave@partner.example" in again
