@@ -7,9 +7,17 @@ Both tables are filled by `bot.feeds.import_feed` from generated CSV feeds (a qu
 url, prefix, host and domain entries), which also gives the import rate. A look-up is
 `LocalProvider.rate([url])`: normalise, build the candidate keys, one indexed query. Half of the
 looked-up URLs hit an entry (at some level), half are Untested. Rounds alternate small/big so
-machine noise hits both alike; medians are reported. "uncached" never repeats a URL and has
-no cache (normalise + keys + query); "cached" repeats a working set of 1,000 URLs through the
-optional LRU cache; "query only" is the indexed query alone, keys built beforehand.
+machine noise hits both alike; medians are reported.
+
+- "uncached": no rating cache (the default: every look-up reads the table). The misses never
+  repeat; hits may repeat a URL, whose candidate keys (a pure function of the string) are then
+  remembered by `candidate_keys`, as in production.
+- "cold": the same, with the key memory emptied before every look-up (normalise + keys +
+  query every time): the worst case.
+- "batch 10": `rate()` of 10 URLs at once (one query), counted per URL; cold keys.
+- "cached": a working set of 1,000 URLs through the optional rating LRU cache (may serve a
+  rating up to its TTL old; off by default).
+- "query only": the indexed query alone, keys built beforehand.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import time
 from pathlib import Path
 
 from bot.feeds import import_feed
-from bot.ratings import LocalProvider, keys_for
+from bot.ratings import LocalProvider, candidate_keys, keys_for
 from flows.urls import normalize_url
 from store.db import make_engine, upgrade
 
@@ -64,10 +72,14 @@ def build(tmp: Path, n: int) -> tuple[object, float]:
     return engine, report.seconds
 
 
-def lookups_per_s(provider: LocalProvider, urls: list[str]) -> float:
+def lookups_per_s(provider: LocalProvider, urls: list[str], *, cold: bool = False,
+                  batch: int = 1) -> float:
+    candidate_keys.cache_clear()
     started = time.perf_counter()
-    for u in urls:
-        provider.rate([u])
+    for i in range(0, len(urls), batch):
+        if cold:
+            candidate_keys.cache_clear()
+        provider.rate(urls[i:i + batch])
     return len(urls) / (time.perf_counter() - started)
 
 
@@ -95,6 +107,9 @@ def main() -> None:
             engines[name], imports[name] = build(tmp, n)
             print(f"import {n:>9,} rows: {imports[name]:7.1f} s = "
                   f"{n / imports[name]:,.0f} rows/s", flush=True)
+        for name, n in sizes.items():  # warm up: imports, public-suffix list, page cache
+            rnd = random.Random(-1)
+            lookups_per_s(LocalProvider(engines[name]), [probe(-i, n, rnd) for i in range(2000)])
         results: dict[tuple[str, str], list[float]] = {}
         for r in range(args.rounds):
             for name, n in sizes.items():
@@ -104,14 +119,18 @@ def main() -> None:
                 plain = LocalProvider(engines[name])
                 cached = LocalProvider(engines[name], cache_size=10_000, cache_ttl=300)
                 results.setdefault((name, "uncached"), []).append(lookups_per_s(plain, fresh))
+                results.setdefault((name, "cold"), []).append(
+                    lookups_per_s(plain, fresh, cold=True))
+                results.setdefault((name, "batch 10"), []).append(
+                    lookups_per_s(plain, fresh, cold=True, batch=10))
                 results.setdefault((name, "cached"), []).append(lookups_per_s(cached, hot))
                 results.setdefault((name, "query"), []).append(queries_per_s(plain, fresh))
-        print(f"\n{'':10}{'entries':>12}{'uncached/s':>14}{'cached/s':>14}{'query only/s':>14}")
+        modes = ("uncached", "cold", "batch 10", "cached", "query")
+        print(f"\n{'':10}{'entries':>12}" + "".join(f"{m + '/s':>14}" for m in modes))
         med = {k: statistics.median(v) for k, v in results.items()}
         for name, n in sizes.items():
-            print(f"{name:10}{n:>12,}{med[(name, 'uncached')]:>14,.0f}"
-                  f"{med[(name, 'cached')]:>14,.0f}{med[(name, 'query')]:>14,.0f}")
-        for mode in ("uncached", "cached", "query"):
+            print(f"{name:10}{n:>12,}" + "".join(f"{med[(name, m)]:>14,.0f}" for m in modes))
+        for mode in modes:
             ratio = med[("small", mode)] / med[("big", mode)]
             rounds = " · ".join(f"{a:,.0f}/{b:,.0f}" for a, b in
                                 zip(results[("small", mode)], results[("big", mode)],

@@ -24,12 +24,13 @@ timeout or a connection error falls back to the local table with `Rating.note` s
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 import sqlalchemy as sa
@@ -79,13 +80,22 @@ def parent_hosts(n: NormalURL) -> list[str]:
 
 def keys_for(n: NormalURL) -> list[tuple[str, str]]:
     """All candidate (kind, key) pairs for a URL, most specific first."""
-    base = n.host + _port(n)
-    out = [("url", url_key(n))]
-    segs = path_segments(n)
+    key = n.url.split("://", 1)[1]
+    slash = key.find("/")  # the normaliser always leaves a path
+    base, path = key[:slash], key[slash:].split("?", 1)[0]
+    out = [("url", key)]
+    segs = [seg for seg in path.split("/") if seg]
     out += [("prefix", base + "/" + "/".join(segs[:i])) for i in range(len(segs), 0, -1)]
     out += [("host", h) for h in parent_hosts(n)]
     out.append(("domain", n.registered_domain if not n.is_ip else n.host))
     return out
+
+
+@functools.lru_cache(maxsize=16384)
+def candidate_keys(url: str) -> tuple[tuple[str, str], ...]:
+    """`keys_for(normalize_url(url))`, remembered: a pure function of the string (unlike a
+    rating, which can change at any time and is therefore never cached by default)."""
+    return tuple(keys_for(normalize_url(url)))
 
 
 def entry_key(kind: str, value: str) -> str:
@@ -151,6 +161,12 @@ class LocalProvider:
 
     `cache_size` > 0 keeps recent answers per normalised URL for `cache_ttl` seconds (changes
     made by other processes show after at most that long); 0 (the default) reads every time.
+    Without that cache nothing stale is ever served: only the URL's candidate keys (a pure
+    function of the string) are remembered, and every look-up reads the table.
+
+    Each thread keeps one DBAPI connection of its own, taken out of the pool, with the query
+    text prepared once per key count: a pool checkout/checkin per look-up cost as much as the
+    query itself. SQLite in memory (one database per connection) uses the pool as before.
     """
 
     source = "local"
@@ -165,6 +181,10 @@ class LocalProvider:
         self._lock = threading.Lock()
         self._sql: dict[int, str] = {}
         self._mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._groups: dict[str, str | None] = {}
+        self._local = threading.local()
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._keep = not (self._sqlite and engine.url.database in (None, "", ":memory:"))
 
     def _query(self, count: int) -> str:
         sql = self._sql.get(count)
@@ -180,14 +200,22 @@ class LocalProvider:
         if not category:
             return None
         try:
-            return self.catalog.url_category(category).group
+            return self._groups[category]
         except KeyError:
-            return None
+            pass
+        try:
+            group = self.catalog.url_category(category).group
+        except KeyError:
+            group = None
+        if len(self._groups) < 4096:
+            self._groups[category] = group
+        return group
 
     def rate(self, urls: Sequence[str]) -> list[Rating]:
+        """Ratings in the order of `urls`; all of them read with one query."""
         out: list[Rating | None] = [None] * len(urls)
-        todo: list[tuple[int, str, list[tuple[str, str]]]] = []
-        now = time.monotonic()
+        todo: list[tuple[int, str, tuple[tuple[str, str], ...]]] = []
+        now = time.monotonic() if self.cache_size else 0.0
         for i, u in enumerate(urls):
             if self.cache_size:
                 with self._lock:
@@ -196,7 +224,7 @@ class LocalProvider:
                     out[i] = hit[1]
                     continue
             try:
-                todo.append((i, u, keys_for(normalize_url(u))))
+                todo.append((i, u, candidate_keys(u)))
             except Invalid:
                 out[i] = Rating(url=u, rating=UNTESTED, category=None, group=None,
                                 source=self.source, note="not a URL that can be rated")
@@ -204,7 +232,7 @@ class LocalProvider:
             keys = list(dict.fromkeys(k for _, _, ks in todo for _, k in ks))
             found = {(r[0], r[1]): r for r in self._fetch(keys)}
             for i, u, ks in todo:
-                best = next((found[k] for k in ks if k in found), None)
+                best = next((found[k] for k in ks if k in found), None) if found else None
                 if best is None:
                     rating = Rating(url=u, rating=UNTESTED, category=None, group=None,
                                     source=self.source)
@@ -220,23 +248,58 @@ class LocalProvider:
                             self._cache.popitem(last=False)
         return [r for r in out if r is not None]
 
-    def _fetch(self, keys: list[str]) -> list[tuple]:
-        """The one indexed query, on a pooled DBAPI connection (no ORM or result wrapping:
-        this is the hot path). Driver errors surface as SQLAlchemy's, as everywhere else."""
-        sql = self._query(len(keys))
-        conn = self.engine.raw_connection()
-        try:
-            cur = conn.cursor()
+    def _connection(self) -> Any:
+        """This thread's own DBAPI connection (detached from the pool, so threads that keep
+        one never starve others of pooled connections)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            fairy = self.engine.raw_connection()
+            fairy.detach()
+            conn = self._local.conn = fairy
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
             try:
-                cur.execute(sql, tuple(keys))
-                return list(cur.fetchall())
+                conn.close()
+            except Exception:  # noqa: BLE001 - already broken; a new one is made next time
+                log.debug("closing a broken rating connection failed", exc_info=True)
+
+    def _fetch(self, keys: list[str]) -> list[tuple]:
+        """The one indexed query on a raw DBAPI connection (no ORM or result wrapping: this is
+        the hot path). Driver errors surface as SQLAlchemy's, as everywhere else; a connection
+        that failed is dropped, and a look-up retries once on a fresh one."""
+        sql = self._query(len(keys))
+        params = tuple(keys)
+        error = self.engine.dialect.loaded_dbapi.Error
+        for attempt in (1, 2):
+            conn = self._connection() if self._keep else self.engine.raw_connection()
+            try:
+                cur = conn.cursor()
+                try:
+                    cur.execute(sql, params)
+                    rows = cur.fetchall()
+                finally:
+                    cur.close()
+                if not self._sqlite:
+                    conn.rollback()  # end the read transaction; never sit idle in one
+                return rows
+            except error as exc:
+                if self._keep:
+                    self._drop()
+                    if attempt == 1:
+                        continue
+                raise sa.exc.DBAPIError.instance(sql, keys, exc, error) from exc
             finally:
-                cur.close()
-        except self.engine.dialect.loaded_dbapi.Error as exc:
-            raise sa.exc.DBAPIError.instance(sql, keys, exc,
-                                             self.engine.dialect.loaded_dbapi.Error) from exc
-        finally:
-            conn.close()
+                if not self._keep:
+                    conn.close()
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Close this thread's kept connection (others close when their thread ends)."""
+        self._drop()
 
     def forget(self) -> None:
         with self._lock:

@@ -187,8 +187,54 @@ def _fail(original: str, reason: str) -> Invalid:
     return Invalid(f"{_show(original)} is not a valid web address: {reason}.")
 
 
+# An http(s) URL already in canonical ASCII form: lower-case scheme and host, no credentials,
+# no default or zero-padded port, a path, no fragment, nothing `quote` would encode.
+_URL_CHARS = r"A-Za-z0-9_.\-~/%:@!$&'()*+,;="
+_CANONICAL_RE = re.compile(
+    r"(https?)://([a-z0-9_.\-]{1,253})(?::([1-9][0-9]{0,4}))?"
+    rf"(/[{_URL_CHARS}]*)(?:\?([{_URL_CHARS}?]+))?"
+)
+_DOT_SEGMENTS = frozenset((".", "..", "%2e", ".%2e", "%2e.", "%2e%2e"))
+
+
+def _canonical(text: str) -> NormalURL | None:
+    """The fast path: `text` as a NormalURL if it is already canonical, else None.
+
+    The chat hands back URLs the normaliser produced, so most look-ups are of canonical
+    URLs; recognising them costs a regex instead of a full parse. Anything unusual (IDN or
+    punycode, IP addresses, dot segments, defanging look-alikes) returns None and goes
+    through the full normaliser; tests/unit/test_urls_fast.py checks both agree.
+    """
+    if len(text) > MAX_URL_LENGTH:
+        return None
+    m = _CANONICAL_RE.fullmatch(text)
+    if m is None:
+        return None
+    scheme, host, port, path = m.group(1), m.group(2), m.group(3), m.group(4)
+    if port is not None and (int(port) > 65535 or int(port) == DEFAULT_PORTS[scheme]):
+        return None
+    labels = host.split(".")
+    if len(labels) < 2 or labels[-1][:1].isdigit():
+        return None  # no domain ending, or an IPv4 form
+    for label in labels:
+        if not _ASCII_LABEL_RE.match(label) or label.startswith("xn--"):
+            return None
+    if ("." in path or "%" in path) and any(
+            seg.lower() in _DOT_SEGMENTS for seg in path.split("/")):
+        return None
+    if "(" in text and ("(.)" in text or "(dot)" in text.lower()):
+        return None  # refang would turn these into dots
+    return NormalURL(url=text, display=text, host=host, host_unicode=host, is_ip=False,
+                     has_credentials=False, registered_domain=registered_domain(host))
+
+
 def normalize_url(text: str) -> NormalURL:
     """Canonicalise one URL, or raise Invalid naming the input and the reason."""
+    return _canonical(text) or _normalize_full(text)
+
+
+def _normalize_full(text: str) -> NormalURL:
+    """The complete normaliser (every input form); `normalize_url` tries `_canonical` first."""
     original = text.strip()
     if len(original) > MAX_URL_LENGTH:
         raise Invalid(
