@@ -1,0 +1,120 @@
+"""My profile: the form on its own, and /myprofile through `Service.handle` on real SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from sqlmodel import Session
+
+from bot.accounts import UnknownDomain, check_domain, join, normalize_domain
+from bot.app import build_service
+from bot.service import Who
+from bot.settings import Settings
+from flows.context import Ctx, EmptyWorld
+from flows.errors import Invalid
+from flows.form import REVIEW
+from flows.model import Inbound
+from flows.myprofile import MYPROFILE
+from store import repo
+from store.tables import Contact
+
+
+class Colleagues(EmptyWorld):
+    def account_contacts(self) -> Sequence[str]:
+        return ("ann@acme.example", "bob@acme.example", "carol@acme.example")
+
+
+CTX = Ctx(world=Colleagues(), contact_email="ann@acme.example")
+
+
+def say(state: str, answers: dict, text: str):
+    return MYPROFILE.handle(state, answers, Inbound.from_text(text), CTX)
+
+
+def test_opens_on_the_review_with_what_is_stored() -> None:
+    turn = MYPROFILE.start(CTX, {"name": "Ann", "case_recipients": ["x@y.example"]}, REVIEW)
+    [review] = turn.prompts
+    assert review.kind == "review" and turn.state == REVIEW
+    assert [(i.label, i.value) for i in review.summary] == [
+        ("Your name", "Ann"), ("Case Recipients", "x@y.example")]
+    assert [c.label for c in review.choices][0] == "Save"
+    empty = MYPROFILE.start(CTX, {"name": "", "case_recipients": []}, REVIEW).prompts[0]
+    assert [i.value for i in empty.summary] == ["—", "none"]
+
+
+def test_recipients_offer_colleagues_but_not_yourself_and_take_typed_addresses() -> None:
+    a = {"name": "Ann", "case_recipients": []}
+    turn = say(REVIEW, a, "Edit Case Recipients")
+    [ask] = turn.prompts
+    assert [c.id for c in ask.choices] == ["bob@acme.example", "carol@acme.example"]
+    turn = say(turn.state, turn.answers, "2, dan@partner.example")
+    assert turn.prompts[-1].selected == ("carol@acme.example", "dan@partner.example")
+    turn = say(turn.state, turn.answers, "done")
+    assert turn.state == REVIEW
+    assert turn.answers["case_recipients"] == ["carol@acme.example", "dan@partner.example"]
+    cleared = say(*_edit(turn), "none, done")
+    assert cleared.answers["case_recipients"] == []
+
+
+def _edit(turn):
+    t = say(turn.state, turn.answers, "Edit Case Recipients")
+    return t.state, t.answers
+
+
+def test_bad_addresses_and_more_than_20_are_refused() -> None:
+    state, a = _edit(MYPROFILE.start(CTX, {"name": "A", "case_recipients": []}, REVIEW))
+    bad = say(state, a, "ok@x.example, nope")
+    assert bad.state == state and "'nope' is not a valid address" in bad.prompts[0].error
+    many = ", ".join(f"u{i}@x.example" for i in range(21))
+    too_many = say(state, a, many)
+    assert "limit is 20" in too_many.prompts[0].error
+
+
+def test_name_is_one_line_and_required() -> None:
+    t = say(REVIEW, {"name": "", "case_recipients": []}, "Edit Your name")
+    assert say(t.state, t.answers, "").prompts[0].error
+    done = say(t.state, t.answers, "  Ann   Smith ")
+    assert done.state == REVIEW and done.answers["name"] == "Ann   Smith"
+
+
+def test_myprofile_through_the_service_with_buttons(tmp_path) -> None:
+    service = build_service(Settings(home=tmp_path / "home"))
+    bob = Who("console", "bob@acme.example", email="bob@acme.example")
+    service.handle(bob, Inbound(kind="command", command="help"))
+    ann = Who("slack", "T1:U1", email="ann@acme.example")
+    [review] = service.handle(ann, Inbound(kind="command", command="myprofile"))
+    assert review.kind == "review"
+    [ask] = service.handle(ann, Inbound(kind="choice", choice="edit:case_recipients",
+                                        step=REVIEW, draft=review.draft))
+    assert [c.id for c in ask.choices] == ["bob@acme.example"]
+    [review] = service.handle(ann, Inbound(kind="multi", choices=("bob@acme.example",),
+                                           done=True, step="case_recipients",
+                                           draft=ask.draft))
+    done = service.handle(ann, Inbound(kind="choice", choice="submit", step=REVIEW,
+                                       draft=review.draft))
+    assert "Your profile is saved" in done[0].text
+    with Session(service.engine) as s:
+        assert repo.contact_by_email(s, "ann@acme.example").case_recipients == [
+            "bob@acme.example"]
+    # a new request starts as usual (the CC pre-fill is checked in tests/e2e)
+    started = service.handle(ann, Inbound(kind="command", command="newcase"))
+    assert started and started[-1].step == "profile"
+
+
+def test_domains_join_and_refuse(tmp_path) -> None:
+    service = build_service(Settings(home=tmp_path / "home"))
+    assert normalize_domain(" @Acme.Example. ") == "acme.example"
+    with pytest.raises(Invalid):
+        normalize_domain("localhost")
+    with Session(service.engine) as s:
+        with pytest.raises(UnknownDomain, match="not registered"):
+            join(s, "x@nowhere.example", policy="refuse")
+        with pytest.raises(UnknownDomain):
+            check_domain(s, "x@nowhere.example", "refuse")
+        check_domain(s, "x@nowhere.example", "own")
+        own = join(s, "x@nowhere.example")
+        sub = join(s, "y@mail.nowhere.example", policy="refuse")  # parent domain's account
+        assert own.account_id == sub.account_id
+        check_domain(s, "z@nowhere.example", "refuse")
+        assert isinstance(own, Contact)
