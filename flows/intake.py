@@ -522,19 +522,8 @@ def _subject_from_urls(a: Answers, ctx: Ctx) -> str | None:
 class DescriptionStep(TextStep):
     """Step 11: optional only for URL Reclassification."""
 
-    def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
-        self_optional = category(a, ctx) == URL_RECLASS
-        prompt = super().ask(a, ctx, pending)
-        from dataclasses import replace
-        choices = prompt.choices or ((Choice(id=SKIP, label="Skip"),) if self_optional else ())
-        return replace(prompt, optional=self_optional, choices=choices)
-
-    def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
-        self.optional = category(a, ctx) == URL_RECLASS
-        try:
-            return super().read(inbound, a, ctx, pending)
-        finally:
-            self.optional = False
+    def is_optional(self, a: Answers, ctx: Ctx) -> bool:
+        return category(a, ctx) == URL_RECLASS
 
 
 def _description(text: str) -> str:

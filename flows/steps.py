@@ -274,23 +274,29 @@ class TextStep(Step):
             return str(a[self.name])
         return self.prefill(a, ctx) if self.prefill else None
 
+    def is_optional(self, a: Answers, ctx: Ctx) -> bool:
+        """May be answered empty; a step shared by all events never changes itself for one."""
+        return self.optional
+
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         suggestion = self.suggestion(a, ctx)
+        optional = self.is_optional(a, ctx)
         choices: tuple[Choice, ...] = ()
         if suggestion:
             short = suggestion if len(suggestion) <= 60 else suggestion[:57] + "…"
             choices = (Choice(id=DEFAULT, label=f"Keep: {short}"),)
-        elif self.optional:
+        elif optional:
             choices = (Choice(id=SKIP, label="Skip"),)
         return Prompt(kind=self.kind, text=self.question, step=self.name, choices=choices,
-                      hint=self.hint, optional=self.optional,
+                      hint=self.hint, optional=optional,
                       data={"default": suggestion} if suggestion else {})
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
+        optional = self.is_optional(a, ctx)
         if inbound.kind == "choice":
             if inbound.choice == DEFAULT and self.suggestion(a, ctx):
                 return self.validate(self.suggestion(a, ctx) or "")
-            if inbound.choice == SKIP and self.optional:
+            if inbound.choice == SKIP and optional:
                 return ""
             raise Invalid("Type your answer as a message.")
         text = inbound.text
@@ -298,9 +304,9 @@ class TextStep(Step):
             suggestion = self.suggestion(a, ctx)
             if suggestion:
                 return self.validate(suggestion)
-            if self.optional:
+            if optional:
                 return ""
             raise Invalid(f"{self.label} is required. Type it as a message.")
-        if self.optional and text.strip().casefold() in ("skip", "-", "none"):
+        if optional and text.strip().casefold() in ("skip", "-", "none"):
             return ""
         return self.validate(text)
