@@ -327,10 +327,15 @@ class SlackBot:
         if inbound is None:
             return
         label = sin.chosen_label(action, state)
+        ephemeral = bool(container.get("is_ephemeral"))
+        if ephemeral or inbound.kind == "command":
+            # e.g. "Request reclassification" under a /urlcheck answer in a channel: the
+            # request itself continues in the DM, never in the channel.
+            dm = self.dm_for(client, sin.external_id(team, user), user)
 
         def replace_controls(prompts: list[Prompt]) -> None:
-            if not prompts or not ts:
-                return
+            if not prompts or not ts or ephemeral:
+                return  # an ephemeral message can't be chat.update'd
             stale = prompts[0].kind == "info" and prompts[0].text == OUT_OF_DATE
             new_blocks = (srn.answered(blocks, "out of date") if stale
                           else srn.answered(blocks, label))

@@ -94,9 +94,23 @@ def action_inbound(action: dict[str, Any], state: dict[str, Any] | None) -> Inbo
         if value is None:
             return None
         return Inbound(kind="choice", choice=value, step=step, draft=draft)
+    if action.get("type") == "button" and action_id.startswith("cb.cmd."):
+        return command_inbound(action.get("value", ""))
     if action.get("type") == "button" and action_id.startswith("cb.btn."):
         return Inbound(kind="choice", choice=action.get("value", ""), step=step, draft=draft)
     return None
+
+
+COMMAND_BUTTONS = frozenset({"reclassify"})
+
+
+def command_inbound(value: str) -> Inbound | None:
+    """A command button ("cmd:reclassify" + optional URL lines, see render.command_value) ->
+    the command it stands for; None for any command not offered as a button."""
+    head, _, args = value.partition("\n")
+    if not head.startswith("cmd:") or head[4:] not in COMMAND_BUTTONS:
+        return None
+    return Inbound(kind="command", command=head[4:], args=args.strip())
 
 
 def chosen_label(action: dict[str, Any], state: dict[str, Any] | None = None) -> str:

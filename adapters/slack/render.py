@@ -149,8 +149,37 @@ def render(prompt: Prompt) -> Message:
     return {"text": fallback, "blocks": blocks[:BLOCKS_MAX]}
 
 
+COMMAND_PREFIX = "cmd:"
+BUTTON_VALUE_MAX = 2000
+
+
+def command_value(choice_id: str, prompt: Prompt) -> str:
+    """A command button's value: "cmd:NAME", plus the prompt's URLs one per line when they fit
+    in Slack's 2,000 characters (10 URLs of up to 2,048 may not; the service then uses the
+    URLs this person checked last)."""
+    urls = (prompt.data or {}).get("urls") or []
+    value = "\n".join([choice_id, *urls])
+    return value if urls and len(value) <= BUTTON_VALUE_MAX else choice_id
+
+
+def _command_buttons(prompt: Prompt) -> list[Block]:
+    """Info prompts may offer commands (e.g. /checkurl's "Request reclassification")."""
+    buttons = [c for c in prompt.choices if c.id.startswith(COMMAND_PREFIX)][:MAX_BUTTONS]
+    if not buttons:
+        return []
+    elements = []
+    for n, c in enumerate(buttons):
+        btn = _button(c, n)
+        btn["action_id"] = f"cb.cmd.{n}"
+        btn["value"] = command_value(c.id, prompt)
+        elements.append(btn)
+    return [{"type": "actions", "block_id": block_id("info", prompt), "elements": elements}]
+
+
 def controls(prompt: Prompt) -> list[Block]:
-    if prompt.kind in ("info", "done"):
+    if prompt.kind == "info":
+        return _command_buttons(prompt)
+    if prompt.kind == "done":
         return []
     if prompt.kind == "review":
         edits = [c for c in prompt.choices if c.id.startswith("edit:")]

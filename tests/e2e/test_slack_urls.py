@@ -1,0 +1,151 @@
+"""Slack: /urlcheck (ephemeral, defanged, never unfurled) -> "Request reclassification" ->
+a URL Reclassification case completed in the DM -> the operator applies it -> the DM is told
+and a new /urlcheck shows the new rating. Real Bolt app, signed payloads, stand-in Web API."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import Session
+
+from adapters.slack import render as srn
+from bot.feeds import import_feed
+from bot.updates import update_case
+from flows.model import Choice, Prompt
+from store import repo
+from tests.e2e.fake_slack import Call, Rig, link, make_profile, slack_rig
+
+URL = "https://shop.example.com/deals"
+FEED = f"url,host,rating,category\n{URL},,Safe,Business/Economy\n"
+
+
+@pytest.fixture
+def rig(tmp_path) -> Iterator[Rig]:
+    with slack_rig(tmp_path) as r:
+        yield r
+
+
+def press_ephemeral(rig: Rig, user: str, eph: Call, label: str) -> None:
+    """Click a button on an ephemeral message, as Slack sends it (no `message`, is_ephemeral)."""
+    block, el = next((b, e) for b in eph.args["blocks"] if b.get("type") == "actions"
+                     for e in b["elements"] if e["text"]["text"] == label)
+    action = {"action_id": el["action_id"], "block_id": block["block_id"], "type": "button",
+              "text": el["text"], "value": el["value"], "action_ts": f"{time.time():.6f}"}
+    payload = {"type": "block_actions", "team": {"id": rig.fake.team_id},
+               "user": {"id": user, "team_id": rig.fake.team_id}, "api_app_id": "A1",
+               "token": "x", "trigger_id": "trig-eph",
+               "container": {"type": "message", "message_ts": eph.result["message_ts"],
+                             "channel_id": eph.args["channel"], "is_ephemeral": True},
+               "channel": {"id": eph.args["channel"], "name": "general"},
+               "response_url": rig.fake.url + "/response", "state": {"values": {}},
+               "actions": [action]}
+    status, _ = rig.slack.send(urllib.parse.urlencode({"payload": json.dumps(payload)}),
+                               "application/x-www-form-urlencoded")
+    assert status == 200
+
+
+def test_urlcheck_reclassify_apply_and_check_again(rig: Rig, tmp_path) -> None:
+    slack, user = rig.slack, "U7"
+    link(rig.service, user, "rae@acme.example")
+    feed = tmp_path / "feed.csv"
+    feed.write_text(FEED)
+    assert import_feed(rig.service.engine, feed).added == 1
+
+    # Slack auto-links what was typed: <https://…>
+    status, _ = slack.command(user, "/urlcheck", f"<{URL}>", channel="C9")
+    assert status == 200
+    [eph] = rig.fake.of("chat.postEphemeral")
+    assert eph.args["channel"] == "C9" and eph.args["user"] == user
+    assert eph.args["unfurl_links"] is False and eph.args["unfurl_media"] is False
+    text = eph.args["text"]
+    assert "hxxps://shop[.]example[.]com/deals — Safe · Business/Economy (Business)" in text
+    assert URL not in json.dumps(eph.args["text"]) and "shop.example.com" not in text
+    [button] = [e for b in eph.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert button["text"]["text"] == "Request reclassification"
+    assert button["value"] == f"cmd:reclassify\n{URL}"
+    assert slack.messages(user) == []  # nothing in the DM, nothing in the channel
+
+    press_ephemeral(rig, user, eph, "Request reclassification")
+    assert not [c for c in rig.fake.of("chat.postMessage") if c.args["channel"] == "C9"]
+    assert not rig.fake.of("chat.update")  # an ephemeral message can't be updated
+    assert "A URL Reclassification request for 1 URL" in slack.text(user)
+
+    make_profile(slack, user)
+    slack.press(user, "Windows 10")
+    step = slack.last(user).args["text"]
+    assert "hxxps://shop[.]example[.]com/deals — Safe, Business/Economy" in step
+    slack.press(user, "Select a new classification")
+    slack.press(user, "Dangerous")
+    slack.press(user, "Internet Security")
+    slack.press(user, "Phishing")
+    keep = next(e["text"]["text"] for b in slack.last(user).args["blocks"]
+                if b["type"] == "actions" for e in b["elements"])
+    assert keep.startswith("Keep:") and "shop.example.com" in keep  # the subject, prefilled
+    slack.press(user, keep)
+    slack.press(user, "Skip")
+    slack.press(user, "No attachments")
+    slack.press(user, "Low")
+    slack.press(user, "Done")
+    slack.press(user, "Email")
+    slack.press(user, "Submit")
+    done = slack.last(user).args["text"]
+    assert "Case number: 10000001" in done
+
+    with Session(rig.service.engine) as s:
+        case = repo.case_json(s, repo.case_by_number(s, "10000001"))
+    assert case["channel"] == "slack" and case["issue_category"] == "URL Reclassification"
+    assert case["subject"] == "URL reclassification: shop.example.com"
+    assert [(u["url"], u["current_rating"], u["requested_rating"], u["requested_category"])
+            for u in case["urls"]] == [(URL, "Safe", "Dangerous", "Phishing")]
+
+    update_case(rig.service, "10000001", status="resolved", apply_urls=True)
+    seen = len(slack.messages(user))
+    thread = rig.bot.start_notices(interval=0.05)
+    try:
+        rig.fake.wait_for(lambda calls: any(
+            "requested URL ratings are now in effect" in c.args.get("text", "")
+            for c in calls if c.method == "chat.postMessage"))
+    finally:
+        rig.bot.stop()
+        thread.join(2)
+    notice = slack.text(user, since=seen)
+    assert "10000001" in notice
+    assert "hxxps://shop[.]example[.]com/deals: Safe → Dangerous, Phishing" in notice
+    for call in rig.fake.of("chat.postMessage"):
+        assert call.args["unfurl_links"] is False and call.args["unfurl_media"] is False
+
+    slack.command(user, "/urlcheck", URL, channel="C9")
+    again = rig.fake.of("chat.postEphemeral")[-1].args["text"]
+    assert "hxxps://shop[.]example[.]com/deals — Dangerous · Phishing (Internet Security)" \
+        in again
+
+
+def test_button_value_falls_back_when_the_urls_do_not_fit() -> None:
+    """10 long URLs exceed a button's 2,000 characters: the button carries only the command,
+    and the service uses the URLs this person checked last."""
+    long = [f"https://example.com/{i}/" + "a" * 400 for i in range(10)]
+    prompt = Prompt(kind="info", text="…", data={"urls": long, "reclassify": True},
+                    choices=(Choice(id="cmd:reclassify", label="Request reclassification"),))
+    [block] = srn.render(prompt)["blocks"][-1:]
+    [btn] = block["elements"]
+    assert btn["value"] == "cmd:reclassify" and len(btn["value"]) <= 2000
+    short = Prompt(kind="info", text="…", data={"urls": [URL]}, choices=prompt.choices)
+    assert srn.render(short)["blocks"][-1]["elements"][0]["value"] == f"cmd:reclassify\n{URL}"
+
+
+def test_only_offered_commands_come_from_buttons() -> None:
+    from adapters.slack.inbound import action_inbound
+
+    def press(value: str):
+        return action_inbound({"type": "button", "action_id": "cb.cmd.0", "value": value,
+                               "block_id": "cb|info||"}, None)
+
+    got = press(f"cmd:reclassify\n{URL}\nhttps://b.example/")
+    assert (got.kind, got.command, got.args) == ("command", "reclassify",
+                                                 f"{URL}\nhttps://b.example/")
+    assert press("cmd:reclassify").args == ""
+    assert press("cmd:cancel") is None and press("reclassify") is None
