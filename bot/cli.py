@@ -287,7 +287,7 @@ def slack(socket: Annotated[bool, typer.Option("--socket", help="Socket Mode")] 
     """Run the Slack app: HTTP on /slack/events, or Socket Mode with --socket."""
     from adapters.slack.app import run
 
-    raise typer.Exit(run(Settings(), socket=socket, port=port))
+    raise typer.Exit(_with_background(lambda settings: run(settings, socket=socket, port=port)))
 
 
 @app.command()
@@ -296,7 +296,21 @@ def telegram(webhook_url: Annotated[str | None, typer.Option(help="public webhoo
     """Run the Telegram bot: long polling, or a webhook with --webhook-url."""
     from adapters.telegram.app import run
 
-    raise typer.Exit(run(Settings(), webhook_url=webhook_url, port=port))
+    raise typer.Exit(_with_background(lambda settings: run(settings, webhook_url=webhook_url,
+                                                           port=port)))
+
+
+def _with_background(serve: Any) -> int:
+    """Run a chat adapter with mail delivery and housekeeping beside it."""
+    from bot.background import start_background
+
+    settings = Settings()
+    build_engine(settings).dispose()  # migrate an embedded SQLite database before threads start
+    stop = start_background(settings)
+    try:
+        return serve(settings)
+    finally:
+        stop()
 
 
 @db_app.command("upgrade")
