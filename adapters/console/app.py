@@ -80,6 +80,8 @@ class ConsoleChat:
                             if more.strip() == ".":
                                 break
                             block.append(more)
+                        else:
+                            break  # EOF before the closing ".": the half answer is not sent
                     else:
                         block = []
                     self.answer(Inbound(kind="text", text="\n".join(block)))

@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 
-from tests.e2e.conftest import Chat, Script, submitted
+from tests.e2e.conftest import EMAIL, Chat, Script, submitted
 from tests.zipfactory import make_aes_zip
 
 VERSION_Q = "Which version?"
@@ -134,3 +134,30 @@ def test_ctrl_c_keeps_the_draft(chat: Chat) -> None:
     assert first_question(result.stdout).startswith("Describe the issue")
     (number,) = submitted(result)
     assert chat.case(number)["subject"] == "Interrupted"
+
+
+def test_eof_inside_a_multi_line_answer_sends_nothing(tmp_path) -> None:
+    """An answer without its closing '.' is unfinished: the next run asks for it again."""
+    import io
+
+    from adapters.console.app import ConsoleChat
+    from bot.app import build_service
+    from bot.service import Who
+    from bot.settings import Settings
+
+    service = build_service(Settings(home=tmp_path / "home"))
+    who = Who("console", EMAIL, email=EMAIL)
+    s = Script().add_profile("HQ", "Apex One", "2019", ["Windows 10"])
+    s.say("Windows 10", "Product Issue", "Product Issues", "Half", "First line", "Second line")
+
+    def run(lines: list[str]) -> str:
+        out = io.StringIO()
+        code = ConsoleChat(service, who, stdin=io.StringIO("\n".join(lines) + "\n"),
+                           stdout=out).run()
+        assert code == 0
+        return out.getvalue()
+
+    run(s.lines)
+    again = run(["Whole answer", "."])
+    assert first_question(again).startswith("Describe the issue")
+    assert "Attach any files" in again
