@@ -32,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot import accounts
 from flows.errors import Invalid
 from flows.validators import email as valid_email
 from store import repo
@@ -92,7 +93,9 @@ def start_verification(service: Any, channel: str, external_id: str, email: str,
     """Mail a new code to `email` for this identity; returns the message to show."""
     address = valid_email(email.strip())
     now = utcnow()
+    policy = getattr(service, "unknown_domains", "own")
     with Session(service.engine) as s:
+        accounts.check_domain(s, address, policy)  # refuse before mailing, when so configured
         recent = list(s.exec(select(VerificationCode.created_at)
                              .where(sa.func.lower(VerificationCode.email) == address.lower(),
                                     VerificationCode.created_at > now - RATE_WINDOW)
@@ -150,7 +153,8 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
                           f"({left} tr{'ies' if left != 1 else 'y'} left).")
         row.consumed_at = now
         s.add(row)
-        contact = repo.ensure_contact(s, row.email, name)
+        contact = accounts.join(s, row.email, name,
+                                policy=getattr(service, "unknown_domains", "own"))
         repo.link_identity(s, contact, channel, external_id, chat_ref)
         address = contact.email
         s.commit()

@@ -1,0 +1,38 @@
+"""Email verification follows the account policy for unknown domains."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+from bot.accounts import UnknownDomain, add_account
+from bot.app import build_service
+from bot.settings import Settings
+from bot.verification import confirm_verification, start_verification
+from store import repo
+
+
+def _code(service) -> str:
+    with Session(service.engine) as s:
+        body = repo.outbox(s, limit=1)[0].body_text
+    return next(w.rstrip(".") for w in body.split() if w.rstrip(".").isdigit())
+
+
+def test_refused_domain_gets_no_code(tmp_path) -> None:
+    service = build_service(Settings(home=tmp_path / "h", unknown_domains="refuse"))
+    with pytest.raises(UnknownDomain):
+        start_verification(service, "telegram", "42", "eve@nowhere.example")
+    with Session(service.engine) as s:
+        assert repo.outbox(s) == []
+
+
+def test_known_domain_verifies_and_joins_its_account(tmp_path) -> None:
+    service = build_service(Settings(home=tmp_path / "h", unknown_domains="refuse"))
+    with Session(service.engine) as s:
+        add_account(s, "Acme Corp", "acme.example")
+        s.commit()
+    start_verification(service, "telegram", "42", "ann@acme.example")
+    assert confirm_verification(service, "telegram", "42", _code(service)) == "ann@acme.example"
+    with Session(service.engine) as s:
+        contact = repo.contact_for_identity(s, "telegram", "42")
+        assert contact is not None and contact.email == "ann@acme.example"
