@@ -105,7 +105,7 @@ class Conversation(SQLModel, table=True):
 
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
-    # a contact's newest cases (/cases) by index, however many cases there are (0003)
+    # a contact's newest cases (/cases) by index, however many cases there are (0002)
     __table_args__ = (sa.Index("ix_cases_contact_id_id", "contact_id", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     number: str | None = Field(default=None, max_length=20, unique=True)

@@ -114,7 +114,7 @@ class SlackBot:
             engine = self.service.engine
             store = SQLAlchemyInstallationStore(client_id=s.slack_client_id, engine=engine)
             states = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
-            store.create_tables()  # slack_* tables; not part of casebot's alembic history
+            store.create_tables()  # no-op after `casebot db upgrade` (migration 0003)
             states.create_tables()
             self.installation_store = store
             oauth = OAuthSettings(client_id=s.slack_client_id,

@@ -10,10 +10,15 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
+def _ours(name, type_, parent_names) -> bool:  # noqa: ANN001
+    """Autogenerate ignores the slack_* tables: slack_sdk defines them (migration 0003)."""
+    return not (type_ == "table" and name and name.startswith("slack_"))
+
+
 def run() -> None:
     conn = config.attributes.get("connection")
     if conn is not None:
-        context.configure(connection=conn, target_metadata=target_metadata,
+        context.configure(connection=conn, target_metadata=target_metadata, include_name=_ours,
                           render_as_batch=conn.dialect.name == "sqlite")
         with context.begin_transaction():
             context.run_migrations()
@@ -22,6 +27,7 @@ def run() -> None:
                                 prefix="sqlalchemy.", poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
+                          include_name=_ours,
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
             context.run_migrations()
