@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str, *, echo: bool = False, busy_timeout: float = 30.0) -> Engine:
+def make_engine(url: str, *, echo: bool = False, busy_timeout: float = 5.0) -> Engine:
     """`busy_timeout` (SQLite): how long a writer waits for another's lock before failing."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
