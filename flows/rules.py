@@ -8,6 +8,7 @@ runs them before it writes a case: a violation is a bug, and no broken case is s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from flows.catalog import Catalog, get_catalog
@@ -47,8 +48,14 @@ def violations(case: Mapping[str, Any], profile_oses: Sequence[str],
     if kind != "Change Control Issue" and case.get("change_window"):
         out.append("only Change Control cases have a change window")
     window = case.get("change_window")
-    if window and not window.get("end", "") > window.get("start", ""):
-        out.append("the change window ends before it starts")
+    if window:
+        try:
+            # compare instants: the two ends may carry different UTC offsets
+            start, end = (datetime.fromisoformat(window[k]) for k in ("start", "end"))
+            if not end > start:
+                out.append("the change window ends before it starts")
+        except (KeyError, TypeError, ValueError):
+            out.append("the change window needs a valid start and end")
 
     if (case.get("virus_pattern_type") is not None) != (category in THREAT_SAMPLE):
         out.append("virus pattern type must be present exactly for threat-sample categories")
