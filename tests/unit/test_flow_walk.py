@@ -55,7 +55,8 @@ REPDV = st.sampled_from(["", "203.0.113.7\nbad.example.net", "not a host!"])
 PHONE = st.sampled_from(["+44 20 7946 0958", "+1 415 555 2671", "020 7946 0958", "+1 2"])
 WHEN = st.sampled_from(["24x7", "09:00-17:00 Europe/Berlin", "9-17 UTC+2", "whenever"])
 START = st.sampled_from(["2030-01-10 22:00 Europe/Berlin", "2030-01-10 22:00", "tomorrow"])
-END = st.sampled_from(["2030-01-11 02:00 Europe/Berlin", "2030-01-09 01:00 UTC", "soon"])
+END = st.sampled_from(["2030-01-11 02:00 Europe/Berlin", "2030-01-09 01:00 UTC", "soon",
+                       "2030-01-10 21:30 UTC"])  # after a 22:00 Berlin start, before by text
 CC = st.sampled_from(["bob@acme.example", "Bob@Acme.example, carol@acme.example",
                       "not-an-address", "dave@acme.example\nbob@acme.example"])
 
@@ -348,3 +349,16 @@ def test_description_is_optional_only_for_url_reclassification(seed) -> None:
     assert asked.optional and [c.id for c in asked.choices] == ["__skip__"]
     assert not step.ask({"issue_category": "Spam"}, ctx, None).optional
     assert step.optional is False
+
+
+def test_change_window_in_two_time_zones(seed) -> None:
+    """22:00 Berlin to 21:30 UTC is half an hour long: the flow and the rules agree."""
+    talk = Talk(fresh_service(seed))
+    talk.start()
+    talk.say("DC Deep Security", "Windows Server 2019", "Change Control Issue",
+             "2030-01-10 22:00 Europe/Berlin", "2030-01-10 21:30 UTC", "Upgrade", "Manager",
+             "done", "Low", "done", "Email")
+    assert talk.prompt is not None and talk.prompt.kind == "review"
+    prompts = talk.say("Submit")
+    assert prompts[-1].kind == "done", prompts
+    check_case(talk.service, prompts[-1].data["number"])
