@@ -5,7 +5,11 @@ Long polling by default; with a webhook URL, PTB's webhook server checks the
 (telegram/ext/_utils/webhookhandler.py, `_validate_post`: 403 when missing or different).
 
 Updates run concurrently across chats and strictly in order within one chat (`PerChatProcessor`).
-The synchronous `Service.handle` runs in a worker thread so the event loop never blocks. Every
+The synchronous `Service.handle` runs in a worker thread so the event loop never blocks: each
+chat has a shard, each shard one warm thread (created once per process, so there is no pool
+hand-off and a chat's database work stays on one thread). Bot API calls that don't depend on
+each other (answering a press, editing its message, sending the next question) go out
+together. Link previews are off for every message, so a URL never unfurls. Every
 update is handled once (`delivery_id="tg:<update_id>"`, recorded in the database). Bot API
 calls that get 429 wait the `retry_after` Telegram asks for and try again.
 """
@@ -13,23 +17,26 @@ calls that get 429 wait the `retry_after` Telegram asks for and try again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 import sys
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlmodel import Session
-from telegram import BotCommand, Update
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
+    Defaults,
     MessageHandler,
     filters,
 )
@@ -84,6 +91,9 @@ UNSUPPORTED = ("I can read text messages, documents and photos. Send a file as a
 ALBUM_QUIET = 0.8
 CACHE_SIZE = 20_000
 SEND_TRIES = 5
+WORKERS = 4
+CHECK_AGAIN = ("I no longer have the URLs of that check (I may have restarted since). Send "
+               "/checkurl URL… again and press Request reclassification on the new answer.")
 
 
 class PerChatProcessor(BaseUpdateProcessor):
@@ -135,6 +145,14 @@ async def call(fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> 
     return None
 
 
+async def together(*calls: Awaitable[Any]) -> None:
+    """Independent Bot API calls at once; the first failure is raised after all have ended."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
 class _Album:
     """An album's deferred reply: `send` after a quiet moment, unless a newer update comes."""
 
@@ -148,8 +166,10 @@ class _Album:
 class TelegramBot:
     """Handlers and the small amount of per-process state (a render cache, album timers)."""
 
-    def __init__(self, service: Service, token: str) -> None:
+    def __init__(self, service: Service, token: str, workers: int = WORKERS) -> None:
         self.service = service
+        self.workers = [ThreadPoolExecutor(1, thread_name_prefix=f"casebot-tg-{i}")
+                        for i in range(max(1, workers))]
         self.signer = Signer(token)
         # callback_data -> the prompt its keyboard was drawn for; a miss (restart) falls back
         # to the conversation's current prompt, so a restart never breaks a live button.
@@ -170,11 +190,22 @@ class TelegramBot:
         while len(self.cache) > CACHE_SIZE:
             self.cache.popitem(last=False)
 
+    async def run_sync(self, chat_id: int | str, fn: Callable[..., Any], *args: Any,
+                       **kwargs: Any) -> Any:
+        """`fn` on the chat's warm worker thread (same chat, same thread, in order)."""
+        worker = self.workers[hash(str(chat_id)) % len(self.workers)]
+        return await asyncio.get_running_loop().run_in_executor(
+            worker, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.shutdown(wait=False)
+
     async def handle(self, who: Who, inbound: Inbound, delivery_id: str) -> list[Prompt] | None:
         """Service.handle in a thread; None when the user is not linked yet."""
         try:
-            return await asyncio.to_thread(self.service.handle, who, inbound,
-                                           delivery_id=delivery_id)
+            return await self.run_sync(who.chat_ref or who.external_id, self.service.handle,
+                                       who, inbound, delivery_id=delivery_id)
         except NotLinked:
             return None
 
@@ -182,8 +213,12 @@ class TelegramBot:
         target = Target(chat_id, user_id)
         for prompt in prompts:
             if prompt.kind in ("info", "done"):
-                for chunk in render.info_text(prompt):
-                    await call(bot.send_message, chat_id, chunk)
+                parts = render.info_text(prompt)
+                offer = render.command_keyboard(prompt, self.signer, target)
+                for i, chunk in enumerate(parts):
+                    await call(bot.send_message, chat_id, chunk,
+                               reply_markup=offer if i == len(parts) - 1 else None)
+                self.remember(chat_id, prompt, offer)
                 continue
             markup = render.keyboard(prompt, self.signer, target)
             await call(bot.send_message, chat_id, render.text(prompt), reply_markup=markup)
@@ -253,7 +288,7 @@ class TelegramBot:
             return
         prompts = await self.handle(who, inbound, delivery)
         if prompts is None:
-            replies = await asyncio.to_thread(self.unlinked, who, msg.text or "", delivery)
+            replies = await self.run_sync(chat.id, self.unlinked, who, msg.text or "", delivery)
             await self.send(bot, chat.id, user.id, replies)
             return
         if media is not None and media.group:
@@ -274,7 +309,8 @@ class TelegramBot:
         try:
             tg_file = await call(bot.get_file, media.file_id)
             data = await tg_file.download_as_bytearray()
-            ref = await asyncio.to_thread(self.service.files.put_bytes, bytes(data), media.name)
+            ref = await self.run_sync(chat_id, self.service.files.put_bytes, bytes(data),
+                                      media.name)
         except Invalid as exc:
             await call(bot.send_message, chat_id, str(exc))
             return None
@@ -318,7 +354,8 @@ class TelegramBot:
 
     async def current(self, who: Who) -> Prompt | None:
         try:
-            prompts = await asyncio.to_thread(self.service.current, who)
+            prompts = await self.run_sync(who.chat_ref or who.external_id,
+                                          self.service.current, who)
         except NotLinked:
             return None
         asked = [p for p in prompts if p.kind not in ("info", "done")]
@@ -335,6 +372,9 @@ class TelegramBot:
         press = parse_press(query.data)
         target = Target(chat.id, user.id)
         who = who_of(update)
+        if press is not None and press.action == "k":
+            await self.command_press(update, bot, press, target, who)
+            return
         prompt = self.cache.get((chat.id, query.data or "")) if press else None
         if press is not None and prompt is None:
             prompt = await self.current(who)
@@ -345,9 +385,9 @@ class TelegramBot:
             return
         if press.action == "p":
             markup = render.keyboard(prompt, self.signer, target, page=press.n)
-            await call(query.answer)
-            await call(query.edit_message_reply_markup, reply_markup=markup)
             self.remember(chat.id, prompt, markup)
+            await together(call(query.answer),
+                           call(query.edit_message_reply_markup, reply_markup=markup))
             return
         inbound = Inbound(kind="choice", choice=choice.id, step=prompt.step, draft=prompt.draft)
         prompts = await self.handle(who, inbound, f"tg:{update.update_id}")
@@ -361,24 +401,67 @@ class TelegramBot:
         if first.kind == "info" and first.text == OUT_OF_DATE:
             await call(query.answer, STALE)
             return
-        await call(query.answer)
         if (prompt.kind == "multi" and choice.id != DONE and len(prompts) == 1
                 and first.kind == "multi" and first.step == prompt.step and not first.error):
             markup = render.keyboard(first, self.signer, target,
                                      page=render.page_of(prompt, press.n))
-            await call(query.edit_message_reply_markup, reply_markup=markup)
             self.remember(chat.id, first, markup)
+            await together(call(query.answer),
+                           call(query.edit_message_reply_markup, reply_markup=markup))
             return
+        calls = [call(query.answer), self.send(bot, chat.id, user.id, prompts)]
         refused = any(p.error and p.step == prompt.step for p in prompts)
         if not refused:
             label = choice.label
             if prompt.kind == "multi":
                 labels = {c.id: c.label for c in prompt.choices}
                 label = ", ".join(labels.get(s, s) for s in prompt.selected) or "none"
-            original = getattr(query.message, "text", None) or render.text(prompt)
-            await call(query.edit_message_text, render.chosen(original, label),
-                       reply_markup=None)
-        await self.send(bot, chat.id, user.id, prompts)
+            calls.append(self.show_chosen(query, render.text(prompt), label))
+        await together(*calls)
+
+    async def show_chosen(self, query: Any, fallback: str, label: str) -> None:
+        """Edit the pressed message: its text plus the chosen value, no buttons."""
+        original = getattr(query.message, "text", None) or fallback
+        await call(query.edit_message_text, render.chosen(original, label), reply_markup=None)
+
+    def last_checked(self, who: Who) -> list[str]:
+        """The URLs of this person's last /checkurl in this process (Service.last_checked)."""
+        with Session(self.service.engine) as s:
+            found = repo.load_for_identity(s, who.channel, who.external_id)
+        if found is None:
+            return []
+        return list(self.service.last_checked.get(found[0].id, []))
+
+    async def command_press(self, update: Update, bot: Any, press: Any, target: Target,
+                            who: Who) -> None:
+        """A command button under an info answer: /checkurl's Request reclassification."""
+        query = update.callback_query
+        assert query is not None
+        choice_id = self.signer.check_command(target, press.draft8, press.n, press.tag)
+        if choice_id is None:
+            await call(query.answer, STALE)
+            return
+        shown = self.cache.get((int(target.chat_id), query.data or ""))
+        urls = list(shown.data.get("urls") or []) if shown is not None else []
+        if render.urls_digest(urls) != press.draft8:
+            urls = await self.run_sync(target.chat_id, self.last_checked, who)
+        if not urls or render.urls_digest(urls) != press.draft8:
+            await together(call(query.answer, "Please check the URLs again."),
+                           call(bot.send_message, target.chat_id, CHECK_AGAIN))
+            return
+        command = render.COMMAND_BUTTONS[choice_id]
+        inbound = Inbound(kind="command", command=command, args="\n".join(urls))
+        prompts = await self.handle(who, inbound, f"tg:{update.update_id}")
+        if prompts is None:
+            await call(query.answer, "Send /start first.")
+            return
+        label = shown.choices[0].label if shown is not None and shown.choices else \
+            "Request reclassification"
+        calls = [call(query.answer), self.send(bot, int(target.chat_id),
+                                               int(target.user_id), prompts)]
+        if prompts:
+            calls.append(self.show_chosen(query, "", label))
+        await together(*calls)
 
     # -- operator updates -------------------------------------------------------------------
 
@@ -455,8 +538,9 @@ def build_application(settings: Settings, service: Service | None = None,
 
         service = build_service(settings)
     base, file_base = bot_urls(settings)
+    quiet = Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True))
     app = (Application.builder().token(token).base_url(base).base_file_url(file_base)
-           .concurrent_updates(PerChatProcessor()).build())
+           .defaults(quiet).concurrent_updates(PerChatProcessor()).build())
     tg = TelegramBot(service, token)
     app.add_handler(CallbackQueryHandler(tg.on_callback))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, tg.on_message))
@@ -494,6 +578,8 @@ async def serve_app(app: Application, tg: TelegramBot | None, settings: Settings
                 task.cancel()
             await app.updater.stop()
             await app.stop()
+            if tg is not None:
+                tg.close()
 
 
 def run(settings: Settings, webhook_url: str | None = None, port: int = 8443) -> int:

@@ -13,7 +13,7 @@ from flows.steps import DONE
 
 # The Bot API refuses getFile for files over 20 MB (cloud server).
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
-CALLBACK_RE = re.compile(r"^([cp])([0-9a-f-]{1,8})\.(\d{1,4})\.([A-Za-z0-9_-]{12})$")
+CALLBACK_RE = re.compile(r"^([cpk])([0-9a-f-]{1,8})\.(\d{1,4})\.([A-Za-z0-9_-]{12})$")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ callback_data (≤ 64 bytes) is `<action><draft8>.<n>.<tag>`: action `c` = the n
 choice, `p` = show page n. `tag` is an HMAC (keyed by the bot token) over the chat, the user,
 the draft, the step, the action, n and the choice id, so a button is only good for the chat,
 conversation, step and option it was drawn for; anything else is "out of date".
+
+Info prompts may offer commands (/checkurl's "Request reclassification", id `cmd:reclassify`):
+those buttons are `k<digest8>.<n>.<tag>`, where digest8 names the URL list the answer showed
+and the tag binds chat, user, digest and command; the adapter finds the URLs again by digest.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ LABEL_MAX = 60
 FILES_HINT = "Send documents or photos here (up to 20 MB each), then press Done."
 MULTI_HINT = "Tap options to select or clear them (✓), then Done."
 MULTILINE_HINT = "Send your answer as one message; it may have several lines."
+# command buttons an info prompt may carry -> the command they send
+COMMAND_BUTTONS = {"cmd:reclassify": "reclassify"}
 
 
 class Signer:
@@ -47,6 +53,19 @@ class Signer:
     def data(self, ctx: Target, prompt: Prompt, action: str, n: int, choice_id: str) -> str:
         tag = self.tag(ctx.chat_id, ctx.user_id, prompt.draft, prompt.step, action, n, choice_id)
         return f"{action}{(prompt.draft or '-')[:8]}.{n}.{tag}"
+
+    def command_data(self, ctx: Target, digest: str, n: int, choice_id: str) -> str:
+        tag = self.tag(ctx.chat_id, ctx.user_id, "urls:" + digest, "cmd", "k", n, choice_id)
+        return f"k{digest}.{n}.{tag}"
+
+    def check_command(self, ctx: Target, digest: str, n: int, tag: str) -> str | None:
+        """The command button's choice id when `tag` fits, else None."""
+        for choice_id in COMMAND_BUTTONS:
+            want = self.tag(ctx.chat_id, ctx.user_id, "urls:" + digest, "cmd", "k", n,
+                            choice_id)
+            if hmac.compare_digest(want, tag):
+                return choice_id
+        return None
 
     def check(self, ctx: Target, prompt: Prompt, action: str, n: int, tag: str) -> Choice | None:
         """The button's choice (a dummy for page buttons) when `tag` fits `prompt`, else None."""
@@ -139,6 +158,24 @@ def keyboard(prompt: Prompt, signer: Signer, target: Target,
         rows.append([InlineKeyboardButton(
             "Done", callback_data=signer.data(target, prompt, "c", done, DONE))])
     return InlineKeyboardMarkup(rows)
+
+
+def urls_digest(urls: list[str] | tuple[str, ...]) -> str:
+    """8 hex digits naming a URL list (fits callback_data; the list itself may not)."""
+    return hashlib.sha256("\n".join(urls).encode()).hexdigest()[:8]
+
+
+def command_keyboard(prompt: Prompt, signer: Signer,
+                     target: Target) -> InlineKeyboardMarkup | None:
+    """Buttons for the commands an info prompt offers (e.g. Request reclassification)."""
+    urls = prompt.data.get("urls") if prompt.kind == "info" else None
+    offered = [c for c in prompt.choices if c.id in COMMAND_BUTTONS]
+    if not urls or not offered:
+        return None
+    digest = urls_digest(list(urls))
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        c.label[:LABEL_MAX], callback_data=signer.command_data(target, digest, n, c.id))]
+        for n, c in enumerate(offered)])
 
 
 def text(prompt: Prompt) -> str:
