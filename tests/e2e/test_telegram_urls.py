@@ -1,0 +1,147 @@
+"""Telegram: /checkurl (defanged, no link preview) -> "Request reclassification" -> a URL
+Reclassification case completed in the DM -> the operator applies it -> the chat is told and a
+new /checkurl shows the new rating. Real PTB Application against the Bot API stand-in."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+from bot.feeds import import_feed
+from bot.settings import Settings
+from bot.updates import update_case
+from store import repo
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.telegram_driver import SECRET, BotRun
+
+URL = "https://shop.example.com/deals"
+OTHER = "http://files.example.net/a.exe"
+FEED = f"url,host,rating,category\n{URL},,Safe,Business/Economy\n"
+CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def fake():
+    server = FakeTelegram().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def settings(fake, tmp_path) -> Settings:
+    return Settings(home=tmp_path / "home", telegram_bot_token=fake.token,
+                    telegram_api_url=fake.url, telegram_webhook_secret=SECRET)
+
+
+def add_profile(run: BotRun, email: str) -> None:
+    with Session(run.service.engine) as s:
+        contact = repo.ensure_contact(s, email)
+        repo.save_profile(s, contact, {"name": "HQ Apex One", "product": "Apex One",
+                                       "version": "2019", "operating_systems": ["Windows 10"],
+                                       "activation_code": {"new": CODE}, "settings": [],
+                                       "language": "English"})
+        s.commit()
+
+
+def no_preview(fake: FakeTelegram) -> None:
+    for c in fake.of("sendMessage") + fake.of("editMessageText"):
+        assert c.params.get("link_preview_options") == {"is_disabled": True}, c.params
+        assert "parse_mode" not in c.params
+
+
+async def test_checkurl_reclassify_apply_and_check_again(fake, settings, tmp_path):
+    feed = tmp_path / "feed.csv"
+    feed.write_text(FEED)
+    async with BotRun(fake, settings) as run:
+        assert import_feed(run.service.engine, feed).added == 1
+        run.link(4601, "rae@acme.example")
+        add_profile(run, "rae@acme.example")
+        user = run.user(4601)
+
+        await user.say(f"/checkurl {URL} {OTHER}")
+        answer = user.keyboard_message()
+        text = answer["text"]
+        assert "hxxps://shop[.]example[.]com/deals — Safe · Business/Economy (Business)" in text
+        assert "hxxp://files[.]example[.]net/a.exe — Untested" in text
+        assert "shop.example.com" not in text and "files.example.net" not in text
+        [button] = user.buttons(answer)
+        assert button["text"] == "Request reclassification"
+        assert button["callback_data"].startswith("k")
+        assert len(button["callback_data"].encode()) <= 64
+        no_preview(fake)
+
+        # a button forged for another user, or with its URL digest changed, does nothing
+        before = len(user.messages)
+        await user.press_data(answer, button["callback_data"][:1] + "0" * 8
+                              + button["callback_data"][9:])
+        assert len(user.messages) == before
+        assert fake.of("answerCallbackQuery")[-1].params.get("text") == \
+            "That button is out of date."
+
+        await user.press("Request reclassification", exact=True)
+        [pressed] = [m for m in user.messages if m["message_id"] == answer["message_id"]]
+        assert pressed["text"].endswith("→ Request reclassification")
+        assert not pressed.get("reply_markup")  # its button is gone
+        assert any("A URL Reclassification request for 2 URLs" in m["text"]
+                   for m in user.messages[before:])
+        await user.press("HQ Apex One")
+        if "operating system" in user.keyboard_message()["text"]:
+            await user.press("Windows 10", exact=True)
+        step = user.keyboard_message()["text"]
+        assert "hxxps://shop[.]example[.]com/deals" in step and "Safe" in step
+        await user.press("Select a new classification")
+        await user.press("Dangerous", exact=True)
+        await user.press("Internet Security", exact=True)
+        await user.press("Internet Security: Phishing", exact=True)
+        await user.press("Keep", exact=True)  # the second URL stays Untested
+        keep = [b["text"] for b in user.buttons(user.keyboard_message())]
+        assert any(k.startswith("Keep") for k in keep), keep  # the subject, prefilled
+        await user.press("Keep")
+        msg = user.keyboard_message()
+        await user.press("Skip" if any(b["text"] == "Skip" for b in user.buttons(msg))
+                         else "Keep")
+        await user.press("No attachments")
+        await user.press("Low", exact=True)
+        await user.press("Done")
+        await user.press("Email", exact=True)
+        await user.press("Submit", exact=True)
+        number = user.case_number()
+
+        with Session(run.service.engine) as s:
+            case = repo.case_json(s, repo.case_by_number(s, number))
+        assert case["channel"] == "telegram"
+        assert case["issue_category"] == "URL Reclassification"
+        assert case["subject"].startswith("URL reclassification: shop.example.com")
+        got = {u["url"]: (u["current_rating"], u["requested_rating"], u["requested_category"])
+               for u in case["urls"]}
+        assert got[URL] == ("Safe", "Dangerous", "Phishing")
+
+        update_case(run.service, number, status="resolved", apply_urls=True)
+        await run.until(lambda: any("requested URL ratings are now in effect" in t
+                                    for t in fake.texts(4601)))
+        notice = next(t for t in fake.texts(4601) if "now in effect" in t)
+        assert number in notice
+        assert "hxxps://shop[.]example[.]com/deals: Safe → Dangerous, Phishing" in notice
+
+        await user.say(f"/checkurl {URL}")
+        assert ("hxxps://shop[.]example[.]com/deals — Dangerous · Phishing (Internet Security)"
+                in user.keyboard_message()["text"])
+        no_preview(fake)
+
+
+async def test_reclassify_button_after_a_restart(fake, settings):
+    """The URLs live in process memory: after a restart the button says to check again."""
+    async with BotRun(fake, settings) as run:
+        run.link(4602, "sam@acme.example")
+        user = run.user(4602)
+        await user.say(f"/checkurl {URL}")
+        answer = user.keyboard_message()
+    async with BotRun(fake, settings) as run:
+        user = run.user(4602)
+        before = len(user.messages)
+        await user.press_data(answer, user.buttons(answer)[0]["callback_data"])
+        assert "/checkurl URL… again" in user.last_text
+        assert len(user.messages) == before + 1
+        with Session(run.service.engine) as s:
+            assert repo.load_for_identity(s, "telegram", "4602")[1] is None  # nothing started
