@@ -360,7 +360,7 @@ class ChangeWindowStep(Step):
                           "(YYYY-MM-DD HH:MM, optionally a time zone such as Europe/Berlin; "
                           "UTC if none)?")
         return Prompt(kind="text", step=self.name, text=f"Start: {pending['start']}. Planned "
-                      "end (YYYY-MM-DD HH:MM, same format)?")
+                      "end (YYYY-MM-DD HH:MM; the start's time zone unless you give one)?")
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         if not pending:

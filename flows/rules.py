@@ -115,4 +115,6 @@ def violations(case: Mapping[str, Any], profile_oses: Sequence[str],
     subject = case.get("subject") or ""
     if not 1 <= len(subject) <= 200 or "\n" in subject:
         out.append("the subject must be one line of 1 to 200 characters")
+    if not (case.get("description") or "").strip() and category != "URL Reclassification":
+        out.append("a description is required (optional only for URL Reclassification)")
     return out

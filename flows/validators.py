@@ -489,8 +489,16 @@ def parse_datetime(text: str) -> datetime:
 
 
 def change_window(start: str, end: str) -> tuple[str, str]:
-    """Planned change start and end as ISO 8601 with offset; the end must follow the start."""
-    begin, finish = parse_datetime(start), parse_datetime(end)
+    """Planned change start and end as ISO 8601 with offset; the end must follow the start.
+
+    An end typed without a zone is read in the start's zone: people give a zone once.
+    """
+    begin = parse_datetime(start)
+    end_match = _DT_RE.match(" ".join(end.split()).translate(_DASHES))
+    start_match = _DT_RE.match(" ".join(start.split()).translate(_DASHES))
+    if end_match and not end_match.group(6).strip() and start_match:
+        end = f"{end} {start_match.group(6).strip()}".strip()
+    finish = parse_datetime(end)
     if finish <= begin:
         raise Invalid(
             f"The end ({finish.isoformat(sep=' ', timespec='minutes')}) must be after the start "

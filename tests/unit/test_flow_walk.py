@@ -362,3 +362,14 @@ def test_change_window_in_two_time_zones(seed) -> None:
     prompts = talk.say("Submit")
     assert prompts[-1].kind == "done", prompts
     check_case(talk.service, prompts[-1].data["number"])
+
+
+def test_rules_require_a_description_except_for_url_reclassification() -> None:
+    from flows.rules import violations
+
+    base = {"product": "Apex One", "product_version": "2019", "issue_type": "Product Issue",
+            "issue_category": "Product Issues", "subject": "s", "description": "",
+            "severity": "Low", "contact_method": "Email", "operating_system": "Windows 10"}
+    assert any("description" in v for v in violations(base, ["Windows 10"]))
+    assert not any("description" in v for v in violations({**base, "description": "d"},
+                                                          ["Windows 10"]))

@@ -446,3 +446,10 @@ def test_change_window_end_before_start(start, end):
     with pytest.raises(Invalid) as exc:
         v.change_window(start, end)
     assert "must be after the start" in str(exc.value)
+
+
+def test_change_window_end_without_zone_takes_the_start_zone() -> None:
+    from flows.validators import change_window
+
+    start, end = change_window("2026-12-01 22:00 Europe/Berlin", "2026-12-02 02:00")
+    assert start.endswith("+01:00") and end == "2026-12-02T02:00:00+01:00"
