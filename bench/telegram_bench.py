@@ -4,13 +4,21 @@ Both variants are the real PTB Application built by `adapters.telegram.app.build
 (same per-chat update processor, same 429 handling), long polling the same Bot API stand-in
 (tests/e2e/fake_telegram.py) on 127.0.0.1. The floor's only handler sends one fixed message;
 casebot's handlers run one intake step (answer the subject, then /back, alternating) through
-`Service.handle` in a worker thread on SQLite and send the next question.
+`Service.handle` on the chat's warm worker thread on SQLite and send the next question. A third
+variant runs the same handlers with `asyncio.to_thread` instead (`workers=0`, the adapter's
+earlier hand-off), so the two hand-offs are compared in the same run.
+
+`--presses` measures button presses instead: each user alternates /back (to the category
+question) and pressing its first button (casebot: answerCallbackQuery, the pressed message
+edited to show the choice, the next question sent, the three at once; the floor answers the
+press and sends its fixed message, both at once). Only the presses are timed.
 
 Each update is sent when the previous one has been handled, so the figure is the time from
 "Telegram has the update" to "the bot has answered" (getUpdates, handler, sendMessage). Rounds
 of the two variants alternate in one process; we report medians per update and their ratio.
 
     .venv/bin/python bench/telegram_bench.py [--users 20] [--updates 200] [--rounds 5]
+                                             [--workers 4] [--presses]
 """
 
 from __future__ import annotations
@@ -28,9 +36,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlmodel import Session  # noqa: E402
-from telegram.ext import MessageHandler, filters  # noqa: E402
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters  # noqa: E402
 
-from adapters.telegram.app import build_application, call, serve_app  # noqa: E402
+from adapters.telegram.app import build_application, call, serve_app, together  # noqa: E402
 from bot.app import build_service  # noqa: E402
 from bot.service import Who  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -82,8 +90,9 @@ def setup(settings: Settings, users: int):
 
 
 async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[int],
-                    updates: int, floor: bool, turn: int) -> list[float]:
-    app, tg = build_application(settings, service)
+                    updates: int, floor: bool, turn: int, workers: int = 4,
+                    presses: bool = False) -> list[float]:
+    app, tg = build_application(settings, service, workers)
     done = tg.processed = _Signalling()
     if floor:
         app.handlers[0].clear()
@@ -94,7 +103,16 @@ async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[i
             finally:
                 done.add(update.update_id)
 
+        async def fixed_press(update, context) -> None:
+            try:
+                await together(call(update.callback_query.answer),
+                               call(context.bot.send_message, update.effective_chat.id,
+                                    "Noted."))
+            finally:
+                done.add(update.update_id)
+
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, fixed))
+        app.add_handler(CallbackQueryHandler(fixed_press))
     stop = asyncio.Event()
     task = asyncio.create_task(serve_app(app, tg, settings, stop=stop, poll_timeout=1,
                                          notice_interval=3600))
@@ -103,12 +121,25 @@ async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[i
     times = []
     for i in range(updates):
         uid = ids[i % len(ids)]
-        # every user alternates subject / back so each casebot update is one step
-        text = "Agent crashes on update" if (turn + i // len(ids)) % 2 == 0 else "/back"
+        first = (turn + i // len(ids)) % 2 == 0
+        if presses and not first:
+            # press the first button of the newest keyboard (the category question)
+            # (the floor ignores what is pressed; casebot's /back just drew this keyboard)
+            sent = fake.sent(uid)
+            msg = next((m for m in reversed(sent) if m.get("reply_markup")), sent[-1])
+            data = (msg["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+                    if msg.get("reply_markup") else "floor")
+            start = time.perf_counter()
+            await done.wait_for(fake.press(uid, msg, data))
+            times.append(time.perf_counter() - start)
+            continue
+        # text: every user alternates subject / back so each casebot update is one step
+        text = "/back" if presses or not first else "Agent crashes on update"
         start = time.perf_counter()
         update_id = fake.say(uid, text)
         await done.wait_for(update_id)
-        times.append(time.perf_counter() - start)
+        if not presses:
+            times.append(time.perf_counter() - start)
     stop.set()
     await task
     return times
@@ -121,27 +152,35 @@ async def main_async(args) -> None:
                             telegram_api_url=fake.url)
         service, ids = setup(settings, args.users)
         ours: list[float] = []
+        hop: list[float] = []
         floor: list[float] = []
-        per_round = []
         updates = args.updates - args.updates % (2 * len(ids)) or 2 * len(ids)
         for r in range(args.rounds):
-            a = await run_round(fake, settings, service, ids, updates, False, 0)
-            b = await run_round(fake, settings, service, ids, updates, True, 0)
+            a = await run_round(fake, settings, service, ids, updates, False, 0, args.workers,
+                                args.presses)
+            b = await run_round(fake, settings, service, ids, updates, True, 0, 4, args.presses)
+            c = await run_round(fake, settings, service, ids, updates, False, 0, 0,
+                                args.presses)
             ours += a
             floor += b
-            per_round.append((statistics.median(a), statistics.median(b)))
+            hop += c
             print(f"round {r + 1}: casebot {statistics.median(a) * 1000:.2f} ms, "
-                  f"floor {statistics.median(b) * 1000:.2f} ms", flush=True)
+                  f"floor {statistics.median(b) * 1000:.2f} ms, "
+                  f"casebot via to_thread {statistics.median(c) * 1000:.2f} ms "
+                  f"(ratio {statistics.median(a) / statistics.median(b):.2f}x)", flush=True)
         fake.close()
-    m_ours, m_floor = statistics.median(ours), statistics.median(floor)
+    m_ours, m_floor, m_hop = (statistics.median(ours), statistics.median(floor),
+                              statistics.median(hop))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, SQLite WAL, {len(ids)} chats, {updates} updates x "
-          f"{args.rounds} rounds per variant")
-    print(f"casebot step:  median {m_ours * 1000:.2f} ms/update "
-          f"(p90 {statistics.quantiles(ours, n=10)[-1] * 1000:.2f} ms)")
-    print(f"fixed reply:   median {m_floor * 1000:.2f} ms/update "
-          f"(p90 {statistics.quantiles(floor, n=10)[-1] * 1000:.2f} ms)")
-    print(f"ratio: {m_ours / m_floor:.2f}x")
+          f"{args.rounds} rounds per variant, {args.workers} worker threads, "
+          f"{'button presses' if args.presses else 'text updates'} timed; load average "
+          f"{os.getloadavg()[0]:.2f}")
+    for name, values in (("casebot step", ours), ("fixed reply", floor),
+                         ("casebot, to_thread", hop)):
+        print(f"{name + ':':20s} median {statistics.median(values) * 1000:.2f} ms/update "
+              f"(p90 {statistics.quantiles(values, n=10)[-1] * 1000:.2f} ms)")
+    print(f"ratio: {m_ours / m_floor:.2f}x (to_thread: {m_hop / m_floor:.2f}x)")
 
 
 def main() -> None:
@@ -149,6 +188,8 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--updates", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--workers", type=int, default=4, help="worker threads (0: to_thread)")
+    ap.add_argument("--presses", action="store_true", help="time button presses instead")
     asyncio.run(main_async(ap.parse_args()))
 
 

@@ -169,7 +169,7 @@ class TelegramBot:
     def __init__(self, service: Service, token: str, workers: int = WORKERS) -> None:
         self.service = service
         self.workers = [ThreadPoolExecutor(1, thread_name_prefix=f"casebot-tg-{i}")
-                        for i in range(max(1, workers))]
+                        for i in range(max(0, workers))]
         self.signer = Signer(token)
         # callback_data -> the prompt its keyboard was drawn for; a miss (restart) falls back
         # to the conversation's current prompt, so a restart never breaks a live button.
@@ -192,7 +192,12 @@ class TelegramBot:
 
     async def run_sync(self, chat_id: int | str, fn: Callable[..., Any], *args: Any,
                        **kwargs: Any) -> Any:
-        """`fn` on the chat's warm worker thread (same chat, same thread, in order)."""
+        """`fn` on the chat's warm worker thread (same chat, same thread, in order).
+
+        With no workers (`workers=0`, kept to compare in bench/) it is `asyncio.to_thread`.
+        """
+        if not self.workers:
+            return await asyncio.to_thread(fn, *args, **kwargs)
         worker = self.workers[hash(str(chat_id)) % len(self.workers)]
         return await asyncio.get_running_loop().run_in_executor(
             worker, functools.partial(fn, *args, **kwargs))
@@ -529,7 +534,7 @@ def bot_urls(settings: Settings) -> tuple[str, str]:
 
 
 def build_application(settings: Settings, service: Service | None = None,
-                      ) -> tuple[Application, TelegramBot]:
+                      workers: int = WORKERS) -> tuple[Application, TelegramBot]:
     token = settings.telegram_bot_token
     if not token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set.")
@@ -541,7 +546,7 @@ def build_application(settings: Settings, service: Service | None = None,
     quiet = Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True))
     app = (Application.builder().token(token).base_url(base).base_file_url(file_base)
            .defaults(quiet).concurrent_updates(PerChatProcessor()).build())
-    tg = TelegramBot(service, token)
+    tg = TelegramBot(service, token, workers)
     app.add_handler(CallbackQueryHandler(tg.on_callback))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, tg.on_message))
     app.add_error_handler(tg.on_error)
