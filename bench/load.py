@@ -1,0 +1,658 @@
+"""Load benchmark (issue 7): simulated users walk product cases through the real endpoints.
+
+Real `casebot slack --port N` / `casebot telegram --webhook-url … --port N` processes (1 or 2
+per configuration, sharing one database) serve the Slack HTTP endpoint `/slack/events` (every
+request signed as Slack signs it, v0 HMAC-SHA256 with the signing secret) and the Telegram
+webhook (updates POSTed with `X-Telegram-Bot-Api-Secret-Token`). They answer through the
+stand-ins of the Slack Web API and the Telegram Bot API (tests/e2e/fake_slack.py,
+tests/e2e/fake_telegram.py) running in this process. Users are linked (and given a product
+profile) in the database before the run; each then walks a product case step by step: one
+request per step, the next step only after the stand-in has recorded the bot's reply, so a
+step's latency is "request sent -> reply posted to the stand-in". With 2 workers, users are
+spread across the two processes (user i -> worker i mod 2).
+
+The replies each step produces (how many messages) are learnt once per platform by a
+calibration user who waits for quiet after every step; every worker then gets one warm-up walk.
+
+    .venv/bin/python bench/load.py [--users 1,10,100] [--db sqlite,postgresql] [--workers 1,2]
+        [--platform slack,telegram] [--steps-per-user 13] [--duration-cap 20] [--no-docs]
+
+PostgreSQL needs CASEBOT_TEST_POSTGRES_URL (a fresh database casebot_load_<random> is created
+next to it, migrated with `casebot db upgrade`, and dropped afterwards). All traffic stays on
+127.0.0.1. Results go to stdout and (unless --no-docs) into docs/benchmarks.md between the
+"load.py results" markers of the "Load (issue 7)" section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import logging
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
+
+from bot.app import build_service  # noqa: E402
+from bot.service import Who  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from flows.model import Inbound  # noqa: E402
+from store import repo  # noqa: E402
+from store.tables import Profile  # noqa: E402
+from tests.e2e.fake_slack import BOT_TOKEN, Call, Driver, FakeSlack  # noqa: E402
+from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
+
+SLACK_SECRET = "load-signing-secret"
+TG_SECRET = "load-hook_secret"
+TEAM = "T1"
+CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
+PROFILE_SCRIPT = ["1", "1", "HQ Apex One", "Apex One", "2019", "1", "done", CODE, "done",
+                  "English", "1"]
+# One product case, one request per step: (kind, argument). "press" takes alternative labels
+# (the attachment step's button is "No attachments" on Slack, "Done" on Telegram).
+CASE = [("command", "new"), ("press", ("HQ Apex One",)), ("press", ("Windows 10",)),
+        ("press", ("Product Issue",)), ("press", ("Product Issues",)),
+        ("say", "Agent offline after the update"),
+        ("say", "Since Monday the agent shows offline.\nRestarting did not help."),
+        ("press", ("No attachments", "Done")), ("press", ("High",)),
+        ("say", "Whole office affected"), ("press", ("Done", "Confirm")), ("press", ("Email",)),
+        ("press", ("Submit",))]
+STEP_TIMEOUT = 30.0
+START_TIMEOUT = 40.0
+QUIET = 0.3
+_ids = itertools.count(1)  # event ids, trigger ids, update ids: unique across the whole run
+
+
+class StepFailed(Exception):
+    """A step got no (or a wrong) answer in time."""
+
+
+# -- the stand-ins, with a per-user record of what the bot posted ------------------------------
+
+class Inbox:
+    """Messages the bot posted to one user, and a condition to wait for the next one."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.cond = threading.Condition()
+
+    def add(self, msg: Any) -> None:
+        with self.cond:
+            self.messages.append(msg)
+            self.cond.notify_all()
+
+    def count(self) -> int:
+        with self.cond:
+            return len(self.messages)
+
+    def wait_count(self, n: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while len(self.messages) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StepFailed(f"expected {n} messages, got {len(self.messages)}")
+                self.cond.wait(left)
+
+    def wait_quiet(self, before: int, timeout: float) -> int:
+        """At least one new message, then none for QUIET seconds: how many came."""
+        self.wait_count(before + 1, timeout)
+        while True:
+            n = self.count()
+            time.sleep(QUIET)
+            if self.count() == n:
+                return n - before
+
+
+class LoadSlack(FakeSlack):
+    def __init__(self) -> None:
+        super().__init__(team_id=TEAM)
+        self.inboxes: dict[str, Inbox] = {}
+
+    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        result = super().answer(method, args)
+        if method == "chat.postMessage":
+            box = self.inboxes.get(str(args.get("channel")))
+            if box is not None:
+                box.add(Call(method, args, None, result=result))
+        return result
+
+
+class LoadTelegram(FakeTelegram):
+    def __init__(self) -> None:
+        super().__init__()
+        self.inboxes: dict[int, Inbox] = {}
+
+    def m_sendMessage(self, p: dict) -> Any:
+        msg = super().m_sendMessage(p)
+        box = self.inboxes.get(int(p["chat_id"]))
+        if box is not None:
+            box.add(msg)
+        return msg
+
+
+# -- simulated users ---------------------------------------------------------------------------
+
+class Conn:
+    """One keep-alive HTTP connection to a worker on 127.0.0.1."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn: http.client.HTTPConnection | None = None
+
+    def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                self.conn.request("POST", path, body=body, headers=headers)
+                resp = self.conn.getresponse()
+                resp.read()
+                return resp.status
+            except (OSError, http.client.HTTPException):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+class SlackUser(Driver):
+    """A Slack user: the e2e Driver's payloads and signing, sent over a keep-alive connection."""
+
+    def __init__(self, fake: LoadSlack, user: str, port: int) -> None:
+        super().__init__(None, fake, SLACK_SECRET, url=f"http://127.0.0.1:{port}/slack/events")
+        self._ids = _ids
+        self.user = user
+        self.box = fake.inboxes.setdefault("D" + user, Inbox())
+        self.http = Conn(port)
+
+    def messages(self, user: str) -> list[Call]:  # what the driver looks at
+        with self.box.cond:
+            return list(self.box.messages)
+
+    def send(self, body: str, content_type: str, extra: dict[str, str] | None = None,
+             wait_idle: bool = True, **sign: Any) -> tuple[int, str]:
+        headers = {**self.headers(body, content_type, **sign), **(extra or {})}
+        return self.http.post("/slack/events", body.encode(), headers), ""
+
+    def step(self, kind: str, arg: Any) -> int:
+        if kind == "command":
+            return self.command(self.user, "/case", arg)[0]
+        if kind == "say":
+            return self.say(self.user, arg, event_id=f"EvLoad{next(self._ids):09d}")[0]
+        latest = self.box.messages[-1] if self.box.messages else None
+        for label in arg:
+            try:
+                self._find(self.user, label, latest)
+            except AssertionError:
+                continue
+            return self.press(self.user, label, latest)[0]
+        shown = json.dumps(latest.args if latest else None)[:1500]
+        raise StepFailed(f"no button {arg} on the last message: {shown}")
+
+
+class TelegramUser:
+    """A Telegram user: updates as Telegram sends them, POSTed to the worker's webhook."""
+
+    def __init__(self, fake: LoadTelegram, uid: int, port: int) -> None:
+        self.fake = fake
+        self.uid = uid
+        self.box = fake.inboxes.setdefault(uid, Inbox())
+        self.http = Conn(port)
+
+    def post(self, update: dict) -> int:
+        update["update_id"] = next(_ids)
+        return self.http.post("/tg/hook", json.dumps(update).encode(),
+                              {"Content-Type": "application/json",
+                               "X-Telegram-Bot-Api-Secret-Token": TG_SECRET})
+
+    def say_text(self, text: str) -> int:
+        msg = self.fake._message(self.uid, None, "private", text=text)
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0,
+                                "length": len(text.split(" ", 1)[0])}]
+        return self.post({"message": msg})
+
+    def step(self, kind: str, arg: Any) -> int:
+        if kind == "command":
+            return self.say_text("/newcase")
+        if kind == "say":
+            return self.say_text(arg)
+        with self.box.cond:
+            latest = dict(self.box.messages[-1]) if self.box.messages else {}
+        rows = (latest.get("reply_markup") or {}).get("inline_keyboard") or []
+        buttons = [b for row in rows for b in row]
+        for label in arg:
+            hit = [b for b in buttons if b["text"] in (label, "✓ " + label)]
+            if hit:
+                query = {"id": str(next(_ids)), "from": self.fake._user(self.uid),
+                         "chat_instance": "ci", "data": hit[0]["callback_data"],
+                         "message": latest}
+                return self.post({"callback_query": query})
+        raise StepFailed(f"no button {arg} on the last message")
+
+
+@dataclass
+class Walk:
+    latencies: list[float] = field(default_factory=list)
+    error: str | None = None
+
+
+def walk(user: Any, steps: int, replies: list[int] | None, deadline: float,
+         start: threading.Event | None = None) -> Walk:
+    """Walk `steps` steps of the case (repeating it), each waiting for its replies."""
+    out = Walk()
+    if start is not None:
+        start.wait(60)
+    try:
+        for k in range(steps):
+            if time.monotonic() > deadline:
+                break
+            kind, arg = CASE[k % len(CASE)]
+            before = user.box.count()
+            t0 = time.perf_counter()
+            status = user.step(kind, arg)
+            if status != 200:
+                raise StepFailed(f"step {k} ({kind} {arg}): HTTP {status}")
+            if replies is None:
+                user.box.wait_quiet(before, STEP_TIMEOUT)
+            else:
+                user.box.wait_count(before + replies[k % len(CASE)], STEP_TIMEOUT)
+            out.latencies.append(time.perf_counter() - t0)
+    except (StepFailed, OSError, http.client.HTTPException, AssertionError) as exc:
+        out.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        user.http.close()
+    return out
+
+
+def calibrate(user: Any) -> list[int]:
+    """How many messages each step of the case makes (wait for quiet after each)."""
+    counts = []
+    for kind, arg in CASE:
+        before = user.box.count()
+        if user.step(kind, arg) != 200:
+            raise StepFailed(f"calibration: {kind} {arg} refused")
+        counts.append(user.box.wait_quiet(before, STEP_TIMEOUT))
+    user.http.close()
+    return counts
+
+
+# -- databases, workers --------------------------------------------------------------------
+
+@dataclass
+class Database:
+    kind: str
+    url: str
+    home: Path
+
+
+@contextmanager
+def database(kind: str, tmp: Path) -> Iterator[Database]:
+    """A fresh, migrated database; PostgreSQL's is dropped afterwards."""
+    home = tmp / f"home-{kind}"
+    home.mkdir()
+    if kind == "sqlite":
+        db = Database(kind, f"sqlite:///{home / 'casebot.db'}", home)
+        upgrade(db)
+        yield db
+        return
+    admin_url = os.environ.get("CASEBOT_TEST_POSTGRES_URL")
+    if not admin_url:
+        raise SystemExit("--db postgresql needs CASEBOT_TEST_POSTGRES_URL")
+    name = f"casebot_load_{secrets.token_hex(4)}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = sa.engine.make_url(admin_url).set(database=name)
+        db = Database(kind, url.render_as_string(hide_password=False), home)
+        upgrade(db)
+        yield db
+    finally:
+        with admin.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def casebot_exe() -> list[str]:
+    exe = Path(sys.executable).parent / "casebot"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def upgrade(db: Database) -> None:
+    env = {**os.environ, "CASEBOT_HOME": str(db.home), "CASEBOT_DATABASE_URL": db.url}
+    subprocess.run([*casebot_exe(), "db", "upgrade"], env=env, check=True, timeout=120,
+                   stdout=subprocess.DEVNULL)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Worker:
+    proc: subprocess.Popen
+    port: int
+    log: Path
+
+    def cpu(self) -> float:
+        """User+system CPU seconds of the worker process so far (Linux /proc)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_worker(plat: str, db: Database, fake: Any, tmp: Path, n: int) -> Worker:
+    port = free_port()
+    env = {**os.environ, "CASEBOT_HOME": str(db.home), "CASEBOT_DATABASE_URL": db.url}
+    for key in ("CASEBOT_SMTP_URL", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN"):
+        env.pop(key, None)
+    if plat == "slack":
+        env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SLACK_SECRET,
+                   SLACK_API_URL=fake.api_url)
+        args = ["slack", "--port", str(port)]
+    else:
+        env.update(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.url,
+                   TELEGRAM_WEBHOOK_SECRET=TG_SECRET)
+        args = ["telegram", "--webhook-url", f"http://127.0.0.1:{port}/tg/hook",
+                "--port", str(port)]
+    log = tmp / f"{plat}-{db.kind}-{n}-{port}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([*casebot_exe(), *args], env=env, stdout=out,
+                                stderr=subprocess.STDOUT, cwd=str(ROOT))
+    worker = Worker(proc, port, log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{plat} worker exited ({proc.returncode}):\n{log.read_text()}")
+        if ready(plat, port):
+            return worker
+        time.sleep(0.1)
+    stop_worker(worker)
+    raise SystemExit(f"{plat} worker did not start in {START_TIMEOUT:.0f} s:\n{log.read_text()}")
+
+
+def ready(plat: str, port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        if plat == "slack":
+            conn.request("GET", "/healthz")
+        else:  # PTB's webhook answers 403 without the secret once it listens
+            conn.request("POST", "/tg/hook", body=b"{}",
+                         headers={"Content-Type": "application/json"})
+        status = conn.getresponse().status
+        conn.close()
+        return status in (200, 403)
+    except OSError:
+        return False
+
+
+def stop_worker(worker: Worker) -> None:
+    if worker.proc.poll() is None:
+        worker.proc.send_signal(signal.SIGINT)
+        try:
+            worker.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.proc.kill()
+            worker.proc.wait(5)
+
+
+# -- users in the database ----------------------------------------------------------------------
+
+def profile_template(db: Database) -> dict[str, Any]:
+    """One profile made through the real profile form, to copy for every simulated user."""
+    service = build_service(Settings(home=db.home, database_url=db.url))
+    who = Who("console", "template@acme.example", email="template@acme.example")
+    service.handle(who, Inbound(kind="command", command="where"), auto_start=True)
+    for answer in PROFILE_SCRIPT:
+        service.handle(who, Inbound.from_text(answer))
+    service.handle(who, Inbound(kind="command", command="cancel"))
+    with Session(service.engine) as s:
+        p = s.exec(select(Profile)).one()
+        data = {k: getattr(p, k) for k in ("name", "name_key", "product", "version",
+                                           "operating_systems", "activation_code_id",
+                                           "toolbox_guid", "settings", "language")}
+    service.engine.dispose()
+    return data
+
+
+def link_users(db: Database, plat: str, ids: list[int], template: dict[str, Any]) -> None:
+    """Link each simulated user to a contact with one product profile (as an admin would).
+
+    Ten users per company, so the CC question offers a handful of colleagues, not everyone.
+    """
+    service = build_service(Settings(home=db.home, database_url=db.url))
+    with Session(service.engine) as s:
+        for i in ids:
+            email = f"load{plat}{i}@load{plat}{i // 10}.example"
+            contact = repo.ensure_contact(s, email, f"Load {i}")
+            code = repo.register_code(s, contact.account_id, template["product"], CODE)
+            if plat == "slack":
+                repo.link_identity(s, contact, "slack", f"{TEAM}:U{i}", f"DU{i}")
+            else:
+                repo.link_identity(s, contact, "telegram", str(i), str(i))
+            s.add(Profile(contact_id=contact.id, **{**template, "activation_code_id": code.id}))
+        s.commit()
+    service.engine.dispose()
+
+
+# -- one configuration ----------------------------------------------------------------------
+
+@dataclass
+class Row:
+    platform: str
+    db: str
+    workers: int
+    users: int
+    steps: int
+    errors: int
+    wall: float
+    p50: float
+    p99: float
+    gen_cpu: float
+    worker_cpu: float
+    first_error: str | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.steps / self.wall if self.wall else 0.0
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def make_user(plat: str, fake: Any, i: int, worker: Worker) -> Any:
+    if plat == "slack":
+        return SlackUser(fake, f"U{i}", worker.port)
+    return TelegramUser(fake, i, worker.port)
+
+
+def run_config(plat: str, db: Database, nworkers: int, user_counts: list[int], steps: int,
+               cap: float, tmp: Path, template: dict[str, Any], next_id: Iterator[int],
+               replies: dict[str, list[int]]) -> list[Row]:
+    fake = LoadSlack() if plat == "slack" else LoadTelegram()
+    fake.__enter__() if plat == "slack" else fake.start()
+    warm = [next(next_id) for _ in range(nworkers + (0 if plat in replies else 1))]
+    cells = [[next(next_id) for _ in range(n)] for n in user_counts]
+    link_users(db, plat, warm + [i for cell in cells for i in cell], template)
+    workers = []
+    rows = []
+    try:
+        for w in range(nworkers):
+            workers.append(start_worker(plat, db, fake, tmp, w))
+        if plat not in replies:
+            replies[plat] = calibrate(make_user(plat, fake, warm.pop(), workers[0]))
+            print(f"  {plat}: replies per step {replies[plat]}", flush=True)
+        for w, uid in enumerate(warm):  # one warm-up case per worker, not timed
+            got = walk(make_user(plat, fake, uid, workers[w]), len(CASE), replies[plat],
+                       time.monotonic() + 60)
+            if got.error:
+                raise SystemExit(f"warm-up walk failed on worker {w}: {got.error}")
+        for ids in cells:
+            users = [make_user(plat, fake, uid, workers[k % nworkers])
+                     for k, uid in enumerate(ids)]
+            go = threading.Event()
+            results: list[Walk] = [Walk() for _ in users]
+            cpu0 = os.times()
+            wcpu0 = sum(w.cpu() for w in workers)
+
+            def run_one(k: int, u: Any, deadline: float, results: list[Walk] = results,
+                        go: threading.Event = go) -> None:
+                results[k] = walk(u, steps, replies[plat], deadline, go)
+
+            t0 = time.monotonic()
+            deadline = t0 + cap
+            threads = [threading.Thread(target=run_one, args=(k, u, deadline), daemon=True)
+                       for k, u in enumerate(users)]
+            for t in threads:
+                t.start()
+            t0 = time.monotonic()
+            go.set()
+            for t in threads:
+                t.join(max(0.0, deadline + STEP_TIMEOUT + 5 - time.monotonic()))
+            wall = time.monotonic() - t0
+            cpu1 = os.times()
+            lat = [x for r in results for x in r.latencies]
+            errors = [r.error for r in results if r.error]
+            rows.append(Row(plat, db.kind, nworkers, len(users), len(lat), len(errors), wall,
+                            pct(lat, 50), pct(lat, 99),
+                            (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / wall,
+                            (sum(w.cpu() for w in workers) - wcpu0) / wall,
+                            errors[0] if errors else None))
+            print("  " + fmt_row(rows[-1]), flush=True)
+            if errors:
+                print(f"    {len(errors)} users failed; first: {errors[0]}", flush=True)
+    finally:
+        for w in workers:
+            stop_worker(w)
+        if plat == "slack":
+            fake.__exit__(None)
+        else:
+            fake.close()
+    return rows
+
+
+# -- output -------------------------------------------------------------------------------------
+
+HEADER = ("| platform | database | workers | users | steps | steps/s | p50 ms | p99 ms | errors "
+          "| CPU load gen / workers |\n|---|---|---|---|---|---|---|---|---|---|")
+
+
+def fmt_row(r: Row) -> str:
+    return (f"| {r.platform} | {r.db} | {r.workers} | {r.users} | {r.steps} | {r.rate:.1f} | "
+            f"{r.p50 * 1000:.1f} | {r.p99 * 1000:.1f} | {r.errors} | "
+            f"{r.gen_cpu:.2f} / {r.worker_cpu:.2f} |")
+
+
+def machine() -> str:
+    load = os.getloadavg()
+    return (f"{platform.machine()}, nproc {os.cpu_count()}, Python {platform.python_version()}"
+            f", load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15 min)")
+
+
+def write_docs(path: Path, text: str) -> None:
+    """Replace the text between the markers of the "Load (issue 7)" section (or add it)."""
+    start, end = "<!-- load.py results start -->", "<!-- load.py results end -->"
+    block = f"{start}\n{text.rstrip()}\n{end}"
+    doc = path.read_text() if path.exists() else "# Benchmarks\n"
+    if start in doc and end in doc:
+        doc = doc[:doc.index(start)] + block + doc[doc.index(end) + len(end):]
+    else:
+        doc = doc.rstrip() + "\n\n## Load (issue 7)\n\n" + block + "\n"
+    path.write_text(doc)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--users", default="1,10,100", help="concurrent users per cell")
+    ap.add_argument("--db", default="sqlite,postgresql")
+    ap.add_argument("--workers", default="1,2", help="worker processes per configuration")
+    ap.add_argument("--platform", default="slack,telegram")
+    ap.add_argument("--steps-per-user", type=int, default=len(CASE),
+                    help=f"steps each user walks (the case has {len(CASE)}; it repeats)")
+    ap.add_argument("--duration-cap", type=float, default=20.0,
+                    help="seconds after which a cell's users stop starting new steps")
+    ap.add_argument("--no-docs", action="store_true", help="don't write docs/benchmarks.md")
+    args = ap.parse_args()
+    users = [int(x) for x in args.users.split(",")]
+    dbs = args.db.split(",")
+    nworkers = [int(x) for x in args.workers.split(",")]
+    plats = args.platform.split(",")
+    if not all(0 < u <= 1000 for u in users) or not all(0 < w <= 8 for w in nworkers):
+        raise SystemExit("--users must be 1..1000 and --workers 1..8")
+    if not set(dbs) <= {"sqlite", "postgresql"} or not set(plats) <= {"slack", "telegram"}:
+        raise SystemExit("--db: sqlite,postgresql; --platform: slack,telegram")
+    logging.disable(logging.WARNING)
+    before = machine()
+    print(f"machine: {before}", flush=True)
+    started = time.monotonic()
+    rows: list[Row] = []
+    replies: dict[str, list[int]] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="casebot-load-"))
+    try:
+        for kind in dbs:
+            with database(kind, tmp) as db:
+                template = profile_template(db)
+                next_id = itertools.count(100_001)
+                for plat in plats:
+                    for w in nworkers:
+                        print(f"{plat}, {kind}, {w} worker(s):", flush=True)
+                        rows += run_config(plat, db, w, users, args.steps_per_user,
+                                           args.duration_cap, tmp, template, next_id, replies)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    took = time.monotonic() - started
+    command = " ".join(sys.argv[1:])
+    out = [f"Run of {time.strftime('%Y-%m-%d %H:%M')}, {took:.0f} s in all. Machine before: "
+           f"{before}; after: load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}.",
+           "", "```", f".venv/bin/python bench/load.py {command}".rstrip(), "```", "",
+           HEADER, *(fmt_row(r) for r in rows)]
+    failed = [r for r in rows if r.first_error]
+    if failed:
+        out += ["", "Errors: " + "; ".join(
+            f"{r.platform}/{r.db}/{r.workers}w/{r.users}u: {r.first_error}" for r in failed)]
+    text = "\n".join(out)
+    print("\n" + text)
+    if not args.no_docs:
+        write_docs(ROOT / "docs" / "benchmarks.md", text)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
