@@ -11,14 +11,16 @@ earlier hand-off), so the two hand-offs are compared in the same run.
 `--presses` measures button presses instead: each user alternates /back (to the category
 question) and pressing its first button (casebot: answerCallbackQuery, the pressed message
 edited to show the choice, the next question sent, the three at once; the floor answers the
-press and sends its fixed message, both at once). Only the presses are timed.
+press and sends its fixed message, both at once). Only the presses are timed. `--rtt MS` makes
+the stand-in wait that long before answering each Bot API call, as a real network would; then
+calls made together overlap and calls made one after another add up.
 
 Each update is sent when the previous one has been handled, so the figure is the time from
 "Telegram has the update" to "the bot has answered" (getUpdates, handler, sendMessage). Rounds
 of the two variants alternate in one process; we report medians per update and their ratio.
 
     .venv/bin/python bench/telegram_bench.py [--users 20] [--updates 200] [--rounds 5]
-                                             [--workers 4] [--presses]
+                                             [--workers 4] [--presses] [--rtt MS]
 """
 
 from __future__ import annotations
@@ -146,7 +148,7 @@ async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[i
 
 
 async def main_async(args) -> None:
-    fake = FakeTelegram().start()
+    fake = FakeTelegram(delay=args.rtt / 1000).start()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(home=Path(tmp), telegram_bot_token=fake.token,
                             telegram_api_url=fake.url)
@@ -174,7 +176,8 @@ async def main_async(args) -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, SQLite WAL, {len(ids)} chats, {updates} updates x "
           f"{args.rounds} rounds per variant, {args.workers} worker threads, "
-          f"{'button presses' if args.presses else 'text updates'} timed; load average "
+          f"{'button presses' if args.presses else 'text updates'} timed, "
+          f"stand-in RTT {args.rtt:g} ms; load average "
           f"{os.getloadavg()[0]:.2f}")
     for name, values in (("casebot step", ours), ("fixed reply", floor),
                          ("casebot, to_thread", hop)):
@@ -190,6 +193,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--workers", type=int, default=4, help="worker threads (0: to_thread)")
     ap.add_argument("--presses", action="store_true", help="time button presses instead")
+    ap.add_argument("--rtt", type=float, default=0.0,
+                    help="ms the stand-in waits before answering each call (a network's RTT)")
     asyncio.run(main_async(ap.parse_args()))
 
 

@@ -39,8 +39,9 @@ class Call:
 
 
 class FakeTelegram:
-    def __init__(self, token: str = "123456:TEST-token") -> None:
+    def __init__(self, token: str = "123456:TEST-token", delay: float = 0.0) -> None:
         self.token = token
+        self.delay = delay  # seconds added to every Bot API call but getUpdates (a network's RTT)
         self.calls: list[Call] = []
         self.updates: list[dict] = []
         self.messages: dict[tuple[int, int], dict] = {}
@@ -236,6 +237,8 @@ class FakeTelegram:
     def api(self, method: str, p: dict[str, Any]) -> tuple[int, dict]:
         if method != "getUpdates":
             self.record(method, p)
+            if self.delay:
+                time.sleep(self.delay)
         queued = self.failures.get(method)
         if queued:
             retry = queued.pop(0)
