@@ -183,3 +183,19 @@ def test_verification_expiry_and_tries(service):
     with pytest.raises(Invalid):
         start_verification(service, "slack", "T1:U1", "not an email")
     assert mask_email("ann@acme.example") == "a…@acme.example"
+
+
+def test_command_button_bound_to_user_and_urls():
+    """/checkurl's Request reclassification: ≤ 64 bytes, only good for this chat and URL list."""
+    urls = [f"https://example.com/{i}/" + "a" * 400 for i in range(10)]
+    shown = Prompt(kind="info", text="…", data={"urls": urls, "reclassify": True},
+                   choices=(Choice(id="cmd:reclassify", label="Request reclassification"),))
+    [[button]] = render.command_keyboard(shown, SIGNER, ME).inline_keyboard
+    assert button.text == "Request reclassification"
+    assert len(button.callback_data.encode()) <= 64
+    press = parse_press(button.callback_data)
+    assert press.action == "k" and press.draft8 == render.urls_digest(urls)
+    assert SIGNER.check_command(ME, press.draft8, press.n, press.tag) == "cmd:reclassify"
+    assert SIGNER.check_command(Target(8, 8), press.draft8, press.n, press.tag) is None
+    assert SIGNER.check_command(ME, render.urls_digest(urls[:1]), press.n, press.tag) is None
+    assert render.command_keyboard(Prompt(kind="info", text="hi"), SIGNER, ME) is None
