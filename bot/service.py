@@ -310,8 +310,9 @@ class _Event:
         self.svc.last_checked[self.contact.id] = [u.url for u in urls]
         while len(self.svc.last_checked) > 10_000:
             self.svc.last_checked.pop(next(iter(self.svc.last_checked)))
-        lines.append("Think a rating is wrong? Type /reclassify to request a new "
-                     "classification for these URLs.")
+        if self.who.channel == "console":  # chats show a "Request reclassification" button
+            lines.append("Think a rating is wrong? Type /reclassify to request a new "
+                         "classification for these URLs.")
         return Prompt(kind="info", text="\n".join(lines),
                       data={"urls": [u.url for u in urls], "results": results,
                             "reclassify": True},
