@@ -124,9 +124,16 @@ class Inbox:
                 return n - before
 
 
+def deepen_backlog(server: Any) -> None:
+    """The stand-in's listen backlog: socketserver's default of 5 would drop the workers' SYNs
+    under load (a 1 s retransmit charged to casebot). Linux lets listen() be called again."""
+    server.socket.listen(1024)
+
+
 class LoadSlack(FakeSlack):
     def __init__(self) -> None:
         super().__init__(team_id=TEAM)
+        deepen_backlog(self.server)
         self.inboxes: dict[str, Inbox] = {}
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +148,7 @@ class LoadSlack(FakeSlack):
 class LoadTelegram(FakeTelegram):
     def __init__(self) -> None:
         super().__init__()
+        deepen_backlog(self.server)
         self.inboxes: dict[int, Inbox] = {}
 
     def m_sendMessage(self, p: dict) -> Any:
@@ -175,6 +183,20 @@ class Conn:
                 if attempt:
                     raise
         raise AssertionError("unreachable")
+
+    def open(self, plat: str) -> None:
+        """Connect before the clock starts: one request, answered, on a kept-alive connection.
+
+        (Without this, 100 users connecting at once overflow the Slack server's listen backlog;
+        see --cold-connections.)
+        """
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        if plat == "slack":
+            self.conn.request("GET", "/healthz")
+        else:  # no secret: PTB answers 403 and keeps the connection
+            self.conn.request("POST", "/tg/hook", body=b"{}",
+                              headers={"Content-Type": "application/json"})
+        self.conn.getresponse().read()
 
     def close(self) -> None:
         if self.conn is not None:
@@ -260,6 +282,7 @@ class TelegramUser:
 @dataclass
 class Walk:
     latencies: list[float] = field(default_factory=list)
+    index: list[int] = field(default_factory=list)  # the case step of each latency
     error: str | None = None
 
 
@@ -284,6 +307,7 @@ def walk(user: Any, steps: int, replies: list[int] | None, deadline: float,
             else:
                 user.box.wait_count(before + replies[k % len(CASE)], STEP_TIMEOUT)
             out.latencies.append(time.perf_counter() - t0)
+            out.index.append(k % len(CASE))
     except (StepFailed, OSError, http.client.HTTPException, AssertionError) as exc:
         out.error = f"{type(exc).__name__}: {exc}"
     finally:
@@ -370,6 +394,13 @@ class Worker:
         except OSError:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def busy_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine, every process (/proc/stat)."""
+    values = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
 
 
 def start_worker(plat: str, db: Database, fake: Any, tmp: Path, n: int) -> Worker:
@@ -481,6 +512,7 @@ class Row:
     p99: float
     gen_cpu: float
     worker_cpu: float
+    machine_busy: float
     first_error: str | None = None
 
     @property
@@ -497,6 +529,14 @@ def pct(values: list[float], p: float) -> float:
     return ordered[k]
 
 
+def steps_of(results: list[Walk]) -> dict[int, list[float]]:
+    out: dict[int, list[float]] = {}
+    for r in results:
+        for k, x in zip(r.index, r.latencies, strict=True):
+            out.setdefault(k, []).append(x)
+    return out
+
+
 def make_user(plat: str, fake: Any, i: int, worker: Worker) -> Any:
     if plat == "slack":
         return SlackUser(fake, f"U{i}", worker.port)
@@ -505,7 +545,8 @@ def make_user(plat: str, fake: Any, i: int, worker: Worker) -> Any:
 
 def run_config(plat: str, db: Database, nworkers: int, user_counts: list[int], steps: int,
                cap: float, tmp: Path, template: dict[str, Any], next_id: Iterator[int],
-               replies: dict[str, list[int]]) -> list[Row]:
+               replies: dict[str, list[int]], by_step: bool = False,
+               cold: bool = False) -> list[Row]:
     fake = LoadSlack() if plat == "slack" else LoadTelegram()
     fake.__enter__() if plat == "slack" else fake.start()
     warm = [next(next_id) for _ in range(nworkers + (0 if plat in replies else 1))]
@@ -527,10 +568,14 @@ def run_config(plat: str, db: Database, nworkers: int, user_counts: list[int], s
         for ids in cells:
             users = [make_user(plat, fake, uid, workers[k % nworkers])
                      for k, uid in enumerate(ids)]
+            if not cold:
+                for u in users:
+                    u.http.open(plat)
             go = threading.Event()
             results: list[Walk] = [Walk() for _ in users]
             cpu0 = os.times()
             wcpu0 = sum(w.cpu() for w in workers)
+            busy0 = busy_jiffies()
 
             def run_one(k: int, u: Any, deadline: float, results: list[Walk] = results,
                         go: threading.Event = go) -> None:
@@ -548,14 +593,21 @@ def run_config(plat: str, db: Database, nworkers: int, user_counts: list[int], s
                 t.join(max(0.0, deadline + STEP_TIMEOUT + 5 - time.monotonic()))
             wall = time.monotonic() - t0
             cpu1 = os.times()
+            busy1 = busy_jiffies()
+            machine_busy = ((busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1])
+                            * (os.cpu_count() or 1))
             lat = [x for r in results for x in r.latencies]
             errors = [r.error for r in results if r.error]
             rows.append(Row(plat, db.kind, nworkers, len(users), len(lat), len(errors), wall,
                             pct(lat, 50), pct(lat, 99),
                             (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / wall,
-                            (sum(w.cpu() for w in workers) - wcpu0) / wall,
+                            (sum(w.cpu() for w in workers) - wcpu0) / wall, machine_busy,
                             errors[0] if errors else None))
             print("  " + fmt_row(rows[-1]), flush=True)
+            if by_step:
+                print("    per step p50/max ms: " + ", ".join(
+                    f"{k}:{pct(v, 50) * 1000:.0f}/{max(v) * 1000:.0f}"
+                    for k, v in sorted(steps_of(results).items())), flush=True)
             if errors:
                 print(f"    {len(errors)} users failed; first: {errors[0]}", flush=True)
     finally:
@@ -570,14 +622,16 @@ def run_config(plat: str, db: Database, nworkers: int, user_counts: list[int], s
 
 # -- output -------------------------------------------------------------------------------------
 
-HEADER = ("| platform | database | workers | users | steps | steps/s | p50 ms | p99 ms | errors "
-          "| CPU load gen / workers |\n|---|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| platform | database | workers | users | steps | steps/s | p50 ms | p99 ms "
+          "| failed users | cores busy: load gen / workers / whole machine "
+          "| worker CPU ms per step |\n|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def fmt_row(r: Row) -> str:
+    per_step = r.worker_cpu * r.wall / r.steps * 1000 if r.steps else float("nan")
     return (f"| {r.platform} | {r.db} | {r.workers} | {r.users} | {r.steps} | {r.rate:.1f} | "
             f"{r.p50 * 1000:.1f} | {r.p99 * 1000:.1f} | {r.errors} | "
-            f"{r.gen_cpu:.2f} / {r.worker_cpu:.2f} |")
+            f"{r.gen_cpu:.2f} / {r.worker_cpu:.2f} / {r.machine_busy:.2f} | {per_step:.1f} |")
 
 
 def machine() -> str:
@@ -608,6 +662,10 @@ def main() -> int:
                     help=f"steps each user walks (the case has {len(CASE)}; it repeats)")
     ap.add_argument("--duration-cap", type=float, default=20.0,
                     help="seconds after which a cell's users stop starting new steps")
+    ap.add_argument("--by-step", action="store_true",
+                    help="also print p50/max latency of each step of the case")
+    ap.add_argument("--cold-connections", action="store_true",
+                    help="users connect when their first step starts (all at once)")
     ap.add_argument("--no-docs", action="store_true", help="don't write docs/benchmarks.md")
     args = ap.parse_args()
     users = [int(x) for x in args.users.split(",")]
@@ -634,7 +692,8 @@ def main() -> int:
                     for w in nworkers:
                         print(f"{plat}, {kind}, {w} worker(s):", flush=True)
                         rows += run_config(plat, db, w, users, args.steps_per_user,
-                                           args.duration_cap, tmp, template, next_id, replies)
+                                           args.duration_cap, tmp, template, next_id, replies,
+                                           args.by_step, args.cold_connections)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     took = time.monotonic() - started
