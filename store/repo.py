@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from flows.context import CodeView, ProfileView
@@ -394,13 +396,31 @@ def outbox(s: Session, limit: int = 100) -> list[OutboxMail]:
     return list(s.exec(select(OutboxMail).order_by(col(OutboxMail.id).desc()).limit(limit)))
 
 
+_processed = ProcessedEvent.__table__  # type: ignore[attr-defined]
+_RECORD_DELIVERY = {
+    "sqlite": sqlite_insert(_processed).on_conflict_do_nothing(index_elements=["key"])
+    .returning(_processed.c.key),
+    "postgresql": pg_insert(_processed).on_conflict_do_nothing(index_elements=["key"])
+    .returning(_processed.c.key),
+}
+
+
 def first_delivery(s: Session, key: str) -> bool:
-    """Record a platform delivery id; False when it was seen before (a redelivery)."""
-    if s.get(ProcessedEvent, key) is not None:
-        return False
-    s.add(ProcessedEvent(key=key))
-    s.flush()
-    return True
+    """Record a platform delivery id; False when it was seen before (a redelivery).
+
+    One INSERT … ON CONFLICT DO NOTHING: on PostgreSQL a concurrent insert of the same id
+    waits for the other transaction and then counts as seen, so exactly one event proceeds.
+    """
+    conn = s.connection()
+    stmt = _RECORD_DELIVERY.get(conn.dialect.name)
+    if stmt is None:  # another database: the portable, slower way
+        if s.get(ProcessedEvent, key) is not None:
+            return False
+        s.add(ProcessedEvent(key=key))
+        s.flush()
+        return True
+    # RETURNING, not rowcount: psycopg reports -1 for this statement under SQLAlchemy 2.1
+    return conn.execute(stmt, {"key": key, "at": utcnow()}).first() is not None
 
 
 def forget_deliveries(s: Session, older_than: timedelta) -> int:
