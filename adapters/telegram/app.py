@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hmac
 import logging
 import signal
 import sys
@@ -553,6 +554,28 @@ def build_application(settings: Settings, service: Service | None = None,
     return app, tg
 
 
+class ConstantTimeSecret(str):
+    """The webhook secret, compared in constant time.
+
+    PTB's webhook handler checks the header with `token != secret_token`, which stops at the
+    first differing character. Python asks a str subclass's reflected `__ne__` first, so with
+    this type PTB's own check becomes `hmac.compare_digest` without patching the library.
+    """
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, str):
+            return NotImplemented
+        return hmac.compare_digest(other.encode(), str(self).encode())
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = str.__hash__
+
+
 async def serve_app(app: Application, tg: TelegramBot | None, settings: Settings, *,
                     stop: asyncio.Event, webhook_url: str | None = None, port: int = 8443,
                     listen: str = "0.0.0.0", poll_timeout: int = 10,
@@ -566,7 +589,8 @@ async def serve_app(app: Application, tg: TelegramBot | None, settings: Settings
         if webhook_url:
             await app.updater.start_webhook(
                 listen=listen, port=port, url_path=urlsplit(webhook_url).path.lstrip("/"),
-                webhook_url=webhook_url, secret_token=settings.telegram_webhook_secret,
+                webhook_url=webhook_url,
+                secret_token=ConstantTimeSecret(settings.telegram_webhook_secret or ""),
                 allowed_updates=["message", "callback_query"])
         else:
             await app.updater.start_polling(timeout=poll_timeout, poll_interval=0,

@@ -199,3 +199,20 @@ def test_command_button_bound_to_user_and_urls():
     assert SIGNER.check_command(Target(8, 8), press.draft8, press.n, press.tag) is None
     assert SIGNER.check_command(ME, render.urls_digest(urls[:1]), press.n, press.tag) is None
     assert render.command_keyboard(Prompt(kind="info", text="hi"), SIGNER, ME) is None
+
+
+def test_webhook_secret_comparison_is_constant_time(monkeypatch) -> None:
+    """PTB compares `header != secret`; our secret type turns that into compare_digest."""
+    import hmac as hmac_module
+
+    from adapters.telegram.app import ConstantTimeSecret
+
+    secret = ConstantTimeSecret("s3cret-token")
+    calls = []
+    real = hmac_module.compare_digest
+    monkeypatch.setattr(hmac_module, "compare_digest", lambda a, b: calls.append(1) or real(a, b))
+    assert not ("s3cret-token" != secret)
+    assert "s3cret-tokeX" != secret
+    assert "" != secret
+    assert len(calls) == 3
+    assert str(secret) == "s3cret-token" and hash(secret) == hash("s3cret-token")
