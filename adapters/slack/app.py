@@ -442,6 +442,13 @@ def _verification() -> Any:
 
 # -- HTTP -----------------------------------------------------------------------------------
 
+class _Server(ThreadingHTTPServer):
+    """The stdlib server with a real listen backlog: its default of 5 drops bursts of users."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def serve(bot: SlackBot, host: str = "0.0.0.0", port: int = 3000,
           path: str = "/slack/events") -> ThreadingHTTPServer:
     """A threaded HTTP server: POST `path` goes to Bolt; GET install/redirect to OAuth."""
@@ -489,9 +496,7 @@ def serve(bot: SlackBot, host: str = "0.0.0.0", port: int = 3000,
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    return server
+    return _Server((host, port), Handler)
 
 
 def _config_error(settings: Settings, socket: bool) -> str | None:
