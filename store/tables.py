@@ -217,5 +217,6 @@ class ChatNotice(SQLModel, table=True):
     text: str
     status: str = Field(default="pending", max_length=20, index=True)
     attempts: int = 0
+    claimed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     created_at: datetime = _ts()
     sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

@@ -388,7 +388,7 @@ class SlackBot:
         """Send queued case updates to each user's DM; returns how many were sent."""
         sent = 0
         with Session(self.service.engine, expire_on_commit=False) as s:
-            for notice in notices.pending(s, CHANNEL):
+            for notice in notices.claim(s, CHANNEL):
                 team, _, user = notice.external_id.partition(":")
                 try:
                     client = self.client_for_team(team)

@@ -474,7 +474,7 @@ class TelegramBot:
     def _pending(self) -> list[tuple[int, str, str]]:
         with Session(self.service.engine) as s:
             return [(n.id, n.chat_ref or n.external_id, n.text)
-                    for n in notices.pending(s, "telegram") if n.id is not None]
+                    for n in notices.claim(s, "telegram") if n.id is not None]
 
     def _mark(self, notice_id: int, ok: bool, final: bool) -> None:
         with Session(self.service.engine) as s:

@@ -1,0 +1,82 @@
+"""Chat notices are claimed by exactly one sender, and a dead sender's claim is taken over."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session
+
+from bot import notices
+from store import repo
+from store.db import make_engine, upgrade
+from store.tables import ChatNotice, utcnow
+
+
+@pytest.fixture
+def engine(db_url):
+    eng = make_engine(db_url)
+    upgrade(eng)
+    with Session(eng) as s:
+        contact = repo.ensure_contact(s, "ann@acme.example")
+        for i in range(60):
+            s.add(ChatNotice(channel="telegram", external_id="42", chat_ref="42",
+                             text=f"update {i}"))
+        s.add(ChatNotice(channel="slack", external_id="T:U", text="other channel"))
+        s.commit()
+        assert contact.id
+    yield eng
+    eng.dispose()
+
+
+def test_concurrent_senders_claim_each_notice_once(engine) -> None:
+    taken: list[list[int]] = [[], [], []]
+
+    def sender(i: int) -> None:
+        while True:
+            with Session(engine) as s:
+                batch = notices.claim(s, "telegram", limit=7)
+                if not batch:
+                    return
+                taken[i].extend(n.id for n in batch)
+                for n in batch:
+                    notices.mark_sent(s, n)
+                s.commit()
+
+    threads = [threading.Thread(target=sender, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    every = [n for part in taken for n in part]
+    assert len(every) == 60 and len(set(every)) == 60
+    with Session(engine) as s:
+        assert notices.pending(s, "slack")  # another channel's notice is left alone
+
+
+def test_a_dead_senders_claim_is_taken_over_after_the_lease(engine) -> None:
+    with Session(engine) as s:
+        first = notices.claim(s, "telegram", limit=1)
+        assert len(first) == 1
+        stuck = first[0].id
+    with Session(engine) as s:
+        assert stuck not in [n.id for n in notices.claim(s, "telegram", limit=100)]
+    with Session(engine) as s:
+        row = s.get(ChatNotice, stuck)
+        row.claimed_at = utcnow() - timedelta(minutes=10)
+        s.add(row)
+        s.commit()
+    with Session(engine) as s:
+        again = notices.claim(s, "telegram", limit=100)
+        assert [n.id for n in again] == [stuck]
+
+
+def test_a_temporary_failure_hands_the_notice_back(engine) -> None:
+    with Session(engine) as s:
+        [n] = notices.claim(s, "telegram", limit=1)
+        nid = n.id
+        notices.mark_failed(s, n, final=False)
+        s.commit()
+    with Session(engine) as s:
+        assert nid in [x.id for x in notices.pending(s, "telegram")]
