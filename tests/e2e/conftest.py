@@ -19,7 +19,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bot.settings import Settings
 from flows.catalog import get_catalog
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.telegram_driver import SECRET
 
 CASEBOT = str(Path(sys.executable).with_name("casebot"))
 EMAIL = "ann@acme.example"
@@ -162,3 +165,19 @@ def submitted(result: Result, count: int = 1) -> list[str]:
     assert "Traceback" not in result.stderr, result.stderr
     assert len(result.numbers) == count, result.stdout[-4000:]
     return result.numbers
+
+
+# -- Telegram: the Bot API stand-in and settings pointing at it (tests/e2e/test_telegram_*) --
+
+@pytest.fixture
+def fake():
+    """The Telegram Bot API stand-in on 127.0.0.1."""
+    server = FakeTelegram().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def settings(fake, tmp_path) -> Settings:
+    return Settings(home=tmp_path / "home", telegram_bot_token=fake.token,
+                    telegram_api_url=fake.url, telegram_webhook_secret=SECRET)

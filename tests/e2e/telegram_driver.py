@@ -24,6 +24,26 @@ from tests.e2e.fake_telegram import FakeTelegram
 
 CASE_NUMBER = re.compile(r"Case number: (\d+)")
 SECRET = "s3cret-hook_token"
+CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
+
+
+def add_profile(run: BotRun, email: str, name: str = "HQ Apex One", product: str = "Apex One",
+                version: str = "2019", oses: tuple[str, ...] = ("Windows 10",)) -> None:
+    """Give a contact a product profile directly, so a test starts at the request."""
+    with Session(run.service.engine) as s:
+        contact = repo.ensure_contact(s, email)
+        repo.save_profile(s, contact, {"name": name, "product": product, "version": version,
+                                       "operating_systems": list(oses),
+                                       "activation_code": {"new": CODE}, "settings": [],
+                                       "language": "English"})
+        s.commit()
+
+
+def case_json(run: BotRun, number: str) -> dict:
+    with Session(run.service.engine) as s:
+        case = repo.case_by_number(s, number)
+        assert case is not None
+        return repo.case_json(s, case)
 
 
 def free_port() -> int:

@@ -13,45 +13,19 @@ import re
 import pytest
 from sqlmodel import Session
 
-from bot.settings import Settings
 from store import repo
-from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.telegram_driver import SECRET, BotRun, TgUser
+from tests.e2e.telegram_driver import (
+    CODE,
+    BotRun,
+    TgUser,
+    add_profile,
+    case_json,
+)
 from tests.zipfactory import make_aes_zip, make_zipcrypto_zip
 
-CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture
-def fake():
-    server = FakeTelegram().start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def settings(fake, tmp_path) -> Settings:
-    return Settings(home=tmp_path / "home", telegram_bot_token=fake.token,
-                    telegram_api_url=fake.url, telegram_webhook_secret=SECRET)
-
-
-def add_profile(run: BotRun, email: str, name: str = "HQ Apex One", product: str = "Apex One",
-                version: str = "2019", oses: tuple[str, ...] = ("Windows 10",)) -> None:
-    with Session(run.service.engine) as s:
-        contact = repo.ensure_contact(s, email)
-        repo.save_profile(s, contact, {"name": name, "product": product, "version": version,
-                                       "operating_systems": list(oses),
-                                       "activation_code": {"new": CODE}, "settings": [],
-                                       "language": "English"})
-        s.commit()
-
-
-def case_json(run: BotRun, number: str) -> dict:
-    with Session(run.service.engine) as s:
-        case = repo.case_by_number(s, number)
-        assert case is not None
-        return repo.case_json(s, case)
 
 
 async def verify(run: BotRun, user: TgUser, email: str) -> None:

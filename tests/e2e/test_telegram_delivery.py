@@ -16,24 +16,15 @@ from sqlmodel import Session, select
 from bot.settings import Settings
 from bot.updates import update_case
 from store.tables import ChatNotice, ProcessedEvent
-from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.telegram_driver import SECRET, BotRun, TgUser
-from tests.e2e.test_telegram_cases import add_profile, case_json
+from tests.e2e.telegram_driver import (
+    SECRET,
+    BotRun,
+    TgUser,
+    add_profile,
+    case_json,
+)
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def fake():
-    server = FakeTelegram().start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def settings(fake, tmp_path) -> Settings:
-    return Settings(home=tmp_path / "home", telegram_bot_token=fake.token,
-                    telegram_api_url=fake.url, telegram_webhook_secret=SECRET)
 
 
 async def linked(run: BotRun, user_id: int, email: str) -> TgUser:

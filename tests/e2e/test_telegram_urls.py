@@ -8,40 +8,19 @@ import pytest
 from sqlmodel import Session
 
 from bot.feeds import import_feed
-from bot.settings import Settings
 from bot.updates import update_case
 from store import repo
 from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.telegram_driver import SECRET, BotRun
+from tests.e2e.telegram_driver import (
+    BotRun,
+    add_profile,
+)
 
 URL = "https://shop.example.com/deals"
 OTHER = "http://files.example.net/a.exe"
 FEED = f"url,host,rating,category\n{URL},,Safe,Business/Economy\n"
-CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
 pytestmark = pytest.mark.timeout(60)
 
-
-@pytest.fixture
-def fake():
-    server = FakeTelegram().start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def settings(fake, tmp_path) -> Settings:
-    return Settings(home=tmp_path / "home", telegram_bot_token=fake.token,
-                    telegram_api_url=fake.url, telegram_webhook_secret=SECRET)
-
-
-def add_profile(run: BotRun, email: str) -> None:
-    with Session(run.service.engine) as s:
-        contact = repo.ensure_contact(s, email)
-        repo.save_profile(s, contact, {"name": "HQ Apex One", "product": "Apex One",
-                                       "version": "2019", "operating_systems": ["Windows 10"],
-                                       "activation_code": {"new": CODE}, "settings": [],
-                                       "language": "English"})
-        s.commit()
 
 
 def no_preview(fake: FakeTelegram) -> None:
