@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,6 +211,11 @@ class _Event:
             return True
         return inbound.step is not None and inbound.step != self.conv.state
 
+    def in_request(self) -> bool:
+        """A New Request draft is open, possibly under a profile form opened from it."""
+        return self.conv is not None and (self.conv.flow == "intake" or any(
+            f["flow"] == "intake" for f in self.conv.stack))
+
     def current_prompt(self) -> Prompt:
         assert self.conv is not None
         return FLOWS[self.conv.flow].current(self.conv.state, self.conv.answers, self.ctx)
@@ -222,8 +227,7 @@ class _Event:
 
     def command(self, name: str, args: str) -> list[Prompt]:
         if name in ("newcase", "new"):
-            if self.conv and (self.conv.flow == "intake" or any(
-                    f["flow"] == "intake" for f in self.conv.stack)):
+            if self.in_request():
                 return [info("You have a request in progress; let's continue where you left "
                              "off. Type /cancel to discard it and start again."),
                         self.current_prompt()]
@@ -328,8 +332,7 @@ class _Event:
         untouched = (self.conv is not None and self.conv.flow == "intake"
                      and not self.conv.stack
                      and not any(not k.startswith("_") for k in self.conv.answers))
-        if self.conv and not untouched and (self.conv.flow == "intake" or any(
-                f["flow"] == "intake" for f in self.conv.stack)):
+        if self.in_request() and not untouched:
             return [info("You have a request in progress; finish it first, or type /cancel "
                          "to discard it and then /reclassify again."), self.current_prompt()]
         try:
@@ -466,7 +469,3 @@ class _Event:
         if self.conv is not None:
             self.conv.channel = self.who.channel
             repo.update_conversation(self.s, self.conv)
-
-
-def prompts_text(prompts: Sequence[Prompt]) -> str:
-    return "\n".join(p.text for p in prompts)
