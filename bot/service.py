@@ -85,8 +85,6 @@ class Service:
         self.mail_from = mail_from
         self.unknown_domains = unknown_domains  # CASEBOT_UNKNOWN_DOMAINS (bot/accounts.py)
         self.after_commit: list[Callable[[dict[str, Any]], None]] = []
-        # contact id -> URLs of their last /checkurl in this process (bare /reclassify)
-        self.last_checked: dict[int | None, list[str]] = {}
 
     # -- the entry point ----------------------------------------------------------------------
 
@@ -311,9 +309,7 @@ class _Event:
         for n, d in enumerate(results, start=1):
             lines += [f"{n}. {line}" if i == 0 else line
                       for i, line in enumerate(rating_lines(d))]
-        self.svc.last_checked[self.contact.id] = [u.url for u in urls]
-        while len(self.svc.last_checked) > 10_000:
-            self.svc.last_checked.pop(next(iter(self.svc.last_checked)))
+        repo.remember_url_check(self.s, self.contact.id, [u.url for u in urls])
         if self.who.channel == "console":  # chats show a "Request reclassification" button
             lines.append("Think a rating is wrong? Type /reclassify to request a new "
                          "classification for these URLs.")
@@ -324,7 +320,7 @@ class _Event:
 
     def reclassify(self, args: str) -> list[Prompt]:
         """Start a URL Reclassification request with the URLs given (or last checked)."""
-        text = args.strip() or "\n".join(self.svc.last_checked.get(self.contact.id, []))
+        text = args.strip() or "\n".join(repo.last_url_check(self.s, self.contact.id))
         if not text:
             return self.with_current([info(
                 "Which URLs? Type /reclassify followed by 1 to 10 URLs, or check them first "

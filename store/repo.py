@@ -30,6 +30,7 @@ from store.tables import (
     OutboxMail,
     ProcessedEvent,
     Profile,
+    UrlCheck,
     utcnow,
 )
 
@@ -378,6 +379,23 @@ def case_json(s: Session, case: Case) -> dict[str, Any]:
     for key in LIST_KEYS:
         out[key] = out[key] or []
     return out
+
+
+# -- the last URL check -------------------------------------------------------------------------
+
+def remember_url_check(s: Session, contact_id: int, urls: list[str]) -> None:
+    row = s.get(UrlCheck, contact_id)
+    if row is None:
+        s.add(UrlCheck(contact_id=contact_id, urls=list(urls)))
+    else:
+        row.urls, row.checked_at = list(urls), utcnow()
+        s.add(row)
+    s.flush()
+
+
+def last_url_check(s: Session, contact_id: int) -> list[str]:
+    row = s.get(UrlCheck, contact_id)
+    return list(row.urls) if row else []
 
 
 # -- outbox and delivery ids ------------------------------------------------------------------

@@ -220,3 +220,12 @@ class ChatNotice(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     created_at: datetime = _ts()
     sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class UrlCheck(SQLModel, table=True):
+    """A contact's last /checkurl, so "Request reclassification" works on any worker, later."""
+
+    __tablename__ = "url_checks"
+    contact_id: int = Field(foreign_key="contacts.id", primary_key=True)
+    urls: list[str] = _json(list)
+    checked_at: datetime = _ts()

@@ -431,12 +431,10 @@ class TelegramBot:
         await call(query.edit_message_text, render.chosen(original, label), reply_markup=None)
 
     def last_checked(self, who: Who) -> list[str]:
-        """The URLs of this person's last /checkurl in this process (Service.last_checked)."""
+        """The URLs of this person's last /checkurl (kept in the database)."""
         with Session(self.service.engine) as s:
             found = repo.load_for_identity(s, who.channel, who.external_id)
-        if found is None:
-            return []
-        return list(self.service.last_checked.get(found[0].id, []))
+            return repo.last_url_check(s, found[0].id) if found else []
 
     async def command_press(self, update: Update, bot: Any, press: Any, target: Target,
                             who: Who) -> None:

@@ -110,7 +110,7 @@ async def test_checkurl_reclassify_apply_and_check_again(fake, settings, tmp_pat
 
 
 async def test_reclassify_button_after_a_restart(fake, settings):
-    """The URLs live in process memory: after a restart the button says to check again."""
+    """The last check is kept in the database: the button still works after a restart."""
     async with BotRun(fake, settings) as run:
         run.link(4602, "sam@acme.example")
         user = run.user(4602)
@@ -118,9 +118,26 @@ async def test_reclassify_button_after_a_restart(fake, settings):
         answer = user.keyboard_message()
     async with BotRun(fake, settings) as run:
         user = run.user(4602)
+        await user.press_data(answer, user.buttons(answer)[0]["callback_data"])
+        with Session(run.service.engine) as s:
+            conv = repo.load_for_identity(s, "telegram", "4602")[1]
+        assert conv is not None and conv.flow == "intake"
+        assert [u["url"] for u in conv.answers["urls"]] == [URL]
+
+
+async def test_an_older_check_button_after_a_restart_asks_to_check_again(fake, settings):
+    """After a restart only the last check is known: an older check's button says so."""
+    async with BotRun(fake, settings) as run:
+        run.link(4603, "tim@acme.example")
+        user = run.user(4603)
+        await user.say(f"/checkurl {URL}")
+        answer = user.keyboard_message()
+        await user.say(f"/checkurl {OTHER}")
+    async with BotRun(fake, settings) as run:
+        user = run.user(4603)
         before = len(user.messages)
         await user.press_data(answer, user.buttons(answer)[0]["callback_data"])
         assert "/checkurl URL… again" in user.last_text
         assert len(user.messages) == before + 1
         with Session(run.service.engine) as s:
-            assert repo.load_for_identity(s, "telegram", "4602")[1] is None  # nothing started
+            assert repo.load_for_identity(s, "telegram", "4603")[1] is None  # nothing started
