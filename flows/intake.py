@@ -526,10 +526,6 @@ class DescriptionStep(TextStep):
         return category(a, ctx) == URL_RECLASS
 
 
-def _description(text: str) -> str:
-    return v.description(text, required=False) if text.strip() else v.description(text)
-
-
 STEPS: list[Step] = [
     ProfileStep("profile", "Product profile", "Which product profile is this about?",
                 profile_choices, deciding=True),
@@ -555,7 +551,7 @@ STEPS: list[Step] = [
     TextStep("subject", "Subject", "Subject: a short title for the case (one line)?",
              v.subject, prefill=_subject_from_urls),
     DescriptionStep("description", "Description", "Describe the issue or question. Several "
-                    "lines are fine.", _description, multiline=True),
+                    "lines are fine.", v.description, multiline=True),
     PasswordStep("archive_password", "Archive password", "What is the zip's password? Pick a "
                  "common one or type yours.", password_choices, deciding=True, when=needs_zip),
     AttachmentsStep("attachments", "Attachments", "Attachments",
