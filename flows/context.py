@@ -56,6 +56,10 @@ class World(Protocol):
 
     def rate_urls(self, urls: Sequence[str]) -> Sequence[Rating]: ...
 
+    def reveal_code(self, code_id: int) -> str | None:
+        """The full activation code, only when it belongs to the asking contact's account."""
+        ...
+
 
 class EmptyWorld:
     """A world with nothing in it: useful for rendering prompts that need no data."""
@@ -74,6 +78,9 @@ class EmptyWorld:
 
     def rate_urls(self, urls: Sequence[str]) -> Sequence[Rating]:
         return [Rating(url=u, rating="Untested", category=None, group=None) for u in urls]
+
+    def reveal_code(self, code_id: int) -> str | None:
+        return None
 
 
 @dataclass

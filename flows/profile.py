@@ -209,6 +209,8 @@ class ProfilesMenu:
                        Choice(id="back", label="Back to the list")]
             if a.get("for_request"):
                 choices.insert(0, Choice(id="use", label="Use it for this request"))
+            if profile and profile.activation_code_id is not None:
+                choices.insert(-1, Choice(id="reveal", label="Show the full activation code"))
             detail = _describe(profile) if profile else ""
             return Prompt(kind="choice", text=f"{name}: {detail}", step="action",
                           choices=tuple(choices))
@@ -241,6 +243,12 @@ class ProfilesMenu:
                     "answers": answers_from_profile(profile), "state": "review"}))
             if picked.id == "delete":
                 return self._show(self._go("delete", state), a, ctx)
+            if picked.id == "reveal" and profile and profile.activation_code_id is not None:
+                code = ctx.world.reveal_code(profile.activation_code_id)
+                text = (f"Activation code of {profile.name}: {code}" if code else
+                        "That activation code is not registered to your account.")
+                return Turn(state, a, [Prompt(kind="info", text=text),
+                                       self.current(state, a, ctx)])
             a.pop("profile_id", None)
             return self._show(self._go("back", state), a, ctx)
         if picked.id == "yes":

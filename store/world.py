@@ -12,6 +12,7 @@ from sqlmodel import Session
 from flows.context import CodeView, ProfileView, Rating
 from store import repo
 from store.repo import ContactInfo
+from store.tables import ActivationCode
 
 RateFn = Callable[[Sequence[str]], Sequence[Rating]]
 
@@ -49,6 +50,11 @@ class StoreWorld:
 
     def rate_urls(self, urls: Sequence[str]) -> Sequence[Rating]:
         return self.rate(urls)
+
+    def reveal_code(self, code_id: int) -> str | None:
+        row = self.s.get(ActivationCode, code_id)
+        return row.code if row is not None and row.account_id == self.contact.account_id \
+            else None
 
     def forget(self) -> None:
         """Drop cached look-ups after this event changed profiles or codes."""
