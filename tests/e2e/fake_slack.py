@@ -1,7 +1,8 @@
 """A stand-in for Slack's Web API on 127.0.0.1 (stdlib only), recording every call.
 
 Serves auth.test, chat.postMessage, chat.update, chat.postEphemeral, users.info,
-conversations.open, files.info and file downloads under /files/. `limit(method, retry_after)`
+conversations.open, files.info, apps.connections.open (Socket Mode: answers `socket_url`, set
+it to a `FakeSlackSocket`'s url) and file downloads under /files/. `limit(method, retry_after)`
 makes the next call of that method answer HTTP 429 with Retry-After, as Slack does.
 """
 
@@ -53,6 +54,7 @@ class FakeSlack:
         self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
         self.limits: dict[str, list[int]] = {}
         self.downloads: list[tuple[str, str | None]] = []
+        self.socket_url: str | None = None
         self._ts = itertools.count(1)
         self._cond = threading.Condition()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -137,6 +139,9 @@ class FakeSlack:
                                                               "error": "user_not_found"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))}}
+        if method == "apps.connections.open":
+            return ({"ok": True, "url": self.socket_url} if self.socket_url
+                    else {"ok": False, "error": "not_allowed_token_type"})
         if method == "files.info":
             found = self.files.get(str(args.get("file")))
             return {"ok": True, "file": found[0]} if found else {"ok": False,
@@ -381,21 +386,33 @@ class Driver:
 
     def _action_body(self, user: str, msg: Call, action: dict,
                      state: dict | None = None) -> str:
-        payload = {"type": "block_actions", "team": {"id": self.fake.team_id},
-                   "user": {"id": user, "team_id": self.fake.team_id},
-                   "api_app_id": "A1", "token": "x", "trigger_id": f"trig{next(self._ids)}",
-                   "container": {"type": "message", "message_ts": msg.result["ts"],
-                                 "channel_id": msg.args["channel"], "is_ephemeral": False},
-                   "channel": {"id": msg.args["channel"], "name": "directmessage"},
-                   "message": {"type": "message", "ts": msg.result["ts"],
-                               "text": msg.args.get("text", ""),
-                               "blocks": msg.args.get("blocks") or []},
-                   "state": {"values": state or {}}, "actions": [action]}
+        payload = self.action_payload(user, msg, action, state)
         return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+    def action_payload(self, user: str, msg: Call, action: dict,
+                       state: dict | None = None) -> dict[str, Any]:
+        """A block_actions payload as Slack builds it (HTTP form field or Socket Mode)."""
+        return {"type": "block_actions", "team": {"id": self.fake.team_id},
+                "user": {"id": user, "team_id": self.fake.team_id},
+                "api_app_id": "A1", "token": "x", "trigger_id": f"trig{next(self._ids)}",
+                "container": {"type": "message", "message_ts": msg.result["ts"],
+                              "channel_id": msg.args["channel"], "is_ephemeral": False},
+                "channel": {"id": msg.args["channel"], "name": "directmessage"},
+                "message": {"type": "message", "ts": msg.result["ts"],
+                            "text": msg.args.get("text", ""),
+                            "blocks": msg.args.get("blocks") or []},
+                "state": {"values": state or {}}, "actions": [action]}
 
     def press(self, user: str, label: str, message: Call | None = None,
               action_ts: str | None = None) -> tuple[int, str]:
         """Click a button, or pick an option of a select, labelled `label`."""
+        msg, action = self.press_action(user, label, message, action_ts)
+        return self.send(self._action_body(user, msg, action),
+                         "application/x-www-form-urlencoded")
+
+    def press_action(self, user: str, label: str, message: Call | None = None,
+                     action_ts: str | None = None) -> tuple[Call, dict[str, Any]]:
+        """The message holding the control labelled `label`, and the action pressing it."""
         msg, block, el, opt = self._find(user, label, message)
         action: dict[str, Any] = {"action_id": el["action_id"], "block_id": block["block_id"],
                                   "type": el["type"],
@@ -404,8 +421,7 @@ class Driver:
             action.update(text=el["text"], value=el["value"])
         else:
             action.update(selected_option=opt)
-        return self.send(self._action_body(user, msg, action),
-                         "application/x-www-form-urlencoded")
+        return msg, action
 
     def pick_many(self, user: str, labels: list[str]) -> tuple[int, str]:
         """Choose several options of a multi-select, then press its Confirm button."""
