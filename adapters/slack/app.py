@@ -534,7 +534,16 @@ def run(settings: Settings, socket: bool = False, port: int = 3000) -> int:
         if socket:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            SocketModeHandler(bot.app, settings.slack_app_token).start()
+            handler = SocketModeHandler(bot.app, settings.slack_app_token)
+            try:
+                handler.start()
+            except SlackApiError as exc:
+                print(f"Slack refused SLACK_APP_TOKEN: {exc.response.get('error')}. Use the "
+                      "app-level token (xapp-…) with the connections:write scope.",
+                      file=sys.stderr)
+                return 1
+            finally:
+                handler.close()
             return 0
         server = serve(bot, "0.0.0.0", port)
         print(f"casebot Slack app listening on http://0.0.0.0:{port}/slack/events",

@@ -107,3 +107,19 @@ def test_socket_mode_new_case_and_button(tmp_path: Path) -> None:
         assert ws.connects == 1, out  # one session, no reconnect loop
         # nothing secret or typed by the user in the log
         assert APP_TOKEN not in out and BOT_TOKEN not in out and "new case" not in out
+
+
+@pytest.mark.timeout(60)
+def test_a_refused_app_token_is_explained_not_a_traceback(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    log = tmp_path / "casebot-slack.log"
+    with FakeSlack() as fake:  # no socket_url: apps.connections.open answers with an error
+        proc = start_app(home, fake.api_url, log)
+        try:
+            assert proc.wait(30) == 1
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    text = log.read_text()
+    assert "Slack refused SLACK_APP_TOKEN" in text and "xapp-" in text
+    assert "Traceback" not in text
