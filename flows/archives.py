@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyzipper
 
-from flows.errors import Invalid
+from flows.errors import Invalid, quoted
 
 CHUNK = 64 * 1024
 MAX_MEMBERS = 10_000
@@ -35,13 +35,8 @@ class ArchiveReport:
     encryption: str  # "zipcrypto" | "aes" | "mixed"
 
 
-def _show(name: str, limit: int = 80) -> str:
-    name = name if len(name) <= limit else name[: limit - 1] + "…"
-    return f"'{name}'"
-
-
 def _names(names: list[str], limit: int = 5) -> str:
-    shown = ", ".join(_show(n) for n in names[:limit])
+    shown = ", ".join(quoted(n) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
@@ -69,7 +64,7 @@ def check_sample_zip(
     `name` is what the user called the file; stored blobs are named by their hash.
     """
     path = Path(path)
-    label = _show(name or path.name)
+    label = quoted(name or path.name)
     if not password:
         raise Invalid("Enter the zip's password (often 'infected').")
     try:
@@ -114,7 +109,7 @@ def check_sample_zip(
                 info.compress_size <= 0 or info.file_size / info.compress_size > max_ratio
             ):
                 raise Invalid(
-                    f"In {label}, {_show(info.filename)} claims to unpack from "
+                    f"In {label}, {quoted(info.filename)} claims to unpack from "
                     f"{info.compress_size:,} to {info.file_size:,} bytes, which looks like a zip "
                     "bomb. Zip the original files again and send that."
                 )
@@ -122,7 +117,7 @@ def check_sample_zip(
         pwd = password.encode("utf-8")
         produced = 0
         for info in infos:
-            name = _show(info.filename)
+            name = quoted(info.filename)
             seen = 0
             try:
                 with zf.open(info, pwd=pwd) as stream:

@@ -7,3 +7,9 @@ Every validator raises it; the flow catches it and asks the same step again.
 
 class Invalid(ValueError):
     """A user's answer was rejected; `str(exc)` is the message to show them."""
+
+
+def quoted(text: str, limit: int = 80) -> str:
+    """Quote user input in a message without letting a huge paste flood the chat."""
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return f"'{text}'"

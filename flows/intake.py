@@ -6,6 +6,7 @@ and the transition guards all ask the same question the same way.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flows import validators as v
@@ -26,6 +27,8 @@ from flows.steps import (
     Step,
     TextStep,
     match_choice,
+    pick,
+    plain_choices,
 )
 from flows.urls import defang, parse_url_list
 
@@ -90,10 +93,6 @@ def wants_files(a: Answers, ctx: Ctx) -> bool:
 
 # -- choices ------------------------------------------------------------------------------------
 
-def _plain(items: Any) -> list[Choice]:
-    return [Choice(id=i, label=i) for i in items]
-
-
 def profile_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     out = [Choice(id=str(p.id), label=p.name, hint=f"{p.product} {p.version}")
            for p in ctx.world.profiles()]
@@ -103,7 +102,7 @@ def profile_choices(a: Answers, ctx: Ctx) -> list[Choice]:
 
 def os_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     profile = profile_of(a, ctx)
-    return _plain(profile.operating_systems) if profile else []
+    return plain_choices(profile.operating_systems) if profile else []
 
 
 def issue_type_choices(a: Answers, ctx: Ctx) -> list[Choice]:
@@ -111,12 +110,12 @@ def issue_type_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     types = [PRODUCT_ISSUE, THREAT_ISSUE]
     if product and product.allows_change_control:
         types.append(CHANGE_CONTROL)
-    return _plain(types)
+    return plain_choices(types)
 
 
 def category_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     kind = issue_type(a, ctx)
-    return _plain(ctx.cat.issue_types.get(kind, ())) if kind else []
+    return plain_choices(ctx.cat.issue_types.get(kind, ())) if kind else []
 
 
 def severity_choices(a: Answers, ctx: Ctx) -> list[Choice]:
@@ -133,7 +132,7 @@ def cc_choices(a: Answers, ctx: Ctx) -> list[Choice]:
 
 
 def password_choices(a: Answers, ctx: Ctx) -> list[Choice]:
-    out = _plain(ctx.cat.sample_passwords)
+    out = plain_choices(ctx.cat.sample_passwords)
     if category(a, ctx) not in ZIP_REQUIRED:
         out.append(Choice(id=NO_FILES, label="I have no files to attach"))
     return out
@@ -151,7 +150,6 @@ class ProfileStep(ChoiceStep):
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         prompt = super().ask(a, ctx, pending)
         if len(prompt.choices) == 1:
-            from dataclasses import replace
             return replace(prompt, text="You have no product profiles yet. A profile remembers "
                            "your product, version and systems. Let's add one first.")
         return prompt
@@ -169,7 +167,6 @@ class UrlsStep(Step):
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         prompt = super().ask(a, ctx, pending)
         if a.get(self.name):
-            from dataclasses import replace
             keep = ", ".join(u["display"] for u in a[self.name])
             return replace(prompt, data={"default": "\n".join(u["url"] for u in a[self.name])},
                            choices=(Choice(id="__default__", label=f"Keep: {keep[:50]}"),))
@@ -227,10 +224,10 @@ class ReclassifyStep(Step):
         if p["phase"] == "rating":
             ratings = [r for r in ctx.cat.url_ratings if r != "Untested"]
             return Prompt(kind="choice", step=self.name, text=head + "New rating?",
-                          choices=tuple(_plain(ratings)))
+                          choices=tuple(plain_choices(ratings)))
         if p["phase"] == "group":
             return Prompt(kind="choice", step=self.name, text=head + "New category: which group?",
-                          choices=tuple(_plain(ctx.cat.url_groups())))
+                          choices=tuple(plain_choices(ctx.cat.url_groups())))
         cats = ctx.cat.url_groups()[p["group"]]
         return Prompt(kind="choice", step=self.name, text=head + f"New category in {p['group']}?",
                       choices=tuple(Choice(id=str(c.id), label=c.name, group=c.group)
@@ -238,11 +235,7 @@ class ReclassifyStep(Step):
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         p = dict(pending or {"i": 0, "phase": KEEP, "changes": []})
-        prompt = self.ask(a, ctx, p)
-        picked = match_choice(inbound, prompt.choices)
-        if picked is None:
-            from flows.steps import choice_error
-            raise choice_error(inbound, prompt.choices)
+        picked = pick(inbound, self.ask(a, ctx, p).choices)
         urls = a.get("urls") or []
         changes = list(p["changes"])
         if p["phase"] == KEEP:
@@ -302,7 +295,7 @@ class TippingPointStep(Step):
         if p["phase"] == "request":
             return Prompt(kind="choice", step=self.name, text="Is this a filter request or a "
                           "filter verification?",
-                          choices=tuple(_plain(["Filter request", "Filter verification"])))
+                          choices=tuple(plain_choices(["Filter request", "Filter verification"])))
         if p["phase"] == "cves":
             return Prompt(kind="text", step=self.name, optional=True, choices=skip,
                           text="CVE ids this is about, if any (e.g. CVE-2024-12345), "
@@ -320,12 +313,7 @@ class TippingPointStep(Step):
         skipped = (inbound.kind == "choice" and inbound.choice == SKIP) or (
             inbound.kind == "text" and inbound.text.strip().casefold() in ("", "skip", "-"))
         if phase == "request":
-            prompt = self.ask(a, ctx, p)
-            picked = match_choice(inbound, prompt.choices)
-            if picked is None:
-                from flows.steps import choice_error
-                raise choice_error(inbound, prompt.choices)
-            p["request"] = picked.id
+            p["request"] = pick(inbound, self.ask(a, ctx, p).choices).id
         elif phase == "cves":
             p["cve_ids"] = [] if skipped else v.cve_ids(inbound.text)
         elif phase == "filter":
@@ -538,7 +526,7 @@ STEPS: list[Step] = [
                category_choices, deciding=True,
                when=lambda a, c: issue_type(a, c) != CHANGE_CONTROL),
     ChoiceStep("virus_pattern_type", "Virus pattern type", "Which virus pattern type does the "
-               "product use?", lambda a, c: _plain(c.cat.virus_pattern_types),
+               "product use?", lambda a, c: plain_choices(c.cat.virus_pattern_types),
                when=lambda a, c: category(a, c) in SAMPLE_CATEGORIES),
     UrlsStep("urls", "URLs", "Which URLs should we check? One per line, 1 to 10.",
              when=lambda a, c: category(a, c) == URL_RECLASS, deciding=True),
@@ -567,7 +555,7 @@ STEPS: list[Step] = [
               typed=lambda t: v.email_list(t, max_count=20),
               preset=lambda a, c: list(c.world.case_recipients())),
     ChoiceStep("contact_method", "Contact method", "How should support contact you?",
-               lambda a, c: _plain(c.cat.contact_methods), deciding=True),
+               lambda a, c: plain_choices(c.cat.contact_methods), deciding=True),
     PhoneStep("phone", "Phone and preferred time", "Phone",
               when=lambda a, c: a.get("contact_method") == "Phone"),
 ]

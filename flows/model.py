@@ -7,7 +7,7 @@ logged, compared in tests and passed between threads without surprises.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 InboundKind = Literal["text", "choice", "multi", "file", "command"]
@@ -91,17 +91,11 @@ class Prompt:
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def with_error(self, error: str) -> Prompt:
-        return _replace(self, error=error)
+        return replace(self, error=error)
 
     def for_draft(self, draft: str | None) -> Prompt:
-        return _replace(self, draft=draft)
+        return replace(self, draft=draft)
 
 
 def info(text: str, **data: Any) -> Prompt:
     return Prompt(kind="info", text=text, data=data)
-
-
-def _replace(prompt: Prompt, **changes: Any) -> Prompt:
-    from dataclasses import replace
-
-    return replace(prompt, **changes)

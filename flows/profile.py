@@ -18,7 +18,18 @@ from flows.context import Ctx, ProfileView
 from flows.errors import Invalid
 from flows.form import Form, Turn
 from flows.model import Choice, Inbound, Prompt
-from flows.steps import Answers, ChoiceStep, Jump, MultiStep, Stay, Step, TextStep, match_choice
+from flows.steps import (
+    Answers,
+    ChoiceStep,
+    Jump,
+    MultiStep,
+    Stay,
+    Step,
+    TextStep,
+    choice_error,
+    match_choice,
+    plain_choices,
+)
 
 NEW_CODE = "__new__"
 
@@ -29,10 +40,6 @@ def product_of(a: Answers, ctx: Ctx) -> Product | None:
         return ctx.cat.product(name) if name else None
     except KeyError:
         return None
-
-
-def _plain(items: Any) -> list[Choice]:
-    return [Choice(id=i, label=i) for i in items]
 
 
 class NameStep(TextStep):
@@ -74,7 +81,6 @@ class ActivationCodeStep(Step):
         if picked is None and inbound.kind == "text" and "-" in inbound.text:
             return {"new": v.activation_code(inbound.text)}
         if picked is None:
-            from flows.steps import choice_error
             raise choice_error(inbound, choices)
         if picked.id == NEW_CODE:
             return Stay(NEW_CODE)
@@ -102,23 +108,23 @@ PROFILE_STEPS: list[Step] = [
     NameStep("name", "Profile name", "A name for this profile (e.g. 'HQ Apex One')?",
              v.profile_name),
     ChoiceStep("product", "Product", "Which product?",
-               lambda a, c: _plain(p.name for p in c.cat.products), deciding=True),
+               lambda a, c: plain_choices(p.name for p in c.cat.products), deciding=True),
     ChoiceStep("version", "Product version", "Which version?",
-               lambda a, c: _plain(product_of(a, c).versions if product_of(a, c) else ())),
+               lambda a, c: plain_choices(product_of(a, c).versions if product_of(a, c) else ())),
     MultiStep("operating_systems", "Operating systems", "On which operating systems is it "
               "active? Pick one or more, then done.",
-              lambda a, c: _plain(c.cat.operating_systems), min_count=1),
+              lambda a, c: plain_choices(c.cat.operating_systems), min_count=1),
     ActivationCodeStep("activation_code", "Activation code", "Activation code"),
     TextStep("toolbox_guid", "OfficeScan Toolbox GUID", "The OfficeScan Toolbox GUID "
              "(8-4-4-4-12 hex), if you have it. Empty to skip.", _guid, optional=True,
              when=lambda a, c: bool(product_of(a, c) and product_of(a, c).asks_toolbox_guid)),
     MultiStep("settings", "Product settings", "Which of these are enabled? Pick any, then done "
               "(done with none is fine).",
-              lambda a, c: _plain(product_of(a, c).settings if product_of(a, c) else ()),
+              lambda a, c: plain_choices(product_of(a, c).settings if product_of(a, c) else ()),
               min_count=0, when=lambda a, c: bool(product_of(a, c) and
                                                   product_of(a, c).settings)),
     ChoiceStep("language", "Product language", "Which language does the product use?",
-               lambda a, c: _plain(c.cat.languages)),
+               lambda a, c: plain_choices(c.cat.languages)),
 ]
 
 
@@ -224,9 +230,8 @@ class ProfilesMenu:
         prompt = self.current(state, a, ctx)
         picked = match_choice(inbound, prompt.choices)
         if picked is None:
-            from flows.steps import choice_error
-            return Turn(state, a, [prompt.with_error(str(choice_error(inbound,
-                                                                      prompt.choices)))])
+            error = choice_error(inbound, prompt.choices)
+            return Turn(state, a, [prompt.with_error(str(error))])
         if state == "pick":
             if picked.id == ADD:
                 return Turn(state, a, [], effect=Jump("profile", {}))

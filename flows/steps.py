@@ -8,7 +8,7 @@ which the engine stores with the conversation, so it survives restarts too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +106,19 @@ def match_choice(inbound: Inbound, choices: Sequence[Choice]) -> Choice | None:
     return exact[0] if exact else None
 
 
+def pick(inbound: Inbound, choices: Sequence[Choice]) -> Choice:
+    """The choice an answer means, or Invalid saying how to answer."""
+    picked = match_choice(inbound, choices)
+    if picked is None:
+        raise choice_error(inbound, choices)
+    return picked
+
+
+def plain_choices(labels: Iterable[str]) -> list[Choice]:
+    """Options whose id is their label (catalog values)."""
+    return [Choice(id=label, label=label) for label in labels]
+
+
 def choice_error(inbound: Inbound, choices: Sequence[Choice]) -> Invalid:
     if inbound.kind == "choice":
         return Invalid("That option is not available here any more. Pick one of the options below.")
@@ -131,11 +144,7 @@ class ChoiceStep(Step):
                       selected=(str(current),) if current is not None else ())
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
-        choices = self.options(a, ctx)
-        picked = match_choice(inbound, choices)
-        if picked is None:
-            raise choice_error(inbound, choices)
-        return picked.id
+        return pick(inbound, self.options(a, ctx)).id
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         return any(c.id == value for c in self.options(a, ctx))
@@ -196,10 +205,7 @@ class MultiStep(Step):
             if inbound.choice == DONE:
                 done = True
             else:
-                picked = match_choice(inbound, choices)
-                if picked is None:
-                    raise choice_error(inbound, choices)
-                selected = _toggle(selected, picked.id)
+                selected = _toggle(selected, pick(inbound, choices).id)
         else:
             selected, done = self._read_text(inbound.text, a, ctx, choices, selected)
         if len(selected) > self.max_count:

@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote
 import idna
 import tldextract
 
-from flows.errors import Invalid
+from flows.errors import Invalid, quoted
 
 MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -44,12 +44,6 @@ class NormalURL:
     is_ip: bool
     has_credentials: bool
     registered_domain: str
-
-
-def _show(text: str, limit: int = 80) -> str:
-    """Quote user input in a message without letting a huge paste flood the chat."""
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return f"'{text}'"
 
 
 @functools.cache
@@ -140,12 +134,12 @@ def ascii_hostname(host: str) -> tuple[str, str]:
             if not _ASCII_LABEL_RE.match(label):
                 if len(label) > 63:
                     raise ValueError("a part of the host name is longer than 63 characters")
-                raise ValueError(f"{_show(label)} is not a valid part of a host name")
+                raise ValueError(f"{quoted(label)} is not a valid part of a host name")
             if label.startswith("xn--"):
                 try:
                     unicode_labels.append(idna.decode(label))
                 except idna.IDNAError as exc:
-                    raise ValueError(f"{_show(label)} is not valid punycode ({exc})") from None
+                    raise ValueError(f"{quoted(label)} is not valid punycode ({exc})") from None
             else:
                 unicode_labels.append(label)
             ascii_labels.append(label)
@@ -153,7 +147,7 @@ def ascii_hostname(host: str) -> tuple[str, str]:
             try:
                 encoded = idna.encode(label, uts46=True, transitional=False).decode("ascii")
             except idna.IDNAError as exc:
-                raise ValueError(f"{_show(label)} is not a valid international name ({exc})") \
+                raise ValueError(f"{quoted(label)} is not a valid international name ({exc})") \
                     from None
             ascii_labels.append(encoded)
             unicode_labels.append(idna.decode(encoded))
@@ -184,7 +178,7 @@ def _remove_dot_segments(path: str) -> str:
 
 
 def _fail(original: str, reason: str) -> Invalid:
-    return Invalid(f"{_show(original)} is not a valid web address: {reason}.")
+    return Invalid(f"{quoted(original)} is not a valid web address: {reason}.")
 
 
 # An http(s) URL already in canonical ASCII form: lower-case scheme and host, no credentials,
@@ -263,7 +257,7 @@ def _normalize_full(text: str) -> NormalURL:
         scheme, rest = "http", candidate
     if scheme not in DEFAULT_PORTS:
         raise Invalid(
-            f"{_show(original)} uses the {scheme}: scheme, which is not allowed. "
+            f"{quoted(original)} uses the {scheme}: scheme, which is not allowed. "
             "Only http:// and https:// web addresses can be rated."
         )
 
@@ -292,7 +286,7 @@ def _normalize_full(text: str) -> NormalURL:
         try:
             ip6 = ipaddress.IPv6Address(host_text)
         except ValueError:
-            raise _fail(original, f"{_show(host_text)} is not a valid IPv6 address") from None
+            raise _fail(original, f"{quoted(host_text)} is not a valid IPv6 address") from None
         host = host_unicode = f"[{ip6.compressed}]"
         is_ip = True
         reg_domain = ip6.compressed
@@ -320,7 +314,7 @@ def _normalize_full(text: str) -> NormalURL:
             if "." not in host:
                 raise _fail(
                     original,
-                    f"{_show(host_unicode)} has no domain ending like .com; "
+                    f"{quoted(host_unicode)} has no domain ending like .com; "
                     "only public web addresses can be rated",
                 )
             is_ip = False
@@ -329,7 +323,7 @@ def _normalize_full(text: str) -> NormalURL:
     port = ""
     if port_text:
         if not port_text.isdigit() or not port_text.isascii() or not 0 < int(port_text) < 65536:
-            raise _fail(original, f"{_show(port_text)} is not a valid port number")
+            raise _fail(original, f"{quoted(port_text)} is not a valid port number")
         if int(port_text) != DEFAULT_PORTS[scheme]:
             port = f":{int(port_text)}"
 

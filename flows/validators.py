@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 import email_validator
 import phonenumbers
 
-from flows.errors import Invalid
+from flows.errors import Invalid, quoted
 from flows.urls import ascii_hostname, refang
 
 MAX_CC = 20
@@ -28,9 +28,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _show(text: str, limit: int = 60) -> str:
-    """Quote user input in a message without letting a huge paste flood the chat."""
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return f"'{text}'"
+    return quoted(text, limit)
 
 
 def _clean(text: str) -> str:
