@@ -28,14 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.common import prepare  # noqa: E402
 from bot.app import build_service  # noqa: E402
 from bot.service import Who  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from flows.model import Inbound  # noqa: E402
 from store.db import make_engine, upgrade  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engine_step import PROFILE_SCRIPT  # noqa: E402
 
 FILLER_CONTACTS = 1000
 PEOPLE = 50
@@ -46,9 +44,7 @@ def people_ready(service, n: int) -> list[Who]:
     people = []
     for i in range(n):
         who = Who("console", f"user{i}@acme.example", email=f"user{i}@acme.example")
-        service.handle(who, Inbound(kind="command", command="where"), auto_start=True)
-        for answer in PROFILE_SCRIPT:
-            service.handle(who, Inbound.from_text(answer))
+        prepare(service, who)
         people.append(who)
     return people
 

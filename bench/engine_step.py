@@ -24,16 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from transitions import Machine  # noqa: E402
 
+from bench.common import prepare  # noqa: E402
 from bot.app import build_service  # noqa: E402
 from bot.service import FLOWS, Who  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from flows.form import Form, _Cursor  # noqa: E402
 from flows.intake import INTAKE, STEPS  # noqa: E402
 from flows.model import Inbound  # noqa: E402
-
-PROFILE_SCRIPT = ["1", "1", "HQ", "Apex One", "2019", "1", "done",
-                  "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7", "done", "English", "1", "1", "1",
-                  "1"]
 
 
 class _Model(_Cursor):
@@ -60,9 +57,7 @@ def setup(home: Path, n: int):
     people = []
     for i in range(n):
         who = Who("console", f"user{i}@acme.example", email=f"user{i}@acme.example")
-        service.handle(who, Inbound(kind="command", command="where"), auto_start=True)
-        for answer in PROFILE_SCRIPT:
-            service.handle(who, Inbound.from_text(answer))
+        prepare(service, who)
         people.append(who)
     return service, people
 

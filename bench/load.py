@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
+from bench.common import CODE, PROFILE_ANSWERS, prepare  # noqa: E402
 from bot.app import build_service  # noqa: E402
 from bot.service import Who  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -65,9 +66,6 @@ from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
 SLACK_SECRET = "load-signing-secret"
 TG_SECRET = "load-hook_secret"
 TEAM = "T1"
-CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
-PROFILE_SCRIPT = ["1", "1", "HQ Apex One", "Apex One", "2019", "1", "done", CODE, "done",
-                  "English", "1"]
 # One product case, one request per step: (kind, argument). "press" takes alternative labels
 # (the attachment step's button is "No attachments" on Slack, "Done" on Telegram).
 CASE = [("command", "new"), ("press", ("HQ Apex One",)), ("press", ("Windows 10",)),
@@ -464,9 +462,7 @@ def profile_template(db: Database) -> dict[str, Any]:
     """One profile made through the real profile form, to copy for every simulated user."""
     service = build_service(Settings(home=db.home, database_url=db.url))
     who = Who("console", "template@acme.example", email="template@acme.example")
-    service.handle(who, Inbound(kind="command", command="where"), auto_start=True)
-    for answer in PROFILE_SCRIPT:
-        service.handle(who, Inbound.from_text(answer))
+    prepare(service, who, PROFILE_ANSWERS)
     service.handle(who, Inbound(kind="command", command="cancel"))
     with Session(service.engine) as s:
         p = s.exec(select(Profile)).one()

@@ -41,16 +41,12 @@ from sqlmodel import Session  # noqa: E402
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters  # noqa: E402
 
 from adapters.telegram.app import build_application, call, serve_app, together  # noqa: E402
+from bench.common import prepare  # noqa: E402
 from bot.app import build_service  # noqa: E402
 from bot.service import Who  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from flows.model import Inbound  # noqa: E402
 from store import repo  # noqa: E402
 from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
-
-PROFILE_SCRIPT = ["1", "1", "HQ", "Apex One", "2019", "1", "done",
-                  "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7", "done", "English", "1", "1", "1",
-                  "1"]
 
 
 class _Signalling(set):
@@ -84,9 +80,7 @@ def setup(settings: Settings, users: int):
             repo.link_identity(s, contact, "telegram", str(uid), str(uid))
             s.commit()
         who = Who("telegram", str(uid), chat_ref=str(uid))
-        service.handle(who, Inbound(kind="command", command="where"), auto_start=True)
-        for answer in PROFILE_SCRIPT:
-            service.handle(who, Inbound.from_text(answer))
+        prepare(service, who)
         ids.append(uid)
     return service, ids
 
