@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from flows.errors import Invalid
 from store import repo
@@ -42,17 +42,6 @@ def normalize_domain(text: str) -> str:
     return domain
 
 
-def find_account(s: Session, domain: str) -> Account | None:
-    """The account of `domain`, or of its nearest parent domain (never a bare TLD)."""
-    labels = domain.lower().split(".")
-    candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
-    if not candidates:
-        return None
-    rows = {a.domain: a for a in s.exec(select(Account).where(col(Account.domain)
-                                                                .in_(candidates)))}
-    return next((rows[c] for c in candidates if c in rows), None)
-
-
 def refusal(domain: str) -> UnknownDomain:
     return UnknownDomain(
         f"Addresses at {domain} are not registered with support yet, so I can't open cases for "
@@ -65,27 +54,14 @@ def check_domain(s: Session, email: str, policy: str = "own") -> None:
     if policy != "refuse" or repo.contact_by_email(s, email) is not None:
         return
     domain = email.rsplit("@", 1)[-1].lower()
-    if find_account(s, domain) is None:
+    if repo.find_account(s, domain) is None:
         raise refusal(domain)
 
 
 def join(s: Session, email: str, name: str = "", *, policy: str = "own") -> Contact:
-    """The contact for `email`, created in the account of its domain when new."""
-    contact = repo.contact_by_email(s, email)
-    if contact is not None:
-        if name and not contact.name:
-            contact.name = name
-        return contact
-    domain = email.rsplit("@", 1)[-1].lower()
-    acct = find_account(s, domain)
-    if acct is None:
-        if policy == "refuse":
-            raise refusal(domain)
-        acct = repo.account_for_domain(s, domain)
-    contact = Contact(account_id=acct.id, email=email, name=name)  # type: ignore[arg-type]
-    s.add(contact)
-    s.flush()
-    return contact
+    """The contact for `email` (see `repo.ensure_contact`), unless the policy refuses it."""
+    check_domain(s, email, policy)
+    return repo.ensure_contact(s, email, name)
 
 
 def add_account(s: Session, name: str, domain: str) -> tuple[Account, str]:

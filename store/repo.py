@@ -43,11 +43,22 @@ class StaleConversation(Exception):
 
 # -- accounts, contacts, identities ---------------------------------------------------------
 
+def find_account(s: Session, domain: str) -> Account | None:
+    """The account of `domain`, or of its nearest parent domain (never a bare TLD)."""
+    labels = domain.lower().split(".")
+    candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    if not candidates:
+        return None
+    rows = {a.domain: a for a in s.exec(select(Account).where(col(Account.domain)
+                                                                .in_(candidates)))}
+    return next((rows[c] for c in candidates if c in rows), None)
+
+
 def account_for_domain(s: Session, domain: str) -> Account:
-    domain = domain.lower()
-    acct = s.exec(select(Account).where(Account.domain == domain)).first()
+    """The account `find_account` gives, or a new one of the domain's own."""
+    acct = find_account(s, domain)
     if acct is None:
-        acct = Account(name=domain, domain=domain)
+        acct = Account(name=domain.lower(), domain=domain.lower())
         s.add(acct)
         s.flush()
     return acct
@@ -58,6 +69,7 @@ def contact_by_email(s: Session, email: str) -> Contact | None:
 
 
 def ensure_contact(s: Session, email: str, name: str = "") -> Contact:
+    """The contact for `email`, created in the account of its domain (or a parent's) if new."""
     contact = contact_by_email(s, email)
     if contact is None:
         acct = account_for_domain(s, email.rsplit("@", 1)[-1])
