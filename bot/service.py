@@ -22,12 +22,11 @@ from sqlmodel import Session
 from bot import accounts, mails
 from bot.ratings import describe, rating_lines
 from flows import rules
-from flows.archives import check_sample_zip
 from flows.case import case_fields
 from flows.context import Ctx
 from flows.errors import Invalid
 from flows.form import PREFILLED, Abandon, AtStart, Finish, Turn
-from flows.intake import INTAKE, THREAT_ISSUE, URL_RECLASS
+from flows.intake import INTAKE, THREAT_ISSUE, URL_RECLASS, check_sample
 from flows.model import Choice, Inbound, Prompt, info
 from flows.myprofile import MYPROFILE
 from flows.profile import MENU, PROFILE, DeleteProfile, Return
@@ -138,11 +137,11 @@ class Service:
         return self.files.put_path(path, name)
 
     def zip_ok(self, password: str | None, category: str | None) -> Callable[[dict], bool]:
-        suffixes = (".eml", ".msg") if category in ("Spam", "Spam False Positive") else None
+        """For rules.violations: does a stored attachment pass the sample check?"""
 
         def check(att: dict) -> bool:
             try:
-                check_sample_zip(att["path"], password or "", member_suffixes=suffixes)
+                check_sample(att["path"], att.get("name", ""), password, category)
             except (Invalid, OSError, KeyError):
                 return False
             return True

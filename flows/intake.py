@@ -83,6 +83,12 @@ def severity(a: Answers, ctx: Ctx) -> str | None:
     return a.get("severity")
 
 
+def check_sample(path: str, name: str, password: str | None, category_name: str | None) -> None:
+    """The one check of a sample archive: locked by `password`; spam samples hold mails."""
+    suffixes = (".eml", ".msg") if category_name in SPAM_CATEGORIES else None
+    check_sample_zip(path, password or "", member_suffixes=suffixes, name=name)
+
+
 def needs_zip(a: Answers, ctx: Ctx) -> bool:
     return category(a, ctx) in ZIP_CATEGORIES
 
@@ -415,9 +421,7 @@ class AttachmentsStep(Step):
         return files
 
     def _check_zip(self, path: str, name: str, a: Answers, ctx: Ctx) -> None:
-        suffixes = (".eml", ".msg") if category(a, ctx) in SPAM_CATEGORIES else None
-        check_sample_zip(path, a.get("archive_password") or "", member_suffixes=suffixes,
-                         name=name)
+        check_sample(path, name, a.get("archive_password"), category(a, ctx))
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         if self._required(a, ctx) and not value:
