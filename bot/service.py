@@ -83,7 +83,6 @@ class Service:
         self.max_attachment_bytes = max_attachment_bytes
         self.mail_from = mail_from
         self.unknown_domains = unknown_domains  # CASEBOT_UNKNOWN_DOMAINS (bot/accounts.py)
-        self.after_commit: list[Callable[[dict[str, Any]], None]] = []
 
     # -- the entry point ----------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Operator updates to a case: timeline entry, mail to the contact and CC list.
 
-Telling the contact in the chat the case came from is done by the chat adapters, which read
-`notify` hooks registered on the service.
+The chat the case came from is told through a chat notice (bot/notices.py), written in the same
+transaction and delivered by whichever Slack or Telegram process claims it.
 """
 
 from __future__ import annotations
@@ -50,6 +50,4 @@ def update_case(service: Service, number: str, *, status: str | None = None,
         queue_for_case(s, case, f"Update on case {number} ({data['subject']}):\n"
                        + "\n".join(parts))
         s.commit()
-    for hook in service.after_commit:
-        hook({"kind": "case_update", "case": data, "text": "\n".join(parts)})
     return data
