@@ -23,7 +23,7 @@ from bot import accounts, mails
 from bot.ratings import describe, rating_lines
 from flows import rules
 from flows.case import case_fields
-from flows.context import Ctx
+from flows.context import Ctx, untested
 from flows.errors import Invalid
 from flows.form import PREFILLED, Abandon, AtStart, Finish, Turn
 from flows.intake import INTAKE, THREAT_ISSUE, URL_RECLASS, check_sample
@@ -35,7 +35,7 @@ from flows.urls import parse_url_list
 from store import repo
 from store.files import BlobStore
 from store.repo import ContactInfo
-from store.world import RateFn, StoreWorld, untested
+from store.world import RateFn, StoreWorld
 
 log = logging.getLogger(__name__)
 

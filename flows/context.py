@@ -45,6 +45,11 @@ class Rating:
     note: str = ""
 
 
+def untested(urls: Sequence[str]) -> list[Rating]:
+    """What is known of URLs nobody rated: nothing. Never a guess."""
+    return [Rating(url=u, rating="Untested", category=None, group=None) for u in urls]
+
+
 class World(Protocol):
     def profiles(self) -> Sequence[ProfileView]: ...
 
@@ -77,7 +82,7 @@ class EmptyWorld:
         return ()
 
     def rate_urls(self, urls: Sequence[str]) -> Sequence[Rating]:
-        return [Rating(url=u, rating="Untested", category=None, group=None) for u in urls]
+        return untested(urls)
 
     def reveal_code(self, code_id: int) -> str | None:
         return None

@@ -9,16 +9,12 @@ from collections.abc import Callable, Sequence
 
 from sqlmodel import Session
 
-from flows.context import CodeView, ProfileView, Rating
+from flows.context import CodeView, ProfileView, Rating, untested
 from store import repo
 from store.repo import ContactInfo
 from store.tables import ActivationCode
 
 RateFn = Callable[[Sequence[str]], Sequence[Rating]]
-
-
-def untested(urls: Sequence[str]) -> list[Rating]:
-    return [Rating(url=u, rating="Untested", category=None, group=None) for u in urls]
 
 
 class StoreWorld:
