@@ -25,8 +25,8 @@ from flows import rules
 from flows.case import case_fields
 from flows.context import Ctx, untested
 from flows.errors import Invalid
-from flows.form import PREFILLED, Abandon, AtStart, Finish, Turn
-from flows.intake import INTAKE, THREAT_ISSUE, URL_RECLASS, check_sample
+from flows.form import Abandon, AtStart, Finish, Turn
+from flows.intake import INTAKE, URL_RECLASS, check_sample, describe_first, is_description
 from flows.model import Choice, Inbound, Prompt, info
 from flows.myprofile import MYPROFILE
 from flows.profile import MENU, PROFILE, DeleteProfile, Return
@@ -183,6 +183,8 @@ class _Event:
         elif self.conv is None:
             if self.auto_start or _says_new_case(inbound):
                 prompts = self.start_flow("intake")
+            elif inbound.kind == "text" and is_description(inbound.text):
+                prompts = self.describe(inbound.text)
             elif inbound.kind in ("choice", "multi") and inbound.draft:
                 prompts = [info("That button belongs to a request that is already finished "
                                 "(submitted or cancelled). /cases lists your cases; /newcase "
@@ -223,6 +225,9 @@ class _Event:
 
     def command(self, name: str, args: str) -> list[Prompt]:
         if name in ("newcase", "new"):
+            if args.strip() and not self.in_request():
+                self.end()
+                return self.describe(args)
             if self.in_request():
                 return [info("You have a request in progress; let's continue where you left "
                              "off. Type /cancel to discard it and start again."),
@@ -335,12 +340,18 @@ class _Event:
         except Invalid as exc:
             return self.with_current([info(f"{exc} Usage: /reclassify URL [URL…]")])
         self.end()
-        answers = {"issue_type": THREAT_ISSUE, "issue_category": URL_RECLASS, "urls": urls,
-                   PREFILLED: True}
+        answers = {"issue": URL_RECLASS, "urls": urls}
         note = info(f"A URL Reclassification request for {len(urls)} URL"
-                    f"{'s' if len(urls) != 1 else ''}: the URLs are filled in; a few questions "
-                    "about your product come first.")
+                    f"{'s' if len(urls) != 1 else ''}; the URLs are filled in.")
         return [note, *self.start_flow("intake", answers)]
+
+    def describe(self, text: str) -> list[Prompt]:
+        """Describe first: the text opens a request (flows.intake.describe_first)."""
+        try:
+            answers = describe_first(text, self.ctx)
+        except Invalid as exc:
+            return [info(str(exc))]
+        return self.start_flow("intake", answers)
 
     # -- flows and effects ----------------------------------------------------------------------
 
@@ -381,7 +392,8 @@ class _Event:
         if effect is None:
             return turn.prompts
         if isinstance(effect, Jump):
-            return self.push(effect.flow, effect.args)
+            return [*([info(effect.note)] if effect.note else []),
+                    *self.push(effect.flow, effect.args)]
         if isinstance(effect, Return):
             if self.conv.stack:
                 return self.pop(effect.value)

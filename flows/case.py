@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from flows.context import Ctx, ProfileView
-from flows.intake import NO_FILES, issue_type
+from flows.intake import (
+    NO_FILES,
+    category,
+    change_window,
+    issue_type,
+    reclassification,
+    tippingpoint,
+)
 from flows.steps import Answers
 
 THREAT_TYPES = ("Threat Issue",)
@@ -17,12 +24,11 @@ THREAT_TYPES = ("Threat Issue",)
 
 def case_fields(a: Answers, profile: ProfileView, ctx: Ctx) -> dict[str, Any]:
     urls = []
-    for u, change in zip(a.get("urls") or [], a.get("reclassification") or [], strict=False):
+    for u, change in zip(a.get("urls") or [], reclassification(a), strict=False):
         urls.append({"url": u["url"], "current_rating": u.get("current_rating") or "Untested",
                      "current_category": u.get("current_category"),
                      "requested_rating": change["rating"] if change else None,
                      "requested_category": change["category"] if change else None})
-    phone = a.get("phone") or {}
     kind = issue_type(a, ctx)
     password = a.get("archive_password")
     return {
@@ -32,7 +38,7 @@ def case_fields(a: Answers, profile: ProfileView, ctx: Ctx) -> dict[str, Any]:
         "product_language": profile.language,
         "operating_system": a.get("operating_system"),
         "issue_type": kind,
-        "issue_category": a.get("issue_category"),
+        "issue_category": category(a, ctx),
         "virus_pattern_type": a.get("virus_pattern_type"),
         "subject": a["subject"],
         "description": a.get("description") or "",
@@ -40,11 +46,11 @@ def case_fields(a: Answers, profile: ProfileView, ctx: Ctx) -> dict[str, Any]:
         "business_impact": a.get("business_impact"),
         "cc_emails": list(a.get("cc_emails") or []),
         "contact_method": a["contact_method"],
-        "phone": phone.get("phone"),
-        "preferred_time": phone.get("preferred_time"),
+        "phone": a.get("phone") or None,
+        "preferred_time": a.get("preferred_time") or None,
         "urls": urls,
-        "tippingpoint": a.get("tippingpoint"),
-        "change_window": a.get("change_window"),
+        "tippingpoint": tippingpoint(a, ctx),
+        "change_window": change_window(a),
         "archive_password": password if password and password != NO_FILES else None,
         "attachments": [dict(f) for f in a.get("attachments") or []],
         "profile_oses": list(profile.operating_systems),

@@ -2,14 +2,17 @@
 
 Each form builds its `Machine` once per process, with `model=None`: no conversation object is
 ever registered with it. For every event a throw-away `_Cursor` carrying the stored state
-string and answers is passed to the machine's events, which evaluate the declarative
-conditions, move the cursor and are forgotten. Nothing per conversation outlives the event.
+string and answers is passed to the machine's events, which move the cursor and are forgotten.
+Nothing per conversation outlives the event.
 
-The transitions are declarative:
-- `next` from every step to each later step (and the review), guarded by "is that step
-  needed?": the first needed one wins, so skipped steps cost nothing special.
-- `back` to the nearest earlier step that applies (or straight to the review while editing).
-- `edit_<step>` from the review, `submit` and `cancel` from the review.
+Every question is a state, and the machine is a chain:
+- `next` from each step to the one after it (the last to the review); `back` to the one
+  before it, or straight to the review while editing; `edit_<step>` from the review.
+- Entering a step that is not needed passes straight on (`pass_<step>`, the state's
+  `on_enter`): going forward, a step is passed when it does not apply or is already answered;
+  one whose answer casebot knows (`Step.fill`: the only profile, the Case Recipients, Email)
+  is filled in and passed, and shown in the review. Going back, steps never asked are passed.
+So the routing table grows by four transitions per step, and the diagram shows every question.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from transitions import Machine
+from transitions import Machine, MachineError, State
 
 from flows.context import Ctx
 from flows.errors import Invalid
@@ -29,7 +32,8 @@ REVIEW = "review"
 DONE = "done"
 PENDING = "_pending"
 EDITING = "_editing"
-PREFILLED = "_prefilled"
+FILLED = "_filled"
+NEXT, BACK = "next", "back"
 
 
 @dataclass
@@ -65,15 +69,16 @@ class AtStart:
 
 
 class _Cursor:
-    """The machine's model for one event only."""
+    """The machine's model for one event only; `moving` is the direction being walked."""
 
-    __slots__ = ("state", "answers", "ctx", "form")
+    __slots__ = ("state", "answers", "ctx", "form", "moving")
 
     def __init__(self, state: str, answers: Answers, ctx: Ctx, form: Form) -> None:
         self.state = state
         self.answers = answers
         self.ctx = ctx
         self.form = form
+        self.moving = NEXT
 
 
 class Form:
@@ -88,7 +93,8 @@ class Form:
         self.by_name = {s.name: s for s in self.steps}
         self.machine = Machine(
             model=None,
-            states=[s.name for s in self.steps] + [REVIEW, DONE],
+            states=[State(s.name, on_enter=[self._passer(s)]) for s in self.steps]
+            + [REVIEW, DONE],
             initial=self.steps[0].name,
             transitions=self._transitions(),
             auto_transitions=False,
@@ -102,62 +108,67 @@ class Form:
         names = [s.name for s in self.steps]
         out: list[dict[str, Any]] = []
         for i, name in enumerate(names):
-            for later in names[i + 1:]:
-                out.append({"trigger": "next", "source": name, "dest": later,
-                            "conditions": [self._needed(later)]})
-            out.append({"trigger": "next", "source": name, "dest": REVIEW})
-            out.append({"trigger": "back", "source": name, "dest": REVIEW,
+            out.append({"trigger": NEXT, "source": name,
+                        "dest": names[i + 1] if i + 1 < len(names) else REVIEW})
+            out.append({"trigger": BACK, "source": name, "dest": REVIEW,
                         "conditions": [_editing]})
-            for earlier in reversed(names[:i]):
-                out.append({"trigger": "back", "source": name, "dest": earlier,
-                            "conditions": [self._applies(earlier)]})
+            if i:
+                out.append({"trigger": BACK, "source": name, "dest": names[i - 1]})
             out.append({"trigger": f"edit_{name}", "source": REVIEW, "dest": name})
-        for earlier in reversed(names):
-            out.append({"trigger": "back", "source": REVIEW, "dest": earlier,
-                        "conditions": [self._applies(earlier)]})
+        out.append({"trigger": BACK, "source": REVIEW, "dest": names[-1]})
         out.append({"trigger": "submit", "source": REVIEW, "dest": DONE})
         return out
 
-    def _applies(self, name: str) -> Any:
-        step = self.by_name[name]
-
-        def applies(event: Any) -> bool:
+    def _passer(self, step: Step) -> Any:
+        def passes(event: Any) -> None:
             cur: _Cursor = event.model
-            return step.applies(cur.answers, cur.ctx)
+            if cur.moving == NEXT:
+                if not self.needed(step, cur.answers, cur.ctx):
+                    self._walk(cur, NEXT)
+            elif cur.moving == BACK:
+                if not step.applies(cur.answers, cur.ctx) or \
+                        step.name in cur.answers.get(FILLED, ()):
+                    self._walk(cur, BACK)
 
-        applies.__name__ = f"applies_{name}"
-        return applies
+        passes.__name__ = f"pass_{step.name}"
+        return passes
 
-    def _needed(self, name: str) -> Any:
-        step = self.by_name[name]
+    def _walk(self, cur: _Cursor, trigger: str) -> None:
+        try:
+            self.machine.events[trigger].trigger(cur)
+        except MachineError:
+            pass  # nothing further that way: stay on this step
 
-        def needed(event: Any) -> bool:
-            cur: _Cursor = event.model
-            skip_answered = cur.answers.get(EDITING) or cur.answers.get(PREFILLED)
-            if skip_answered and name in cur.answers:
-                return False
-            return step.applies(cur.answers, cur.ctx)
-
-        needed.__name__ = f"needs_{name}"
-        return needed
+    def needed(self, step: Step, a: Answers, ctx: Ctx) -> bool:
+        """Is `step` to be asked now? Not when it does not apply, is answered or is known."""
+        if not step.applies(a, ctx) or step.answered(a):
+            return False
+        value = step.fill(a, ctx)
+        if value is None:
+            return True
+        a[step.name] = value
+        a[FILLED] = [*a.get(FILLED, ()), step.name]
+        return False
 
     def fire(self, trigger: str, state: str, answers: Answers, ctx: Ctx) -> str:
         """Run one trigger on a throw-away cursor and return the new state."""
         cursor = _Cursor(state, answers, ctx, self)
-        if not self.machine.events[trigger].trigger(cursor):
-            raise LookupError(f"{trigger} is not possible from {state}")
+        cursor.moving = trigger if trigger in (NEXT, BACK) else "edit"
+        try:
+            self.machine.events[trigger].trigger(cursor)
+        except MachineError as exc:
+            raise LookupError(f"{trigger} is not possible from {state}") from exc
         return cursor.state
-
-    def triggers(self, state: str) -> list[str]:
-        return self.machine.get_triggers(state)
 
     # -- what the service calls ----------------------------------------------------------------
 
     def start(self, ctx: Ctx, answers: Answers | None = None, state: str | None = None) -> Turn:
         a = dict(answers or {})
         st = state or self.steps[0].name
-        if st != REVIEW and not self.by_name[st].applies(a, ctx):
-            st = self.fire("next", st, a, ctx)
+        if st != REVIEW:
+            cursor = _Cursor(st, a, ctx, self)
+            self._passer(self.by_name[st])(_Entered(cursor))
+            st = cursor.state
         return self._arrive(st, a, ctx)
 
     def current(self, state: str, answers: Answers, ctx: Ctx) -> Prompt:
@@ -183,6 +194,8 @@ class Form:
         if isinstance(value, Stay):
             a[PENDING] = {**a.get(PENDING, {}), state: value.pending}
             prompt = self.current(state, a, ctx)
+            if value.error:
+                prompt = prompt.with_error(value.error)
             return Turn(state, a, [Prompt(kind="info", text=value.note), prompt]
                         if value.note else [prompt])
         return self.accept(state, a, value, ctx)
@@ -193,6 +206,8 @@ class Form:
         step = self.by_name[state]
         changed = a.get(state) != value
         a[state] = value
+        if state in a.get(FILLED, ()):
+            a[FILLED] = [n for n in a[FILLED] if n != state]  # the user's own answer now
         pend = {k: v for k, v in a.get(PENDING, {}).items() if k != state}
         a[PENDING] = pend
         if not pend:
@@ -217,21 +232,35 @@ class Form:
         return self.accept(state, answers, value, ctx)
 
     def prune(self, a: Answers, ctx: Ctx) -> None:
-        """Drop answers whose step no longer applies or whose value no longer fits."""
+        """Drop answers whose step no longer applies or whose value no longer fits.
+
+        A value casebot filled in follows what it was filled from: it is dropped, and filled
+        again (or asked) when the walk reaches its step.
+        """
+        filled = set(a.get(FILLED, ()))
         changed = True
         while changed:
             changed = False
             for step in self.steps:
                 if step.name not in a:
                     continue
-                if not step.applies(a, ctx) or not step.still_valid(a[step.name], a, ctx):
+                if not step.applies(a, ctx) or not step.still_valid(a[step.name], a, ctx) or (
+                        step.name in filled and step.fill(a, ctx) != a[step.name]):
                     del a[step.name]
+                    filled.discard(step.name)
                     changed = True
+        if filled:
+            a[FILLED] = [n for n in a.get(FILLED, ()) if n in filled]
+        else:
+            a.pop(FILLED, None)
 
     def _arrive(self, state: str, a: Answers, ctx: Ctx) -> Turn:
         if state == REVIEW:
             a.pop(EDITING, None)
-            a.pop(PREFILLED, None)
+        else:
+            jump = self.by_name[state].arrival(a, ctx)
+            if jump is not None:
+                return Turn(state, a, [], effect=jump)
         return Turn(state, a, [self.current(state, a, ctx)])
 
     # -- the review ------------------------------------------------------------------------------
@@ -239,7 +268,7 @@ class Form:
     def review_items(self, a: Answers, ctx: Ctx) -> list[SummaryItem]:
         items = []
         for step in self.steps:
-            if step.name in a and step.applies(a, ctx):
+            if step.answered(a) and step.applies(a, ctx):
                 items.append(SummaryItem(step.label, step.show(a[step.name], a, ctx), step.name))
         return items
 
@@ -260,7 +289,7 @@ class Form:
             return Turn(REVIEW, a, [prompt.with_error(
                 "Choose Submit, Cancel or one of the Edit options (by number or name).")])
         if picked.id == "submit":
-            missing = [s for s in self.steps if s.applies(a, ctx) and s.name not in a]
+            missing = [s for s in self.steps if s.applies(a, ctx) and not s.answered(a)]
             if missing:
                 # the review has no Edit for an unanswered step, so go and ask it
                 a[EDITING] = True
@@ -275,6 +304,13 @@ class Form:
         target = picked.id.split(":", 1)[1]
         a[EDITING] = True
         return self._arrive(self.fire(f"edit_{target}", REVIEW, a, ctx), a, ctx)
+
+
+class _Entered:
+    """What `on_enter` receives when a form starts on a step (no transition ran)."""
+
+    def __init__(self, model: _Cursor) -> None:
+        self.model = model
 
 
 def _editing(event: Any) -> bool:

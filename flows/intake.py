@@ -1,7 +1,10 @@
-"""The New Request form (intake.md, steps 1–18) as data.
+"""The New Request form (intake.md, steps 1–18) as data, one state per question.
 
 Conditions are small named functions so that the review, the pruning of answers after an edit
-and the transition guards all ask the same question the same way.
+and the transition guards all ask the same question the same way. What casebot already knows
+is filled in, not asked (intake.md, "Asking less than the portal"): the only profile, the
+profile's only OS, the Case Recipients, contact method Email, no attachments for cases that
+need no samples, the subject of a URL reclassification. The review shows each with an Edit.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from flows.archives import check_sample_zip
 from flows.catalog import Product
 from flows.context import Ctx
 from flows.errors import Invalid
-from flows.form import Form
+from flows.form import FILLED, Form, Turn
 from flows.model import Choice, Inbound, Prompt
 from flows.steps import (
     DONE,
-    SKIP,
+    DONE_WORDS,
+    SKIP_WORDS,
     Answers,
     ChoiceStep,
     Jump,
@@ -27,9 +31,9 @@ from flows.steps import (
     Step,
     TextStep,
     match_choice,
-    pick,
     plain_choices,
 )
+from flows.suggest import suggested_category, suggested_product, suggested_profile
 from flows.urls import defang, parse_url_list
 
 PRODUCT_ISSUE = "Product Issue"
@@ -45,7 +49,9 @@ HIGH_SEVERITIES = ("High", "Critical")
 ADD_PROFILE = "__profiles__"
 NO_FILES = "__none__"
 KEEP = "keep"
-CHANGE = "change"
+MAX_URLS = 10
+SUGGEST = "_suggest"
+SUGGESTED = "suggested from your description"
 
 
 # -- what earlier answers decide ---------------------------------------------------------------
@@ -71,12 +77,20 @@ def is_tippingpoint(a: Answers, ctx: Ctx) -> bool:
 
 
 def issue_type(a: Answers, ctx: Ctx) -> str | None:
-    """TippingPoint requests are not asked for a type: they are product cases."""
-    return PRODUCT_ISSUE if is_tippingpoint(a, ctx) else a.get("issue_type")
+    """The type follows from the one grouped answer; TippingPoint cases are product cases."""
+    picked = a.get("issue")
+    if picked is None:
+        return None
+    if is_tippingpoint(a, ctx):
+        return PRODUCT_ISSUE
+    if picked == CHANGE_CONTROL:
+        return CHANGE_CONTROL
+    return next((kind for kind, cats in ctx.cat.issue_types.items() if picked in cats), None)
 
 
 def category(a: Answers, ctx: Ctx) -> str | None:
-    return a.get("issue_category")
+    picked = a.get("issue")
+    return None if picked in (None, CHANGE_CONTROL) else picked
 
 
 def severity(a: Answers, ctx: Ctx) -> str | None:
@@ -99,9 +113,20 @@ def wants_files(a: Answers, ctx: Ctx) -> bool:
 
 # -- choices ------------------------------------------------------------------------------------
 
+def _suggested_first(choices: list[Choice], wanted: str | None) -> list[Choice]:
+    """The suggestion from the user's description comes first and says so; nothing is picked."""
+    hit = next((c for c in choices if c.id == wanted), None)
+    if hit is None:
+        return choices
+    hint = f"{hit.hint} · {SUGGESTED}" if hit.hint else SUGGESTED
+    return [Choice(id=hit.id, label=hit.label, hint=hint, group=hit.group),
+            *(c for c in choices if c is not hit)]
+
+
 def profile_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     out = [Choice(id=str(p.id), label=p.name, hint=f"{p.product} {p.version}")
            for p in ctx.world.profiles()]
+    out = _suggested_first(out, (a.get(SUGGEST) or {}).get("profile"))
     out.append(Choice(id=ADD_PROFILE, label="Update or add a product profile"))
     return out
 
@@ -111,17 +136,16 @@ def os_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     return plain_choices(profile.operating_systems) if profile else []
 
 
-def issue_type_choices(a: Answers, ctx: Ctx) -> list[Choice]:
+def issue_choices(a: Answers, ctx: Ctx) -> list[Choice]:
+    """Issue type and category as one grouped question, Product Issue categories first."""
     product = product_of(a, ctx)
-    types = [PRODUCT_ISSUE, THREAT_ISSUE]
+    kinds = [PRODUCT_ISSUE] if product and product.tippingpoint else [PRODUCT_ISSUE, THREAT_ISSUE]
+    out = [Choice(id=c, label=c, group=kind) for kind in kinds
+           for c in ctx.cat.issue_types.get(kind, ())]
     if product and product.allows_change_control:
-        types.append(CHANGE_CONTROL)
-    return plain_choices(types)
-
-
-def category_choices(a: Answers, ctx: Ctx) -> list[Choice]:
-    kind = issue_type(a, ctx)
-    return plain_choices(ctx.cat.issue_types.get(kind, ())) if kind else []
+        out.append(Choice(id=CHANGE_CONTROL, label=CHANGE_CONTROL, group=CHANGE_CONTROL,
+                          hint="a planned change, with its window"))
+    return _suggested_first(out, (a.get(SUGGEST) or {}).get("issue"))
 
 
 def severity_choices(a: Answers, ctx: Ctx) -> list[Choice]:
@@ -137,6 +161,26 @@ def cc_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     return list(seen.values())
 
 
+def describe_first(text: str, ctx: Ctx) -> Answers:
+    """A request started from what the user wrote: first line the subject, all of it the
+    description, and what it most likely means kept as a suggestion (offered, never chosen)."""
+    body = v.description(text)
+    first = next(line for line in body.split("\n") if line.strip()).strip()
+    subject = first if len(first) <= 200 else first[:199].rsplit(" ", 1)[0] + "…"
+    suggestion = {"profile": suggested_profile(body, ctx.world.profiles())}
+    profile = ctx.profile(int(suggestion["profile"])) if suggestion["profile"] else None
+    if profile is None and len(ctx.world.profiles()) == 1:
+        profile = ctx.world.profiles()[0]
+    suggestion["issue"] = suggested_category(body, ctx.cat, profile.product if profile
+                                             else None)
+    return {"subject": v.subject(subject), "description": body, SUGGEST: suggestion}
+
+
+def is_description(text: str) -> bool:
+    """Text that describes a problem rather than answers a question: a few words at least."""
+    return len(text.split()) >= 3
+
+
 def password_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     out = plain_choices(ctx.cat.sample_passwords)
     if category(a, ctx) not in ZIP_REQUIRED:
@@ -147,11 +191,26 @@ def password_choices(a: Answers, ctx: Ctx) -> list[Choice]:
 # -- compound steps -----------------------------------------------------------------------------
 
 class ProfileStep(ChoiceStep):
-    """Step 1; its last option leaves for the profile forms and comes back with the choice."""
+    """Step 1; its last option leaves for the profile forms and comes back with the choice.
+
+    A contact with one profile has it chosen; with none, the profile form opens at once.
+    """
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         value = super().read(inbound, a, ctx, pending)
         return Jump("profiles", {"for_request": True}) if value == ADD_PROFILE else value
+
+    def fill(self, a: Answers, ctx: Ctx) -> Any:
+        profiles = ctx.world.profiles()
+        return str(profiles[0].id) if len(profiles) == 1 else None
+
+    def arrival(self, a: Answers, ctx: Ctx) -> Jump | None:
+        if ctx.world.profiles():
+            return None
+        product = suggested_product(a.get("description") or "", ctx.cat)
+        return Jump("profile", {SUGGEST: {"product": product}} if product else {},
+                    note="You have no product profiles yet. A profile remembers your product, "
+                    "version and systems for every case; let's add one first.")
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         prompt = super().ask(a, ctx, pending)
@@ -165,13 +224,29 @@ class ProfileStep(ChoiceStep):
         return f"{profile.name} ({profile.product} {profile.version})" if profile else "—"
 
 
+class OsStep(ChoiceStep):
+    """Step 2: one of the profile's systems; a profile with one has it chosen."""
+
+    def fill(self, a: Answers, ctx: Ctx) -> Any:
+        choices = os_choices(a, ctx)
+        return choices[0].id if len(choices) == 1 else None
+
+
 class UrlsStep(Step):
-    """Step 6: URLs are normalised, de-duplicated and rated the moment they are given."""
+    """Step 6: URLs are normalised, de-duplicated and rated the moment they are given.
+
+    A list with a bad line keeps the good ones and asks for the bad one again.
+    """
 
     kind = "multiline"
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         prompt = super().ask(a, ctx, pending)
+        if pending:
+            kept = ", ".join(defang(u) for u in pending)
+            return replace(prompt, text=f"Kept so far: {kept}.\nType the corrected URL (or "
+                           "more URLs), or done to go on with these.",
+                           choices=(Choice(id=DONE, label="Done"),))
         if a.get(self.name):
             keep = ", ".join(u["display"] for u in a[self.name])
             return replace(prompt, data={"default": "\n".join(u["url"] for u in a[self.name])},
@@ -179,13 +254,41 @@ class UrlsStep(Step):
         return prompt
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
-        text = inbound.text
-        if inbound.kind == "choice" and inbound.choice == "__default__" and a.get(self.name):
+        kept = list(pending or [])
+        if a.get(self.name) and not kept and (
+                (inbound.kind == "choice" and inbound.choice == "__default__")
+                or (inbound.kind == "text" and inbound.text.strip() in ("", "1"))):
             return a[self.name]
-        urls = parse_url_list(text)
-        ratings = ctx.world.rate_urls([u.url for u in urls])
+        said_done = (inbound.kind == "choice" and inbound.choice == DONE) or (
+            inbound.kind == "text" and inbound.text.strip().casefold() in ("done", ".", "1"))
+        if kept and said_done:
+            return self.rated(kept, ctx)
+        lines = [t for t in inbound.text.split() if t.strip()]
+        if not lines:
+            raise Invalid("Enter at least one URL, one per line.")
+        bad: list[str] = []
+        for line in lines:
+            try:
+                for u in parse_url_list(line, max_urls=MAX_URLS):
+                    if u.url not in kept:
+                        kept.append(u.url)
+            except Invalid as exc:
+                bad.append(str(exc).split("\n")[0])
+        if len(kept) > MAX_URLS:
+            raise Invalid(f"You entered {len(kept)} URLs; the limit is {MAX_URLS} per request. "
+                          f"Send at most {MAX_URLS}, one per line.")
+        if bad:
+            if not kept:
+                raise Invalid("\n".join(bad) + "\nFix it and send it again, one URL per line.")
+            return Stay(kept, error="\n".join(bad) + f"\nThe other {len(kept)} "
+                        f"URL{'s are' if len(kept) != 1 else ' is'} kept.")
+        return self.rated(kept, ctx)
+
+    def rated(self, urls: list[str], ctx: Ctx) -> list[dict[str, Any]]:
+        parsed = [parse_url_list(u)[0] for u in urls]
+        ratings = ctx.world.rate_urls([u.url for u in parsed])
         out = []
-        for u, r in zip(urls, ratings, strict=True):
+        for u, r in zip(parsed, ratings, strict=True):
             out.append({"url": u.url, "display": u.display, "host": u.host,
                         "host_unicode": u.host_unicode,
                         "punycode": u.host if u.host != u.host_unicode else None,
@@ -210,170 +313,156 @@ def describe_url(u: dict[str, Any]) -> str:
     return text
 
 
-class ReclassifyStep(Step):
-    """Step 7: per URL keep it, or pick a new rating, then a category group, then a category."""
+def _url(a: Answers, i: int) -> dict[str, Any] | None:
+    urls = a.get("urls") or []
+    return urls[i - 1] if len(urls) >= i else None
 
-    kind = "choice"
+
+def _reclassifying(i: int) -> Any:
+    def applies(a: Answers, ctx: Ctx) -> bool:
+        return category(a, ctx) == URL_RECLASS and _url(a, i) is not None
+
+    return applies
+
+
+def _changing(i: int) -> Any:
+    def applies(a: Answers, ctx: Ctx) -> bool:
+        return _reclassifying(i)(a, ctx) and a.get(f"url{i}_rating") not in (None, KEEP)
+
+    return applies
+
+
+def reclassification(a: Answers) -> list[dict[str, str] | None]:
+    """Per URL: None to keep it, or the requested rating and category."""
+    out: list[dict[str, str] | None] = []
+    for i in range(1, len(a.get("urls") or []) + 1):
+        rating = a.get(f"url{i}_rating")
+        out.append(None if rating in (None, KEEP) else
+                   {"rating": rating, "category": a.get(f"url{i}_category")})
+    return out
+
+
+class UrlRatingStep(ChoiceStep):
+    """Step 7, per URL: keep it, or its new rating (a URL of its own is one state)."""
+
+    def __init__(self, i: int) -> None:
+        super().__init__(f"url{i}_rating", f"URL {i}", "New rating?", self.choices,
+                         when=_reclassifying(i), deciding=True)
+        self.i = i
+
+    def choices(self, a: Answers, ctx: Ctx) -> list[Choice]:
+        ratings = plain_choices(r for r in ctx.cat.url_ratings if r != "Untested")
+        if len(a.get("urls") or []) > 1:
+            ratings.insert(0, Choice(id=KEEP, label="Keep"))
+        return ratings
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
-        p = pending or {"i": 0, "phase": KEEP, "changes": []}
-        urls = a.get("urls") or []
-        if not urls:
-            return Prompt(kind="info", text="Enter the URLs first.", step=self.name)
-        u = urls[min(p["i"], len(urls) - 1)]
-        head = f"URL {p['i'] + 1} of {len(urls)}: {describe_url(u)}\n"
-        if p["phase"] == KEEP:
-            return Prompt(kind="choice", step=self.name, text=head + "Keep its classification "
-                          "or request a new one?", choices=(
-                              Choice(id=KEEP, label="Keep"),
-                              Choice(id=CHANGE, label="Select a new classification")))
-        if p["phase"] == "rating":
-            ratings = [r for r in ctx.cat.url_ratings if r != "Untested"]
-            return Prompt(kind="choice", step=self.name, text=head + "New rating?",
-                          choices=tuple(plain_choices(ratings)))
-        if p["phase"] == "group":
-            return Prompt(kind="choice", step=self.name, text=head + "New category: which group?",
-                          choices=tuple(plain_choices(ctx.cat.url_groups())))
-        cats = ctx.cat.url_groups()[p["group"]]
-        return Prompt(kind="choice", step=self.name, text=head + f"New category in {p['group']}?",
-                      choices=tuple(Choice(id=str(c.id), label=c.name, group=c.group)
-                                    for c in cats))
+        prompt = super().ask(a, ctx, pending)
+        u = _url(a, self.i) or {}
+        count = len(a.get("urls") or [])
+        head = f"URL {self.i} of {count}: " if count > 1 else ""
+        return replace(prompt, text=f"{head}{describe_url(u)}\nRequest which rating?"
+                       + (" (or keep it as it is)" if count > 1 else ""))
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
-        p = dict(pending or {"i": 0, "phase": KEEP, "changes": []})
-        picked = pick(inbound, self.ask(a, ctx, p).choices)
-        urls = a.get("urls") or []
-        changes = list(p["changes"])
-        if p["phase"] == KEEP:
-            if picked.id == CHANGE:
-                return Stay({**p, "phase": "rating"})
-            changes.append(None)
-        elif p["phase"] == "rating":
-            return Stay({**p, "phase": "group", "rating": picked.id})
-        elif p["phase"] == "group":
-            return Stay({**p, "phase": "category", "group": picked.id})
-        else:
-            changes.append({"rating": p["rating"], "category": ctx.cat.url_category(
-                int(picked.id)).name})
-        if len(changes) < len(urls):
-            return Stay({"i": len(changes), "phase": KEEP, "changes": changes})
-        if not any(changes):
-            raise _restart(Invalid("At least one URL must get a new classification; "
-                                   "otherwise there is nothing to reclassify. Let's go "
-                                   "through them again."))
-        return changes
+        value = super().read(inbound, a, ctx, pending)
+        others = [a.get(f"url{j}_rating") for j in range(1, len(a.get("urls") or []) + 1)
+                  if j != self.i]
+        if value == KEEP and all(o == KEEP for o in others):
+            raise Invalid("At least one URL must get a new classification; otherwise there "
+                          "is nothing to reclassify. Pick a new rating for this one.")
+        return value
+
+    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        u = _url(a, self.i) or {"display": "?"}
+        return f"{defang(u['display'])} → {'keep' if value == KEEP else value}"
+
+
+class UrlCategoryStep(ChoiceStep):
+    """Step 7, per URL: the new category, one grouped select."""
+
+    def __init__(self, i: int) -> None:
+        super().__init__(f"url{i}_category", f"URL {i} category", "New category?",
+                         self.choices, when=_changing(i))
+        self.i = i
+
+    def choices(self, a: Answers, ctx: Ctx) -> list[Choice]:
+        return [Choice(id=c.name, label=c.name, group=c.group) for c in ctx.cat.url_categories]
+
+    def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
+        prompt = super().ask(a, ctx, pending)
+        u = _url(a, self.i) or {"display": "?"}
+        return replace(prompt, text=f"{defang(u['display'])} → {a.get(f'url{self.i}_rating')}. "
+                       "Which category?")
+
+
+class ChangeStartStep(TextStep):
+    """Step 9a: the planned start; a start in the past is refused."""
+
+    def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
+        text = super().read(inbound, a, ctx, pending)
+        v.change_start(text)
+        return text
+
+    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        return v.parse_datetime(value).isoformat(sep=" ", timespec="minutes")
+
+
+class ChangeEndStep(TextStep):
+    """Step 9b: the planned end, after the start (in the start's zone unless one is given)."""
+
+    def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
+        text = super().read(inbound, a, ctx, pending)
+        v.change_window(a.get("change_start") or "", text)
+        return text
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
-        return len(value or []) == len(a.get("urls") or [])
+        try:
+            v.change_window(a.get("change_start") or "", value)
+        except Invalid:
+            return False
+        return True
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
-        lines = []
-        for u, c in zip(a.get("urls") or [], value or [], strict=False):
-            wanted = "keep" if not c else f"{c['rating']}, {c['category']}"
-            lines.append(f"{defang(u['display'])} → {wanted}")
-        return "\n".join(lines)
+        try:
+            return v.change_window(a.get("change_start") or "", value)[1].replace("T", " ")[:16]
+        except Invalid:
+            return str(value)
 
 
-def _restart(exc: Invalid) -> Invalid:
-    """The engine keeps `pending` on an error; a restart clears it by marker."""
-    exc.reset_pending = True  # type: ignore[attr-defined]
-    return exc
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
-class TippingPointStep(Step):
-    """Step 8: request or verification, then CVEs, filter number and RepDV entries."""
-
-    kind = "choice"
-    PHASES = ("request", "cves", "filter", "repdv")
-
-    def _phases(self, a: Answers, ctx: Ctx, p: dict[str, Any]) -> list[str]:
-        product = product_of(a, ctx)
-        out = ["request", "cves"]
-        if p.get("request") == "Filter verification":
-            out.append("filter")
-        if product and product.tippingpoint == "threatdv":
-            out.append("repdv")
-        return out
-
-    def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
-        p = pending or {"phase": "request"}
-        skip = (Choice(id=SKIP, label="Skip"),)
-        if p["phase"] == "request":
-            return Prompt(kind="choice", step=self.name, text="Is this a filter request or a "
-                          "filter verification?",
-                          choices=tuple(plain_choices(["Filter request", "Filter verification"])))
-        if p["phase"] == "cves":
-            return Prompt(kind="text", step=self.name, optional=True, choices=skip,
-                          text="CVE ids this is about, if any (e.g. CVE-2024-12345), "
-                               "separated by commas. Empty to skip.")
-        if p["phase"] == "filter":
-            return Prompt(kind="text", step=self.name, optional=True, choices=skip,
-                          text="The filter number to verify (digits). Empty to skip.")
-        return Prompt(kind="multiline", step=self.name, optional=True, choices=skip,
-                      text="RepDV entries in question: IP addresses or domains, one per line. "
-                           "Empty to skip.")
-
-    def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
-        p = dict(pending or {"phase": "request"})
-        phase = p["phase"]
-        skipped = (inbound.kind == "choice" and inbound.choice == SKIP) or (
-            inbound.kind == "text" and inbound.text.strip().casefold() in ("", "skip", "-"))
-        if phase == "request":
-            p["request"] = pick(inbound, self.ask(a, ctx, p).choices).id
-        elif phase == "cves":
-            p["cve_ids"] = [] if skipped else v.cve_ids(inbound.text)
-        elif phase == "filter":
-            p["filter_number"] = None if skipped else v.filter_number(inbound.text)
-        else:
-            p["repdv_entries"] = [] if skipped else v.repdv_entries(inbound.text)
-        phases = self._phases(a, ctx, p)
-        rest = phases[phases.index(phase) + 1:]
-        if rest:
-            return Stay({**p, "phase": rest[0]})
-        return {"request": p["request"], "cve_ids": p.get("cve_ids", []),
-                "filter_number": p.get("filter_number"),
-                "repdv_entries": p.get("repdv_entries", [])}
-
-    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
-        parts = [value["request"]]
-        if value.get("cve_ids"):
-            parts.append("CVEs: " + ", ".join(value["cve_ids"]))
-        if value.get("filter_number"):
-            parts.append(f"filter {value['filter_number']}")
-        if value.get("repdv_entries"):
-            parts.append("RepDV: " + ", ".join(value["repdv_entries"]))
-        return "; ".join(parts)
+def change_window(a: Answers) -> dict[str, str] | None:
+    if "change_start" not in a or "change_end" not in a:
+        return None
+    start, end = v.change_window(a["change_start"], a["change_end"])
+    return {"start": start, "end": end}
 
 
-class ChangeWindowStep(Step):
-    """Step 9: planned start, then end; the end must come after the start."""
-
-    def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
-        if not pending:
-            return Prompt(kind="text", step=self.name, text="Planned start of the change "
-                          "(YYYY-MM-DD HH:MM, optionally a time zone such as Europe/Berlin; "
-                          "UTC if none)?")
-        return Prompt(kind="text", step=self.name, text=f"Start: {pending['start']}. Planned "
-                      "end (YYYY-MM-DD HH:MM; the start's time zone unless you give one)?")
-
-    def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
-        if not pending:
-            start = v.parse_datetime(inbound.text)
-            return Stay({"start": start.isoformat(), "start_text": inbound.text.strip()})
-        start, end = v.change_window(pending["start_text"], inbound.text)
-        return {"start": start, "end": end}
-
-    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
-        return f"{value['start']} → {value['end']}"
+def tippingpoint(a: Answers, ctx: Ctx) -> dict[str, Any] | None:
+    if not is_tippingpoint(a, ctx) or "tp_request" not in a:
+        return None
+    return {"request": a["tp_request"], "cve_ids": a.get("tp_cves") or [],
+            "filter_number": a.get("tp_filter") or None,
+            "repdv_entries": a.get("tp_repdv") or []}
 
 
 class AttachmentsStep(Step):
-    """Step 12: files, one at a time, until the user says done; samples must be locked zips."""
+    """Step 12: files, one at a time, until the user says done; samples must be locked zips.
+
+    Asked only for the sample categories; any other case has none filled in, and "Edit
+    Attachments" in the review adds files.
+    """
 
     kind = "files"
 
     def _required(self, a: Answers, ctx: Ctx) -> bool:
         return category(a, ctx) in ZIP_REQUIRED
+
+    def fill(self, a: Answers, ctx: Ctx) -> Any:
+        return None if needs_zip(a, ctx) else []
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         files = pending if pending is not None else a.get(self.name, [])
@@ -411,8 +500,9 @@ class AttachmentsStep(Step):
                 entry["sample"] = True
             files.append(entry)
             return Stay(files, note=f"Attached {f.name} ({_size(f.size)}).")
-        said_done = (inbound.kind == "choice" and inbound.choice == DONE) or (
-            inbound.kind == "text" and inbound.text.strip().casefold() in ("done", "/done", ""))
+        picked = match_choice(inbound, self.ask(a, ctx, pending).choices)
+        said_done = picked is not None or (inbound.kind == "text" and inbound.text.strip(
+        ).casefold() in (*DONE_WORDS, *SKIP_WORDS, "no attachments"))
         if not said_done:
             raise Invalid("Send a file, or say done when you have attached everything.")
         if self._required(a, ctx) and not files:
@@ -448,24 +538,19 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
-class PhoneStep(Step):
-    """Step 17: an international number, then when to call (24x7 for Critical cases)."""
+class PreferredTimeStep(Step):
+    """Step 17b: when to call; Critical cases need a phone reachable 24x7."""
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
-        if not pending:
-            return Prompt(kind="text", step=self.name, text="Your phone number, in international "
-                          "format with the country code (e.g. +44 20 7946 0958)?")
         if severity(a, ctx) == "Critical":
             return Prompt(kind="choice", step=self.name, text="Critical cases need a phone that "
                           "is reachable 24x7. Confirm that we may call you at any time?",
                           choices=(Choice(id="24x7", label="Yes, 24x7"),))
         return Prompt(kind="text", step=self.name, choices=(Choice(id="24x7", label="24x7"),),
-                      text="When may we call? A time window with your time zone, "
-                           "e.g. 09:00-17:00 Europe/Berlin, or 24x7.")
+                      text="When may we call? Days and hours with your time zone, e.g. "
+                           "'Weekdays 09:00-17:00 Europe/Berlin', 'Mon-Fri 9am-5pm EST', or 24x7.")
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
-        if not pending:
-            return Stay({"phone": v.phone(inbound.text)})
         text = inbound.choice if inbound.kind == "choice" and inbound.choice else inbound.text
         if inbound.kind == "text":
             # an option typed by its number or label ("1", "Yes, 24x7") means that option
@@ -475,13 +560,10 @@ class PhoneStep(Step):
         if severity(a, ctx) == "Critical" and when != "24x7":
             raise Invalid("Critical cases need a phone reachable 24x7. Answer 24x7, or go "
                           "/back and lower the severity.")
-        return {"phone": pending["phone"], "preferred_time": when}
+        return when
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
-        return severity(a, ctx) != "Critical" or value.get("preferred_time") == "24x7"
-
-    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
-        return f"{value['phone']}, {value['preferred_time']}"
+        return severity(a, ctx) != "Critical" or value == "24x7"
 
 
 class PasswordStep(ChoiceStep):
@@ -511,37 +593,77 @@ def _subject_from_urls(a: Answers, ctx: Ctx) -> str | None:
     return v.subject(f"URL reclassification: {hosts}"[:200])
 
 
+class SubjectStep(TextStep):
+    """Step 10: a URL reclassification is titled from its URLs (shown, not asked)."""
+
+    def fill(self, a: Answers, ctx: Ctx) -> Any:
+        return _subject_from_urls(a, ctx)
+
+
 class DescriptionStep(TextStep):
-    """Step 11: optional only for URL Reclassification."""
+    """Step 11: optional only for URL Reclassification, and then not asked."""
 
     def is_optional(self, a: Answers, ctx: Ctx) -> bool:
         return category(a, ctx) == URL_RECLASS
+
+    def fill(self, a: Answers, ctx: Ctx) -> Any:
+        return "" if self.is_optional(a, ctx) else None
+
+
+class CcStep(MultiStep):
+    """Step 15: the contact's Case Recipients, shown in the review; edited from there."""
+
+    def fill(self, a: Answers, ctx: Ctx) -> Any:
+        return list(ctx.world.case_recipients())
+
+
+class ContactMethodStep(ChoiceStep):
+    """Step 16: Email unless the case is Critical, which needs a phone: then it is asked."""
+
+    def fill(self, a: Answers, ctx: Ctx) -> Any:
+        return None if severity(a, ctx) == "Critical" else "Email"
+
+
+def _phone(a: Answers, ctx: Ctx) -> bool:
+    return a.get("contact_method") == "Phone"
 
 
 STEPS: list[Step] = [
     ProfileStep("profile", "Product profile", "Which product profile is this about?",
                 profile_choices, deciding=True),
-    ChoiceStep("operating_system", "Affected operating system", "Which operating system is "
-               "affected?", os_choices, deciding=True,
-               when=lambda a, c: bool(os_choices(a, c))),
-    ChoiceStep("issue_type", "Issue type", "What kind of request is it?", issue_type_choices,
-               deciding=True, when=lambda a, c: not is_tippingpoint(a, c)),
-    ChoiceStep("issue_category", "Issue category", "Which category fits best?",
-               category_choices, deciding=True,
-               when=lambda a, c: issue_type(a, c) != CHANGE_CONTROL),
+    OsStep("operating_system", "Affected operating system", "Which operating system is "
+           "affected?", os_choices, deciding=True, when=lambda a, c: bool(os_choices(a, c))),
+    ChoiceStep("issue", "Issue", "What is it about?", issue_choices, deciding=True),
     ChoiceStep("virus_pattern_type", "Virus pattern type", "Which virus pattern type does the "
                "product use?", lambda a, c: plain_choices(c.cat.virus_pattern_types),
                when=lambda a, c: category(a, c) in SAMPLE_CATEGORIES),
     UrlsStep("urls", "URLs", "Which URLs should we check? One per line, 1 to 10.",
              when=lambda a, c: category(a, c) == URL_RECLASS, deciding=True),
-    ReclassifyStep("reclassification", "New classification", "New classification",
-                   when=lambda a, c: category(a, c) == URL_RECLASS),
-    TippingPointStep("tippingpoint", "TippingPoint request", "TippingPoint request",
-                     when=is_tippingpoint),
-    ChangeWindowStep("change_window", "Change window", "Change window",
-                     when=lambda a, c: issue_type(a, c) == CHANGE_CONTROL),
-    TextStep("subject", "Subject", "Subject: a short title for the case (one line)?",
-             v.subject, prefill=_subject_from_urls),
+    *(step for i in range(1, MAX_URLS + 1) for step in (UrlRatingStep(i), UrlCategoryStep(i))),
+    ChoiceStep("tp_request", "TippingPoint request", "Is this a filter request or a filter "
+               "verification?", lambda a, c: plain_choices(["Filter request",
+                                                             "Filter verification"]),
+               when=is_tippingpoint, deciding=True),
+    TextStep("tp_cves", "CVE ids", "CVE ids this is about, if any (e.g. CVE-2024-12345), "
+             "separated by commas. Empty to skip.", v.cve_ids, optional=True,
+             when=is_tippingpoint),
+    TextStep("tp_filter", "Filter number", "The filter number to verify (digits). Empty to "
+             "skip.", v.filter_number, optional=True,
+             when=lambda a, c: is_tippingpoint(a, c) and a.get("tp_request") ==
+             "Filter verification"),
+    TextStep("tp_repdv", "RepDV entries", "RepDV entries in question: IP addresses or "
+             "domains, one per line. Empty to skip.", v.repdv_entries, optional=True,
+             multiline=True, when=lambda a, c: bool(product_of(a, c) and product_of(
+                 a, c).tippingpoint == "threatdv")),
+    ChangeStartStep("change_start", "Change start", "Planned start of the change (YYYY-MM-DD "
+                    "HH:MM, optionally a time zone such as Europe/Berlin; UTC if none)?",
+                    _one_line, deciding=True,
+                    when=lambda a, c: issue_type(a, c) == CHANGE_CONTROL),
+    ChangeEndStep("change_end", "Change end", "Planned end (YYYY-MM-DD HH:MM; the start's "
+                  "time zone unless you give one)?", _one_line,
+                  when=lambda a, c: issue_type(a, c) == CHANGE_CONTROL),
+    SubjectStep("subject", "Subject", "Subject: a short title for the case (one line)?",
+                v.subject),
     DescriptionStep("description", "Description", "Describe the issue or question. Several "
                     "lines are fine.", v.description, multiline=True),
     PasswordStep("archive_password", "Archive password", "What is the zip's password? Pick a "
@@ -553,21 +675,43 @@ STEPS: list[Step] = [
     TextStep("business_impact", "Business impact", "What is the business impact? (required "
              "for High and Critical)", v.business_impact, multiline=True,
              when=lambda a, c: severity(a, c) in HIGH_SEVERITIES),
-    MultiStep("cc_emails", "CC emails", "Who else should get case updates? Pick from your "
-              "contact list or type addresses (one per line or comma-separated); done when "
-              "finished.", cc_choices, min_count=0, max_count=20,
-              typed=lambda t: v.email_list(t, max_count=20),
-              preset=lambda a, c: list(c.world.case_recipients())),
-    ChoiceStep("contact_method", "Contact method", "How should support contact you?",
-               lambda a, c: plain_choices(c.cat.contact_methods), deciding=True),
-    PhoneStep("phone", "Phone and preferred time", "Phone",
-              when=lambda a, c: a.get("contact_method") == "Phone"),
+    CcStep("cc_emails", "CC emails", "Who else should get case updates? Pick from your "
+           "contact list or type addresses (one per line or comma-separated; 'remove ADDRESS' "
+           "takes one off); done when finished.", cc_choices, min_count=0, max_count=20,
+           typed=lambda t: v.email_list(t, max_count=20),
+           preset=lambda a, c: list(c.world.case_recipients())),
+    ContactMethodStep("contact_method", "Contact method", "How should support contact you?",
+                      lambda a, c: plain_choices(c.cat.contact_methods), deciding=True),
+    TextStep("phone", "Phone", "Your phone number, in international format with the country "
+             "code (e.g. +44 20 7946 0958)?", v.phone, when=_phone),
+    PreferredTimeStep("preferred_time", "Preferred time", "Preferred time", when=_phone),
 ]
 
 
 class IntakeForm(Form):
     submit_label = "Submit"
     review_title = "Please review your request."
+
+    def handle(self, state: str, answers: Answers, inbound: Inbound, ctx: Ctx) -> Turn:
+        """A description typed at the first question of an untouched request starts it."""
+        if (inbound.kind == "text" and state in self.by_name and not _touched(answers)
+                and self.by_name[state].kind == "choice" and is_description(inbound.text)
+                and match_choice(inbound, self.current(state, answers, ctx).choices) is None):
+            try:
+                return self.start(ctx, describe_first(inbound.text, ctx))
+            except Invalid:
+                pass
+        return super().handle(state, answers, inbound, ctx)
+
+    def resume(self, state: str, answers: Answers, value: Any, ctx: Ctx) -> Turn:
+        """Back from the profile forms: a saved profile's id answers step 1 (ids are text)."""
+        return super().resume(state, answers, None if value is None else str(value), ctx)
+
+
+def _touched(a: Answers) -> bool:
+    """Has the user answered anything yet (rather than casebot filling it in)?"""
+    filled = set(a.get(FILLED, ()))
+    return any(not k.startswith("_") and k not in filled for k in a)
 
 
 INTAKE = IntakeForm("intake", STEPS)

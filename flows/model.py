@@ -45,8 +45,10 @@ class Inbound:
 
     @staticmethod
     def from_text(text: str) -> Inbound:
-        """Classify typed text: `/cmd args` is a command, anything else an answer."""
+        """Classify typed text: `/cmd args` is a command, `//…` a literal slash, else an answer."""
         stripped = text.strip()
+        if stripped.startswith("//"):
+            return Inbound(kind="text", text=text.replace("//", "/", 1))
         if stripped.startswith("/") and len(stripped) > 1 and not stripped.startswith("//"):
             head, _, rest = stripped[1:].partition(" ")
             return Inbound(kind="command", command=head.lower(), args=rest.strip(), text=text)

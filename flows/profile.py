@@ -104,11 +104,28 @@ def _guid(text: str) -> str:
     return v.toolbox_guid(text)
 
 
+def product_choices(a: Answers, ctx: Ctx) -> list[Choice]:
+    """The catalog's products; the one the user's description names comes first."""
+    wanted = (a.get("_suggest") or {}).get("product")
+    out = plain_choices(p.name for p in ctx.cat.products)
+    hit = next((c for c in out if c.id == wanted), None)
+    if hit is None:
+        return out
+    return [Choice(id=hit.id, label=hit.label, hint="suggested from your description"),
+            *(c for c in out if c is not hit)]
+
+
+class LanguageStep(ChoiceStep):
+    """English unless the user changes it in the review: the language most products run in."""
+
+    def fill(self, a: Answers, ctx: Ctx) -> Any:
+        return "English" if "English" in ctx.cat.languages else None
+
+
 PROFILE_STEPS: list[Step] = [
     NameStep("name", "Profile name", "A name for this profile (e.g. 'HQ Apex One')?",
              v.profile_name),
-    ChoiceStep("product", "Product", "Which product?",
-               lambda a, c: plain_choices(p.name for p in c.cat.products), deciding=True),
+    ChoiceStep("product", "Product", "Which product?", product_choices, deciding=True),
     ChoiceStep("version", "Product version", "Which version?",
                lambda a, c: plain_choices(product_of(a, c).versions if product_of(a, c) else ())),
     MultiStep("operating_systems", "Operating systems", "On which operating systems is it "
@@ -123,8 +140,8 @@ PROFILE_STEPS: list[Step] = [
               lambda a, c: plain_choices(product_of(a, c).settings if product_of(a, c) else ()),
               min_count=0, when=lambda a, c: bool(product_of(a, c) and
                                                   product_of(a, c).settings)),
-    ChoiceStep("language", "Product language", "Which language does the product use?",
-               lambda a, c: plain_choices(c.cat.languages)),
+    LanguageStep("language", "Product language", "Which language does the product use?",
+                 lambda a, c: plain_choices(c.cat.languages)),
 ]
 
 

@@ -1,9 +1,10 @@
 """Kinds of form step: a choice, a multi-select, a line or block of text, and compound steps.
 
 A step knows when it applies, how to ask, how to read an answer and how to show it in the
-review. It is data plus small functions: no state between events lives here. A compound step
-(several questions in one, like phone then preferred time) keeps its progress in `pending`,
-which the engine stores with the conversation, so it survives restarts too.
+review, and whether casebot already knows the answer (`fill`: then it is shown in the review,
+not asked). It is data plus small functions: no state between events lives here. Each question
+is its own step (a state of the machine); `pending` only holds a selection being built (the
+options ticked so far), which the engine stores with the conversation.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ Cond = Callable[[Answers, Ctx], bool]
 SKIP = "__skip__"
 DEFAULT = "__default__"
 DONE = "__done__"
+# Words that answer an optional step with "nothing" (intake.md, "Asking less than the portal").
+SKIP_WORDS = ("", "skip", "none", "no", "-")
+# Words that end a list step (as the Done button does).
+DONE_WORDS = ("done", ".", "/done")
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class Stay:
 
     pending: Any
     note: str = ""
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class Jump:
 
     flow: str
     args: dict[str, Any]
+    note: str = ""
 
 
 def always(a: Answers, ctx: Ctx) -> bool:
@@ -71,11 +78,19 @@ class Step:
     def applies(self, a: Answers, ctx: Ctx) -> bool:
         return self.when(a, ctx)
 
+    def answered(self, a: Answers) -> bool:
+        return self.name in a
+
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         return True
 
-    def default(self, a: Answers, ctx: Ctx) -> Any:
-        return a.get(self.name)
+    def fill(self, a: Answers, ctx: Ctx) -> Any:
+        """The answer casebot already knows (shown in the review, not asked), or None."""
+        return None
+
+    def arrival(self, a: Answers, ctx: Ctx) -> Jump | None:
+        """A sub-flow to open instead of asking (e.g. no profile yet: the profile form)."""
+        return None
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         return Prompt(kind=self.kind, text=self.question, step=self.name, hint=self.hint,
@@ -101,9 +116,14 @@ def match_choice(inbound: Inbound, choices: Sequence[Choice]) -> Choice | None:
         return None
     if text.isdecimal() and 1 <= int(text) <= len(choices):
         return choices[int(text) - 1]
-    low = text.casefold()
+    low = " ".join(text.split()).casefold()
     exact = [c for c in choices if c.label.casefold() == low or c.id.casefold() == low]
-    return exact[0] if exact else None
+    if exact:
+        return exact[0]
+    # the line as the console shows it: "Low — Cosmetic issue…" (label, dash, hint)
+    shown = [c for c in choices if c.hint and f"{c.label} — {c.hint}".casefold().startswith(low)
+             and low.startswith(c.label.casefold() + " ")]
+    return shown[0] if len(shown) == 1 else None
 
 
 def pick(inbound: Inbound, choices: Sequence[Choice]) -> Choice:
@@ -123,6 +143,9 @@ def choice_error(inbound: Inbound, choices: Sequence[Choice]) -> Invalid:
     if inbound.kind == "choice":
         return Invalid("That option is not available here any more. Pick one of the options below.")
     shown = inbound.text.strip()[:60]
+    if not shown:
+        return Invalid(f"Pick one of the options: a number from 1 to {len(choices)} or the "
+                       "option's name.")
     return Invalid(f"'{shown}' is not one of the options. Answer with a number from 1 to "
                    f"{len(choices)} or the option's name.")
 
@@ -195,21 +218,25 @@ class MultiStep(Step):
         selected = self._start(a, ctx, pending)
         choices = self._choices(a, ctx, selected)
         done = inbound.done
+        bad: list[str] = []
         if inbound.kind == "multi":
             ids = {c.id for c in choices}
-            bad = [c for c in inbound.choices if c not in ids]
-            if bad:
+            if any(c not in ids for c in inbound.choices):
                 raise Invalid("Some of those options are no longer available. Pick again.")
             selected = [c.id for c in choices if c.id in inbound.choices]
         elif inbound.kind == "choice":
             if inbound.choice == DONE:
                 done = True
-            else:
+            else:  # a pressed button toggles: pressing it again is how a button removes
                 selected = _toggle(selected, pick(inbound, choices).id)
         else:
-            selected, done = self._read_text(inbound.text, a, ctx, choices, selected)
+            selected, done, bad = self._read_text(inbound.text, choices, selected)
         if len(selected) > self.max_count:
-            raise Invalid(f"At most {self.max_count} may be chosen; you have {len(selected)}.")
+            raise Invalid(f"That makes {len(selected)}; the limit is {self.max_count}. Leave "
+                          "some out and send it again.")
+        if bad:
+            return Stay(selected, error="; ".join(bad) + ". The others are kept: type "
+                        f"{'it' if len(bad) == 1 else 'them'} again corrected, or done.")
         if not done:
             return Stay(selected)
         if len(selected) < self.min_count:
@@ -217,35 +244,51 @@ class MultiStep(Step):
         order = {c.id: i for i, c in enumerate(choices)}
         return sorted(selected, key=lambda s: order.get(s, len(order)))
 
-    def _read_text(self, text: str, a: Answers, ctx: Ctx, choices: list[Choice],
-                   selected: list[str]) -> tuple[list[str], bool]:
-        done = False
+    def _read_text(self, text: str, choices: list[Choice],
+                   selected: list[str]) -> tuple[list[str], bool, list[str]]:
+        """Typed answers add (retyping keeps); `remove X` removes; done or '.' finishes."""
+        whole = text.strip().casefold()
+        if self.min_count == 0 and whole in SKIP_WORDS:
+            # an optional list: empty/skip keeps what is there, none/no empties it
+            return ([] if whole in ("none", "no") else selected), True, []
         tokens = [t.strip() for t in text.replace(";", ",").replace("\n", ",").split(",")]
         tokens = [t for t in tokens if t]
         if not tokens:
-            raise Invalid("Pick options by number (several separated by commas), then 'done'.")
-        typed: list[str] = []
+            raise Invalid("Pick options by number or name (several separated by commas), "
+                          "then done.")
+        done = False
+        bad: list[str] = []
         for tok in tokens:
             low = tok.casefold()
-            if low == "done":
+            if low in DONE_WORDS:
                 done = True
                 continue
             if low in ("none", "clear"):
                 selected = []
                 continue
-            picked = match_choice(Inbound(kind="text", text=tok), choices)
-            if picked is not None:
-                selected = _toggle(selected, picked.id)
-            elif self.typed is not None:
-                typed.append(tok)
-            else:
+            removing = low.startswith("remove ") or (low.startswith("-") and len(low) > 1)
+            value = tok[7:].strip() if low.startswith("remove ") else tok[1:].strip() \
+                if removing else tok
+            picked = match_choice(Inbound(kind="text", text=value), choices)
+            ids = [picked.id] if picked is not None else []
+            if picked is None and self.typed is not None:
+                try:
+                    ids = self.typed(value)
+                except Invalid as exc:
+                    bad.append(str(exc).split(". Fix")[0])
+                    continue
+            elif picked is None:
+                if removing:
+                    bad.append(f"'{value[:60]}' is not in the list")
+                    continue
                 raise choice_error(Inbound(kind="text", text=tok), choices)
-        if typed:
-            assert self.typed is not None
-            for value in self.typed("\n".join(typed)):
-                if value.casefold() not in {s.casefold() for s in selected}:
-                    selected.append(value)
-        return selected, done
+            known = {s.casefold(): s for s in selected}
+            for item in ids:
+                if removing:
+                    selected = [s for s in selected if s.casefold() != item.casefold()]
+                elif item.casefold() not in known:
+                    selected.append(item)
+        return selected, done and not bad, bad
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         if self.typed is not None:
@@ -299,20 +342,25 @@ class TextStep(Step):
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         optional = self.is_optional(a, ctx)
+        suggestion = self.suggestion(a, ctx)
+        choice = inbound.choice if inbound.kind == "choice" else None
+        if inbound.kind == "text" and "\n" not in inbound.text.strip():
+            # a shown option typed by its number or name ("1", "Skip") means that option
+            picked = match_choice(inbound, self.ask(a, ctx, pending).choices)
+            choice = picked.id if picked is not None else None
+        if choice == DEFAULT and suggestion:
+            return self.validate(suggestion)
+        if choice == SKIP and optional:
+            return ""
         if inbound.kind == "choice":
-            if inbound.choice == DEFAULT and self.suggestion(a, ctx):
-                return self.validate(self.suggestion(a, ctx) or "")
-            if inbound.choice == SKIP and optional:
-                return ""
             raise Invalid("Type your answer as a message.")
         text = inbound.text
         if not text.strip():
-            suggestion = self.suggestion(a, ctx)
             if suggestion:
                 return self.validate(suggestion)
             if optional:
                 return ""
             raise Invalid(f"{self.label} is required. Type it as a message.")
-        if optional and text.strip().casefold() in ("skip", "-", "none"):
+        if optional and text.strip().casefold() in SKIP_WORDS:
             return ""
         return self.validate(text)

@@ -195,8 +195,21 @@ def _zone(text: str) -> tuple[tzinfo, str]:
     name = _zone_names().get(text.casefold())
     if name:
         return zoneinfo.ZoneInfo(name), name
+    abbreviation = _ABBREVIATIONS.get(text.upper())
+    if abbreviation:
+        return zoneinfo.ZoneInfo(abbreviation), text.upper()
     raise ValueError(f"{_show(text)} is not a time zone I know")
 
+
+# Abbreviations people write that are not IANA names of their own (EST, CET, … are).
+_ABBREVIATIONS = {
+    "EDT": "America/New_York", "CDT": "America/Chicago", "CST": "America/Chicago",
+    "MDT": "America/Denver", "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles",
+    "AKST": "America/Anchorage", "CEST": "Europe/Paris", "BST": "Europe/London",
+    "EEST": "Europe/Athens", "WEST": "Europe/Lisbon", "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo", "KST": "Asia/Seoul", "SGT": "Asia/Singapore",
+    "AEST": "Australia/Sydney", "AEDT": "Australia/Sydney", "NZST": "Pacific/Auckland",
+}
 
 _ZONE_HELP = "a time zone like Europe/Berlin, America/New_York or UTC+2"
 
@@ -206,7 +219,14 @@ _ZONE_HELP = "a time zone like Europe/Berlin, America/New_York or UTC+2"
 _ALWAYS = {"24x7", "24/7", "24*7", "24×7", "anytime", "always", "24h", "24hours"}
 _TIME = r"(\d{1,2})(?:[:.h]?(\d{2}))?\s*([ap]\.?m\.?)?"
 _WINDOW_RE = re.compile(rf"^{_TIME}\s*(?:-|to)\s*{_TIME}$", re.IGNORECASE)
-_TIME_EXAMPLE = "e.g. '09:00-17:00 Europe/Berlin', '9-17 UTC+2' or '24x7'"
+_TIME_EXAMPLE = ("e.g. 'Weekdays 09:00-17:00 Europe/Berlin', 'Mon-Fri 9am-5pm EST', "
+                 "'9-17 UTC+2' or '24x7'")
+_DAY = (r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
+        r"|sat(?:urday)?|sun(?:day)?)\.?")
+_DAYS_RE = re.compile(
+    rf"^((?:weekdays|weekends|workdays|business days|daily|every ?day|{_DAY}(?:\s*(?:-|to)\s*"
+    rf"{_DAY})?(?:\s*(?:,|and)\s*{_DAY}(?:\s*(?:-|to)\s*{_DAY})?)*))[,:]?\s+(.*)$",
+    re.IGNORECASE)
 
 
 def _window(text: str) -> tuple[int, int, int, int] | None:
@@ -233,6 +253,9 @@ def preferred_time(text: str) -> str:
         raise Invalid(f"Enter when we may call you, with a time zone, {_TIME_EXAMPLE}.")
     if raw.lower().replace(" ", "") in _ALWAYS:
         return "24x7"
+    days = _DAYS_RE.match(raw)
+    if days:  # "Weekdays 09:00-12:00 CET", "Mon-Fri 9am-5pm EST": the days lead the hours
+        return f"{days.group(1)} {preferred_time(days.group(2))}"
     parts = raw.split(" ")
     window = zone_text = None
     # Either "<window> <zone>" or "<zone> <window>"; the window may contain spaces ("9 - 17").
@@ -484,6 +507,15 @@ def parse_datetime(text: str) -> datetime:
         raise Invalid(f"{_show(raw)} does not exist in that time zone (the clocks change then). "
                       "Pick a time an hour later.")
     return value
+
+
+def change_start(text: str, now: datetime | None = None) -> datetime:
+    """A planned start: a real date and time that has not passed yet."""
+    start = parse_datetime(text)
+    if start < (now or datetime.now(UTC)):
+        raise Invalid(f"{start.isoformat(sep=' ', timespec='minutes')} has already passed. "
+                      f"Enter a start in the future, {_DT_EXAMPLE}.")
+    return start
 
 
 def change_window(start: str, end: str) -> tuple[str, str]:

@@ -13,12 +13,20 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from adapters.console.inbound import attach_path, parse_line
+from adapters.console.inbound import (
+    answers_at_once,
+    attach_path,
+    is_command,
+    parse_line,
+    read_block,
+)
 from adapters.console.render import render, wants_block
 from bot.service import Service, Who
 from flows.errors import Invalid
 from flows.model import Inbound, Prompt
 
+GREETING = ("Describe the problem in a line or two and I'll open a case with it (or type "
+            "/newcase). /help lists the commands.")
 STYLES = {"error": "bold red", "title": "bold", "question": "bold cyan", "choice": "",
           "hint": "dim", "info": "", "done": "bold green", "field": ""}
 
@@ -68,31 +76,31 @@ class ConsoleChat:
     def run(self) -> int:
         self.out.print(Text("casebot — open a support case. Type /help for commands.",
                             style="bold" if self.tty else ""))
-        self.show(self.service.handle(self.who, Inbound(kind="command", command="where"),
-                                      auto_start=True))
+        where = self.service.handle(self.who, Inbound(kind="command", command="where"))
+        if not self.draft_in(where):
+            where = [Prompt(kind="info", text=GREETING)]
+        self.show(where)
         lines = self.lines()
         try:
             for line in lines:
-                if wants_block(self.last) and not line.strip().startswith("/"):
-                    block = [line]
-                    if line.strip() != ".":
-                        for more in lines:
-                            if more.strip() == ".":
-                                break
-                            block.append(more)
-                        else:
-                            break  # EOF before the closing ".": the half answer is not sent
-                    else:
-                        block = []
-                    self.answer(Inbound(kind="text", text="\n".join(block)))
+                if not wants_block(self.last) or is_command(line) or \
+                        answers_at_once(self.last, line):
+                    self.answer(parse_line(line))
                     continue
-                self.answer(parse_line(line))
+                block = read_block(line, lines)
+                if block is None:
+                    break  # EOF before the closing ".": the half answer is not sent
+                self.answer(block)
         except KeyboardInterrupt:
             self.out.print()
         if self.draft:
             self.out.print(Text("Your draft is saved. Run `casebot chat` to continue.",
                                 style="dim" if self.tty else ""))
         return 0
+
+    @staticmethod
+    def draft_in(prompts: list[Prompt]) -> bool:
+        return any(p.kind != "info" for p in prompts)
 
     def answer(self, inbound: Inbound) -> None:
         path = attach_path(inbound)

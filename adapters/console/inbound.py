@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flows.model import Inbound
-from flows.steps import DONE
+from collections.abc import Iterator
+
+from flows.model import Inbound, Prompt
+from flows.steps import DONE, SKIP_WORDS, match_choice
 
 
 def parse_line(text: str) -> Inbound:
@@ -19,3 +21,36 @@ def attach_path(inbound: Inbound) -> str | None:
     if inbound.kind == "command" and inbound.command == "attach":
         return inbound.args.strip().strip("'\"") or ""
     return None
+
+
+def is_command(line: str) -> bool:
+    """A line starting with `/` is a command, inside multi-line text too; `//` is a slash."""
+    stripped = line.strip()
+    return stripped.startswith("/") and not stripped.startswith("//") and len(stripped) > 1
+
+
+def answers_at_once(prompt: Prompt | None, line: str) -> bool:
+    """At a multi-line question, a first line that picks a shown option ("1", "Skip") or
+    skips an optional step is the whole answer: no closing '.' is waited for."""
+    if prompt is None:
+        return False
+    if match_choice(Inbound(kind="text", text=line), prompt.choices) is not None:
+        return True
+    return prompt.optional and line.strip().casefold() in SKIP_WORDS
+
+
+def read_block(first: str, lines: Iterator[str]) -> Inbound | None:
+    """A multi-line answer up to a line holding only '.'; a command line inside it is run
+    instead (the unfinished text is dropped); None at EOF before the '.'."""
+    block: list[str] = []
+    line = first
+    while True:
+        if line.strip() == ".":
+            return Inbound(kind="text", text="\n".join(block))
+        if is_command(line):
+            return parse_line(line)
+        block.append(line.replace("//", "/", 1) if line.lstrip().startswith("//") else line)
+        nxt = next(lines, None)
+        if nxt is None:
+            return None
+        line = nxt

@@ -55,16 +55,20 @@ class Script:
 
     def profile_form(self, name: str, product: str, version: str, oses: Iterable[str], *,
                      code: str = CODE, settings: Iterable[str] = (), guid: str = "",
-                     language: str = "English", save: bool = True) -> Script:
-        """Fill the profile form (already open) and save it."""
+                     save: bool = True) -> Script:
+        """Fill the profile form (already open) and save it; the language stays English."""
         p = get_catalog().product(product)
         self.say(name, product, version, ", ".join([*oses, "done"]), code)
         if p.asks_toolbox_guid:
             self.say(guid)
         if p.settings:
             self.say(", ".join([*settings, "done"]))
-        self.say(language)
         return self.say("Save profile") if save else self
+
+    def first_profile(self, name: str, product: str, version: str, oses: Iterable[str],
+                      **kw) -> Script:
+        """A contact's first request: /newcase opens the profile form at once."""
+        return self.new_case().profile_form(name, product, version, oses, **kw)
 
     def add_profile(self, name: str, product: str, version: str, oses: Iterable[str],
                     **kw) -> Script:
@@ -72,27 +76,40 @@ class Script:
         self.say("Update or add a product profile", "Add a new profile")
         return self.profile_form(name, product, version, oses, **kw)
 
-    def common(self, subject: str, description: str = "It does not work.", *,
+    def common(self, subject: str | None, description: str | None = "It does not work.", *,
                password: str = "", files: Iterable[Path] | None = (), severity: str = "Low",
-               impact: str = "",
-               cc: Iterable[str] = (), contact: str = "Email", phone: str = "",
-               when: str = "", submit: bool = True) -> Script:
-        """Subject to review: the steps every request has, then Submit.
+               impact: str = "", cc: Iterable[str] = (), contact: str = "Email",
+               phone: str = "", when: str = "", submit: bool = True) -> Script:
+        """Subject to review: the questions every request asks, then the review's edits.
 
-        `password` answers the zip-password step of threat and spam cases; `files=None` when
-        the attachment step is not asked (no files for a sample category).
+        `subject`/`description` None when they are filled in (a URL reclassification or a
+        described request); `password` answers the zip-password step of threat and spam
+        cases; `files` are attached at the attachment step of those cases (`files=None` when
+        it is not asked) or, for other cases, from the review. CC and the contact method are
+        not asked: they are edited from the review (a Critical case asks the contact method).
         """
-        self.say(subject).block(description)
+        if subject is not None:
+            self.say(subject)
+        if description is not None:
+            self.block(description)
         if password:
             self.say(password)
-        if files is not None:
+        if files is not None and password:
             self.attachments(files)
         self.say(severity)
         if impact:
             self.block(impact)
-        self.say(", ".join([*cc, "done"]), contact)
-        if phone:
-            self.say(phone, when)
+        if severity.casefold() == "critical":
+            self.say(contact)
+            if contact == "Phone":
+                self.say(phone, when)
+        if files and not password:
+            self.say("Edit Attachments").attachments(files)
+        cc = list(cc)
+        if cc:
+            self.say("Edit CC emails", ", ".join([*cc, "done"]))
+        if contact != "Email" and severity.casefold() != "critical":
+            self.say("Edit Contact method", contact, phone, when)
         return self.say("Submit") if submit else self
 
     def attachments(self, files: Iterable[Path]) -> Script:

@@ -482,15 +482,25 @@ def link(service: Service, user: str, email: str, team: str = "T1") -> None:
         s.commit()
 
 
+def give_profiles(service: Service, email: str, count: int = 2) -> None:
+    """Saved profiles, so a new request opens on the profile question (step 1)."""
+    with Session(service.engine) as s:
+        contact = repo.ensure_contact(s, email)
+        for n in range(count):
+            repo.save_profile(s, contact, {"name": f"Profile {n + 1}", "product": "Apex One",
+                                           "version": "2019", "operating_systems": ["Windows 10"],
+                                           "activation_code": {"new": CODE}, "settings": [],
+                                           "language": "English"})
+        s.commit()
+
+
 def make_profile(slack: Driver, user: str) -> None:
-    """From a fresh request: add a profile and come back to the request."""
-    slack.press(user, "Update or add a product profile")
-    slack.press(user, "Add a new profile")
+    """From a contact's first request (the profile form opens at once): add a profile and
+    come back to the request; the language stays English."""
     slack.say(user, "HQ Apex One")
     slack.press(user, "Apex One")
     slack.press(user, "2019")
     slack.pick_many(user, ["Windows 10", "Windows Server 2016"])
     slack.say(user, CODE)
     slack.pick_many(user, ["Smart Scan Server", "Web Reputation Enabled"])
-    slack.press(user, "English")
     slack.press(user, "Save profile")

@@ -17,14 +17,15 @@ EML = b"From: a@b.example\r\nSubject: cheap pills\r\n\r\nbuy now\r\n"
 
 
 def apex(script: Script | None = None) -> Script:
-    return (script or Script()).add_profile(*APEX, settings=["Smart Scan Server"])
+    """A new contact's first /newcase: the profile form opens, then the request goes on."""
+    return (script or Script()).first_profile(*APEX, settings=["Smart Scan Server"])
 
 
 def test_product_and_activation_issues(chat: Chat) -> None:
-    s = apex().say("Windows Server 2016", "Product Issue", "Product Issues")
+    s = apex().say("Windows Server 2016", "Product Issues")
     s.common("Agent does not update", "Since Monday the agent\nstays on pattern 1.2.3.",
              severity="Medium", cc=["bob@acme.example", "Carol@Acme.example"])
-    s.new_case().say("HQ Apex One", "Windows 10", "1", "Activation and Registration Issues")
+    s.new_case().say("Windows 10", "Activation and Registration Issues")
     s.common("Licence shows expired", "Renewed last week.")
     result = chat.run(s)
     first, second = submitted(result, 2)
@@ -66,11 +67,11 @@ def test_threat_categories(chat: Chat, tmp_path) -> None:
     spam = make_aes_zip(tmp_path / "spam.zip", {"one.eml": EML, "two.eml": EML + b"x"},
                         "infected")
     spam_fp = make_zipcrypto_zip(tmp_path / "fp.zip", {"newsletter.eml": EML}, "virus")
-    threat = ("HQ Apex One", "Windows 10", "Threat Issue")
+    threat = ("Windows 10",)  # the one profile is filled in
     conventional = "Conventional Scan (Virus Pattern)"
     smart = "Smart Scan (Smart Scan Agent Pattern)"
 
-    s = apex().say("Windows 10", "Threat Issue", "Collected Threat Sample Analysis", conventional)
+    s = apex().say("Windows 10", "Collected Threat Sample Analysis", conventional)
     s.common("Sample from HR laptop", password="infected", files=[aes])
     s.new_case().say(*threat, "Collected Threat Sample Analysis", smart)
     s.common("ZipCrypto sample", password="novirus", files=[zc])
@@ -102,7 +103,7 @@ def test_threat_categories(chat: Chat, tmp_path) -> None:
 
 def test_sample_categories_refuse_to_go_without_files(chat: Chat) -> None:
     """The samples are the case: no 'no files' option and no 'done' without a zip."""
-    s = apex().say("Windows 10", "Threat Issue", "Spam", "Junk").block("Spam.")
+    s = apex().say("Windows 10", "Spam", "Junk").block("Spam.")
     s.say("infected", "/done")
     result = chat.run(s)
     assert result.returncode == 0 and not result.numbers
@@ -113,19 +114,18 @@ def test_sample_categories_refuse_to_go_without_files(chat: Chat) -> None:
 
 def test_url_reclassification_with_idn_and_defanged_url(chat: Chat) -> None:
     urls = "https://bücher.example/katalog\nhxxp://evil[.]example[.]com/login\nhttps://BÜCHER.example/katalog"
-    s = apex().say("Windows 10", "Threat Issue", "URL Reclassification").block(urls)
+    s = apex().say("Windows 10", "URL Reclassification").block(urls)
     s.say("Keep")
-    s.say("Select a new classification", "Dangerous", "Internet Security", "Phishing")
-    s.common("", "")  # the subject is pre-filled from the URLs; the description is optional
+    s.say("Dangerous", "Phishing")
+    s.common(None, None)  # the subject is filled in from the URLs; the description is optional
     # Keeping every URL is refused: at least one must change.
-    s.new_case().say("HQ Apex One", "Windows 10", "Threat Issue", "URL Reclassification")
-    s.block("example.org").say("Keep", "Select a new classification", "Safe", "Business",
-                               "Shopping")
-    s.common("", "")
+    s.new_case().say("Windows 10", "URL Reclassification")
+    s.block("example.org\nexample.net").say("Keep", "Keep", "Safe", "Shopping")
+    s.common(None, None)
     result = chat.run(s)
     number, other = submitted(result, 2)
     assert "At least one URL must get a new classification" in result.stdout
-    assert chat.case(other)["urls"][0]["requested_category"] == "Shopping"
+    assert chat.case(other)["urls"][1]["requested_category"] == "Shopping"
     assert "punycode: xn--bcher-kva.example" in result.stdout
     assert "hxxp://evil[.]example[.]com/login" in result.stdout  # shown defanged, never live
     case = chat.case(number)
@@ -141,18 +141,21 @@ def test_url_reclassification_with_idn_and_defanged_url(chat: Chat) -> None:
 
 
 def test_tippingpoint_dv_and_threatdv(chat: Chat) -> None:
-    s = Script().add_profile("Edge DV", "TippingPoint Digital Vaccine", "DV 4.0",
-                             ["TippingPoint TOS"])
-    s.say("TippingPoint TOS", "Product Issues", "Filter request", "CVE-2024-12345, cve-2023-0001")
+    s = Script().first_profile("Edge DV", "TippingPoint Digital Vaccine", "DV 4.0",
+                               ["TippingPoint TOS"])
+    s.say("Product Issues", "Filter request", "CVE-2024-12345, cve-2023-0001")
     s.common("Need a filter for CVE-2024-12345")
-    s.new_case().add_profile("Core TDV", "TippingPoint ThreatDV", "ThreatDV 1.0",
-                             ["TippingPoint TOS"])
-    s.say("TippingPoint TOS", "Product Issues", "Filter verification", "", "12345")
+    # a second profile, from the review of the next request
+    s.new_case().say("Product Issues", "Filter request", "", "Subject").block("Text")
+    s.say("Low", "Edit Product profile").add_profile(
+        "Core TDV", "TippingPoint ThreatDV", "ThreatDV 1.0", ["TippingPoint TOS"])
+    # ThreatDV needs the RepDV entries: only that newly required question is asked
     s.block("203.0.113.7\nbad.example.net")
-    s.common("Verify filter 12345")
+    s.say("Edit TippingPoint request", "Filter verification", "12345")
+    s.say("Edit Subject", "Verify filter 12345", "Submit")
     result = chat.run(s)
     dv, tdv = submitted(result, 2)
-    assert "What kind of request is it?" not in result.stdout  # no issue type for TippingPoint
+    assert "Threat Issue" not in result.stdout  # TippingPoint cases are product cases
     a, b = chat.case(dv), chat.case(tdv)
     assert (a["product"], a["issue_type"]) == ("TippingPoint Digital Vaccine", "Product Issue")
     assert a["tippingpoint"] == {"request": "Filter request",
@@ -165,7 +168,7 @@ def test_tippingpoint_dv_and_threatdv(chat: Chat) -> None:
 
 
 def test_deep_security_change_control(chat: Chat) -> None:
-    s = Script().add_profile("DC Deep Security", "Deep Security", "20 LTS",
+    s = Script().first_profile("DC Deep Security", "Deep Security", "20 LTS",
                              ["Windows Server 2019", "Red Hat Enterprise Linux 9"],
                              settings=["Web Reputation Enabled"])
     s.say("Red Hat Enterprise Linux 9", "Change Control Issue")
@@ -174,7 +177,6 @@ def test_deep_security_change_control(chat: Chat) -> None:
     s.common("Upgrade the manager")
     result = chat.run(s)
     (number,) = submitted(result)
-    assert "Which category fits best?" not in result.stdout
     assert "Change Control Issue" in result.stdout
     case = chat.case(number)
     assert case["issue_type"] == "Change Control Issue"
@@ -184,16 +186,16 @@ def test_deep_security_change_control(chat: Chat) -> None:
 
 
 def test_high_and_critical_with_business_impact_and_phone(chat: Chat) -> None:
-    s = apex().say("Windows 10", "Product Issue", "Product Issues")
+    s = apex().say("Windows 10", "Product Issues")
     s.common("All agents offline", severity="Critical",
              impact="800 desks cannot work.\nPayments stopped.", contact="Phone",
              phone="020 7946 0958", when="+44 20 7946 0958", submit=False)
     s.say("09:00-17:00 Europe/London")  # refused: Critical needs 24x7
     s.say("Yes, 24x7", "Submit")
-    s.new_case().say("HQ Apex One", "Windows 10", "Product Issue", "Product Issues")
+    s.new_case().say("Windows 10", "Product Issues")
     s.common("Console slow", severity="High", impact="Admins wait minutes.", contact="Phone",
              phone="+49 30 901820", when="09:00-17:00 Europe/Berlin")
-    s.new_case().say("HQ Apex One", "Windows 10", "Product Issue", "Product Issues")
+    s.new_case().say("Windows 10", "Product Issues")
     s.common("Question about exclusions", contact="Phone", phone="+1 415 555 2671", when="1")
     result = chat.run(s)
     critical, high, low = submitted(result, 3)
@@ -212,12 +214,12 @@ def test_high_and_critical_with_business_impact_and_phone(chat: Chat) -> None:
 
 
 def test_quick_add_profile_mid_request(chat: Chat) -> None:
-    s = apex().say("Windows 10", "Product Issue", "Product Issues", "Keep this subject")
+    s = apex().say("Windows 10", "Product Issues", "Keep this subject")
     # /profiles in the middle of the request: add a profile, then back to the same step.
     s.say("/profiles", "Add a new profile")
     s.profile_form("Branch WFBS", "Worry-Free Business Security", "Services", ["Windows 11"])
     s.say("Done")
-    s.block("Kept description").attachments([]).say("Low", "done", "Email")
+    s.block("Kept description").say("Low")
     # From the review: change the profile to a new one added on the spot.
     s.say("Edit Product profile", "Update or add a product profile", "Add a new profile")
     s.profile_form("Lab OfficeScan", "OfficeScan", "XG SP1", ["Windows Server 2022"],
@@ -240,10 +242,10 @@ def test_quick_add_profile_mid_request(chat: Chat) -> None:
 
 def test_edit_from_review(chat: Chat, tmp_path) -> None:
     spam = make_aes_zip(tmp_path / "spam.zip", {"one.eml": EML}, "infected")
-    s = apex().say("Windows 10", "Threat Issue", "Spam")
+    s = apex().say("Windows 10", "Spam")
     s.common("Spam gets through", password="infected", files=[spam], submit=False)
     # Spam -> Product Issues: the password and the sample zip no longer apply.
-    s.say("Edit Issue type", "Product Issue", "Product Issues", "/done")
+    s.say("Edit Issue", "Product Issues")
     # Low -> High: business impact is asked, then straight back to the review.
     s.say("Edit Case severity", "High").block("Sales cannot email customers.")
     # The subject: one question, then the review again.
@@ -256,7 +258,7 @@ def test_edit_from_review(chat: Chat, tmp_path) -> None:
     assert "Archive password: infected" in reviews[1]
     after_type, after_severity, after_subject = reviews[2], reviews[3], reviews[4]
     assert "Archive password" not in after_type and "spam.zip" not in after_type
-    assert "Issue category: Product Issues" in after_type
+    assert "Issue: Product Issues" in after_type
     assert "What is the business impact?" in reviews[2].split("Case severity:")[-1]
     assert "Business impact: Sales cannot email customers." in after_severity
     assert after_subject.split("Please review")[0].count("?") <= 2  # subject, then review
@@ -269,7 +271,7 @@ def test_edit_from_review(chat: Chat, tmp_path) -> None:
 
 def test_choices_by_number_or_label(chat: Chat) -> None:
     """interfaces.md: an answer is the choice's number or its label, case-insensitive."""
-    s = apex().say("1", "product issue", "PRODUCT ISSUES")
+    s = apex().say("1", "PRODUCT ISSUES")
     s.common("Numbers and labels", severity="hIGH", impact="Some.")
     (number,) = submitted(chat.run(s))
     assert chat.case(number)["severity"] == "High"

@@ -27,7 +27,7 @@ def sink():
 
 
 def product_case(cc: list[str]) -> Script:
-    s = Script().add_profile(*APEX).say("Windows 10", "Product Issue", "Product Issues")
+    s = Script().first_profile(*APEX).say("Product Issues")
     return s.common("Agent does not update", "Since Monday the agent\nstays on 1.2.3 <b>.",
                     severity="Medium", cc=cc)
 
@@ -76,7 +76,7 @@ def test_confirmation_and_update_arrive_threaded(chat: Chat, sink, monkeypatch) 
 
 def test_threat_case_confirmation_carries_the_reference_id(chat: Chat, sink,
                                                            monkeypatch) -> None:
-    s = Script().add_profile(*APEX).say("Windows 10", "Threat Issue", "File False Positive",
+    s = Script().first_profile(*APEX).say("File False Positive",
                                         "Conventional Scan (Virus Pattern)")
     s.common("Our tool is flagged", password="I have no files to attach", files=None)
     [number] = submitted(chat.run(s))

@@ -73,8 +73,8 @@ def first_question(output: str) -> str:
 def test_kill_9_in_the_profile_form_and_later_in_the_request(chat: Chat, tmp_path) -> None:
     sample = make_aes_zip(tmp_path / "s.zip", {"a.eml": b"Subject: x\r\n\r\ny"}, "infected")
     live = Live(chat.popen())
-    live.wait_for("Update or add a product profile")
-    live.send("Update or add a product profile", "Add a new profile", "HQ Apex One", "Apex One")
+    live.wait_for("Describe the problem")
+    live.send("/newcase", "HQ Apex One", "Apex One")  # no profile yet: the form opens at once
     live.wait_for(VERSION_Q)
     assert live.stop(signal.SIGKILL) == -signal.SIGKILL
 
@@ -82,16 +82,16 @@ def test_kill_9_in_the_profile_form_and_later_in_the_request(chat: Chat, tmp_pat
     live = Live(chat.popen())
     assert first_question(live.wait_for(VERSION_Q)).startswith(VERSION_Q)
     live.send("2019", "Windows 10, done", "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7", "done",
-              "English", "Save profile", "Windows 10", "Threat Issue", "Spam",
+              "Save profile", "Spam",
               "Spam after the upgrade", "First line", "Second line", ".")
     live.wait_for(PASSWORD_Q)
     assert live.stop(signal.SIGKILL) == -signal.SIGKILL
 
-    s = Script().say("infected", f"/attach {sample}", "/done", "Medium", "done", "Email")
+    s = Script().say("infected", f"/attach {sample}", "/done", "Medium")
     result = chat.run(s)
     assert first_question(result.stdout).startswith(PASSWORD_Q)
     review = result.after("Please review your request.")
-    for shown in ("Product profile: HQ Apex One (Apex One 2019)", "Issue category: Spam",
+    for shown in ("Product profile: HQ Apex One (Apex One 2019)", "Issue: Spam",
                   "Subject: Spam after the upgrade", "Description: First line",
                   "    Second line", "Attachments: s.zip", "Case severity: Medium"):
         assert shown in review, shown
@@ -103,9 +103,9 @@ def test_kill_9_in_the_profile_form_and_later_in_the_request(chat: Chat, tmp_pat
 
 
 def test_eof_exits_0_and_keeps_a_half_answered_compound_step(chat: Chat) -> None:
-    s = Script().add_profile("HQ", "Apex One", "2019", ["Windows 10"])
-    s.say("Windows 10", "Product Issue", "Product Issues", "Phone me").block("Please call.")
-    s.attachments([]).say("Low", "done", "Phone", "+44 20 7946 0958")
+    s = Script().first_profile("HQ", "Apex One", "2019", ["Windows 10"])
+    s.say("Product Issues", "Phone me").block("Please call.")
+    s.say("Low", "Edit Contact method", "Phone", "+44 20 7946 0958")
     first = chat.run(s)
     assert first.returncode == 0, first.stderr
     assert first.stdout.rstrip().endswith("Your draft is saved. Run `casebot chat` to continue.")
@@ -114,23 +114,22 @@ def test_eof_exits_0_and_keeps_a_half_answered_compound_step(chat: Chat) -> None
     assert again.returncode == 0
     assert first_question(again.stdout).startswith(WHEN_Q)  # the phone number was kept
     review = again.after("Please review your request.")
-    assert "Phone and preferred time: +442079460958, 09:00" in review
+    assert "Phone: +442079460958" in review and "Preferred time: 09:00" in review
     assert "Subject: Phone me" in review and "Description: Please call." in review
 
 
 def test_ctrl_c_keeps_the_draft(chat: Chat) -> None:
     live = Live(chat.popen())
-    live.wait_for("Update or add a product profile")
-    live.send("Update or add a product profile", "Add a new profile", "HQ", "Apex One", "2019",
-              "Windows 10, done", "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7", "done", "English",
-              "Save profile", "Windows 10", "Product Issue", "Product Issues", "Interrupted")
+    live.wait_for("Describe the problem")
+    live.send("/newcase", "HQ", "Apex One", "2019",
+              "Windows 10, done", "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7", "done",
+              "Save profile", "Product Issues", "Interrupted")
     live.wait_for("Describe the issue")
     assert live.stop(signal.SIGINT) == 0
     assert "Your draft is saved." in live.out
     assert "Traceback" not in (live.proc.stderr.read() if live.proc.stderr else "")
 
-    result = chat.run(Script().block("Still here.").attachments([]).say("Low", "done",
-                                                                        "Email", "Submit"))
+    result = chat.run(Script().block("Still here.").say("Low", "Submit"))
     assert first_question(result.stdout).startswith("Describe the issue")
     (number,) = submitted(result)
     assert chat.case(number)["subject"] == "Interrupted"
@@ -147,8 +146,8 @@ def test_eof_inside_a_multi_line_answer_sends_nothing(tmp_path) -> None:
 
     service = build_service(Settings(home=tmp_path / "home"))
     who = Who("console", EMAIL, email=EMAIL)
-    s = Script().add_profile("HQ", "Apex One", "2019", ["Windows 10"])
-    s.say("Windows 10", "Product Issue", "Product Issues", "Half", "First line", "Second line")
+    s = Script().first_profile("HQ", "Apex One", "2019", ["Windows 10"])
+    s.say("Product Issues", "Half", "First line", "Second line")
 
     def run(lines: list[str]) -> str:
         out = io.StringIO()
@@ -160,4 +159,4 @@ def test_eof_inside_a_multi_line_answer_sends_nothing(tmp_path) -> None:
     run(s.lines)
     again = run(["Whole answer", "."])
     assert first_question(again).startswith("Describe the issue")
-    assert "Attach any files" in again
+    assert "How severe is it?" in again  # attachments are offered in the review

@@ -16,7 +16,16 @@ from adapters.slack.app import serve
 from bot import notices
 from store import repo
 from store.tables import Case, OutboxMail
-from tests.e2e.fake_slack import SECRET, Driver, FakeSlack, Rig, link, make_profile, slack_rig
+from tests.e2e.fake_slack import (
+    SECRET,
+    Driver,
+    FakeSlack,
+    Rig,
+    give_profiles,
+    link,
+    make_profile,
+    slack_rig,
+)
 
 
 @pytest.fixture
@@ -41,7 +50,8 @@ def test_bad_signature_and_stale_timestamp_are_401(rig: Rig) -> None:
     assert rig.fake.of("chat.postMessage") == []
     status, _ = rig.slack.send(body, "application/json")
     assert status == 200
-    assert len(rig.fake.of("chat.postMessage")) == 1
+    # no profile yet: a note, then the profile form's first question
+    assert len(rig.fake.of("chat.postMessage")) == 2
 
 
 def test_retried_event_never_replies_twice(rig: Rig) -> None:
@@ -65,14 +75,10 @@ def to_review(rig: Rig, user: str) -> None:
     slack.command(user, "/case", "new")
     make_profile(slack, user)
     slack.press(user, "Windows 10")
-    slack.press(user, "Product Issue")
     slack.press(user, "Product Issues")
     slack.say_raw(user, "Weekly <!channel> report <@U1> @here fails")  # real mentions
     slack.say(user, "It stopped on Monday.")
-    slack.press(user, "No attachments")
     slack.press(user, "Low")
-    slack.press(user, "Done")
-    slack.press(user, "Email")
 
 
 def test_double_click_on_submit_makes_one_case(rig: Rig) -> None:
@@ -121,15 +127,11 @@ def to_review_subject(rig: Rig, user: str, subject: str) -> None:
     slack.command(user, "/case", "new")
     make_profile(slack, user)
     slack.press(user, "Windows 10")
-    slack.press(user, "Product Issue")
     slack.press(user, "Product Issues")
     slack.say(user, subject)  # typed literally: Slack sends &lt;!channel&gt;
     slack.say(user, "desc")
-    slack.press(user, "No attachments")
     slack.press(user, "Low")
-    slack.press(user, "Confirm")  # the account's contact list is offered for CC
-    slack.press(user, "Email")
-    slack.press(user, "Submit")
+    slack.press(user, "Submit")  # CC (the Case Recipients) and Email are shown, not asked
     review_update = rig.fake.of("chat.update")[-1]
     assert any("Subject &lt;!channel&gt;" in json.dumps(b) for b in
                review_update.args["blocks"])  # the review, controls replaced, still escaped
@@ -137,6 +139,7 @@ def to_review_subject(rig: Rig, user: str, subject: str) -> None:
 
 def test_stale_button_is_refused(rig: Rig) -> None:
     link(rig.service, "U1", "pat@acme.example")
+    give_profiles(rig.service, "pat@acme.example")
     rig.slack.command("U1", "/case", "new")
     first = rig.slack.last("U1")
     rig.slack.press("U1", "Update or add a product profile", first)
@@ -155,7 +158,8 @@ def test_work_continues_after_ack_and_429_is_waited_out(rig: Rig) -> None:
     assert status == 200 and acked < 1.0  # Slack got its answer long before the reply
     rig.slack.executor.wait_idle()
     posts = rig.fake.of("chat.postMessage")
-    assert [c.result["ok"] for c in posts] == [False, True]
+    # the first post is refused (429) and retried; then the profile form's question
+    assert [c.result["ok"] for c in posts][:2] == [False, True]
     assert posts[1].at - posts[0].at >= 2.0  # Retry-After honoured
 
 
@@ -169,7 +173,7 @@ def test_slack_email_confirmed_once(rig: Rig) -> None:
     with Session(rig.service.engine) as s:
         contact = repo.contact_for_identity(s, "slack", "T1:U7")
         assert contact is not None and contact.email == "kim@acme.example"
-    assert "product profile" in rig.slack.last("U7").args["text"]
+    assert "profile" in rig.slack.last("U7").args["text"]  # no profile yet: the form
     rig.slack.say("U7", "next message")
     assert "Is kim@acme.example" not in rig.slack.last("U7").args["text"]
 
@@ -225,6 +229,7 @@ def test_operator_update_reaches_the_dm(rig: Rig) -> None:
 
 def test_through_a_real_http_socket(rig: Rig) -> None:
     link(rig.service, "U1", "pat@acme.example")
+    give_profiles(rig.service, "pat@acme.example")
     server = serve(rig.bot, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -234,7 +239,7 @@ def test_through_a_real_http_socket(rig: Rig) -> None:
         assert http.command("U1", "/case", "new")[0] == 200
         assert "product profile" in http.last("U1").args["text"]
         http.press("U1", "Update or add a product profile")
-        assert http.last("U1").args["text"].startswith("You have no product profiles")
+        assert http.last("U1").args["text"].startswith("Your product profiles")
         assert http.say("U1", "x", event_id="Ev1")[0] == 200
         body = http.event_body({"type": "message", "channel": "DU1", "user": "U1",
                                 "text": "x", "channel_type": "im", "ts": "1.0"})

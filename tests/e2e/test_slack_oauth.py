@@ -46,8 +46,7 @@ def test_install_then_events_use_the_installed_token(tmp_path) -> None:
             http = Driver(bot.app, fake, SECRET, executor, url=base + "/slack/events")
             assert http.command("U1", "/case", "new")[0] == 200
             posted = http.last("U1")
-            assert posted.token == "xoxb-test-token" and "product profile" in \
-                posted.args["text"]
+            assert posted.token == "xoxb-test-token" and "profile" in posted.args["text"]
         finally:
             server.shutdown()
             server.server_close()

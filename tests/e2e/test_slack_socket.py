@@ -19,7 +19,7 @@ import pytest
 
 from bot.app import build_service
 from bot.settings import Settings
-from tests.e2e.fake_slack import BOT_TOKEN, SECRET, Driver, FakeSlack, link
+from tests.e2e.fake_slack import BOT_TOKEN, SECRET, Driver, FakeSlack, give_profiles, link
 from tests.e2e.fake_slack_socket import FakeSlackSocket
 
 APP_TOKEN = "xapp-1-A1-test"
@@ -65,6 +65,7 @@ def test_socket_mode_new_case_and_button(tmp_path: Path) -> None:
         settings = Settings(home=home, slack_bot_token=BOT_TOKEN, slack_api_url=fake.api_url)
         service = build_service(settings)  # migrates the SQLite file the app will use
         link(service, USER, "pat@acme.example")
+        give_profiles(service, "pat@acme.example")
         service.engine.dispose()
         slack = Driver(None, fake, SECRET)  # builds Slack's payloads; sends nothing itself
 

@@ -46,8 +46,6 @@ async def verify(run: BotRun, user: TgUser, email: str) -> None:
 
 async def common_tail(user: TgUser, *, severity: str = "Low") -> str:
     await user.press(severity, exact=True)
-    await user.press("Done")  # CC emails
-    await user.press("Email", exact=True)
     assert "Review" in user.keyboard_message()["text"] or user.keyboard_message()["text"]
     await user.press("Submit", exact=True)
     return user.case_number()
@@ -58,9 +56,7 @@ async def test_product_case_with_attachment(fake, settings, mode):
     async with BotRun(fake, settings, mode) as run:
         user = run.user(4201)
         await verify(run, user, "ann@acme.example")
-        await user.say("/newcase")
-        await user.press("Update or add a product profile")
-        await user.press("Add a new profile")
+        await user.say("/newcase")  # no profile yet: the profile form opens at once
         await user.say("HQ Apex One")
         await user.press("Apex One", exact=True)
         await user.press("2019", exact=True)
@@ -80,17 +76,17 @@ async def test_product_case_with_attachment(fake, settings, mode):
         if "setting" in msg["text"].lower() or any(b["text"] == "Done" for b in
                                                    user.buttons(msg)):
             await user.press("Done", exact=True)
-        await user.press("English", exact=True)
         await user.press("Save profile")
-        await user.press("Windows 10", exact=True)  # affected OS
-        await user.press("Product Issue", exact=True)
-        await user.press("Product Issues", exact=True)
+        await user.press("Product Issues")  # "Product Issue: Product Issues"
         await user.say("Agent <b>offline</b> *bold* <script>x</script>")
         await user.say("Since Monday the agent shows offline.\nRestarting did not help.")
+        await user.press("Low", exact=True)
+        await user.press("Edit Attachments")  # offered in the review, not asked
         await user.document("agent-log.txt", b"2024-01-01 agent stopped\n" * 50)
         assert "agent-log.txt" in user.keyboard_message()["text"]
         await user.press("Done", exact=True)
-        number = await common_tail(user)
+        await user.press("Submit", exact=True)
+        number = user.case_number()
         data = case_json(run, number)
         assert data["channel"] == "telegram"
         assert data["subject"] == "Agent <b>offline</b> *bold* <script>x</script>"
@@ -115,11 +111,9 @@ async def test_threat_sample_with_password_zip(fake, settings, tmp_path, maker):
         run.link(4301, "tom@acme.example")
         add_profile(run, "tom@acme.example")
         user = run.user(4301)
-        await user.say("/newcase")
-        await user.press("HQ Apex One")
+        await user.say("/newcase")  # the one profile is filled in
         if "operating system" in user.keyboard_message()["text"]:
             await user.press("Windows 10", exact=True)
-        await user.press("Threat Issue", exact=True)
         await user.press("Collected Threat Sample Analysis")
         await user.press("Conventional Scan")
         await user.say("Suspicious dropper found")
@@ -141,24 +135,15 @@ async def test_url_reclassification(fake, settings):
         run.link(4401, "uma@acme.example")
         add_profile(run, "uma@acme.example")
         user = run.user(4401)
-        await user.say("/newcase")
-        await user.press("HQ Apex One")
+        await user.say("/newcase")  # the one profile is filled in
         if "operating system" in user.keyboard_message()["text"]:
             await user.press("Windows 10", exact=True)
-        await user.press("Threat Issue", exact=True)
         await user.press("URL Reclassification")
         await user.say("http://bad.example/landing\nhttps://good.example/")
-        await user.press("Select a new classification")
         await user.press("Dangerous", exact=True)
-        group_msg = user.keyboard_message()
-        await user.press(user.buttons(group_msg)[0]["text"], exact=True)
         await user.press(user.buttons(user.keyboard_message())[0]["text"], exact=True)
         await user.press("Keep", exact=True)
-        await user.press("Keep")  # the pre-filled subject
-        msg = user.keyboard_message()
-        await user.press("Skip" if any(b["text"] == "Skip" for b in user.buttons(msg))
-                         else "Keep")
-        await user.press("No attachments")
+        # the subject comes from the URLs, the description is optional: not asked
         number = await common_tail(user)
         data = case_json(run, number)
         assert data["issue_category"] == "URL Reclassification"

@@ -34,22 +34,17 @@ async def linked(run: BotRun, user_id: int, email: str) -> TgUser:
 
 
 async def to_subject(user: TgUser) -> None:
-    await user.say("/newcase")
-    await user.press("HQ Apex One")
+    await user.say("/newcase")  # the one profile is filled in
     if "operating system" in user.keyboard_message()["text"]:
         await user.press("Windows 10", exact=True)
-    await user.press("Product Issue", exact=True)
-    await user.press("Product Issues", exact=True)
+    await user.press("Product Issues")  # "Product Issue: Product Issues"
 
 
 async def quick_case(user: TgUser, subject: str = "Console is slow") -> str:
     await to_subject(user)
     await user.say(subject)
     await user.say("It takes a minute to open.")
-    await user.press("No attachments")
     await user.press("Low", exact=True)
-    await user.press("Done", exact=True)
-    await user.press("Email", exact=True)
     await user.press("Submit", exact=True)
     return user.case_number()
 
@@ -91,22 +86,22 @@ async def test_replayed_update_is_handled_once(fake, settings):
 async def test_stale_button_changes_nothing(fake, settings):
     async with BotRun(fake, settings, "polling") as run:
         user = await linked(run, 5301, "sam@acme.example")
-        await user.say("/newcase")
-        await user.press("HQ Apex One")
+        await user.say("/newcase")  # the one profile is filled in
         if "operating system" in user.keyboard_message()["text"]:
             await user.press("Windows 10", exact=True)
         issue_msg = user.keyboard_message()
-        stale = next(b for b in user.buttons(issue_msg) if b["text"] == "Threat Issue")
-        await user.press("Product Issue", exact=True)
-        assert "category" in user.keyboard_message()["text"]
+        stale = user.buttons(issue_msg)[1]
+        assert "What is it about?" in issue_msg["text"]
+        await user.press("Product Issues")  # "Product Issue: Product Issues"
+        assert "Subject" in user.last_text
         sends, edits = len(fake.of("sendMessage")), len(fake.of("editMessageText"))
-        await user.press_data(issue_msg, stale["callback_data"])
+        await user.press_data(issue_msg, stale["callback_data"])  # the answered question's
         answers = fake.of("answerCallbackQuery")
         assert answers[-1].params.get("text") == "That button is out of date."
         assert (len(fake.of("sendMessage")), len(fake.of("editMessageText"))) == (sends, edits)
-        # the request is where it was: the category question still works
-        await user.press("Product Issues", exact=True)
-        assert "Subject" in user.last_text
+        # the request is where it was: the subject question still works
+        await user.say("Still here")
+        assert "Describe" in user.last_text
 
 
 async def test_crafted_callback_for_another_users_conversation(fake, settings):
@@ -128,8 +123,8 @@ async def test_crafted_callback_for_another_users_conversation(fake, settings):
         texts = [c.params.get("text") for c in fake.of("answerCallbackQuery")[-4:]]
         assert texts == ["That button is out of date."] * 4
         assert len(fake.of("sendMessage")) == sends
-        assert "profile" in alice.keyboard_message()["text"].lower()
-        await alice.press("HQ Apex One")  # Alice's own button still works
+        assert "what is it about" in alice.keyboard_message()["text"].lower()
+        await alice.press("Product Issues")  # Alice's own button still works
         assert len(fake.of("sendMessage")) > sends
 
 
@@ -140,10 +135,7 @@ async def test_markup_in_user_text_is_shown_literally(fake, settings):
         await to_subject(user)
         await user.say(nasty)
         await user.say(nasty + "\nsecond line")
-        await user.press("No attachments")
         await user.press("Low", exact=True)
-        await user.press("Done", exact=True)
-        await user.press("Email", exact=True)
         review = user.keyboard_message()["text"]
         assert nasty in review
         assert not any("parse_mode" in c.params or "entities" in c.params for c in fake.calls
@@ -182,6 +174,8 @@ async def test_album_all_kept_and_big_file_explained(fake, settings):
         await to_subject(user)
         await user.say("Screens")
         await user.say("See the screenshots.")
+        await user.press("Low", exact=True)
+        await user.press("Edit Attachments")  # offered in the review, not asked
         for i in range(3):
             await asyncio.to_thread(fake.send_photo, 5801, bytes([i]) * 2000,
                                     media_group_id="alb1")
@@ -194,9 +188,6 @@ async def test_album_all_kept_and_big_file_explained(fake, settings):
         await user.document("huge.zip", b"z", size=25 * 1024 * 1024)
         assert "20 MB" in user.last_text and "Split" in user.last_text
         await user.press("Done", exact=True)
-        await user.press("Low", exact=True)
-        await user.press("Done", exact=True)
-        await user.press("Email", exact=True)
         await user.press("Submit", exact=True)
         names = [a["name"] for a in case_json(run, user.case_number())["attachments"]]
         assert len(names) == 4 and "notes.txt" in names and "huge.zip" not in names
@@ -205,8 +196,7 @@ async def test_album_all_kept_and_big_file_explained(fake, settings):
 async def test_long_choice_lists_page(fake, settings):
     async with BotRun(fake, settings, "polling") as run:
         user = await linked(run, 5901, "pia@acme.example")
-        await user.say("/newcase")
-        await user.press("Update or add a product profile")
+        await user.say("/profiles")
         await user.press("Add a new profile")
         await user.say("Second")
         first_page = user.keyboard_message()

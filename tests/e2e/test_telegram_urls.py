@@ -64,26 +64,14 @@ async def test_checkurl_reclassify_apply_and_check_again(fake, settings, tmp_pat
         assert not pressed.get("reply_markup")  # its button is gone
         assert any("A URL Reclassification request for 2 URLs" in m["text"]
                    for m in user.messages[before:])
-        await user.press("HQ Apex One")
-        if "operating system" in user.keyboard_message()["text"]:
-            await user.press("Windows 10", exact=True)
+        # the one profile and its one OS are filled in: straight to the first URL
         step = user.keyboard_message()["text"]
         assert "hxxps://shop[.]example[.]com/deals" in step and "Safe" in step
-        await user.press("Select a new classification")
         await user.press("Dangerous", exact=True)
-        await user.press("Internet Security", exact=True)
         await user.press("Internet Security: Phishing", exact=True)
         await user.press("Keep", exact=True)  # the second URL stays Untested
-        keep = [b["text"] for b in user.buttons(user.keyboard_message())]
-        assert any(k.startswith("Keep") for k in keep), keep  # the subject, prefilled
-        await user.press("Keep")
-        msg = user.keyboard_message()
-        await user.press("Skip" if any(b["text"] == "Skip" for b in user.buttons(msg))
-                         else "Keep")
-        await user.press("No attachments")
+        # the subject comes from the URLs, the description is optional: not asked
         await user.press("Low", exact=True)
-        await user.press("Done")
-        await user.press("Email", exact=True)
         await user.press("Submit", exact=True)
         number = user.case_number()
 
@@ -121,8 +109,10 @@ async def test_reclassify_button_after_a_restart(fake, settings):
         await user.press_data(answer, user.buttons(answer)[0]["callback_data"])
         with Session(run.service.engine) as s:
             conv = repo.load_for_identity(s, "telegram", "4602")[1]
-        assert conv is not None and conv.flow == "intake"
-        assert [u["url"] for u in conv.answers["urls"]] == [URL]
+        # no profile yet: the profile form is open on top of the request holding the URLs
+        assert conv is not None and conv.flow == "profile"
+        assert conv.stack[0]["flow"] == "intake"
+        assert [u["url"] for u in conv.stack[0]["answers"]["urls"]] == [URL]
 
 
 async def test_an_older_check_button_after_a_restart_asks_to_check_again(fake, settings):

@@ -11,8 +11,9 @@ FEED = "url,host,rating,category\nhttps://evil.example.com/login,,Safe,Business/
 
 
 def profile(script: Script) -> Script:
-    return script.add_profile("HQ Apex One", "Apex One", "2019", ["1", "3"], code=CODE,
-                              settings=["1"])
+    """No profile yet: the request opens the profile form at once."""
+    return script.profile_form("HQ Apex One", "Apex One", "2019", ["1", "3"], code=CODE,
+                               settings=["1"])
 
 
 def test_checkurl_then_reclassify_then_apply(chat: Chat, tmp_path):
@@ -26,10 +27,10 @@ def test_checkurl_then_reclassify_then_apply(chat: Chat, tmp_path):
         "/reclassify")
     profile(script)
     script.say("Windows 10",
-               # URL 1: new rating, then group, then category; URL 2: keep
-               "Select a new classification", "Dangerous", "Internet Security", "Phishing",
-               "Keep",
-               "", "", ".", "/done", "Low", "done", "Email", "Submit")
+               # URL 1: its new rating, then its category (one grouped question); URL 2: keep
+               "Dangerous", "Phishing", "Keep",
+               # the subject comes from the URLs, the description is optional: not asked
+               "Low", "Submit")
     result = chat.run(script)
     [number] = submitted(result)
     out = result.stdout
@@ -41,7 +42,7 @@ def test_checkurl_then_reclassify_then_apply(chat: Chat, tmp_path):
     assert "3." not in check  # the duplicate was merged
     assert "Type /reclassify" in out
     assert "A URL Reclassification request for 2 URLs" in out
-    assert "Which kind of request" not in out and "Which category fits best?" not in out
+    assert "What is it about?" not in out
     assert "URL 1 of 2: hxxps://evil[.]example[.]com/login — Safe, Business/Economy" in out
 
     case = chat.case(number)
@@ -83,13 +84,13 @@ def test_checkurl_bad_input_loses_nothing(chat: Chat):
 
 
 def test_reclassify_with_urls_and_apply_refused_for_other_cases(chat: Chat):
-    script = Script().say("/reclassify hxxp://a[.]example/x")
+    script = Script().say("/reclassify hxxp://a[.]example/x hxxp://b[.]example/y")
     profile(script)
-    script.say("Windows 10", "Keep")
+    script.say("Windows 10", "Keep", "Keep")
     result = chat.run(script)
     assert "At least one URL must get a new classification" in result.stdout
 
-    product = Script().say("/cancel", "/newcase", "HQ Apex One", "Windows 10", "Product Issue",
+    product = Script().say("/cancel", "/newcase", "Windows 10",
                            "Product Issues").common("It crashes")
     [number] = submitted(chat.run(product))
     from bot.cli import app

@@ -25,9 +25,11 @@ from store.tables import Case, OutboxMail, ProcessedEvent
 from tests.conftest import PG_URL
 
 WHO = Who("console", "ann@acme.example", email="ann@acme.example")
-PROFILE = ["1", "1", "HQ", "Apex One", "2019", "1", "done",
-           "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7", "done", "English", "1"]
-TO_REVIEW = ["1", "1", "1", "Subject line", "Some description", "done", "1", "done", "1"]
+# no profile yet: the request opens the profile form at once (its one OS is then filled in)
+PROFILE = ["HQ", "Apex One", "2019", "1", "done", "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7",
+           "done", "1"]
+TO_SUBJECT = ["1"]  # the issue: Product Issues
+TO_REVIEW = [*TO_SUBJECT, "Subject line", "Some description", "1"]
 
 
 def say(service, text: str, delivery_id: str | None = None) -> list[Prompt]:
@@ -83,7 +85,7 @@ def pg(pg_url, tmp_path):
 
 def test_postgres_down_asks_to_try_again_and_recovers_by_itself(pg) -> None:
     service, admin, name, _ = pg
-    ready(service, PROFILE + ["1", "1", "1"])
+    ready(service, PROFILE + TO_SUBJECT)
     before, before_counts = where(service.engine), counts(service.engine)
 
     _allow(admin, name, False)
@@ -140,7 +142,7 @@ def test_sqlite_locked_for_long_asks_to_try_again_in_bounded_time(tmp_path) -> N
     engine = make_engine(url, busy_timeout=0.3)
     upgrade(engine)
     service = build_service(Settings(home=tmp_path / "home", database_url=url), engine)
-    ready(service, PROFILE + ["1", "1", "1"])
+    ready(service, PROFILE + TO_SUBJECT)
     before, before_counts = where(engine), counts(engine)
 
     locker = sqlite3.connect(tmp_path / "casebot.db", isolation_level=None)
@@ -164,7 +166,7 @@ def test_sqlite_short_lock_is_waited_out(tmp_path) -> None:
     engine = make_engine(url, busy_timeout=0.2)
     upgrade(engine)
     service = build_service(Settings(home=tmp_path / "home", database_url=url), engine)
-    ready(service, PROFILE + ["1", "1", "1"])
+    ready(service, PROFILE + TO_SUBJECT)
     locker = sqlite3.connect(tmp_path / "casebot.db", isolation_level=None, check_same_thread=False)
     locker.execute("BEGIN EXCLUSIVE")
     release = threading.Timer(0.6, lambda: (locker.rollback(), locker.close()))

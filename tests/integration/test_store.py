@@ -76,10 +76,9 @@ def test_a_case_through_the_service(db_url, tmp_path) -> None:
     upgrade(engine)
     service = build_service(settings, engine)
     who = Who("console", "ann@acme.example", email="ann@acme.example")
-    answers = ["1", "1", "HQ", "Apex One", "2019", "1", "done",
-               "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7", "done", "English", "1",
-               "1", "1", "1", "Subject line", "Some description", "done", "1", "done", "1",
-               "1"]
+    answers = ["HQ", "Apex One", "2019", "1", "done",
+               "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7", "done", "1",
+               "1", "Subject line", "Some description", "1", "1"]
     prompts = service.handle(who, Inbound(kind="command", command="where"), auto_start=True)
     for answer in answers:
         prompts = service.handle(who, Inbound.from_text(answer))

@@ -42,14 +42,15 @@ def variant(i: int) -> tuple[bool, bool]:
 def script(i: int, file: FileRef) -> list[Inbound]:
     with_file, high = variant(i)
     steps: list[Inbound] = [Inbound(kind="command", command="where")]
-    texts = ["1", "1", f"HQ {i}", "Apex One", "2019", "1", "done", CODE, "done", "English",
-             "1", "1", "1", "1", f"Subject {i}", f"Description {i}\nsecond line"]
+    # no profile yet: the profile form opens at once; its one OS is then filled in
+    texts = [f"HQ {i}", "Apex One", "2019", "1", "done", CODE, "done", "1",
+             "1", f"Subject {i}", f"Description {i}\nsecond line"]
     steps += [Inbound.from_text(t) for t in texts]
-    if with_file:
-        steps.append(Inbound(kind="file", file=file))
-    steps.append(Inbound.from_text("done"))
     steps += [Inbound.from_text(t) for t in (["3", f"Impact {i}"] if high else ["1"])]
-    steps += [Inbound.from_text(t) for t in ("done", "1", "1")]
+    if with_file:  # attachments are offered in the review
+        steps += [Inbound.from_text("Edit Attachments"), Inbound(kind="file", file=file),
+                  Inbound.from_text("done")]
+    steps.append(Inbound.from_text("1"))  # Submit
     return steps
 
 

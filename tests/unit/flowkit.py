@@ -46,7 +46,7 @@ def profile_lines(name: str, product: str, version: str, oses: Iterable[str],
         lines.append("")
     if p.settings:
         lines.append(", ".join([*settings, "done"]))
-    return [*lines, "English", "Save profile"]
+    return [*lines, "Save profile"]  # the language is English unless edited in the review
 
 
 @dataclass
@@ -96,9 +96,8 @@ def seeded_home(root: Path, profiles=PROFILES) -> Path:
     home = root / "seed"
     service = build_service(Settings(home=home))
     talk = Talk(service)
-    talk.start()
-    talk.say("Update or add a product profile", "Add a new profile",
-             *profile_lines(*profiles[0]), "/cancel")
+    talk.start()  # no profile yet: the profile form opens at once
+    talk.say(*profile_lines(*profiles[0]), "/cancel")
     for p in profiles[1:]:
         talk.say("/profiles", "Add a new profile", *profile_lines(*p), "Done")
     with Session(service.engine) as s:

@@ -29,9 +29,10 @@ from tests.unit.flowkit import (
 from tests.zipfactory import make_aes_zip, make_plain_zip
 
 EVE = Who("console", "eve@other.example", email="eve@other.example")
-URL_STEP = ["HQ Apex One", "Windows 10", "Threat Issue", "URL Reclassification"]
-TO_CC = ["HQ Apex One", "Windows 10", "Product Issue", "Product Issues", "Subject",
-         "Description", "done", "Low"]
+URL_STEP = ["HQ Apex One", "Windows 10", "URL Reclassification"]
+# CC and contact method are not asked: the review shows them, and Edit changes them
+TO_CC = ["HQ Apex One", "Windows 10", "Product Issues", "Subject", "Description", "Low",
+         "Edit CC emails"]
 MARKUP = "<!channel> @here *bold* _it_ <script>alert(1)</script> [x](http://t.me) `c` ~s~ &amp;"
 
 
@@ -69,15 +70,20 @@ def test_eleven_urls(talk: Talk) -> None:
     urls = "\n".join(f"https://site{i}.example.com/" for i in range(11))
     refused(talk, urls, "You entered 11 URLs; the limit is 10", "at most 10")
     talk.say("\n".join(urls.split("\n")[:10]))
-    assert talk.prompt.step == "reclassification" and "URL 1 of 10" in talk.prompt.text
+    assert talk.prompt.step == "url1_rating" and "URL 1 of 10" in talk.prompt.text
 
 
 @pytest.mark.parametrize("url, scheme", [("javascript:alert(document.cookie)", "javascript"),
                                          ("file:///etc/passwd", "file")])
 def test_javascript_and_file_urls(talk: Talk, url: str, scheme: str) -> None:
     talk.say(*URL_STEP)
-    refused(talk, f"https://fine.example.com/\n{url}", f"uses the {scheme}: scheme",
-            "Only http:// and https://")
+    prompts = talk.say(f"https://fine.example.com/\n{url}")
+    error = prompts[-1].error
+    assert f"uses the {scheme}: scheme" in error and "Only http:// and https://" in error
+    # the good URL is kept; only the bad one is asked again
+    assert "The other 1 URL is kept" in error and "fine[.]example[.]com" in prompts[-1].text
+    talk.say("done")
+    assert talk.prompt.step == "url1_rating" and "fine[.]example[.]com" in talk.prompt.text
 
 
 def test_ip_and_idn_hosts_are_shown_plainly_with_punycode(talk: Talk) -> None:
@@ -89,8 +95,7 @@ def test_ip_and_idn_hosts_are_shown_plainly_with_punycode(talk: Talk) -> None:
     shown = talk.prompt.text
     assert "пример[.]испытание" in shown
     assert "punycode: xn--e1afmkfd.xn--80akhbyknj4f" in shown
-    talk.say("Select a new classification", "Dangerous", "Internet Security", "Phishing", "", "",
-             "done", "Low", "done", "Email")
+    talk.say("Dangerous", "Phishing", "Low")
     summary = {i.label: i.value for i in talk.prompt.summary}
     assert "(punycode: xn--e1afmkfd.xn--80akhbyknj4f)" in summary["URLs"]
     number = talk.say("Submit")[-1].data["number"]
@@ -104,21 +109,23 @@ def test_ip_and_idn_hosts_are_shown_plainly_with_punycode(talk: Talk) -> None:
 def test_cc_list_with_one_bad_address_names_it(talk: Talk) -> None:
     talk.say(*TO_CC, "bob@acme.example")  # one picked so far, not finished
     assert talk.prompt.selected == ("bob@acme.example",)
-    p = refused(talk, "carol@acme.example\nnot-an-address\ndave@acme.example, done",
-                "not-an-address", "is not a valid address")
+    p = talk.say("carol@acme.example\nnot-an-address\ndave@acme.example, done")[-1]
+    assert "not-an-address" in p.error and "is not a valid address" in p.error
     assert "carol" not in p.error and "dave" not in p.error
-    assert p.selected == ("bob@acme.example",), "the earlier selection is kept"
+    # the good ones are kept (issue 10, item 9); only the bad one is asked for again
+    assert p.selected == ("bob@acme.example", "carol@acme.example", "dave@acme.example")
+    assert p.step == "cc_emails"
 
 
 def test_phone_without_country_code(talk: Talk) -> None:
-    talk.say(*TO_CC, "done", "Phone")
+    talk.say(*TO_CC, "done", "Edit Contact method", "Phone")
     refused(talk, "020 7946 0958", "has no country code", "+44 20 7946 0958")
     talk.say("+44 20 7946 0958")
     assert "When may we call?" in talk.prompt.text
 
 
 def test_subject_of_10000_chars(talk: Talk) -> None:
-    talk.say("HQ Apex One", "Windows 10", "Product Issue", "Product Issues")
+    talk.say("/newcase", "HQ Apex One", "Windows 10", "Product Issues")
     p = refused(talk, "x" * 10_000, "10,000 characters", "200")
     assert len(p.error) < 300, "the message does not echo the whole subject"
 
@@ -126,7 +133,7 @@ def test_subject_of_10000_chars(talk: Talk) -> None:
 # -- attachments --------------------------------------------------------------------------------
 
 def _to_attachments(talk: Talk) -> None:
-    talk.say("HQ Apex One", "Windows 10", "Threat Issue", "Collected Threat Sample Analysis",
+    talk.say("HQ Apex One", "Windows 10", "Collected Threat Sample Analysis",
              "Conventional Scan (Virus Pattern)", "Sample", "Found on a laptop", "infected")
     assert talk.prompt.step == "attachments"
 
@@ -160,7 +167,8 @@ def test_file_over_the_limit(seed, tmp_path) -> None:
     with pytest.raises(Invalid, match="larger than the 1 MB limit"):
         talk.service.files.put_chunks([b"x" * 600_000, b"y" * 600_000], "upload.bin")
     # Each file fits; together they are over the per-case limit.
-    talk.say("HQ Apex One", "Windows 10", "Product Issue", "Product Issues", "Logs", "See logs")
+    talk.say("HQ Apex One", "Windows 10", "Product Issues", "Logs", "See logs", "Low",
+             "Edit Attachments")
     half = tmp_path / "half1.log"
     half.write_bytes(b"a" * 700_000)
     other = tmp_path / "half2.log"
@@ -175,9 +183,8 @@ def test_file_over_the_limit(seed, tmp_path) -> None:
 
 def test_markup_is_kept_literally_in_the_case_and_on_the_console(seed, tmp_path) -> None:
     service = fresh_service(seed, tmp_path / "home")
-    lines = ["HQ Apex One", "Windows 10", "Product Issue", "Product Issues", MARKUP[:200],
-             MARKUP, "@channel <@U123> *not bold*", ".", "/done", "High", "<b>impact</b> @here",
-             ".", "done", "Email"]
+    lines = ["/newcase", "HQ Apex One", "Windows 10", "Product Issues", MARKUP[:200],
+             MARKUP, "@channel <@U123> *not bold*", ".", "High", "<b>impact</b> @here", "."]
     out = io.StringIO()
     ConsoleChat(service, WHO, stdin=io.StringIO("\n".join([*lines, "Submit"]) + "\n"),
                 stdout=out).run()
@@ -209,21 +216,20 @@ def test_button_from_an_old_message(talk: Talk) -> None:
 
 def _eve(service) -> Talk:
     eve = Talk(service, who=EVE)
-    eve.start()
-    eve.say("Update or add a product profile", "Add a new profile",
-            *profile_lines("Eve's box", "Apex One", "2019", ["Windows 11"], []))
-    assert eve.prompt.step == "operating_system"
+    eve.start()  # no profile yet: the profile form opens at once
+    eve.say(*profile_lines("Eve's box", "Apex One", "2019", ["Windows 11"], []))
+    assert eve.prompt.step == "issue", "her one profile and its one OS are filled in"
     return eve
 
 
 def test_button_from_another_users_conversation(talk: Talk) -> None:
     eve = _eve(talk.service)
     before, now = talk.state(), talk.prompt
-    prompts = talk.send(Inbound(kind="choice", choice="Windows 11", step="operating_system",
+    prompts = talk.send(Inbound(kind="choice", choice="Product Issues", step="issue",
                                 draft=eve.prompt.draft))
     assert "out of date" in prompts[0].text and prompts[-1] == now
     assert talk.state() == before
-    assert eve.prompt.step == "operating_system", "Eve's draft is untouched"
+    assert eve.prompt.step == "issue", "Eve's draft is untouched"
 
 
 def test_profile_of_someone_else_is_refused(talk: Talk) -> None:
@@ -249,7 +255,7 @@ def test_profile_of_someone_else_is_refused(talk: Talk) -> None:
 @pytest.mark.parametrize("dead_url", ["postgresql+psycopg://postgres@127.0.0.1:1/x",
                                       "sqlite:////nonexistent-dir/for/sure/casebot.db"])
 def test_store_briefly_unavailable(talk: Talk, dead_url: str) -> None:
-    talk.say("HQ Apex One", "Windows 10", "Product Issue")
+    talk.say("HQ Apex One", "Windows 10")
     before, now = talk.state(), talk.prompt
     good = talk.service.engine
     talk.service.engine = make_engine(dead_url, busy_timeout=0.1)
@@ -263,4 +269,4 @@ def test_store_briefly_unavailable(talk: Talk, dead_url: str) -> None:
     assert talk.state() == before, "nothing half-saved"
     # Back up: the same answer works and the conversation carries on from the same step.
     talk.say("Product Issues")
-    assert talk.prompt.step == "subject" and now.step == "issue_category"
+    assert talk.prompt.step == "subject" and now.step == "issue"

@@ -99,7 +99,7 @@ def test_myprofile_through_the_service_with_buttons(tmp_path) -> None:
             "bob@acme.example"]
     # a new request starts as usual (the CC pre-fill is checked in tests/e2e)
     started = service.handle(ann, Inbound(kind="command", command="newcase"))
-    assert started and started[-1].step == "profile"
+    assert started and started[-1].step == "name"  # no profile yet: the profile form opens
 
 
 def test_domains_join_and_refuse(tmp_path) -> None:

@@ -27,7 +27,8 @@ def test_checkurl_prompt_carries_the_reclassify_action(tmp_path):
     prompts = svc.handle(who, Inbound(kind="command", command="reclassify",
                                       args="\n".join(prompt.data["urls"])))
     assert "A URL Reclassification request for 2 URLs" in prompts[0].text
-    assert prompts[-1].step == "profile"  # the URLs, type and category are already answered
+    # the URLs, type and category are already answered; no profile yet: the profile form
+    assert prompts[-1].step == "name"
     assert prompts[-1].draft
 
 
@@ -36,8 +37,8 @@ def test_bare_reclassify_reuses_the_last_check(tmp_path):
     who = Who("console", "ann@acme.example", email="ann@acme.example")
     svc.handle(who, Inbound(kind="command", command="checkurl", args="a.example"))
     prompts = svc.handle(who, Inbound(kind="command", command="reclassify"))
-    assert "for 1 URL:" in prompts[0].text
+    assert "for 1 URL;" in prompts[0].text
     # with a request already under way, nothing is thrown away
     again = svc.handle(who, Inbound(kind="command", command="reclassify", args="b.example"))
     assert "You have a request in progress" in again[0].text
-    assert again[-1].step == "profile"
+    assert again[-1].step == "name"

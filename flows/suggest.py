@@ -1,0 +1,95 @@
+"""What a description most likely means: a profile, a product, an issue category.
+
+Matched locally (rapidfuzz against the catalog's product names and versions, the contact's
+profile names, and a few keywords per category): no network, no model. The result is only
+ever offered first, marked as a suggestion; the user's press decides (intake.md, "Asking less
+than the portal").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rapidfuzz import fuzz
+
+from flows.catalog import Catalog
+from flows.context import ProfileView
+
+# Below this partial-ratio score a name or keyword is not taken as mentioned.
+CUTOFF = 88
+
+# Words people use for each category; Product Issues is what is left (the portal's default).
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "Activation and Registration Issues": (
+        "activation", "activate", "licence", "license", "registration", "register",
+        "serial", "expired", "renewal", "subscription"),
+    "Collected Threat Sample Analysis": (
+        "sample", "malware", "ransomware", "trojan", "suspicious file", "analyse the file",
+        "analyze the file", "undetected", "not detected", "backdoor"),
+    "Infected or Positive Infected": ("infected", "infection", "compromised", "outbreak",
+                                      "worm spreading"),
+    "File False Positive": ("false positive", "wrongly detected", "detected as malware",
+                            "quarantined our", "flagged as"),
+    "Spam": ("spam", "junk mail", "unsolicited", "phishing mail", "phishing email"),
+    "Spam False Positive": ("marked as spam", "legitimate mail", "legitimate email",
+                            "wrongly blocked mail", "spam false positive"),
+    "URL Reclassification": ("url", "website", "web site", "reclassif", "blocked site",
+                             "site is blocked", "wrong category", "web reputation"),
+    "Change Control Issue": ("change window", "maintenance window", "planned change",
+                             "change control", "scheduled upgrade"),
+}
+
+
+def _mentions(needle: str, text: str) -> float:
+    needle = needle.casefold().strip()
+    if not needle:
+        return 0.0
+    return float(fuzz.partial_ratio(needle, text, score_cutoff=CUTOFF))
+
+
+def suggested_profile(text: str, profiles: Sequence[ProfileView]) -> str | None:
+    """The profile whose name, product or version the text names best (its id), or None."""
+    low = text.casefold()
+    best: tuple[float, str] | None = None
+    tie = False
+    for p in profiles:
+        score = max(_mentions(p.name, low), _mentions(p.product, low))
+        if score and p.version.casefold() in low.split():
+            score += 5
+        if not score:
+            continue
+        if best is None or score > best[0]:
+            best, tie = (score, str(p.id)), False
+        elif score == best[0]:
+            tie = True
+    return None if best is None or tie else best[1]
+
+
+def suggested_product(text: str, catalog: Catalog) -> str | None:
+    """The catalog product the text names (longest name wins: "Deep Security Virtual
+    Appliance" over "Deep Security"), or None."""
+    low = text.casefold()
+    hits = [p.name for p in catalog.products if _mentions(p.name, low) >= 95]
+    return max(hits, key=len) if hits else None
+
+
+def suggested_category(text: str, catalog: Catalog, product: str | None) -> str | None:
+    """The issue category (or "Change Control Issue") the text most likely means."""
+    low = text.casefold()
+    try:
+        prod = catalog.product(product) if product else None
+    except KeyError:
+        prod = None
+    scores: dict[str, float] = {}
+    for name, words in KEYWORDS.items():
+        if name == "Change Control Issue" and not (prod and prod.allows_change_control):
+            continue
+        if prod and prod.tippingpoint and name not in catalog.issue_types.get(
+                "Product Issue", ()):
+            continue
+        score = max(_mentions(w, low) for w in words)
+        if score:
+            scores[name] = score + max(len(w) for w in words if _mentions(w, low)) / 100
+    if not scores:
+        return "Product Issues"
+    return max(scores, key=lambda k: scores[k])
