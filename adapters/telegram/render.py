@@ -2,7 +2,8 @@
 
 Messages are sent without `parse_mode`, so Telegram shows every character literally: nothing a
 user typed (`<b>`, `*bold*`, `<script>`, `_x_`) can become markup. Choices become inline buttons,
-8 to a page with ‹ › paging; a multi-select marks picked options with ✓ and adds Done.
+8 to a page with ‹ › paging; a multi-select marks picked options with ✓ and adds Done. A long
+grouped choice (the URL categories) opens on its groups: a group, then an option.
 
 callback_data (≤ 64 bytes) is `<action><draft8>.<n>.<tag>`: action `c` = the n-th button
 choice, `p` = show page n. `tag` is an HMAC (keyed by the bot token) over the chat, the user,
@@ -110,12 +111,46 @@ def _paged(prompt: Prompt) -> tuple[Choice, ...]:
     return buttons
 
 
+def _groups(prompt: Prompt) -> list[str]:
+    """Groups worth a page each: a long single choice whose options carry groups (the URL
+    categories); page 0 then lists the groups, so any option is two presses away."""
+    if prompt.kind != "choice" or len(prompt.choices) <= 2 * PAGE:
+        return []
+    names = list(dict.fromkeys(c.group for c in prompt.choices))
+    return [] if None in names else [str(n) for n in names]
+
+
 def pages(prompt: Prompt) -> int:
+    groups = _groups(prompt)
+    if groups:
+        return 1 + len(groups)
     return max(1, -(-len(_paged(prompt)) // PAGE))
 
 
 def page_of(prompt: Prompt, index: int) -> int:
+    groups = _groups(prompt)
+    if groups:
+        return 1 + groups.index(str(prompt.choices[index].group))
     return min(index // PAGE, pages(prompt) - 1)
+
+
+def _group_keyboard(prompt: Prompt, signer: Signer, target: Target,
+                    page: int) -> InlineKeyboardMarkup:
+    """Page 0: one button per group; page k: group k's options, two a row, and ‹ Groups."""
+    groups = _groups(prompt)
+    if page == 0:
+        counts = [sum(c.group == g for c in prompt.choices) for g in groups]
+        return InlineKeyboardMarkup([[InlineKeyboardButton(
+            f"{g} ({n}) ›", callback_data=signer.data(target, prompt, "p", k + 1, ""))]
+            for k, (g, n) in enumerate(zip(groups, counts, strict=True))])
+    group = groups[page - 1]
+    buttons = [InlineKeyboardButton(_label(prompt, c), callback_data=signer.data(
+        target, prompt, "c", i, c.id)) for i, c in enumerate(prompt.choices)
+        if c.group == group]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([InlineKeyboardButton("‹ Groups", callback_data=signer.data(
+        target, prompt, "p", 0, ""))])
+    return InlineKeyboardMarkup(rows)
 
 
 def _label(prompt: Prompt, choice: Choice) -> str:
@@ -137,6 +172,8 @@ def keyboard(prompt: Prompt, signer: Signer, target: Target,
         return None
     paged = _paged(prompt)
     page = max(0, min(page, pages(prompt) - 1))
+    if _groups(prompt):
+        return _group_keyboard(prompt, signer, target, page)
     rows = []
     for i in range(page * PAGE, min(len(paged), (page + 1) * PAGE)):
         rows.append([InlineKeyboardButton(_label(prompt, paged[i]),

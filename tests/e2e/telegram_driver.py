@@ -150,7 +150,9 @@ class TgUser:
             if hit:
                 await self.press_data(msg, hit[0]["callback_data"])
                 return msg
-            nxt = [b for b in buttons if b["text"].endswith("›")]
+            group = label.split(": ", 1)[0] + " ("  # a grouped keyboard opens on its groups
+            nxt = [b for b in buttons if b["text"].startswith(group) and b["text"].endswith("›")]
+            nxt = nxt or [b for b in buttons if b["text"].endswith("›")]
             assert nxt, f"no button {label!r} in {[b['text'] for b in buttons]}: {msg['text']}"
             await self.press_data(msg, nxt[0]["callback_data"])
         raise AssertionError("paged too far")
