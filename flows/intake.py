@@ -378,8 +378,21 @@ class UrlRatingStep(ChoiceStep):
         return f"{defang(u['display'])} → {'keep' if value == KEEP else value}"
 
 
+# The categories most often wanted with a rating, offered first (the rest stay in their groups).
+LIKELY_CATEGORIES = {
+    "Dangerous": ("Phishing", "Virus Accomplice", "Disease Vector", "Spyware",
+                  "Potentially Malicious Software"),
+    "Highly Suspicious": ("Phishing", "Potentially Malicious Software", "Spyware",
+                          "Proxy Avoidance", "Spam"),
+    "Suspicious": ("Potentially Malicious Software", "Spam", "Adware", "Proxy Avoidance",
+                   "Web Advertisement"),
+    "Safe": ("Business/Economy", "Computers/Internet", "Shopping", "News/Media",
+             "Search Engines/Portals", "Education"),
+}
+
+
 class UrlCategoryStep(ChoiceStep):
-    """Step 7, per URL: the new category, one grouped select."""
+    """Step 7, per URL: the new category, one grouped select; the likely ones first."""
 
     def __init__(self, i: int) -> None:
         super().__init__(f"url{i}_category", f"URL {i} category", "New category?",
@@ -387,7 +400,20 @@ class UrlCategoryStep(ChoiceStep):
         self.i = i
 
     def choices(self, a: Answers, ctx: Ctx) -> list[Choice]:
-        return [Choice(id=c.name, label=c.name, group=c.group) for c in ctx.cat.url_categories]
+        rating = a.get(f"url{self.i}_rating") or ""
+        likely = [Choice(id=name, label=name, group=f"Likely for {rating}")
+                  for name in LIKELY_CATEGORIES.get(rating, ())]
+        return likely + [Choice(id=str(c.id), label=c.name, group=c.group)
+                         for c in ctx.cat.url_categories]
+
+    def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
+        return ctx.cat.url_category(super().read(inbound, a, ctx, pending)).name
+
+    def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
+        return True
+
+    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        return str(value)
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         prompt = super().ask(a, ctx, pending)

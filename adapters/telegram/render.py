@@ -113,7 +113,8 @@ def _paged(prompt: Prompt) -> tuple[Choice, ...]:
 
 def _groups(prompt: Prompt) -> list[str]:
     """Groups worth a page each: a long single choice whose options carry groups (the URL
-    categories); page 0 then lists the groups, so any option is two presses away."""
+    categories). Page 0 shows the first group's options (the likely ones) and a button per
+    other group, so any option is one or two presses away."""
     if prompt.kind != "choice" or len(prompt.choices) <= 2 * PAGE:
         return []
     names = list(dict.fromkeys(c.group for c in prompt.choices))
@@ -123,33 +124,35 @@ def _groups(prompt: Prompt) -> list[str]:
 def pages(prompt: Prompt) -> int:
     groups = _groups(prompt)
     if groups:
-        return 1 + len(groups)
+        return len(groups)
     return max(1, -(-len(_paged(prompt)) // PAGE))
 
 
 def page_of(prompt: Prompt, index: int) -> int:
     groups = _groups(prompt)
     if groups:
-        return 1 + groups.index(str(prompt.choices[index].group))
+        return groups.index(str(prompt.choices[index].group))
     return min(index // PAGE, pages(prompt) - 1)
 
 
 def _group_keyboard(prompt: Prompt, signer: Signer, target: Target,
                     page: int) -> InlineKeyboardMarkup:
-    """Page 0: one button per group; page k: group k's options, two a row, and ‹ Groups."""
+    """Page k: group k's options, two a row; page 0 also a button per other group, the
+    others a button back to page 0."""
     groups = _groups(prompt)
-    if page == 0:
-        counts = [sum(c.group == g for c in prompt.choices) for g in groups]
-        return InlineKeyboardMarkup([[InlineKeyboardButton(
-            f"{g} ({n}) ›", callback_data=signer.data(target, prompt, "p", k + 1, ""))]
-            for k, (g, n) in enumerate(zip(groups, counts, strict=True))])
-    group = groups[page - 1]
+    group = str(groups[page])
     buttons = [InlineKeyboardButton(_label(prompt, c), callback_data=signer.data(
         target, prompt, "c", i, c.id)) for i, c in enumerate(prompt.choices)
         if c.group == group]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([InlineKeyboardButton("‹ Groups", callback_data=signer.data(
-        target, prompt, "p", 0, ""))])
+    if page == 0:
+        counts = [sum(c.group == g for c in prompt.choices) for g in groups]
+        rows += [[InlineKeyboardButton(f"{g} ({n}) ›", callback_data=signer.data(
+            target, prompt, "p", k, ""))] for k, (g, n) in enumerate(zip(groups, counts,
+                                                                         strict=True)) if k]
+    else:
+        rows.append([InlineKeyboardButton(f"‹ {groups[0]}", callback_data=signer.data(
+            target, prompt, "p", 0, ""))])
     return InlineKeyboardMarkup(rows)
 
 

@@ -93,7 +93,8 @@ def test_url_reclassification(rig: Rig) -> None:
     slack.press(user, "Safe")  # one URL: its new rating, then its category
     category = next(b for b in slack.last(user).args["blocks"] if b["type"] == "actions")
     first = category["elements"][0]
-    assert [g["label"]["text"] for g in first["option_groups"]][:2] == ["Adult", "Business"]
+    assert [g["label"]["text"] for g in first["option_groups"]][:3] == [
+        "Likely for Safe", "Adult", "Business"]
     slack.press(user, "Business/Economy")  # one grouped select
     # the subject comes from the URLs and the description is optional: not asked
     slack.press(user, "Low")
