@@ -1,0 +1,338 @@
+"""Actions per request (issue 10): the cheapest path through each chat, counted.
+
+An action is one message sent or one button pressed, one line typed in the terminal
+(intake.md, "Asking less than the portal"). Each path runs for real: the terminal through the
+`casebot chat` subprocess, Slack through the Bolt app against the stand-in Web API, Telegram
+through the PTB application against the stand-in Bot API (tests/e2e/fake_slack.py,
+fake_telegram.py, telegram_driver.py). Every run must end with a case number, and the
+submitted case is read back, so a count is never of a path that did not work.
+
+    .venv/bin/python bench/effort.py
+
+tests/e2e/test_effort.py runs the same paths and fails when a count goes above its target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlmodel import Session  # noqa: E402
+
+from bot.app import build_service  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from store import repo  # noqa: E402
+from tests.e2e.fake_slack import Driver, link, slack_rig  # noqa: E402
+from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
+from tests.e2e.telegram_driver import SECRET, BotRun, TgUser  # noqa: E402
+from tests.zipfactory import make_aes_zip  # noqa: E402
+
+CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
+EMAIL = "ann@acme.example"
+CASE_NUMBER = re.compile(r"Case number: (\d+)")
+URL = "https://shop.example.com/deals"
+PORTAL = 10
+CHATS = ("terminal", "slack", "telegram")
+
+APEX = ("HQ Apex One", "Apex One", "2019", ("Windows 10",))
+DEEP = ("DC Deep Security", "Deep Security", "20 LTS", ("Windows Server 2019",))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    profiles: tuple[tuple[str, str, str, tuple[str, ...]], ...]
+    targets: dict[str, int | None]
+    note: str = ""
+
+
+SCENARIOS = (
+    Scenario("product1", "product case (one profile, one OS)", (APEX,),
+             {"terminal": 6, "slack": 5, "telegram": 5}),
+    Scenario("product2", "product case (two profiles)", (APEX, DEEP),
+             {"terminal": 6, "slack": 5, "telegram": 5}),
+    Scenario("url", "URL reclassification from /checkurl", (APEX,),
+             {"terminal": 5, "slack": 5, "telegram": 5},
+             note="counted from the /checkurl answer (the check itself is one more)"),
+    Scenario("threat", "threat sample with a zip", (APEX,),
+             {"terminal": None, "slack": None, "telegram": None}),
+    Scenario("first", "first case with a new profile", (),
+             {"terminal": 12, "slack": 12, "telegram": 12}),
+)
+BY_KEY = {s.key: s for s in SCENARIOS}
+
+PRODUCT = "Apex One agents stop reporting after the update"
+DEEP_TEXT = "Deep Security agents stop reporting after the update"
+SAMPLE_TEXT = "Collected a suspicious file sample from a laptop"
+
+
+def give_profiles(service, email: str, profiles) -> None:
+    """Saved profiles, as an earlier session would have left them."""
+    with Session(service.engine) as s:
+        contact = repo.ensure_contact(s, email)
+        for name, product, version, oses in profiles:
+            repo.save_profile(s, contact, {"name": name, "product": product,
+                                           "version": version, "operating_systems": list(oses),
+                                           "activation_code": {"new": CODE}, "settings": [],
+                                           "language": "English"})
+        s.commit()
+
+
+def sample_zip(root: Path) -> Path:
+    return make_aes_zip(root / "sample.zip", {"dropper.exe": b"MZ" + b"\0" * 400}, "infected")
+
+
+def read_case(service, number: str) -> dict:
+    with Session(service.engine) as s:
+        case = repo.case_by_number(s, number)
+        assert case is not None, number
+        return repo.case_json(s, case)
+
+
+# -- the terminal: `casebot chat`, one line an action ------------------------------------------
+
+def terminal_lines(key: str, root: Path) -> tuple[list[str], list[str]]:
+    """(lines before the measured path, the measured lines)."""
+    if key == "product1":
+        return [], [PRODUCT, "Product Issues", "Low", "Submit"]
+    if key == "product2":
+        return [], [DEEP_TEXT, "DC Deep Security", "Product Issues", "Low", "Submit"]
+    if key == "url":
+        return [f"/checkurl {URL}"], ["/reclassify", "Dangerous", "Phishing", "Low", "Submit"]
+    if key == "threat":
+        return [], [SAMPLE_TEXT, "Collected Threat Sample Analysis",
+                    "Conventional Scan (Virus Pattern)", "infected",
+                    f"/attach {sample_zip(root)}", "/done", "Low", "Submit"]
+    return [], [PRODUCT, "HQ Apex One", "Apex One", "2019", "Windows 10, done", CODE, "done",
+                "Save profile", "Product Issues", "Low", "Submit"]
+
+
+def run_terminal(key: str, root: Path) -> tuple[int, dict]:
+    home = root / f"term-{key}"
+    service = build_service(Settings(home=home))
+    give_profiles(service, EMAIL, BY_KEY[key].profiles)
+    before, measured = terminal_lines(key, root)
+    casebot = str(Path(sys.executable).with_name("casebot"))
+    env = {"CASEBOT_HOME": str(home), "PYTHONUNBUFFERED": "1", "TERM": "dumb",
+           "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([casebot, "chat", "--as", EMAIL],
+                          input="\n".join([*before, *measured]) + "\n", capture_output=True,
+                          text=True, env=env, timeout=60)
+    numbers = CASE_NUMBER.findall(proc.stdout)
+    assert proc.returncode == 0 and len(numbers) == 1, proc.stdout[-3000:] + proc.stderr
+    case = read_case(service, numbers[0])
+    service.engine.dispose()
+    return len(measured), case
+
+
+# -- Slack: the Bolt app against the stand-in Web API ------------------------------------------
+
+class CountingSlack:
+    """The test driver, counting what the user does (picking in a multi-select and its
+    Confirm are two actions)."""
+
+    def __init__(self, driver: Driver, user: str) -> None:
+        self.d, self.user, self.count = driver, user, 0
+
+    def say(self, text: str) -> None:
+        self.count += 1
+        self.d.say(self.user, text)
+
+    def press(self, label: str) -> None:
+        self.count += 1
+        self.d.press(self.user, label)
+
+    def pick_many(self, labels: list[str]) -> None:
+        self.count += 2 if labels else 1  # the select, then Confirm (nothing picked: Confirm)
+        self.d.pick_many(self.user, labels)
+
+    def last_text(self) -> str:
+        return self.d.last(self.user).args.get("text", "")
+
+
+def press_ephemeral(rig, user: str, eph, label: str) -> None:
+    """A button on an ephemeral message (the /urlcheck answer), as Slack sends it."""
+    block, el = next((b, e) for b in eph.args["blocks"] if b.get("type") == "actions"
+                     for e in b["elements"] if e["text"]["text"] == label)
+    action = {"action_id": el["action_id"], "block_id": block["block_id"], "type": "button",
+              "text": el["text"], "value": el["value"], "action_ts": f"{time.time():.6f}"}
+    payload = {"type": "block_actions", "team": {"id": rig.fake.team_id},
+               "user": {"id": user, "team_id": rig.fake.team_id}, "api_app_id": "A1",
+               "token": "x", "trigger_id": "trig-eph",
+               "container": {"type": "message", "message_ts": eph.result["message_ts"],
+                             "channel_id": eph.args["channel"], "is_ephemeral": True},
+               "channel": {"id": eph.args["channel"], "name": "general"},
+               "response_url": rig.fake.url + "/response", "state": {"values": {}},
+               "actions": [action]}
+    rig.slack.send(urllib.parse.urlencode({"payload": json.dumps(payload)}),
+                   "application/x-www-form-urlencoded")
+
+
+def run_slack(key: str, root: Path) -> tuple[int, dict]:
+    with slack_rig(root / f"slack-{key}") as rig:
+        user = "U1"
+        link(rig.service, user, EMAIL)
+        give_profiles(rig.service, EMAIL, BY_KEY[key].profiles)
+        s = CountingSlack(rig.slack, user)
+        if key == "product1":
+            s.say(PRODUCT)
+            s.press("Product Issues")
+            s.press("Low")
+        elif key == "product2":
+            s.say(DEEP_TEXT)
+            s.press("DC Deep Security")
+            s.press("Product Issues")
+            s.press("Low")
+        elif key == "url":
+            rig.slack.command(user, "/urlcheck", URL, channel="C9")  # the check: not counted
+            eph = rig.fake.of("chat.postEphemeral")[-1]
+            s.count += 1
+            press_ephemeral(rig, user, eph, "Request reclassification")
+            s.press("Dangerous")
+            s.press("Phishing")
+            s.press("Low")
+        elif key == "threat":
+            s.say(SAMPLE_TEXT)
+            s.press("Collected Threat Sample Analysis")
+            s.press("Conventional Scan (Virus Pattern)")
+            s.press("infected")
+            data = sample_zip(root).read_bytes()
+            s.count += 1
+            rig.slack.say(user, "", files=[rig.fake.add_file("F1", "sample.zip", data)])
+            s.press("Done")
+            s.press("Low")
+        else:
+            s.say(PRODUCT)
+            s.say("HQ Apex One")
+            s.press("Apex One")
+            s.press("2019")
+            s.pick_many(["Windows 10"])
+            s.say(CODE)
+            s.pick_many([])
+            s.press("Save profile")
+            s.press("Product Issues")
+            s.press("Low")
+        s.press("Submit")
+        numbers = CASE_NUMBER.findall(s.last_text())
+        assert numbers, rig.slack.text(user)[-2000:]
+        return s.count, read_case(rig.service, numbers[0])
+
+
+# -- Telegram: the PTB application against the stand-in Bot API --------------------------------
+
+class CountingTg(TgUser):
+    """The test driver, counting every update the user sends (a page turn is a press)."""
+
+    count = 0
+
+    async def act(self, fn, *args, **kw):  # type: ignore[no-untyped-def]
+        self.count += 1
+        return await super().act(fn, *args, **kw)
+
+
+async def _telegram(key: str, root: Path) -> tuple[int, dict]:
+    fake = FakeTelegram().start()
+    try:
+        settings = Settings(home=root / f"tg-{key}", telegram_bot_token=fake.token,
+                            telegram_api_url=fake.url, telegram_webhook_secret=SECRET)
+        async with BotRun(fake, settings, "polling") as run:
+            run.link(7001, EMAIL)
+            give_profiles(run.service, EMAIL, BY_KEY[key].profiles)
+            u = CountingTg(run, 7001)
+            if key == "product1":
+                await u.say(PRODUCT)
+                await u.press("Product Issues")
+                await u.press("Low", exact=True)
+            elif key == "product2":
+                await u.say(DEEP_TEXT)
+                await u.press("DC Deep Security")
+                await u.press("Product Issues")
+                await u.press("Low", exact=True)
+            elif key == "url":
+                await u.say(f"/checkurl {URL}")
+                u.count -= 1  # the check itself is not counted
+                await u.press("Request reclassification", exact=True)
+                await u.press("Dangerous", exact=True)
+                await u.press("Likely for Dangerous: Phishing", exact=True)
+                await u.press("Low", exact=True)
+            elif key == "threat":
+                await u.say(SAMPLE_TEXT)
+                await u.press("Collected Threat Sample Analysis")
+                await u.press("Conventional Scan")
+                await u.press("infected")
+                await u.document("sample.zip", sample_zip(root).read_bytes())
+                await u.press("Done", exact=True)
+                await u.press("Low", exact=True)
+            else:
+                await u.say(PRODUCT)
+                await u.say("HQ Apex One")
+                await u.press("Apex One", exact=True)
+                await u.press("2019", exact=True)
+                await u.press("Windows 10", exact=True)
+                await u.press("Done", exact=True)
+                await u.say(CODE)
+                await u.press("Done", exact=True)
+                await u.press("Save profile")
+                await u.press("Product Issues")
+                await u.press("Low", exact=True)
+            await u.press("Submit", exact=True)
+            return u.count, read_case(run.service, u.case_number())
+    finally:
+        fake.close()
+
+
+def run_telegram(key: str, root: Path) -> tuple[int, dict]:
+    return asyncio.run(_telegram(key, root))
+
+
+RUNNERS: dict[str, Callable[[str, Path], tuple[int, dict]]] = {
+    "terminal": run_terminal, "slack": run_slack, "telegram": run_telegram}
+
+
+def measure(root: Path) -> dict[tuple[str, str], int]:
+    counts = {}
+    for sc in SCENARIOS:
+        for chat in CHATS:
+            counts[(sc.key, chat)] = RUNNERS[chat](sc.key, root)[0]
+    return counts
+
+
+def table(counts: dict[tuple[str, str], int]) -> str:
+    lines = ["| request | terminal | Slack | Telegram | target (terminal / chats) | portal |",
+             "|---|---|---|---|---|---|"]
+    for sc in SCENARIOS:
+        cells = []
+        for chat in CHATS:
+            n, target = counts[(sc.key, chat)], sc.targets[chat]
+            cells.append(f"{n}" + ("" if target is None else " ✓" if n <= target else " ✗"))
+        t = sc.targets
+        target = "—" if t["terminal"] is None else (
+            f"{t['terminal']}" if t["terminal"] == t["slack"] else
+            f"{t['terminal']} / {t['slack']}")
+        title = sc.title + (f" ({sc.note})" if sc.note else "")
+        lines.append(f"| {title} | {' | '.join(cells)} | {target} | ~{PORTAL} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    import logging
+
+    logging.disable(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="casebot-effort-") as tmp:
+        print(table(measure(Path(tmp))))
+
+
+if __name__ == "__main__":
+    main()

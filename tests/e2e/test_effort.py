@@ -1,0 +1,36 @@
+"""Issue 10's targets: no path costs more actions than its target (bench/effort.py's paths).
+
+Each path runs for real (the terminal subprocess, the Bolt app, the PTB application against
+their stand-ins) and must end with the case it was meant to make.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.effort import CHATS, RUNNERS, SCENARIOS
+
+EXPECTED = {  # what each path must have made
+    "product1": ("HQ Apex One", "Product Issues"),
+    "product2": ("DC Deep Security", "Product Issues"),
+    "url": ("HQ Apex One", "URL Reclassification"),
+    "threat": ("HQ Apex One", "Collected Threat Sample Analysis"),
+    "first": ("HQ Apex One", "Product Issues"),
+}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("chat", CHATS)
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.key)
+def test_actions_within_target(scenario, chat, tmp_path) -> None:
+    count, case = RUNNERS[chat](scenario.key, tmp_path)
+    assert (case["profile_name"], case["issue_category"]) == EXPECTED[scenario.key]
+    assert case["channel"] == ("console" if chat == "terminal" else chat)
+    if scenario.key == "url":
+        assert case["urls"][0]["requested_rating"] == "Dangerous"
+        assert case["urls"][0]["requested_category"] == "Phishing"
+    if scenario.key == "threat":
+        assert [a["name"] for a in case["attachments"]] == ["sample.zip"]
+    target = scenario.targets[chat]
+    if target is not None:
+        assert count <= target, f"{scenario.title} in {chat}: {count} actions > {target}"
