@@ -6,11 +6,11 @@ from bot.service import Service, Who
 from flows.model import Inbound
 
 CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
-# start a request, add a profile through the profile form and save it: back at the request
-PROFILE_ANSWERS = ["1", "1", "HQ Apex One", "Apex One", "2019", "1", "done", CODE, "done",
-                   "English", "1"]
-# ... then OS, Product Issue, Product Issues: the subject question is next
-TO_SUBJECT = [*PROFILE_ANSWERS, "1", "1", "1"]
+# start a request: no profile yet, so the profile form opens; fill it and save: back at the
+# request, whose one profile and its one OS are filled in
+PROFILE_ANSWERS = ["HQ Apex One", "Apex One", "2019", "1", "done", CODE, "done", "1"]
+# ... then the issue (Product Issues): the subject question is next
+TO_SUBJECT = [*PROFILE_ANSWERS, "1"]
 
 
 def prepare(service: Service, who: Who, answers: list[str] = TO_SUBJECT) -> None:
