@@ -23,6 +23,7 @@ from bot import accounts, mails
 from bot.ratings import describe, rating_lines
 from flows import rules
 from flows.case import case_fields
+from flows.commands import RECLASSIFY, button_id
 from flows.context import Ctx, untested
 from flows.errors import Invalid
 from flows.form import PREFILLED, Abandon, AtStart, Finish, Turn
@@ -190,7 +191,7 @@ class _Event:
             else:
                 prompts = [info("Hello! I can open a support case for you. " + HELP)]
         elif self._stale(inbound):
-            prompts = [info(OUT_OF_DATE), self.current_prompt()]
+            prompts = [info(OUT_OF_DATE, stale=True), self.current_prompt()]
         else:
             flow = FLOWS[self.conv.flow]
             turn = flow.handle(self.conv.state, self.conv.answers, inbound, self.ctx)
@@ -296,7 +297,7 @@ class _Event:
         return info(mails.case_text(data), case=data)
 
     def check_urls(self, args: str) -> Prompt:
-        """Rate 1–10 URLs; the prompt offers "Request reclassification" (cmd:reclassify)."""
+        """Rate 1–10 URLs; the prompt offers a "Request reclassification" command button."""
         try:
             urls = parse_url_list(args)
         except Invalid as exc:
@@ -314,7 +315,8 @@ class _Event:
         return Prompt(kind="info", text="\n".join(lines),
                       data={"urls": [u.url for u in urls], "results": results,
                             "reclassify": True},
-                      choices=(Choice(id="cmd:reclassify", label="Request reclassification"),))
+                      choices=(Choice(id=button_id(RECLASSIFY),
+                                      label="Request reclassification"),))
 
     def reclassify(self, args: str) -> list[Prompt]:
         """Start a URL Reclassification request with the URLs given (or last checked)."""
