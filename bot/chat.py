@@ -91,6 +91,12 @@ class Chat:
         asked = [p for p in prompts if p.kind not in ("info", "done")]
         return asked[-1] if asked else None
 
+    def last_checked_urls(self, who: Who) -> list[str]:
+        """The URLs of this person's last /checkurl (kept in the database)."""
+        with unit_of_work(self.service.engine, read_only=True) as s:
+            found = repo.load_for_identity(s, who.channel, who.external_id)
+            return repo.last_url_check(s, found[0].id) if found else []
+
     def takes_files(self, who: Who) -> bool:
         """May a file from this person be downloaded now? Only for a linked contact whose
         current question takes files (anything else is refused before a byte is fetched)."""
