@@ -285,7 +285,7 @@ def contacts_link(email: Annotated[str, typer.Option(help="the contact's email")
 def slack(socket: Annotated[bool, typer.Option("--socket", help="Socket Mode")] = False,
           port: Annotated[int, typer.Option(help="HTTP port")] = 3000) -> None:
     """Run the Slack app: HTTP on /slack/events, or Socket Mode with --socket."""
-    from adapters.slack.app import run
+    from adapters.slack.main import run
 
     raise typer.Exit(_with_background(lambda settings: run(settings, socket=socket, port=port)))
 
