@@ -91,6 +91,15 @@ class Chat:
         asked = [p for p in prompts if p.kind not in ("info", "done")]
         return asked[-1] if asked else None
 
+    def has_answers(self, who: Who) -> bool:
+        """Does the person's open conversation hold anything they answered (worth saying
+        "your draft is saved" for)?"""
+        with unit_of_work(self.service.engine, read_only=True) as s:
+            found = repo.load_for_identity(s, who.channel, who.external_id)
+        conv = found[1] if found else None
+        return conv is not None and (bool(conv.stack) or any(
+            not k.startswith("_") for k in conv.answers))
+
     def last_checked_urls(self, who: Who) -> list[str]:
         """The URLs of this person's last /checkurl (kept in the database)."""
         with unit_of_work(self.service.engine, read_only=True) as s:

@@ -56,6 +56,7 @@ HELP = (
 )
 STORE_DOWN = ("casebot can't reach its database right now, so your last answer was not saved. "
               "Please send it again in a minute.")
+NO_REQUEST = ("No request is open. Type /newcase to start one, or /help for every command.")
 OUT_OF_DATE = "That button is out of date; here is where your request is now."
 
 
@@ -188,8 +189,8 @@ class _Event:
                 prompts = [info("That button belongs to a request that is already finished "
                                 "(submitted or cancelled). /cases lists your cases; /newcase "
                                 "starts a new one.")]
-            else:
-                prompts = [info("Hello! I can open a support case for you. " + HELP)]
+            else:  # short: after Submit or /cancel every further line would repeat it
+                prompts = [info(NO_REQUEST)]
         elif self._stale(inbound):
             prompts = [info(OUT_OF_DATE, stale=True), self.current_prompt()]
         else:
@@ -213,6 +214,11 @@ class _Event:
         return self.conv is not None and (self.conv.flow == "intake" or any(
             f["flow"] == "intake" for f in self.conv.stack))
 
+    def untouched(self) -> bool:
+        """A New Request draft is open but nothing has been answered in it yet."""
+        return (self.conv is not None and self.conv.flow == "intake" and not self.conv.stack
+                and not any(not k.startswith("_") for k in self.conv.answers))
+
     def current_prompt(self) -> Prompt:
         assert self.conv is not None
         return FLOWS[self.conv.flow].current(self.conv.state, self.conv.answers, self.ctx)
@@ -224,6 +230,8 @@ class _Event:
 
     def command(self, name: str, args: str) -> list[Prompt]:
         if name in ("newcase", "new"):
+            if self.untouched():  # e.g. `casebot chat` opened it: nothing is in progress
+                return [self.current_prompt()]
             if self.in_request():
                 return [info("You have a request in progress; let's continue where you left "
                              "off. Type /cancel to discard it and start again."),
@@ -325,10 +333,7 @@ class _Event:
             return self.with_current([info(
                 "Which URLs? Type /reclassify followed by 1 to 10 URLs, or check them first "
                 "with /checkurl URL…")])
-        untouched = (self.conv is not None and self.conv.flow == "intake"
-                     and not self.conv.stack
-                     and not any(not k.startswith("_") for k in self.conv.answers))
-        if self.in_request() and not untouched:
+        if self.in_request() and not self.untouched():
             return [info("You have a request in progress; finish it first, or type /cancel "
                          "to discard it and then /reclassify again."), self.current_prompt()]
         try:
