@@ -1,10 +1,8 @@
 """Telegram handlers: parse the update, call the chat API, render, send. No database here.
 
-The synchronous chat API runs in a worker thread so the event loop never blocks: each chat has
-a shard, each shard one warm thread (same chat, same thread, in order). Bot API calls that
-don't depend on each other (answering a press, editing its message, sending the next question)
-go out together. 429s are waited out by PTB's AIORateLimiter (see app.py), not here.
-"""
+The synchronous chat API runs on the chat's warm worker thread (same chat, same thread, in
+order), so the event loop never blocks. Bot API calls that don't depend on each other go out
+together. 429s are waited out by PTB's AIORateLimiter (app.py), not here."""
 
 from __future__ import annotations
 
