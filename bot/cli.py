@@ -10,6 +10,7 @@ import json
 import sys
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -318,7 +319,7 @@ def db_upgrade() -> None:
     """Apply schema migrations."""
     from store.db import current_revision, upgrade
 
-    engine = build_engine(Settings(), migrate=False)
+    engine = build_engine(Settings(), migrate=False, check=False)
     upgrade(engine)
     out.print(f"Database at revision {current_revision(engine)}.")
 
@@ -416,12 +417,35 @@ def urls_import(file: Annotated[str, typer.Argument(help="CSV or JSON Lines feed
                   "rows (use --show N to list more).")
 
 
+STORE_DOWN = ("casebot can't reach its database: check CASEBOT_DATABASE_URL and that the "
+              "database server is running, then try again.")
+
+
+def _line(message: str) -> None:
+    """One line on stderr, never wrapped (operators grep and scripts read it)."""
+    print(" ".join(message.split()), file=sys.stderr)
+
+
 def main() -> None:
+    """Every command: bad input exits 2, a store that is down or not upgraded exits 1, each
+    with one line on stderr and no traceback."""
+    from store.db import NotUpgraded
+
     try:
         app()
     except Invalid as exc:
-        err.print(str(exc))
+        _line(str(exc))
         sys.exit(2)
+    except NotUpgraded as exc:
+        _line(str(exc))
+        sys.exit(1)
+    except sa.exc.ProgrammingError as exc:  # a table or column this casebot expects is missing
+        _line("The database schema does not match this casebot: run `casebot db upgrade`. "
+                  f"({type(exc.orig).__name__})")
+        sys.exit(1)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError):
+        _line(STORE_DOWN)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

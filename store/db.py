@@ -58,3 +58,21 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+class NotUpgraded(RuntimeError):
+    """The database schema is behind this casebot's migrations."""
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def check_upgraded(engine: Engine) -> None:
+    """Raise NotUpgraded unless the schema is at the newest migration (one small query)."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise NotUpgraded(f"The database is at revision {current or 'none'}, this casebot "
+                          f"needs {head}: run `casebot db upgrade`.")
