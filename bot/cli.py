@@ -8,7 +8,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import sqlalchemy as sa
 import typer
@@ -43,7 +43,7 @@ out = Console(highlight=False, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     err.print(message)
     raise typer.Exit(code)
 
@@ -88,7 +88,7 @@ def cases_list(as_: Annotated[str | None, typer.Option("--as", help="only this c
             contact = repo.contact_by_email(s, as_)
             if contact is None:
                 fail(f"No contact with the email {as_}.")
-            contact_id = contact.id  # type: ignore[union-attr]
+            contact_id = contact.id
         cases = repo.cases_of(s, contact_id, limit=1000)
         rows = [repo.case_json(s, c) for c in cases] if as_json else []
         if as_json:
@@ -156,7 +156,7 @@ def profiles_list(as_: Annotated[str, typer.Option("--as", help="the contact's e
         contact = repo.contact_by_email(s, as_)
         if contact is None:
             fail(f"No contact with the email {as_}.")
-        views = repo.profile_views(s, contact.id)  # type: ignore[union-attr,arg-type]
+        views = repo.profile_views(s, repo.saved_id(contact))
     if as_json:
         print_json([asdict(v) for v in views])
         return
@@ -184,7 +184,8 @@ def mail_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     table = Table("id", "status", "to", "subject", "created")
     for r in rows:
-        table.add_row(str(r["id"]), r["status"], r["to"], r["subject"], r["created_at"])
+        table.add_row(*(str(r[k] or "") for k in ("id", "status", "to", "subject",
+                                                  "created_at")))
     out.print(table if rows else "The outbox is empty.")
 
 
@@ -309,7 +310,8 @@ def _with_background(serve: Any) -> int:
     build_engine(settings).dispose()  # migrate an embedded SQLite database before threads start
     stop = start_background(settings)
     try:
-        return serve(settings)
+        code: int = serve(settings)
+        return code
     finally:
         stop()
 

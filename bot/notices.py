@@ -71,9 +71,9 @@ def claim(s: Session, channel: str, *, external_id: str | None = None, limit: in
     """
     now = utcnow()
     query = select(ChatNotice).where(
-        ChatNotice.channel == channel,
-        sa.or_(ChatNotice.status == "pending",
-               sa.and_(ChatNotice.status == "sending",
+        col(ChatNotice.channel) == channel,
+        sa.or_(col(ChatNotice.status) == "pending",
+               sa.and_(col(ChatNotice.status) == "sending",
                        col(ChatNotice.claimed_at) < now - lease)))
     if external_id is not None:
         query = query.where(ChatNotice.external_id == external_id)

@@ -137,10 +137,11 @@ class Service:
     def store_file(self, path: str, name: str | None = None) -> Any:
         return self.files.put_path(path, name)
 
-    def zip_ok(self, password: str | None, category: str | None) -> Callable[[dict], bool]:
+    def zip_ok(self, password: str | None,
+               category: str | None) -> Callable[[dict[str, Any]], bool]:
         """For rules.violations: does a stored attachment pass the sample check?"""
 
-        def check(att: dict) -> bool:
+        def check(att: dict[str, Any]) -> bool:
             try:
                 check_sample(att["path"], att.get("name", ""), password, category)
             except (Invalid, OSError, KeyError):
@@ -221,7 +222,9 @@ class _Event:
 
     def current_prompt(self) -> Prompt:
         assert self.conv is not None
-        return FLOWS[self.conv.flow].current(self.conv.state, self.conv.answers, self.ctx)
+        prompt: Prompt = FLOWS[self.conv.flow].current(self.conv.state, self.conv.answers,
+                                                       self.ctx)
+        return prompt
 
     def with_current(self, prompts: list[Prompt]) -> list[Prompt]:
         return [*prompts, self.current_prompt()] if self.conv else prompts
@@ -262,11 +265,11 @@ class _Event:
                 return self.push("profiles", {"for_request": False})
             return [self.current_prompt()]
         if name == "myprofile":
-            mine = {"answers": {"name": self.contact.name,
-                                "case_recipients": list(self.contact.case_recipients)},
-                    "state": "review"}
+            answers: dict[str, Any] = {"name": self.contact.name,
+                                       "case_recipients": list(self.contact.case_recipients)}
+            mine = {"answers": answers, "state": "review"}
             if self.conv is None:
-                return self.start_flow("myprofile", mine["answers"], "review")
+                return self.start_flow("myprofile", answers, "review")
             if self.conv.flow == "myprofile":
                 return [self.current_prompt()]
             return self.push("myprofile", mine)
@@ -291,7 +294,7 @@ class _Event:
         lines = ["Your cases (newest first):"]
         for c in cases:
             lines.append(f"{c.number} · {c.subject} · {c.status} · updated "
-                         f"{repo.iso(c.updated_at)[:16].replace('T', ' ')}")
+                         f"{(repo.iso(c.updated_at) or '')[:16].replace('T', ' ')}")
         return info("\n".join(lines), cases=[c.number for c in cases])
 
     def show_case(self, number: str) -> Prompt:
@@ -351,7 +354,7 @@ class _Event:
 
     # -- flows and effects ----------------------------------------------------------------------
 
-    def start_flow(self, name: str, answers: dict | None = None,
+    def start_flow(self, name: str, answers: dict[str, Any] | None = None,
                    state: str | None = None) -> list[Prompt]:
         turn = FLOWS[name].start(self.ctx, answers, state)
         if self.conv is None:
@@ -362,7 +365,7 @@ class _Event:
             self.conv.flow = name
         return self.apply(turn)
 
-    def push(self, name: str, args: dict) -> list[Prompt]:
+    def push(self, name: str, args: dict[str, Any]) -> list[Prompt]:
         assert self.conv is not None
         self.conv.stack = [*self.conv.stack, {"flow": self.conv.flow, "state": self.conv.state,
                                               "answers": self.conv.answers}]
@@ -428,7 +431,7 @@ class _Event:
             return self.submit(effect.answers)
         raise AssertionError(f"unknown effect {effect!r}")
 
-    def submit(self, answers: dict) -> list[Prompt]:
+    def submit(self, answers: dict[str, Any]) -> list[Prompt]:
         assert self.conv is not None
         profile = self.ctx.profile(int(answers["profile"]))
         if profile is None:

@@ -6,6 +6,8 @@ transaction and delivered by whichever Slack or Telegram process claims it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session
 
 from bot.mails import message_id
@@ -18,7 +20,7 @@ STATUSES = ("open", "in progress", "waiting for customer", "resolved", "closed")
 
 
 def update_case(service: Service, number: str, *, status: str | None = None,
-                note: str | None = None, apply_urls: bool = False) -> dict:
+                note: str | None = None, apply_urls: bool = False) -> dict[str, Any]:
     """`apply_urls`: a URL Reclassification's requested ratings become local ratings (raises
     `bot.reclassify.NotReclassification`, changing nothing, for any other case)."""
     if status is not None and status.lower() not in STATUSES:

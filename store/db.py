@@ -7,6 +7,7 @@ several workers. Either way the schema comes from alembic.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,6 +16,14 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def table_of(model: type) -> sa.Table:
+    """The Core table of a SQLModel class (`Model.__table__`, which the type stubs don't
+    declare), for the hot paths that skip the ORM."""
+    table: object = sa.inspect(model).local_table
+    assert isinstance(table, sa.Table)
+    return table
 
 
 def make_engine(url: str, *, echo: bool = False, busy_timeout: float = 5.0) -> Engine:
@@ -30,8 +39,8 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout: float = 5.0) -> E
     return sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
-    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")

@@ -14,10 +14,10 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import waitress
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
+from waitress.server import BaseWSGIServer, create_server
 
 BODY_MAX = 512 * 1024
 HEADER_MAX = 64 * 1024
@@ -37,7 +37,7 @@ def wsgi_app(app: App, path: str = "/slack/events") -> Wsgi:
         if environ.get("PATH_INFO") == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
             return [b"ok"]
-        return bolt(environ, start_response)  # type: ignore[arg-type]  # WSGIEnvironment is a dict
+        return bolt(environ, start_response)
 
     return application
 
@@ -50,13 +50,14 @@ class HttpServer:
                  connections: int = CONNECTIONS) -> None:
         self._map: dict[int, Any] = {}
         self._stop = threading.Event()
-        self._server = waitress.create_server(
+        self._server = create_server(
             application, map=self._map, host=host, port=port, threads=threads,
             connection_limit=connections, channel_timeout=read_timeout,
             cleanup_interval=max(1, int(read_timeout // 2)), backlog=BACKLOG,
             max_request_body_size=body_max, max_request_header_size=HEADER_MAX,
             ident="casebot", expose_tracebacks=False)
-        self.server_address = (host, int(self._server.effective_port))  # type: ignore[union-attr]  # one socket: a TcpWSGIServer
+        assert isinstance(self._server, BaseWSGIServer)  # one host and port: one socket
+        self.server_address = (host, int(self._server.getsockname()[1]))
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
         while not self._stop.is_set():

@@ -117,7 +117,7 @@ class TelegramBot:
             worker.shutdown(wait=False)
 
     async def handle(self, who: Who, inbound: Inbound, delivery_id: str) -> list[Prompt]:
-        return await self.run_sync(who.chat_ref or who.external_id, self.chat.handle,  # type: ignore[no-any-return]  # run_sync returns what chat.handle returns
+        return await self.run_sync(who.chat_ref or who.external_id, self.chat.handle,
                                    who, inbound, delivery_id=delivery_id)
 
     async def send(self, bot: Any, chat_id: int, user_id: int, prompts: list[Prompt]) -> None:
@@ -180,7 +180,7 @@ class TelegramBot:
                          delivery: str) -> list[Prompt]:
         """A file is fetched only when the chat layer says the current question takes it."""
         if not await self.run_sync(chat_id, self.chat.takes_files, who):
-            return await self.run_sync(chat_id, self.chat.refuse_file, who,  # type: ignore[no-any-return]  # as above
+            return await self.run_sync(chat_id, self.chat.refuse_file, who,
                                        delivery)
         if too_big(media):
             mb = (media.size or 0) / (1024 * 1024)
