@@ -320,14 +320,13 @@ class _Event:
             lines += [f"{n}. {line}" if i == 0 else line
                       for i, line in enumerate(rating_lines(d))]
         repo.remember_url_check(self.s, self.contact.id, [u.url for u in urls])
-        if self.who.channel == "console":  # chats show a "Request reclassification" button
-            lines.append("Think a rating is wrong? Type /reclassify to request a new "
-                         "classification for these URLs.")
+        # chats draw a button; a terminal, which has none, shows the hint
+        offer = Choice(id=button_id(RECLASSIFY), label="Request reclassification",
+                       hint="Think a rating is wrong? Type /reclassify to request a new "
+                            "classification for these URLs.")
         return Prompt(kind="info", text="\n".join(lines),
                       data={"urls": [u.url for u in urls], "results": results,
-                            "reclassify": True},
-                      choices=(Choice(id=button_id(RECLASSIFY),
-                                      label="Request reclassification"),))
+                            "reclassify": True}, choices=(offer,))
 
     def reclassify(self, args: str) -> list[Prompt]:
         """Start a URL Reclassification request with the URLs given (or last checked)."""
