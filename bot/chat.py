@@ -97,8 +97,7 @@ class Chat:
         with unit_of_work(self.service.engine, read_only=True) as s:
             found = repo.load_for_identity(s, who.channel, who.external_id)
         conv = found[1] if found else None
-        return conv is not None and (bool(conv.stack) or any(
-            not k.startswith("_") for k in conv.answers))
+        return conv is not None and conv.answered
 
     def last_checked_urls(self, who: Who) -> list[str]:
         """The URLs of this person's last /checkurl (kept in the database)."""

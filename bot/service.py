@@ -36,6 +36,7 @@ from flows.urls import parse_url_list
 from store import repo
 from store.files import BlobStore
 from store.repo import ContactInfo
+from store.uow import unit_of_work
 from store.world import RateFn, StoreWorld
 
 log = logging.getLogger(__name__)
@@ -94,16 +95,12 @@ class Service:
         give_up = time.monotonic() + BUSY_BUDGET
         for attempt in range(RETRIES):
             try:
-                with Session(self.engine, expire_on_commit=False) as s:
+                with unit_of_work(self.engine, read_only=read_only) as s:
                     if delivery_id and not repo.first_delivery(s, delivery_id):
                         return []
                     contact, conv = self._contact(s, who)
                     prompts = _Event(self, s, contact, conv, who, auto_start).run(inbound)
-                    if read_only:
-                        s.rollback()
-                    else:
-                        s.commit()
-                    return prompts
+                return prompts
             except repo.StaleConversation:
                 continue
             except accounts.UnknownDomain as exc:
@@ -211,14 +208,10 @@ class _Event:
         return inbound.step is not None and inbound.step != self.conv.state
 
     def in_request(self) -> bool:
-        """A New Request draft is open, possibly under a profile form opened from it."""
-        return self.conv is not None and (self.conv.flow == "intake" or any(
-            f["flow"] == "intake" for f in self.conv.stack))
+        return self.conv is not None and self.conv.in_request
 
     def untouched(self) -> bool:
-        """A New Request draft is open but nothing has been answered in it yet."""
-        return (self.conv is not None and self.conv.flow == "intake" and not self.conv.stack
-                and not any(not k.startswith("_") for k in self.conv.answers))
+        return self.conv is not None and self.conv.untouched_request
 
     def current_prompt(self) -> Prompt:
         assert self.conv is not None
@@ -366,26 +359,21 @@ class _Event:
 
     def push(self, name: str, args: dict[str, Any]) -> list[Prompt]:
         assert self.conv is not None
-        self.conv.stack = [*self.conv.stack, {"flow": self.conv.flow, "state": self.conv.state,
-                                              "answers": self.conv.answers}]
-        self.conv.flow = name
+        self.conv.push(name)
         answers = dict(args.get("answers") or {k: v for k, v in args.items() if k != "state"})
         turn = FLOWS[name].start(self.ctx, answers, args.get("state"))
         return self.apply(turn)
 
     def pop(self, value: Any, note: str = "") -> list[Prompt]:
         assert self.conv is not None and self.conv.stack
-        frame = self.conv.stack[-1]
-        self.conv.stack = self.conv.stack[:-1]
-        self.conv.flow, self.conv.state, self.conv.answers = (frame["flow"], frame["state"],
-                                                              frame["answers"])
+        self.conv.pop()
         turn = FLOWS[self.conv.flow].resume(self.conv.state, self.conv.answers, value, self.ctx)
         prompts = self.apply(turn)
         return [info(note), *prompts] if note else prompts
 
     def apply(self, turn: Turn) -> list[Prompt]:
         assert self.conv is not None
-        self.conv.state, self.conv.answers = turn.state, turn.answers
+        self.conv.move(turn.state, turn.answers)
         effect = turn.effect
         if effect is None:
             return turn.prompts

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from flows import conversation
 from flows.context import CodeView, ProfileView
 from flows.validators import mask_activation_code
 from store.db import table_of
@@ -199,15 +200,12 @@ def delete_profile(s: Session, contact: Contact | ContactInfo, profile_id: int) 
 
 # -- conversations (the hot path: plain Core statements) -----------------------------------
 
-@dataclass
-class ConvRow:
+@dataclass(kw_only=True)
+class ConvRow(conversation.Conversation):
+    """A conversation as stored: its row id, owner, channel and version (optimistic lock)."""
+
     id: int
     contact_id: int
-    flow: str
-    state: str
-    answers: dict[str, Any]
-    stack: list[dict[str, Any]]
-    draft_id: str
     channel: str
     version: int
 
@@ -264,13 +262,19 @@ def load_for_identity(s: Session, channel: str,
     contact = ContactInfo(row[0], row[1], row[2], row[3], list(row[4] or []))
     if row[5] is None:
         return contact, None
-    return contact, ConvRow(row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12],
-                            row[13])
+    return contact, _conv_row(row[5:])
+
+
+def _conv_row(cols: Any) -> ConvRow:
+    """A row of `_CONV_COLS` as a ConvRow."""
+    return ConvRow(id=cols[0], contact_id=cols[1], flow=cols[2], state=cols[3],
+                   answers=cols[4], stack=cols[5], draft_id=cols[6], channel=cols[7],
+                   version=cols[8])
 
 
 def load_conversation(s: Session, contact_id: int) -> ConvRow | None:
     row = s.connection().execute(_LOAD_CONV, {"contact_id": contact_id}).first()
-    return ConvRow(*row) if row else None
+    return _conv_row(row) if row else None
 
 
 def insert_conversation(s: Session, contact_id: int, flow: str, state: str,
@@ -285,8 +289,8 @@ def insert_conversation(s: Session, contact_id: int, flow: str, state: str,
         raise StaleConversation() from exc
     key = result.inserted_primary_key
     assert key is not None
-    return ConvRow(key[0], contact_id, flow, state, answers, stack,
-                   draft, channel, 1)
+    return ConvRow(id=key[0], contact_id=contact_id, flow=flow, state=state, answers=answers,
+                   stack=stack, draft_id=draft, channel=channel, version=1)
 
 
 def update_conversation(s: Session, conv: ConvRow) -> None:
