@@ -74,9 +74,6 @@ class Step:
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         return True
 
-    def default(self, a: Answers, ctx: Ctx) -> Any:
-        return a.get(self.name)
-
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         return Prompt(kind=self.kind, text=self.question, step=self.name, hint=self.hint,
                       optional=self.optional)
