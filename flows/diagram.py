@@ -7,13 +7,22 @@ when the committed file differs from what the machines say now, so the picture n
 from __future__ import annotations
 
 from flows.form import Form
+from flows.steps import Step
 
 SKIPPED_TRIGGERS = ("back",)
 
 
+def _fills(step: Step) -> bool:
+    return type(step).fill is not Step.fill
+
+
 def mermaid(form: Form) -> str:
-    """A state diagram of every transition except `back`, which mirrors `next`."""
+    """A state diagram of every transition except `back`, which mirrors `next`; each state
+    is labelled with its question's name, and says when casebot may fill it in."""
     lines = ["stateDiagram-v2", f"    [*] --> {form.steps[0].name}"]
+    for step in form.steps:
+        lines.append(f"    {step.name} : {step.label}" + (" (filled in when known)"
+                                                          if _fills(step) else ""))
     for name, event in form.machine.events.items():
         if name in SKIPPED_TRIGGERS:
             continue
@@ -37,10 +46,13 @@ def document() -> str:
         "from the `transitions` machines themselves; `tests/unit/test_diagram.py` fails when "
         "this file is stale.",
         "",
-        "`next` goes to the first later step whose guard holds (`needs_<step>`: the step "
-        "applies, and while editing from the review or after a prefill it is not yet "
-        "answered), else to the review. `back` (not drawn) goes to the nearest earlier step "
-        "that applies, or straight to the review while editing.",
+        "Every question is a state. `next` goes to the following state; entering a state "
+        "whose question is not needed passes on at once (its `on_enter`, `pass_<step>`): the "
+        "question does not apply to the answers so far, is answered already, or casebot "
+        "knows the answer (\"filled in when known\": the value is stored and shown in the "
+        "review). `back` (not drawn) goes to the state before, passing the ones never asked, "
+        "or straight to the review while editing. `edit_<step>` goes from the review to a "
+        "question; after it, `next` passes every answered question back to the review.",
     ]
     for form in (INTAKE, PROFILE):
         parts += ["", f"## {form.name}", "", "```mermaid", mermaid(form), "```"]

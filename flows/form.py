@@ -306,6 +306,13 @@ class Form:
         return self._arrive(self.fire(f"edit_{target}", REVIEW, a, ctx), a, ctx)
 
 
+def answered_by_person(a: Answers) -> bool:
+    """Has the person answered anything (rather than casebot filling it in)? Keys starting
+    with "_" are the form's own."""
+    filled = set(a.get(FILLED, ()))
+    return any(not k.startswith("_") and k not in filled for k in a)
+
+
 class _Entered:
     """What `on_enter` receives when a form starts on a step (no transition ran)."""
 

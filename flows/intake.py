@@ -17,7 +17,7 @@ from flows.archives import check_sample_zip
 from flows.catalog import Product
 from flows.context import Ctx
 from flows.errors import Invalid
-from flows.form import FILLED, Form, Turn
+from flows.form import Form, Turn, answered_by_person
 from flows.model import Choice, Inbound, Prompt
 from flows.steps import (
     DONE,
@@ -332,9 +332,9 @@ def _changing(i: int) -> Any:
     return applies
 
 
-def reclassification(a: Answers) -> list[dict[str, str] | None]:
+def reclassification(a: Answers) -> list[dict[str, Any] | None]:
     """Per URL: None to keep it, or the requested rating and category."""
-    out: list[dict[str, str] | None] = []
+    out: list[dict[str, Any] | None] = []
     for i in range(1, len(a.get("urls") or []) + 1):
         rating = a.get(f"url{i}_rating")
         out.append(None if rating in (None, KEEP) else
@@ -679,8 +679,8 @@ STEPS: list[Step] = [
              "Filter verification"),
     TextStep("tp_repdv", "RepDV entries", "RepDV entries in question: IP addresses or "
              "domains, one per line. Empty to skip.", v.repdv_entries, optional=True,
-             multiline=True, when=lambda a, c: bool(product_of(a, c) and product_of(
-                 a, c).tippingpoint == "threatdv")),
+             multiline=True, when=lambda a, c: bool(
+                 (p := product_of(a, c)) and p.tippingpoint == "threatdv")),
     ChangeStartStep("change_start", "Change start", "Planned start of the change (YYYY-MM-DD "
                     "HH:MM, optionally a time zone such as Europe/Berlin; UTC if none)?",
                     _one_line, deciding=True,
@@ -720,7 +720,7 @@ class IntakeForm(Form):
 
     def handle(self, state: str, answers: Answers, inbound: Inbound, ctx: Ctx) -> Turn:
         """A description typed at the first question of an untouched request starts it."""
-        if (inbound.kind == "text" and state in self.by_name and not _touched(answers)
+        if (inbound.kind == "text" and state in self.by_name and not answered_by_person(answers)
                 and self.by_name[state].kind == "choice" and is_description(inbound.text)
                 and match_choice(inbound, self.current(state, answers, ctx).choices) is None):
             try:
@@ -734,10 +734,6 @@ class IntakeForm(Form):
         return super().resume(state, answers, None if value is None else str(value), ctx)
 
 
-def _touched(a: Answers) -> bool:
-    """Has the user answered anything yet (rather than casebot filling it in)?"""
-    filled = set(a.get(FILLED, ()))
-    return any(not k.startswith("_") and k not in filled for k in a)
 
 
 INTAKE = IntakeForm("intake", STEPS)

@@ -127,19 +127,18 @@ PROFILE_STEPS: list[Step] = [
              v.profile_name),
     ChoiceStep("product", "Product", "Which product?", product_choices, deciding=True),
     ChoiceStep("version", "Product version", "Which version?",
-               lambda a, c: plain_choices(product_of(a, c).versions if product_of(a, c) else ())),
+               lambda a, c: plain_choices(p.versions if (p := product_of(a, c)) else ())),
     MultiStep("operating_systems", "Operating systems", "On which operating systems is it "
               "active? Pick one or more, then done.",
               lambda a, c: plain_choices(c.cat.operating_systems), min_count=1),
     ActivationCodeStep("activation_code", "Activation code", "Activation code"),
     TextStep("toolbox_guid", "OfficeScan Toolbox GUID", "The OfficeScan Toolbox GUID "
              "(8-4-4-4-12 hex), if you have it. Empty to skip.", _guid, optional=True,
-             when=lambda a, c: bool(product_of(a, c) and product_of(a, c).asks_toolbox_guid)),
+             when=lambda a, c: bool((p := product_of(a, c)) and p.asks_toolbox_guid)),
     MultiStep("settings", "Product settings", "Which of these are enabled? Pick any, then done "
               "(done with none is fine).",
-              lambda a, c: plain_choices(product_of(a, c).settings if product_of(a, c) else ()),
-              min_count=0, when=lambda a, c: bool(product_of(a, c) and
-                                                  product_of(a, c).settings)),
+              lambda a, c: plain_choices(p.settings if (p := product_of(a, c)) else ()),
+              min_count=0, when=lambda a, c: bool((p := product_of(a, c)) and p.settings)),
     LanguageStep("language", "Product language", "Which language does the product use?",
                  lambda a, c: plain_choices(c.cat.languages)),
 ]
@@ -184,32 +183,55 @@ class DeleteProfile:
 
 
 class _Cursor:
-    __slots__ = ("state",)
+    """The menu machine's model for one event: state, answers, and what the press did."""
 
-    def __init__(self, state: str) -> None:
+    __slots__ = ("state", "answers", "ctx", "prompts", "effect")
+
+    def __init__(self, state: str, answers: Answers, ctx: Ctx) -> None:
         self.state = state
+        self.answers = answers
+        self.ctx = ctx
+        self.prompts: list[Prompt] = []
+        self.effect: Any = None
 
 
 class ProfilesMenu:
-    """List → pick → edit or delete. Editing and adding leave for the profile form."""
+    """List → pick → edit or delete. Editing and adding leave for the profile form.
+
+    Each option is a trigger of the machine (a profile's id is `choose`); what a press does
+    besides moving (open the form, return, delete) is the transition's `after` callback, so
+    the table below is the whole menu.
+    """
 
     name = "profiles"
 
     def __init__(self) -> None:
         self.machine = Machine(
             model=None, states=["pick", "action", "confirm_delete"], initial="pick",
-            auto_transitions=False, transitions=[
-                {"trigger": "choose", "source": "pick", "dest": "action"},
+            auto_transitions=False, send_event=True, transitions=[
+                {"trigger": "choose", "source": "pick", "dest": "action",
+                 "after": _remember_profile},
+                {"trigger": ADD, "source": "pick", "dest": None, "after": _add},
+                {"trigger": CLOSE, "source": "pick", "dest": None, "after": _close},
+                {"trigger": "use", "source": "action", "dest": None, "after": _use},
+                {"trigger": "edit", "source": "action", "dest": None, "after": _edit},
+                {"trigger": "reveal", "source": "action", "dest": None, "after": _reveal},
                 {"trigger": "delete", "source": "action", "dest": "confirm_delete"},
-                {"trigger": "confirm", "source": "confirm_delete", "dest": "pick"},
-                {"trigger": "back", "source": "action", "dest": "pick"},
+                {"trigger": "back", "source": "action", "dest": "pick",
+                 "after": _forget_profile},
+                {"trigger": "yes", "source": "confirm_delete", "dest": "pick",
+                 "after": _delete},
+                {"trigger": "no", "source": "confirm_delete", "dest": "action"},
                 {"trigger": "back", "source": "confirm_delete", "dest": "action"},
             ])
 
-    def _go(self, trigger: str, state: str) -> str:
-        cursor = _Cursor(state)
+    def _fire(self, trigger: str, state: str, a: Answers, ctx: Ctx) -> Turn:
+        cursor = _Cursor(state, a, ctx)
         self.machine.events[trigger].trigger(cursor)
-        return cursor.state
+        if cursor.effect is not None:
+            return Turn(cursor.state, cursor.answers, cursor.prompts, effect=cursor.effect)
+        return Turn(cursor.state, cursor.answers,
+                    [*cursor.prompts, self.current(cursor.state, cursor.answers, ctx)])
 
     def start(self, ctx: Ctx, answers: Answers | None = None, state: str | None = None) -> Turn:
         a = dict(answers or {})
@@ -249,47 +271,15 @@ class ProfilesMenu:
         if picked is None:
             error = choice_error(inbound, prompt.choices)
             return Turn(state, a, [prompt.with_error(str(error))])
-        if state == "pick":
-            if picked.id == ADD:
-                return Turn(state, a, [], effect=Jump("profile", {}))
-            if picked.id == CLOSE:
-                return Turn(state, a, [], effect=Return(None))
-            a["profile_id"] = int(picked.id)
-            return self._show(self._go("choose", state), a, ctx)
-        if state == "action":
-            profile = ctx.profile(a.get("profile_id"))
-            if picked.id == "use" and profile:
-                return Turn(state, a, [], effect=Return(str(profile.id)))
-            if picked.id == "edit" and profile:
-                return Turn(state, a, [], effect=Jump("profile", {
-                    "answers": answers_from_profile(profile), "state": "review"}))
-            if picked.id == "delete":
-                return self._show(self._go("delete", state), a, ctx)
-            if picked.id == "reveal" and profile and profile.activation_code_id is not None:
-                code = ctx.world.reveal_code(profile.activation_code_id)
-                text = (f"Activation code of {profile.name}: {code}" if code else
-                        "That activation code is not registered to your account.")
-                return Turn(state, a, [Prompt(kind="info", text=text),
-                                       self.current(state, a, ctx)])
-            a.pop("profile_id", None)
-            return self._show(self._go("back", state), a, ctx)
-        if picked.id == "yes":
-            pid = a.pop("profile_id", None)
-            turn = self._show(self._go("confirm", state), a, ctx)
-            turn.effect = DeleteProfile(int(pid)) if pid is not None else None
-            return turn
-        return self._show(self._go("back", state), a, ctx)
-
-    def _show(self, state: str, a: Answers, ctx: Ctx) -> Turn:
-        return Turn(state, a, [self.current(state, a, ctx)])
+        if state == "pick" and picked.id not in (ADD, CLOSE):
+            a["_picked"] = int(picked.id)
+            return self._fire("choose", state, a, ctx)
+        return self._fire(picked.id, state, a, ctx)
 
     def back(self, state: str, answers: Answers, ctx: Ctx) -> Turn:
         if state == "pick":
             return Turn(state, dict(answers), [], effect=Return(None))
-        a = dict(answers)
-        if state == "action":
-            a.pop("profile_id", None)
-        return self._show(self._go("back", state), a, ctx)
+        return self._fire("back", state, dict(answers), ctx)
 
     def resume(self, state: str, answers: Answers, value: Any, ctx: Ctx) -> Turn:
         """Back from the profile form: `value` is the saved profile's id, or None."""
@@ -299,6 +289,58 @@ class ProfilesMenu:
         a.pop("profile_id", None)
         note = [Prompt(kind="info", text="Profile saved.")] if value is not None else []
         return Turn("pick", a, [*note, self.current("pick", a, ctx)])
+
+
+# -- what a press does besides moving (the `after` callbacks of the menu's transitions) -----
+
+def _remember_profile(event: Any) -> None:
+    a = event.model.answers
+    a["profile_id"] = a.pop("_picked")
+
+
+def _forget_profile(event: Any) -> None:
+    event.model.answers.pop("profile_id", None)
+
+
+def _add(event: Any) -> None:
+    event.model.effect = Jump("profile", {})
+
+
+def _close(event: Any) -> None:
+    event.model.effect = Return(None)
+
+
+def _chosen(event: Any) -> ProfileView | None:
+    cur: _Cursor = event.model
+    return cur.ctx.profile(cur.answers.get("profile_id"))
+
+
+def _use(event: Any) -> None:
+    profile = _chosen(event)
+    event.model.effect = Return(str(profile.id) if profile else None)
+
+
+def _edit(event: Any) -> None:
+    profile = _chosen(event)
+    if profile is not None:
+        event.model.effect = Jump("profile", {"answers": answers_from_profile(profile),
+                                              "state": "review"})
+
+
+def _reveal(event: Any) -> None:
+    profile = _chosen(event)
+    if profile is None or profile.activation_code_id is None:
+        return
+    code = event.model.ctx.world.reveal_code(profile.activation_code_id)
+    event.model.prompts.append(Prompt(kind="info", text=(
+        f"Activation code of {profile.name}: {code}" if code else
+        "That activation code is not registered to your account.")))
+
+
+def _delete(event: Any) -> None:
+    pid = event.model.answers.pop("profile_id", None)
+    if pid is not None:
+        event.model.effect = DeleteProfile(int(pid))
 
 
 def _describe(p: ProfileView | None) -> str:

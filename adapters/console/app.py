@@ -21,6 +21,8 @@ from adapters.console.inbound import (
     read_block,
 )
 from adapters.console.render import render, wants_block
+from bot.chat import Chat
+from bot.notices import Notice, Outcome
 from bot.service import Service, Who
 from flows.errors import Invalid
 from flows.model import Inbound, Prompt
@@ -35,6 +37,7 @@ class ConsoleChat:
     def __init__(self, service: Service, who: Who, stdin: TextIO | None = None,
                  stdout: TextIO | None = None) -> None:
         self.service = service
+        self.chat = Chat(service)
         self.who = who
         self.stdin = stdin or sys.stdin
         self.tty = self.stdin.isatty()
@@ -76,7 +79,11 @@ class ConsoleChat:
     def run(self) -> int:
         self.out.print(Text("casebot — open a support case. Type /help for commands.",
                             style="bold" if self.tty else ""))
-        where = self.service.handle(self.who, Inbound(kind="command", command="where"))
+        # operator updates to this person's terminal cases since the last run come first
+        self.chat.deliver_notices(self.who.channel, self.show_notice,
+                                  external_id=self.who.external_id)
+        # no auto-start: with no request open, what the person types first describes it
+        where = self.chat.handle(self.who, Inbound(kind="command", command="where"))
         if not self.draft_in(where):
             where = [Prompt(kind="info", text=GREETING)]
         self.show(where)
@@ -93,7 +100,7 @@ class ConsoleChat:
                 self.answer(block)
         except KeyboardInterrupt:
             self.out.print()
-        if self.draft:
+        if self.draft and self.chat.has_answers(self.who):
             self.out.print(Text("Your draft is saved. Run `casebot chat` to continue.",
                                 style="dim" if self.tty else ""))
         return 0
@@ -114,4 +121,8 @@ class ConsoleChat:
                 self.show([Prompt(kind="info", text=str(exc))])
                 return
             inbound = Inbound(kind="file", file=ref)
-        self.show(self.service.handle(self.who, inbound, auto_start=False))
+        self.show(self.chat.handle(self.who, inbound))
+
+    def show_notice(self, notice: Notice) -> Outcome:
+        self.show([Prompt(kind="info", text=notice.text)])
+        return Outcome.SENT
