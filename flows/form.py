@@ -231,6 +231,10 @@ class Form:
             return Turn(state, dict(answers), [self.current(state, answers, ctx)])
         return self.accept(state, answers, value, ctx)
 
+    def result(self, a: Answers) -> Answers:
+        """What the finished form hands over (a form may shape its answers here)."""
+        return a
+
     def prune(self, a: Answers, ctx: Ctx) -> None:
         """Drop answers whose step no longer applies or whose value no longer fits.
 
@@ -298,7 +302,7 @@ class Form:
                     s.label for s in missing) + ".") for p in turn.prompts]
                 return turn
             self.fire("submit", REVIEW, a, ctx)
-            return Turn(DONE, a, [], effect=Finish(self.name, a))
+            return Turn(DONE, a, [], effect=Finish(self.name, self.result(a)))
         if picked.id == "cancel":
             return Turn(REVIEW, a, [], effect=Abandon(self.name))
         target = picked.id.split(":", 1)[1]

@@ -7,7 +7,7 @@ request, saving a profile returns to the request with that profile chosen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from transitions import Machine
@@ -23,7 +23,6 @@ from flows.steps import (
     ChoiceStep,
     Jump,
     MultiStep,
-    Stay,
     Step,
     TextStep,
     choice_error,
@@ -55,49 +54,65 @@ class NameStep(TextStep):
         return name
 
 
-class ActivationCodeStep(Step):
-    """One of the account's codes for this product, or a new one typed in and format-checked."""
+def _codes(a: Answers, ctx: Ctx) -> Any:
+    return ctx.world.activation_codes(a.get("product") or "")
 
-    kind = "choice"
 
-    def _choices(self, a: Answers, ctx: Ctx) -> list[Choice]:
-        product = a.get("product") or ""
-        out = [Choice(id=str(c.id), label=c.masked) for c in ctx.world.activation_codes(product)]
+REGISTER = {"new": None}  # the answer "Register a new activation code": its own question
+
+
+class ActivationCodeStep(ChoiceStep):
+    """One of the account's codes for this product, or a new one (the next question); a code
+    typed here is taken as the new one. Asked only when the account has codes for it."""
+
+    def __init__(self, name: str, label: str, question: str) -> None:
+        super().__init__(name, label, question, self.choices, deciding=True,
+                         when=lambda a, c: bool(_codes(a, c)))
+
+    def choices(self, a: Answers, ctx: Ctx) -> list[Choice]:
+        out = [Choice(id=str(c.id), label=c.masked) for c in _codes(a, ctx)]
         out.append(Choice(id=NEW_CODE, label="Register a new activation code"))
         return out
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
-        if pending == NEW_CODE or not ctx.world.activation_codes(a.get("product") or ""):
-            return Prompt(kind="text", step=self.name, text="Type the activation code "
-                          "(XX-XXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX).")
-        return Prompt(kind="choice", step=self.name, text="Which activation code does this "
-                      f"{a.get('product', 'product')} use?", choices=tuple(self._choices(a, ctx)))
+        prompt = super().ask(a, ctx, pending)
+        return replace(prompt, text=f"Which activation code does this "
+                       f"{a.get('product', 'product')} use?", selected=())
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
-        if pending == NEW_CODE or not ctx.world.activation_codes(a.get("product") or ""):
-            return {"new": v.activation_code(inbound.text)}
-        choices = self._choices(a, ctx)
+        choices = self.choices(a, ctx)
         picked = match_choice(inbound, choices)
         if picked is None and inbound.kind == "text" and "-" in inbound.text:
             return {"new": v.activation_code(inbound.text)}
         if picked is None:
             raise choice_error(inbound, choices)
-        if picked.id == NEW_CODE:
-            return Stay(NEW_CODE)
-        return {"id": int(picked.id)}
+        return dict(REGISTER) if picked.id == NEW_CODE else {"id": int(picked.id)}
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         if "new" in value:
             return True
-        return any(c.id == value["id"] for c in ctx.world.activation_codes(a.get("product", "")))
+        return any(c.id == value["id"] for c in _codes(a, ctx))
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        if value == REGISTER:
+            return "a new one"
         if "new" in value:
             return v.mask_activation_code(value["new"]) + " (new)"
-        for c in ctx.world.activation_codes(a.get("product", "")):
-            if c.id == value["id"]:
-                return c.masked
-        return "—"
+        return next((c.masked for c in _codes(a, ctx) if c.id == value["id"]), "—")
+
+
+def _new_code_asked(a: Answers, ctx: Ctx) -> bool:
+    return not _codes(a, ctx) or a.get("activation_code") == REGISTER
+
+
+class NewCodeStep(TextStep):
+    """A new activation code, typed and format-checked (shown masked)."""
+
+    def suggestion(self, a: Answers, ctx: Ctx) -> str | None:
+        return None  # never offered back in full: codes are only ever shown masked
+
+    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        return v.mask_activation_code(value) + " (new)"
 
 
 def _guid(text: str) -> str:
@@ -132,6 +147,9 @@ PROFILE_STEPS: list[Step] = [
               "active? Pick one or more, then done.",
               lambda a, c: plain_choices(c.cat.operating_systems), min_count=1),
     ActivationCodeStep("activation_code", "Activation code", "Activation code"),
+    NewCodeStep("new_activation_code", "New activation code", "Type the activation code "
+                "(XX-XXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX).", v.activation_code,
+                when=_new_code_asked),
     TextStep("toolbox_guid", "OfficeScan Toolbox GUID", "The OfficeScan Toolbox GUID "
              "(8-4-4-4-12 hex), if you have it. Empty to skip.", _guid, optional=True,
              when=lambda a, c: bool((p := product_of(a, c)) and p.asks_toolbox_guid)),
@@ -147,6 +165,13 @@ PROFILE_STEPS: list[Step] = [
 class ProfileForm(Form):
     submit_label = "Save profile"
     review_title = "Please review the profile."
+
+    def result(self, a: Answers) -> Answers:
+        """A new code typed at its own question is the profile's code."""
+        out = dict(a)
+        if "new_activation_code" in out:
+            out["activation_code"] = {"new": out.pop("new_activation_code")}
+        return out
 
 
 PROFILE = ProfileForm("profile", PROFILE_STEPS)
