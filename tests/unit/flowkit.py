@@ -131,3 +131,10 @@ def profile_oses(service: Service, name: str, email: str = EMAIL) -> list[str]:
         assert contact is not None
         views = repo.profile_views(s, contact.id)  # type: ignore[arg-type]
     return next(list(v.operating_systems) for v in views if v.name == name)
+
+
+def profile_views_of(service: Service, email: str = EMAIL) -> list:
+    with Session(service.engine) as s:
+        contact = repo.contact_by_email(s, email)
+        assert contact is not None
+        return list(repo.profile_views(s, repo.saved_id(contact)))

@@ -118,3 +118,23 @@ def test_domains_join_and_refuse(tmp_path) -> None:
         assert own.account_id == sub.account_id
         check_domain(s, "z@nowhere.example", "refuse")
         assert isinstance(own, Contact)
+
+
+def test_registering_a_new_activation_code_is_its_own_question(tmp_path) -> None:
+    """Issue 12: the new code is a state of the profile form, not a marker inside a step."""
+    from pathlib import Path
+
+    from tests.unit.flowkit import Talk, fresh_service, profile_views_of, seeded_home
+
+    talk = Talk(fresh_service(seeded_home(Path(tmp_path) / "s")))
+    talk.start()
+    talk.say("/profiles", "Add a new profile", "Second", "Apex One", "2019", "1, done")
+    assert talk.prompt.step == "activation_code"  # the account's code, or a new one
+    talk.say("Register a new activation code")
+    assert talk.prompt.step == "new_activation_code"
+    talk.say("ZZ-9999-AAAAA-BBBBB-CCCCC-DDDDD-EEEEE", "done")
+    shown = {i.label: i.value for i in talk.prompt.summary}
+    assert shown["New activation code"] == "ZZ-9999-*****-*****-*****-*****-EEEEE (new)"
+    talk.say("Save profile")
+    masked = {p.name: p.activation_code_masked for p in profile_views_of(talk.service)}
+    assert masked["Second"] == "ZZ-9999-*****-*****-*****-*****-EEEEE"
