@@ -6,6 +6,8 @@ when the committed file differs from what the machines say now, so the picture n
 
 from __future__ import annotations
 
+from typing import Any
+
 from flows.form import Form
 from flows.steps import Step
 
@@ -35,9 +37,19 @@ def mermaid(form: Form) -> str:
     return "\n".join(lines)
 
 
+def menu_mermaid(machine: Any, initial: str) -> str:
+    """A plain machine (the profiles menu): every transition, internal ones as loops."""
+    lines = ["stateDiagram-v2", f"    [*] --> {initial}"]
+    for name, event in machine.events.items():
+        for source, transitions in event.transitions.items():
+            for t in transitions:
+                lines.append(f"    {source} --> {t.dest or source}: {name}")
+    return "\n".join(lines)
+
+
 def document() -> str:
     from flows.intake import INTAKE
-    from flows.profile import PROFILE
+    from flows.profile import MENU, PROFILE
 
     parts = [
         "# The intake machines",
@@ -56,6 +68,10 @@ def document() -> str:
     ]
     for form in (INTAKE, PROFILE):
         parts += ["", f"## {form.name}", "", "```mermaid", mermaid(form), "```"]
+    parts += ["", "## profiles menu", "", "Each option is a trigger (a profile's id is "
+              "`choose`); `__add__` and `edit` open the profile form, `__close__` and `use` "
+              "return to the request, `yes` deletes.", "", "```mermaid",
+              menu_mermaid(MENU.machine, "pick"), "```"]
     return "\n".join(parts) + "\n"
 
 

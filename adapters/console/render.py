@@ -13,7 +13,7 @@ Line = tuple[str, str]
 
 HINTS = {
     "multiline": "(several lines; finish with a line holding only .)",
-    "multi": "(numbers separated by commas, then done)",
+    "multi": "(numbers or names separated by commas, then done or .; remove X takes one off)",
     "files": "(/attach PATH adds a file, /done when finished)",
 }
 

@@ -40,8 +40,9 @@ URL_POOL = ["https://example.com/a", "http://bücher.example/", "hxxps://evil[.]
 TEXT_ANSWERS = {
     "name": st.builds(lambda s, n: f"{s} {n}", LINE.map(lambda t: t.strip()[:20] or "P"),
                       st.integers(0, 999)),
-    "activation_code": st.sampled_from(["AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7",
-                                        "ZZ-9999-AAAAA-BBBBB-CCCCC-DDDDD-EEEEE", "AB-CD"]),
+    "new_activation_code": st.sampled_from(["AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7",
+                                            "ZZ-9999-AAAAA-BBBBB-CCCCC-DDDDD-EEEEE",
+                                            "AB-CD"]),
     "toolbox_guid": st.sampled_from(["", "skip", "12345678-9abc-def0-1234-56789abcdef0", "x"]),
     "urls": st.lists(st.sampled_from(URL_POOL), min_size=1, max_size=4).map("\n".join)
     | st.just("\n".join(f"https://h{i}.example.com/" for i in range(11))),
