@@ -321,7 +321,7 @@ def table(counts: dict[tuple[str, str], int]) -> str:
         target = "—" if t["terminal"] is None else (
             f"{t['terminal']}" if t["terminal"] == t["slack"] else
             f"{t['terminal']} / {t['slack']}")
-        title = sc.title + (f" ({sc.note})" if sc.note else "")
+        title = sc.title + (f"; {sc.note}" if sc.note else "")
         lines.append(f"| {title} | {' | '.join(cells)} | {target} | ~{PORTAL} |")
     return "\n".join(lines)
 
