@@ -8,15 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flows.answers import NO_FILES, category, issue_type
 from flows.context import Ctx, ProfileView
-from flows.intake import (
-    NO_FILES,
-    category,
-    change_window,
-    issue_type,
-    reclassification,
-    tippingpoint,
-)
+from flows.intake import change_window, tippingpoint
+from flows.reclassify import reclassification
 from flows.steps import Answers
 
 THREAT_TYPES = ("Threat Issue",)

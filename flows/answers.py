@@ -1,0 +1,86 @@
+"""What earlier answers of a New Request decide: its profile and product, issue type and
+category, severity, and whether samples belong. Small named functions, so the steps, the
+review, the pruning after an edit and the machine's guards ask each question the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows.archives import check_sample_zip
+from flows.catalog import Product
+from flows.context import Ctx
+from flows.steps import Answers
+
+PRODUCT_ISSUE = "Product Issue"
+THREAT_ISSUE = "Threat Issue"
+CHANGE_CONTROL = "Change Control Issue"
+URL_RECLASS = "URL Reclassification"
+SAMPLE_CATEGORIES = ("Collected Threat Sample Analysis", "Infected or Positive Infected",
+                     "File False Positive")
+SPAM_CATEGORIES = ("Spam", "Spam False Positive")
+ZIP_REQUIRED = ("Collected Threat Sample Analysis", "Spam", "Spam False Positive")
+ZIP_CATEGORIES = SAMPLE_CATEGORIES + SPAM_CATEGORIES
+HIGH_SEVERITIES = ("High", "Critical")
+ADD_PROFILE = "__profiles__"
+NO_FILES = "__none__"
+KEEP = "keep"
+MAX_URLS = 10
+SUGGEST = "_suggest"
+SUGGESTED = "suggested from your description"
+
+
+def profile_of(a: Answers, ctx: Ctx) -> Any:
+    pid = a.get("profile")
+    return None if pid is None else ctx.profile(int(pid))
+
+
+def product_of(a: Answers, ctx: Ctx) -> Product | None:
+    profile = profile_of(a, ctx)
+    if profile is None:
+        return None
+    try:
+        return ctx.cat.product(profile.product)
+    except KeyError:
+        return None
+
+
+def is_tippingpoint(a: Answers, ctx: Ctx) -> bool:
+    product = product_of(a, ctx)
+    return bool(product and product.tippingpoint)
+
+
+def issue_type(a: Answers, ctx: Ctx) -> str | None:
+    """The type follows from the one grouped answer; TippingPoint cases are product cases."""
+    picked = a.get("issue")
+    if picked is None:
+        return None
+    if is_tippingpoint(a, ctx):
+        return PRODUCT_ISSUE
+    if picked == CHANGE_CONTROL:
+        return CHANGE_CONTROL
+    return next((kind for kind, cats in ctx.cat.issue_types.items() if picked in cats), None)
+
+
+def category(a: Answers, ctx: Ctx) -> str | None:
+    picked = a.get("issue")
+    return None if picked in (None, CHANGE_CONTROL) else picked
+
+
+def severity(a: Answers, ctx: Ctx) -> str | None:
+    return a.get("severity")
+
+
+def check_sample(path: str, name: str, password: str | None, category_name: str | None) -> None:
+    """The one check of a sample archive: locked by `password`; spam samples hold mails."""
+    suffixes = (".eml", ".msg") if category_name in SPAM_CATEGORIES else None
+    check_sample_zip(path, password or "", member_suffixes=suffixes, name=name)
+
+
+def needs_zip(a: Answers, ctx: Ctx) -> bool:
+    return category(a, ctx) in ZIP_CATEGORIES
+
+
+def wants_files(a: Answers, ctx: Ctx) -> bool:
+    return a.get("archive_password") != NO_FILES
+

@@ -1,0 +1,205 @@
+"""The URL questions of a URL Reclassification: the URLs, then per URL its new rating and
+category, each URL's two questions states of their own (url1_rating, url1_category, …)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from flows.answers import KEEP, MAX_URLS, URL_RECLASS, category
+from flows.context import Ctx
+from flows.errors import Invalid
+from flows.model import Choice, Inbound, Prompt
+from flows.steps import DONE, Answers, ChoiceStep, Stay, Step, plain_choices
+from flows.urls import defang, parse_url_list
+
+
+class UrlsStep(Step):
+    """Step 6: URLs are normalised, de-duplicated and rated the moment they are given.
+
+    A list with a bad line keeps the good ones and asks for the bad one again.
+    """
+
+    kind = "multiline"
+
+    def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
+        prompt = super().ask(a, ctx, pending)
+        if pending:
+            kept = ", ".join(defang(u) for u in pending)
+            return replace(prompt, text=f"Kept so far: {kept}.\nType the corrected URL (or "
+                           "more URLs), or done to go on with these.",
+                           choices=(Choice(id=DONE, label="Done"),))
+        if a.get(self.name):
+            keep = ", ".join(u["display"] for u in a[self.name])
+            return replace(prompt, data={"default": "\n".join(u["url"] for u in a[self.name])},
+                           choices=(Choice(id="__default__", label=f"Keep: {keep[:50]}"),))
+        return prompt
+
+    def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
+        kept = list(pending or [])
+        if a.get(self.name) and not kept and (
+                (inbound.kind == "choice" and inbound.choice == "__default__")
+                or (inbound.kind == "text" and inbound.text.strip() in ("", "1"))):
+            return a[self.name]
+        said_done = (inbound.kind == "choice" and inbound.choice == DONE) or (
+            inbound.kind == "text" and inbound.text.strip().casefold() in ("done", ".", "1"))
+        if kept and said_done:
+            return self.rated(kept, ctx)
+        lines = [t for t in inbound.text.split() if t.strip()]
+        if not lines:
+            raise Invalid("Enter at least one URL, one per line.")
+        bad: list[str] = []
+        for line in lines:
+            try:
+                for u in parse_url_list(line, max_urls=MAX_URLS):
+                    if u.url not in kept:
+                        kept.append(u.url)
+            except Invalid as exc:
+                bad.append(str(exc).split("\n")[0])
+        if len(kept) > MAX_URLS:
+            raise Invalid(f"You entered {len(kept)} URLs; the limit is {MAX_URLS} per request. "
+                          f"Send at most {MAX_URLS}, one per line.")
+        if bad:
+            if not kept:
+                raise Invalid("\n".join(bad) + "\nFix it and send it again, one URL per line.")
+            return Stay(kept, error="\n".join(bad) + f"\nThe other {len(kept)} "
+                        f"URL{'s are' if len(kept) != 1 else ' is'} kept.")
+        return self.rated(kept, ctx)
+
+    def rated(self, urls: list[str], ctx: Ctx) -> list[dict[str, Any]]:
+        parsed = [parse_url_list(u)[0] for u in urls]
+        ratings = ctx.world.rate_urls([u.url for u in parsed])
+        out = []
+        for u, r in zip(parsed, ratings, strict=True):
+            out.append({"url": u.url, "display": u.display, "host": u.host,
+                        "host_unicode": u.host_unicode,
+                        "punycode": u.host if u.host != u.host_unicode else None,
+                        "credentials": u.has_credentials, "current_rating": r.rating,
+                        "current_category": r.category, "current_group": r.group})
+        return out
+
+    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        return "\n".join(describe_url(u) for u in value)
+
+
+def describe_url(u: dict[str, Any]) -> str:
+    """One URL defanged, with its punycode when it has one, and its current rating."""
+    text = defang(u["display"])
+    if u.get("punycode"):
+        text += f" (punycode: {u['punycode']})"
+    rating = u.get("current_rating") or "Untested"
+    cat = u.get("current_category")
+    text += f" — {rating}" + (f", {cat}" if cat else "")
+    if u.get("credentials"):
+        text += " — the user name and password in this URL were removed"
+    return text
+
+
+def _url(a: Answers, i: int) -> dict[str, Any] | None:
+    urls = a.get("urls") or []
+    return urls[i - 1] if len(urls) >= i else None
+
+
+def _reclassifying(i: int) -> Any:
+    def applies(a: Answers, ctx: Ctx) -> bool:
+        return category(a, ctx) == URL_RECLASS and _url(a, i) is not None
+
+    return applies
+
+
+def _changing(i: int) -> Any:
+    def applies(a: Answers, ctx: Ctx) -> bool:
+        return _reclassifying(i)(a, ctx) and a.get(f"url{i}_rating") not in (None, KEEP)
+
+    return applies
+
+
+def reclassification(a: Answers) -> list[dict[str, Any] | None]:
+    """Per URL: None to keep it, or the requested rating and category."""
+    out: list[dict[str, Any] | None] = []
+    for i in range(1, len(a.get("urls") or []) + 1):
+        rating = a.get(f"url{i}_rating")
+        out.append(None if rating in (None, KEEP) else
+                   {"rating": rating, "category": a.get(f"url{i}_category")})
+    return out
+
+
+class UrlRatingStep(ChoiceStep):
+    """Step 7, per URL: keep it, or its new rating (a URL of its own is one state)."""
+
+    def __init__(self, i: int) -> None:
+        super().__init__(f"url{i}_rating", f"URL {i}", "New rating?", self.choices,
+                         when=_reclassifying(i), deciding=True)
+        self.i = i
+
+    def choices(self, a: Answers, ctx: Ctx) -> list[Choice]:
+        ratings = plain_choices(r for r in ctx.cat.url_ratings if r != "Untested")
+        if len(a.get("urls") or []) > 1:
+            ratings.insert(0, Choice(id=KEEP, label="Keep"))
+        return ratings
+
+    def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
+        prompt = super().ask(a, ctx, pending)
+        u = _url(a, self.i) or {}
+        count = len(a.get("urls") or [])
+        head = f"URL {self.i} of {count}: " if count > 1 else ""
+        return replace(prompt, text=f"{head}{describe_url(u)}\nRequest which rating?"
+                       + (" (or keep it as it is)" if count > 1 else ""))
+
+    def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
+        value = super().read(inbound, a, ctx, pending)
+        others = [a.get(f"url{j}_rating") for j in range(1, len(a.get("urls") or []) + 1)
+                  if j != self.i]
+        if value == KEEP and all(o == KEEP for o in others):
+            raise Invalid("At least one URL must get a new classification; otherwise there "
+                          "is nothing to reclassify. Pick a new rating for this one.")
+        return value
+
+    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        u = _url(a, self.i) or {"display": "?"}
+        return f"{defang(u['display'])} → {'keep' if value == KEEP else value}"
+
+
+# The categories most often wanted with a rating, offered first (the rest stay in their groups).
+LIKELY_CATEGORIES = {
+    "Dangerous": ("Phishing", "Virus Accomplice", "Disease Vector", "Spyware",
+                  "Potentially Malicious Software"),
+    "Highly Suspicious": ("Phishing", "Potentially Malicious Software", "Spyware",
+                          "Proxy Avoidance", "Spam"),
+    "Suspicious": ("Potentially Malicious Software", "Spam", "Adware", "Proxy Avoidance",
+                   "Web Advertisement"),
+    "Safe": ("Business/Economy", "Computers/Internet", "Shopping", "News/Media",
+             "Search Engines/Portals", "Education"),
+}
+
+
+class UrlCategoryStep(ChoiceStep):
+    """Step 7, per URL: the new category, one grouped select; the likely ones first."""
+
+    def __init__(self, i: int) -> None:
+        super().__init__(f"url{i}_category", f"URL {i} category", "New category?",
+                         self.choices, when=_changing(i))
+        self.i = i
+
+    def choices(self, a: Answers, ctx: Ctx) -> list[Choice]:
+        rating = a.get(f"url{self.i}_rating") or ""
+        likely = [Choice(id=name, label=name, group=f"Likely for {rating}")
+                  for name in LIKELY_CATEGORIES.get(rating, ())]
+        return likely + [Choice(id=str(c.id), label=c.name, group=c.group)
+                         for c in ctx.cat.url_categories]
+
+    def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
+        return ctx.cat.url_category(super().read(inbound, a, ctx, pending)).name
+
+    def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
+        return True
+
+    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        return str(value)
+
+    def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
+        prompt = super().ask(a, ctx, pending)
+        u = _url(a, self.i) or {"display": "?"}
+        return replace(prompt, text=f"{defang(u['display'])} → {a.get(f'url{self.i}_rating')}. "
+                       "Which category?")
+
