@@ -71,9 +71,9 @@ def size_text(n: int) -> str:
 TEMPLATES.env.filters.update(age=age, size=size_text, defang=defang)
 
 
-def page(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+def page(request: Request, template: str, status_code: int = 200, /, **context: Any) -> Response:
     context.update(operator=request.state.operator, csrf=csrf_token(request))
-    return TEMPLATES.TemplateResponse(request, name, context, status_code=status_code)
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
 
 
 def client_address(request: Request) -> str:
