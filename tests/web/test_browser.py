@@ -27,7 +27,8 @@ def sign_in(page, console: Console, password: str = PASSWORD, path: str = "/") -
 def shoot(page, name: str) -> None:
     folder = os.environ.get("CASEBOT_SCREENSHOTS")
     if folder:
-        page.screenshot(path=str(Path(folder).resolve() / name), full_page=True)
+        root = Path(__file__).resolve().parents[2]  # a relative folder is the project's
+        page.screenshot(path=str(root / folder / name), full_page=True)
 
 
 def test_sign_in_find_a_chat_case_and_update_it(console: Console, page, tmp_path) -> None:
