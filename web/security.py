@@ -50,12 +50,19 @@ def cookie_secret(settings: Settings) -> str:
     if settings.web_secret:
         return settings.web_secret
     path = Path(settings.home) / "web-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made before, or by another process just now
+        pass
+    else:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    for _ in range(50):  # another process may still be writing it
+        if key := path.read_text().strip():
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty: delete it and start again")
 
 
 class SignInGuard:

@@ -89,6 +89,16 @@ def test_a_post_without_the_csrf_token_is_refused(console: Console, tmp_path) ->
                                  ).status_code == 403
 
 
+def test_sign_in_goes_back_only_to_this_site(console: Console) -> None:
+    for target, expected in (("/cases/1?x=1", "/cases/1?x=1"), ("//evil.example/", "/"),
+                             ("https://evil.example/", "/"), ("/\\evil.example", "/")):
+        c = console.client()
+        token = csrf_of(c.get("/signin").text)
+        r = c.post("/signin", data={"csrf_token": token, "email": OPERATOR,
+                                    "password": PASSWORD, "next": target})
+        assert r.status_code == 303 and r.headers["location"] == expected, target
+
+
 def test_session_cookie_is_signed_httponly_samesite(console: Console) -> None:
     r = console.client().get("/signin")
     cookie = r.headers["set-cookie"].lower()
