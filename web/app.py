@@ -32,7 +32,6 @@ from bot.reclassify import NotReclassification
 from bot.service import Service
 from bot.settings import Settings
 from bot.updates import STATUSES, update_case
-from flows.catalog import get_catalog
 from flows.errors import Invalid
 from flows.intake import URL_RECLASS
 from flows.urls import defang
@@ -214,8 +213,7 @@ class Console:
                 rows = list(s.exec(select(UrlRating)
                                    .where(col(UrlRating.key).icontains(q, autoescape=True))
                                    .order_by(col(UrlRating.key)).limit(100)))
-        return page(request, "urls.html", q=q, rows=rows,
-                    ratings=[r for r in get_catalog().url_ratings if r != "Untested"])
+        return page(request, "urls.html", q=q, rows=rows)
 
     async def urls_import(self, request: Request) -> Response:
         form = await form_of(request, max_files=1)
