@@ -100,6 +100,7 @@ def sign_in(s: Session, email: str, password: str, client: str) -> Operator | No
         op.password_hash = _hasher.hash(password)
     op.last_sign_in_at = utcnow()
     s.add(op)
+    forget_failures(s)  # the table holds only what still counts (at most the limits' worth)
     s.flush()
     return op
 
