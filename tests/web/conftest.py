@@ -115,7 +115,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # JavaScript off: every page and form must work without it (issue 14)
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  java_script_enabled=False)
     p = context.new_page()
     p.set_default_timeout(15_000)
     yield p

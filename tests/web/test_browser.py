@@ -1,5 +1,6 @@
 """The console in a real browser (Debian's chromium through Playwright), against `casebot web`
-with cases made through the real terminal chat.
+with cases made through the real terminal chat, JavaScript off (the fixture `page`): every
+form and the import progress work without it.
 
 `CASEBOT_SCREENSHOTS=docs .venv/bin/python -m pytest tests/web/test_browser.py` also saves
 docs/web-inbox.png and docs/web-case.png (the README shows them).
