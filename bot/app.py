@@ -7,14 +7,19 @@ from sqlalchemy.engine import Engine
 from bot.ratings import make_provider
 from bot.service import Service
 from bot.settings import Settings
-from store.db import make_engine, upgrade
+from store.db import check_upgraded, make_engine, upgrade
 from store.files import BlobStore
 
 
-def build_engine(settings: Settings, *, migrate: bool | None = None) -> Engine:
+def build_engine(settings: Settings, *, migrate: bool | None = None,
+                 check: bool = True) -> Engine:
+    """SQLite is upgraded in place; any other database must already be (`casebot db
+    upgrade`), else `store.db.NotUpgraded` says so before anything else runs."""
     engine = make_engine(settings.db_url)
     if migrate if migrate is not None else engine.dialect.name == "sqlite":
         upgrade(engine)
+    elif check:
+        check_upgraded(engine)
     return engine
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -45,7 +46,7 @@ out = Console(highlight=False, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     err.print(message)
     raise typer.Exit(code)
 
@@ -90,7 +91,7 @@ def cases_list(as_: Annotated[str | None, typer.Option("--as", help="only this c
             contact = repo.contact_by_email(s, as_)
             if contact is None:
                 fail(f"No contact with the email {as_}.")
-            contact_id = contact.id  # type: ignore[union-attr]
+            contact_id = contact.id
         cases = repo.cases_of(s, contact_id, limit=1000)
         rows = [repo.case_json(s, c) for c in cases] if as_json else []
         if as_json:
@@ -158,7 +159,7 @@ def profiles_list(as_: Annotated[str, typer.Option("--as", help="the contact's e
         contact = repo.contact_by_email(s, as_)
         if contact is None:
             fail(f"No contact with the email {as_}.")
-        views = repo.profile_views(s, contact.id)  # type: ignore[union-attr,arg-type]
+        views = repo.profile_views(s, repo.saved_id(contact))
     if as_json:
         print_json([asdict(v) for v in views])
         return
@@ -186,7 +187,8 @@ def mail_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     table = Table("id", "status", "to", "subject", "created")
     for r in rows:
-        table.add_row(str(r["id"]), r["status"], r["to"], r["subject"], r["created_at"])
+        table.add_row(*(str(r[k] or "") for k in ("id", "status", "to", "subject",
+                                                  "created_at")))
     out.print(table if rows else "The outbox is empty.")
 
 
@@ -346,7 +348,7 @@ def contacts_link(email: Annotated[str, typer.Option(help="the contact's email")
 def slack(socket: Annotated[bool, typer.Option("--socket", help="Socket Mode")] = False,
           port: Annotated[int, typer.Option(help="HTTP port")] = 3000) -> None:
     """Run the Slack app: HTTP on /slack/events, or Socket Mode with --socket."""
-    from adapters.slack.app import run
+    from adapters.slack.main import run
 
     raise typer.Exit(_with_background(lambda settings: run(settings, socket=socket, port=port)))
 
@@ -369,7 +371,8 @@ def _with_background(serve: Any) -> int:
     build_engine(settings).dispose()  # migrate an embedded SQLite database before threads start
     stop = start_background(settings)
     try:
-        return serve(settings)
+        code: int = serve(settings)
+        return code
     finally:
         stop()
 
@@ -379,7 +382,7 @@ def db_upgrade() -> None:
     """Apply schema migrations."""
     from store.db import current_revision, upgrade
 
-    engine = build_engine(Settings(), migrate=False)
+    engine = build_engine(Settings(), migrate=False, check=False)
     upgrade(engine)
     out.print(f"Database at revision {current_revision(engine)}.")
 
@@ -477,12 +480,35 @@ def urls_import(file: Annotated[str, typer.Argument(help="CSV or JSON Lines feed
                   "rows (use --show N to list more).")
 
 
+STORE_DOWN = ("casebot can't reach its database: check CASEBOT_DATABASE_URL and that the "
+              "database server is running, then try again.")
+
+
+def _line(message: str) -> None:
+    """One line on stderr, never wrapped (operators grep and scripts read it)."""
+    print(" ".join(message.split()), file=sys.stderr)
+
+
 def main() -> None:
+    """Every command: bad input exits 2, a store that is down or not upgraded exits 1, each
+    with one line on stderr and no traceback."""
+    from store.db import NotUpgraded
+
     try:
         app()
     except Invalid as exc:
-        err.print(str(exc))
+        _line(str(exc))
         sys.exit(2)
+    except NotUpgraded as exc:
+        _line(str(exc))
+        sys.exit(1)
+    except sa.exc.ProgrammingError as exc:  # a table or column this casebot expects is missing
+        _line("The database schema does not match this casebot: run `casebot db upgrade`. "
+                  f"({type(exc.orig).__name__})")
+        sys.exit(1)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError):
+        _line(STORE_DOWN)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

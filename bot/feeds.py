@@ -34,11 +34,12 @@ from sqlalchemy.engine import Connection, Engine
 from bot.ratings import KINDS, entry_key
 from flows.catalog import Catalog, get_catalog
 from flows.errors import Invalid
+from store.db import table_of
 from store.tables import UrlRating, utcnow
 
 BATCH = 5000
 MAX_REJECTS_KEPT = 1000
-TABLE = UrlRating.__table__  # type: ignore[attr-defined]
+TABLE = table_of(UrlRating)
 
 
 @dataclass
@@ -109,7 +110,7 @@ def _rows(path: Path, fmt: str, fh: Any) -> Iterator[tuple[int, dict[str, Any] |
             continue
         try:
             obj = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             yield number, f"not valid JSON ({exc.msg})"
             continue
         if not isinstance(obj, dict):

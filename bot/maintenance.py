@@ -8,38 +8,30 @@ than the retention (default 7 days, `CASEBOT_DELIVERY_RETENTION_HOURS`) are dele
 from __future__ import annotations
 
 import logging
-import os
 import time
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
+from bot.settings import Settings
 from store import repo
+from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RETENTION_HOURS = 7 * 24
 PRUNE_EVERY_SECONDS = 3600.0
 
 
-def retention() -> timedelta:
-    """The delivery-id retention from `CASEBOT_DELIVERY_RETENTION_HOURS` (default 7 days)."""
-    raw = os.environ.get("CASEBOT_DELIVERY_RETENTION_HOURS", "").strip()
-    try:
-        hours = float(raw) if raw else DEFAULT_RETENTION_HOURS
-    except ValueError:
-        log.warning("CASEBOT_DELIVERY_RETENTION_HOURS is not a number; using %s",
-                    DEFAULT_RETENTION_HOURS)
-        hours = DEFAULT_RETENTION_HOURS
+def retention(settings: Settings | None = None) -> timedelta:
+    """The delivery-id retention: Settings' `CASEBOT_DELIVERY_RETENTION_HOURS` (7 days)."""
+    hours = (settings or Settings()).delivery_retention_hours
     return timedelta(hours=max(hours, 0.0))
 
 
 def prune_deliveries(engine: Engine, older_than: timedelta | None = None) -> int:
     """Delete delivery ids older than the retention; returns how many were deleted."""
-    with Session(engine) as s:
+    with unit_of_work(engine) as s:
         count = repo.forget_deliveries(s, older_than if older_than is not None else retention())
-        s.commit()
     if count:
         log.info("forgot %d old delivery ids", count)
     return count

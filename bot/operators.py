@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from flows.errors import Invalid
 from flows.validators import email as check_email
 from store import repo
+from store.db import table_of
 from store.tables import Operator, SignInFailure, utcnow
 
 MIN_PASSWORD = 12
@@ -107,6 +108,6 @@ def sign_in(s: Session, email: str, password: str, client: str) -> Operator | No
 
 def forget_failures(s: Session, older_than: timedelta = WINDOW) -> int:
     """Drop refusals older than the window (they no longer count)."""
-    table = SignInFailure.__table__  # type: ignore[attr-defined]
+    table = table_of(SignInFailure)
     result = s.connection().execute(sa.delete(table).where(table.c.at < utcnow() - older_than))
     return result.rowcount or 0

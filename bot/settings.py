@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     mail_retry_seconds: float = Field(default=30.0, validation_alias="CASEBOT_MAIL_RETRY_SECONDS")
     mail_lease_seconds: float = Field(default=300.0, validation_alias="CASEBOT_MAIL_LEASE_SECONDS")
 
+    # delivery ids kept to drop platform redeliveries (`casebot db prune`), in hours
+    delivery_retention_hours: float = Field(default=7 * 24,
+                                            validation_alias="CASEBOT_DELIVERY_RETENTION_HOURS")
+
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None,
                                              validation_alias="SLACK_SIGNING_SECRET")
@@ -37,6 +41,9 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
     slack_client_secret: str | None = Field(default=None,
                                             validation_alias="SLACK_CLIENT_SECRET")
+    # issue 11: teams whose Slack-confirmed emails are trusted to link a contact without a
+    # mailed code (comma-separated team ids); every other team gets the mailed code
+    slack_allowed_teams: str = Field(default="", validation_alias="SLACK_ALLOWED_TEAMS")
 
     telegram_bot_token: str | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: str | None = Field(default=None,
@@ -59,6 +66,10 @@ class Settings(BaseSettings):
     @property
     def files_dir(self) -> Path:
         return self.home / "attachments"
+
+    @property
+    def allowed_teams(self) -> list[str]:
+        return [t.strip() for t in self.slack_allowed_teams.split(",") if t.strip()]
 
     @property
     def max_attachment_bytes(self) -> int:

@@ -42,15 +42,15 @@ class InboxRow:
 
 
 def _severity() -> Any:
-    return Case.details["severity"].as_string()  # type: ignore[index]
+    return Case.details["severity"].as_string()
 
 
 def inbox_page(s: Session, f: InboxFilter, before: int | None = None,
                size: int = PAGE) -> tuple[list[InboxRow], int | None]:
     """Up to `size` cases with id < `before`, newest first, and the cursor of the next page."""
-    q = (select(Case.id, Case.number, Case.status, Case.channel, Case.subject,
-                Case.created_at, _severity(), Case.details["product"].as_string(),  # type: ignore[index]
-                Account.name)
+    q = (sa.select(col(Case.id), col(Case.number), col(Case.status), col(Case.channel),
+                   col(Case.subject), col(Case.created_at), _severity(),
+                   Case.details["product"].as_string(), col(Account.name))
          .join(Contact, col(Contact.id) == Case.contact_id)
          .join(Account, col(Account.id) == Contact.account_id)
          .where(col(Case.number).is_not(None))
@@ -58,21 +58,21 @@ def inbox_page(s: Session, f: InboxFilter, before: int | None = None,
     if before is not None:
         q = q.where(col(Case.id) < before)
     if f.status:
-        q = q.where(Case.status == f.status)
+        q = q.where(col(Case.status) == f.status)
     if f.channel:
-        q = q.where(Case.channel == f.channel)
+        q = q.where(col(Case.channel) == f.channel)
     if f.severity:
         q = q.where(_severity() == f.severity)
     if f.account_id is not None:
-        q = q.where(Contact.account_id == f.account_id)
+        q = q.where(col(Contact.account_id) == f.account_id)
     words = f.q.split()
     if len(words) == 1 and words[0].isdigit():
-        q = q.where(Case.number == words[0])
+        q = q.where(col(Case.number) == words[0])
     else:
         for word in words[:8]:
             q = q.where(col(Case.subject).icontains(word, autoescape=True))
     rows = [InboxRow(r[0], r[1] or "", r[6] or "", r[2], r[8], r[7] or "", r[4], r[3], r[5])
-            for r in s.exec(q)]  # type: ignore[call-overload]
+            for r in s.connection().execute(q)]
     more = len(rows) > size
     rows = rows[:size]
     return rows, (rows[-1].id if more else None)
@@ -86,7 +86,7 @@ def account_choices(s: Session) -> list[tuple[int, str]]:
 def contacts_by_account(s: Session) -> dict[int, list[str]]:
     """Every account's contact emails (the accounts page)."""
     out: dict[int, list[str]] = {}
-    for account_id, email in s.exec(select(Contact.account_id, Contact.email)  # type: ignore[call-overload]
-                                    .order_by(sa.asc(Contact.email))):
+    for account_id, email in s.exec(select(Contact.account_id, Contact.email)
+                                    .order_by(col(Contact.email))):
         out.setdefault(account_id, []).append(email)
     return out

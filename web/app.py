@@ -60,11 +60,14 @@ def age(when: datetime | None) -> str:
 
 
 def size_text(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
+    if n < 1024:
+        return f"{n:,} bytes"
+    size = float(n)
+    for unit in ("KB", "MB", "GB"):
+        size /= 1024
+        if size < 1024 or unit == "GB":
+            break
+    return f"{size:,.1f} {unit}"
 
 
 TEMPLATES.env.filters.update(age=age, size=size_text, defang=defang)
@@ -195,7 +198,7 @@ class Console:
         number, sha = request.path_params["number"], request.path_params["sha256"]
         with Session(self.engine) as s:
             case = repo.case_by_number(s, number)
-            found = [a for a in repo.attachments_of(s, case.id)  # type: ignore[arg-type]
+            found = [a for a in repo.attachments_of(s, repo.saved_id(case))
                      if a.sha256 == sha] if case else []
         path = self.service.files.path_for(sha) if found else None
         if not found or path is None or not path.is_file():

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.settings import Settings
@@ -93,6 +93,7 @@ class SignInGuard:
         scope.setdefault("state", {})["operator"] = operator
         if operator is None and scope["path"] not in PUBLIC:
             session.pop("operator_id", None)
+            response: Response
             if scope["method"] in ("GET", "HEAD"):
                 target = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}"
                                           if scope.get("query_string") else "")

@@ -55,7 +55,8 @@ class Console:
                                      stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.proc.stderr.read()  # type: ignore[union-attr]
+            if self.proc.poll() is not None:
+                raise AssertionError(self.proc.communicate()[1])
             try:
                 httpx.get(self.url + "/signin", timeout=1)
                 return self

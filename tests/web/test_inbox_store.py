@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from bot.operators import TooManyAttempts, add_operator, forget_failures, sign_in
 from store import repo
@@ -86,8 +86,9 @@ def test_sign_in_counts_refusals_per_email_and_client(engine) -> None:
         with pytest.raises(TooManyAttempts):
             sign_in(s, "desk@support.example", "a long enough password", "10.0.0.3")
         # refusals older than the window no longer count
-        for f in s.exec(SignInFailure.__table__.select()).all():  # type: ignore[attr-defined]
-            s.get(SignInFailure, f.id).at = utcnow() - timedelta(minutes=16)
+        for f in s.exec(select(SignInFailure)).all():
+            f.at = utcnow() - timedelta(minutes=16)
+            s.add(f)
         s.commit()
         assert sign_in(s, "desk@support.example", "a long enough password", "10.0.0.3")
         assert forget_failures(s) == 0  # a sign-in already dropped them
