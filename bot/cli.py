@@ -38,6 +38,9 @@ app.add_typer(contacts_app, name="contacts")
 app.add_typer(db_app, name="db")
 app.add_typer(urls_app, name="urls")
 app.add_typer(accounts_app, name="accounts")
+operators_app = typer.Typer(help="Support staff who sign in to the web console.",
+                            no_args_is_help=True)
+app.add_typer(operators_app, name="operators")
 
 out = Console(highlight=False, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
@@ -253,6 +256,64 @@ def accounts_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
         table.add_row(str(r["id"]), r["name"], r["domain"] or "", str(r["contacts"]),
                       r["created_at"])
     out.print(table if rows else "No accounts yet. Add one with `casebot accounts add`.")
+
+
+def read_password() -> str:
+    """Twice at a terminal (no echo); otherwise the first line of stdin."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != first:
+            fail("The two passwords differ. Nothing was changed.")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@operators_app.command("add")
+def operators_add(email: Annotated[str, typer.Argument(help="the operator's email")]) -> None:
+    """Add an operator (or set a new password); the password is asked at the terminal or read
+    from stdin."""
+    from bot.operators import add_operator
+
+    password = read_password()
+    with Session(build_engine(Settings())) as s:
+        try:
+            op, what = add_operator(s, email, password)
+        except Invalid as exc:
+            fail(str(exc))
+            raise
+        s.commit()
+        out.print(f"Operator {op.email} {what}.")
+
+
+@operators_app.command("list")
+def operators_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Operators with their last sign-in."""
+    from bot.operators import list_operators
+
+    with Session(build_engine(Settings())) as s:
+        rows = list_operators(s)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("email", "created", "last sign-in")
+    for r in rows:
+        table.add_row(r["email"], r["created_at"], r["last_sign_in_at"] or "never")
+    out.print(table if rows else "No operators yet. Add one with `casebot operators add EMAIL`.")
+
+
+@app.command()
+def web(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="HTTP port")] = 8080) -> None:
+    """The operator web console (sign in as an operator: `casebot operators add EMAIL`)."""
+    import uvicorn
+
+    from web.app import build_web_app
+
+    settings = Settings()
+    application = build_web_app(settings)
+    err.print(f"casebot web console on http://{host}:{port}/ (Ctrl-C stops it)")
+    uvicorn.run(application, host=host, port=port, log_level="warning",
+                server_header=False, proxy_headers=False)
 
 
 @contacts_app.command("link")

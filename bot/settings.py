@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = Field(default=None, validation_alias="TELEGRAM_API_URL")
     telegram_file_url: str | None = Field(default=None, validation_alias="TELEGRAM_FILE_URL")
 
+    # the web console's cookie-signing key; unset: one is made and kept in CASEBOT_HOME/web-secret
+    web_secret: str | None = Field(default=None, validation_alias="CASEBOT_WEB_SECRET")
+    # mark the session cookie Secure (set it when the console is served over HTTPS)
+    web_https: bool = Field(default=False, validation_alias="CASEBOT_WEB_HTTPS")
+
     console_email: str | None = Field(default=None,
                                       validation_alias=AliasChoices("CASEBOT_CONSOLE_EMAIL"))
 
