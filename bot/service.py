@@ -254,7 +254,8 @@ class _Event:
             return [self.current_prompt()]
         if name == "myprofile":
             mine = {"answers": {"name": self.contact.name,
-                                "case_recipients": list(self.contact.case_recipients)},
+                                "case_recipients": list(self.contact.case_recipients),
+                                "listed": "yes" if self.world.listed() else "no"},
                     "state": "review"}
             if self.conv is None:
                 return self.start_flow("myprofile", mine["answers"], "review")
@@ -410,7 +411,8 @@ class _Event:
         if isinstance(effect, Finish) and effect.flow == "myprofile":
             self.contact = accounts.save_my_profile(
                 self.s, self.contact.id, effect.answers["name"],
-                effect.answers.get("case_recipients") or [])
+                effect.answers.get("case_recipients") or [],
+                listed=effect.answers.get("listed") == "yes")
             self.world.contact = self.contact
             self.ctx.contact_email = self.contact.email
             if self.conv.stack:

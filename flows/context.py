@@ -62,7 +62,7 @@ class World(Protocol):
     def rate_urls(self, urls: Sequence[str]) -> Sequence[Rating]: ...
 
     def reveal_code(self, code_id: int) -> str | None:
-        """The full activation code, only when it belongs to the asking contact's account."""
+        """The full activation code, only to the contact who registered it (audited)."""
         ...
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from flows.context import CodeView, ProfileView, Rating, untested
 from store import repo
 from store.repo import ContactInfo
-from store.tables import ActivationCode
+from store.tables import ActivationCode, AuditEvent, Contact
 
 RateFn = Callable[[Sequence[str]], Sequence[Rating]]
 
@@ -41,6 +41,11 @@ class StoreWorld:
             self._contacts = repo.account_contact_emails(self.s, self.contact.account_id)
         return self._contacts
 
+    def listed(self) -> bool:
+        """Whether the contact agreed to be offered to colleagues as a CC (My profile)."""
+        row = self.s.get(Contact, self.contact.id)
+        return bool(row and row.listed)
+
     def case_recipients(self) -> Sequence[str]:
         return list(self.contact.case_recipients or [])
 
@@ -48,9 +53,15 @@ class StoreWorld:
         return self.rate(urls)
 
     def reveal_code(self, code_id: int) -> str | None:
+        """The full code, only to the contact who registered it; each reveal is audited."""
         row = self.s.get(ActivationCode, code_id)
-        return row.code if row is not None and row.account_id == self.contact.account_id \
-            else None
+        if row is None or row.registered_by != self.contact.id:
+            return None
+        self.s.add(AuditEvent(actor=self.contact.email, action="reveal_activation_code",
+                              subject=f"activation_code:{row.id}",
+                              detail=f"contact {self.contact.id}, account {row.account_id}"))
+        self.s.flush()
+        return row.code
 
     def forget(self) -> None:
         """Drop cached look-ups after this event changed profiles or codes."""
