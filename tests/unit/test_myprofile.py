@@ -67,7 +67,8 @@ def _edit(turn):
 
 
 def test_bad_addresses_and_more_than_20_are_refused() -> None:
-    state, a = _edit(MYPROFILE.start(CTX, {"name": "A", "case_recipients": [], "listed": "no"}, REVIEW))
+    state, a = _edit(MYPROFILE.start(CTX, {"name": "A", "case_recipients": [], "listed": "no"},
+                                     REVIEW))
     bad = say(state, a, "ok@x.example, nope")
     assert bad.state == state and "'nope' is not a valid address" in bad.prompts[0].error
     many = ", ".join(f"u{i}@x.example" for i in range(21))
