@@ -184,6 +184,8 @@ class VerificationCode(SQLModel, table=True):
     """A code mailed to prove an address; only its hash is kept."""
 
     __tablename__ = "verification_codes"
+    __table_args__ = (sa.Index("ix_verification_codes_channel_external_id", "channel",
+                               "external_id"),)
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, index=True)
     domain: str = Field(default="", max_length=255, index=True)
@@ -191,6 +193,8 @@ class VerificationCode(SQLModel, table=True):
     external_id: str = Field(max_length=200)
     code_hash: str = Field(max_length=128)
     tries: int = 0
+    # when the last wrong guess came, for the growing delay between guesses (0006)
+    last_try_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     consumed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     created_at: datetime = _ts(index=True)

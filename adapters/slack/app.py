@@ -204,7 +204,7 @@ class SlackBot:
             return
         if verification is not None and verification.awaiting_code(self.service, CHANNEL, ext):
             self.post(client, dm, srn.info_message(
-                "Please send the 6-digit code from the email I sent you, or send your email "
+                "Please send the 8-digit code from the email I sent you, or send your email "
                 "address again to get a new code."))
             return
         email = None if ext in self.declined else self.slack_email(client, user)[0]

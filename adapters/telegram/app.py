@@ -84,8 +84,8 @@ COMMANDS = [
 ]
 STALE = "That button is out of date."
 WELCOME = ("Hello! I open support cases for you. First I need to know who you are: what is your "
-           "work email address? I'll mail you a 6-digit code to confirm it.")
-WAITING = ("Send the 6-digit code from the email I sent you, or send your work email address "
+           "work email address? I'll mail you an 8-digit code to confirm it.")
+WAITING = ("Send the 8-digit code from the email I sent you, or send your work email address "
            "again to get a new code.")
 UNSUPPORTED = ("I can read text messages, documents and photos. Send a file as a document "
                "(📎 → File).")

@@ -37,6 +37,9 @@ def upgrade() -> None:
         t.add_column(sa.Column("domain", sa.String(length=255), nullable=False,
                                server_default=""))
         t.create_index("ix_verification_codes_domain", ["domain"])
+        t.add_column(sa.Column("last_try_at", sa.DateTime(timezone=True), nullable=True))
+        t.create_index("ix_verification_codes_channel_external_id",
+                       ["channel", "external_id"])
     op.execute("UPDATE verification_codes SET domain = lower(substr(email, instr(email, '@') + 1))"
                if op.get_bind().dialect.name == "sqlite" else
                "UPDATE verification_codes SET domain = lower(split_part(email, '@', 2))")
@@ -70,6 +73,8 @@ def downgrade() -> None:
     op.drop_index("ix_audit_events_at", table_name="audit_events")
     op.drop_table("audit_events")
     with op.batch_alter_table("verification_codes") as t:
+        t.drop_index("ix_verification_codes_channel_external_id")
+        t.drop_column("last_try_at")
         t.drop_index("ix_verification_codes_domain")
         t.drop_column("domain")
     with op.batch_alter_table("activation_codes") as t:
