@@ -25,4 +25,6 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
     provider = make_provider(engine, settings.url_rating_url)
     return Service(engine, files, rate=provider.rate,
                    max_attachment_bytes=settings.max_attachment_bytes,
-                   mail_from=settings.mail_from, unknown_domains=settings.unknown_domains)
+                   mail_from=settings.mail_from, unknown_domains=settings.unknown_domains,
+                   cc_outside_domains=settings.cc_outside_domains,
+                   max_cases_per_hour=settings.max_cases_per_hour)

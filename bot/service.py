@@ -76,13 +76,16 @@ class NotLinked(Exception):
 class Service:
     def __init__(self, engine: Engine, files: BlobStore, *, rate: RateFn = untested,
                  max_attachment_bytes: int = 250 * 1024 * 1024,
-                 mail_from: str = "casebot@localhost", unknown_domains: str = "own") -> None:
+                 mail_from: str = "casebot@localhost", unknown_domains: str = "own",
+                 cc_outside_domains: bool = False, max_cases_per_hour: int = 10) -> None:
         self.engine = engine
         self.files = files
         self.rate = rate
         self.max_attachment_bytes = max_attachment_bytes
         self.mail_from = mail_from
         self.unknown_domains = unknown_domains  # CASEBOT_UNKNOWN_DOMAINS (bot/accounts.py)
+        self.cc_outside_domains = cc_outside_domains  # CASEBOT_CC_OUTSIDE_DOMAINS (flows/cc.py)
+        self.max_cases_per_hour = max_cases_per_hour  # CASEBOT_MAX_CASES_PER_HOUR
 
     # -- the entry point ----------------------------------------------------------------------
 
@@ -170,7 +173,8 @@ class _Event:
         self.contact = contact
         self.who = who
         self.auto_start = auto_start
-        self.world = StoreWorld(s, contact, svc.rate)
+        self.world = StoreWorld(s, contact, svc.rate,
+                                cc_outside_allowed=svc.cc_outside_domains)
         self.ctx = Ctx(world=self.world, contact_email=contact.email,
                        max_attachment_bytes=svc.max_attachment_bytes)
         self.conv = conv
@@ -436,11 +440,20 @@ class _Event:
         broken = rules.violations(fields, profile.operating_systems, self.ctx.cat,
                                   zip_ok=self.svc.zip_ok(fields.get("archive_password"),
                                                          fields.get("issue_category")))
-        if broken:
-            log.error("refusing a case that breaks the rules: %s", broken)
+        if broken:  # the reasons quote user text (file names, addresses): not logged
+            log.error("refusing a case that breaks %d rule(s)", len(broken))
             self.conv.state = "review"
             return [info("Something in this request doesn't fit together ("
                          + "; ".join(broken) + "). Please edit it and submit again."),
+                    self.current_prompt()]
+        key = f"draft:{self.conv.draft_id}"
+        if (repo.case_by_key(self.s, key) is None
+                and repo.cases_since(self.s, self.contact.id, hours=1)
+                >= self.svc.max_cases_per_hour):
+            self.conv.state = "review"
+            return [info(f"You have opened {self.svc.max_cases_per_hour} cases in the last "
+                         "hour, the most I can take from one person. Your request is kept: "
+                         "submit it again later, or call support if it is urgent."),
                     self.current_prompt()]
         case, created = repo.create_case(self.s, self.contact, f"draft:{self.conv.draft_id}",
                                          self.who.channel, fields)

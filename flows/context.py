@@ -65,6 +65,10 @@ class World(Protocol):
         """The full activation code, only to the contact who registered it (audited)."""
         ...
 
+    def cc_outside(self, addresses: Sequence[str]) -> Sequence[str]:
+        """The addresses the contact may not copy (outside the account's domains)."""
+        ...
+
 
 class EmptyWorld:
     """A world with nothing in it: useful for rendering prompts that need no data."""
@@ -86,6 +90,9 @@ class EmptyWorld:
 
     def reveal_code(self, code_id: int) -> str | None:
         return None
+
+    def cc_outside(self, addresses: Sequence[str]) -> Sequence[str]:
+        return ()
 
 
 @dataclass

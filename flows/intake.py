@@ -12,6 +12,7 @@ from typing import Any
 from flows import validators as v
 from flows.archives import check_sample_zip
 from flows.catalog import Product
+from flows.cc import CcStep
 from flows.context import Ctx
 from flows.errors import Invalid
 from flows.form import Form
@@ -22,7 +23,6 @@ from flows.steps import (
     Answers,
     ChoiceStep,
     Jump,
-    MultiStep,
     Stay,
     Step,
     TextStep,
@@ -553,7 +553,7 @@ STEPS: list[Step] = [
     TextStep("business_impact", "Business impact", "What is the business impact? (required "
              "for High and Critical)", v.business_impact, multiline=True,
              when=lambda a, c: severity(a, c) in HIGH_SEVERITIES),
-    MultiStep("cc_emails", "CC emails", "Who else should get case updates? Pick from your "
+    CcStep("cc_emails", "CC emails", "Who else should get case updates? Pick from your "
               "contact list or type addresses (one per line or comma-separated); done when "
               "finished.", cc_choices, min_count=0, max_count=20,
               typed=lambda t: v.email_list(t, max_count=20),

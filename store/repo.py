@@ -347,6 +347,13 @@ def create_case(s: Session, contact: Contact | ContactInfo, key: str, channel: s
     return case, True
 
 
+def cases_since(s: Session, contact_id: int, *, hours: float) -> int:
+    """How many cases the contact opened in the last `hours` (the per-contact case limit)."""
+    since = utcnow() - timedelta(hours=hours)
+    return s.exec(select(sa.func.count()).select_from(Case)  # type: ignore[call-overload]
+                  .where(Case.contact_id == contact_id, Case.created_at > since)).one()
+
+
 def case_by_number(s: Session, number: str) -> Case | None:
     return s.exec(select(Case).where(Case.number == number.strip())).first()
 

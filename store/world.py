@@ -12,16 +12,18 @@ from sqlmodel import Session
 from flows.context import CodeView, ProfileView, Rating, untested
 from store import repo
 from store.repo import ContactInfo
-from store.tables import ActivationCode, AuditEvent, Contact
+from store.tables import Account, ActivationCode, AuditEvent, Contact
 
 RateFn = Callable[[Sequence[str]], Sequence[Rating]]
 
 
 class StoreWorld:
-    def __init__(self, s: Session, contact: ContactInfo, rate: RateFn = untested) -> None:
+    def __init__(self, s: Session, contact: ContactInfo, rate: RateFn = untested, *,
+                 cc_outside_allowed: bool = False) -> None:
         self.s = s
         self.contact = contact
         self.rate = rate
+        self.cc_outside_allowed = cc_outside_allowed  # CASEBOT_CC_OUTSIDE_DOMAINS
         self._profiles: list[ProfileView] | None = None
         self._codes: dict[str, list[CodeView]] = {}
         self._contacts: list[str] | None = None
@@ -62,6 +64,22 @@ class StoreWorld:
                               detail=f"contact {self.contact.id}, account {row.account_id}"))
         self.s.flush()
         return row.code
+
+    def cc_outside(self, addresses: Sequence[str]) -> Sequence[str]:
+        """Addresses not at the account's domain (or its sub-domains, when it takes them).
+
+        A personal account has no domain, so none of its CCs are inside it."""
+        if self.cc_outside_allowed or not addresses:
+            return []
+        acct = self.s.get(Account, self.contact.account_id)
+        domain = (acct.domain or "") if acct else ""
+
+        def inside(address: str) -> bool:
+            at = address.rsplit("@", 1)[-1].lower()
+            return bool(domain) and (at == domain or (
+                bool(acct and acct.include_subdomains) and at.endswith("." + domain)))
+
+        return [a for a in addresses if not inside(a)]
 
     def forget(self) -> None:
         """Drop cached look-ups after this event changed profiles or codes."""
