@@ -186,12 +186,15 @@ def profiles_list(as_: Annotated[str, typer.Option("--as", metavar="EMAIL",
 
 @mail_app.command("list")
 def mail_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """The outbox, newest first."""
+    """The outbox, newest first (verification codes never shown)."""
+    from bot.mailer import REDACTED_BODY, SECRET_KINDS
+
     engine = build_engine(Settings())
     with Session(engine) as s:
         mails = repo.outbox(s, limit=1000)
         rows = [{"id": m.id, "kind": m.kind, "to": m.to, "cc": m.cc, "subject": m.subject,
-                 "body_text": m.body_text, "status": m.status, "attempts": m.attempts,
+                 "body_text": REDACTED_BODY if m.kind in SECRET_KINDS else m.body_text,
+                 "status": m.status, "attempts": m.attempts,
                  "last_error": m.last_error, "headers": m.headers,
                  "next_attempt_at": repo.iso(m.next_attempt_at),
                  "sent_at": repo.iso(m.sent_at),
@@ -412,16 +415,19 @@ def db_upgrade() -> None:
 def db_prune(hours: Annotated[float | None, typer.Option(
         help="keep delivery ids this many hours (default CASEBOT_DELIVERY_RETENTION_HOURS "
              "or 168)")] = None) -> None:
-    """Forget platform delivery ids older than the retention (run it daily, e.g. from cron)."""
+    """Forget old delivery ids, sent mails (CASEBOT_OUTBOX_RETENTION_HOURS), files no draft or
+    case refers to (CASEBOT_FILE_RETENTION_HOURS) and expired limit rows. Run it daily."""
     from datetime import timedelta
 
-    from bot.maintenance import prune_deliveries
+    from bot.maintenance import prune_all
 
     if hours is not None and hours < 0:
         fail("--hours must be 0 or more.")
-    engine = build_engine(Settings())
-    count = prune_deliveries(engine, timedelta(hours=hours) if hours is not None else None)
-    out.print(f"Forgot {count} delivery ids.")
+    settings = Settings()
+    done = prune_all(build_engine(settings), settings,
+                     timedelta(hours=hours) if hours is not None else None)
+    out.print(f"Forgot {done['delivery ids']} delivery ids, {done['mails']} old mails, "
+              f"{done['files']} unreferenced files and {done['limit rows']} expired limit rows.")
 
 
 @urls_app.command("check")
