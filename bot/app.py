@@ -7,11 +7,12 @@ from sqlalchemy.engine import Engine
 from bot.ratings import make_provider
 from bot.service import Service
 from bot.settings import Settings
-from store.db import make_engine, upgrade
+from store.db import make_engine, private_dir, upgrade
 from store.files import BlobStore
 
 
 def build_engine(settings: Settings, *, migrate: bool | None = None) -> Engine:
+    private_dir(settings.home)  # CASEBOT_HOME holds the database and samples: 0700
     engine = make_engine(settings.db_url)
     if migrate if migrate is not None else engine.dialect.name == "sqlite":
         upgrade(engine)
