@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from bot.app import build_engine, build_service
 from bot.settings import Settings
+from flows.clean import for_terminal
 from flows.errors import Invalid
 from store import repo
 
@@ -53,8 +54,40 @@ audit_app = typer.Typer(help="The audit trail (who saw a full activation code, â
                         no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
-out = Console(highlight=False, markup=False, emoji=False)
-err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+class _Safe:
+    """A text stream that shows terminal-driving characters as escapes (flows/clean.py)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(for_terminal(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+
+class _Out:
+    """Whatever stdout/stderr is now (CliRunner swaps them), made safe."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(_Safe(getattr(sys, self.name)), attr)
+
+
+# no colours: every byte printed goes through for_terminal, so no escape sequence is ours
+out = Console(file=_Out("stdout"), highlight=False, markup=False, emoji=False,  # type: ignore[arg-type]
+              color_system=None)
+err = Console(file=_Out("stderr"), stderr=True, highlight=False, markup=False,  # type: ignore[arg-type]
+              emoji=False, color_system=None)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -63,7 +96,7 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(for_terminal(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
 
 def console_email(settings: Settings, given: str | None) -> str:
@@ -473,7 +506,8 @@ def urls_import(file: Annotated[str, typer.Argument(help="CSV or JSON Lines feed
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
         bar = Progress("[progress.description]{task.description}", BarColumn(),
-                       DownloadColumn(), TimeRemainingColumn(), console=err, transient=True)
+                       DownloadColumn(), TimeRemainingColumn(),
+                       console=Console(stderr=True), transient=True)  # counts only, no user text
         task = bar.add_task("importing", total=None)
         bar.start()
     last = [time.monotonic()]

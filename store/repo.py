@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from flows.clean import clean_input
 from flows.context import CodeView, ProfileView
 from flows.validators import mask_activation_code
 from store.tables import (
@@ -76,6 +77,7 @@ def ensure_contact(s: Session, email: str, name: str = "") -> Contact:
     """The contact for `email`; a new one joins the account owning its domain, or gets a
     personal account of its own. No account is ever made for a domain here: operators do
     that (`casebot accounts add`)."""
+    name = clean_input(name)[:200]  # a chat profile's display name is user text too
     contact = contact_by_email(s, email)
     if contact is None:
         acct = find_account(s, email.rsplit("@", 1)[-1]) or personal_account(s, email)
