@@ -487,11 +487,12 @@ def urls_check(urls: list[str],
 
 
 @urls_app.command("import")
-def urls_import(file: Annotated[str, typer.Argument(help="CSV or JSON Lines feed")],
+def urls_import(file: Annotated[str, typer.Argument(help="CSV, JSON Lines or JSON array feed")],
                 source: Annotated[str | None, typer.Option(
                     help="source for rows without one (default feed:FILE_NAME)")] = None,
-                fmt: Annotated[str | None, typer.Option("--format", metavar="csv|jsonl|json",
-                                                        help="csv or jsonl")] = None,
+                fmt: Annotated[str | None, typer.Option(
+                    "--format", metavar="csv|jsonl|json",
+                    help="csv, jsonl or json (an array of objects)")] = None,
                 show: Annotated[int, typer.Option(
                     help="rejected rows to list (all are counted)")] = 50) -> None:
     """Load URL ratings (upsert). Columns: url|prefix|host|domain (or kind,key), rating,
