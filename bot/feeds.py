@@ -159,7 +159,7 @@ def _rows(path: Path, fmt: str, fh: Any) -> Iterator[tuple[int, dict[str, Any] |
             except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (128 KiB)
                 reason = ("a field is longer than 128 KiB" if "field larger" in str(exc)
                           else f"not valid CSV ({exc})")
-                yield reader.line_num, reason
+                yield reader.reader.line_num, reason  # DictReader's own count lags on errors
                 continue
             if None in row:
                 yield reader.line_num, "more values than header columns"
