@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from bot.ratings import make_provider
+from bot.samples import SampleChecks
 from bot.service import Service
 from bot.settings import Settings
 from store.db import make_engine, private_dir, upgrade
@@ -28,4 +29,5 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
                    max_attachment_bytes=settings.max_attachment_bytes,
                    mail_from=settings.mail_from, unknown_domains=settings.unknown_domains,
                    cc_outside_domains=settings.cc_outside_domains,
-                   max_cases_per_hour=settings.max_cases_per_hour)
+                   max_cases_per_hour=settings.max_cases_per_hour,
+                   samples=SampleChecks(settings.zip_check_workers, settings.zip_check_seconds))

@@ -21,12 +21,13 @@ from sqlmodel import Session
 
 from bot import accounts, mails
 from bot.ratings import describe, rating_lines
+from bot.samples import SampleChecks
 from flows import rules
 from flows.case import case_fields
 from flows.context import Ctx, untested
 from flows.errors import Invalid
 from flows.form import PREFILLED, Abandon, AtStart, Finish, Turn
-from flows.intake import INTAKE, THREAT_ISSUE, URL_RECLASS, check_sample
+from flows.intake import INTAKE, THREAT_ISSUE, URL_RECLASS, sample_suffixes
 from flows.model import Choice, Inbound, Prompt, info
 from flows.myprofile import MYPROFILE
 from flows.profile import MENU, PROFILE, DeleteProfile, Return
@@ -77,8 +78,10 @@ class Service:
     def __init__(self, engine: Engine, files: BlobStore, *, rate: RateFn = untested,
                  max_attachment_bytes: int = 250 * 1024 * 1024,
                  mail_from: str = "casebot@localhost", unknown_domains: str = "own",
-                 cc_outside_domains: bool = False, max_cases_per_hour: int = 10) -> None:
+                 cc_outside_domains: bool = False, max_cases_per_hour: int = 10,
+                 samples: SampleChecks | None = None) -> None:
         self.engine = engine
+        self.samples = samples or SampleChecks()  # sample zips: pool + verdict cache
         self.files = files
         self.rate = rate
         self.max_attachment_bytes = max_attachment_bytes
@@ -143,7 +146,8 @@ class Service:
 
         def check(att: dict) -> bool:
             try:
-                check_sample(att["path"], att.get("name", ""), password, category)
+                self.samples.check(att["sha256"], att["path"], att.get("name", ""), password,
+                                   sample_suffixes(category))
             except (Invalid, OSError, KeyError):
                 return False
             return True
@@ -174,7 +178,8 @@ class _Event:
         self.who = who
         self.auto_start = auto_start
         self.world = StoreWorld(s, contact, svc.rate,
-                                cc_outside_allowed=svc.cc_outside_domains)
+                                cc_outside_allowed=svc.cc_outside_domains,
+                                sample_check=svc.samples.check)
         self.ctx = Ctx(world=self.world, contact_email=contact.email,
                        max_attachment_bytes=svc.max_attachment_bytes)
         self.conv = conv

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from flows.archives import check_sample_zip
 from flows.catalog import Catalog, get_catalog
 
 
@@ -69,6 +70,12 @@ class World(Protocol):
         """The addresses the contact may not copy (outside the account's domains)."""
         ...
 
+    def check_sample(self, sha256: str, path: str, name: str, password: str | None,
+                     suffixes: tuple[str, ...] | None) -> None:
+        """Raise `Invalid` when a sample zip fails `flows.archives.check_sample_zip`; the
+        service checks each file once, off the chat threads, within a time budget."""
+        ...
+
 
 class EmptyWorld:
     """A world with nothing in it: useful for rendering prompts that need no data."""
@@ -93,6 +100,10 @@ class EmptyWorld:
 
     def cc_outside(self, addresses: Sequence[str]) -> Sequence[str]:
         return ()
+
+    def check_sample(self, sha256: str, path: str, name: str, password: str | None,
+                     suffixes: tuple[str, ...] | None) -> None:
+        check_sample_zip(path, password or "", member_suffixes=suffixes, name=name)
 
 
 @dataclass

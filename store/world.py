@@ -9,18 +9,22 @@ from collections.abc import Callable, Sequence
 
 from sqlmodel import Session
 
+from flows.archives import check_sample_zip
 from flows.context import CodeView, ProfileView, Rating, untested
 from store import repo
 from store.repo import ContactInfo
 from store.tables import Account, ActivationCode, AuditEvent, Contact
 
 RateFn = Callable[[Sequence[str]], Sequence[Rating]]
+SampleCheckFn = Callable[[str, str, str, "str | None", "tuple[str, ...] | None"], None]
 
 
 class StoreWorld:
     def __init__(self, s: Session, contact: ContactInfo, rate: RateFn = untested, *,
-                 cc_outside_allowed: bool = False) -> None:
+                 cc_outside_allowed: bool = False,
+                 sample_check: SampleCheckFn | None = None) -> None:
         self.s = s
+        self.sample_check = sample_check  # the service's pool and verdict cache
         self.contact = contact
         self.rate = rate
         self.cc_outside_allowed = cc_outside_allowed  # CASEBOT_CC_OUTSIDE_DOMAINS
@@ -80,6 +84,13 @@ class StoreWorld:
                 bool(acct and acct.include_subdomains) and at.endswith("." + domain)))
 
         return [a for a in addresses if not inside(a)]
+
+    def check_sample(self, sha256: str, path: str, name: str, password: str | None,
+                     suffixes: tuple[str, ...] | None) -> None:
+        if self.sample_check is None:
+            check_sample_zip(path, password or "", member_suffixes=suffixes, name=name)
+        else:
+            self.sample_check(sha256, path, name, password, suffixes)
 
     def forget(self) -> None:
         """Drop cached look-ups after this event changed profiles or codes."""
