@@ -30,4 +30,5 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
                    mail_from=settings.mail_from, unknown_domains=settings.unknown_domains,
                    cc_outside_domains=settings.cc_outside_domains,
                    max_cases_per_hour=settings.max_cases_per_hour,
-                   samples=SampleChecks(settings.zip_check_workers, settings.zip_check_seconds))
+                   samples=SampleChecks(settings.zip_check_workers, settings.zip_check_seconds),
+                   file_quota_bytes=settings.file_quota_mb * 1024 * 1024)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import accounts, mails
+from bot import accounts, mails, quota
 from bot.ratings import describe, rating_lines
 from bot.samples import SampleChecks
 from flows import rules
@@ -79,8 +79,10 @@ class Service:
                  max_attachment_bytes: int = 250 * 1024 * 1024,
                  mail_from: str = "casebot@localhost", unknown_domains: str = "own",
                  cc_outside_domains: bool = False, max_cases_per_hour: int = 10,
-                 samples: SampleChecks | None = None) -> None:
+                 samples: SampleChecks | None = None,
+                 file_quota_bytes: int = 2048 * 1024 * 1024) -> None:
         self.engine = engine
+        self.file_quota_bytes = file_quota_bytes  # CASEBOT_FILE_QUOTA_MB (bot/quota.py)
         self.samples = samples or SampleChecks()  # sample zips: pool + verdict cache
         self.files = files
         self.rate = rate
@@ -187,7 +189,12 @@ class _Event:
     # -- dispatch -----------------------------------------------------------------------------
 
     def run(self, inbound: Inbound) -> list[Prompt]:
-        if inbound.kind == "command":
+        refused = inbound.file is not None and quota.take(
+            self.s, self.contact.id, inbound.file.sha256, inbound.file.size,
+            self.svc.file_quota_bytes)
+        if refused:
+            prompts = self.with_current([info(refused)])
+        elif inbound.kind == "command":
             prompts = self.command(inbound.command or "", inbound.args)
         elif self.conv is None:
             if self.auto_start or _says_new_case(inbound):
