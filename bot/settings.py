@@ -8,6 +8,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# How many users' entries an in-memory, per-user structure keeps (adapters' locks, seen ids,
+# DM channels); the least recently used go first, so memory stays bounded (issue 11).
+PER_USER_ENTRIES = 10_000
+
 
 def _default_home() -> Path:
     return Path.home() / ".local" / "share" / "casebot"

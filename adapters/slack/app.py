@@ -19,6 +19,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from cachetools import LRUCache
 from slack_bolt import App, BoltRequest
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
@@ -30,7 +31,7 @@ from adapters.slack import inbound as sin
 from adapters.slack import render as srn
 from bot import notices
 from bot.service import OUT_OF_DATE, NotLinked, Service, Who
-from bot.settings import Settings
+from bot.settings import PER_USER_ENTRIES, Settings
 from flows.errors import Invalid
 from flows.model import Inbound, Prompt
 
@@ -88,9 +89,10 @@ class SlackBot:
         self.listener_executor = listener_executor
         self.service = service
         self.seen = _Seen()
-        self.declined: set[str] = set()
-        self.dms: dict[str, str] = {}
-        self._locks: dict[str, threading.Lock] = {}
+        # per-user memory is bounded (issue 11): the least recently used entries go first
+        self.declined: LRUCache[str, bool] = LRUCache(PER_USER_ENTRIES)
+        self.dms: LRUCache[str, str] = LRUCache(PER_USER_ENTRIES)
+        self._locks: LRUCache[str, threading.Lock] = LRUCache(PER_USER_ENTRIES)
         self._locks_guard = threading.Lock()
         self._stop = threading.Event()
         self.installation_store: Any = None
@@ -238,14 +240,14 @@ class SlackBot:
         ext = sin.external_id(team, user)
         with self.lock_for(ext):
             if not yes:
-                self.declined.add(ext)
+                self.declined[ext] = True
                 self.post(client, dm, srn.info_message(ASK_EMAIL))
                 return
             email, name = self.slack_email(client, user)
             if not email:
                 self.post(client, dm, srn.info_message(ASK_EMAIL))
                 return
-            self.declined.discard(ext)
+            self.declined.pop(ext, None)
             self.continue_after_link(client, team, user, dm, email, name)
 
     # -- listeners -------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from cachetools import LRUCache
 from sqlmodel import Session
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
@@ -56,7 +57,7 @@ from adapters.telegram.inbound import (
 from adapters.telegram.render import Signer, Target
 from bot import notices
 from bot.service import OUT_OF_DATE, NotLinked, Service, Who
-from bot.settings import Settings
+from bot.settings import PER_USER_ENTRIES, Settings
 from bot.verification import (
     awaiting_code,
     confirm_verification,
@@ -175,8 +176,9 @@ class TelegramBot:
         # callback_data -> the prompt its keyboard was drawn for; a miss (restart) falls back
         # to the conversation's current prompt, so a restart never breaks a live button.
         self.cache: OrderedDict[tuple[int, str], Prompt] = OrderedDict()
-        self.albums: dict[int, _Album] = {}
-        self.processed: set[int] = set()
+        # per-user memory is bounded (issue 11): the oldest entries go first
+        self.albums: LRUCache[int, _Album] = LRUCache(PER_USER_ENTRIES)
+        self.processed: LRUCache[int, bool] = LRUCache(PER_USER_ENTRIES)
         self.username = ""
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -265,7 +267,7 @@ class TelegramBot:
         try:
             await self._on_message(update, context)
         finally:
-            self.processed.add(update.update_id)
+            self.processed[update.update_id] = True
 
     async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
@@ -356,7 +358,7 @@ class TelegramBot:
         try:
             await self._on_callback(update, context)
         finally:
-            self.processed.add(update.update_id)
+            self.processed[update.update_id] = True
 
     async def current(self, who: Who) -> Prompt | None:
         try:
