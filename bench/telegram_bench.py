@@ -40,7 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlmodel import Session  # noqa: E402
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters  # noqa: E402
 
-from adapters.telegram.app import build_application, call, serve_app, together  # noqa: E402
+from adapters.telegram.app import build_application, serve_app  # noqa: E402
+from adapters.telegram.handlers import together  # noqa: E402
 from bench.common import prepare  # noqa: E402
 from bot.app import build_service  # noqa: E402
 from bot.service import Who  # noqa: E402
@@ -95,14 +96,14 @@ async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[i
 
         async def fixed(update, context) -> None:
             try:
-                await call(context.bot.send_message, update.effective_chat.id, "Noted.")
+                await context.bot.send_message(update.effective_chat.id, "Noted.")
             finally:
                 done.add(update.update_id)
 
         async def fixed_press(update, context) -> None:
             try:
-                await together(call(update.callback_query.answer),
-                               call(context.bot.send_message, update.effective_chat.id,
+                await together(update.callback_query.answer(),
+                               context.bot.send_message(update.effective_chat.id,
                                     "Noted."))
             finally:
                 done.add(update.update_id)

@@ -150,12 +150,12 @@ def members(s: Session, name: str) -> list[dict[str, Any]]:
 
 
 def list_accounts(s: Session) -> list[dict[str, Any]]:
-    counts = dict(s.exec(select(Contact.account_id, sa.func.count())  # type: ignore[call-overload]
-                         .group_by(Contact.account_id)).all())
-    return [{"id": a.id, "name": a.name, "domain": a.domain, "contacts": counts.get(a.id, 0),
-             "created_at": repo.iso(a.created_at),
+    counts: dict[int, int] = dict(s.exec(select(col(Contact.account_id), sa.func.count())
+                                         .group_by(col(Contact.account_id))).all())
+    return [{"id": a.id, "name": a.name, "domain": a.domain,
+             "contacts": counts.get(a.id or 0, 0), "created_at": repo.iso(a.created_at),
              "include_subdomains": bool(a.include_subdomains), "personal": bool(a.personal)}
-            for a in s.exec(select(Account).order_by(Account.name, Account.id))]
+            for a in s.exec(select(Account).order_by(col(Account.name), col(Account.id)))]
 
 
 def save_my_profile(s: Session, contact_id: int, name: str,

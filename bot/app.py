@@ -8,15 +8,20 @@ from bot.ratings import make_provider
 from bot.samples import SampleChecks
 from bot.service import Service
 from bot.settings import Settings
-from store.db import make_engine, private_dir, upgrade
+from store.db import check_upgraded, make_engine, private_dir, upgrade
 from store.files import BlobStore
 
 
-def build_engine(settings: Settings, *, migrate: bool | None = None) -> Engine:
+def build_engine(settings: Settings, *, migrate: bool | None = None,
+                 check: bool = True) -> Engine:
+    """SQLite is upgraded in place; any other database must already be (`casebot db
+    upgrade`), else `store.db.NotUpgraded` says so before anything else runs."""
     private_dir(settings.home)  # CASEBOT_HOME holds the database and samples: 0700
     engine = make_engine(settings.db_url)
     if migrate if migrate is not None else engine.dialect.name == "sqlite":
         upgrade(engine)
+    elif check:
+        check_upgraded(engine)
     return engine
 
 

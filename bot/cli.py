@@ -6,10 +6,12 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input (message on stderr
 from __future__ import annotations
 
 import getpass
+import io
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, TextIO, cast
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -29,9 +31,9 @@ def _option_label(self: Any, ctx: Any) -> str | None:
     return self.metavar or (self.name or "value").strip("_").upper()
 
 
-typer.core.TyperOption.display_type_rich = _option_label  # type: ignore[method-assign]
-typer.core.TyperArgument.display_type_rich = (  # type: ignore[method-assign]
-    lambda self, ctx: None)  # the argument's name is shown already
+setattr(typer.core.TyperOption, "display_type_rich", _option_label)  # noqa: B010
+setattr(typer.core.TyperArgument, "display_type_rich",  # noqa: B010
+        lambda self, ctx: None)  # the argument's name is shown already
 
 app = typer.Typer(help="casebot: open support cases from chat.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -53,44 +55,42 @@ app.add_typer(accounts_app, name="accounts")
 audit_app = typer.Typer(help="The audit trail (who saw a full activation code, …).",
                         no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+operators_app = typer.Typer(help="Support staff who sign in to the web console.",
+                            no_args_is_help=True)
+app.add_typer(operators_app, name="operators")
 
-class _Safe:
-    """A text stream that shows terminal-driving characters as escapes (flows/clean.py)."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        return self.stream.write(for_terminal(text))
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-    def isatty(self) -> bool:
-        return self.stream.isatty()
-
-    def fileno(self) -> int:
-        return self.stream.fileno()
-
-
-class _Out:
-    """Whatever stdout/stderr is now (CliRunner swaps them), made safe."""
+class _Out(io.TextIOBase):
+    """stdout or stderr as they are now (CliRunner swaps them), showing terminal-driving
+    characters as escapes (flows/clean.py)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(_Safe(getattr(sys, self.name)), attr)
+    def _stream(self) -> TextIO:
+        stream: TextIO = getattr(sys, self.name)
+        return stream
+
+    def write(self, text: str) -> int:
+        return self._stream().write(for_terminal(text))
+
+    def flush(self) -> None:
+        self._stream().flush()
+
+    def isatty(self) -> bool:
+        return self._stream().isatty()
+
+    def fileno(self) -> int:
+        return self._stream().fileno()
 
 
 # no colours: every byte printed goes through for_terminal, so no escape sequence is ours
-out = Console(file=_Out("stdout"), highlight=False, markup=False, emoji=False,  # type: ignore[arg-type]
+out = Console(file=cast(TextIO, _Out("stdout")), highlight=False, markup=False, emoji=False,
               color_system=None)
-err = Console(file=_Out("stderr"), stderr=True, highlight=False, markup=False,  # type: ignore[arg-type]
+err = Console(file=cast(TextIO, _Out("stderr")), stderr=True, highlight=False, markup=False,
               emoji=False, color_system=None)
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     err.print(message)
     raise typer.Exit(code)
 
@@ -137,7 +137,7 @@ def cases_list(as_: Annotated[str | None, typer.Option("--as", metavar="EMAIL",
             contact = repo.contact_by_email(s, as_)
             if contact is None:
                 fail(f"No contact with the email {as_}.")
-            contact_id = contact.id  # type: ignore[union-attr]
+            contact_id = contact.id
         cases = repo.cases_of(s, contact_id, limit=1000)
         rows = [repo.case_json(s, c) for c in cases] if as_json else []
         if as_json:
@@ -206,7 +206,7 @@ def profiles_list(as_: Annotated[str, typer.Option("--as", metavar="EMAIL",
         contact = repo.contact_by_email(s, as_)
         if contact is None:
             fail(f"No contact with the email {as_}.")
-        views = repo.profile_views(s, contact.id)  # type: ignore[union-attr,arg-type]
+        views = repo.profile_views(s, repo.saved_id(contact))
     if as_json:
         print_json([asdict(v) for v in views])
         return
@@ -237,7 +237,8 @@ def mail_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     table = Table("id", "status", "to", "subject", "created")
     for r in rows:
-        table.add_row(str(r["id"]), r["status"], r["to"], r["subject"], r["created_at"])
+        table.add_row(*(str(r[k] or "") for k in ("id", "status", "to", "subject",
+                                                  "created_at")))
     out.print(table if rows else "The outbox is empty.")
 
 
@@ -335,6 +336,64 @@ def accounts_members(name: Annotated[str, typer.Argument(help="the account's nam
     out.print(table if rows else "No contacts in this account yet.")
 
 
+def read_password() -> str:
+    """Twice at a terminal (no echo); otherwise the first line of stdin."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != first:
+            fail("The two passwords differ. Nothing was changed.")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@operators_app.command("add")
+def operators_add(email: Annotated[str, typer.Argument(help="the operator's email")]) -> None:
+    """Add an operator (or set a new password); the password is asked at the terminal or read
+    from stdin."""
+    from bot.operators import add_operator
+
+    password = read_password()
+    with Session(build_engine(Settings())) as s:
+        try:
+            op, what = add_operator(s, email, password)
+        except Invalid as exc:
+            fail(str(exc))
+            raise
+        s.commit()
+        out.print(f"Operator {op.email} {what}.")
+
+
+@operators_app.command("list")
+def operators_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Operators with their last sign-in."""
+    from bot.operators import list_operators
+
+    with Session(build_engine(Settings())) as s:
+        rows = list_operators(s)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("email", "created", "last sign-in")
+    for r in rows:
+        table.add_row(r["email"], r["created_at"], r["last_sign_in_at"] or "never")
+    out.print(table if rows else "No operators yet. Add one with `casebot operators add EMAIL`.")
+
+
+@app.command()
+def web(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="HTTP port")] = 8080) -> None:
+    """The operator web console (sign in as an operator: `casebot operators add EMAIL`)."""
+    import uvicorn
+
+    from web.app import build_web_app
+
+    settings = Settings()
+    application = build_web_app(settings)
+    err.print(f"casebot web console on http://{host}:{port}/ (Ctrl-C stops it)")
+    uvicorn.run(application, host=host, port=port, log_level="warning",
+                server_header=False, proxy_headers=False)
+
+
 @contacts_app.command("link")
 def contacts_link(email: Annotated[str, typer.Option(help="the contact's email")],
                   telegram: Annotated[str | None, typer.Option(help="Telegram user id")] = None,
@@ -406,7 +465,7 @@ def audit_list(as_json: Annotated[bool, typer.Option("--json")] = False,
 def slack(socket: Annotated[bool, typer.Option("--socket", help="Socket Mode")] = False,
           port: Annotated[int, typer.Option(help="HTTP port")] = 3000) -> None:
     """Run the Slack app: HTTP on /slack/events, or Socket Mode with --socket."""
-    from adapters.slack.app import run
+    from adapters.slack.main import run
 
     raise typer.Exit(_with_background(lambda settings: run(settings, socket=socket, port=port)))
 
@@ -429,7 +488,8 @@ def _with_background(serve: Any) -> int:
     build_engine(settings).dispose()  # migrate an embedded SQLite database before threads start
     stop = start_background(settings)
     try:
-        return serve(settings)
+        code: int = serve(settings)
+        return code
     finally:
         stop()
 
@@ -439,7 +499,7 @@ def db_upgrade() -> None:
     """Apply schema migrations."""
     from store.db import current_revision, upgrade
 
-    engine = build_engine(Settings(), migrate=False)
+    engine = build_engine(Settings(), migrate=False, check=False)
     upgrade(engine)
     out.print(f"Database at revision {current_revision(engine)}.")
 
@@ -542,12 +602,35 @@ def urls_import(file: Annotated[str, typer.Argument(help="CSV, JSON Lines or JSO
                   "rows (use --show N to list more).")
 
 
+STORE_DOWN = ("casebot can't reach its database: check CASEBOT_DATABASE_URL and that the "
+              "database server is running, then try again.")
+
+
+def _line(message: str) -> None:
+    """One line on stderr, never wrapped (operators grep and scripts read it)."""
+    print(" ".join(message.split()), file=sys.stderr)
+
+
 def main() -> None:
+    """Every command: bad input exits 2, a store that is down or not upgraded exits 1, each
+    with one line on stderr and no traceback."""
+    from store.db import NotUpgraded
+
     try:
         app()
     except Invalid as exc:
-        err.print(str(exc))
+        _line(str(exc))
         sys.exit(2)
+    except NotUpgraded as exc:
+        _line(str(exc))
+        sys.exit(1)
+    except sa.exc.ProgrammingError as exc:  # a table or column this casebot expects is missing
+        _line("The database schema does not match this casebot: run `casebot db upgrade`. "
+                  f"({type(exc.orig).__name__})")
+        sys.exit(1)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError):
+        _line(STORE_DOWN)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

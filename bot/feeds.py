@@ -37,11 +37,12 @@ from sqlalchemy.engine import Connection, Engine
 from bot.ratings import KINDS, entry_key
 from flows.catalog import Catalog, get_catalog
 from flows.errors import Invalid
+from store.db import table_of
 from store.tables import UrlRating, utcnow
 
 BATCH = 5000
 MAX_REJECTS_KEPT = 1000
-TABLE = UrlRating.__table__  # type: ignore[attr-defined]
+TABLE = table_of(UrlRating)
 
 
 @dataclass
@@ -122,8 +123,8 @@ def _json_array_rows(fh: Any) -> Iterator[tuple[int, dict[str, Any] | str]]:
             return
         try:
             obj, end = decoder.raw_decode(text, start)
-        except ValueError as exc:
-            yield line, f"not valid JSON ({getattr(exc, 'msg', 'bad value')}); the rest of " \
+        except json.JSONDecodeError as exc:
+            yield line, f"not valid JSON ({exc.msg}); the rest of " \
                         "the file is skipped"
             return
         except RecursionError:
@@ -173,8 +174,8 @@ def _rows(path: Path, fmt: str, fh: Any) -> Iterator[tuple[int, dict[str, Any] |
             continue
         try:
             obj = json.loads(line)
-        except ValueError as exc:
-            yield number, f"not valid JSON ({getattr(exc, 'msg', 'bad value')})"
+        except json.JSONDecodeError as exc:
+            yield number, f"not valid JSON ({exc.msg})"
             continue
         except RecursionError:
             yield number, "JSON nested too deeply"

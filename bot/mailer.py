@@ -46,6 +46,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.mails import build_message, recipients
+from store.db import table_of
 from store.tables import OutboxMail, utcnow
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 SECRET_KINDS = frozenset({"verification"})
 REDACTED_BODY = "(a verification code; removed after sending)"
 
-_T = OutboxMail.__table__  # type: ignore[attr-defined]
+_T = table_of(OutboxMail)
 _TRUE = ("1", "true", "yes", "on", "required")
 _FALSE = ("0", "false", "no", "off")
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -22,34 +21,29 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
+from bot.settings import Settings
 from store import repo
+from store.db import table_of
 from store.tables import Attachment, Conversation, OutboxMail, Upload, VerificationCode, utcnow
+from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RETENTION_HOURS = 7 * 24
 PRUNE_EVERY_SECONDS = 3600.0
 
 
-def retention() -> timedelta:
-    """The delivery-id retention from `CASEBOT_DELIVERY_RETENTION_HOURS` (default 7 days)."""
-    raw = os.environ.get("CASEBOT_DELIVERY_RETENTION_HOURS", "").strip()
-    try:
-        hours = float(raw) if raw else DEFAULT_RETENTION_HOURS
-    except ValueError:
-        log.warning("CASEBOT_DELIVERY_RETENTION_HOURS is not a number; using %s",
-                    DEFAULT_RETENTION_HOURS)
-        hours = DEFAULT_RETENTION_HOURS
+def retention(settings: Settings | None = None) -> timedelta:
+    """The delivery-id retention: Settings' `CASEBOT_DELIVERY_RETENTION_HOURS` (7 days)."""
+    hours = (settings or Settings()).delivery_retention_hours
     return timedelta(hours=max(hours, 0.0))
 
 
 def prune_deliveries(engine: Engine, older_than: timedelta | None = None) -> int:
     """Delete delivery ids older than the retention; returns how many were deleted."""
-    with Session(engine) as s:
+    with unit_of_work(engine) as s:
         count = repo.forget_deliveries(s, older_than if older_than is not None else retention())
-        s.commit()
     if count:
         log.info("forgot %d old delivery ids", count)
     return count
@@ -58,7 +52,7 @@ def prune_deliveries(engine: Engine, older_than: timedelta | None = None) -> int
 def prune_outbox(engine: Engine, older_than: timedelta) -> int:
     """Delete sent and failed mails older than `older_than`; pending ones always stay."""
     cutoff = utcnow() - older_than
-    t = OutboxMail.__table__  # type: ignore[attr-defined]
+    t = table_of(OutboxMail)
     with engine.begin() as conn:
         result = conn.execute(sa.delete(t).where(t.c.status.in_(("sent", "failed")),
                                                  t.c.created_at < cutoff))
@@ -70,8 +64,8 @@ def prune_limits(engine: Engine, older_than: timedelta = timedelta(days=2)) -> i
     cutoff = utcnow() - older_than
     count = 0
     with engine.begin() as conn:
-        for table, column in ((VerificationCode.__table__, "created_at"),  # type: ignore[attr-defined]
-                              (Upload.__table__, "at")):  # type: ignore[attr-defined]
+        for table, column in ((table_of(VerificationCode), "created_at"),
+                              (table_of(Upload), "at")):
             count += conn.execute(sa.delete(table).where(table.c[column] < cutoff)).rowcount or 0
     return count
 
@@ -90,7 +84,7 @@ def _shas(value: Any, out: set[str]) -> None:
 
 
 def referenced_files(engine: Engine) -> set[str]:
-    with Session(engine) as s:
+    with unit_of_work(engine, read_only=True) as s:
         shas = set(s.exec(select(Attachment.sha256).distinct()))
         for answers, stack in s.exec(select(Conversation.answers, Conversation.stack)):
             _shas(answers, shas)
@@ -121,9 +115,11 @@ def prune_files(engine: Engine, root: Path, older_than: timedelta) -> int:
     return count
 
 
-def prune_all(engine: Engine, settings: Any, deliveries: timedelta | None = None) -> dict[str, int]:
+def prune_all(engine: Engine, settings: Settings,
+              deliveries: timedelta | None = None) -> dict[str, int]:
     """Everything above, with the retentions from `settings`; returns counts per kind."""
-    done = {"delivery ids": prune_deliveries(engine, deliveries)}
+    done = {"delivery ids": prune_deliveries(
+        engine, deliveries if deliveries is not None else retention(settings))}
     done["mails"] = prune_outbox(engine, timedelta(hours=settings.outbox_retention_hours))
     done["files"] = prune_files(engine, settings.files_dir,
                                 timedelta(hours=settings.file_retention_hours))
@@ -140,7 +136,7 @@ class Pruner:
     """
 
     def __init__(self, engine: Engine, every: float = PRUNE_EVERY_SECONDS,
-                 older_than: timedelta | None = None, settings: Any = None) -> None:
+                 older_than: timedelta | None = None, settings: Settings | None = None) -> None:
         self.engine = engine
         self.settings = settings  # with settings, mails, files and limit rows are pruned too
         self.every = every

@@ -20,7 +20,7 @@ WINDOW = timedelta(hours=24)
 
 def used(s: Session, contact_id: int) -> int:
     since = utcnow() - WINDOW
-    return s.exec(select(sa.func.coalesce(sa.func.sum(Upload.size), 0))  # type: ignore[call-overload]
+    return s.exec(select(sa.func.coalesce(sa.func.sum(Upload.size), 0))
                   .where(Upload.contact_id == contact_id, Upload.at > since)).one()
 
 

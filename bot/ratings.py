@@ -127,7 +127,7 @@ def entry_key(kind: str, value: str) -> str:
 
 # -- how a rating is shown ----------------------------------------------------------------------
 
-def describe(n: NormalURL, r: Rating) -> dict:
+def describe(n: NormalURL, r: Rating) -> dict[str, Any]:
     """A rated URL as plain data (chat adapters and the CLI render it; nothing is a link)."""
     from flows.urls import defang
 
@@ -137,7 +137,7 @@ def describe(n: NormalURL, r: Rating) -> dict:
             "group": r.group, "source": r.source, "note": r.note}
 
 
-def rating_lines(d: dict) -> list[str]:
+def rating_lines(d: dict[str, Any]) -> list[str]:
     """`describe` output as lines of text: defanged URL, rating, category (group), warnings."""
     head = f"{d['defanged']} — {d['rating']}"
     if d["category"]:
@@ -274,7 +274,7 @@ class LocalProvider:
             except Exception:  # noqa: BLE001 - already broken; a new one is made next time
                 log.debug("closing a broken rating connection failed", exc_info=True)
 
-    def _fetch(self, keys: list[str]) -> list[tuple]:
+    def _fetch(self, keys: list[str]) -> list[tuple[Any, ...]]:
         """The one indexed query on a raw DBAPI connection (no ORM or result wrapping: this is
         the hot path). Driver errors surface as SQLAlchemy's, as everywhere else; a connection
         that failed is dropped, and a look-up retries once on a fresh one."""
@@ -287,7 +287,7 @@ class LocalProvider:
                 cur = conn.cursor()
                 try:
                     cur.execute(sql, params)
-                    rows = cur.fetchall()
+                    rows = [tuple(row) for row in cur.fetchall()]
                 finally:
                     cur.close()
                 if not self._sqlite:

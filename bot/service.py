@@ -24,6 +24,7 @@ from bot.ratings import describe, rating_lines
 from bot.samples import SampleChecks
 from flows import rules
 from flows.case import case_fields
+from flows.commands import RECLASSIFY, button_id
 from flows.context import Ctx, untested
 from flows.errors import Invalid
 from flows.form import PREFILLED, Abandon, AtStart, Finish, Turn
@@ -36,6 +37,7 @@ from flows.urls import parse_url_list
 from store import repo
 from store.files import BlobStore
 from store.repo import ContactInfo
+from store.uow import unit_of_work
 from store.world import RateFn, StoreWorld
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ HELP = (
 )
 STORE_DOWN = ("casebot can't reach its database right now, so your last answer was not saved. "
               "Please send it again in a minute.")
+NO_REQUEST = ("No request is open. Type /newcase to start one, or /help for every command.")
 OUT_OF_DATE = "That button is out of date; here is where your request is now."
 
 
@@ -100,16 +103,12 @@ class Service:
         give_up = time.monotonic() + BUSY_BUDGET
         for attempt in range(RETRIES):
             try:
-                with Session(self.engine, expire_on_commit=False) as s:
+                with unit_of_work(self.engine, read_only=read_only) as s:
                     if delivery_id and not repo.first_delivery(s, delivery_id):
                         return []
                     contact, conv = self._contact(s, who)
                     prompts = _Event(self, s, contact, conv, who, auto_start).run(inbound)
-                    if read_only:
-                        s.rollback()
-                    else:
-                        s.commit()
-                    return prompts
+                return prompts
             except repo.StaleConversation:
                 continue
             except accounts.UnknownDomain as exc:
@@ -143,10 +142,11 @@ class Service:
     def store_file(self, path: str, name: str | None = None) -> Any:
         return self.files.put_path(path, name)
 
-    def zip_ok(self, password: str | None, category: str | None) -> Callable[[dict], bool]:
+    def zip_ok(self, password: str | None,
+               category: str | None) -> Callable[[dict[str, Any]], bool]:
         """For rules.violations: does a stored attachment pass the sample check?"""
 
-        def check(att: dict) -> bool:
+        def check(att: dict[str, Any]) -> bool:
             try:
                 self.samples.check(att["sha256"], att["path"], att.get("name", ""), password,
                                    sample_suffixes(category))
@@ -203,10 +203,10 @@ class _Event:
                 prompts = [info("That button belongs to a request that is already finished "
                                 "(submitted or cancelled). /cases lists your cases; /newcase "
                                 "starts a new one.")]
-            else:
-                prompts = [info("Hello! I can open a support case for you. " + HELP)]
+            else:  # short: after Submit or /cancel every further line would repeat it
+                prompts = [info(NO_REQUEST)]
         elif self._stale(inbound):
-            prompts = [info(OUT_OF_DATE), self.current_prompt()]
+            prompts = [info(OUT_OF_DATE, stale=True), self.current_prompt()]
         else:
             flow = FLOWS[self.conv.flow]
             turn = flow.handle(self.conv.state, self.conv.answers, inbound, self.ctx)
@@ -224,13 +224,16 @@ class _Event:
         return inbound.step is not None and inbound.step != self.conv.state
 
     def in_request(self) -> bool:
-        """A New Request draft is open, possibly under a profile form opened from it."""
-        return self.conv is not None and (self.conv.flow == "intake" or any(
-            f["flow"] == "intake" for f in self.conv.stack))
+        return self.conv is not None and self.conv.in_request
+
+    def untouched(self) -> bool:
+        return self.conv is not None and self.conv.untouched_request
 
     def current_prompt(self) -> Prompt:
         assert self.conv is not None
-        return FLOWS[self.conv.flow].current(self.conv.state, self.conv.answers, self.ctx)
+        prompt: Prompt = FLOWS[self.conv.flow].current(self.conv.state, self.conv.answers,
+                                                       self.ctx)
+        return prompt
 
     def with_current(self, prompts: list[Prompt]) -> list[Prompt]:
         return [*prompts, self.current_prompt()] if self.conv else prompts
@@ -239,6 +242,8 @@ class _Event:
 
     def command(self, name: str, args: str) -> list[Prompt]:
         if name in ("newcase", "new"):
+            if self.untouched():  # e.g. `casebot chat` opened it: nothing is in progress
+                return [self.current_prompt()]
             if self.in_request():
                 return [info("You have a request in progress; let's continue where you left "
                              "off. Type /cancel to discard it and start again."),
@@ -269,12 +274,12 @@ class _Event:
                 return self.push("profiles", {"for_request": False})
             return [self.current_prompt()]
         if name == "myprofile":
-            mine = {"answers": {"name": self.contact.name,
-                                "case_recipients": list(self.contact.case_recipients),
-                                "listed": "yes" if self.world.listed() else "no"},
-                    "state": "review"}
+            answers: dict[str, Any] = {"name": self.contact.name,
+                                       "case_recipients": list(self.contact.case_recipients),
+                                       "listed": "yes" if self.world.listed() else "no"}
+            mine = {"answers": answers, "state": "review"}
             if self.conv is None:
-                return self.start_flow("myprofile", mine["answers"], "review")
+                return self.start_flow("myprofile", answers, "review")
             if self.conv.flow == "myprofile":
                 return [self.current_prompt()]
             return self.push("myprofile", mine)
@@ -299,7 +304,7 @@ class _Event:
         lines = ["Your cases (newest first):"]
         for c in cases:
             lines.append(f"{c.number} · {c.subject} · {c.status} · updated "
-                         f"{repo.iso(c.updated_at)[:16].replace('T', ' ')}")
+                         f"{(repo.iso(c.updated_at) or '')[:16].replace('T', ' ')}")
         return info("\n".join(lines), cases=[c.number for c in cases])
 
     def show_case(self, number: str) -> Prompt:
@@ -313,7 +318,7 @@ class _Event:
         return info(mails.case_text(data), case=data)
 
     def check_urls(self, args: str) -> Prompt:
-        """Rate 1–10 URLs; the prompt offers "Request reclassification" (cmd:reclassify)."""
+        """Rate 1–10 URLs; the prompt offers a "Request reclassification" command button."""
         try:
             urls = parse_url_list(args)
         except Invalid as exc:
@@ -325,13 +330,13 @@ class _Event:
             lines += [f"{n}. {line}" if i == 0 else line
                       for i, line in enumerate(rating_lines(d))]
         repo.remember_url_check(self.s, self.contact.id, [u.url for u in urls])
-        if self.who.channel == "console":  # chats show a "Request reclassification" button
-            lines.append("Think a rating is wrong? Type /reclassify to request a new "
-                         "classification for these URLs.")
+        # chats draw a button; a terminal, which has none, shows the hint
+        offer = Choice(id=button_id(RECLASSIFY), label="Request reclassification",
+                       hint="Think a rating is wrong? Type /reclassify to request a new "
+                            "classification for these URLs.")
         return Prompt(kind="info", text="\n".join(lines),
                       data={"urls": [u.url for u in urls], "results": results,
-                            "reclassify": True},
-                      choices=(Choice(id="cmd:reclassify", label="Request reclassification"),))
+                            "reclassify": True}, choices=(offer,))
 
     def reclassify(self, args: str) -> list[Prompt]:
         """Start a URL Reclassification request with the URLs given (or last checked)."""
@@ -340,10 +345,7 @@ class _Event:
             return self.with_current([info(
                 "Which URLs? Type /reclassify followed by 1 to 10 URLs, or check them first "
                 "with /checkurl URL…")])
-        untouched = (self.conv is not None and self.conv.flow == "intake"
-                     and not self.conv.stack
-                     and not any(not k.startswith("_") for k in self.conv.answers))
-        if self.in_request() and not untouched:
+        if self.in_request() and not self.untouched():
             return [info("You have a request in progress; finish it first, or type /cancel "
                          "to discard it and then /reclassify again."), self.current_prompt()]
         try:
@@ -361,7 +363,7 @@ class _Event:
 
     # -- flows and effects ----------------------------------------------------------------------
 
-    def start_flow(self, name: str, answers: dict | None = None,
+    def start_flow(self, name: str, answers: dict[str, Any] | None = None,
                    state: str | None = None) -> list[Prompt]:
         turn = FLOWS[name].start(self.ctx, answers, state)
         if self.conv is None:
@@ -372,28 +374,23 @@ class _Event:
             self.conv.flow = name
         return self.apply(turn)
 
-    def push(self, name: str, args: dict) -> list[Prompt]:
+    def push(self, name: str, args: dict[str, Any]) -> list[Prompt]:
         assert self.conv is not None
-        self.conv.stack = [*self.conv.stack, {"flow": self.conv.flow, "state": self.conv.state,
-                                              "answers": self.conv.answers}]
-        self.conv.flow = name
+        self.conv.push(name)
         answers = dict(args.get("answers") or {k: v for k, v in args.items() if k != "state"})
         turn = FLOWS[name].start(self.ctx, answers, args.get("state"))
         return self.apply(turn)
 
     def pop(self, value: Any, note: str = "") -> list[Prompt]:
         assert self.conv is not None and self.conv.stack
-        frame = self.conv.stack[-1]
-        self.conv.stack = self.conv.stack[:-1]
-        self.conv.flow, self.conv.state, self.conv.answers = (frame["flow"], frame["state"],
-                                                              frame["answers"])
+        self.conv.pop()
         turn = FLOWS[self.conv.flow].resume(self.conv.state, self.conv.answers, value, self.ctx)
         prompts = self.apply(turn)
         return [info(note), *prompts] if note else prompts
 
     def apply(self, turn: Turn) -> list[Prompt]:
         assert self.conv is not None
-        self.conv.state, self.conv.answers = turn.state, turn.answers
+        self.conv.move(turn.state, turn.answers)
         effect = turn.effect
         if effect is None:
             return turn.prompts
@@ -439,7 +436,7 @@ class _Event:
             return self.submit(effect.answers)
         raise AssertionError(f"unknown effect {effect!r}")
 
-    def submit(self, answers: dict) -> list[Prompt]:
+    def submit(self, answers: dict[str, Any]) -> list[Prompt]:
         assert self.conv is not None
         profile = self.ctx.profile(int(answers["profile"]))
         if profile is None:

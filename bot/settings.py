@@ -8,10 +8,6 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# How many users' entries an in-memory, per-user structure keeps (adapters' locks, seen ids,
-# DM channels); the least recently used go first, so memory stays bounded (issue 11).
-PER_USER_ENTRIES = 10_000
-
 
 def _default_home() -> Path:
     return Path.home() / ".local" / "share" / "casebot"
@@ -43,6 +39,9 @@ class Settings(BaseSettings):
                                           validation_alias="CASEBOT_OUTBOX_RETENTION_HOURS")
     zip_check_seconds: float = Field(default=300.0, validation_alias="CASEBOT_ZIP_CHECK_SECONDS")
     zip_check_workers: int = Field(default=2, validation_alias="CASEBOT_ZIP_CHECK_WORKERS")
+    # delivery ids kept to drop platform redeliveries (`casebot db prune`), in hours
+    delivery_retention_hours: float = Field(default=7 * 24,
+                                            validation_alias="CASEBOT_DELIVERY_RETENTION_HOURS")
 
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None,
@@ -52,12 +51,20 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
     slack_client_secret: str | None = Field(default=None,
                                             validation_alias="SLACK_CLIENT_SECRET")
+    # issue 11: teams whose Slack-confirmed emails are trusted to link a contact without a
+    # mailed code (comma-separated team ids); every other team gets the mailed code
+    slack_allowed_teams: str = Field(default="", validation_alias="SLACK_ALLOWED_TEAMS")
 
     telegram_bot_token: str | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: str | None = Field(default=None,
                                                 validation_alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_api_url: str | None = Field(default=None, validation_alias="TELEGRAM_API_URL")
     telegram_file_url: str | None = Field(default=None, validation_alias="TELEGRAM_FILE_URL")
+
+    # the web console's cookie-signing key; unset: one is made and kept in CASEBOT_HOME/web-secret
+    web_secret: str | None = Field(default=None, validation_alias="CASEBOT_WEB_SECRET")
+    # mark the session cookie Secure (set it when the console is served over HTTPS)
+    web_https: bool = Field(default=False, validation_alias="CASEBOT_WEB_HTTPS")
 
     console_email: str | None = Field(default=None,
                                       validation_alias=AliasChoices("CASEBOT_CONSOLE_EMAIL"))
@@ -69,6 +76,10 @@ class Settings(BaseSettings):
     @property
     def files_dir(self) -> Path:
         return self.home / "attachments"
+
+    @property
+    def allowed_teams(self) -> list[str]:
+        return [t.strip() for t in self.slack_allowed_teams.split(",") if t.strip()]
 
     @property
     def max_attachment_bytes(self) -> int:

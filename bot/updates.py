@@ -6,24 +6,25 @@ transaction and delivered by whichever Slack or Telegram process claims it.
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from typing import Any
 
 from bot.mails import message_id
 from bot.notices import queue_for_case
 from bot.reclassify import apply_case_urls
 from bot.service import Service
 from store import repo
+from store.uow import unit_of_work
 
 STATUSES = ("open", "in progress", "waiting for customer", "resolved", "closed")
 
 
 def update_case(service: Service, number: str, *, status: str | None = None,
-                note: str | None = None, apply_urls: bool = False) -> dict:
+                note: str | None = None, apply_urls: bool = False) -> dict[str, Any]:
     """`apply_urls`: a URL Reclassification's requested ratings become local ratings (raises
     `bot.reclassify.NotReclassification`, changing nothing, for any other case)."""
     if status is not None and status.lower() not in STATUSES:
         raise LookupError(f"Unknown status {status!r}. Use one of: {', '.join(STATUSES)}.")
-    with Session(service.engine, expire_on_commit=False) as s:
+    with unit_of_work(service.engine) as s:
         case = repo.case_by_number(s, number)
         if case is None:
             raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
@@ -49,5 +50,4 @@ def update_case(service: Service, number: str, *, status: str | None = None,
                         headers={"In-Reply-To": thread, "References": thread})
         queue_for_case(s, case, f"Update on case {number} ({data['subject']}):\n"
                        + "\n".join(parts))
-        s.commit()
     return data

@@ -37,17 +37,16 @@ from sqlmodel import Session, col, select
 
 from bot import accounts
 from flows.errors import Invalid
+from flows.identity import CODE_DIGITS, CODE_RE, looks_like_code  # noqa: F401 (re-exported)
 from flows.validators import email as valid_email
 from store import repo
 from store.tables import VerificationCode, utcnow
 
 log = logging.getLogger(__name__)
 
-CODE_DIGITS = 8
 CODE_WORDS = f"{CODE_DIGITS}-digit"
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
-CODE_RE = re.compile(rf"^\s*((?:\d[ -]?){{{CODE_DIGITS - 1}}}\d)\s*$")  # "1234 5678" too
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
@@ -71,10 +70,6 @@ LIMITS = Limits()
 LOCKED = ("For your safety I can't send or check another code right now: too many codes were "
           "asked for or tried. Please try again later (limits reset within a day), or ask your "
           "administrator for help.")
-
-
-def looks_like_code(text: str) -> bool:
-    return CODE_RE.match(text or "") is not None
 
 
 def mask_email(address: str) -> str:
@@ -118,12 +113,12 @@ _VC = VerificationCode
 
 
 def _count(s: Session, since: datetime, *where: Any) -> int:
-    return s.exec(select(sa.func.count()).select_from(_VC)  # type: ignore[call-overload]
+    return s.exec(select(sa.func.count()).select_from(_VC)
                   .where(_VC.created_at > since, *where)).one()
 
 
 def _wrong(s: Session, since: datetime, *where: Any) -> int:
-    return s.exec(select(sa.func.coalesce(sa.func.sum(_VC.tries), 0))  # type: ignore[call-overload]
+    return s.exec(select(sa.func.coalesce(sa.func.sum(_VC.tries), 0))
                   .where(_VC.created_at > since, *where)).one()
 
 
@@ -166,7 +161,7 @@ def _delay_left(s: Session, row: VerificationCode, now: datetime, lim: Limits) -
     wrong = _wrong(s, now - DAY, *ident)
     if wrong < 2:
         return 0.0
-    last = s.exec(select(sa.func.max(_VC.last_try_at))  # type: ignore[call-overload]
+    last = s.exec(select(sa.func.max(_VC.last_try_at))
                   .where(_VC.created_at > now - DAY, *ident)).one()
     if last is None:
         return 0.0

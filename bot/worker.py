@@ -52,7 +52,7 @@ def read_jsonl(paths: Iterable[str | Path]) -> Iterator[dict[str, Any]]:
 
 
 def wants_retry(prompts: list[Prompt]) -> bool:
-    return any(p.kind == "info" and p.data.get("retry") for p in prompts)
+    return any(p.retry for p in prompts)
 
 
 def handle_until_applied(service: Service, who: Who, inbound: Inbound,

@@ -207,8 +207,8 @@ def check_sample_zip(
                     "The zip is damaged; zip the samples again."
                 )
 
-        kinds = {_is_aes(i) for i in infos}
-        encryption = "mixed" if len(kinds) == 2 else ("aes" if True in kinds else "zipcrypto")
+        aes = {_is_aes(i) for i in infos}
+        encryption = "mixed" if len(aes) == 2 else ("aes" if True in aes else "zipcrypto")
         return ArchiveReport(
             members=tuple(i.filename for i in infos),
             total_uncompressed=total,

@@ -181,13 +181,13 @@ class Catalog(_Frozen):
             raise CatalogError("catalog: 'url_categories' is empty.")
         ids: set[int] = set()
         names: set[str] = set()
-        for c in self.url_categories:
-            if c.id in ids:
-                raise CatalogError(f"catalog: duplicate url category id {c.id} ({c.name!r}).")
-            if c.name.casefold() in names:
-                raise CatalogError(f"catalog: duplicate url category name {c.name!r}.")
-            ids.add(c.id)
-            names.add(c.name.casefold())
+        for uc in self.url_categories:
+            if uc.id in ids:
+                raise CatalogError(f"catalog: duplicate url category id {uc.id} ({uc.name!r}).")
+            if uc.name.casefold() in names:
+                raise CatalogError(f"catalog: duplicate url category name {uc.name!r}.")
+            ids.add(uc.id)
+            names.add(uc.name.casefold())
         tp = [p.tippingpoint for p in self.products if p.tippingpoint]
         if len(tp) != len(set(tp)):
             raise CatalogError("catalog: more than one product claims the same tippingpoint kind.")
@@ -210,7 +210,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
 
 
 _StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping  # type: ignore[arg-type]
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
 )
 
 

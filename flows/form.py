@@ -148,9 +148,6 @@ class Form:
             raise LookupError(f"{trigger} is not possible from {state}")
         return cursor.state
 
-    def triggers(self, state: str) -> list[str]:
-        return self.machine.get_triggers(state)
-
     # -- what the service calls ----------------------------------------------------------------
 
     def start(self, ctx: Ctx, answers: Answers | None = None, state: str | None = None) -> Turn:

@@ -281,7 +281,7 @@ class ReclassifyStep(Step):
 
 def _restart(exc: Invalid) -> Invalid:
     """The engine keeps `pending` on an error; a restart clears it by marker."""
-    exc.reset_pending = True  # type: ignore[attr-defined]
+    exc.reset_pending = True
     return exc
 
 
@@ -365,8 +365,8 @@ class ChangeWindowStep(Step):
         if not pending:
             start = v.parse_datetime(inbound.text)
             return Stay({"start": start.isoformat(), "start_text": inbound.text.strip()})
-        start, end = v.change_window(pending["start_text"], inbound.text)
-        return {"start": start, "end": end}
+        begins, ends = v.change_window(pending["start_text"], inbound.text)
+        return {"start": begins, "end": ends}
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
         return f"{value['start']} → {value['end']}"

@@ -85,6 +85,8 @@ class Prompt:
 
     `kind` tells the adapter which control to draw. `text` never contains markup; adapters
     escape it for their platform. `error` is set when the previous answer was refused.
+    `stale` marks the answer to a press that was out of date (the adapter says so on the
+    pressed control); `retry` marks "nothing was saved, send it again" (store unavailable).
     """
 
     kind: PromptKind
@@ -97,6 +99,8 @@ class Prompt:
     hint: str = ""
     optional: bool = False
     draft: str | None = None
+    stale: bool = False
+    retry: bool = False
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def with_error(self, error: str) -> Prompt:
@@ -106,5 +110,5 @@ class Prompt:
         return replace(self, draft=draft)
 
 
-def info(text: str, **data: Any) -> Prompt:
-    return Prompt(kind="info", text=text, data=data)
+def info(text: str, *, stale: bool = False, retry: bool = False, **data: Any) -> Prompt:
+    return Prompt(kind="info", text=text, stale=stale, retry=retry, data=data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flows import validators as v
 from flows.context import Ctx
-from flows.form import REVIEW, Form, Turn
+from flows.form import Form
 from flows.model import Choice
 from flows.steps import Answers, ChoiceStep, MultiStep, Step, TextStep
 
@@ -56,12 +56,6 @@ MYPROFILE_STEPS: list[Step] = [
 class MyProfileForm(Form):
     submit_label = "Save"
     review_title = "Your profile. Case Recipients are copied on every new request by default."
-
-    def open(self, ctx: Ctx, name: str, case_recipients: list[str],
-             listed: bool = False) -> Turn:
-        """Start on the review, showing what is stored now."""
-        return self.start(ctx, {"name": name, "case_recipients": list(case_recipients),
-                                "listed": LISTED if listed else UNLISTED}, REVIEW)
 
 
 MYPROFILE = MyProfileForm("myprofile", MYPROFILE_STEPS)

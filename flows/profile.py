@@ -110,19 +110,18 @@ PROFILE_STEPS: list[Step] = [
     ChoiceStep("product", "Product", "Which product?",
                lambda a, c: plain_choices(p.name for p in c.cat.products), deciding=True),
     ChoiceStep("version", "Product version", "Which version?",
-               lambda a, c: plain_choices(product_of(a, c).versions if product_of(a, c) else ())),
+               lambda a, c: plain_choices(p.versions if (p := product_of(a, c)) else ())),
     MultiStep("operating_systems", "Operating systems", "On which operating systems is it "
               "active? Pick one or more, then done.",
               lambda a, c: plain_choices(c.cat.operating_systems), min_count=1),
     ActivationCodeStep("activation_code", "Activation code", "Activation code"),
     TextStep("toolbox_guid", "OfficeScan Toolbox GUID", "The OfficeScan Toolbox GUID "
              "(8-4-4-4-12 hex), if you have it. Empty to skip.", _guid, optional=True,
-             when=lambda a, c: bool(product_of(a, c) and product_of(a, c).asks_toolbox_guid)),
+             when=lambda a, c: bool((p := product_of(a, c)) and p.asks_toolbox_guid)),
     MultiStep("settings", "Product settings", "Which of these are enabled? Pick any, then done "
               "(done with none is fine).",
-              lambda a, c: plain_choices(product_of(a, c).settings if product_of(a, c) else ()),
-              min_count=0, when=lambda a, c: bool(product_of(a, c) and
-                                                  product_of(a, c).settings)),
+              lambda a, c: plain_choices(p.settings if (p := product_of(a, c)) else ()),
+              min_count=0, when=lambda a, c: bool((p := product_of(a, c)) and p.settings)),
     ChoiceStep("language", "Product language", "Which language does the product use?",
                lambda a, c: plain_choices(c.cat.languages)),
 ]

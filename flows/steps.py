@@ -14,7 +14,7 @@ from typing import Any
 
 from flows.context import Ctx
 from flows.errors import Invalid
-from flows.model import Choice, Inbound, Prompt
+from flows.model import Choice, Inbound, Prompt, PromptKind
 
 Answers = dict[str, Any]
 Cond = Callable[[Answers, Ctx], bool]
@@ -47,7 +47,7 @@ def always(a: Answers, ctx: Ctx) -> bool:
 class Step:
     """Base step. Subclasses override `ask` and `read`."""
 
-    kind = "text"
+    kind: PromptKind = "text"
 
     def __init__(
         self,
@@ -73,9 +73,6 @@ class Step:
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         return True
-
-    def default(self, a: Answers, ctx: Ctx) -> Any:
-        return a.get(self.name)
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         return Prompt(kind=self.kind, text=self.question, step=self.name, hint=self.hint,
@@ -130,7 +127,7 @@ def choice_error(inbound: Inbound, choices: Sequence[Choice]) -> Invalid:
 class ChoiceStep(Step):
     """Pick exactly one option; options may depend on earlier answers."""
 
-    kind = "choice"
+    kind: PromptKind = "choice"
 
     def __init__(self, name: str, label: str, question: str, options: Callable[[Answers, Ctx],
                  Sequence[Choice]], **kw: Any) -> None:
@@ -159,7 +156,7 @@ class ChoiceStep(Step):
 class MultiStep(Step):
     """Pick several options (toggle, then done); typed values may be added via `typed`."""
 
-    kind = "multi"
+    kind: PromptKind = "multi"
 
     def __init__(self, name: str, label: str, question: str,
                  options: Callable[[Answers, Ctx], Sequence[Choice]], *, min_count: int = 1,
@@ -272,7 +269,7 @@ class TextStep(Step):
                  = None, **kw: Any) -> None:
         super().__init__(name, label, question, **kw)
         self.validate = validate
-        self.kind = "multiline" if multiline else "text"
+        self.kind: PromptKind = "multiline" if multiline else "text"
         self.prefill = prefill
 
     def suggestion(self, a: Answers, ctx: Ctx) -> str | None:

@@ -8,6 +8,7 @@ several workers. Either way the schema comes from alembic.
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,6 +17,14 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def table_of(model: type) -> sa.Table:
+    """The Core table of a SQLModel class (`Model.__table__`, which the type stubs don't
+    declare), for the hot paths that skip the ORM."""
+    table: object = sa.inspect(model).local_table
+    assert isinstance(table, sa.Table)
+    return table
 
 
 def make_engine(url: str, *, echo: bool = False, busy_timeout: float = 5.0) -> Engine:
@@ -46,8 +55,8 @@ def private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
-    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -74,3 +83,21 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+class NotUpgraded(RuntimeError):
+    """The database schema is behind this casebot's migrations."""
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def check_upgraded(engine: Engine) -> None:
+    """Raise NotUpgraded unless the schema is at the newest migration (one small query)."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise NotUpgraded(f"The database is at revision {current or 'none'}, this casebot "
+                          f"needs {head}: run `casebot db upgrade`.")

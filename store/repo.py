@@ -16,9 +16,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from flows import conversation
 from flows.clean import clean_input
 from flows.context import CodeView, ProfileView
 from flows.validators import mask_activation_code
+from store.db import table_of
 from store.tables import (
     Account,
     ActivationCode,
@@ -43,6 +45,12 @@ class StaleConversation(Exception):
 
 
 # -- accounts, contacts, identities ---------------------------------------------------------
+
+def saved_id(row: Any) -> int:
+    """The primary key of a row that has been flushed (None only before the INSERT)."""
+    assert row.id is not None, "row not flushed yet"
+    return int(row.id)
+
 
 def find_account(s: Session, domain: str) -> Account | None:
     """The account that owns `domain`: its own, or a parent's that takes sub-domains.
@@ -81,7 +89,7 @@ def ensure_contact(s: Session, email: str, name: str = "") -> Contact:
     contact = contact_by_email(s, email)
     if contact is None:
         acct = find_account(s, email.rsplit("@", 1)[-1]) or personal_account(s, email)
-        contact = Contact(account_id=acct.id, email=email, name=name)
+        contact = Contact(account_id=saved_id(acct), email=email, name=name)
         s.add(contact)
         s.flush()
     elif name and not contact.name:
@@ -101,11 +109,11 @@ def link_identity(s: Session, contact: Contact, channel: str, external_id: str,
     ident = s.exec(select(ChatIdentity).where(ChatIdentity.channel == channel,
                                               ChatIdentity.external_id == external_id)).first()
     if ident is None:
-        ident = ChatIdentity(contact_id=contact.id, channel=channel, external_id=external_id,
-                             chat_ref=chat_ref)
+        ident = ChatIdentity(contact_id=saved_id(contact), channel=channel,
+                             external_id=external_id, chat_ref=chat_ref)
         s.add(ident)
     else:
-        ident.contact_id = contact.id  # type: ignore[assignment]
+        ident.contact_id = saved_id(contact)
         if chat_ref:
             ident.chat_ref = chat_ref
     s.flush()
@@ -141,7 +149,7 @@ def account_contact_emails(s: Session, account_id: int) -> list[str]:
 def activation_codes(s: Session, account_id: int, product: str) -> list[CodeView]:
     rows = s.exec(select(ActivationCode).where(ActivationCode.account_id == account_id,
                                                ActivationCode.product == product)
-                  .order_by(ActivationCode.id))
+                  .order_by(col(ActivationCode.id)))
     return [CodeView(id=r.id, product=r.product, masked=mask_activation_code(r.code))
             for r in rows if r.id is not None]
 
@@ -166,7 +174,7 @@ def profile_views(s: Session, contact_id: int) -> list[ProfileView]:
     out = []
     for p, code in rows:
         out.append(ProfileView(
-            id=p.id, name=p.name, product=p.product, version=p.version,  # type: ignore[arg-type]
+            id=saved_id(p), name=p.name, product=p.product, version=p.version,
             operating_systems=tuple(p.operating_systems), language=p.language,
             settings=tuple(p.settings), activation_code_id=p.activation_code_id,
             activation_code_masked=mask_activation_code(code.code) if code else None,
@@ -188,8 +196,8 @@ def save_profile(s: Session, contact: Contact | ContactInfo, a: dict[str, Any]) 
     pid = a.get("_profile_id")
     profile = s.get(Profile, pid) if pid else None
     if profile is None or profile.contact_id != contact.id:
-        profile = Profile(contact_id=contact.id, name="", name_key="", product="", version="",
-                          language="")
+        profile = Profile(contact_id=saved_id(contact), name="", name_key="", product="",
+                          version="", language="")
         s.add(profile)
     profile.name = a["name"]
     profile.name_key = a["name"].casefold()
@@ -217,22 +225,19 @@ def delete_profile(s: Session, contact: Contact | ContactInfo, profile_id: int) 
 
 # -- conversations (the hot path: plain Core statements) -----------------------------------
 
-@dataclass
-class ConvRow:
+@dataclass(kw_only=True)
+class ConvRow(conversation.Conversation):
+    """A conversation as stored: its row id, owner, channel and version (optimistic lock)."""
+
     id: int
     contact_id: int
-    flow: str
-    state: str
-    answers: dict[str, Any]
-    stack: list[dict[str, Any]]
-    draft_id: str
     channel: str
     version: int
 
 
-_conv = Conversation.__table__  # type: ignore[attr-defined]
-_contacts = Contact.__table__  # type: ignore[attr-defined]
-_idents = ChatIdentity.__table__  # type: ignore[attr-defined]
+_conv = table_of(Conversation)
+_contacts = table_of(Contact)
+_idents = table_of(ChatIdentity)
 _CONV_COLS = (_conv.c.id, _conv.c.contact_id, _conv.c.flow, _conv.c.state, _conv.c.answers,
               _conv.c.stack, _conv.c.draft_id, _conv.c.channel, _conv.c.version)
 
@@ -280,12 +285,21 @@ def load_for_identity(s: Session, channel: str,
     if row is None:
         return None
     contact = ContactInfo(row[0], row[1], row[2], row[3], list(row[4] or []))
-    return contact, (ConvRow(*row[5:]) if row[5] is not None else None)
+    if row[5] is None:
+        return contact, None
+    return contact, _conv_row(row[5:])
+
+
+def _conv_row(cols: Any) -> ConvRow:
+    """A row of `_CONV_COLS` as a ConvRow."""
+    return ConvRow(id=cols[0], contact_id=cols[1], flow=cols[2], state=cols[3],
+                   answers=cols[4], stack=cols[5], draft_id=cols[6], channel=cols[7],
+                   version=cols[8])
 
 
 def load_conversation(s: Session, contact_id: int) -> ConvRow | None:
     row = s.connection().execute(_LOAD_CONV, {"contact_id": contact_id}).first()
-    return ConvRow(*row) if row else None
+    return _conv_row(row) if row else None
 
 
 def insert_conversation(s: Session, contact_id: int, flow: str, state: str,
@@ -298,8 +312,10 @@ def insert_conversation(s: Session, contact_id: int, flow: str, state: str,
             draft_id=draft, channel=channel, version=1, updated_at=utcnow()))
     except sa.exc.IntegrityError as exc:
         raise StaleConversation() from exc
-    return ConvRow(result.inserted_primary_key[0], contact_id, flow, state, answers, stack,
-                   draft, channel, 1)
+    key = result.inserted_primary_key
+    assert key is not None
+    return ConvRow(id=key[0], contact_id=contact_id, flow=flow, state=state, answers=answers,
+                   stack=stack, draft_id=draft, channel=channel, version=1)
 
 
 def update_conversation(s: Session, conv: ConvRow) -> None:
@@ -333,7 +349,7 @@ def create_case(s: Session, contact: Contact | ContactInfo, key: str, channel: s
         return existing, False
     now = utcnow()
     details = {k: v for k, v in fields.items() if k != "attachments"}
-    case = Case(idempotency_key=key, contact_id=contact.id, channel=channel,
+    case = Case(idempotency_key=key, contact_id=saved_id(contact), channel=channel,
                 subject=fields["subject"], details=details, created_at=now, updated_at=now)
     s.add(case)
     s.flush()
@@ -352,7 +368,7 @@ def create_case(s: Session, contact: Contact | ContactInfo, key: str, channel: s
 def cases_since(s: Session, contact_id: int, *, hours: float) -> int:
     """How many cases the contact opened in the last `hours` (the per-contact case limit)."""
     since = utcnow() - timedelta(hours=hours)
-    return s.exec(select(sa.func.count()).select_from(Case)  # type: ignore[call-overload]
+    return s.exec(select(sa.func.count()).select_from(Case)
                   .where(Case.contact_id == contact_id, Case.created_at > since)).one()
 
 
@@ -374,7 +390,7 @@ def timeline(s: Session, case_id: int) -> list[CaseEvent]:
 
 def add_event(s: Session, case: Case, kind: str, text: str) -> CaseEvent:
     now = utcnow()
-    event = CaseEvent(case_id=case.id, at=now, kind=kind, text=text)
+    event = CaseEvent(case_id=saved_id(case), at=now, kind=kind, text=text)
     case.updated_at = now
     s.add(event)
     s.add(case)
@@ -458,7 +474,7 @@ def outbox(s: Session, limit: int = 100) -> list[OutboxMail]:
     return list(s.exec(select(OutboxMail).order_by(col(OutboxMail.id).desc()).limit(limit)))
 
 
-_processed = ProcessedEvent.__table__  # type: ignore[attr-defined]
+_processed = table_of(ProcessedEvent)
 _RECORD_DELIVERY = {
     "sqlite": sqlite_insert(_processed).on_conflict_do_nothing(index_elements=["key"])
     .returning(_processed.c.key),
@@ -487,6 +503,5 @@ def first_delivery(s: Session, key: str) -> bool:
 
 def forget_deliveries(s: Session, older_than: timedelta) -> int:
     cutoff = utcnow() - older_than
-    result = s.connection().execute(sa.delete(ProcessedEvent.__table__)  # type: ignore[arg-type]
-                                    .where(ProcessedEvent.__table__.c.at < cutoff))  # type: ignore[attr-defined]
+    result = s.connection().execute(_processed.delete().where(_processed.c.at < cutoff))
     return result.rowcount or 0

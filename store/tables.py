@@ -114,14 +114,17 @@ class Conversation(SQLModel, table=True):
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
     # a contact's newest cases (/cases) by index, however many cases there are (0002)
-    __table_args__ = (sa.Index("ix_cases_contact_id_id", "contact_id", "id"),)
+    # the web inbox's filters, newest first, by index (0007)
+    __table_args__ = (sa.Index("ix_cases_contact_id_id", "contact_id", "id"),
+                      sa.Index("ix_cases_status_id", "status", "id"),
+                      sa.Index("ix_cases_channel_id", "channel", "id"))
     id: int | None = Field(default=None, primary_key=True)
     number: str | None = Field(default=None, max_length=20, unique=True)
     reference_id: str | None = Field(default=None, max_length=30)
     idempotency_key: str = Field(max_length=80, unique=True)
     contact_id: int = Field(foreign_key="contacts.id")
     channel: str = Field(max_length=20)
-    status: str = Field(default="open", max_length=30, index=True)
+    status: str = Field(default="open", max_length=30)
     subject: str = Field(max_length=200)
     details: dict[str, Any] = _json(dict)
     created_at: datetime = _ts()
@@ -265,4 +268,27 @@ class Upload(SQLModel, table=True):
     contact_id: int = Field(foreign_key="contacts.id")
     sha256: str = Field(max_length=64)
     size: int = Field(sa_type=sa.BigInteger)
+    at: datetime = _ts()
+
+
+class Operator(SQLModel, table=True):
+    """Support staff who sign in to the web console (issue 14). Not contacts: no chat, no case."""
+
+    __tablename__ = "operators"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    password_hash: str = Field(max_length=200)
+    created_at: datetime = _ts()
+    last_sign_in_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class SignInFailure(SQLModel, table=True):
+    """A refused web sign-in, by email and by client address, for the rate limit (web/auth.py).
+
+    In the database rather than in memory, so the limit holds across web processes."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (sa.Index("ix_sign_in_failures_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400)
     at: datetime = _ts()

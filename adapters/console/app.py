@@ -15,6 +15,8 @@ from rich.text import Text
 
 from adapters.console.inbound import attach_path, parse_line
 from adapters.console.render import render, wants_block
+from bot.chat import Chat
+from bot.notices import Notice, Outcome
 from bot.service import Service, Who
 from flows.errors import Invalid
 from flows.model import Inbound, Prompt
@@ -27,6 +29,7 @@ class ConsoleChat:
     def __init__(self, service: Service, who: Who, stdin: TextIO | None = None,
                  stdout: TextIO | None = None) -> None:
         self.service = service
+        self.chat = Chat(service)
         self.who = who
         self.stdin = stdin or sys.stdin
         self.tty = self.stdin.isatty()
@@ -68,8 +71,11 @@ class ConsoleChat:
     def run(self) -> int:
         self.out.print(Text("casebot — open a support case. Type /help for commands.",
                             style="bold" if self.tty else ""))
-        self.show(self.service.handle(self.who, Inbound(kind="command", command="where"),
-                                      auto_start=True))
+        # operator updates to this person's terminal cases since the last run come first
+        self.chat.deliver_notices(self.who.channel, self.show_notice,
+                                  external_id=self.who.external_id)
+        self.show(self.chat.handle(self.who, Inbound(kind="command", command="where"),
+                                   auto_start=True))
         lines = self.lines()
         try:
             for line in lines:
@@ -89,7 +95,7 @@ class ConsoleChat:
                 self.answer(parse_line(line))
         except KeyboardInterrupt:
             self.out.print()
-        if self.draft:
+        if self.draft and self.chat.has_answers(self.who):
             self.out.print(Text("Your draft is saved. Run `casebot chat` to continue.",
                                 style="dim" if self.tty else ""))
         return 0
@@ -106,4 +112,8 @@ class ConsoleChat:
                 self.show([Prompt(kind="info", text=str(exc))])
                 return
             inbound = Inbound(kind="file", file=ref)
-        self.show(self.service.handle(self.who, inbound, auto_start=False))
+        self.show(self.chat.handle(self.who, inbound))
+
+    def show_notice(self, notice: Notice) -> Outcome:
+        self.show([Prompt(kind="info", text=notice.text)])
+        return Outcome.SENT

@@ -6,6 +6,7 @@ dropped (a pipe). Text is never parsed as markup, so whatever a user typed shows
 
 from __future__ import annotations
 
+from flows.commands import command_of
 from flows.model import Prompt
 
 Line = tuple[str, str]
@@ -30,6 +31,8 @@ def render(prompt: Prompt) -> list[Line]:
     elif prompt.kind in ("info", "done"):
         out += [("done" if prompt.kind == "done" else "info", line)
                 for line in prompt.text.split("\n")]
+        # command buttons (flows/commands.py) can't be pressed here: say what to type
+        out += [("info", c.hint) for c in prompt.choices if command_of(c.id) and c.hint]
         return out
     else:
         out += [("question", line) for line in prompt.text.split("\n")]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.slack.render import parse_block_id
+from adapters.slack.render import ID_YES, parse_block_id
+from flows.commands import command_of
+from flows.identity import CONFIRM_STEP, NO, YES
 from flows.model import Inbound
 from flows.steps import DONE
 
@@ -101,16 +103,19 @@ def action_inbound(action: dict[str, Any], state: dict[str, Any] | None) -> Inbo
     return None
 
 
-COMMAND_BUTTONS = frozenset({"reclassify"})
-
-
 def command_inbound(value: str) -> Inbound | None:
-    """A command button ("cmd:reclassify" + optional URL lines, see render.command_value) ->
-    the command it stands for; None for any command not offered as a button."""
+    """A command button (its id + optional URL lines, see render.command_value) -> the
+    command it stands for; None for any command not offered as a button."""
     head, _, args = value.partition("\n")
-    if not head.startswith("cmd:") or head[4:] not in COMMAND_BUTTONS:
+    command = command_of(head)
+    if command is None:
         return None
-    return Inbound(kind="command", command=head[4:], args=args.strip())
+    return Inbound(kind="command", command=command, args=args.strip())
+
+
+def identity_inbound(action_id: str) -> Inbound:
+    """The Yes / No under "Is ADDRESS your work email?" (render.confirm_email)."""
+    return Inbound(kind="choice", step=CONFIRM_STEP, choice=YES if action_id == ID_YES else NO)
 
 
 def chosen_label(action: dict[str, Any], state: dict[str, Any] | None = None) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flows import commands
+from flows.identity import CONFIRM_STEP
 from flows.model import Choice, Prompt
 
 Block = dict[str, Any]
@@ -127,6 +129,8 @@ def _hint_lines(choices: tuple[Choice, ...]) -> str:
 
 def render(prompt: Prompt) -> Message:
     """One prompt -> `{"text": fallback, "blocks": [...]}` for chat.postMessage."""
+    if prompt.step == CONFIRM_STEP:
+        return confirm_email(prompt.data.get("email", ""))
     blocks: list[Block] = []
     if prompt.error:
         blocks += sections(f":warning: {escape(prompt.error)}")
@@ -149,7 +153,7 @@ def render(prompt: Prompt) -> Message:
     return {"text": fallback, "blocks": blocks[:BLOCKS_MAX]}
 
 
-COMMAND_PREFIX = "cmd:"
+COMMAND_PREFIX = commands.PREFIX
 BUTTON_VALUE_MAX = 2000
 
 

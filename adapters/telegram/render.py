@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from flows.commands import BUTTON_COMMANDS, button_id
 from flows.model import Choice, Prompt
 from flows.steps import DONE
 
@@ -32,8 +33,8 @@ LABEL_MAX = 60
 FILES_HINT = "Send documents or photos here (up to 20 MB each), then press Done."
 MULTI_HINT = "Tap options to select or clear them (✓), then Done."
 MULTILINE_HINT = "Send your answer as one message; it may have several lines."
-# command buttons an info prompt may carry -> the command they send
-COMMAND_BUTTONS = {"cmd:reclassify": "reclassify"}
+# command buttons an info prompt may carry -> the command they send (ids: flows/commands.py)
+COMMAND_BUTTONS = {button_id(name): name for name in sorted(BUTTON_COMMANDS)}
 
 
 class Signer:

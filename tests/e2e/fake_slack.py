@@ -74,10 +74,12 @@ class FakeSlack:
         self.server.shutdown()
         self.server.server_close()
 
-    def add_user(self, user_id: str, email: str | None, name: str = "Test User") -> None:
+    def add_user(self, user_id: str, email: str | None, name: str = "Test User",
+                 confirmed: bool = True) -> None:
         profile = {"real_name": name, **({"email": email} if email else {})}
         self.users[user_id] = {"id": user_id, "team_id": self.team_id, "name": name,
-                               "real_name": name, "profile": profile}
+                               "real_name": name, "profile": profile,
+                               "is_email_confirmed": confirmed}
 
     def add_file(self, file_id: str, name: str, data: bytes) -> dict[str, Any]:
         """Register a file; returns the event's partial file object (no download URL)."""
@@ -467,7 +469,8 @@ def slack_rig(tmp_path: Path) -> Iterator[Rig]:
     """A stand-in Slack, a casebot service on a fresh SQLite file, and the Bolt app."""
     with FakeSlack() as fake:
         settings = Settings(home=tmp_path / "home", slack_bot_token=BOT_TOKEN,
-                            slack_signing_secret=SECRET, slack_api_url=fake.api_url)
+                            slack_signing_secret=SECRET, slack_api_url=fake.api_url,
+                            slack_allowed_teams="T1")
         service = build_service(settings)
         executor = TrackingExecutor()
         bot = SlackBot(settings, service, listener_executor=executor)

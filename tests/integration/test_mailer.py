@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -17,7 +18,7 @@ from bot.cli import app as cli_app
 from bot.mailer import Sender, SmtpConfig, run_sender, start_sender
 from bot.settings import Settings
 from store import repo
-from store.tables import OutboxMail
+from store.tables import OutboxMail, utcnow
 from tests.smtpsink import SmtpSink
 
 pytestmark = pytest.mark.timeout(60)
@@ -74,20 +75,36 @@ def test_smtp_url_forms() -> None:
             SmtpConfig.parse(bad)
 
 
+def _aware(dt):
+    return dt if dt.tzinfo else dt.replace(tzinfo=utcnow().tzinfo)
+
+
+def backoff_then_due(engine) -> float:
+    """Seconds the pending mail was put off by (measured on the stored time, not a clock),
+    then make it due now, as if that time had passed."""
+    with Session(engine) as s:
+        [row] = list(s.exec(select(OutboxMail)))
+        delay = (_aware(row.next_attempt_at) - utcnow()).total_seconds()
+        row.next_attempt_at = utcnow() - timedelta(seconds=1)
+        s.add(row)
+        s.commit()
+    return delay
+
+
 def test_4xx_is_retried_with_backoff_then_delivered(engine, sink) -> None:
     sink.replies = ["451 4.7.1 greylisted, try again later", "421 4.3.2 busy"]
     [mail_id] = queue(engine)
-    s = sender(engine, sink)
+    s = sender(engine, sink, retry_base=60)
     first = asyncio.run(s.send_due())
     assert (first.sent, first.retried) == (0, 1)
     [row] = rows(engine)
     assert (row.status, row.attempts) == ("pending", 1)
     assert "451" in (row.last_error or "")
     assert asyncio.run(s.send_due()).retried == 0  # not due yet: backoff
-    time.sleep(0.06)
+    assert 50 < backoff_then_due(engine) <= 60
     assert asyncio.run(s.send_due()).retried == 1
     assert "421" in (rows(engine)[0].last_error or "")
-    time.sleep(0.11)  # doubled
+    assert 110 < backoff_then_due(engine) <= 120  # doubled
     assert asyncio.run(s.send_due()).sent == 1
     [row] = rows(engine)
     assert (row.status, row.attempts, row.last_error) == ("sent", 3, None)

@@ -12,6 +12,7 @@ from bot import notices
 from store import repo
 from store.db import make_engine, upgrade
 from store.tables import ChatNotice, utcnow
+from store.uow import unit_of_work
 
 
 @pytest.fixture
@@ -35,14 +36,14 @@ def test_concurrent_senders_claim_each_notice_once(engine) -> None:
 
     def sender(i: int) -> None:
         while True:
-            with Session(engine) as s:
+            with unit_of_work(engine) as s:
                 batch = notices.claim(s, "telegram", limit=7)
-                if not batch:
-                    return
-                taken[i].extend(n.id for n in batch)
-                for n in batch:
-                    notices.mark_sent(s, n)
-                s.commit()
+            if not batch:
+                return
+            taken[i].extend(n.id for n in batch)
+            for n in batch:
+                with unit_of_work(engine) as s:
+                    notices.ack(s, n.id, notices.Outcome.SENT)
 
     threads = [threading.Thread(target=sender, args=(i,)) for i in range(3)]
     for t in threads:
@@ -56,27 +57,44 @@ def test_concurrent_senders_claim_each_notice_once(engine) -> None:
 
 
 def test_a_dead_senders_claim_is_taken_over_after_the_lease(engine) -> None:
-    with Session(engine) as s:
+    with unit_of_work(engine) as s:
         first = notices.claim(s, "telegram", limit=1)
-        assert len(first) == 1
-        stuck = first[0].id
-    with Session(engine) as s:
+    assert len(first) == 1
+    stuck = first[0].id
+    with unit_of_work(engine) as s:
         assert stuck not in [n.id for n in notices.claim(s, "telegram", limit=100)]
     with Session(engine) as s:
         row = s.get(ChatNotice, stuck)
         row.claimed_at = utcnow() - timedelta(minutes=10)
         s.add(row)
         s.commit()
-    with Session(engine) as s:
+    with unit_of_work(engine) as s:
         again = notices.claim(s, "telegram", limit=100)
-        assert [n.id for n in again] == [stuck]
+    assert [n.id for n in again] == [stuck]
+
+
+def test_the_claim_is_the_callers_to_commit(engine) -> None:
+    """notices.claim never commits: a claim whose unit of work rolls back takes nothing."""
+    with Session(engine) as s:
+        assert notices.claim(s, "telegram", limit=1)
+        s.rollback()
+    with Session(engine) as s:
+        assert len(notices.pending(s, "telegram", limit=100)) == 60
+
+
+def test_a_notice_is_dropped_after_the_give_up_limit(engine) -> None:
+    for _ in range(notices.GIVE_UP_AFTER):
+        with unit_of_work(engine) as s:
+            [n] = notices.claim(s, "telegram", limit=1)
+            notices.ack(s, n.id, notices.Outcome.RETRY)
+    with Session(engine) as s:
+        assert s.get(ChatNotice, n.id).status == "failed"
 
 
 def test_a_temporary_failure_hands_the_notice_back(engine) -> None:
-    with Session(engine) as s:
+    with unit_of_work(engine) as s:
         [n] = notices.claim(s, "telegram", limit=1)
         nid = n.id
-        notices.mark_failed(s, n, final=False)
-        s.commit()
+        notices.ack(s, nid, notices.Outcome.RETRY)
     with Session(engine) as s:
         assert nid in [x.id for x in notices.pending(s, "telegram")]

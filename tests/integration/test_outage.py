@@ -1,6 +1,6 @@
 """Store outages are real here: PostgreSQL refusing connections, SQLite locked by another writer.
 
-The user gets the short "try again" prompt (data retry=True) within a bounded time, nothing of
+The user gets the short "try again" prompt (Prompt.retry) within a bounded time, nothing of
 the refused event is saved, and the same service works again once the database is back.
 """
 
@@ -35,7 +35,7 @@ def say(service, text: str, delivery_id: str | None = None) -> list[Prompt]:
 
 
 def is_retry(prompts: list[Prompt]) -> bool:
-    return len(prompts) == 1 and prompts[0].kind == "info" and prompts[0].data.get("retry") is True
+    return len(prompts) == 1 and prompts[0].kind == "info" and prompts[0].retry is True
 
 
 def where(engine) -> tuple[str | None, int | None]:

@@ -80,17 +80,3 @@ def test_help_names_options_not_types() -> None:
     out = CliRunner().invoke(app, ["cases", "list", "--help"], env={"COLUMNS": "200"}).output
     assert " ".join(out.split()).count("--as EMAIL") == 1
 
-
-def test_per_user_memory_is_bounded(tmp_path) -> None:
-    from adapters.telegram.app import TelegramBot
-    from bot.settings import PER_USER_ENTRIES
-    from tests.e2e.fake_slack import slack_rig
-
-    with slack_rig(tmp_path) as rig:
-        slack = rig.bot
-        tg = TelegramBot(rig.service, "123:abc", workers=0)
-        for i in range(PER_USER_ENTRIES + 500):
-            slack.lock_for(f"T1:U{i}")
-            slack.declined[f"T1:U{i}"] = True
-            tg.processed[i] = True
-        assert len(slack._locks) == len(slack.declined) == len(tg.processed) == PER_USER_ENTRIES

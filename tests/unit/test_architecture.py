@@ -55,3 +55,39 @@ def test_the_checker_sees_every_kind_of_import(tmp_path) -> None:
                       "    importlib.import_module('httpx')\n    __import__('alembic')\n")
     assert [name for _, name in imported_modules(sample)] == [
         "sqlalchemy.orm", "slack_sdk", "telegram", "httpx", "alembic"]
+
+
+# -- adapters only translate: parse, call the chat API, render, send (issue 12) ------------
+
+ADAPTERS = Path(__file__).resolve().parents[2] / "adapters"
+ADAPTER_MODULES = sorted(ADAPTERS.glob("**/*.py"))
+# The store and the ORM are the chat layer's business (bot/chat.py, bot/service.py).
+ADAPTER_FORBIDDEN = ("store", "sqlmodel", "sqlalchemy")
+ADAPTER_MAX_LINES = 300
+
+
+def adapter_violations(path: Path) -> list[str]:
+    return [f"{path.name}:{line} imports {name}" for line, name in imported_modules(path)
+            if name.split(".")[0] in ADAPTER_FORBIDDEN]
+
+
+def test_adapters_have_modules() -> None:
+    assert {"app.py", "render.py", "inbound.py"} <= {p.name for p in ADAPTER_MODULES}
+
+
+@pytest.mark.parametrize("path", ADAPTER_MODULES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_adapters_import_no_store_and_no_orm(path: Path) -> None:
+    assert adapter_violations(path) == []
+
+
+@pytest.mark.parametrize("path", ADAPTER_MODULES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_no_adapter_module_is_over_300_lines(path: Path) -> None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= ADAPTER_MAX_LINES, f"{path.name} has {lines} lines"
+
+
+def test_the_adapter_check_catches_the_store_and_the_orm(tmp_path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("from store import repo\nimport sqlmodel\n"
+                      "def f():\n    from sqlalchemy import select\n")
+    assert len(adapter_violations(sample)) == 3

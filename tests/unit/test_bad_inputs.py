@@ -258,7 +258,7 @@ def test_store_briefly_unavailable(talk: Talk, dead_url: str) -> None:
     finally:
         talk.service.engine.dispose()
         talk.service.engine = good
-    assert len(prompts) == 1 and prompts[0].kind == "info" and prompts[0].data["retry"] is True
+    assert len(prompts) == 1 and prompts[0].kind == "info" and prompts[0].retry is True
     assert "not saved" in prompts[0].text and "send it again" in prompts[0].text
     assert talk.state() == before, "nothing half-saved"
     # Back up: the same answer works and the conversation carries on from the same step.

@@ -217,7 +217,7 @@ def walk(service, data, samples) -> tuple[list[str], int]:
                                  f"{transcript(talk)}") from exc
         assert prompts, "every event gets an answer"
         for q in prompts:
-            assert q.kind != "info" or not q.data.get("retry"), "the store is up"
+            assert q.kind != "info" or not q.retry, "the store is up"
             # the service's own rule guard refused the case: the flow let a broken one through
             assert "doesn't fit together" not in q.text, transcript(talk)
         if before is not None:

@@ -1,7 +1,10 @@
 """trust: operator-made accounts, listed contacts, who registered a code, audit, limits
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0007
+
+(Numbered 0006 as planned, applied after 0007, which reached main first: a database already at
+0007 then still gets these changes.)
 
 Issue 11. Accounts now say whether their sub-domains join (`include_subdomains`) and whether
 they are a personal account of one (`personal`, no domain). Contacts say whether colleagues may
@@ -15,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -50,7 +53,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=320), nullable=False),
         sa.Column("action", sa.String(length=40), nullable=False),
         sa.Column("subject", sa.String(length=200), nullable=False),
-        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("detail", sa.String(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_audit_events_at", "audit_events", ["at"])

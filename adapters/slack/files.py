@@ -1,0 +1,75 @@
+"""Slack file downloads: streamed with the bot token, only ever to Slack, size-checked."""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+
+from flows.errors import Invalid
+from flows.model import FileRef
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1024 * 1024
+
+
+class Blobs(Protocol):
+    """Where files go (store.files.BlobStore, reached through the service)."""
+
+    max_bytes: int
+
+    def put_chunks(self, chunks: Iterable[bytes], name: str) -> FileRef: ...
+
+
+def trusted(url: str, api_base: str) -> bool:
+    """The bot token only ever goes to Slack (or to the configured stand-in)."""
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower()
+    api = urllib.parse.urlsplit(api_base)
+    if parts.scheme == api.scheme and host == (api.hostname or "").lower() \
+            and parts.port == api.port:
+        return True
+    return parts.scheme == "https" and (host == "slack.com" or host.endswith(".slack.com"))
+
+
+class _NoForeignRedirect(urllib.request.HTTPRedirectHandler):
+    def __init__(self, ok: Callable[[str], bool]) -> None:
+        self.ok = ok
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                         headers: Any, newurl: str) -> urllib.request.Request | None:
+        if not self.ok(newurl):
+            return None
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def download(client: WebClient, token: str | None, f: dict[str, Any], files: Blobs,
+             api_base: str) -> FileRef:
+    """Fetch a DM file with the bot token and store it (streamed, size-checked)."""
+    if not f.get("url_private_download"):
+        f = client.files_info(file=f["id"])["file"]
+    name = f.get("name") or f.get("title") or "file"
+    limit = files.max_bytes
+    if int(f.get("size") or 0) > limit:
+        raise Invalid(f"{name} is larger than the {limit // (1024 * 1024)} MB limit. "
+                      "Compress it, split it, or use the support portal's large-file upload.")
+    url = f.get("url_private_download") or ""
+
+    def ok(u: str) -> bool:
+        return trusted(u, api_base)
+
+    if not ok(url):
+        raise Invalid(f"I couldn't fetch {name} from Slack. Please share it again.")
+    opener = urllib.request.build_opener(_NoForeignRedirect(ok))
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with opener.open(req, timeout=60) as resp:
+            return files.put_chunks(iter(lambda: resp.read(CHUNK), b""), name)
+    except OSError as exc:
+        log.warning("file download failed: %s", type(exc).__name__)
+        raise Invalid(f"I couldn't fetch {name} from Slack. Please share it again.") from exc

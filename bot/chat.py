@@ -1,0 +1,222 @@
+"""The chat API every adapter calls: an event (who, where, what) in, prompts to show out.
+
+Adapters parse the platform event, call `Chat`, render what comes back and send it; they
+never open a database session. `Chat` owns what is not about a platform:
+
+- identity: a person not linked to a contact goes through `flows.identity` (mailed code, or
+  the email the platform vouches for); once linked they go on with what they first asked for;
+- dropping repeated deliveries (the database records each delivery id, linked or not);
+- whether a file may be downloaded at all (`takes_files`), before the adapter fetches it;
+- operator updates, by claim-and-ack (`claim_notices`, `ack_notice`, `deliver_notices`).
+
+The conversation itself runs in `bot.service.Service` (one unit of work per event).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from bot import accounts, notices, verification
+from bot.notices import Notice, Outcome
+from bot.service import NotLinked, Service, Who
+from flows import identity
+from flows.errors import Invalid
+from flows.model import Inbound, Prompt, info
+from store import repo
+from store.uow import unit_of_work
+
+log = logging.getLogger(__name__)
+
+# Identities waiting to be linked that are remembered in memory (what they asked for, "not
+# that email"); the oldest are forgotten first, so memory stays bounded whatever arrives.
+PENDING_LIMIT = 10_000
+NO_FILES_HERE = ("I can take files only when a question asks for attachments, and this one "
+                 "doesn't.")
+LINKED = "Thank you: your {platform} account is now linked to {address}."
+
+
+@dataclass(frozen=True)
+class Vouched:
+    """What a platform says about a person's email (Slack's users.info)."""
+
+    email: str | None
+    confirmed: bool
+    team: str = ""
+    name: str = ""
+
+
+Directory = Callable[[], Vouched | None]
+
+
+@dataclass
+class _Pending:
+    ask: Inbound | None = None
+    declined: bool = False
+
+
+class Chat:
+    """One per chat process; thread-safe (adapters call it from several worker threads)."""
+
+    def __init__(self, service: Service, *, trusted_teams: Iterable[str] = (),
+                 start_after_link: bool = False) -> None:
+        self.service = service
+        self.trusted_teams = frozenset(t.strip() for t in trusted_teams if t.strip())
+        # Slack opens the request right after linking; Telegram says what it can do.
+        self.start_after_link = start_after_link
+        self._pending: OrderedDict[tuple[str, str], _Pending] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- events ---------------------------------------------------------------------------
+
+    def handle(self, who: Who, inbound: Inbound, *, delivery_id: str | None = None,
+               auto_start: bool = False, directory: Directory | None = None) -> list[Prompt]:
+        """One event. A repeated delivery id returns []; `directory` is asked only for a
+        person not linked yet."""
+        try:
+            return self.service.handle(who, inbound, delivery_id=delivery_id,
+                                       auto_start=auto_start)
+        except NotLinked:
+            return self._identify(who, inbound, delivery_id, directory)
+
+    def current(self, who: Who) -> Prompt | None:
+        """The question the person's conversation is at (None: none, or not linked)."""
+        try:
+            prompts = self.service.current(who)
+        except NotLinked:
+            return None
+        asked = [p for p in prompts if p.kind not in ("info", "done")]
+        return asked[-1] if asked else None
+
+    def has_answers(self, who: Who) -> bool:
+        """Does the person's open conversation hold anything they answered (worth saying
+        "your draft is saved" for)?"""
+        with unit_of_work(self.service.engine, read_only=True) as s:
+            found = repo.load_for_identity(s, who.channel, who.external_id)
+        conv = found[1] if found else None
+        return conv is not None and conv.answered
+
+    def last_checked_urls(self, who: Who) -> list[str]:
+        """The URLs of this person's last /checkurl (kept in the database)."""
+        with unit_of_work(self.service.engine, read_only=True) as s:
+            found = repo.load_for_identity(s, who.channel, who.external_id)
+            return repo.last_url_check(s, found[0].id) if found else []
+
+    def takes_files(self, who: Who) -> bool:
+        """May a file from this person be downloaded now? Only for a linked contact whose
+        current question takes files (anything else is refused before a byte is fetched)."""
+        try:
+            return any(p.kind == "files" for p in self.service.current(who))
+        except NotLinked:
+            return False
+
+    def refuse_file(self, who: Who, delivery_id: str | None = None,
+                    directory: Directory | None = None) -> list[Prompt]:
+        """What to say about a file that `takes_files` refused."""
+        try:
+            prompts = self.service.current(who)
+        except NotLinked:
+            return self._identify(who, Inbound(kind="file"), delivery_id, directory)
+        return [info(NO_FILES_HERE), *prompts]
+
+    # -- identity -------------------------------------------------------------------------
+
+    def _memo(self, who: Who) -> _Pending:
+        key = (who.channel, who.external_id)
+        with self._lock:
+            memo = self._pending.pop(key, None) or _Pending()
+            self._pending[key] = memo
+            while len(self._pending) > PENDING_LIMIT:
+                self._pending.popitem(last=False)
+            return memo
+
+    def _forget(self, who: Who) -> _Pending:
+        with self._lock:
+            return self._pending.pop((who.channel, who.external_id), None) or _Pending()
+
+    def _vouched(self, directory: Directory | None) -> Vouched | None:
+        """The platform's email, only when the platform confirmed it and the team is trusted
+        (SLACK_ALLOWED_TEAMS); anything else goes the mailed-code way."""
+        found = directory() if directory is not None else None
+        if found is None or not found.email or not found.confirmed:
+            return None
+        return found if found.team in self.trusted_teams else None
+
+    def _identify(self, who: Who, inbound: Inbound, delivery_id: str | None,
+                  directory: Directory | None) -> list[Prompt]:
+        with unit_of_work(self.service.engine) as s:
+            if delivery_id and not repo.first_delivery(s, delivery_id):
+                return []
+        memo = self._memo(who)
+        asks_for_email = inbound.kind == "text" or (
+            inbound.kind == "choice" and inbound.step == identity.CONFIRM_STEP)
+        vouched = None if memo.declined else self._vouched(directory) if (
+            asks_for_email or inbound.kind == "command") else None
+        awaiting = verification.awaiting_code(self.service, who.channel, who.external_id)
+        action = identity.next_action(inbound, awaiting_code=awaiting,
+                                      vouched=vouched.email if vouched else None)
+        platform = who.channel.capitalize()
+        try:
+            match action:
+                case identity.SendCode(address):
+                    return [info(verification.start_verification(
+                        self.service, who.channel, who.external_id, address,
+                        chat_ref=who.chat_ref))]
+                case identity.CheckCode(code):
+                    address = verification.confirm_verification(
+                        self.service, who.channel, who.external_id, code,
+                        chat_ref=who.chat_ref, name=who.name)
+                    return [info(LINKED.format(platform=platform, address=address)),
+                            *self._go_on(who)]
+                case identity.LinkVouched():
+                    assert vouched is not None and vouched.email
+                    return self._go_on(Who(who.channel, who.external_id, email=vouched.email,
+                                           name=vouched.name or who.name,
+                                           chat_ref=who.chat_ref))
+                case identity.Declined():
+                    memo.declined = True
+                    return [info(identity.ASK_EMAIL)]
+                case identity.Say(prompt):
+                    if inbound.kind in ("command", "text") and memo.ask is None:
+                        memo.ask = inbound
+                    return [prompt]
+        except (Invalid, accounts.UnknownDomain) as exc:
+            return [info(str(exc))]
+        raise AssertionError(f"unknown identity action {action!r}")
+
+    def _go_on(self, who: Who) -> list[Prompt]:
+        """Linked: carry on with what the person first asked for (or where they are)."""
+        ask = self._forget(who).ask
+        if ask is None or (ask.kind == "command" and ask.command in ("start", "help")):
+            ask = Inbound(kind="command", command="where" if self.start_after_link else "help")
+        try:
+            return self.service.handle(who, ask, auto_start=self.start_after_link)
+        except NotLinked:
+            return []
+
+    # -- operator updates -----------------------------------------------------------------
+
+    def claim_notices(self, channel: str, external_id: str | None = None) -> list[Notice]:
+        with unit_of_work(self.service.engine) as s:
+            return notices.claim(s, channel, external_id=external_id)
+
+    def ack_notice(self, notice_id: int, outcome: Outcome) -> None:
+        with unit_of_work(self.service.engine) as s:
+            notices.ack(s, notice_id, outcome)
+
+    def deliver_notices(self, channel: str, send: Callable[[Notice], Outcome], *,
+                        external_id: str | None = None) -> int:
+        """Claim due notices, `send` each, ack each; returns how many were sent."""
+        sent = 0
+        for notice in self.claim_notices(channel, external_id):
+            try:
+                outcome = send(notice)
+            except Exception:
+                log.exception("sending a case update failed")
+                outcome = Outcome.RETRY
+            self.ack_notice(notice.id, outcome)
+            sent += outcome is Outcome.SENT
+        return sent

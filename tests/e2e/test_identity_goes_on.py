@@ -1,0 +1,41 @@
+"""Issue 10, item 6: after email verification the chat goes on with what the person first
+asked for, instead of greeting with the list of commands (Telegram, against the stand-in)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import Session
+
+from store import repo
+from tests.e2e.telegram_driver import BotRun
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def verify_after(run: BotRun, user, first: str, email: str) -> list[str]:
+    await user.say(first)
+    assert "work email" in user.last_text
+    await user.say(email)
+    with Session(run.service.engine) as s:
+        mail = next(m for m in repo.outbox(s) if m.kind == "verification" and m.to == email)
+    code = re.search(r"\b(\d{8})\b", mail.body_text).group(1)
+    before = len(user.messages)
+    await user.say(code)
+    return [m["text"] for m in user.messages[before:]]
+
+
+async def test_newcase_before_verifying_opens_the_request_after(fake, settings) -> None:
+    async with BotRun(fake, settings, "polling") as run:
+        texts = await verify_after(run, run.user(8101), "/newcase", "nia@acme.example")
+    assert "linked to nia@acme.example" in texts[0]
+    assert "product profile" in texts[-1]
+    assert not any("Commands:" in t for t in texts)
+
+
+async def test_cases_before_verifying_lists_them_after(fake, settings) -> None:
+    async with BotRun(fake, settings, "polling") as run:
+        texts = await verify_after(run, run.user(8102), "/cases", "ola@acme.example")
+    assert "linked to ola@acme.example" in texts[0]
+    assert "no cases yet" in texts[-1]

@@ -1,0 +1,74 @@
+"""Issue 11, finding 4 (first half): a Telegram or Slack file is downloaded only for a linked
+contact whose current question takes files. The attack: anyone who finds the bot sends files
+(or a linked user sends them at any step) and casebot fetches and stores every byte.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+from bot.settings import Settings
+from store import repo
+from tests.e2e.fake_slack import slack_rig
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.telegram_driver import BotRun
+
+pytestmark = pytest.mark.timeout(60)
+SECRET = "files-before-identity-secret"
+
+
+@pytest.fixture
+def fake():
+    server = FakeTelegram().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def settings(fake, tmp_path) -> Settings:
+    return Settings(home=tmp_path / "home", telegram_bot_token=fake.token,
+                    telegram_api_url=fake.url, telegram_webhook_secret=SECRET)
+
+
+def stored(home) -> list:
+    return [p for p in (home / "attachments").rglob("*") if p.is_file()] \
+        if (home / "attachments").exists() else []
+
+
+async def test_telegram_file_from_a_stranger_is_not_downloaded(fake, settings) -> None:
+    async with BotRun(fake, settings, "polling") as run:
+        user = run.user(7001)
+        await user.document("payload.zip", b"PK" + b"x" * 4096)
+        assert not fake.of("getFile")
+        assert stored(settings.home) == []
+        assert "work email" in user.last_text
+
+
+async def test_telegram_file_at_a_step_without_files_is_not_downloaded(fake, settings) -> None:
+    async with BotRun(fake, settings, "polling") as run:
+        run.link(7002, "ann@acme.example")
+        user = run.user(7002)
+        await user.say("/newcase")
+        await user.document("payload.zip", b"PK" + b"x" * 4096)
+        assert not fake.of("getFile")
+        assert stored(settings.home) == []
+        assert "only when a question asks for attachments" in user.messages[-2]["text"]
+
+
+def test_slack_file_from_a_stranger_or_at_a_step_without_files_is_not_fetched(tmp_path) -> None:
+    with slack_rig(tmp_path) as rig:
+        rig.fake.add_user("U1", None, "Eve")
+        partial = rig.fake.add_file("F1", "payload.zip", b"PK" + b"x" * 4096)
+        rig.slack.say("U1", "", files=[partial])
+        assert rig.fake.downloads == [] and not rig.fake.of("files.info")
+        assert "work email" in rig.slack.last("U1").args["text"]
+
+        with Session(rig.service.engine) as s:
+            contact = repo.ensure_contact(s, "pat@acme.example", "Pat")
+            repo.link_identity(s, contact, "slack", "T1:U2", "DU2")
+            s.commit()
+        rig.slack.command("U2", "/case", "new")
+        rig.slack.say("U2", "", files=[rig.fake.add_file("F2", "payload.zip", b"PK")])
+        assert rig.fake.downloads == [] and not rig.fake.of("files.info")
+        assert stored(rig.settings.home) == []

@@ -1,0 +1,94 @@
+"""Issue 11, finding 5: the Slack HTTP endpoint caps the body before reading it, closes slow
+or idle connections, and runs a bounded number of requests at once.
+
+The attacks: a `Content-Length` of a gigabyte before the signature check (memory), a client
+that sends a few bytes and waits (sockets, threads), and many requests at once (threads).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from adapters.slack.http import BODY_MAX, HttpServer, wsgi_app
+from tests.e2e.fake_slack import slack_rig
+
+
+@contextmanager
+def running(server: HttpServer) -> Iterator[str]:
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+
+
+def raw(address: str, data: bytes, wait: float = 5.0) -> bytes:
+    host, port = address.split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        sock.sendall(data)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except TimeoutError:
+            pass
+        return b"".join(chunks)
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(tmp_path) -> None:
+    with slack_rig(tmp_path) as rig, running(
+            HttpServer(wsgi_app(rig.bot.app), "127.0.0.1", 0)) as address:
+        head = (f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {1024 ** 3}\r\n\r\n").encode()
+        started = time.monotonic()
+        answer = raw(address, head + b"{" * 1024)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:80]
+        assert time.monotonic() - started < 3  # answered without waiting for a gigabyte
+        assert BODY_MAX <= 1024 * 1024  # Slack's payloads are a few KB
+        assert rig.fake.of("chat.postMessage") == []
+
+
+def test_a_slow_client_is_disconnected() -> None:
+    def app(environ, start_response):  # pragma: no cover - never reached
+        start_response("200 OK", [])
+        return [b""]
+
+    with running(HttpServer(app, "127.0.0.1", 0, read_timeout=1)) as address:
+        started = time.monotonic()
+        answer = raw(address, b"POST /slack/events HTTP/1.1\r\nHost: x\r\n", wait=10)
+        took = time.monotonic() - started
+    assert answer == b"" and took < 8, (answer, took)  # closed by the server, not by us
+
+
+def test_requests_run_with_bounded_concurrency() -> None:
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def slow(environ, start_response):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.3)
+        with lock:
+            active[0] -= 1
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    with running(HttpServer(slow, "127.0.0.1", 0, threads=2)) as address:
+        def get() -> None:
+            with urllib.request.urlopen(f"http://{address}/healthz", timeout=10) as r:
+                r.read()
+
+        clients = [threading.Thread(target=get) for _ in range(8)]
+        for c in clients:
+            c.start()
+        for c in clients:
+            c.join(15)
+    assert peak[0] == 2
