@@ -38,3 +38,17 @@ def test_a_new_link_is_mailed_with_how_to_undo_it_and_unlink_works(tmp_path) -> 
     assert again.exit_code == 2 and "is not linked" in again.output
     audit = CliRunner().invoke(app, ["audit", "list", "--json"], env=env).output
     assert '"action": "unlink"' in audit
+
+
+def test_a_link_by_a_platform_vouched_email_is_mailed_too(tmp_path) -> None:
+    from tests.security.test_slack_identity import linked_email, slack
+
+    with slack(tmp_path, allowed="T1") as (fake, driver, service):
+        fake.add_user("U70", "kim@acme.example", "Kim", confirmed=True)
+        driver.say("U70", "hello")
+        driver.press("U70", "Yes")
+        assert linked_email(service, "U70") == "kim@acme.example"
+        with Session(service.engine) as s:
+            [notice] = [m for m in repo.outbox(s) if m.kind == "identity_linked"]
+        assert notice.to == "kim@acme.example"
+        assert "--slack T1:U70" in notice.body_text
