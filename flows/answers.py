@@ -71,10 +71,15 @@ def severity(a: Answers, ctx: Ctx) -> str | None:
     return a.get("severity")
 
 
+def sample_suffixes(category_name: str | None) -> tuple[str, ...] | None:
+    """What a sample zip may hold: spam samples hold mails; others anything."""
+    return (".eml", ".msg") if category_name in SPAM_CATEGORIES else None
+
+
 def check_sample(path: str, name: str, password: str | None, category_name: str | None) -> None:
     """The one check of a sample archive: locked by `password`; spam samples hold mails."""
-    suffixes = (".eml", ".msg") if category_name in SPAM_CATEGORIES else None
-    check_sample_zip(path, password or "", member_suffixes=suffixes, name=name)
+    check_sample_zip(path, password or "", member_suffixes=sample_suffixes(category_name),
+                     name=name)
 
 
 def needs_zip(a: Answers, ctx: Ctx) -> bool:

@@ -37,6 +37,8 @@ from flows.answers import (
 )
 from flows.answers import URL_RECLASS as URL_RECLASS  # re-exported: the service's /reclassify
 from flows.answers import check_sample as check_sample  # re-exported: the service's rule check
+from flows.answers import sample_suffixes as sample_suffixes  # re-exported: the zip checks
+from flows.cc import CcStep
 from flows.context import Ctx
 from flows.errors import Invalid
 from flows.form import Form, Turn, answered_by_person
@@ -49,7 +51,6 @@ from flows.steps import (
     Answers,
     ChoiceStep,
     Jump,
-    MultiStep,
     Stay,
     Step,
     TextStep,
@@ -280,7 +281,7 @@ class AttachmentsStep(Step):
                 return Stay(files, note=f"{f.name} is already attached.")
             entry = {"name": f.name, "size": f.size, "sha256": f.sha256, "path": f.path}
             if needs_zip(a, ctx):
-                self._check_zip(f.path, f.name, a, ctx)
+                self._check_zip(entry, a, ctx)
                 entry["sample"] = True
             files.append(entry)
             return Stay(files, note=f"Attached {f.name} ({_size(f.size)}).")
@@ -294,8 +295,10 @@ class AttachmentsStep(Step):
                           "zip, then say done.")
         return files
 
-    def _check_zip(self, path: str, name: str, a: Answers, ctx: Ctx) -> None:
-        check_sample(path, name, a.get("archive_password"), category(a, ctx))
+    def _check_zip(self, f: dict[str, Any], a: Answers, ctx: Ctx) -> None:
+        """Through the world: each file is checked once, off the chat threads (issue 11)."""
+        ctx.world.check_sample(f["sha256"], f["path"], f["name"], a.get("archive_password"),
+                               sample_suffixes(category(a, ctx)))
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         if self._required(a, ctx) and not value:
@@ -305,7 +308,7 @@ class AttachmentsStep(Step):
             return not any(f.get("sample") for f in value)
         try:
             for f in value:
-                self._check_zip(f["path"], f["name"], a, ctx)
+                self._check_zip(f, a, ctx)
         except (Invalid, OSError):
             return False
         return True
@@ -394,11 +397,13 @@ class DescriptionStep(TextStep):
         return "" if self.is_optional(a, ctx) else None
 
 
-class CcStep(MultiStep):
+class RecipientsStep(CcStep):
     """Step 15: the contact's Case Recipients, shown in the review; edited from there."""
 
     def fill(self, a: Answers, ctx: Ctx) -> Any:
-        return list(ctx.world.case_recipients())
+        recipients = list(ctx.world.case_recipients())
+        outside = set(ctx.world.cc_outside(recipients))  # the CC policy (flows/cc.py)
+        return [r for r in recipients if r not in outside]
 
 
 class ContactMethodStep(ChoiceStep):
@@ -459,7 +464,7 @@ STEPS: list[Step] = [
     TextStep("business_impact", "Business impact", "What is the business impact? (required "
              "for High and Critical)", v.business_impact, multiline=True,
              when=lambda a, c: severity(a, c) in HIGH_SEVERITIES),
-    CcStep("cc_emails", "CC emails", "Who else should get case updates? Pick from your "
+    RecipientsStep("cc_emails", "CC emails", "Who else should get case updates? Pick from your "
            "contact list or type addresses (one per line or comma-separated; 'remove ADDRESS' "
            "takes one off); done when finished.", cc_choices, min_count=0, max_count=20,
            typed=lambda t: v.email_list(t, max_count=20),

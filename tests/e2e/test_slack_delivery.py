@@ -183,11 +183,11 @@ def test_no_slack_email_verified_by_mailed_code(rig: Rig) -> None:
     rig.slack.say("U8", "hello")
     assert "work email" in rig.slack.last("U8").args["text"]
     rig.slack.say_raw("U8", "<mailto:lou@acme.example|lou@acme.example>")
-    assert "6-digit code" in rig.slack.last("U8").args["text"]
+    assert "8-digit code" in rig.slack.last("U8").args["text"]
     with Session(rig.service.engine) as s:
         mail = s.exec(select(OutboxMail).where(OutboxMail.kind == "verification")).one()
-    code = mail.body_text.split("code is ", 1)[1][:6]
-    rig.slack.say("U8", "000000" if code != "000000" else "111111")
+    code = mail.body_text.split("code is ", 1)[1][:8]
+    rig.slack.say("U8", "00000000" if code != "00000000" else "11111111")
     assert "not right" in rig.slack.last("U8").args["text"]
     rig.slack.say("U8", code)
     assert "linked to lou@acme.example" in rig.slack.text("U8")

@@ -26,7 +26,10 @@ def seed(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def talk(seed, tmp_path) -> Talk:
-    t = Talk(fresh_service(seed, tmp_path / "home"))
+    service = fresh_service(seed, tmp_path / "home")
+    # these tests are about how lists are typed; which domains CC may reach is issue 11's
+    service.cc_outside_domains = True
+    t = Talk(service)
     t.start()
     return t
 

@@ -1,0 +1,113 @@
+"""Operators: support staff who sign in to the web console, and the one sign-in check.
+
+Operators are not contacts: they have no chat identity, no account and no cases of their own.
+Passwords are kept as argon2id hashes (argon2-cffi's defaults, rehashed on sign-in when those
+change). Refused sign-ins are counted per email and per client address in the database, so the
+limit holds for every web process and survives a restart.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, select
+
+from flows.errors import Invalid
+from flows.validators import email as check_email
+from store import repo
+from store.db import table_of
+from store.tables import Operator, SignInFailure, utcnow
+
+MIN_PASSWORD = 12
+WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_CLIENT = 20
+
+_hasher = PasswordHasher()
+# verified against when the email is unknown, so both answers take the same time
+_DUMMY_HASH = _hasher.hash("casebot: no such operator")
+
+
+class TooManyAttempts(Exception):
+    """Too many refused sign-ins for this email or from this address in the last WINDOW."""
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"The password needs at least {MIN_PASSWORD} characters.")
+    if len(password) > 1024:
+        raise Invalid("The password is too long (1024 characters at most).")
+    return password
+
+
+def add_operator(s: Session, email: str, password: str) -> tuple[Operator, str]:
+    """Create the operator, or give an existing one the new password ("created" | "updated")."""
+    address = check_email(email)
+    hashed = _hasher.hash(check_password(password))
+    op = operator_by_email(s, address)
+    if op is None:
+        op = Operator(email=address, password_hash=hashed)
+        what = "created"
+    else:
+        op.password_hash = hashed
+        what = "updated"
+    s.add(op)
+    s.flush()
+    return op, what
+
+
+def operator_by_email(s: Session, email: str) -> Operator | None:
+    return s.exec(select(Operator).where(
+        sa.func.lower(Operator.email) == email.strip().lower())).first()
+
+
+def list_operators(s: Session) -> list[dict[str, Any]]:
+    return [{"id": o.id, "email": o.email, "created_at": repo.iso(o.created_at),
+             "last_sign_in_at": repo.iso(o.last_sign_in_at)}
+            for o in s.exec(select(Operator).order_by(col(Operator.email)))]
+
+
+def _failures(s: Session, key: str) -> int:
+    since = utcnow() - WINDOW
+    return s.exec(select(sa.func.count()).select_from(SignInFailure).where(
+        SignInFailure.key == key, col(SignInFailure.at) >= since)).one()
+
+
+def sign_in(s: Session, email: str, password: str, client: str) -> Operator | None:
+    """The operator when email and password match; None when they don't.
+
+    Raises `TooManyAttempts` (checking nothing) once the email or the client address has too
+    many refusals in the last WINDOW. The caller commits (a refusal is recorded either way).
+    """
+    email_key, client_key = f"email:{email.strip().lower()[:320]}", f"client:{client[:60]}"
+    if (_failures(s, email_key) >= MAX_FAILURES_PER_EMAIL
+            or _failures(s, client_key) >= MAX_FAILURES_PER_CLIENT):
+        raise TooManyAttempts()
+    op = operator_by_email(s, email) if email.strip() else None
+    try:
+        _hasher.verify(op.password_hash if op else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        op = None
+    if op is None:
+        s.add(SignInFailure(key=email_key))
+        s.add(SignInFailure(key=client_key))
+        s.flush()
+        return None
+    if _hasher.check_needs_rehash(op.password_hash):
+        op.password_hash = _hasher.hash(password)
+    op.last_sign_in_at = utcnow()
+    s.add(op)
+    forget_failures(s)  # the table holds only what still counts (at most the limits' worth)
+    s.flush()
+    return op
+
+
+def forget_failures(s: Session, older_than: timedelta = WINDOW) -> int:
+    """Drop refusals older than the window (they no longer count)."""
+    table = table_of(SignInFailure)
+    result = s.connection().execute(sa.delete(table).where(table.c.at < utcnow() - older_than))
+    return result.rowcount or 0

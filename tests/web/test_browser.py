@@ -1,0 +1,182 @@
+"""The console in a real browser (Debian's chromium through Playwright), against `casebot web`
+with cases made through the real terminal chat, JavaScript off (the fixture `page`): every
+form and the import progress work without it.
+
+`CASEBOT_SCREENSHOTS=docs .venv/bin/python -m pytest tests/web/test_browser.py` also saves
+docs/web-inbox.png and docs/web-case.png (the README shows them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from tests.e2e.conftest import EMAIL, Script, submitted
+from tests.web.conftest import OPERATOR, PASSWORD, Console
+
+APEX = ("HQ Apex One", "Apex One", "2019", ["Windows 10", "Windows Server 2016"])
+
+
+def sign_in(page, console: Console, password: str = PASSWORD, path: str = "/") -> None:
+    page.goto(console.url + path)
+    page.get_by_label("Email").fill(OPERATOR)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def shoot(page, name: str) -> None:
+    folder = os.environ.get("CASEBOT_SCREENSHOTS")
+    if folder:
+        root = Path(__file__).resolve().parents[2]  # a relative folder is the project's
+        page.screenshot(path=str(root / folder / name), full_page=True)
+
+
+def test_sign_in_find_a_chat_case_and_update_it(console: Console, page, tmp_path) -> None:
+    log = tmp_path / "agent-crash.log"
+    log.write_text("12:00:01 agent service stopped (code 0xC0000005)\n")
+    console.chat.cli("accounts", "add", "acme.example", "--domain", "acme.example")  # CC inside
+    s = Script().first_profile(*APEX, settings=["Smart Scan Server"])
+    s.say("Windows Server 2016", "Product Issues")
+    s.common("Agent crashes after pattern update", "Since the 1.2.3 pattern the agent\n"
+             "stops on every server.", severity="High", impact="All file servers unprotected.",
+             cc=["bob@acme.example"], files=[log])
+    s.new_case().say("Windows 10", "Activation and Registration Issues")
+    s.common("Licence shows expired", "Renewed last week.", severity="Medium")
+    s.new_case().say("Windows 10", "Product Issues")
+    s.common("Console is slow to load", "Takes a minute.", severity="Low")
+    first, second, third = submitted(console.chat.run(s), 3)
+
+    sign_in(page, console)
+    page.wait_for_url(console.url + "/")
+    rows = page.locator("tbody tr")
+    assert rows.count() == 3
+    assert rows.nth(0).inner_text().startswith(third)  # newest first
+    row = page.locator("tr", has_text=first)
+    for text in ("High", "open", "acme.example", "Apex One", "Agent crashes", "console"):
+        assert text in row.inner_text()
+    shoot(page, "web-inbox.png")
+
+    # Filters and search (plain GET forms).
+    page.get_by_label("Severity").select_option("Medium")
+    page.get_by_role("button", name="Filter").click()
+    assert page.locator("tbody tr").count() == 1 and second in page.locator("tbody").inner_text()
+    page.goto(console.url + "/")
+    page.get_by_label("Number or subject words").fill("pattern agent")
+    page.get_by_label("Number or subject words").press("Enter")
+    assert page.locator("tbody tr").count() == 1
+    page.get_by_role("link", name=first).click()
+
+    # The case page: every field the customer gave, the attachment, the timeline.
+    page.wait_for_url(f"{console.url}/cases/{first}")
+    body = page.locator("main").inner_text()
+    for text in ("Agent crashes after pattern update", "HQ Apex One", "Windows Server 2016",
+                 "Product Issues", "stops on every server.", "All file servers unprotected.",
+                 "bob@acme.example", EMAIL, "agent-crash.log", "Case opened from console."):
+        assert text in body, text
+    sha = console.chat.case(first)["attachments"][0]["sha256"]
+    assert sha in body
+    with page.expect_download() as download:
+        page.get_by_role("link", name="agent-crash.log").click()
+    assert Path(download.value.path()).read_text() == log.read_text()
+
+    # The update form does what `casebot cases update` does.
+    page.get_by_label("Status").select_option("in progress")
+    page.get_by_label("Note to the customer").fill("We reproduced it; a hotfix follows.")
+    page.get_by_role("button", name="Save update").click()
+    page.wait_for_url(f"{console.url}/cases/{first}?done=update")
+    assert "Update saved" in page.get_by_role("status").inner_text()
+    shoot(page, "web-case.png")
+    timeline = page.locator("ol.timeline").inner_text()
+    assert "Status changed to in progress." in timeline
+    assert "We reproduced it; a hotfix follows." in timeline
+    assert f"[Case {first}] Update" in page.locator("main").inner_text()
+    case = console.chat.case(first)
+    assert case["status"] == "in progress"
+    assert [e["kind"] for e in case["timeline"]][-2:] == ["status", "note"]
+    mails = [m for m in json.loads(console.chat.cli("mail", "list", "--json"))
+             if m["subject"].startswith(f"[Case {first}] Update")]
+    assert len(mails) == 1
+    assert mails[0]["to"] == EMAIL and mails[0]["cc"] == ["bob@acme.example"]
+    assert "Status: in progress" in mails[0]["body_text"]
+    assert "We reproduced it; a hotfix follows." in mails[0]["body_text"]
+
+    # An empty update is refused, changing nothing.
+    page.get_by_role("button", name="Save update").click()
+    assert "Change the status, write a note" in page.get_by_role("alert").inner_text()
+    assert len(console.chat.case(first)["timeline"]) == len(case["timeline"])
+
+
+def test_wrong_password_and_deep_link(console: Console, page) -> None:
+    s = Script().first_profile(*APEX, settings=["Smart Scan Server"])
+    s.say("Windows 10", "Product Issues").common("Scan stuck at 99%")
+    [number] = submitted(console.chat.run(s))
+
+    sign_in(page, console, password="wrong password here", path=f"/cases/{number}")
+    assert "do not match" in page.get_by_role("alert").inner_text()
+    assert "Scan stuck" not in page.content()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{console.url}/cases/{number}")  # back where the link pointed
+    assert "Scan stuck at 99%" in page.locator("h1").inner_text()
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(f"{console.url}/cases/{number}")
+    assert page.url.startswith(console.url + "/signin")
+
+
+def test_reclassification_ratings_applied_and_feed_import(console: Console, page,
+                                                          tmp_path) -> None:
+    s = Script().first_profile(*APEX, settings=["Smart Scan Server"])
+    s.say("Windows 10", "URL Reclassification")
+    s.block("hxxp://evil[.]example[.]com/login").say("Dangerous", "Phishing")
+    s.common(None, None)  # the subject comes from the URL; the description is optional
+    [number] = submitted(console.chat.run(s))
+
+    sign_in(page, console, path=f"/cases/{number}")
+    assert "hxxp://evil[.]example[.]com/login" in page.locator("main").inner_text()
+    assert "http://evil.example.com" not in page.content()  # never a live URL
+    assert page.get_by_role("button", name="Apply the requested ratings").count() == 0
+    page.get_by_label("Status").select_option("resolved")
+    page.get_by_role("button", name="Save update").click()
+    page.get_by_role("button", name="Apply the requested ratings").click()
+    page.wait_for_url(f"{console.url}/cases/{number}?done=ratings")
+    assert "Local URL ratings updated" in page.locator("ol.timeline").inner_text()
+
+    page.get_by_role("link", name="URL ratings").click()
+    page.get_by_label("Entry contains").fill("evil.example.com")
+    page.get_by_role("button", name="Search").click()
+    row = page.locator("tbody tr").first.inner_text()
+    assert "Dangerous" in row and "Phishing" in row and f"case {number}" in row
+
+    feed = tmp_path / "feed.csv"
+    feed.write_text("url,rating,category\n"
+                    + "".join(f"https://site{i}.example/,Safe,Business/Economy\n"
+                              for i in range(300))
+                    + "https://bad.example/,Great,\n")
+    page.get_by_label("Feed file").set_input_files(str(feed))
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_selector("text=Finished: 100%")
+    status = page.get_by_role("status").inner_text()
+    assert "301 rows: 300 added" in status and "1 rejected" in status
+    assert "line 302: rating 'Great'" in page.locator("main").inner_text()
+    assert "Safe" in console.chat.cli("urls", "check", "https://site7.example/")
+
+
+def test_accounts_page(console: Console, page) -> None:
+    s = Script().first_profile(*APEX, settings=["Smart Scan Server"])
+    s.say("Windows 10", "Product Issues").common("Hello")
+    submitted(console.chat.run(s))
+    sign_in(page, console)
+    page.get_by_role("link", name="Accounts").click()
+    assert "acme.example" in page.locator("tbody").inner_text()
+    page.get_by_text("1 contact").click()
+    assert EMAIL in page.locator("tbody").inner_text()
+    page.get_by_label("Company name").fill("Globex")
+    page.get_by_label("Email domain").fill("globex.example")
+    page.get_by_role("button", name="Add account").click()
+    assert "Account 'Globex' (globex.example) created." in page.get_by_role("status").inner_text()
+    page.get_by_label("Company name").fill("Other")
+    page.get_by_label("Email domain").fill("not a domain")
+    page.get_by_role("button", name="Add account").click()
+    assert "is not a domain name" in page.get_by_role("alert").inner_text()
+    assert "Globex" in console.chat.cli("accounts", "list")

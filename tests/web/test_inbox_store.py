@@ -1,0 +1,94 @@
+"""The inbox query (store/inbox.py) and the operators' tables, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import Session, SQLModel, select
+
+from bot.operators import TooManyAttempts, add_operator, forget_failures, sign_in
+from store import repo
+from store.db import make_engine, upgrade
+from store.inbox import InboxFilter, inbox_page
+from store.tables import SignInFailure, utcnow
+
+
+@pytest.fixture
+def engine(db_url):
+    e = make_engine(db_url)
+    upgrade(e)
+    yield e
+    e.dispose()
+
+
+def fill(s: Session) -> list[str]:
+    numbers = []
+    for i in range(12):
+        who = repo.ensure_contact(s, f"c{i % 3}@{'acme' if i % 3 else 'globex'}.example")
+        case, _ = repo.create_case(s, who, f"k{i}", ("console", "slack", "telegram")[i % 3], {
+            "subject": f"Case {i} {'printer' if i % 4 == 0 else 'agent'} 100%_done",
+            "severity": ("Low", "High")[i % 2], "product": "Apex One"})
+        case.status = "closed" if i in (3, 7) else "open"
+        numbers.append(case.number)
+    s.commit()
+    return numbers
+
+
+def test_keyset_pages_and_filters(engine) -> None:
+    with Session(engine) as s:
+        numbers = fill(s)
+        rows, cursor = inbox_page(s, InboxFilter(), size=5)
+        assert [r.number for r in rows] == numbers[::-1][:5]
+        seen = [r.number for r in rows]
+        while cursor is not None:
+            rows, cursor = inbox_page(s, InboxFilter(), before=cursor, size=5)
+            seen += [r.number for r in rows]
+        assert seen == numbers[::-1]
+
+        def only(**kw) -> list[str]:
+            return [r.number for r in inbox_page(s, InboxFilter(**kw))[0]]
+
+        assert only(status="closed") == [numbers[7], numbers[3]]
+        assert only(severity="High") == numbers[1::2][::-1]
+        assert only(channel="slack") == numbers[1::3][::-1]
+        globex = repo.contact_by_email(s, "c0@globex.example")
+        assert only(account_id=globex.account_id) == numbers[0::3][::-1]
+        assert only(q=numbers[5]) == [numbers[5]]
+        assert only(q="PRINTER case") == [numbers[8], numbers[4], numbers[0]]
+        assert only(q="100%_") == numbers[::-1]  # LIKE wildcards are literal
+        assert only(q="%d") == [] and only(q="a_ent") == []
+        assert only(q="printer", status="open", severity="Low") == [
+            numbers[8], numbers[4], numbers[0]]
+        row = inbox_page(s, InboxFilter(q=numbers[1]))[0][0]
+        assert (row.severity, row.account, row.product, row.channel) == (
+            "High", "acme.example", "Apex One", "slack")
+
+
+def test_operator_tables_match_the_models(engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert [d for d in diff if "operators" in repr(d) or "sign_in" in repr(d)
+            or "cases" in repr(d)] == []
+
+
+def test_sign_in_counts_refusals_per_email_and_client(engine) -> None:
+    with Session(engine) as s:
+        add_operator(s, "Desk@Support.example", "a long enough password")
+        s.commit()
+        assert sign_in(s, "desk@support.example", "a long enough password", "10.0.0.1")
+        assert sign_in(s, "nobody@support.example", "whatever", "10.0.0.1") is None
+        for _ in range(5):
+            assert sign_in(s, "desk@support.example", "wrong", "10.0.0.2") is None
+        s.commit()
+        with pytest.raises(TooManyAttempts):
+            sign_in(s, "desk@support.example", "a long enough password", "10.0.0.3")
+        # refusals older than the window no longer count
+        for f in s.exec(select(SignInFailure)).all():
+            f.at = utcnow() - timedelta(minutes=16)
+            s.add(f)
+        s.commit()
+        assert sign_in(s, "desk@support.example", "a long enough password", "10.0.0.3")
+        assert forget_failures(s) == 0  # a sign-in already dropped them

@@ -1,0 +1,1 @@
+"""The operator web console (issue 14): `casebot web`."""

@@ -1,0 +1,319 @@
+"""The operator web console (`casebot web`): server-rendered pages over the same store and the
+same services the CLI uses. A case update is `bot.updates.update_case`, a feed import
+`bot.feeds.import_feed`, an account `bot.accounts.add_account`: no rule is written twice.
+
+Every route is behind `web.security.SignInGuard` except /signin; every POST reads its form
+through `web.security.form_of` (CSRF). Pages are plain HTML forms that work without JavaScript.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from bot.accounts import add_account
+from bot.app import build_service
+from bot.operators import TooManyAttempts, sign_in
+from bot.reclassify import NotReclassification
+from bot.service import Service
+from bot.settings import Settings
+from bot.updates import STATUSES, update_case
+from flows.errors import Invalid
+from flows.intake import URL_RECLASS
+from flows.urls import defang
+from store import repo
+from store.inbox import InboxFilter, account_choices, contacts_by_account, inbox_page
+from store.tables import Account, Contact, OutboxMail, UrlRating
+from store.uow import unit_of_work
+from web.imports import Imports
+from web.security import SESSION_SECONDS, SignInGuard, cookie_secret, csrf_token, form_of, safe_next
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+CHANNELS = ("console", "slack", "telegram")
+SEVERITIES = ("Critical", "High", "Medium", "Low")
+MAX_FEED_BYTES = 2 * 1024 ** 3
+
+
+def age(when: datetime | None) -> str:
+    if when is None:
+        return ""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = max(0, int((datetime.now(UTC) - when).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return "now"
+
+
+def size_text(n: int) -> str:
+    if n < 1024:
+        return f"{n:,} bytes"
+    size = float(n)
+    for unit in ("KB", "MB", "GB"):
+        size /= 1024
+        if size < 1024 or unit == "GB":
+            break
+    return f"{size:,.1f} {unit}"
+
+
+TEMPLATES.env.filters.update(age=age, size=size_text, defang=defang)
+
+
+def page(request: Request, template: str, status_code: int = 200, /, **context: Any) -> Response:
+    context.update(operator=request.state.operator, csrf=csrf_token(request))
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class Console:
+    """The routes, bound to one service (engine, blob store, mail settings)."""
+
+    def __init__(self, service: Service, settings: Settings) -> None:
+        self.service = service
+        self.engine = service.engine
+        self.imports = Imports(self.engine, Path(settings.home) / "imports")
+
+    # -- sign-in ---------------------------------------------------------------------------
+
+    def signin_form(self, request: Request) -> Response:
+        if request.state.operator is not None:
+            return RedirectResponse(safe_next(request.query_params.get("next")), 303)
+        return page(request, "signin.html", next=safe_next(request.query_params.get("next")))
+
+    async def signin(self, request: Request) -> Response:
+        form = await form_of(request)
+        email, password = str(form.get("email", "")), str(form.get("password", ""))
+        target = safe_next(str(form.get("next", "")))
+
+        def check() -> int | None:
+            with unit_of_work(self.engine) as s:  # a refusal is recorded, so it counts
+                op = sign_in(s, email, password, client_address(request))
+                return op.id if op else None
+
+        try:
+            operator_id = await run_in_threadpool(check)
+        except TooManyAttempts:
+            return page(request, "signin.html", 429, next=target, email=email,
+                        error="Too many refused sign-ins. Wait 15 minutes and try again.")
+        if operator_id is None:
+            return page(request, "signin.html", 401, next=target, email=email,
+                        error="That email and password do not match an operator.")
+        request.session.clear()  # a fresh session (and CSRF token) for the signed-in operator
+        request.session["operator_id"] = operator_id
+        return RedirectResponse(target, 303)
+
+    async def signout(self, request: Request) -> Response:
+        await form_of(request)
+        request.session.clear()
+        return RedirectResponse("/signin", 303)
+
+    # -- inbox -----------------------------------------------------------------------------
+
+    def inbox(self, request: Request) -> Response:
+        p = request.query_params
+        account = p.get("account", "")
+        f = InboxFilter(status=p.get("status", "") if p.get("status") in STATUSES else "",
+                        severity=p.get("severity", "") if p.get("severity") in SEVERITIES else "",
+                        account_id=int(account) if account.isdigit() else None,
+                        channel=p.get("channel", "") if p.get("channel") in CHANNELS else "",
+                        q=p.get("q", "")[:200])
+        before = p.get("before", "")
+        with Session(self.engine) as s:
+            rows, next_before = inbox_page(s, f, int(before) if before.isdigit() else None)
+            accounts = account_choices(s)
+        keep = {k: v for k, v in p.items() if k != "before" and v}
+        return page(request, "inbox.html", rows=rows, f=f, next_before=next_before,
+                    keep=keep, first=not before, statuses=STATUSES, severities=SEVERITIES,
+                    channels=CHANNELS, accounts=accounts)
+
+    # -- a case ----------------------------------------------------------------------------
+
+    def _case_context(self, number: str) -> dict[str, Any]:
+        with Session(self.engine) as s:
+            case = repo.case_by_number(s, number)
+            if case is None:
+                raise HTTPException(404, f"No case {number}.")
+            data = repo.case_json(s, case)
+            contact = s.get(Contact, case.contact_id)
+            account = s.get(Account, contact.account_id) if contact else None
+            mails = list(s.exec(select(OutboxMail).where(OutboxMail.case_id == case.id)
+                                .order_by(col(OutboxMail.id).desc()).limit(50)))
+        reclass = data.get("issue_category") == URL_RECLASS and any(
+            u.get("requested_rating") for u in data["urls"])
+        return {"case": data, "account": account, "mails": mails, "statuses": STATUSES,
+                "can_apply": reclass and data["status"] == "resolved"}
+
+    def case_page(self, request: Request) -> Response:
+        ctx = self._case_context(request.path_params["number"])
+        return page(request, "case.html", **ctx, notice=request.query_params.get("done", ""))
+
+    async def case_update(self, request: Request) -> Response:
+        form = await form_of(request)
+        number = request.path_params["number"]
+        status = str(form.get("status") or "") or None
+        note = str(form.get("note") or "").strip() or None
+        apply_urls = form.get("apply_urls") == "yes"
+        with Session(self.engine) as s:
+            case = repo.case_by_number(s, number)
+            if case is None:
+                raise HTTPException(404, f"No case {number}.")
+            if status == case.status:
+                status = None
+        error = ""
+        if not (status or note or apply_urls):
+            error = "Change the status, write a note, or both."
+        else:
+            try:
+                await run_in_threadpool(update_case, self.service, number, status=status,
+                                        note=note, apply_urls=apply_urls)
+            except (LookupError, NotReclassification) as exc:
+                error = str(exc)
+        if error:
+            return page(request, "case.html", 400, **self._case_context(number), error=error,
+                        note=note or "")
+        done = "ratings" if apply_urls else "update"
+        return RedirectResponse(f"/cases/{number}?done={done}", 303)
+
+    def case_file(self, request: Request) -> Response:
+        number, sha = request.path_params["number"], request.path_params["sha256"]
+        with Session(self.engine) as s:
+            case = repo.case_by_number(s, number)
+            found = [a for a in repo.attachments_of(s, repo.saved_id(case))
+                     if a.sha256 == sha] if case else []
+        path = self.service.files.path_for(sha) if found else None
+        if not found or path is None or not path.is_file():
+            raise HTTPException(404, "No such file on this case.")
+        return FileResponse(path, filename=found[0].name, media_type="application/octet-stream",
+                            content_disposition_type="attachment")
+
+    # -- URL ratings -----------------------------------------------------------------------
+
+    def urls(self, request: Request) -> Response:
+        q = request.query_params.get("q", "").strip()[:300]
+        rows: list[UrlRating] = []
+        if q:
+            with Session(self.engine) as s:
+                rows = list(s.exec(select(UrlRating)
+                                   .where(col(UrlRating.key).icontains(q, autoescape=True))
+                                   .order_by(col(UrlRating.key)).limit(100)))
+        return page(request, "urls.html", q=q, rows=rows)
+
+    async def urls_import(self, request: Request) -> Response:
+        form = await form_of(request, max_files=1)
+        upload = form.get("feed")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return page(request, "urls.html", 400, q="", rows=[],
+                        error="Choose a CSV or JSON Lines feed file to import.")
+        folder = self.imports.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        name = Path(upload.filename.replace("\\", "/")).name[:100] or "feed"
+        path = folder / f"{secrets.token_hex(8)}{Path(name).suffix.lower()[:8]}"
+
+        def save() -> int:
+            written = 0
+            with path.open("wb") as out:
+                while chunk := upload.file.read(1024 * 1024):
+                    written += len(chunk)
+                    if written > MAX_FEED_BYTES:
+                        raise Invalid("The feed is larger than 2 GB; use `casebot urls import`.")
+                    out.write(chunk)
+            return written
+
+        try:
+            await run_in_threadpool(save)
+        except Invalid as exc:
+            path.unlink(missing_ok=True)
+            return page(request, "urls.html", 400, q="", rows=[], error=str(exc))
+        job = self.imports.start(path, name)
+        return RedirectResponse(f"/urls/imports/{job.id}", 303)
+
+    def import_progress(self, request: Request) -> Response:
+        job = self.imports.get(request.path_params["job"])
+        if job is None:
+            raise HTTPException(404, "No such import (they are kept until the console restarts).")
+        return page(request, "import.html", job=job)
+
+    # -- accounts --------------------------------------------------------------------------
+
+    def _accounts_context(self) -> dict[str, Any]:
+        from bot.accounts import list_accounts
+
+        with Session(self.engine) as s:
+            return {"accounts": list_accounts(s), "members": contacts_by_account(s)}
+
+    def accounts(self, request: Request) -> Response:
+        return page(request, "accounts.html", **self._accounts_context(),
+                    notice=request.query_params.get("done", ""))
+
+    async def accounts_add(self, request: Request) -> Response:
+        form = await form_of(request)
+        name, domain = str(form.get("name", "")), str(form.get("domain", ""))
+
+        def add() -> str:
+            with unit_of_work(self.engine) as s:
+                acct, what = add_account(s, name, domain)
+                return f"Account '{acct.name}' ({acct.domain}) {what}."
+
+        try:
+            done = await run_in_threadpool(add)
+        except Invalid as exc:
+            return page(request, "accounts.html", 400, **self._accounts_context(),
+                        error=str(exc), name=name, domain=domain)
+        return page(request, "accounts.html", **self._accounts_context(), notice=done)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/signin", self.signin_form, methods=["GET"]),
+            Route("/signin", self.signin, methods=["POST"]),
+            Route("/signout", self.signout, methods=["POST"]),
+            Route("/", self.inbox, methods=["GET"]),
+            Route("/cases/{number}", self.case_page, methods=["GET"]),
+            Route("/cases/{number}", self.case_update, methods=["POST"]),
+            Route("/cases/{number}/files/{sha256}", self.case_file, methods=["GET"]),
+            Route("/urls", self.urls, methods=["GET"]),
+            Route("/urls/imports", self.urls_import, methods=["POST"]),
+            Route("/urls/imports/{job}", self.import_progress, methods=["GET"]),
+            Route("/accounts", self.accounts, methods=["GET"]),
+            Route("/accounts", self.accounts_add, methods=["POST"]),
+        ]
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if request.scope.get("state", {}).get("operator") is None:
+        return Response(exc.detail, exc.status_code, media_type="text/plain")
+    return page(request, "error.html", exc.status_code, message=exc.detail)
+
+
+def build_web_app(settings: Settings | None = None, service: Service | None = None) -> Starlette:
+    settings = settings or Settings()
+    service = service or build_service(settings)
+    console = Console(service, settings)
+    middleware = [
+        Middleware(SessionMiddleware, secret_key=cookie_secret(settings),
+                   session_cookie="casebot_session", max_age=SESSION_SECONDS,
+                   same_site="strict", https_only=settings.web_https),
+        Middleware(SignInGuard, engine=service.engine),
+    ]
+    app = Starlette(routes=console.routes(), middleware=middleware,
+                    exception_handlers={HTTPException: http_error})
+    app.state.console = console
+    return app
