@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_step.py
+	$(BIN)/python bench/effort.py
 
 diagram: $(STAMP)
 	$(BIN)/python -m flows.diagram > docs/intake-machine.md
