@@ -268,7 +268,7 @@ class _Event:
             return self.push("myprofile", mine)
         if name in ("checkurl", "urlcheck"):
             return self.with_current([self.check_urls(args)])
-        if name == "reclassify":
+        if name == RECLASSIFY:
             return self.reclassify(args)
         return self.with_current([info(f"I don't know the command /{name}. " + HELP)])
 
