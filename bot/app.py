@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from bot.ratings import make_provider
+from bot.samples import SampleChecks
 from bot.service import Service
 from bot.settings import Settings
-from store.db import check_upgraded, make_engine, upgrade
+from store.db import check_upgraded, make_engine, private_dir, upgrade
 from store.files import BlobStore
 
 
@@ -15,6 +16,7 @@ def build_engine(settings: Settings, *, migrate: bool | None = None,
                  check: bool = True) -> Engine:
     """SQLite is upgraded in place; any other database must already be (`casebot db
     upgrade`), else `store.db.NotUpgraded` says so before anything else runs."""
+    private_dir(settings.home)  # CASEBOT_HOME holds the database and samples: 0700
     engine = make_engine(settings.db_url)
     if migrate if migrate is not None else engine.dialect.name == "sqlite":
         upgrade(engine)
@@ -30,4 +32,8 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
     provider = make_provider(engine, settings.url_rating_url)
     return Service(engine, files, rate=provider.rate,
                    max_attachment_bytes=settings.max_attachment_bytes,
-                   mail_from=settings.mail_from, unknown_domains=settings.unknown_domains)
+                   mail_from=settings.mail_from, unknown_domains=settings.unknown_domains,
+                   cc_outside_domains=settings.cc_outside_domains,
+                   max_cases_per_hour=settings.max_cases_per_hour,
+                   samples=SampleChecks(settings.zip_check_workers, settings.zip_check_seconds),
+                   file_quota_bytes=settings.file_quota_mb * 1024 * 1024)

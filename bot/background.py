@@ -26,7 +26,7 @@ def start_background(settings: Settings, *, prune_every: float = 60.0) -> Callab
     engine = build_engine(settings, migrate=False)
     sender = start_sender(engine, settings)
     stop = threading.Event()
-    pruner = Pruner(engine)
+    pruner = Pruner(engine, settings=settings)
 
     def prune_loop() -> None:
         while not stop.wait(prune_every):

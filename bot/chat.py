@@ -178,9 +178,12 @@ class Chat:
                             *self._go_on(who)]
                 case identity.LinkVouched():
                     assert vouched is not None and vouched.email
-                    return self._go_on(Who(who.channel, who.external_id, email=vouched.email,
-                                           name=vouched.name or who.name,
-                                           chat_ref=who.chat_ref))
+                    prompts = self._go_on(Who(who.channel, who.external_id,
+                                              email=vouched.email,
+                                              name=vouched.name or who.name,
+                                              chat_ref=who.chat_ref))
+                    self._tell_linked(who)
+                    return prompts
                 case identity.Declined():
                     memo.declined = True
                     return [info(identity.ASK_EMAIL)]
@@ -191,6 +194,14 @@ class Chat:
         except (Invalid, accounts.UnknownDomain) as exc:
             return [info(str(exc))]
         raise AssertionError(f"unknown identity action {action!r}")
+
+    def _tell_linked(self, who: Who) -> None:
+        """Mail the address a platform vouched for that this identity is now linked to it,
+        and how to undo that (as a mailed-code link does; bot/verification.py)."""
+        with unit_of_work(self.service.engine) as s:
+            contact = repo.contact_for_identity(s, who.channel, who.external_id)
+            if contact is not None:
+                verification.queue_link_notice(s, contact.email, who.channel, who.external_id)
 
     def _go_on(self, who: Who) -> list[Prompt]:
         """Linked: carry on with what the person first asked for (or where they are)."""

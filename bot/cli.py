@@ -6,9 +6,10 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input (message on stderr
 from __future__ import annotations
 
 import getpass
+import io
 import json
 import sys
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TextIO, cast
 
 import sqlalchemy as sa
 import typer
@@ -18,8 +19,21 @@ from sqlmodel import Session
 
 from bot.app import build_engine, build_service
 from bot.settings import Settings
+from flows.clean import for_terminal
 from flows.errors import Invalid
 from store import repo
+
+
+def _option_label(self: Any, ctx: Any) -> str | None:
+    """Help shows `--as EMAIL` and a bare `--json`, not typer 0.29's `<str>`/`<bool>` types."""
+    if getattr(self, "is_flag", False) or getattr(self, "count", False):
+        return None
+    return self.metavar or (self.name or "value").strip("_").upper()
+
+
+setattr(typer.core.TyperOption, "display_type_rich", _option_label)  # noqa: B010
+setattr(typer.core.TyperArgument, "display_type_rich",  # noqa: B010
+        lambda self, ctx: None)  # the argument's name is shown already
 
 app = typer.Typer(help="casebot: open support cases from chat.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -29,7 +43,7 @@ mail_app = typer.Typer(help="The mail outbox.", no_args_is_help=True)
 contacts_app = typer.Typer(help="Contacts and their chat identities.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 urls_app = typer.Typer(help="URL ratings.", no_args_is_help=True)
-accounts_app = typer.Typer(help="Customer accounts (contacts join by email domain).",
+accounts_app = typer.Typer(help="Customer accounts, made by operators for the domains they own.",
                            no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
 app.add_typer(profiles_app, name="profiles")
@@ -38,12 +52,42 @@ app.add_typer(contacts_app, name="contacts")
 app.add_typer(db_app, name="db")
 app.add_typer(urls_app, name="urls")
 app.add_typer(accounts_app, name="accounts")
+audit_app = typer.Typer(help="The audit trail (who saw a full activation code, …).",
+                        no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 operators_app = typer.Typer(help="Support staff who sign in to the web console.",
                             no_args_is_help=True)
 app.add_typer(operators_app, name="operators")
 
-out = Console(highlight=False, markup=False, emoji=False)
-err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+class _Out(io.TextIOBase):
+    """stdout or stderr as they are now (CliRunner swaps them), showing terminal-driving
+    characters as escapes (flows/clean.py)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _stream(self) -> TextIO:
+        stream: TextIO = getattr(sys, self.name)
+        return stream
+
+    def write(self, text: str) -> int:
+        return self._stream().write(for_terminal(text))
+
+    def flush(self) -> None:
+        self._stream().flush()
+
+    def isatty(self) -> bool:
+        return self._stream().isatty()
+
+    def fileno(self) -> int:
+        return self._stream().fileno()
+
+
+# no colours: every byte printed goes through for_terminal, so no escape sequence is ours
+out = Console(file=cast(TextIO, _Out("stdout")), highlight=False, markup=False, emoji=False,
+              color_system=None)
+err = Console(file=cast(TextIO, _Out("stderr")), stderr=True, highlight=False, markup=False,
+              emoji=False, color_system=None)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -52,7 +96,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(for_terminal(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
 
 def console_email(settings: Settings, given: str | None) -> str:
@@ -67,7 +111,8 @@ def console_email(settings: Settings, given: str | None) -> str:
 
 
 @app.command()
-def chat(as_: Annotated[str | None, typer.Option("--as", help="your email")] = None,
+def chat(as_: Annotated[str | None, typer.Option("--as", metavar="EMAIL",
+                                                 help="your email")] = None,
          name: Annotated[str, typer.Option(help="your name")] = "") -> None:
     """Open a case in the terminal (TTY or piped stdin, one answer per line)."""
     from adapters.console.app import ConsoleChat
@@ -81,7 +126,8 @@ def chat(as_: Annotated[str | None, typer.Option("--as", help="your email")] = N
 
 
 @cases_app.command("list")
-def cases_list(as_: Annotated[str | None, typer.Option("--as", help="only this contact")] = None,
+def cases_list(as_: Annotated[str | None, typer.Option("--as", metavar="EMAIL",
+                                                       help="only this contact")] = None,
                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Cases, newest first."""
     engine = build_engine(Settings())
@@ -149,7 +195,8 @@ def cases_update(number: str,
 
 
 @profiles_app.command("list")
-def profiles_list(as_: Annotated[str, typer.Option("--as", help="the contact's email")],
+def profiles_list(as_: Annotated[str, typer.Option("--as", metavar="EMAIL",
+                                                   help="the contact's email")],
                   as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """A contact's product profiles (activation codes masked)."""
     from dataclasses import asdict
@@ -172,12 +219,15 @@ def profiles_list(as_: Annotated[str, typer.Option("--as", help="the contact's e
 
 @mail_app.command("list")
 def mail_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """The outbox, newest first."""
+    """The outbox, newest first (verification codes never shown)."""
+    from bot.mailer import REDACTED_BODY, SECRET_KINDS
+
     engine = build_engine(Settings())
     with Session(engine) as s:
         mails = repo.outbox(s, limit=1000)
         rows = [{"id": m.id, "kind": m.kind, "to": m.to, "cc": m.cc, "subject": m.subject,
-                 "body_text": m.body_text, "status": m.status, "attempts": m.attempts,
+                 "body_text": REDACTED_BODY if m.kind in SECRET_KINDS else m.body_text,
+                 "status": m.status, "attempts": m.attempts,
                  "last_error": m.last_error, "headers": m.headers,
                  "next_attempt_at": repo.iso(m.next_attempt_at),
                  "sent_at": repo.iso(m.sent_at),
@@ -226,14 +276,18 @@ def mail_send(once: Annotated[bool, typer.Option(
 
 @accounts_app.command("add")
 def accounts_add(name: Annotated[str, typer.Argument(help="the company's name")],
-                 domain: Annotated[str, typer.Option(help="its email domain, e.g. acme.example")]
+                 domain: Annotated[str, typer.Option(help="its email domain, e.g. acme.example")],
+                 include_subdomains: Annotated[bool, typer.Option(
+                     "--include-subdomains",
+                     help="addresses at sub-domains (eu.acme.example) join too")] = False,
                  ) -> None:
-    """Register a company; contacts with addresses at DOMAIN (or its sub-domains) join it."""
+    """Register a company; contacts with addresses at DOMAIN join it (sub-domains only with
+    --include-subdomains). Public mail domains (gmail.com, …) are refused."""
     from bot.accounts import add_account
 
     with Session(build_engine(Settings())) as s:
         try:
-            acct, what = add_account(s, name, domain)
+            acct, what = add_account(s, name, domain, include_subdomains)
         except Invalid as exc:
             fail(str(exc))
             raise
@@ -253,9 +307,33 @@ def accounts_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
         return
     table = Table("id", "name", "domain", "contacts", "created")
     for r in rows:
-        table.add_row(str(r["id"]), r["name"], r["domain"] or "", str(r["contacts"]),
-                      r["created_at"])
+        domain = r["domain"] or ("(personal)" if r["personal"] else "")
+        if r["include_subdomains"]:
+            domain += " +sub-domains"
+        table.add_row(str(r["id"]), r["name"], domain, str(r["contacts"]), r["created_at"])
     out.print(table if rows else "No accounts yet. Add one with `casebot accounts add`.")
+
+
+@accounts_app.command("members")
+def accounts_members(name: Annotated[str, typer.Argument(help="the account's name or domain")],
+                     as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The contacts of an account, whether they are listed for CC, and their chat identities."""
+    from bot.accounts import members
+
+    with Session(build_engine(Settings())) as s:
+        try:
+            rows = members(s, name)
+        except LookupError as exc:
+            fail(str(exc))
+            raise
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("email", "name", "listed", "chat identities", "since")
+    for r in rows:
+        table.add_row(r["email"], r["name"], "yes" if r["listed"] else "no",
+                      ", ".join(r["identities"]), r["created_at"])
+    out.print(table if rows else "No contacts in this account yet.")
 
 
 def read_password() -> str:
@@ -322,6 +400,34 @@ def contacts_link(email: Annotated[str, typer.Option(help="the contact's email")
                   slack: Annotated[str | None, typer.Option(help="TEAM_ID:USER_ID")] = None,
                   ) -> None:
     """Link a chat identity to a contact (created if new), skipping email verification."""
+    address, channel, ext = _identity_args(email, telegram, slack)
+    engine = build_engine(Settings())
+    with Session(engine) as s:
+        contact = repo.ensure_contact(s, address)
+        repo.link_identity(s, contact, channel, ext)
+        s.commit()
+    out.print(f"Linked {channel} {ext} to {address}.")
+
+
+@contacts_app.command("unlink")
+def contacts_unlink(email: Annotated[str, typer.Option(help="the contact's email")],
+                    telegram: Annotated[str | None, typer.Option(help="Telegram user id")] = None,
+                    slack: Annotated[str | None, typer.Option(help="TEAM_ID:USER_ID")] = None,
+                    ) -> None:
+    """Remove a chat identity from a contact (e.g. one linked without the owner's consent)."""
+    from bot.audit import record
+
+    address, channel, ext = _identity_args(email, telegram, slack)
+    with Session(build_engine(Settings())) as s:
+        contact = repo.contact_by_email(s, address)
+        if contact is None or not repo.unlink_identity(s, contact, channel, ext):
+            fail(f"{channel} {ext} is not linked to {address}.")
+        record(s, "operator", "unlink", f"{channel}:{ext}", address)
+        s.commit()
+    out.print(f"Unlinked {channel} {ext} from {address}.")
+
+
+def _identity_args(email: str, telegram: str | None, slack: str | None) -> tuple[str, str, str]:
     from flows.validators import email as check_email
 
     if bool(telegram) == bool(slack):
@@ -335,13 +441,24 @@ def contacts_link(email: Annotated[str, typer.Option(help="the contact's email")
         fail("--telegram takes the numeric Telegram user id.")
     if slack is not None and (slack.count(":") != 1 or not all(slack.split(":"))):
         fail("--slack takes TEAM_ID:USER_ID, e.g. T0123:U0456.")
-    engine = build_engine(Settings())
-    with Session(engine) as s:
-        contact = repo.ensure_contact(s, address)
-        channel, ext = ("telegram", telegram) if telegram else ("slack", slack)
-        repo.link_identity(s, contact, channel, ext or "")
-        s.commit()
-    out.print(f"Linked {channel} {ext} to {address}.")
+    return (address, "telegram", telegram or "") if telegram else (address, "slack", slack or "")
+
+
+@audit_app.command("list")
+def audit_list(as_json: Annotated[bool, typer.Option("--json")] = False,
+               limit: Annotated[int, typer.Option(help="newest this many")] = 200) -> None:
+    """Sensitive reads and changes (full activation code reveals, unlinks), newest first."""
+    from bot.audit import recent
+
+    with Session(build_engine(Settings())) as s:
+        rows = recent(s, limit)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("at", "actor", "action", "subject", "detail")
+    for r in rows:
+        table.add_row(r["at"], r["actor"], r["action"], r["subject"], r["detail"])
+    out.print(table if rows else "Nothing audited yet.")
 
 
 @app.command()
@@ -391,16 +508,19 @@ def db_upgrade() -> None:
 def db_prune(hours: Annotated[float | None, typer.Option(
         help="keep delivery ids this many hours (default CASEBOT_DELIVERY_RETENTION_HOURS "
              "or 168)")] = None) -> None:
-    """Forget platform delivery ids older than the retention (run it daily, e.g. from cron)."""
+    """Forget old delivery ids, sent mails (CASEBOT_OUTBOX_RETENTION_HOURS), files no draft or
+    case refers to (CASEBOT_FILE_RETENTION_HOURS) and expired limit rows. Run it daily."""
     from datetime import timedelta
 
-    from bot.maintenance import prune_deliveries
+    from bot.maintenance import prune_all
 
     if hours is not None and hours < 0:
         fail("--hours must be 0 or more.")
-    engine = build_engine(Settings())
-    count = prune_deliveries(engine, timedelta(hours=hours) if hours is not None else None)
-    out.print(f"Forgot {count} delivery ids.")
+    settings = Settings()
+    done = prune_all(build_engine(settings), settings,
+                     timedelta(hours=hours) if hours is not None else None)
+    out.print(f"Forgot {done['delivery ids']} delivery ids, {done['mails']} old mails, "
+              f"{done['files']} unreferenced files and {done['limit rows']} expired limit rows.")
 
 
 @urls_app.command("check")
@@ -427,11 +547,12 @@ def urls_check(urls: list[str],
 
 
 @urls_app.command("import")
-def urls_import(file: Annotated[str, typer.Argument(help="CSV or JSON Lines feed")],
+def urls_import(file: Annotated[str, typer.Argument(help="CSV, JSON Lines or JSON array feed")],
                 source: Annotated[str | None, typer.Option(
                     help="source for rows without one (default feed:FILE_NAME)")] = None,
-                fmt: Annotated[str | None, typer.Option("--format",
-                                                        help="csv or jsonl")] = None,
+                fmt: Annotated[str | None, typer.Option(
+                    "--format", metavar="csv|jsonl|json",
+                    help="csv, jsonl or json (an array of objects)")] = None,
                 show: Annotated[int, typer.Option(
                     help="rejected rows to list (all are counted)")] = 50) -> None:
     """Load URL ratings (upsert). Columns: url|prefix|host|domain (or kind,key), rating,
@@ -446,7 +567,8 @@ def urls_import(file: Annotated[str, typer.Argument(help="CSV or JSON Lines feed
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
         bar = Progress("[progress.description]{task.description}", BarColumn(),
-                       DownloadColumn(), TimeRemainingColumn(), console=err, transient=True)
+                       DownloadColumn(), TimeRemainingColumn(),
+                       console=Console(stderr=True), transient=True)  # counts only, no user text
         task = bar.add_task("importing", total=None)
         bar.start()
     last = [time.monotonic()]

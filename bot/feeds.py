@@ -8,12 +8,15 @@ Each row names ONE entry and its rating:
 - `category` (optional): a catalog category name or its number, e.g. `Phishing` or `75`;
 - `source` (optional): where the rating comes from; default `feed:<file name>`.
 
-CSV needs a header row. JSON Lines is one object per line (blank lines are ignored). The file
-type comes from the extension (.csv; .jsonl, .ndjson, .json) or, failing that, from the first
-character. Keys go through the one normaliser (`bot.ratings.entry_key`), so what a feed loads
-is what a look-up finds. A later row for the same entry wins. Rows are upserted with one
-`INSERT … ON CONFLICT (kind, key) DO UPDATE` per batch (SQLite and PostgreSQL), each batch in
-its own transaction, so a huge import never holds one giant transaction.
+CSV needs a header row. JSON Lines is one object per line (blank lines are ignored); a JSON
+array of objects (`[{…}, {…}]`) works too. The file type comes from the extension (.csv;
+.jsonl, .ndjson; .json is an array when it starts with "[") or, failing that, from the first
+character. A row that cannot be parsed (a CSV field over 128 KiB, JSON nested too deeply,
+broken quoting) is rejected with its line number, and the import goes on. Keys go through
+the one normaliser (`bot.ratings.entry_key`), so what a feed loads is what a look-up finds.
+A later row for the same entry wins. Rows are upserted with one `INSERT … ON CONFLICT (kind,
+key) DO UPDATE` per batch (SQLite and PostgreSQL), each batch in its own transaction, so a
+huge import never holds one giant transaction.
 """
 
 from __future__ import annotations
@@ -78,11 +81,61 @@ def detect_format(path: Path) -> str:
     ext = path.suffix.lower()
     if ext == ".csv":
         return "csv"
-    if ext in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
     with path.open("rb") as f:
         head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"["):
+        return "json"
+    if ext in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
     return "jsonl" if head.startswith(b"{") else "csv"
+
+
+def _object_row(obj: Any) -> dict[str, Any] | str:
+    if not isinstance(obj, dict):
+        return "not a JSON object"
+    return {str(k).lower(): v for k, v in obj.items()}
+
+
+def _json_array_rows(fh: Any) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Each element of a JSON array, with the line it starts on."""
+    text = fh.read()
+    decoder = json.JSONDecoder()
+    pos, line = 0, 1
+
+    def skip(pos: int, chars: str) -> int:
+        while pos < len(text) and text[pos] in chars:
+            pos += 1
+        return pos
+
+    pos = skip(pos, " \t\r\n")
+    line += text.count("\n", 0, pos)
+    if not text.startswith("[", pos):
+        yield line, "not a JSON array"
+        return
+    pos += 1
+    while True:
+        start = skip(pos, " \t\r\n")
+        line += text.count("\n", pos, start)
+        if start >= len(text):
+            yield line, "the JSON array is not closed"
+            return
+        if text[start] == "]":
+            return
+        try:
+            obj, end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError as exc:
+            yield line, f"not valid JSON ({exc.msg}); the rest of " \
+                        "the file is skipped"
+            return
+        except RecursionError:
+            yield line, "JSON nested too deeply; the rest of the file is skipped"
+            return
+        yield line, _object_row(obj)
+        line += text.count("\n", start, end)
+        pos = skip(end, " \t\r\n")
+        line += text.count("\n", end, pos)
+        if pos < len(text) and text[pos] == ",":
+            pos += 1
 
 
 def _rows(path: Path, fmt: str, fh: Any) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -99,11 +152,22 @@ def _rows(path: Path, fmt: str, fh: Any) -> Iterator[tuple[int, dict[str, Any] |
         if not (set(KINDS) & set(names) or {"kind", "key"} <= set(names)):
             raise Invalid(f"{path.name}: the CSV header needs a url, prefix, host or domain "
                           "column, or kind and key columns.")
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (128 KiB)
+                reason = ("a field is longer than 128 KiB" if "field larger" in str(exc)
+                          else f"not valid CSV ({exc})")
+                yield reader.reader.line_num, reason  # DictReader's own count lags on errors
+                continue
             if None in row:
                 yield reader.line_num, "more values than header columns"
                 continue
             yield reader.line_num, row
+    if fmt == "json":
+        yield from _json_array_rows(fh)
         return
     for number, line in enumerate(fh, start=1):
         if not line.strip():
@@ -113,10 +177,10 @@ def _rows(path: Path, fmt: str, fh: Any) -> Iterator[tuple[int, dict[str, Any] |
         except json.JSONDecodeError as exc:
             yield number, f"not valid JSON ({exc.msg})"
             continue
-        if not isinstance(obj, dict):
-            yield number, "not a JSON object"
+        except RecursionError:
+            yield number, "JSON nested too deeply"
             continue
-        yield number, {str(k).lower(): v for k, v in obj.items()}
+        yield number, _object_row(obj)
 
 
 def parse_row(row: dict[str, Any], line: int, default_source: str, cat: Catalog) -> Entry:
@@ -221,8 +285,8 @@ def import_feed(engine: Engine, path: str | Path, *, source: str | None = None,
     if not path.is_file():
         raise Invalid(f"{path} is not a file.")
     fmt = fmt or detect_format(path)
-    if fmt not in ("csv", "jsonl"):
-        raise Invalid(f"Unknown feed format {fmt!r}; use csv or jsonl.")
+    if fmt not in ("csv", "jsonl", "json"):
+        raise Invalid(f"Unknown feed format {fmt!r}; use csv, jsonl or json (an array).")
     cat = catalog or get_catalog()
     default_source = source or f"feed:{path.name}"
     total = path.stat().st_size

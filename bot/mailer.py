@@ -22,7 +22,9 @@ failures a mail is failed too. Without CASEBOT_SMTP_URL nothing is sent: mail st
 local outbox (`casebot mail list`), the embedded default.
 
 URLs: smtp://host:port (STARTTLS when offered; ?starttls=1 requires it, ?starttls=0 never),
-smtps://host:port (implicit TLS); user:password@ logs in (percent-encode special characters);
+smtps://host:port (implicit TLS); user:password@ logs in (percent-encode special characters)
+and then requires TLS: STARTTLS on smtp://, or smtps://; `smtp+insecure://user:pass@host` is
+the explicit opt-out that sends the password in the clear (a local relay, a test server);
 ?timeout=SECONDS, ?verify=0 skips certificate checks (test servers only).
 """
 
@@ -49,6 +51,9 @@ from store.tables import OutboxMail, utcnow
 
 log = logging.getLogger(__name__)
 
+SECRET_KINDS = frozenset({"verification"})
+REDACTED_BODY = "(a verification code; removed after sending)"
+
 _T = table_of(OutboxMail)
 _TRUE = ("1", "true", "yes", "on", "required")
 _FALSE = ("0", "false", "no", "off")
@@ -70,6 +75,9 @@ class SmtpConfig:
         """Read CASEBOT_SMTP_URL; ValueError says what is wrong (never echoing a password)."""
         parts = urlsplit(url.strip())
         scheme = parts.scheme.lower()
+        insecure = scheme == "smtp+insecure"
+        if insecure:
+            scheme = "smtp"
         if scheme not in ("smtp", "smtps"):
             raise ValueError("CASEBOT_SMTP_URL must start with smtp:// or smtps://, e.g. "
                              "smtp://mail.example.com:587 or smtps://user:pass@host:465.")
@@ -88,6 +96,12 @@ class SmtpConfig:
                 start_tls = False
             else:
                 raise ValueError("CASEBOT_SMTP_URL: starttls must be 1 or 0.")
+        if parts.username and scheme == "smtp" and not insecure:
+            if start_tls is False:
+                raise ValueError("CASEBOT_SMTP_URL has a password but starttls=0: the password "
+                                 "would cross the network in the clear. Drop starttls=0, use "
+                                 "smtps://, or say smtp+insecure:// if you really mean it.")
+            start_tls = True  # a password never goes out unencrypted
         try:
             timeout = float(query.get("timeout", 60))
         except ValueError:
@@ -127,6 +141,18 @@ class _Permanent(Exception):
 
 class _ServerGone(_Temporary):
     """The server can't be reached: stop this pass, try every mail later."""
+
+
+def _scrubbed(mail: OutboxMail) -> dict[str, Any]:
+    """Once a mail with a secret is done with (sent or failed), its body is not kept."""
+    return {"body_text": REDACTED_BODY, "body_html": None} if mail.kind in SECRET_KINDS else {}
+
+
+def _kind_of(exc: BaseException) -> str:
+    """What went wrong, for the log: the SMTP reply code, never its text (it may quote an
+    address); the full text stays in the outbox row (`casebot mail list`)."""
+    code = getattr(exc, "code", None) or getattr(exc.__cause__, "code", None)
+    return f"{type(exc).__name__}{f' {code}' if code else ''}"
 
 
 def _short(text: str, limit: int = 500) -> str:
@@ -201,14 +227,15 @@ class Sender:
 
     def mark_sent(self, mail: OutboxMail, note: str | None = None) -> None:
         self._record((_T.c.id == mail.id, _T.c.status.in_(("sending", "pending"))),
-                     {"status": "sent", "sent_at": utcnow(), "last_error": note})
+                     {"status": "sent", "sent_at": utcnow(), "last_error": note,
+                      **_scrubbed(mail)})
 
     def mark_retry(self, mail: OutboxMail, error: str) -> bool:
         """Back to pending with backoff; False when the tries are used up (then failed)."""
         mine = (_T.c.id == mail.id, _T.c.status == "sending", _T.c.attempts == mail.attempts)
         if mail.attempts >= self.max_attempts:
             self._record(mine, {"status": "failed", "last_error": _short(
-                f"gave up after {mail.attempts} tries: {error}")})
+                f"gave up after {mail.attempts} tries: {error}"), **_scrubbed(mail)})
             return False
         delay = min(self.retry_base * 2 ** (mail.attempts - 1), self.retry_max)
         self._record(mine, {"status": "pending", "last_error": _short(error),
@@ -218,7 +245,7 @@ class Sender:
     def mark_failed(self, mail: OutboxMail, error: str) -> None:
         self._record((_T.c.id == mail.id, _T.c.status == "sending",
                       _T.c.attempts == mail.attempts),
-                     {"status": "failed", "last_error": _short(error)})
+                     {"status": "failed", "last_error": _short(error), **_scrubbed(mail)})
 
     def next_due(self) -> datetime | None:
         with self.engine.connect() as conn:
@@ -289,17 +316,19 @@ class Sender:
                     await self.close()
                     self.mark_failed(mail, str(exc))
                     report.failed += 1
-                    log.warning("mail %s (%s) failed for good: %s", mail.id, mail.kind, exc)
+                    log.warning("mail %s (%s) failed for good: %s", mail.id, mail.kind,
+                                _kind_of(exc))
                     continue
                 except _Temporary as exc:
                     await self.close()
                     if self.mark_retry(mail, str(exc)):
                         report.retried += 1
-                        log.info("mail %s (%s) will be retried: %s", mail.id, mail.kind, exc)
+                        log.info("mail %s (%s) will be retried: %s", mail.id, mail.kind,
+                                 _kind_of(exc))
                     else:
                         report.failed += 1
                         log.warning("mail %s (%s) failed after %s tries: %s", mail.id,
-                                    mail.kind, mail.attempts, exc)
+                                    mail.kind, mail.attempts, _kind_of(exc))
                     if isinstance(exc, _ServerGone):
                         break
                     continue

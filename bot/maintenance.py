@@ -1,20 +1,32 @@
-"""Housekeeping that long-running processes do now and then: forgetting old delivery ids.
+"""Housekeeping that long-running processes do now and then (and `casebot db prune`).
 
-Platform delivery ids (Slack event ids, Telegram update ids) are kept in `processed_events`
-so a redelivery does nothing. Platforms only redeliver for minutes to hours, so rows older
-than the retention (default 7 days, `CASEBOT_DELIVERY_RETENTION_HOURS`) are deleted.
+- Platform delivery ids (Slack event ids, Telegram update ids) are kept in `processed_events`
+  so a redelivery does nothing. Platforms only redeliver for minutes to hours, so rows older
+  than the retention (default 7 days, `CASEBOT_DELIVERY_RETENTION_HOURS`) are deleted.
+- Sent and failed outbox mails older than `CASEBOT_OUTBOX_RETENTION_HOURS` (30 days) go; the
+  outbox holds addresses and case text, and nothing reads old rows.
+- Stored files that no draft and no case refers to, older than `CASEBOT_FILE_RETENTION_HOURS`
+  (7 days), are deleted: a file sent and then abandoned is not kept forever (issue 11).
+- Verification rows and upload counts older than the limits' longest window (a day) go.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from bot.settings import Settings
 from store import repo
+from store.db import table_of
+from store.tables import Attachment, Conversation, OutboxMail, Upload, VerificationCode, utcnow
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -37,6 +49,86 @@ def prune_deliveries(engine: Engine, older_than: timedelta | None = None) -> int
     return count
 
 
+def prune_outbox(engine: Engine, older_than: timedelta) -> int:
+    """Delete sent and failed mails older than `older_than`; pending ones always stay."""
+    cutoff = utcnow() - older_than
+    t = table_of(OutboxMail)
+    with engine.begin() as conn:
+        result = conn.execute(sa.delete(t).where(t.c.status.in_(("sent", "failed")),
+                                                 t.c.created_at < cutoff))
+    return result.rowcount or 0
+
+
+def prune_limits(engine: Engine, older_than: timedelta = timedelta(days=2)) -> int:
+    """Forget verification rows and upload counts older than every limit's window."""
+    cutoff = utcnow() - older_than
+    count = 0
+    with engine.begin() as conn:
+        for table, column in ((table_of(VerificationCode), "created_at"),
+                              (table_of(Upload), "at")):
+            count += conn.execute(sa.delete(table).where(table.c[column] < cutoff)).rowcount or 0
+    return count
+
+
+def _shas(value: Any, out: set[str]) -> None:
+    """Every `sha256` inside a draft's answers (attachments, nested forms' frames)."""
+    if isinstance(value, dict):
+        sha = value.get("sha256")
+        if isinstance(sha, str):
+            out.add(sha)
+        for v in value.values():
+            _shas(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _shas(v, out)
+
+
+def referenced_files(engine: Engine) -> set[str]:
+    with unit_of_work(engine, read_only=True) as s:
+        shas = set(s.exec(select(Attachment.sha256).distinct()))
+        for answers, stack in s.exec(select(Conversation.answers, Conversation.stack)):
+            _shas(answers, shas)
+            _shas(stack, shas)
+    return shas
+
+
+def prune_files(engine: Engine, root: Path, older_than: timedelta) -> int:
+    """Delete stored files that no case or draft refers to and that are older than the
+    retention (a file being attached right now is younger, so it is never taken)."""
+    root = Path(root)
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    keep = referenced_files(engine)
+    count = 0
+    for path in root.glob("*/*/*"):
+        try:
+            if path.is_file() and path.name not in keep and path.stat().st_mtime < cutoff:
+                path.unlink()
+                count += 1
+        except FileNotFoundError:
+            continue
+    for path in root.glob(".incoming-*"):  # left by a crash mid-write
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+    return count
+
+
+def prune_all(engine: Engine, settings: Settings,
+              deliveries: timedelta | None = None) -> dict[str, int]:
+    """Everything above, with the retentions from `settings`; returns counts per kind."""
+    done = {"delivery ids": prune_deliveries(
+        engine, deliveries if deliveries is not None else retention(settings))}
+    done["mails"] = prune_outbox(engine, timedelta(hours=settings.outbox_retention_hours))
+    done["files"] = prune_files(engine, settings.files_dir,
+                                timedelta(hours=settings.file_retention_hours))
+    done["limit rows"] = prune_limits(engine)
+    if done["mails"] or done["files"]:
+        log.info("pruned %d old mails and %d unreferenced files", done["mails"], done["files"])
+    return done
+
+
 class Pruner:
     """Call `maybe()` often (e.g. per event or from a timer): it prunes at most once an interval.
 
@@ -44,8 +136,9 @@ class Pruner:
     """
 
     def __init__(self, engine: Engine, every: float = PRUNE_EVERY_SECONDS,
-                 older_than: timedelta | None = None) -> None:
+                 older_than: timedelta | None = None, settings: Settings | None = None) -> None:
         self.engine = engine
+        self.settings = settings  # with settings, mails, files and limit rows are pruned too
         self.every = every
         self.older_than = older_than
         self._next = 0.0
@@ -56,6 +149,8 @@ class Pruner:
             return 0
         self._next = now + self.every
         try:
+            if self.settings is not None:
+                return sum(prune_all(self.engine, self.settings, self.older_than).values())
             return prune_deliveries(self.engine, self.older_than)
         except Exception as exc:  # housekeeping must never break event handling
             log.warning("pruning delivery ids failed: %s", type(exc).__name__)

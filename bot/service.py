@@ -19,15 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import accounts, mails
+from bot import accounts, mails, quota
 from bot.ratings import describe, rating_lines
+from bot.samples import SampleChecks
 from flows import rules
 from flows.case import case_fields
 from flows.commands import RECLASSIFY, button_id
 from flows.context import Ctx, untested
 from flows.errors import Invalid
 from flows.form import PREFILLED, Abandon, AtStart, Finish, Turn
-from flows.intake import INTAKE, THREAT_ISSUE, URL_RECLASS, check_sample
+from flows.intake import INTAKE, THREAT_ISSUE, URL_RECLASS, sample_suffixes
 from flows.model import Choice, Inbound, Prompt, info
 from flows.myprofile import MYPROFILE
 from flows.profile import MENU, PROFILE, DeleteProfile, Return
@@ -79,13 +80,20 @@ class NotLinked(Exception):
 class Service:
     def __init__(self, engine: Engine, files: BlobStore, *, rate: RateFn = untested,
                  max_attachment_bytes: int = 250 * 1024 * 1024,
-                 mail_from: str = "casebot@localhost", unknown_domains: str = "own") -> None:
+                 mail_from: str = "casebot@localhost", unknown_domains: str = "own",
+                 cc_outside_domains: bool = False, max_cases_per_hour: int = 10,
+                 samples: SampleChecks | None = None,
+                 file_quota_bytes: int = 2048 * 1024 * 1024) -> None:
         self.engine = engine
+        self.file_quota_bytes = file_quota_bytes  # CASEBOT_FILE_QUOTA_MB (bot/quota.py)
+        self.samples = samples or SampleChecks()  # sample zips: pool + verdict cache
         self.files = files
         self.rate = rate
         self.max_attachment_bytes = max_attachment_bytes
         self.mail_from = mail_from
         self.unknown_domains = unknown_domains  # CASEBOT_UNKNOWN_DOMAINS (bot/accounts.py)
+        self.cc_outside_domains = cc_outside_domains  # CASEBOT_CC_OUTSIDE_DOMAINS (flows/cc.py)
+        self.max_cases_per_hour = max_cases_per_hour  # CASEBOT_MAX_CASES_PER_HOUR
 
     # -- the entry point ----------------------------------------------------------------------
 
@@ -140,7 +148,8 @@ class Service:
 
         def check(att: dict[str, Any]) -> bool:
             try:
-                check_sample(att["path"], att.get("name", ""), password, category)
+                self.samples.check(att["sha256"], att["path"], att.get("name", ""), password,
+                                   sample_suffixes(category))
             except (Invalid, OSError, KeyError):
                 return False
             return True
@@ -170,7 +179,9 @@ class _Event:
         self.contact = contact
         self.who = who
         self.auto_start = auto_start
-        self.world = StoreWorld(s, contact, svc.rate)
+        self.world = StoreWorld(s, contact, svc.rate,
+                                cc_outside_allowed=svc.cc_outside_domains,
+                                sample_check=svc.samples.check)
         self.ctx = Ctx(world=self.world, contact_email=contact.email,
                        max_attachment_bytes=svc.max_attachment_bytes)
         self.conv = conv
@@ -178,7 +189,12 @@ class _Event:
     # -- dispatch -----------------------------------------------------------------------------
 
     def run(self, inbound: Inbound) -> list[Prompt]:
-        if inbound.kind == "command":
+        refused = inbound.file is not None and quota.take(
+            self.s, self.contact.id, inbound.file.sha256, inbound.file.size,
+            self.svc.file_quota_bytes)
+        if refused:
+            prompts = self.with_current([info(refused)])
+        elif inbound.kind == "command":
             prompts = self.command(inbound.command or "", inbound.args)
         elif self.conv is None:
             if self.auto_start or _says_new_case(inbound):
@@ -259,7 +275,8 @@ class _Event:
             return [self.current_prompt()]
         if name == "myprofile":
             answers: dict[str, Any] = {"name": self.contact.name,
-                                       "case_recipients": list(self.contact.case_recipients)}
+                                       "case_recipients": list(self.contact.case_recipients),
+                                       "listed": "yes" if self.world.listed() else "no"}
             mine = {"answers": answers, "state": "review"}
             if self.conv is None:
                 return self.start_flow("myprofile", answers, "review")
@@ -417,7 +434,8 @@ class _Event:
         if effect.flow == "myprofile":
             self.contact = accounts.save_my_profile(
                 self.s, self.contact.id, effect.answers["name"],
-                effect.answers.get("case_recipients") or [])
+                effect.answers.get("case_recipients") or [],
+                listed=effect.answers.get("listed") == "yes")
             self.world.contact = self.contact
             self.ctx.contact_email = self.contact.email
             if self.conv.stack:
@@ -439,11 +457,20 @@ class _Event:
         broken = rules.violations(fields, profile.operating_systems, self.ctx.cat,
                                   zip_ok=self.svc.zip_ok(fields.get("archive_password"),
                                                          fields.get("issue_category")))
-        if broken:
-            log.error("refusing a case that breaks the rules: %s", broken)
+        if broken:  # the reasons quote user text (file names, addresses): not logged
+            log.error("refusing a case that breaks %d rule(s)", len(broken))
             self.conv.state = "review"
             return [info("Something in this request doesn't fit together ("
                          + "; ".join(broken) + "). Please edit it and submit again."),
+                    self.current_prompt()]
+        key = f"draft:{self.conv.draft_id}"
+        if (repo.case_by_key(self.s, key) is None
+                and repo.cases_since(self.s, self.contact.id, hours=1)
+                >= self.svc.max_cases_per_hour):
+            self.conv.state = "review"
+            return [info(f"You have opened {self.svc.max_cases_per_hour} cases in the last "
+                         "hour, the most I can take from one person. Your request is kept: "
+                         "submit it again later, or call support if it is urgent."),
                     self.current_prompt()]
         case, created = repo.create_case(self.s, self.contact, f"draft:{self.conv.draft_id}",
                                          self.who.channel, fields)

@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     mail_retry_seconds: float = Field(default=30.0, validation_alias="CASEBOT_MAIL_RETRY_SECONDS")
     mail_lease_seconds: float = Field(default=300.0, validation_alias="CASEBOT_MAIL_LEASE_SECONDS")
 
+    # issue 11: trust limits (SECURITY.md)
+    cc_outside_domains: bool = Field(default=False, validation_alias="CASEBOT_CC_OUTSIDE_DOMAINS")
+    max_cases_per_hour: int = Field(default=10, validation_alias="CASEBOT_MAX_CASES_PER_HOUR")
+    file_quota_mb: int = Field(default=2048, validation_alias="CASEBOT_FILE_QUOTA_MB")
+    file_retention_hours: float = Field(default=168.0,
+                                        validation_alias="CASEBOT_FILE_RETENTION_HOURS")
+    outbox_retention_hours: float = Field(default=720.0,
+                                          validation_alias="CASEBOT_OUTBOX_RETENTION_HOURS")
+    zip_check_seconds: float = Field(default=300.0, validation_alias="CASEBOT_ZIP_CHECK_SECONDS")
+    zip_check_workers: int = Field(default=2, validation_alias="CASEBOT_ZIP_CHECK_WORKERS")
     # delivery ids kept to drop platform redeliveries (`casebot db prune`), in hours
     delivery_retention_hours: float = Field(default=7 * 24,
                                             validation_alias="CASEBOT_DELIVERY_RETENTION_HOURS")

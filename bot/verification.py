@@ -4,19 +4,21 @@ Every chat adapter uses the same three calls; all state lives in table `verifica
 so a restart between "send me a code" and "here is the code" loses nothing:
 
     start_verification(service, channel, external_id, email, chat_ref=None) -> str
-        Validate the address, mail a fresh 6-digit code (queued in the outbox in the same
-        transaction) and return the message to show ("I sent a 6-digit code to a…@acme.example…").
-        Raises `Invalid` for a bad address or when 3 codes went to that address in 10 minutes.
+        Validate the address, mail a fresh 8-digit code (queued in the outbox in the same
+        transaction) and return the message to show ("I sent an 8-digit code to a…@acme.example…").
+        Raises `Invalid` for a bad address, or with one and the same "locked" message when a
+        limit (identity, address, domain, global) is reached.
     confirm_verification(service, channel, external_id, code, chat_ref=None, name="") -> str
-        Check the code of the identity's latest request: 10 minutes to live, 5 tries. On success
-        the code is consumed and the identity linked to the contact (created if new) in one
-        transaction; returns the contact's email. Raises `Invalid` with what to do otherwise.
+        Check the code of the identity's latest request: 10 minutes to live, 5 tries, a growing
+        delay between wrong guesses and a daily cap per identity and per address. On success the
+        code is consumed, the identity linked to the contact (created if new) and a notice mailed
+        to the address saying how to undo the link, all in one transaction; returns the email.
     awaiting_code(service, channel, external_id) -> bool
-        True while the identity has a live code (the adapter then reads 6 digits as the code).
+        True while the identity has a live code (the adapter then reads the digits as the code).
 
-Only an HMAC-SHA256 of the code with a per-row random salt is stored; codes and addresses are
-never logged. Typical adapter logic for an unlinked user's message: 6 digits -> confirm,
-something with "@" -> start, anything else -> ask for the work email (or for the code).
+The limits and the odds they leave an attacker are in SECURITY.md ("Verification codes");
+tests/security/test_verification_bruteforce.py measures them. Only an HMAC-SHA256 of the code
+with a per-row random salt is stored; codes and addresses are never logged.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import hmac
 import logging
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,21 +37,39 @@ from sqlmodel import Session, col, select
 
 from bot import accounts
 from flows.errors import Invalid
+from flows.identity import CODE_DIGITS, CODE_RE, looks_like_code  # noqa: F401 (re-exported)
 from flows.validators import email as valid_email
 from store import repo
 from store.tables import VerificationCode, utcnow
 
 log = logging.getLogger(__name__)
 
+CODE_WORDS = f"{CODE_DIGITS}-digit"
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
-RATE_WINDOW = timedelta(minutes=10)
-RATE_MAX = 3
-CODE_RE = re.compile(r"^\s*(\d{3})\s?-?\s?(\d{3})\s*$")
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
-def looks_like_code(text: str) -> bool:
-    return CODE_RE.match(text or "") is not None
+@dataclass(frozen=True)
+class Limits:
+    """How many codes may be mailed and guessed; SECURITY.md explains the numbers."""
+
+    identity_codes_per_hour: int = 5
+    identity_codes_per_day: int = 10
+    address_codes_per_hour: int = 3
+    address_codes_per_day: int = 10
+    domain_codes_per_hour: int = 30
+    global_codes_per_hour: int = 500
+    identity_wrong_per_day: int = 10   # then the identity is locked out for the rest of the day
+    address_wrong_per_day: int = 20    # all identities together, against one address
+    global_wrong_per_hour: int = 2000  # all identities, all addresses
+    first_delay_seconds: float = 2.0   # after n ≥ 2 wrong guesses: 2 s · 2^(n-2), up to an hour
+
+
+LIMITS = Limits()
+LOCKED = ("For your safety I can't send or check another code right now: too many codes were "
+          "asked for or tried. Please try again later (limits reset within a day), or ask your "
+          "administrator for help.")
 
 
 def mask_email(address: str) -> str:
@@ -88,31 +109,88 @@ def _live(row: VerificationCode | None, now: datetime) -> bool:
     return row is not None and row.tries < MAX_TRIES and _aware(row.expires_at) > now
 
 
+_VC = VerificationCode
+
+
+def _count(s: Session, since: datetime, *where: Any) -> int:
+    return s.exec(select(sa.func.count()).select_from(_VC)
+                  .where(_VC.created_at > since, *where)).one()
+
+
+def _wrong(s: Session, since: datetime, *where: Any) -> int:
+    return s.exec(select(sa.func.coalesce(sa.func.sum(_VC.tries), 0))
+                  .where(_VC.created_at > since, *where)).one()
+
+
+def _identity(channel: str, external_id: str) -> tuple[Any, Any]:
+    return _VC.channel == channel, _VC.external_id == external_id
+
+
+def _send_allowed(s: Session, channel: str, external_id: str, address: str, domain: str,
+                  now: datetime, lim: Limits) -> bool:
+    ident = _identity(channel, external_id)
+    addr = sa.func.lower(_VC.email) == address.lower()
+    checks = (
+        (_count(s, now - HOUR, *ident), lim.identity_codes_per_hour),
+        (_count(s, now - DAY, *ident), lim.identity_codes_per_day),
+        (_count(s, now - HOUR, addr), lim.address_codes_per_hour),
+        (_count(s, now - DAY, addr), lim.address_codes_per_day),
+        (_count(s, now - HOUR, _VC.domain == domain), lim.domain_codes_per_hour),
+        (_count(s, now - HOUR), lim.global_codes_per_hour),
+        (_wrong(s, now - DAY, *ident), lim.identity_wrong_per_day),
+        (_wrong(s, now - DAY, addr), lim.address_wrong_per_day),
+    )
+    return all(used < allowed for used, allowed in checks)
+
+
+def _guess_allowed(s: Session, row: VerificationCode, now: datetime, lim: Limits) -> bool:
+    """Daily caps per identity and per address, a global hourly cap, and the growing delay."""
+    ident = _identity(row.channel, row.external_id)
+    wrong = _wrong(s, now - DAY, *ident)
+    if (wrong >= lim.identity_wrong_per_day
+            or _wrong(s, now - DAY, sa.func.lower(_VC.email) == row.email.lower())
+            >= lim.address_wrong_per_day
+            or _wrong(s, now - HOUR) >= lim.global_wrong_per_hour):
+        return False
+    return True
+
+
+def _delay_left(s: Session, row: VerificationCode, now: datetime, lim: Limits) -> float:
+    """Seconds until the identity may guess again: none after a first typo, then 2 s, doubling."""
+    ident = _identity(row.channel, row.external_id)
+    wrong = _wrong(s, now - DAY, *ident)
+    if wrong < 2:
+        return 0.0
+    last = s.exec(select(sa.func.max(_VC.last_try_at))
+                  .where(_VC.created_at > now - DAY, *ident)).one()
+    if last is None:
+        return 0.0
+    delay = min(lim.first_delay_seconds * 2 ** (wrong - 2), 3600.0)
+    return max(0.0, (_aware(last) + timedelta(seconds=delay) - now).total_seconds())
+
+
 def start_verification(service: Any, channel: str, external_id: str, email: str,
-                       chat_ref: str | None = None) -> str:
+                       chat_ref: str | None = None, *, now: datetime | None = None,
+                       limits: Limits | None = None) -> str:
     """Mail a new code to `email` for this identity; returns the message to show."""
     address = valid_email(email.strip())
-    now = utcnow()
+    domain = address.rsplit("@", 1)[-1].lower()
+    now = now or utcnow()
+    lim = limits or getattr(service, "verification_limits", None) or LIMITS
     policy = getattr(service, "unknown_domains", "own")
     with Session(service.engine) as s:
         accounts.check_domain(s, address, policy)  # refuse before mailing, when so configured
-        recent = list(s.exec(select(VerificationCode.created_at)
-                             .where(sa.func.lower(VerificationCode.email) == address.lower(),
-                                    VerificationCode.created_at > now - RATE_WINDOW)
-                             .order_by(col(VerificationCode.created_at))))
-        if len(recent) >= RATE_MAX:
-            wait = _aware(recent[0]) + RATE_WINDOW - now
-            minutes = max(1, int(wait.total_seconds() + 59) // 60)
-            raise Invalid(f"I already sent {RATE_MAX} codes to {mask_email(address)} in the last "
-                          f"10 minutes. Use the newest one, or try again in {minutes} minute"
-                          f"{'s' if minutes != 1 else ''}.")
+        if not _send_allowed(s, channel, external_id, address, domain, now, lim):
+            log.info("verification code refused by a limit for a %s identity", channel)
+            raise Invalid(LOCKED)
         old = _latest(s, channel, external_id)
-        if old is not None:  # only the newest code of an identity counts
-            old.tries = MAX_TRIES
+        if old is not None and _aware(old.expires_at) > now:  # only the newest code counts
+            old.expires_at = now
             s.add(old)
-        code = f"{secrets.randbelow(10**6):06d}"
-        s.add(VerificationCode(email=address, channel=channel, external_id=external_id,
-                               code_hash=_hash(code), expires_at=now + CODE_TTL))
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        s.add(VerificationCode(email=address, domain=domain, channel=channel,
+                               external_id=external_id, code_hash=_hash(code),
+                               expires_at=now + CODE_TTL, created_at=now))
         repo.queue_mail(s, kind="verification", to=address,
                         subject="Your casebot verification code",
                         body_text=(f"Your casebot verification code is {code}.\n\n"
@@ -121,15 +199,17 @@ def start_verification(service: Any, channel: str, external_id: str, email: str,
                                    "If you did not ask for it, ignore this mail.\n"))
         s.commit()
     log.info("verification code queued for %s identity", channel)
-    return (f"I sent a 6-digit code to {mask_email(address)}. Send it here within 10 minutes. "
-            "(Wrong address? Just send the right one.)")
+    return (f"I sent an {CODE_WORDS} code to {mask_email(address)}. Send it here within 10 "
+            "minutes. (Wrong address? Just send the right one.)")
 
 
 def confirm_verification(service: Any, channel: str, external_id: str, code: str,
-                         chat_ref: str | None = None, name: str = "") -> str:
+                         chat_ref: str | None = None, name: str = "", *,
+                         now: datetime | None = None, limits: Limits | None = None) -> str:
     """Check `code`; on success link the identity to the contact and return its email."""
     m = CODE_RE.match(code or "")
-    now = utcnow()
+    now = now or utcnow()
+    lim = limits or getattr(service, "verification_limits", None) or LIMITS
     with Session(service.engine) as s:
         row = _latest(s, channel, external_id)
         if row is None:
@@ -141,8 +221,16 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
         if _aware(row.expires_at) <= now:
             raise Invalid("That code has expired (codes last 10 minutes). Send /start or your "
                           "email address to get a new one.")
-        if m is None or not _matches(m.group(1) + m.group(2), row.code_hash):
+        if not _guess_allowed(s, row, now, lim):
+            raise Invalid(LOCKED)
+        wait = _delay_left(s, row, now, lim)
+        if wait > 0:
+            seconds = int(wait + 0.999)
+            raise Invalid(f"Please wait {seconds} second{'s' if seconds != 1 else ''} before "
+                          "trying the code again.")
+        if m is None or not _matches(re.sub(r"\D", "", m.group(1)), row.code_hash):
             row.tries += 1
+            row.last_try_at = now
             s.add(row)
             s.commit()
             left = MAX_TRIES - row.tries
@@ -155,11 +243,29 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
         s.add(row)
         contact = accounts.join(s, row.email, name,
                                 policy=getattr(service, "unknown_domains", "own"))
+        already = repo.contact_for_identity(s, channel, external_id)
         repo.link_identity(s, contact, channel, external_id, chat_ref)
+        if already is None or already.id != contact.id:
+            queue_link_notice(s, contact.email, channel, external_id)
         address = contact.email
         s.commit()
     log.info("%s identity linked after verification", channel)
     return address
+
+
+def queue_link_notice(s: Session, address: str, channel: str, external_id: str) -> None:
+    """Tell the address that a chat identity was linked to it, and how to undo that."""
+    flag = "--slack" if channel == "slack" else f"--{channel}"
+    repo.queue_mail(
+        s, kind="identity_linked", to=address,
+        subject=f"A {channel.capitalize()} account was linked to your support contact",
+        body_text=(
+            f"A {channel.capitalize()} account (id {external_id}) was just linked to "
+            f"{address} at casebot. It can now open and read your support cases, profiles and "
+            "activation codes.\n\n"
+            "If that was you, there is nothing to do.\n"
+            "If it was not you, ask your support operator to remove it right away; they run:\n"
+            f"  casebot contacts unlink --email {address} {flag} {external_id}\n"))
 
 
 def awaiting_code(service: Any, channel: str, external_id: str) -> bool:

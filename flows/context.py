@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from flows.archives import check_sample_zip
 from flows.catalog import Catalog, get_catalog
 
 
@@ -62,7 +63,17 @@ class World(Protocol):
     def rate_urls(self, urls: Sequence[str]) -> Sequence[Rating]: ...
 
     def reveal_code(self, code_id: int) -> str | None:
-        """The full activation code, only when it belongs to the asking contact's account."""
+        """The full activation code, only to the contact who registered it (audited)."""
+        ...
+
+    def cc_outside(self, addresses: Sequence[str]) -> Sequence[str]:
+        """The addresses the contact may not copy (outside the account's domains)."""
+        ...
+
+    def check_sample(self, sha256: str, path: str, name: str, password: str | None,
+                     suffixes: tuple[str, ...] | None) -> None:
+        """Raise `Invalid` when a sample zip fails `flows.archives.check_sample_zip`; the
+        service checks each file once, off the chat threads, within a time budget."""
         ...
 
 
@@ -86,6 +97,13 @@ class EmptyWorld:
 
     def reveal_code(self, code_id: int) -> str | None:
         return None
+
+    def cc_outside(self, addresses: Sequence[str]) -> Sequence[str]:
+        return ()
+
+    def check_sample(self, sha256: str, path: str, name: str, password: str | None,
+                     suffixes: tuple[str, ...] | None) -> None:
+        check_sample_zip(path, password or "", member_suffixes=suffixes, name=name)
 
 
 @dataclass

@@ -15,12 +15,15 @@ from flows.model import Choice, Inbound, Prompt, info
 # The question "Is ADDRESS your work email?" (a platform vouched for ADDRESS).
 CONFIRM_STEP = "identity.confirm_email"
 YES, NO = "yes", "no"
-CODE_RE = re.compile(r"^\s*(\d{3})\s?-?\s?(\d{3})\s*$")
+# The mailed code's format, in one place (bot/verification.py makes and checks codes):
+# 8 digits (issue 11; SECURITY.md has the odds), typed with or without spaces or dashes.
+CODE_DIGITS = 8
+CODE_RE = re.compile(rf"^\s*((?:\d[ -]?){{{CODE_DIGITS - 1}}}\d)\s*$")
 
 ASK_EMAIL = ("Hello! I open support cases for you. First I need to know who you are: what is "
-             "your work email address? Type it as a message; I'll mail you a 6-digit code to "
+             "your work email address? Type it as a message; I'll mail you an 8-digit code to "
              "confirm it.")
-WAITING = ("Please send the 6-digit code from the email I sent you, or send your work email "
+WAITING = ("Please send the 8-digit code from the email I sent you, or send your work email "
            "address again to get a new code.")
 
 

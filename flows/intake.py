@@ -12,6 +12,7 @@ from typing import Any
 from flows import validators as v
 from flows.archives import check_sample_zip
 from flows.catalog import Product
+from flows.cc import CcStep
 from flows.context import Ctx
 from flows.errors import Invalid
 from flows.form import Form
@@ -22,7 +23,6 @@ from flows.steps import (
     Answers,
     ChoiceStep,
     Jump,
-    MultiStep,
     Stay,
     Step,
     TextStep,
@@ -83,10 +83,15 @@ def severity(a: Answers, ctx: Ctx) -> str | None:
     return a.get("severity")
 
 
+def sample_suffixes(category_name: str | None) -> tuple[str, ...] | None:
+    """What a sample zip may hold: spam samples hold mails; others anything."""
+    return (".eml", ".msg") if category_name in SPAM_CATEGORIES else None
+
+
 def check_sample(path: str, name: str, password: str | None, category_name: str | None) -> None:
     """The one check of a sample archive: locked by `password`; spam samples hold mails."""
-    suffixes = (".eml", ".msg") if category_name in SPAM_CATEGORIES else None
-    check_sample_zip(path, password or "", member_suffixes=suffixes, name=name)
+    check_sample_zip(path, password or "", member_suffixes=sample_suffixes(category_name),
+                     name=name)
 
 
 def needs_zip(a: Answers, ctx: Ctx) -> bool:
@@ -407,7 +412,7 @@ class AttachmentsStep(Step):
                 return Stay(files, note=f"{f.name} is already attached.")
             entry = {"name": f.name, "size": f.size, "sha256": f.sha256, "path": f.path}
             if needs_zip(a, ctx):
-                self._check_zip(f.path, f.name, a, ctx)
+                self._check_zip(entry, a, ctx)
                 entry["sample"] = True
             files.append(entry)
             return Stay(files, note=f"Attached {f.name} ({_size(f.size)}).")
@@ -420,8 +425,10 @@ class AttachmentsStep(Step):
                           "zip, then say done.")
         return files
 
-    def _check_zip(self, path: str, name: str, a: Answers, ctx: Ctx) -> None:
-        check_sample(path, name, a.get("archive_password"), category(a, ctx))
+    def _check_zip(self, f: dict[str, Any], a: Answers, ctx: Ctx) -> None:
+        """Through the world: each file is checked once, off the chat threads (issue 11)."""
+        ctx.world.check_sample(f["sha256"], f["path"], f["name"], a.get("archive_password"),
+                               sample_suffixes(category(a, ctx)))
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         if self._required(a, ctx) and not value:
@@ -431,7 +438,7 @@ class AttachmentsStep(Step):
             return not any(f.get("sample") for f in value)
         try:
             for f in value:
-                self._check_zip(f["path"], f["name"], a, ctx)
+                self._check_zip(f, a, ctx)
         except (Invalid, OSError):
             return False
         return True
@@ -553,7 +560,7 @@ STEPS: list[Step] = [
     TextStep("business_impact", "Business impact", "What is the business impact? (required "
              "for High and Critical)", v.business_impact, multiline=True,
              when=lambda a, c: severity(a, c) in HIGH_SEVERITIES),
-    MultiStep("cc_emails", "CC emails", "Who else should get case updates? Pick from your "
+    CcStep("cc_emails", "CC emails", "Who else should get case updates? Pick from your "
               "contact list or type addresses (one per line or comma-separated); done when "
               "finished.", cc_choices, min_count=0, max_count=20,
               typed=lambda t: v.email_list(t, max_count=20),

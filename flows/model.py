@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from flows.clean import clean_input
+
 InboundKind = Literal["text", "choice", "multi", "file", "command"]
 PromptKind = Literal["choice", "multi", "text", "multiline", "files", "review", "info", "done"]
 
@@ -42,6 +44,13 @@ class Inbound:
     args: str = ""
     step: str | None = None
     draft: str | None = None
+
+    def __post_init__(self) -> None:
+        """Every user text that reaches a flow, and so the store, is cleaned here, once."""
+        if self.text:
+            object.__setattr__(self, "text", clean_input(self.text))
+        if self.args:
+            object.__setattr__(self, "args", clean_input(self.args))
 
     @staticmethod
     def from_text(text: str) -> Inbound:

@@ -1,4 +1,5 @@
-"""My profile: the contact's own name and default Case Recipients (/myprofile).
+"""My profile: the contact's own name, default Case Recipients, and whether colleagues may
+pick them as a CC (/myprofile).
 
 The same form engine as the New Request and profile forms. It opens on the review with the
 stored values, so a contact sees what is set and edits only what they want. The Case Recipients
@@ -11,7 +12,7 @@ from flows import validators as v
 from flows.context import Ctx
 from flows.form import Form
 from flows.model import Choice
-from flows.steps import Answers, MultiStep, Step, TextStep
+from flows.steps import Answers, ChoiceStep, MultiStep, Step, TextStep
 
 MAX_RECIPIENTS = 20
 
@@ -31,6 +32,14 @@ def recipients(text: str) -> list[str]:
     return v.email_list(text, max_count=MAX_RECIPIENTS)
 
 
+LISTED, UNLISTED = "yes", "no"
+
+
+def listed_choices(a: Answers, ctx: Ctx) -> list[Choice]:
+    return [Choice(id=LISTED, label="Yes", hint="colleagues see my address in the CC list"),
+            Choice(id=UNLISTED, label="No", hint="only people who type my address can CC me")]
+
+
 MYPROFILE_STEPS: list[Step] = [
     TextStep("name", "Your name", "What is your name?", your_name),
     MultiStep("case_recipients", "Case Recipients",
@@ -38,6 +47,9 @@ MYPROFILE_STEPS: list[Step] = [
               "company's contact list or type addresses (one per line or comma-separated); "
               "'none' clears the list; done when finished.",
               recipient_choices, min_count=0, max_count=MAX_RECIPIENTS, typed=recipients),
+    ChoiceStep("listed", "Visible to colleagues",
+               "May colleagues in your company pick your address when they copy people on a "
+               "case? Nobody sees it unless you say yes.", listed_choices),
 ]
 
 

@@ -385,7 +385,8 @@ def parse_url_list(text: str, *, max_urls: int = 10) -> list[NormalURL]:
 
 
 def defang(url: str) -> str:
-    """Make a URL unclickable for display: hxxp(s) and bracketed dots in the host."""
+    """Make a URL unclickable for display: hxxp(s) and every dot bracketed, in the path and
+    query too (chats auto-link `evil.example` wherever it appears, e.g. `?next=evil.example`)."""
     m = re.match(r"^(h[xt]{2}ps?)(://|\[://\])", url, re.IGNORECASE)
     if m:
         scheme = "hxxps" if m.group(1).lower().endswith("s") else "hxxp"
@@ -393,11 +394,4 @@ def defang(url: str) -> str:
         url_prefix = f"{scheme}://"
     else:
         url_prefix, rest = "", url
-    end = len(rest)
-    for sep in "/?#":
-        pos = rest.find(sep)
-        if pos != -1:
-            end = min(end, pos)
-    authority, tail = rest[:end], rest[end:]
-    authority = re.sub(r"(?<!\[)\.(?!\])", "[.]", authority)
-    return url_prefix + authority + tail
+    return url_prefix + re.sub(r"(?<!\[)\.(?!\])", "[.]", rest)

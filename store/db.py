@@ -7,6 +7,7 @@ several workers. Either way the schema comes from alembic.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -31,12 +32,27 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout: float = 5.0) -> E
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))
         engine = sa.create_engine(url, echo=echo, connect_args={"timeout": busy_timeout,
                                                                "check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def private_dir(path: Path) -> None:
+    """Create `path` (and missing parents) readable by this user only (0700)."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for p in reversed(missing):
+        p.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(p, 0o700)  # mkdir's mode is cut by the umask; 0700 must hold exactly
+
+
+def private_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (its -wal/-shm copy the mode)."""
+    private_dir(path.parent)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:

@@ -1,7 +1,8 @@
 """Attachment bytes, stored once under their sha256 beneath CASEBOT_HOME.
 
 Writes go to a temporary file in the same folder and are renamed into place, so a crash never
-leaves a half file under a real hash. The folder is never served over HTTP.
+leaves a half file under a real hash. The folder is never served over HTTP; folders are 0700
+and files 0600 (samples are live malware and customer data).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import BinaryIO
 
 from flows.errors import Invalid
 from flows.model import FileRef
+from store.db import private_dir
 
 CHUNK = 1024 * 1024
 
@@ -42,7 +44,7 @@ class BlobStore:
         return self.put_chunks(iter(lambda: stream.read(CHUNK), b""), name)
 
     def put_chunks(self, chunks: Iterable[bytes], name: str) -> FileRef:
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
         digest = hashlib.sha256()
         size = 0
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
@@ -55,7 +57,8 @@ class BlobStore:
                     out.write(chunk)
             sha = digest.hexdigest()
             final = self.path_for(sha)
-            final.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(final.parent)
+            os.chmod(tmp, 0o600)  # mkstemp's mode already; said here so nobody loosens it
             os.replace(tmp, final)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from flows import conversation
+from flows.clean import clean_input
 from flows.context import CodeView, ProfileView
 from flows.validators import mask_activation_code
 from store.db import table_of
@@ -52,23 +53,27 @@ def saved_id(row: Any) -> int:
 
 
 def find_account(s: Session, domain: str) -> Account | None:
-    """The account of `domain`, or of its nearest parent domain (never a bare TLD)."""
+    """The account that owns `domain`: its own, or a parent's that takes sub-domains.
+
+    Never a bare TLD, and never a personal account (those have no domain).
+    """
     labels = domain.lower().split(".")
     candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
     if not candidates:
         return None
     rows = {a.domain: a for a in s.exec(select(Account).where(col(Account.domain)
                                                                 .in_(candidates)))}
-    return next((rows[c] for c in candidates if c in rows), None)
+    if candidates[0] in rows:
+        return rows[candidates[0]]
+    return next((rows[c] for c in candidates[1:] if c in rows and rows[c].include_subdomains),
+                None)
 
 
-def account_for_domain(s: Session, domain: str) -> Account:
-    """The account `find_account` gives, or a new one of the domain's own."""
-    acct = find_account(s, domain)
-    if acct is None:
-        acct = Account(name=domain.lower(), domain=domain.lower())
-        s.add(acct)
-        s.flush()
+def personal_account(s: Session, email: str) -> Account:
+    """A new account of one for `email`, whose domain no account owns (issue 11)."""
+    acct = Account(name=email.lower(), domain=None, personal=True)
+    s.add(acct)
+    s.flush()
     return acct
 
 
@@ -77,10 +82,13 @@ def contact_by_email(s: Session, email: str) -> Contact | None:
 
 
 def ensure_contact(s: Session, email: str, name: str = "") -> Contact:
-    """The contact for `email`, created in the account of its domain (or a parent's) if new."""
+    """The contact for `email`; a new one joins the account owning its domain, or gets a
+    personal account of its own. No account is ever made for a domain here: operators do
+    that (`casebot accounts add`)."""
+    name = clean_input(name)[:200]  # a chat profile's display name is user text too
     contact = contact_by_email(s, email)
     if contact is None:
-        acct = account_for_domain(s, email.rsplit("@", 1)[-1])
+        acct = find_account(s, email.rsplit("@", 1)[-1]) or personal_account(s, email)
         contact = Contact(account_id=saved_id(acct), email=email, name=name)
         s.add(contact)
         s.flush()
@@ -116,8 +124,22 @@ def identities_of(s: Session, contact_id: int) -> list[ChatIdentity]:
     return list(s.exec(select(ChatIdentity).where(ChatIdentity.contact_id == contact_id)))
 
 
+def unlink_identity(s: Session, contact: Contact, channel: str, external_id: str) -> bool:
+    """Remove one chat identity from `contact`; False when it was not linked to it."""
+    ident = s.exec(select(ChatIdentity).where(ChatIdentity.channel == channel,
+                                              ChatIdentity.external_id == external_id,
+                                              ChatIdentity.contact_id == contact.id)).first()
+    if ident is None:
+        return False
+    s.delete(ident)
+    s.flush()
+    return True
+
+
 def account_contact_emails(s: Session, account_id: int) -> list[str]:
-    rows = s.exec(select(Contact.email).where(Contact.account_id == account_id)
+    """The account's contact list for CC: only contacts who agreed to be listed."""
+    rows = s.exec(select(Contact.email).where(Contact.account_id == account_id,
+                                              col(Contact.listed).is_(True))
                   .order_by(Contact.email))
     return list(rows)
 
@@ -132,11 +154,13 @@ def activation_codes(s: Session, account_id: int, product: str) -> list[CodeView
             for r in rows if r.id is not None]
 
 
-def register_code(s: Session, account_id: int, product: str, code: str) -> ActivationCode:
+def register_code(s: Session, account_id: int, product: str, code: str,
+                  registered_by: int | None = None) -> ActivationCode:
     row = s.exec(select(ActivationCode).where(ActivationCode.account_id == account_id,
                                               ActivationCode.code == code)).first()
     if row is None:
-        row = ActivationCode(account_id=account_id, product=product, code=code)
+        row = ActivationCode(account_id=account_id, product=product, code=code,
+                             registered_by=registered_by)
         s.add(row)
         s.flush()
     return row
@@ -162,7 +186,8 @@ def save_profile(s: Session, contact: Contact | ContactInfo, a: dict[str, Any]) 
     """Create or update the contact's profile from the profile form's answers."""
     code_answer = a.get("activation_code") or {}
     if "new" in code_answer:
-        code_id = register_code(s, contact.account_id, a["product"], code_answer["new"]).id
+        code_id = register_code(s, contact.account_id, a["product"], code_answer["new"],
+                                registered_by=contact.id).id
     else:
         code_id = code_answer.get("id")
         owned = s.get(ActivationCode, code_id) if code_id else None
@@ -338,6 +363,13 @@ def create_case(s: Session, contact: Contact | ContactInfo, key: str, channel: s
                     text=f"Case opened from {channel}."))
     s.flush()
     return case, True
+
+
+def cases_since(s: Session, contact_id: int, *, hours: float) -> int:
+    """How many cases the contact opened in the last `hours` (the per-contact case limit)."""
+    since = utcnow() - timedelta(hours=hours)
+    return s.exec(select(sa.func.count()).select_from(Case)
+                  .where(Case.contact_id == contact_id, Case.created_at > since)).one()
 
 
 def case_by_number(s: Session, number: str) -> Case | None:

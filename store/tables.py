@@ -33,6 +33,10 @@ class Account(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     domain: str | None = Field(default=None, max_length=255, unique=True)
+    # sub-domains (eu.acme.example) join only when the operator said so (0006)
+    include_subdomains: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # a personal account of one: a verified address at a domain no account owns (0006)
+    personal: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = _ts()
 
 
@@ -43,6 +47,8 @@ class Contact(SQLModel, table=True):
     email: str = Field(max_length=320, unique=True)
     name: str = Field(default="", max_length=200)
     case_recipients: list[str] = _json(list)
+    # agreed (in My profile) to be offered to colleagues as a CC choice (0006)
+    listed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = _ts()
 
 
@@ -66,6 +72,8 @@ class ActivationCode(SQLModel, table=True):
     account_id: int = Field(foreign_key="accounts.id", index=True)
     product: str = Field(max_length=120)
     code: str = Field(max_length=40)
+    # the only contact who may see the code in full (0006)
+    registered_by: int | None = Field(default=None, foreign_key="contacts.id")
     created_at: datetime = _ts()
 
 
@@ -176,15 +184,20 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 class VerificationCode(SQLModel, table=True):
-    """A 6-digit code mailed to prove an address; only its hash is kept."""
+    """A code mailed to prove an address; only its hash is kept."""
 
     __tablename__ = "verification_codes"
+    __table_args__ = (sa.Index("ix_verification_codes_channel_external_id", "channel",
+                               "external_id"),)
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, index=True)
+    domain: str = Field(default="", max_length=255, index=True)
     channel: str = Field(max_length=20)
     external_id: str = Field(max_length=200)
     code_hash: str = Field(max_length=128)
     tries: int = 0
+    # when the last wrong guess came, for the growing delay between guesses (0006)
+    last_try_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     consumed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     created_at: datetime = _ts(index=True)
@@ -232,6 +245,30 @@ class UrlCheck(SQLModel, table=True):
     contact_id: int = Field(foreign_key="contacts.id", primary_key=True)
     urls: list[str] = _json(list)
     checked_at: datetime = _ts()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who saw or changed something sensitive (e.g. a full activation code), and when (0006)."""
+
+    __tablename__ = "audit_events"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(index=True)
+    actor: str = Field(max_length=320)
+    action: str = Field(max_length=40)
+    subject: str = Field(max_length=200)
+    detail: str = Field(default="")
+
+
+class Upload(SQLModel, table=True):
+    """Bytes a contact stored, for the per-contact file quota (0006)."""
+
+    __tablename__ = "uploads"
+    __table_args__ = (sa.Index("ix_uploads_contact_id_at", "contact_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contacts.id")
+    sha256: str = Field(max_length=64)
+    size: int = Field(sa_type=sa.BigInteger)
+    at: datetime = _ts()
 
 
 class Operator(SQLModel, table=True):

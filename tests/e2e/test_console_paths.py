@@ -21,6 +21,7 @@ def apex(script: Script | None = None) -> Script:
 
 
 def test_product_and_activation_issues(chat: Chat) -> None:
+    chat.cli("accounts", "add", "Acme", "--domain", "acme.example")  # CC stays inside Acme
     s = apex().say("Windows Server 2016", "Product Issue", "Product Issues")
     s.common("Agent does not update", "Since Monday the agent\nstays on pattern 1.2.3.",
              severity="Medium", cc=["bob@acme.example", "Carol@Acme.example"])

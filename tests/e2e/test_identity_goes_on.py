@@ -20,7 +20,7 @@ async def verify_after(run: BotRun, user, first: str, email: str) -> list[str]:
     await user.say(email)
     with Session(run.service.engine) as s:
         mail = next(m for m in repo.outbox(s) if m.kind == "verification" and m.to == email)
-    code = re.search(r"\b(\d{6})\b", mail.body_text).group(1)
+    code = re.search(r"\b(\d{8})\b", mail.body_text).group(1)
     before = len(user.messages)
     await user.say(code)
     return [m["text"] for m in user.messages[before:]]

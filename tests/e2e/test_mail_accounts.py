@@ -38,26 +38,37 @@ def test_unknown_domain_refused(chat: Chat) -> None:
     assert out.returncode == 0 and "Traceback" not in out.stderr
     assert "Addresses at unknown.example are not registered with support" in out.stdout
     assert "unknown.example" not in accounts(chat)
-    # a sub-domain of a registered company joins that company
+    # a sub-domain joins only when the operator said so (issue 11)
+    assert "not registered" in chat.run(["hello"], email="eve@eu.acme.example").stdout
+    chat.cli("accounts", "add", "Acme Corp", "--domain", "acme.example", "--include-subdomains")
     joined = chat.run(["hello"], email="eve@eu.acme.example")
     assert "not registered" not in joined.stdout
     assert accounts(chat)["acme.example"]["contacts"] == 1
 
 
-def test_unknown_domain_gets_its_own_account_then_a_name(chat: Chat) -> None:
+def test_unknown_domain_gets_a_personal_account_until_an_operator_adds_it(chat: Chat) -> None:
     chat.run(["hello"], email="sam@newco.example")
-    own = accounts(chat)["newco.example"]
-    assert (own["name"], own["contacts"]) == ("newco.example", 1)
-    assert "renamed" in chat.cli("accounts", "add", "NewCo Ltd", "--domain", "newco.example")
+    chat.run(["hello"], email="tim@newco.example")
+    rows = json.loads(chat.cli("accounts", "list", "--json"))
+    assert sorted((r["name"], r["domain"], r["personal"], r["contacts"]) for r in rows) == [
+        ("sam@newco.example", None, True, 1), ("tim@newco.example", None, True, 1)]
+    assert "created" in chat.cli("accounts", "add", "NewCo Ltd", "--domain", "newco.example")
     assert accounts(chat)["newco.example"]["name"] == "NewCo Ltd"
+    assert accounts(chat)["newco.example"]["contacts"] == 2  # the personal accounts joined
+    members = json.loads(chat.cli("accounts", "members", "NewCo Ltd", "--json"))
+    assert [m["email"] for m in members] == ["sam@newco.example", "tim@newco.example"]
     taken = CliRunner().invoke(app, ["accounts", "add", "Other", "--domain", "newco.example"],
                                env={"CASEBOT_HOME": str(chat.home)})
     assert taken.exit_code == 2 and "already belongs to the account 'NewCo Ltd'" in taken.output
 
 
 def test_my_profile_recipients_prefill_cc(chat: Chat) -> None:
-    for colleague in ("bob@acme.example", "carol@acme.example"):
-        chat.run([], email=colleague)  # they become contacts of the Acme account
+    chat.cli("accounts", "add", "Acme Corp", "--domain", "acme.example")
+    chat.env["CASEBOT_CC_OUTSIDE_DOMAINS"] = "1"  # dave@partner.example is outside Acme
+    # colleagues of the Acme account; bob agrees to be listed, carol does not
+    chat.run(["/myprofile", "Edit Visible to colleagues", "Yes", "Save"],
+             email="bob@acme.example")
+    chat.run([], email="carol@acme.example")
     chat.run([], email="mallory@other.example")  # another company: never offered
     s = Script().say("/myprofile", "Edit Case Recipients")
     s.say("1, dave@partner.example, not-an-address")  # refused as a whole

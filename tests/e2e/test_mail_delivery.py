@@ -34,6 +34,7 @@ def product_case(cc: list[str]) -> Script:
 
 def test_confirmation_and_update_arrive_threaded(chat: Chat, sink, monkeypatch) -> None:
     chat.env["CASEBOT_MAIL_FROM"] = "support@desk.example"
+    chat.cli("accounts", "add", "Acme", "--domain", "acme.example")  # CC inside Acme
     [number] = submitted(chat.run(product_case(["bob@acme.example", "carol@acme.example"])))
     monkeypatch.setenv("CASEBOT_SMTP_URL", sink.url)
     monkeypatch.setenv("CASEBOT_MAIL_FROM", "support@desk.example")

@@ -127,7 +127,7 @@ def to_review_subject(rig: Rig, user: str, subject: str) -> None:
     slack.say(user, "desc")
     slack.press(user, "No attachments")
     slack.press(user, "Low")
-    slack.press(user, "Confirm")  # the account's contact list is offered for CC
+    slack.press(user, "Done")  # nobody agreed to be listed, so no contact list (issue 11)
     slack.press(user, "Email")
     slack.press(user, "Submit")
     review_update = rig.fake.of("chat.update")[-1]
@@ -179,11 +179,11 @@ def test_no_slack_email_verified_by_mailed_code(rig: Rig) -> None:
     rig.slack.say("U8", "hello")
     assert "work email" in rig.slack.last("U8").args["text"]
     rig.slack.say_raw("U8", "<mailto:lou@acme.example|lou@acme.example>")
-    assert "6-digit code" in rig.slack.last("U8").args["text"]
+    assert "8-digit code" in rig.slack.last("U8").args["text"]
     with Session(rig.service.engine) as s:
         mail = s.exec(select(OutboxMail).where(OutboxMail.kind == "verification")).one()
-    code = mail.body_text.split("code is ", 1)[1][:6]
-    rig.slack.say("U8", "000000" if code != "000000" else "111111")
+    code = mail.body_text.split("code is ", 1)[1][:8]
+    rig.slack.say("U8", "00000000" if code != "00000000" else "11111111")
     assert "not right" in rig.slack.last("U8").args["text"]
     rig.slack.say("U8", code)
     assert "linked to lou@acme.example" in rig.slack.text("U8")

@@ -1,7 +1,7 @@
 """Complete cases through the real PTB Application against the Bot API stand-in.
 
 From /start to the case number: a product case with an attachment (polling and webhook, the
-first user linked through the emailed 6-digit code), a threat sample with a password-protected
+first user linked through the emailed 8-digit code), a threat sample with a password-protected
 zip, and a URL reclassification.
 """
 
@@ -32,11 +32,11 @@ async def verify(run: BotRun, user: TgUser, email: str) -> None:
     await user.say("/start")
     assert "work email" in user.last_text
     await user.say(email)
-    assert "6-digit code" in user.last_text
+    assert "8-digit code" in user.last_text
     with Session(run.service.engine) as s:
         mail = next(m for m in repo.outbox(s) if m.kind == "verification" and m.to == email)
-        code = re.search(r"\b(\d{6})\b", mail.body_text).group(1)
-    await user.say("000000" if code != "000000" else "111111")
+        code = re.search(r"\b(\d{8})\b", mail.body_text).group(1)
+    await user.say("00000000" if code != "00000000" else "11111111")
     assert "not right" in user.last_text and "4 tries left" in user.last_text
     await user.say(code)
     texts = [m["text"] for m in user.messages[-2:]]

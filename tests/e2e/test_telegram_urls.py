@@ -42,7 +42,7 @@ async def test_checkurl_reclassify_apply_and_check_again(fake, settings, tmp_pat
         answer = user.keyboard_message()
         text = answer["text"]
         assert "hxxps://shop[.]example[.]com/deals — Safe · Business/Economy (Business)" in text
-        assert "hxxp://files[.]example[.]net/a.exe — Untested" in text
+        assert "hxxp://files[.]example[.]net/a[.]exe — Untested" in text
         assert "shop.example.com" not in text and "files.example.net" not in text
         [button] = user.buttons(answer)
         assert button["text"] == "Request reclassification"

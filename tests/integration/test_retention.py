@@ -71,9 +71,9 @@ def test_cli_db_prune(tmp_path, monkeypatch) -> None:
     _fill(eng)
     result = CliRunner().invoke(app, ["db", "prune"])
     assert result.exit_code == 0, result.output
-    assert "Forgot 2 delivery ids." in result.output
+    assert "Forgot 2 delivery ids," in result.output
     result = CliRunner().invoke(app, ["db", "prune", "--hours", "0"])
-    assert result.exit_code == 0 and "Forgot 2 delivery ids." in result.output
+    assert result.exit_code == 0 and "Forgot 2 delivery ids," in result.output
     with eng.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM processed_events")).scalar() == 0
     assert CliRunner().invoke(app, ["db", "prune", "--hours", "-1"]).exit_code == 2

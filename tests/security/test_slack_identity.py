@@ -80,7 +80,7 @@ def test_a_team_not_allowed_gets_the_mailed_code_path(tmp_path) -> None:
         forged_yes(driver, fake, "U67")
         assert linked_email(service, "U67") is None
         driver.say("U67", VICTIM)  # the only way left: a code mailed to the victim
-        assert "6-digit code" in driver.last("U67").args["text"]
+        assert "8-digit code" in driver.last("U67").args["text"]
         assert linked_email(service, "U67") is None
 
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import pytest
 from sqlmodel import Session
 
-from bot.accounts import UnknownDomain, check_domain, join, normalize_domain
+from bot import accounts
+from bot.accounts import UnknownDomain, add_account, check_domain, join, normalize_domain
 from bot.app import build_service
 from bot.service import Who
 from bot.settings import Settings
@@ -33,18 +34,21 @@ def say(state: str, answers: dict, text: str):
 
 
 def test_opens_on_the_review_with_what_is_stored() -> None:
-    turn = MYPROFILE.start(CTX, {"name": "Ann", "case_recipients": ["x@y.example"]}, REVIEW)
+    turn = MYPROFILE.start(CTX, {"name": "Ann", "case_recipients": ["x@y.example"],
+                                 "listed": "no"}, REVIEW)
     [review] = turn.prompts
     assert review.kind == "review" and turn.state == REVIEW
     assert [(i.label, i.value) for i in review.summary] == [
-        ("Your name", "Ann"), ("Case Recipients", "x@y.example")]
+        ("Your name", "Ann"), ("Case Recipients", "x@y.example"),
+        ("Visible to colleagues", "No")]
     assert [c.label for c in review.choices][0] == "Save"
-    empty = MYPROFILE.start(CTX, {"name": "", "case_recipients": []}, REVIEW).prompts[0]
-    assert [i.value for i in empty.summary] == ["—", "none"]
+    empty = MYPROFILE.start(CTX, {"name": "", "case_recipients": [], "listed": "no"},
+                            REVIEW).prompts[0]
+    assert [i.value for i in empty.summary] == ["—", "none", "No"]
 
 
 def test_recipients_offer_colleagues_but_not_yourself_and_take_typed_addresses() -> None:
-    a = {"name": "Ann", "case_recipients": []}
+    a = {"name": "Ann", "case_recipients": [], "listed": "no"}
     turn = say(REVIEW, a, "Edit Case Recipients")
     [ask] = turn.prompts
     assert [c.id for c in ask.choices] == ["bob@acme.example", "carol@acme.example"]
@@ -63,7 +67,8 @@ def _edit(turn):
 
 
 def test_bad_addresses_and_more_than_20_are_refused() -> None:
-    state, a = _edit(MYPROFILE.start(CTX, {"name": "A", "case_recipients": []}, REVIEW))
+    state, a = _edit(MYPROFILE.start(CTX, {"name": "A", "case_recipients": [], "listed": "no"},
+                                     REVIEW))
     bad = say(state, a, "ok@x.example, nope")
     assert bad.state == state and "'nope' is not a valid address" in bad.prompts[0].error
     many = ", ".join(f"u{i}@x.example" for i in range(21))
@@ -72,7 +77,7 @@ def test_bad_addresses_and_more_than_20_are_refused() -> None:
 
 
 def test_name_is_one_line_and_required() -> None:
-    t = say(REVIEW, {"name": "", "case_recipients": []}, "Edit Your name")
+    t = say(REVIEW, {"name": "", "case_recipients": [], "listed": "no"}, "Edit Your name")
     assert say(t.state, t.answers, "").prompts[0].error
     done = say(t.state, t.answers, "  Ann   Smith ")
     assert done.state == REVIEW and done.answers["name"] == "Ann   Smith"
@@ -80,8 +85,15 @@ def test_name_is_one_line_and_required() -> None:
 
 def test_myprofile_through_the_service_with_buttons(tmp_path) -> None:
     service = build_service(Settings(home=tmp_path / "home"))
+    with Session(service.engine) as s:
+        add_account(s, "Acme", "acme.example")
+        s.commit()
     bob = Who("console", "bob@acme.example", email="bob@acme.example")
     service.handle(bob, Inbound(kind="command", command="help"))
+    with Session(service.engine) as s:  # bob agreed to be listed (My profile)
+        accounts.save_my_profile(s, repo.contact_by_email(s, bob.email).id, "Bob", [],
+                                 listed=True)
+        s.commit()
     ann = Who("slack", "T1:U1", email="ann@acme.example")
     [review] = service.handle(ann, Inbound(kind="command", command="myprofile"))
     assert review.kind == "review"
@@ -113,8 +125,12 @@ def test_domains_join_and_refuse(tmp_path) -> None:
         with pytest.raises(UnknownDomain):
             check_domain(s, "x@nowhere.example", "refuse")
         check_domain(s, "x@nowhere.example", "own")
-        own = join(s, "x@nowhere.example")
-        sub = join(s, "y@mail.nowhere.example", policy="refuse")  # parent domain's account
-        assert own.account_id == sub.account_id
-        check_domain(s, "z@nowhere.example", "refuse")
+        own = join(s, "x@nowhere.example")  # a personal account of one
+        other = join(s, "y@nowhere.example")
+        assert own.account_id != other.account_id
+        with pytest.raises(UnknownDomain):  # no account owns the domain: still refused
+            check_domain(s, "z@nowhere.example", "refuse")
+        add_account(s, "Nowhere", "nowhere.example", include_subdomains=True)
+        sub = join(s, "w@mail.nowhere.example", policy="refuse")  # the parent's account
+        assert sub.account_id == s.get(Contact, own.id).account_id
         assert isinstance(own, Contact)

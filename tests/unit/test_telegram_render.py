@@ -23,7 +23,7 @@ from bot.verification import (
 from flows.errors import Invalid
 from flows.model import Choice, Prompt, SummaryItem
 from store import repo
-from store.tables import VerificationCode
+from store.tables import VerificationCode, utcnow
 
 SIGNER = Signer("123:token")
 ME = Target(7, 7)
@@ -135,12 +135,12 @@ def service(tmp_path):
 
 def _last_code(service) -> str:
     with Session(service.engine) as s:
-        return re.search(r"\b(\d{6})\b", repo.outbox(s)[0].body_text).group(1)
+        return re.search(r"\b(\d{8})\b", repo.outbox(s)[0].body_text).group(1)
 
 
 def test_verification_links_identity(service):
     msg = start_verification(service, "telegram", "77", "Bea@Acme.example", chat_ref="77")
-    assert "…@acme.example" in msg.lower() and "6-digit code" in msg
+    assert "…@acme.example" in msg.lower() and "8-digit code" in msg
     assert awaiting_code(service, "telegram", "77")
     code = _last_code(service)
     with Session(service.engine) as s:
@@ -166,18 +166,24 @@ def test_verification_expiry_and_tries(service):
         s.add(row)
         s.commit()
     with pytest.raises(Invalid, match="expired"):
-        confirm_verification(service, "slack", "T1:U1", "123456")
+        confirm_verification(service, "slack", "T1:U1", "12345678")
     start_verification(service, "slack", "T1:U1", "cy@acme.example")
     good = _last_code(service)
-    wrong = "000000" if good != "000000" else "111111"
-    for left in (4, 3, 2, 1):
+    wrong = "00000000" if good != "00000000" else "11111111"
+    now = utcnow()
+    for n, left in enumerate((4, 3, 2, 1)):
+        now += timedelta(seconds=2 ** n)  # the growing delay between wrong guesses
         with pytest.raises(Invalid, match=f"{left} tr"):
-            confirm_verification(service, "slack", "T1:U1", wrong)
+            confirm_verification(service, "slack", "T1:U1", wrong, now=now)
+        if n:  # no wait after a first typo; then 2 s, 4 s, 8 s
+            with pytest.raises(Invalid, match="Please wait"):
+                confirm_verification(service, "slack", "T1:U1", wrong, now=now)
+    now += timedelta(seconds=60)
     with pytest.raises(Invalid, match="can't be used any more"):
-        confirm_verification(service, "slack", "T1:U1", wrong)
+        confirm_verification(service, "slack", "T1:U1", wrong, now=now)
     with pytest.raises(Invalid, match="can't be used any more"):
-        confirm_verification(service, "slack", "T1:U1", good)  # dead even with the right code
-    with pytest.raises(Invalid, match="try again in"):
+        confirm_verification(service, "slack", "T1:U1", good, now=now)  # dead even if right
+    with pytest.raises(Invalid, match="try again later"):
         start_verification(service, "slack", "T1:U1", "cy@acme.example")
         start_verification(service, "slack", "T1:U1", "cy@acme.example")
     with pytest.raises(Invalid):

@@ -255,9 +255,10 @@ def test_several_bad_lines_listed_with_reasons():
     ("url", "expected"),
     [
         ("https://evil.example.com/x", "hxxps://evil[.]example[.]com/x"),
-        ("http://evil.example.com/a.php?f=b.exe", "hxxp://evil[.]example[.]com/a.php?f=b.exe"),
+        ("http://evil.example.com/a.php?f=b.exe",
+         "hxxp://evil[.]example[.]com/a[.]php?f=b[.]exe"),  # every dot (issue 11)
         ("http://192.0.2.1:8080/", "hxxp://192[.]0[.]2[.]1:8080/"),
-        ("http://[2001:db8::1]/x.y", "hxxp://[2001:db8::1]/x.y"),
+        ("http://[2001:db8::1]/x.y", "hxxp://[2001:db8::1]/x[.]y"),
         ("hxxps://evil[.]example[.]com/x", "hxxps://evil[.]example[.]com/x"),
         ("evil.example.com/x", "evil[.]example[.]com/x"),
     ],

@@ -1,0 +1,87 @@
+"""Sample-archive checks: each file checked once, in a bounded pool, within a time budget.
+
+A sample check decrypts every member (pure-Python ZipCrypto reads ~1.7 MB/s), so it must not
+run once per answer, nor many at once, nor for ever (issue 11, finding 6):
+
+- the verdict is cached by the file's sha256, the password and the accepted member types, so
+  re-checking on a changed answer, on the review and at submit costs nothing;
+- checks run in a small worker pool (CASEBOT_ZIP_CHECK_WORKERS, default 2), so however many
+  users send zips at once, at most that many cores decrypt and the rest of the process keeps
+  serving; two requests for the same file share one check;
+- each check has a time budget (CASEBOT_ZIP_CHECK_SECONDS): the check stops itself at its
+  deadline and the user is told to re-zip with AES.
+
+The flow reaches this through `World.check_sample` (flows stay pure; see store/world.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from flows.archives import check_sample_zip
+from flows.errors import Invalid
+
+CACHE_SIZE = 4096  # verdicts kept (a few dozen bytes each); oldest forgotten first
+Key = tuple[str, str, tuple[str, ...]]
+
+
+class SampleChecks:
+    def __init__(self, workers: int = 2, budget_seconds: float = 300.0) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=max(1, workers),
+                                       thread_name_prefix="casebot-zipcheck")
+        self.budget = budget_seconds
+        self._lock = threading.Lock()
+        self._verdicts: OrderedDict[Key, str | None] = OrderedDict()  # None: passed
+        self._running: dict[Key, Future[str | None]] = {}
+        self.runs = 0  # how many checks really ran (tests and benchmarks read it)
+
+    @staticmethod
+    def key(sha256: str, password: str | None, suffixes: tuple[str, ...] | None) -> Key:
+        secret = hashlib.sha256((password or "").encode()).hexdigest()  # no password in memory
+        return sha256, secret, tuple(suffixes or ())
+
+    def check(self, sha256: str, path: str, name: str, password: str | None,
+              suffixes: tuple[str, ...] | None) -> None:
+        """Raise `Invalid` with the reason when the sample fails (or ran out of time)."""
+        key = self.key(sha256, password, suffixes)
+        with self._lock:
+            if key in self._verdicts:
+                self._verdicts.move_to_end(key)
+                verdict = self._verdicts[key]
+                if verdict is not None:
+                    raise Invalid(verdict)
+                return
+            future = self._running.get(key)
+            if future is None:
+                future = self.pool.submit(self._run, key, path, name, password, suffixes)
+                self._running[key] = future
+        verdict = future.result(timeout=self.budget + 30)  # the check stops at its deadline
+        if verdict is not None:
+            raise Invalid(verdict)
+
+    def _run(self, key: Key, path: str, name: str, password: str | None,
+             suffixes: tuple[str, ...] | None) -> str | None:
+        verdict: str | None = None
+        keep = True
+        try:
+            check_sample_zip(path, password or "", member_suffixes=suffixes, name=name,
+                             deadline=time.monotonic() + self.budget)
+        except Invalid as exc:
+            verdict = str(exc)
+        except OSError:  # the bytes are missing, not bad: not remembered
+            verdict, keep = f"{name} could not be read. Please send it again.", False
+        with self._lock:
+            self.runs += 1
+            self._running.pop(key, None)
+            if keep:
+                self._verdicts[key] = verdict
+            while len(self._verdicts) > CACHE_SIZE:
+                self._verdicts.popitem(last=False)
+        return verdict
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,82 @@
+"""Finding 1: accounts by domain leaked license data and addresses.
+
+Before: every new domain became an account, sub-domains joined the parent's, all gmail.com
+users shared one account; any member could see an account's activation code in full, and every
+member's address was offered as a CC choice.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.accounts import add_account
+from bot.app import build_service
+from bot.audit import recent
+from bot.settings import Settings
+from flows.errors import Invalid
+from store import repo
+from store.tables import ActivationCode
+from store.world import StoreWorld
+
+CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
+
+
+@pytest.fixture
+def service(tmp_path):
+    return build_service(Settings(home=tmp_path / "h"))
+
+
+def _world(s, email):
+    return StoreWorld(s, repo.ContactInfo.of(repo.ensure_contact(s, email)))
+
+
+def test_strangers_at_a_public_domain_share_nothing(service) -> None:
+    with Session(service.engine) as s:
+        ann, eve = _world(s, "ann@gmail.com"), _world(s, "eve@gmail.com")
+        assert ann.contact.account_id != eve.contact.account_id
+        assert "ann@gmail.com" not in eve.account_contacts()
+        with pytest.raises(Invalid, match="public mail domain"):
+            add_account(s, "Gmail", "gmail.com")
+
+
+def test_a_made_up_sub_domain_does_not_join_the_company(service) -> None:
+    with Session(service.engine) as s:
+        add_account(s, "Acme", "acme.example")
+        staff = _world(s, "ann@acme.example")
+        intruder = _world(s, "x@anything.acme.example")
+        assert intruder.contact.account_id != staff.contact.account_id
+        add_account(s, "Acme", "acme.example", include_subdomains=True)  # the operator's call
+        assert _world(s, "y@eu.acme.example").contact.account_id == staff.contact.account_id
+
+
+def test_colleagues_see_a_code_masked_and_only_its_registrant_in_full(service) -> None:
+    with Session(service.engine) as s:
+        add_account(s, "Acme", "acme.example")
+        ann = repo.ensure_contact(s, "ann@acme.example")
+        repo.save_profile(s, ann, {"name": "HQ", "product": "Apex One", "version": "2019",
+                                   "operating_systems": ["Windows 10"], "language": "English",
+                                   "activation_code": {"new": CODE}, "settings": []})
+        code_id = s.exec(select(ActivationCode)).one().id
+        bob = _world(s, "bob@acme.example")
+        assert [c.masked for c in bob.activation_codes("Apex One")] == [
+            "AB-CD12-*****-*****-*****-*****-UVWX7"]  # bob may pick it for a profile …
+        assert bob.reveal_code(code_id) is None  # … but never see it
+        assert _world(s, "ann@acme.example").reveal_code(code_id) == CODE
+        s.commit()
+        [audit] = recent(s)
+        assert (audit["actor"], audit["action"]) == ("ann@acme.example",
+                                                     "reveal_activation_code")
+        assert CODE not in str(audit)
+
+
+def test_only_contacts_who_agreed_are_offered_as_cc(service) -> None:
+    from bot.accounts import save_my_profile
+
+    with Session(service.engine) as s:
+        add_account(s, "Acme", "acme.example")
+        bob = repo.ensure_contact(s, "bob@acme.example")
+        repo.ensure_contact(s, "carol@acme.example")
+        assert _world(s, "ann@acme.example").account_contacts() == []
+        save_my_profile(s, bob.id, "Bob", [], listed=True)
+        assert _world(s, "ann@acme.example").account_contacts() == ["bob@acme.example"]
