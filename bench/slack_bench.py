@@ -67,15 +67,26 @@ def floor_app(fake: FakeSlack, executor: TrackingExecutor) -> App:
     return app
 
 
-def timed(driver: Driver, body: str, ctype: str, busy: list[float]) -> float:
-    """Wall time from dispatch until the listener is done; its own run time goes to `busy`."""
+def timed(driver: Driver, body: str, ctype: str, busy: list[float],
+          felt: list[float] | None = None, calls: list[int] | None = None) -> float:
+    """Wall time from dispatch until the listener is done; its own run time goes to `busy`,
+    the time until the stand-in received the reply (chat.postMessage) to `felt`, and the
+    number of Web API calls the request made to `calls`."""
     assert driver.executor is not None
     before = len(driver.executor.busy)
+    seen = len(driver.fake.calls)
     start = time.perf_counter()
+    mono = time.monotonic()
     status, _ = driver.send(body, ctype)
     elapsed = time.perf_counter() - start
     assert status == 200, status
     busy.append(sum(driver.executor.busy[before:]))
+    made = driver.fake.calls[seen:]
+    if felt is not None:
+        posted = [c.at for c in made if c.method == "chat.postMessage"]
+        felt.append(min(posted) - mono)
+    if calls is not None:
+        calls.append(len(made))
     return elapsed
 
 
@@ -100,6 +111,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=200, help="requests per round and app")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rtt", type=float, default=0.0,
+                    help="ms each Web API call takes on the wire (the stand-in waits)")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
     form = "application/x-www-form-urlencoded"
@@ -116,6 +129,7 @@ def main() -> int:
         cb.say(USER, "Benchmark description")
         assert "How severe" in cb.last(USER).args["text"]
 
+        rig.fake.rtt = args.rtt / 1000
         floor_exec = TrackingExecutor()
         floor = Driver(floor_app(rig.fake, floor_exec), rig.fake, SECRET, floor_exec)
 
@@ -123,27 +137,37 @@ def main() -> int:
         names = ("casebot", "floor")
         rounds: dict[str, list[float]] = {k: [] for k in names}
         listener: dict[str, list[float]] = {k: [] for k in names}
+        pressed: dict[str, list[float]] = {k: [] for k in names}
+        calls: dict[str, list[int]] = {k: [] for k in names}
         for _ in range(args.rounds):
             times: dict[str, list[float]] = {k: [] for k in names}
             busy: dict[str, list[float]] = {k: [] for k in names}
+            felt: dict[str, list[float]] = {k: [] for k in names}
             for _ in range(args.requests // 2):
                 n += 1
                 body = press_body(cb, "High")
-                times["casebot"].append(timed(cb, body, form, busy["casebot"]))
+                times["casebot"].append(timed(cb, body, form, busy["casebot"],
+                                              felt["casebot"], calls["casebot"]))
                 assert "business impact" in cb.last(USER).args["text"]
-                times["floor"].append(timed(floor, body, form, busy["floor"]))
+                times["floor"].append(timed(floor, body, form, busy["floor"], felt["floor"],
+                                            calls["floor"]))
                 back = command_body("back", n)
                 times["casebot"].append(timed(cb, back, form, busy["casebot"]))
                 times["floor"].append(timed(floor, back, form, busy["floor"]))
             for name in names:
                 rounds[name].append(statistics.median(times[name]))
                 listener[name].append(statistics.median(busy[name]))
+                pressed[name].append(statistics.median(felt[name]))
         floor_exec.shutdown()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; {args.requests} requests x {args.rounds} rounds")
+          f"{platform.python_version()}; {args.requests} requests x {args.rounds} rounds; "
+          f"stand-in RTT {args.rtt:g} ms")
+    for name in names:
+        print(f"Web API calls per press, {name}: {statistics.mean(calls[name]):.2f}")
     for label, data in (("per request (dispatch -> listener done)", rounds),
-                        ("listener run time alone", listener)):
+                        ("listener run time alone", listener),
+                        ("press -> next question received by the stand-in", pressed)):
         print(label)
         for name in names:
             per_round = " · ".join(f"{v * 1000:.2f}" for v in data[name])

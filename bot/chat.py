@@ -20,6 +20,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot import accounts, notices, verification
 from bot.notices import Notice, Outcome
 from bot.service import NotLinked, Service, Who
@@ -94,8 +96,11 @@ class Chat:
     def has_answers(self, who: Who) -> bool:
         """Does the person's open conversation hold anything they answered (worth saying
         "your draft is saved" for)?"""
-        with unit_of_work(self.service.engine, read_only=True) as s:
-            found = repo.load_for_identity(s, who.channel, who.external_id)
+        try:
+            with unit_of_work(self.service.engine, read_only=True) as s:
+                found = repo.load_for_identity(s, who.channel, who.external_id)
+        except SQLAlchemyError:  # the store went away: nothing to promise
+            return False
         conv = found[1] if found else None
         return conv is not None and conv.answered
 

@@ -296,7 +296,7 @@ class _Event:
             return self.push("myprofile", mine)
         if name in ("checkurl", "urlcheck"):
             return self.with_current([self.check_urls(args)])
-        if name == "reclassify":
+        if name == RECLASSIFY:
             return self.reclassify(args)
         return self.with_current([info(f"I don't know the command /{name}. " + HELP)])
 
@@ -406,40 +406,50 @@ class _Event:
         return [info(note), *prompts] if note else prompts
 
     def apply(self, turn: Turn) -> list[Prompt]:
+        """Take the flow's turn; carry out the effect it asked for, if any."""
         assert self.conv is not None
         self.conv.move(turn.state, turn.answers)
         effect = turn.effect
         if effect is None:
             return turn.prompts
+        if isinstance(effect, Finish):
+            return self.finish(effect)
         if isinstance(effect, Jump):
             return [*([info(effect.note)] if effect.note else []),
                     *self.push(effect.flow, effect.args)]
-        if isinstance(effect, Return):
-            if self.conv.stack:
-                return self.pop(effect.value)
-            self.end()
-            return [info("Done. " + HELP)]
-        if isinstance(effect, AtStart):
-            if self.conv.stack:
-                return self.pop(None)
-            return [info("This is the first question. Type /cancel to discard it."),
-                    *turn.prompts]
         if isinstance(effect, Abandon):
             return self.cancel()
         if isinstance(effect, DeleteProfile):
-            deleted = repo.delete_profile(self.s, self.contact, effect.profile_id)
-            self.world.forget()
-            note = "Profile deleted." if deleted else "That profile is not yours to delete."
-            return [info(note), FLOWS[self.conv.flow].current(self.conv.state, self.conv.answers,
-                                                              self.ctx)]
-        if isinstance(effect, Finish) and effect.flow == "profile":
+            return self.delete_profile(effect.profile_id)
+        if isinstance(effect, Return | AtStart) and self.conv.stack:
+            return self.pop(effect.value if isinstance(effect, Return) else None)
+        if isinstance(effect, Return):
+            self.end()
+            return [info("Done. " + HELP)]
+        if isinstance(effect, AtStart):
+            return [info("This is the first question. Type /cancel to discard it."),
+                    *turn.prompts]
+        raise AssertionError(f"unknown effect {effect!r}")
+
+    def delete_profile(self, profile_id: int) -> list[Prompt]:
+        deleted = repo.delete_profile(self.s, self.contact, profile_id)
+        self.world.forget()
+        note = "Profile deleted." if deleted else "That profile is not yours to delete."
+        return [info(note), self.current_prompt()]
+
+    def finish(self, effect: Finish) -> list[Prompt]:
+        """A flow's answers are complete: save the profile or My profile, or submit the case."""
+        assert self.conv is not None
+        if effect.flow == "intake":
+            return self.submit(effect.answers)
+        if effect.flow == "profile":
             pid = repo.save_profile(self.s, self.contact, effect.answers)
             self.world.forget()
             if self.conv.stack:
                 return self.pop(pid)
             self.end()
             return [info("Profile saved.")]
-        if isinstance(effect, Finish) and effect.flow == "myprofile":
+        if effect.flow == "myprofile":
             self.contact = accounts.save_my_profile(
                 self.s, self.contact.id, effect.answers["name"],
                 effect.answers.get("case_recipients") or [],
@@ -450,9 +460,7 @@ class _Event:
                 return self.pop(None, note="Your profile is saved.")
             self.end()
             return [info("Your profile is saved. New requests will copy your Case Recipients.")]
-        if isinstance(effect, Finish) and effect.flow == "intake":
-            return self.submit(effect.answers)
-        raise AssertionError(f"unknown effect {effect!r}")
+        raise AssertionError(f"unknown flow {effect.flow!r}")
 
     def submit(self, answers: dict[str, Any]) -> list[Prompt]:
         assert self.conv is not None

@@ -55,6 +55,7 @@ class FakeSlack:
         self.limits: dict[str, list[int]] = {}
         self.downloads: list[tuple[str, str | None]] = []
         self.socket_url: str | None = None
+        self.rtt = 0.0  # seconds each Web API call takes on the wire (half in, half out)
         self._ts = itertools.count(1)
         self._cond = threading.Condition()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -186,6 +187,8 @@ class FakeSlack:
 
             def api(self, path: str, args: dict[str, Any]) -> None:
                 method = path.removeprefix("/api/")
+                if fake.rtt:
+                    time.sleep(fake.rtt / 2)  # the request's way to Slack
                 call = Call(method, args, self.token())
                 with fake._cond:
                     waits = fake.limits.get(method)
@@ -196,6 +199,8 @@ class FakeSlack:
                         call.result = {"ok": False, "error": "ratelimited"}
                     fake.calls.append(call)
                     fake._cond.notify_all()
+                if fake.rtt:
+                    time.sleep(fake.rtt / 2)  # the answer's way back
                 if retry_after is not None:
                     self.send(429, call.result, {"Retry-After": str(retry_after)})
                     return
