@@ -38,6 +38,7 @@ from flows.urls import defang
 from store import repo
 from store.inbox import InboxFilter, account_choices, contacts_by_account, inbox_page
 from store.tables import Account, Contact, OutboxMail, UrlRating
+from store.uow import unit_of_work
 from web.imports import Imports
 from web.security import SESSION_SECONDS, SignInGuard, cookie_secret, csrf_token, form_of, safe_next
 
@@ -103,11 +104,8 @@ class Console:
         target = safe_next(str(form.get("next", "")))
 
         def check() -> int | None:
-            with Session(self.engine) as s:
-                try:
-                    op = sign_in(s, email, password, client_address(request))
-                finally:
-                    s.commit()
+            with unit_of_work(self.engine) as s:  # a refusal is recorded, so it counts
+                op = sign_in(s, email, password, client_address(request))
                 return op.id if op else None
 
         try:
@@ -270,9 +268,8 @@ class Console:
         name, domain = str(form.get("name", "")), str(form.get("domain", ""))
 
         def add() -> str:
-            with Session(self.engine) as s:
+            with unit_of_work(self.engine) as s:
                 acct, what = add_account(s, name, domain)
-                s.commit()
                 return f"Account '{acct.name}' ({acct.domain}) {what}."
 
         try:

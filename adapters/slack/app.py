@@ -17,11 +17,11 @@ from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from adapters.slack import files as sfiles
 from adapters.slack import inbound as sin
 from adapters.slack import render as srn
+from adapters.slack.client import api_base, make_client
 from adapters.slack.http import serve
 from bot.chat import Chat, Vouched
 from bot.notices import Notice, Outcome
@@ -30,27 +30,14 @@ from bot.settings import Settings
 from flows.errors import Invalid
 from flows.model import Inbound, Prompt
 
-__all__ = ["BOT_SCOPES", "SlackBot", "serve"]
+__all__ = ["BOT_SCOPES", "SlackBot", "api_base", "make_client", "serve"]
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "slack"
-DEFAULT_API_URL = "https://slack.com/api/"
 BOT_SCOPES = ["chat:write", "commands", "im:history", "im:read", "im:write", "files:read",
               "users:read", "users:read.email"]
 LOCK_STRIPES, DM_CACHE = 256, 10_000
-
-
-def api_base(settings: Settings) -> str:
-    url = settings.slack_api_url or DEFAULT_API_URL
-    return url if url.endswith("/") else url + "/"
-
-
-def make_client(settings: Settings, token: str | None = None) -> WebClient:
-    """A WebClient on SLACK_API_URL that waits out HTTP 429 for as long as Retry-After says."""
-    client = WebClient(token=token, base_url=api_base(settings))
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
-    return client
 
 
 class SlackBot:
@@ -150,17 +137,19 @@ class SlackBot:
         return look_up
 
     def handle(self, client: WebClient, team: str, user: str, dm: str, inbound: Inbound,
-               delivery_id: str | None, *, after: Callable[[list[Prompt]], None] | None = None
-               ) -> None:
-        """One event: run it through the chat API and post the answer."""
+               delivery_id: str | None, *, before: Callable[[list[Prompt]], None] | None = None,
+               tidy: Callable[[list[Prompt]], None] | None = None) -> None:
+        """One event through the chat API; `tidy` (the pressed message) runs after the post."""
         ext = sin.external_id(team, user)
         with self.lock_for(ext):
             who = Who(channel=CHANNEL, external_id=ext, chat_ref=dm)
             prompts = self.chat.handle(who, inbound, delivery_id=delivery_id,
                                        directory=self.directory(client, team, user))
-            if after is not None:
-                after(prompts)
+            if before is not None:
+                before(prompts)
             self.post_prompts(client, dm, prompts)
+            if tidy is not None:
+                tidy(prompts)
 
     # -- listeners -------------------------------------------------------------------------
 
@@ -224,7 +213,7 @@ class SlackBot:
                                           **srn.render(first[0]))
             prompts.clear()  # nothing else goes to the DM
 
-        self.handle(client, team, user, dm, inbound, delivery, after=ephemeral)
+        self.handle(client, team, user, dm, inbound, delivery, before=ephemeral)
 
     def on_action(self, ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any],
                   client: WebClient, context: Any) -> None:
@@ -262,7 +251,7 @@ class SlackBot:
             fallback = (body.get("message") or {}).get("text") or "casebot"
             client.chat_update(channel=dm, ts=ts, text=fallback, blocks=new_blocks)
 
-        self.handle(client, team, user, dm, inbound, delivery, after=replace_controls)
+        self.handle(client, team, user, dm, inbound, delivery, tidy=replace_controls)
 
     # -- operator updates ------------------------------------------------------------------
 

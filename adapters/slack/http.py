@@ -49,7 +49,8 @@ class HttpServer:
                  read_timeout: float = READ_TIMEOUT, body_max: int = BODY_MAX,
                  connections: int = CONNECTIONS) -> None:
         self._map: dict[int, Any] = {}
-        self._stop = threading.Event()
+        self._stop, self._serving, self._stopped = (threading.Event(), threading.Event(),
+                                                    threading.Event())
         self._server = create_server(
             application, map=self._map, host=host, port=port, threads=threads,
             connection_limit=connections, channel_timeout=read_timeout,
@@ -60,11 +61,19 @@ class HttpServer:
         self.server_address = (host, int(self._server.getsockname()[1]))
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
-        while not self._stop.is_set():
-            wasyncore.loop(timeout=poll_interval, map=self._map, count=1)
+        self._serving.set()
+        try:
+            while not self._stop.is_set():
+                wasyncore.loop(timeout=poll_interval, map=self._map, count=1)
+        finally:
+            self._serving.clear()
+            self._stopped.set()
 
     def shutdown(self) -> None:
+        """Stop `serve_forever` and wait until it has returned (as socketserver does)."""
         self._stop.set()
+        if self._serving.is_set():
+            self._stopped.wait(10)
 
     def server_close(self) -> None:
         self._server.close()
