@@ -21,6 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from flows.archives import check_sample_zip
 from flows.errors import Invalid
@@ -45,8 +46,10 @@ class SampleChecks:
         return sha256, secret, tuple(suffixes or ())
 
     def check(self, sha256: str, path: str, name: str, password: str | None,
-              suffixes: tuple[str, ...] | None) -> None:
-        """Raise `Invalid` with the reason when the sample fails (or ran out of time)."""
+              suffixes: tuple[str, ...] | None, *, wait: float | None = None) -> None:
+        """Raise `Invalid` with the reason when the sample fails (or ran out of time).
+
+        `wait`: how long to wait for a verdict (default: the budget plus half a minute)."""
         key = self.key(sha256, password, suffixes)
         with self._lock:
             if key in self._verdicts:
@@ -59,7 +62,11 @@ class SampleChecks:
             if future is None:
                 future = self.pool.submit(self._run, key, path, name, password, suffixes)
                 self._running[key] = future
-        verdict = future.result(timeout=self.budget + 30)  # the check stops at its deadline
+        try:  # a running check stops at its deadline; a queued one may wait longer
+            verdict = future.result(timeout=wait if wait is not None else self.budget + 30)
+        except FutureTimeout:
+            raise Invalid(f"Many files are being checked right now, so {name} is still waiting "
+                          "its turn. Please send it again in a few minutes.") from None
         if verdict is not None:
             raise Invalid(verdict)
 

@@ -24,6 +24,7 @@ from adapters.console.render import render, wants_block
 from bot.chat import Chat
 from bot.notices import Notice, Outcome
 from bot.service import Service, Who
+from flows.clean import for_terminal
 from flows.errors import Invalid
 from flows.model import Inbound, Prompt
 
@@ -55,7 +56,8 @@ class ConsoleChat:
     def show(self, prompts: list[Prompt]) -> None:
         for prompt in prompts:
             for style, line in render(prompt):
-                self.out.print(Text(line, style=STYLES.get(style, "") if self.tty else ""))
+                self.out.print(Text(for_terminal(line),  # no stored control reaches the tty
+                                    style=STYLES.get(style, "") if self.tty else ""))
             if prompt.kind != "info":
                 self.last = prompt
         if prompts:

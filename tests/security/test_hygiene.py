@@ -80,3 +80,22 @@ def test_help_names_options_not_types() -> None:
     out = CliRunner().invoke(app, ["cases", "list", "--help"], env={"COLUMNS": "200"}).output
     assert " ".join(out.split()).count("--as EMAIL") == 1
 
+
+
+def test_an_old_row_with_controls_reaches_the_terminal_chat_escaped(chat: Chat) -> None:
+    from sqlmodel import Session
+
+    from bot.app import build_service
+    from bot.settings import Settings
+    from store import repo
+
+    s = Script().add_profile(*APEX).say("Windows 10", "Product Issue", "Product Issues")
+    [number] = submitted(chat.run(s.common("Agent fails")))
+    service = build_service(Settings(home=chat.home))
+    with Session(service.engine) as db:  # a row stored before the cleaning existed
+        case = repo.case_by_number(db, number)
+        case.subject = f"Agent {CSI}2J fails"
+        db.add(case)
+        db.commit()
+    out = chat.run([f"/case {number}"]).stdout
+    assert CSI not in out and "\\u009b2J" in out

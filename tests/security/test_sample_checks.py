@@ -93,3 +93,20 @@ def test_checks_run_in_a_bounded_pool_off_the_callers_thread(tmp_path) -> None:
         time.sleep(0.005)
     assert checks.runs == 6
     assert busiest <= 2 and seen  # the decrypting happened on the pool's two threads
+
+
+def test_a_full_pool_answers_instead_of_hanging(tmp_path) -> None:
+    slow = make_zipcrypto_zip(tmp_path / "slow.zip", {"a.bin": os.urandom(2_000_000)},
+                              "infected")
+    quick = make_zipcrypto_zip(tmp_path / "quick.zip", {"a.bin": b"x"}, "infected")
+    checks = SampleChecks(workers=1, budget_seconds=0.3)
+    busy = threading.Thread(target=lambda: pytest.raises(
+        Invalid, checks.check, "sha-slow", str(slow), "slow.zip", "infected", None))
+    busy.start()
+    time.sleep(0.05)
+    started = time.monotonic()
+    with pytest.raises(Invalid, match="waiting its turn"):
+        checks.check("sha-quick", str(quick), "quick.zip", "infected", None, wait=0.05)
+    assert time.monotonic() - started < 1
+    busy.join()
+    checks.check("sha-quick", str(quick), "quick.zip", "infected", None)  # its turn came

@@ -33,6 +33,7 @@ def shoot(page, name: str) -> None:
 
 
 def test_sign_in_find_a_chat_case_and_update_it(console: Console, page, tmp_path) -> None:
+    console.chat.cli("accounts", "add", "acme.example", "--domain", "acme.example")  # CC bob
     log = tmp_path / "agent-crash.log"
     log.write_text("12:00:01 agent service stopped (code 0xC0000005)\n")
     console.chat.cli("accounts", "add", "acme.example", "--domain", "acme.example")  # CC inside

@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
+from bot.accounts import add_account
 from bot.operators import TooManyAttempts, add_operator, forget_failures, sign_in
 from store import repo
 from store.db import make_engine, upgrade
@@ -26,6 +27,8 @@ def engine(db_url):
 
 def fill(s: Session) -> list[str]:
     numbers = []
+    for domain in ("acme.example", "globex.example"):  # accounts are operators' (issue 11)
+        add_account(s, domain, domain)
     for i in range(12):
         who = repo.ensure_contact(s, f"c{i % 3}@{'acme' if i % 3 else 'globex'}.example")
         case, _ = repo.create_case(s, who, f"k{i}", ("console", "slack", "telegram")[i % 3], {
