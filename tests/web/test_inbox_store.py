@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
+from bot.accounts import add_account
 from bot.operators import TooManyAttempts, add_operator, forget_failures, sign_in
 from store import repo
 from store.db import make_engine, upgrade
@@ -25,6 +26,8 @@ def engine(db_url):
 
 
 def fill(s: Session) -> list[str]:
+    add_account(s, "Acme", "acme.example")
+    add_account(s, "Globex", "globex.example")
     numbers = []
     for i in range(12):
         who = repo.ensure_contact(s, f"c{i % 3}@{'acme' if i % 3 else 'globex'}.example")
@@ -64,7 +67,7 @@ def test_keyset_pages_and_filters(engine) -> None:
             numbers[8], numbers[4], numbers[0]]
         row = inbox_page(s, InboxFilter(q=numbers[1]))[0][0]
         assert (row.severity, row.account, row.product, row.channel) == (
-            "High", "acme.example", "Apex One", "slack")
+            "High", "Acme", "Apex One", "slack")
 
 
 def test_operator_tables_match_the_models(engine) -> None:
