@@ -149,6 +149,17 @@ def members(s: Session, name: str) -> list[dict[str, Any]]:
     return out
 
 
+def unlink(s: Session, email: str, channel: str, external_id: str, actor: str) -> None:
+    """Remove a chat identity from a contact, audited (`contacts unlink`, the web console);
+    LookupError when it is not linked to that contact."""
+    from bot.audit import record
+
+    contact = repo.contact_by_email(s, email)
+    if contact is None or not repo.unlink_identity(s, contact, channel, external_id):
+        raise LookupError(f"{channel} {external_id} is not linked to {email}.")
+    record(s, actor, "unlink", f"{channel}:{external_id}", email)
+
+
 def list_accounts(s: Session) -> list[dict[str, Any]]:
     counts: dict[int, int] = dict(s.exec(select(col(Contact.account_id), sa.func.count())
                                          .group_by(col(Contact.account_id))).all())

@@ -415,14 +415,14 @@ def contacts_unlink(email: Annotated[str, typer.Option(help="the contact's email
                     slack: Annotated[str | None, typer.Option(help="TEAM_ID:USER_ID")] = None,
                     ) -> None:
     """Remove a chat identity from a contact (e.g. one linked without the owner's consent)."""
-    from bot.audit import record
+    from bot.accounts import unlink
 
     address, channel, ext = _identity_args(email, telegram, slack)
     with Session(build_engine(Settings())) as s:
-        contact = repo.contact_by_email(s, address)
-        if contact is None or not repo.unlink_identity(s, contact, channel, ext):
-            fail(f"{channel} {ext} is not linked to {address}.")
-        record(s, "operator", "unlink", f"{channel}:{ext}", address)
+        try:
+            unlink(s, address, channel, ext, actor="operator")
+        except LookupError as exc:
+            fail(str(exc))
         s.commit()
     out.print(f"Unlinked {channel} {ext} from {address}.")
 

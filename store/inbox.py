@@ -81,12 +81,3 @@ def inbox_page(s: Session, f: InboxFilter, before: int | None = None,
 def account_choices(s: Session) -> list[tuple[int, str]]:
     return [(a.id, a.name) for a in s.exec(select(Account).order_by(col(Account.name)))
             if a.id is not None]
-
-
-def contacts_by_account(s: Session) -> dict[int, list[str]]:
-    """Every account's contact emails (the accounts page)."""
-    out: dict[int, list[str]] = {}
-    for account_id, email in s.exec(select(Contact.account_id, Contact.email)
-                                    .order_by(col(Contact.email))):
-        out.setdefault(account_id, []).append(email)
-    return out

@@ -25,8 +25,9 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bot.accounts import add_account
+from bot.accounts import add_account, list_accounts, members, unlink
 from bot.app import build_service
+from bot.audit import record
 from bot.operators import TooManyAttempts, sign_in
 from bot.reclassify import NotReclassification
 from bot.service import Service
@@ -36,7 +37,7 @@ from flows.errors import Invalid
 from flows.intake import URL_RECLASS
 from flows.urls import defang
 from store import repo
-from store.inbox import InboxFilter, account_choices, contacts_by_account, inbox_page
+from store.inbox import InboxFilter, account_choices, inbox_page
 from store.tables import Account, Contact, OutboxMail, UrlRating
 from store.uow import unit_of_work
 from web.imports import Imports
@@ -106,7 +107,10 @@ class Console:
         def check() -> int | None:
             with unit_of_work(self.engine) as s:  # a refusal is recorded, so it counts
                 op = sign_in(s, email, password, client_address(request))
-                return op.id if op else None
+                if op is None:
+                    return None
+                record(s, f"web:{op.email}", "sign-in", op.email, client_address(request))
+                return op.id
 
         try:
             operator_id = await run_in_threadpool(check)
@@ -251,33 +255,61 @@ class Console:
             raise HTTPException(404, "No such import (they are kept until the console restarts).")
         return page(request, "import.html", job=job)
 
-    # -- accounts --------------------------------------------------------------------------
+    # -- accounts (bot/accounts.py) ---------------------------------------------------------
 
     def _accounts_context(self) -> dict[str, Any]:
-        from bot.accounts import list_accounts
-
         with Session(self.engine) as s:
-            return {"accounts": list_accounts(s), "members": contacts_by_account(s)}
+            return {"accounts": list_accounts(s)}
 
     def accounts(self, request: Request) -> Response:
-        return page(request, "accounts.html", **self._accounts_context(),
-                    notice=request.query_params.get("done", ""))
+        return page(request, "accounts.html", **self._accounts_context())
 
     async def accounts_add(self, request: Request) -> Response:
         form = await form_of(request)
         name, domain = str(form.get("name", "")), str(form.get("domain", ""))
+        subdomains = form.get("include_subdomains") == "yes"
 
         def add() -> str:
             with unit_of_work(self.engine) as s:
-                acct, what = add_account(s, name, domain)
+                acct, what = add_account(s, name, domain, subdomains)
                 return f"Account '{acct.name}' ({acct.domain}) {what}."
 
         try:
             done = await run_in_threadpool(add)
         except Invalid as exc:
             return page(request, "accounts.html", 400, **self._accounts_context(),
-                        error=str(exc), name=name, domain=domain)
+                        error=str(exc), name=name, domain=domain, subdomains=subdomains)
         return page(request, "accounts.html", **self._accounts_context(), notice=done)
+
+    def _account(self, s: Session, request: Request) -> Account:
+        raw = request.path_params["account_id"]
+        acct = s.get(Account, int(raw)) if raw.isdigit() else None
+        if acct is None:
+            raise HTTPException(404, "No such account.")
+        return acct
+
+    def account_page(self, request: Request, status_code: int = 200, **extra: Any) -> Response:
+        with Session(self.engine) as s:
+            acct = self._account(s, request)
+            rows = members(s, acct.domain or acct.name)
+        return page(request, "account.html", status_code, account=acct, members=rows, **extra)
+
+    async def account_unlink(self, request: Request) -> Response:
+        form = await form_of(request)
+        email, identity = str(form.get("email", "")), str(form.get("identity", ""))
+        channel, _, ext = identity.partition(":")
+        actor = f"web:{request.state.operator.email}"
+
+        def remove() -> None:
+            with unit_of_work(self.engine) as s:
+                self._account(s, request)
+                unlink(s, email, channel, ext, actor=actor)
+
+        try:
+            await run_in_threadpool(remove)
+        except LookupError as exc:
+            return self.account_page(request, 400, error=str(exc))
+        return self.account_page(request, notice=f"Unlinked {channel} {ext} from {email}.")
 
     def routes(self) -> list[Route]:
         return [
@@ -293,6 +325,8 @@ class Console:
             Route("/urls/imports/{job}", self.import_progress, methods=["GET"]),
             Route("/accounts", self.accounts, methods=["GET"]),
             Route("/accounts", self.accounts_add, methods=["POST"]),
+            Route("/accounts/{account_id}", self.account_page, methods=["GET"]),
+            Route("/accounts/{account_id}/unlink", self.account_unlink, methods=["POST"]),
         ]
 
 

@@ -34,7 +34,7 @@ def make_case(console: Console, tmp_path) -> tuple[str, str]:
 def every_route(number: str, sha: str) -> list[tuple[str, str]]:
     """(method, path) of every route the app has, path parameters filled with real values."""
     app = build_web_app(Settings())
-    values = {"number": number, "sha256": sha, "job": "x" * 16}
+    values = {"number": number, "sha256": sha, "job": "x" * 16, "account_id": "1"}
     out = []
     for route in app.routes:
         assert isinstance(route, Route)

@@ -33,10 +33,9 @@ def shoot(page, name: str) -> None:
 
 
 def test_sign_in_find_a_chat_case_and_update_it(console: Console, page, tmp_path) -> None:
-    console.chat.cli("accounts", "add", "acme.example", "--domain", "acme.example")  # CC bob
     log = tmp_path / "agent-crash.log"
     log.write_text("12:00:01 agent service stopped (code 0xC0000005)\n")
-    console.chat.cli("accounts", "add", "acme.example", "--domain", "acme.example")  # CC inside
+    console.chat.cli("accounts", "add", "Acme", "--domain", "acme.example")  # CC inside Acme
     s = Script().first_profile(*APEX, settings=["Smart Scan Server"])
     s.say("Windows Server 2016", "Product Issues")
     s.common("Agent crashes after pattern update", "Since the 1.2.3 pattern the agent\n"
@@ -54,7 +53,7 @@ def test_sign_in_find_a_chat_case_and_update_it(console: Console, page, tmp_path
     assert rows.count() == 3
     assert rows.nth(0).inner_text().startswith(third)  # newest first
     row = page.locator("tr", has_text=first)
-    for text in ("High", "open", "acme.example", "Apex One", "Agent crashes", "console"):
+    for text in ("High", "open", "Acme", "Apex One", "Agent crashes", "console"):
         assert text in row.inner_text()
     shoot(page, "web-inbox.png")
 
@@ -163,21 +162,31 @@ def test_reclassification_ratings_applied_and_feed_import(console: Console, page
     assert "Safe" in console.chat.cli("urls", "check", "https://site7.example/")
 
 
-def test_accounts_page(console: Console, page) -> None:
+def test_accounts_members_and_unlink(console: Console, page) -> None:
     s = Script().first_profile(*APEX, settings=["Smart Scan Server"])
     s.say("Windows 10", "Product Issues").common("Hello")
     submitted(console.chat.run(s))
+    console.chat.cli("contacts", "link", "--email", EMAIL, "--telegram", "4242")
     sign_in(page, console)
     page.get_by_role("link", name="Accounts").click()
-    assert "acme.example" in page.locator("tbody").inner_text()
-    page.get_by_text("1 contact").click()
-    assert EMAIL in page.locator("tbody").inner_text()
-    page.get_by_label("Company name").fill("Globex")
-    page.get_by_label("Email domain").fill("globex.example")
+    page.get_by_label("Company name").fill("Acme Corp")
+    page.get_by_label("Email domain").fill("acme.example")
+    page.get_by_label("Addresses at its sub-domains").check()
     page.get_by_role("button", name="Add account").click()
-    assert "Account 'Globex' (globex.example) created." in page.get_by_role("status").inner_text()
+    assert "Account 'Acme Corp' (acme.example) created." in page.get_by_role(
+        "status").inner_text()
+    assert "and its sub-domains" in page.locator("tbody").inner_text()
     page.get_by_label("Company name").fill("Other")
     page.get_by_label("Email domain").fill("not a domain")
     page.get_by_role("button", name="Add account").click()
     assert "is not a domain name" in page.get_by_role("alert").inner_text()
-    assert "Globex" in console.chat.cli("accounts", "list")
+
+    page.get_by_role("link", name="Acme Corp").click()  # the contact moved into the account
+    members = page.locator("tbody").inner_text()
+    assert EMAIL in members and "telegram:4242" in members
+    page.get_by_role("button", name=f"Unlink telegram:4242 from {EMAIL}").click()
+    assert f"Unlinked telegram 4242 from {EMAIL}." in page.get_by_role("status").inner_text()
+    assert "telegram:4242" not in page.locator("tbody").inner_text()
+    assert "Acme Corp" in console.chat.cli("accounts", "list")
+    audit = console.chat.cli("audit", "list", "--json")
+    assert '"actor": "web:desk@support.example"' in audit and '"action": "unlink"' in audit
