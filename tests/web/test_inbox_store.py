@@ -29,8 +29,6 @@ def fill(s: Session) -> list[str]:
     add_account(s, "Acme", "acme.example")
     add_account(s, "Globex", "globex.example")
     numbers = []
-    for domain in ("acme.example", "globex.example"):  # accounts are operators' (issue 11)
-        add_account(s, domain, domain)
     for i in range(12):
         who = repo.ensure_contact(s, f"c{i % 3}@{'acme' if i % 3 else 'globex'}.example")
         case, _ = repo.create_case(s, who, f"k{i}", ("console", "slack", "telegram")[i % 3], {
