@@ -6,12 +6,7 @@ Every validator raises it; the flow catches it and asks the same step again.
 
 
 class Invalid(ValueError):
-    """A user's answer was rejected; `str(exc)` is the message to show them.
-
-    `reset_pending`: the half-given answer of a compound step is dropped, not kept.
-    """
-
-    reset_pending: bool = False
+    """A user's answer was rejected; `str(exc)` is the message to show them."""
 
 
 def quoted(text: str, limit: int = 80) -> str:
