@@ -9,6 +9,12 @@ class Invalid(ValueError):
     """A user's answer was rejected; `str(exc)` is the message to show them."""
 
 
+class StillChecking(Invalid):
+    """A file's check has not finished yet; the user is told when it has (bot/samples.py).
+
+    An `Invalid`, so code that only knows "passed or not" treats it as not passed."""
+
+
 def quoted(text: str, limit: int = 80) -> str:
     """Quote user input in a message without letting a huge paste flood the chat."""
     text = text if len(text) <= limit else text[: limit - 1] + "…"
