@@ -50,7 +50,8 @@ CHECK_AGAIN = ("I no longer have the URLs of that check (I may have restarted si
 
 
 async def together(*calls: Awaitable[Any]) -> None:
-    """Independent Bot API calls at once; the first failure is raised after all have ended."""
+    """Independent Bot API calls at once, started in the order given (put the one the user
+    waits for first); the first failure is raised after all have ended."""
     results = await asyncio.gather(*calls, return_exceptions=True)
     for result in results:
         if isinstance(result, BaseException):
@@ -252,7 +253,9 @@ class TelegramBot:
             self.remember(chat.id, first, markup)
             await together(query.answer(), query.edit_message_reply_markup(reply_markup=markup))
             return
-        calls = [query.answer(), self.send(bot, chat.id, user.id, prompts)]
+        # the next question is the first call out; the answer to the press goes with it, and
+        # the pressed message is tidied alongside, never before (issue 13)
+        calls = [self.send(bot, chat.id, user.id, prompts), query.answer()]
         refused = any(p.error and p.step == prompt.step for p in prompts)
         if not refused:
             label = choice.label
@@ -289,8 +292,8 @@ class TelegramBot:
         prompts = await self.handle(who, inbound, f"tg:{update.update_id}")
         label = shown.choices[0].label if shown is not None and shown.choices else \
             "Request reclassification"
-        calls = [query.answer(), self.send(bot, int(target.chat_id), int(target.user_id),
-                                           prompts)]
+        calls = [self.send(bot, int(target.chat_id), int(target.user_id), prompts),
+                 query.answer()]
         if prompts:
             calls.append(self.show_chosen(query, "", label))
         await together(*calls)

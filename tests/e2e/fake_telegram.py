@@ -43,6 +43,7 @@ class FakeTelegram:
         self.token = token
         self.delay = delay  # seconds added to every Bot API call but getUpdates (a network's RTT)
         self.calls: list[Call] = []
+        self.connections: set[tuple[str, int]] = set()  # client (host, port) of API calls
         self.updates: list[dict] = []
         self.messages: dict[tuple[int, int], dict] = {}
         self.files: dict[str, bytes] = {}
@@ -203,6 +204,7 @@ class FakeTelegram:
                 self._api(path, {})
 
             def do_POST(self) -> None:
+                fake.connections.add(self.client_address)
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 ctype = self.headers.get("Content-Type", "")
