@@ -180,7 +180,8 @@ def press_ephemeral(rig, user: str, eph, label: str) -> None:
                    "application/x-www-form-urlencoded")
 
 
-def run_slack(key: str, root: Path) -> tuple[int, dict]:
+def run_slack(key: str, root: Path, calls: list | None = None) -> tuple[int, dict]:
+    """`calls`, when given, receives the stand-in's record of Web API calls (issue 13)."""
     with slack_rig(root / f"slack-{key}") as rig:
         user = "U1"
         link(rig.service, user, EMAIL)
@@ -227,6 +228,8 @@ def run_slack(key: str, root: Path) -> tuple[int, dict]:
         s.press("Submit")
         numbers = CASE_NUMBER.findall(s.last_text())
         assert numbers, rig.slack.text(user)[-2000:]
+        if calls is not None:
+            calls.extend(rig.fake.calls)
         return s.count, read_case(rig.service, numbers[0])
 
 
@@ -242,7 +245,7 @@ class CountingTg(TgUser):
         return await super().act(fn, *args, **kw)
 
 
-async def _telegram(key: str, root: Path) -> tuple[int, dict]:
+async def _telegram(key: str, root: Path, calls: list | None = None) -> tuple[int, dict]:
     fake = FakeTelegram().start()
     try:
         settings = Settings(home=root / f"tg-{key}", telegram_bot_token=fake.token,
@@ -288,13 +291,15 @@ async def _telegram(key: str, root: Path) -> tuple[int, dict]:
                 await u.press("Product Issues")
                 await u.press("Low", exact=True)
             await u.press("Submit", exact=True)
+            if calls is not None:
+                calls.extend(fake.calls)
             return u.count, read_case(run.service, u.case_number())
     finally:
         fake.close()
 
 
-def run_telegram(key: str, root: Path) -> tuple[int, dict]:
-    return asyncio.run(_telegram(key, root))
+def run_telegram(key: str, root: Path, calls: list | None = None) -> tuple[int, dict]:
+    return asyncio.run(_telegram(key, root, calls))
 
 
 RUNNERS: dict[str, Callable[[str, Path], tuple[int, dict]]] = {
