@@ -6,7 +6,8 @@ A request is timed from dispatch until its listener has finished (so the Web API
 
 - casebot: a user at the severity question presses "High" (service step, chat.update of the
   pressed message, chat.postMessage of the next question), then `/case back` (service step,
-  chat.postMessage of the severity question again); both kinds of request are timed.
+  chat.postMessage of the severity question again); both kinds of request are timed, and
+  with `--rtt` both also until the stand-in has the reply (what the user waits for).
 - floor: a Bolt handler that acks and posts one fixed message, for the same two payloads.
 
 Rounds of the two run interleaved; we report the median per-request time and the ratio.
@@ -139,10 +140,12 @@ def main() -> int:
         listener: dict[str, list[float]] = {k: [] for k in names}
         pressed: dict[str, list[float]] = {k: [] for k in names}
         calls: dict[str, list[int]] = {k: [] for k in names}
+        backs: dict[str, list[float]] = {k: [] for k in names}
         for _ in range(args.rounds):
             times: dict[str, list[float]] = {k: [] for k in names}
             busy: dict[str, list[float]] = {k: [] for k in names}
             felt: dict[str, list[float]] = {k: [] for k in names}
+            typed: dict[str, list[float]] = {k: [] for k in names}
             for _ in range(args.requests // 2):
                 n += 1
                 body = press_body(cb, "High")
@@ -152,12 +155,14 @@ def main() -> int:
                 times["floor"].append(timed(floor, body, form, busy["floor"], felt["floor"],
                                             calls["floor"]))
                 back = command_body("back", n)
-                times["casebot"].append(timed(cb, back, form, busy["casebot"]))
-                times["floor"].append(timed(floor, back, form, busy["floor"]))
+                times["casebot"].append(timed(cb, back, form, busy["casebot"],
+                                              typed["casebot"]))
+                times["floor"].append(timed(floor, back, form, busy["floor"], typed["floor"]))
             for name in names:
                 rounds[name].append(statistics.median(times[name]))
                 listener[name].append(statistics.median(busy[name]))
                 pressed[name].append(statistics.median(felt[name]))
+                backs[name].append(statistics.median(typed[name]))
         floor_exec.shutdown()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -167,7 +172,8 @@ def main() -> int:
         print(f"Web API calls per press, {name}: {statistics.mean(calls[name]):.2f}")
     for label, data in (("per request (dispatch -> listener done)", rounds),
                         ("listener run time alone", listener),
-                        ("press -> next question received by the stand-in", pressed)):
+                        ("press -> next question received by the stand-in", pressed),
+                        ("typed /case back -> question received by the stand-in", backs)):
         print(label)
         for name in names:
             per_round = " · ".join(f"{v * 1000:.2f}" for v in data[name])

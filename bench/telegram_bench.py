@@ -86,9 +86,18 @@ def setup(settings: Settings, users: int):
     return service, ids
 
 
+def reply_at(fake: FakeTelegram, seen: int, chat_id: int) -> float:
+    """When the stand-in received the first message sent to `chat_id` after call `seen`."""
+    return min(c.at for c in fake.calls[seen:]
+               if c.method == "sendMessage" and int(c.params.get("chat_id", 0)) == chat_id)
+
+
 async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[int],
                     updates: int, floor: bool, turn: int, workers: int = 4,
-                    presses: bool = False) -> list[float]:
+                    presses: bool = False,
+                    felt: list[float] | None = None) -> list[float]:
+    """Times until the update is handled; `felt` gets the times until the stand-in has the
+    reply (what the user waits for: update queued -> next question at "Telegram")."""
     app, tg = build_application(settings, service, workers)
     done = tg.processed = _Signalling()
     if floor:
@@ -126,17 +135,23 @@ async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[i
             msg = next((m for m in reversed(sent) if m.get("reply_markup")), sent[-1])
             data = (msg["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
                     if msg.get("reply_markup") else "floor")
-            start = time.perf_counter()
+            seen = len(fake.calls)
+            start, mono = time.perf_counter(), time.monotonic()
             await done.wait_for(fake.press(uid, msg, data))
             times.append(time.perf_counter() - start)
+            if felt is not None:
+                felt.append(reply_at(fake, seen, uid) - mono)
             continue
         # text: every user alternates subject / back so each casebot update is one step
         text = "/back" if presses or not first else "Agent crashes on update"
-        start = time.perf_counter()
+        seen = len(fake.calls)
+        start, mono = time.perf_counter(), time.monotonic()
         update_id = fake.say(uid, text)
         await done.wait_for(update_id)
         if not presses:
             times.append(time.perf_counter() - start)
+            if felt is not None:
+                felt.append(reply_at(fake, seen, uid) - mono)
     stop.set()
     await task
     return times
@@ -151,11 +166,13 @@ async def main_async(args) -> None:
         ours: list[float] = []
         hop: list[float] = []
         floor: list[float] = []
+        felt: dict[str, list[float]] = {"casebot": [], "floor": []}
         updates = args.updates - args.updates % (2 * len(ids)) or 2 * len(ids)
         for r in range(args.rounds):
             a = await run_round(fake, settings, service, ids, updates, False, 0, args.workers,
-                                args.presses)
-            b = await run_round(fake, settings, service, ids, updates, True, 0, 4, args.presses)
+                                args.presses, felt["casebot"])
+            b = await run_round(fake, settings, service, ids, updates, True, 0, 4, args.presses,
+                                felt["floor"])
             c = await run_round(fake, settings, service, ids, updates, False, 0, 0,
                                 args.presses)
             ours += a
@@ -179,6 +196,9 @@ async def main_async(args) -> None:
         print(f"{name + ':':20s} median {statistics.median(values) * 1000:.2f} ms/update "
               f"(p90 {statistics.quantiles(values, n=10)[-1] * 1000:.2f} ms)")
     print(f"ratio: {m_ours / m_floor:.2f}x (to_thread: {m_hop / m_floor:.2f}x)")
+    f_ours, f_floor = statistics.median(felt["casebot"]), statistics.median(felt["floor"])
+    print(f"user-felt (update queued -> reply at the stand-in): casebot {f_ours * 1000:.2f} ms, "
+          f"floor {f_floor * 1000:.2f} ms, ratio {f_ours / f_floor:.2f}x")
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import json
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -36,6 +36,7 @@ class _Server(ThreadingHTTPServer):
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when "Telegram" received it
 
 
 class FakeTelegram:
@@ -238,9 +239,11 @@ class FakeTelegram:
 
     def api(self, method: str, p: dict[str, Any]) -> tuple[int, dict]:
         if method != "getUpdates":
+            if self.delay:
+                time.sleep(self.delay / 2)  # the request's way to Telegram
             self.record(method, p)
             if self.delay:
-                time.sleep(self.delay)
+                time.sleep(self.delay / 2)  # the answer's way back
         queued = self.failures.get(method)
         if queued:
             retry = queued.pop(0)
