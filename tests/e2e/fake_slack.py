@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -364,8 +364,18 @@ class Driver:
     # -- what the user sees ----------------------------------------------------------------------
 
     def messages(self, user: str) -> list[Call]:
-        return [c for c in self.fake.of("chat.postMessage") if c.args.get("channel") == "D"
-                + user]
+        """The DM's messages in the order they were posted, each as last edited: a press is
+        answered by chat.update of the pressed message into the answer and the next question."""
+        channel = "D" + user
+        latest = {c.args.get("ts"): c for c in self.fake.of("chat.update")
+                  if c.args.get("channel") == channel}
+        out = []
+        for c in self.fake.of("chat.postMessage"):
+            if c.args.get("channel") != channel:
+                continue
+            edit = latest.get(c.result.get("ts"))
+            out.append(c if edit is None else replace(c, args={**c.args, **edit.args}))
+        return out
 
     def last(self, user: str) -> Call:
         msgs = self.messages(user)

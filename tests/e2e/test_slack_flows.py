@@ -35,8 +35,14 @@ def test_product_case(rig: Rig) -> None:
     assert any("fields" in b for b in review.args["blocks"])
     slack.press(user, "Submit")
     assert "Case number: 10000001" in slack.last(user).args["text"]
+    # one call for the press (issue 13): the review message now shows the choice, then the
+    # case number, and no buttons
     case = rig.fake.of("chat.update")[-1]
-    assert case.args["blocks"][-1]["elements"][0]["text"] == "→ *Submit*"
+    kinds = [b["type"] for b in case.args["blocks"]]
+    assert "actions" not in kinds
+    answer = case.args["blocks"][kinds.index("divider") - 1]
+    assert answer["elements"][0]["text"] == "→ *Submit*"
+    assert "Case number: 10000001" in case.args["text"]
     with Session(rig.service.engine) as s:
         data = repo.case_json(s, repo.case_by_number(s, "10000001"))
     assert data["channel"] == "slack"
