@@ -4,10 +4,10 @@ Both apps are real `slack_bolt.App`s with the same WebClient set-up against the 
 Web API on 127.0.0.1, and receive the same kind of signed requests through `App.dispatch`.
 A request is timed from dispatch until its listener has finished (so the Web API calls count).
 
-- casebot: a user at the severity question presses "High" (service step, chat.update of the
-  pressed message, chat.postMessage of the next question), then `/case back` (service step,
-  chat.postMessage of the severity question again); both kinds of request are timed, and
-  with `--rtt` both also until the stand-in has the reply (what the user waits for).
+- casebot: a user at the severity question presses "High" (service step, then one
+  chat.update: the pressed message becomes the answer plus the next question), then
+  `/case back` (service step, chat.postMessage of the severity question again); both kinds
+  of request are timed, and also until the stand-in has the reply (what the user waits for).
 - floor: a Bolt handler that acks and posts one fixed message, for the same two payloads.
 
 Rounds of the two run interleaved; we report the median per-request time and the ratio.
@@ -71,7 +71,8 @@ def floor_app(fake: FakeSlack, executor: TrackingExecutor) -> App:
 def timed(driver: Driver, body: str, ctype: str, busy: list[float],
           felt: list[float] | None = None, calls: list[int] | None = None) -> float:
     """Wall time from dispatch until the listener is done; its own run time goes to `busy`,
-    the time until the stand-in received the reply (chat.postMessage) to `felt`, and the
+    the time until the stand-in received the reply (the first chat.postMessage or
+    chat.update) to `felt`, and the
     number of Web API calls the request made to `calls`."""
     assert driver.executor is not None
     before = len(driver.executor.busy)
@@ -84,7 +85,7 @@ def timed(driver: Driver, body: str, ctype: str, busy: list[float],
     busy.append(sum(driver.executor.busy[before:]))
     made = driver.fake.calls[seen:]
     if felt is not None:
-        posted = [c.at for c in made if c.method == "chat.postMessage"]
+        posted = [c.at for c in made if c.method in ("chat.postMessage", "chat.update")]
         felt.append(min(posted) - mono)
     if calls is not None:
         calls.append(len(made))
