@@ -408,7 +408,7 @@ CASE_KEYS = ("number", "reference_id", "status", "channel", "contact_email", "pr
              "issue_category", "virus_pattern_type", "subject", "description", "severity",
              "business_impact", "cc_emails", "contact_method", "phone", "preferred_time", "urls",
              "tippingpoint", "change_window", "attachments", "created_at", "updated_at",
-             "timeline")
+             "timeline", "source_url")
 LIST_KEYS = ("cc_emails", "urls", "attachments", "timeline")
 
 
