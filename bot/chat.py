@@ -24,10 +24,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import accounts, notices, verification
 from bot.notices import Notice, Outcome
+from bot.ratings import describe, rating_lines
 from bot.service import NotLinked, Service, Who
 from flows import identity
 from flows.errors import Invalid
 from flows.model import FileRef, Inbound, Prompt, info
+from flows.urls import parse_url_list
 from store import repo
 from store.uow import unit_of_work
 
@@ -123,6 +125,17 @@ class Chat:
         files = tuple(fetch())
         text = ask.args or "Files from a message: " + ", ".join(f.name for f in files)
         return replace(ask, files=files, args=text, text=text)
+
+    def rate_urls(self, text: str) -> list[list[str]]:
+        """Each URL's rating as lines (defanged URL and rating first), for a place anyone may
+        ask from (Telegram's inline mode): no identity goes in, so nothing about a case or a
+        contact can come out. Text that is not 1-10 URLs gives []."""
+        try:
+            urls = parse_url_list(text)
+        except Invalid:
+            return []
+        ratings = self.service.rate([u.url for u in urls])
+        return [rating_lines(describe(u, r)) for u, r in zip(urls, ratings, strict=True)]
 
     def linked(self, who: Who) -> bool:
         try:
