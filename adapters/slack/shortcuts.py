@@ -78,6 +78,10 @@ def on_message_shortcut(bot: SlackBot, ack: Callable[..., None], body: dict[str,
                                             api_base(bot.settings)))
             except Invalid as exc:
                 notes.append(str(exc))
+            except SlackApiError as exc:  # e.g. a file in a channel the app can't read
+                log.warning("files.info failed: %s", exc.response.get("error"))
+                notes.append(f"I couldn't fetch {f.get('name') or 'a file'} from Slack; "
+                             "send it here when the request asks for files.")
         return refs
 
     ext = sin.external_id(team, user)
