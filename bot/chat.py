@@ -7,7 +7,10 @@ never open a database session. `Chat` owns what is not about a platform:
   the email the platform vouches for); once linked they go on with what they first asked for;
 - dropping repeated deliveries (the database records each delivery id, linked or not);
 - whether a file may be downloaded at all (`takes_files`), before the adapter fetches it;
-- operator updates, by claim-and-ack (`claim_notices`, `ack_notice`, `deliver_notices`).
+- operator updates, by claim-and-ack (`claim_notices`, `ack_notice`, `deliver_notices`);
+- a request started from an existing message (`describe`: its files fetched only for a linked
+  contact), a person's open cases (`open_cases`), and URL ratings for anyone (`rate_urls`,
+  which takes no identity).
 
 The conversation itself runs in `bot.service.Service` (one unit of work per event).
 """
