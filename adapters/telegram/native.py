@@ -123,11 +123,16 @@ class Native:
         self.forwards = Forwards()
 
     async def takes(self, update: Update, bot: Any) -> bool:
-        """Handle a forward or `/newcase` replying to a message; False for anything else."""
+        """Handle a forward or `/newcase` replying to a message; False for anything else.
+
+        A forward while a request is open is an answer like any message (a forwarded file at
+        the attachments step is attached), so only forwards with no request open start one."""
         msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
         assert msg is not None and chat is not None and user is not None
         who = who_of(update)
-        if msg.forward_origin is not None:
+        if msg.forward_origin is not None and (
+                chat.id in self.forwards.pending
+                or await self.tg.run_sync(chat.id, self.tg.chat.current, who) is None):
             async def done(parts: list[Part], first: int) -> None:
                 await self.start(bot, who, chat.id, user.id, parts, f"tg:fwd:{first}")
 

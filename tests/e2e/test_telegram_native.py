@@ -14,6 +14,7 @@ from sqlmodel import Session
 from bot.feeds import import_feed
 from store import repo
 from tests.e2e.telegram_driver import BotRun, add_profile, case_json
+from tests.zipfactory import make_aes_zip
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -127,3 +128,19 @@ async def test_inline_query_answers_ratings_and_nothing_personal(fake, settings,
     dumped = repr(answers)
     assert "1000000" not in dumped and EMAIL not in dumped and "Apex" not in dumped
     assert answers[1].params["results"] == [] and answers[2].params["results"] == []
+
+
+async def test_a_forward_during_a_request_is_an_answer(fake, settings) -> None:
+    async with BotRun(fake, settings, "polling") as run:
+        run.link(7106, EMAIL)
+        add_profile(run, EMAIL)
+        user = run.user(7106)
+        await user.say("Collected a suspicious file sample from a laptop")
+        await user.press("Collected Threat Sample Analysis")
+        await user.press("Conventional Scan")
+        await user.press("infected")
+        zipped = make_aes_zip(run.settings.home / "s.zip", {"a.exe": b"MZ" + b"\0" * 300},
+                              "infected").read_bytes()
+        await user.forward(caption="from the SOC", document=("sample.zip", zipped))
+        assert "Attached sample.zip" in "\n".join(fake.texts(7106))
+        assert not any("in progress" in t for t in fake.texts(7106))
