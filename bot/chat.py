@@ -154,10 +154,10 @@ class Chat:
             contact = repo.contact_for_identity(s, who.channel, who.external_id)
             if contact is None:
                 return None
-            cases = repo.cases_of(s, contact.id, limit=limit * 3)
+            assert contact.id is not None
             return [OpenCase(c.number or "", c.subject, c.status,
                              (repo.iso(c.updated_at) or "")[:16].replace("T", " "))
-                    for c in cases if c.status not in CLOSED][:limit]
+                    for c in repo.open_cases_of(s, contact.id, CLOSED, limit)]
 
     def current(self, who: Who) -> Prompt | None:
         """The question the person's conversation is at (None: none, or not linked)."""
