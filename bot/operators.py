@@ -54,6 +54,7 @@ def add_operator(s: Session, email: str, password: str) -> tuple[Operator, str]:
         what = "created"
     else:
         op.password_hash = hashed
+        op.session_epoch += 1  # a new password ends the sessions signed in with the old one
         what = "updated"
     s.add(op)
     s.flush()
@@ -104,6 +105,12 @@ def sign_in(s: Session, email: str, password: str, client: str) -> Operator | No
     forget_failures(s)  # the table holds only what still counts (at most the limits' worth)
     s.flush()
     return op
+
+
+def sign_out_everywhere(s: Session, operator_id: int) -> None:
+    """End every session of the operator: cookies carry the epoch they were signed in at."""
+    s.execute(sa.update(table_of(Operator)).where(table_of(Operator).c.id == operator_id)
+              .values(session_epoch=table_of(Operator).c.session_epoch + 1))
 
 
 def forget_failures(s: Session, older_than: timedelta = WINDOW) -> int:

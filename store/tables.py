@@ -280,6 +280,9 @@ class Operator(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     created_at: datetime = _ts()
     last_sign_in_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # carried in each session cookie; bumped by sign-out and by a new password, which ends
+    # every session signed in before (a copied cookie stops working too)
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class SignInFailure(SQLModel, table=True):

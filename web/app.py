@@ -28,7 +28,7 @@ from starlette.templating import Jinja2Templates
 from bot.accounts import add_account, list_accounts, members, unlink
 from bot.app import build_service
 from bot.audit import record
-from bot.operators import TooManyAttempts, sign_in
+from bot.operators import TooManyAttempts, sign_in, sign_out_everywhere
 from bot.reclassify import NotReclassification
 from bot.service import Service
 from bot.settings import Settings
@@ -104,28 +104,36 @@ class Console:
         email, password = str(form.get("email", "")), str(form.get("password", ""))
         target = safe_next(str(form.get("next", "")))
 
-        def check() -> int | None:
+        def check() -> tuple[int | None, int] | None:
             with unit_of_work(self.engine) as s:  # a refusal is recorded, so it counts
                 op = sign_in(s, email, password, client_address(request))
                 if op is None:
                     return None
                 record(s, f"web:{op.email}", "sign-in", op.email, client_address(request))
-                return op.id
+                return op.id, op.session_epoch
 
         try:
-            operator_id = await run_in_threadpool(check)
+            signed_in = await run_in_threadpool(check)
         except TooManyAttempts:
             return page(request, "signin.html", 429, next=target, email=email,
                         error="Too many refused sign-ins. Wait 15 minutes and try again.")
-        if operator_id is None:
+        if signed_in is None:
             return page(request, "signin.html", 401, next=target, email=email,
                         error="That email and password do not match an operator.")
         request.session.clear()  # a fresh session (and CSRF token) for the signed-in operator
-        request.session["operator_id"] = operator_id
+        request.session["operator_id"], request.session["epoch"] = signed_in
         return RedirectResponse(target, 303)
 
     async def signout(self, request: Request) -> Response:
+        """Signing out ends every session of this operator, a copied cookie's too."""
         await form_of(request)
+        operator_id = request.state.operator.id
+
+        def bump() -> None:
+            with unit_of_work(self.engine) as s:
+                sign_out_everywhere(s, operator_id)
+
+        await run_in_threadpool(bump)
         request.session.clear()
         return RedirectResponse("/signin", 303)
 

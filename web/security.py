@@ -3,7 +3,8 @@ the cookie key and the response headers. Each rule lives here once.
 
 - `SignInGuard` (ASGI middleware) lets nothing but the sign-in page through without a signed-in
   operator: a page request is sent to /signin, anything else gets 403. It looks the operator
-  up on every request, so removing an operator ends their sessions.
+  up on every request, so removing an operator, signing out or a new password ends their
+  sessions (the cookie carries the operator's session epoch).
 - `form_of(request)` is how every POST handler reads its form; it refuses (403) a form whose
   `csrf_token` is not the session's.
 - Sessions are Starlette's signed cookie (itsdangerous): HttpOnly, SameSite=Strict, Secure
@@ -89,7 +90,8 @@ class SignInGuard:
             await send(message)
 
         session = scope.get("session", {})
-        operator = await run_in_threadpool(self._operator, session.get("operator_id"))
+        operator = await run_in_threadpool(self._operator, session.get("operator_id"),
+                                           session.get("epoch"))
         scope.setdefault("state", {})["operator"] = operator
         if operator is None and scope["path"] not in PUBLIC:
             session.pop("operator_id", None)
@@ -104,11 +106,13 @@ class SignInGuard:
             return
         await self.app(scope, receive, with_headers)
 
-    def _operator(self, operator_id: object) -> Operator | None:
+    def _operator(self, operator_id: object, epoch: object) -> Operator | None:
+        """The session's operator, unless removed or signed out since (the epoch moved on)."""
         if not isinstance(operator_id, int):
             return None
         with Session(self.engine) as s:
-            return s.get(Operator, operator_id)
+            op = s.get(Operator, operator_id)
+        return op if op is not None and op.session_epoch == epoch else None
 
 
 def csrf_token(request: Request) -> str:

@@ -143,3 +143,21 @@ def test_operators_are_not_contacts(console: Console) -> None:
     console.signed_in()
     assert f'"{OPERATOR}"' not in console.chat.cli("accounts", "list", "--json")
     assert "support.example" not in console.chat.cli("accounts", "list", "--json")
+
+
+def test_sign_out_and_a_new_password_end_copied_sessions(console: Console) -> None:
+    """A cookie copied from a signed-in browser stops working once its operator signs out, or
+    once the operator is given a new password (`operators add` again)."""
+    first, copy = console.signed_in(), console.client()
+    copy.cookies.update(first.cookies)
+    assert copy.get("/").status_code == 200
+    assert first.post("/signout", data={"csrf_token": csrf_of(first.get("/").text)}
+                      ).status_code == 303
+    assert copy.get("/").status_code == 303  # back to the sign-in page
+
+    second, copy = console.signed_in(), console.client()
+    copy.cookies.update(second.cookies)
+    assert copy.get("/").status_code == 200
+    console.add_operator(OPERATOR, "an entirely new passphrase")
+    assert copy.get("/").status_code == 303 and second.get("/").status_code == 303
+    assert console.signed_in(password="an entirely new passphrase").get("/").status_code == 200

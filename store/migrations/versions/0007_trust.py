@@ -1,10 +1,7 @@
 """trust: operator-made accounts, listed contacts, who registered a code, audit, limits
 
-Revision ID: 0006
-Revises: 0007
-
-(Numbered 0006 as planned, applied after 0007, which reached main first: a database already at
-0007 then still gets these changes.)
+Revision ID: 0007
+Revises: 0006
 
 Issue 11. Accounts now say whether their sub-domains join (`include_subdomains`) and whether
 they are a personal account of one (`personal`, no domain). Contacts say whether colleagues may
@@ -17,8 +14,8 @@ in `audit_events`. `verification_codes.domain` lets the per-domain limit use an 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0007"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
