@@ -158,7 +158,7 @@ class Native:
         loop = asyncio.get_running_loop()
         notes: list[str] = []
 
-        def fetch() -> list[FileRef]:  # on the chat's worker thread, the loop is free
+        def fetch() -> list[FileRef]:  # after identity, on the chat's worker thread
             refs = []
             for m in media:
                 try:
@@ -168,9 +168,20 @@ class Native:
                     notes.append(str(exc))
             return refs
 
+        chosen: Callable[[], list[FileRef]] | None = fetch if media else None
+        if media and await self.tg.run_sync(chat_id, self.tg.chat.linked, who):
+            # the usual case: download here, in the loop, not holding a chat worker thread
+            fetched: list[FileRef] = []
+            for m in media:
+                try:
+                    fetched.append(await self.download(bot, m))
+                except Invalid as exc:
+                    notes.append(str(exc))
+
+            def chosen() -> list[FileRef]:
+                return fetched
         prompts = await self.tg.run_sync(chat_id, self.tg.chat.describe, who, text,
-                                         source=source, fetch=fetch if media else None,
-                                         delivery_id=delivery)
+                                         source=source, fetch=chosen, delivery_id=delivery)
         for note in notes:
             await bot.send_message(chat_id, note)
         await self.tg.send(bot, chat_id, user_id, prompts)
