@@ -120,3 +120,27 @@ def test_home_of_a_person_not_linked_reveals_nothing(rig: Rig) -> None:
     rig.slack.open_home("U9")
     shown = home_text(rig.slack.home("U9"))
     assert "link your work email" in shown
+
+
+def test_message_files_get_the_sample_checks_of_uploads(rig: Rig, tmp_path) -> None:
+    """A plain file from the message does not pass as a sample: the zip is asked for."""
+    from tests.zipfactory import make_aes_zip
+
+    user = "U6"
+    link(rig.service, user, "sam@acme.example")
+    give_profiles(rig.service, "sam@acme.example", count=1)
+    notes = rig.fake.add_file("F9", "notes.txt", b"looks odd\n")
+    rig.slack.message_shortcut(user, "Collected a suspicious file sample from a laptop",
+                               files=[notes])
+    rig.slack.press(user, "Collected Threat Sample Analysis")
+    rig.slack.press(user, "Conventional Scan (Virus Pattern)")
+    rig.slack.press(user, "infected")
+    assert "password-protected zip" in rig.slack.last(user).args["text"]
+    data = make_aes_zip(tmp_path / "sample.zip", {"a.exe": b"MZ" + b"\0" * 300},
+                        "infected").read_bytes()
+    rig.slack.say(user, "", files=[rig.fake.add_file("F10", "sample.zip", data)])
+    rig.slack.press(user, "Done")
+    rig.slack.press(user, "Low")
+    rig.slack.press(user, "Submit")
+    case = case_of(rig, number_in(rig, user))
+    assert [a["name"] for a in case["attachments"]] == ["sample.zip"]
