@@ -13,6 +13,7 @@ Inline queries come from any chat and anyone: the answer is built from the query
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -159,32 +160,29 @@ class Native:
         notes: list[str] = []
 
         def fetch() -> list[FileRef]:  # after identity, on the chat's worker thread
-            refs = []
-            for m in media:
-                try:
-                    refs.append(asyncio.run_coroutine_threadsafe(
-                        self.download(bot, m), loop).result(DOWNLOAD_WAIT))
-                except Invalid as exc:
-                    notes.append(str(exc))
-            return refs
+            return asyncio.run_coroutine_threadsafe(
+                self.download_all(bot, media, notes), loop).result(DOWNLOAD_WAIT)
 
         chosen: Callable[[], list[FileRef]] | None = fetch if media else None
         if media and await self.tg.run_sync(chat_id, self.tg.chat.linked, who):
             # the usual case: download here, in the loop, not holding a chat worker thread
-            fetched: list[FileRef] = []
-            for m in media:
-                try:
-                    fetched.append(await self.download(bot, m))
-                except Invalid as exc:
-                    notes.append(str(exc))
-
-            def chosen() -> list[FileRef]:
-                return fetched
+            chosen = functools.partial(list, await self.download_all(bot, media, notes))
         prompts = await self.tg.run_sync(chat_id, self.tg.chat.describe, who, text,
                                          source=source, fetch=chosen, delivery_id=delivery)
         for note in notes:
             await bot.send_message(chat_id, note)
         await self.tg.send(bot, chat_id, user_id, prompts)
+
+    async def download_all(self, bot: Any, media: list[Media], notes: list[str]
+                           ) -> list[FileRef]:
+        """Each file stored; one that can't be fetched becomes a note instead."""
+        refs = []
+        for m in media:
+            try:
+                refs.append(await self.download(bot, m))
+            except Invalid as exc:
+                notes.append(str(exc))
+        return refs
 
     async def download(self, bot: Any, media: Media) -> FileRef:
         if too_big(media):
