@@ -9,7 +9,10 @@ run once per answer, nor many at once, nor for ever (issue 11, finding 6):
   users send zips at once, at most that many cores decrypt and the rest of the process keeps
   serving; two requests for the same file share one check;
 - each check has a time budget (CASEBOT_ZIP_CHECK_SECONDS): the check stops itself at its
-  deadline and the user is told to re-zip with AES.
+  deadline and the user is told to re-zip with AES;
+- a chat event waits at most `answer_wait` seconds for a verdict: a longer check goes on in the
+  pool, the user is told the file is being checked (`StillChecking`), and `on_done` tells
+  them the verdict later (the service queues it as a chat notice).
 
 The flow reaches this through `World.check_sample` (flows stay pure; see store/world.py).
 """
@@ -20,11 +23,12 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from flows.archives import check_sample_zip
-from flows.errors import Invalid
+from flows.errors import Invalid, StillChecking
 
 CACHE_SIZE = 4096  # verdicts kept (a few dozen bytes each); oldest forgotten first
 Key = tuple[str, str, tuple[str, ...]]
@@ -39,6 +43,8 @@ class SampleChecks:
         self._verdicts: OrderedDict[Key, str | None] = OrderedDict()  # None: passed
         self._running: dict[Key, Future[str | None]] = {}
         self.runs = 0  # how many checks really ran (tests and benchmarks read it)
+        self.answer_wait = 5.0  # seconds a chat event waits before "being checked"
+        self._told: set[tuple[Key, str]] = set()  # (check, listener) already waiting
 
     @staticmethod
     def key(sha256: str, password: str | None, suffixes: tuple[str, ...] | None) -> Key:
@@ -46,10 +52,14 @@ class SampleChecks:
         return sha256, secret, tuple(suffixes or ())
 
     def check(self, sha256: str, path: str, name: str, password: str | None,
-              suffixes: tuple[str, ...] | None, *, wait: float | None = None) -> None:
+              suffixes: tuple[str, ...] | None, *, wait: float | None = None,
+              on_done: Callable[[str | None], None] | None = None,
+              listener: str = "") -> None:
         """Raise `Invalid` with the reason when the sample fails (or ran out of time).
 
-        `wait`: how long to wait for a verdict (default: the budget plus half a minute)."""
+        `wait`: how long to wait for a verdict (default: the budget plus half a minute).
+        With `on_done`, a verdict not ready in time raises `StillChecking` and `on_done(verdict)`
+        runs when it is (once per `listener` and check)."""
         key = self.key(sha256, password, suffixes)
         with self._lock:
             if key in self._verdicts:
@@ -65,10 +75,25 @@ class SampleChecks:
         try:  # a running check stops at its deadline; a queued one may wait longer
             verdict = future.result(timeout=wait if wait is not None else self.budget + 30)
         except FutureTimeout:
-            raise Invalid(f"Many files are being checked right now, so {name} is still waiting "
-                          "its turn. Please send it again in a few minutes.") from None
+            if on_done is None:
+                raise Invalid(f"Many files are being checked right now, so {name} is still "
+                              "waiting its turn. Please send it again in a few minutes.") from None
+            with self._lock:
+                first = (key, listener) not in self._told
+                self._told.add((key, listener))
+            if first:
+                future.add_done_callback(lambda done: self._tell(key, listener, done, on_done))
+            raise StillChecking(f"{name} is being checked (big or slowly encrypted zips take a "
+                                "while). I'll tell you here when it's done; then say done.") \
+                from None
         if verdict is not None:
             raise Invalid(verdict)
+
+    def _tell(self, key: Key, listener: str, done: Future[str | None],
+              on_done: Callable[[str | None], None]) -> None:
+        with self._lock:
+            self._told.discard((key, listener))
+        on_done(done.result())
 
     def _run(self, key: Key, path: str, name: str, password: str | None,
              suffixes: tuple[str, ...] | None) -> str | None:

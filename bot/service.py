@@ -43,6 +43,7 @@ from flows.urls import parse_url_list
 from store import repo
 from store.files import BlobStore
 from store.repo import ContactInfo
+from store.tables import ChatNotice
 from store.uow import unit_of_work
 from store.world import RateFn, StoreWorld
 
@@ -187,10 +188,29 @@ class _Event:
         self.auto_start = auto_start
         self.world = StoreWorld(s, contact, svc.rate,
                                 cc_outside_allowed=svc.cc_outside_domains,
-                                sample_check=svc.samples.check)
+                                sample_check=self.check_sample)
         self.ctx = Ctx(world=self.world, contact_email=contact.email,
                        max_attachment_bytes=svc.max_attachment_bytes)
         self.conv = conv
+
+    def check_sample(self, sha256: str, path: str, name: str, password: str | None,
+                     suffixes: tuple[str, ...] | None) -> None:
+        """The service's pool and cache; a check longer than a chat should wait goes on and
+        its verdict reaches this chat later as a notice (bot/samples.py)."""
+        svc, who = self.svc, self.who
+
+        def tell(verdict: str | None) -> None:
+            text = (f"{name} passed the sample check. Say done when you have attached "
+                    "everything." if verdict is None else f"{name} can't be used: {verdict}")
+            try:
+                with unit_of_work(svc.engine) as s:
+                    s.add(ChatNotice(channel=who.channel, external_id=who.external_id,
+                                     chat_ref=who.chat_ref, text=text))
+            except sa.exc.SQLAlchemyError as exc:  # the verdict stays cached; "done" asks again
+                log.warning("could not queue a sample verdict: %s", type(exc).__name__)
+
+        svc.samples.check(sha256, path, name, password, suffixes, wait=svc.samples.answer_wait,
+                          on_done=tell, listener=f"{who.channel}:{who.external_id}")
 
     # -- dispatch -----------------------------------------------------------------------------
 

@@ -6,12 +6,13 @@ Every validator raises it; the flow catches it and asks the same step again.
 
 
 class Invalid(ValueError):
-    """A user's answer was rejected; `str(exc)` is the message to show them.
+    """A user's answer was rejected; `str(exc)` is the message to show them."""
 
-    `reset_pending`: the half-given answer of a compound step is dropped, not kept.
-    """
 
-    reset_pending: bool = False
+class StillChecking(Invalid):
+    """A file's check has not finished yet; the user is told when it has (bot/samples.py).
+
+    An `Invalid`, so code that only knows "passed or not" treats it as not passed."""
 
 
 def quoted(text: str, limit: int = 80) -> str:

@@ -186,8 +186,6 @@ class Form:
         try:
             value = step.read(inbound, a, ctx, pending)
         except Invalid as exc:
-            if getattr(exc, "reset_pending", False):
-                a[PENDING] = {k: v for k, v in a.get(PENDING, {}).items() if k != state}
             return Turn(state, a, [self.current(state, a, ctx).with_error(str(exc))])
         if isinstance(value, Jump):
             return Turn(state, a, [], effect=value)

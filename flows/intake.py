@@ -41,7 +41,7 @@ from flows.answers import check_sample as check_sample  # re-exported: the servi
 from flows.answers import sample_suffixes as sample_suffixes  # re-exported: the zip checks
 from flows.cc import CcStep
 from flows.context import Ctx
-from flows.errors import Invalid
+from flows.errors import Invalid, StillChecking
 from flows.form import Form, Turn, answered_by_person
 from flows.model import Choice, FileRef, Inbound, Prompt
 from flows.reclassify import UrlCategoryStep, UrlRatingStep, UrlsStep
@@ -303,8 +303,11 @@ class AttachmentsStep(Step):
                 return Stay(files, note=f"{f.name} is already attached.")
             entry = {"name": f.name, "size": f.size, "sha256": f.sha256, "path": f.path}
             if needs_zip(a, ctx):
-                self._check_zip(entry, a, ctx)
                 entry["sample"] = True
+                try:
+                    self._check_zip(entry, a, ctx)
+                except StillChecking as exc:  # a long check goes on; the user is told later
+                    return Stay([*files, entry], note=str(exc))
             files.append(entry)
             return Stay(files, note=f"Attached {f.name} ({_size(f.size)}).")
         picked = match_choice(inbound, self.ask(a, ctx, pending).choices)
@@ -315,6 +318,13 @@ class AttachmentsStep(Step):
         if self._required(a, ctx) and not files:
             raise Invalid("This kind of case needs the samples: attach the password-protected "
                           "zip, then say done.")
+        for f in [x for x in files if x.get("sample")]:  # cached verdicts: instant
+            try:
+                self._check_zip(f, a, ctx)
+            except StillChecking:
+                raise
+            except Invalid as exc:  # a check that finished after the file was taken
+                return Stay([x for x in files if x is not f], note=str(exc))
         return files
 
     def _check_zip(self, f: dict[str, Any], a: Answers, ctx: Ctx) -> None:

@@ -348,6 +348,8 @@ class TextStep(Step):
             # a shown option typed by its number or name ("1", "Skip") means that option
             picked = match_choice(inbound, self.ask(a, ctx, pending).choices)
             choice = picked.id if picked is not None else None
+            if suggestion and inbound.text.strip().casefold() == "keep":  # "Keep: …" by name
+                choice = DEFAULT
         if choice == DEFAULT and suggestion:
             return self.validate(suggestion)
         if choice == SKIP and optional:

@@ -18,8 +18,12 @@ from flows.context import ProfileView
 # Below this partial-ratio score a name or keyword is not taken as mentioned.
 CUTOFF = 88
 
-# Words people use for each category; Product Issues is what is left (the portal's default).
+# Words people use for each category; with none of them, nothing is suggested (Product Issues
+# is listed first anyway, as the portal's default).
 KEYWORDS: dict[str, tuple[str, ...]] = {
+    "Product Issues": ("error", "crash", "stops", "stop ", "fails", "failed", "not working",
+                       "slow", "update", "upgrade", "install", "agent", "console", "offline",
+                       "hang", "freeze", "reporting"),
     "Activation and Registration Issues": (
         "activation", "activate", "licence", "license", "registration", "register",
         "serial", "expired", "renewal", "subscription"),
@@ -91,5 +95,5 @@ def suggested_category(text: str, catalog: Catalog, product: str | None) -> str 
         if score:
             scores[name] = score + max(len(w) for w in words if _mentions(w, low)) / 100
     if not scores:
-        return "Product Issues"
+        return None
     return max(scores, key=lambda k: scores[k])

@@ -33,9 +33,9 @@ class Account(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     domain: str | None = Field(default=None, max_length=255, unique=True)
-    # sub-domains (eu.acme.example) join only when the operator said so (0006)
+    # sub-domains (eu.acme.example) join only when the operator said so (0007)
     include_subdomains: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
-    # a personal account of one: a verified address at a domain no account owns (0006)
+    # a personal account of one: a verified address at a domain no account owns (0007)
     personal: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = _ts()
 
@@ -47,7 +47,7 @@ class Contact(SQLModel, table=True):
     email: str = Field(max_length=320, unique=True)
     name: str = Field(default="", max_length=200)
     case_recipients: list[str] = _json(list)
-    # agreed (in My profile) to be offered to colleagues as a CC choice (0006)
+    # agreed (in My profile) to be offered to colleagues as a CC choice (0007)
     listed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = _ts()
 
@@ -72,7 +72,7 @@ class ActivationCode(SQLModel, table=True):
     account_id: int = Field(foreign_key="accounts.id", index=True)
     product: str = Field(max_length=120)
     code: str = Field(max_length=40)
-    # the only contact who may see the code in full (0006)
+    # the only contact who may see the code in full (0007)
     registered_by: int | None = Field(default=None, foreign_key="contacts.id")
     created_at: datetime = _ts()
 
@@ -114,7 +114,7 @@ class Conversation(SQLModel, table=True):
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
     # a contact's newest cases (/cases) by index, however many cases there are (0002)
-    # the web inbox's filters, newest first, by index (0007)
+    # the web inbox's filters, newest first, by index (0006)
     __table_args__ = (sa.Index("ix_cases_contact_id_id", "contact_id", "id"),
                       sa.Index("ix_cases_status_id", "status", "id"),
                       sa.Index("ix_cases_channel_id", "channel", "id"))
@@ -196,7 +196,7 @@ class VerificationCode(SQLModel, table=True):
     external_id: str = Field(max_length=200)
     code_hash: str = Field(max_length=128)
     tries: int = 0
-    # when the last wrong guess came, for the growing delay between guesses (0006)
+    # when the last wrong guess came, for the growing delay between guesses (0007)
     last_try_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     consumed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
@@ -248,7 +248,7 @@ class UrlCheck(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Who saw or changed something sensitive (e.g. a full activation code), and when (0006)."""
+    """Who saw or changed something sensitive (e.g. a full activation code), and when (0007)."""
 
     __tablename__ = "audit_events"
     id: int | None = Field(default=None, primary_key=True)
@@ -260,7 +260,7 @@ class AuditEvent(SQLModel, table=True):
 
 
 class Upload(SQLModel, table=True):
-    """Bytes a contact stored, for the per-contact file quota (0006)."""
+    """Bytes a contact stored, for the per-contact file quota (0007)."""
 
     __tablename__ = "uploads"
     __table_args__ = (sa.Index("ix_uploads_contact_id_at", "contact_id", "at"),)

@@ -110,3 +110,40 @@ def test_a_full_pool_answers_instead_of_hanging(tmp_path) -> None:
     assert time.monotonic() - started < 1
     busy.join()
     checks.check("sha-quick", str(quick), "quick.zip", "infected", None)  # its turn came
+
+
+def test_a_long_check_goes_on_while_the_user_is_told_and_then_notified(tmp_path) -> None:
+    from sqlmodel import Session, select
+
+    from flows.model import Inbound
+    from store.tables import ChatNotice
+    from tests.unit.flowkit import PROFILES, Talk, fresh_service, seeded_home
+
+    service = fresh_service(seeded_home(tmp_path, PROFILES[:1]), tmp_path / "home")
+    service.samples.answer_wait = 0.05  # a chat event waits this long, then goes on
+    talk = Talk(service)
+    talk.start()
+    talk.say("Windows 10", "Collected Threat Sample Analysis",
+             "Conventional Scan (Virus Pattern)", "Sample from HR", "It spreads.", "infected")
+    assert talk.prompt is not None and talk.prompt.step == "attachments"
+    slow = make_zipcrypto_zip(tmp_path / "slow.zip", {"a.bin": os.urandom(1_500_000)},
+                              "infected")
+    ref = service.files.put_path(slow, "slow.zip")
+    started = time.monotonic()
+    told = talk.send(Inbound(kind="file", file=ref))
+    assert time.monotonic() - started < 0.5  # the serving thread did not wait for the check
+    assert "slow.zip is being checked" in told[0].text
+    early = talk.say("done")
+    assert "still" in early[-1].text or "being checked" in (early[-1].error or "")
+    deadline = time.monotonic() + 30
+    notices: list[ChatNotice] = []
+    while not notices and time.monotonic() < deadline:  # the verdict arrives as a notice
+        time.sleep(0.05)
+        with Session(service.engine) as s:
+            notices = list(s.exec(select(ChatNotice)).all())
+    [notice] = notices
+    assert notice.text.startswith("slow.zip passed the sample check")
+    assert notice.external_id == talk.who.external_id
+    talk.say("done")
+    assert talk.prompt is not None and talk.prompt.step != "attachments"  # on to severity
+

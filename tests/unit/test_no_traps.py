@@ -72,6 +72,8 @@ def test_keep_at_the_subject_by_number_keeps_it(talk: Talk) -> None:
     assert talk.prompt.choices[0].label == "Keep: Agents offline"
     talk.say("1")
     assert review(talk)["Subject"] == "Agents offline"  # not "1"
+    talk.say("Edit Subject", "keep")
+    assert review(talk)["Subject"] == "Agents offline"  # not "keep"
 
 
 def test_attachments_done_by_number(talk: Talk) -> None:
