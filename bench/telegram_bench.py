@@ -41,7 +41,7 @@ from sqlmodel import Session  # noqa: E402
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters  # noqa: E402
 
 from adapters.telegram.app import build_application, serve_app  # noqa: E402
-from adapters.telegram.handlers import together  # noqa: E402
+from adapters.telegram.plumbing import together  # noqa: E402
 from bench.common import prepare  # noqa: E402
 from bot.app import build_service  # noqa: E402
 from bot.service import Who  # noqa: E402

@@ -35,7 +35,7 @@ from flows.intake import (
     is_description,
     sample_suffixes,
 )
-from flows.model import Choice, Inbound, Prompt, info
+from flows.model import Choice, FileRef, Inbound, Prompt, info
 from flows.myprofile import MYPROFILE
 from flows.profile import MENU, PROFILE, DeleteProfile, Return
 from flows.steps import Jump
@@ -221,7 +221,7 @@ class _Event:
         if refused:
             prompts = self.with_current([info(refused)])
         elif inbound.kind == "command":
-            prompts = self.command(inbound.command or "", inbound.args)
+            prompts = self.command(inbound.command or "", inbound.args, inbound)
         elif self.conv is None:
             if self.auto_start or _says_new_case(inbound):
                 prompts = self.start_flow("intake")
@@ -268,10 +268,12 @@ class _Event:
 
     # -- commands -----------------------------------------------------------------------------
 
-    def command(self, name: str, args: str) -> list[Prompt]:
+    def command(self, name: str, args: str, inbound: Inbound | None = None) -> list[Prompt]:
         if name in ("newcase", "new"):
             if args.strip() and (not self.in_request() or self.untouched()):
                 self.end()
+                if inbound is not None and (inbound.files or inbound.source):
+                    return self.describe(args, inbound.files, inbound.source)
                 return self.describe(args)
             if self.untouched():  # e.g. `casebot chat` opened it: nothing is in progress
                 return [self.current_prompt()]
@@ -390,13 +392,32 @@ class _Event:
                     f"{'s' if len(urls) != 1 else ''}; the URLs are filled in.")
         return [note, *self.start_flow("intake", answers)]
 
-    def describe(self, text: str) -> list[Prompt]:
-        """Describe first: the text opens a request (flows.intake.describe_first)."""
+    def describe(self, text: str, files: tuple[FileRef, ...] = (),
+                 source: str = "") -> list[Prompt]:
+        """Describe first: the text opens a request (flows.intake.describe_first); from an
+        existing message, its files count against the file quota as uploads do."""
+        notes = []
+        kept = []
+        for f in files:
+            refused = quota.take(self.s, self.contact.id, f.sha256, f.size,
+                                 self.svc.file_quota_bytes)
+            if refused:
+                notes.append(info(refused))
+            else:
+                kept.append(f)
         try:
-            answers = describe_first(text, self.ctx)
+            answers = describe_first(text, self.ctx, kept, source)
         except Invalid as exc:
             return [info(str(exc))]
-        return self.start_flow("intake", answers)
+        taken = {f["sha256"] for f in answers.get("attachments") or []}
+        left = [f.name for f in kept if f.sha256 not in taken]
+        if left:
+            notes.append(info(f"Not attached (over the {self.ctx.max_attachment_bytes // 2**20} "
+                              f"MB limit per case): {', '.join(left)}."))
+        if answers.get("attachments"):
+            names = ", ".join(f["name"] for f in answers["attachments"])
+            notes.append(info(f"Attached from the message: {names}."))
+        return [*notes, *self.start_flow("intake", answers)]
 
     # -- flows and effects ----------------------------------------------------------------------
 

@@ -383,6 +383,14 @@ def cases_of(s: Session, contact_id: int | None = None, limit: int = 50) -> list
     return list(s.exec(q))
 
 
+def open_cases_of(s: Session, contact_id: int, done: tuple[str, ...],
+                  limit: int = 20) -> list[Case]:
+    """A contact's cases whose status is not in `done`, newest first (Slack's App Home)."""
+    q = (select(Case).where(Case.contact_id == contact_id, col(Case.status).not_in(done))
+         .order_by(col(Case.id).desc()).limit(limit))
+    return list(s.exec(q))
+
+
 def timeline(s: Session, case_id: int) -> list[CaseEvent]:
     return list(s.exec(select(CaseEvent).where(CaseEvent.case_id == case_id)
                        .order_by(col(CaseEvent.at), col(CaseEvent.id))))
@@ -408,7 +416,7 @@ CASE_KEYS = ("number", "reference_id", "status", "channel", "contact_email", "pr
              "issue_category", "virus_pattern_type", "subject", "description", "severity",
              "business_impact", "cc_emails", "contact_method", "phone", "preferred_time", "urls",
              "tippingpoint", "change_window", "attachments", "created_at", "updated_at",
-             "timeline")
+             "timeline", "source_url")
 LIST_KEYS = ("cc_emails", "urls", "attachments", "timeline")
 
 
