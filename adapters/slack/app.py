@@ -24,6 +24,7 @@ from adapters.slack import render as srn
 from adapters.slack import shortcuts
 from adapters.slack.client import api_base, make_client
 from adapters.slack.http import serve
+from adapters.slack.presses import Answered, PressReply
 from bot.chat import Chat, Vouched
 from bot.notices import Notice, Outcome
 from bot.service import Service, Who
@@ -51,9 +52,7 @@ class SlackBot:
         self.service = service
         self.chat = Chat(service, trusted_teams=settings.allowed_teams, start_after_link=True)
         self.dms: OrderedDict[str, str] = OrderedDict()
-        # messages a press turned into "answer + next question": a second press on one (a
-        # double click) must not overwrite it
-        self.answered_in_place: OrderedDict[str, None] = OrderedDict()
+        self.answered_in_place = Answered(DM_CACHE)
         # a fixed set of locks, picked by user: bounded memory, one person's events in order
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
         self._stop = threading.Event()
@@ -250,38 +249,11 @@ class SlackBot:
             # request itself continues in the DM, never in the channel.
             dm = self.dm_for(client, sin.external_id(team, user), user)
 
-        in_place: list[bool] = []
-        key = f"{dm}:{ts}"
-
-        def answer_in_place(prompts: list[Prompt]) -> None:
-            """One call for a press (issue 13): the pressed message becomes what was chosen
-            plus the next question (chat.update); anything after that is posted. A message
-            already answered this way (a double click) is left as it is."""
-            if key in self.answered_in_place:
-                in_place.append(False)
-                return
-            if not prompts or not ts or ephemeral or prompts[0].stale:
-                return  # an ephemeral message can't be chat.update'd
-            nxt = srn.render(prompts[0])
-            merged = [*srn.answered(blocks, label), {"type": "divider"}, *nxt["blocks"]]
-            if len(merged) > srn.BLOCKS_MAX:
-                return  # too long for one message: answer it, then post the question
-            client.chat_update(channel=dm, ts=ts, text=nxt["text"], blocks=merged)
-            del prompts[0]
-            in_place.append(True)
-            self.answered_in_place[key] = None
-            while len(self.answered_in_place) > DM_CACHE:
-                self.answered_in_place.popitem(last=False)
-
-        def replace_controls(prompts: list[Prompt]) -> None:
-            if in_place or not prompts or not ts or ephemeral:
-                return
-            new_blocks = srn.answered(blocks, "out of date" if prompts[0].stale else label)
-            fallback = (body.get("message") or {}).get("text") or "casebot"
-            client.chat_update(channel=dm, ts=ts, text=fallback, blocks=new_blocks)
-
-        self.handle(client, team, user, dm, inbound, delivery, before=answer_in_place,
-                    tidy=replace_controls)
+        reply = PressReply(self.answered_in_place, client, dm, ts, blocks,
+                           (body.get("message") or {}).get("text") or "casebot", label,
+                           ephemeral)
+        self.handle(client, team, user, dm, inbound, delivery, before=reply.before,
+                    tidy=reply.tidy)
 
     # -- operator updates ------------------------------------------------------------------
 
