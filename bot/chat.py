@@ -15,8 +15,6 @@ The conversation itself runs in `bot.service.Service` (one unit of work per even
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -33,9 +31,6 @@ from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
-# Identities waiting to be linked that are remembered in memory (what they asked for, "not
-# that email"); the oldest are forgotten first, so memory stays bounded whatever arrives.
-PENDING_LIMIT = 10_000
 NO_FILES_HERE = ("I can take files only when a question asks for attachments, and this one "
                  "doesn't.")
 LINKED = "Thank you: your {platform} account is now linked to {address}."
@@ -54,12 +49,6 @@ class Vouched:
 Directory = Callable[[], Vouched | None]
 
 
-@dataclass
-class _Pending:
-    ask: Inbound | None = None
-    declined: bool = False
-
-
 class Chat:
     """One per chat process; thread-safe (adapters call it from several worker threads)."""
 
@@ -69,8 +58,6 @@ class Chat:
         self.trusted_teams = frozenset(t.strip() for t in trusted_teams if t.strip())
         # Slack opens the request right after linking; Telegram says what it can do.
         self.start_after_link = start_after_link
-        self._pending: OrderedDict[tuple[str, str], _Pending] = OrderedDict()
-        self._lock = threading.Lock()
 
     # -- events ---------------------------------------------------------------------------
 
@@ -129,19 +116,6 @@ class Chat:
 
     # -- identity -------------------------------------------------------------------------
 
-    def _memo(self, who: Who) -> _Pending:
-        key = (who.channel, who.external_id)
-        with self._lock:
-            memo = self._pending.pop(key, None) or _Pending()
-            self._pending[key] = memo
-            while len(self._pending) > PENDING_LIMIT:
-                self._pending.popitem(last=False)
-            return memo
-
-    def _forget(self, who: Who) -> _Pending:
-        with self._lock:
-            return self._pending.pop((who.channel, who.external_id), None) or _Pending()
-
     def _vouched(self, directory: Directory | None) -> Vouched | None:
         """The platform's email, only when the platform confirmed it and the team is trusted
         (SLACK_ALLOWED_TEAMS); anything else goes the mailed-code way."""
@@ -155,10 +129,10 @@ class Chat:
         with unit_of_work(self.service.engine) as s:
             if delivery_id and not repo.first_delivery(s, delivery_id):
                 return []
-        memo = self._memo(who)
+            first_ask, declined = repo.identity_wait(s, who.channel, who.external_id)
         asks_for_email = inbound.kind == "text" or (
             inbound.kind == "choice" and inbound.step == identity.CONFIRM_STEP)
-        vouched = None if memo.declined else self._vouched(directory) if (
+        vouched = None if declined else self._vouched(directory) if (
             asks_for_email or inbound.kind == "command") else None
         awaiting = verification.awaiting_code(self.service, who.channel, who.external_id)
         action = identity.next_action(inbound, awaiting_code=awaiting,
@@ -185,15 +159,22 @@ class Chat:
                     self._tell_linked(who)
                     return prompts
                 case identity.Declined():
-                    memo.declined = True
+                    self._remember(who, declined=True)
                     return [info(identity.ASK_EMAIL)]
                 case identity.Say(prompt):
-                    if inbound.kind in ("command", "text") and memo.ask is None:
-                        memo.ask = inbound
+                    keep = inbound if inbound.kind in ("command", "text") else None
+                    if keep is not None and first_ask is None:
+                        self._remember(who, ask=keep)
                     return [prompt]
         except (Invalid, accounts.UnknownDomain) as exc:
             return [info(str(exc))]
         raise AssertionError(f"unknown identity action {action!r}")
+
+    def _remember(self, who: Who, *, ask: Inbound | None = None, declined: bool = False) -> None:
+        """Keep what a person not linked yet asked first (and "not that email") in the
+        database, so whichever worker sees them linked goes on with it (a restart too)."""
+        with unit_of_work(self.service.engine) as s:
+            repo.remember_wait(s, who.channel, who.external_id, ask=ask, declined=declined)
 
     def _tell_linked(self, who: Who) -> None:
         """Mail the address a platform vouched for that this identity is now linked to it,
@@ -205,7 +186,8 @@ class Chat:
 
     def _go_on(self, who: Who) -> list[Prompt]:
         """Linked: carry on with what the person first asked for (or where they are)."""
-        ask = self._forget(who).ask
+        with unit_of_work(self.service.engine) as s:
+            ask = repo.take_wait(s, who.channel, who.external_id)
         if ask is None or (ask.kind == "command" and ask.command in ("start", "help")):
             ask = Inbound(kind="command", command="where" if self.start_after_link else "help")
         try:

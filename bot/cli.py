@@ -509,7 +509,8 @@ def db_prune(hours: Annotated[float | None, typer.Option(
         help="keep delivery ids this many hours (default CASEBOT_DELIVERY_RETENTION_HOURS "
              "or 168)")] = None) -> None:
     """Forget old delivery ids, sent mails (CASEBOT_OUTBOX_RETENTION_HOURS), files no draft or
-    case refers to (CASEBOT_FILE_RETENTION_HOURS) and expired limit rows. Run it daily."""
+    case refers to (CASEBOT_FILE_RETENTION_HOURS), expired limit rows and week-old asks of
+    people who never linked. Run it daily."""
     from datetime import timedelta
 
     from bot.maintenance import prune_all
@@ -520,7 +521,8 @@ def db_prune(hours: Annotated[float | None, typer.Option(
     done = prune_all(build_engine(settings), settings,
                      timedelta(hours=hours) if hours is not None else None)
     out.print(f"Forgot {done['delivery ids']} delivery ids, {done['mails']} old mails, "
-              f"{done['files']} unreferenced files and {done['limit rows']} expired limit rows.")
+              f"{done['files']} unreferenced files, {done['limit rows']} expired limit rows and "
+              f"{done['identity waits']} unlinked first asks.")
 
 
 @urls_app.command("check")
