@@ -22,7 +22,7 @@ from sqlmodel import Session
 from bot import accounts, mails, quota
 from bot.ratings import describe, rating_lines
 from bot.samples import SampleChecks
-from flows import rules
+from flows import commands, rules
 from flows.case import case_fields
 from flows.commands import RECLASSIFY, button_id
 from flows.context import Ctx, untested
@@ -269,58 +269,59 @@ class _Event:
     # -- commands -----------------------------------------------------------------------------
 
     def command(self, name: str, args: str) -> list[Prompt]:
-        if name in ("newcase", "new"):
-            if args.strip() and (not self.in_request() or self.untouched()):
-                self.end()
-                return self.describe(args)
-            if self.untouched():  # e.g. `casebot chat` opened it: nothing is in progress
-                return [self.current_prompt()]
-            if self.in_request():
-                return [info("You have a request in progress; let's continue where you left "
-                             "off. Type /cancel to discard it and start again."),
-                        self.current_prompt()]
-            self.end()
-            return self.start_flow("intake")
-        if name == "cancel":
-            return self.cancel()
-        if name == "back":
-            if self.conv is None:
-                return [info("There is nothing to go back to. " + HELP)]
-            flow = FLOWS[self.conv.flow]
-            return self.apply(flow.back(self.conv.state, self.conv.answers, self.ctx))
-        if name in ("help", "start"):
-            return self.with_current([info(HELP)])
-        if name == "where":
-            if self.conv is None and self.auto_start:
-                return self.start_flow("intake")
-            return self.with_current([] if self.conv else [info(HELP)])
-        if name == "cases":
-            return self.with_current([self.list_cases()])
-        if name == "case":
-            return self.with_current([self.show_case(args)])
-        if name == "profiles":
-            if self.conv is None:
-                return self.start_flow("profiles")
-            if self.conv.flow == "intake":
-                return self.push("profiles", {"for_request": False})
-            return [self.current_prompt()]
-        if name == "myprofile":
-            answers: dict[str, Any] = {"name": self.contact.name,
-                                       "case_recipients": list(self.contact.case_recipients),
-                                       "listed": "yes" if self.world.listed() else "no"}
-            mine = {"answers": answers, "state": "review"}
-            if self.conv is None:
-                return self.start_flow("myprofile", answers, "review")
-            if self.conv.flow == "myprofile":
-                return [self.current_prompt()]
-            return self.push("myprofile", mine)
-        if name in ("checkurl", "urlcheck"):
-            return self.with_current([self.check_urls(args)])
-        if name == RECLASSIFY:
-            return self.reclassify(args)
-        return self.with_current([info(f"I don't know the command /{name}. " + HELP)])
+        """Run /name: each command id (flows/commands.py) has one handler in `_COMMANDS`."""
+        handler = _COMMANDS.get(commands.canonical(name))
+        if handler is None:
+            return self.with_current([info(f"I don't know the command /{name}. " + HELP)])
+        return handler(self, args)
 
-    def cancel(self) -> list[Prompt]:
+    def newcase(self, args: str) -> list[Prompt]:
+        """`/newcase` opens a request; `/newcase TEXT` describes it first (describe-first)."""
+        if args.strip() and (not self.in_request() or self.untouched()):
+            self.end()
+            return self.describe(args)
+        if self.untouched():  # e.g. `casebot chat` opened it: nothing is in progress
+            return [self.current_prompt()]
+        if self.in_request():
+            return [info("You have a request in progress; let's continue where you left "
+                         "off. Type /cancel to discard it and start again."),
+                    self.current_prompt()]
+        self.end()
+        return self.start_flow("intake")
+
+    def back(self, _args: str = "") -> list[Prompt]:
+        if self.conv is None:
+            return [info("There is nothing to go back to. " + HELP)]
+        flow = FLOWS[self.conv.flow]
+        return self.apply(flow.back(self.conv.state, self.conv.answers, self.ctx))
+
+    def help(self, _args: str = "") -> list[Prompt]:
+        return self.with_current([info(HELP)])
+
+    def where(self, _args: str = "") -> list[Prompt]:
+        """Where the person is (a chat just opened, or they just linked)."""
+        if self.conv is None and self.auto_start:
+            return self.start_flow("intake")
+        return self.with_current([] if self.conv else [info(HELP)])
+
+    def profiles(self, _args: str = "") -> list[Prompt]:
+        if self.conv is None:
+            return self.start_flow("profiles")
+        if self.conv.flow == "intake":
+            return self.push("profiles", {"for_request": False})
+        return [self.current_prompt()]
+
+    def myprofile(self, _args: str = "") -> list[Prompt]:
+        answers: dict[str, Any] = {"name": self.contact.name,
+                                   "case_recipients": list(self.contact.case_recipients),
+                                   "listed": "yes" if self.world.listed() else "no"}
+        if self.conv is None:
+            return self.start_flow("myprofile", answers, "review")
+        if self.conv.flow == "myprofile":
+            return [self.current_prompt()]
+        return self.push("myprofile", {"answers": answers, "state": "review"})
+
+    def cancel(self, _args: str = "") -> list[Prompt]:
         if self.conv is None:
             return [info("There is no request in progress. " + HELP)]
         if self.conv.stack:
@@ -533,3 +534,19 @@ class _Event:
         if self.conv is not None:
             self.conv.channel = self.who.channel
             repo.update_conversation(self.s, self.conv)
+
+
+# One handler per command id; `_Event.command` looks the typed name up (aliases included).
+_COMMANDS: dict[str, Callable[[_Event, str], list[Prompt]]] = {
+    commands.NEWCASE: _Event.newcase,
+    commands.CANCEL: _Event.cancel,
+    commands.BACK: _Event.back,
+    commands.HELP: _Event.help,
+    commands.WHERE: _Event.where,
+    commands.CASES: lambda e, _args: e.with_current([e.list_cases()]),
+    commands.CASE: lambda e, args: e.with_current([e.show_case(args)]),
+    commands.PROFILES: _Event.profiles,
+    commands.MYPROFILE: _Event.myprofile,
+    commands.CHECKURL: lambda e, args: e.with_current([e.check_urls(args)]),
+    commands.RECLASSIFY: _Event.reclassify,
+}
