@@ -22,6 +22,7 @@ from bot.settings import Settings
 from flows.clean import for_terminal
 from flows.errors import Invalid
 from store import repo
+from store.uow import unit_of_work
 
 
 def _option_label(self: Any, ctx: Any) -> str | None:
@@ -285,13 +286,11 @@ def accounts_add(name: Annotated[str, typer.Argument(help="the company's name")]
     --include-subdomains). Public mail domains (gmail.com, …) are refused."""
     from bot.accounts import add_account
 
-    with Session(build_engine(Settings())) as s:
+    with unit_of_work(build_engine(Settings())) as s:
         try:
             acct, what = add_account(s, name, domain, include_subdomains)
         except Invalid as exc:
             fail(str(exc))
-            raise
-        s.commit()
         out.print(f"Account '{acct.name}' ({acct.domain}) {what}.")
 
 
@@ -402,10 +401,9 @@ def contacts_link(email: Annotated[str, typer.Option(help="the contact's email")
     """Link a chat identity to a contact (created if new), skipping email verification."""
     address, channel, ext = _identity_args(email, telegram, slack)
     engine = build_engine(Settings())
-    with Session(engine) as s:
+    with unit_of_work(engine) as s:
         contact = repo.ensure_contact(s, address)
         repo.link_identity(s, contact, channel, ext)
-        s.commit()
     out.print(f"Linked {channel} {ext} to {address}.")
 
 
@@ -418,12 +416,11 @@ def contacts_unlink(email: Annotated[str, typer.Option(help="the contact's email
     from bot.accounts import unlink
 
     address, channel, ext = _identity_args(email, telegram, slack)
-    with Session(build_engine(Settings())) as s:
+    with unit_of_work(build_engine(Settings())) as s:
         try:
             unlink(s, address, channel, ext, actor="operator")
         except LookupError as exc:
             fail(str(exc))
-        s.commit()
     out.print(f"Unlinked {channel} {ext} from {address}.")
 
 
