@@ -68,6 +68,9 @@ SCENARIOS = (
              note="counted from the /checkurl answer (the check itself is one more)"),
     Scenario("threat", "threat sample with a zip", (APEX,),
              {"terminal": None, "slack": None, "telegram": None}),
+    Scenario("message", "case from an existing message (one profile)", (APEX,),
+             {"terminal": 4, "slack": 4, "telegram": 4},
+             note="Slack: the message shortcut; Telegram: a forward; terminal: --describe FILE"),
     Scenario("first", "first case with a new profile", (),
              {"terminal": 12, "slack": 12, "telegram": 12}),
 )
@@ -75,6 +78,7 @@ BY_KEY = {s.key: s for s in SCENARIOS}
 
 PRODUCT = "Apex One agents stop reporting after the update"
 DEEP_TEXT = "Deep Security agents stop reporting after the update"
+ALERT = "The Apex One console hangs again\nSince this morning; screenshot in the thread."
 SAMPLE_TEXT = "Collected a suspicious file sample from a laptop"
 
 
@@ -105,6 +109,8 @@ def read_case(service, number: str) -> dict:
 
 def terminal_lines(key: str, root: Path) -> tuple[list[str], list[str]]:
     """(lines before the measured path, the measured lines)."""
+    if key == "message":  # `--describe FILE` is the first action
+        return [], ["Product Issues", "Low", "Submit"]
     if key == "product1":
         return [], [PRODUCT, "Product Issues", "Low", "Submit"]
     if key == "product2":
@@ -125,16 +131,21 @@ def run_terminal(key: str, root: Path) -> tuple[int, dict]:
     give_profiles(service, EMAIL, BY_KEY[key].profiles)
     before, measured = terminal_lines(key, root)
     casebot = str(Path(sys.executable).with_name("casebot"))
+    extra = []
+    if key == "message":
+        saved = root / "message.txt"
+        saved.write_text(ALERT)
+        extra = ["--describe", str(saved)]
     env = {"CASEBOT_HOME": str(home), "PYTHONUNBUFFERED": "1", "TERM": "dumb",
            "PATH": "/usr/bin:/bin"}
-    proc = subprocess.run([casebot, "chat", "--as", EMAIL],
+    proc = subprocess.run([casebot, "chat", "--as", EMAIL, *extra],
                           input="\n".join([*before, *measured]) + "\n", capture_output=True,
                           text=True, env=env, timeout=60)
     numbers = CASE_NUMBER.findall(proc.stdout)
     assert proc.returncode == 0 and len(numbers) == 1, proc.stdout[-3000:] + proc.stderr
     case = read_case(service, numbers[0])
     service.engine.dispose()
-    return len(measured), case
+    return len(measured) + bool(extra), case
 
 
 # -- Slack: the Bolt app against the stand-in Web API ------------------------------------------
@@ -186,7 +197,12 @@ def run_slack(key: str, root: Path) -> tuple[int, dict]:
         link(rig.service, user, EMAIL)
         give_profiles(rig.service, EMAIL, BY_KEY[key].profiles)
         s = CountingSlack(rig.slack, user)
-        if key == "product1":
+        if key == "message":  # "Open a support case" on a channel message
+            s.count += 1
+            rig.slack.message_shortcut(user, ALERT, channel="C42")
+            s.press("Product Issues")
+            s.press("Low")
+        elif key == "product1":
             s.say(PRODUCT)
             s.press("Product Issues")
             s.press("Low")
@@ -251,7 +267,11 @@ async def _telegram(key: str, root: Path) -> tuple[int, dict]:
             run.link(7001, EMAIL)
             give_profiles(run.service, EMAIL, BY_KEY[key].profiles)
             u = CountingTg(run, 7001)
-            if key == "product1":
+            if key == "message":  # a message forwarded from a channel
+                await u.forward(ALERT, channel="acme_alerts")
+                await u.press("Product Issues")
+                await u.press("Low", exact=True)
+            elif key == "product1":
                 await u.say(PRODUCT)
                 await u.press("Product Issues")
                 await u.press("Low", exact=True)

@@ -7,7 +7,10 @@ never open a database session. `Chat` owns what is not about a platform:
   the email the platform vouches for); once linked they go on with what they first asked for;
 - dropping repeated deliveries (the database records each delivery id, linked or not);
 - whether a file may be downloaded at all (`takes_files`), before the adapter fetches it;
-- operator updates, by claim-and-ack (`claim_notices`, `ack_notice`, `deliver_notices`).
+- operator updates, by claim-and-ack (`claim_notices`, `ack_notice`, `deliver_notices`);
+- a request started from an existing message (`describe`: its files fetched only for a linked
+  contact), a person's open cases (`open_cases`), and URL ratings for anyone (`rate_urls`,
+  which takes no identity).
 
 The conversation itself runs in `bot.service.Service` (one unit of work per event).
 """
@@ -15,24 +18,33 @@ The conversation itself runs in `bot.service.Service` (one unit of work per even
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import accounts, notices, verification
 from bot.notices import Notice, Outcome
+from bot.ratings import describe, rating_lines
 from bot.service import NotLinked, Service, Who
 from flows import identity
 from flows.errors import Invalid
-from flows.model import Inbound, Prompt, info
+from flows.model import FileRef, Inbound, Prompt, info
+from flows.urls import parse_url_list
 from store import repo
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
+# What a person not linked yet asked for, and their "not that email", are kept in the database
+# (store.repo identity waits). Only a message's file download (a callable) cannot be stored: it
+# is kept in the process for this many identities, the oldest forgotten first.
+FETCH_LIMIT = 10_000
 NO_FILES_HERE = ("I can take files only when a question asks for attachments, and this one "
                  "doesn't.")
+CLOSED = ("resolved", "closed")
 LINKED = "Thank you: your {platform} account is now linked to {address}."
 
 
@@ -49,6 +61,20 @@ class Vouched:
 Directory = Callable[[], Vouched | None]
 
 
+Fetch = Callable[[], list[FileRef]]
+"""Downloads and stores a message's files; the chat layer calls it only for a linked contact."""
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """One line of a person's open cases (Slack's App Home)."""
+
+    number: str
+    subject: str
+    status: str
+    updated: str
+
+
 class Chat:
     """One per chat process; thread-safe (adapters call it from several worker threads)."""
 
@@ -58,6 +84,8 @@ class Chat:
         self.trusted_teams = frozenset(t.strip() for t in trusted_teams if t.strip())
         # Slack opens the request right after linking; Telegram says what it can do.
         self.start_after_link = start_after_link
+        self._fetches: OrderedDict[tuple[str, str], Fetch] = OrderedDict()
+        self._lock = threading.Lock()
 
     # -- events ---------------------------------------------------------------------------
 
@@ -70,6 +98,61 @@ class Chat:
                                        auto_start=auto_start)
         except NotLinked:
             return self._identify(who, inbound, delivery_id, directory)
+
+    def describe(self, who: Who, text: str, *, source: str = "", fetch: Fetch | None = None,
+                 delivery_id: str | None = None,
+                 directory: Directory | None = None) -> list[Prompt]:
+        """A request started from an existing message (a Slack message shortcut, Telegram
+        forwards): its text describes it, `fetch` brings its files (called only once the
+        person is a linked contact), `source` links back to it. A person not linked yet is
+        identified first and then goes on with this message."""
+        ask = Inbound(kind="command", command="newcase", args=text or "", text=text or "",
+                      source=source)
+        try:
+            self.service.current(who)
+        except NotLinked:
+            # this message is what they go on with once linked
+            self._remember(who, ask=ask, replace=True)
+            self._keep_fetch(who, fetch)
+            return self._identify(who, ask, delivery_id, directory)
+        return self.service.handle(who, self._with_files(ask, fetch), delivery_id=delivery_id)
+
+    def _with_files(self, ask: Inbound, fetch: Fetch | None) -> Inbound:
+        if fetch is None:
+            return ask
+        files = tuple(fetch())
+        text = ask.args or "Files from a message: " + ", ".join(f.name for f in files)
+        return replace(ask, files=files, args=text, text=text)
+
+    def rate_urls(self, text: str) -> list[list[str]]:
+        """Each URL's rating as lines (defanged URL and rating first), for a place anyone may
+        ask from (Telegram's inline mode): no identity goes in, so nothing about a case or a
+        contact can come out. Text that is not 1-10 URLs gives []."""
+        try:
+            urls = parse_url_list(text)
+        except Invalid:
+            return []
+        ratings = self.service.rate([u.url for u in urls])
+        return [rating_lines(describe(u, r)) for u, r in zip(urls, ratings, strict=True)]
+
+    def linked(self, who: Who) -> bool:
+        try:
+            self.service.current(who)
+        except NotLinked:
+            return False
+        return True
+
+    def open_cases(self, who: Who, limit: int = 20) -> list[OpenCase] | None:
+        """The person's cases that are not closed or resolved, newest first (None: not
+        linked). Only their own: looked up by the identity the platform signed for."""
+        with unit_of_work(self.service.engine, read_only=True) as s:
+            contact = repo.contact_for_identity(s, who.channel, who.external_id)
+            if contact is None:
+                return None
+            assert contact.id is not None
+            return [OpenCase(c.number or "", c.subject, c.status,
+                             (repo.iso(c.updated_at) or "")[:16].replace("T", " "))
+                    for c in repo.open_cases_of(s, contact.id, CLOSED, limit)]
 
     def current(self, who: Who) -> Prompt | None:
         """The question the person's conversation is at (None: none, or not linked)."""
@@ -115,6 +198,19 @@ class Chat:
         return [info(NO_FILES_HERE), *prompts]
 
     # -- identity -------------------------------------------------------------------------
+
+    def _keep_fetch(self, who: Who, fetch: Fetch | None) -> None:
+        key = (who.channel, who.external_id)
+        with self._lock:
+            self._fetches.pop(key, None)
+            if fetch is not None:
+                self._fetches[key] = fetch
+                while len(self._fetches) > FETCH_LIMIT:
+                    self._fetches.popitem(last=False)
+
+    def _take_fetch(self, who: Who) -> Fetch | None:
+        with self._lock:
+            return self._fetches.pop((who.channel, who.external_id), None)
 
     def _vouched(self, directory: Directory | None) -> Vouched | None:
         """The platform's email, only when the platform confirmed it and the team is trusted
@@ -170,11 +266,14 @@ class Chat:
             return [info(str(exc))]
         raise AssertionError(f"unknown identity action {action!r}")
 
-    def _remember(self, who: Who, *, ask: Inbound | None = None, declined: bool = False) -> None:
-        """Keep what a person not linked yet asked first (and "not that email") in the
-        database, so whichever worker sees them linked goes on with it (a restart too)."""
+    def _remember(self, who: Who, *, ask: Inbound | None = None, declined: bool = False,
+                  replace: bool = False) -> None:
+        """Keep what a person not linked yet asked first (`replace`: this ask instead) and
+        "not that email" in the database, so whichever worker sees them linked goes on with
+        it (after a restart too)."""
         with unit_of_work(self.service.engine) as s:
-            repo.remember_wait(s, who.channel, who.external_id, ask=ask, declined=declined)
+            repo.remember_wait(s, who.channel, who.external_id, ask=ask, declined=declined,
+                               replace=replace)
 
     def _tell_linked(self, who: Who) -> None:
         """Mail the address a platform vouched for that this identity is now linked to it,
@@ -188,9 +287,11 @@ class Chat:
         """Linked: carry on with what the person first asked for (or where they are)."""
         with unit_of_work(self.service.engine) as s:
             ask = repo.take_wait(s, who.channel, who.external_id)
+        fetch = self._take_fetch(who)
         if ask is None or (ask.kind == "command" and ask.command in ("start", "help")):
             ask = Inbound(kind="command", command="where" if self.start_after_link else "help")
         try:
+            ask = self._with_files(ask, fetch)
             return self.service.handle(who, ask, auto_start=self.start_after_link)
         except NotLinked:
             return []

@@ -9,6 +9,7 @@ import getpass
 import io
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TextIO, cast
 
 import sqlalchemy as sa
@@ -114,15 +115,26 @@ def console_email(settings: Settings, given: str | None) -> str:
 @app.command()
 def chat(as_: Annotated[str | None, typer.Option("--as", metavar="EMAIL",
                                                  help="your email")] = None,
-         name: Annotated[str, typer.Option(help="your name")] = "") -> None:
+         name: Annotated[str, typer.Option(help="your name")] = "",
+         describe: Annotated[Path | None, typer.Option(
+             "--describe", metavar="FILE",
+             help="start a request described by this file's text (a saved message)")] = None,
+         ) -> None:
     """Open a case in the terminal (TTY or piped stdin, one answer per line)."""
     from adapters.console.app import ConsoleChat
     from bot.service import Who
 
+    text = None
+    if describe is not None:
+        try:
+            text = describe.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            fail(f"Can't read {describe}: {exc.strerror or exc}.", code=2)
     settings = Settings()
     address = console_email(settings, as_)
     service = build_service(settings)
-    code = ConsoleChat(service, Who("console", address, email=address, name=name)).run()
+    code = ConsoleChat(service, Who("console", address, email=address, name=name),
+                       describe=text).run()
     raise typer.Exit(code)
 
 

@@ -35,7 +35,7 @@ from flows.intake import (
     is_description,
     sample_suffixes,
 )
-from flows.model import Choice, Inbound, Prompt, info
+from flows.model import Choice, FileRef, Inbound, Prompt, info
 from flows.myprofile import MYPROFILE
 from flows.profile import MENU, PROFILE, DeleteProfile, Return
 from flows.steps import Jump
@@ -221,7 +221,7 @@ class _Event:
         if refused:
             prompts = self.with_current([info(refused)])
         elif inbound.kind == "command":
-            prompts = self.command(inbound.command or "", inbound.args)
+            prompts = self.command(inbound.command or "", inbound.args, inbound)
         elif self.conv is None:
             if self.auto_start or _says_new_case(inbound):
                 prompts = self.start_flow("intake")
@@ -268,17 +268,21 @@ class _Event:
 
     # -- commands -----------------------------------------------------------------------------
 
-    def command(self, name: str, args: str) -> list[Prompt]:
+    def command(self, name: str, args: str, inbound: Inbound | None = None) -> list[Prompt]:
         """Run /name: each command id (flows/commands.py) has one handler in `_COMMANDS`."""
         handler = _COMMANDS.get(commands.canonical(name))
         if handler is None:
             return self.with_current([info(f"I don't know the command /{name}. " + HELP)])
-        return handler(self, args)
+        return handler(self, inbound or Inbound(kind="command", command=name, args=args))
 
-    def newcase(self, args: str) -> list[Prompt]:
-        """`/newcase` opens a request; `/newcase TEXT` describes it first (describe-first)."""
+    def newcase(self, ask: Inbound) -> list[Prompt]:
+        """`/newcase` opens a request; `/newcase TEXT` describes it first (describe-first),
+        with the files and link of the message it came from, if any (issue 15)."""
+        args = ask.args
         if args.strip() and (not self.in_request() or self.untouched()):
             self.end()
+            if ask.files or ask.source:
+                return self.describe(args, ask.files, ask.source)
             return self.describe(args)
         if self.untouched():  # e.g. `casebot chat` opened it: nothing is in progress
             return [self.current_prompt()]
@@ -289,29 +293,29 @@ class _Event:
         self.end()
         return self.start_flow("intake")
 
-    def back(self, _args: str = "") -> list[Prompt]:
+    def back(self) -> list[Prompt]:
         if self.conv is None:
             return [info("There is nothing to go back to. " + HELP)]
         flow = FLOWS[self.conv.flow]
         return self.apply(flow.back(self.conv.state, self.conv.answers, self.ctx))
 
-    def help(self, _args: str = "") -> list[Prompt]:
+    def help(self) -> list[Prompt]:
         return self.with_current([info(HELP)])
 
-    def where(self, _args: str = "") -> list[Prompt]:
+    def where(self) -> list[Prompt]:
         """Where the person is (a chat just opened, or they just linked)."""
         if self.conv is None and self.auto_start:
             return self.start_flow("intake")
         return self.with_current([] if self.conv else [info(HELP)])
 
-    def profiles(self, _args: str = "") -> list[Prompt]:
+    def profiles(self) -> list[Prompt]:
         if self.conv is None:
             return self.start_flow("profiles")
         if self.conv.flow == "intake":
             return self.push("profiles", {"for_request": False})
         return [self.current_prompt()]
 
-    def myprofile(self, _args: str = "") -> list[Prompt]:
+    def myprofile(self) -> list[Prompt]:
         answers: dict[str, Any] = {"name": self.contact.name,
                                    "case_recipients": list(self.contact.case_recipients),
                                    "listed": "yes" if self.world.listed() else "no"}
@@ -321,7 +325,7 @@ class _Event:
             return [self.current_prompt()]
         return self.push("myprofile", {"answers": answers, "state": "review"})
 
-    def cancel(self, _args: str = "") -> list[Prompt]:
+    def cancel(self) -> list[Prompt]:
         if self.conv is None:
             return [info("There is no request in progress. " + HELP)]
         if self.conv.stack:
@@ -391,13 +395,32 @@ class _Event:
                     f"{'s' if len(urls) != 1 else ''}; the URLs are filled in.")
         return [note, *self.start_flow("intake", answers)]
 
-    def describe(self, text: str) -> list[Prompt]:
-        """Describe first: the text opens a request (flows.intake.describe_first)."""
+    def describe(self, text: str, files: tuple[FileRef, ...] = (),
+                 source: str = "") -> list[Prompt]:
+        """Describe first: the text opens a request (flows.intake.describe_first); from an
+        existing message, its files count against the file quota as uploads do."""
+        notes = []
+        kept = []
+        for f in files:
+            refused = quota.take(self.s, self.contact.id, f.sha256, f.size,
+                                 self.svc.file_quota_bytes)
+            if refused:
+                notes.append(info(refused))
+            else:
+                kept.append(f)
         try:
-            answers = describe_first(text, self.ctx)
+            answers = describe_first(text, self.ctx, kept, source)
         except Invalid as exc:
             return [info(str(exc))]
-        return self.start_flow("intake", answers)
+        taken = {f["sha256"] for f in answers.get("attachments") or []}
+        left = [f.name for f in kept if f.sha256 not in taken]
+        if left:
+            notes.append(info(f"Not attached (over the {self.ctx.max_attachment_bytes // 2**20} "
+                              f"MB limit per case): {', '.join(left)}."))
+        if answers.get("attachments"):
+            names = ", ".join(f["name"] for f in answers["attachments"])
+            notes.append(info(f"Attached from the message: {names}."))
+        return [*notes, *self.start_flow("intake", answers)]
 
     # -- flows and effects ----------------------------------------------------------------------
 
@@ -537,16 +560,16 @@ class _Event:
 
 
 # One handler per command id; `_Event.command` looks the typed name up (aliases included).
-_COMMANDS: dict[str, Callable[[_Event, str], list[Prompt]]] = {
+_COMMANDS: dict[str, Callable[[_Event, Inbound], list[Prompt]]] = {
     commands.NEWCASE: _Event.newcase,
-    commands.CANCEL: _Event.cancel,
-    commands.BACK: _Event.back,
-    commands.HELP: _Event.help,
-    commands.WHERE: _Event.where,
-    commands.CASES: lambda e, _args: e.with_current([e.list_cases()]),
-    commands.CASE: lambda e, args: e.with_current([e.show_case(args)]),
-    commands.PROFILES: _Event.profiles,
-    commands.MYPROFILE: _Event.myprofile,
-    commands.CHECKURL: lambda e, args: e.with_current([e.check_urls(args)]),
-    commands.RECLASSIFY: _Event.reclassify,
+    commands.CANCEL: lambda e, _ask: e.cancel(),
+    commands.BACK: lambda e, _ask: e.back(),
+    commands.HELP: lambda e, _ask: e.help(),
+    commands.WHERE: lambda e, _ask: e.where(),
+    commands.CASES: lambda e, _ask: e.with_current([e.list_cases()]),
+    commands.CASE: lambda e, ask: e.with_current([e.show_case(ask.args)]),
+    commands.PROFILES: lambda e, _ask: e.profiles(),
+    commands.MYPROFILE: lambda e, _ask: e.myprofile(),
+    commands.CHECKURL: lambda e, ask: e.with_current([e.check_urls(ask.args)]),
+    commands.RECLASSIFY: lambda e, ask: e.reclassify(ask.args),
 }

@@ -48,6 +48,7 @@ def case_fields(a: Answers, profile: ProfileView, ctx: Ctx) -> dict[str, Any]:
         "change_window": change_window(a),
         "archive_password": password if password and password != NO_FILES else None,
         "attachments": [dict(f) for f in a.get("attachments") or []],
+        "source_url": a.get("source_url") or None,
         "profile_oses": list(profile.operating_systems),
         "is_threat": kind in THREAT_TYPES,
     }

@@ -9,6 +9,7 @@ need no samples, the subject of a URL reclassification. The review shows each wi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -42,7 +43,7 @@ from flows.cc import CcStep
 from flows.context import Ctx
 from flows.errors import Invalid, StillChecking
 from flows.form import Form, Turn, answered_by_person
-from flows.model import Choice, Inbound, Prompt
+from flows.model import Choice, FileRef, Inbound, Prompt
 from flows.reclassify import UrlCategoryStep, UrlRatingStep, UrlsStep
 from flows.steps import (
     DONE,
@@ -109,9 +110,11 @@ def cc_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     return list(seen.values())
 
 
-def describe_first(text: str, ctx: Ctx) -> Answers:
-    """A request started from what the user wrote: first line the subject, all of it the
-    description, and what it most likely means kept as a suggestion (offered, never chosen)."""
+def describe_first(text: str, ctx: Ctx, files: Sequence[FileRef] = (),
+                   source: str = "") -> Answers:
+    """A request started from what the user wrote (or an existing message: its files and a
+    link to it): first line the subject, all of it the description, and what it most likely
+    means kept as a suggestion (offered, never chosen)."""
     body = v.description(text)
     first = next(line for line in body.split("\n") if line.strip()).strip()
     subject = first if len(first) <= 200 else first[:199].rsplit(" ", 1)[0] + "…"
@@ -121,7 +124,26 @@ def describe_first(text: str, ctx: Ctx) -> Answers:
         profile = ctx.world.profiles()[0]
     suggestion["issue"] = suggested_category(body, ctx.cat, profile.product if profile
                                              else None)
-    return {"subject": v.subject(subject), "description": body, SUGGEST: suggestion}
+    answers: Answers = {"subject": v.subject(subject), "description": body, SUGGEST: suggestion}
+    if source:
+        answers["source_url"] = source
+    if files:
+        answers["attachments"] = message_attachments(files, ctx)
+    return answers
+
+
+def message_attachments(files: Sequence[FileRef], ctx: Ctx) -> list[dict[str, Any]]:
+    """The files of the message a request starts from, as the attachments step would take
+    them: once each, within the per-case limit. Whether the category wants locked zips is
+    not known yet; the step's `still_valid` checks them once it is (and asks if they fail)."""
+    out: list[dict[str, Any]] = []
+    for f in files:
+        if any(x["sha256"] == f.sha256 for x in out):
+            continue
+        if sum(x["size"] for x in out) + f.size > ctx.max_attachment_bytes:
+            continue
+        out.append({"name": f.name, "size": f.size, "sha256": f.sha256, "path": f.path})
+    return out
 
 
 def is_description(text: str) -> bool:

@@ -44,6 +44,10 @@ class Inbound:
     args: str = ""
     step: str | None = None
     draft: str | None = None
+    # a request started from an existing message (issue 15): its files, already stored by the
+    # chat layer for a linked contact, and a link back to the message
+    files: tuple[FileRef, ...] = ()
+    source: str = ""
 
     def __post_init__(self) -> None:
         """Every user text that reaches a flow, and so the store, is cleaned here, once."""

@@ -385,6 +385,14 @@ def cases_of(s: Session, contact_id: int | None = None, limit: int = 50) -> list
     return list(s.exec(q))
 
 
+def open_cases_of(s: Session, contact_id: int, done: tuple[str, ...],
+                  limit: int = 20) -> list[Case]:
+    """A contact's cases whose status is not in `done`, newest first (Slack's App Home)."""
+    q = (select(Case).where(Case.contact_id == contact_id, col(Case.status).not_in(done))
+         .order_by(col(Case.id).desc()).limit(limit))
+    return list(s.exec(q))
+
+
 def timeline(s: Session, case_id: int) -> list[CaseEvent]:
     return list(s.exec(select(CaseEvent).where(CaseEvent.case_id == case_id)
                        .order_by(col(CaseEvent.at), col(CaseEvent.id))))
@@ -410,7 +418,7 @@ CASE_KEYS = ("number", "reference_id", "status", "channel", "contact_email", "pr
              "issue_category", "virus_pattern_type", "subject", "description", "severity",
              "business_impact", "cc_emails", "contact_method", "phone", "preferred_time", "urls",
              "tippingpoint", "change_window", "attachments", "created_at", "updated_at",
-             "timeline")
+             "timeline", "source_url")
 LIST_KEYS = ("cc_emails", "urls", "attachments", "timeline")
 
 
@@ -517,7 +525,8 @@ _WAIT_KEY = ["channel", "external_id"]
 
 def _ask_json(ask: Inbound) -> dict[str, Any]:
     """A typed or command ask as JSON (files are never kept: they are refused before linking)."""
-    return {"kind": ask.kind, "text": ask.text, "command": ask.command, "args": ask.args}
+    return {"kind": ask.kind, "text": ask.text, "command": ask.command, "args": ask.args,
+            "source": ask.source}
 
 
 def identity_wait(s: Session, channel: str, external_id: str) -> tuple[Inbound | None, bool]:
@@ -531,8 +540,9 @@ def identity_wait(s: Session, channel: str, external_id: str) -> tuple[Inbound |
 
 
 def remember_wait(s: Session, channel: str, external_id: str, *, ask: Inbound | None = None,
-                  declined: bool = False) -> None:
-    """Keep the first ask (a later one never replaces it) and "not that email" (never unset).
+                  declined: bool = False, replace: bool = False) -> None:
+    """Keep the first ask (a later one replaces it only with `replace`: a message to open a
+    request from) and "not that email" (never unset).
 
     One INSERT … ON CONFLICT DO UPDATE, so two workers writing at once both land."""
     values = {"channel": channel, "external_id": external_id, "declined": declined,
@@ -540,17 +550,19 @@ def remember_wait(s: Session, channel: str, external_id: str, *, ask: Inbound | 
     stmt: sa.Executable
     if s.connection().dialect.name == "postgresql":
         pg = pg_insert(_waits).values(**values)
-        stmt = pg.on_conflict_do_update(index_elements=_WAIT_KEY, set_=_merged(pg.excluded))
+        stmt = pg.on_conflict_do_update(index_elements=_WAIT_KEY,
+                                        set_=_merged(pg.excluded, replace))
     else:  # SQLite, the other database casebot runs on
         lite = sqlite_insert(_waits).values(**values)
-        stmt = lite.on_conflict_do_update(index_elements=_WAIT_KEY, set_=_merged(lite.excluded))
+        stmt = lite.on_conflict_do_update(index_elements=_WAIT_KEY,
+                                          set_=_merged(lite.excluded, replace))
     s.connection().execute(stmt)
 
 
-def _merged(excluded: Any) -> dict[str, Any]:
-    """An existing wait keeps its first ask and its "not that email"."""
+def _merged(excluded: Any, replace: bool) -> dict[str, Any]:
+    """An existing wait keeps its "not that email", and its first ask unless `replace`."""
     return {"declined": sa.or_(_waits.c.declined, excluded.declined),
-            "ask": sa.func.coalesce(_waits.c.ask, excluded.ask),
+            "ask": excluded.ask if replace else sa.func.coalesce(_waits.c.ask, excluded.ask),
             "updated_at": excluded.updated_at}
 
 

@@ -36,8 +36,9 @@ STYLES = {"error": "bold red", "title": "bold", "question": "bold cyan", "choice
 
 class ConsoleChat:
     def __init__(self, service: Service, who: Who, stdin: TextIO | None = None,
-                 stdout: TextIO | None = None) -> None:
+                 stdout: TextIO | None = None, describe: str | None = None) -> None:
         self.service = service
+        self.describe = describe  # `--describe FILE`: the text a request starts from
         self.chat = Chat(service)
         self.who = who
         self.stdin = stdin or sys.stdin
@@ -85,8 +86,11 @@ class ConsoleChat:
         self.chat.deliver_notices(self.who.channel, self.show_notice,
                                   external_id=self.who.external_id)
         # no auto-start: with no request open, what the person types first describes it
-        where = self.chat.handle(self.who, Inbound(kind="command", command="where"))
-        if not self.draft_in(where):
+        if self.describe is not None:
+            where = self.chat.describe(self.who, self.describe)
+        else:
+            where = self.chat.handle(self.who, Inbound(kind="command", command="where"))
+        if not self.draft_in(where) and self.describe is None:
             where = [Prompt(kind="info", text=GREETING)]
         self.show(where)
         lines = self.lines()

@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack import files as sfiles
 from adapters.slack import inbound as sin
 from adapters.slack import render as srn
+from adapters.slack import shortcuts
 from adapters.slack.client import api_base, make_client
 from adapters.slack.http import serve
 from bot.chat import Chat, Vouched
@@ -86,10 +87,10 @@ class SlackBot:
     def _register(self) -> None:
         app = self.app
         app.event("message")(self.on_message)
-        app.event("app_home_opened")(lambda: None)
         app.command("/case")(self.on_command)
         app.command("/urlcheck")(self.on_command)
         app.action(re.compile(r"^cb\."))(self.on_action)
+        shortcuts.register(self)  # message and global shortcuts, the App Home tab
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -150,6 +151,8 @@ class SlackBot:
             self.post_prompts(client, dm, prompts)
             if tidy is not None:
                 tidy(prompts)
+        if any(p.kind == "done" for p in prompts):  # a new case: the home tab lists it
+            shortcuts.publish_home(self, client, team, user)
 
     # -- listeners -------------------------------------------------------------------------
 
@@ -266,6 +269,7 @@ class SlackBot:
         except SlackApiError as exc:
             log.warning("notice not delivered: %s", exc.response.get("error"))
             return Outcome.RETRY
+        shortcuts.publish_home(self, client, team, user)  # the case changed: refresh home
         return Outcome.SENT
 
     def deliver_notices(self) -> int:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions, MenuButtonCommands, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -29,6 +29,7 @@ from telegram.ext import (
     BaseUpdateProcessor,
     CallbackQueryHandler,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS = [
     BotCommand("start", "start or show where you are"),
-    BotCommand("newcase", "open a support case"),
+    BotCommand("newcase", "open a support case (as a reply: described by that message)"),
     BotCommand("cases", "list your cases"),
     BotCommand("case", "show one case: /case NUMBER"),
     BotCommand("profiles", "manage product profiles"),
@@ -53,6 +54,7 @@ COMMANDS = [
     BotCommand("help", "show the commands"),
 ]
 SEND_TRIES = 5
+UPDATES = ["message", "callback_query", "inline_query"]
 
 
 class PerChatProcessor(BaseUpdateProcessor):
@@ -122,6 +124,7 @@ def build_application(settings: Settings, service: Service | None = None,
     tg = TelegramBot(Chat(service), token, workers)
     app.add_handler(CallbackQueryHandler(tg.on_callback))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, tg.on_message))
+    app.add_handler(InlineQueryHandler(tg.native.on_inline))
     app.add_error_handler(tg.on_error)
     return app, tg
 
@@ -157,16 +160,18 @@ async def serve_app(app: Application, tg: TelegramBot | None, settings: Settings
         raise ValueError("Webhook mode needs TELEGRAM_WEBHOOK_SECRET (letters, digits, _ and -).")
     async with app:
         await app.bot.set_my_commands(COMMANDS)
+        # the menu button beside the message box lists those commands
+        await app.bot.set_chat_menu_button(menu_button=MenuButtonCommands())
         assert app.updater is not None
         if webhook_url:
             await app.updater.start_webhook(
                 listen=listen, port=port, url_path=urlsplit(webhook_url).path.lstrip("/"),
                 webhook_url=webhook_url,
                 secret_token=ConstantTimeSecret(settings.telegram_webhook_secret or ""),
-                allowed_updates=["message", "callback_query"])
+                allowed_updates=UPDATES)
         else:
             await app.updater.start_polling(timeout=poll_timeout, poll_interval=0,
-                                            allowed_updates=["message", "callback_query"])
+                                            allowed_updates=UPDATES)
         await app.start()
         task = None
         if tg is not None:

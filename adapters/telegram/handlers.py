@@ -10,7 +10,7 @@ import asyncio
 import functools
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -30,6 +30,8 @@ from adapters.telegram.inbound import (
     unsupported_media,
     who_of,
 )
+from adapters.telegram.native import Native
+from adapters.telegram.plumbing import Recent, together
 from adapters.telegram.render import Signer, Target
 from bot.chat import Chat
 from bot.service import Who
@@ -49,33 +51,6 @@ CHECK_AGAIN = ("I no longer have the URLs of that check (I may have restarted si
                "/checkurl URL… again and press Request reclassification on the new answer.")
 
 
-async def together(*calls: Awaitable[Any]) -> None:
-    """Independent Bot API calls at once; the first failure is raised after all have ended."""
-    results = await asyncio.gather(*calls, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-
-
-class Recent:
-    """The last `size` update ids handled: a set that forgets the oldest (bounded memory)."""
-
-    def __init__(self, size: int = 1024) -> None:
-        self.ids: OrderedDict[int, None] = OrderedDict()
-        self.size = size
-
-    def add(self, item: int) -> None:
-        self.ids[item] = None
-        while len(self.ids) > self.size:
-            self.ids.popitem(last=False)
-
-    def discard(self, item: int) -> None:
-        self.ids.pop(item, None)
-
-    def __contains__(self, item: object) -> bool:
-        return item in self.ids
-
-
 class TelegramBot:
     """Handlers and a little per-process state (a bounded render cache, album timers)."""
 
@@ -90,6 +65,7 @@ class TelegramBot:
         self.albums = Albums()
         self.processed = Recent()  # update ids just handled (what the e2e driver waits for)
         self.username = ""
+        self.native = Native(self)  # forwards, /newcase as a reply, inline URL checks
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -153,6 +129,8 @@ class TelegramBot:
                 await bot.send_message(chat.id, "I open support cases in a private chat only: "
                                        f"message me at https://t.me/{bot.username} and send "
                                        "/start.")
+            return
+        if await self.native.takes(update, bot):  # a forward, or /newcase as a reply
             return
         media = media_of(msg)
         await self.albums.flush(chat.id, keep_group=media.group if media else None)

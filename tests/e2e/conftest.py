@@ -36,6 +36,7 @@ CASE_KEYS = {
     "virus_pattern_type", "subject", "description", "severity", "business_impact", "cc_emails",
     "contact_method", "phone", "preferred_time", "urls", "tippingpoint", "change_window",
     "attachments", "created_at", "updated_at", "timeline",
+    "source_url",  # issue 15: the message a case was started from (null otherwise)
 }
 
 
@@ -145,9 +146,10 @@ class Chat:
         self.env.pop("CASEBOT_DATABASE_URL", None)
 
     def run(self, script: Script | Iterable[str], *, email: str = EMAIL,
-            timeout: float = 30) -> Result:
+            timeout: float = 30, args: Iterable[str] = ()) -> Result:
         lines = script.lines if isinstance(script, Script) else list(script)
-        proc = subprocess.run([CASEBOT, "chat", "--as", email], input="\n".join(lines) + "\n",
+        proc = subprocess.run([CASEBOT, "chat", "--as", email, *args],
+                              input="\n".join(lines) + "\n",
                               capture_output=True, text=True, env=self.env, timeout=timeout)
         return Result(proc.stdout, proc.stderr, proc.returncode)
 

@@ -145,6 +145,15 @@ class FakeSlack:
         if method == "apps.connections.open":
             return ({"ok": True, "url": self.socket_url} if self.socket_url
                     else {"ok": False, "error": "not_allowed_token_type"})
+        if method == "chat.getPermalink":
+            ts = str(args.get("message_ts", ""))
+            return {"ok": True, "channel": args.get("channel"),
+                    "permalink": f"https://acme.slack.com/archives/{args.get('channel')}/"
+                                 f"p{ts.replace('.', '')}"}
+        if method == "views.publish":
+            if isinstance(args.get("view"), str):
+                args["view"] = json.loads(args["view"])
+            return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
         if method == "files.info":
             found = self.files.get(str(args.get("file")))
             return {"ok": True, "file": found[0]} if found else {"ok": False,
@@ -360,6 +369,63 @@ class Driver:
                 "api_app_id": "A1", "response_url": self.fake.url + "/response",
                 "trigger_id": f"trig{next(self._ids)}"}
         return self.send(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
+
+    def interactive(self, payload: dict[str, Any]) -> tuple[int, str]:
+        return self.send(urllib.parse.urlencode({"payload": json.dumps(payload)}),
+                         "application/x-www-form-urlencoded")
+
+    def message_shortcut(self, user: str, text: str, *, channel: str = "C42",
+                         author: str = "U99", files: list[dict] | None = None,
+                         ts: str | None = None) -> tuple[int, str]:
+        """"Open a support case" on a message in a channel, as Slack sends a message_action
+        (the message as Slack escapes it, its files as file objects)."""
+        slack_text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        ts = ts or f"{time.time():.6f}"
+        message: dict[str, Any] = {"type": "message", "user": author, "ts": ts,
+                                   "text": slack_text}
+        if files:
+            message["files"] = files
+        return self.interactive({
+            "type": "message_action", "callback_id": "cb.message_case", "token": "x",
+            "action_ts": f"{time.time():.6f}", "trigger_id": f"trig{next(self._ids)}",
+            "team": {"id": self.fake.team_id, "domain": "acme"},
+            "user": {"id": user, "team_id": self.fake.team_id, "name": user.lower()},
+            "channel": {"id": channel, "name": "general"}, "message_ts": ts,
+            "message": message, "response_url": self.fake.url + "/response"})
+
+    def global_shortcut(self, user: str) -> tuple[int, str]:
+        return self.interactive({
+            "type": "shortcut", "callback_id": "cb.new_case", "token": "x",
+            "action_ts": f"{time.time():.6f}", "trigger_id": f"trig{next(self._ids)}",
+            "team": {"id": self.fake.team_id, "domain": "acme"},
+            "user": {"id": user, "team_id": self.fake.team_id, "name": user.lower()}})
+
+    def open_home(self, user: str) -> tuple[int, str]:
+        """The user opens the app's Home tab (the app_home_opened event)."""
+        return self.send(self.event_body({"type": "app_home_opened", "user": user,
+                                          "channel": "D" + user, "tab": "home",
+                                          "event_ts": f"{time.time():.6f}"}),
+                         "application/json")
+
+    def home(self, user: str) -> dict[str, Any]:
+        """The home view last published for `user`."""
+        views = [c for c in self.fake.of("views.publish") if c.args.get("user_id") == user]
+        assert views, "no home view published"
+        return views[-1].args["view"]
+
+    def press_home(self, user: str, label: str) -> tuple[int, str]:
+        view = self.home(user)
+        block, el = next((b, e) for b in view["blocks"] if b.get("type") == "actions"
+                         for e in b["elements"] if e["text"]["text"] == label)
+        return self.interactive({
+            "type": "block_actions", "team": {"id": self.fake.team_id},
+            "user": {"id": user, "team_id": self.fake.team_id}, "api_app_id": "A1",
+            "token": "x", "trigger_id": f"trig{next(self._ids)}",
+            "container": {"type": "view", "view_id": "V1"},
+            "view": {"id": "V1", "type": "home", "blocks": view["blocks"]},
+            "actions": [{"action_id": el["action_id"], "block_id": block["block_id"],
+                         "type": "button", "text": el["text"], "value": el["value"],
+                         "action_ts": f"{time.time():.6f}"}]})
 
     # -- what the user sees ----------------------------------------------------------------------
 

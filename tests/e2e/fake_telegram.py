@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 BOT_USER = {"id": 999000, "is_bot": True, "first_name": "casebot", "username": "casebot_test_bot",
             "can_join_groups": False, "can_read_all_group_messages": False,
-            "supports_inline_queries": False}
+            "supports_inline_queries": True}
 
 
 class _Server(ThreadingHTTPServer):
@@ -49,6 +49,7 @@ class FakeTelegram:
         self.webhook: dict[str, Any] | None = None
         self.webhook_status: list[int] = []
         self.failures: dict[str, list[int]] = {}
+        self.menu_button: dict[str, Any] | None = None
         self.cond = threading.Condition()
         self._ids = itertools.count(1)
         self._msg_ids = itertools.count(1)
@@ -164,6 +165,51 @@ class FakeTelegram:
             msg["media_group_id"] = media_group_id
         return self.enqueue({"message": msg})
 
+    def forward(self, user_id: int, text: str | None = None, *, caption: str | None = None,
+                document: tuple[str, bytes] | None = None, photo: bytes | None = None,
+                channel: str | None = None, channel_post: int = 77,
+                media_group_id: str | None = None) -> int:
+        """The user forwards a message to the bot: from a public channel (`channel` is its
+        username) or from another user; with text, a document or a photo and its caption."""
+        if channel:
+            origin: dict[str, Any] = {"type": "channel", "date": int(time.time()) - 60,
+                                      "chat": {"id": -1001234, "type": "channel",
+                                               "title": channel, "username": channel},
+                                      "message_id": channel_post}
+        else:
+            origin = {"type": "user", "date": int(time.time()) - 60,
+                      "sender_user": self._user(4242, "Colleague")}
+        fields: dict[str, Any] = {"forward_origin": origin}
+        if text is not None:
+            fields["text"] = text
+        if caption is not None:
+            fields["caption"] = caption
+        if document is not None:
+            file_id = self.add_file(document[1])
+            fields["document"] = {"file_id": file_id, "file_unique_id": "u" + file_id,
+                                  "file_name": document[0], "file_size": len(document[1])}
+        if photo is not None:
+            file_id = self.add_file(photo)
+            fields["photo"] = [{"file_id": file_id, "file_unique_id": "u" + file_id,
+                                "width": 800, "height": 600, "file_size": len(photo)}]
+        if media_group_id:
+            fields["media_group_id"] = media_group_id
+        return self.enqueue({"message": self._message(user_id, None, "private", **fields)})
+
+    def reply(self, user_id: int, text: str, to: dict) -> int:
+        """The user sends `text` as a reply to the message `to` in their chat with the bot."""
+        msg = self._message(user_id, None, "private", text=text, reply_to_message=to)
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0,
+                                "length": len(text.split(" ", 1)[0])}]
+        return self.enqueue({"message": msg})
+
+    def inline(self, user_id: int, query: str) -> int:
+        """`@bot query` typed in any chat: an inline query (no chat is said)."""
+        return self.enqueue({"inline_query": {"id": str(next(self._ids)),
+                                              "from": self._user(user_id), "query": query,
+                                              "offset": "", "chat_type": "supergroup"}})
+
     def press(self, user_id: int, message: dict, data: str) -> int:
         query = {"id": str(next(self._ids)), "from": self._user(user_id),
                  "chat_instance": "ci", "data": data, "message": message}
@@ -269,6 +315,26 @@ class FakeTelegram:
             return list(self.updates[:100])
 
     def m_setMyCommands(self, p: dict) -> Any:
+        return True
+
+    def m_setChatMenuButton(self, p: dict) -> Any:
+        button = p.get("menu_button") or {"type": "default"}
+        if button.get("type") not in ("commands", "web_app", "default"):
+            return 400, {"ok": False, "error_code": 400,
+                         "description": "Bad Request: unsupported menu button type"}
+        self.menu_button = button
+        return True
+
+    def m_answerInlineQuery(self, p: dict) -> Any:
+        results = p.get("results") or []
+        if len(results) > 50:
+            return 400, {"ok": False, "error_code": 400,
+                         "description": "Bad Request: RESULTS_TOO_MUCH"}
+        for r in results:
+            if r.get("type") != "article" or not r.get("id") or not r.get("title") or \
+                    not (r.get("input_message_content") or {}).get("message_text"):
+                return 400, {"ok": False, "error_code": 400,
+                             "description": "Bad Request: RESULT_INVALID"}
         return True
 
     def m_deleteWebhook(self, p: dict) -> Any:

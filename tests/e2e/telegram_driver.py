@@ -89,7 +89,8 @@ class BotRun:
             await asyncio.sleep(0.01)
 
     async def settle(self, update_id: int) -> None:
-        await self.until(lambda: update_id in self.tg.processed and not self.tg.albums)
+        await self.until(lambda: update_id in self.tg.processed and not self.tg.albums
+                         and not self.tg.native.forwards)
 
     def link(self, user_id: int, email: str) -> None:
         with Session(self.service.engine) as s:
@@ -114,6 +115,9 @@ class TgUser:
 
     async def say(self, text: str) -> int:
         return await self.act(self.fake.say, self.id, text)
+
+    async def forward(self, *args: Any, **kw: Any) -> int:
+        return await self.act(self.fake.forward, self.id, *args, **kw)
 
     async def document(self, name: str, data: bytes, **kw: Any) -> int:
         return await self.act(self.fake.send_document, self.id, name, data, **kw)

@@ -49,3 +49,33 @@ def test_operator_update_to_a_terminal_case_shows_in_the_next_chat(chat: Chat) -
     assert "We are looking at the agent logs." in shown.stdout
     again = chat.run([])
     assert f"Update on case {number}" not in again.stdout  # shown once
+
+
+# -- issue 15: a request from a saved message ------------------------------------------------
+
+SAVED = "Apex One console hangs again\nSince the update the agents stop reporting.\n"
+
+
+def test_describe_file_starts_a_request_described_by_it(chat: Chat, tmp_path) -> None:
+    saved = tmp_path / "message.txt"
+    saved.write_text(SAVED)
+    s = Script().profile_form("HQ", "Apex One", "2019", ["Windows 10"])
+    s.say("Product Issues", "Low", "Submit")
+    (number,) = submitted(chat.run(s, args=["--describe", str(saved)]))
+    case = chat.case(number)
+    assert case["subject"] == "Apex One console hangs again"
+    assert case["description"] == SAVED.rstrip("\n")
+    assert case["source_url"] is None
+
+
+def test_text_on_stdin_before_the_first_question_describes_the_request(chat: Chat) -> None:
+    s = Script().say("Apex One console hangs again since the update")
+    s.profile_form("HQ", "Apex One", "2019", ["Windows 10"]).say("Product Issues", "Low",
+                                                                   "Submit")
+    (number,) = submitted(chat.run(s))
+    assert chat.case(number)["subject"] == "Apex One console hangs again since the update"
+
+
+def test_describe_file_that_cannot_be_read_is_bad_usage(chat: Chat, tmp_path) -> None:
+    result = chat.run([], args=["--describe", str(tmp_path / "missing.txt")])
+    assert result.returncode == 2 and "missing.txt" in result.stderr

@@ -46,7 +46,8 @@ def test_product_and_activation_issues(chat: Chat) -> None:
         "business_impact": None, "cc_emails": ["bob@acme.example", "Carol@acme.example"],
         "contact_method": "Email", "phone": None, "preferred_time": None, "urls": [],
         "tippingpoint": None, "change_window": None, "attachments": [],
-        "created_at": None, "updated_at": None, "timeline": None}
+        "created_at": None, "updated_at": None, "timeline": None,
+        "source_url": None}  # issue 15: set only for a case started from a message
     assert case["timeline"] and case["timeline"][0]["kind"] == "created"
     other = chat.case(second)
     assert (other["issue_category"], other["operating_system"], other["cc_emails"]) == (

@@ -15,6 +15,7 @@ EXPECTED = {  # what each path must have made
     "product2": ("DC Deep Security", "Product Issues"),
     "url": ("HQ Apex One", "URL Reclassification"),
     "threat": ("HQ Apex One", "Collected Threat Sample Analysis"),
+    "message": ("HQ Apex One", "Product Issues"),
     "first": ("HQ Apex One", "Product Issues"),
 }
 
@@ -29,6 +30,10 @@ def test_actions_within_target(scenario, chat, tmp_path) -> None:
     if scenario.key == "url":
         assert case["urls"][0]["requested_rating"] == "Dangerous"
         assert case["urls"][0]["requested_category"] == "Phishing"
+    if scenario.key == "message":
+        assert case["subject"] == "The Apex One console hangs again"
+        if chat != "terminal":
+            assert case["source_url"], "the link back to the message is kept"
     if scenario.key == "threat":
         assert [a["name"] for a in case["attachments"]] == ["sample.zip"]
     target = scenario.targets[chat]

@@ -24,3 +24,17 @@ def test_manifest_matches_the_adapter() -> None:
     urls += [m["settings"]["event_subscriptions"]["request_url"],
              m["settings"]["interactivity"]["request_url"]]
     assert all(u.endswith("/slack/events") for u in urls)
+
+
+def test_manifest_declares_the_shortcuts_and_home_tab() -> None:
+    """Issue 15: the ids the adapter listens for (adapters/slack/home.py) are the manifest's."""
+    from adapters.slack.home import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
+
+    m = yaml.safe_load(MANIFEST.read_text())
+    shortcuts = {(s["type"], s["callback_id"]): s["name"] for s in m["features"]["shortcuts"]}
+    assert shortcuts == {("message", MESSAGE_SHORTCUT): "Open a support case",
+                         ("global", GLOBAL_SHORTCUT): "New support case"}
+    assert all(len(s["description"]) <= 80 for s in m["features"]["shortcuts"])
+    assert m["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in m["settings"]["event_subscriptions"]["bot_events"]
+    assert "commands" in m["oauth_config"]["scopes"]["bot"]  # shortcuts need it

@@ -1,0 +1,64 @@
+"""The App Home tab as a Block Kit view. Pure: open cases in, a `views.publish` view out.
+
+Subjects are user text: escaped for mrkdwn like every other message (render.escape).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.slack.render import BLOCKS_MAX, escape
+from bot.chat import OpenCase
+
+HOME_NEW = "home.new"
+HOME_URLS = "home.urls"
+HOME_PROFILES = "home.profiles"
+HOME_ACTIONS = {HOME_NEW: "newcase", HOME_URLS: "checkurl", HOME_PROFILES: "profiles"}
+MESSAGE_SHORTCUT = "cb.message_case"
+GLOBAL_SHORTCUT = "cb.new_case"
+NOT_LINKED = ("Send me a direct message (the Messages tab) to link your work email; your "
+              "cases will show here.")
+
+
+def _button(action_id: str, label: str, primary: bool = False) -> dict[str, Any]:
+    button = {"type": "button", "action_id": action_id, "value": action_id,
+              "text": {"type": "plain_text", "text": label, "emoji": False}}
+    if primary:
+        button["style"] = "primary"
+    return button
+
+
+def home_view(cases: list[OpenCase] | None) -> dict[str, Any]:
+    """The home tab: buttons, then the open cases newest first (or how to link, if not)."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Your support cases"}},
+        {"type": "actions", "block_id": "home.buttons",
+         "elements": [_button(HOME_NEW, "New case", primary=True),
+                      _button(HOME_URLS, "Check URLs"),
+                      _button(HOME_PROFILES, "My profiles")]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            "Tip: on any message, More actions (⋯) › *Open a support case* starts a case "
+            "described by it.")}]},
+        {"type": "divider"},
+    ]
+    if cases is None:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": NOT_LINKED}})
+    elif not cases:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": "You have no open cases."}})
+    for c in (cases or [])[: BLOCKS_MAX - len(blocks) - 1]:
+        blocks.append({"type": "section", "block_id": f"case.{c.number}", "text": {
+            "type": "mrkdwn",
+            "text": f"*{escape(c.number)}* · {escape(c.subject)}\n"
+                    f"{escape(c.status)} · updated {escape(c.updated)} UTC"}})
+    return {"type": "home", "blocks": blocks}
+
+
+def home_text(view: dict[str, Any]) -> str:
+    """The view's words, for tests and logs."""
+    out = []
+    for block in view["blocks"]:
+        text = block.get("text")
+        if isinstance(text, dict):
+            out.append(text.get("text", ""))
+    return "\n".join(out)

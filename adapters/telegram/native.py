@@ -1,0 +1,214 @@
+"""Telegram's own ways in (issue 15): forwarding messages to the bot, `/newcase` as a reply to
+a message, and inline mode (`@bot URL…` in any chat answers with the URLs' ratings).
+
+Forwards arriving close together (several selected and forwarded at once, or an album) are
+one request: they are gathered until the chat has been quiet for `FORWARD_QUIET` seconds, and
+any other message from that chat first sends the gathered ones on. Their files are fetched
+only when the chat layer says the person is a linked contact (`Chat.describe` calls `fetch`).
+
+Inline queries come from any chat and anyone: the answer is built from the query text alone
+(`Chat.rate_urls` takes no identity), so it can never show a case or a contact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from telegram import (
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    MessageOriginChannel,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from adapters.telegram.inbound import TOO_BIG, Media, media_of, text_inbound, too_big, who_of
+from bot.service import Who
+from flows.errors import Invalid
+from flows.model import FileRef
+
+if TYPE_CHECKING:
+    from adapters.telegram.handlers import TelegramBot
+
+log = logging.getLogger(__name__)
+
+FORWARD_QUIET = 1.0
+INLINE_CACHE_SECONDS = 60
+DOWNLOAD_WAIT = 120.0
+
+
+@dataclass(frozen=True)
+class Part:
+    """One message a request is described by: its text (or caption), file and link."""
+
+    text: str
+    media: Media | None
+    source: str = ""
+
+
+def part_of(message: Message) -> Part:
+    origin = message.forward_origin
+    source = ""
+    if isinstance(origin, MessageOriginChannel) and origin.chat.username:
+        source = f"https://t.me/{origin.chat.username}/{origin.message_id}"
+    return Part(message.text or message.caption or "", media_of(message), source)
+
+
+@dataclass
+class _Burst:
+    parts: list[Part]
+    first_update: int
+    task: asyncio.Task[None] | None = None
+    sending: bool = False
+    done: Callable[[list[Part], int], Awaitable[None]] | None = field(default=None, repr=False)
+
+
+class Forwards:
+    """At most one gathering burst per chat (bounded by the chats forwarding right now)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, _Burst] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.pending)
+
+    def add(self, chat_id: int, part: Part, update_id: int,
+            done: Callable[[list[Part], int], Awaitable[None]]) -> None:
+        burst = self.pending.get(chat_id)
+        if burst is None or burst.sending:
+            burst = _Burst([], update_id, done=done)
+            self.pending[chat_id] = burst
+        elif burst.task is not None:
+            burst.task.cancel()
+        burst.parts.append(part)
+
+        async def later() -> None:
+            await asyncio.sleep(FORWARD_QUIET)
+            await self._send(chat_id, burst)
+
+        burst.task = asyncio.get_running_loop().create_task(later())
+
+    async def _send(self, chat_id: int, burst: _Burst) -> None:
+        burst.sending = True
+        try:
+            assert burst.done is not None
+            await burst.done(burst.parts, burst.first_update)
+        finally:
+            if self.pending.get(chat_id) is burst:
+                self.pending.pop(chat_id, None)
+
+    async def flush(self, chat_id: int) -> None:
+        """Send a gathering burst now (before a message that is not a forward)."""
+        burst = self.pending.get(chat_id)
+        if burst is None:
+            return
+        if burst.sending:
+            if burst.task is not None:
+                await asyncio.shield(burst.task)
+            return
+        if burst.task is not None:
+            burst.task.cancel()
+        await self._send(chat_id, burst)
+
+
+class Native:
+    def __init__(self, tg: TelegramBot) -> None:
+        self.tg = tg
+        self.forwards = Forwards()
+
+    async def takes(self, update: Update, bot: Any) -> bool:
+        """Handle a forward or `/newcase` replying to a message; False for anything else.
+
+        A forward while a request is open is an answer like any message (a forwarded file at
+        the attachments step is attached), so only forwards with no request open start one."""
+        msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
+        assert msg is not None and chat is not None and user is not None
+        who = who_of(update)
+        if msg.forward_origin is not None and (
+                chat.id in self.forwards.pending
+                or await self.tg.run_sync(chat.id, self.tg.chat.current, who) is None):
+            async def done(parts: list[Part], first: int) -> None:
+                await self.start(bot, who, chat.id, user.id, parts, f"tg:fwd:{first}")
+
+            self.forwards.add(chat.id, part_of(msg), update.update_id, done)
+            return True
+        await self.forwards.flush(chat.id)
+        reply = msg.reply_to_message
+        asked = text_inbound(msg.text) if msg.text else None
+        if reply is not None and asked is not None and asked.kind == "command" and \
+                asked.command == "newcase" and not asked.args:
+            await self.start(bot, who, chat.id, user.id, [part_of(reply)],
+                             f"tg:{update.update_id}")
+            return True
+        return False
+
+    async def start(self, bot: Any, who: Who, chat_id: int, user_id: int, parts: list[Part],
+                    delivery: str) -> None:
+        """A request described by these messages: their texts, their files (once the person
+        is known to be a linked contact), the first link back to one of them."""
+        text = "\n\n".join(p.text.strip() for p in parts if p.text.strip())
+        media = [p.media for p in parts if p.media is not None]
+        source = next((p.source for p in parts if p.source), "")
+        loop = asyncio.get_running_loop()
+        notes: list[str] = []
+
+        def fetch() -> list[FileRef]:  # after identity, on the chat's worker thread
+            return asyncio.run_coroutine_threadsafe(
+                self.download_all(bot, media, notes), loop).result(DOWNLOAD_WAIT)
+
+        chosen: Callable[[], list[FileRef]] | None = fetch if media else None
+        if media and await self.tg.run_sync(chat_id, self.tg.chat.linked, who):
+            # the usual case: download here, in the loop, not holding a chat worker thread
+            chosen = functools.partial(list, await self.download_all(bot, media, notes))
+        prompts = await self.tg.run_sync(chat_id, self.tg.chat.describe, who, text,
+                                         source=source, fetch=chosen, delivery_id=delivery)
+        for note in notes:
+            await bot.send_message(chat_id, note)
+        await self.tg.send(bot, chat_id, user_id, prompts)
+
+    async def download_all(self, bot: Any, media: list[Media], notes: list[str]
+                           ) -> list[FileRef]:
+        """Each file stored; one that can't be fetched becomes a note instead."""
+        refs = []
+        for m in media:
+            try:
+                refs.append(await self.download(bot, m))
+            except Invalid as exc:
+                notes.append(str(exc))
+        return refs
+
+    async def download(self, bot: Any, media: Media) -> FileRef:
+        if too_big(media):
+            raise Invalid(TOO_BIG.format(name=media.name, mb=(media.size or 0) / 2**20))
+        try:
+            data = await (await bot.get_file(media.file_id)).download_as_bytearray()
+        except TelegramError as exc:
+            log.warning("file download failed: %s", type(exc).__name__)
+            raise Invalid(f"I couldn't download {media.name} from Telegram; send it again "
+                          "when the question asks for files.") from exc
+        ref: FileRef = await asyncio.to_thread(self.tg.chat.service.files.put_bytes,
+                                               bytes(data), media.name)
+        return ref
+
+    # -- inline mode --------------------------------------------------------------------------
+
+    async def on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            query = update.inline_query
+            if query is None:
+                return
+            rated = await asyncio.to_thread(self.tg.chat.rate_urls, query.query)
+            results = [InlineQueryResultArticle(
+                id=str(n), title=lines[0], description="\n".join(lines[1:])[:200],
+                input_message_content=InputTextMessageContent("\n".join(lines)))
+                for n, lines in enumerate(rated)]
+            await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
+        finally:
+            self.tg.processed.add(update.update_id)

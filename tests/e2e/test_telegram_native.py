@@ -1,0 +1,146 @@
+"""Issue 15 on Telegram: forwards and `/newcase` as a reply start a request described by the
+messages; the menu button lists the commands; inline mode answers URL ratings and nothing
+personal. The real PTB application against the stand-in Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import pytest
+from sqlmodel import Session
+
+from bot.feeds import import_feed
+from store import repo
+from tests.e2e.telegram_driver import BotRun, add_profile, case_json
+from tests.zipfactory import make_aes_zip
+
+pytestmark = pytest.mark.timeout(60)
+
+EMAIL = "ann@acme.example"
+ALERT = "Apex One console hangs again\nThe agents stop reporting after the update."
+
+
+async def submit_product_case(user) -> dict:
+    await user.press("Product Issues")
+    await user.press("Low", exact=True)
+    await user.press("Submit", exact=True)
+    return case_json(user.run, user.case_number())
+
+
+async def test_a_forward_starts_a_request_described_by_it(fake, settings) -> None:
+    async with BotRun(fake, settings, "polling") as run:
+        run.link(7101, EMAIL)
+        add_profile(run, EMAIL)
+        user = run.user(7101)
+        await user.forward(ALERT, channel="acme_alerts", channel_post=321)
+        assert "suggested" in user.keyboard_message()["text"] or any(
+            "suggested" in b["text"] for b in user.buttons(user.keyboard_message()))
+        case = await submit_product_case(user)
+    assert case["subject"] == "Apex One console hangs again"
+    assert case["description"] == ALERT
+    assert case["source_url"] == "https://t.me/acme_alerts/321"
+    assert case["channel"] == "telegram"
+
+
+async def test_a_burst_of_forwards_is_one_request_with_their_files(fake, settings) -> None:
+    async with BotRun(fake, settings, "polling") as run:
+        run.link(7102, EMAIL)
+        add_profile(run, EMAIL)
+        user = run.user(7102)
+        await asyncio.to_thread(fake.forward, 7102, "Apex One agents stop reporting")
+        await asyncio.to_thread(fake.forward, 7102, caption="the console",
+                                photo=b"\xff\xd8" + b"\0" * 500)
+        last = await asyncio.to_thread(fake.forward, 7102,
+                                       document=("agent.log", b"error 42\n" * 20))
+        await run.settle(last)
+        texts = "\n".join(fake.texts(7102))
+        assert "Attached from the message" in texts and "agent.log" in texts
+        assert texts.count("Which kind of issue") <= 1
+        case = await submit_product_case(user)
+    assert case["description"] == "Apex One agents stop reporting\n\nthe console"
+    assert sorted(a["name"] for a in case["attachments"])[0] == "agent.log"
+    assert len(case["attachments"]) == 2
+
+
+async def test_newcase_as_a_reply_uses_that_message(fake, settings) -> None:
+    async with BotRun(fake, settings, "polling") as run:
+        run.link(7103, EMAIL)
+        add_profile(run, EMAIL)
+        user = run.user(7103)
+        earlier = fake._message(7103, None, "private", text=ALERT)
+        await user.act(fake.reply, 7103, "/newcase", earlier)
+        case = await submit_product_case(user)
+    assert case["subject"] == "Apex One console hangs again"
+
+
+async def test_a_forward_before_linking_identifies_first(fake, settings) -> None:
+    async with BotRun(fake, settings, "polling") as run:
+        user = run.user(7104)
+        await user.forward(caption=ALERT, document=("agent.log", b"error\n" * 5))
+        assert "work email" in user.last_text
+        await user.say("bo@acme.example")
+        assert not fake.of("getFile")  # nothing fetched before the person is known
+        with Session(run.service.engine) as s:
+            mail = next(m for m in repo.outbox(s) if m.kind == "verification")
+        await user.say(re.search(r"\b(\d{8})\b", mail.body_text).group(1))
+        texts = "\n".join(fake.texts(7104))
+    assert "linked to bo@acme.example" in texts
+    assert fake.of("getFile")  # linked: the forwarded file is fetched and attached
+    assert "Attached from the message: agent.log" in texts
+    assert "no product profiles yet" in texts  # the request goes on with that message
+
+
+async def test_menu_button_lists_the_commands(fake, settings) -> None:
+    async with BotRun(fake, settings, "polling"):
+        pass
+    assert fake.menu_button == {"type": "commands"}
+    names = [c["command"] for c in fake.of("setMyCommands")[0].params["commands"]]
+    assert "newcase" in names and "checkurl" in names
+
+
+async def test_inline_query_answers_ratings_and_nothing_personal(fake, settings,
+                                                                 tmp_path) -> None:
+    feed = tmp_path / "feed.csv"
+    feed.write_text("url,host,rating,category\nhttps://shop.example.com/deals,,Safe,"
+                    "Business/Economy\n")
+    async with BotRun(fake, settings, "polling") as run:
+        assert import_feed(run.service.engine, feed).added == 1
+        run.link(7105, EMAIL)
+        add_profile(run, EMAIL)
+        user = run.user(7105)
+        await user.say(ALERT.replace("\n", " "))  # a case of their own exists
+        await submit_product_case(user)
+        started = time.monotonic()
+        await user.act(fake.inline, 7105,
+                       "https://shop.example.com/deals https://evil.example/x")
+        took = time.monotonic() - started
+        await user.act(fake.inline, 7105, "my cases please")
+        await user.act(fake.inline, 7105, "")
+    answers = fake.of("answerInlineQuery")
+    assert len(answers) == 3
+    assert took < 10  # Telegram drops an inline answer after about 10 s
+    first = answers[0].params["results"]
+    titles = [r["title"] for r in first]
+    assert titles[0] == "hxxps://shop[.]example[.]com/deals — Safe · Business/Economy (Business)"
+    assert titles[1].startswith("hxxps://evil[.]example/x — Untested")
+    dumped = repr(answers)
+    assert "1000000" not in dumped and EMAIL not in dumped and "Apex" not in dumped
+    assert answers[1].params["results"] == [] and answers[2].params["results"] == []
+
+
+async def test_a_forward_during_a_request_is_an_answer(fake, settings) -> None:
+    async with BotRun(fake, settings, "polling") as run:
+        run.link(7106, EMAIL)
+        add_profile(run, EMAIL)
+        user = run.user(7106)
+        await user.say("Collected a suspicious file sample from a laptop")
+        await user.press("Collected Threat Sample Analysis")
+        await user.press("Conventional Scan")
+        await user.press("infected")
+        zipped = make_aes_zip(run.settings.home / "s.zip", {"a.exe": b"MZ" + b"\0" * 300},
+                              "infected").read_bytes()
+        await user.forward(caption="from the SOC", document=("sample.zip", zipped))
+        assert "Attached sample.zip" in "\n".join(fake.texts(7106))
+        assert not any("in progress" in t for t in fake.texts(7106))
