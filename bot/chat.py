@@ -38,9 +38,10 @@ from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
-# Identities waiting to be linked that are remembered in memory (what they asked for, "not
-# that email"); the oldest are forgotten first, so memory stays bounded whatever arrives.
-PENDING_LIMIT = 10_000
+# What a person not linked yet asked for, and their "not that email", are kept in the database
+# (store.repo identity waits). Only a message's file download (a callable) cannot be stored: it
+# is kept in the process for this many identities, the oldest forgotten first.
+FETCH_LIMIT = 10_000
 NO_FILES_HERE = ("I can take files only when a question asks for attachments, and this one "
                  "doesn't.")
 CLOSED = ("resolved", "closed")
@@ -64,13 +65,6 @@ Fetch = Callable[[], list[FileRef]]
 """Downloads and stores a message's files; the chat layer calls it only for a linked contact."""
 
 
-@dataclass
-class _Pending:
-    ask: Inbound | None = None
-    fetch: Fetch | None = None
-    declined: bool = False
-
-
 @dataclass(frozen=True)
 class OpenCase:
     """One line of a person's open cases (Slack's App Home)."""
@@ -90,7 +84,7 @@ class Chat:
         self.trusted_teams = frozenset(t.strip() for t in trusted_teams if t.strip())
         # Slack opens the request right after linking; Telegram says what it can do.
         self.start_after_link = start_after_link
-        self._pending: OrderedDict[tuple[str, str], _Pending] = OrderedDict()
+        self._fetches: OrderedDict[tuple[str, str], Fetch] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- events ---------------------------------------------------------------------------
@@ -117,8 +111,9 @@ class Chat:
         try:
             self.service.current(who)
         except NotLinked:
-            memo = self._memo(who)  # this message is what they go on with once linked
-            memo.ask, memo.fetch = ask, fetch
+            # this message is what they go on with once linked
+            self._remember(who, ask=ask, replace=True)
+            self._keep_fetch(who, fetch)
             return self._identify(who, ask, delivery_id, directory)
         return self.service.handle(who, self._with_files(ask, fetch), delivery_id=delivery_id)
 
@@ -204,18 +199,18 @@ class Chat:
 
     # -- identity -------------------------------------------------------------------------
 
-    def _memo(self, who: Who) -> _Pending:
+    def _keep_fetch(self, who: Who, fetch: Fetch | None) -> None:
         key = (who.channel, who.external_id)
         with self._lock:
-            memo = self._pending.pop(key, None) or _Pending()
-            self._pending[key] = memo
-            while len(self._pending) > PENDING_LIMIT:
-                self._pending.popitem(last=False)
-            return memo
+            self._fetches.pop(key, None)
+            if fetch is not None:
+                self._fetches[key] = fetch
+                while len(self._fetches) > FETCH_LIMIT:
+                    self._fetches.popitem(last=False)
 
-    def _forget(self, who: Who) -> _Pending:
+    def _take_fetch(self, who: Who) -> Fetch | None:
         with self._lock:
-            return self._pending.pop((who.channel, who.external_id), None) or _Pending()
+            return self._fetches.pop((who.channel, who.external_id), None)
 
     def _vouched(self, directory: Directory | None) -> Vouched | None:
         """The platform's email, only when the platform confirmed it and the team is trusted
@@ -230,10 +225,10 @@ class Chat:
         with unit_of_work(self.service.engine) as s:
             if delivery_id and not repo.first_delivery(s, delivery_id):
                 return []
-        memo = self._memo(who)
+            first_ask, declined = repo.identity_wait(s, who.channel, who.external_id)
         asks_for_email = inbound.kind == "text" or (
             inbound.kind == "choice" and inbound.step == identity.CONFIRM_STEP)
-        vouched = None if memo.declined else self._vouched(directory) if (
+        vouched = None if declined else self._vouched(directory) if (
             asks_for_email or inbound.kind == "command") else None
         awaiting = verification.awaiting_code(self.service, who.channel, who.external_id)
         action = identity.next_action(inbound, awaiting_code=awaiting,
@@ -260,15 +255,25 @@ class Chat:
                     self._tell_linked(who)
                     return prompts
                 case identity.Declined():
-                    memo.declined = True
+                    self._remember(who, declined=True)
                     return [info(identity.ASK_EMAIL)]
                 case identity.Say(prompt):
-                    if inbound.kind in ("command", "text") and memo.ask is None:
-                        memo.ask = inbound
+                    keep = inbound if inbound.kind in ("command", "text") else None
+                    if keep is not None and first_ask is None:
+                        self._remember(who, ask=keep)
                     return [prompt]
         except (Invalid, accounts.UnknownDomain) as exc:
             return [info(str(exc))]
         raise AssertionError(f"unknown identity action {action!r}")
+
+    def _remember(self, who: Who, *, ask: Inbound | None = None, declined: bool = False,
+                  replace: bool = False) -> None:
+        """Keep what a person not linked yet asked first (`replace`: this ask instead) and
+        "not that email" in the database, so whichever worker sees them linked goes on with
+        it (after a restart too)."""
+        with unit_of_work(self.service.engine) as s:
+            repo.remember_wait(s, who.channel, who.external_id, ask=ask, declined=declined,
+                               replace=replace)
 
     def _tell_linked(self, who: Who) -> None:
         """Mail the address a platform vouched for that this identity is now linked to it,
@@ -280,12 +285,13 @@ class Chat:
 
     def _go_on(self, who: Who) -> list[Prompt]:
         """Linked: carry on with what the person first asked for (or where they are)."""
-        memo = self._forget(who)
-        ask = memo.ask
+        with unit_of_work(self.service.engine) as s:
+            ask = repo.take_wait(s, who.channel, who.external_id)
+        fetch = self._take_fetch(who)
         if ask is None or (ask.kind == "command" and ask.command in ("start", "help")):
             ask = Inbound(kind="command", command="where" if self.start_after_link else "help")
         try:
-            ask = self._with_files(ask, memo.fetch)
+            ask = self._with_files(ask, fetch)
             return self.service.handle(who, ask, auto_start=self.start_after_link)
         except NotLinked:
             return []

@@ -23,6 +23,7 @@ from bot.settings import Settings
 from flows.clean import for_terminal
 from flows.errors import Invalid
 from store import repo
+from store.uow import unit_of_work
 
 
 def _option_label(self: Any, ctx: Any) -> str | None:
@@ -297,13 +298,11 @@ def accounts_add(name: Annotated[str, typer.Argument(help="the company's name")]
     --include-subdomains). Public mail domains (gmail.com, …) are refused."""
     from bot.accounts import add_account
 
-    with Session(build_engine(Settings())) as s:
+    with unit_of_work(build_engine(Settings())) as s:
         try:
             acct, what = add_account(s, name, domain, include_subdomains)
         except Invalid as exc:
             fail(str(exc))
-            raise
-        s.commit()
         out.print(f"Account '{acct.name}' ({acct.domain}) {what}.")
 
 
@@ -414,10 +413,9 @@ def contacts_link(email: Annotated[str, typer.Option(help="the contact's email")
     """Link a chat identity to a contact (created if new), skipping email verification."""
     address, channel, ext = _identity_args(email, telegram, slack)
     engine = build_engine(Settings())
-    with Session(engine) as s:
+    with unit_of_work(engine) as s:
         contact = repo.ensure_contact(s, address)
         repo.link_identity(s, contact, channel, ext)
-        s.commit()
     out.print(f"Linked {channel} {ext} to {address}.")
 
 
@@ -430,12 +428,11 @@ def contacts_unlink(email: Annotated[str, typer.Option(help="the contact's email
     from bot.accounts import unlink
 
     address, channel, ext = _identity_args(email, telegram, slack)
-    with Session(build_engine(Settings())) as s:
+    with unit_of_work(build_engine(Settings())) as s:
         try:
             unlink(s, address, channel, ext, actor="operator")
         except LookupError as exc:
             fail(str(exc))
-        s.commit()
     out.print(f"Unlinked {channel} {ext} from {address}.")
 
 
@@ -521,7 +518,8 @@ def db_prune(hours: Annotated[float | None, typer.Option(
         help="keep delivery ids this many hours (default CASEBOT_DELIVERY_RETENTION_HOURS "
              "or 168)")] = None) -> None:
     """Forget old delivery ids, sent mails (CASEBOT_OUTBOX_RETENTION_HOURS), files no draft or
-    case refers to (CASEBOT_FILE_RETENTION_HOURS) and expired limit rows. Run it daily."""
+    case refers to (CASEBOT_FILE_RETENTION_HOURS), expired limit rows and week-old asks of
+    people who never linked. Run it daily."""
     from datetime import timedelta
 
     from bot.maintenance import prune_all
@@ -532,7 +530,8 @@ def db_prune(hours: Annotated[float | None, typer.Option(
     done = prune_all(build_engine(settings), settings,
                      timedelta(hours=hours) if hours is not None else None)
     out.print(f"Forgot {done['delivery ids']} delivery ids, {done['mails']} old mails, "
-              f"{done['files']} unreferenced files and {done['limit rows']} expired limit rows.")
+              f"{done['files']} unreferenced files, {done['limit rows']} expired limit rows and "
+              f"{done['identity waits']} unlinked first asks.")
 
 
 @urls_app.command("check")

@@ -43,11 +43,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from bot.mails import build_message, recipients
 from store.db import table_of
 from store.tables import OutboxMail, utcnow
+from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -194,17 +194,16 @@ class Sender:
                 row = conn.execute(q).first()
             if row is None:
                 return None
-            with Session(self.engine, expire_on_commit=False) as s:
+            with unit_of_work(self.engine) as s:
                 done = s.connection().execute(
                     _T.update().where(_T.c.id == row.id, _T.c.status == row.status,
                                       _T.c.attempts == row.attempts)
                     .values(status="sending", attempts=row.attempts + 1,
                             next_attempt_at=now + self.lease))
-                if done.rowcount != 1:
-                    s.rollback()
-                    continue  # another sender took it first
-                mail = s.get(OutboxMail, row.id)
-                s.commit()
+                # no row changed: another sender took it first (nothing to commit)
+                mail = s.get(OutboxMail, row.id) if done.rowcount == 1 else None
+            if mail is None:
+                continue
             if row.status == "sending":
                 log.warning("mail %s: its last send did not finish (lease ran out); sending "
                             "again with the same Message-ID", row.id)

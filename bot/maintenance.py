@@ -8,6 +8,8 @@
 - Stored files that no draft and no case refers to, older than `CASEBOT_FILE_RETENTION_HOURS`
   (7 days), are deleted: a file sent and then abandoned is not kept forever (issue 11).
 - Verification rows and upload counts older than the limits' longest window (a day) go.
+- What a person not linked yet first asked for (`identity_waits`) goes after a week untouched:
+  they never finished linking, and their next message starts over.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from store.uow import unit_of_work
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 3600.0
+IDENTITY_WAIT_RETENTION = timedelta(days=7)
 
 
 def retention(settings: Settings | None = None) -> timedelta:
@@ -68,6 +71,13 @@ def prune_limits(engine: Engine, older_than: timedelta = timedelta(days=2)) -> i
                               (table_of(Upload), "at")):
             count += conn.execute(sa.delete(table).where(table.c[column] < cutoff)).rowcount or 0
     return count
+
+
+def prune_identity_waits(engine: Engine,
+                         older_than: timedelta = IDENTITY_WAIT_RETENTION) -> int:
+    """Forget the first asks of people who did not link within `older_than`."""
+    with unit_of_work(engine) as s:
+        return repo.forget_waits(s, older_than)
 
 
 def _shas(value: Any, out: set[str]) -> None:
@@ -124,6 +134,7 @@ def prune_all(engine: Engine, settings: Settings,
     done["files"] = prune_files(engine, settings.files_dir,
                                 timedelta(hours=settings.file_retention_hours))
     done["limit rows"] = prune_limits(engine)
+    done["identity waits"] = prune_identity_waits(engine)
     if done["mails"] or done["files"]:
         log.info("pruned %d old mails and %d unreferenced files", done["mails"], done["files"])
     return done

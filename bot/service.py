@@ -22,7 +22,7 @@ from sqlmodel import Session
 from bot import accounts, mails, quota
 from bot.ratings import describe, rating_lines
 from bot.samples import SampleChecks
-from flows import rules
+from flows import commands, rules
 from flows.case import case_fields
 from flows.commands import RECLASSIFY, button_id
 from flows.context import Ctx, untested
@@ -269,58 +269,61 @@ class _Event:
     # -- commands -----------------------------------------------------------------------------
 
     def command(self, name: str, args: str, inbound: Inbound | None = None) -> list[Prompt]:
-        if name in ("newcase", "new"):
-            if args.strip() and (not self.in_request() or self.untouched()):
-                self.end()
-                if inbound is not None and (inbound.files or inbound.source):
-                    return self.describe(args, inbound.files, inbound.source)
-                return self.describe(args)
-            if self.untouched():  # e.g. `casebot chat` opened it: nothing is in progress
-                return [self.current_prompt()]
-            if self.in_request():
-                return [info("You have a request in progress; let's continue where you left "
-                             "off. Type /cancel to discard it and start again."),
-                        self.current_prompt()]
+        """Run /name: each command id (flows/commands.py) has one handler in `_COMMANDS`."""
+        handler = _COMMANDS.get(commands.canonical(name))
+        if handler is None:
+            return self.with_current([info(f"I don't know the command /{name}. " + HELP)])
+        return handler(self, inbound or Inbound(kind="command", command=name, args=args))
+
+    def newcase(self, ask: Inbound) -> list[Prompt]:
+        """`/newcase` opens a request; `/newcase TEXT` describes it first (describe-first),
+        with the files and link of the message it came from, if any (issue 15)."""
+        args = ask.args
+        if args.strip() and (not self.in_request() or self.untouched()):
             self.end()
-            return self.start_flow("intake")
-        if name == "cancel":
-            return self.cancel()
-        if name == "back":
-            if self.conv is None:
-                return [info("There is nothing to go back to. " + HELP)]
-            flow = FLOWS[self.conv.flow]
-            return self.apply(flow.back(self.conv.state, self.conv.answers, self.ctx))
-        if name in ("help", "start"):
-            return self.with_current([info(HELP)])
-        if name == "where":
-            if self.conv is None and self.auto_start:
-                return self.start_flow("intake")
-            return self.with_current([] if self.conv else [info(HELP)])
-        if name == "cases":
-            return self.with_current([self.list_cases()])
-        if name == "case":
-            return self.with_current([self.show_case(args)])
-        if name == "profiles":
-            if self.conv is None:
-                return self.start_flow("profiles")
-            if self.conv.flow == "intake":
-                return self.push("profiles", {"for_request": False})
+            if ask.files or ask.source:
+                return self.describe(args, ask.files, ask.source)
+            return self.describe(args)
+        if self.untouched():  # e.g. `casebot chat` opened it: nothing is in progress
             return [self.current_prompt()]
-        if name == "myprofile":
-            answers: dict[str, Any] = {"name": self.contact.name,
-                                       "case_recipients": list(self.contact.case_recipients),
-                                       "listed": "yes" if self.world.listed() else "no"}
-            mine = {"answers": answers, "state": "review"}
-            if self.conv is None:
-                return self.start_flow("myprofile", answers, "review")
-            if self.conv.flow == "myprofile":
-                return [self.current_prompt()]
-            return self.push("myprofile", mine)
-        if name in ("checkurl", "urlcheck"):
-            return self.with_current([self.check_urls(args)])
-        if name == RECLASSIFY:
-            return self.reclassify(args)
-        return self.with_current([info(f"I don't know the command /{name}. " + HELP)])
+        if self.in_request():
+            return [info("You have a request in progress; let's continue where you left "
+                         "off. Type /cancel to discard it and start again."),
+                    self.current_prompt()]
+        self.end()
+        return self.start_flow("intake")
+
+    def back(self) -> list[Prompt]:
+        if self.conv is None:
+            return [info("There is nothing to go back to. " + HELP)]
+        flow = FLOWS[self.conv.flow]
+        return self.apply(flow.back(self.conv.state, self.conv.answers, self.ctx))
+
+    def help(self) -> list[Prompt]:
+        return self.with_current([info(HELP)])
+
+    def where(self) -> list[Prompt]:
+        """Where the person is (a chat just opened, or they just linked)."""
+        if self.conv is None and self.auto_start:
+            return self.start_flow("intake")
+        return self.with_current([] if self.conv else [info(HELP)])
+
+    def profiles(self) -> list[Prompt]:
+        if self.conv is None:
+            return self.start_flow("profiles")
+        if self.conv.flow == "intake":
+            return self.push("profiles", {"for_request": False})
+        return [self.current_prompt()]
+
+    def myprofile(self) -> list[Prompt]:
+        answers: dict[str, Any] = {"name": self.contact.name,
+                                   "case_recipients": list(self.contact.case_recipients),
+                                   "listed": "yes" if self.world.listed() else "no"}
+        if self.conv is None:
+            return self.start_flow("myprofile", answers, "review")
+        if self.conv.flow == "myprofile":
+            return [self.current_prompt()]
+        return self.push("myprofile", {"answers": answers, "state": "review"})
 
     def cancel(self) -> list[Prompt]:
         if self.conv is None:
@@ -554,3 +557,19 @@ class _Event:
         if self.conv is not None:
             self.conv.channel = self.who.channel
             repo.update_conversation(self.s, self.conv)
+
+
+# One handler per command id; `_Event.command` looks the typed name up (aliases included).
+_COMMANDS: dict[str, Callable[[_Event, Inbound], list[Prompt]]] = {
+    commands.NEWCASE: _Event.newcase,
+    commands.CANCEL: lambda e, _ask: e.cancel(),
+    commands.BACK: lambda e, _ask: e.back(),
+    commands.HELP: lambda e, _ask: e.help(),
+    commands.WHERE: lambda e, _ask: e.where(),
+    commands.CASES: lambda e, _ask: e.with_current([e.list_cases()]),
+    commands.CASE: lambda e, ask: e.with_current([e.show_case(ask.args)]),
+    commands.PROFILES: lambda e, _ask: e.profiles(),
+    commands.MYPROFILE: lambda e, _ask: e.myprofile(),
+    commands.CHECKURL: lambda e, ask: e.with_current([e.check_urls(ask.args)]),
+    commands.RECLASSIFY: lambda e, ask: e.reclassify(ask.args),
+}

@@ -41,6 +41,7 @@ from flows.identity import CODE_DIGITS, CODE_RE, looks_like_code  # noqa: F401 (
 from flows.validators import email as valid_email
 from store import repo
 from store.tables import VerificationCode, utcnow
+from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ def start_verification(service: Any, channel: str, external_id: str, email: str,
     now = now or utcnow()
     lim = limits or getattr(service, "verification_limits", None) or LIMITS
     policy = getattr(service, "unknown_domains", "own")
-    with Session(service.engine) as s:
+    with unit_of_work(service.engine) as s:
         accounts.check_domain(s, address, policy)  # refuse before mailing, when so configured
         if not _send_allowed(s, channel, external_id, address, domain, now, lim):
             log.info("verification code refused by a limit for a %s identity", channel)
@@ -197,7 +198,6 @@ def start_verification(service: Any, channel: str, external_id: str, email: str,
                                    f"Send it to the bot in {channel.capitalize()} within 10 "
                                    "minutes to link your chat account to this address.\n"
                                    "If you did not ask for it, ignore this mail.\n"))
-        s.commit()
     log.info("verification code queued for %s identity", channel)
     return (f"I sent an {CODE_WORDS} code to {mask_email(address)}. Send it here within 10 "
             "minutes. (Wrong address? Just send the right one.)")
@@ -210,7 +210,7 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
     m = CODE_RE.match(code or "")
     now = now or utcnow()
     lim = limits or getattr(service, "verification_limits", None) or LIMITS
-    with Session(service.engine) as s:
+    with unit_of_work(service.engine) as s:
         row = _latest(s, channel, external_id)
         if row is None:
             raise Invalid("There is no code waiting for you. Send your work email address and "
@@ -229,26 +229,28 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
             raise Invalid(f"Please wait {seconds} second{'s' if seconds != 1 else ''} before "
                           "trying the code again.")
         if m is None or not _matches(re.sub(r"\D", "", m.group(1)), row.code_hash):
+            # the wrong try is counted (committed with the unit), then refused below
             row.tries += 1
             row.last_try_at = now
             s.add(row)
-            s.commit()
-            left = MAX_TRIES - row.tries
-            if left <= 0:
-                raise Invalid("That code is not right, and it can't be used any more. Send "
-                              "/start or your email address to get a new one.")
-            raise Invalid(f"That code is not right. Check the mail and try again "
-                          f"({left} tr{'ies' if left != 1 else 'y'} left).")
-        row.consumed_at = now
-        s.add(row)
-        contact = accounts.join(s, row.email, name,
-                                policy=getattr(service, "unknown_domains", "own"))
-        already = repo.contact_for_identity(s, channel, external_id)
-        repo.link_identity(s, contact, channel, external_id, chat_ref)
-        if already is None or already.id != contact.id:
-            queue_link_notice(s, contact.email, channel, external_id)
-        address = contact.email
-        s.commit()
+            left: int | None = MAX_TRIES - row.tries
+        else:
+            left = None
+            row.consumed_at = now
+            s.add(row)
+            contact = accounts.join(s, row.email, name,
+                                    policy=getattr(service, "unknown_domains", "own"))
+            already = repo.contact_for_identity(s, channel, external_id)
+            repo.link_identity(s, contact, channel, external_id, chat_ref)
+            if already is None or already.id != contact.id:
+                queue_link_notice(s, contact.email, channel, external_id)
+            address = contact.email
+    if left is not None:
+        if left <= 0:
+            raise Invalid("That code is not right, and it can't be used any more. Send "
+                          "/start or your email address to get a new one.")
+        raise Invalid(f"That code is not right. Check the mail and try again "
+                      f"({left} tr{'ies' if left != 1 else 'y'} left).")
     log.info("%s identity linked after verification", channel)
     return address
 
@@ -269,5 +271,5 @@ def queue_link_notice(s: Session, address: str, channel: str, external_id: str) 
 
 
 def awaiting_code(service: Any, channel: str, external_id: str) -> bool:
-    with Session(service.engine) as s:
+    with unit_of_work(service.engine, read_only=True) as s:
         return _live(_latest(s, channel, external_id), utcnow())

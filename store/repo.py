@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from flows import conversation
 from flows.clean import clean_input
 from flows.context import CodeView, ProfileView
+from flows.model import Inbound
 from flows.validators import mask_activation_code
 from store.db import table_of
 from store.tables import (
@@ -30,6 +31,7 @@ from store.tables import (
     ChatIdentity,
     Contact,
     Conversation,
+    IdentityWait,
     OutboxMail,
     ProcessedEvent,
     Profile,
@@ -513,3 +515,67 @@ def forget_deliveries(s: Session, older_than: timedelta) -> int:
     cutoff = utcnow() - older_than
     result = s.connection().execute(_processed.delete().where(_processed.c.at < cutoff))
     return result.rowcount or 0
+
+
+# -- identity waits (a person not linked yet; bot/chat.py) ------------------------------------
+
+_waits = table_of(IdentityWait)
+_WAIT_KEY = ["channel", "external_id"]
+
+
+def _ask_json(ask: Inbound) -> dict[str, Any]:
+    """A typed or command ask as JSON (files are never kept: they are refused before linking)."""
+    return {"kind": ask.kind, "text": ask.text, "command": ask.command, "args": ask.args,
+            "source": ask.source}
+
+
+def identity_wait(s: Session, channel: str, external_id: str) -> tuple[Inbound | None, bool]:
+    """What this unlinked identity first asked for (None: nothing yet) and whether it said
+    "not that email"."""
+    row = s.connection().execute(sa.select(_waits.c.ask, _waits.c.declined).where(
+        _waits.c.channel == channel, _waits.c.external_id == external_id)).first()
+    if row is None:
+        return None, False
+    return (Inbound(**row.ask) if row.ask else None), bool(row.declined)
+
+
+def remember_wait(s: Session, channel: str, external_id: str, *, ask: Inbound | None = None,
+                  declined: bool = False, replace: bool = False) -> None:
+    """Keep the first ask (a later one replaces it only with `replace`: a message to open a
+    request from) and "not that email" (never unset).
+
+    One INSERT … ON CONFLICT DO UPDATE, so two workers writing at once both land."""
+    values = {"channel": channel, "external_id": external_id, "declined": declined,
+              "ask": _ask_json(ask) if ask is not None else sa.null(), "updated_at": utcnow()}
+    stmt: sa.Executable
+    if s.connection().dialect.name == "postgresql":
+        pg = pg_insert(_waits).values(**values)
+        stmt = pg.on_conflict_do_update(index_elements=_WAIT_KEY,
+                                        set_=_merged(pg.excluded, replace))
+    else:  # SQLite, the other database casebot runs on
+        lite = sqlite_insert(_waits).values(**values)
+        stmt = lite.on_conflict_do_update(index_elements=_WAIT_KEY,
+                                          set_=_merged(lite.excluded, replace))
+    s.connection().execute(stmt)
+
+
+def _merged(excluded: Any, replace: bool) -> dict[str, Any]:
+    """An existing wait keeps its "not that email", and its first ask unless `replace`."""
+    return {"declined": sa.or_(_waits.c.declined, excluded.declined),
+            "ask": excluded.ask if replace else sa.func.coalesce(_waits.c.ask, excluded.ask),
+            "updated_at": excluded.updated_at}
+
+
+def take_wait(s: Session, channel: str, external_id: str) -> Inbound | None:
+    """The first ask of an identity just linked; its wait is deleted."""
+    ask, _ = identity_wait(s, channel, external_id)
+    s.connection().execute(_waits.delete().where(
+        _waits.c.channel == channel, _waits.c.external_id == external_id))
+    return ask
+
+
+def forget_waits(s: Session, older_than: timedelta) -> int:
+    """Delete waits untouched for `older_than` (a person who never finished linking)."""
+    cutoff = utcnow() - older_than
+    return s.connection().execute(
+        _waits.delete().where(_waits.c.updated_at < cutoff)).rowcount or 0

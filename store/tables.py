@@ -295,3 +295,16 @@ class SignInFailure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=400)
     at: datetime = _ts()
+
+
+class IdentityWait(SQLModel, table=True):
+    """A person not linked yet: what they first asked for and whether they said "not that
+    email" (bot/chat.py). In the database, so any worker, or a restarted one, goes on with
+    the first ask once they are linked; deleted on linking, pruned after a retention (0008)."""
+
+    __tablename__ = "identity_waits"
+    channel: str = Field(primary_key=True, max_length=20)
+    external_id: str = Field(primary_key=True, max_length=200)
+    ask: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    declined: bool = Field(default=False)
+    updated_at: datetime = _ts(index=True)

@@ -40,3 +40,24 @@ async def test_cases_before_verifying_lists_them_after(fake, settings) -> None:
         texts = await verify_after(run, run.user(8102), "/cases", "ola@acme.example")
     assert "linked to ola@acme.example" in texts[0]
     assert "no cases yet" in texts[-1]
+
+
+async def test_the_first_ask_survives_a_restart(fake, settings) -> None:
+    """What the person first asked for is kept in the database, not in one process: a second
+    bot (another worker, or the same one restarted) goes on with it after the code."""
+    email = "pia@acme.example"
+    async with BotRun(fake, settings, "polling") as first_run:
+        user = first_run.user(8103)
+        await user.say("/cases")
+        assert "work email" in user.last_text
+        await user.say(email)
+    async with BotRun(fake, settings, "polling") as second_run:
+        with Session(second_run.service.engine) as s:
+            mail = next(m for m in repo.outbox(s) if m.kind == "verification" and m.to == email)
+        code = re.search(r"\b(\d{8})\b", mail.body_text).group(1)
+        user = second_run.user(8103)
+        before = len(user.messages)
+        await user.say(code)
+        texts = [m["text"] for m in user.messages[before:]]
+    assert "linked to pia@acme.example" in texts[0]
+    assert "no cases yet" in texts[-1]

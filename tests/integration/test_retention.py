@@ -78,3 +78,36 @@ def test_cli_db_prune(tmp_path, monkeypatch) -> None:
         assert conn.execute(sa.text("SELECT count(*) FROM processed_events")).scalar() == 0
     assert CliRunner().invoke(app, ["db", "prune", "--hours", "-1"]).exit_code == 2
     eng.dispose()
+
+
+def test_identity_waits_keep_the_first_ask_and_are_pruned(db_url) -> None:
+    """What an unlinked person first asked for is kept in the database (issue 12): a later ask
+    never replaces it, "not that email" sticks, taking it deletes it, and old ones are pruned."""
+    from flows.model import Inbound
+    from store import repo
+    from store.uow import unit_of_work
+
+    eng = make_engine(db_url)
+    upgrade(eng)
+    first = Inbound(kind="command", command="newcase", args="printer on fire")
+    with unit_of_work(eng) as s:
+        repo.remember_wait(s, "telegram", "7", ask=first)
+    with unit_of_work(eng) as s:
+        repo.remember_wait(s, "telegram", "7", ask=Inbound(kind="command", command="cases"))
+        repo.remember_wait(s, "telegram", "7", declined=True)
+        repo.remember_wait(s, "slack", "T1:U1", declined=True)
+    with unit_of_work(eng) as s:
+        assert repo.identity_wait(s, "telegram", "7") == (first, True)
+        assert repo.identity_wait(s, "slack", "T1:U1") == (None, True)
+        assert repo.identity_wait(s, "console", "nobody") == (None, False)
+        assert repo.take_wait(s, "telegram", "7") == first
+    with unit_of_work(eng) as s:
+        assert repo.identity_wait(s, "telegram", "7") == (None, False)
+    assert maintenance.prune_identity_waits(eng) == 0  # a fresh one stays
+    with eng.begin() as conn:
+        conn.execute(sa.text("UPDATE identity_waits SET updated_at = :at"),
+                     {"at": utcnow() - timedelta(days=8)})
+    assert maintenance.prune_identity_waits(eng) == 1
+    with unit_of_work(eng) as s:
+        assert repo.identity_wait(s, "slack", "T1:U1") == (None, False)
+    eng.dispose()
