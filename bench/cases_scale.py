@@ -155,27 +155,38 @@ def pg_database(base: str) -> tuple[str, callable]:
     return sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False), drop
 
 
-def main() -> None:
+def scale_args(calls: int) -> argparse.Namespace:
+    """The options every small-vs-large bench takes (this one and bench/web_scale.py)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument("--small", type=int, default=1000)
     ap.add_argument("--large", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--calls", type=int, default=200, help="per round and size")
+    ap.add_argument("--calls", type=int, default=calls, help="per round and size")
     ap.add_argument("--slice", type=int, default=10, help="calls before switching size")
-    args = ap.parse_args()
-    drops = []
+    return ap.parse_args()
+
+
+def database_url(args: argparse.Namespace, tmp: str, size: int, drops: list) -> str:
+    """A fresh database for one size: a SQLite file in `tmp`, or a new PostgreSQL database
+    (its drop is added to `drops`)."""
+    if args.db != "postgresql":
+        return f"sqlite:///{Path(tmp) / f'cases{size}.db'}"
+    base = os.environ.get("CASEBOT_TEST_POSTGRES_URL")
+    if not base:
+        sys.exit("set CASEBOT_TEST_POSTGRES_URL for --db postgresql")
+    url, drop = pg_database(base)
+    drops.append(drop)
+    return url
+
+
+def main() -> None:
+    args = scale_args(calls=200)
+    drops: list = []
     with tempfile.TemporaryDirectory() as tmp:
         setups = []
         for size in (args.small, args.large):
-            if args.db == "postgresql":
-                base = os.environ.get("CASEBOT_TEST_POSTGRES_URL")
-                if not base:
-                    sys.exit("set CASEBOT_TEST_POSTGRES_URL for --db postgresql")
-                url, drop = pg_database(base)
-                drops.append(drop)
-            else:
-                url = f"sqlite:///{Path(tmp) / f'cases{size}.db'}"
+            url = database_url(args, tmp, size, drops)
             setups.append(Setup(f"{size:,}", url, Path(tmp) / f"home{size}", size))
         # small slices, alternating, so machine noise lands on both sizes alike
         for _ in range(args.rounds * args.calls // args.slice):

@@ -15,13 +15,10 @@ tests/e2e/test_effort.py runs the same paths and fails when a count goes above i
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +30,7 @@ from sqlmodel import Session  # noqa: E402
 from bot.app import build_service  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from store import repo  # noqa: E402
-from tests.e2e.fake_slack import Driver, link, slack_rig  # noqa: E402
+from tests.e2e.fake_slack import Driver, link, press_ephemeral, slack_rig  # noqa: E402
 from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
 from tests.e2e.telegram_driver import SECRET, BotRun, TgUser  # noqa: E402
 from tests.zipfactory import make_aes_zip  # noqa: E402
@@ -171,24 +168,6 @@ class CountingSlack:
 
     def last_text(self) -> str:
         return self.d.last(self.user).args.get("text", "")
-
-
-def press_ephemeral(rig, user: str, eph, label: str) -> None:
-    """A button on an ephemeral message (the /urlcheck answer), as Slack sends it."""
-    block, el = next((b, e) for b in eph.args["blocks"] if b.get("type") == "actions"
-                     for e in b["elements"] if e["text"]["text"] == label)
-    action = {"action_id": el["action_id"], "block_id": block["block_id"], "type": "button",
-              "text": el["text"], "value": el["value"], "action_ts": f"{time.time():.6f}"}
-    payload = {"type": "block_actions", "team": {"id": rig.fake.team_id},
-               "user": {"id": user, "team_id": rig.fake.team_id}, "api_app_id": "A1",
-               "token": "x", "trigger_id": "trig-eph",
-               "container": {"type": "message", "message_ts": eph.result["message_ts"],
-                             "channel_id": eph.args["channel"], "is_ephemeral": True},
-               "channel": {"id": eph.args["channel"], "name": "general"},
-               "response_url": rig.fake.url + "/response", "state": {"values": {}},
-               "actions": [action]}
-    rig.slack.send(urllib.parse.urlencode({"payload": json.dumps(payload)}),
-                   "application/x-www-form-urlencoded")
 
 
 def run_slack(key: str, root: Path, calls: list | None = None) -> tuple[int, dict]:

@@ -15,7 +15,6 @@ sign-in check included), so the in-process client adds nothing.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import random
@@ -33,7 +32,7 @@ from sqlmodel import Session  # noqa: E402
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 from starlette.testclient import TestClient  # noqa: E402
 
-from bench.cases_scale import Setup, pg_database  # noqa: E402
+from bench.cases_scale import Setup, database_url, scale_args  # noqa: E402
 from bot.operators import add_operator  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from web.app import build_web_app  # noqa: E402
@@ -81,26 +80,12 @@ class Console:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    ap.add_argument("--small", type=int, default=1000)
-    ap.add_argument("--large", type=int, default=1_000_000)
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--calls", type=int, default=100, help="per round and size")
-    ap.add_argument("--slice", type=int, default=10, help="calls before switching size")
-    args = ap.parse_args()
-    drops = []
+    args = scale_args(calls=100)
+    drops: list = []
     with tempfile.TemporaryDirectory() as tmp:
         consoles = []
         for size in (args.small, args.large):
-            if args.db == "postgresql":
-                base = os.environ.get("CASEBOT_TEST_POSTGRES_URL")
-                if not base:
-                    sys.exit("set CASEBOT_TEST_POSTGRES_URL for --db postgresql")
-                url, drop = pg_database(base)
-                drops.append(drop)
-            else:
-                url = f"sqlite:///{Path(tmp) / f'cases{size}.db'}"
+            url = database_url(args, tmp, size, drops)
             home = Path(tmp) / f"home{size}"
             consoles.append(Console(Setup(f"{size:,}", url, home, size), home))
         for c in consoles:  # warm both (templates compiled, caches filled) before measuring

@@ -559,6 +559,25 @@ def slack_rig(tmp_path: Path) -> Iterator[Rig]:
         executor.shutdown(wait=True)
 
 
+def press_ephemeral(rig: Rig, user: str, eph: Call, label: str) -> None:
+    """Click a button on an ephemeral message, as Slack sends it (no `message`, is_ephemeral)."""
+    block, el = next((b, e) for b in eph.args["blocks"] if b.get("type") == "actions"
+                     for e in b["elements"] if e["text"]["text"] == label)
+    action = {"action_id": el["action_id"], "block_id": block["block_id"], "type": "button",
+              "text": el["text"], "value": el["value"], "action_ts": f"{time.time():.6f}"}
+    payload = {"type": "block_actions", "team": {"id": rig.fake.team_id},
+               "user": {"id": user, "team_id": rig.fake.team_id}, "api_app_id": "A1",
+               "token": "x", "trigger_id": "trig-eph",
+               "container": {"type": "message", "message_ts": eph.result["message_ts"],
+                             "channel_id": eph.args["channel"], "is_ephemeral": True},
+               "channel": {"id": eph.args["channel"], "name": "general"},
+               "response_url": rig.fake.url + "/response", "state": {"values": {}},
+               "actions": [action]}
+    status, _ = rig.slack.send(urllib.parse.urlencode({"payload": json.dumps(payload)}),
+                               "application/x-www-form-urlencoded")
+    assert status == 200
+
+
 def link(service: Service, user: str, email: str, team: str = "T1") -> None:
     with Session(service.engine) as s:
         contact = repo.ensure_contact(s, email, "Pat")

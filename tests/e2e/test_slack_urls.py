@@ -5,8 +5,6 @@ and a new /urlcheck shows the new rating. Real Bolt app, signed payloads, stand-
 from __future__ import annotations
 
 import json
-import time
-import urllib.parse
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +15,7 @@ from bot.feeds import import_feed
 from bot.updates import update_case
 from flows.model import Choice, Prompt
 from store import repo
-from tests.e2e.fake_slack import Call, Rig, link, make_profile, slack_rig
+from tests.e2e.fake_slack import Rig, link, make_profile, press_ephemeral, slack_rig
 
 URL = "https://shop.example.com/deals"
 FEED = f"url,host,rating,category\n{URL},,Safe,Business/Economy\n"
@@ -27,25 +25,6 @@ FEED = f"url,host,rating,category\n{URL},,Safe,Business/Economy\n"
 def rig(tmp_path) -> Iterator[Rig]:
     with slack_rig(tmp_path) as r:
         yield r
-
-
-def press_ephemeral(rig: Rig, user: str, eph: Call, label: str) -> None:
-    """Click a button on an ephemeral message, as Slack sends it (no `message`, is_ephemeral)."""
-    block, el = next((b, e) for b in eph.args["blocks"] if b.get("type") == "actions"
-                     for e in b["elements"] if e["text"]["text"] == label)
-    action = {"action_id": el["action_id"], "block_id": block["block_id"], "type": "button",
-              "text": el["text"], "value": el["value"], "action_ts": f"{time.time():.6f}"}
-    payload = {"type": "block_actions", "team": {"id": rig.fake.team_id},
-               "user": {"id": user, "team_id": rig.fake.team_id}, "api_app_id": "A1",
-               "token": "x", "trigger_id": "trig-eph",
-               "container": {"type": "message", "message_ts": eph.result["message_ts"],
-                             "channel_id": eph.args["channel"], "is_ephemeral": True},
-               "channel": {"id": eph.args["channel"], "name": "general"},
-               "response_url": rig.fake.url + "/response", "state": {"values": {}},
-               "actions": [action]}
-    status, _ = rig.slack.send(urllib.parse.urlencode({"payload": json.dumps(payload)}),
-                               "application/x-www-form-urlencoded")
-    assert status == 200
 
 
 def test_urlcheck_reclassify_apply_and_check_again(rig: Rig, tmp_path) -> None:
