@@ -9,22 +9,23 @@ import logging
 import re
 import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from cachetools import LRUCache
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from adapters.bounded import RecentSet
 from adapters.slack import files as sfiles
 from adapters.slack import inbound as sin
 from adapters.slack import render as srn
 from adapters.slack import shortcuts
 from adapters.slack.client import api_base, make_client
 from adapters.slack.http import serve
-from adapters.slack.presses import Answered, PressReply
+from adapters.slack.presses import PressReply
 from bot.chat import Chat, Vouched
 from bot.notices import Notice, Outcome
 from bot.service import Service, Who
@@ -51,8 +52,8 @@ class SlackBot:
         self.listener_executor = listener_executor
         self.service = service
         self.chat = Chat(service, trusted_teams=settings.allowed_teams, start_after_link=True)
-        self.dms: OrderedDict[str, str] = OrderedDict()
-        self.answered_in_place = Answered(DM_CACHE)
+        self.dms: LRUCache[str, str] = LRUCache(maxsize=DM_CACHE)
+        self.answered_in_place = RecentSet(DM_CACHE)
         # a fixed set of locks, picked by user: bounded memory, one person's events in order
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
         self._stop = threading.Event()
@@ -107,9 +108,6 @@ class SlackBot:
 
     def remember_dm(self, ext: str, dm: str) -> None:
         self.dms[ext] = dm
-        self.dms.move_to_end(ext)
-        while len(self.dms) > DM_CACHE:
-            self.dms.popitem(last=False)
 
     def dm_for(self, client: WebClient, ext: str, user_id: str) -> str:
         if ext not in self.dms:

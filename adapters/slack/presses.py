@@ -5,38 +5,22 @@ stale press and on an ephemeral message (which can't be updated)."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
 
+from adapters.bounded import RecentSet
 from adapters.slack import render as srn
 from flows.model import Prompt
-
-
-class Answered:
-    """Messages (channel:ts) turned into "answer + next question" lately, bounded: a second
-    press on one (a double click) must not overwrite it."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.keys: OrderedDict[str, None] = OrderedDict()
-        self.size = size
-
-    def add(self, key: str) -> None:
-        self.keys[key] = None
-        while len(self.keys) > self.size:
-            self.keys.popitem(last=False)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.keys
 
 
 @dataclass
 class PressReply:
     """`before` (ahead of posting) and `tidy` (after it) for one press, for `SlackBot.handle`."""
 
-    answered: Answered
+    answered: RecentSet  # messages turned into "answer + next question" (a double click
+                         # on one must not overwrite it)
     client: WebClient
     dm: str
     ts: str | None

@@ -9,15 +9,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from cachetools import LRUCache
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from adapters.bounded import RecentSet
 from adapters.telegram import render
 from adapters.telegram.albums import Albums
 from adapters.telegram.inbound import (
@@ -31,7 +32,7 @@ from adapters.telegram.inbound import (
     who_of,
 )
 from adapters.telegram.native import Native
-from adapters.telegram.plumbing import Recent, together
+from adapters.telegram.plumbing import together
 from adapters.telegram.render import Signer, Target
 from bot.chat import Chat
 from bot.service import Who
@@ -61,9 +62,9 @@ class TelegramBot:
         self.signer = Signer(token)
         # callback_data -> the prompt its keyboard was drawn for; a miss (restart) falls back
         # to the conversation's current prompt, so a restart never breaks a live button.
-        self.cache: OrderedDict[tuple[int, str], Prompt] = OrderedDict()
+        self.cache: LRUCache[tuple[int, str], Prompt] = LRUCache(maxsize=CACHE_SIZE)
         self.albums = Albums()
-        self.processed = Recent()  # update ids just handled (what the e2e driver waits for)
+        self.processed = RecentSet(1024)  # update ids just handled (what the e2e driver waits for)
         self.username = ""
         self.native = Native(self)  # forwards, /newcase as a reply, inline URL checks
 
@@ -75,9 +76,6 @@ class TelegramBot:
         for row in markup.inline_keyboard:
             for button in row:
                 self.cache[(chat_id, button.callback_data)] = prompt
-                self.cache.move_to_end((chat_id, button.callback_data))
-        while len(self.cache) > CACHE_SIZE:
-            self.cache.popitem(last=False)
 
     async def run_sync(self, chat_id: int | str, fn: Callable[..., Any], *args: Any,
                        **kwargs: Any) -> Any:
