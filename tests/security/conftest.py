@@ -1,4 +1,4 @@
 """Attack reproductions for issue 11; they reuse the end-to-end rigs (real processes, real
 databases, stand-ins for the outside world on 127.0.0.1)."""
 
-from tests.e2e.conftest import chat  # noqa: F401
+from tests.e2e.conftest import chat, fake, settings  # noqa: F401 (Telegram stand-in too)

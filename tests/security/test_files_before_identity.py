@@ -8,29 +8,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from bot.settings import Settings
 from store import repo
 from tests.e2e.fake_slack import slack_rig
-from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import BotRun
 
 pytestmark = pytest.mark.timeout(60)
-SECRET = "files-before-identity-secret"
-
-
-@pytest.fixture
-def fake():
-    server = FakeTelegram().start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def settings(fake, tmp_path) -> Settings:
-    return Settings(home=tmp_path / "home", telegram_bot_token=fake.token,
-                    telegram_api_url=fake.url, telegram_webhook_secret=SECRET)
-
-
 def stored(home) -> list:
     return [p for p in (home / "attachments").rglob("*") if p.is_file()] \
         if (home / "attachments").exists() else []
