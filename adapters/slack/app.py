@@ -23,7 +23,7 @@ from adapters.slack import files as sfiles
 from adapters.slack import inbound as sin
 from adapters.slack import render as srn
 from adapters.slack import shortcuts
-from adapters.slack.client import api_base, make_client
+from adapters.slack.client import api_base, keep_alive_middleware, make_client
 from adapters.slack.http import serve
 from adapters.slack.presses import PressReply
 from bot.chat import Chat, Vouched
@@ -89,6 +89,7 @@ class SlackBot:
 
     def _register(self) -> None:
         app = self.app
+        app.use(keep_alive_middleware)  # before any listener: its calls reuse connections
         app.event("message")(self.on_message)
         app.command("/case")(self.on_command)
         app.command("/urlcheck")(self.on_command)

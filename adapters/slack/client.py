@@ -76,6 +76,26 @@ def api_base(settings: Settings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def keep_alive(client: WebClient) -> WebClient:
+    """The same client (token, base URL, timeout, TLS, proxy, headers, retries) on kept
+    connections. Bolt hands every listener a fresh plain `WebClient` (slack_bolt/app/app.py,
+    `_init_context`), whatever client the App was given."""
+    if isinstance(client, KeepAliveClient):
+        return client
+    return KeepAliveClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+                           ssl=client.ssl, proxy=client.proxy, headers=client.headers,
+                           team_id=client.default_params.get("team_id"),
+                           logger=client._logger,
+                           retry_handlers=list(client.retry_handlers or []))
+
+
+def keep_alive_middleware(context: Any, next: Any) -> None:  # noqa: A002 (Bolt's name)
+    """Global Bolt middleware: listeners' `client` keeps its connections."""
+    if "client" in context:
+        context["client"] = keep_alive(context["client"])
+    next()
+
+
 def make_client(settings: Settings, token: str | None = None) -> WebClient:
     """A keep-alive WebClient on SLACK_API_URL that waits out HTTP 429 as Retry-After says."""
     client = KeepAliveClient(token=token, base_url=api_base(settings))

@@ -56,6 +56,7 @@ class FakeSlack:
         self.downloads: list[tuple[str, str | None]] = []
         self.socket_url: str | None = None
         self.rtt = 0.0  # seconds each Web API call takes on the wire (half in, half out)
+        self.connections: set[tuple[str, int]] = set()  # client (host, port) of API calls
         self._ts = itertools.count(1)
         self._cond = threading.Condition()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -165,6 +166,7 @@ class FakeSlack:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stalls on keep-alive
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -200,6 +202,7 @@ class FakeSlack:
                     time.sleep(fake.rtt / 2)  # the request's way to Slack
                 call = Call(method, args, self.token())
                 with fake._cond:
+                    fake.connections.add(self.client_address)
                     waits = fake.limits.get(method)
                     retry_after = waits.pop(0) if waits else None
                     if retry_after is None:

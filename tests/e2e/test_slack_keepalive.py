@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.client import make_client
 from bot.settings import Settings
+from tests.e2e.fake_slack import link, make_profile, slack_rig
 
 
 class _Api(BaseHTTPRequestHandler):
@@ -67,3 +68,21 @@ def test_errors_and_rate_limits_as_slack_sdk_handles_them(api) -> None:
     with pytest.raises(SlackApiError):
         client.api_call("bad.method")
     assert len(_Api.connections) == 1
+
+
+def test_listeners_reuse_connections_over_a_whole_case(tmp_path) -> None:
+    """Bolt hands each listener a fresh plain WebClient; casebot's middleware swaps in the
+    keep-alive one, so a whole case's calls share a connection per listener thread."""
+    with slack_rig(tmp_path) as rig:
+        link(rig.service, "U1", "pat@acme.example")
+        rig.slack.command("U1", "/case", "new")
+        make_profile(rig.slack, "U1")
+        for label in ("Windows 10", "Product Issues"):
+            rig.slack.press("U1", label)
+        rig.slack.say("U1", "Agents stop reporting")
+        rig.slack.say("U1", "Since the update")
+        rig.slack.press("U1", "High")
+        calls = [c for c in rig.fake.calls if c.method in ("chat.postMessage", "chat.update")]
+        threads = rig.slack.executor._max_workers + 1  # listener threads, and the app's own
+        assert len(calls) >= 12
+        assert len(rig.fake.connections) <= threads < len(calls)
