@@ -8,7 +8,10 @@ A request is timed from dispatch until its listener has finished (so the Web API
   chat.update: the pressed message becomes the answer plus the next question), then
   `/case back` (service step, chat.postMessage of the severity question again); both kinds
   of request are timed, and also until the stand-in has the reply (what the user waits for).
-- floor: a Bolt handler that acks and posts one fixed message, for the same two payloads.
+- floor: a Bolt handler that acks and posts one fixed message, for the same two payloads,
+  on Bolt's own per-request client (a new connection per call, as a plain Bolt app has it).
+- floor-ka: the same floor with casebot's keep-alive middleware, so the difference to casebot
+  is casebot's own work alone.
 
 Rounds of the two run interleaved; we report the median per-request time and the ratio.
 
@@ -33,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from slack_bolt import App  # noqa: E402
 
 from adapters.slack.app import make_client  # noqa: E402
+from adapters.slack.client import keep_alive_middleware  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from tests.e2e.fake_slack import (  # noqa: E402
     BOT_TOKEN,
@@ -48,10 +52,12 @@ from tests.e2e.fake_slack import (  # noqa: E402
 USER = "U1"
 
 
-def floor_app(fake: FakeSlack, executor: TrackingExecutor) -> App:
+def floor_app(fake: FakeSlack, executor: TrackingExecutor, keep: bool = False) -> App:
     settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=fake.api_url)
     app = App(client=make_client(settings, BOT_TOKEN), signing_secret=SECRET,
               listener_executor=executor)
+    if keep:
+        app.use(keep_alive_middleware)
 
     @app.action(re.compile(r"^cb\."))
     def press(ack, body, client):  # type: ignore[no-untyped-def]
@@ -132,11 +138,13 @@ def main() -> int:
         assert "How severe" in cb.last(USER).args["text"]
 
         rig.fake.rtt = args.rtt / 1000
-        floor_exec = TrackingExecutor()
-        floor = Driver(floor_app(rig.fake, floor_exec), rig.fake, SECRET, floor_exec)
+        floor_exec, ka_exec = TrackingExecutor(), TrackingExecutor()
+        floors = {"floor": Driver(floor_app(rig.fake, floor_exec), rig.fake, SECRET, floor_exec),
+                  "floor-ka": Driver(floor_app(rig.fake, ka_exec, keep=True), rig.fake, SECRET,
+                                     ka_exec)}
 
         n = 0
-        names = ("casebot", "floor")
+        names = ("casebot", "floor", "floor-ka")
         rounds: dict[str, list[float]] = {k: [] for k in names}
         listener: dict[str, list[float]] = {k: [] for k in names}
         pressed: dict[str, list[float]] = {k: [] for k in names}
@@ -156,18 +164,21 @@ def main() -> int:
                 # "ok" posts land in the same DM, so look at the newest few)
                 assert any("business impact" in m.args.get("text", "")
                            for m in cb.messages(USER)[-3:])
-                times["floor"].append(timed(floor, body, form, busy["floor"], felt["floor"],
-                                            calls["floor"]))
+                for name, floor in floors.items():
+                    times[name].append(timed(floor, body, form, busy[name], felt[name],
+                                             calls[name]))
                 back = command_body("back", n)
                 times["casebot"].append(timed(cb, back, form, busy["casebot"],
                                               typed["casebot"]))
-                times["floor"].append(timed(floor, back, form, busy["floor"], typed["floor"]))
+                for name, floor in floors.items():
+                    times[name].append(timed(floor, back, form, busy[name], typed[name]))
             for name in names:
                 rounds[name].append(statistics.median(times[name]))
                 listener[name].append(statistics.median(busy[name]))
                 pressed[name].append(statistics.median(felt[name]))
                 backs[name].append(statistics.median(typed[name]))
         floor_exec.shutdown()
+        ka_exec.shutdown()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; {args.requests} requests x {args.rounds} rounds; "
@@ -183,8 +194,9 @@ def main() -> int:
             per_round = " · ".join(f"{v * 1000:.2f}" for v in data[name])
             print(f"  {name:8s} median {statistics.median(data[name]) * 1000:.2f} ms  "
                   f"(rounds: {per_round})")
-        ratio = statistics.median(data["casebot"]) / statistics.median(data["floor"])
-        print(f"  ratio    {ratio:.2f}x")
+        for floor in names[1:]:
+            ratio = statistics.median(data["casebot"]) / statistics.median(data[floor])
+            print(f"  ratio to {floor:8s} {ratio:.2f}x")
     return 0
 
 
