@@ -374,6 +374,18 @@ def operators_add(email: Annotated[str, typer.Argument(help="the operator's emai
         out.print(f"Operator {op.email} {what}.")
 
 
+@operators_app.command("remove")
+def operators_remove(email: Annotated[str, typer.Argument(help="the operator's email")]) -> None:
+    """Remove an operator: they can no longer sign in, and their open sessions end."""
+    from bot.operators import remove_operator
+
+    with Session(build_engine(Settings())) as s:
+        if not remove_operator(s, email):
+            fail(f"No operator {email.strip()}. `casebot operators list` shows them.")
+        s.commit()
+    out.print(f"Operator {email.strip()} removed; their sessions have ended.")
+
+
 @operators_app.command("list")
 def operators_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Operators with their last sign-in."""

@@ -66,6 +66,17 @@ def operator_by_email(s: Session, email: str) -> Operator | None:
         sa.func.lower(Operator.email) == email.strip().lower())).first()
 
 
+def remove_operator(s: Session, email: str) -> bool:
+    """Remove the operator; False when there is none. Their sessions end at the next request,
+    which finds no operator behind the cookie (web/security.py)."""
+    op = operator_by_email(s, email)
+    if op is None:
+        return False
+    s.delete(op)
+    s.flush()
+    return True
+
+
 def list_operators(s: Session) -> list[dict[str, Any]]:
     return [{"id": o.id, "email": o.email, "created_at": repo.iso(o.created_at),
              "last_sign_in_at": repo.iso(o.last_sign_in_at)}

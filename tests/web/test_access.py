@@ -161,3 +161,15 @@ def test_sign_out_and_a_new_password_end_copied_sessions(console: Console) -> No
     console.add_operator(OPERATOR, "an entirely new passphrase")
     assert copy.get("/").status_code == 303 and second.get("/").status_code == 303
     assert console.signed_in(password="an entirely new passphrase").get("/").status_code == 200
+
+
+def test_removing_an_operator_ends_their_sessions(console: Console) -> None:
+    signed = console.signed_in()
+    assert signed.get("/").status_code == 200
+    assert "removed" in console.chat.cli("operators", "remove", OPERATOR)
+    assert signed.get("/").status_code == 303  # back to the sign-in page
+    with pytest.raises(AssertionError):
+        console.signed_in()
+    gone = subprocess.run([CASEBOT, "operators", "remove", OPERATOR], capture_output=True,
+                          text=True, env=console.chat.env, timeout=60)
+    assert gone.returncode != 0 and "operators list" in gone.stderr
