@@ -15,7 +15,7 @@ The replies each step produces (how many messages) are learnt once per platform 
 calibration user who waits for quiet after every step; every worker then gets one warm-up walk.
 
     .venv/bin/python bench/load.py [--users 1,10,100] [--db sqlite,postgresql] [--workers 1,2]
-        [--platform slack,telegram] [--steps-per-user 13] [--duration-cap 20] [--no-docs]
+        [--platform slack,telegram] [--steps-per-user 5] [--duration-cap 20] [--no-docs]
 
 PostgreSQL needs CASEBOT_TEST_POSTGRES_URL (a fresh database casebot_load_<random> is created
 next to it, migrated with `casebot db upgrade`, and dropped afterwards). All traffic stays on
@@ -66,12 +66,14 @@ from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
 SLACK_SECRET = "load-signing-secret"
 TG_SECRET = "load-hook_secret"
 TEAM = "T1"
-# One product case, one request per step: (kind, argument). "press" takes alternative labels
-# (Telegram shows a grouped option with its group). The one profile and its one OS, CC,
-# Email and "no attachments" are filled in (issue 10).
-CASE = [("command", "new"), ("press", ("Product Issues", "Product Issue: Product Issues")),
-        ("say", "Agent offline after the update"),
-        ("say", "Since Monday the agent shows offline.\nRestarting did not help."),
+# One product case as a user makes it now (issue 10: describe first), one request per step:
+# (kind, argument). The description opens the request (subject and description from it); the
+# one profile and its one OS, CC, Email and "no attachments" are filled in; High asks for the
+# business impact. "press" takes alternative labels (Telegram shows a grouped option with its
+# group).
+CASE = [("say", "Apex One agent offline after the update\nSince Monday the agent shows "
+                "offline. Restarting did not help."),
+        ("press", ("Product Issues", "Product Issue: Product Issues")),
         ("press", ("High",)), ("say", "Whole office affected"), ("press", ("Submit",))]
 STEP_TIMEOUT = 30.0
 START_TIMEOUT = 40.0
@@ -134,10 +136,13 @@ class LoadSlack(FakeSlack):
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         result = super().answer(method, args)
-        if method == "chat.postMessage":
+        # a reply is a new message or, for a press, the pressed message turned into the answer
+        # plus the next question (issue 13); either is what the user sees next
+        if method in ("chat.postMessage", "chat.update"):
             box = self.inboxes.get(str(args.get("channel")))
             if box is not None:
-                box.add(Call(method, args, None, result=result))
+                box.add(Call(method, args, None, result={**result, "ts": args.get("ts")}
+                             if method == "chat.update" else result))
         return result
 
 
