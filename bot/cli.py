@@ -404,7 +404,11 @@ def operators_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
 
 @app.command()
 def web(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="HTTP port")] = 8080) -> None:
+        port: Annotated[int, typer.Option(help="HTTP port")] = 8080,
+        trusted_proxy: Annotated[list[str] | None, typer.Option(
+            help="address of a reverse proxy in front (repeatable): its X-Forwarded-For names "
+                 "the client, so the sign-in limit counts each browser, not the proxy")] = None,
+        ) -> None:
     """The operator web console (sign in as an operator: `casebot operators add EMAIL`)."""
     import uvicorn
 
@@ -413,8 +417,10 @@ def web(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0
     settings = Settings()
     application = build_web_app(settings)
     err.print(f"casebot web console on http://{host}:{port}/ (Ctrl-C stops it)")
-    uvicorn.run(application, host=host, port=port, log_level="warning",
-                server_header=False, proxy_headers=False)
+    # uvicorn's ProxyHeadersMiddleware believes X-Forwarded-For only from these peers
+    uvicorn.run(application, host=host, port=port, log_level="warning", server_header=False,
+                proxy_headers=bool(trusted_proxy),
+                forwarded_allow_ips=",".join(trusted_proxy) if trusted_proxy else None)
 
 
 @contacts_app.command("link")

@@ -49,8 +49,8 @@ class Console:
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
-    def start(self) -> Console:
-        self.proc = subprocess.Popen([CASEBOT, "web", "--port", str(self.port)],
+    def start(self, *options: str) -> Console:
+        self.proc = subprocess.Popen([CASEBOT, "web", "--port", str(self.port), *options],
                                      env=self.chat.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30

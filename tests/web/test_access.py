@@ -173,3 +173,40 @@ def test_removing_an_operator_ends_their_sessions(console: Console) -> None:
     gone = subprocess.run([CASEBOT, "operators", "remove", OPERATOR], capture_output=True,
                           text=True, env=console.chat.env, timeout=60)
     assert gone.returncode != 0 and "operators list" in gone.stderr
+
+
+def _refuse_twenty(c, forwarded_for) -> None:
+    """Twenty refused sign-ins (different emails: the per-email limit stays out of it)."""
+    for i in range(20):
+        token = csrf_of(c.get("/signin").text)
+        r = c.post("/signin", data={"csrf_token": token, "email": f"nobody{i}@x.example",
+                                    "password": "wrong password"},
+                   headers={"X-Forwarded-For": forwarded_for(i)})
+        assert r.status_code == 401
+
+
+def _sign_in_from(c, address: str):
+    token = csrf_of(c.get("/signin").text)
+    return c.post("/signin", data={"csrf_token": token, "email": OPERATOR,
+                                   "password": PASSWORD}, headers={"X-Forwarded-For": address})
+
+
+def test_a_forged_forwarded_for_does_not_dodge_the_limit(console: Console) -> None:
+    """No proxy is trusted by default: X-Forwarded-For is ignored, so rotating it is one
+    client to the limit."""
+    c = console.client()
+    _refuse_twenty(c, lambda i: f"203.0.113.{i}")
+    assert _sign_in_from(c, "198.51.100.9").status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_browser_has_its_own_count(tmp_path) -> None:
+    console = Console(tmp_path / "home")
+    console.add_operator()
+    console.start("--trusted-proxy", "127.0.0.1")
+    try:
+        c = console.client()
+        _refuse_twenty(c, lambda _i: "203.0.113.7")
+        assert _sign_in_from(c, "203.0.113.7").status_code == 429
+        assert _sign_in_from(c, "198.51.100.9").status_code == 303  # another browser
+    finally:
+        console.close()
