@@ -155,8 +155,8 @@ class LoadTelegram(FakeTelegram):
     def m_sendMessage(self, p: dict) -> Any:
         msg = super().m_sendMessage(p)
         box = self.inboxes.get(int(p["chat_id"]))
-        if box is not None:
-            box.add(msg)
+        if box is not None and isinstance(msg, dict):  # as sent, with its reply keyboard
+            box.add(self.messages[(int(p["chat_id"]), msg["message_id"])])
         return msg
 
 
@@ -266,18 +266,16 @@ class TelegramUser:
             return self.say_text("/newcase")
         if kind == "say":
             return self.say_text(arg)
-        with self.box.cond:
-            latest = dict(self.box.messages[-1]) if self.box.messages else {}
-        rows = (latest.get("reply_markup") or {}).get("inline_keyboard") or []
-        buttons = [b for row in rows for b in row]
+        with self.box.cond:  # the reply keyboard shown: the last one sent
+            marked = [m for m in self.box.messages if m.get("reply_markup")]
+            latest = dict(marked[-1]) if marked else {}
+        rows = (latest.get("reply_markup") or {}).get("keyboard") or []
+        buttons = [b["text"] if isinstance(b, dict) else b for row in rows for b in row]
         for label in arg:
-            hit = [b for b in buttons if b["text"] in (label, "✓ " + label)]
-            if hit:
-                query = {"id": str(next(_ids)), "from": self.fake._user(self.uid),
-                         "chat_instance": "ci", "data": hit[0]["callback_data"],
-                         "message": latest}
-                return self.post({"callback_query": query})
-        raise StepFailed(f"no button {arg} on the last message")
+            hit = [b for b in buttons if b in (label, "✓ " + label)]
+            if hit:  # a tap sends the button's text
+                return self.say_text(hit[0])
+        raise StepFailed(f"no button {arg} on the keyboard shown")
 
 
 @dataclass

@@ -8,11 +8,13 @@ casebot's handlers run one intake step (answer the subject, then /back, alternat
 variant runs the same handlers with `asyncio.to_thread` instead (`workers=0`, the adapter's
 earlier hand-off), so the two hand-offs are compared in the same run.
 
-`--presses` measures button presses instead: each user alternates /back (to the category
-question) and pressing its first button (casebot: answerCallbackQuery, the pressed message
-edited to show the choice, the next question sent, the three at once; the floor answers the
-press and sends its fixed message, both at once). Only the presses are timed. `--rtt MS` makes
-the stand-in wait that long before answering each Bot API call, as a real network would; then
+`--presses` measures taps on the reply keyboard instead: each user alternates /back (to the
+category question, not timed) and tapping its first button, which sends the button's text as
+a message (casebot answers with one sendMessage, the next question and its keyboard). The
+floor answers a tap as a plain PTB app answers any message (one sendMessage); a second floor
+row answers an inline-button press (answerCallbackQuery and one sendMessage, at once), what a
+press cost at least before reply keyboards. Only the taps are timed. `--rtt MS` makes the
+stand-in wait that long before answering each Bot API call, as a real network would; then
 calls made together overlap and calls made one after another add up.
 
 Each update is sent when the previous one has been handled, so the figure is the time from
@@ -93,14 +95,17 @@ def reply_at(fake: FakeTelegram, seen: int, chat_id: int) -> float:
 
 
 async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[int],
-                    updates: int, floor: bool, turn: int, workers: int = 4,
+                    updates: int, variant: str, turn: int, workers: int = 4,
                     presses: bool = False,
                     felt: list[float] | None = None) -> list[float]:
     """Times until the update is handled; `felt` gets the times until the stand-in has the
-    reply (what the user waits for: update queued -> next question at "Telegram")."""
+    reply (what the user waits for: update queued -> next question at "Telegram").
+
+    `variant`: "casebot", "floor" (one sendMessage per message) or "floor-inline" (the same,
+    and a press on an inline button answered with answerCallbackQuery + one sendMessage)."""
     app, tg = build_application(settings, service, workers)
     done = tg.processed = _Signalling()
-    if floor:
+    if variant != "casebot":
         app.handlers[0].clear()
 
         async def fixed(update, context) -> None:
@@ -129,15 +134,17 @@ async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[i
         uid = ids[i % len(ids)]
         first = (turn + i // len(ids)) % 2 == 0
         if presses and not first:
-            # press the first button of the newest keyboard (the category question)
-            # (the floor ignores what is pressed; casebot's /back just drew this keyboard)
-            sent = fake.sent(uid)
-            msg = next((m for m in reversed(sent) if m.get("reply_markup")), sent[-1])
-            data = (msg["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-                    if msg.get("reply_markup") else "floor")
+            # tap the first button of the keyboard shown (casebot's /back just drew the
+            # category question's); the floors ignore what is tapped or pressed
+            shown = fake.keyboard(uid)
             seen = len(fake.calls)
             start, mono = time.perf_counter(), time.monotonic()
-            await done.wait_for(fake.press(uid, msg, data))
+            if variant == "floor-inline":
+                update_id = fake.press(uid, fake.sent(uid)[-1], "floor")
+            else:
+                label = shown["keyboard"][0][0] if shown else "Noted"
+                update_id = fake.say(uid, label["text"] if isinstance(label, dict) else label)
+            await done.wait_for(update_id)
             times.append(time.perf_counter() - start)
             if felt is not None:
                 felt.append(reply_at(fake, seen, uid) - mono)
@@ -159,46 +166,48 @@ async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[i
 
 async def main_async(args) -> None:
     fake = FakeTelegram(delay=args.rtt / 1000).start()
+    names = ["casebot step", "fixed reply", "casebot, to_thread"]
+    if args.presses:
+        names = ["casebot tap", "floor: one reply to a tap", "casebot, to_thread",
+                 "floor: inline press (answer + reply)"]
+    times: dict[str, list[float]] = {name: [] for name in names}
+    felt: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(home=Path(tmp), telegram_bot_token=fake.token,
                             telegram_api_url=fake.url)
         service, ids = setup(settings, args.users)
-        ours: list[float] = []
-        hop: list[float] = []
-        floor: list[float] = []
-        felt: dict[str, list[float]] = {"casebot": [], "floor": []}
         updates = args.updates - args.updates % (2 * len(ids)) or 2 * len(ids)
+        variants = [("casebot", args.workers), ("floor", 4), ("casebot", 0),
+                    ("floor-inline", 4)][:len(names)]
         for r in range(args.rounds):
-            a = await run_round(fake, settings, service, ids, updates, False, 0, args.workers,
-                                args.presses, felt["casebot"])
-            b = await run_round(fake, settings, service, ids, updates, True, 0, 4, args.presses,
-                                felt["floor"])
-            c = await run_round(fake, settings, service, ids, updates, False, 0, 0,
-                                args.presses)
-            ours += a
-            floor += b
-            hop += c
-            print(f"round {r + 1}: casebot {statistics.median(a) * 1000:.2f} ms, "
-                  f"floor {statistics.median(b) * 1000:.2f} ms, "
-                  f"casebot via to_thread {statistics.median(c) * 1000:.2f} ms "
-                  f"(ratio {statistics.median(a) / statistics.median(b):.2f}x)", flush=True)
+            got = {}
+            for name, (variant, workers) in zip(names, variants, strict=True):
+                got[name] = await run_round(fake, settings, service, ids, updates, variant, 0,
+                                            workers, args.presses, felt[name])
+                times[name] += got[name]
+            a, b, c = (statistics.median(got[n]) for n in names[:3])
+            print(f"round {r + 1}: casebot {a * 1000:.2f} ms, floor {b * 1000:.2f} ms, "
+                  f"casebot via to_thread {c * 1000:.2f} ms (ratio {a / b:.2f}x)", flush=True)
         fake.close()
-    m_ours, m_floor, m_hop = (statistics.median(ours), statistics.median(floor),
-                              statistics.median(hop))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, SQLite WAL, {len(ids)} chats, {updates} updates x "
           f"{args.rounds} rounds per variant, {args.workers} worker threads, "
-          f"{'button presses' if args.presses else 'text updates'} timed, "
+          f"{'reply-keyboard taps' if args.presses else 'text updates'} timed, "
           f"stand-in RTT {args.rtt:g} ms; load average "
           f"{os.getloadavg()[0]:.2f}")
-    for name, values in (("casebot step", ours), ("fixed reply", floor),
-                         ("casebot, to_thread", hop)):
-        print(f"{name + ':':20s} median {statistics.median(values) * 1000:.2f} ms/update "
+    for name in names:
+        values = times[name]
+        print(f"{name + ':':38s} median {statistics.median(values) * 1000:.2f} ms/update "
               f"(p90 {statistics.quantiles(values, n=10)[-1] * 1000:.2f} ms)")
-    print(f"ratio: {m_ours / m_floor:.2f}x (to_thread: {m_hop / m_floor:.2f}x)")
-    f_ours, f_floor = statistics.median(felt["casebot"]), statistics.median(felt["floor"])
+    ours, floor, hop = (statistics.median(times[n]) for n in names[:3])
+    print(f"ratio: {ours / floor:.2f}x (to_thread: {hop / floor:.2f}x)")
+    f_ours, f_floor = statistics.median(felt[names[0]]), statistics.median(felt[names[1]])
     print(f"user-felt (update queued -> reply at the stand-in): casebot {f_ours * 1000:.2f} ms, "
           f"floor {f_floor * 1000:.2f} ms, ratio {f_ours / f_floor:.2f}x")
+    if args.presses:
+        inline = statistics.median(times[names[3]])
+        print(f"against the inline-press floor: {ours / inline:.2f}x "
+              f"(user-felt {f_ours / statistics.median(felt[names[3]]):.2f}x)")
 
 
 def main() -> None:
@@ -207,7 +216,8 @@ def main() -> None:
     ap.add_argument("--updates", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--workers", type=int, default=4, help="worker threads (0: to_thread)")
-    ap.add_argument("--presses", action="store_true", help="time button presses instead")
+    ap.add_argument("--presses", action="store_true",
+                    help="time reply-keyboard taps instead (and an inline-press floor)")
     ap.add_argument("--rtt", type=float, default=0.0,
                     help="ms the stand-in waits before answering each call (a network's RTT)")
     asyncio.run(main_async(ap.parse_args()))

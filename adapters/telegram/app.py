@@ -121,7 +121,7 @@ def build_application(settings: Settings, service: Service | None = None,
     app = (Application.builder().token(token).base_url(base).base_file_url(file_base)
            .defaults(quiet).rate_limiter(limiter).concurrent_updates(PerChatProcessor())
            .build())
-    tg = TelegramBot(Chat(service), token, workers)
+    tg = TelegramBot(Chat(service), workers)
     app.add_handler(CallbackQueryHandler(tg.on_callback))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, tg.on_message))
     app.add_handler(InlineQueryHandler(tg.native.on_inline))

@@ -1,8 +1,14 @@
 """Telegram handlers: parse the update, call the chat API, render, send. No database here.
 
+Choices are reply keyboards (render.py): a tap arrives as the user's own message holding the
+button's text, and is read back against the keyboard last drawn for that chat (a bounded
+per-chat cache; after a restart, the conversation's current question). So a tap is one update
+answered by one Bot API call, the next question with its keyboard. Inline buttons remain only
+on messages sent before that change: pressing one says it is out of date and shows the current
+question.
+
 The synchronous chat API runs on the chat's warm worker thread (same chat, same thread, in
-order), so the event loop never blocks. Bot API calls that don't depend on each other go out
-together. 429s are waited out by PTB's AIORateLimiter (app.py), not here."""
+order), so the event loop never blocks. 429s are waited out by PTB's AIORateLimiter (app.py)."""
 
 from __future__ import annotations
 
@@ -11,21 +17,21 @@ import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from cachetools import LRUCache
-from telegram import Update
+from telegram import ReplyKeyboardRemove, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from adapters.bounded import RecentSet
-from adapters.telegram import render
+from adapters.telegram import keyboards, render
 from adapters.telegram.albums import Albums
 from adapters.telegram.inbound import (
     TOO_BIG,
     Media,
     media_of,
-    parse_press,
     text_inbound,
     too_big,
     unsupported_media,
@@ -33,11 +39,10 @@ from adapters.telegram.inbound import (
 )
 from adapters.telegram.native import Native
 from adapters.telegram.plumbing import together
-from adapters.telegram.render import Signer, Target
 from bot.chat import Chat
 from bot.service import Who
 from flows.errors import Invalid
-from flows.model import Inbound, Prompt
+from flows.model import Inbound, Prompt, info
 from flows.steps import DONE
 
 log = logging.getLogger(__name__)
@@ -49,33 +54,34 @@ UNSUPPORTED = ("I can read text messages, documents and photos. Send a file as a
 CACHE_SIZE = 20_000
 WORKERS = 4
 CHECK_AGAIN = ("I no longer have the URLs of that check (I may have restarted since). Send "
-               "/checkurl URL… again and press Request reclassification on the new answer.")
+               "/checkurl URL… again and tap Request reclassification on the new answer.")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The keyboard a chat was last sent, the question it answers and the page shown."""
+
+    prompt: Prompt | None
+    page: int
+    keyboard: keyboards.Keyboard
 
 
 class TelegramBot:
-    """Handlers and a little per-process state (a bounded render cache, album timers)."""
+    """Handlers and a little per-process state (the keyboards shown, album timers)."""
 
-    def __init__(self, chat: Chat, token: str, workers: int = WORKERS) -> None:
+    def __init__(self, chat: Chat, workers: int = WORKERS) -> None:
         self.chat = chat
         self.workers = [ThreadPoolExecutor(1, thread_name_prefix=f"casebot-tg-{i}")
                         for i in range(max(0, workers))]
-        self.signer = Signer(token)
-        # callback_data -> the prompt its keyboard was drawn for; a miss (restart) falls back
-        # to the conversation's current prompt, so a restart never breaks a live button.
-        self.cache: LRUCache[tuple[int, str], Prompt] = LRUCache(maxsize=CACHE_SIZE)
+        # chat id -> the keyboard last sent there; a miss (restart) falls back to the
+        # conversation's current question, so a restart never breaks a keyboard in use
+        self.keyboards: LRUCache[int, Shown] = LRUCache(maxsize=CACHE_SIZE)
         self.albums = Albums()
         self.processed = RecentSet(1024)  # update ids just handled (what the e2e driver waits for)
         self.username = ""
         self.native = Native(self)  # forwards, /newcase as a reply, inline URL checks
 
     # -- plumbing ---------------------------------------------------------------------------
-
-    def remember(self, chat_id: int, prompt: Prompt, markup: Any) -> None:
-        if markup is None:
-            return
-        for row in markup.inline_keyboard:
-            for button in row:
-                self.cache[(chat_id, button.callback_data)] = prompt
 
     async def run_sync(self, chat_id: int | str, fn: Callable[..., Any], *args: Any,
                        **kwargs: Any) -> Any:
@@ -94,20 +100,37 @@ class TelegramBot:
         return await self.run_sync(who.chat_ref or who.external_id, self.chat.handle,
                                    who, inbound, delivery_id=delivery_id)
 
-    async def send(self, bot: Any, chat_id: int, user_id: int, prompts: list[Prompt]) -> None:
-        target = Target(chat_id, user_id)
-        for prompt in prompts:
-            if prompt.kind in ("info", "done"):
-                parts = render.info_text(prompt)
-                offer = render.command_keyboard(prompt, self.signer, target)
-                for i, chunk in enumerate(parts):
-                    await bot.send_message(chat_id, chunk,
-                                           reply_markup=offer if i == len(parts) - 1 else None)
-                self.remember(chat_id, prompt, offer)
-                continue
-            markup = render.keyboard(prompt, self.signer, target)
-            await bot.send_message(chat_id, render.text(prompt), reply_markup=markup)
-            self.remember(chat_id, prompt, markup)
+    async def send(self, bot: Any, chat_id: int, who: Who, prompts: list[Prompt]) -> None:
+        """The answer to one action: usually one message, carrying the next keyboard."""
+        if prompts and all(p.retry for p in prompts):  # nothing saved: the question stands
+            for text in render.pack([t for p in prompts for t in render.info_text(p)]):
+                await self.say(bot, chat_id, who, text)
+            return
+        if prompts:
+            await self.show(bot, chat_id, render.reply(prompts))
+
+    async def show(self, bot: Any, chat_id: int, out: render.Reply) -> None:
+        for text in out.texts:
+            await bot.send_message(chat_id, text, reply_markup=out.keyboard.markup)
+        self.keyboards[chat_id] = Shown(out.prompt, out.page, out.keyboard)
+
+    async def shown(self, chat_id: int, who: Who) -> Shown:
+        """The chat's keyboard; after a restart, its current question's, on every page."""
+        shown = self.keyboards.get(chat_id)
+        if shown is None:
+            prompt = await self.run_sync(chat_id, self.chat.current, who)
+            markup = keyboards.keyboard(prompt).markup if prompt else ReplyKeyboardRemove()
+            shown = Shown(prompt, 0, keyboards.Keyboard(markup, keyboards.all_buttons(prompt)))
+        return shown
+
+    async def say(self, bot: Any, chat_id: int, who: Who, text: str) -> None:
+        """A note about the last action (a refused file) with the keyboard already up."""
+        try:
+            markup = (await self.shown(chat_id, who)).keyboard.markup
+        except Exception:  # the store is away: no keyboard is safer than a wrong one
+            log.warning("no keyboard for a note", exc_info=True)
+            markup = ReplyKeyboardRemove()
+        await bot.send_message(chat_id, text, reply_markup=markup)
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -126,7 +149,7 @@ class TelegramBot:
             if (msg.text or "").startswith("/"):
                 await bot.send_message(chat.id, "I open support cases in a private chat only: "
                                        f"message me at https://t.me/{bot.username} and send "
-                                       "/start.")
+                                       "/start.", reply_markup=ReplyKeyboardRemove())
             return
         if await self.native.takes(update, bot):  # a forward, or /newcase as a reply
             return
@@ -134,23 +157,59 @@ class TelegramBot:
         await self.albums.flush(chat.id, keep_group=media.group if media else None)
         who = who_of(update)
         delivery = f"tg:{update.update_id}"
-        if media is not None:
-            prompts = await self.file_event(bot, who, chat.id, media, delivery)
-        elif msg.text is not None:
-            prompts = await self.handle(who, text_inbound(msg.text), delivery)
-        else:
-            if unsupported_media(msg):
-                await bot.send_message(chat.id, UNSUPPORTED)
+        if media is None and msg.text is not None:
+            await self.on_text(bot, who, chat.id, msg.text, delivery)
             return
-        if media is not None and media.group:
-            group_prompts = prompts
-
+        if media is None:
+            if unsupported_media(msg):
+                await self.say(bot, chat.id, who, UNSUPPORTED)
+            return
+        prompts = await self.file_event(bot, who, chat.id, media, delivery)
+        if media.group:
             async def send_album() -> None:
-                await self.send(bot, chat.id, user.id, group_prompts)
+                await self.send(bot, chat.id, who, prompts)
 
             self.albums.defer(chat.id, media.group, send_album)
             return
-        await self.send(bot, chat.id, user.id, prompts)
+        await self.send(bot, chat.id, who, prompts)
+
+    async def on_text(self, bot: Any, who: Who, chat_id: int, text: str,
+                      delivery: str) -> None:
+        """A tap (the text of a button on the chat's keyboard) or typed text."""
+        shown = await self.shown(chat_id, who)
+        meaning = shown.keyboard.buttons.get(text)
+        prompt = shown.prompt
+        if meaning is None or (meaning.command is None and prompt is None):
+            await self.send(bot, chat_id, who,
+                            await self.handle(who, text_inbound(text), delivery))
+        elif meaning.command is not None:
+            await self.command_tap(bot, who, chat_id, meaning, delivery)
+        elif meaning.page is not None and prompt is not None:
+            await self.show(bot, chat_id, render.page_reply(prompt, meaning.page))
+        elif prompt is not None:
+            inbound = Inbound(kind="choice", choice=meaning.choice, step=prompt.step,
+                              draft=prompt.draft)
+            prompts = await self.handle(who, inbound, delivery)
+            first = prompts[0] if len(prompts) == 1 else None
+            if (first is not None and prompt.kind == "multi" and meaning.choice != DONE
+                    and first.kind == "multi" and first.step == prompt.step
+                    and not first.error):  # a toggle: say what is picked, same page
+                await self.show(bot, chat_id, render.selection_reply(first, shown.page))
+                return
+            await self.send(bot, chat_id, who, prompts)
+
+    async def command_tap(self, bot: Any, who: Who, chat_id: int, meaning: keyboards.Meaning,
+                          delivery: str) -> None:
+        """/checkurl's Request reclassification, with the URLs of the answer it was drawn
+        under (after a restart: the person's last check, kept in the database)."""
+        urls = list(meaning.urls) or await self.run_sync(chat_id, self.chat.last_checked_urls,
+                                                         who)
+        if not urls:
+            current = await self.run_sync(chat_id, self.chat.current, who)
+            await self.send(bot, chat_id, who, [info(CHECK_AGAIN), *filter(None, [current])])
+            return
+        inbound = Inbound(kind="command", command=meaning.command, args="\n".join(urls))
+        await self.send(bot, chat_id, who, await self.handle(who, inbound, delivery))
 
     async def file_event(self, bot: Any, who: Who, chat_id: int, media: Media,
                          delivery: str) -> list[Prompt]:
@@ -160,7 +219,7 @@ class TelegramBot:
                                        delivery)
         if too_big(media):
             mb = (media.size or 0) / (1024 * 1024)
-            await bot.send_message(chat_id, TOO_BIG.format(name=media.name, mb=mb))
+            await self.say(bot, chat_id, who, TOO_BIG.format(name=media.name, mb=mb))
             return []
         try:
             tg_file = await bot.get_file(media.file_id)
@@ -168,16 +227,16 @@ class TelegramBot:
             ref = await self.run_sync(chat_id, self.chat.service.files.put_bytes, bytes(data),
                                       media.name)
         except Invalid as exc:
-            await bot.send_message(chat_id, str(exc))
+            await self.say(bot, chat_id, who, str(exc))
             return []
         except TelegramError as exc:
             log.warning("file download failed: %s", type(exc).__name__)
-            await bot.send_message(chat_id, f"I couldn't download {media.name} from Telegram. "
-                                   "Please send it again, or as a zip under 20 MB.")
+            await self.say(bot, chat_id, who, f"I couldn't download {media.name} from "
+                           "Telegram. Please send it again, or as a zip under 20 MB.")
             return []
         return await self.handle(who, Inbound(kind="file", file=ref), delivery)
 
-    # -- buttons ----------------------------------------------------------------------------
+    # -- inline buttons sent before reply keyboards ----------------------------------------
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
@@ -186,92 +245,27 @@ class TelegramBot:
             self.processed.add(update.update_id)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An old inline button: out of date; its buttons go and the current question (with
+        its reply keyboard) is shown, so nobody is stuck on a message from before."""
         query, chat, user = update.callback_query, update.effective_chat, update.effective_user
         if query is None or user is None:
             return
-        bot = context.bot
         if chat is None or chat.type != "private":
             await query.answer("Please use me in a private chat.")
             return
-        press = parse_press(query.data)
-        target = Target(chat.id, user.id)
         who = who_of(update)
-        if press is not None and press.action == "k":
-            await self.command_press(update, bot, press, target, who)
-            return
-        prompt = self.cache.get((chat.id, query.data or "")) if press else None
-        if press is not None and prompt is None:
-            prompt = await self.run_sync(chat.id, self.chat.current, who)
-        choice = (self.signer.check(target, prompt, press.action, press.n, press.tag)
-                  if press is not None and prompt is not None else None)
-        if press is None or prompt is None or choice is None:
-            await query.answer(STALE)
-            return
-        if press.action == "p":
-            markup = render.keyboard(prompt, self.signer, target, page=press.n)
-            self.remember(chat.id, prompt, markup)
-            await together(query.answer(), query.edit_message_reply_markup(reply_markup=markup))
-            return
-        inbound = Inbound(kind="choice", choice=choice.id, step=prompt.step, draft=prompt.draft)
-        prompts = await self.handle(who, inbound, f"tg:{update.update_id}")
-        if not prompts:  # a redelivery of a press already handled
-            await query.answer()
-            return
-        first = prompts[0]
-        if first.stale:
-            await query.answer(STALE)
-            return
-        if (prompt.kind == "multi" and choice.id != DONE and len(prompts) == 1
-                and first.kind == "multi" and first.step == prompt.step and not first.error):
-            markup = render.keyboard(first, self.signer, target,
-                                     page=render.page_of(prompt, press.n))
-            self.remember(chat.id, first, markup)
-            await together(query.answer(), query.edit_message_reply_markup(reply_markup=markup))
-            return
-        # the next question is the first call out; the answer to the press goes with it, and
-        # the pressed message is tidied alongside, never before (issue 13)
-        calls = [self.send(bot, chat.id, user.id, prompts), query.answer()]
-        refused = any(p.error and p.step == prompt.step for p in prompts)
-        if not refused:
-            label = choice.label
-            if prompt.kind == "multi":
-                labels = {c.id: c.label for c in prompt.choices}
-                label = ", ".join(labels.get(s, s) for s in prompt.selected) or "none"
-            calls.append(self.show_chosen(query, render.text(prompt), label))
+        current = await self.run_sync(chat.id, self.chat.current, who)
+        calls = [query.answer(STALE), self.untie(query)]
+        if current is not None:
+            calls.insert(0, self.send(context.bot, chat.id, who, [current]))
         await together(*calls)
 
-    async def show_chosen(self, query: Any, fallback: str, label: str) -> None:
-        """Edit the pressed message: its text plus the chosen value, no buttons."""
-        original = getattr(query.message, "text", None) or fallback
-        await query.edit_message_text(render.chosen(original, label), reply_markup=None)
-
-    async def command_press(self, update: Update, bot: Any, press: Any, target: Target,
-                            who: Who) -> None:
-        """A command button under an info answer: /checkurl's Request reclassification."""
-        query = update.callback_query
-        assert query is not None
-        choice_id = self.signer.check_command(target, press.draft8, press.n, press.tag)
-        command = render.COMMAND_BUTTONS.get(choice_id or "")
-        if command is None:
-            await query.answer(STALE)
-            return
-        shown = self.cache.get((int(target.chat_id), query.data or ""))
-        urls = list(shown.data.get("urls") or []) if shown is not None else []
-        if render.urls_digest(urls) != press.draft8:
-            urls = await self.run_sync(target.chat_id, self.chat.last_checked_urls, who)
-        if not urls or render.urls_digest(urls) != press.draft8:
-            await together(query.answer("Please check the URLs again."),
-                           bot.send_message(target.chat_id, CHECK_AGAIN))
-            return
-        inbound = Inbound(kind="command", command=command, args="\n".join(urls))
-        prompts = await self.handle(who, inbound, f"tg:{update.update_id}")
-        label = shown.choices[0].label if shown is not None and shown.choices else \
-            "Request reclassification"
-        calls = [self.send(bot, int(target.chat_id), int(target.user_id), prompts),
-                 query.answer()]
-        if prompts:
-            calls.append(self.show_chosen(query, "", label))
-        await together(*calls)
+    async def untie(self, query: Any) -> None:
+        """Remove an old message's inline buttons (it may be too old to edit: then leave it)."""
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)
+        except TelegramError as exc:
+            log.info("old buttons left in place: %s", type(exc).__name__)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("update failed: %s", type(context.error).__name__, exc_info=context.error)

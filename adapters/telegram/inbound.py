@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from telegram import Message, Update
@@ -13,7 +12,6 @@ from flows.steps import DONE
 
 # The Bot API refuses getFile for files over 20 MB (cloud server).
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
-CALLBACK_RE = re.compile(r"^([cpk])([0-9a-f-]{1,8})\.(\d{1,4})\.([A-Za-z0-9_-]{12})$")
 
 
 @dataclass(frozen=True)
@@ -22,14 +20,6 @@ class Media:
     name: str
     size: int | None
     group: str | None
-
-
-@dataclass(frozen=True)
-class Press:
-    action: str
-    draft8: str
-    n: int
-    tag: str
 
 
 def who_of(update: Update) -> Who:
@@ -70,14 +60,6 @@ def unsupported_media(message: Message) -> bool:
     return any(getattr(message, k, None) for k in ("video", "audio", "voice", "video_note",
                                                    "sticker", "animation", "contact",
                                                    "location"))
-
-
-def parse_press(data: str | None) -> Press | None:
-    """callback_data drawn by render.keyboard, or None for anything else."""
-    m = CALLBACK_RE.match(data or "")
-    if m is None:
-        return None
-    return Press(m.group(1), m.group(2), int(m.group(3)), m.group(4))
 
 
 def too_big(media: Media) -> bool:

@@ -32,7 +32,7 @@ from telegram.ext import ContextTypes
 from adapters.telegram.inbound import TOO_BIG, Media, media_of, text_inbound, too_big, who_of
 from bot.service import Who
 from flows.errors import Invalid
-from flows.model import FileRef
+from flows.model import FileRef, info
 
 if TYPE_CHECKING:
     from adapters.telegram.handlers import TelegramBot
@@ -135,7 +135,7 @@ class Native:
                 chat.id in self.forwards.pending
                 or await self.tg.run_sync(chat.id, self.tg.chat.current, who) is None):
             async def done(parts: list[Part], first: int) -> None:
-                await self.start(bot, who, chat.id, user.id, parts, f"tg:fwd:{first}")
+                await self.start(bot, who, chat.id, parts, f"tg:fwd:{first}")
 
             self.forwards.add(chat.id, part_of(msg), update.update_id, done)
             return True
@@ -144,12 +144,12 @@ class Native:
         asked = text_inbound(msg.text) if msg.text else None
         if reply is not None and asked is not None and asked.kind == "command" and \
                 asked.command == "newcase" and not asked.args:
-            await self.start(bot, who, chat.id, user.id, [part_of(reply)],
+            await self.start(bot, who, chat.id, [part_of(reply)],
                              f"tg:{update.update_id}")
             return True
         return False
 
-    async def start(self, bot: Any, who: Who, chat_id: int, user_id: int, parts: list[Part],
+    async def start(self, bot: Any, who: Who, chat_id: int, parts: list[Part],
                     delivery: str) -> None:
         """A request described by these messages: their texts, their files (once the person
         is known to be a linked contact), the first link back to one of them."""
@@ -169,9 +169,7 @@ class Native:
             chosen = functools.partial(list, await self.download_all(bot, media, notes))
         prompts = await self.tg.run_sync(chat_id, self.tg.chat.describe, who, text,
                                          source=source, fetch=chosen, delivery_id=delivery)
-        for note in notes:
-            await bot.send_message(chat_id, note)
-        await self.tg.send(bot, chat_id, user_id, prompts)
+        await self.tg.send(bot, chat_id, who, [*map(info, notes), *prompts])
 
     async def download_all(self, bot: Any, media: list[Media], notes: list[str]
                            ) -> list[FileRef]:

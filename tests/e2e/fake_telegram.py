@@ -3,8 +3,11 @@
 It speaks the wire format PTB uses (form-encoded or JSON bodies, `{"ok": true, "result": …}`),
 records every call (`calls`), keeps the messages it "sent" per chat so edits show, serves
 uploaded files through getFile + /file/bot<token>/<path>, and lets a test act as users:
-`say`, `send_document`, `send_photo`, `press`. In polling mode updates wait for getUpdates; after
-setWebhook they are POSTed to the webhook URL with the secret header, as Telegram does.
+`say`, `send_document`, `send_photo`, `press`. It keeps the users' messages too, so
+`transcript` reads a chat as its client would, and `keyboard` is the reply keyboard the client
+shows now (the last one sent, until a message removes it); malformed reply_markup gets 400.
+In polling mode updates wait for getUpdates; after setWebhook they are POSTed to the webhook
+URL with the secret header, as Telegram does.
 `fail_next(method, retry_after)` answers the next call of a method with 429.
 """
 
@@ -47,6 +50,7 @@ class FakeTelegram:
         self.connections: set[tuple[str, int]] = set()  # client (host, port) of API calls
         self.updates: list[dict] = []
         self.messages: dict[tuple[int, int], dict] = {}
+        self.inbox: dict[tuple[int, int], dict] = {}  # what users sent, as the client shows it
         self.files: dict[str, bytes] = {}
         self.webhook: dict[str, Any] | None = None
         self.webhook_status: list[int] = []
@@ -91,6 +95,23 @@ class FakeTelegram:
     def texts(self, chat_id: int) -> list[str]:
         return [m.get("text", "") for m in self.sent(chat_id)]
 
+    def transcript(self, chat_id: int) -> list[dict]:
+        """The chat as its client shows it: the users' messages and the bot's, in order."""
+        with self.cond:
+            both = {**self.inbox, **self.messages}
+            return [m for (c, _), m in sorted(both.items()) if c == chat_id]
+
+    def keyboard(self, chat_id: int) -> dict | None:
+        """The reply keyboard the client shows now: the last one sent, until removed."""
+        shown = None
+        for msg in self.sent(chat_id):
+            markup = msg.get("reply_markup") or {}
+            if "keyboard" in markup:
+                shown = markup
+            elif markup.get("remove_keyboard"):
+                shown = None
+        return shown
+
     def fail_next(self, method: str, retry_after: int = 1) -> None:
         self.failures.setdefault(method, []).append(retry_after)
 
@@ -113,6 +134,9 @@ class FakeTelegram:
     def enqueue(self, update: dict) -> int:
         update.setdefault("update_id", next(self._update_ids))
         with self.cond:
+            msg = update.get("message")
+            if msg is not None:
+                self.inbox[(msg["chat"]["id"], msg["message_id"])] = msg
             hook = self.webhook
             if hook is None:
                 self.updates.append(update)
@@ -357,9 +381,12 @@ class FakeTelegram:
             msg["reply_markup"] = markup
         with self.cond:
             self.messages[(chat_id, msg["message_id"])] = msg
-        return msg
+        return _as_returned(msg)
 
     def m_sendMessage(self, p: dict) -> Any:
+        problem = markup_problem(p.get("reply_markup"))
+        if problem:
+            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {problem}"}
         return self._store(int(p["chat_id"]), p["text"], p.get("reply_markup"))
 
     def _edit(self, p: dict, **changes: Any) -> Any:
@@ -372,7 +399,7 @@ class FakeTelegram:
             msg.update({k: v for k, v in changes.items() if v is not None})
             if changes.get("reply_markup") is None:
                 msg.pop("reply_markup", None)
-            return dict(msg)
+            return _as_returned(msg)
 
     def m_editMessageText(self, p: dict) -> Any:
         return self._edit(p, text=p["text"], reply_markup=p.get("reply_markup"))
@@ -390,3 +417,37 @@ class FakeTelegram:
                          "file_id"}
         return {"file_id": file_id, "file_unique_id": "u" + file_id,
                 "file_size": len(self.files[file_id]), "file_path": f"documents/{file_id}"}
+
+
+def markup_problem(markup: Any) -> str:
+    """What Telegram would refuse in a reply_markup ("" when it is fine)."""
+    if markup is None:
+        return ""
+    kinds = [k for k in ("inline_keyboard", "keyboard", "remove_keyboard", "force_reply")
+             if k in markup]
+    if len(kinds) != 1:
+        return "can't parse reply keyboard markup JSON object"
+    if len(markup.get("input_field_placeholder") or "") > 64:
+        return "input field placeholder is too long"
+    rows = markup.get(kinds[0])
+    if kinds[0] in ("remove_keyboard", "force_reply"):
+        return "" if rows is True else "field must be True"
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        return "keyboard must be an array of arrays"
+    for button in (b for r in rows for b in r):
+        text = button if isinstance(button, str) else (button or {}).get("text")
+        if not text:
+            return "button text must be non-empty"
+        data = button.get("callback_data") if isinstance(button, dict) else None
+        if kinds[0] == "inline_keyboard" and data is not None and len(data.encode()) > 64:
+            return "BUTTON_DATA_INVALID"
+    return ""
+
+
+def _as_returned(msg: dict) -> dict:
+    """The Message Telegram returns: its reply_markup is only ever an inline keyboard (a reply
+    keyboard belongs to the chat, not to the message)."""
+    out = dict(msg)
+    if "inline_keyboard" not in (out.get("reply_markup") or {}):
+        out.pop("reply_markup", None)
+    return out

@@ -1,8 +1,9 @@
 """Run the real Telegram Application against FakeTelegram and act as users in a DM.
 
 `BotRun` starts `adapters.telegram.app.serve_app` (polling or webhook) in the test's event loop;
-`TgUser` types, sends files and presses buttons by label, waiting until the bot has handled
-each update (the app records handled update ids; album replies are awaited too).
+`TgUser` types, sends files and taps reply-keyboard buttons by label (a tap sends the
+button's text, as a Telegram client does), waiting until the bot has handled each update (the
+app records handled update ids; album replies are awaited too).
 """
 
 from __future__ import annotations
@@ -131,34 +132,48 @@ class TgUser:
         return self.messages[-1]["text"]
 
     def keyboard_message(self) -> dict:
+        """The newest message that brought a reply keyboard."""
         for msg in reversed(self.messages):
-            if msg.get("reply_markup"):
+            if "keyboard" in (msg.get("reply_markup") or {}):
                 return msg
         raise AssertionError("no message with buttons")
 
     @staticmethod
     def buttons(msg: dict) -> list[dict]:
-        return [b for row in msg["reply_markup"]["inline_keyboard"] for b in row]
+        markup = msg.get("reply_markup") or {}
+        rows = markup.get("keyboard") or markup.get("inline_keyboard") or []
+        return [b if isinstance(b, dict) else {"text": b} for row in rows for b in row]
+
+    def keyboard(self) -> list[str]:
+        """The button texts the client shows now (nothing after a keyboard was removed)."""
+        shown = self.fake.keyboard(self.id)
+        return [b["text"] for b in self.buttons({"reply_markup": shown})] if shown else []
 
     async def press_data(self, msg: dict, data: str) -> int:
+        """An inline button (only messages from before reply keyboards have them)."""
         return await self.act(self.fake.press, self.id, msg, data)
 
+    async def tap(self, text: str) -> int:
+        assert text in self.keyboard(), f"no button {text!r} in {self.keyboard()}"
+        return await self.say(text)
+
     async def press(self, label: str, *, exact: bool = False) -> dict:
-        """Press the button labelled `label` on the newest keyboard, paging with › if needed."""
+        """Tap the button labelled `label` on the keyboard shown, paging with › if needed;
+        returns the message that brought the keyboard."""
         for _ in range(20):
             msg = self.keyboard_message()
-            buttons = self.buttons(msg)
-            hit = [b for b in buttons if b["text"] == label or b["text"] == "✓ " + label]
+            shown = self.keyboard()
+            hit = [t for t in shown if t == label or t == "✓ " + label]
             if not hit and not exact:
-                hit = [b for b in buttons if label.casefold() in b["text"].casefold()]
+                hit = [t for t in shown if label.casefold() in t.casefold()]
             if hit:
-                await self.press_data(msg, hit[0]["callback_data"])
+                await self.tap(hit[0])
                 return msg
             group = label.split(": ", 1)[0] + " ("  # a grouped keyboard opens on its groups
-            nxt = [b for b in buttons if b["text"].startswith(group) and b["text"].endswith("›")]
-            nxt = nxt or [b for b in buttons if b["text"].endswith("›")]
-            assert nxt, f"no button {label!r} in {[b['text'] for b in buttons]}: {msg['text']}"
-            await self.press_data(msg, nxt[0]["callback_data"])
+            nxt = [t for t in shown if t.startswith(group) and t.endswith("›")]
+            nxt = nxt or [t for t in shown if t.endswith("›")]
+            assert nxt, f"no button {label!r} in {shown}: {msg['text']}"
+            await self.tap(nxt[0])
         raise AssertionError("paged too far")
 
     def case_number(self) -> str:

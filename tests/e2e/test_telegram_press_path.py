@@ -1,5 +1,6 @@
-"""A Telegram press (issue 13): three calls at once over kept-alive connections,
-and the conversation stays readable (the pressed message shows the answer, no live buttons)."""
+"""A Telegram tap (issue 13): one update answered by one Bot API call over kept-alive
+connections, and a conversation that reads as question / answer afterwards (the user's taps are
+their own messages, every reply sets or removes the keyboard, no message keeps buttons)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from tests.e2e.telegram_driver import BotRun, add_profile
 
 pytestmark = pytest.mark.timeout(60)
 
-TIDY = ("editMessageText", "editMessageReplyMarkup")
+PRODUCT = "Apex One agents stop reporting after the update"
+STARTUP = ("getUpdates", "getMe", "setMyCommands", "setChatMenuButton", "deleteWebhook")
 
 
-async def test_press_is_readable_and_connections_kept(fake, settings):
+def made_since(fake, seen: int) -> list[str]:
+    return [c.method for c in fake.calls[seen:] if c.method not in STARTUP]
+
+
+async def test_a_tap_is_one_call_and_connections_are_kept(fake, settings):
     async with BotRun(fake, settings, "polling") as run:
         run.link(7101, "kim@acme.example")
         add_profile(run, "kim@acme.example")
@@ -21,18 +27,49 @@ async def test_press_is_readable_and_connections_kept(fake, settings):
         if "operating system" in user.keyboard_message()["text"]:
             await user.press("Windows 10", exact=True)
         seen = len(fake.calls)
-        pressed = await user.press("Product Issues")
-        made = [c.method for c in fake.calls[seen:] if c.method != "getUpdates"]
-        assert made.count("sendMessage") == 1 and made.count("editMessageText") == 1
-        assert "answerCallbackQuery" in made
+        await user.press("Product Issues")
+        assert made_since(fake, seen) == ["sendMessage"]
+        assert "Subject" in user.last_text
+        assert fake.keyboard(7101) is None  # a text question: the keyboard was removed
         await user.say("Console is slow")
         await user.say("It takes a minute to open.")
+        seen = len(fake.calls)
         await user.press("Low", exact=True)
+        assert made_since(fake, seen) == ["sendMessage"]
         await user.press("Submit", exact=True)
         assert user.case_number()
-        old = [m for m in user.messages if m["message_id"] == pressed["message_id"]][0]
-        assert "Product Issues" in old["text"] and not old.get("reply_markup")
         api_calls = [c for c in fake.calls if c.method != "getUpdates"]
         # PTB's HTTPXRequest pool keeps connections alive: far fewer than one per call
-        assert len(api_calls) >= 12
+        assert len(api_calls) >= 8
         assert len(fake.connections) <= 5, (len(fake.connections), len(api_calls))
+
+
+async def test_a_whole_product_case_reads_as_question_and_answer(fake, settings):
+    async with BotRun(fake, settings, "polling") as run:
+        run.link(7102, "lea@acme.example")
+        add_profile(run, "lea@acme.example")
+        user = run.user(7102)
+        await user.say(PRODUCT)
+        await user.press("Product Issues")
+        await user.press("Low", exact=True)
+        await user.press("Submit", exact=True)
+        number = user.case_number()
+        transcript = fake.transcript(7102)
+        bot = [m for m in transcript if m["from"]["is_bot"]]
+        said = [m["text"] for m in transcript if not m["from"]["is_bot"]]
+        # user and bot take turns: each answer follows the question it answers
+        assert [m["from"]["is_bot"] for m in transcript] == [False, True] * 4
+        assert said == [PRODUCT, "Product Issue: Product Issues", "Low", "Submit"]
+        questions = [m["text"] for m in bot]
+        assert "What is it about?" in questions[0] and "How severe" in questions[1]
+        assert "review" in questions[2].lower() and number in questions[3]
+        for asked, answer in zip(bot[:3], said[1:], strict=True):
+            shown = [b["text"] if isinstance(b, dict) else b
+                     for row in asked["reply_markup"]["keyboard"] for b in row]
+            assert answer in shown  # the answer is a button of the question before it
+        # every reply sets a keyboard or removes it; the case is done: nothing left up
+        assert all("keyboard" in m["reply_markup"] or m["reply_markup"].get("remove_keyboard")
+                   for m in bot)
+        assert fake.keyboard(7102) is None
+        assert not any("inline_keyboard" in (m.get("reply_markup") or {}) for m in transcript)
+        assert not fake.of("editMessageText") and not fake.of("answerCallbackQuery")

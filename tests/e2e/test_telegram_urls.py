@@ -5,11 +5,12 @@ new /checkurl shows the new rating. Real PTB Application against the Bot API sta
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.feeds import import_feed
 from bot.updates import update_case
 from store import repo
+from store.tables import UrlCheck
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import (
     BotRun,
@@ -44,26 +45,14 @@ async def test_checkurl_reclassify_apply_and_check_again(fake, settings, tmp_pat
         assert "hxxps://shop[.]example[.]com/deals — Safe · Business/Economy (Business)" in text
         assert "hxxp://files[.]example[.]net/a[.]exe — Untested" in text
         assert "shop.example.com" not in text and "files.example.net" not in text
-        [button] = user.buttons(answer)
-        assert button["text"] == "Request reclassification"
-        assert button["callback_data"].startswith("k")
-        assert len(button["callback_data"].encode()) <= 64
+        assert user.keyboard() == ["Request reclassification"]
         no_preview(fake)
 
-        # a button forged for another user, or with its URL digest changed, does nothing
         before = len(user.messages)
-        await user.press_data(answer, button["callback_data"][:1] + "0" * 8
-                              + button["callback_data"][9:])
-        assert len(user.messages) == before
-        assert fake.of("answerCallbackQuery")[-1].params.get("text") == \
-            "That button is out of date."
-
         await user.press("Request reclassification", exact=True)
-        [pressed] = [m for m in user.messages if m["message_id"] == answer["message_id"]]
-        assert pressed["text"].endswith("→ Request reclassification")
-        assert not pressed.get("reply_markup")  # its button is gone
-        assert any("A URL Reclassification request for 2 URLs" in m["text"]
-                   for m in user.messages[before:])
+        assert fake.transcript(4601)[-2]["text"] == "Request reclassification"  # the tap
+        assert len(user.messages) == before + 1  # one answer: the note and the first URL
+        assert "A URL Reclassification request for 2 URLs" in user.last_text
         # the one profile and its one OS are filled in: straight to the first URL
         step = user.keyboard_message()["text"]
         assert "hxxps://shop[.]example[.]com/deals" in step and "Safe" in step
@@ -103,10 +92,9 @@ async def test_reclassify_button_after_a_restart(fake, settings):
         run.link(4602, "sam@acme.example")
         user = run.user(4602)
         await user.say(f"/checkurl {URL}")
-        answer = user.keyboard_message()
     async with BotRun(fake, settings) as run:
         user = run.user(4602)
-        await user.press_data(answer, user.buttons(answer)[0]["callback_data"])
+        await user.tap("Request reclassification")
         with Session(run.service.engine) as s:
             conv = repo.load_for_identity(s, "telegram", "4602")[1]
         # no profile yet: the profile form is open on top of the request holding the URLs
@@ -115,19 +103,22 @@ async def test_reclassify_button_after_a_restart(fake, settings):
         assert [u["url"] for u in conv.stack[0]["answers"]["urls"]] == [URL]
 
 
-async def test_an_older_check_button_after_a_restart_asks_to_check_again(fake, settings):
-    """After a restart only the last check is known: an older check's button says so."""
+async def test_the_button_asks_to_check_again_when_the_check_is_gone(fake, settings):
+    """After a restart the URLs come from the last check; when that is gone too (pruned),
+    the button says to check again and starts nothing."""
     async with BotRun(fake, settings) as run:
         run.link(4603, "tim@acme.example")
         user = run.user(4603)
         await user.say(f"/checkurl {URL}")
-        answer = user.keyboard_message()
-        await user.say(f"/checkurl {OTHER}")
     async with BotRun(fake, settings) as run:
+        with Session(run.service.engine) as s:
+            for row in s.exec(select(UrlCheck)):
+                s.delete(row)
+            s.commit()
         user = run.user(4603)
         before = len(user.messages)
-        await user.press_data(answer, user.buttons(answer)[0]["callback_data"])
+        await user.tap("Request reclassification")
         assert "/checkurl URL… again" in user.last_text
-        assert len(user.messages) == before + 1
+        assert len(user.messages) == before + 1 and user.keyboard() == []
         with Session(run.service.engine) as s:
             assert repo.load_for_identity(s, "telegram", "4603")[1] is None  # nothing started

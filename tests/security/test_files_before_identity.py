@@ -35,7 +35,7 @@ async def test_telegram_file_at_a_step_without_files_is_not_downloaded(fake, set
         await user.document("payload.zip", b"PK" + b"x" * 4096)
         assert not fake.of("getFile")
         assert stored(settings.home) == []
-        assert "only when a question asks for attachments" in user.messages[-2]["text"]
+        assert "only when a question asks for attachments" in user.last_text
 
 
 def test_slack_file_from_a_stranger_or_at_a_step_without_files_is_not_fetched(tmp_path) -> None:

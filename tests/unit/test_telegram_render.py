@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
-from telegram import Bot, Update
+from telegram import Bot, ReplyKeyboardRemove, Update
 
-from adapters.telegram import render
-from adapters.telegram.inbound import media_of, parse_press, text_inbound, too_big
-from adapters.telegram.render import Signer, Target
+from adapters.telegram import keyboards, render
+from adapters.telegram.inbound import media_of, text_inbound, too_big
+from adapters.telegram.keyboards import Meaning
 from bot.app import build_service
 from bot.settings import Settings
 from bot.verification import (
@@ -21,12 +21,10 @@ from bot.verification import (
     start_verification,
 )
 from flows.errors import Invalid
-from flows.model import Choice, Prompt, SummaryItem
+from flows.model import Choice, Prompt, SummaryItem, info
+from flows.steps import DONE
 from store import repo
 from store.tables import VerificationCode, utcnow
-
-SIGNER = Signer("123:token")
-ME = Target(7, 7)
 
 
 def prompt(n: int, kind: str = "choice", **kw) -> Prompt:
@@ -35,50 +33,89 @@ def prompt(n: int, kind: str = "choice", **kw) -> Prompt:
                                 for i in range(n)), **kw)
 
 
-def labels(markup) -> list[list[str]]:
-    return [[b.text for b in row] for row in markup.inline_keyboard]
+def labels(kb: keyboards.Keyboard) -> list[list[str]]:
+    return [[b.text for b in row] for row in kb.markup.keyboard]
 
 
 def test_eight_a_page_with_paging():
     p = prompt(19)
-    first = labels(render.keyboard(p, SIGNER, ME))
-    assert [r[0] for r in first[:8]] == [f"Option {i}" for i in range(8)]
-    assert first[8] == ["2/3 ›"]
-    middle = labels(render.keyboard(p, SIGNER, ME, page=1))
+    first = keyboards.keyboard(p)
+    assert [r[0] for r in labels(first)[:8]] == [f"Option {i}" for i in range(8)]
+    assert labels(first)[8] == ["2/3 ›"]
+    assert first.buttons["2/3 ›"] == Meaning(page=1)
+    assert first.buttons["Option 3"] == Meaning(choice="id-3" * 20)
+    assert first.markup.resize_keyboard and first.markup.is_persistent
+    middle = labels(keyboards.keyboard(p, page=1))
     assert middle[8] == ["‹ 1/3", "3/3 ›"]
-    last = labels(render.keyboard(p, SIGNER, ME, page=2))
+    last = labels(keyboards.keyboard(p, page=2))
     assert len(last) == 4 and last[3] == ["‹ 2/3"]
-    assert labels(render.keyboard(prompt(8), SIGNER, ME))[-1] == ["Option 7"]
+    assert labels(keyboards.keyboard(prompt(8)))[-1] == ["Option 7"]
+    turned = render.page_reply(p, 1)
+    assert turned.texts == ["Options 9–16 of 19:"] and turned.page == 1
 
 
 def test_multi_marks_selection_and_has_done_on_every_page():
     p = prompt(10, kind="multi", selected=("id-1" * 20,))
-    rows = labels(render.keyboard(p, SIGNER, ME))
+    kb = keyboards.keyboard(p)
+    rows = labels(kb)
     assert rows[1] == ["✓ Option 1"] and rows[0] == ["Option 0"] and rows[-1] == ["Done"]
-    assert labels(render.keyboard(p, SIGNER, ME, page=1))[-1] == ["Done"]
+    assert kb.buttons["✓ Option 1"] == Meaning(choice="id-1" * 20)
+    assert kb.buttons["Done"] == Meaning(choice=DONE)
+    assert labels(keyboards.keyboard(p, page=1))[-1] == ["Done"]
+    assert render.selection_reply(p, 1).texts[0].startswith("Selected: Option 1.")
 
 
-def test_callback_data_short_and_bound():
-    p = prompt(12)
-    markup = render.keyboard(p, SIGNER, ME)
-    datas = [b.callback_data for row in markup.inline_keyboard for b in row]
-    assert all(len(d.encode()) <= 64 for d in datas)
-    press = parse_press(datas[3])
-    assert SIGNER.check(ME, p, press.action, press.n, press.tag).label == "Option 3"
-    # another chat or user, another draft, another step: refused
-    assert SIGNER.check(Target(8, 8), p, press.action, press.n, press.tag) is None
-    assert SIGNER.check(Target(7, 8), p, press.action, press.n, press.tag) is None
-    other = Prompt(kind="choice", text="x", step="severity", draft=p.draft, choices=p.choices)
-    assert SIGNER.check(ME, other, press.action, press.n, press.tag) is None
-    moved = Prompt(kind="choice", text="x", step=p.step, draft="ffff", choices=p.choices)
-    assert SIGNER.check(ME, moved, press.action, press.n, press.tag) is None
-    # the list changed under the same index: refused
-    shifted = Prompt(kind="choice", text="x", step=p.step, draft=p.draft,
-                     choices=p.choices[1:])
-    assert SIGNER.check(ME, shifted, press.action, press.n, press.tag) is None
-    # another bot token signs differently
-    assert Signer("other").check(ME, p, press.action, press.n, press.tag) is None
-    assert parse_press("c0123.1.short") is None and parse_press(None) is None
+def test_button_texts_are_unique_within_a_keyboard():
+    long = "x" * 80
+    p = Prompt(kind="choice", text="?", step="s",
+               choices=(Choice("a", long + "a"), Choice("b", long + "b"), Choice("c", "Done")))
+    kb = keyboards.keyboard(p)
+    texts = [t for row in labels(kb) for t in row]
+    assert len(set(texts)) == 3 and len(kb.buttons) == 3
+    assert {kb.buttons[t].choice for t in texts} == {"a", "b", "c"}
+
+
+def test_review_shows_every_button_at_once():
+    p = Prompt(kind="review", text="Review", step="review", choices=(
+        Choice("submit", "Submit"), *[Choice(f"edit:{i}", f"Edit {i}") for i in range(11)],
+        Choice("cancel", "Cancel")))
+    rows = labels(keyboards.keyboard(p))
+    assert rows[0] == ["Submit"] and rows[1] == ["Edit 0", "Edit 1"] and rows[-1] == ["Cancel"]
+    assert sum(map(len, rows)) == 13
+
+
+def test_text_questions_remove_the_keyboard_or_offer_keep():
+    bare = Prompt(kind="text", text="Subject?", step="subject")
+    assert isinstance(keyboards.keyboard(bare).markup, ReplyKeyboardRemove)
+    keep = Prompt(kind="text", text="Phone?", step="phone",
+                  choices=(Choice("__default__", "Keep: +1 555"),), data={"default": "+1 555"})
+    kb = keyboards.keyboard(keep)
+    assert labels(kb) == [["Keep: +1 555"]] and not kb.markup.is_persistent
+    assert kb.markup.input_field_placeholder and len(kb.markup.input_field_placeholder) <= 64
+    assert "Tap Keep" in render.text(keep)
+
+
+def test_grouped_choices_open_on_the_likely_group():
+    choices = tuple(Choice(f"{g}{i}", f"{g} {i}", group=g) for g in ("Likely", "Adult", "Other")
+                    for i in range(7))
+    p = Prompt(kind="choice", text="Category?", step="cat", choices=choices)
+    first = keyboards.keyboard(p)
+    assert labels(first)[0] == ["Likely: Likely 0", "Likely: Likely 1"]
+    assert first.buttons["Adult (7) ›"] == Meaning(page=1)
+    second = keyboards.keyboard(p, 1)
+    assert labels(second)[-1] == ["‹ Likely"] and "Adult: Adult 6" in second.buttons
+    assert set(keyboards.all_buttons(p)) >= {"Likely: Likely 0", "Adult: Adult 6", "Other: Other 0"}
+
+
+def test_a_reply_is_one_message_carrying_the_last_questions_keyboard():
+    stale = info("That button is out of date.", stale=True)
+    out = render.reply([stale, prompt(3)])
+    assert out.texts == ["That button is out of date.\n\nPick <b>one</b>"]
+    assert out.prompt is not None and "Option 2" in out.keyboard.buttons
+    done = render.reply([Prompt(kind="done", text="Case number: 1")])
+    assert done.prompt is None and isinstance(done.keyboard.markup, ReplyKeyboardRemove)
+    long = render.reply([Prompt(kind="info", text="x\n" * 5000), prompt(2)])
+    assert len(long.texts) == 3 and all(len(t) <= 4096 for t in long.texts)
 
 
 def test_text_is_plain_and_review_readable():
@@ -94,11 +131,11 @@ def test_text_is_plain_and_review_readable():
     long = Prompt(kind="info", text="x\n" * 5000)
     parts = render.info_text(long)
     assert len(parts) == 3 and all(len(c) <= 4096 for c in parts)
-    assert render.chosen("Which?", "Apex One") == "Which?\n\n→ Apex One"
 
 
-def test_info_prompt_has_no_keyboard():
-    assert render.keyboard(Prompt(kind="info", text="hi"), SIGNER, ME) is None
+def test_info_prompt_removes_the_keyboard():
+    assert isinstance(keyboards.keyboard(Prompt(kind="info", text="hi")).markup,
+                      ReplyKeyboardRemove)
 
 
 def test_text_inbound_commands():
@@ -191,20 +228,24 @@ def test_verification_expiry_and_tries(service):
     assert mask_email("ann@acme.example") == "a…@acme.example"
 
 
-def test_command_button_bound_to_user_and_urls():
-    """/checkurl's Request reclassification: ≤ 64 bytes, only good for this chat and URL list."""
+def test_command_button_carries_the_urls_it_was_drawn_for():
+    """/checkurl's Request reclassification: a button meaning the command with those URLs;
+    under a question said in the same reply it joins that question's keyboard."""
     urls = [f"https://example.com/{i}/" + "a" * 400 for i in range(10)]
     shown = Prompt(kind="info", text="…", data={"urls": urls, "reclassify": True},
                    choices=(Choice(id="cmd:reclassify", label="Request reclassification"),))
-    [[button]] = render.command_keyboard(shown, SIGNER, ME).inline_keyboard
-    assert button.text == "Request reclassification"
-    assert len(button.callback_data.encode()) <= 64
-    press = parse_press(button.callback_data)
-    assert press.action == "k" and press.draft8 == render.urls_digest(urls)
-    assert SIGNER.check_command(ME, press.draft8, press.n, press.tag) == "cmd:reclassify"
-    assert SIGNER.check_command(Target(8, 8), press.draft8, press.n, press.tag) is None
-    assert SIGNER.check_command(ME, render.urls_digest(urls[:1]), press.n, press.tag) is None
-    assert render.command_keyboard(Prompt(kind="info", text="hi"), SIGNER, ME) is None
+    out = render.reply([shown])
+    assert labels(out.keyboard) == [["Request reclassification"]] and out.prompt is None
+    assert out.keyboard.buttons["Request reclassification"] == Meaning(
+        command="reclassify", urls=tuple(urls))
+    both = render.reply([shown, prompt(2)])
+    assert labels(both.keyboard)[-1] == ["Request reclassification"]
+    assert "Option 1" in both.keyboard.buttons and len(both.texts) == 1
+    # not remembered (a restart): the command is known, its URLs are not
+    assert keyboards.all_buttons(None) == {
+        "Request reclassification": Meaning(command="reclassify")}
+    assert isinstance(keyboards.keyboard(Prompt(kind="info", text="hi")).markup,
+                      ReplyKeyboardRemove)
 
 
 def test_webhook_secret_comparison_is_constant_time(monkeypatch) -> None:
