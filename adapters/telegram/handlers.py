@@ -190,6 +190,7 @@ class TelegramBot:
             inbound = Inbound(kind="choice", choice=meaning.choice, step=prompt.step,
                               draft=prompt.draft)
             prompts = await self.handle(who, inbound, delivery)
+            prompts = await self.reread_stale(who, text, prompts, delivery)
             first = prompts[0] if len(prompts) == 1 else None
             if (first is not None and prompt.kind == "multi" and meaning.choice != DONE
                     and first.kind == "multi" and first.step == prompt.step
@@ -197,6 +198,20 @@ class TelegramBot:
                 await self.show(bot, chat_id, render.selection_reply(first, shown.page))
                 return
             await self.send(bot, chat_id, who, prompts)
+
+    async def reread_stale(self, who: Who, text: str, prompts: list[Prompt],
+                           delivery: str) -> list[Prompt]:
+        """A tap read against a keyboard this process drew for a question the request has
+        left (another worker moved it on): the user sees the keyboard last sent, so read the
+        tap again against the question the request is at; only a tap that is none of its
+        buttons stays refused (with that question)."""
+        current = prompts[-1] if prompts and prompts[0].stale else None
+        again = keyboards.all_buttons(current).get(text) if current is not None else None
+        if current is None or again is None or again.choice is None:
+            return prompts
+        inbound = Inbound(kind="choice", choice=again.choice, step=current.step,
+                          draft=current.draft)
+        return await self.handle(who, inbound, f"{delivery}:current")
 
     async def command_tap(self, bot: Any, who: Who, chat_id: int, meaning: keyboards.Meaning,
                           delivery: str) -> None:

@@ -87,9 +87,29 @@ async def test_replayed_update_is_handled_once(fake, settings):
         assert "Describe the issue" in user.last_text
 
 
-async def test_stale_tap_after_the_draft_moved_on_is_refused(fake, settings):
-    """The keyboard this process drew is for a draft another worker has since replaced: the
-    tap changes nothing and one message says so, with the question the request is at."""
+async def test_a_tap_is_read_against_the_question_the_request_is_at(fake, settings):
+    """The keyboard this process remembers is for a draft another worker has since replaced
+    with a new one at the same question: the user's keyboard is the one last sent, so the tap
+    answers the question the request is at."""
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 5303, "sal@acme.example")
+        await user.say("/newcase")
+        if "operating system" in user.keyboard_message()["text"]:
+            await user.press("Windows 10", exact=True)
+        assert "What is it about?" in user.last_text
+        who = Who("telegram", "5303", chat_ref="5303")
+        for command in ("/cancel", "/newcase"):  # elsewhere: the draft moves on
+            await asyncio.to_thread(run.tg.chat.handle, who, Inbound.from_text(command))
+        draft = _draft(run, "5303")
+        await user.tap("Product Issue: Product Issues")
+        assert "out of date" not in user.last_text and "Subject" in user.last_text
+        assert _draft(run, "5303") == draft and _state(run, "5303") == "subject"
+
+
+async def test_stale_tap_after_the_request_moved_on_is_refused(fake, settings):
+    """The keyboard this process drew is for a question the request (moved on elsewhere) is
+    no longer at, and the tap is none of the current question's buttons: it changes nothing
+    and one message says so, with the question the request is at."""
     async with BotRun(fake, settings, "polling") as run:
         user = await linked(run, 5301, "sam@acme.example")
         await user.say("/newcase")  # the one profile is filled in
@@ -97,17 +117,15 @@ async def test_stale_tap_after_the_draft_moved_on_is_refused(fake, settings):
             await user.press("Windows 10", exact=True)
         assert "What is it about?" in user.last_text
         who = Who("telegram", "5301", chat_ref="5301")
-        for command in ("/cancel", "/newcase"):  # elsewhere: the draft moves on
-            await asyncio.to_thread(run.tg.chat.handle, who, Inbound.from_text(command))
+        # elsewhere: the question is answered and the request moves on to the subject
+        await asyncio.to_thread(run.tg.chat.handle, who, Inbound.from_text("Product Issues"))
         draft = _draft(run, "5301")
+        assert _state(run, "5301") == "subject"
         sends = len(fake.of("sendMessage"))
         await user.tap("Product Issue: Product Issues")
         assert len(fake.of("sendMessage")) == sends + 1
-        assert "out of date" in user.last_text and "What is it about?" in user.last_text
-        assert _draft(run, "5301") == draft and _state(run, "5301") == "issue"
-        # the keyboard just sent is the new draft's: the same tap now answers
-        await user.tap("Product Issue: Product Issues")
-        assert "Subject" in user.last_text
+        assert "out of date" in user.last_text and "Subject" in user.last_text
+        assert _draft(run, "5301") == draft and _state(run, "5301") == "subject"
 
 
 async def test_an_old_inline_button_is_out_of_date(fake, settings):
