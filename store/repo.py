@@ -148,12 +148,27 @@ def account_contact_emails(s: Session, account_id: int) -> list[str]:
 
 # -- activation codes and profiles ------------------------------------------------------------
 
+_codes = table_of(ActivationCode)
+_profiles = table_of(Profile)
+# Read on many steps (the profile and code questions, and checking earlier answers still
+# hold), so built once and read without the ORM, like the event's own statements below.
+_CODES_OF = (sa.select(_codes.c.id, _codes.c.product, _codes.c.code)
+             .where(_codes.c.account_id == sa.bindparam("account_id"),
+                    _codes.c.product == sa.bindparam("product"))
+             .order_by(_codes.c.id))
+_PROFILES_OF = (
+    sa.select(_profiles.c.id, _profiles.c.name, _profiles.c.product, _profiles.c.version,
+              _profiles.c.operating_systems, _profiles.c.language, _profiles.c.settings,
+              _profiles.c.activation_code_id, _profiles.c.toolbox_guid, _codes.c.code)
+    .select_from(_profiles.outerjoin(_codes, _profiles.c.activation_code_id == _codes.c.id))
+    .where(_profiles.c.contact_id == sa.bindparam("contact_id"))
+    .order_by(_profiles.c.name_key))
+
+
 def activation_codes(s: Session, account_id: int, product: str) -> list[CodeView]:
-    rows = s.exec(select(ActivationCode).where(ActivationCode.account_id == account_id,
-                                               ActivationCode.product == product)
-                  .order_by(col(ActivationCode.id)))
+    rows = s.connection().execute(_CODES_OF, {"account_id": account_id, "product": product})
     return [CodeView(id=r.id, product=r.product, masked=mask_activation_code(r.code))
-            for r in rows if r.id is not None]
+            for r in rows]
 
 
 def register_code(s: Session, account_id: int, product: str, code: str,
@@ -169,19 +184,13 @@ def register_code(s: Session, account_id: int, product: str, code: str,
 
 
 def profile_views(s: Session, contact_id: int) -> list[ProfileView]:
-    rows = s.exec(select(Profile, ActivationCode)
-                  .join(ActivationCode, col(Profile.activation_code_id) == ActivationCode.id,
-                        isouter=True)
-                  .where(Profile.contact_id == contact_id).order_by(Profile.name_key))
-    out = []
-    for p, code in rows:
-        out.append(ProfileView(
-            id=saved_id(p), name=p.name, product=p.product, version=p.version,
-            operating_systems=tuple(p.operating_systems), language=p.language,
-            settings=tuple(p.settings), activation_code_id=p.activation_code_id,
-            activation_code_masked=mask_activation_code(code.code) if code else None,
-            toolbox_guid=p.toolbox_guid))
-    return out
+    rows = s.connection().execute(_PROFILES_OF, {"contact_id": contact_id})
+    return [ProfileView(
+        id=r.id, name=r.name, product=r.product, version=r.version,
+        operating_systems=tuple(r.operating_systems or ()), language=r.language,
+        settings=tuple(r.settings or ()), activation_code_id=r.activation_code_id,
+        activation_code_masked=mask_activation_code(r.code) if r.code is not None else None,
+        toolbox_guid=r.toolbox_guid) for r in rows]
 
 
 def save_profile(s: Session, contact: Contact | ContactInfo, a: dict[str, Any]) -> int:
