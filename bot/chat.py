@@ -8,9 +8,13 @@ never open a database session. `Chat` owns what is not about a platform:
 - dropping repeated deliveries (the database records each delivery id, linked or not);
 - whether a file may be downloaded at all (`takes_files`), before the adapter fetches it;
 - operator updates, by claim-and-ack (`claim_notices`, `ack_notice`, `deliver_notices`);
-- a request started from an existing message (`describe`: its files fetched only for a linked
-  contact), a person's open cases (`open_cases`), and URL ratings for anyone (`rate_urls`,
-  which takes no identity).
+- a request started from an existing message (`describe`), a person's open cases
+  (`open_cases`), and URL ratings for anyone (`rate_urls`, which takes no identity).
+
+A message's files are fetched only for a linked contact. For a person not linked yet they are
+kept as the platform's references (`PendingFile`) inside the first ask in the database, not
+as a download in this process: whichever worker sees the person linked (after a restart too)
+fetches them through the adapter's `fetch_files`, and a file it cannot fetch becomes a note.
 
 The conversation itself runs in `bot.service.Service` (one unit of work per event).
 """
@@ -18,9 +22,7 @@ The conversation itself runs in `bot.service.Service` (one unit of work per even
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,17 +33,13 @@ from bot.ratings import describe, rating_lines
 from bot.service import NotLinked, Service, Who
 from flows import identity
 from flows.errors import Invalid
-from flows.model import FileRef, Inbound, Prompt, info
+from flows.model import FileRef, Inbound, PendingFile, Prompt, info
 from flows.urls import parse_url_list
 from store import repo
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
-# What a person not linked yet asked for, and their "not that email", are kept in the database
-# (store.repo identity waits). Only a message's file download (a callable) cannot be stored: it
-# is kept in the process for this many identities, the oldest forgotten first.
-FETCH_LIMIT = 10_000
 NO_FILES_HERE = ("I can take files only when a question asks for attachments, and this one "
                  "doesn't.")
 CLOSED = ("resolved", "closed")
@@ -61,8 +59,14 @@ class Vouched:
 Directory = Callable[[], Vouched | None]
 
 
-Fetch = Callable[[], list[FileRef]]
-"""Downloads and stores a message's files; the chat layer calls it only for a linked contact."""
+Fetched = tuple[list[FileRef], list[str]]
+"""A message's files stored, and a note for each one that could not be fetched."""
+
+FetchFiles = Callable[[Who, tuple[PendingFile, ...]], Fetched]
+"""The adapter's way to download and store a message's files (by the platform's references)
+in whichever process runs it; the chat layer calls it only for a linked contact."""
+
+CANNOT_FETCH = "I couldn't fetch {name}; send it here when the request asks for files."
 
 
 @dataclass(frozen=True)
@@ -79,13 +83,13 @@ class Chat:
     """One per chat process; thread-safe (adapters call it from several worker threads)."""
 
     def __init__(self, service: Service, *, trusted_teams: Iterable[str] = (),
-                 start_after_link: bool = False) -> None:
+                 start_after_link: bool = False, fetch_files: FetchFiles | None = None) -> None:
         self.service = service
         self.trusted_teams = frozenset(t.strip() for t in trusted_teams if t.strip())
         # Slack opens the request right after linking; Telegram says what it can do.
         self.start_after_link = start_after_link
-        self._fetches: OrderedDict[tuple[str, str], Fetch] = OrderedDict()
-        self._lock = threading.Lock()
+        # set by the adapter (Telegram: once its application runs, with its bot and loop)
+        self.fetch_files = fetch_files
 
     # -- events ---------------------------------------------------------------------------
 
@@ -99,30 +103,44 @@ class Chat:
         except NotLinked:
             return self._identify(who, inbound, delivery_id, directory)
 
-    def describe(self, who: Who, text: str, *, source: str = "", fetch: Fetch | None = None,
+    def describe(self, who: Who, text: str, *, source: str = "",
+                 files: Sequence[PendingFile] = (), downloaded: Fetched | None = None,
                  delivery_id: str | None = None,
                  directory: Directory | None = None) -> list[Prompt]:
         """A request started from an existing message (a Slack message shortcut, Telegram
-        forwards): its text describes it, `fetch` brings its files (called only once the
-        person is a linked contact), `source` links back to it. A person not linked yet is
-        identified first and then goes on with this message."""
+        forwards): its text describes it, `files` are its files as the platform's references
+        (fetched through `fetch_files` only once the person is a linked contact), `source`
+        links back to it. `downloaded`: what the adapter already fetched for a person it found
+        linked. A person not linked yet is identified first and then goes on with this
+        message, on whichever worker they finish linking."""
         ask = Inbound(kind="command", command="newcase", args=text or "", text=text or "",
-                      source=source)
+                      source=source, pending_files=tuple(files))
         try:
             self.service.current(who)
         except NotLinked:
-            # this message is what they go on with once linked
+            # this message, its files' references included, is what they go on with once
+            # linked; nothing is fetched for them before that
             self._remember(who, ask=ask, replace=True)
-            self._keep_fetch(who, fetch)
             return self._identify(who, ask, delivery_id, directory)
-        return self.service.handle(who, self._with_files(ask, fetch), delivery_id=delivery_id)
+        ask, notes = self._with_files(who, ask, downloaded)
+        return [*notes, *self.service.handle(who, ask, delivery_id=delivery_id)]
 
-    def _with_files(self, ask: Inbound, fetch: Fetch | None) -> Inbound:
-        if fetch is None:
-            return ask
-        files = tuple(fetch())
-        text = ask.args or "Files from a message: " + ", ".join(f.name for f in files)
-        return replace(ask, files=files, args=text, text=text)
+    def _with_files(self, who: Who, ask: Inbound, downloaded: Fetched | None = None
+                    ) -> tuple[Inbound, list[Prompt]]:
+        """The ask with its message's files stored (call only for a linked contact), and a
+        note for each file that could not be fetched."""
+        if downloaded is None and not ask.pending_files:
+            return ask, []
+        stored, notes = downloaded if downloaded is not None else self._fetch(who, ask)
+        text = ask.args or "Files from a message: " + ", ".join(f.name for f in stored)
+        return (replace(ask, files=tuple(stored), pending_files=(), args=text, text=text),
+                [info(note) for note in notes])
+
+    def _fetch(self, who: Who, ask: Inbound) -> Fetched:
+        if self.fetch_files is None:  # an adapter that cannot fetch: say so, never drop quietly
+            log.warning("no file fetcher: %d message files not fetched", len(ask.pending_files))
+            return [], [CANNOT_FETCH.format(name=f.name) for f in ask.pending_files]
+        return self.fetch_files(who, ask.pending_files)
 
     def rate_urls(self, text: str) -> list[list[str]]:
         """Each URL's rating as lines (defanged URL and rating first), for a place anyone may
@@ -199,19 +217,6 @@ class Chat:
 
     # -- identity -------------------------------------------------------------------------
 
-    def _keep_fetch(self, who: Who, fetch: Fetch | None) -> None:
-        key = (who.channel, who.external_id)
-        with self._lock:
-            self._fetches.pop(key, None)
-            if fetch is not None:
-                self._fetches[key] = fetch
-                while len(self._fetches) > FETCH_LIMIT:
-                    self._fetches.popitem(last=False)
-
-    def _take_fetch(self, who: Who) -> Fetch | None:
-        with self._lock:
-            return self._fetches.pop((who.channel, who.external_id), None)
-
     def _vouched(self, directory: Directory | None) -> Vouched | None:
         """The platform's email, only when the platform confirmed it and the team is trusted
         (SLACK_ALLOWED_TEAMS); anything else goes the mailed-code way."""
@@ -287,12 +292,12 @@ class Chat:
         """Linked: carry on with what the person first asked for (or where they are)."""
         with unit_of_work(self.service.engine) as s:
             ask = repo.take_wait(s, who.channel, who.external_id)
-        fetch = self._take_fetch(who)
         if ask is None or (ask.kind == "command" and ask.command in ("start", "help")):
             ask = Inbound(kind="command", command="where" if self.start_after_link else "help")
         try:
-            ask = self._with_files(ask, fetch)
-            return self.service.handle(who, ask, auto_start=self.start_after_link)
+            # linked now: the message's files are fetched here, by the process that linked them
+            ask, notes = self._with_files(who, ask)
+            return [*notes, *self.service.handle(who, ask, auto_start=self.start_after_link)]
         except NotLinked:
             return []
 

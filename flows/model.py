@@ -27,6 +27,17 @@ class FileRef:
 
 
 @dataclass(frozen=True)
+class PendingFile:
+    """A message's file still on the chat platform, not fetched yet (its person is not linked
+    yet): `id` is the platform's own reference, opaque here, so any process can fetch it later.
+    Kept as JSON with what the person asked for (store.repo identity waits)."""
+
+    id: str
+    name: str
+    size: int | None = None
+
+
+@dataclass(frozen=True)
 class Inbound:
     """One thing the user did: typed text, pressed a choice, sent a file, or ran a command.
 
@@ -48,6 +59,8 @@ class Inbound:
     # chat layer for a linked contact, and a link back to the message
     files: tuple[FileRef, ...] = ()
     source: str = ""
+    # that message's files before they are fetched (bot/chat.py fetches them once linked)
+    pending_files: tuple[PendingFile, ...] = ()
 
     def __post_init__(self) -> None:
         """Every user text that reaches a flow, and so the store, is cleaned here, once."""

@@ -7,7 +7,7 @@ ends, so a case, its timeline and its confirmation mail are written together or 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from flows import conversation
 from flows.clean import clean_input
 from flows.context import CodeView, ProfileView
-from flows.model import Inbound
+from flows.model import Inbound, PendingFile
 from flows.validators import mask_activation_code
 from store.db import table_of
 from store.tables import (
@@ -533,9 +533,18 @@ _WAIT_KEY = ["channel", "external_id"]
 
 
 def _ask_json(ask: Inbound) -> dict[str, Any]:
-    """A typed or command ask as JSON (files are never kept: they are refused before linking)."""
+    """A typed or command ask as JSON. No stored file is kept (nothing is fetched before
+    linking); a message's files are kept as the platform's references, fetched once linked."""
     return {"kind": ask.kind, "text": ask.text, "command": ask.command, "args": ask.args,
-            "source": ask.source}
+            "source": ask.source,
+            "pending_files": [asdict(f) for f in ask.pending_files]}
+
+
+def _ask_of(data: dict[str, Any]) -> Inbound:
+    """`_ask_json` read back (rows written before pending files existed have none)."""
+    fields = dict(data)
+    pending = tuple(PendingFile(**f) for f in fields.pop("pending_files", None) or ())
+    return Inbound(**fields, pending_files=pending)
 
 
 def identity_wait(s: Session, channel: str, external_id: str) -> tuple[Inbound | None, bool]:
@@ -545,7 +554,7 @@ def identity_wait(s: Session, channel: str, external_id: str) -> tuple[Inbound |
         _waits.c.channel == channel, _waits.c.external_id == external_id)).first()
     if row is None:
         return None, False
-    return (Inbound(**row.ask) if row.ask else None), bool(row.declined)
+    return (_ask_of(row.ask) if row.ask else None), bool(row.declined)
 
 
 def remember_wait(s: Session, channel: str, external_id: str, *, ask: Inbound | None = None,

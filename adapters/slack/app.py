@@ -51,7 +51,9 @@ class SlackBot:
         self.settings = settings
         self.listener_executor = listener_executor
         self.service = service
-        self.chat = Chat(service, trusted_teams=settings.allowed_teams, start_after_link=True)
+        self.chat = Chat(service, trusted_teams=settings.allowed_teams, start_after_link=True,
+                         fetch_files=lambda who, pending: shortcuts.fetch_files(self, who,
+                                                                                pending))
         self.dms: LRUCache[str, str] = LRUCache(maxsize=DM_CACHE)
         self.answered_in_place = RecentSet(DM_CACHE)
         # a fixed set of locks, picked by user: bounded memory, one person's events in order

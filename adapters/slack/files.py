@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from flows.errors import Invalid
 from flows.model import FileRef
@@ -73,3 +74,20 @@ def download(client: WebClient, token: str | None, f: dict[str, Any], files: Blo
     except OSError as exc:
         log.warning("file download failed: %s", type(exc).__name__)
         raise Invalid(f"I couldn't fetch {name} from Slack. Please share it again.") from exc
+
+
+def download_all(client: WebClient, token: str | None, files: Iterable[dict[str, Any]],
+                 blobs: Blobs, api_base: str) -> tuple[list[FileRef], list[str]]:
+    """A message's files stored; one that can't be fetched becomes a note for the person."""
+    stored: list[FileRef] = []
+    notes: list[str] = []
+    for f in files:
+        try:
+            stored.append(download(client, token, f, blobs, api_base))
+        except Invalid as exc:
+            notes.append(str(exc))
+        except SlackApiError as exc:  # e.g. a file in a channel the app can't read
+            log.warning("files.info failed: %s", exc.response.get("error"))
+            notes.append(f"I couldn't fetch {f.get('name') or 'a file'} from Slack; "
+                         "send it here when the request asks for files.")
+    return stored, notes

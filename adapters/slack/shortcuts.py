@@ -3,7 +3,8 @@ support case" on any message, the global shortcut "New support case", and the Ap
 
 The request itself always goes on in the person's DM with the app (docs/decisions.md): the
 same questions, the same renderer, one conversation to resume. The message's files are
-downloaded only once the chat layer says the person is a linked contact (`Chat.describe`).
+downloaded only for a linked contact: at once when the person is linked already, else by file
+id once they link (`fetch_files`, called by the chat layer on whichever worker that happens).
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack import files as sfiles
 from adapters.slack import home
 from adapters.slack import inbound as sin
-from adapters.slack import render as srn
 from adapters.slack.client import api_base
+from bot.chat import CANNOT_FETCH, Fetched
 from bot.service import Who
-from flows.errors import Invalid
-from flows.model import FileRef, Inbound
+from flows.model import Inbound, PendingFile
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackBot
@@ -66,33 +66,40 @@ def on_message_shortcut(bot: SlackBot, ack: Callable[..., None], body: dict[str,
     channel = (body.get("channel") or {}).get("id") or ""
     text = sin.plain_text(message.get("text") or "")
     link = permalink(client, channel, message.get("ts") or "") if channel else ""
-    dm = bot.dm_for(client, sin.external_id(team, user), user)
-    token = context.bot_token or client.token
-    notes: list[str] = []
-
-    def fetch() -> list[FileRef]:
-        refs = []
-        for f in message.get("files") or []:
-            try:
-                refs.append(sfiles.download(client, token, f, bot.service.files,
-                                            api_base(bot.settings)))
-            except Invalid as exc:
-                notes.append(str(exc))
-            except SlackApiError as exc:  # e.g. a file in a channel the app can't read
-                log.warning("files.info failed: %s", exc.response.get("error"))
-                notes.append(f"I couldn't fetch {f.get('name') or 'a file'} from Slack; "
-                             "send it here when the request asks for files.")
-        return refs
-
     ext = sin.external_id(team, user)
+    dm = bot.dm_for(client, ext, user)
+    files = [f for f in message.get("files") or [] if f.get("id")]
+    who = Who("slack", ext, chat_ref=dm)
     with bot.lock_for(ext):
-        prompts = bot.chat.describe(Who("slack", ext, chat_ref=dm), text, source=link,
-                                    fetch=fetch if message.get("files") else None,
+        downloaded = None
+        if files and bot.chat.linked(who):  # the usual case: fetched from the message itself
+            downloaded = sfiles.download_all(client, context.bot_token or client.token, files,
+                                             bot.service.files, api_base(bot.settings))
+        prompts = bot.chat.describe(who, text, source=link, files=pending_of(files),
+                                    downloaded=downloaded,
                                     delivery_id=f"slack:shortcut:{body.get('trigger_id')}",
                                     directory=bot.directory(client, team, user))
-        for note in notes:
-            bot.post(client, dm, srn.info_message(note))
         bot.post_prompts(client, dm, prompts)
+
+
+def pending_of(files: list[dict[str, Any]]) -> tuple[PendingFile, ...]:
+    """A message's files as Slack file ids, kept with the request of a person not linked yet."""
+    return tuple(PendingFile(str(f["id"]), str(f.get("name") or f.get("title") or "a file"),
+                             f.get("size") if isinstance(f.get("size"), int) else None)
+                 for f in files)
+
+
+def fetch_files(bot: SlackBot, who: Who, pending: tuple[PendingFile, ...]) -> Fetched:
+    """The chat layer's way to fetch a message's files once its person is linked, in this
+    process (maybe not the one that saw the shortcut): the team's bot token, and files.info
+    for each file's download URL."""
+    team = who.external_id.partition(":")[0]
+    client = bot.client_for_team(team)
+    if client is None:  # the workspace uninstalled the app since
+        return [], [CANNOT_FETCH.format(name=p.name) for p in pending]
+    return sfiles.download_all(client, client.token,
+                               [{"id": p.id, "name": p.name, "size": p.size} for p in pending],
+                               bot.service.files, api_base(bot.settings))
 
 
 def on_global_shortcut(bot: SlackBot, ack: Callable[..., None], body: dict[str, Any],

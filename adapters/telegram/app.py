@@ -121,7 +121,9 @@ def build_application(settings: Settings, service: Service | None = None,
     app = (Application.builder().token(token).base_url(base).base_file_url(file_base)
            .defaults(quiet).rate_limiter(limiter).concurrent_updates(PerChatProcessor())
            .build())
-    tg = TelegramBot(Chat(service), workers)
+    chat = Chat(service)
+    tg = TelegramBot(chat, workers)
+    chat.fetch_files = tg.native.fetch_files  # a message's files, once its person links here
     app.add_handler(CallbackQueryHandler(tg.on_callback))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, tg.on_message))
     app.add_handler(InlineQueryHandler(tg.native.on_inline))
@@ -159,6 +161,8 @@ async def serve_app(app: Application, tg: TelegramBot | None, settings: Settings
     if webhook_url and not settings.telegram_webhook_secret:
         raise ValueError("Webhook mode needs TELEGRAM_WEBHOOK_SECRET (letters, digits, _ and -).")
     async with app:
+        if tg is not None:  # before any update: what a person linking here downloads with
+            tg.native.serve_files(app.bot, asyncio.get_running_loop())
         await app.bot.set_my_commands(COMMANDS)
         # the menu button beside the message box lists those commands
         await app.bot.set_chat_menu_button(menu_button=MenuButtonCommands())
@@ -185,6 +189,7 @@ async def serve_app(app: Application, tg: TelegramBot | None, settings: Settings
             await app.updater.stop()
             await app.stop()
             if tg is not None:
+                tg.native.stop_files()
                 tg.close()
 
 

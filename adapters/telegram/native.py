@@ -4,7 +4,9 @@ a message, and inline mode (`@bot URL…` in any chat answers with the URLs' rat
 Forwards arriving close together (several selected and forwarded at once, or an album) are
 one request: they are gathered until the chat has been quiet for `FORWARD_QUIET` seconds, and
 any other message from that chat first sends the gathered ones on. Their files are fetched
-only when the chat layer says the person is a linked contact (`Chat.describe` calls `fetch`).
+only for a linked contact: here in the event loop when the person is linked already, else by
+file_id once they link (`fetch_files`, which the chat layer calls on whichever process that
+happens, with the bot and loop of that process's running application).
 
 Inline queries come from any chat and anyone: the answer is built from the query text alone
 (`Chat.rate_urls` takes no identity), so it can never show a case or a contact.
@@ -13,7 +15,6 @@ Inline queries come from any chat and anyone: the answer is built from the query
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,9 +31,10 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from adapters.telegram.inbound import TOO_BIG, Media, media_of, text_inbound, too_big, who_of
+from bot.chat import CANNOT_FETCH, Fetched
 from bot.service import Who
 from flows.errors import Invalid
-from flows.model import FileRef, info
+from flows.model import FileRef, PendingFile
 
 if TYPE_CHECKING:
     from adapters.telegram.handlers import TelegramBot
@@ -122,6 +124,14 @@ class Native:
     def __init__(self, tg: TelegramBot) -> None:
         self.tg = tg
         self.forwards = Forwards()
+        self.running: tuple[Any, asyncio.AbstractEventLoop] | None = None  # bot, loop
+
+    def serve_files(self, bot: Any, loop: asyncio.AbstractEventLoop) -> None:
+        """The running application's bot and loop: what `fetch_files` downloads with."""
+        self.running = (bot, loop)
+
+    def stop_files(self) -> None:
+        self.running = None
 
     async def takes(self, update: Update, bot: Any) -> bool:
         """Handle a forward or `/newcase` replying to a message; False for anything else.
@@ -156,20 +166,34 @@ class Native:
         text = "\n\n".join(p.text.strip() for p in parts if p.text.strip())
         media = [p.media for p in parts if p.media is not None]
         source = next((p.source for p in parts if p.source), "")
-        loop = asyncio.get_running_loop()
-        notes: list[str] = []
-
-        def fetch() -> list[FileRef]:  # after identity, on the chat's worker thread
-            return asyncio.run_coroutine_threadsafe(
-                self.download_all(bot, media, notes), loop).result(DOWNLOAD_WAIT)
-
-        chosen: Callable[[], list[FileRef]] | None = fetch if media else None
+        downloaded: Fetched | None = None
         if media and await self.tg.run_sync(chat_id, self.tg.chat.linked, who):
             # the usual case: download here, in the loop, not holding a chat worker thread
-            chosen = functools.partial(list, await self.download_all(bot, media, notes))
+            notes: list[str] = []
+            downloaded = (await self.download_all(bot, media, notes), notes)
+        pending = [PendingFile(m.file_id, m.name, m.size) for m in media]
         prompts = await self.tg.run_sync(chat_id, self.tg.chat.describe, who, text,
-                                         source=source, fetch=chosen, delivery_id=delivery)
-        await self.tg.send(bot, chat_id, who, [*map(info, notes), *prompts])
+                                         source=source, files=pending, downloaded=downloaded,
+                                         delivery_id=delivery)
+        await self.tg.send(bot, chat_id, who, prompts)
+
+    def fetch_files(self, who: Who, pending: tuple[PendingFile, ...]) -> Fetched:
+        """The chat layer's way to fetch a message's files once its person is linked (on a
+        chat worker thread of this process, maybe not the one that saw the message): they are
+        downloaded in the application's event loop."""
+        running = self.running
+        if running is None:
+            return [], [CANNOT_FETCH.format(name=p.name) for p in pending]
+        bot, loop = running
+        media = [Media(p.id, p.name, p.size, None) for p in pending]
+        notes: list[str] = []
+        future = asyncio.run_coroutine_threadsafe(self.download_all(bot, media, notes), loop)
+        try:
+            return future.result(DOWNLOAD_WAIT), notes
+        except TimeoutError:
+            future.cancel()
+            log.warning("message files not downloaded within %.0f s", DOWNLOAD_WAIT)
+            return [], [CANNOT_FETCH.format(name=p.name) for p in pending]
 
     async def download_all(self, bot: Any, media: list[Media], notes: list[str]
                            ) -> list[FileRef]:

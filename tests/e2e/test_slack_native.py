@@ -3,15 +3,26 @@ App Home tab, through the real Bolt app with signed payloads against the stand-i
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import pytest
 from sqlmodel import Session
 
+from adapters.slack.app import SlackBot
 from adapters.slack.home import home_text
+from bot.app import build_service
 from bot.updates import update_case
 from store import repo
-from tests.e2e.fake_slack import Rig, give_profiles, link, slack_rig
+from tests.e2e.fake_slack import (
+    SECRET,
+    Driver,
+    Rig,
+    TrackingExecutor,
+    give_profiles,
+    link,
+    slack_rig,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -70,6 +81,37 @@ def test_shortcut_before_linking_identifies_first_then_goes_on(rig: Rig) -> None
     dm = rig.slack.text(user)
     assert "Attached from the message: log.txt" in dm
     assert "no product profiles yet" in dm  # the request goes on with that message
+
+
+def test_shortcut_files_survive_linking_on_another_worker(rig: Rig) -> None:
+    """The message's files are kept as Slack file ids with the first ask in the database, not
+    as a download in the worker that got the shortcut: another Slack HTTP worker (its own
+    SlackBot and service on the same database) that sees the person link fetches them."""
+    user, email = "U7", "lou@acme.example"
+    rig.fake.add_user(user, email, "Lou Ng")
+    give_profiles(rig.service, email, count=1)
+    data = b"error 42: agent lost its server\n" * 10
+    shot = rig.fake.add_file("F11", "agent.log", data)
+    rig.slack.message_shortcut(user, MESSAGE, files=[shot])
+    assert f"Is {email}" in rig.slack.last(user).args["text"]
+    assert rig.fake.downloads == [] and not rig.fake.of("files.info")  # not linked: nothing
+
+    executor = TrackingExecutor()
+    other = SlackBot(rig.settings, build_service(rig.settings), listener_executor=executor)
+    try:
+        Driver(other.app, rig.fake, SECRET, executor).press(user, "Yes")
+    finally:
+        executor.shutdown(wait=True)
+    assert [path for path, _ in rig.fake.downloads] == ["/files/F11/download/agent.log"]
+    assert "Attached from the message: agent.log" in rig.slack.text(user)
+
+    rig.slack.press(user, "Product Issues")  # on with the first worker: one conversation
+    rig.slack.press(user, "Low")
+    rig.slack.press(user, "Submit")
+    case = case_of(rig, number_in(rig, user))
+    assert case["description"] == MESSAGE
+    assert [(a["name"], a["sha256"]) for a in case["attachments"]] == [
+        ("agent.log", hashlib.sha256(data).hexdigest())]
 
 
 def test_global_shortcut_opens_a_request_in_the_dm(rig: Rig) -> None:

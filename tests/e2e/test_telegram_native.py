@@ -5,6 +5,7 @@ personal. The real PTB application against the stand-in Bot API."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import time
 
@@ -90,6 +91,36 @@ async def test_a_forward_before_linking_identifies_first(fake, settings) -> None
     assert fake.of("getFile")  # linked: the forwarded file is fetched and attached
     assert "Attached from the message: agent.log" in texts
     assert "no product profiles yet" in texts  # the request goes on with that message
+
+
+async def test_a_forwards_file_survives_linking_on_another_process(fake, settings) -> None:
+    """The forwarded file is kept as Telegram's file_id with the first ask in the database,
+    not as a download in the process that saw it: a second bot process (another webhook
+    worker, or this one restarted) that receives the mailed code fetches it."""
+    email = "cy@acme.example"
+    log = b"error 42: agent lost its server\n" * 5
+    async with BotRun(fake, settings, "polling") as first_run:
+        user = first_run.user(7107)
+        await user.forward(caption=ALERT, document=("agent.log", log))
+        assert "work email" in user.last_text
+        await user.say(email)
+    assert not fake.of("getFile") and not fake.of("download")  # nothing fetched: not linked
+    async with BotRun(fake, settings, "polling") as second_run:
+        add_profile(second_run, email)
+        with Session(second_run.service.engine) as s:
+            mail = next(m for m in repo.outbox(s) if m.kind == "verification" and m.to == email)
+        user = second_run.user(7107)
+        await user.say(re.search(r"\b(\d{8})\b", mail.body_text).group(1))
+        texts = "\n".join(fake.texts(7107))
+        assert "linked to cy@acme.example" in texts
+        assert "Attached from the message: agent.log" in texts
+        case = await submit_product_case(user)
+        blobs = second_run.service.files
+    assert len(fake.of("getFile")) == len(fake.of("download")) == 1  # by the second process
+    assert case["description"] == ALERT
+    assert [(a["name"], a["sha256"]) for a in case["attachments"]] == [
+        ("agent.log", hashlib.sha256(log).hexdigest())]
+    assert blobs.path_for(case["attachments"][0]["sha256"]).read_bytes() == log
 
 
 async def test_menu_button_lists_the_commands(fake, settings) -> None:
