@@ -75,8 +75,10 @@ class _Rows:
     def keyboard(self, placeholder: str, persistent: bool = True) -> Keyboard:
         if not self.rows:
             return REMOVE
+        # one_time: the client hides the keyboard once tapped, until the next question brings
+        # its own, so a double tap can't send the label again as the answer to that question
         return Keyboard(ReplyKeyboardMarkup(
-            self.rows, resize_keyboard=True, is_persistent=persistent,
+            self.rows, resize_keyboard=True, one_time_keyboard=True, is_persistent=persistent,
             input_field_placeholder=placeholder[:PLACEHOLDER_MAX]), self.buttons)
 
 

@@ -45,6 +45,7 @@ def test_eight_a_page_with_paging():
     assert first.buttons["2/3 ›"] == Meaning(page=1)
     assert first.buttons["Option 3"] == Meaning(choice="id-3" * 20)
     assert first.markup.resize_keyboard and first.markup.is_persistent
+    assert first.markup.one_time_keyboard  # hidden once tapped: no double tap
     middle = labels(keyboards.keyboard(p, page=1))
     assert middle[8] == ["‹ 1/3", "3/3 ›"]
     last = labels(keyboards.keyboard(p, page=2))
