@@ -61,7 +61,7 @@ from flows.model import Inbound  # noqa: E402
 from store import repo  # noqa: E402
 from store.tables import Profile  # noqa: E402
 from tests.e2e.fake_slack import BOT_TOKEN, Call, Driver, FakeSlack  # noqa: E402
-from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
+from tests.e2e.fake_telegram import FakeTelegram, button_texts, keyboard_shown  # noqa: E402
 
 SLACK_SECRET = "load-signing-secret"
 TG_SECRET = "load-hook_secret"
@@ -266,11 +266,9 @@ class TelegramUser:
             return self.say_text("/newcase")
         if kind == "say":
             return self.say_text(arg)
-        with self.box.cond:  # the reply keyboard shown: the last one sent
-            marked = [m for m in self.box.messages if m.get("reply_markup")]
-            latest = dict(marked[-1]) if marked else {}
-        rows = (latest.get("reply_markup") or {}).get("keyboard") or []
-        buttons = [b["text"] if isinstance(b, dict) else b for row in rows for b in row]
+        with self.box.cond:  # this user's messages (not the stand-in's, all users sorted)
+            sent = list(self.box.messages)
+        buttons = button_texts(keyboard_shown(sent))
         for label in arg:
             hit = [b for b in buttons if b in (label, "✓ " + label)]
             if hit:  # a tap sends the button's text

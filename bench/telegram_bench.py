@@ -136,14 +136,13 @@ async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[i
         if presses and not first:
             # tap the first button of the keyboard shown (casebot's /back just drew the
             # category question's); the floors ignore what is tapped or pressed
-            shown = fake.keyboard(uid)
+            shown = fake.shown_buttons(uid)
             seen = len(fake.calls)
             start, mono = time.perf_counter(), time.monotonic()
             if variant == "floor-inline":
                 update_id = fake.press(uid, fake.sent(uid)[-1], "floor")
             else:
-                label = shown["keyboard"][0][0] if shown else "Noted"
-                update_id = fake.say(uid, label["text"] if isinstance(label, dict) else label)
+                update_id = fake.say(uid, shown[0] if shown else "Noted")
             await done.wait_for(update_id)
             times.append(time.perf_counter() - start)
             if felt is not None:

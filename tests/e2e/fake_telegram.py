@@ -42,6 +42,25 @@ class Call:
     at: float = field(default_factory=time.monotonic)  # when "Telegram" received it
 
 
+def keyboard_shown(sent: list[dict]) -> dict | None:
+    """Of the messages a chat was sent, in order: the reply keyboard its client shows now (the
+    last one sent, until one is removed)."""
+    shown = None
+    for msg in sent:
+        markup = msg.get("reply_markup") or {}
+        if "keyboard" in markup:
+            shown = markup
+        elif markup.get("remove_keyboard"):
+            shown = None
+    return shown
+
+
+def button_texts(keyboard: dict | None) -> list[str]:
+    """A reply keyboard's button texts, row by row (none for no keyboard)."""
+    return [b["text"] if isinstance(b, dict) else b
+            for row in (keyboard or {}).get("keyboard") or [] for b in row]
+
+
 class FakeTelegram:
     def __init__(self, token: str = "123456:TEST-token", delay: float = 0.0) -> None:
         self.token = token
@@ -103,14 +122,11 @@ class FakeTelegram:
 
     def keyboard(self, chat_id: int) -> dict | None:
         """The reply keyboard the client shows now: the last one sent, until removed."""
-        shown = None
-        for msg in self.sent(chat_id):
-            markup = msg.get("reply_markup") or {}
-            if "keyboard" in markup:
-                shown = markup
-            elif markup.get("remove_keyboard"):
-                shown = None
-        return shown
+        return keyboard_shown(self.sent(chat_id))
+
+    def shown_buttons(self, chat_id: int) -> list[str]:
+        """The texts of the buttons the client shows now: what a user can tap."""
+        return button_texts(self.keyboard(chat_id))
 
     def fail_next(self, method: str, retry_after: int = 1) -> None:
         self.failures.setdefault(method, []).append(retry_after)

@@ -146,8 +146,7 @@ class TgUser:
 
     def keyboard(self) -> list[str]:
         """The button texts the client shows now (nothing after a keyboard was removed)."""
-        shown = self.fake.keyboard(self.id)
-        return [b["text"] for b in self.buttons({"reply_markup": shown})] if shown else []
+        return self.fake.shown_buttons(self.id)
 
     async def press_data(self, msg: dict, data: str) -> int:
         """An inline button (only messages from before reply keyboards have them)."""
