@@ -69,6 +69,11 @@ in whichever process runs it; the chat layer calls it only for a linked contact.
 CANNOT_FETCH = "I couldn't fetch {name}; send it here when the request asks for files."
 
 
+def none_fetched(pending: Sequence[PendingFile]) -> Fetched:
+    """Nothing stored, a note for each file: what a fetch that cannot run at all answers."""
+    return [], [CANNOT_FETCH.format(name=f.name) for f in pending]
+
+
 @dataclass(frozen=True)
 class OpenCase:
     """One line of a person's open cases (Slack's App Home)."""
@@ -139,7 +144,7 @@ class Chat:
     def _fetch(self, who: Who, ask: Inbound) -> Fetched:
         if self.fetch_files is None:  # an adapter that cannot fetch: say so, never drop quietly
             log.warning("no file fetcher: %d message files not fetched", len(ask.pending_files))
-            return [], [CANNOT_FETCH.format(name=f.name) for f in ask.pending_files]
+            return none_fetched(ask.pending_files)
         return self.fetch_files(who, ask.pending_files)
 
     def rate_urls(self, text: str) -> list[list[str]]:

@@ -20,7 +20,7 @@ from adapters.slack import files as sfiles
 from adapters.slack import home
 from adapters.slack import inbound as sin
 from adapters.slack.client import api_base
-from bot.chat import CANNOT_FETCH, Fetched
+from bot.chat import Fetched, none_fetched
 from bot.service import Who
 from flows.model import Inbound, PendingFile
 
@@ -96,7 +96,7 @@ def fetch_files(bot: SlackBot, who: Who, pending: tuple[PendingFile, ...]) -> Fe
     team = who.external_id.partition(":")[0]
     client = bot.client_for_team(team)
     if client is None:  # the workspace uninstalled the app since
-        return [], [CANNOT_FETCH.format(name=p.name) for p in pending]
+        return none_fetched(pending)
     return sfiles.download_all(client, client.token,
                                [{"id": p.id, "name": p.name, "size": p.size} for p in pending],
                                bot.service.files, api_base(bot.settings))

@@ -31,7 +31,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from adapters.telegram.inbound import TOO_BIG, Media, media_of, text_inbound, too_big, who_of
-from bot.chat import CANNOT_FETCH, Fetched
+from bot.chat import Fetched, none_fetched
 from bot.service import Who
 from flows.errors import Invalid
 from flows.model import FileRef, PendingFile
@@ -183,7 +183,7 @@ class Native:
         downloaded in the application's event loop."""
         running = self.running
         if running is None:
-            return [], [CANNOT_FETCH.format(name=p.name) for p in pending]
+            return none_fetched(pending)
         bot, loop = running
         media = [Media(p.id, p.name, p.size, None) for p in pending]
         notes: list[str] = []
@@ -193,7 +193,7 @@ class Native:
         except TimeoutError:
             future.cancel()
             log.warning("message files not downloaded within %.0f s", DOWNLOAD_WAIT)
-            return [], [CANNOT_FETCH.format(name=p.name) for p in pending]
+            return none_fetched(pending)
 
     async def download_all(self, bot: Any, media: list[Media], notes: list[str]
                            ) -> list[FileRef]:
