@@ -142,6 +142,7 @@ class Chat:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.env = {**os.environ, "CASEBOT_HOME": str(home), "PYTHONUNBUFFERED": "1",
+                    "PYTHONFAULTHANDLER": "1",
                     "COLUMNS": "200", "TERM": "dumb"}
         self.env.pop("CASEBOT_DATABASE_URL", None)
 

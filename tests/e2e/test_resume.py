@@ -60,7 +60,14 @@ class Live:
 
     def stop(self, sig: int) -> int:
         os.kill(self.proc.pid, sig)
-        code = self.proc.wait(timeout=15)
+        try:
+            code = self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # rare (seen once in CI): say where it hung
+            self.proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER prints every thread
+            self.proc.wait(timeout=5)
+            stderr = self.proc.stderr.read() if self.proc.stderr else ""
+            raise AssertionError(f"the chat did not stop on signal {sig}; its threads:\n"
+                                 f"{stderr[-6000:]}\noutput:\n{self.out[-2000:]}") from None
         self._reader.join(timeout=5)
         return code
 
