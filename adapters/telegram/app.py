@@ -34,8 +34,9 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.telegram.handlers import WORKERS, TelegramBot
+from adapters.telegram.handlers import TelegramBot
 from adapters.telegram.notices import notices_loop
+from adapters.telegram.plumbing import WORKERS
 from bot.chat import Chat
 from bot.service import Service
 from bot.settings import Settings

@@ -7,20 +7,14 @@ answered by one Bot API call, the next question with its keyboard. Inline button
 on messages sent before that change: pressing one says it is out of date and shows the current
 question.
 
-The synchronous chat API runs on the chat's warm worker thread (same chat, same thread, in
-order), so the event loop never blocks for long: when no other call is in flight the loop
-waits for it a few milliseconds (`LEND`) instead of going back to its other work, so a step
-starts and its reply goes out without waiting for the GIL (issue 13). 429s are waited out by
+The synchronous chat API runs on the chat's warm worker thread (`plumbing.ChatWorkers`: same
+chat, same thread, in order), so the event loop never blocks for long. 429s are waited out by
 PTB's AIORateLimiter (app.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import functools
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +36,7 @@ from adapters.telegram.inbound import (
     who_of,
 )
 from adapters.telegram.native import Native
-from adapters.telegram.plumbing import together
+from adapters.telegram.plumbing import WORKERS, ChatWorkers, together
 from bot.chat import Chat
 from bot.service import Who
 from flows.errors import Invalid
@@ -56,13 +50,6 @@ STALE = "That button is out of date."
 UNSUPPORTED = ("I can read text messages, documents and photos. Send a file as a document "
                "(📎 → File).")
 CACHE_SIZE = 20_000
-WORKERS = 4
-# How long the event loop itself waits for a chat API call when it is the only one in flight.
-# A step takes ~1 ms; handed off and awaited, it first waits 0.3–0.5 ms for the GIL while the
-# loop runs whatever else is ready (the next getUpdates), and its reply waits again for the
-# loop to notice. A longer call (a lock, a download the call asks the loop for) goes on
-# asynchronously after this; under load (another call in flight) the loop never waits.
-LEND = 0.005
 CHECK_AGAIN = ("I no longer have the URLs of that check (I may have restarted since). Send "
                "/checkurl URL… again and tap Request reclassification on the new answer.")
 
@@ -81,9 +68,7 @@ class TelegramBot:
 
     def __init__(self, chat: Chat, workers: int = WORKERS) -> None:
         self.chat = chat
-        self.workers = [ThreadPoolExecutor(1, thread_name_prefix=f"casebot-tg-{i}")
-                        for i in range(max(0, workers))]
-        self.in_flight = 0  # chat API calls running on the workers now
+        self.workers = ChatWorkers(workers)
         # chat id -> the keyboard last sent there; a miss (restart) falls back to the
         # conversation's current question, so a restart never breaks a keyboard in use
         self.keyboards: LRUCache[int, Shown] = LRUCache(maxsize=CACHE_SIZE)
@@ -96,25 +81,10 @@ class TelegramBot:
 
     async def run_sync(self, chat_id: int | str, fn: Callable[..., Any], *args: Any,
                        **kwargs: Any) -> Any:
-        """`fn` on the chat's warm worker thread (`workers=0`: `asyncio.to_thread`); when it
-        is the only call in flight, the loop waits up to `LEND` for it before awaiting."""
-        if not self.workers:
-            return await asyncio.to_thread(fn, *args, **kwargs)
-        worker = self.workers[hash(str(chat_id)) % len(self.workers)]
-        self.in_flight += 1
-        try:
-            done = worker.submit(functools.partial(fn, *args, **kwargs))
-            if self.in_flight == 1:
-                concurrent.futures.wait([done], timeout=LEND)
-            if done.done():
-                return done.result()
-            return await asyncio.wrap_future(done)
-        finally:
-            self.in_flight -= 1
+        return await self.workers.run(chat_id, fn, *args, **kwargs)
 
     def close(self) -> None:
-        for worker in self.workers:
-            worker.shutdown(wait=False)
+        self.workers.close()
 
     async def handle(self, who: Who, inbound: Inbound, delivery_id: str) -> list[Prompt]:
         return await self.run_sync(who.chat_ref or who.external_id, self.chat.handle,

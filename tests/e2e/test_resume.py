@@ -22,21 +22,31 @@ WHEN_Q = "When may we call?"
 
 
 class Live:
-    """A running `casebot chat` fed line by line, its stdout collected by a reader thread."""
+    """A running `casebot chat` fed line by line, its stdout and stderr collected by reader
+    threads (an unread stderr pipe that fills up would stall the chat)."""
 
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         self.proc = proc
         self.out = ""
+        self.err = ""
         self.seen = 0
         self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        self._err_reader = threading.Thread(target=self._read_err, daemon=True)
+        self._err_reader.start()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             with self._lock:
                 self.out += line
+
+    def _read_err(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            with self._lock:
+                self.err += line
 
     def send(self, *lines: str) -> Live:
         assert self.proc.stdin is not None
@@ -65,10 +75,11 @@ class Live:
         except subprocess.TimeoutExpired:  # rare (seen once in CI): say where it hung
             self.proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER prints every thread
             self.proc.wait(timeout=5)
-            stderr = self.proc.stderr.read() if self.proc.stderr else ""
+            self._err_reader.join(timeout=5)
             raise AssertionError(f"the chat did not stop on signal {sig}; its threads:\n"
-                                 f"{stderr[-6000:]}\noutput:\n{self.out[-2000:]}") from None
+                                 f"{self.err[-6000:]}\noutput:\n{self.out[-2000:]}") from None
         self._reader.join(timeout=5)
+        self._err_reader.join(timeout=5)
         return code
 
 
@@ -134,7 +145,7 @@ def test_ctrl_c_keeps_the_draft(chat: Chat) -> None:
     live.wait_for("Describe the issue")
     assert live.stop(signal.SIGINT) == 0
     assert "Your draft is saved." in live.out
-    assert "Traceback" not in (live.proc.stderr.read() if live.proc.stderr else "")
+    assert "Traceback" not in live.err
 
     result = chat.run(Script().block("Still here.").say("Low", "Submit"))
     assert first_question(result.stdout).startswith("Describe the issue")

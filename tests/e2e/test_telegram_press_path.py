@@ -10,9 +10,7 @@ import time
 
 import pytest
 
-from adapters.telegram.handlers import TelegramBot
-from bot.app import build_service
-from bot.chat import Chat
+from adapters.telegram.plumbing import ChatWorkers
 from tests.e2e.telegram_driver import BotRun, add_profile
 
 pytestmark = pytest.mark.timeout(60)
@@ -82,26 +80,26 @@ async def test_a_whole_product_case_reads_as_question_and_answer(fake, settings)
         assert not fake.of("editMessageText") and not fake.of("answerCallbackQuery")
 
 
-async def test_a_lone_step_is_waited_for_on_the_loop_and_never_long(settings):
+async def test_a_lone_step_is_waited_for_on_the_loop_and_never_long():
     """A chat API call alone in flight comes back without the loop running other work first
     (the reply follows the step at once); a call that needs the loop (as `fetch_files` does)
     still finishes, and a slow one leaves the loop free after `LEND`."""
-    tg = TelegramBot(Chat(build_service(settings)))
+    workers = ChatWorkers()
     loop = asyncio.get_running_loop()
     try:
-        await tg.run_sync(1, int)  # the worker thread exists and is warm
+        await workers.run(1, int)  # the worker thread exists and is warm
         at_once = []
         for _ in range(5):  # a machine busy elsewhere may miss the window once
             ran_first: list[bool] = []
             other = loop.call_soon(ran_first.append, True)
-            at_once.append(await tg.run_sync(1, int, "42") == 42 and not ran_first)
+            at_once.append(await workers.run(1, int, "42") == 42 and not ran_first)
             other.cancel()
         assert any(at_once), at_once
 
         def needs_the_loop() -> str:
             return asyncio.run_coroutine_threadsafe(asyncio.sleep(0, "fetched"), loop).result(5)
 
-        assert await tg.run_sync(1, needs_the_loop) == "fetched"
+        assert await workers.run(1, needs_the_loop) == "fetched"
 
         ticks: list[float] = []
 
@@ -112,8 +110,8 @@ async def test_a_lone_step_is_waited_for_on_the_loop_and_never_long(settings):
 
         ticking = asyncio.create_task(tick())
         await asyncio.sleep(0.02)
-        await asyncio.gather(tg.run_sync(1, time.sleep, 0.3), tg.run_sync(2, time.sleep, 0.3))
+        await asyncio.gather(workers.run(1, time.sleep, 0.3), workers.run(2, time.sleep, 0.3))
         ticking.cancel()
         assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.1
     finally:
-        tg.close()
+        workers.close()
