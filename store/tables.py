@@ -308,3 +308,26 @@ class IdentityWait(SQLModel, table=True):
     ask: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     declined: bool = Field(default=False)
     updated_at: datetime = _ts(index=True)
+
+
+class FeedImport(SQLModel, table=True):
+    """A URL feed import started in the web console (web/imports.py): its progress and result.
+    In the database, so any console process, or one restarted, shows it, and an import whose
+    process stopped shows as stopped rather than vanishing (0009)."""
+
+    __tablename__ = "feed_imports"
+    id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=100)
+    upload: str = Field(max_length=64)  # the uploaded file's name in the imports folder
+    done_bytes: int = Field(default=0, sa_type=sa.BigInteger)
+    total_bytes: int = Field(default=0, sa_type=sa.BigInteger)
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    rejects: list[Any] = _json(list)  # the first [line, reason] pairs
+    seconds: float = 0.0
+    finished: bool = False
+    error: str = Field(default="", sa_type=sa.Text)
+    started_at: datetime = _ts(index=True)
+    updated_at: datetime = _ts()  # progress, or the running process's heartbeat

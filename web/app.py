@@ -260,7 +260,7 @@ class Console:
     def import_progress(self, request: Request) -> Response:
         job = self.imports.get(request.path_params["job"])
         if job is None:
-            raise HTTPException(404, "No such import (they are kept until the console restarts).")
+            raise HTTPException(404, "No such import (the console keeps the newest 50).")
         return page(request, "import.html", job=job)
 
     # -- accounts (bot/accounts.py) ---------------------------------------------------------

@@ -1,28 +1,46 @@
 """URL feed imports started from the browser: `bot.feeds.import_feed` (what `casebot urls import`
-runs) on a thread, with its progress kept so the progress page can show it.
+runs) on a thread, its progress and result in table `feed_imports`.
 
-Progress lives in this process's memory: the page that shows it is served by the process that
-runs the import (one `casebot web` process; see docs/decisions.md). The rows themselves go to
-the database batch by batch as with the CLI.
+In the database, any console process shows any import, and a restart keeps its result page.
+An import whose process stopped (a restart, a crash) shows as stopped with what it had saved:
+the running process touches its row at every batch and every `HEARTBEAT`, so a row untouched
+for `STOPPED_AFTER` belongs to no process. The rows themselves go to the database batch by
+batch as with the CLI, so importing the file again finishes the job (rows already in count as
+unchanged).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
 from bot.feeds import Report, import_feed
 from flows.errors import Invalid
+from store.db import table_of
+from store.tables import FeedImport, utcnow
+from store.uow import unit_of_work
 
-KEEP = 20  # finished jobs remembered for their result page
+log = logging.getLogger(__name__)
+
+KEEP = 50  # imports remembered for their result page, newest first
+REJECTS_SHOWN = 100
+HEARTBEAT = 20.0  # seconds between touches of a running import's row
+STOPPED_AFTER = timedelta(minutes=2)
 
 
 @dataclass
 class Job:
+    """What the progress page shows of one import."""
+
     id: str
     name: str
     done: int = 0
@@ -30,44 +48,115 @@ class Job:
     report: Report = field(default_factory=Report)
     finished: bool = False
     error: str = ""
+    stopped: bool = False  # its process ended before it finished
+
+    @property
+    def running(self) -> bool:
+        return not self.finished and not self.stopped
 
     @property
     def percent(self) -> int:
         return 100 if self.finished else int(100 * self.done / self.total) if self.total else 0
+
+    @staticmethod
+    def of(row: FeedImport, now: datetime) -> Job:
+        report = Report(added=row.added, changed=row.changed, unchanged=row.unchanged,
+                        rejected=row.rejected, seconds=row.seconds,
+                        rejects=[(line, reason) for line, reason in row.rejects])
+        stopped = not row.finished and _aware(row.updated_at) < now - STOPPED_AFTER
+        return Job(row.id, row.name, row.done_bytes, row.total_bytes, report, row.finished,
+                   row.error, stopped)
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=utcnow().tzinfo)
+
+
+_imports = table_of(FeedImport)
 
 
 class Imports:
     def __init__(self, engine: Engine, folder: Path) -> None:
         self.engine = engine
         self.folder = folder
-        self.jobs: dict[str, Job] = {}
+        self.running: set[str] = set()
         self.lock = threading.Lock()
+        self.beating = False
 
     def start(self, path: Path, name: str) -> Job:
-        job = Job(secrets.token_urlsafe(12), name)
+        row = FeedImport(id=secrets.token_urlsafe(12), name=name, upload=path.name,
+                         total_bytes=path.stat().st_size)
+        with unit_of_work(self.engine) as s:
+            keep = select(FeedImport.id).order_by(col(FeedImport.started_at).desc()).limit(KEEP)
+            s.execute(sa.delete(_imports).where(_imports.c.id.not_in(keep.scalar_subquery())))
+            s.add(row)
         with self.lock:
-            finished = [j for j in self.jobs.values() if j.finished]
-            for old in finished[:max(0, len(finished) - KEEP)]:
-                del self.jobs[old.id]
-            self.jobs[job.id] = job
-        threading.Thread(target=self._run, args=(job, path), daemon=True,
-                         name=f"feed-import-{job.id}").start()
-        return job
+            self.running.add(row.id)
+            if not self.beating:
+                self.beating = True
+                threading.Thread(target=self._heartbeat, daemon=True,
+                                 name="feed-import-heartbeat").start()
+        threading.Thread(target=self._run, args=(row.id, name, path), daemon=True,
+                         name=f"feed-import-{row.id}").start()
+        return Job(row.id, name, total=row.total_bytes)
 
     def get(self, job_id: str) -> Job | None:
-        return self.jobs.get(job_id)
+        with Session(self.engine) as s:
+            row = s.get(FeedImport, job_id)
+            if row is None:
+                return None
+            job = Job.of(row, utcnow())
+        if job.stopped:  # its process is gone: so is the need for the uploaded file
+            (self.folder / row.upload).unlink(missing_ok=True)
+        return job
 
-    def _run(self, job: Job, path: Path) -> None:
+    def _save(self, job_id: str, done: int, total: int, report: Report, *,
+              finished: bool = False, error: str = "") -> None:
+        values = dict(done_bytes=done, total_bytes=total, added=report.added,
+                      changed=report.changed, unchanged=report.unchanged,
+                      rejected=report.rejected, seconds=report.seconds,
+                      rejects=[list(r) for r in report.rejects[:REJECTS_SHOWN]],
+                      finished=finished, error=error, updated_at=utcnow())
+        with self.engine.begin() as conn:
+            conn.execute(_imports.update().where(_imports.c.id == job_id).values(**values))
+
+    def _run(self, job_id: str, name: str, path: Path) -> None:
+        total = path.stat().st_size
+        last: list[tuple[int, Report]] = [(0, Report())]  # the latest progress, kept on a failure
+
         def progress(done: int, total: int, report: Report) -> None:
-            job.done, job.total, job.report = done, total, report
+            last[0] = (done, report)
+            self._save(job_id, done, total, report)
 
+        error = ""
         try:
-            job.report = import_feed(self.engine, path, source=f"feed:{job.name}",
-                                     progress=progress)
+            last[0] = (total, import_feed(self.engine, path, source=f"feed:{name}",
+                                          progress=progress))
         except Invalid as exc:
-            job.error = str(exc)
+            error = str(exc)
         except Exception as exc:  # shown on the page rather than lost in a thread
-            job.error = f"The import stopped: {exc}"
+            log.warning("feed import failed", exc_info=True)
+            error = f"The import stopped: {exc}"
         finally:
-            job.finished = True
+            with self.lock:
+                self.running.discard(job_id)
             path.unlink(missing_ok=True)
+        done, report = last[0]
+        self._save(job_id, done, total, report, finished=True, error=error)
+
+    def _heartbeat(self) -> None:
+        """Touch the rows of this process's running imports, so they don't look stopped
+        while one long batch (or a JSON array being read whole) gives no progress."""
+        while True:
+            time.sleep(HEARTBEAT)
+            with self.lock:
+                ids = list(self.running)
+            if not ids:
+                continue
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(_imports.update().where(_imports.c.id.in_(ids))
+                                 .values(updated_at=utcnow()))
+            except sa.exc.SQLAlchemyError:  # the next beat, or the import's progress, will do
+                log.warning("feed import heartbeat missed", exc_info=True)
