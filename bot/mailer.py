@@ -46,7 +46,7 @@ from sqlalchemy.engine import Engine
 
 from bot.mails import build_message, recipients
 from store.db import table_of
-from store.tables import OutboxMail, utcnow
+from store.tables import OutboxMail, as_utc, utcnow
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -350,9 +350,7 @@ class Sender:
                 due = None
             wait = interval
             if due is not None:
-                if due.tzinfo is None:
-                    due = due.replace(tzinfo=utcnow().tzinfo)
-                wait = max(0.05, min(interval, (due - utcnow()).total_seconds()))
+                wait = max(0.05, min(interval, (as_utc(due) - utcnow()).total_seconds()))
             end = time.monotonic() + wait
             while not stop.is_set() and time.monotonic() < end:
                 await asyncio.sleep(min(0.1, max(0.0, end - time.monotonic())))

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from flows.urls import defang
 from store import repo
-from store.tables import OutboxMail
+from store.tables import OutboxMail, as_utc
 
 FIELDS = (("Case number", "number"), ("Reference id", "reference_id"), ("Status", "status"),
           ("Product profile", "profile_name"), ("Product", "product"),
@@ -117,9 +117,7 @@ def build_message(mail: OutboxMail, mail_from: str) -> EmailMessage:
         msg["Cc"] = ", ".join(mail.cc)
     msg["Subject"] = _one_line(mail.subject)
     created = mail.created_at
-    if created is not None and created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
-    msg["Date"] = format_datetime(created or datetime.now(UTC))
+    msg["Date"] = format_datetime(as_utc(created) if created else datetime.now(UTC))
     msg["Message-ID"] = (headers.pop("Message-ID", None)
                          or f"<mail-{mail.id}@{_domain(mail_from)}>")
     for name, value in headers.items():

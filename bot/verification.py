@@ -29,7 +29,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,7 +40,7 @@ from flows.errors import Invalid
 from flows.identity import CODE_DIGITS, CODE_RE, looks_like_code  # noqa: F401 (re-exported)
 from flows.validators import email as valid_email
 from store import repo
-from store.tables import VerificationCode, utcnow
+from store.tables import VerificationCode, as_utc, utcnow
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -78,11 +78,6 @@ def mask_email(address: str) -> str:
     return f"{local[:1]}…@{domain}"
 
 
-def _aware(dt: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
 def _hash(code: str, salt: bytes | None = None) -> str:
     salt = salt if salt is not None else secrets.token_bytes(16)
     digest = hmac.new(salt, code.encode(), hashlib.sha256).hexdigest()
@@ -107,7 +102,7 @@ def _latest(s: Session, channel: str, external_id: str) -> VerificationCode | No
 
 
 def _live(row: VerificationCode | None, now: datetime) -> bool:
-    return row is not None and row.tries < MAX_TRIES and _aware(row.expires_at) > now
+    return row is not None and row.tries < MAX_TRIES and as_utc(row.expires_at) > now
 
 
 _VC = VerificationCode
@@ -167,7 +162,7 @@ def _delay_left(s: Session, row: VerificationCode, now: datetime, lim: Limits) -
     if last is None:
         return 0.0
     delay = min(lim.first_delay_seconds * 2 ** (wrong - 2), 3600.0)
-    return max(0.0, (_aware(last) + timedelta(seconds=delay) - now).total_seconds())
+    return max(0.0, (as_utc(last) + timedelta(seconds=delay) - now).total_seconds())
 
 
 def start_verification(service: Any, channel: str, external_id: str, email: str,
@@ -185,7 +180,7 @@ def start_verification(service: Any, channel: str, external_id: str, email: str,
             log.info("verification code refused by a limit for a %s identity", channel)
             raise Invalid(LOCKED)
         old = _latest(s, channel, external_id)
-        if old is not None and _aware(old.expires_at) > now:  # only the newest code counts
+        if old is not None and as_utc(old.expires_at) > now:  # only the newest code counts
             old.expires_at = now
             s.add(old)
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
@@ -218,7 +213,7 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
         if row.tries >= MAX_TRIES:
             raise Invalid("That code can't be used any more (too many wrong tries). Send /start "
                           "or your email address to get a new one.")
-        if _aware(row.expires_at) <= now:
+        if as_utc(row.expires_at) <= now:
             raise Invalid("That code has expired (codes last 10 minutes). Send /start or your "
                           "email address to get a new one.")
         if not _guess_allowed(s, row, now, lim):

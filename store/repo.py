@@ -36,6 +36,7 @@ from store.tables import (
     ProcessedEvent,
     Profile,
     UrlCheck,
+    as_utc,
     utcnow,
 )
 
@@ -434,9 +435,7 @@ LIST_KEYS = ("cc_emails", "urls", "attachments", "timeline")
 def iso(dt: datetime | None) -> str | None:
     if dt is None:
         return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return as_utc(dt).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def case_json(s: Session, case: Case) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from flows.intake import URL_RECLASS
 from flows.urls import defang
 from store import repo
 from store.inbox import InboxFilter, account_choices, inbox_page
-from store.tables import Account, Contact, OutboxMail, UrlRating
+from store.tables import Account, Contact, OutboxMail, UrlRating, as_utc
 from store.uow import unit_of_work
 from web.imports import Imports
 from web.security import SESSION_SECONDS, SignInGuard, cookie_secret, csrf_token, form_of, safe_next
@@ -52,9 +52,7 @@ MAX_FEED_BYTES = 2 * 1024 ** 3
 def age(when: datetime | None) -> str:
     if when is None:
         return ""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    seconds = max(0, int((datetime.now(UTC) - when).total_seconds()))
+    seconds = max(0, int((datetime.now(UTC) - as_utc(when)).total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             return f"{seconds // size} {unit}"

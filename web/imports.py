@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from bot.feeds import Report, import_feed
 from flows.errors import Invalid
 from store.db import table_of
-from store.tables import FeedImport, utcnow
+from store.tables import FeedImport, as_utc, utcnow
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -63,14 +63,9 @@ class Job:
         report = Report(added=row.added, changed=row.changed, unchanged=row.unchanged,
                         rejected=row.rejected, seconds=row.seconds,
                         rejects=[(line, reason) for line, reason in row.rejects])
-        stopped = not row.finished and _aware(row.updated_at) < now - STOPPED_AFTER
+        stopped = not row.finished and as_utc(row.updated_at) < now - STOPPED_AFTER
         return Job(row.id, row.name, row.done_bytes, row.total_bytes, report, row.finished,
                    row.error, stopped)
-
-
-def _aware(at: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; they were written in UTC."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=utcnow().tzinfo)
 
 
 _imports = table_of(FeedImport)
