@@ -101,8 +101,11 @@ def console(tmp_path) -> Iterator[Console]:
     c.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Per module, not per session: Playwright's sync API keeps an event loop running in the
+    main thread while it is open, and any later test calling `asyncio.run` (the mail CLI
+    does) would fail, so it must not outlive the browser tests."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package "
                     "(apt-get install chromium; .ci/run does it) to run the browser tests")
