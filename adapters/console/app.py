@@ -13,6 +13,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
+from adapters.console import pipe
 from adapters.console.inbound import (
     answers_at_once,
     attach_path,
@@ -66,18 +67,14 @@ class ConsoleChat:
             self.out.print()
 
     def lines(self) -> Iterator[str]:
+        if not self.tty:
+            yield from pipe.lines(self.stdin)  # a Ctrl-C always stops it (adapters/console/pipe.py)
+            return
         while True:
-            if self.tty:
-                try:
-                    line = self.out.input("> ")
-                except EOFError:
-                    return
-            else:
-                line = self.stdin.readline()
-                if not line:
-                    return
-                line = line.rstrip("\n").rstrip("\r")
-            yield line
+            try:
+                yield self.out.input("> ")
+            except EOFError:
+                return
 
     def run(self) -> int:
         self.out.print(Text("casebot — open a support case. Type /help for commands.",
