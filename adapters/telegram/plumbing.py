@@ -4,19 +4,12 @@ calls."""
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import functools
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 WORKERS = 4
-# How long the event loop itself waits for a chat API call when it is the only one in flight.
-# A step takes ~1 ms; handed off and awaited, it first waits 0.3–0.5 ms for the GIL while the
-# loop runs whatever else is ready (the next getUpdates), and its reply waits again for the
-# loop to notice. A longer call (a lock, a download the call asks the loop for) goes on
-# asynchronously after this; under load (another call in flight) the loop never waits.
-LEND = 0.005
 
 
 class ChatWorkers:
@@ -26,25 +19,15 @@ class ChatWorkers:
     def __init__(self, workers: int = WORKERS) -> None:
         self.threads = [ThreadPoolExecutor(1, thread_name_prefix=f"casebot-tg-{i}")
                         for i in range(max(0, workers))]
-        self.in_flight = 0  # calls running on the threads now
 
     async def run(self, chat_id: int | str, fn: Callable[..., Any], *args: Any,
                   **kwargs: Any) -> Any:
-        """`fn` on the chat's thread; when it is the only call in flight, the loop waits up to
-        `LEND` for it before awaiting, so the step starts and its reply follows at once."""
+        """`fn` on the chat's thread, awaited: the loop goes on with other chats meanwhile."""
         if not self.threads:
             return await asyncio.to_thread(fn, *args, **kwargs)
         thread = self.threads[hash(str(chat_id)) % len(self.threads)]
-        self.in_flight += 1
-        try:
-            done = thread.submit(functools.partial(fn, *args, **kwargs))
-            if self.in_flight == 1:
-                concurrent.futures.wait([done], timeout=LEND)
-            if done.done():
-                return done.result()
-            return await asyncio.wrap_future(done)
-        finally:
-            self.in_flight -= 1
+        return await asyncio.get_running_loop().run_in_executor(
+            thread, functools.partial(fn, *args, **kwargs))
 
     def close(self) -> None:
         for thread in self.threads:
