@@ -2,8 +2,8 @@
 
 Python runs a signal's handler between bytecodes. A SIGINT that lands in the few microseconds
 between the last such check and a blocking `read()` only trips a flag: the read goes on
-waiting for the next line, and the chat seems to ignore Ctrl-C (seen in CI, about once in a
-hundred runs). Waiting with `select` on stdin and on the signal wakeup fd closes that gap: the
+waiting for the next line, and the chat seems to ignore Ctrl-C (seen in CI; here about once in
+220 runs). Waiting with `select` on stdin and on the signal wakeup fd closes that gap: the
 signal handler writes to the wakeup fd, so `select` returns at once and the pending
 KeyboardInterrupt is raised.
 """
@@ -73,17 +73,14 @@ def _drain(fd: int) -> None:
 def _wakeup() -> Iterator[int]:
     """A non-blocking pipe the signal handlers write to while the block runs."""
     read_end, write_end = os.pipe()
-    os.set_blocking(read_end, False)
-    os.set_blocking(write_end, False)
     try:
+        os.set_blocking(read_end, False)
+        os.set_blocking(write_end, False)
         previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
-    except ValueError:  # not the main thread of the main interpreter
-        os.close(read_end)
-        os.close(write_end)
-        raise
-    try:
-        yield read_end
+        try:
+            yield read_end
+        finally:
+            signal.set_wakeup_fd(previous)
     finally:
-        signal.set_wakeup_fd(previous)
         os.close(read_end)
         os.close(write_end)
