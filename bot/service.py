@@ -44,7 +44,7 @@ from store import repo
 from store.files import BlobStore
 from store.repo import ContactInfo
 from store.tables import ChatNotice
-from store.uow import unit_of_work
+from store.uow import EventUnit, event_unit, unit_of_work
 from store.world import RateFn, StoreWorld
 
 log = logging.getLogger(__name__)
@@ -110,11 +110,11 @@ class Service:
         give_up = time.monotonic() + BUSY_BUDGET
         for attempt in range(RETRIES):
             try:
-                with unit_of_work(self.engine, read_only=read_only) as s:
-                    if delivery_id and not repo.first_delivery(s, delivery_id):
+                with event_unit(self.engine, read_only=read_only) as unit:
+                    if delivery_id and not repo.first_delivery(unit.db, delivery_id):
                         return []
-                    contact, conv = self._contact(s, who)
-                    prompts = _Event(self, s, contact, conv, who, auto_start).run(inbound)
+                    contact, conv = self._contact(unit, who)
+                    prompts = _Event(self, unit, contact, conv, who, auto_start).run(inbound)
                 return prompts
             except repo.StaleConversation:
                 continue
@@ -135,16 +135,16 @@ class Service:
         """Where the contact's draft is now, without changing anything."""
         return self.handle(who, Inbound(kind="command", command="where"), read_only=True)
 
-    def _contact(self, s: Session, who: Who) -> tuple[ContactInfo, repo.ConvRow | None]:
-        found = repo.load_for_identity(s, who.channel, who.external_id)
+    def _contact(self, unit: EventUnit, who: Who) -> tuple[ContactInfo, repo.ConvRow | None]:
+        found = repo.load_for_identity(unit.db, who.channel, who.external_id)
         if found is not None:
             return found
         if who.email is None:
             raise NotLinked(who)
-        contact = accounts.join(s, who.email, who.name, policy=self.unknown_domains)
-        repo.link_identity(s, contact, who.channel, who.external_id, who.chat_ref)
+        contact = accounts.join(unit.session, who.email, who.name, policy=self.unknown_domains)
+        repo.link_identity(unit.session, contact, who.channel, who.external_id, who.chat_ref)
         info_ = ContactInfo.of(contact)
-        return info_, repo.load_conversation(s, info_.id)
+        return info_, repo.load_conversation(unit.db, info_.id)
 
     def store_file(self, path: str, name: str | None = None) -> Any:
         return self.files.put_path(path, name)
@@ -179,19 +179,24 @@ def _is_busy(exc: Exception) -> bool:
 class _Event:
     """The work of one event; lives for that event only."""
 
-    def __init__(self, svc: Service, s: Session, contact: ContactInfo,
+    def __init__(self, svc: Service, unit: EventUnit, contact: ContactInfo,
                  conv: repo.ConvRow | None, who: Who, auto_start: bool) -> None:
         self.svc = svc
-        self.s = s
+        self.unit = unit
         self.contact = contact
         self.who = who
         self.auto_start = auto_start
-        self.world = StoreWorld(s, contact, svc.rate,
+        self.world = StoreWorld(lambda: unit.session, contact, svc.rate,
                                 cc_outside_allowed=svc.cc_outside_domains,
                                 sample_check=self.check_sample)
         self.ctx = Ctx(world=self.world, contact_email=contact.email,
                        max_attachment_bytes=svc.max_attachment_bytes)
         self.conv = conv
+
+    @property
+    def s(self) -> Session:
+        """The ORM session, made on first use: most steps need none (store/uow.EventUnit)."""
+        return self.unit.session
 
     def check_sample(self, sha256: str, path: str, name: str, password: str | None,
                      suffixes: tuple[str, ...] | None) -> None:
@@ -556,7 +561,7 @@ class _Event:
     def save(self) -> None:
         if self.conv is not None:
             self.conv.channel = self.who.channel
-            repo.update_conversation(self.s, self.conv)
+            repo.update_conversation(self.unit.db, self.conv)
 
 
 # One handler per command id; `_Event.command` looks the typed name up (aliases included).

@@ -21,7 +21,9 @@ from flows.clean import clean_input
 from flows.context import CodeView, ProfileView
 from flows.model import Inbound, PendingFile
 from flows.validators import mask_activation_code
+from store import fast
 from store.db import table_of
+from store.fast import Db
 from store.tables import (
     Account,
     ActivationCode,
@@ -253,16 +255,17 @@ _idents = table_of(ChatIdentity)
 _CONV_COLS = (_conv.c.id, _conv.c.contact_id, _conv.c.flow, _conv.c.state, _conv.c.answers,
               _conv.c.stack, _conv.c.draft_id, _conv.c.channel, _conv.c.version)
 
-# Built once: SQLAlchemy then reuses their compiled form, which is most of a step's cost.
-_LOAD_CONV = sa.select(*_CONV_COLS).where(_conv.c.contact_id == sa.bindparam("contact_id"))
-_LOAD_BY_IDENTITY = (
+# Every chat step runs these: compiled once, run on the cursor (store/fast.py).
+_LOAD_CONV = fast.Prepared(
+    sa.select(*_CONV_COLS).where(_conv.c.contact_id == sa.bindparam("contact_id")))
+_LOAD_BY_IDENTITY = fast.Prepared(
     sa.select(_contacts.c.id, _contacts.c.account_id, _contacts.c.email, _contacts.c.name,
               _contacts.c.case_recipients, *_CONV_COLS)
     .select_from(_idents.join(_contacts, _contacts.c.id == _idents.c.contact_id)
                  .outerjoin(_conv, _conv.c.contact_id == _contacts.c.id))
     .where(_idents.c.channel == sa.bindparam("channel"),
            _idents.c.external_id == sa.bindparam("external_id")))
-_UPDATE_CONV = (
+_UPDATE_CONV = fast.Prepared(
     _conv.update()
     .where(_conv.c.id == sa.bindparam("b_id"), _conv.c.version == sa.bindparam("b_version"))
     .values(flow=sa.bindparam("b_flow"), state=sa.bindparam("b_state"),
@@ -289,11 +292,11 @@ class ContactInfo:
                            list(contact.case_recipients or []))
 
 
-def load_for_identity(s: Session, channel: str,
+def load_for_identity(db: Db, channel: str,
                       external_id: str) -> tuple[ContactInfo, ConvRow | None] | None:
     """The contact behind a chat identity and their conversation, in one query."""
-    row = s.connection().execute(_LOAD_BY_IDENTITY, {"channel": channel,
-                                                     "external_id": external_id}).first()
+    row = fast.execute(db, _LOAD_BY_IDENTITY, {"channel": channel,
+                                               "external_id": external_id}).first()
     if row is None:
         return None
     contact = ContactInfo(row[0], row[1], row[2], row[3], list(row[4] or []))
@@ -309,8 +312,8 @@ def _conv_row(cols: Any) -> ConvRow:
                    version=cols[8])
 
 
-def load_conversation(s: Session, contact_id: int) -> ConvRow | None:
-    row = s.connection().execute(_LOAD_CONV, {"contact_id": contact_id}).first()
+def load_conversation(db: Db, contact_id: int) -> ConvRow | None:
+    row = fast.execute(db, _LOAD_CONV, {"contact_id": contact_id}).first()
     return _conv_row(row) if row else None
 
 
@@ -330,8 +333,8 @@ def insert_conversation(s: Session, contact_id: int, flow: str, state: str,
                    stack=stack, draft_id=draft, channel=channel, version=1)
 
 
-def update_conversation(s: Session, conv: ConvRow) -> None:
-    result = s.connection().execute(_UPDATE_CONV, {
+def update_conversation(db: Db, conv: ConvRow) -> None:
+    result = fast.execute(db, _UPDATE_CONV, {
         "b_id": conv.id, "b_version": conv.version, "b_flow": conv.flow, "b_state": conv.state,
         "b_answers": conv.answers, "b_stack": conv.stack, "b_channel": conv.channel,
         "b_next": conv.version + 1, "b_now": utcnow()})
@@ -494,29 +497,28 @@ def outbox(s: Session, limit: int = 100) -> list[OutboxMail]:
 
 _processed = table_of(ProcessedEvent)
 _RECORD_DELIVERY = {
-    "sqlite": sqlite_insert(_processed).on_conflict_do_nothing(index_elements=["key"])
-    .returning(_processed.c.key),
-    "postgresql": pg_insert(_processed).on_conflict_do_nothing(index_elements=["key"])
-    .returning(_processed.c.key),
+    "sqlite": fast.Prepared(sqlite_insert(_processed).on_conflict_do_nothing(
+        index_elements=["key"]).returning(_processed.c.key), keys=["key", "at"]),
+    "postgresql": fast.Prepared(pg_insert(_processed).on_conflict_do_nothing(
+        index_elements=["key"]).returning(_processed.c.key), keys=["key", "at"]),
 }
 
 
-def first_delivery(s: Session, key: str) -> bool:
+def first_delivery(db: Db, key: str) -> bool:
     """Record a platform delivery id; False when it was seen before (a redelivery).
 
     One INSERT … ON CONFLICT DO NOTHING: on PostgreSQL a concurrent insert of the same id
     waits for the other transaction and then counts as seen, so exactly one event proceeds.
     """
-    conn = s.connection()
+    conn = fast.connection_of(db)
     stmt = _RECORD_DELIVERY.get(conn.dialect.name)
     if stmt is None:  # another database: the portable, slower way
-        if s.get(ProcessedEvent, key) is not None:
+        if conn.execute(sa.select(_processed.c.key).where(_processed.c.key == key)).first():
             return False
-        s.add(ProcessedEvent(key=key))
-        s.flush()
+        conn.execute(_processed.insert().values(key=key, at=utcnow()))
         return True
     # RETURNING, not rowcount: psycopg reports -1 for this statement under SQLAlchemy 2.1
-    return conn.execute(stmt, {"key": key, "at": utcnow()}).first() is not None
+    return fast.execute(conn, stmt, {"key": key, "at": utcnow()}).first() is not None
 
 
 def forget_deliveries(s: Session, older_than: timedelta) -> int:

@@ -20,10 +20,11 @@ SampleCheckFn = Callable[[str, str, str, "str | None", "tuple[str, ...] | None"]
 
 
 class StoreWorld:
-    def __init__(self, s: Session, contact: ContactInfo, rate: RateFn = untested, *,
+    def __init__(self, s: Session | Callable[[], Session], contact: ContactInfo,
+                 rate: RateFn = untested, *,
                  cc_outside_allowed: bool = False,
                  sample_check: SampleCheckFn | None = None) -> None:
-        self.s = s
+        self._session = s  # or how to get it: made on first use (store/uow.EventUnit)
         self.sample_check = sample_check  # the service's pool and verdict cache
         self.contact = contact
         self.rate = rate
@@ -31,6 +32,10 @@ class StoreWorld:
         self._profiles: list[ProfileView] | None = None
         self._codes: dict[str, list[CodeView]] = {}
         self._contacts: list[str] | None = None
+
+    @property
+    def s(self) -> Session:
+        return self._session if isinstance(self._session, Session) else self._session()
 
     def profiles(self) -> Sequence[ProfileView]:
         if self._profiles is None:
