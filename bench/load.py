@@ -16,6 +16,11 @@ calibration user who waits for quiet after every step; every worker then gets on
 
     .venv/bin/python bench/load.py [--users 1,10,100] [--db sqlite,postgresql] [--workers 1,2]
         [--platform slack,telegram] [--steps-per-user 5] [--duration-cap 20] [--no-docs]
+        [--telegram-polling]
+
+`--telegram-polling` runs `casebot telegram` in its default mode instead, long polling the
+stand-in (which then queues the users' updates for getUpdates); one worker only, as Telegram
+allows one poller per bot.
 
 PostgreSQL needs CASEBOT_TEST_POSTGRES_URL (a fresh database casebot_load_<random> is created
 next to it, migrated with `casebot db upgrade`, and dropped afterwards). All traffic stays on
@@ -239,8 +244,12 @@ class SlackUser(Driver):
         raise StepFailed(f"no button {arg} on the last message: {shown}")
 
 
+POLLING = False  # --telegram-polling
+
+
 class TelegramUser:
-    """A Telegram user: updates as Telegram sends them, POSTed to the worker's webhook."""
+    """A Telegram user: updates as Telegram sends them, POSTed to the worker's webhook (or,
+    with --telegram-polling, queued at the stand-in for the worker's getUpdates)."""
 
     def __init__(self, fake: LoadTelegram, uid: int, port: int) -> None:
         self.fake = fake
@@ -250,6 +259,9 @@ class TelegramUser:
 
     def post(self, update: dict) -> int:
         update["update_id"] = next(_ids)
+        if POLLING:
+            self.fake.enqueue(update)
+            return 200
         return self.http.post("/tg/hook", json.dumps(update).encode(),
                               {"Content-Type": "application/json",
                                "X-Telegram-Bot-Api-Secret-Token": TG_SECRET})
@@ -412,8 +424,9 @@ def start_worker(plat: str, db: Database, fake: Any, tmp: Path, n: int) -> Worke
     else:
         env.update(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.url,
                    TELEGRAM_WEBHOOK_SECRET=TG_SECRET)
-        args = ["telegram", "--webhook-url", f"http://127.0.0.1:{port}/tg/hook",
-                "--port", str(port)]
+        args = ["telegram"] if POLLING else ["telegram", "--webhook-url",
+                                             f"http://127.0.0.1:{port}/tg/hook", "--port",
+                                             str(port)]
     log = tmp / f"{plat}-{db.kind}-{n}-{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([*casebot_exe(), *args], env=env, stdout=out,
@@ -423,14 +436,16 @@ def start_worker(plat: str, db: Database, fake: Any, tmp: Path, n: int) -> Worke
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"{plat} worker exited ({proc.returncode}):\n{log.read_text()}")
-        if ready(plat, port):
+        if ready(plat, port, fake):
             return worker
         time.sleep(0.1)
     stop_worker(worker)
     raise SystemExit(f"{plat} worker did not start in {START_TIMEOUT:.0f} s:\n{log.read_text()}")
 
 
-def ready(plat: str, port: int) -> bool:
+def ready(plat: str, port: int, fake: Any) -> bool:
+    if plat == "telegram" and POLLING:  # polling: it has asked the stand-in for updates
+        return bool(fake.of("setChatMenuButton"))  # then it polls
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         if plat == "slack":
@@ -563,7 +578,7 @@ def run_config(plat: str, db: Database, nworkers: int, user_counts: list[int], s
         for ids in cells:
             users = [make_user(plat, fake, uid, workers[k % nworkers])
                      for k, uid in enumerate(ids)]
-            if not cold:
+            if not cold and not (plat == "telegram" and POLLING):
                 for u in users:
                     u.http.open(plat)
             go = threading.Event()
@@ -662,7 +677,11 @@ def main() -> int:
     ap.add_argument("--cold-connections", action="store_true",
                     help="users connect when their first step starts (all at once)")
     ap.add_argument("--no-docs", action="store_true", help="don't write docs/benchmarks.md")
+    ap.add_argument("--telegram-polling", action="store_true",
+                    help="Telegram long polls the stand-in instead of taking a webhook")
     args = ap.parse_args()
+    global POLLING
+    POLLING = args.telegram_polling
     users = [int(x) for x in args.users.split(",")]
     dbs = args.db.split(",")
     nworkers = [int(x) for x in args.workers.split(",")]
@@ -671,6 +690,8 @@ def main() -> int:
         raise SystemExit("--users must be 1..1000 and --workers 1..8")
     if not set(dbs) <= {"sqlite", "postgresql"} or not set(plats) <= {"slack", "telegram"}:
         raise SystemExit("--db: sqlite,postgresql; --platform: slack,telegram")
+    if POLLING and nworkers != [1]:
+        raise SystemExit("--telegram-polling runs one worker: Telegram allows one poller")
     logging.disable(logging.WARNING)
     before = machine()
     print(f"machine: {before}", flush=True)

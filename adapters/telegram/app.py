@@ -36,7 +36,7 @@ from telegram.ext import (
 
 from adapters.telegram.handlers import TelegramBot
 from adapters.telegram.notices import notices_loop
-from adapters.telegram.plumbing import WORKERS
+from adapters.telegram.plumbing import WORKERS, PollAfterSteps
 from bot.chat import Chat
 from bot.service import Service
 from bot.settings import Settings
@@ -119,11 +119,12 @@ def build_application(settings: Settings, service: Service | None = None,
     # Only the 429 retries: Telegram's limits are per chat and per bot, and a hand-set overall
     # rate would queue every user's answer behind a broadcast that never happens here.
     limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=SEND_TRIES)
-    app = (Application.builder().token(token).base_url(base).base_file_url(file_base)
-           .defaults(quiet).rate_limiter(limiter).concurrent_updates(PerChatProcessor())
-           .build())
     chat = Chat(service)
     tg = TelegramBot(chat, workers)
+    app = (Application.builder().token(token).base_url(base).base_file_url(file_base)
+           .defaults(quiet).rate_limiter(limiter).concurrent_updates(PerChatProcessor())
+           .get_updates_request(PollAfterSteps(tg.workers, connection_pool_size=1))
+           .build())
     chat.fetch_files = tg.native.fetch_files  # a message's files, once its person links here
     app.add_handler(CallbackQueryHandler(tg.on_callback))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, tg.on_message))

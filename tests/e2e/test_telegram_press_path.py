@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 import time
 
 import pytest
 
-from adapters.telegram.plumbing import ChatWorkers
+from adapters.telegram.plumbing import POLL_WAIT, ChatWorkers
 from tests.e2e.telegram_driver import BotRun, add_profile
 
 pytestmark = pytest.mark.timeout(60)
@@ -107,3 +108,55 @@ async def test_chat_calls_never_stall_the_loop():
         assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.1
     finally:
         workers.close()
+
+
+async def test_the_next_poll_waits_for_a_step_in_flight_only_briefly():
+    """`ChatWorkers.idle`, which getUpdates awaits (PollAfterSteps): at once with nothing in
+    flight, when the step ends if it ends soon, and after `POLL_WAIT` if it does not."""
+    workers = ChatWorkers()
+    try:
+        started = time.monotonic()
+        await workers.idle(1.0)
+        assert time.monotonic() - started < 0.05
+
+        quick = asyncio.create_task(workers.run(1, time.sleep, 0.001))
+        await asyncio.sleep(0)  # handed to its worker
+        await workers.idle(1.0)
+        assert workers.running == 0
+        await quick
+
+        slow = asyncio.create_task(workers.run(2, time.sleep, 0.5))
+        await asyncio.sleep(0)
+        started = time.monotonic()
+        await workers.idle(POLL_WAIT)
+        assert time.monotonic() - started < 0.1 and not slow.done()
+        await slow
+    finally:
+        workers.close()
+
+
+async def test_a_slow_step_does_not_hold_up_other_chats(fake, settings):
+    """While one chat's step waits for the database (another writer holds SQLite's lock),
+    the bot still fetches and answers another chat's update: the next getUpdates waited for
+    that step no longer than `POLL_WAIT`."""
+    async with BotRun(fake, settings, "polling") as run:
+        run.link(7201, "ada@acme.example")
+        path = run.service.engine.url.database
+        assert path
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            slow = await asyncio.to_thread(fake.say, 7201, "/newcase")
+            await asyncio.sleep(0.3)
+            assert slow not in run.tg.processed  # its step waits for the lock
+            for _ in range(2):  # the second is fetched by a poll sent while the step runs
+                group = await asyncio.to_thread(fake.say, 7202, "/start", chat_id=-1001,
+                                                chat_type="group")
+                await run.until(lambda g=group: g in run.tg.processed, timeout=2)
+            assert slow not in run.tg.processed
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await run.settle(slow)
+        assert "private chat only" in fake.sent(-1001)[-1]["text"]
+        assert fake.sent(7201)  # and the slow step was answered once the lock was free
