@@ -186,7 +186,7 @@ class _Event:
         self.contact = contact
         self.who = who
         self.auto_start = auto_start
-        self.world = StoreWorld(lambda: unit.session, contact, svc.rate,
+        self.world = StoreWorld(unit, contact, svc.rate,
                                 cc_outside_allowed=svc.cc_outside_domains,
                                 sample_check=self.check_sample)
         self.ctx = Ctx(world=self.world, contact_email=contact.email,

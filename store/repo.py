@@ -155,11 +155,12 @@ _codes = table_of(ActivationCode)
 _profiles = table_of(Profile)
 # Read on many steps (the profile and code questions, and checking earlier answers still
 # hold), so built once and read without the ORM, like the event's own statements below.
-_CODES_OF = (sa.select(_codes.c.id, _codes.c.product, _codes.c.code)
-             .where(_codes.c.account_id == sa.bindparam("account_id"),
-                    _codes.c.product == sa.bindparam("product"))
-             .order_by(_codes.c.id))
-_PROFILES_OF = (
+# read by most steps of a request (the flow's World): run on the cursor (store/fast.py)
+_CODES_OF = fast.Prepared(sa.select(_codes.c.id, _codes.c.product, _codes.c.code)
+                          .where(_codes.c.account_id == sa.bindparam("account_id"),
+                                 _codes.c.product == sa.bindparam("product"))
+                          .order_by(_codes.c.id))
+_PROFILES_OF = fast.Prepared(
     sa.select(_profiles.c.id, _profiles.c.name, _profiles.c.product, _profiles.c.version,
               _profiles.c.operating_systems, _profiles.c.language, _profiles.c.settings,
               _profiles.c.activation_code_id, _profiles.c.toolbox_guid, _codes.c.code)
@@ -168,10 +169,10 @@ _PROFILES_OF = (
     .order_by(_profiles.c.name_key))
 
 
-def activation_codes(s: Session, account_id: int, product: str) -> list[CodeView]:
-    rows = s.connection().execute(_CODES_OF, {"account_id": account_id, "product": product})
-    return [CodeView(id=r.id, product=r.product, masked=mask_activation_code(r.code))
-            for r in rows]
+def activation_codes(db: Db, account_id: int, product: str) -> list[CodeView]:
+    rows = fast.execute(db, _CODES_OF, {"account_id": account_id, "product": product}).rows
+    return [CodeView(id=id_, product=product_, masked=mask_activation_code(code))
+            for id_, product_, code in rows]
 
 
 def register_code(s: Session, account_id: int, product: str, code: str,
@@ -186,14 +187,16 @@ def register_code(s: Session, account_id: int, product: str, code: str,
     return row
 
 
-def profile_views(s: Session, contact_id: int) -> list[ProfileView]:
-    rows = s.connection().execute(_PROFILES_OF, {"contact_id": contact_id})
+def profile_views(db: Db, contact_id: int) -> list[ProfileView]:
+    rows = fast.execute(db, _PROFILES_OF, {"contact_id": contact_id}).rows
     return [ProfileView(
-        id=r.id, name=r.name, product=r.product, version=r.version,
-        operating_systems=tuple(r.operating_systems or ()), language=r.language,
-        settings=tuple(r.settings or ()), activation_code_id=r.activation_code_id,
-        activation_code_masked=mask_activation_code(r.code) if r.code is not None else None,
-        toolbox_guid=r.toolbox_guid) for r in rows]
+        id=id_, name=name, product=product, version=version,
+        operating_systems=tuple(systems or ()), language=language,
+        settings=tuple(settings or ()), activation_code_id=code_id,
+        activation_code_masked=mask_activation_code(code) if code is not None else None,
+        toolbox_guid=guid)
+        for id_, name, product, version, systems, language, settings, code_id, guid, code
+        in rows]
 
 
 def save_profile(s: Session, contact: Contact | ContactInfo, a: dict[str, Any]) -> int:

@@ -12,19 +12,21 @@ from sqlmodel import Session
 from flows.archives import check_sample_zip
 from flows.context import CodeView, ProfileView, Rating, untested
 from store import repo
+from store.fast import Db
 from store.repo import ContactInfo
 from store.tables import Account, ActivationCode, AuditEvent, Contact
+from store.uow import EventUnit
 
 RateFn = Callable[[Sequence[str]], Sequence[Rating]]
 SampleCheckFn = Callable[[str, str, str, "str | None", "tuple[str, ...] | None"], None]
 
 
 class StoreWorld:
-    def __init__(self, s: Session | Callable[[], Session], contact: ContactInfo,
-                 rate: RateFn = untested, *,
+    def __init__(self, s: Session | EventUnit, contact: ContactInfo, rate: RateFn = untested,
+                 *,
                  cc_outside_allowed: bool = False,
                  sample_check: SampleCheckFn | None = None) -> None:
-        self._session = s  # or how to get it: made on first use (store/uow.EventUnit)
+        self._unit = s  # an event's unit: its ORM session is made only if a look-up needs it
         self.sample_check = sample_check  # the service's pool and verdict cache
         self.contact = contact
         self.rate = rate
@@ -35,16 +37,22 @@ class StoreWorld:
 
     @property
     def s(self) -> Session:
-        return self._session if isinstance(self._session, Session) else self._session()
+        return self._unit.session if isinstance(self._unit, EventUnit) else self._unit
+
+    @property
+    def db(self) -> Db:
+        """For the look-ups most steps make (store/fast.py): no session needed."""
+        return self._unit.db if isinstance(self._unit, EventUnit) else self._unit
 
     def profiles(self) -> Sequence[ProfileView]:
         if self._profiles is None:
-            self._profiles = repo.profile_views(self.s, self.contact.id)
+            self._profiles = repo.profile_views(self.db, self.contact.id)
         return self._profiles
 
     def activation_codes(self, product: str) -> Sequence[CodeView]:
         if product not in self._codes:
-            self._codes[product] = repo.activation_codes(self.s, self.contact.account_id, product)
+            self._codes[product] = repo.activation_codes(self.db, self.contact.account_id,
+                                                          product)
         return self._codes[product]
 
     def account_contacts(self) -> Sequence[str]:
