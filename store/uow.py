@@ -35,7 +35,11 @@ class EventUnit:
 
     def __init__(self, engine: Engine) -> None:
         self.conn = engine.connect()
-        self.conn.begin()
+        try:
+            self.conn.begin()
+        except BaseException:
+            self.conn.close()
+            raise
         self._session: Session | None = None
 
     @property
