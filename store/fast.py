@@ -1,13 +1,14 @@
 """The statements every chat event runs, sent straight to the DB-API cursor.
 
-A chat step runs three tiny statements: its delivery id, its contact and conversation, the
-conversation's update. Timed inside the chat benchmarks, where every step starts on a cold
-CPU cache as a real event does, SQLite needed 0.01-0.08 ms for each, and SQLAlchemy's
-execution layers around them (execution context, result object, processors) ~0.15 ms more
-(docs/benchmarks.md, issue 13). So these statements are `Prepared` once: compiled per dialect
-from their Core form, with the dialect's own bind and result processors, then run on the
-cursor of the connection the unit of work already holds: the same SQL in the same
-transaction, without the per-call machinery. Everything else keeps using SQLAlchemy as usual.
+A chat step runs a few tiny statements: its delivery id, its contact and conversation, the
+conversation's update, and on most steps of a request the contact's profiles or codes. Timed
+inside the chat benchmarks, where every step starts on a cold CPU cache as a real event does,
+SQLite needed 0.01-0.08 ms for each, and SQLAlchemy's execution layers around them (execution
+context, result object, processors) ~0.15 ms more (docs/benchmarks.md, issue 13). So these
+statements are `Prepared` once: compiled per dialect from their Core form, with the dialect's
+own bind and result processors, then run on the cursor of the connection the unit of work
+already holds: the same SQL in the same transaction, without the per-call machinery. Everything
+else keeps using SQLAlchemy as usual.
 """
 
 from __future__ import annotations
@@ -46,8 +47,7 @@ class _Compiled:
             for bind, name in compiled.bind_names.items()}
         defaults = {name: bind.effective_value for bind, name in compiled.bind_names.items()
                     if not bind.required}
-        columns: Sequence[Any] = (getattr(stmt, "selected_columns", None)
-                                  or getattr(stmt, "_returning", None) or ())  # RETURNING
+        columns: Sequence[Any] = getattr(stmt, "exported_columns", ())  # SELECT, RETURNING
         results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
                         for c in columns)
         names = tuple(compiled.positiontup) if compiled.positiontup is not None else None

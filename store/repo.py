@@ -154,8 +154,7 @@ def account_contact_emails(s: Session, account_id: int) -> list[str]:
 _codes = table_of(ActivationCode)
 _profiles = table_of(Profile)
 # Read on many steps (the profile and code questions, and checking earlier answers still
-# hold), so built once and read without the ORM, like the event's own statements below.
-# read by most steps of a request (the flow's World): run on the cursor (store/fast.py)
+# hold), so run on the cursor (store/fast.py), like the event's own statements below.
 _CODES_OF = fast.Prepared(sa.select(_codes.c.id, _codes.c.product, _codes.c.code)
                           .where(_codes.c.account_id == sa.bindparam("account_id"),
                                  _codes.c.product == sa.bindparam("product"))

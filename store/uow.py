@@ -1,8 +1,9 @@
 """The unit of work: one database transaction per event, committed in one place.
 
-Repository functions (store/repo.py, bot/notices.py) take the session and never commit; the
-caller opens `unit_of_work(engine)` around one event's work. Leaving the block normally
-commits; an exception rolls everything back, so nothing is half-saved.
+Repository functions (store/repo.py, bot/notices.py) take the session (the hot ones also a
+bare connection) and never commit; the caller opens `unit_of_work(engine)` around one
+event's work (`event_unit` for a chat step). Leaving the block normally commits; an
+exception rolls everything back, so nothing is half-saved.
 """
 
 from __future__ import annotations
