@@ -78,6 +78,33 @@ class Imports:
         self.running: set[str] = set()
         self.lock = threading.Lock()
         self.beating = False
+        self.sweep()
+
+    def sweep(self) -> int:
+        """Remove uploads no running import needs: those of imports that finished, stopped
+        (their page never viewed) or are no longer kept, and strays. A file younger than
+        `STOPPED_AFTER` stays: it may be an upload still being written, before its row.
+        Runs when a console starts and with every new import; returns how many went."""
+        if not self.folder.is_dir():
+            return 0
+        try:
+            with Session(self.engine) as s:
+                now = utcnow()
+                alive = {row.upload for row in s.exec(select(FeedImport).where(
+                    col(FeedImport.finished).is_(False))) if not Job.of(row, now).stopped}
+        except sa.exc.SQLAlchemyError:  # the console still starts; the next sweep will do
+            log.warning("could not list feed imports to sweep uploads", exc_info=True)
+            return 0
+        old = time.time() - STOPPED_AFTER.total_seconds()
+        gone = 0
+        for path in self.folder.iterdir():
+            try:
+                if path.is_file() and path.name not in alive and path.stat().st_mtime < old:
+                    path.unlink()
+                    gone += 1
+            except OSError:  # removed meanwhile by another console, or not ours to remove
+                continue
+        return gone
 
     def start(self, path: Path, name: str) -> Job:
         row = FeedImport(id=secrets.token_urlsafe(12), name=name, upload=path.name,
@@ -86,6 +113,7 @@ class Imports:
             keep = select(FeedImport.id).order_by(col(FeedImport.started_at).desc()).limit(KEEP)
             s.execute(sa.delete(_imports).where(_imports.c.id.not_in(keep.scalar_subquery())))
             s.add(row)
+        self.sweep()
         with self.lock:
             self.running.add(row.id)
             if not self.beating:

@@ -4,6 +4,7 @@ stopped with what it saved, not as a page that vanished."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 
@@ -84,3 +85,27 @@ def test_an_import_whose_process_ended_shows_as_stopped(console: Console) -> Non
     assert "In progress: 10%" in running and 'http-equiv="refresh"' in running
     assert c.get("/urls/imports/nothing").status_code == 404
     assert not (folder / "left-behind.csv").exists()  # its upload went with its process
+
+
+def test_uploads_no_import_needs_go_when_a_console_starts(console: Console) -> None:
+    """A stopped import whose page nobody opens, and strays, lose their upload at the next
+    start of any console; a running import's upload, and one still being written, stay."""
+    folder = console.home / "imports"
+    folder.mkdir(exist_ok=True)
+    names = ("finished.csv", "stopped.csv", "stray.csv", "running.csv", "being-written.csv")
+    for name in names:
+        (folder / name).write_text("url,rating\n")
+    long_ago = time.time() - 600
+    for name in names[:4]:
+        os.utime(folder / name, (long_ago, long_ago))
+    engine = build_engine(Settings(home=console.home), migrate=False)
+    with Session(engine) as s:
+        s.add(FeedImport(id="done2", name="a.csv", upload="finished.csv", finished=True))
+        s.add(FeedImport(id="gone2", name="b.csv", upload="stopped.csv",
+                         updated_at=utcnow() - timedelta(minutes=10)))
+        s.add(FeedImport(id="live2", name="c.csv", upload="running.csv"))
+        s.commit()
+    engine.dispose()
+    console.close()
+    console.start()
+    assert sorted(p.name for p in folder.iterdir()) == ["being-written.csv", "running.csv"]
