@@ -444,8 +444,8 @@ def start_worker(plat: str, db: Database, fake: Any, tmp: Path, n: int) -> Worke
 
 
 def ready(plat: str, port: int, fake: Any) -> bool:
-    if plat == "telegram" and POLLING:  # polling: it has asked the stand-in for updates
-        return bool(fake.of("setChatMenuButton"))  # then it polls
+    if plat == "telegram" and POLLING:  # its last set-up call; it polls right after
+        return bool(fake.of("setChatMenuButton"))
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         if plat == "slack":
