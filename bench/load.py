@@ -666,7 +666,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--users", default="1,10,100", help="concurrent users per cell")
     ap.add_argument("--db", default="sqlite,postgresql")
-    ap.add_argument("--workers", default="1,2", help="worker processes per configuration")
+    ap.add_argument("--workers", default=None,
+                    help="worker processes per configuration (default 1,2; 1 when polling)")
     ap.add_argument("--platform", default="slack,telegram")
     ap.add_argument("--steps-per-user", type=int, default=len(CASE),
                     help=f"steps each user walks (the case has {len(CASE)}; it repeats)")
@@ -684,7 +685,7 @@ def main() -> int:
     POLLING = args.telegram_polling
     users = [int(x) for x in args.users.split(",")]
     dbs = args.db.split(",")
-    nworkers = [int(x) for x in args.workers.split(",")]
+    nworkers = [int(x) for x in (args.workers or ("1" if POLLING else "1,2")).split(",")]
     plats = args.platform.split(",")
     if not all(0 < u <= 1000 for u in users) or not all(0 < w <= 8 for w in nworkers):
         raise SystemExit("--users must be 1..1000 and --workers 1..8")
