@@ -64,6 +64,15 @@ def ratio_figures(out: str) -> Figures:
             found[f"{heading}: ratio to {m.group(1)}"] = float(m.group(2))
         elif m := re.match(r"\s+casebot\s+median ([\d.]+) ms", line):
             found[f"{heading}: casebot ms"] = float(m.group(1))
+        # telegram_bench.py's summary lines
+        if m := re.match(r"casebot (?:step|tap):\s+median ([\d.]+) ms/update", line):
+            found["casebot ms/update"] = float(m.group(1))
+        elif m := re.match(r"ratio: ([\d.]+)x", line):
+            found["ratio to floor"] = float(m.group(1))
+        elif m := re.match(r"user-felt .* ratio ([\d.]+)x", line):
+            found["user-felt ratio to floor"] = float(m.group(1))
+        elif m := re.match(r"against the inline-press floor: ([\d.]+)x", line):
+            found["ratio to the inline-press floor"] = float(m.group(1))
     return found
 
 
