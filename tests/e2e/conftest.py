@@ -161,7 +161,7 @@ class Chat:
 
     def cli(self, *args: str) -> str:
         """The operator CLI, in-process (the same typer app the console script runs)."""
-        from bot.cli import app
+        from bot.cli.main import app
 
         result = CliRunner().invoke(app, list(args), env={"CASEBOT_HOME": str(self.home)},
                                     catch_exceptions=False)

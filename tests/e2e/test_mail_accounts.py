@@ -8,7 +8,7 @@ import json
 
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from tests.e2e.conftest import EMAIL, Chat, Script, submitted
 
 APEX = ("HQ Apex One", "Apex One", "2019", ["Windows 10"])

@@ -93,7 +93,7 @@ def test_reclassify_with_urls_and_apply_refused_for_other_cases(chat: Chat):
     product = Script().say("/cancel", "/newcase", "Windows 10",
                            "Product Issues").common("It crashes")
     [number] = submitted(chat.run(product))
-    from bot.cli import app
+    from bot.cli.main import app
 
     res = CliRunner().invoke(app, ["cases", "update", number, "--status", "resolved",
                                    "--apply-urls"], env={"CASEBOT_HOME": str(chat.home)})

@@ -117,7 +117,7 @@ def test_many_rows_in_batches_with_progress(engine, tmp_path):
 
 
 def test_cli_import_reports_lines(tmp_path, monkeypatch):
-    from bot.cli import app
+    from bot.cli.main import app
 
     home = tmp_path / "home"
     feed = tmp_path / "feed.csv"

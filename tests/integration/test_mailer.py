@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot.app import build_engine
-from bot.cli import app as cli_app
+from bot.cli.main import app as cli_app
 from bot.mailer import Sender, SmtpConfig, run_sender, start_sender
 from bot.settings import Settings
 from store import repo

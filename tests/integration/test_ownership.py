@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot.app import build_service
-from bot.cli import app
+from bot.cli.main import app
 from bot.service import OUT_OF_DATE, Who
 from bot.settings import Settings
 from flows.model import Inbound, Prompt

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot import maintenance
-from bot.cli import app
+from bot.cli.main import app
 from store.db import make_engine, upgrade
 from store.tables import ProcessedEvent, utcnow
 

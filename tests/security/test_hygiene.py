@@ -9,7 +9,7 @@ import json
 
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from flows.clean import for_terminal
 from flows.model import Inbound
 from flows.urls import defang

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from bot.app import build_service
-from bot.cli import app
+from bot.cli.main import app
 from bot.settings import Settings
 from bot.verification import confirm_verification, start_verification
 from store import repo

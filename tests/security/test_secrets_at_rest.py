@@ -16,7 +16,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from bot.app import build_service
-from bot.cli import app
+from bot.cli.main import app
 from bot.mailer import Sender, SmtpConfig
 from bot.maintenance import prune_outbox
 from bot.settings import Settings

@@ -1,0 +1,78 @@
+"""`casebot accounts`: customer accounts and who is in them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from bot.app import build_engine
+from bot.cli.common import fail, out, print_json
+from bot.settings import Settings
+from flows.errors import Invalid
+from store.uow import unit_of_work
+
+app = typer.Typer(help="Customer accounts, made by operators for the domains they own.",
+                  no_args_is_help=True)
+
+
+@app.command("add")
+def accounts_add(name: Annotated[str, typer.Argument(help="the company's name")],
+                 domain: Annotated[str, typer.Option(help="its email domain, e.g. acme.example")],
+                 include_subdomains: Annotated[bool, typer.Option(
+                     "--include-subdomains",
+                     help="addresses at sub-domains (eu.acme.example) join too")] = False,
+                 ) -> None:
+    """Register a company; contacts with addresses at DOMAIN join it (sub-domains only with
+    --include-subdomains). Public mail domains (gmail.com, …) are refused."""
+    from bot.accounts import add_account
+
+    with unit_of_work(build_engine(Settings())) as s:
+        try:
+            acct, what = add_account(s, name, domain, include_subdomains)
+        except Invalid as exc:
+            fail(str(exc))
+        out.print(f"Account '{acct.name}' ({acct.domain}) {what}.")
+
+
+@app.command("list")
+def accounts_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Accounts with their domain and number of contacts."""
+    from bot.accounts import list_accounts
+
+    with Session(build_engine(Settings())) as s:
+        rows = list_accounts(s)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "name", "domain", "contacts", "created")
+    for r in rows:
+        domain = r["domain"] or ("(personal)" if r["personal"] else "")
+        if r["include_subdomains"]:
+            domain += " +sub-domains"
+        table.add_row(str(r["id"]), r["name"], domain, str(r["contacts"]), r["created_at"])
+    out.print(table if rows else "No accounts yet. Add one with `casebot accounts add`.")
+
+
+@app.command("members")
+def accounts_members(name: Annotated[str, typer.Argument(help="the account's name or domain")],
+                     as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The contacts of an account, whether they are listed for CC, and their chat identities."""
+    from bot.accounts import members
+
+    with Session(build_engine(Settings())) as s:
+        try:
+            rows = members(s, name)
+        except LookupError as exc:
+            fail(str(exc))
+            raise
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("email", "name", "listed", "chat identities", "since")
+    for r in rows:
+        table.add_row(r["email"], r["name"], "yes" if r["listed"] else "no",
+                      ", ".join(r["identities"]), r["created_at"])
+    out.print(table if rows else "No contacts in this account yet.")

@@ -1,0 +1,33 @@
+"""`casebot audit`: the audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from bot.app import build_engine
+from bot.cli.common import out, print_json
+from bot.settings import Settings
+
+app = typer.Typer(help="The audit trail (who saw a full activation code, …).",
+                  no_args_is_help=True)
+
+
+@app.command("list")
+def audit_list(as_json: Annotated[bool, typer.Option("--json")] = False,
+               limit: Annotated[int, typer.Option(help="newest this many")] = 200) -> None:
+    """Sensitive reads and changes (full activation code reveals, unlinks), newest first."""
+    from bot.audit import recent
+
+    with Session(build_engine(Settings())) as s:
+        rows = recent(s, limit)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("at", "actor", "action", "subject", "detail")
+    for r in rows:
+        table.add_row(r["at"], r["actor"], r["action"], r["subject"], r["detail"])
+    out.print(table if rows else "Nothing audited yet.")

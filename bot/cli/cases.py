@@ -1,0 +1,85 @@
+"""`casebot cases`: the operator's view of cases, and their updates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from bot.app import build_engine, build_service
+from bot.cli.common import fail, out, print_json
+from bot.settings import Settings
+from store import repo
+
+app = typer.Typer(help="Operator view of cases.", no_args_is_help=True)
+
+
+@app.command("list")
+def cases_list(as_: Annotated[str | None, typer.Option("--as", metavar="EMAIL",
+                                                       help="only this contact")] = None,
+               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Cases, newest first."""
+    engine = build_engine(Settings())
+    with Session(engine) as s:
+        contact_id = None
+        if as_:
+            contact = repo.contact_by_email(s, as_)
+            if contact is None:
+                fail(f"No contact with the email {as_}.")
+            contact_id = contact.id
+        cases = repo.cases_of(s, contact_id, limit=1000)
+        rows = [repo.case_json(s, c) for c in cases] if as_json else []
+        if as_json:
+            print_json(rows)
+            return
+        table = Table("number", "status", "severity", "subject", "contact", "updated")
+        for c in cases:
+            contact = s.get(repo.Contact, c.contact_id)
+            table.add_row(c.number, c.status, c.details.get("severity", ""), c.subject,
+                          contact.email if contact else "", repo.iso(c.updated_at))
+        out.print(table if cases else "No cases.")
+
+
+def _case_or_fail(s: Session, number: str) -> Any:
+    case = repo.case_by_number(s, number)
+    if case is None:
+        fail(f"No case {number}. `casebot cases list` shows the numbers.")
+    return case
+
+
+@app.command("show")
+def cases_show(number: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """One case with its timeline."""
+    from bot.mails import case_text
+
+    engine = build_engine(Settings())
+    with Session(engine) as s:
+        data = repo.case_json(s, _case_or_fail(s, number))
+    if as_json:
+        print_json(data)
+    else:
+        out.print(case_text(data))
+
+
+@app.command("update")
+def cases_update(number: str,
+                 status: Annotated[str | None, typer.Option(help="new status")] = None,
+                 note: Annotated[str | None, typer.Option(help="a note for the customer")] = None,
+                 apply_urls: Annotated[bool, typer.Option(
+                     "--apply-urls", help="URL Reclassification: make the requested ratings "
+                     "the local ratings")] = False,
+                 ) -> None:
+    """Change a case's status and/or add a note; the contact is told."""
+    from bot.reclassify import NotReclassification
+    from bot.updates import update_case
+
+    if not status and not note and not apply_urls:
+        fail("Give --status, --note and/or --apply-urls.")
+    service = build_service(Settings())
+    try:
+        update_case(service, number, status=status, note=note, apply_urls=apply_urls)
+    except (LookupError, NotReclassification) as exc:
+        fail(str(exc))
+    out.print(f"Case {number} updated.")

@@ -1,0 +1,44 @@
+"""`casebot db`: schema migrations and pruning."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bot.app import build_engine
+from bot.cli.common import fail, out
+from bot.settings import Settings
+
+app = typer.Typer(help="The database schema.", no_args_is_help=True)
+
+
+@app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply schema migrations."""
+    from store.db import current_revision, upgrade
+
+    engine = build_engine(Settings(), migrate=False, check=False)
+    upgrade(engine)
+    out.print(f"Database at revision {current_revision(engine)}.")
+
+
+@app.command("prune")
+def db_prune(hours: Annotated[float | None, typer.Option(
+        help="keep delivery ids this many hours (default CASEBOT_DELIVERY_RETENTION_HOURS "
+             "or 168)")] = None) -> None:
+    """Forget old delivery ids, sent mails (CASEBOT_OUTBOX_RETENTION_HOURS), files no draft or
+    case refers to (CASEBOT_FILE_RETENTION_HOURS), expired limit rows and week-old asks of
+    people who never linked. Run it daily."""
+    from datetime import timedelta
+
+    from bot.maintenance import prune_all
+
+    if hours is not None and hours < 0:
+        fail("--hours must be 0 or more.")
+    settings = Settings()
+    done = prune_all(build_engine(settings), settings,
+                     timedelta(hours=hours) if hours is not None else None)
+    out.print(f"Forgot {done['delivery ids']} delivery ids, {done['mails']} old mails, "
+              f"{done['files']} unreferenced files, {done['limit rows']} expired limit rows and "
+              f"{done['identity waits']} unlinked first asks.")
