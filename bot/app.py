@@ -1,4 +1,8 @@
-"""Composition root: settings in, a ready `Service` out. The only place that wires parts."""
+"""The core, wired from settings: an upgraded engine and a ready `Service`.
+
+Everything that needs the core builds it here (the CLI, workers, tests). The processes that put
+a chat adapter or the web console around it are composed in bot/processes.py.
+"""
 
 from __future__ import annotations
 
