@@ -26,7 +26,6 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from bot.accounts import add_account, list_accounts, members, unlink
-from bot.app import build_service
 from bot.audit import record
 from bot.operators import TooManyAttempts, sign_in, sign_out_everywhere
 from bot.reclassify import NotReclassification
@@ -343,9 +342,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return page(request, "error.html", exc.status_code, message=exc.detail)
 
 
-def build_web_app(settings: Settings | None = None, service: Service | None = None) -> Starlette:
-    settings = settings or Settings()
-    service = service or build_service(settings)
+def build_web_app(settings: Settings, service: Service) -> Starlette:
+    """The console around a service the composition root built (bot/processes.py)."""
     console = Console(service, settings)
     middleware = [
         Middleware(SessionMiddleware, secret_key=cookie_secret(settings),

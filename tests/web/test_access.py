@@ -10,6 +10,7 @@ import subprocess
 import pytest
 from starlette.routing import Route
 
+from bot.app import build_service
 from bot.settings import Settings
 from tests.e2e.conftest import CASEBOT, Script, submitted
 from tests.web.conftest import OPERATOR, PASSWORD, Console, csrf_of
@@ -33,7 +34,8 @@ def make_case(console: Console, tmp_path) -> tuple[str, str]:
 
 def every_route(number: str, sha: str) -> list[tuple[str, str]]:
     """(method, path) of every route the app has, path parameters filled with real values."""
-    app = build_web_app(Settings())
+    settings = Settings()
+    app = build_web_app(settings, build_service(settings))
     values = {"number": number, "sha256": sha, "job": "x" * 16, "account_id": "1"}
     out = []
     for route in app.routes:
