@@ -24,7 +24,8 @@ def help_of(*command: str) -> str:
                                      ("accounts", "add"), ("urls", "import"), ("web",)])
 def test_help_shows_no_python_types(command: tuple[str, ...]) -> None:
     text = help_of(*command)
-    assert "<str>" not in text and "<bool>" not in text and "<int>" not in text
+    for python_type in ("<str>", "<bool>", "<int>", "<float>", "<path>"):
+        assert python_type not in text
 
 
 def test_an_option_shows_its_value_by_name_and_a_flag_shows_none() -> None:

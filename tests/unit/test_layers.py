@@ -103,16 +103,11 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         for nxt in sorted(graph[node]):
             if nxt not in index:
                 visit(nxt)
+            if nxt in stack:
                 low[node] = min(low[node], low[nxt])
-            elif nxt in stack:
-                low[node] = min(low[node], index[nxt])
         if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                component.append(member)
-                if member == node:
-                    break
+            component = stack[stack.index(node):]
+            del stack[stack.index(node):]
             if len(component) > 1:
                 found.append(sorted(component))
 
