@@ -55,6 +55,15 @@ def test_the_composition_root_is_where_adapters_and_web_come_in() -> None:
     assert {"adapters", "web"} <= reached
 
 
+def test_only_the_cli_reaches_the_composition_root() -> None:
+    """The CLI and bot/processes.py sit on top: no other module imports them."""
+    graph = import_graph([p for package in PACKAGES for p in modules_of(package)])
+    top = ("bot.processes", "bot.cli")
+    bad = sorted(f"{name} imports {imported}" for name, edges in graph.items()
+                 if not name.startswith(top) for imported in edges if imported.startswith(top))
+    assert bad == []
+
+
 def test_the_layer_check_catches_an_import_in_a_function_body(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("from bot.app import build_service\n"
