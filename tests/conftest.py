@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ PG_URL = os.environ.get("CASEBOT_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path, monkeypatch) -> None:
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may read or write the developer's real data folder or .env."""
     monkeypatch.setenv("CASEBOT_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("CASEBOT_DATABASE_URL", raising=False)
@@ -42,8 +43,10 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Both databases: SQLite always, PostgreSQL when configured."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'casebot.db'}"
-    return request.getfixturevalue("pg_url")
+    url = request.getfixturevalue("pg_url")
+    assert isinstance(url, str)
+    return url

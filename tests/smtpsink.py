@@ -23,7 +23,8 @@ from aiosmtpd.controller import Controller
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @dataclass
@@ -81,8 +82,7 @@ class SmtpSink:
         if reply:
             return reply
         msg = message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                      msg))  # type: ignore[arg-type]
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg))
         return "250 OK"
 
     # -- what tests look at ------------------------------------------------------------------

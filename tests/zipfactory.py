@@ -11,12 +11,14 @@ import os
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyzipper
 
 __all__ = [
+    "EncryptedZipMaker",
     "RawMember",
     "make_aes_zip",
     "make_mixed_zip",
@@ -25,6 +27,9 @@ __all__ = [
     "make_zipcrypto_zip",
     "zipcrypto_encrypt",
 ]
+
+# make_aes_zip and make_zipcrypto_zip, for tests run once per encryption: (path, members, password)
+EncryptedZipMaker = Callable[[str | Path, dict[str, bytes], str | bytes], Path]
 
 
 def make_aes_zip(path: str | Path, members: dict[str, bytes], password: str | bytes) -> Path:

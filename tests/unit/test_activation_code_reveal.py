@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from pathlib import Path
+
+from sqlmodel import Session, select
 
 from bot.app import build_service
-from bot.service import Who
+from bot.service import Service, Who
 from bot.settings import Settings
-from flows.model import Inbound
+from flows.model import Inbound, Prompt
 from store import repo
+from store.tables import ActivationCode
 
 CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
 
 
-def _profile(service, email: str) -> None:
+def _profile(service: Service, email: str) -> None:
     with Session(service.engine) as s:
         contact = repo.ensure_contact(s, email)
         repo.save_profile(s, contact, {"name": "HQ", "product": "Apex One", "version": "2019",
@@ -22,28 +25,31 @@ def _profile(service, email: str) -> None:
         s.commit()
 
 
-def _say(service, who, text):
+def _say(service: Service, who: Who, text: str) -> list[Prompt]:
     return service.handle(who, Inbound.from_text(text))
 
 
-def test_owner_sees_the_full_code_only_on_request(tmp_path) -> None:
+def test_owner_sees_the_full_code_only_on_request(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "h"))
     _profile(service, "ann@acme.example")
     who = Who("console", "ann@acme.example", email="ann@acme.example")
     listing = _say(service, who, "/profiles")
     assert CODE not in "\n".join(p.text + str(p.choices) for p in listing)
     action = _say(service, who, "HQ")[-1]
-    assert "AB-CD12-*****" in action.text and CODE not in action.text
+    assert "AB-CD12-*****" in action.text
+    assert CODE not in action.text
     shown = _say(service, who, "Show the full activation code")
     assert shown[0].text.endswith(CODE)
     assert shown[-1].step == "action"
 
 
-def test_another_accounts_code_is_never_revealed(tmp_path) -> None:
+def test_another_accounts_code_is_never_revealed(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "h"))
     _profile(service, "ann@acme.example")
     with Session(service.engine) as s:
-        code_id = s.exec(repo.select(repo.ActivationCode)).first().id
+        code = s.exec(select(ActivationCode)).first()
+        assert code is not None
+        code_id = repo.saved_id(code)
         other = repo.ensure_contact(s, "eve@evil.example")
         s.commit()
         from store.world import StoreWorld

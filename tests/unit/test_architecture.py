@@ -48,7 +48,7 @@ def test_flows_imports_no_sdk_and_no_orm(path: Path) -> None:
     assert bad == []
 
 
-def test_the_checker_sees_every_kind_of_import(tmp_path) -> None:
+def test_the_checker_sees_every_kind_of_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("import sqlalchemy.orm as o\nfrom slack_sdk import WebClient\n"
                       "def f():\n    from telegram import Bot\n"
@@ -86,7 +86,7 @@ def test_no_adapter_module_is_over_300_lines(path: Path) -> None:
     assert lines <= ADAPTER_MAX_LINES, f"{path.name} has {lines} lines"
 
 
-def test_the_adapter_check_catches_the_store_and_the_orm(tmp_path) -> None:
+def test_the_adapter_check_catches_the_store_and_the_orm(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("from store import repo\nimport sqlmodel\n"
                       "def f():\n    from sqlalchemy import select\n")

@@ -7,10 +7,12 @@ the main thread's read, only the wakeup fd tells the waiting main thread."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
+from types import FrameType
 
 import pytest
 
@@ -31,34 +33,35 @@ def test_lines_as_sent_across_reads_and_line_ends() -> None:
 
 
 def test_a_signal_stops_the_wait_at_once_even_from_another_thread() -> None:
-    def stop(signum, frame):
+    def stop(signum: int, frame: FrameType | None) -> None:
         raise Stop
 
     previous = signal.signal(signal.SIGUSR1, stop)
     read_end, write_end = os.pipe()
     # the way out if the wait were not stopped: a line, then EOF, after 3 s
-    rescue = threading.Timer(3, lambda: (os.write(write_end, b"late\n"), os.close(write_end)))
+    def late_line_then_eof() -> None:
+        os.write(write_end, b"late\n")
+        os.close(write_end)
+
+    rescue = threading.Timer(3, late_line_then_eof)
     kill = threading.Timer(0.2, lambda: signal.pthread_kill(threading.get_ident(),
                                                             signal.SIGUSR1))
     try:
         with os.fdopen(read_end, "r") as stream:
             os.write(write_end, b"one\n")
-            seen = []
             rescue.start()
             kill.start()
             start = time.monotonic()
+            lines = pipe.lines(stream)
+            assert next(lines) == "one"
             with pytest.raises(Stop):
-                for line in pipe.lines(stream):
-                    seen.append(line)
-            assert seen == ["one"]
+                next(lines)
             assert time.monotonic() - start < 1.5, "the wait went on after the signal"
     finally:
         kill.join()
         rescue.cancel()
         rescue.join()
-        try:
+        with contextlib.suppress(OSError):  # the rescue may have closed it
             os.close(write_end)
-        except OSError:  # the rescue closed it
-            pass
         signal.signal(signal.SIGUSR1, previous)
         assert signal.set_wakeup_fd(-1) == -1  # the wakeup fd was given back

@@ -20,7 +20,7 @@ DEEP = ProfileView(id=2, name="DC servers", product="Deep Security", version="20
                    operating_systems=("Windows Server 2019",), language="English")
 
 
-@pytest.mark.parametrize("text, profile", [
+@pytest.mark.parametrize(("text", "profile"), [
     ("Apex One agents stop reporting after the update", "1"),
     ("apex one 2019 console is slow", "1"),
     ("The deep security manager shows errors", "2"),
@@ -30,7 +30,7 @@ def test_profile_suggestion(text: str, profile: str | None) -> None:
     assert suggested_profile(text, [APEX, DEEP]) == profile
 
 
-@pytest.mark.parametrize("text, product", [
+@pytest.mark.parametrize(("text", "product"), [
     ("Deep Security Virtual Appliance drops packets", "Deep Security Virtual Appliance"),
     ("Our OfficeScan server crashed", "OfficeScan"),
     ("Nothing to do with a product", None)])
@@ -38,7 +38,7 @@ def test_product_suggestion(text: str, product: str | None) -> None:
     assert suggested_product(text, CAT) == product
 
 
-@pytest.mark.parametrize("text, product, category", [
+@pytest.mark.parametrize(("text", "product", "category"), [
     ("Agents stop reporting after the update", "Apex One", "Product Issues"),
     ("Our licence shows expired since Monday", "Apex One",
      "Activation and Registration Issues"),
@@ -56,11 +56,12 @@ def test_category_suggestion(text: str, product: str, category: str | None) -> N
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory) -> Path:
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return seeded_home(tmp_path_factory.mktemp("describe"))
 
 
-def test_a_message_opens_a_request_with_suggestions_offered_first(seed, tmp_path) -> None:
+def test_a_message_opens_a_request_with_suggestions_offered_first(seed: Path,
+                                                                  tmp_path: Path) -> None:
     talk = Talk(fresh_service(seed, tmp_path / "home"))
     prompts = talk.say("DC Deep Security: the manager cannot reach agents\nSince Monday.")
     asked = prompts[-1]
@@ -77,8 +78,8 @@ def test_a_message_opens_a_request_with_suggestions_offered_first(seed, tmp_path
     assert shown["Product profile"].startswith("DC Deep Security")
 
 
-def test_newcase_with_text_and_a_description_at_an_untouched_first_question(seed,
-                                                                            tmp_path) -> None:
+def test_newcase_with_text_and_a_description_at_an_untouched_first_question(seed: Path,
+                                                                            tmp_path: Path) -> None:
     talk = Talk(fresh_service(seed, tmp_path / "home"))
     talk.send(Inbound(kind="command", command="newcase", args="Spam keeps coming in"))
     assert talk.prompt.step == "profile"
@@ -92,7 +93,8 @@ def test_newcase_with_text_and_a_description_at_an_untouched_first_question(seed
     assert other.prompt.choices[0].label == "Lab OfficeScan"
 
 
-def test_short_greetings_do_not_open_a_request(seed, tmp_path) -> None:
+def test_short_greetings_do_not_open_a_request(seed: Path, tmp_path: Path) -> None:
     talk = Talk(fresh_service(seed, tmp_path / "home"))
     prompts = talk.say("hi")
-    assert prompts[-1].kind == "info" and talk.state()[0] is None
+    assert prompts[-1].kind == "info"
+    assert talk.state()[0] is None

@@ -13,15 +13,19 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from bot.service import Service
 from flows import rules
 from flows.model import Inbound, Prompt
 from tests.unit.flowkit import Talk, case_json, fresh_service, profile_oses, seeded_home
 from tests.zipfactory import make_aes_zip, make_plain_zip, make_zipcrypto_zip
+
+T = TypeVar("T")
 
 MAX_EVENTS = 160
 EML = b"From: a@b.example\r\nSubject: hi\r\n\r\nbody\r\n"
@@ -30,7 +34,7 @@ JUNK = st.one_of(
     st.text(max_size=30),
     st.sampled_from(["", " ", "0", "99", "-1", "done", "skip", "<!channel>", "@here",
                      "*bold*", "<script>alert(1)</script>", "/nosuchcommand", "\u202e",
-                     "ä" * 3, "³", "١"]),
+                     "ä" * 3, "³", "١"]),  # noqa: RUF001 - an Arabic-Indic digit on purpose
 )
 LINE = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1,
                max_size=40)
@@ -73,12 +77,12 @@ CC = st.sampled_from(["bob@acme.example", "Bob@Acme.example, carol@acme.example"
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory) -> Path:
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return seeded_home(tmp_path_factory.mktemp("walk"))
 
 
 @pytest.fixture(scope="module")
-def samples(tmp_path_factory) -> dict[str, Path]:
+def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("samples")
     return {
         "infected": make_aes_zip(d / "aes.zip", {"x.exe": b"MZ" * 50}, "infected"),
@@ -108,12 +112,12 @@ def is_locked_zip(path: Path) -> bool:
 class Walker:
     """Chooses the next inbound from the prompt on screen."""
 
-    def __init__(self, talk: Talk, data, samples: dict[str, Path]) -> None:
+    def __init__(self, talk: Talk, data: st.DataObject, samples: dict[str, Path]) -> None:
         self.talk = talk
         self.data = data
         self.samples = samples
 
-    def draw(self, strategy):
+    def draw(self, strategy: st.SearchStrategy[T]) -> T:
         return self.data.draw(strategy)
 
     def chance(self, percent: int) -> bool:
@@ -184,9 +188,9 @@ class Walker:
         return Inbound(kind="text", text=", ".join([*numbers, "done"]))
 
     def files(self, p: Prompt) -> Inbound:
-        if (p.data.get("count") or not p.optional) and self.chance(40) or self.chance(15):
-            if p.data.get("count") and self.chance(70):
-                return Inbound(kind="choice", choice="__done__", step=p.step, draft=p.draft)
+        finish = ((p.data.get("count") or not p.optional) and self.chance(40)) or self.chance(15)
+        if finish and p.data.get("count") and self.chance(70):
+            return Inbound(kind="choice", choice="__done__", step=p.step, draft=p.draft)
         if not p.optional or self.chance(30):
             m = re.search(r"password '([^']*)'", p.text)
             spam = ".eml" in p.text
@@ -210,7 +214,7 @@ class Walker:
         return self.draw(LINE)
 
 
-def walk(service, data, samples) -> tuple[list[str], int]:
+def walk(service: Service, data: st.DataObject, samples: dict[str, Path]) -> tuple[list[str], int]:
     """Run one walk; returns (submitted case numbers, events sent)."""
     talk = Talk(service)
     walker = Walker(talk, data, samples)
@@ -260,7 +264,7 @@ def transcript(talk: Talk, last: int = 60) -> str:
     return "\n".join(lines)
 
 
-def check_case(service, number: str) -> None:
+def check_case(service: Service, number: str) -> None:
     case = case_json(service, number)
     try:
         oses = profile_oses(service, case["profile_name"])
@@ -268,7 +272,7 @@ def check_case(service, number: str) -> None:
         oses = [case["operating_system"]]
     assert rules.violations({**case, "profile_oses": oses}, oses) == [], case
 
-    def zip_ok(att: dict) -> bool:
+    def zip_ok(att: dict[str, Any]) -> bool:
         return is_locked_zip(service.files.path_for(att["sha256"]))
 
     broken = rules.violations(case, oses, zip_ok=zip_ok)
@@ -283,7 +287,8 @@ def check_case(service, number: str) -> None:
 @settings(max_examples=40, deadline=None, database=None, phases=[Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
-def test_every_submitted_case_obeys_the_rules(seed, samples, data) -> None:
+def test_every_submitted_case_obeys_the_rules(seed: Path, samples: dict[str, Path],
+                                              data: st.DataObject) -> None:
     service = fresh_service(seed)
     try:
         numbers, _ = walk(service, data, samples)
@@ -294,14 +299,14 @@ def test_every_submitted_case_obeys_the_rules(seed, samples, data) -> None:
         shutil.rmtree(Path(service.files.root).parent, ignore_errors=True)
 
 
-def test_the_walk_is_not_vacuous(seed, samples) -> None:
+def test_the_walk_is_not_vacuous(seed: Path, samples: dict[str, Path]) -> None:
     """A good share of walks reach Submit, across several categories."""
     outcomes: list[tuple[int, list[str]]] = []
 
     @settings(max_examples=20, deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
     @given(data=st.data())
-    def run(data) -> None:
+    def run(data: st.DataObject) -> None:
         service = fresh_service(seed)
         try:
             numbers, events = walk(service, data, samples)
@@ -319,14 +324,17 @@ def test_the_walk_is_not_vacuous(seed, samples) -> None:
 
 # -- what earlier walks found, pinned down ----------------------------------------------------
 
-def test_edit_to_a_category_that_needs_samples_asks_for_them(seed, samples) -> None:
+def test_edit_to_a_category_that_needs_samples_asks_for_them(seed: Path,
+                                                             samples: dict[str, Path]) -> None:
     """Product Issues with no files, edited to Spam: the samples are asked, not skipped."""
     talk = Talk(fresh_service(seed))
     talk.start()
     talk.say("HQ Apex One", "Windows 10", "Product Issues", "Subject", "Description", "Low")
-    assert talk.prompt is not None and talk.prompt.kind == "review"
+    assert talk.prompt is not None
+    assert talk.prompt.kind == "review"
     talk.say("Edit Issue", "Spam", "infected")
-    assert talk.prompt.step == "attachments" and not talk.prompt.optional
+    assert talk.prompt.step == "attachments"
+    assert not talk.prompt.optional
     # /back while editing returns to the review; Submit then asks the missing step itself.
     talk.say("/back")
     assert talk.prompt.kind == "review"
@@ -339,18 +347,20 @@ def test_edit_to_a_category_that_needs_samples_asks_for_them(seed, samples) -> N
     check_case(talk.service, prompts[-1].data["number"])
 
 
-def test_non_decimal_digits_are_just_wrong_answers(seed) -> None:
+def test_non_decimal_digits_are_just_wrong_answers(seed: Path) -> None:
     talk = Talk(fresh_service(seed))
     talk.start()
     for junk in ("³", "²", "Ⅻ"):
         prompts = talk.say(junk)
-        assert prompts[-1].step == "profile" and "is not one of the options" in prompts[-1].error
+        assert prompts[-1].step == "profile"
+        assert prompts[-1].error is not None
+        assert "is not one of the options" in prompts[-1].error
     # full-width 1 is a decimal: option 1 (its one OS, if so, is filled in)
-    assert talk.say("１")[-1].step in ("operating_system", "issue")
+    assert talk.say("１")[-1].step in ("operating_system", "issue")  # noqa: RUF001 - a full-width digit on purpose
 
 
 
-def test_description_is_optional_only_for_url_reclassification(seed) -> None:
+def test_description_is_optional_only_for_url_reclassification(seed: Path) -> None:
     """Decided per event from the answers (the step object is shared by every event)."""
     from flows.context import Ctx, EmptyWorld
     from flows.errors import Invalid
@@ -362,19 +372,21 @@ def test_description_is_optional_only_for_url_reclassification(seed) -> None:
     with pytest.raises(Invalid, match="Description is required"):
         step.read(empty, {"issue": "Product Issues"}, ctx, None)
     asked = step.ask({"issue": "URL Reclassification"}, ctx, None)
-    assert asked.optional and [c.id for c in asked.choices] == ["__skip__"]
+    assert asked.optional
+    assert [c.id for c in asked.choices] == ["__skip__"]
     assert not step.ask({"issue": "Spam"}, ctx, None).optional
     assert step.optional is False
 
 
-def test_change_window_in_two_time_zones(seed) -> None:
+def test_change_window_in_two_time_zones(seed: Path) -> None:
     """22:00 Berlin to 21:30 UTC is half an hour long: the flow and the rules agree."""
     talk = Talk(fresh_service(seed))
     talk.start()
     talk.say("DC Deep Security", "Change Control Issue",
              "2030-01-10 22:00 Europe/Berlin", "2030-01-10 21:30 UTC", "Upgrade", "Manager",
              "Low")
-    assert talk.prompt is not None and talk.prompt.kind == "review"
+    assert talk.prompt is not None
+    assert talk.prompt.kind == "review"
     prompts = talk.say("Submit")
     assert prompts[-1].kind == "done", prompts
     check_case(talk.service, prompts[-1].data["number"])

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console.app import ConsoleChat
+from bot.service import Service
 from tests.unit.flowkit import WHO, Talk, case_json, fresh_service, seeded_home
 
 TO_REVIEW = ["HQ Apex One", "Windows 10", "Product Issues", "Agents offline", "They stopped.",
@@ -20,12 +21,12 @@ LOW = "Low — Cosmetic issue, enhancement request or general question"
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory) -> Path:
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return seeded_home(tmp_path_factory.mktemp("traps"))
 
 
 @pytest.fixture
-def talk(seed, tmp_path) -> Talk:
+def talk(seed: Path, tmp_path: Path) -> Talk:
     service = fresh_service(seed, tmp_path / "home")
     # these tests are about how lists are typed; which domains CC may reach is issue 11's
     service.cc_outside_domains = True
@@ -35,11 +36,11 @@ def talk(seed, tmp_path) -> Talk:
 
 
 def review(talk: Talk) -> dict[str, str]:
-    assert talk.prompt is not None and talk.prompt.kind == "review", talk.prompt
+    assert talk.prompt.kind == "review", talk.prompt
     return {i.label: i.value for i in talk.prompt.summary}
 
 
-def console(service, lines: list[str]) -> str:
+def console(service: Service, lines: list[str]) -> str:
     out = io.StringIO()
     ConsoleChat(service, WHO, stdin=io.StringIO("\n".join(lines) + "\n"), stdout=out).run()
     return out.getvalue()
@@ -58,7 +59,7 @@ def test_skip_at_the_description_is_picked_by_number_and_name(talk: Talk) -> Non
         assert review(talk)["Description"] == "—", answer  # skipped, not typed in
 
 
-def test_skip_typed_in_the_terminal_needs_no_closing_dot(seed, tmp_path) -> None:
+def test_skip_typed_in_the_terminal_needs_no_closing_dot(seed: Path, tmp_path: Path) -> None:
     service = fresh_service(seed, tmp_path / "home")
     out = console(service, ["/newcase", "HQ Apex One", "Windows 10", "URL Reclassification",
                             "https://a.example/", ".", "Safe", "Shopping", "Low",
@@ -92,7 +93,7 @@ def test_severity_typed_as_shown(talk: Talk) -> None:
 
 # -- 2. optional steps take empty, skip, none, no -------------------------------------------------
 
-@pytest.mark.parametrize("answer, kept", [("", True), ("skip", True), ("none", False),
+@pytest.mark.parametrize(("answer", "kept"), [("", True), ("skip", True), ("none", False),
                                           ("no", False)])
 def test_cc_optional_answers(talk: Talk, answer: str, kept: bool) -> None:
     talk.say(*TO_REVIEW, "Edit CC emails", "bob@acme.example, done", "Edit CC emails")
@@ -103,7 +104,9 @@ def test_cc_optional_answers(talk: Talk, answer: str, kept: bool) -> None:
 def test_a_word_that_does_nothing_is_answered(talk: Talk) -> None:
     talk.say(*TO_REVIEW, "Edit CC emails")
     p = talk.say("maybe")[-1]
-    assert p.step == "cc_emails" and p.error and "not a valid address" in p.error
+    assert p.step == "cc_emails"
+    assert p.error
+    assert "not a valid address" in p.error
 
 
 # -- 3. list steps are idempotent and end with done or '.' -------------------------------------
@@ -120,7 +123,7 @@ def test_retyping_an_address_keeps_it_and_dot_finishes(talk: Talk) -> None:
 
 # -- 4. a line starting with / is a command, also inside multi-line text ------------------------
 
-def test_commands_inside_a_multi_line_answer(seed, tmp_path) -> None:
+def test_commands_inside_a_multi_line_answer(seed: Path, tmp_path: Path) -> None:
     service = fresh_service(seed, tmp_path / "home")
     out = console(service, ["/newcase", "HQ Apex One", "Windows 10", "Product Issues",
                             "Subject", "first line", "/back", "Better subject",
@@ -132,7 +135,7 @@ def test_commands_inside_a_multi_line_answer(seed, tmp_path) -> None:
     assert case["description"] == "/etc/hosts is fine\nsecond line"  # // types a slash
 
 
-def test_cancel_inside_a_multi_line_answer(seed, tmp_path) -> None:
+def test_cancel_inside_a_multi_line_answer(seed: Path, tmp_path: Path) -> None:
     service = fresh_service(seed, tmp_path / "home")
     out = console(service, ["/newcase", "HQ Apex One", "Windows 10", "Product Issues",
                             "Subject", "half a description", "/cancel"])
@@ -141,7 +144,7 @@ def test_cancel_inside_a_multi_line_answer(seed, tmp_path) -> None:
 
 # -- 5. free text as people write it; no past change window; severity keeps the phone ---------
 
-@pytest.mark.parametrize("when, shown", [
+@pytest.mark.parametrize(("when", "shown"), [
     ("Weekdays 09:00-12:00 CET", "Weekdays 09:00-12:00 CET"),
     ("Mon-Fri 9am-5pm EST", "Mon-Fri 09:00-17:00 EST"),
     ("9-17 UTC+2", "09:00-17:00 UTC+2")])
@@ -153,7 +156,9 @@ def test_preferred_time_as_people_write_it(talk: Talk, when: str, shown: str) ->
 def test_change_window_in_the_past_is_refused(talk: Talk) -> None:
     talk.say("DC Deep Security", "Change Control Issue")
     p = talk.say("2020-01-10 22:00 Europe/Berlin")[-1]
-    assert p.step == "change_start" and "has already passed" in p.error
+    assert p.step == "change_start"
+    assert p.error is not None
+    assert "has already passed" in p.error
     talk.say("2030-01-10 22:00 Europe/Berlin")
     assert talk.prompt.step == "change_end"
 
@@ -174,14 +179,18 @@ def test_editing_the_severity_keeps_the_phone_number(talk: Talk) -> None:
 def test_url_list_with_one_bad_entry_keeps_the_good_ones(talk: Talk) -> None:
     talk.say("HQ Apex One", "Windows 10", "URL Reclassification")
     p = talk.say("https://a.example/\nhttps://b.example/\njavascript:alert(1)")[-1]
-    assert "javascript" in p.error and "The other 2 URLs are kept" in p.error
+    assert p.error is not None
+    assert "javascript" in p.error
+    assert "The other 2 URLs are kept" in p.error
     talk.say("https://c.example/")
-    assert talk.prompt.step == "url1_rating" and "URL 1 of 3" in talk.prompt.text
+    assert talk.prompt.step == "url1_rating"
+    assert "URL 1 of 3" in talk.prompt.text
 
 
 def test_cc_list_with_one_bad_entry_keeps_the_good_ones(talk: Talk) -> None:
     talk.say(*TO_REVIEW, "Edit CC emails")
     p = talk.say("bob@acme.example, not-an-address, carol@acme.example")[-1]
+    assert p.error is not None
     assert "not-an-address" in p.error
     assert p.selected == ("bob@acme.example", "carol@acme.example")
     talk.say("dave@acme.example, done")

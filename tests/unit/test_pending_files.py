@@ -4,6 +4,7 @@ their first ask in the database, and fetched by whichever process sees them link
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -20,7 +21,7 @@ from store.uow import unit_of_work
 FILES = (PendingFile("BQACAgIAAxkBAAIBQ2Vt", "agent.log", 160), PendingFile("F0ABC", "a file"))
 
 
-def test_the_file_references_round_trip_through_the_identity_wait(tmp_path) -> None:
+def test_the_file_references_round_trip_through_the_identity_wait(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'casebot.db'}")
     upgrade(engine)
     ask = Inbound(kind="command", command="newcase", args="printer on fire",
@@ -33,7 +34,7 @@ def test_the_file_references_round_trip_through_the_identity_wait(tmp_path) -> N
     engine.dispose()
 
 
-def test_a_wait_written_before_file_references_reads_back_without_any(tmp_path) -> None:
+def test_a_wait_written_before_file_references_reads_back_without_any(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'casebot.db'}")
     upgrade(engine)
     with unit_of_work(engine) as s:
@@ -48,7 +49,7 @@ def test_a_wait_written_before_file_references_reads_back_without_any(tmp_path) 
     engine.dispose()
 
 
-def test_the_worker_that_links_the_person_fetches_the_files(tmp_path) -> None:
+def test_the_worker_that_links_the_person_fetches_the_files(tmp_path: Path) -> None:
     """Two chat processes on one database: the first sees the message and fetches nothing,
     the second checks the mailed code and fetches the files with its own fetcher."""
     settings = Settings(home=tmp_path / "home")
@@ -74,7 +75,8 @@ def test_the_worker_that_links_the_person_fetches_the_files(tmp_path) -> None:
     with Session(second_service.engine) as s:
         mail = next(m for m in repo.outbox(s) if m.kind == "verification")
     code = re.search(r"\b(\d{8})\b", mail.body_text)
-    assert code is not None and fetched == []
+    assert code is not None
+    assert fetched == []
 
     texts = [p.text for p in second.handle(who, Inbound(kind="text", text=code.group(1)))]
     assert fetched == [("4711", FILES)]
@@ -85,7 +87,7 @@ def test_the_worker_that_links_the_person_fetches_the_files(tmp_path) -> None:
     assert "no product profiles yet" in joined  # the request goes on with that message
 
 
-def test_without_a_fetcher_the_files_become_notes_not_silence(tmp_path) -> None:
+def test_without_a_fetcher_the_files_become_notes_not_silence(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "home"))
     with Session(service.engine) as s:
         contact = repo.ensure_contact(s, "max@acme.example")

@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.app import build_engine
 from bot.feeds import Entry, upsert
@@ -19,20 +23,20 @@ from flows.urls import normalize_url
 
 
 @pytest.fixture
-def engine(tmp_path):
+def engine(tmp_path: Path) -> Iterator[Engine]:
     e = build_engine(Settings(home=tmp_path))
     yield e
     e.dispose()
 
 
-def load(engine, *rows: tuple[str, str, str, str | None]) -> None:
+def load(engine: Engine, *rows: tuple[str, str, str, str | None]) -> None:
     entries = [Entry(kind, entry_key(kind, value), rating, category, "test", i)
                for i, (kind, value, rating, category) in enumerate(rows, start=1)]
     with engine.begin() as conn:
         upsert(conn, entries)
 
 
-def test_keys_most_specific_first():
+def test_keys_most_specific_first() -> None:
     keys = keys_for(normalize_url("https://a.b.example.co.uk:8443/x/y/z?q=1#frag"))
     assert keys == [
         ("url", "a.b.example.co.uk:8443/x/y/z?q=1"),
@@ -46,7 +50,7 @@ def test_keys_most_specific_first():
     ]
 
 
-def test_keys_for_ip_and_idn():
+def test_keys_for_ip_and_idn() -> None:
     assert keys_for(normalize_url("http://192.0.2.10/a")) == [
         ("url", "192.0.2.10/a"), ("prefix", "192.0.2.10/a"), ("host", "192.0.2.10"),
         ("domain", "192.0.2.10")]
@@ -66,7 +70,7 @@ def test_keys_for_ip_and_idn():
         ("domain", "https://example.com/", "example.com"),
     ],
 )
-def test_entry_keys(kind, value, key):
+def test_entry_keys(kind: str, value: str, key: str) -> None:
     assert entry_key(kind, value) == key
 
 
@@ -83,12 +87,12 @@ def test_entry_keys(kind, value, key):
         ("thing", "example.com", "not one of"),
     ],
 )
-def test_bad_entries(kind, value, reason):
+def test_bad_entries(kind: str, value: str, reason: str) -> None:
     with pytest.raises(Invalid, match=reason):
         entry_key(kind, value)
 
 
-def test_most_specific_match_wins(engine):
+def test_most_specific_match_wins(engine: Engine) -> None:
     load(engine,
          ("domain", "example.com", "Safe", "Business/Economy"),
          ("host", "b.example.com", "Suspicious", "Blogs/Web Communications"),
@@ -113,21 +117,22 @@ def test_most_specific_match_wins(engine):
     }
     ratings = local.rate(list(cases))
     assert [(r.rating, r.category) for r in ratings] == list(cases.values())
-    assert ratings[0].group == "Internet Security" and ratings[0].source == "test"
+    assert ratings[0].group == "Internet Security"
+    assert ratings[0].source == "test"
     assert ratings[-1].group is None
 
 
-def test_host_entry_does_not_cover_parent(engine):
+def test_host_entry_does_not_cover_parent(engine: Engine) -> None:
     load(engine, ("host", "a.example.com", "Dangerous", None))
     assert LocalProvider(engine).rate(["https://example.com/"])[0].rating == "Untested"
 
 
-def test_nothing_is_guessed(engine):
+def test_nothing_is_guessed(engine: Engine) -> None:
     [r] = LocalProvider(engine).rate(["https://brand-new.example/"])
     assert (r.rating, r.category, r.group, r.note) == ("Untested", None, None, "")
 
 
-def test_cache_is_optional_and_bounded(engine):
+def test_cache_is_optional_and_bounded(engine: Engine) -> None:
     load(engine, ("host", "example.com", "Safe", None))
     cached = LocalProvider(engine, cache_size=2, cache_ttl=60)
     assert cached.rate(["https://example.com/"])[0].rating == "Safe"
@@ -147,11 +152,11 @@ class Stand:
 
     def __init__(self) -> None:
         self.mode = "good"
-        self.requests: list[dict] = []
+        self.requests: list[dict[str, Any]] = []
         stand = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def do_POST(self) -> None:
@@ -191,14 +196,14 @@ class Stand:
 
 
 @pytest.fixture
-def stand():
+def stand() -> Iterator[Stand]:
     s = Stand()
     yield s
     s.close()
 
 
 @pytest.fixture
-def http(stand, engine):
+def http(stand: Stand, engine: Engine) -> Iterator[HttpProvider]:
     load(engine, ("domain", "example.com", "Safe", "Business/Economy"))
     provider = HttpProvider(stand.url, timeout=0.3, fallback=LocalProvider(engine))
     yield provider
@@ -208,14 +213,14 @@ def http(stand, engine):
 URLS = ["https://www.example.com/", "https://other.example/x"]
 
 
-def test_http_good(http, stand):
+def test_http_good(http: HttpProvider, stand: Stand) -> None:
     ratings = http.rate(URLS)
     assert stand.requests == [{"urls": URLS}]
     assert [(r.url, r.rating, r.category, r.group, r.source, r.note) for r in ratings] == [
         (u, "Dangerous", "Phishing", "Internet Security", "http", "") for u in URLS]
 
 
-def test_http_slow_times_out_and_falls_back(http, stand):
+def test_http_slow_times_out_and_falls_back(http: HttpProvider, stand: Stand) -> None:
     stand.mode = "slow"
     started = time.monotonic()
     ratings = http.rate(URLS)
@@ -230,15 +235,16 @@ def test_http_slow_times_out_and_falls_back(http, stand):
     [("500", "answered HTTP 500"), ("garbage", "can't read"),
      ("bad-rating", "unknown rating")],
 )
-def test_http_failures_fall_back(http, stand, mode, why):
+def test_http_failures_fall_back(http: HttpProvider, stand: Stand, mode: str, why: str) -> None:
     stand.mode = mode
     ratings = http.rate(URLS)
     assert [r.rating for r in ratings] == ["Safe", "Untested"]
-    assert ratings[0].category == "Business/Economy" and ratings[0].group == "Business"
+    assert ratings[0].category == "Business/Economy"
+    assert ratings[0].group == "Business"
     assert all(why in r.note and "casebot's local table" in r.note for r in ratings)
 
 
-def test_http_unreachable_falls_back(engine):
+def test_http_unreachable_falls_back(engine: Engine) -> None:
     import socket
 
     with socket.socket() as s:
@@ -247,11 +253,12 @@ def test_http_unreachable_falls_back(engine):
     provider = HttpProvider(f"http://127.0.0.1:{port}/", timeout=0.5,
                             fallback=LocalProvider(engine))
     [r] = provider.rate(["https://example.net/"])
-    assert r.rating == "Untested" and "could not be reached" in r.note
+    assert r.rating == "Untested"
+    assert "could not be reached" in r.note
     provider.close()
 
 
-def test_build_service_picks_the_provider(tmp_path, stand):
+def test_build_service_picks_the_provider(tmp_path: Path, stand: Stand) -> None:
     from bot.app import build_service
 
     svc = build_service(Settings(home=tmp_path, url_rating_url=stand.url))
@@ -265,6 +272,6 @@ def test_build_service_picks_the_provider(tmp_path, stand):
     [("sub.evil.example", "evil.example"), ("a.b.internal", "b.internal"),
      ("x.y.co.uk", "y.co.uk")],
 )
-def test_unknown_tld_is_a_public_suffix(host, registered):
+def test_unknown_tld_is_a_public_suffix(host: str, registered: str) -> None:
     """The public-suffix list's default rule "*": an unlisted TLD is a suffix."""
     assert normalize_url(host).registered_domain == registered

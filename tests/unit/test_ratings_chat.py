@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.app import build_service
 from bot.service import Who
 from bot.settings import Settings
 from flows.model import Inbound
 
 
-def test_checkurl_prompt_carries_the_reclassify_action(tmp_path):
+def test_checkurl_prompt_carries_the_reclassify_action(tmp_path: Path) -> None:
     svc = build_service(Settings(home=tmp_path))
     who = Who("telegram", "42", email="ann@acme.example")
     [prompt] = svc.handle(who, Inbound(kind="command", command="checkurl",
@@ -20,8 +22,10 @@ def test_checkurl_prompt_carries_the_reclassify_action(tmp_path):
     assert prompt.data["urls"] == ["https://xn--bcher-kva.example/a", "http://example.com/"]
     first = prompt.data["results"][0]
     assert first["defanged"] == "hxxps://bücher[.]example/a"
-    assert first["punycode"] == "xn--bcher-kva.example" and first["rating"] == "Untested"
-    assert "https://" not in prompt.text and "example.com/" not in prompt.text
+    assert first["punycode"] == "xn--bcher-kva.example"
+    assert first["rating"] == "Untested"
+    assert "https://" not in prompt.text
+    assert "example.com/" not in prompt.text
 
     # the button: a command carrying the URLs, one per line
     prompts = svc.handle(who, Inbound(kind="command", command="reclassify",
@@ -32,7 +36,7 @@ def test_checkurl_prompt_carries_the_reclassify_action(tmp_path):
     assert prompts[-1].draft
 
 
-def test_bare_reclassify_reuses_the_last_check(tmp_path):
+def test_bare_reclassify_reuses_the_last_check(tmp_path: Path) -> None:
     svc = build_service(Settings(home=tmp_path))
     who = Who("console", "ann@acme.example", email="ann@acme.example")
     svc.handle(who, Inbound(kind="command", command="checkurl", args="a.example"))

@@ -12,7 +12,8 @@ def test_cases_newest_first_as_given_and_subjects_escaped() -> None:
                       OpenCase("10000001", "older", "in progress", "2026-11-29 09:00")])
     text = home_text(view)
     assert view["type"] == "home"
-    assert "&lt;!channel&gt; console &amp; agents" in text and "<!channel>" not in text
+    assert "&lt;!channel&gt; console &amp; agents" in text
+    assert "<!channel>" not in text
     assert text.index("10000002") < text.index("10000001")
     assert "in progress · updated 2026-11-29 09:00 UTC" in text
     ids = [e["action_id"] for b in view["blocks"] if b["type"] == "actions"

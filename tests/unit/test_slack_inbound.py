@@ -37,10 +37,12 @@ def test_button_and_select_carry_draft_and_step() -> None:
     btn = {"type": "button", "action_id": "cb.btn.0", "block_id": "cb|choice|d1|severity",
            "value": "High", "text": {"type": "plain_text", "text": "High"}}
     got = action_inbound(btn, None)
+    assert got is not None
     assert (got.kind, got.choice, got.draft, got.step) == ("choice", "High", "d1", "severity")
     sel = {"type": "static_select", "action_id": "cb.select", "block_id": "cb|choice||product",
            "selected_option": {"value": "apex", "text": {"text": "Apex One"}}}
     got = action_inbound(sel, None)
+    assert got is not None
     assert (got.choice, got.draft, got.step) == ("apex", None, "product")
     assert chosen_label(sel) == "Apex One"
 
@@ -53,9 +55,11 @@ def test_multi_confirm_reads_the_selection_from_state() -> None:
         {"value": "w10", "text": {"text": "Windows 10"}},
         {"value": "w11", "text": {"text": "Windows 11"}}]}}}}
     got = action_inbound(confirm, state)
+    assert got is not None
     assert (got.kind, got.choices, got.done, got.step) == ("multi", ("w10", "w11"), True, "os")
     assert chosen_label(confirm, state) == "Windows 10, Windows 11"
     untouched = action_inbound(confirm, {"values": {}})
+    assert untouched is not None
     assert (untouched.kind, untouched.choice) == ("choice", "__done__")
     assert action_inbound({"type": "multi_static_select", "action_id": "cb.multi",
                            "block_id": block}, state) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from adapters.slack.render import (
     answered,
@@ -19,8 +20,9 @@ def choices(n: int, group: str | None = None) -> tuple[Choice, ...]:
     return tuple(Choice(id=str(i), label=f"Option {i}", group=group) for i in range(n))
 
 
-def actions(msg: dict) -> dict:
-    return next(b for b in msg["blocks"] if b["type"] == "actions")
+def actions(msg: dict[str, Any]) -> dict[str, Any]:
+    block: dict[str, Any] = next(b for b in msg["blocks"] if b["type"] == "actions")
+    return block
 
 
 def test_escape() -> None:
@@ -55,7 +57,8 @@ def test_multi_is_a_multi_select_with_confirm_and_current_selection() -> None:
     els = actions(msg)["elements"]
     assert els[0]["type"] == "multi_static_select"
     assert [o["value"] for o in els[0]["initial_options"]] == ["2", "5"]
-    assert els[1]["action_id"] == "cb.confirm" and els[1]["text"]["text"] == "Confirm"
+    assert els[1]["action_id"] == "cb.confirm"
+    assert els[1]["text"]["text"] == "Confirm"
     empty = actions(render(Prompt(kind="multi", text="CC", step="cc")))["elements"]
     assert [e["text"]["text"] for e in empty] == ["Done"]
 
@@ -72,7 +75,8 @@ def test_review_uses_fields_and_an_edit_select() -> None:
     assert "&lt;!here&gt; value 0" in field_blocks[0]["fields"][0]["text"]
     els = actions(msg)["elements"]
     assert [e.get("style") for e in els[:2]] == ["primary", "danger"]
-    assert els[2]["type"] == "static_select" and len(els[2]["options"]) == 12
+    assert els[2]["type"] == "static_select"
+    assert len(els[2]["options"]) == 12
 
 
 def test_user_text_never_becomes_markup_and_error_comes_first() -> None:
@@ -80,7 +84,9 @@ def test_user_text_never_becomes_markup_and_error_comes_first() -> None:
                     error="Bad <@U1> & worse")
     msg = render(prompt)
     wire = json.dumps(msg)
-    assert "<!channel>" not in wire and "<@U1>" not in wire and "<script>" not in wire
+    assert "<!channel>" not in wire
+    assert "<@U1>" not in wire
+    assert "<script>" not in wire
     assert msg["blocks"][0]["text"]["text"].startswith(":warning: Bad &lt;@U1&gt; &amp;")
     assert msg["text"].startswith("Bad &lt;@U1&gt;")
 
