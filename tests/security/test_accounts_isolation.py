@@ -7,12 +7,15 @@ member's address was offered as a CC choice.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlmodel import Session, select
 
 from bot.accounts import add_account
 from bot.app import build_service
 from bot.audit import recent
+from bot.service import Service
 from bot.settings import Settings
 from flows.errors import Invalid
 from store import repo
@@ -23,15 +26,15 @@ CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
 
 
 @pytest.fixture
-def service(tmp_path):
+def service(tmp_path: Path) -> Service:
     return build_service(Settings(home=tmp_path / "h"))
 
 
-def _world(s, email):
+def _world(s: Session, email: str) -> StoreWorld:
     return StoreWorld(s, repo.ContactInfo.of(repo.ensure_contact(s, email)))
 
 
-def test_strangers_at_a_public_domain_share_nothing(service) -> None:
+def test_strangers_at_a_public_domain_share_nothing(service: Service) -> None:
     with Session(service.engine) as s:
         ann, eve = _world(s, "ann@gmail.com"), _world(s, "eve@gmail.com")
         assert ann.contact.account_id != eve.contact.account_id
@@ -40,7 +43,7 @@ def test_strangers_at_a_public_domain_share_nothing(service) -> None:
             add_account(s, "Gmail", "gmail.com")
 
 
-def test_a_made_up_sub_domain_does_not_join_the_company(service) -> None:
+def test_a_made_up_sub_domain_does_not_join_the_company(service: Service) -> None:
     with Session(service.engine) as s:
         add_account(s, "Acme", "acme.example")
         staff = _world(s, "ann@acme.example")
@@ -50,14 +53,14 @@ def test_a_made_up_sub_domain_does_not_join_the_company(service) -> None:
         assert _world(s, "y@eu.acme.example").contact.account_id == staff.contact.account_id
 
 
-def test_colleagues_see_a_code_masked_and_only_its_registrant_in_full(service) -> None:
+def test_colleagues_see_a_code_masked_and_only_its_registrant_in_full(service: Service) -> None:
     with Session(service.engine) as s:
         add_account(s, "Acme", "acme.example")
         ann = repo.ensure_contact(s, "ann@acme.example")
         repo.save_profile(s, ann, {"name": "HQ", "product": "Apex One", "version": "2019",
                                    "operating_systems": ["Windows 10"], "language": "English",
                                    "activation_code": {"new": CODE}, "settings": []})
-        code_id = s.exec(select(ActivationCode)).one().id
+        code_id = repo.saved_id(s.exec(select(ActivationCode)).one())
         bob = _world(s, "bob@acme.example")
         assert [c.masked for c in bob.activation_codes("Apex One")] == [
             "AB-CD12-*****-*****-*****-*****-UVWX7"]  # bob may pick it for a profile …
@@ -70,7 +73,7 @@ def test_colleagues_see_a_code_masked_and_only_its_registrant_in_full(service) -
         assert CODE not in str(audit)
 
 
-def test_only_contacts_who_agreed_are_offered_as_cc(service) -> None:
+def test_only_contacts_who_agreed_are_offered_as_cc(service: Service) -> None:
     from bot.accounts import save_my_profile
 
     with Session(service.engine) as s:
@@ -78,5 +81,5 @@ def test_only_contacts_who_agreed_are_offered_as_cc(service) -> None:
         bob = repo.ensure_contact(s, "bob@acme.example")
         repo.ensure_contact(s, "carol@acme.example")
         assert _world(s, "ann@acme.example").account_contacts() == []
-        save_my_profile(s, bob.id, "Bob", [], listed=True)
+        save_my_profile(s, repo.saved_id(bob), "Bob", [], listed=True)
         assert _world(s, "ann@acme.example").account_contacts() == ["bob@acme.example"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -17,7 +18,7 @@ from flows.model import Inbound
 from store import repo
 
 
-def test_files_no_draft_or_case_refers_to_are_pruned(tmp_path) -> None:
+def test_files_no_draft_or_case_refers_to_are_pruned(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "h"))
     on_case = service.files.put_bytes(b"case file", "a.log")
     in_draft = service.files.put_bytes(b"draft file", "b.log")
@@ -27,7 +28,7 @@ def test_files_no_draft_or_case_refers_to_are_pruned(tmp_path) -> None:
         repo.create_case(s, contact, "k1", "console", {
             "subject": "s", "attachments": [{"name": "a.log", "size": 9,
                                              "sha256": on_case.sha256}]})
-        repo.insert_conversation(s, contact.id, "intake", "attachments", {
+        repo.insert_conversation(s, repo.saved_id(contact), "intake", "attachments", {
             "attachments": [{"name": "b.log", "sha256": in_draft.sha256}]}, [], "console")
         s.commit()
     old = time.time() - 3 * 24 * 3600
@@ -35,13 +36,14 @@ def test_files_no_draft_or_case_refers_to_are_pruned(tmp_path) -> None:
         os.utime(ref.path, (old, old))
     assert prune_files(service.engine, service.files.root, timedelta(hours=24)) == 1
     assert not os.path.exists(orphan.path)
-    assert os.path.exists(on_case.path) and os.path.exists(in_draft.path)
+    assert os.path.exists(on_case.path)
+    assert os.path.exists(in_draft.path)
     fresh = service.files.put_bytes(b"being attached right now", "d.log")
     assert prune_files(service.engine, service.files.root, timedelta(hours=24)) == 0
     assert os.path.exists(fresh.path)  # younger than the retention
 
 
-def test_a_contact_cannot_store_more_than_the_quota(tmp_path) -> None:
+def test_a_contact_cannot_store_more_than_the_quota(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "h"))
     service.file_quota_bytes = 1000
     who = Who("console", "ann@acme.example", email="ann@acme.example")

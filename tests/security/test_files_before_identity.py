@@ -5,20 +5,25 @@ contact whose current question takes files. The attack: anyone who finds the bot
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlmodel import Session
 
+from bot.settings import Settings
 from store import repo
 from tests.e2e.fake_slack import slack_rig
+from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import BotRun
 
 pytestmark = pytest.mark.timeout(60)
-def stored(home) -> list:
+def stored(home: Path) -> list[Path]:
     return [p for p in (home / "attachments").rglob("*") if p.is_file()] \
         if (home / "attachments").exists() else []
 
 
-async def test_telegram_file_from_a_stranger_is_not_downloaded(fake, settings) -> None:
+async def test_telegram_file_from_a_stranger_is_not_downloaded(fake: FakeTelegram,
+                                                              settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         user = run.user(7001)
         await user.document("payload.zip", b"PK" + b"x" * 4096)
@@ -27,7 +32,8 @@ async def test_telegram_file_from_a_stranger_is_not_downloaded(fake, settings) -
         assert "work email" in user.last_text
 
 
-async def test_telegram_file_at_a_step_without_files_is_not_downloaded(fake, settings) -> None:
+async def test_telegram_file_at_a_step_without_files_is_not_downloaded(
+        fake: FakeTelegram, settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         run.link(7002, "ann@acme.example")
         user = run.user(7002)
@@ -38,12 +44,14 @@ async def test_telegram_file_at_a_step_without_files_is_not_downloaded(fake, set
         assert "only when a question asks for attachments" in user.last_text
 
 
-def test_slack_file_from_a_stranger_or_at_a_step_without_files_is_not_fetched(tmp_path) -> None:
+def test_slack_file_from_a_stranger_or_at_a_step_without_files_is_not_fetched(
+        tmp_path: Path) -> None:
     with slack_rig(tmp_path) as rig:
         rig.fake.add_user("U1", None, "Eve")
         partial = rig.fake.add_file("F1", "payload.zip", b"PK" + b"x" * 4096)
         rig.slack.say("U1", "", files=[partial])
-        assert rig.fake.downloads == [] and not rig.fake.of("files.info")
+        assert rig.fake.downloads == []
+        assert not rig.fake.of("files.info")
         assert "work email" in rig.slack.last("U1").args["text"]
 
         with Session(rig.service.engine) as s:
@@ -52,5 +60,6 @@ def test_slack_file_from_a_stranger_or_at_a_step_without_files_is_not_fetched(tm
             s.commit()
         rig.slack.command("U2", "/case", "new")
         rig.slack.say("U2", "", files=[rig.fake.add_file("F2", "payload.zip", b"PK")])
-        assert rig.fake.downloads == [] and not rig.fake.of("files.info")
+        assert rig.fake.downloads == []
+        assert not rig.fake.of("files.info")
         assert stored(rig.settings.home) == []

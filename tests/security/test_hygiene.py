@@ -6,6 +6,7 @@ the host of a URL was defanged; help showed `<str>`/`<bool>` instead of option n
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -26,11 +27,15 @@ def test_controls_and_bidi_never_stored_nor_printed(chat: Chat) -> None:
     [number] = submitted(chat.run(s))
     case = chat.case(number)
     for text in (case["subject"], case["description"]):
-        assert CSI not in text and RLO not in text and "\x1b" not in text
+        assert CSI not in text
+        assert RLO not in text
+        assert "\x1b" not in text
     listing = chat.cli("cases", "list")
     shown = chat.cli("cases", "show", number)
     for out in (listing, shown):
-        assert CSI not in out and RLO not in out and "\x1b" not in out
+        assert CSI not in out
+        assert RLO not in out
+        assert "\x1b" not in out
 
 
 def test_old_rows_with_controls_print_as_visible_escapes() -> None:
@@ -40,7 +45,8 @@ def test_old_rows_with_controls_print_as_visible_escapes() -> None:
     assert Inbound(kind="text", text=f"ok{CSI}\r\nnext").text == "ok\nnext"
 
 
-def test_feed_rows_that_cannot_be_parsed_are_rejected_one_by_one(chat: Chat, tmp_path) -> None:
+def test_feed_rows_that_cannot_be_parsed_are_rejected_one_by_one(chat: Chat,
+                                                                 tmp_path: Path) -> None:
     csv_feed = tmp_path / "feed.csv"
     csv_feed.write_text("url,rating\n"
                         "https://good.example/a,Safe\n"
@@ -48,7 +54,9 @@ def test_feed_rows_that_cannot_be_parsed_are_rejected_one_by_one(chat: Chat, tmp
                         f"https://esc.example/{CSI}\x1b[2J,Nope\n"
                         "https://also-good.example/b,Dangerous\n")
     out = chat.cli("urls", "import", str(csv_feed))
-    assert "128 KiB" in out and "\x1b" not in out and CSI not in out
+    assert "128 KiB" in out
+    assert "\x1b" not in out
+    assert CSI not in out
     assert "line 3:" in out
     rated = json.loads(chat.cli("urls", "check", "https://also-good.example/b", "--json"))
     assert rated[0]["rating"] == "Dangerous"  # rows after the bad ones were still loaded
@@ -58,13 +66,15 @@ def test_feed_rows_that_cannot_be_parsed_are_rejected_one_by_one(chat: Chat, tmp
                      + "[" * 100_000 + "]" * 100_000 + "\n"
                      + '{"url": "https://two.example/", "rating": "Safe"}\n')
     out = chat.cli("urls", "import", str(jsonl))
-    assert "line 2: JSON nested too deeply" in out and "2 added" in out
+    assert "line 2: JSON nested too deeply" in out
+    assert "2 added" in out
 
     array = tmp_path / "array.json"
     array.write_text('[\n {"url": "https://three.example/", "rating": "Safe"},\n'
                      ' {"url": "https://four.example/", "rating": "Bogus"}\n]\n')
     out = chat.cli("urls", "import", str(array))
-    assert "1 added" in out and "line 3: rating 'Bogus'" in out
+    assert "1 added" in out
+    assert "line 3: rating 'Bogus'" in out
 
 
 def test_every_dot_of_a_shown_url_is_defanged() -> None:
@@ -76,7 +86,8 @@ def test_help_names_options_not_types() -> None:
     for args in (["--help"], ["cases", "list", "--help"], ["urls", "import", "--help"],
                  ["accounts", "add", "--help"]):
         out = CliRunner().invoke(app, args, env={"COLUMNS": "200"}).output
-        assert "<str>" not in out and "<bool>" not in out and "<int>" not in out, out
+        for type_name in ("<str>", "<bool>", "<int>"):
+            assert type_name not in out, out
     out = CliRunner().invoke(app, ["cases", "list", "--help"], env={"COLUMNS": "200"}).output
     assert " ".join(out.split()).count("--as EMAIL") == 1
 
@@ -94,8 +105,10 @@ def test_an_old_row_with_controls_reaches_the_terminal_chat_escaped(chat: Chat) 
     service = build_service(Settings(home=chat.home))
     with Session(service.engine) as db:  # a row stored before the cleaning existed
         case = repo.case_by_number(db, number)
+        assert case is not None
         case.subject = f"Agent {CSI}2J fails"
         db.add(case)
         db.commit()
     out = chat.run([f"/case {number}"]).stdout
-    assert CSI not in out and "\\u009b2J" in out
+    assert CSI not in out
+    assert "\\u009b2J" in out

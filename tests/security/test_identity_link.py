@@ -4,6 +4,7 @@ operator can undo the link."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sqlmodel import Session
 from typer.testing import CliRunner
@@ -15,32 +16,37 @@ from bot.verification import confirm_verification, start_verification
 from store import repo
 
 
-def test_a_new_link_is_mailed_with_how_to_undo_it_and_unlink_works(tmp_path) -> None:
+def test_a_new_link_is_mailed_with_how_to_undo_it_and_unlink_works(tmp_path: Path) -> None:
     home = tmp_path / "h"
     service = build_service(Settings(home=home))
     start_verification(service, "telegram", "4242", "ann@acme.example")
     with Session(service.engine) as s:
-        code = re.search(r"\d{8}", repo.outbox(s)[0].body_text).group(0)
+        found = re.search(r"\d{8}", repo.outbox(s)[0].body_text)
+        assert found is not None
+        code = found.group(0)
     confirm_verification(service, "telegram", "4242", code)
     with Session(service.engine) as s:
         notice = next(m for m in repo.outbox(s) if m.kind == "identity_linked")
-    assert notice.to == "ann@acme.example" and code not in notice.body_text
+    assert notice.to == "ann@acme.example"
+    assert code not in notice.body_text
     assert ("casebot contacts unlink --email ann@acme.example --telegram 4242"
             in notice.body_text)
     env = {"CASEBOT_HOME": str(home)}
     done = CliRunner().invoke(app, ["contacts", "unlink", "--email", "ann@acme.example",
                                     "--telegram", "4242"], env=env)
-    assert done.exit_code == 0 and "Unlinked telegram 4242" in done.output
+    assert done.exit_code == 0
+    assert "Unlinked telegram 4242" in done.output
     with Session(service.engine) as s:
         assert repo.contact_for_identity(s, "telegram", "4242") is None
     again = CliRunner().invoke(app, ["contacts", "unlink", "--email", "ann@acme.example",
                                      "--telegram", "4242"], env=env)
-    assert again.exit_code == 2 and "is not linked" in again.output
+    assert again.exit_code == 2
+    assert "is not linked" in again.output
     audit = CliRunner().invoke(app, ["audit", "list", "--json"], env=env).output
     assert '"action": "unlink"' in audit
 
 
-def test_a_link_by_a_platform_vouched_email_is_mailed_too(tmp_path) -> None:
+def test_a_link_by_a_platform_vouched_email_is_mailed_too(tmp_path: Path) -> None:
     from tests.security.test_slack_identity import linked_email, slack
 
     with slack(tmp_path, allowed="T1") as (fake, driver, service):

@@ -9,6 +9,7 @@ import struct
 import threading
 import time
 import tracemalloc
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,7 @@ from flows.errors import Invalid
 from tests.zipfactory import make_zipcrypto_zip
 
 
-def _crafted_directory(path, entries: int) -> None:
+def _crafted_directory(path: Path, entries: int) -> None:
     """A zip that is all central directory: `entries` tiny encrypted members."""
     central = bytearray()
     for i in range(entries):
@@ -30,7 +31,7 @@ def _crafted_directory(path, entries: int) -> None:
     path.write_bytes(bytes(central + end))
 
 
-def test_entry_count_is_read_before_the_zip_is_opened(tmp_path) -> None:
+def test_entry_count_is_read_before_the_zip_is_opened(tmp_path: Path) -> None:
     crafted = tmp_path / "many.zip"
     _crafted_directory(crafted, 300_000)
     assert crafted.stat().st_size > 14_000_000
@@ -49,7 +50,7 @@ def test_entry_count_is_read_before_the_zip_is_opened(tmp_path) -> None:
         check_sample_zip(small, "infected")
 
 
-def test_each_file_is_checked_once(tmp_path) -> None:
+def test_each_file_is_checked_once(tmp_path: Path) -> None:
     path = make_zipcrypto_zip(tmp_path / "s.zip", {"a.exe": os.urandom(50_000)}, "infected")
     checks = SampleChecks(workers=2)
     for _ in range(5):  # the attachment step, each changed deciding answer, review, submit
@@ -61,7 +62,7 @@ def test_each_file_is_checked_once(tmp_path) -> None:
     assert checks.runs == 2  # one per (file, password)
 
 
-def test_a_slow_zip_stops_at_its_time_budget(tmp_path) -> None:
+def test_a_slow_zip_stops_at_its_time_budget(tmp_path: Path) -> None:
     path = make_zipcrypto_zip(tmp_path / "big.zip", {"a.bin": os.urandom(3_000_000)},
                               "infected")
     checks = SampleChecks(workers=1, budget_seconds=0.2)
@@ -73,7 +74,7 @@ def test_a_slow_zip_stops_at_its_time_budget(tmp_path) -> None:
     assert took < 1.5
 
 
-def test_checks_run_in_a_bounded_pool_off_the_callers_thread(tmp_path) -> None:
+def test_checks_run_in_a_bounded_pool_off_the_callers_thread(tmp_path: Path) -> None:
     paths = [make_zipcrypto_zip(tmp_path / f"{i}.zip", {"a.bin": os.urandom(400_000)},
                                 "infected") for i in range(6)]
     checks = SampleChecks(workers=2)
@@ -92,16 +93,20 @@ def test_checks_run_in_a_bounded_pool_off_the_callers_thread(tmp_path) -> None:
         busiest = max(busiest, len(pool))
         time.sleep(0.005)
     assert checks.runs == 6
-    assert busiest <= 2 and seen  # the decrypting happened on the pool's two threads
+    assert busiest <= 2
+    assert seen
 
 
-def test_a_full_pool_answers_instead_of_hanging(tmp_path) -> None:
+def test_a_full_pool_answers_instead_of_hanging(tmp_path: Path) -> None:
     slow = make_zipcrypto_zip(tmp_path / "slow.zip", {"a.bin": os.urandom(2_000_000)},
                               "infected")
     quick = make_zipcrypto_zip(tmp_path / "quick.zip", {"a.bin": b"x"}, "infected")
     checks = SampleChecks(workers=1, budget_seconds=0.3)
-    busy = threading.Thread(target=lambda: pytest.raises(
-        Invalid, checks.check, "sha-slow", str(slow), "slow.zip", "infected", None))
+    def check_slow() -> None:
+        with pytest.raises(Invalid):
+            checks.check("sha-slow", str(slow), "slow.zip", "infected", None)
+
+    busy = threading.Thread(target=check_slow)
     busy.start()
     time.sleep(0.05)
     started = time.monotonic()
@@ -112,7 +117,7 @@ def test_a_full_pool_answers_instead_of_hanging(tmp_path) -> None:
     checks.check("sha-quick", str(quick), "quick.zip", "infected", None)  # its turn came
 
 
-def test_a_long_check_goes_on_while_the_user_is_told_and_then_notified(tmp_path) -> None:
+def test_a_long_check_goes_on_while_the_user_is_told_and_then_notified(tmp_path: Path) -> None:
     from sqlmodel import Session, select
 
     from flows.model import Inbound
@@ -125,7 +130,8 @@ def test_a_long_check_goes_on_while_the_user_is_told_and_then_notified(tmp_path)
     talk.start()
     talk.say("Windows 10", "Collected Threat Sample Analysis",
              "Conventional Scan (Virus Pattern)", "Sample from HR", "It spreads.", "infected")
-    assert talk.prompt is not None and talk.prompt.step == "attachments"
+    assert talk.prompt is not None
+    assert talk.prompt.step == "attachments"
     slow = make_zipcrypto_zip(tmp_path / "slow.zip", {"a.bin": os.urandom(1_500_000)},
                               "infected")
     ref = service.files.put_path(slow, "slow.zip")
@@ -145,5 +151,6 @@ def test_a_long_check_goes_on_while_the_user_is_told_and_then_notified(tmp_path)
     assert notice.text.startswith("slow.zip passed the sample check")
     assert notice.external_id == talk.who.external_id
     talk.say("done")
-    assert talk.prompt is not None and talk.prompt.step != "attachments"  # on to severity
+    assert talk.prompt is not None
+    assert talk.prompt.step != "attachments"
 

@@ -10,9 +10,10 @@ import os
 import re
 import stat
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot.app import build_service
@@ -26,11 +27,11 @@ from store.tables import OutboxMail
 from tests.smtpsink import SmtpSink
 
 
-def _mode(path) -> int:
+def _mode(path: str | Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def test_home_database_and_files_are_private(tmp_path) -> None:
+def test_home_database_and_files_are_private(tmp_path: Path) -> None:
     old = os.umask(0o022)  # a usual umask: without care, 0755 and 0644
     try:
         home = tmp_path / "casebot-home"
@@ -40,17 +41,21 @@ def test_home_database_and_files_are_private(tmp_path) -> None:
         os.umask(old)
     assert _mode(home) == 0o700
     assert _mode(home / "casebot.db") == 0o600
-    assert _mode(ref.path) == 0o600 and _mode(home / "attachments") == 0o700
+    assert _mode(ref.path) == 0o600
+    assert _mode(home / "attachments") == 0o700
 
 
-def test_the_code_is_not_shown_and_not_kept_after_sending(tmp_path) -> None:
+def test_the_code_is_not_shown_and_not_kept_after_sending(tmp_path: Path) -> None:
     home = tmp_path / "h"
     service = build_service(Settings(home=home))
     start_verification(service, "telegram", "42", "ann@acme.example")
     with Session(service.engine) as s:
-        code = re.search(r"\d{8}", repo.outbox(s)[0].body_text).group(0)
+        found = re.search(r"\d{8}", repo.outbox(s)[0].body_text)
+        assert found is not None
+        code = found.group(0)
     listed = CliRunner().invoke(app, ["mail", "list", "--json"], env={"CASEBOT_HOME": str(home)})
-    assert listed.exit_code == 0 and code not in listed.output
+    assert listed.exit_code == 0
+    assert code not in listed.output
     sink = SmtpSink().start()
     try:
         import asyncio
@@ -61,8 +66,9 @@ def test_the_code_is_not_shown_and_not_kept_after_sending(tmp_path) -> None:
         sink.stop()
     assert code in sink.received[0].message.get_content()  # the mail itself carries it
     with Session(service.engine) as s:
-        [mail] = s.exec(repo.select(OutboxMail)).all()
-        assert mail.status == "sent" and code not in mail.body_text
+        [mail] = s.exec(select(OutboxMail)).all()
+        assert mail.status == "sent"
+        assert code not in mail.body_text
     # and the sent mail goes after the retention
     assert prune_outbox(service.engine, timedelta(0)) == 1
 
@@ -72,11 +78,12 @@ def test_a_password_in_the_smtp_url_requires_tls() -> None:
     with pytest.raises(ValueError, match="in the clear"):
         SmtpConfig.parse("smtp://u:p@mail.example:587?starttls=0")
     insecure = SmtpConfig.parse("smtp+insecure://u:p@127.0.0.1:2525")
-    assert insecure.start_tls is None and insecure.username == "u"
+    assert insecure.start_tls is None
+    assert insecure.username == "u"
     assert SmtpConfig.parse("smtp://mail.example:25").start_tls is None  # no password: as before
 
 
-def test_mail_list_json_still_lists_other_mail(tmp_path) -> None:
+def test_mail_list_json_still_lists_other_mail(tmp_path: Path) -> None:
     home = tmp_path / "h"
     service = build_service(Settings(home=home))
     with Session(service.engine) as s:

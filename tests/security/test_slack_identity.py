@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
+from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlmodel import Session
 
 from adapters.slack.app import SlackBot
 from bot.app import build_service
+from bot.service import Service
 from bot.settings import Settings
 from store import repo
 from tests.e2e.fake_slack import BOT_TOKEN, SECRET, Driver, FakeSlack, TrackingExecutor
@@ -24,7 +27,7 @@ VICTIM = "ceo@acme.example"
 
 
 @contextmanager
-def slack(tmp_path, allowed: str):
+def slack(tmp_path: Path, allowed: str) -> Iterator[tuple[FakeSlack, Driver, Service]]:
     with FakeSlack() as fake:
         settings = Settings(home=tmp_path / "home", slack_bot_token=BOT_TOKEN,
                             slack_signing_secret=SECRET, slack_api_url=fake.api_url,
@@ -53,16 +56,17 @@ def forged_yes(driver: Driver, fake: FakeSlack, user: str) -> None:
     status, _ = driver.send(urllib.parse.urlencode({"payload": json.dumps(payload)}),
                             "application/x-www-form-urlencoded")
     assert status == 200
+    assert driver.executor is not None
     driver.executor.wait_idle()
 
 
-def linked_email(service, user: str) -> str | None:
+def linked_email(service: Service, user: str) -> str | None:
     with Session(service.engine) as s:
         contact = repo.contact_for_identity(s, "slack", f"T1:{user}")
         return contact.email if contact else None
 
 
-def test_an_unconfirmed_slack_email_is_not_offered_nor_linked(tmp_path) -> None:
+def test_an_unconfirmed_slack_email_is_not_offered_nor_linked(tmp_path: Path) -> None:
     with slack(tmp_path, allowed="T1") as (fake, driver, service):
         fake.add_user("U66", VICTIM, "Mallory", confirmed=False)
         driver.say("U66", "hello")
@@ -72,7 +76,7 @@ def test_an_unconfirmed_slack_email_is_not_offered_nor_linked(tmp_path) -> None:
         assert linked_email(service, "U66") is None
 
 
-def test_a_team_not_allowed_gets_the_mailed_code_path(tmp_path) -> None:
+def test_a_team_not_allowed_gets_the_mailed_code_path(tmp_path: Path) -> None:
     with slack(tmp_path, allowed="T_OTHER") as (fake, driver, service):
         fake.add_user("U67", VICTIM, "Mallory", confirmed=True)
         driver.say("U67", "hello")
@@ -84,7 +88,7 @@ def test_a_team_not_allowed_gets_the_mailed_code_path(tmp_path) -> None:
         assert linked_email(service, "U67") is None
 
 
-def test_a_confirmed_email_in_an_allowed_team_links(tmp_path) -> None:
+def test_a_confirmed_email_in_an_allowed_team_links(tmp_path: Path) -> None:
     with slack(tmp_path, allowed="T1") as (fake, driver, service):
         fake.add_user("U68", "kim@acme.example", "Kim", confirmed=True)
         driver.say("U68", "hello")

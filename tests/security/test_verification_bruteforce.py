@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.app import build_service
+from bot.service import Service
 from bot.settings import Settings
 from bot.verification import LIMITS, confirm_verification, start_verification
 from flows.errors import Invalid
@@ -23,7 +25,8 @@ from store.tables import utcnow
 DAY = timedelta(days=1)
 
 
-def _attack(service, identities, addresses, start, guess="12345678"):
+def _attack(service: Service, identities: list[str], addresses: list[str], start: datetime,
+            guess: str = "12345678") -> int:
     """Guess as often as the limits let `identities` for one day; returns guesses checked."""
     t, guesses = start, 0
     idents = itertools.cycle(identities)
@@ -39,7 +42,9 @@ def _attack(service, identities, addresses, start, guess="12345678"):
             guesses += 1
             t += timedelta(milliseconds=200)
         elif "Please wait" in msg:
-            t += timedelta(seconds=int(re.search(r"wait (\d+)", msg).group(1)))
+            wait = re.search(r"wait (\d+)", msg)
+            assert wait is not None, msg
+            t += timedelta(seconds=int(wait.group(1)))
         elif "try again later" in msg:
             ident = next(idents)
             t += timedelta(minutes=5)
@@ -53,25 +58,25 @@ def _attack(service, identities, addresses, start, guess="12345678"):
 
 
 @pytest.fixture
-def service(tmp_path):
+def service(tmp_path: Path) -> Service:
     return build_service(Settings(home=tmp_path / "h"))
 
 
-def test_one_identity_rotating_addresses_gets_few_guesses_a_day(service) -> None:
+def test_one_identity_rotating_addresses_gets_few_guesses_a_day(service: Service) -> None:
     victims = [f"v{i}@victim.example" for i in range(200)]
     guesses = _attack(service, ["666"], victims, utcnow())
     print(f"\none identity, 200 addresses at one domain: {guesses} guesses in a day")
     assert guesses <= LIMITS.identity_wrong_per_day == 10
 
 
-def test_many_identities_against_one_address_get_few_guesses_a_day(service) -> None:
+def test_many_identities_against_one_address_get_few_guesses_a_day(service: Service) -> None:
     guesses = _attack(service, [str(700 + i) for i in range(50)], ["ceo@victim.example"],
                       utcnow())
     print(f"\n50 identities, one victim address: {guesses} guesses in a day")
     assert guesses <= LIMITS.address_wrong_per_day == 20
 
 
-def test_the_lockout_says_the_same_for_a_known_and_an_unknown_address(service) -> None:
+def test_the_lockout_says_the_same_for_a_known_and_an_unknown_address(service: Service) -> None:
     from sqlmodel import Session
 
     from store import repo
