@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import CASEBOT, Chat
 
@@ -30,7 +31,8 @@ PASSWORD = "correct horse battery staple"
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class Console:
@@ -73,7 +75,8 @@ class Console:
         token = csrf_of(c.get("/signin").text)
         r = c.post("/signin", data={"csrf_token": token, "email": email,
                                     "password": password, "next": "/"})
-        assert r.status_code == 303 and r.headers["location"] == "/", r.text
+        assert r.status_code == 303, r.text
+        assert r.headers["location"] == "/", r.text
         return c
 
     def close(self) -> None:
@@ -93,7 +96,7 @@ def csrf_of(html: str) -> str:
 
 
 @pytest.fixture
-def console(tmp_path) -> Iterator[Console]:
+def console(tmp_path: Path) -> Iterator[Console]:
     c = Console(tmp_path / "home")
     c.add_operator()
     c.start()
@@ -102,7 +105,7 @@ def console(tmp_path) -> Iterator[Console]:
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser() -> Iterator[Browser]:
     """Per module, not per session: Playwright's sync API keeps an event loop running in the
     main thread while it is open, and any later test calling `asyncio.run` (the mail CLI
     does) would fail, so it must not outlive the browser tests."""
@@ -118,7 +121,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser: Browser) -> Iterator[Page]:
     # JavaScript off: every page and form must work without it (issue 14)
     context = browser.new_context(viewport={"width": 1280, "height": 900},
                                   java_script_enabled=False)

@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Callable
+from pathlib import Path
 
+import httpx
 import pytest
 from starlette.routing import Route
 
@@ -19,7 +22,7 @@ from web.app import build_web_app
 SECRET_WORDS = "Quarterly ledger agent crash"
 
 
-def make_case(console: Console, tmp_path) -> tuple[str, str]:
+def make_case(console: Console, tmp_path: Path) -> tuple[str, str]:
     """A case with an attachment, made through `casebot chat`; (number, sha256)."""
     log = tmp_path / "agent.log"
     log.write_text("2026-11-30 agent stopped\n")
@@ -45,10 +48,11 @@ def every_route(number: str, sha: str) -> list[tuple[str, str]]:
     return out
 
 
-def test_every_route_refused_without_a_session(console: Console, tmp_path) -> None:
+def test_every_route_refused_without_a_session(console: Console, tmp_path: Path) -> None:
     number, sha = make_case(console, tmp_path)
     routes = every_route(number, sha)
-    assert ("GET", f"/cases/{number}/files/{sha}") in routes and len(routes) >= 10
+    assert ("GET", f"/cases/{number}/files/{sha}") in routes
+    assert len(routes) >= 10
     anonymous = console.client()
     forged = console.client()
     forged.cookies.set("casebot_session", "eyJvcGVyYXRvcl9pZCI6IDF9.aaaaaa.forgedsignature")
@@ -60,11 +64,13 @@ def test_every_route_refused_without_a_session(console: Console, tmp_path) -> No
             assert r.status_code in (303, 403), (method, path, r.status_code)
             if r.status_code == 303:
                 assert r.headers["location"].startswith("/signin?next="), (method, path)
-            assert SECRET_WORDS not in r.text and number not in r.text, (method, path)
+            assert SECRET_WORDS not in r.text, (method, path)
+            assert number not in r.text, (method, path)
     # Signed in, the same file is served, as an attachment.
     signed = console.signed_in()
     r = signed.get(f"/cases/{number}/files/{sha}")
-    assert r.status_code == 200 and r.content == b"2026-11-30 agent stopped\n"
+    assert r.status_code == 200
+    assert r.content == b"2026-11-30 agent stopped\n"
     assert r.headers["content-disposition"].startswith("attachment;")
     # A sha256 of another case (or none) is not served through this case.
     assert signed.get(f"/cases/{number}/files/{'0' * 64}").status_code == 404
@@ -74,7 +80,7 @@ def test_every_route_refused_without_a_session(console: Console, tmp_path) -> No
     assert signed.get(f"/cases/{number}").status_code == 303
 
 
-def test_a_post_without_the_csrf_token_is_refused(console: Console, tmp_path) -> None:
+def test_a_post_without_the_csrf_token_is_refused(console: Console, tmp_path: Path) -> None:
     number, _ = make_case(console, tmp_path)
     c = console.signed_in()
     before = console.chat.case(number)["timeline"]
@@ -98,13 +104,15 @@ def test_sign_in_goes_back_only_to_this_site(console: Console) -> None:
         token = csrf_of(c.get("/signin").text)
         r = c.post("/signin", data={"csrf_token": token, "email": OPERATOR,
                                     "password": PASSWORD, "next": target})
-        assert r.status_code == 303 and r.headers["location"] == expected, target
+        assert r.status_code == 303, target
+        assert r.headers["location"] == expected, target
 
 
 def test_session_cookie_is_signed_httponly_samesite(console: Console) -> None:
     r = console.client().get("/signin")
     cookie = r.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
     assert "default-src 'none'" in r.headers["content-security-policy"]
 
 
@@ -114,10 +122,12 @@ def test_wrong_password_then_rate_limited(console: Console) -> None:
         token = csrf_of(c.get("/signin").text)
         r = c.post("/signin", data={"csrf_token": token, "email": OPERATOR,
                                     "password": "not the password"})
-        assert r.status_code == 401 and "do not match" in r.text
+        assert r.status_code == 401
+        assert "do not match" in r.text
     token = csrf_of(c.get("/signin").text)
     r = c.post("/signin", data={"csrf_token": token, "email": OPERATOR, "password": PASSWORD})
-    assert r.status_code == 429 and "Too many refused sign-ins" in r.text
+    assert r.status_code == 429
+    assert "Too many refused sign-ins" in r.text
     assert c.get("/").status_code == 303
     # Another operator is not locked out by these refusals.
     console.add_operator("other@support.example", PASSWORD)
@@ -128,7 +138,8 @@ def test_operators_cli(console: Console) -> None:
     env = console.chat.env
     short = subprocess.run([CASEBOT, "operators", "add", "x@support.example"], input="short\n",
                            capture_output=True, text=True, env=env, timeout=60)
-    assert short.returncode == 2 and "at least 12 characters" in short.stderr
+    assert short.returncode == 2
+    assert "at least 12 characters" in short.stderr
     out = subprocess.run([CASEBOT, "operators", "list", "--json"], capture_output=True,
                          text=True, env=env, timeout=60)
     rows = json.loads(out.stdout)
@@ -161,7 +172,8 @@ def test_sign_out_and_a_new_password_end_copied_sessions(console: Console) -> No
     copy.cookies.update(second.cookies)
     assert copy.get("/").status_code == 200
     console.add_operator(OPERATOR, "an entirely new passphrase")
-    assert copy.get("/").status_code == 303 and second.get("/").status_code == 303
+    assert copy.get("/").status_code == 303
+    assert second.get("/").status_code == 303
     assert console.signed_in(password="an entirely new passphrase").get("/").status_code == 200
 
 
@@ -174,10 +186,11 @@ def test_removing_an_operator_ends_their_sessions(console: Console) -> None:
         console.signed_in()
     gone = subprocess.run([CASEBOT, "operators", "remove", OPERATOR], capture_output=True,
                           text=True, env=console.chat.env, timeout=60)
-    assert gone.returncode != 0 and "operators list" in gone.stderr
+    assert gone.returncode != 0
+    assert "operators list" in gone.stderr
 
 
-def _refuse_twenty(c, forwarded_for) -> None:
+def _refuse_twenty(c: httpx.Client, forwarded_for: Callable[[int], str]) -> None:
     """Twenty refused sign-ins (different emails: the per-email limit stays out of it)."""
     for i in range(20):
         token = csrf_of(c.get("/signin").text)
@@ -187,7 +200,7 @@ def _refuse_twenty(c, forwarded_for) -> None:
         assert r.status_code == 401
 
 
-def _sign_in_from(c, address: str):
+def _sign_in_from(c: httpx.Client, address: str) -> httpx.Response:
     token = csrf_of(c.get("/signin").text)
     return c.post("/signin", data={"csrf_token": token, "email": OPERATOR,
                                    "password": PASSWORD}, headers={"X-Forwarded-For": address})
@@ -201,7 +214,7 @@ def test_a_forged_forwarded_for_does_not_dodge_the_limit(console: Console) -> No
     assert _sign_in_from(c, "198.51.100.9").status_code == 429
 
 
-def test_behind_a_trusted_proxy_each_browser_has_its_own_count(tmp_path) -> None:
+def test_behind_a_trusted_proxy_each_browser_has_its_own_count(tmp_path: Path) -> None:
     console = Console(tmp_path / "home")
     console.add_operator()
     console.start("--trusted-proxy", "127.0.0.1")

@@ -12,27 +12,30 @@ import json
 import os
 from pathlib import Path
 
+from playwright.sync_api import Page
+
 from tests.e2e.conftest import EMAIL, Script, submitted
 from tests.web.conftest import OPERATOR, PASSWORD, Console
 
 APEX = ("HQ Apex One", "Apex One", "2019", ["Windows 10", "Windows Server 2016"])
 
 
-def sign_in(page, console: Console, password: str = PASSWORD, path: str = "/") -> None:
+def sign_in(page: Page, console: Console, password: str = PASSWORD, path: str = "/") -> None:
     page.goto(console.url + path)
     page.get_by_label("Email").fill(OPERATOR)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
 
 
-def shoot(page, name: str) -> None:
+def shoot(page: Page, name: str) -> None:
     folder = os.environ.get("CASEBOT_SCREENSHOTS")
     if folder:
         root = Path(__file__).resolve().parents[2]  # a relative folder is the project's
         page.screenshot(path=str(root / folder / name), full_page=True)
 
 
-def test_sign_in_find_a_chat_case_and_update_it(console: Console, page, tmp_path) -> None:
+def test_sign_in_find_a_chat_case_and_update_it(console: Console, page: Page,
+                                                 tmp_path: Path) -> None:
     log = tmp_path / "agent-crash.log"
     log.write_text("12:00:01 agent service stopped (code 0xC0000005)\n")
     console.chat.cli("accounts", "add", "Acme", "--domain", "acme.example")  # CC inside Acme
@@ -60,7 +63,8 @@ def test_sign_in_find_a_chat_case_and_update_it(console: Console, page, tmp_path
     # Filters and search (plain GET forms).
     page.get_by_label("Severity").select_option("Medium")
     page.get_by_role("button", name="Filter").click()
-    assert page.locator("tbody tr").count() == 1 and second in page.locator("tbody").inner_text()
+    assert page.locator("tbody tr").count() == 1
+    assert second in page.locator("tbody").inner_text()
     page.goto(console.url + "/")
     page.get_by_label("Number or subject words").fill("pattern agent")
     page.get_by_label("Number or subject words").press("Enter")
@@ -97,7 +101,8 @@ def test_sign_in_find_a_chat_case_and_update_it(console: Console, page, tmp_path
     mails = [m for m in json.loads(console.chat.cli("mail", "list", "--json"))
              if m["subject"].startswith(f"[Case {first}] Update")]
     assert len(mails) == 1
-    assert mails[0]["to"] == EMAIL and mails[0]["cc"] == ["bob@acme.example"]
+    assert mails[0]["to"] == EMAIL
+    assert mails[0]["cc"] == ["bob@acme.example"]
     assert "Status: in progress" in mails[0]["body_text"]
     assert "We reproduced it; a hotfix follows." in mails[0]["body_text"]
 
@@ -107,7 +112,7 @@ def test_sign_in_find_a_chat_case_and_update_it(console: Console, page, tmp_path
     assert len(console.chat.case(first)["timeline"]) == len(case["timeline"])
 
 
-def test_wrong_password_and_deep_link(console: Console, page) -> None:
+def test_wrong_password_and_deep_link(console: Console, page: Page) -> None:
     s = Script().first_profile(*APEX, settings=["Smart Scan Server"])
     s.say("Windows 10", "Product Issues").common("Scan stuck at 99%")
     [number] = submitted(console.chat.run(s))
@@ -124,8 +129,8 @@ def test_wrong_password_and_deep_link(console: Console, page) -> None:
     assert page.url.startswith(console.url + "/signin")
 
 
-def test_reclassification_ratings_applied_and_feed_import(console: Console, page,
-                                                          tmp_path) -> None:
+def test_reclassification_ratings_applied_and_feed_import(console: Console, page: Page,
+                                                          tmp_path: Path) -> None:
     s = Script().first_profile(*APEX, settings=["Smart Scan Server"])
     s.say("Windows 10", "URL Reclassification")
     s.block("hxxp://evil[.]example[.]com/login").say("Dangerous", "Phishing")
@@ -146,7 +151,9 @@ def test_reclassification_ratings_applied_and_feed_import(console: Console, page
     page.get_by_label("Entry contains").fill("evil.example.com")
     page.get_by_role("button", name="Search").click()
     row = page.locator("tbody tr").first.inner_text()
-    assert "Dangerous" in row and "Phishing" in row and f"case {number}" in row
+    assert "Dangerous" in row
+    assert "Phishing" in row
+    assert f"case {number}" in row
 
     feed = tmp_path / "feed.csv"
     feed.write_text("url,rating,category\n"
@@ -157,12 +164,13 @@ def test_reclassification_ratings_applied_and_feed_import(console: Console, page
     page.get_by_role("button", name="Import").click()
     page.wait_for_selector("text=Finished: 100%")
     status = page.get_by_role("status").inner_text()
-    assert "301 rows: 300 added" in status and "1 rejected" in status
+    assert "301 rows: 300 added" in status
+    assert "1 rejected" in status
     assert "line 302: rating 'Great'" in page.locator("main").inner_text()
     assert "Safe" in console.chat.cli("urls", "check", "https://site7.example/")
 
 
-def test_accounts_members_and_unlink(console: Console, page) -> None:
+def test_accounts_members_and_unlink(console: Console, page: Page) -> None:
     s = Script().first_profile(*APEX, settings=["Smart Scan Server"])
     s.say("Windows 10", "Product Issues").common("Hello")
     submitted(console.chat.run(s))
@@ -183,10 +191,12 @@ def test_accounts_members_and_unlink(console: Console, page) -> None:
 
     page.get_by_role("link", name="Acme Corp").click()  # the contact moved into the account
     members = page.locator("tbody").inner_text()
-    assert EMAIL in members and "telegram:4242" in members
+    assert EMAIL in members
+    assert "telegram:4242" in members
     page.get_by_role("button", name=f"Unlink telegram:4242 from {EMAIL}").click()
     assert f"Unlinked telegram 4242 from {EMAIL}." in page.get_by_role("status").inner_text()
     assert "telegram:4242" not in page.locator("tbody").inner_text()
     assert "Acme Corp" in console.chat.cli("accounts", "list")
     audit = console.chat.cli("audit", "list", "--json")
-    assert '"actor": "web:desk@support.example"' in audit and '"action": "unlink"' in audit
+    assert '"actor": "web:desk@support.example"' in audit
+    assert '"action": "unlink"' in audit

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from sqlmodel import Session
@@ -19,7 +20,7 @@ from tests.web.conftest import Console, csrf_of
 ROWS = 2000
 
 
-def upload(client: httpx.Client, path) -> str:
+def upload(client: httpx.Client, path: Path) -> str:
     """Import a feed through the form; the progress page's path."""
     token = csrf_of(client.get("/urls").text)
     with path.open("rb") as fh:
@@ -40,7 +41,7 @@ def until_finished(client: httpx.Client, where: str) -> str:
 
 
 def test_another_console_process_shows_the_import_and_its_result(console: Console,
-                                                                 tmp_path) -> None:
+                                                                 tmp_path: Path) -> None:
     feed = tmp_path / "feed.csv"
     feed.write_text("url,rating,category\n"
                     + "".join(f"https://site{i}.example/,Safe,Business/Economy\n"
@@ -52,10 +53,13 @@ def test_another_console_process_shows_the_import_and_its_result(console: Consol
         a, b = console.signed_in(), other.signed_in()
         where = upload(a, feed)
         page = b.get(where)  # the second process, while or after the first one imports
-        assert page.status_code == 200 and "Importing feed.csv" in page.text
+        assert page.status_code == 200
+        assert "Importing feed.csv" in page.text
         html = until_finished(b, where)
-        assert f"{ROWS + 1:,} rows: {ROWS:,} added" in html and "1 rejected" in html
-        assert "line 2002: rating" in html and "Great" in html
+        assert f"{ROWS + 1:,} rows: {ROWS:,} added" in html
+        assert "1 rejected" in html
+        assert "line 2002: rating" in html
+        assert "Great" in html
     finally:
         other.close()
     console.close()  # a restart keeps the result page
@@ -78,11 +82,13 @@ def test_an_import_whose_process_ended_shows_as_stopped(console: Console) -> Non
         s.commit()
     c = console.signed_in()
     stopped = c.get("/urls/imports/gone1").text
-    assert "Stopped: 50%" in stopped and "1,200 rows: 1,200 added" in stopped
+    assert "Stopped: 50%" in stopped
+    assert "1,200 rows: 1,200 added" in stopped
     assert "Import the file again to finish" in stopped
     assert 'http-equiv="refresh"' not in stopped  # nothing more to wait for
     running = c.get("/urls/imports/live1").text
-    assert "In progress: 10%" in running and 'http-equiv="refresh"' in running
+    assert "In progress: 10%" in running
+    assert 'http-equiv="refresh"' in running
     assert c.get("/urls/imports/nothing").status_code == 404
     assert not (folder / "left-behind.csv").exists()  # its upload went with its process
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
 
 from bot.accounts import add_account
@@ -18,7 +20,7 @@ from store.tables import SignInFailure, utcnow
 
 
 @pytest.fixture
-def engine(db_url):
+def engine(db_url: str) -> Iterator[Engine]:
     e = make_engine(db_url)
     upgrade(e)
     yield e
@@ -35,12 +37,13 @@ def fill(s: Session) -> list[str]:
             "subject": f"Case {i} {'printer' if i % 4 == 0 else 'agent'} 100%_done",
             "severity": ("Low", "High")[i % 2], "product": "Apex One"})
         case.status = "closed" if i in (3, 7) else "open"
+        assert case.number is not None
         numbers.append(case.number)
     s.commit()
     return numbers
 
 
-def test_keyset_pages_and_filters(engine) -> None:
+def test_keyset_pages_and_filters(engine: Engine) -> None:
     with Session(engine) as s:
         numbers = fill(s)
         rows, cursor = inbox_page(s, InboxFilter(), size=5)
@@ -51,33 +54,35 @@ def test_keyset_pages_and_filters(engine) -> None:
             seen += [r.number for r in rows]
         assert seen == numbers[::-1]
 
-        def only(**kw) -> list[str]:
-            return [r.number for r in inbox_page(s, InboxFilter(**kw))[0]]
+        def only(f: InboxFilter) -> list[str]:
+            return [r.number for r in inbox_page(s, f)[0]]
 
-        assert only(status="closed") == [numbers[7], numbers[3]]
-        assert only(severity="High") == numbers[1::2][::-1]
-        assert only(channel="slack") == numbers[1::3][::-1]
+        assert only(InboxFilter(status="closed")) == [numbers[7], numbers[3]]
+        assert only(InboxFilter(severity="High")) == numbers[1::2][::-1]
+        assert only(InboxFilter(channel="slack")) == numbers[1::3][::-1]
         globex = repo.contact_by_email(s, "c0@globex.example")
-        assert only(account_id=globex.account_id) == numbers[0::3][::-1]
-        assert only(q=numbers[5]) == [numbers[5]]
-        assert only(q="PRINTER case") == [numbers[8], numbers[4], numbers[0]]
-        assert only(q="100%_") == numbers[::-1]  # LIKE wildcards are literal
-        assert only(q="%d") == [] and only(q="a_ent") == []
-        assert only(q="printer", status="open", severity="Low") == [
+        assert globex is not None
+        assert only(InboxFilter(account_id=globex.account_id)) == numbers[0::3][::-1]
+        assert only(InboxFilter(q=numbers[5])) == [numbers[5]]
+        assert only(InboxFilter(q="PRINTER case")) == [numbers[8], numbers[4], numbers[0]]
+        assert only(InboxFilter(q="100%_")) == numbers[::-1]  # LIKE wildcards are literal
+        assert only(InboxFilter(q="%d")) == []
+        assert only(InboxFilter(q="a_ent")) == []
+        assert only(InboxFilter(q="printer", status="open", severity="Low")) == [
             numbers[8], numbers[4], numbers[0]]
         row = inbox_page(s, InboxFilter(q=numbers[1]))[0][0]
         assert (row.severity, row.account, row.product, row.channel) == (
             "High", "Acme", "Apex One", "slack")
 
 
-def test_operator_tables_match_the_models(engine) -> None:
+def test_operator_tables_match_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert [d for d in diff if "operators" in repr(d) or "sign_in" in repr(d)
             or "cases" in repr(d)] == []
 
 
-def test_sign_in_counts_refusals_per_email_and_client(engine) -> None:
+def test_sign_in_counts_refusals_per_email_and_client(engine: Engine) -> None:
     with Session(engine) as s:
         add_operator(s, "Desk@Support.example", "a long enough password")
         s.commit()
