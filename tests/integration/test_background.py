@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -14,7 +15,7 @@ from store import repo
 from store.tables import ProcessedEvent, utcnow
 
 
-def test_background_prunes_old_delivery_ids_and_stops(tmp_path) -> None:
+def test_background_prunes_old_delivery_ids_and_stops(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home")
     engine = build_engine(settings)
     with Session(engine) as s:

@@ -42,16 +42,17 @@ def one_line_exit_1(result: subprocess.CompletedProcess[str], words: str) -> Non
     assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and words in lines[0], result.stderr[-2000:]
+    assert len(lines) == 1, result.stderr[-2000:]
+    assert words in lines[0], result.stderr[-2000:]
 
 
-def test_store_down_every_command_one_line(tmp_path) -> None:
+def test_store_down_every_command_one_line(tmp_path: Path) -> None:
     down = "postgresql+psycopg://casebot@127.0.0.1:9/casebot?connect_timeout=2"
     for args in [*COMMANDS, ["db", "upgrade"]]:
         one_line_exit_1(run(down, args, tmp_path / "home"), "can't reach its database")
 
 
-def test_postgres_not_upgraded_every_command_one_line(pg_url, tmp_path) -> None:
+def test_postgres_not_upgraded_every_command_one_line(pg_url: str, tmp_path: Path) -> None:
     engine = sa.create_engine(pg_url)
     engine.dispose()  # a database that exists, with no casebot schema at all
     for args in COMMANDS:
@@ -62,6 +63,6 @@ def test_postgres_not_upgraded_every_command_one_line(pg_url, tmp_path) -> None:
 
 
 @pytest.mark.parametrize("args", [["cases", "list"]])
-def test_sqlite_is_upgraded_in_place(tmp_path, args) -> None:
+def test_sqlite_is_upgraded_in_place(tmp_path: Path, args: list[str]) -> None:
     url = f"sqlite:///{tmp_path / 'casebot.db'}"
     assert run(url, args, tmp_path / "home").returncode == 0

@@ -6,6 +6,7 @@ import os
 import random
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,7 @@ WORKERS = 4
 
 
 @pytest.mark.timeout(200)
-def test_killed_workers_resume_where_each_conversation_stood(pg_url, tmp_path) -> None:
+def test_killed_workers_resume_where_each_conversation_stood(pg_url: str, tmp_path: Path) -> None:
     engine = make_engine(pg_url)
     upgrade(engine)
     home = tmp_path / "home"

@@ -5,10 +5,13 @@ raises, and shares one transaction with the lazily made ORM session."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from store import fast, repo
@@ -18,33 +21,35 @@ from store.uow import EventUnit, event_unit
 
 
 @pytest.fixture
-def engine(db_url):
+def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url, busy_timeout=0.2)
     upgrade(eng)
     yield eng
     eng.dispose()
 
 
-def _linked(engine, email: str = "ann@acme.example") -> tuple[int, repo.ConvRow]:
+def _linked(engine: Engine, email: str = "ann@acme.example") -> tuple[int, repo.ConvRow]:
     with Session(engine) as s:
         contact = repo.ensure_contact(s, email)
         repo.link_identity(s, contact, "slack", "T1:U1", "D1")
-        conv = repo.insert_conversation(s, contact.id, "intake", "subject",
+        conv = repo.insert_conversation(s, repo.saved_id(contact), "intake", "subject",
                                         {"product": "Deep Security", "n": [1, "ü"]},
                                         [{"flow": "profiles"}], "slack")
         s.commit()
-        return contact.id, conv
+        return repo.saved_id(contact), conv
 
 
-def test_prepared_rows_match_sqlalchemys_own(engine) -> None:
+def test_prepared_rows_match_sqlalchemys_own(engine: Engine) -> None:
     """JSON columns, the joined contact, and `version + 1` binds come back as SQLAlchemy
     itself returns them."""
-    cid, conv = _linked(engine)
+    cid, _ = _linked(engine)
+    stmt = repo._LOAD_BY_IDENTITY.stmt
+    assert isinstance(stmt, sa.Executable)
     with engine.connect() as conn:
         ours = repo.load_for_identity(conn, "slack", "T1:U1")
-        row = conn.execute(repo._LOAD_BY_IDENTITY.stmt, {"channel": "slack",
-                                                          "external_id": "T1:U1"}).first()
-    assert ours is not None and row is not None
+        row = conn.execute(stmt, {"channel": "slack", "external_id": "T1:U1"}).first()
+    assert ours is not None
+    assert row is not None
     contact, loaded = ours
     assert loaded == repo._conv_row(row[5:])
     assert (contact.id, contact.email) == (cid, "ann@acme.example")
@@ -52,7 +57,7 @@ def test_prepared_rows_match_sqlalchemys_own(engine) -> None:
     assert loaded.stack == [{"flow": "profiles"}]
 
 
-def test_an_update_round_trips_and_bumps_the_version(engine) -> None:
+def test_an_update_round_trips_and_bumps_the_version(engine: Engine) -> None:
     cid, conv = _linked(engine)
     conv.state, conv.answers = "severity", {**conv.answers, "subject": "Agent crash"}
     with engine.begin() as conn:
@@ -66,7 +71,7 @@ def test_an_update_round_trips_and_bumps_the_version(engine) -> None:
     assert stamp is not None  # the DateTime bind was processed for the dialect
 
 
-def test_a_delivery_id_counts_once_and_its_time_is_stored(engine) -> None:
+def test_a_delivery_id_counts_once_and_its_time_is_stored(engine: Engine) -> None:
     with engine.begin() as conn:
         assert repo.first_delivery(conn, "slack:E1")
         assert not repo.first_delivery(conn, "slack:E1")
@@ -77,7 +82,7 @@ def test_a_delivery_id_counts_once_and_its_time_is_stored(engine) -> None:
     assert abs((datetime.now(UTC) - at).total_seconds()) < 60
 
 
-def test_a_database_error_is_raised_as_sqlalchemys(engine) -> None:
+def test_a_database_error_is_raised_as_sqlalchemys(engine: Engine) -> None:
     bad = fast.Prepared(sa.text("SELECT no_such_column FROM conversations"))
     with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError) as err:
         fast.execute(conn, bad, {})
@@ -85,7 +90,7 @@ def test_a_database_error_is_raised_as_sqlalchemys(engine) -> None:
     assert not err.value.connection_invalidated
 
 
-def test_a_busy_sqlite_database_is_an_operational_error(tmp_path) -> None:
+def test_a_busy_sqlite_database_is_an_operational_error(tmp_path: Path) -> None:
     """Service.handle retries `database is locked`; it must see it as SQLAlchemy's."""
     eng = make_engine(f"sqlite:///{tmp_path / 'busy.db'}", busy_timeout=0.1)
     upgrade(eng)
@@ -99,7 +104,7 @@ def test_a_busy_sqlite_database_is_an_operational_error(tmp_path) -> None:
     eng.dispose()
 
 
-def test_a_lost_postgresql_connection_is_invalidated(pg_url) -> None:
+def test_a_lost_postgresql_connection_is_invalidated(pg_url: str) -> None:
     eng = make_engine(pg_url)
     upgrade(eng)
     _linked(eng)
@@ -117,7 +122,7 @@ def test_a_lost_postgresql_connection_is_invalidated(pg_url) -> None:
     eng.dispose()
 
 
-def test_the_session_is_made_only_when_used(engine) -> None:
+def test_the_session_is_made_only_when_used(engine: Engine) -> None:
     _linked(engine)
     with event_unit(engine) as unit:
         assert repo.first_delivery(unit.db, "slack:E3")
@@ -127,7 +132,7 @@ def test_the_session_is_made_only_when_used(engine) -> None:
         assert s.get(ProcessedEvent, "slack:E3") is not None
 
 
-def test_cursor_and_session_share_one_transaction(engine) -> None:
+def test_cursor_and_session_share_one_transaction(engine: Engine) -> None:
     """What the session adds and what the cursor writes commit together, or not at all;
     the session's pending rows are flushed before a cursor statement (autoflush)."""
     cid, _ = _linked(engine)
@@ -141,25 +146,30 @@ def test_cursor_and_session_share_one_transaction(engine) -> None:
         assert s.get(ProcessedEvent, "slack:E4") is not None
         assert len(s.exec(select(ChatIdentity)).all()) == 2
 
-    with pytest.raises(RuntimeError), event_unit(engine) as unit:
-        repo.first_delivery(unit.db, "slack:E5")
-        account = unit.session.get(Contact, cid).account_id
-        unit.session.add(Contact(email="bob@acme.example", account_id=account))
-        raise RuntimeError("the step failed")
+    def failing_step() -> None:
+        with event_unit(engine) as unit:
+            repo.first_delivery(unit.db, "slack:E5")
+            contact = unit.session.get(Contact, cid)
+            assert contact is not None
+            unit.session.add(Contact(email="bob@acme.example", account_id=contact.account_id))
+            raise RuntimeError("the step failed")
+
+    with pytest.raises(RuntimeError, match="the step failed"):
+        failing_step()
     with Session(engine) as s:
         assert s.get(ProcessedEvent, "slack:E5") is None
         assert s.exec(select(Contact).where(Contact.email == "bob@acme.example")).first() \
             is None
 
 
-def test_a_read_only_unit_keeps_nothing(engine) -> None:
+def test_a_read_only_unit_keeps_nothing(engine: Engine) -> None:
     with event_unit(engine, read_only=True) as unit:
         assert repo.first_delivery(unit.db, "slack:E6")
     with Session(engine) as s:
         assert s.get(ProcessedEvent, "slack:E6") is None
 
 
-def test_the_connection_goes_back_to_the_pool(engine) -> None:
+def test_the_connection_goes_back_to_the_pool(engine: Engine) -> None:
     """Events on many threads, one after another: no connection is kept or leaked."""
     _linked(engine)
 
@@ -174,7 +184,9 @@ def test_the_connection_goes_back_to_the_pool(engine) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert engine.pool.checkedout() == 0
+    pool = engine.pool
+    assert isinstance(pool, sa.QueuePool)
+    assert pool.checkedout() == 0
     unit = EventUnit(engine)
     unit.close()
-    assert engine.pool.checkedout() == 0
+    assert pool.checkedout() == 0

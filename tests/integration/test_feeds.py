@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from bot.feeds import import_feed
@@ -27,19 +30,20 @@ z.example,z.example/a,,,Safe,,
 
 
 @pytest.fixture
-def engine(db_url):
+def engine(db_url: str) -> Iterator[Engine]:
     e = make_engine(db_url)
     upgrade(e)
     yield e
     e.dispose()
 
 
-def count(engine) -> int:
+def count(engine: Engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT count(*) FROM url_ratings")).scalar_one()
+        n: int = conn.execute(sa.text("SELECT count(*) FROM url_ratings")).scalar_one()
+        return n
 
 
-def test_csv_with_bad_rows(engine, tmp_path):
+def test_csv_with_bad_rows(engine: Engine, tmp_path: Path) -> None:
     feed = tmp_path / "feed.csv"
     feed.write_text(CSV)
     report = import_feed(engine, feed)
@@ -66,7 +70,7 @@ def test_csv_with_bad_rows(engine, tmp_path):
     assert (again.added, again.changed, again.unchanged, again.rejected) == (0, 0, 4, 6)
 
 
-def test_jsonl_kind_key_upsert_and_bad_lines(engine, tmp_path):
+def test_jsonl_kind_key_upsert_and_bad_lines(engine: Engine, tmp_path: Path) -> None:
     feed = tmp_path / "feed.jsonl"
     lines = [
         json.dumps({"kind": "host", "key": "evil.example", "rating": "Dangerous",
@@ -98,7 +102,7 @@ def test_jsonl_kind_key_upsert_and_bad_lines(engine, tmp_path):
     assert local.rate(["https://evil.example/"])[0].source == "recheck"
 
 
-def test_many_rows_in_batches_with_progress(engine, tmp_path):
+def test_many_rows_in_batches_with_progress(engine: Engine, tmp_path: Path) -> None:
     feed = tmp_path / "big.csv"
     rows = ["host,rating,category"] + [f"h{i}.example.com,Suspicious,Spam"
                                        for i in range(5000)]
@@ -108,15 +112,17 @@ def test_many_rows_in_batches_with_progress(engine, tmp_path):
     report = import_feed(engine, feed, batch=700,
                          progress=lambda done, total, r: seen.append((done, total, r.rows)))
     assert (report.added, report.rejected) == (4999, 1)
-    assert report.rejects[0][0] == 1235 and "not a valid part of a host name" in \
+    assert report.rejects[0][0] == 1235
+    assert "not a valid part of a host name" in \
         report.rejects[0][1]
-    assert len(seen) >= 7 and seen[-1][0] == seen[-1][1] == feed.stat().st_size
+    assert len(seen) >= 7
+    assert seen[-1][0] == seen[-1][1] == feed.stat().st_size
     assert count(engine) == 4999
     assert LocalProvider(engine).rate(["http://www.h4998.example.com/"])[0].rating == \
         "Suspicious"
 
 
-def test_cli_import_reports_lines(tmp_path, monkeypatch):
+def test_cli_import_reports_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.cli.main import app
 
     home = tmp_path / "home"
@@ -141,16 +147,19 @@ def test_cli_import_reports_lines(tmp_path, monkeypatch):
     assert "hxxp://evil[.]example[.]com/login — Dangerous · Phishing (Internet Security)" in out
     assert "hxxps://evil[.]example[.]com/login — Dangerous · Phishing (Internet Security)" in out
     assert "punycode form: xn--bcher-kva.example" in out
-    assert "user name or password" in out and "pw" not in out.replace("password", "")
+    assert "user name or password" in out
+    assert "pw" not in out.replace("password", "")
 
     result = CliRunner().invoke(app, ["urls", "check", "file:///etc/passwd"], env=env)
     assert result.exit_code == 2
     assert "file: scheme, which is not allowed" in " ".join(result.stderr.split())
 
     result = CliRunner().invoke(app, ["urls", "import", str(tmp_path / "nope.csv")], env=env)
-    assert result.exit_code == 2 and "is not a file" in " ".join(result.stderr.split())
+    assert result.exit_code == 2
+    assert "is not a file" in " ".join(result.stderr.split())
 
     bad = tmp_path / "bad.csv"
     bad.write_text("address,score\nx,y\n")
     result = CliRunner().invoke(app, ["urls", "import", str(bad)], env=env)
-    assert result.exit_code == 2 and "no 'rating' column" in " ".join(result.stderr.split())
+    assert result.exit_code == 2
+    assert "no 'rating' column" in " ".join(result.stderr.split())

@@ -7,10 +7,13 @@ import asyncio
 import json
 import threading
 import time
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from bot.app import build_engine
@@ -25,40 +28,41 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture
-def sink():
+def sink() -> Iterator[SmtpSink]:
     server = SmtpSink().start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def settings(tmp_path, sink) -> Settings:
+def settings(tmp_path: Path, sink: SmtpSink) -> Settings:
     return Settings(home=tmp_path / "home", smtp_url=sink.url, mail_from="desk@support.example",
                     mail_retry_seconds=0.05, mail_lease_seconds=2)
 
 
 @pytest.fixture
-def engine(settings):
+def engine(settings: Settings) -> Engine:
     return build_engine(settings)
 
 
-def queue(engine, count: int = 1, **kw) -> list[int]:
+def queue(engine: Engine, count: int = 1) -> list[int]:
     with Session(engine) as s:
-        ids = [repo.queue_mail(s, kind="update", to=kw.get("to", f"ann{i}@acme.example"),
-                               cc=kw.get("cc", ["bob@acme.example"]), subject=f"Mail {i}",
-                               body_text=f"Body {i}\n").id for i in range(count)]
+        ids = [repo.saved_id(repo.queue_mail(s, kind="update", to=f"ann{i}@acme.example",
+                                             cc=["bob@acme.example"], subject=f"Mail {i}",
+                                             body_text=f"Body {i}\n")) for i in range(count)]
         s.commit()
-    return ids  # type: ignore[return-value]
+    return ids
 
 
-def rows(engine) -> list[OutboxMail]:
+def rows(engine: Engine) -> list[OutboxMail]:
     with Session(engine) as s:
-        return list(s.exec(select(OutboxMail).order_by(OutboxMail.id)))
+        return list(s.exec(select(OutboxMail).order_by(col(OutboxMail.id))))
 
 
-def sender(engine, sink, **kw) -> Sender:
+def sender(engine: Engine, sink: SmtpSink, *, retry_base: float = 0.05, lease: float = 2,
+           max_attempts: int = 15) -> Sender:
     return Sender(engine, SmtpConfig.parse(sink.url), "desk@support.example",
-                  **{"retry_base": 0.05, "lease": 2, **kw})
+                  retry_base=retry_base, lease=lease, max_attempts=max_attempts)
 
 
 def test_smtp_url_forms() -> None:
@@ -70,16 +74,18 @@ def test_smtp_url_forms() -> None:
     assert (tls.port, tls.use_tls, tls.start_tls) == (465, True, False)
     plain = SmtpConfig.parse("smtp://127.0.0.1:2525?timeout=5&verify=0")
     assert (plain.start_tls, plain.timeout, plain.validate_certs) == (None, 5.0, False)
-    for bad in ("http://x", "smtp://", "smtp://h:99999", "smtp://h?starttls=maybe"):
-        with pytest.raises(ValueError):
+    for bad, why in (("http://x", "must start with smtp://"), ("smtp://", "has no host"),
+                     ("smtp://h:99999", "bad port number"),
+                     ("smtp://h?starttls=maybe", "starttls must be 1 or 0")):
+        with pytest.raises(ValueError, match=why):
             SmtpConfig.parse(bad)
 
 
-def _aware(dt):
+def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=utcnow().tzinfo)
 
 
-def backoff_then_due(engine) -> float:
+def backoff_then_due(engine: Engine) -> float:
     """Seconds the pending mail was put off by (measured on the stored time, not a clock),
     then make it due now, as if that time had passed."""
     with Session(engine) as s:
@@ -91,7 +97,7 @@ def backoff_then_due(engine) -> float:
     return delay
 
 
-def test_4xx_is_retried_with_backoff_then_delivered(engine, sink) -> None:
+def test_4xx_is_retried_with_backoff_then_delivered(engine: Engine, sink: SmtpSink) -> None:
     sink.replies = ["451 4.7.1 greylisted, try again later", "421 4.3.2 busy"]
     [mail_id] = queue(engine)
     s = sender(engine, sink, retry_base=60)
@@ -114,7 +120,8 @@ def test_4xx_is_retried_with_backoff_then_delivered(engine, sink) -> None:
     assert sink.received[0].message["Message-ID"] == f"<mail-{mail_id}@support.example>"
 
 
-def test_5xx_fails_for_good_and_shows_in_mail_list(engine, sink, settings) -> None:
+def test_5xx_fails_for_good_and_shows_in_mail_list(engine: Engine, sink: SmtpSink,
+                                                   settings: Settings) -> None:
     sink.replies = ["554 5.7.1 message refused"]
     queue(engine, 2)
     sink.refuse_rcpt = {"ann1@acme.example": "550 5.1.1 no such user",
@@ -129,22 +136,24 @@ def test_5xx_fails_for_good_and_shows_in_mail_list(engine, sink, settings) -> No
     assert {m["status"] for m in listed.values()} == {"failed"}
     errors = sorted(m["last_error"] for m in listed.values())
     assert "554 5.7.1 message refused" in errors[0]
-    assert "recipients refused" in errors[1] and "550" in errors[1]
+    assert "recipients refused" in errors[1]
+    assert "550" in errors[1]
     assert sink.received == []
     # failed mail is never tried again
     assert asyncio.run(sender(engine, sink).send_due()).failed == 0
 
 
-def test_some_recipients_refused_still_counts_as_sent(engine, sink) -> None:
+def test_some_recipients_refused_still_counts_as_sent(engine: Engine, sink: SmtpSink) -> None:
     sink.refuse_rcpt = {"bob@acme.example": "550 5.1.1 no such user"}
     queue(engine)
     assert asyncio.run(sender(engine, sink).send_due()).sent == 1
     [row] = rows(engine)
-    assert row.status == "sent" and "bob@acme.example" in (row.last_error or "")
+    assert row.status == "sent"
+    assert "bob@acme.example" in (row.last_error or "")
     assert sink.received[0].rcpt_tos == ["ann0@acme.example"]
 
 
-def test_gives_up_after_max_attempts(engine, sink) -> None:
+def test_gives_up_after_max_attempts(engine: Engine, sink: SmtpSink) -> None:
     sink.replies = ["450 4.2.0 mailbox busy"] * 3
     queue(engine)
     s = sender(engine, sink, retry_base=0.01, max_attempts=2)
@@ -152,11 +161,12 @@ def test_gives_up_after_max_attempts(engine, sink) -> None:
     time.sleep(0.03)
     assert asyncio.run(s.send_due()).failed == 1
     [row] = rows(engine)
-    assert row.status == "failed" and row.last_error.startswith("gave up after 2 tries")
+    assert row.status == "failed"
+    assert (row.last_error or "").startswith("gave up after 2 tries")
 
 
-def test_server_going_away_mid_run_loses_nothing_and_doubles_nothing(engine, sink,
-                                                                     settings) -> None:
+def test_server_going_away_mid_run_loses_nothing_and_doubles_nothing(engine: Engine, sink: SmtpSink,
+                                                                     settings: Settings) -> None:
     ids = queue(engine, 30)
     sink.hold_at = 11  # the 11th message is in flight when the server goes away
     handle = start_sender(engine, settings, interval=0.05)
@@ -188,23 +198,26 @@ def test_server_going_away_mid_run_loses_nothing_and_doubles_nothing(engine, sin
         stop2.set()
         worker.join(10)
     counts = sink.per_message_id()
-    assert len(counts) == 30 and set(counts.values()) == {1}
+    assert len(counts) == 30
+    assert set(counts.values()) == {1}
     assert set(counts) == {f"<mail-{i}@support.example>" for i in ids}
     assert {r.status for r in rows(engine)} == {"sent"}
 
 
-def test_a_stale_sending_claim_is_taken_again_after_its_lease(engine, sink) -> None:
+def test_a_stale_sending_claim_is_taken_again_after_its_lease(engine: Engine,
+                                                              sink: SmtpSink) -> None:
     [mail_id] = queue(engine)
     crashed = sender(engine, sink, lease=0.2)
     assert crashed.claim() is not None  # claimed, then the process "died"
     assert sender(engine, sink).claim() is None  # leased: nobody else takes it
     time.sleep(0.25)
     report = asyncio.run(sender(engine, sink).send_due())
-    assert report.sent == 1 and rows(engine)[0].attempts == 2
+    assert report.sent == 1
+    assert rows(engine)[0].attempts == 2
     assert sink.per_message_id() == {f"<mail-{mail_id}@support.example>": 1}
 
 
-def test_without_smtp_mail_stays_in_the_outbox(tmp_path) -> None:
+def test_without_smtp_mail_stays_in_the_outbox(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "h2")
     engine = build_engine(settings)
     queue(engine)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot import notices
@@ -16,7 +18,7 @@ from store.uow import unit_of_work
 
 
 @pytest.fixture
-def engine(db_url):
+def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
     upgrade(eng)
     with Session(eng) as s:
@@ -31,7 +33,7 @@ def engine(db_url):
     eng.dispose()
 
 
-def test_concurrent_senders_claim_each_notice_once(engine) -> None:
+def test_concurrent_senders_claim_each_notice_once(engine: Engine) -> None:
     taken: list[list[int]] = [[], [], []]
 
     def sender(i: int) -> None:
@@ -51,12 +53,13 @@ def test_concurrent_senders_claim_each_notice_once(engine) -> None:
     for t in threads:
         t.join(60)
     every = [n for part in taken for n in part]
-    assert len(every) == 60 and len(set(every)) == 60
+    assert len(every) == 60
+    assert len(set(every)) == 60
     with Session(engine) as s:
         assert notices.pending(s, "slack")  # another channel's notice is left alone
 
 
-def test_a_dead_senders_claim_is_taken_over_after_the_lease(engine) -> None:
+def test_a_dead_senders_claim_is_taken_over_after_the_lease(engine: Engine) -> None:
     with unit_of_work(engine) as s:
         first = notices.claim(s, "telegram", limit=1)
     assert len(first) == 1
@@ -65,6 +68,7 @@ def test_a_dead_senders_claim_is_taken_over_after_the_lease(engine) -> None:
         assert stuck not in [n.id for n in notices.claim(s, "telegram", limit=100)]
     with Session(engine) as s:
         row = s.get(ChatNotice, stuck)
+        assert row is not None
         row.claimed_at = utcnow() - timedelta(minutes=10)
         s.add(row)
         s.commit()
@@ -73,7 +77,7 @@ def test_a_dead_senders_claim_is_taken_over_after_the_lease(engine) -> None:
     assert [n.id for n in again] == [stuck]
 
 
-def test_the_claim_is_the_callers_to_commit(engine) -> None:
+def test_the_claim_is_the_callers_to_commit(engine: Engine) -> None:
     """notices.claim never commits: a claim whose unit of work rolls back takes nothing."""
     with Session(engine) as s:
         assert notices.claim(s, "telegram", limit=1)
@@ -82,16 +86,18 @@ def test_the_claim_is_the_callers_to_commit(engine) -> None:
         assert len(notices.pending(s, "telegram", limit=100)) == 60
 
 
-def test_a_notice_is_dropped_after_the_give_up_limit(engine) -> None:
+def test_a_notice_is_dropped_after_the_give_up_limit(engine: Engine) -> None:
     for _ in range(notices.GIVE_UP_AFTER):
         with unit_of_work(engine) as s:
             [n] = notices.claim(s, "telegram", limit=1)
             notices.ack(s, n.id, notices.Outcome.RETRY)
     with Session(engine) as s:
-        assert s.get(ChatNotice, n.id).status == "failed"
+        failed = s.get(ChatNotice, n.id)
+        assert failed is not None
+        assert failed.status == "failed"
 
 
-def test_a_temporary_failure_hands_the_notice_back(engine) -> None:
+def test_a_temporary_failure_hands_the_notice_back(engine: Engine) -> None:
     with unit_of_work(engine) as s:
         [n] = notices.claim(s, "telegram", limit=1)
         nid = n.id

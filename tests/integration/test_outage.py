@@ -10,13 +10,16 @@ import contextlib
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.app import build_service
-from bot.service import Who
+from bot.service import Service, Who
 from bot.settings import Settings
 from flows.model import Inbound, Prompt
 from store import repo
@@ -32,7 +35,7 @@ TO_SUBJECT = ["1"]  # the issue: Product Issues
 TO_REVIEW = [*TO_SUBJECT, "Subject line", "Some description", "1"]
 
 
-def say(service, text: str, delivery_id: str | None = None) -> list[Prompt]:
+def say(service: Service, text: str, delivery_id: str | None = None) -> list[Prompt]:
     return service.handle(WHO, Inbound.from_text(text), delivery_id=delivery_id)
 
 
@@ -40,20 +43,20 @@ def is_retry(prompts: list[Prompt]) -> bool:
     return len(prompts) == 1 and prompts[0].kind == "info" and prompts[0].retry is True
 
 
-def where(engine) -> tuple[str | None, int | None]:
+def where(engine: Engine) -> tuple[str | None, int | None]:
     with Session(engine) as s:
         found = repo.load_for_identity(s, WHO.channel, WHO.external_id)
         conv = found[1] if found else None
         return (conv.state, conv.version) if conv else (None, None)
 
 
-def counts(engine) -> tuple[int, int, int]:
+def counts(engine: Engine) -> tuple[int, int, int]:
     with Session(engine) as s:
         return tuple(s.exec(select(sa.func.count()).select_from(t)).one()  # type: ignore[return-value]
                      for t in (Case, OutboxMail, ProcessedEvent))
 
 
-def ready(service, steps: list[str]) -> None:
+def ready(service: Service, steps: list[str]) -> None:
     service.handle(WHO, Inbound(kind="command", command="where"), auto_start=True)
     for text in steps:
         prompts = say(service, text)
@@ -62,7 +65,11 @@ def ready(service, steps: list[str]) -> None:
 
 # -- PostgreSQL -------------------------------------------------------------------------------
 
-def _allow(admin, name: str, allowed: bool) -> None:
+# the service, an AUTOCOMMIT engine on the server, the test database's name and its URL
+PgOutage = tuple[Service, Engine, str, str]
+
+
+def _allow(admin: Engine, name: str, allowed: bool) -> None:
     with admin.connect() as conn:
         conn.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}'))
         if not allowed:
@@ -71,19 +78,21 @@ def _allow(admin, name: str, allowed: bool) -> None:
 
 
 @pytest.fixture
-def pg(pg_url, tmp_path):
+def pg(pg_url: str, tmp_path: Path) -> Iterator[PgOutage]:
     engine = make_engine(pg_url)
     upgrade(engine)
     service = build_service(Settings(home=tmp_path / "home", database_url=pg_url), engine)
+    assert PG_URL is not None  # pg_url is only there when it is set
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     name = sa.engine.make_url(pg_url).database
+    assert name is not None
     yield service, admin, name, pg_url
     _allow(admin, name, True)
     admin.dispose()
     engine.dispose()
 
 
-def test_postgres_down_asks_to_try_again_and_recovers_by_itself(pg) -> None:
+def test_postgres_down_asks_to_try_again_and_recovers_by_itself(pg: PgOutage) -> None:
     service, admin, name, _ = pg
     ready(service, PROFILE + TO_SUBJECT)
     before, before_counts = where(service.engine), counts(service.engine)
@@ -95,14 +104,16 @@ def test_postgres_down_asks_to_try_again_and_recovers_by_itself(pg) -> None:
     assert time.monotonic() - started < 5
 
     _allow(admin, name, True)
-    assert where(service.engine) == before and counts(service.engine) == before_counts
+    assert where(service.engine) == before
+    assert counts(service.engine) == before_counts
     prompts = say(service, "Subject line", "tg:update:1")  # the platform's redelivery
-    assert prompts and prompts[-1].step == "description", prompts
+    assert prompts, prompts
+    assert prompts[-1].step == "description", prompts
     assert say(service, "Subject line", "tg:update:1") == []  # and only once
     assert where(service.engine)[0] == "description"
 
 
-def test_postgres_lost_in_the_middle_of_a_submit_leaves_no_half_case(pg) -> None:
+def test_postgres_lost_in_the_middle_of_a_submit_leaves_no_half_case(pg: PgOutage) -> None:
     service, admin, name, pg_url = pg
     ready(service, PROFILE + TO_REVIEW)
     assert where(service.engine)[0] == "review"
@@ -125,7 +136,8 @@ def test_postgres_lost_in_the_middle_of_a_submit_leaves_no_half_case(pg) -> None
     submit.join(10)
     with contextlib.suppress(sa.exc.DBAPIError):  # its backend was terminated as well
         holder.close()
-    assert result and is_retry(result[0]), result
+    assert result, result
+    assert is_retry(result[0]), result
 
     _allow(admin, name, True)
     assert where(service.engine)[0] == "review"
@@ -137,7 +149,7 @@ def test_postgres_lost_in_the_middle_of_a_submit_leaves_no_half_case(pg) -> None
 
 # -- SQLite -----------------------------------------------------------------------------------
 
-def test_sqlite_locked_for_long_asks_to_try_again_in_bounded_time(tmp_path) -> None:
+def test_sqlite_locked_for_long_asks_to_try_again_in_bounded_time(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'casebot.db'}"
     engine = make_engine(url, busy_timeout=0.3)
     upgrade(engine)
@@ -155,13 +167,15 @@ def test_sqlite_locked_for_long_asks_to_try_again_in_bounded_time(tmp_path) -> N
     finally:
         locker.rollback()
         locker.close()
-    assert where(engine) == before and counts(engine) == before_counts
+    assert where(engine) == before
+    assert counts(engine) == before_counts
     prompts = say(service, "Subject line", "tg:update:5")
-    assert prompts and prompts[-1].step == "description", prompts
+    assert prompts, prompts
+    assert prompts[-1].step == "description", prompts
     engine.dispose()
 
 
-def test_sqlite_short_lock_is_waited_out(tmp_path) -> None:
+def test_sqlite_short_lock_is_waited_out(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'casebot.db'}"
     engine = make_engine(url, busy_timeout=0.2)
     upgrade(engine)
@@ -169,9 +183,14 @@ def test_sqlite_short_lock_is_waited_out(tmp_path) -> None:
     ready(service, PROFILE + TO_SUBJECT)
     locker = sqlite3.connect(tmp_path / "casebot.db", isolation_level=None, check_same_thread=False)
     locker.execute("BEGIN EXCLUSIVE")
-    release = threading.Timer(0.6, lambda: (locker.rollback(), locker.close()))
+    def unlock() -> None:
+        locker.rollback()
+        locker.close()
+
+    release = threading.Timer(0.6, unlock)
     release.start()
     prompts = say(service, "Subject line")
     release.join()
-    assert prompts and prompts[-1].step == "description", prompts
+    assert prompts, prompts
+    assert prompts[-1].step == "description", prompts
     engine.dispose()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -15,7 +18,7 @@ from store.db import make_engine, upgrade
 from store.tables import ProcessedEvent, utcnow
 
 
-def _fill(engine) -> None:
+def _fill(engine: Engine) -> None:
     now = utcnow()
     with Session(engine) as s:
         for key, age in (("old:1", 24 * 9), ("old:2", 24 * 8), ("new:1", 24 * 6), ("new:2", 1)):
@@ -23,13 +26,13 @@ def _fill(engine) -> None:
         s.commit()
 
 
-def _keys(engine) -> set[str]:
+def _keys(engine: Engine) -> set[str]:
     with Session(engine) as s:
         return set(s.exec(select(ProcessedEvent.key)))
 
 
 @pytest.fixture
-def engine(db_url):
+def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
     upgrade(eng)
     _fill(eng)
@@ -37,13 +40,14 @@ def engine(db_url):
     eng.dispose()
 
 
-def test_default_retention_is_seven_days(engine, monkeypatch) -> None:
+def test_default_retention_is_seven_days(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CASEBOT_DELIVERY_RETENTION_HOURS", raising=False)
     assert maintenance.prune_deliveries(engine) == 2
     assert _keys(engine) == {"new:1", "new:2"}
 
 
-def test_retention_setting_and_pruner_interval(engine, monkeypatch) -> None:
+def test_retention_setting_and_pruner_interval(engine: Engine,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CASEBOT_DELIVERY_RETENTION_HOURS", "2")
     pruner = maintenance.Pruner(engine, every=3600)
     assert pruner.maybe() == 3
@@ -54,7 +58,7 @@ def test_retention_setting_and_pruner_interval(engine, monkeypatch) -> None:
     assert _keys(engine) == {"new:2", "old:3"}
 
 
-def test_a_redelivery_after_pruning_is_new_again(engine) -> None:
+def test_a_redelivery_after_pruning_is_new_again(engine: Engine) -> None:
     from store import repo
 
     maintenance.prune_deliveries(engine, timedelta(days=7))
@@ -63,7 +67,7 @@ def test_a_redelivery_after_pruning_is_new_again(engine) -> None:
         assert not repo.first_delivery(s, "new:1")
 
 
-def test_cli_db_prune(tmp_path, monkeypatch) -> None:
+def test_cli_db_prune(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("CASEBOT_DATABASE_URL", url)
     eng = make_engine(url)
@@ -73,14 +77,15 @@ def test_cli_db_prune(tmp_path, monkeypatch) -> None:
     assert result.exit_code == 0, result.output
     assert "Forgot 2 delivery ids," in result.output
     result = CliRunner().invoke(app, ["db", "prune", "--hours", "0"])
-    assert result.exit_code == 0 and "Forgot 2 delivery ids," in result.output
+    assert result.exit_code == 0
+    assert "Forgot 2 delivery ids," in result.output
     with eng.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM processed_events")).scalar() == 0
     assert CliRunner().invoke(app, ["db", "prune", "--hours", "-1"]).exit_code == 2
     eng.dispose()
 
 
-def test_identity_waits_keep_the_first_ask_and_are_pruned(db_url) -> None:
+def test_identity_waits_keep_the_first_ask_and_are_pruned(db_url: str) -> None:
     """What an unlinked person first asked for is kept in the database (issue 12): a later ask
     never replaces it, "not that email" sticks, taking it deletes it, and old ones are pruned."""
     from flows.model import Inbound

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlmodel import Session
 
 from bot.accounts import UnknownDomain, add_account
 from bot.app import build_service
+from bot.service import Service
 from bot.settings import Settings
 from bot.verification import confirm_verification, start_verification
 from store import repo
 
 
-def _code(service) -> str:
+def _code(service: Service) -> str:
     with Session(service.engine) as s:
         body = repo.outbox(s, limit=1)[0].body_text
     return next(w.rstrip(".") for w in body.split() if w.rstrip(".").isdigit())
 
 
-def test_refused_domain_gets_no_code(tmp_path) -> None:
+def test_refused_domain_gets_no_code(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "h", unknown_domains="refuse"))
     with pytest.raises(UnknownDomain):
         start_verification(service, "telegram", "42", "eve@nowhere.example")
@@ -26,7 +29,7 @@ def test_refused_domain_gets_no_code(tmp_path) -> None:
         assert repo.outbox(s) == []
 
 
-def test_known_domain_verifies_and_joins_its_account(tmp_path) -> None:
+def test_known_domain_verifies_and_joins_its_account(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "h", unknown_domains="refuse"))
     with Session(service.engine) as s:
         add_account(s, "Acme Corp", "acme.example")
@@ -35,4 +38,5 @@ def test_known_domain_verifies_and_joins_its_account(tmp_path) -> None:
     assert confirm_verification(service, "telegram", "42", _code(service)) == "ann@acme.example"
     with Session(service.engine) as s:
         contact = repo.contact_for_identity(s, "telegram", "42")
-        assert contact is not None and contact.email == "ann@acme.example"
+        assert contact is not None
+        assert contact.email == "ann@acme.example"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ WORKERS = 4
 
 
 @pytest.mark.timeout(180)
-def test_four_workers_make_every_case_once_with_every_answer(pg_url, tmp_path) -> None:
+def test_four_workers_make_every_case_once_with_every_answer(pg_url: str, tmp_path: Path) -> None:
     engine = make_engine(pg_url)
     upgrade(engine)
     home = tmp_path / "home"
@@ -31,7 +32,7 @@ def test_four_workers_make_every_case_once_with_every_answer(pg_url, tmp_path) -
     engine.dispose()
 
 
-def test_read_committed_race_one_update_wins_the_other_retries(pg_url) -> None:
+def test_read_committed_race_one_update_wins_the_other_retries(pg_url: str) -> None:
     """Both read version v; the second UPDATE waits for the first's row lock, then sees v+1
     and matches nothing, so it is told to retry from fresh data (never a lost update)."""
     import threading
@@ -44,11 +45,13 @@ def test_read_committed_race_one_update_wins_the_other_retries(pg_url) -> None:
     upgrade(engine)
     with Session(engine) as s:
         contact = repo.ensure_contact(s, "ann@acme.example")
-        repo.insert_conversation(s, contact.id, "intake", "profile", {}, [], "console")
+        repo.insert_conversation(s, repo.saved_id(contact), "intake", "profile", {}, [], "console")
         s.commit()
-        cid = contact.id
+        cid = repo.saved_id(contact)
     a, b = Session(engine), Session(engine)
     first, second = repo.load_conversation(a, cid), repo.load_conversation(b, cid)
+    assert first is not None
+    assert second is not None
     assert first.version == second.version == 1
     first.state = "subject"
     repo.update_conversation(a, first)  # holds the row lock until commit
@@ -71,6 +74,7 @@ def test_read_committed_race_one_update_wins_the_other_retries(pg_url) -> None:
     assert outcome == ["stale"]
     b.rollback()
     again = repo.load_conversation(b, cid)
+    assert again is not None
     assert (again.state, again.version) == ("subject", 2)
     a.close()
     b.close()
