@@ -12,9 +12,10 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict, Unpack
 
 import pytest
 from typer.testing import CliRunner
@@ -38,6 +39,15 @@ CASE_KEYS = {
     "attachments", "created_at", "updated_at", "timeline",
     "source_url",  # issue 15: the message a case was started from (null otherwise)
 }
+
+
+class ProfileExtras(TypedDict, total=False):
+    """What `Script.profile_form` takes beyond the profile's name, product, version and OSes."""
+
+    code: str
+    settings: Iterable[str]
+    guid: str
+    save: bool
 
 
 @dataclass
@@ -67,12 +77,12 @@ class Script:
         return self.say("Save profile") if save else self
 
     def first_profile(self, name: str, product: str, version: str, oses: Iterable[str],
-                      **kw) -> Script:
+                      **kw: Unpack[ProfileExtras]) -> Script:
         """A contact's first request: /newcase opens the profile form at once."""
         return self.new_case().profile_form(name, product, version, oses, **kw)
 
     def add_profile(self, name: str, product: str, version: str, oses: Iterable[str],
-                    **kw) -> Script:
+                    **kw: Unpack[ProfileExtras]) -> Script:
         """From step 1 of a request: "Update or add a product profile" → add → save."""
         self.say("Update or add a product profile", "Add a new profile")
         return self.profile_form(name, product, version, oses, **kw)
@@ -95,23 +105,32 @@ class Script:
             self.block(description)
         if password:
             self.say(password)
-        if files is not None and password:
-            self.attachments(files)
+            if files is not None:
+                self.attachments(files)
         self.say(severity)
         if impact:
             self.block(impact)
-        if severity.casefold() == "critical":
+        critical = severity.casefold() == "critical"
+        if critical:
             self.say(contact)
             if contact == "Phone":
                 self.say(phone, when)
-        if files and not password:
+        self.review_edits(files=() if password else files or (), cc=cc,
+                          contact="Email" if critical else contact, phone=phone, when=when)
+        return self.say("Submit") if submit else self
+
+    def review_edits(self, *, files: Iterable[Path], cc: Iterable[str], contact: str,
+                     phone: str, when: str) -> Script:
+        """The review's edits: attachments, CC emails, and the contact method unless Email."""
+        files = list(files)
+        if files:
             self.say("Edit Attachments").attachments(files)
         cc = list(cc)
         if cc:
             self.say("Edit CC emails", ", ".join([*cc, "done"]))
-        if contact != "Email" and severity.casefold() != "critical":
+        if contact != "Email":
             self.say("Edit Contact method", contact, phone, when)
-        return self.say("Submit") if submit else self
+        return self
 
     def attachments(self, files: Iterable[Path]) -> Script:
         return self.say(*(f"/attach {f}" for f in files), "/done")
@@ -168,14 +187,15 @@ class Chat:
         assert result.exit_code == 0, result.output
         return result.stdout
 
-    def case(self, number: str) -> dict:
+    def case(self, number: str) -> dict[str, Any]:
         data = json.loads(self.cli("cases", "show", number, "--json"))
+        assert isinstance(data, dict)
         assert set(data) == CASE_KEYS, set(data) ^ CASE_KEYS
         return data
 
 
 @pytest.fixture
-def chat(tmp_path) -> Chat:
+def chat(tmp_path: Path) -> Chat:
     return Chat(tmp_path / "home")
 
 
@@ -190,7 +210,7 @@ def submitted(result: Result, count: int = 1) -> list[str]:
 # -- Telegram: the Bot API stand-in and settings pointing at it (tests/e2e/test_telegram_*) --
 
 @pytest.fixture
-def fake():
+def fake() -> Iterator[FakeTelegram]:
     """The Telegram Bot API stand-in on 127.0.0.1."""
     server = FakeTelegram().start()
     yield server
@@ -198,6 +218,6 @@ def fake():
 
 
 @pytest.fixture
-def settings(fake, tmp_path) -> Settings:
+def settings(fake: FakeTelegram, tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home", telegram_bot_token=fake.token,
                     telegram_api_url=fake.url, telegram_webhook_secret=SECRET)

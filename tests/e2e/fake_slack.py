@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from slack_bolt import BoltRequest
 from slack_sdk.signature import SignatureVerifier
@@ -32,6 +32,9 @@ from bot.app import build_service
 from bot.service import Service
 from bot.settings import Settings
 from store import repo
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 BOT_TOKEN = "xoxb-test-token"
 
@@ -99,7 +102,7 @@ class FakeSlack:
         with self._cond:
             return [c for c in self.calls if c.method == method]
 
-    def wait_for(self, pred: Callable[[list[Call]], Any], timeout: float = 10.0) -> Any:
+    def wait_for(self, pred: Callable[[list[Call]], T | None], timeout: float = 10.0) -> T:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
@@ -113,141 +116,171 @@ class FakeSlack:
                 self._cond.wait(left)
 
     def wait_calls(self, method: str, count: int, timeout: float = 10.0) -> list[Call]:
-        return self.wait_for(lambda calls: (lambda got: got if len(got) >= count else None)(
-            [c for c in calls if c.method == method]), timeout)
+        def enough(calls: list[Call]) -> list[Call] | None:
+            got = [c for c in calls if c.method == method]
+            return got if len(got) >= count else None
+
+        return self.wait_for(enough, timeout)
 
     # -- the API -----------------------------------------------------------------------------
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        if method == "auth.test":
-            return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme",
-                    "user": "casebot", "team_id": self.team_id, "user_id": self.bot_user,
-                    "bot_id": "BBOT"}
-        if method == "oauth.v2.access":
-            return {"ok": True, "access_token": BOT_TOKEN, "token_type": "bot",
-                    "scope": "chat:write,commands", "bot_user_id": self.bot_user,
-                    "app_id": "A1", "team": {"name": "Acme", "id": self.team_id},
-                    "enterprise": None, "is_enterprise_install": False,
-                    "authed_user": {"id": "U1"}}
-        if method == "chat.postMessage":
-            ts = f"{1700000000 + next(self._ts)}.000100"
-            return {"ok": True, "channel": args.get("channel"), "ts": ts,
-                    "message": {"text": args.get("text"), "ts": ts}}
-        if method == "chat.update":
-            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
-        if method == "chat.postEphemeral":
-            return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
-        if method == "users.info":
-            user = self.users.get(str(args.get("user")))
-            return {"ok": True, "user": user} if user else {"ok": False,
-                                                              "error": "user_not_found"}
-        if method == "conversations.open":
-            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))}}
-        if method == "apps.connections.open":
-            return ({"ok": True, "url": self.socket_url} if self.socket_url
-                    else {"ok": False, "error": "not_allowed_token_type"})
-        if method == "chat.getPermalink":
-            ts = str(args.get("message_ts", ""))
-            return {"ok": True, "channel": args.get("channel"),
-                    "permalink": f"https://acme.slack.com/archives/{args.get('channel')}/"
-                                 f"p{ts.replace('.', '')}"}
-        if method == "views.publish":
-            if isinstance(args.get("view"), str):
-                args["view"] = json.loads(args["view"])
-            return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
-        if method == "files.info":
-            found = self.files.get(str(args.get("file")))
-            return {"ok": True, "file": found[0]} if found else {"ok": False,
-                                                                  "error": "file_not_found"}
-        return {"ok": False, "error": "unknown_method"}
+        answers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "auth.test": self._auth_test, "oauth.v2.access": self._oauth_access,
+            "chat.postMessage": self._post_message, "chat.update": self._update,
+            "chat.postEphemeral": self._post_ephemeral, "users.info": self._users_info,
+            "conversations.open": self._conversations_open,
+            "apps.connections.open": self._connections_open,
+            "chat.getPermalink": self._permalink, "views.publish": self._views_publish,
+            "files.info": self._files_info,
+        }
+        found = answers.get(method)
+        return found(args) if found else {"ok": False, "error": "unknown_method"}
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme",
+                "user": "casebot", "team_id": self.team_id, "user_id": self.bot_user,
+                "bot_id": "BBOT"}
+
+    def _oauth_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "access_token": BOT_TOKEN, "token_type": "bot",
+                "scope": "chat:write,commands", "bot_user_id": self.bot_user,
+                "app_id": "A1", "team": {"name": "Acme", "id": self.team_id},
+                "enterprise": None, "is_enterprise_install": False,
+                "authed_user": {"id": "U1"}}
+
+    def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        ts = f"{1700000000 + next(self._ts)}.000100"
+        return {"ok": True, "channel": args.get("channel"), "ts": ts,
+                "message": {"text": args.get("text"), "ts": ts}}
+
+    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+
+    def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))}}
+
+    def _connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return ({"ok": True, "url": self.socket_url} if self.socket_url
+                else {"ok": False, "error": "not_allowed_token_type"})
+
+    def _permalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        ts = str(args.get("message_ts", ""))
+        return {"ok": True, "channel": args.get("channel"),
+                "permalink": f"https://acme.slack.com/archives/{args.get('channel')}/"
+                             f"p{ts.replace('.', '')}"}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(args.get("view"), str):
+            args["view"] = json.loads(args["view"])
+        return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
+
+    def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        found = self.files.get(str(args.get("file")))
+        return {"ok": True, "file": found[0]} if found else {"ok": False,
+                                                              "error": "file_not_found"}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
+        class Handler(_SlackApiHandler):
+            pass
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stalls on keep-alive
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                path, _, query = self.path.partition("?")
-                if path.startswith("/files/"):
-                    self.download(path)
-                    return
-                self.api(path, dict(urllib.parse.parse_qsl(query)))
-
-            def do_POST(self) -> None:
-                path, _, query = self.path.partition("?")
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                args: dict[str, Any] = dict(urllib.parse.parse_qsl(query))
-                ctype = self.headers.get("Content-Type", "")
-                if "json" in ctype:
-                    args.update(json.loads(raw or b"{}"))
-                else:
-                    args.update(urllib.parse.parse_qsl(raw.decode()))
-                for key in ("blocks",):
-                    if isinstance(args.get(key), str):
-                        args[key] = json.loads(args[key])
-                self.api(path, args)
-
-            def token(self) -> str | None:
-                auth = self.headers.get("Authorization", "")
-                return auth[7:] if auth.startswith("Bearer ") else None
-
-            def api(self, path: str, args: dict[str, Any]) -> None:
-                method = path.removeprefix("/api/")
-                if fake.rtt:
-                    time.sleep(fake.rtt / 2)  # the request's way to Slack
-                call = Call(method, args, self.token())
-                with fake._cond:
-                    fake.connections.add(self.client_address)
-                    waits = fake.limits.get(method)
-                    retry_after = waits.pop(0) if waits else None
-                    if retry_after is None:
-                        call.result = fake.answer(method, args)
-                    else:
-                        call.result = {"ok": False, "error": "ratelimited"}
-                    fake.calls.append(call)
-                    fake._cond.notify_all()
-                if fake.rtt:
-                    time.sleep(fake.rtt / 2)  # the answer's way back
-                if retry_after is not None:
-                    self.send(429, call.result, {"Retry-After": str(retry_after)})
-                    return
-                self.send(200, call.result)
-
-            def download(self, path: str) -> None:
-                parts = path.split("/")
-                found = fake.files.get(parts[2]) if len(parts) > 2 else None
-                with fake._cond:
-                    fake.downloads.append((path, self.token()))
-                    fake._cond.notify_all()
-                if found is None or self.token() != BOT_TOKEN:
-                    self.send_bytes(404 if found is None else 403, b"no")
-                    return
-                self.send_bytes(200, found[1])
-
-            def send(self, status: int, body: dict[str, Any],
-                     headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def send_bytes(self, status: int, data: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/octet-stream")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        Handler.fake = self
         return Handler
+
+
+class _SlackApiHandler(BaseHTTPRequestHandler):
+    """Slack's Web API and file downloads over HTTP, answered by the FakeSlack in `fake`."""
+
+    fake: ClassVar[FakeSlack]
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stalls on keep-alive
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        if path.startswith("/files/"):
+            self.download(path)
+            return
+        self.api(path, dict(urllib.parse.parse_qsl(query)))
+
+    def do_POST(self) -> None:
+        path, _, query = self.path.partition("?")
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        args: dict[str, Any] = dict(urllib.parse.parse_qsl(query))
+        ctype = self.headers.get("Content-Type", "")
+        if "json" in ctype:
+            args.update(json.loads(raw or b"{}"))
+        else:
+            args.update(urllib.parse.parse_qsl(raw.decode()))
+        for key in ("blocks",):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        self.api(path, args)
+
+    def token(self) -> str | None:
+        auth = self.headers.get("Authorization", "")
+        return auth[7:] if auth.startswith("Bearer ") else None
+
+    def api(self, path: str, args: dict[str, Any]) -> None:
+        method = path.removeprefix("/api/")
+        if self.fake.rtt:
+            time.sleep(self.fake.rtt / 2)  # the request's way to Slack
+        call = Call(method, args, self.token())
+        with self.fake._cond:
+            self.fake.connections.add(self.client_address)
+            waits = self.fake.limits.get(method)
+            retry_after = waits.pop(0) if waits else None
+            if retry_after is None:
+                call.result = self.fake.answer(method, args)
+            else:
+                call.result = {"ok": False, "error": "ratelimited"}
+            self.fake.calls.append(call)
+            self.fake._cond.notify_all()
+        if self.fake.rtt:
+            time.sleep(self.fake.rtt / 2)  # the answer's way back
+        if retry_after is not None:
+            self.send(429, call.result, {"Retry-After": str(retry_after)})
+            return
+        self.send(200, call.result)
+
+    def download(self, path: str) -> None:
+        parts = path.split("/")
+        found = self.fake.files.get(parts[2]) if len(parts) > 2 else None
+        with self.fake._cond:
+            self.fake.downloads.append((path, self.token()))
+            self.fake._cond.notify_all()
+        if found is None or self.token() != BOT_TOKEN:
+            self.send_bytes(404 if found is None else 403, b"no")
+            return
+        self.send_bytes(200, found[1])
+
+    def send(self, status: int, body: dict[str, Any],
+             headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_bytes(self, status: int, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -255,12 +288,12 @@ class TrackingExecutor(ThreadPoolExecutor):
 
     def __init__(self) -> None:
         super().__init__(max_workers=8)
-        self._futures: set[Future] = set()
+        self._futures: set[Future[Any]] = set()
         self._guard = threading.Lock()
         self.busy: list[float] = []  # seconds each listener ran (for the benchmark)
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
-        def timed() -> Any:
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        def timed() -> T:
             start = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
@@ -308,6 +341,7 @@ class Driver:
         ts = int(time.time()) if ts is None else ts
         sig = SignatureVerifier(secret or self.secret).generate_signature(timestamp=str(ts),
                                                                           body=body)
+        assert sig is not None
         return {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(ts),
                 "X-Slack-Signature": sig}
 
@@ -323,7 +357,7 @@ class Driver:
             except urllib.error.HTTPError as exc:
                 status, text = exc.code, exc.read().decode()
         else:
-            resp = self.app.dispatch(BoltRequest(body=body, headers=headers))
+            resp = self.app.dispatch(BoltRequest(body=body, headers=dict(headers)))
             status, text = resp.status, resp.body
         if wait_idle and self.executor is not None:
             self.executor.wait_idle()
@@ -340,7 +374,7 @@ class Driver:
                                                "user_id": self.fake.bot_user,
                                                "is_bot": True}]})
 
-    def say(self, user: str, text: str, *, files: list[dict] | None = None,
+    def say(self, user: str, text: str, *, files: list[dict[str, Any]] | None = None,
             event_id: str | None = None, retry: int | None = None,
             wait_idle: bool = True) -> tuple[int, str]:
         """The user types `text` (Slack's escaping applied) in their DM with the app."""
@@ -348,7 +382,7 @@ class Driver:
         return self.say_raw(user, slack_text, files=files, event_id=event_id, retry=retry,
                             wait_idle=wait_idle)
 
-    def say_raw(self, user: str, slack_text: str, *, files: list[dict] | None = None,
+    def say_raw(self, user: str, slack_text: str, *, files: list[dict[str, Any]] | None = None,
                 event_id: str | None = None, retry: int | None = None,
                 wait_idle: bool = True) -> tuple[int, str]:
         event: dict[str, Any] = {"type": "message", "channel": "D" + user, "user": user,
@@ -378,7 +412,7 @@ class Driver:
                          "application/x-www-form-urlencoded")
 
     def message_shortcut(self, user: str, text: str, *, channel: str = "C42",
-                         author: str = "U99", files: list[dict] | None = None,
+                         author: str = "U99", files: list[dict[str, Any]] | None = None,
                          ts: str | None = None) -> tuple[int, str]:
         """"Open a support case" on a message in a channel, as Slack sends a message_action
         (the message as Slack escapes it, its files as file objects)."""
@@ -414,7 +448,8 @@ class Driver:
         """The home view last published for `user`."""
         views = [c for c in self.fake.of("views.publish") if c.args.get("user_id") == user]
         assert views, "no home view published"
-        return views[-1].args["view"]
+        view: dict[str, Any] = views[-1].args["view"]
+        return view
 
     def press_home(self, user: str, label: str) -> tuple[int, str]:
         view = self.home(user)
@@ -455,7 +490,7 @@ class Driver:
         return "\n".join(c.args.get("text", "") for c in self.messages(user)[since:])
 
     def _find(self, user: str, label: str, message: Call | None = None
-              ) -> tuple[Call, dict, dict, dict | None]:
+              ) -> tuple[Call, dict[str, Any], dict[str, Any], dict[str, Any] | None]:
         """The control whose label (or an option's label) is `label`, newest message first."""
         candidates = [message] if message else list(reversed(self.messages(user)))
         for msg in candidates:
@@ -470,13 +505,13 @@ class Driver:
                             return msg, block, el, opt
         raise AssertionError(f"no control labelled {label!r}")
 
-    def _action_body(self, user: str, msg: Call, action: dict,
-                     state: dict | None = None) -> str:
+    def _action_body(self, user: str, msg: Call, action: dict[str, Any],
+                     state: dict[str, Any] | None = None) -> str:
         payload = self.action_payload(user, msg, action, state)
         return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
-    def action_payload(self, user: str, msg: Call, action: dict,
-                       state: dict | None = None) -> dict[str, Any]:
+    def action_payload(self, user: str, msg: Call, action: dict[str, Any],
+                       state: dict[str, Any] | None = None) -> dict[str, Any]:
         """A block_actions payload as Slack builds it (HTTP form field or Socket Mode)."""
         return {"type": "block_actions", "team": {"id": self.fake.team_id},
                 "user": {"id": user, "team_id": self.fake.team_id},
@@ -526,7 +561,7 @@ class Driver:
                          "application/x-www-form-urlencoded")
 
 
-def _all_options(el: dict) -> list[dict]:
+def _all_options(el: dict[str, Any]) -> list[dict[str, Any]]:
     opts = list(el.get("options") or [])
     for group in el.get("option_groups") or []:
         opts += group["options"]

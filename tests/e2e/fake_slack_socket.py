@@ -12,13 +12,16 @@ import json
 import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 from tornado.web import Application
 from tornado.websocket import WebSocketHandler
+
+T = TypeVar("T")
 
 
 class FakeSlackSocket:
@@ -64,7 +67,8 @@ class FakeSlackSocket:
             self._loop.close(all_fds=True)
 
     def _shutdown(self) -> None:
-        assert self._server is not None and self._loop is not None
+        assert self._server is not None
+        assert self._loop is not None
         self._server.stop()
         for conn in list(self._conns):
             conn.close()
@@ -100,7 +104,7 @@ class FakeSlackSocket:
 
     # -- Slack's side ------------------------------------------------------------------------
 
-    def _wait(self, pred: Any, timeout: float, what: str) -> Any:
+    def _wait(self, pred: Callable[[], T | None], timeout: float, what: str) -> T:
         deadline = time.monotonic() + timeout
         with self._cond:
             while not (got := pred()):

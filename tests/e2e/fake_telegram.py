@@ -20,7 +20,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 BOT_USER = {"id": 999000, "is_bot": True, "first_name": "casebot", "username": "casebot_test_bot",
@@ -42,7 +42,7 @@ class Call:
     at: float = field(default_factory=time.monotonic)  # when "Telegram" received it
 
 
-def keyboard_shown(sent: list[dict]) -> dict | None:
+def keyboard_shown(sent: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Of the messages a chat was sent, in order: the reply keyboard its client shows now (the
     last one sent, until one is removed)."""
     shown = None
@@ -55,7 +55,7 @@ def keyboard_shown(sent: list[dict]) -> dict | None:
     return shown
 
 
-def button_texts(keyboard: dict | None) -> list[str]:
+def button_texts(keyboard: dict[str, Any] | None) -> list[str]:
     """A reply keyboard's button texts, row by row (none for no keyboard)."""
     return [b["text"] if isinstance(b, dict) else b
             for row in (keyboard or {}).get("keyboard") or [] for b in row]
@@ -67,9 +67,10 @@ class FakeTelegram:
         self.delay = delay  # seconds added to every Bot API call but getUpdates (a network's RTT)
         self.calls: list[Call] = []
         self.connections: set[tuple[str, int]] = set()  # client (host, port) of API calls
-        self.updates: list[dict] = []
-        self.messages: dict[tuple[int, int], dict] = {}
-        self.inbox: dict[tuple[int, int], dict] = {}  # what users sent, as the client shows it
+        self.updates: list[dict[str, Any]] = []
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        # what users sent, as the client shows it
+        self.inbox: dict[tuple[int, int], dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
         self.webhook: dict[str, Any] | None = None
         self.webhook_status: list[int] = []
@@ -106,7 +107,7 @@ class FakeTelegram:
         with self.cond:
             return [c for c in self.calls if c.method == method]
 
-    def sent(self, chat_id: int) -> list[dict]:
+    def sent(self, chat_id: int) -> list[dict[str, Any]]:
         """Messages the bot sent to a chat, oldest first, as they look now (after edits)."""
         with self.cond:
             return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id]
@@ -114,13 +115,13 @@ class FakeTelegram:
     def texts(self, chat_id: int) -> list[str]:
         return [m.get("text", "") for m in self.sent(chat_id)]
 
-    def transcript(self, chat_id: int) -> list[dict]:
+    def transcript(self, chat_id: int) -> list[dict[str, Any]]:
         """The chat as its client shows it: the users' messages and the bot's, in order."""
         with self.cond:
             both = {**self.inbox, **self.messages}
             return [m for (c, _), m in sorted(both.items()) if c == chat_id]
 
-    def keyboard(self, chat_id: int) -> dict | None:
+    def keyboard(self, chat_id: int) -> dict[str, Any] | None:
         """The reply keyboard the client shows now: the last one sent, until removed."""
         return keyboard_shown(self.sent(chat_id))
 
@@ -133,21 +134,22 @@ class FakeTelegram:
 
     # -- acting as users --------------------------------------------------------------------
 
-    def _user(self, user_id: int, name: str = "") -> dict:
+    def _user(self, user_id: int, name: str = "") -> dict[str, Any]:
         return {"id": user_id, "is_bot": False, "first_name": name or f"User{user_id}"}
 
-    def _chat(self, chat_id: int, kind: str = "private") -> dict:
+    def _chat(self, chat_id: int, kind: str = "private") -> dict[str, Any]:
         chat = {"id": chat_id, "type": kind}
         if kind != "private":
             chat["title"] = "a group"
         return chat
 
-    def _message(self, user_id: int, chat_id: int | None, kind: str, **fields: Any) -> dict:
+    def _message(self, user_id: int, chat_id: int | None, kind: str,
+                 **fields: Any) -> dict[str, Any]:
         return {"message_id": next(self._msg_ids), "date": int(time.time()),
                 "chat": self._chat(chat_id or user_id, kind), "from": self._user(user_id),
                 **fields}
 
-    def enqueue(self, update: dict) -> int:
+    def enqueue(self, update: dict[str, Any]) -> int:
         update.setdefault("update_id", next(self._update_ids))
         with self.cond:
             msg = update.get("message")
@@ -159,9 +161,10 @@ class FakeTelegram:
                 self.cond.notify_all()
         if hook is not None:
             self.webhook_status.append(self.post_webhook(update, hook.get("secret_token")))
-        return update["update_id"]
+        update_id: int = update["update_id"]
+        return update_id
 
-    def post_webhook(self, update: dict, secret: str | None) -> int:
+    def post_webhook(self, update: dict[str, Any], secret: str | None) -> int:
         assert self.webhook is not None
         req = urllib.request.Request(self.webhook["url"], data=json.dumps(update).encode(),
                                      headers={"Content-Type": "application/json"})
@@ -169,7 +172,8 @@ class FakeTelegram:
             req.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
         try:
             with urllib.request.urlopen(req, timeout=10) as resp:
-                return resp.status
+                status: int = resp.status
+                return status
         except urllib.error.HTTPError as exc:
             return exc.code
 
@@ -238,7 +242,7 @@ class FakeTelegram:
             fields["media_group_id"] = media_group_id
         return self.enqueue({"message": self._message(user_id, None, "private", **fields)})
 
-    def reply(self, user_id: int, text: str, to: dict) -> int:
+    def reply(self, user_id: int, text: str, to: dict[str, Any]) -> int:
         """The user sends `text` as a reply to the message `to` in their chat with the bot."""
         msg = self._message(user_id, None, "private", text=text, reply_to_message=to)
         if text.startswith("/"):
@@ -252,7 +256,7 @@ class FakeTelegram:
                                               "from": self._user(user_id), "query": query,
                                               "offset": "", "chat_type": "supergroup"}})
 
-    def press(self, user_id: int, message: dict, data: str) -> int:
+    def press(self, user_id: int, message: dict[str, Any], data: str) -> int:
         query = {"id": str(next(self._ids)), "from": self._user(user_id),
                  "chat_instance": "ci", "data": data, "message": message}
         return self.enqueue({"callback_query": query})
@@ -260,62 +264,10 @@ class FakeTelegram:
     # -- the HTTP side ----------------------------------------------------------------------
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
+        class Handler(_BotApiHandler):
+            pass
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stalls on keep-alive
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _reply(self, status: int, body: bytes, ctype: str = "application/json") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self) -> None:
-                path = unquote(urlsplit(self.path).path)
-                prefix = f"/file/bot{fake.token}/"
-                if path.startswith(prefix):
-                    file_id = path[len(prefix):].rsplit("/", 1)[-1]
-                    data = fake.files.get(file_id)
-                    if data is None:
-                        self._reply(404, b"not found", "text/plain")
-                    else:
-                        fake.record("download", {"file_id": file_id})
-                        self._reply(200, data, "application/octet-stream")
-                    return
-                self._api(path, {})
-
-            def do_POST(self) -> None:
-                fake.connections.add(self.client_address)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                ctype = self.headers.get("Content-Type", "")
-                params: dict[str, Any] = {}
-                if "json" in ctype and raw:
-                    params = json.loads(raw)
-                elif raw:
-                    for k, v in parse_qsl(raw.decode(), keep_blank_values=True):
-                        try:
-                            params[k] = json.loads(v) if v[:1] in "[{" else v
-                        except ValueError:
-                            params[k] = v
-                self._api(urlsplit(self.path).path, params)
-
-            def _api(self, path: str, params: dict[str, Any]) -> None:
-                prefix = f"/bot{fake.token}/"
-                if not path.startswith(prefix):
-                    body = {"ok": False, "error_code": 401, "description": "Unauthorized"}
-                    self._reply(401, json.dumps(body).encode())
-                    return
-                method = path[len(prefix):]
-                status, body = fake.api(method, params)
-                self._reply(status, json.dumps(body).encode())
-
+        Handler.fake = self
         return Handler
 
     def record(self, method: str, params: dict[str, Any]) -> None:
@@ -323,7 +275,7 @@ class FakeTelegram:
             self.calls.append(Call(method, params))
             self.cond.notify_all()
 
-    def api(self, method: str, p: dict[str, Any]) -> tuple[int, dict]:
+    def api(self, method: str, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method != "getUpdates":
             if self.delay:
                 time.sleep(self.delay / 2)  # the request's way to Telegram
@@ -346,10 +298,10 @@ class FakeTelegram:
 
     # -- methods ----------------------------------------------------------------------------
 
-    def m_getMe(self, p: dict) -> Any:
+    def m_getMe(self, p: dict[str, Any]) -> Any:
         return BOT_USER
 
-    def m_getUpdates(self, p: dict) -> Any:
+    def m_getUpdates(self, p: dict[str, Any]) -> Any:
         offset = int(p.get("offset") or 0)
         timeout = min(float(p.get("timeout") or 0), 5.0)
         deadline = time.monotonic() + timeout
@@ -359,10 +311,10 @@ class FakeTelegram:
                 self.cond.wait(max(0.0, deadline - time.monotonic()))
             return list(self.updates[:100])
 
-    def m_setMyCommands(self, p: dict) -> Any:
+    def m_setMyCommands(self, p: dict[str, Any]) -> Any:
         return True
 
-    def m_setChatMenuButton(self, p: dict) -> Any:
+    def m_setChatMenuButton(self, p: dict[str, Any]) -> Any:
         button = p.get("menu_button") or {"type": "default"}
         if button.get("type") not in ("commands", "web_app", "default"):
             return 400, {"ok": False, "error_code": 400,
@@ -370,7 +322,7 @@ class FakeTelegram:
         self.menu_button = button
         return True
 
-    def m_answerInlineQuery(self, p: dict) -> Any:
+    def m_answerInlineQuery(self, p: dict[str, Any]) -> Any:
         results = p.get("results") or []
         if len(results) > 50:
             return 400, {"ok": False, "error_code": 400,
@@ -382,30 +334,30 @@ class FakeTelegram:
                              "description": "Bad Request: RESULT_INVALID"}
         return True
 
-    def m_deleteWebhook(self, p: dict) -> Any:
+    def m_deleteWebhook(self, p: dict[str, Any]) -> Any:
         self.webhook = None
         return True
 
-    def m_setWebhook(self, p: dict) -> Any:
+    def m_setWebhook(self, p: dict[str, Any]) -> Any:
         self.webhook = {"url": p["url"], "secret_token": p.get("secret_token")}
         return True
 
-    def _store(self, chat_id: int, text: str, markup: Any) -> dict:
-        msg = {"message_id": next(self._msg_ids), "date": int(time.time()),
-               "chat": self._chat(chat_id), "from": BOT_USER, "text": text}
+    def _store(self, chat_id: int, text: str, markup: Any) -> dict[str, Any]:
+        msg: dict[str, Any] = {"message_id": next(self._msg_ids), "date": int(time.time()),
+                               "chat": self._chat(chat_id), "from": BOT_USER, "text": text}
         if markup:
             msg["reply_markup"] = markup
         with self.cond:
             self.messages[(chat_id, msg["message_id"])] = msg
         return _as_returned(msg)
 
-    def m_sendMessage(self, p: dict) -> Any:
+    def m_sendMessage(self, p: dict[str, Any]) -> Any:
         problem = markup_problem(p.get("reply_markup"))
         if problem:
             return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {problem}"}
         return self._store(int(p["chat_id"]), p["text"], p.get("reply_markup"))
 
-    def _edit(self, p: dict, **changes: Any) -> Any:
+    def _edit(self, p: dict[str, Any], **changes: Any) -> Any:
         key = (int(p["chat_id"]), int(p["message_id"]))
         with self.cond:
             msg = self.messages.get(key)
@@ -417,22 +369,81 @@ class FakeTelegram:
                 msg.pop("reply_markup", None)
             return _as_returned(msg)
 
-    def m_editMessageText(self, p: dict) -> Any:
+    def m_editMessageText(self, p: dict[str, Any]) -> Any:
         return self._edit(p, text=p["text"], reply_markup=p.get("reply_markup"))
 
-    def m_editMessageReplyMarkup(self, p: dict) -> Any:
+    def m_editMessageReplyMarkup(self, p: dict[str, Any]) -> Any:
         return self._edit(p, reply_markup=p.get("reply_markup"))
 
-    def m_answerCallbackQuery(self, p: dict) -> Any:
+    def m_answerCallbackQuery(self, p: dict[str, Any]) -> Any:
         return True
 
-    def m_getFile(self, p: dict) -> Any:
+    def m_getFile(self, p: dict[str, Any]) -> Any:
         file_id = p["file_id"]
         if file_id not in self.files:
             return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid "
                          "file_id"}
         return {"file_id": file_id, "file_unique_id": "u" + file_id,
                 "file_size": len(self.files[file_id]), "file_path": f"documents/{file_id}"}
+
+
+class _BotApiHandler(BaseHTTPRequestHandler):
+    """The Bot API and file downloads over HTTP, answered by the FakeTelegram in `fake`."""
+
+    fake: ClassVar[FakeTelegram]
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stalls on keep-alive
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _reply(self, status: int, body: bytes, ctype: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        path = unquote(urlsplit(self.path).path)
+        prefix = f"/file/bot{self.fake.token}/"
+        if path.startswith(prefix):
+            file_id = path[len(prefix):].rsplit("/", 1)[-1]
+            data = self.fake.files.get(file_id)
+            if data is None:
+                self._reply(404, b"not found", "text/plain")
+            else:
+                self.fake.record("download", {"file_id": file_id})
+                self._reply(200, data, "application/octet-stream")
+            return
+        self._api(path, {})
+
+    def do_POST(self) -> None:
+        self.fake.connections.add(self.client_address)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        ctype = self.headers.get("Content-Type", "")
+        params: dict[str, Any] = {}
+        if "json" in ctype and raw:
+            params = json.loads(raw)
+        elif raw:
+            for k, v in parse_qsl(raw.decode(), keep_blank_values=True):
+                try:
+                    params[k] = json.loads(v) if v[:1] in "[{" else v
+                except ValueError:
+                    params[k] = v
+        self._api(urlsplit(self.path).path, params)
+
+    def _api(self, path: str, params: dict[str, Any]) -> None:
+        prefix = f"/bot{self.fake.token}/"
+        if not path.startswith(prefix):
+            body = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            self._reply(401, json.dumps(body).encode())
+            return
+        method = path[len(prefix):]
+        status, body = self.fake.api(method, params)
+        self._reply(status, json.dumps(body).encode())
 
 
 def markup_problem(markup: Any) -> str:
@@ -460,7 +471,7 @@ def markup_problem(markup: Any) -> str:
     return ""
 
 
-def _as_returned(msg: dict) -> dict:
+def _as_returned(msg: dict[str, Any]) -> dict[str, Any]:
     """The Message Telegram returns: its reply_markup is only ever an inline keyboard (a reply
     keyboard belongs to the chat, not to the message)."""
     out = dict(msg)

@@ -40,7 +40,7 @@ def add_profile(run: BotRun, email: str, name: str = "HQ Apex One", product: str
         s.commit()
 
 
-def case_json(run: BotRun, number: str) -> dict:
+def case_json(run: BotRun, number: str) -> dict[str, Any]:
     with Session(run.service.engine) as s:
         case = repo.case_by_number(s, number)
         assert case is not None
@@ -50,7 +50,8 @@ def case_json(run: BotRun, number: str) -> dict:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @dataclass
@@ -110,7 +111,7 @@ class TgUser:
         self.id = user_id
 
     async def act(self, fn: Any, *args: Any, **kw: Any) -> int:
-        update_id = await asyncio.to_thread(fn, *args, **kw)
+        update_id: int = await asyncio.to_thread(fn, *args, **kw)
         await self.run.settle(update_id)
         return update_id
 
@@ -124,22 +125,24 @@ class TgUser:
         return await self.act(self.fake.send_document, self.id, name, data, **kw)
 
     @property
-    def messages(self) -> list[dict]:
+    def messages(self) -> list[dict[str, Any]]:
         return self.fake.sent(self.id)
 
     @property
     def last_text(self) -> str:
-        return self.messages[-1]["text"]
+        text: str = self.messages[-1]["text"]
+        return text
 
-    def keyboard_message(self) -> dict:
+    def keyboard_message(self) -> dict[str, Any]:
         """The newest message that brought a reply keyboard."""
         for msg in reversed(self.messages):
             if "keyboard" in (msg.get("reply_markup") or {}):
-                return msg
+                shown: dict[str, Any] = msg
+                return shown
         raise AssertionError("no message with buttons")
 
     @staticmethod
-    def buttons(msg: dict) -> list[dict]:
+    def buttons(msg: dict[str, Any]) -> list[dict[str, Any]]:
         markup = msg.get("reply_markup") or {}
         rows = markup.get("keyboard") or markup.get("inline_keyboard") or []
         return [b if isinstance(b, dict) else {"text": b} for row in rows for b in row]
@@ -148,7 +151,7 @@ class TgUser:
         """The button texts the client shows now (nothing after a keyboard was removed)."""
         return self.fake.shown_buttons(self.id)
 
-    async def press_data(self, msg: dict, data: str) -> int:
+    async def press_data(self, msg: dict[str, Any], data: str) -> int:
         """An inline button (only messages from before reply keyboards have them)."""
         return await self.act(self.fake.press, self.id, msg, data)
 
@@ -156,7 +159,7 @@ class TgUser:
         assert text in self.keyboard(), f"no button {text!r} in {self.keyboard()}"
         return await self.say(text)
 
-    async def press(self, label: str, *, exact: bool = False) -> dict:
+    async def press(self, label: str, *, exact: bool = False) -> dict[str, Any]:
         """Tap the button labelled `label` on the keyboard shown, paging with › if needed;
         returns the message that brought the keyboard."""
         for _ in range(20):

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.e2e.conftest import Chat, Script, submitted
 
 PROFILE_Q = "A name for this profile"
@@ -56,7 +58,7 @@ def test_operator_update_to_a_terminal_case_shows_in_the_next_chat(chat: Chat) -
 SAVED = "Apex One console hangs again\nSince the update the agents stop reporting.\n"
 
 
-def test_describe_file_starts_a_request_described_by_it(chat: Chat, tmp_path) -> None:
+def test_describe_file_starts_a_request_described_by_it(chat: Chat, tmp_path: Path) -> None:
     saved = tmp_path / "message.txt"
     saved.write_text(SAVED)
     s = Script().profile_form("HQ", "Apex One", "2019", ["Windows 10"])
@@ -76,6 +78,7 @@ def test_text_on_stdin_before_the_first_question_describes_the_request(chat: Cha
     assert chat.case(number)["subject"] == "Apex One console hangs again since the update"
 
 
-def test_describe_file_that_cannot_be_read_is_bad_usage(chat: Chat, tmp_path) -> None:
+def test_describe_file_that_cannot_be_read_is_bad_usage(chat: Chat, tmp_path: Path) -> None:
     result = chat.run([], args=["--describe", str(tmp_path / "missing.txt")])
-    assert result.returncode == 2 and "missing.txt" in result.stderr
+    assert result.returncode == 2
+    assert "missing.txt" in result.stderr

@@ -6,9 +6,11 @@ their stand-ins) and must end with the case it was meant to make.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bench.effort import CHATS, RUNNERS, SCENARIOS
+from bench.effort import CHATS, RUNNERS, SCENARIOS, Scenario
 
 EXPECTED = {  # what each path must have made
     "product1": ("HQ Apex One", "Product Issues"),
@@ -23,7 +25,7 @@ EXPECTED = {  # what each path must have made
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("chat", CHATS)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.key)
-def test_actions_within_target(scenario, chat, tmp_path) -> None:
+def test_actions_within_target(scenario: Scenario, chat: str, tmp_path: Path) -> None:
     count, case = RUNNERS[chat](scenario.key, tmp_path)
     assert (case["profile_name"], case["issue_category"]) == EXPECTED[scenario.key]
     assert case["channel"] == ("console" if chat == "terminal" else chat)

@@ -9,6 +9,8 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from email.message import EmailMessage
 
 import pytest
 
@@ -20,10 +22,18 @@ APEX = ("HQ Apex One", "Apex One", "2019", ["Windows 10"])
 
 
 @pytest.fixture
-def sink():
+def sink() -> Iterator[SmtpSink]:
     server = SmtpSink().start()
     yield server
     server.stop()
+
+
+def body_of(msg: EmailMessage, kind: str) -> str:
+    """The mail's `kind` ("plain" or "html") part, which a case mail always has."""
+    part = msg.get_body((kind,))
+    assert part is not None, f"no {kind} part"
+    content: str = part.get_content()
+    return content
 
 
 def product_case(cc: list[str]) -> Script:
@@ -32,7 +42,8 @@ def product_case(cc: list[str]) -> Script:
                     severity="Medium", cc=cc)
 
 
-def test_confirmation_and_update_arrive_threaded(chat: Chat, sink, monkeypatch) -> None:
+def test_confirmation_and_update_arrive_threaded(chat: Chat, sink: SmtpSink,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     chat.env["CASEBOT_MAIL_FROM"] = "support@desk.example"
     chat.cli("accounts", "add", "Acme", "--domain", "acme.example")  # CC inside Acme
     [number] = submitted(chat.run(product_case(["bob@acme.example", "carol@acme.example"])))
@@ -47,12 +58,14 @@ def test_confirmation_and_update_arrive_threaded(chat: Chat, sink, monkeypatch) 
     assert msg["Message-ID"] == f"<case-{number}@desk.example>"
     assert msg["Subject"] == f"[Case {number}] Agent does not update"
     assert msg.get_content_type() == "multipart/alternative"
-    text = msg.get_body(("plain",)).get_content()
-    html = msg.get_body(("html",)).get_content()
+    text = body_of(msg, "plain")
+    html = body_of(msg, "html")
     for needle in (f"Case number: {number}", "Product: Apex One", "Severity: Medium",
                    "CC: bob@acme.example, carol@acme.example", "stays on 1.2.3 <b>."):
         assert needle in text
-    assert number in html and "stays on 1.2.3 &lt;b&gt;." in html and "<b>." not in html
+    assert number in html
+    assert "stays on 1.2.3 &lt;b&gt;." in html
+    assert "<b>." not in html
 
     # The operator updates the case: timeline, mail to contact + CC threaded under it.
     chat.cli("cases", "update", number, "--status", "in progress", "--note",
@@ -63,20 +76,23 @@ def test_confirmation_and_update_arrive_threaded(chat: Chat, sink, monkeypatch) 
     assert update["In-Reply-To"] == update["References"] == f"<case-{number}@desk.example>"
     assert update["Message-ID"] != msg["Message-ID"]
     assert update["Subject"] == f"[Case {number}] Update: Agent does not update"
-    body = update.get_body(("plain",)).get_content()
-    assert "Status: in progress" in body and "We are looking at the agent logs." in body
+    body = body_of(update, "plain")
+    assert "Status: in progress" in body
+    assert "We are looking at the agent logs." in body
     mails = json.loads(chat.cli("mail", "list", "--json"))
     assert [m["status"] for m in mails] == ["sent", "sent"]
-    assert mails[0]["kind"] == "update" and mails[1]["kind"] == "confirmation"
+    assert mails[0]["kind"] == "update"
+    assert mails[1]["kind"] == "confirmation"
 
     # /case N in the chat shows the timeline with the update.
     shown = chat.run([f"/case {number}"]).stdout
-    assert "Timeline:" in shown and "Status changed to in progress." in shown
+    assert "Timeline:" in shown
+    assert "Status changed to in progress." in shown
     assert "We are looking at the agent logs." in shown
 
 
-def test_threat_case_confirmation_carries_the_reference_id(chat: Chat, sink,
-                                                           monkeypatch) -> None:
+def test_threat_case_confirmation_carries_the_reference_id(chat: Chat, sink: SmtpSink,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     s = Script().first_profile(*APEX).say("File False Positive",
                                         "Conventional Scan (Virus Pattern)")
     s.common("Our tool is flagged", password="I have no files to attach", files=None)
@@ -86,12 +102,12 @@ def test_threat_case_confirmation_carries_the_reference_id(chat: Chat, sink,
     monkeypatch.setenv("CASEBOT_SMTP_URL", sink.url)
     chat.cli("mail", "send", "--once")
     msg = sink.received[0].message
-    assert ref in msg["Subject"] and f"Reference id: {ref}" in msg.get_body(
-        ("plain",)).get_content()
-    assert ref in msg.get_body(("html",)).get_content()
+    assert ref in msg["Subject"]
+    assert f"Reference id: {ref}" in body_of(msg, "plain")
+    assert ref in body_of(msg, "html")
 
 
-def test_sender_killed_mid_send_loses_nothing(chat: Chat, sink) -> None:
+def test_sender_killed_mid_send_loses_nothing(chat: Chat, sink: SmtpSink) -> None:
     from sqlmodel import Session
 
     from bot.app import build_engine
@@ -119,7 +135,8 @@ def test_sender_killed_mid_send_loses_nothing(chat: Chat, sink) -> None:
     sink.hold_at = None
     sink.release.set()
     statuses = [m["status"] for m in json.loads(chat.cli("mail", "list", "--json"))]
-    assert statuses.count("sent") == 3 and statuses.count("sending") == 1
+    assert statuses.count("sent") == 3
+    assert statuses.count("sending") == 1
 
     time.sleep(1.1)  # the dead sender's lease runs out
     graceful = subprocess.Popen([CASEBOT, "mail", "send", "--interval", "0.1"], env=env,
@@ -133,5 +150,6 @@ def test_sender_killed_mid_send_loses_nothing(chat: Chat, sink) -> None:
     assert graceful.returncode == 0, err
     assert "Sent " in out
     counts = sink.per_message_id()
-    assert len(counts) == 8 and set(counts.values()) == {1}
+    assert len(counts) == 8
+    assert set(counts.values()) == {1}
     assert {m["status"] for m in json.loads(chat.cli("mail", "list", "--json"))} == {"sent"}

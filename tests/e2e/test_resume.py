@@ -12,6 +12,7 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 from tests.e2e.conftest import EMAIL, Chat, Script, submitted
 from tests.zipfactory import make_aes_zip
@@ -88,7 +89,7 @@ def first_question(output: str) -> str:
     return output.split("\n", 1)[1].lstrip("\n")
 
 
-def test_kill_9_in_the_profile_form_and_later_in_the_request(chat: Chat, tmp_path) -> None:
+def test_kill_9_in_the_profile_form_and_later_in_the_request(chat: Chat, tmp_path: Path) -> None:
     sample = make_aes_zip(tmp_path / "s.zip", {"a.eml": b"Subject: x\r\n\r\ny"}, "infected")
     live = Live(chat.popen())
     live.wait_for("Describe the problem")
@@ -132,8 +133,10 @@ def test_eof_exits_0_and_keeps_a_half_answered_compound_step(chat: Chat) -> None
     assert again.returncode == 0
     assert first_question(again.stdout).startswith(WHEN_Q)  # the phone number was kept
     review = again.after("Please review your request.")
-    assert "Phone: +442079460958" in review and "Preferred time: 09:00" in review
-    assert "Subject: Phone me" in review and "Description: Please call." in review
+    assert "Phone: +442079460958" in review
+    assert "Preferred time: 09:00" in review
+    assert "Subject: Phone me" in review
+    assert "Description: Please call." in review
 
 
 def test_ctrl_c_keeps_the_draft(chat: Chat) -> None:
@@ -153,7 +156,7 @@ def test_ctrl_c_keeps_the_draft(chat: Chat) -> None:
     assert chat.case(number)["subject"] == "Interrupted"
 
 
-def test_eof_inside_a_multi_line_answer_sends_nothing(tmp_path) -> None:
+def test_eof_inside_a_multi_line_answer_sends_nothing(tmp_path: Path) -> None:
     """An answer without its closing '.' is unfinished: the next run asks for it again."""
     import io
 

@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -29,7 +30,7 @@ from tests.e2e.fake_slack import (
 
 
 @pytest.fixture
-def rig(tmp_path) -> Iterator[Rig]:
+def rig(tmp_path: Path) -> Iterator[Rig]:
     with slack_rig(tmp_path) as r:
         yield r
 
@@ -91,6 +92,7 @@ def test_double_click_on_submit_makes_one_case(rig: Rig) -> None:
         t.start()
     for t in clicks:
         t.join()
+    assert rig.slack.executor is not None
     rig.slack.executor.wait_idle()
     # and the very same press delivered again
     rig.slack.press("U1", "Submit", review, action_ts="170000000.5")
@@ -113,12 +115,14 @@ def test_user_text_is_escaped_in_every_payload(rig: Rig) -> None:
     for live in ("<!channel>", "<!here>", "<@U1>", "<script>"):
         assert live not in wire
     subject = "Subject <!channel> <script>x</script>"
+    assert rig.slack.executor is not None
     rig.slack.executor.wait_idle()
     link(rig.service, "U5", "eve@acme.example")
     to_review_subject(rig, "U5", subject)
     wire = json.dumps([c.args for c in rig.fake.calls if c.method in ("chat.postMessage",
                                                                         "chat.update")])
-    assert "<!channel>" not in wire and "<script>" not in wire
+    assert "<!channel>" not in wire
+    assert "<script>" not in wire
     assert "Subject &lt;!channel&gt; &lt;script&gt;x&lt;/script&gt;" in wire
 
 
@@ -156,7 +160,9 @@ def test_work_continues_after_ack_and_429_is_waited_out(rig: Rig) -> None:
     started = time.monotonic()
     status, _ = rig.slack.say("U1", "new case", wait_idle=False)
     acked = time.monotonic() - started
-    assert status == 200 and acked < 1.0  # Slack got its answer long before the reply
+    assert status == 200
+    assert acked < 1.0
+    assert rig.slack.executor is not None
     rig.slack.executor.wait_idle()
     posts = rig.fake.of("chat.postMessage")
     # the first post is refused (429) and retried; then the profile form's question
@@ -173,7 +179,8 @@ def test_slack_email_confirmed_once(rig: Rig) -> None:
     assert rig.fake.of("users.info")
     with Session(rig.service.engine) as s:
         contact = repo.contact_for_identity(s, "slack", "T1:U7")
-        assert contact is not None and contact.email == "kim@acme.example"
+        assert contact is not None
+        assert contact.email == "kim@acme.example"
     assert "profile" in rig.slack.last("U7").args["text"]  # no profile yet: the form
     rig.slack.say("U7", "next message")
     assert "Is kim@acme.example" not in rig.slack.last("U7").args["text"]
@@ -193,7 +200,9 @@ def test_no_slack_email_verified_by_mailed_code(rig: Rig) -> None:
     rig.slack.say("U8", code)
     assert "linked to lou@acme.example" in rig.slack.text("U8")
     with Session(rig.service.engine) as s:
-        assert repo.contact_for_identity(s, "slack", "T1:U8").email == "lou@acme.example"
+        contact = repo.contact_for_identity(s, "slack", "T1:U8")
+        assert contact is not None
+        assert contact.email == "lou@acme.example"
 
 
 def test_urlcheck_is_ephemeral(rig: Rig) -> None:
@@ -202,8 +211,11 @@ def test_urlcheck_is_ephemeral(rig: Rig) -> None:
                                   channel="C1")
     assert status == 200
     eph = rig.fake.of("chat.postEphemeral")
-    assert len(eph) == 1 and eph[0].args["channel"] == "C1" and eph[0].args["user"] == "U1"
-    assert "example[.]com" in eph[0].args["text"] and "Untested" in eph[0].args["text"]
+    assert len(eph) == 1
+    assert eph[0].args["channel"] == "C1"
+    assert eph[0].args["user"] == "U1"
+    assert "example[.]com" in eph[0].args["text"]
+    assert "Untested" in eph[0].args["text"]
     assert rig.slack.messages("U1") == []
 
 
@@ -213,6 +225,7 @@ def test_operator_update_reaches_the_dm(rig: Rig) -> None:
     rig.slack.press("U1", "Submit")
     with Session(rig.service.engine) as s:
         case = repo.case_by_number(s, "10000001")
+        assert case is not None
         notices.queue_for_case(s, case, "Case 10000001 is now Closed. <!here>")
         s.commit()
     thread = rig.bot.start_notices(interval=0.05)
@@ -223,7 +236,8 @@ def test_operator_update_reaches_the_dm(rig: Rig) -> None:
         rig.bot.stop()
         thread.join(2)
     last = rig.slack.last("U1")
-    assert last.args["channel"] == "DU1" and "&lt;!here&gt;" in last.args["text"]
+    assert last.args["channel"] == "DU1"
+    assert "&lt;!here&gt;" in last.args["text"]
     with Session(rig.service.engine) as s:
         assert notices.pending(s, "slack") == []
 
@@ -255,7 +269,7 @@ def test_through_a_real_http_socket(rig: Rig) -> None:
         server.server_close()
 
 
-def test_casebot_slack_command_serves_http(tmp_path) -> None:
+def test_casebot_slack_command_serves_http(tmp_path: Path) -> None:
     """`casebot slack --port N` as operators run it, against the stand-in Web API."""
     import os
     import signal
@@ -281,7 +295,7 @@ def test_casebot_slack_command_serves_http(tmp_path) -> None:
                 except urllib.error.HTTPError:
                     break  # up (404 for an unknown path)
                 except OSError:
-                    assert proc.poll() is None, proc.stdout.read().decode()
+                    assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
                     assert time.monotonic() < deadline, "server did not start"
                     time.sleep(0.1)
             http = Driver(None, fake, SECRET, url=url)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -14,7 +16,7 @@ from tests.e2e.fake_slack import BOT_TOKEN, Rig, link, make_profile, slack_rig
 
 
 @pytest.fixture
-def rig(tmp_path) -> Iterator[Rig]:
+def rig(tmp_path: Path) -> Iterator[Rig]:
     with slack_rig(tmp_path) as r:
         yield r
 
@@ -44,23 +46,30 @@ def test_product_case(rig: Rig) -> None:
     assert answer["elements"][0]["text"] == "→ *Submit*"
     assert "Case number: 10000001" in case.args["text"]
     with Session(rig.service.engine) as s:
-        data = repo.case_json(s, repo.case_by_number(s, "10000001"))
+        stored = repo.case_by_number(s, "10000001")
+        assert stored is not None
+        data = repo.case_json(s, stored)
     assert data["channel"] == "slack"
     assert data["subject"] == "Console <!channel> @here <script>alert(1)</script> & co"
     # every bot message: no unfurling, and nothing the user typed is live markup
     for call in rig.fake.of("chat.postMessage"):
-        assert call.args["unfurl_links"] is False and call.args["unfurl_media"] is False
+        assert call.args["unfurl_links"] is False
+        assert call.args["unfurl_media"] is False
     wire = json.dumps([c.args for c in rig.fake.calls])
-    assert "<!channel>" not in wire and "<!here>" not in wire and "<script>" not in wire
+    assert "<!channel>" not in wire
+    assert "<!here>" not in wire
+    assert "<script>" not in wire
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in wire
 
 
-def case_json(service: Service, number: str) -> dict:
+def case_json(service: Service, number: str) -> dict[str, Any]:
     with Session(service.engine) as s:
-        return repo.case_json(s, repo.case_by_number(s, number))
+        stored = repo.case_by_number(s, number)
+        assert stored is not None
+        return repo.case_json(s, stored)
 
 
-def test_threat_sample_with_attachment(rig: Rig, tmp_path) -> None:
+def test_threat_sample_with_attachment(rig: Rig, tmp_path: Path) -> None:
     from tests.zipfactory import make_aes_zip
 
     slack, user = rig.slack, "U2"
@@ -81,7 +90,8 @@ def test_threat_sample_with_attachment(rig: Rig, tmp_path) -> None:
     slack.press(user, "Low")
     slack.press(user, "Submit")
     done = slack.last(user).args["text"]
-    assert "Case number: 10000001" in done and "Reference id:" in done
+    assert "Case number: 10000001" in done
+    assert "Reference id:" in done
     case = case_json(rig.service, "10000001")
     assert case["issue_category"] == "Collected Threat Sample Analysis"
     assert [a["name"] for a in case["attachments"]] == ["sample.zip"]

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 from slack_sdk.errors import SlackApiError
@@ -17,7 +20,7 @@ from tests.e2e.fake_slack import link, make_profile, slack_rig
 
 class _Api(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    connections: set[tuple[str, int]] = set()
+    connections: ClassVar[set[tuple[str, int]]] = set()
     limited = 0
 
     def log_message(self, *args: object) -> None:
@@ -34,7 +37,8 @@ class _Api(BaseHTTPRequestHandler):
         else:
             self.reply(200, {"ok": True, "ts": "1.0"})
 
-    def reply(self, status: int, body: dict, headers: dict | None = None) -> None:
+    def reply(self, status: int, body: dict[str, Any],
+              headers: dict[str, Any] | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -46,7 +50,7 @@ class _Api(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def api():
+def api() -> Iterator[str]:
     _Api.connections, _Api.limited = set(), 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
@@ -55,14 +59,14 @@ def api():
     server.server_close()
 
 
-def test_calls_share_one_connection(api) -> None:
+def test_calls_share_one_connection(api: str) -> None:
     client = make_client(Settings(slack_api_url=api), "xoxb-test")
     for _ in range(5):
         assert client.chat_postMessage(channel="D1", text="hi")["ok"]
     assert len(_Api.connections) == 1
 
 
-def test_errors_and_rate_limits_as_slack_sdk_handles_them(api) -> None:
+def test_errors_and_rate_limits_as_slack_sdk_handles_them(api: str) -> None:
     client = make_client(Settings(slack_api_url=api), "xoxb-test")
     assert client.api_call("rate.limited")["ok"]  # a 429, waited out and retried
     with pytest.raises(SlackApiError):
@@ -70,7 +74,7 @@ def test_errors_and_rate_limits_as_slack_sdk_handles_them(api) -> None:
     assert len(_Api.connections) == 1
 
 
-def test_listeners_reuse_connections_over_a_whole_case(tmp_path) -> None:
+def test_listeners_reuse_connections_over_a_whole_case(tmp_path: Path) -> None:
     """Bolt hands each listener a fresh plain WebClient; casebot's middleware swaps in the
     keep-alive one, so a whole case's calls share a connection per listener thread."""
     with slack_rig(tmp_path) as rig:
@@ -83,6 +87,7 @@ def test_listeners_reuse_connections_over_a_whole_case(tmp_path) -> None:
         rig.slack.say("U1", "Since the update")
         rig.slack.press("U1", "High")
         calls = [c for c in rig.fake.calls if c.method in ("chat.postMessage", "chat.update")]
+        assert rig.slack.executor is not None
         threads = rig.slack.executor._max_workers + 1  # listener threads, and the app's own
         assert len(calls) >= 12
         assert len(rig.fake.connections) <= threads < len(calls)

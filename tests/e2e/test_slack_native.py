@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -30,18 +32,20 @@ MESSAGE = "The Apex One console hangs again\nSince this morning, screenshot atta
 
 
 @pytest.fixture
-def rig(tmp_path) -> Iterator[Rig]:
+def rig(tmp_path: Path) -> Iterator[Rig]:
     with slack_rig(tmp_path) as r:
         yield r
 
 
-def case_of(rig: Rig, number: str) -> dict:
+def case_of(rig: Rig, number: str) -> dict[str, Any]:
     with Session(rig.service.engine) as s:
-        return repo.case_json(s, repo.case_by_number(s, number))
+        stored = repo.case_by_number(s, number)
+        assert stored is not None
+        return repo.case_json(s, stored)
 
 
 def number_in(rig: Rig, user: str) -> str:
-    text = rig.slack.last(user).args["text"]
+    text: str = rig.slack.last(user).args["text"]
     assert "Case number:" in text, rig.slack.text(user)[-1500:]
     return text.split("Case number: ", 1)[1].split()[0]
 
@@ -94,7 +98,8 @@ def test_shortcut_files_survive_linking_on_another_worker(rig: Rig) -> None:
     shot = rig.fake.add_file("F11", "agent.log", data)
     rig.slack.message_shortcut(user, MESSAGE, files=[shot])
     assert f"Is {email}" in rig.slack.last(user).args["text"]
-    assert rig.fake.downloads == [] and not rig.fake.of("files.info")  # not linked: nothing
+    assert rig.fake.downloads == []
+    assert not rig.fake.of("files.info")
 
     executor = TrackingExecutor()
     other = SlackBot(rig.settings, build_service(rig.settings), listener_executor=executor)
@@ -141,9 +146,11 @@ def test_app_home_lists_open_cases_and_follows_updates(rig: Rig) -> None:
     update_case(rig.service, numbers[0], status="closed")
     rig.slack.open_home(user)
     shown = home_text(rig.slack.home(user))
-    assert numbers[1] in shown and "slow to load" in shown
+    assert numbers[1] in shown
+    assert "slow to load" in shown
     assert numbers[0] not in shown  # closed
-    assert numbers[2] not in shown and "secret" not in shown  # someone else's
+    assert numbers[2] not in shown
+    assert "secret" not in shown
     labels = [e["text"]["text"] for b in rig.slack.home(user)["blocks"]
               if b["type"] == "actions" for e in b["elements"]]
     assert labels == ["New case", "Check URLs", "My profiles"]
@@ -164,7 +171,7 @@ def test_home_of_a_person_not_linked_reveals_nothing(rig: Rig) -> None:
     assert "link your work email" in shown
 
 
-def test_message_files_get_the_sample_checks_of_uploads(rig: Rig, tmp_path) -> None:
+def test_message_files_get_the_sample_checks_of_uploads(rig: Rig, tmp_path: Path) -> None:
     """A plain file from the message does not pass as a sample: the zip is asked for."""
     from tests.zipfactory import make_aes_zip
 

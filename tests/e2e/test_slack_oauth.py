@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import urllib.request
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -14,7 +15,7 @@ from bot.settings import Settings
 from tests.e2e.fake_slack import SECRET, Driver, FakeSlack, TrackingExecutor, link
 
 
-def test_install_then_events_use_the_installed_token(tmp_path) -> None:
+def test_install_then_events_use_the_installed_token(tmp_path: Path) -> None:
     with FakeSlack() as fake:
         settings = Settings(home=tmp_path / "home", slack_signing_secret=SECRET,
                             slack_client_id="111.222", slack_client_secret="shh",
@@ -31,7 +32,9 @@ def test_install_then_events_use_the_installed_token(tmp_path) -> None:
             with urllib.request.urlopen(base + "/slack/install", timeout=5) as resp:
                 page = resp.read().decode()
                 cookie = resp.headers["Set-Cookie"].split(";", 1)[0]
-            state = re.search(r"state=([\w-]+)", page).group(1)
+            found = re.search(r"state=([\w-]+)", page)
+            assert found is not None
+            state = found.group(1)
             assert "client_id=111.222" in page
             req = urllib.request.Request(f"{base}/slack/oauth_redirect?code=c0de&state={state}",
                                          headers={"Cookie": cookie})
@@ -46,7 +49,8 @@ def test_install_then_events_use_the_installed_token(tmp_path) -> None:
             http = Driver(bot.app, fake, SECRET, executor, url=base + "/slack/events")
             assert http.command("U1", "/case", "new")[0] == 200
             posted = http.last("U1")
-            assert posted.token == "xoxb-test-token" and "profile" in posted.args["text"]
+            assert posted.token == "xoxb-test-token"
+            assert "profile" in posted.args["text"]
         finally:
             server.shutdown()
             server.server_close()

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ USER = "U1"
 SCRUB = ("SLACK_", "CASEBOT_", "TELEGRAM_", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 
-def start_app(home: Path, api_url: str, log: Path) -> subprocess.Popen:
+def start_app(home: Path, api_url: str, log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith(SCRUB)}
     # no signing secret: Socket Mode doesn't need one, and the CLI must not ask for it
     env.update(CASEBOT_HOME=str(home), SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN,
@@ -40,7 +41,7 @@ def start_app(home: Path, api_url: str, log: Path) -> subprocess.Popen:
                                 env=env, cwd=log.parent, stdout=out, stderr=subprocess.STDOUT)
 
 
-def wait_connected(ws: FakeSlackSocket, proc: subprocess.Popen, log: Path) -> None:
+def wait_connected(ws: FakeSlackSocket, proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -51,7 +52,7 @@ def wait_connected(ws: FakeSlackSocket, proc: subprocess.Popen, log: Path) -> No
             assert time.monotonic() < deadline, f"never connected:\n{log.read_text()}"
 
 
-def labels(blocks: list[dict]) -> list[str]:
+def labels(blocks: list[dict[str, Any]]) -> list[str]:
     return [el["text"]["text"] for b in blocks if b.get("type") == "actions"
             for el in b["elements"] if el.get("type") == "button"]
 
@@ -82,7 +83,8 @@ def test_socket_mode_new_case_and_button(tmp_path: Path) -> None:
             sent = ws.push("events_api", event, retry_attempt=0, retry_reason="")
             assert ws.wait_ack(sent) == {"envelope_id": sent}
             first = fake.wait_calls("chat.postMessage", 1)[0]
-            assert first.token == BOT_TOKEN and first.args["channel"] == "D" + USER
+            assert first.token == BOT_TOKEN
+            assert first.args["channel"] == "D" + USER
             assert "Update or add a product profile" in labels(first.args["blocks"])
 
             # a button press on that question (interactive envelope): the next question
@@ -107,7 +109,9 @@ def test_socket_mode_new_case_and_button(tmp_path: Path) -> None:
         out = log.read_text()
         assert ws.connects == 1, out  # one session, no reconnect loop
         # nothing secret or typed by the user in the log
-        assert APP_TOKEN not in out and BOT_TOKEN not in out and "new case" not in out
+        assert APP_TOKEN not in out
+        assert BOT_TOKEN not in out
+        assert "new case" not in out
 
 
 @pytest.mark.timeout(60)
@@ -122,5 +126,6 @@ def test_a_refused_app_token_is_explained_not_a_traceback(tmp_path: Path) -> Non
             if proc.poll() is None:
                 proc.kill()
     text = log.read_text()
-    assert "Slack refused SLACK_APP_TOKEN" in text and "xapp-" in text
+    assert "Slack refused SLACK_APP_TOKEN" in text
+    assert "xapp-" in text
     assert "Traceback" not in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session
@@ -13,7 +14,7 @@ from sqlmodel import Session
 from adapters.slack import render as srn
 from bot.feeds import import_feed
 from bot.updates import update_case
-from flows.model import Choice, Prompt
+from flows.model import Choice, Inbound, Prompt
 from store import repo
 from tests.e2e.fake_slack import Rig, link, make_profile, press_ephemeral, slack_rig
 
@@ -22,12 +23,12 @@ FEED = f"url,host,rating,category\n{URL},,Safe,Business/Economy\n"
 
 
 @pytest.fixture
-def rig(tmp_path) -> Iterator[Rig]:
+def rig(tmp_path: Path) -> Iterator[Rig]:
     with slack_rig(tmp_path) as r:
         yield r
 
 
-def test_urlcheck_reclassify_apply_and_check_again(rig: Rig, tmp_path) -> None:
+def test_urlcheck_reclassify_apply_and_check_again(rig: Rig, tmp_path: Path) -> None:
     slack, user = rig.slack, "U7"
     link(rig.service, user, "rae@acme.example")
     feed = tmp_path / "feed.csv"
@@ -38,11 +39,14 @@ def test_urlcheck_reclassify_apply_and_check_again(rig: Rig, tmp_path) -> None:
     status, _ = slack.command(user, "/urlcheck", f"<{URL}>", channel="C9")
     assert status == 200
     [eph] = rig.fake.of("chat.postEphemeral")
-    assert eph.args["channel"] == "C9" and eph.args["user"] == user
-    assert eph.args["unfurl_links"] is False and eph.args["unfurl_media"] is False
+    assert eph.args["channel"] == "C9"
+    assert eph.args["user"] == user
+    assert eph.args["unfurl_links"] is False
+    assert eph.args["unfurl_media"] is False
     text = eph.args["text"]
     assert "hxxps://shop[.]example[.]com/deals — Safe · Business/Economy (Business)" in text
-    assert URL not in json.dumps(eph.args["text"]) and "shop.example.com" not in text
+    assert URL not in json.dumps(eph.args["text"])
+    assert "shop.example.com" not in text
     [button] = [e for b in eph.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert button["text"]["text"] == "Request reclassification"
     assert button["value"] == f"cmd:reclassify\n{URL}"
@@ -66,8 +70,11 @@ def test_urlcheck_reclassify_apply_and_check_again(rig: Rig, tmp_path) -> None:
     assert "Case number: 10000001" in done
 
     with Session(rig.service.engine) as s:
-        case = repo.case_json(s, repo.case_by_number(s, "10000001"))
-    assert case["channel"] == "slack" and case["issue_category"] == "URL Reclassification"
+        stored = repo.case_by_number(s, "10000001")
+        assert stored is not None
+        case = repo.case_json(s, stored)
+    assert case["channel"] == "slack"
+    assert case["issue_category"] == "URL Reclassification"
     assert case["subject"] == "URL reclassification: shop.example.com"
     assert [(u["url"], u["current_rating"], u["requested_rating"], u["requested_category"])
             for u in case["urls"]] == [(URL, "Safe", "Dangerous", "Phishing")]
@@ -86,7 +93,8 @@ def test_urlcheck_reclassify_apply_and_check_again(rig: Rig, tmp_path) -> None:
     assert "10000001" in notice
     assert "hxxps://shop[.]example[.]com/deals: Safe → Dangerous, Phishing" in notice
     for call in rig.fake.of("chat.postMessage"):
-        assert call.args["unfurl_links"] is False and call.args["unfurl_media"] is False
+        assert call.args["unfurl_links"] is False
+        assert call.args["unfurl_media"] is False
 
     slack.command(user, "/urlcheck", URL, channel="C9")
     again = rig.fake.of("chat.postEphemeral")[-1].args["text"]
@@ -102,7 +110,8 @@ def test_button_value_falls_back_when_the_urls_do_not_fit() -> None:
                     choices=(Choice(id="cmd:reclassify", label="Request reclassification"),))
     [block] = srn.render(prompt)["blocks"][-1:]
     [btn] = block["elements"]
-    assert btn["value"] == "cmd:reclassify" and len(btn["value"]) <= 2000
+    assert btn["value"] == "cmd:reclassify"
+    assert len(btn["value"]) <= 2000
     short = Prompt(kind="info", text="…", data={"urls": [URL]}, choices=prompt.choices)
     assert srn.render(short)["blocks"][-1]["elements"][0]["value"] == f"cmd:reclassify\n{URL}"
 
@@ -110,12 +119,16 @@ def test_button_value_falls_back_when_the_urls_do_not_fit() -> None:
 def test_only_offered_commands_come_from_buttons() -> None:
     from adapters.slack.inbound import action_inbound
 
-    def press(value: str):
+    def press(value: str) -> Inbound | None:
         return action_inbound({"type": "button", "action_id": "cb.cmd.0", "value": value,
                                "block_id": "cb|info||"}, None)
 
     got = press(f"cmd:reclassify\n{URL}\nhttps://b.example/")
+    assert got is not None
     assert (got.kind, got.command, got.args) == ("command", "reclassify",
                                                  f"{URL}\nhttps://b.example/")
-    assert press("cmd:reclassify").args == ""
-    assert press("cmd:cancel") is None and press("reclassify") is None
+    bare = press("cmd:reclassify")
+    assert bare is not None
+    assert bare.args == ""
+    assert press("cmd:cancel") is None
+    assert press("reclassify") is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -20,6 +21,7 @@ from bot.updates import update_case
 from flows.model import Inbound
 from store import repo
 from store.tables import ChatNotice, ProcessedEvent
+from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import (
     SECRET,
     BotRun,
@@ -53,7 +55,7 @@ async def quick_case(user: TgUser, subject: str = "Console is slow") -> str:
     return user.case_number()
 
 
-async def test_wrong_webhook_secret_is_refused(fake, settings):
+async def test_wrong_webhook_secret_is_refused(fake: FakeTelegram, settings: Settings) -> None:
     async with BotRun(fake, settings, "webhook") as run:
         assert fake.webhook == {"url": f"http://127.0.0.1:{run.port}/tg/hook",
                                 "secret_token": SECRET}
@@ -65,13 +67,14 @@ async def test_wrong_webhook_secret_is_refused(fake, settings):
                     for secret in ("wrong", None, SECRET[:-1])]
         assert statuses == [403, 403, 403]
         await asyncio.sleep(0.2)
-        assert 777 not in run.tg.processed and not fake.sent(5101)
+        assert 777 not in run.tg.processed
+        assert not fake.sent(5101)
         assert await asyncio.to_thread(fake.post_webhook, update, SECRET) == 200
         await run.settle(777)
         assert "no cases yet" in user.last_text
 
 
-async def test_replayed_update_is_handled_once(fake, settings):
+async def test_replayed_update_is_handled_once(fake: FakeTelegram, settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         user = await linked(run, 5201, "rex@acme.example")
         await to_subject(user)
@@ -87,7 +90,8 @@ async def test_replayed_update_is_handled_once(fake, settings):
         assert "Describe the issue" in user.last_text
 
 
-async def test_a_tap_is_read_against_the_question_the_request_is_at(fake, settings):
+async def test_a_tap_is_read_against_the_question_the_request_is_at(fake: FakeTelegram,
+                                                                    settings: Settings) -> None:
     """The keyboard this process remembers is for a draft another worker has since replaced
     with a new one at the same question: the user's keyboard is the one last sent, so the tap
     answers the question the request is at."""
@@ -102,11 +106,14 @@ async def test_a_tap_is_read_against_the_question_the_request_is_at(fake, settin
             await asyncio.to_thread(run.tg.chat.handle, who, Inbound.from_text(command))
         draft = _draft(run, "5303")
         await user.tap("Product Issue: Product Issues")
-        assert "out of date" not in user.last_text and "Subject" in user.last_text
-        assert _draft(run, "5303") == draft and _state(run, "5303") == "subject"
+        assert "out of date" not in user.last_text
+        assert "Subject" in user.last_text
+        assert _draft(run, "5303") == draft
+        assert _state(run, "5303") == "subject"
 
 
-async def test_stale_tap_after_the_request_moved_on_is_refused(fake, settings):
+async def test_stale_tap_after_the_request_moved_on_is_refused(fake: FakeTelegram,
+                                                               settings: Settings) -> None:
     """The keyboard this process drew is for a question the request (moved on elsewhere) is
     no longer at, and the tap is none of the current question's buttons: it changes nothing
     and one message says so, with the question the request is at."""
@@ -124,11 +131,13 @@ async def test_stale_tap_after_the_request_moved_on_is_refused(fake, settings):
         sends = len(fake.of("sendMessage"))
         await user.tap("Product Issue: Product Issues")
         assert len(fake.of("sendMessage")) == sends + 1
-        assert "out of date" in user.last_text and "Subject" in user.last_text
-        assert _draft(run, "5301") == draft and _state(run, "5301") == "subject"
+        assert "out of date" in user.last_text
+        assert "Subject" in user.last_text
+        assert _draft(run, "5301") == draft
+        assert _state(run, "5301") == "subject"
 
 
-async def test_an_old_inline_button_is_out_of_date(fake, settings):
+async def test_an_old_inline_button_is_out_of_date(fake: FakeTelegram, settings: Settings) -> None:
     """Inline buttons survive only on messages sent before reply keyboards: pressing one
     changes nothing, its buttons go, and the current question comes with its keyboard."""
     async with BotRun(fake, settings, "polling") as run:
@@ -139,12 +148,14 @@ async def test_an_old_inline_button_is_out_of_date(fake, settings):
         await user.press_data(old, "c01234567.0.AAAAAAAAAAAA")
         assert fake.of("answerCallbackQuery")[-1].params.get("text") == \
             "That button is out of date."
-        assert not [m for m in user.messages if m["message_id"] == old["message_id"]][0].get(
+        assert not next(m for m in user.messages if m["message_id"] == old["message_id"]).get(
             "reply_markup")
-        assert "Subject" in user.last_text and _state(run, "5302") == "subject"
+        assert "Subject" in user.last_text
+        assert _state(run, "5302") == "subject"
 
 
-async def test_a_tap_is_read_only_against_the_keyboard_of_that_chat(fake, settings):
+async def test_a_tap_is_read_only_against_the_keyboard_of_that_chat(fake: FakeTelegram,
+                                                                    settings: Settings) -> None:
     """Alice's review offers Submit; Mallory sending "Submit" is her own typed text."""
     async with BotRun(fake, settings, "polling") as run:
         alice = await linked(run, 5401, "alice@acme.example")
@@ -162,7 +173,8 @@ async def test_a_tap_is_read_only_against_the_keyboard_of_that_chat(fake, settin
         assert alice.case_number()
 
 
-async def test_typed_label_is_a_tap_even_after_a_restart(fake, settings):
+async def test_typed_label_is_a_tap_even_after_a_restart(fake: FakeTelegram,
+                                                         settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         user = await linked(run, 5403, "tia@acme.example")
         await user.say("/newcase")
@@ -173,17 +185,26 @@ async def test_typed_label_is_a_tap_even_after_a_restart(fake, settings):
         assert "Subject" in user.last_text
 
 
-def _draft(run: BotRun, uid: str) -> str:
+def _conversation(run: BotRun, uid: str) -> repo.ConvRow:
+    """The conversation the Telegram user `uid` has open."""
     with Session(run.service.engine) as s:
-        return repo.load_for_identity(s, "telegram", uid)[1].draft_id
+        found = repo.load_for_identity(s, "telegram", uid)
+    assert found is not None
+    conv = found[1]
+    assert conv is not None
+    return conv
+
+
+def _draft(run: BotRun, uid: str) -> str:
+    return _conversation(run, uid).draft_id
 
 
 def _state(run: BotRun, uid: str) -> str:
-    with Session(run.service.engine) as s:
-        return repo.load_for_identity(s, "telegram", uid)[1].state
+    return _conversation(run, uid).state
 
 
-async def test_markup_in_user_text_is_shown_literally(fake, settings):
+async def test_markup_in_user_text_is_shown_literally(fake: FakeTelegram,
+                                                      settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         user = await linked(run, 5501, "mia@acme.example")
         nasty = "<b>bold</b> *bold* _it_ <script>alert(1)</script> [x](http://e.example) @here"
@@ -200,18 +221,20 @@ async def test_markup_in_user_text_is_shown_literally(fake, settings):
         assert case_json(run, number)["subject"] == nasty
 
 
-async def test_group_gets_one_line_pointing_to_dm(fake, settings):
+async def test_group_gets_one_line_pointing_to_dm(fake: FakeTelegram, settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         await linked(run, 5601, "gus@acme.example")
         uid = await asyncio.to_thread(fake.say, 5601, "/newcase@casebot_test_bot",
                                       chat_id=-100123, chat_type="supergroup")
         await run.settle(uid)
         texts = fake.texts(-100123)
-        assert len(texts) == 1 and "private chat" in texts[0] and "\n" not in texts[0]
+        assert len(texts) == 1
+        assert "private chat" in texts[0]
+        assert "\n" not in texts[0]
         assert "t.me/casebot_test_bot" in texts[0]
 
 
-async def test_retry_after_is_honoured(fake, settings):
+async def test_retry_after_is_honoured(fake: FakeTelegram, settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         user = await linked(run, 5701, "ray@acme.example")
         fake.fail_next("sendMessage", retry_after=1)
@@ -223,7 +246,8 @@ async def test_retry_after_is_honoured(fake, settings):
         assert len([c for c in fake.of("sendMessage") if "Commands" in c.params["text"]]) == 2
 
 
-async def test_album_all_kept_and_big_file_explained(fake, settings):
+async def test_album_all_kept_and_big_file_explained(fake: FakeTelegram,
+                                                     settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         user = await linked(run, 5801, "ada@acme.example")
         await to_subject(user)
@@ -239,16 +263,20 @@ async def test_album_all_kept_and_big_file_explained(fake, settings):
         await run.settle(last)
         prompts = [m for m in user.messages if "Attached so far" in m["text"]]
         assert len(prompts) == 1  # one answer for the whole album
-        assert prompts[0]["text"].count("photo_") == 3 and "notes.txt" in prompts[0]["text"]
+        assert prompts[0]["text"].count("photo_") == 3
+        assert "notes.txt" in prompts[0]["text"]
         await user.document("huge.zip", b"z", size=25 * 1024 * 1024)
-        assert "20 MB" in user.last_text and "Split" in user.last_text
+        assert "20 MB" in user.last_text
+        assert "Split" in user.last_text
         await user.press("Done", exact=True)
         await user.press("Submit", exact=True)
         names = [a["name"] for a in case_json(run, user.case_number())["attachments"]]
-        assert len(names) == 4 and "notes.txt" in names and "huge.zip" not in names
+        assert len(names) == 4
+        assert "notes.txt" in names
+        assert "huge.zip" not in names
 
 
-async def test_long_choice_lists_page(fake, settings):
+async def test_long_choice_lists_page(fake: FakeTelegram, settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         user = await linked(run, 5901, "pia@acme.example")
         await user.say("/profiles")
@@ -256,14 +284,17 @@ async def test_long_choice_lists_page(fake, settings):
         await user.say("Second")
         first_page = user.keyboard_message()
         labels = [b["text"] for b in user.buttons(first_page)]
-        assert len(labels) == 9 and labels[-1].endswith("›")
+        assert len(labels) == 9
+        assert labels[-1].endswith("›")
         await user.press("Deep Discovery", exact=False)  # on page 2: › then the button
-        said = [m.get("text") for m in fake.transcript(5901)[-4:]]
-        assert said[0] == labels[-1] and said[1].startswith("Options 9–")
-        assert "Deep Discovery" in said[2] and "version" in user.last_text.lower()
+        said = [m.get("text", "") for m in fake.transcript(5901)[-4:]]
+        assert said[0] == labels[-1]
+        assert said[1].startswith("Options 9–")
+        assert "Deep Discovery" in said[2]
+        assert "version" in user.last_text.lower()
 
 
-async def test_operator_update_reaches_the_chat(fake, settings):
+async def test_operator_update_reaches_the_chat(fake: FakeTelegram, settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         user = await linked(run, 6001, "oli@acme.example")
         number = await quick_case(user)
@@ -278,7 +309,7 @@ def _notice_status(run: BotRun) -> list[str]:
         return [n.status for n in s.exec(select(ChatNotice))]
 
 
-async def test_verification_limits(fake, settings):
+async def test_verification_limits(fake: FakeTelegram, settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         user = run.user(6101)
         await user.say("hello")
@@ -300,7 +331,7 @@ async def test_verification_limits(fake, settings):
         assert "work email" in user.last_text
 
 
-def test_webhook_without_secret_refused_at_start(tmp_path, fake):
+def test_webhook_without_secret_refused_at_start(tmp_path: Path, fake: FakeTelegram) -> None:
     from adapters.telegram.app import run
 
     settings = Settings(home=tmp_path / "h", telegram_bot_token=fake.token,
@@ -309,7 +340,7 @@ def test_webhook_without_secret_refused_at_start(tmp_path, fake):
     assert run(Settings(home=tmp_path / "h")) == 2  # no token
 
 
-def test_fake_records_json_bodies(fake):
+def test_fake_records_json_bodies(fake: FakeTelegram) -> None:
     req = urllib.request.Request(f"{fake.url}/bot{fake.token}/getMe", data=b"{}",
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=5) as resp:

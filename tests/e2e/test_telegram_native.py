@@ -8,13 +8,17 @@ import asyncio
 import hashlib
 import re
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
 
 from bot.feeds import import_feed
+from bot.settings import Settings
 from store import repo
-from tests.e2e.telegram_driver import BotRun, add_profile, case_json
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.telegram_driver import BotRun, TgUser, add_profile, case_json
 from tests.zipfactory import make_aes_zip
 
 pytestmark = pytest.mark.timeout(60)
@@ -23,14 +27,15 @@ EMAIL = "ann@acme.example"
 ALERT = "Apex One console hangs again\nThe agents stop reporting after the update."
 
 
-async def submit_product_case(user) -> dict:
+async def submit_product_case(user: TgUser) -> dict[str, Any]:
     await user.press("Product Issues")
     await user.press("Low", exact=True)
     await user.press("Submit", exact=True)
     return case_json(user.run, user.case_number())
 
 
-async def test_a_forward_starts_a_request_described_by_it(fake, settings) -> None:
+async def test_a_forward_starts_a_request_described_by_it(fake: FakeTelegram,
+                                                          settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         run.link(7101, EMAIL)
         add_profile(run, EMAIL)
@@ -45,7 +50,8 @@ async def test_a_forward_starts_a_request_described_by_it(fake, settings) -> Non
     assert case["channel"] == "telegram"
 
 
-async def test_a_burst_of_forwards_is_one_request_with_their_files(fake, settings) -> None:
+async def test_a_burst_of_forwards_is_one_request_with_their_files(fake: FakeTelegram,
+                                                                   settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         run.link(7102, EMAIL)
         add_profile(run, EMAIL)
@@ -57,7 +63,8 @@ async def test_a_burst_of_forwards_is_one_request_with_their_files(fake, setting
                                        document=("agent.log", b"error 42\n" * 20))
         await run.settle(last)
         texts = "\n".join(fake.texts(7102))
-        assert "Attached from the message" in texts and "agent.log" in texts
+        assert "Attached from the message" in texts
+        assert "agent.log" in texts
         assert texts.count("Which kind of issue") <= 1
         case = await submit_product_case(user)
     assert case["description"] == "Apex One agents stop reporting\n\nthe console"
@@ -65,7 +72,7 @@ async def test_a_burst_of_forwards_is_one_request_with_their_files(fake, setting
     assert len(case["attachments"]) == 2
 
 
-async def test_newcase_as_a_reply_uses_that_message(fake, settings) -> None:
+async def test_newcase_as_a_reply_uses_that_message(fake: FakeTelegram, settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         run.link(7103, EMAIL)
         add_profile(run, EMAIL)
@@ -76,7 +83,8 @@ async def test_newcase_as_a_reply_uses_that_message(fake, settings) -> None:
     assert case["subject"] == "Apex One console hangs again"
 
 
-async def test_a_forward_before_linking_identifies_first(fake, settings) -> None:
+async def test_a_forward_before_linking_identifies_first(fake: FakeTelegram,
+                                                         settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         user = run.user(7104)
         await user.forward(caption=ALERT, document=("agent.log", b"error\n" * 5))
@@ -85,7 +93,9 @@ async def test_a_forward_before_linking_identifies_first(fake, settings) -> None
         assert not fake.of("getFile")  # nothing fetched before the person is known
         with Session(run.service.engine) as s:
             mail = next(m for m in repo.outbox(s) if m.kind == "verification")
-        await user.say(re.search(r"\b(\d{8})\b", mail.body_text).group(1))
+        found = re.search(r"\b(\d{8})\b", mail.body_text)
+        assert found is not None
+        await user.say(found.group(1))
         texts = "\n".join(fake.texts(7104))
     assert "linked to bo@acme.example" in texts
     assert fake.of("getFile")  # linked: the forwarded file is fetched and attached
@@ -93,7 +103,8 @@ async def test_a_forward_before_linking_identifies_first(fake, settings) -> None
     assert "no product profiles yet" in texts  # the request goes on with that message
 
 
-async def test_a_forwards_file_survives_linking_on_another_process(fake, settings) -> None:
+async def test_a_forwards_file_survives_linking_on_another_process(fake: FakeTelegram,
+                                                                   settings: Settings) -> None:
     """The forwarded file is kept as Telegram's file_id with the first ask in the database,
     not as a download in the process that saw it: a second bot process (another webhook
     worker, or this one restarted) that receives the mailed code fetches it."""
@@ -104,13 +115,16 @@ async def test_a_forwards_file_survives_linking_on_another_process(fake, setting
         await user.forward(caption=ALERT, document=("agent.log", log))
         assert "work email" in user.last_text
         await user.say(email)
-    assert not fake.of("getFile") and not fake.of("download")  # nothing fetched: not linked
+    assert not fake.of("getFile")
+    assert not fake.of("download")
     async with BotRun(fake, settings, "polling") as second_run:
         add_profile(second_run, email)
         with Session(second_run.service.engine) as s:
             mail = next(m for m in repo.outbox(s) if m.kind == "verification" and m.to == email)
         user = second_run.user(7107)
-        await user.say(re.search(r"\b(\d{8})\b", mail.body_text).group(1))
+        found = re.search(r"\b(\d{8})\b", mail.body_text)
+        assert found is not None
+        await user.say(found.group(1))
         texts = "\n".join(fake.texts(7107))
         assert "linked to cy@acme.example" in texts
         assert "Attached from the message: agent.log" in texts
@@ -123,16 +137,18 @@ async def test_a_forwards_file_survives_linking_on_another_process(fake, setting
     assert blobs.path_for(case["attachments"][0]["sha256"]).read_bytes() == log
 
 
-async def test_menu_button_lists_the_commands(fake, settings) -> None:
+async def test_menu_button_lists_the_commands(fake: FakeTelegram, settings: Settings) -> None:
     async with BotRun(fake, settings, "polling"):
         pass
     assert fake.menu_button == {"type": "commands"}
     names = [c["command"] for c in fake.of("setMyCommands")[0].params["commands"]]
-    assert "newcase" in names and "checkurl" in names
+    assert "newcase" in names
+    assert "checkurl" in names
 
 
-async def test_inline_query_answers_ratings_and_nothing_personal(fake, settings,
-                                                                 tmp_path) -> None:
+async def test_inline_query_answers_ratings_and_nothing_personal(fake: FakeTelegram,
+                                                                 settings: Settings,
+                                                                 tmp_path: Path) -> None:
     feed = tmp_path / "feed.csv"
     feed.write_text("url,host,rating,category\nhttps://shop.example.com/deals,,Safe,"
                     "Business/Economy\n")
@@ -157,11 +173,15 @@ async def test_inline_query_answers_ratings_and_nothing_personal(fake, settings,
     assert titles[0] == "hxxps://shop[.]example[.]com/deals — Safe · Business/Economy (Business)"
     assert titles[1].startswith("hxxps://evil[.]example/x — Untested")
     dumped = repr(answers)
-    assert "1000000" not in dumped and EMAIL not in dumped and "Apex" not in dumped
-    assert answers[1].params["results"] == [] and answers[2].params["results"] == []
+    assert "1000000" not in dumped
+    assert EMAIL not in dumped
+    assert "Apex" not in dumped
+    assert answers[1].params["results"] == []
+    assert answers[2].params["results"] == []
 
 
-async def test_a_forward_during_a_request_is_an_answer(fake, settings) -> None:
+async def test_a_forward_during_a_request_is_an_answer(fake: FakeTelegram,
+                                                       settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         run.link(7106, EMAIL)
         add_profile(run, EMAIL)

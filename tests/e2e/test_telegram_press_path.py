@@ -12,6 +12,8 @@ import time
 import pytest
 
 from adapters.telegram.plumbing import POLL_WAIT, ChatWorkers
+from bot.settings import Settings
+from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import BotRun, add_profile
 
 pytestmark = pytest.mark.timeout(60)
@@ -20,11 +22,12 @@ PRODUCT = "Apex One agents stop reporting after the update"
 STARTUP = ("getUpdates", "getMe", "setMyCommands", "setChatMenuButton", "deleteWebhook")
 
 
-def made_since(fake, seen: int) -> list[str]:
+def made_since(fake: FakeTelegram, seen: int) -> list[str]:
     return [c.method for c in fake.calls[seen:] if c.method not in STARTUP]
 
 
-async def test_a_tap_is_one_call_and_connections_are_kept(fake, settings):
+async def test_a_tap_is_one_call_and_connections_are_kept(fake: FakeTelegram,
+                                                          settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         run.link(7101, "kim@acme.example")
         add_profile(run, "kim@acme.example")
@@ -50,7 +53,8 @@ async def test_a_tap_is_one_call_and_connections_are_kept(fake, settings):
         assert len(fake.connections) <= 5, (len(fake.connections), len(api_calls))
 
 
-async def test_a_whole_product_case_reads_as_question_and_answer(fake, settings):
+async def test_a_whole_product_case_reads_as_question_and_answer(fake: FakeTelegram,
+                                                                 settings: Settings) -> None:
     async with BotRun(fake, settings, "polling") as run:
         run.link(7102, "lea@acme.example")
         add_profile(run, "lea@acme.example")
@@ -67,8 +71,10 @@ async def test_a_whole_product_case_reads_as_question_and_answer(fake, settings)
         assert [m["from"]["is_bot"] for m in transcript] == [False, True] * 4
         assert said == [PRODUCT, "Product Issue: Product Issues", "Low", "Submit"]
         questions = [m["text"] for m in bot]
-        assert "What is it about?" in questions[0] and "How severe" in questions[1]
-        assert "review" in questions[2].lower() and number in questions[3]
+        assert "What is it about?" in questions[0]
+        assert "How severe" in questions[1]
+        assert "review" in questions[2].lower()
+        assert number in questions[3]
         for asked, answer in zip(bot[:3], said[1:], strict=True):
             shown = [b["text"] if isinstance(b, dict) else b
                      for row in asked["reply_markup"]["keyboard"] for b in row]
@@ -78,10 +84,11 @@ async def test_a_whole_product_case_reads_as_question_and_answer(fake, settings)
                    for m in bot)
         assert fake.keyboard(7102) is None
         assert not any("inline_keyboard" in (m.get("reply_markup") or {}) for m in transcript)
-        assert not fake.of("editMessageText") and not fake.of("answerCallbackQuery")
+        assert not fake.of("editMessageText")
+        assert not fake.of("answerCallbackQuery")
 
 
-async def test_chat_calls_never_stall_the_loop():
+async def test_chat_calls_never_stall_the_loop() -> None:
     """A chat API call that needs the loop (as `fetch_files` does) finishes, and slow calls of
     two chats leave the loop free (under load a loop waiting on a step, even for 5 ms, cut
     bench/load.py's throughput 2.6x: docs/benchmarks.md)."""
@@ -110,7 +117,7 @@ async def test_chat_calls_never_stall_the_loop():
         workers.close()
 
 
-async def test_the_next_poll_waits_for_a_step_in_flight_only_briefly():
+async def test_the_next_poll_waits_for_a_step_in_flight_only_briefly() -> None:
     """`ChatWorkers.idle`, which getUpdates awaits (PollAfterSteps): at once with nothing in
     flight, when the step ends if it ends soon, and after `POLL_WAIT` if it does not."""
     workers = ChatWorkers()
@@ -129,13 +136,15 @@ async def test_the_next_poll_waits_for_a_step_in_flight_only_briefly():
         await asyncio.sleep(0)
         started = time.monotonic()
         await workers.idle(POLL_WAIT)
-        assert time.monotonic() - started < 0.1 and not slow.done()
+        assert time.monotonic() - started < 0.1
+        assert not slow.done()
         await slow
     finally:
         workers.close()
 
 
-async def test_a_slow_step_does_not_hold_up_other_chats(fake, settings):
+async def test_a_slow_step_does_not_hold_up_other_chats(fake: FakeTelegram,
+                                                        settings: Settings) -> None:
     """While one chat's step waits for the database (another writer holds SQLite's lock),
     the bot still fetches and answers another chat's update: the next getUpdates waited for
     that step no longer than `POLL_WAIT`."""

@@ -4,10 +4,13 @@ new /checkurl shows the new rating. Real PTB Application against the Bot API sta
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlmodel import Session, select
 
 from bot.feeds import import_feed
+from bot.settings import Settings
 from bot.updates import update_case
 from store import repo
 from store.tables import UrlCheck
@@ -30,7 +33,8 @@ def no_preview(fake: FakeTelegram) -> None:
         assert "parse_mode" not in c.params
 
 
-async def test_checkurl_reclassify_apply_and_check_again(fake, settings, tmp_path):
+async def test_checkurl_reclassify_apply_and_check_again(fake: FakeTelegram, settings: Settings,
+                                                         tmp_path: Path) -> None:
     feed = tmp_path / "feed.csv"
     feed.write_text(FEED)
     async with BotRun(fake, settings) as run:
@@ -44,7 +48,8 @@ async def test_checkurl_reclassify_apply_and_check_again(fake, settings, tmp_pat
         text = answer["text"]
         assert "hxxps://shop[.]example[.]com/deals — Safe · Business/Economy (Business)" in text
         assert "hxxp://files[.]example[.]net/a[.]exe — Untested" in text
-        assert "shop.example.com" not in text and "files.example.net" not in text
+        assert "shop.example.com" not in text
+        assert "files.example.net" not in text
         assert user.keyboard() == ["Request reclassification"]
         no_preview(fake)
 
@@ -55,7 +60,8 @@ async def test_checkurl_reclassify_apply_and_check_again(fake, settings, tmp_pat
         assert "A URL Reclassification request for 2 URLs" in user.last_text
         # the one profile and its one OS are filled in: straight to the first URL
         step = user.keyboard_message()["text"]
-        assert "hxxps://shop[.]example[.]com/deals" in step and "Safe" in step
+        assert "hxxps://shop[.]example[.]com/deals" in step
+        assert "Safe" in step
         await user.press("Dangerous", exact=True)
         await user.press("Internet Security: Phishing", exact=True)
         await user.press("Keep", exact=True)  # the second URL stays Untested
@@ -65,7 +71,9 @@ async def test_checkurl_reclassify_apply_and_check_again(fake, settings, tmp_pat
         number = user.case_number()
 
         with Session(run.service.engine) as s:
-            case = repo.case_json(s, repo.case_by_number(s, number))
+            stored = repo.case_by_number(s, number)
+            assert stored is not None
+            case = repo.case_json(s, stored)
         assert case["channel"] == "telegram"
         assert case["issue_category"] == "URL Reclassification"
         assert case["subject"].startswith("URL reclassification: shop.example.com")
@@ -86,7 +94,7 @@ async def test_checkurl_reclassify_apply_and_check_again(fake, settings, tmp_pat
         no_preview(fake)
 
 
-async def test_reclassify_button_after_a_restart(fake, settings):
+async def test_reclassify_button_after_a_restart(fake: FakeTelegram, settings: Settings) -> None:
     """The last check is kept in the database: the button still works after a restart."""
     async with BotRun(fake, settings) as run:
         run.link(4602, "sam@acme.example")
@@ -96,14 +104,18 @@ async def test_reclassify_button_after_a_restart(fake, settings):
         user = run.user(4602)
         await user.tap("Request reclassification")
         with Session(run.service.engine) as s:
-            conv = repo.load_for_identity(s, "telegram", "4602")[1]
+            found = repo.load_for_identity(s, "telegram", "4602")
+        assert found is not None
+        conv = found[1]
         # no profile yet: the profile form is open on top of the request holding the URLs
-        assert conv is not None and conv.flow == "profile"
+        assert conv is not None
+        assert conv.flow == "profile"
         assert conv.stack[0]["flow"] == "intake"
         assert [u["url"] for u in conv.stack[0]["answers"]["urls"]] == [URL]
 
 
-async def test_the_button_asks_to_check_again_when_the_check_is_gone(fake, settings):
+async def test_the_button_asks_to_check_again_when_the_check_is_gone(fake: FakeTelegram,
+                                                                     settings: Settings) -> None:
     """After a restart the URLs come from the last check; when that is gone too (pruned),
     the button says to check again and starts nothing."""
     async with BotRun(fake, settings) as run:
@@ -119,6 +131,9 @@ async def test_the_button_asks_to_check_again_when_the_check_is_gone(fake, setti
         before = len(user.messages)
         await user.tap("Request reclassification")
         assert "/checkurl URL… again" in user.last_text
-        assert len(user.messages) == before + 1 and user.keyboard() == []
+        assert len(user.messages) == before + 1
+        assert user.keyboard() == []
         with Session(run.service.engine) as s:
-            assert repo.load_for_identity(s, "telegram", "4603")[1] is None  # nothing started
+            found = repo.load_for_identity(s, "telegram", "4603")
+            assert found is not None
+            assert found[1] is None  # nothing started

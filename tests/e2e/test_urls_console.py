@@ -3,6 +3,8 @@ as a subprocess), closed by `casebot cases update --apply-urls`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from tests.e2e.conftest import CODE, Chat, Script, submitted
@@ -16,7 +18,7 @@ def profile(script: Script) -> Script:
                                settings=["1"])
 
 
-def test_checkurl_then_reclassify_then_apply(chat: Chat, tmp_path):
+def test_checkurl_then_reclassify_then_apply(chat: Chat, tmp_path: Path) -> None:
     feed = tmp_path / "feed.csv"
     feed.write_text(FEED)
     assert "1 added" in chat.cli("urls", "import", str(feed))
@@ -38,7 +40,8 @@ def test_checkurl_then_reclassify_then_apply(chat: Chat, tmp_path):
     assert "1. hxxps://evil[.]example[.]com/login — Safe · Business/Economy (Business)" in check
     assert "2. hxxps://bücher[.]example/a — Untested (not rated yet" in check
     assert "punycode form: xn--bcher-kva.example" in check
-    assert "user name or password" in check and "secret" not in out
+    assert "user name or password" in check
+    assert "secret" not in out
     assert "3." not in check  # the duplicate was merged
     assert "Type /reclassify" in out
     assert "A URL Reclassification request for 2 URLs" in out
@@ -61,7 +64,8 @@ def test_checkurl_then_reclassify_then_apply(chat: Chat, tmp_path):
     assert "Local URL ratings updated:" in timeline
     assert "hxxps://evil[.]example[.]com/login: Safe → Dangerous, Phishing" in timeline
     mails = chat.cli("mail", "list", "--json")
-    assert f"[Case {number}] Update" in mails and "requested URL ratings are now in effect" \
+    assert f"[Case {number}] Update" in mails
+    assert "requested URL ratings are now in effect" \
         in mails
 
     after = chat.run(Script().say("/cancel", "/checkurl https://evil.example.com/login"))
@@ -71,7 +75,7 @@ def test_checkurl_then_reclassify_then_apply(chat: Chat, tmp_path):
     assert f"case {number}" in chat.cli("urls", "check", "--json", "evil.example.com/login")
 
 
-def test_checkurl_bad_input_loses_nothing(chat: Chat):
+def test_checkurl_bad_input_loses_nothing(chat: Chat) -> None:
     many = " ".join(f"https://site{i}.example/" for i in range(11))
     result = chat.run(Script().say("/checkurl javascript:alert(1) file:///etc/passwd",
                                    f"/checkurl {many}", "/checkurl", "/reclassify"))
@@ -83,7 +87,7 @@ def test_checkurl_bad_input_loses_nothing(chat: Chat):
     assert "Which URLs? Type /reclassify followed by 1 to 10 URLs" in out
 
 
-def test_reclassify_with_urls_and_apply_refused_for_other_cases(chat: Chat):
+def test_reclassify_with_urls_and_apply_refused_for_other_cases(chat: Chat) -> None:
     script = Script().say("/reclassify hxxp://a[.]example/x hxxp://b[.]example/y")
     profile(script)
     script.say("Windows 10", "Keep", "Keep")
