@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.effort import BY_KEY, run_slack, run_telegram  # noqa: E402
+from bench.effort import BY_KEY, MadeCall, run_slack, run_telegram
 
 NOT_PER_ACTION = {"auth.test", "getUpdates", "getMe", "setMyCommands", "setChatMenuButton",
                   "deleteWebhook", "setWebhook"}
@@ -28,8 +28,8 @@ TARGETS = {"slack": 1.2, "telegram": 1.6}
 RUNNERS = {"slack": run_slack, "telegram": run_telegram}
 
 
-def count(platform: str, key: str, root: Path) -> tuple[int, collections.Counter]:
-    calls: list = []
+def count(platform: str, key: str, root: Path) -> tuple[int, collections.Counter[str]]:
+    calls: list[MadeCall] = []
     actions, _case = RUNNERS[platform](key, root, calls)
     made = collections.Counter(c.method for c in calls if c.method not in NOT_PER_ACTION)
     return actions, made

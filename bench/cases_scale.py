@@ -22,25 +22,26 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from bench.common import prepare  # noqa: E402
-from bot.app import build_service  # noqa: E402
-from bot.service import Who  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from flows.model import Inbound  # noqa: E402
-from store.db import make_engine, upgrade  # noqa: E402
+from bench.common import prepare
+from bot.app import build_service
+from bot.service import Service, Who
+from bot.settings import Settings
+from flows.model import Inbound
+from store.db import make_engine, upgrade
 
 FILLER_CONTACTS = 1000
 PEOPLE = 50
 MINE = 20  # each measured contact owns a full /cases page in both databases
 
 
-def people_ready(service, n: int) -> list[Who]:
+def people_ready(service: Service, n: int) -> list[Who]:
     people = []
     for i in range(n):
         who = Who("console", f"user{i}@acme.example", email=f"user{i}@acme.example")
@@ -107,12 +108,12 @@ class Setup:
         self.people = people_ready(self.service, PEOPLE)
         self.fill_seconds = fill(self.engine, cases)
         with self.engine.connect() as conn:
-            self.cases = conn.execute(sa.text("SELECT count(*) FROM cases")).scalar()
-            self.numbers = {}
+            self.cases: int = conn.execute(sa.text("SELECT count(*) FROM cases")).scalar_one()
+            self.numbers: dict[Who, str] = {}
             for who in self.people:
                 self.numbers[who] = conn.execute(sa.text(
                     "SELECT max(c.number) FROM cases c JOIN contacts t ON t.id = c.contact_id "
-                    "WHERE t.email = :e"), {"e": who.email}).scalar()
+                    "WHERE t.email = :e"), {"e": who.email}).scalar_one()
         self.samples: dict[str, list[float]] = {"step": [], "/cases": [], "/case N": []}
         self.turn = 0
 
@@ -141,7 +142,7 @@ class Setup:
         self.engine.dispose()
 
 
-def pg_database(base: str) -> tuple[str, callable]:
+def pg_database(base: str) -> tuple[str, Callable[[], None]]:
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     name = f"casebot_bench_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
@@ -167,7 +168,8 @@ def scale_args(calls: int) -> argparse.Namespace:
     return ap.parse_args()
 
 
-def database_url(args: argparse.Namespace, tmp: str, size: int, drops: list) -> str:
+def database_url(args: argparse.Namespace, tmp: str, size: int,
+                 drops: list[Callable[[], None]]) -> str:
     """A fresh database for one size: a SQLite file in `tmp`, or a new PostgreSQL database
     (its drop is added to `drops`)."""
     if args.db != "postgresql":
@@ -182,7 +184,7 @@ def database_url(args: argparse.Namespace, tmp: str, size: int, drops: list) -> 
 
 def main() -> None:
     args = scale_args(calls=200)
-    drops: list = []
+    drops: list[Callable[[], None]] = []
     with tempfile.TemporaryDirectory() as tmp:
         setups = []
         for size in (args.small, args.large):

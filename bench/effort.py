@@ -22,18 +22,20 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlmodel import Session  # noqa: E402
+from sqlmodel import Session
 
-from bot.app import build_service  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from store import repo  # noqa: E402
-from tests.e2e.fake_slack import Driver, link, press_ephemeral, slack_rig  # noqa: E402
-from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
-from tests.e2e.telegram_driver import SECRET, BotRun, TgUser  # noqa: E402
-from tests.zipfactory import make_aes_zip  # noqa: E402
+from bot.app import build_service
+from bot.service import Service
+from bot.settings import Settings
+from store import repo
+from tests.e2e.fake_slack import Driver, link, press_ephemeral, slack_rig
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.telegram_driver import SECRET, BotRun, TgUser
+from tests.zipfactory import make_aes_zip
 
 CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
 EMAIL = "ann@acme.example"
@@ -44,6 +46,13 @@ CHATS = ("terminal", "slack", "telegram")
 
 APEX = ("HQ Apex One", "Apex One", "2019", ("Windows 10",))
 DEEP = ("DC Deep Security", "Deep Security", "20 LTS", ("Windows Server 2019",))
+
+
+class MadeCall(Protocol):
+    """A chat API call a stand-in recorded (fake_slack.Call, fake_telegram.Call)."""
+
+    @property
+    def method(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,8 @@ ALERT = "The Apex One console hangs again\nSince this morning; screenshot in the
 SAMPLE_TEXT = "Collected a suspicious file sample from a laptop"
 
 
-def give_profiles(service, email: str, profiles) -> None:
+def give_profiles(service: Service, email: str,
+                  profiles: tuple[tuple[str, str, str, tuple[str, ...]], ...]) -> None:
     """Saved profiles, as an earlier session would have left them."""
     with Session(service.engine) as s:
         contact = repo.ensure_contact(s, email)
@@ -95,7 +105,7 @@ def sample_zip(root: Path) -> Path:
     return make_aes_zip(root / "sample.zip", {"dropper.exe": b"MZ" + b"\0" * 400}, "infected")
 
 
-def read_case(service, number: str) -> dict:
+def read_case(service: Service, number: str) -> dict[str, Any]:
     with Session(service.engine) as s:
         case = repo.case_by_number(s, number)
         assert case is not None, number
@@ -122,7 +132,7 @@ def terminal_lines(key: str, root: Path) -> tuple[list[str], list[str]]:
                 "Save profile", "Product Issues", "Low", "Submit"]
 
 
-def run_terminal(key: str, root: Path) -> tuple[int, dict]:
+def run_terminal(key: str, root: Path) -> tuple[int, dict[str, Any]]:
     home = root / f"term-{key}"
     service = build_service(Settings(home=home))
     give_profiles(service, EMAIL, BY_KEY[key].profiles)
@@ -139,7 +149,8 @@ def run_terminal(key: str, root: Path) -> tuple[int, dict]:
                           input="\n".join([*before, *measured]) + "\n", capture_output=True,
                           text=True, env=env, timeout=60)
     numbers = CASE_NUMBER.findall(proc.stdout)
-    assert proc.returncode == 0 and len(numbers) == 1, proc.stdout[-3000:] + proc.stderr
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    assert len(numbers) == 1, proc.stdout[-3000:] + proc.stderr
     case = read_case(service, numbers[0])
     service.engine.dispose()
     return len(measured) + bool(extra), case
@@ -167,10 +178,12 @@ class CountingSlack:
         self.d.pick_many(self.user, labels)
 
     def last_text(self) -> str:
-        return self.d.last(self.user).args.get("text", "")
+        text: str = self.d.last(self.user).args.get("text", "")
+        return text
 
 
-def run_slack(key: str, root: Path, calls: list | None = None) -> tuple[int, dict]:
+def run_slack(key: str, root: Path, calls: list[MadeCall] | None = None) -> tuple[int,
+              dict[str, Any]]:
     """`calls`, when given, receives the stand-in's record of Web API calls (issue 13)."""
     with slack_rig(root / f"slack-{key}") as rig:
         user = "U1"
@@ -240,7 +253,8 @@ class CountingTg(TgUser):
         return await super().act(fn, *args, **kw)
 
 
-async def _telegram(key: str, root: Path, calls: list | None = None) -> tuple[int, dict]:
+async def _telegram(key: str, root: Path, calls: list[MadeCall] | None = None) -> tuple[int,
+                    dict[str, Any]]:
     fake = FakeTelegram().start()
     try:
         settings = Settings(home=root / f"tg-{key}", telegram_bot_token=fake.token,
@@ -297,11 +311,12 @@ async def _telegram(key: str, root: Path, calls: list | None = None) -> tuple[in
         fake.close()
 
 
-def run_telegram(key: str, root: Path, calls: list | None = None) -> tuple[int, dict]:
+def run_telegram(key: str, root: Path, calls: list[MadeCall] | None = None) -> tuple[int,
+                 dict[str, Any]]:
     return asyncio.run(_telegram(key, root, calls))
 
 
-RUNNERS: dict[str, Callable[[str, Path], tuple[int, dict]]] = {
+RUNNERS: dict[str, Callable[[str, Path], tuple[int, dict[str, Any]]]] = {
     "terminal": run_terminal, "slack": run_slack, "telegram": run_telegram}
 
 
@@ -322,11 +337,11 @@ def table(counts: dict[tuple[str, str], int]) -> str:
             n, target = counts[(sc.key, chat)], sc.targets[chat]
             cells.append(f"{n}" + ("" if target is None else " ✓" if n <= target else " ✗"))
         t = sc.targets
-        target = "—" if t["terminal"] is None else (
+        shown = "—" if t["terminal"] is None else (
             f"{t['terminal']}" if t["terminal"] == t["slack"] else
             f"{t['terminal']} / {t['slack']}")
         title = sc.title + (f"; {sc.note}" if sc.note else "")
-        lines.append(f"| {title} | {' | '.join(cells)} | {target} | ~{PORTAL} |")
+        lines.append(f"| {title} | {' | '.join(cells)} | {shown} | ~{PORTAL} |")
     return "\n".join(lines)
 
 

@@ -19,30 +19,33 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from transitions import Machine  # noqa: E402
+from transitions import Machine
 
-from bench.common import prepare  # noqa: E402
-from bot.app import build_service  # noqa: E402
-from bot.service import FLOWS, Who  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from flows.form import Form, _Cursor  # noqa: E402
-from flows.intake import INTAKE, STEPS  # noqa: E402
-from flows.model import Inbound  # noqa: E402
+from bench.common import prepare
+from bot.app import build_service
+from bot.service import FLOWS, Service, Who
+from bot.settings import Settings
+from flows.context import Ctx
+from flows.form import Form, _Cursor
+from flows.intake import INTAKE, STEPS
+from flows.model import Inbound
+from flows.steps import Answers
 
 
 class _Model(_Cursor):
     """A cursor a Machine may decorate with trigger methods (no __slots__)."""
 
-    __dict__: dict
+    __dict__: dict[str, Any]
 
 
 class PerEventMachineForm(Form):
     """Baseline: a new Machine per event, as if each conversation owned one."""
 
-    def fire(self, trigger, state, answers, ctx):  # type: ignore[override]
+    def fire(self, trigger: str, state: str, answers: Answers, ctx: Ctx) -> str:
         cursor = _Model(state, answers, ctx, self)
         Machine(model=cursor, states=[s.name for s in self.steps] + ["review", "done"],
                 initial=state, transitions=self._transitions(), auto_transitions=False,
@@ -52,9 +55,9 @@ class PerEventMachineForm(Form):
         return cursor.state
 
 
-def setup(home: Path, n: int):
+def setup(home: Path, n: int) -> tuple[Service, list[Who]]:
     service = build_service(Settings(home=home))
-    people = []
+    people: list[Who] = []
     for i in range(n):
         who = Who("console", f"user{i}@acme.example", email=f"user{i}@acme.example")
         prepare(service, who)
@@ -62,7 +65,7 @@ def setup(home: Path, n: int):
     return service, people
 
 
-def run_round(service, people, steps: int) -> float:
+def run_round(service: Service, people: list[Who], steps: int) -> float:
     subject = Inbound(kind="text", text="Agent crashes on update")
     back = Inbound(kind="command", command="back")
     start = time.perf_counter()

@@ -157,7 +157,7 @@ class LoadTelegram(FakeTelegram):
         deepen_backlog(self.server)
         self.inboxes: dict[int, Inbox] = {}
 
-    def m_sendMessage(self, p: dict) -> Any:
+    def m_sendMessage(self, p: dict[str, Any]) -> Any:
         msg = super().m_sendMessage(p)
         box = self.inboxes.get(int(p["chat_id"]))
         if box is not None and isinstance(msg, dict):  # as sent, with its reply keyboard
@@ -257,7 +257,7 @@ class TelegramUser:
         self.box = fake.inboxes.setdefault(uid, Inbox())
         self.http = Conn(port)
 
-    def post(self, update: dict) -> int:
+    def post(self, update: dict[str, Any]) -> int:
         update["update_id"] = next(_ids)
         if POLLING:
             self.fake.enqueue(update)
@@ -387,12 +387,13 @@ def upgrade(db: Database) -> None:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @dataclass
 class Worker:
-    proc: subprocess.Popen
+    proc: subprocess.Popen[bytes]
     port: int
     log: Path
 
@@ -502,7 +503,8 @@ def link_users(db: Database, plat: str, ids: list[int], template: dict[str, Any]
                 repo.link_identity(s, contact, "slack", f"{TEAM}:U{i}", f"DU{i}")
             else:
                 repo.link_identity(s, contact, "telegram", str(i), str(i))
-            s.add(Profile(contact_id=contact.id, **{**template, "activation_code_id": code.id}))
+            s.add(Profile(contact_id=repo.saved_id(contact),
+                          **{**template, "activation_code_id": code.id}))
         s.commit()
     service.engine.dispose()
 
@@ -535,7 +537,7 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
     return ordered[k]
 
 
@@ -553,81 +555,103 @@ def make_user(plat: str, fake: Any, i: int, worker: Worker) -> Any:
     return TelegramUser(fake, i, worker.port)
 
 
+@contextmanager
+def stand_in(plat: str) -> Iterator[LoadSlack | LoadTelegram]:
+    """The chat platform's stand-in, serving for the block."""
+    if plat == "slack":
+        slack = LoadSlack()
+        with slack:
+            yield slack
+        return
+    telegram = LoadTelegram()
+    telegram.start()
+    try:
+        yield telegram
+    finally:
+        telegram.close()
+
+
+def warm_up(plat: str, fake: LoadSlack | LoadTelegram, workers: list[Worker], warm: list[int],
+            replies: dict[str, list[int]]) -> None:
+    """Count the platform's replies per step (once per platform), then walk one untimed case
+    per worker."""
+    if plat not in replies:
+        replies[plat] = calibrate(make_user(plat, fake, warm.pop(), workers[0]))
+        print(f"  {plat}: replies per step {replies[plat]}", flush=True)
+    for w, uid in enumerate(warm):
+        got = walk(make_user(plat, fake, uid, workers[w]), len(CASE), replies[plat],
+                   time.monotonic() + 60)
+        if got.error:
+            raise SystemExit(f"warm-up walk failed on worker {w}: {got.error}")
+
+
+def measure(plat: str, db: Database, fake: LoadSlack | LoadTelegram, workers: list[Worker],
+            ids: list[int], steps: int, cap: float, replies: list[int], *, by_step: bool,
+            cold: bool) -> Row:
+    """One table row: the users `ids` walking at once, spread over the workers."""
+    users = [make_user(plat, fake, uid, workers[k % len(workers)]) for k, uid in enumerate(ids)]
+    if not cold and not (plat == "telegram" and POLLING):
+        for u in users:
+            u.http.open(plat)
+    go = threading.Event()
+    results: list[Walk] = [Walk() for _ in users]
+    cpu0 = os.times()
+    wcpu0 = sum(w.cpu() for w in workers)
+    busy0 = busy_jiffies()
+
+    def run_one(k: int, u: Any, deadline: float) -> None:
+        results[k] = walk(u, steps, replies, deadline, go)
+
+    t0 = time.monotonic()
+    deadline = t0 + cap
+    threads = [threading.Thread(target=run_one, args=(k, u, deadline), daemon=True)
+               for k, u in enumerate(users)]
+    for t in threads:
+        t.start()
+    t0 = time.monotonic()
+    go.set()
+    for t in threads:
+        t.join(max(0.0, deadline + STEP_TIMEOUT + 5 - time.monotonic()))
+    wall = time.monotonic() - t0
+    cpu1 = os.times()
+    busy1 = busy_jiffies()
+    machine_busy = ((busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1])
+                    * (os.cpu_count() or 1))
+    lat = [x for r in results for x in r.latencies]
+    errors = [r.error for r in results if r.error]
+    row = Row(plat, db.kind, len(workers), len(users), len(lat), len(errors), wall,
+              pct(lat, 50), pct(lat, 99),
+              (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / wall,
+              (sum(w.cpu() for w in workers) - wcpu0) / wall, machine_busy,
+              errors[0] if errors else None)
+    print("  " + fmt_row(row), flush=True)
+    if by_step:
+        print("    per step p50/max ms: " + ", ".join(
+            f"{k}:{pct(v, 50) * 1000:.0f}/{max(v) * 1000:.0f}"
+            for k, v in sorted(steps_of(results).items())), flush=True)
+    if errors:
+        print(f"    {len(errors)} users failed; first: {errors[0]}", flush=True)
+    return row
+
+
 def run_config(plat: str, db: Database, nworkers: int, user_counts: list[int], steps: int,
                cap: float, tmp: Path, template: dict[str, Any], next_id: Iterator[int],
                replies: dict[str, list[int]], by_step: bool = False,
                cold: bool = False) -> list[Row]:
-    fake = LoadSlack() if plat == "slack" else LoadTelegram()
-    fake.__enter__() if plat == "slack" else fake.start()
-    warm = [next(next_id) for _ in range(nworkers + (0 if plat in replies else 1))]
-    cells = [[next(next_id) for _ in range(n)] for n in user_counts]
-    link_users(db, plat, warm + [i for cell in cells for i in cell], template)
-    workers = []
-    rows = []
-    try:
-        for w in range(nworkers):
-            workers.append(start_worker(plat, db, fake, tmp, w))
-        if plat not in replies:
-            replies[plat] = calibrate(make_user(plat, fake, warm.pop(), workers[0]))
-            print(f"  {plat}: replies per step {replies[plat]}", flush=True)
-        for w, uid in enumerate(warm):  # one warm-up case per worker, not timed
-            got = walk(make_user(plat, fake, uid, workers[w]), len(CASE), replies[plat],
-                       time.monotonic() + 60)
-            if got.error:
-                raise SystemExit(f"warm-up walk failed on worker {w}: {got.error}")
-        for ids in cells:
-            users = [make_user(plat, fake, uid, workers[k % nworkers])
-                     for k, uid in enumerate(ids)]
-            if not cold and not (plat == "telegram" and POLLING):
-                for u in users:
-                    u.http.open(plat)
-            go = threading.Event()
-            results: list[Walk] = [Walk() for _ in users]
-            cpu0 = os.times()
-            wcpu0 = sum(w.cpu() for w in workers)
-            busy0 = busy_jiffies()
-
-            def run_one(k: int, u: Any, deadline: float, results: list[Walk] = results,
-                        go: threading.Event = go) -> None:
-                results[k] = walk(u, steps, replies[plat], deadline, go)
-
-            t0 = time.monotonic()
-            deadline = t0 + cap
-            threads = [threading.Thread(target=run_one, args=(k, u, deadline), daemon=True)
-                       for k, u in enumerate(users)]
-            for t in threads:
-                t.start()
-            t0 = time.monotonic()
-            go.set()
-            for t in threads:
-                t.join(max(0.0, deadline + STEP_TIMEOUT + 5 - time.monotonic()))
-            wall = time.monotonic() - t0
-            cpu1 = os.times()
-            busy1 = busy_jiffies()
-            machine_busy = ((busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1])
-                            * (os.cpu_count() or 1))
-            lat = [x for r in results for x in r.latencies]
-            errors = [r.error for r in results if r.error]
-            rows.append(Row(plat, db.kind, nworkers, len(users), len(lat), len(errors), wall,
-                            pct(lat, 50), pct(lat, 99),
-                            (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / wall,
-                            (sum(w.cpu() for w in workers) - wcpu0) / wall, machine_busy,
-                            errors[0] if errors else None))
-            print("  " + fmt_row(rows[-1]), flush=True)
-            if by_step:
-                print("    per step p50/max ms: " + ", ".join(
-                    f"{k}:{pct(v, 50) * 1000:.0f}/{max(v) * 1000:.0f}"
-                    for k, v in sorted(steps_of(results).items())), flush=True)
-            if errors:
-                print(f"    {len(errors)} users failed; first: {errors[0]}", flush=True)
-    finally:
-        for w in workers:
-            stop_worker(w)
-        if plat == "slack":
-            fake.__exit__(None)
-        else:
-            fake.close()
-    return rows
+    with stand_in(plat) as fake:
+        warm = [next(next_id) for _ in range(nworkers + (0 if plat in replies else 1))]
+        cells = [[next(next_id) for _ in range(n)] for n in user_counts]
+        link_users(db, plat, warm + [i for cell in cells for i in cell], template)
+        workers: list[Worker] = []
+        try:
+            for w in range(nworkers):
+                workers.append(start_worker(plat, db, fake, tmp, w))
+            warm_up(plat, fake, workers, warm, replies)
+            return [measure(plat, db, fake, workers, ids, steps, cap, replies[plat],
+                            by_step=by_step, cold=cold) for ids in cells]
+        finally:
+            for worker in workers:
+                stop_worker(worker)
 
 
 # -- output -------------------------------------------------------------------------------------

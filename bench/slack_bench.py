@@ -33,16 +33,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from slack_bolt import App  # noqa: E402
+from slack_bolt import App
 
-from adapters.slack.app import make_client  # noqa: E402
-from adapters.slack.client import keep_alive_middleware  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from tests.e2e.fake_slack import (  # noqa: E402
+from adapters.slack.app import make_client
+from adapters.slack.client import keep_alive_middleware
+from bot.settings import Settings
+from tests.e2e.fake_slack import (
     BOT_TOKEN,
     SECRET,
     Driver,
     FakeSlack,
+    Rig,
     TrackingExecutor,
     link,
     make_profile,
@@ -115,6 +116,19 @@ def command_body(text: str, n: int) -> str:
         "api_app_id": "A1", "trigger_id": f"bench{n}"})
 
 
+def ready_at_severity(rig: Rig) -> None:
+    """USER linked, with a profile, and a product case open at the severity question."""
+    link(rig.service, USER, "pat@acme.example")
+    cb = rig.slack
+    cb.command(USER, "/case", "new")
+    make_profile(cb, USER)
+    for label in ("Windows 10", "Product Issues"):
+        cb.press(USER, label)
+    cb.say(USER, "Benchmark subject")
+    cb.say(USER, "Benchmark description")
+    assert "How severe" in cb.last(USER).args["text"]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=200, help="requests per round and app")
@@ -127,15 +141,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp, slack_rig(Path(tmp)) as rig:
         os.environ["CASEBOT_HOME"] = tmp
-        link(rig.service, USER, "pat@acme.example")
         cb = rig.slack
-        cb.command(USER, "/case", "new")
-        make_profile(cb, USER)
-        for label in ("Windows 10", "Product Issues"):
-            cb.press(USER, label)
-        cb.say(USER, "Benchmark subject")
-        cb.say(USER, "Benchmark description")
-        assert "How severe" in cb.last(USER).args["text"]
+        ready_at_severity(rig)
 
         rig.fake.rtt = args.rtt / 1000
         floor_exec, ka_exec = TrackingExecutor(), TrackingExecutor()
@@ -194,9 +201,9 @@ def main() -> int:
             per_round = " · ".join(f"{v * 1000:.2f}" for v in data[name])
             print(f"  {name:8s} median {statistics.median(data[name]) * 1000:.2f} ms  "
                   f"(rounds: {per_round})")
-        for floor in names[1:]:
-            ratio = statistics.median(data["casebot"]) / statistics.median(data[floor])
-            print(f"  ratio to {floor:8s} {ratio:.2f}x")
+        for base in names[1:]:
+            ratio = statistics.median(data["casebot"]) / statistics.median(data[base])
+            print(f"  ratio to {base:8s} {ratio:.2f}x")
     return 0
 
 

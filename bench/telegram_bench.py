@@ -35,31 +35,41 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Hashable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlmodel import Session  # noqa: E402
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters  # noqa: E402
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
-from adapters.telegram.app import build_application, serve_app  # noqa: E402
-from adapters.telegram.plumbing import together  # noqa: E402
-from bench.common import prepare  # noqa: E402
-from bot.app import build_service  # noqa: E402
-from bot.service import Who  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from store import repo  # noqa: E402
-from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
+from adapters.bounded import RecentSet
+from adapters.telegram.app import build_application, serve_app
+from adapters.telegram.plumbing import together
+from bench.common import prepare
+from bot.app import build_service
+from bot.service import Service, Who
+from bot.settings import Settings
+from store import repo
+from tests.e2e.fake_telegram import FakeTelegram
 
 
-class _Signalling(set):
+class _Signalling(RecentSet):
     """The app's set of handled update ids, waking the bench when one is added."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.waiting: dict[int, asyncio.Future] = {}
+        super().__init__(1 << 20)  # more than a run's updates: nothing is forgotten
+        self.waiting: dict[Hashable, asyncio.Future[None]] = {}
 
-    def add(self, item: int) -> None:
+    def add(self, item: Hashable) -> None:
         super().add(item)
         fut = self.waiting.pop(item, None)
         if fut is not None and not fut.done():
@@ -73,9 +83,9 @@ class _Signalling(set):
         await asyncio.wait_for(fut, 30)
 
 
-def setup(settings: Settings, users: int):
+def setup(settings: Settings, users: int) -> tuple[Service, list[int]]:
     service = build_service(settings)
-    ids = []
+    ids: list[int] = []
     for i in range(users):
         uid = 10_000 + i
         with Session(service.engine) as s:
@@ -94,7 +104,32 @@ def reply_at(fake: FakeTelegram, seen: int, chat_id: int) -> float:
                if c.method == "sendMessage" and int(c.params.get("chat_id", 0)) == chat_id)
 
 
-async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[int],
+def floor_handlers(app: Application[Any, Any, Any, Any, Any, Any], done: _Signalling) -> None:
+    """casebot's handlers replaced by the floor's: one sendMessage per message, and a press
+    answered with answerCallbackQuery + one sendMessage."""
+    app.handlers[0].clear()
+
+    async def fixed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            assert update.effective_chat is not None
+            await context.bot.send_message(update.effective_chat.id, "Noted.")
+        finally:
+            done.add(update.update_id)
+
+    async def fixed_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            assert update.callback_query is not None
+            assert update.effective_chat is not None
+            await together(update.callback_query.answer(),
+                           context.bot.send_message(update.effective_chat.id, "Noted."))
+        finally:
+            done.add(update.update_id)
+
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, fixed))
+    app.add_handler(CallbackQueryHandler(fixed_press))
+
+
+async def run_round(fake: FakeTelegram, settings: Settings, service: Service, ids: list[int],
                     updates: int, variant: str, turn: int, workers: int = 4,
                     presses: bool = False,
                     felt: list[float] | None = None) -> list[float]:
@@ -106,30 +141,13 @@ async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[i
     app, tg = build_application(settings, service, workers)
     done = tg.processed = _Signalling()
     if variant != "casebot":
-        app.handlers[0].clear()
-
-        async def fixed(update, context) -> None:
-            try:
-                await context.bot.send_message(update.effective_chat.id, "Noted.")
-            finally:
-                done.add(update.update_id)
-
-        async def fixed_press(update, context) -> None:
-            try:
-                await together(update.callback_query.answer(),
-                               context.bot.send_message(update.effective_chat.id,
-                                    "Noted."))
-            finally:
-                done.add(update.update_id)
-
-        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, fixed))
-        app.add_handler(CallbackQueryHandler(fixed_press))
+        floor_handlers(app, done)
     stop = asyncio.Event()
     task = asyncio.create_task(serve_app(app, tg, settings, stop=stop, poll_timeout=1,
                                          notice_interval=3600))
     while not app.running:
         await asyncio.sleep(0.01)
-    times = []
+    times: list[float] = []
     for i in range(updates):
         uid = ids[i % len(ids)]
         first = (turn + i // len(ids)) % 2 == 0
@@ -163,7 +181,7 @@ async def run_round(fake: FakeTelegram, settings: Settings, service, ids: list[i
     return times
 
 
-async def main_async(args) -> None:
+async def main_async(args: argparse.Namespace) -> None:
     fake = FakeTelegram(delay=args.rtt / 1000).start()
     names = ["casebot step", "fixed reply", "casebot, to_thread"]
     if args.presses:

@@ -27,15 +27,14 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import Engine
+
+from bot import ratings
 from bot.feeds import import_feed
 from bot.ratings import LocalProvider, keys_for
-
-try:
-    from bot.ratings import candidate_keys
-except ImportError:  # before the key memory existed: lets this harness time older code too
-    candidate_keys = None
 from flows.urls import normalize_url
 from store.db import make_engine, upgrade
 
@@ -67,7 +66,7 @@ def probe(i: int, n: int, rnd: random.Random) -> str:
             "domain": f"https://www.d{j}-example.org/p"}[kind]
 
 
-def build(tmp: Path, n: int) -> tuple[object, float]:
+def build(tmp: Path, n: int) -> tuple[Engine, float]:
     engine = make_engine(f"sqlite:///{tmp / f'r{n}.db'}")
     upgrade(engine)
     feed = tmp / f"feed{n}.csv"
@@ -81,15 +80,19 @@ SLICE = 250
 MODES = ("uncached", "cold", "batch 10", "cached", "query")
 
 
+# the key memory; None before it existed: lets this harness time older code too
+KEY_MEMORY = getattr(ratings, "candidate_keys", None)
+
+
 def forget_keys() -> None:
-    if candidate_keys is not None:
-        candidate_keys.cache_clear()
+    if KEY_MEMORY is not None:
+        KEY_MEMORY.cache_clear()
 
 
 def timed(mode: str, provider: LocalProvider, urls: list[str]) -> float:
-    """Seconds for `urls` in one mode (for "query", `urls` is a list of key lists)."""
+    """Seconds for `urls` in one of the modes that rate URLs."""
     started = time.perf_counter()
-    if mode == "uncached" or mode == "cached":
+    if mode in ("uncached", "cached"):
         for u in urls:
             provider.rate([u])
     elif mode == "cold":
@@ -100,23 +103,36 @@ def timed(mode: str, provider: LocalProvider, urls: list[str]) -> float:
         for i in range(0, len(urls), 10):
             forget_keys()
             provider.rate(urls[i:i + 10])
-    else:
-        for ks in urls:
-            provider._fetch(ks)
     return time.perf_counter() - started
 
 
-def side_by_side(mode: str, work: dict[str, tuple[LocalProvider, list]]) -> dict[str, float]:
+def timed_query(provider: LocalProvider, keys: list[list[str]]) -> float:
+    """Seconds for the indexed query alone, one key list per URL ("query" mode)."""
+    started = time.perf_counter()
+    for ks in keys:
+        provider._fetch(ks)
+    return time.perf_counter() - started
+
+
+# seconds for the look-ups from index a to index b of one size's work
+Slice = Callable[[int, int], float]
+
+
+def slices(mode: str, provider: LocalProvider, urls: list[str], keys: list[list[str]]) -> Slice:
+    if mode == "query":
+        return lambda a, b: timed_query(provider, keys[a:b])
+    return lambda a, b: timed(mode, provider, urls[a:b])
+
+
+def side_by_side(count: int, work: dict[str, Slice]) -> dict[str, float]:
     """Look-ups/s per size, the sizes alternating in slices of SLICE so load from other
     processes on the machine falls on both alike."""
     forget_keys()
     spent = dict.fromkeys(work, 0.0)
-    count = len(next(iter(work.values()))[1])
     names = list(work)
     for k, i in enumerate(range(0, count, SLICE)):
         for name in names if k % 2 == 0 else names[::-1]:
-            provider, items = work[name]
-            spent[name] += timed(mode, provider, items[i:i + SLICE])
+            spent[name] += work[name](i, i + SLICE)
     return {name: count / spent[name] for name in work}
 
 
@@ -130,7 +146,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         sizes = {"small": args.small, "big": args.big}
-        engines, imports = {}, {}
+        engines: dict[str, Engine] = {}
+        imports: dict[str, float] = {}
         for name, n in sizes.items():
             engines[name], imports[name] = build(tmp, n)
             print(f"import {n:>9,} rows: {imports[name]:7.1f} s = "
@@ -143,7 +160,9 @@ def main() -> None:
         cached = {name: LocalProvider(engines[name], cache_size=10_000, cache_ttl=300)
                   for name in sizes}
         for r in range(args.rounds):
-            fresh, hot, keys = {}, {}, {}
+            fresh: dict[str, list[str]] = {}
+            hot: dict[str, list[str]] = {}
+            keys: dict[str, list[list[str]]] = {}
             for name, n in sizes.items():
                 rnd = random.Random(r)
                 fresh[name] = [probe(r * args.lookups + i, n, rnd) for i in range(args.lookups)]
@@ -151,11 +170,10 @@ def main() -> None:
                              for i in range(args.lookups)]
                 keys[name] = [[k for _, k in keys_for(normalize_url(u))] for u in fresh[name]]
             for mode in MODES:
-                work = {name: (cached[name] if mode == "cached" else plain[name],
-                               hot[name] if mode == "cached" else
-                               keys[name] if mode == "query" else fresh[name])
+                work = {name: slices(mode, cached[name] if mode == "cached" else plain[name],
+                                     hot[name] if mode == "cached" else fresh[name], keys[name])
                         for name in sizes}
-                for name, rate in side_by_side(mode, work).items():
+                for name, rate in side_by_side(args.lookups, work).items():
                     results.setdefault((name, mode), []).append(rate)
         modes = MODES
         print(f"\n{'':10}{'entries':>12}" + "".join(f"{m + '/s':>14}" for m in modes))

@@ -22,12 +22,14 @@ import statistics
 import sys
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+import httpx
+import sqlalchemy as sa
+from sqlmodel import Session
 
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 from starlette.testclient import TestClient  # noqa: E402
@@ -41,7 +43,7 @@ OPERATOR, PASSWORD = "bench@support.example", "bench password 123"
 OPS = ("inbox", "inbox ?status", "case page")
 
 
-def server_ms(response) -> float:
+def server_ms(response: httpx.Response) -> float:
     assert response.status_code == 200, (response.status_code, response.text[:300])
     timing = response.headers["server-timing"]
     return float(timing.split("dur=", 1)[1])
@@ -81,7 +83,7 @@ class Console:
 
 def main() -> None:
     args = scale_args(calls=100)
-    drops: list = []
+    drops: list[Callable[[], None]] = []
     with tempfile.TemporaryDirectory() as tmp:
         consoles = []
         for size in (args.small, args.large):
