@@ -20,6 +20,7 @@ chat: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# mypy's files and `strict` come from pyproject.toml: every package, tests/ and bench/
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
