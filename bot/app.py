@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from bot.event import system_clock
 from bot.ratings import make_provider
 from bot.samples import SampleChecks
 from bot.service import Service
 from bot.settings import Settings
+from flows.context import Clock
 from store.db import check_upgraded, make_engine, private_dir, upgrade
 from store.files import BlobStore
 
@@ -29,7 +31,8 @@ def build_engine(settings: Settings, *, migrate: bool | None = None,
     return engine
 
 
-def build_service(settings: Settings | None = None, engine: Engine | None = None) -> Service:
+def build_service(settings: Settings | None = None, engine: Engine | None = None,
+                  clock: Clock = system_clock) -> Service:
     settings = settings or Settings()
     engine = engine or build_engine(settings)
     files = BlobStore(settings.files_dir, settings.max_attachment_bytes)
@@ -40,4 +43,4 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
                    cc_outside_domains=settings.cc_outside_domains,
                    max_cases_per_hour=settings.max_cases_per_hour,
                    samples=SampleChecks(settings.zip_check_workers, settings.zip_check_seconds),
-                   file_quota_bytes=settings.file_quota_mb * 1024 * 1024)
+                   file_quota_bytes=settings.file_quota_mb * 1024 * 1024, clock=clock)

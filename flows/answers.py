@@ -10,7 +10,7 @@ from typing import Any
 from flows.archives import check_sample_zip
 from flows.catalog import Product
 from flows.context import Ctx
-from flows.steps import Answers
+from flows.formstate import Answers
 
 PRODUCT_ISSUE = "Product Issue"
 THREAT_ISSUE = "Threat Issue"
@@ -89,3 +89,43 @@ def needs_zip(a: Answers, ctx: Ctx) -> bool:
 def wants_files(a: Answers, ctx: Ctx) -> bool:
     return a.get("archive_password") != NO_FILES
 
+
+
+# -- the guards of the New Request's branches (named: the diagram shows the names) -----------
+
+def profile_has_oses(a: Answers, ctx: Ctx) -> bool:
+    profile = profile_of(a, ctx)
+    return bool(profile and profile.operating_systems)
+
+
+def is_sample_category(a: Answers, ctx: Ctx) -> bool:
+    return category(a, ctx) in SAMPLE_CATEGORIES
+
+
+def is_url_reclassification(a: Answers, ctx: Ctx) -> bool:
+    return category(a, ctx) == URL_RECLASS
+
+
+def is_filter_verification(a: Answers, ctx: Ctx) -> bool:
+    return is_tippingpoint(a, ctx) and a.get("tp_request") == "Filter verification"
+
+
+def is_threatdv(a: Answers, ctx: Ctx) -> bool:
+    product = product_of(a, ctx)
+    return bool(product and product.tippingpoint == "threatdv")
+
+
+def is_change_control(a: Answers, ctx: Ctx) -> bool:
+    return issue_type(a, ctx) == CHANGE_CONTROL
+
+
+def files_wanted(a: Answers, ctx: Ctx) -> bool:
+    return wants_files(a, ctx) or not needs_zip(a, ctx)
+
+
+def is_high_severity(a: Answers, ctx: Ctx) -> bool:
+    return severity(a, ctx) in HIGH_SEVERITIES
+
+
+def by_phone(a: Answers, ctx: Ctx) -> bool:
+    return a.get("contact_method") == "Phone"

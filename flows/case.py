@@ -10,9 +10,9 @@ from typing import Any
 
 from flows.answers import NO_FILES, category, issue_type
 from flows.context import Ctx, ProfileView
+from flows.formstate import Answers
 from flows.intake import change_window, tippingpoint
 from flows.reclassify import reclassification
-from flows.steps import Answers
 
 THREAT_TYPES = ("Threat Issue",)
 

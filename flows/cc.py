@@ -11,7 +11,8 @@ from typing import Any
 
 from flows.context import Ctx
 from flows.errors import Invalid
-from flows.steps import Answers, MultiStep, Stay
+from flows.formstate import Answers
+from flows.steps import MultiStep, Stay
 
 
 def outside_error(outside: list[str]) -> Invalid:

@@ -7,8 +7,9 @@ needs none of them (most do not) costs no query.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from flows.archives import check_sample_zip
@@ -106,9 +107,14 @@ class EmptyWorld:
         check_sample_zip(path, password or "", member_suffixes=suffixes, name=name)
 
 
+Clock = Callable[[], datetime]
+"""The time now, aware (UTC): the service passes the system's; tests pass a fixed one."""
+
+
 @dataclass
 class Ctx:
     world: World
+    clock: Clock
     contact_email: str = ""
     catalog: Catalog | None = None
     max_attachment_bytes: int = 250 * 1024 * 1024

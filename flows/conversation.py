@@ -12,21 +12,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows.form import answered_by_person
+from flows.formstate import Answers, FormState, join, split
 
 REQUEST = "intake"
 
 
 @dataclass
 class Conversation:
+    """`answers` is kept as stored: the flow's answers and its bookkeeping in one object
+    (`flows.formstate.join`); `draft` and `move` convert."""
+
     flow: str
     state: str
     answers: dict[str, Any]
     stack: list[dict[str, Any]]
     draft_id: str
 
-    def move(self, state: str, answers: dict[str, Any]) -> None:
-        """The flow took a turn: its new state and answers."""
-        self.state, self.answers = state, answers
+    @property
+    def draft(self) -> tuple[Answers, FormState]:
+        """The current flow's answers and its form's bookkeeping."""
+        return split(self.answers)
+
+    def move(self, state: str, answers: Answers, form: FormState) -> None:
+        """The flow took a turn: its new state, answers and bookkeeping."""
+        self.state, self.answers = state, join(answers, form)
 
     def push(self, flow: str) -> None:
         """Open `flow` on top; the current one waits, as it is, on the stack."""
@@ -49,8 +58,8 @@ class Conversation:
     def answered(self) -> bool:
         """Has the person answered anything in it (not what casebot filled in), in this flow
         or one underneath?"""
-        return answered_by_person(self.answers) or any(
-            answered_by_person(f["answers"]) for f in self.stack)
+        return any(answered_by_person(*split(answers))
+                   for answers in (self.answers, *(f["answers"] for f in self.stack)))
 
     @property
     def untouched_request(self) -> bool:

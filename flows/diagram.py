@@ -8,19 +8,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from transitions.core import Condition
+
 from flows.form import Form
 from flows.steps import Step
 
-SKIPPED_TRIGGERS = ("back",)
+# `back` and `skip_back` mirror `next` and `skip`; a `known` skip (answered, or filled in)
+# runs beside every `next` and says nothing about the conversation's shape.
+SKIPPED_TRIGGERS = ("back", "skip_back")
+UNDRAWN_GUARDS = ("known",)
 
 
 def _fills(step: Step) -> bool:
     return type(step).fill is not Step.fill
 
 
+def _guard(c: Condition) -> str:
+    name = getattr(c.func, "__name__", str(c.func))
+    return name if c.target else f"not {name}"
+
+
 def mermaid(form: Form) -> str:
-    """A state diagram of every transition except `back`, which mirrors `next`; each state
-    is labelled with its question's name, and says when casebot may fill it in."""
+    """A state diagram of the form's machine: `next` from each question, `skip` past a
+    question whose guard fails (labelled with the guard), `edit_<step>` from the review and
+    `submit`; each state is labelled with its question, and says when casebot may fill it in."""
     lines = ["stateDiagram-v2", f"    [*] --> {form.steps[0].name}"]
     for step in form.steps:
         lines.append(f"    {step.name} : {step.label}" + (" (filled in when known)"
@@ -30,7 +41,9 @@ def mermaid(form: Form) -> str:
             continue
         for source, transitions in event.transitions.items():
             for t in transitions:
-                guards = [getattr(c.func, "__name__", str(c.func)) for c in t.conditions]
+                guards = [_guard(c) for c in t.conditions]
+                if any(g in UNDRAWN_GUARDS for g in guards):
+                    continue
                 label = name + (f" [{', '.join(guards)}]" if guards else "")
                 lines.append(f"    {source} --> {t.dest}: {label}")
     lines.append("    done --> [*]")
@@ -58,13 +71,15 @@ def document() -> str:
         "from the `transitions` machines themselves; `tests/unit/test_diagram.py` fails when "
         "this file is stale.",
         "",
-        "Every question is a state. `next` goes to the following state; entering a state "
-        "whose question is not needed passes on at once (its `on_enter`, `pass_<step>`): the "
-        "question does not apply to the answers so far, is answered already, or casebot "
-        "knows the answer (\"filled in when known\": the value is stored and shown in the "
-        "review). `back` (not drawn) goes to the state before, passing the ones never asked, "
-        "or straight to the review while editing. `edit_<step>` goes from the review to a "
-        "question; after it, `next` passes every answered question back to the review.",
+        "Every question is a state. `next` goes to the following state. `skip` passes a "
+        "question whose guard fails (drawn: `skip [not guard]`, the branches of the "
+        "conversation), or one that is `known` (not drawn: answered already, or casebot knows "
+        "the answer, \"filled in when known\": the value is stored and shown in the review); "
+        "the form triggers `skip` after every `next` until no guard lets it on. `back` and "
+        "`skip_back` (not drawn) go to the state before, passing the ones never asked, or "
+        "straight to the review while editing. `edit_<step>` goes from the review to a "
+        "question; after it, `next` and `skip` pass every answered question back to the "
+        "review.",
     ]
     for form in (INTAKE, PROFILE):
         parts += ["", f"## {form.name}", "", "```mermaid", mermaid(form), "```"]

@@ -2,86 +2,51 @@
 
 Each form builds its `Machine` once per process, with `model=None`: no conversation object is
 ever registered with it. For every event a throw-away `_Cursor` carrying the stored state
-string and answers is passed to the machine's events, which move the cursor and are forgotten.
-Nothing per conversation outlives the event.
+string, answers and bookkeeping is passed to the machine's events, which move the cursor and
+are forgotten. Nothing per conversation outlives the event.
 
 Every question is a state, and the machine is a chain:
 - `next` from each step to the one after it (the last to the review); `back` to the one
   before it, or straight to the review while editing; `edit_<step>` from the review.
-- Entering a step that is not needed passes straight on (`pass_<step>`, the state's
-  `on_enter`): going forward, a step is passed when it does not apply or is already answered;
-  one whose answer casebot knows (`Step.fill`: the only profile, the Case Recipients, Email)
-  is filled in and passed, and shown in the review. Going back, steps never asked are passed.
-  A run of passed steps (28 between the category and the subject of a product case) is
-  followed along the machine's own transitions and conditions in one loop, not one library
-  transition each: each costs ~17 µs of callbacks and logging, so a step took ~0.5 ms.
-So the routing table grows by four transitions per step, and the diagram shows every question.
+- `skip` passes a step going forward: `unless` the step's own condition (`Step.when`, the
+  branch the diagram draws with its guard's name), or when it is `known` (answered already,
+  or casebot knows the answer, `Step.fill`: the only profile, the Case Recipients, Email;
+  the value is filled in and shown in the review). `skip_back` passes a step going back
+  when it does not apply or casebot `filled` it in.
+After `next`, `back` or `edit_<step>` lands on a step, the form triggers `skip` (or
+`skip_back`) until the machine finds no transition whose conditions hold: the step to ask.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
-from transitions import EventData, Machine, MachineError, State
+from transitions import EventData, Machine, MachineError
 
 from flows.context import Ctx
 from flows.errors import Invalid
+from flows.flow import Abandon, AtStart, Finish, Jump, Turn
+from flows.formstate import Answers, FormState
 from flows.model import Choice, Inbound, Prompt, SummaryItem
-from flows.steps import Answers, Jump, Stay, Step, match_choice
+from flows.steps import Stay, Step, always, match_choice
 
 REVIEW = "review"
 DONE = "done"
-PENDING = "_pending"
-EDITING = "_editing"
-FILLED = "_filled"
-NEXT, BACK = "next", "back"
-
-
-@dataclass
-class Turn:
-    """The result of one event: where the form is now, what to say, and what to do."""
-
-    state: str
-    answers: Answers
-    prompts: list[Prompt] = field(default_factory=list)
-    effect: Any = None
-
-
-@dataclass(frozen=True)
-class Finish:
-    """The user pressed the final button: the service persists `answers`."""
-
-    flow: str
-    answers: Answers
-
-
-@dataclass(frozen=True)
-class Abandon:
-    """The user cancelled from inside the form."""
-
-    flow: str
-
-
-@dataclass(frozen=True)
-class AtStart:
-    """/back on the first question: the service may return to a parent flow."""
-
-    flow: str
+NEXT, BACK, SKIP, SKIP_BACK = "next", "back", "skip", "skip_back"
+Guard = Callable[[EventData], bool]
 
 
 class _Cursor:
-    """The machine's model for one event only; `moving` is the direction being walked."""
+    """The machine's model for one event only."""
 
-    __slots__ = ("state", "answers", "ctx", "form", "moving")
+    __slots__ = ("state", "answers", "form", "ctx")
 
-    def __init__(self, state: str, answers: Answers, ctx: Ctx, form: Form) -> None:
+    def __init__(self, state: str, answers: Answers, form: FormState, ctx: Ctx) -> None:
         self.state = state
         self.answers = answers
-        self.ctx = ctx
         self.form = form
-        self.moving = NEXT
+        self.ctx = ctx
 
 
 class Form:
@@ -96,167 +61,160 @@ class Form:
         self.by_name = {s.name: s for s in self.steps}
         self.machine = Machine(
             model=None,
-            states=[State(s.name, on_enter=[self._passer(s)]) for s in self.steps]
-            + [REVIEW, DONE],
+            states=[s.name for s in self.steps] + [REVIEW, DONE],
             initial=self.steps[0].name,
             transitions=self._transitions(),
             auto_transitions=False,
             send_event=True,
             ignore_invalid_triggers=False,
         )
+        # where a pass may start (the first step has nothing before it to go back to)
+        self._skips = {trigger: {t.source for t in self.machine.get_transitions(trigger)}
+                       for trigger in (SKIP, SKIP_BACK)}
 
     # -- the declarative machine -------------------------------------------------------------
 
     def _transitions(self) -> list[dict[str, Any]]:
         names = [s.name for s in self.steps]
         out: list[dict[str, Any]] = []
-        for i, name in enumerate(names):
-            out.append({"trigger": NEXT, "source": name,
-                        "dest": names[i + 1] if i + 1 < len(names) else REVIEW})
+        for i, step in enumerate(self.steps):
+            name = step.name
+            after = names[i + 1] if i + 1 < len(names) else REVIEW
+            out.append({"trigger": NEXT, "source": name, "dest": after})
             out.append({"trigger": BACK, "source": name, "dest": REVIEW,
                         "conditions": [_editing]})
+            if step.when is not always:
+                out.append({"trigger": SKIP, "source": name, "dest": after,
+                            "unless": [_applies(step)]})
+            out.append({"trigger": SKIP, "source": name, "dest": after,
+                        "conditions": [self._known(step)]})
             if i:
                 out.append({"trigger": BACK, "source": name, "dest": names[i - 1]})
+                if step.when is not always:
+                    out.append({"trigger": SKIP_BACK, "source": name, "dest": names[i - 1],
+                                "unless": [_applies(step)]})
+                out.append({"trigger": SKIP_BACK, "source": name, "dest": names[i - 1],
+                            "conditions": [_filled(step)]})
             out.append({"trigger": f"edit_{name}", "source": REVIEW, "dest": name})
         out.append({"trigger": BACK, "source": REVIEW, "dest": names[-1]})
         out.append({"trigger": "submit", "source": REVIEW, "dest": DONE})
         return out
 
-    def _passer(self, step: Step) -> Any:
-        def passes(event: Any) -> None:
-            cur: _Cursor = event.model
-            if cur.moving in (NEXT, BACK) and self._passed(step, cur):
-                self._pass_on(cur, cur.moving)
+    def _known(self, step: Step) -> Guard:
+        """Answered already, or casebot knows the answer: then it is filled in here."""
 
-        passes.__name__ = f"pass_{step.name}"
-        return passes
-
-    def _passed(self, step: Step, cur: _Cursor) -> bool:
-        """Is `step` passed when entered moving `cur.moving`? (See the module docstring.)"""
-        if cur.moving == NEXT:
-            return not self.needed(step, cur.answers, cur.ctx)
-        return not step.applies(cur.answers, cur.ctx) or \
-            step.name in cur.answers.get(FILLED, ())
-
-    def _pass_on(self, cur: _Cursor, trigger: str) -> None:
-        """From the passed step `cur.state`, follow `trigger` over every step passed too; stop
-        at the first one to ask, at a state that is no step (the review), or where the machine
-        has no way on (stay)."""
-        event = self.machine.events[trigger]
-        state = cur.state
-        while True:
-            data = EventData(self.machine.get_state(state), event, self.machine, cur, (), {})
-            way = next((t for t in event.transitions.get(state, ())
-                        if all(c.check(data) for c in t.conditions)), None)
-            if way is None or way.dest is None:
-                break  # nothing further that way: stay on this step
-            state = way.dest
-            step = self.by_name.get(state)
-            cur.state = state
-            if step is None or not self._passed(step, cur):
-                break
-
-    def needed(self, step: Step, a: Answers, ctx: Ctx) -> bool:
-        """Is `step` to be asked now? Not when it does not apply, is answered or is known."""
-        if not step.applies(a, ctx) or step.answered(a):
-            return False
-        value = step.fill(a, ctx)
-        if value is None:
+        def known(event: EventData) -> bool:
+            cur = _cursor(event)
+            if step.answered(cur.answers):
+                return True
+            value = step.fill(cur.answers, cur.ctx)
+            if value is None:
+                return False
+            cur.answers[step.name] = value
+            cur.form.filled.append(step.name)
             return True
-        a[step.name] = value
-        a[FILLED] = [*a.get(FILLED, ()), step.name]
-        return False
 
-    def fire(self, trigger: str, state: str, answers: Answers, ctx: Ctx) -> str:
-        """Run one trigger on a throw-away cursor and return the new state."""
-        cursor = _Cursor(state, answers, ctx, self)
-        cursor.moving = trigger if trigger in (NEXT, BACK) else "edit"
+        return known
+
+    def fire(self, trigger: str, state: str, answers: Answers, form: FormState,
+             ctx: Ctx) -> str:
+        """Run one trigger on a throw-away cursor, then pass the steps not to be asked;
+        return the new state."""
+        cursor = _Cursor(state, answers, form, ctx)
         try:
             self.machine.events[trigger].trigger(cursor)
         except MachineError as exc:
             raise LookupError(f"{trigger} is not possible from {state}") from exc
+        if trigger in (NEXT, BACK):  # an edit asks the step it opens, answered or not
+            self._settle(cursor, SKIP_BACK if trigger == BACK else SKIP)
         return cursor.state
+
+    def _settle(self, cursor: _Cursor, skip: str) -> None:
+        """Trigger `skip` while the machine has a way on whose conditions hold."""
+        event, sources = self.machine.events[skip], self._skips[skip]
+        while cursor.state in sources and event.trigger(cursor):
+            pass
 
     # -- what the service calls ----------------------------------------------------------------
 
     def start(self, ctx: Ctx, answers: Answers | None = None, state: str | None = None) -> Turn:
         a = dict(answers or {})
+        form = FormState()
         st = state or self.steps[0].name
         if st != REVIEW:
-            cursor = _Cursor(st, a, ctx, self)
-            self._passer(self.by_name[st])(_Entered(cursor))
+            cursor = _Cursor(st, a, form, ctx)
+            self._settle(cursor, SKIP)
             st = cursor.state
-        return self._arrive(st, a, ctx)
+        return self._arrive(st, a, form, ctx)
 
-    def current(self, state: str, answers: Answers, ctx: Ctx) -> Prompt:
+    def current(self, state: str, answers: Answers, form: FormState, ctx: Ctx) -> Prompt:
         if state == REVIEW:
             return self.review(answers, ctx)
-        pending = answers.get(PENDING, {}).get(state)
-        return self.by_name[state].ask(answers, ctx, pending)
+        return self.by_name[state].ask(answers, ctx, form.pending.get(state))
 
-    def handle(self, state: str, answers: Answers, inbound: Inbound, ctx: Ctx) -> Turn:
-        a = dict(answers)
+    def handle(self, state: str, answers: Answers, form: FormState, inbound: Inbound,
+               ctx: Ctx) -> Turn:
+        a, f = dict(answers), form.copy()
         if state == REVIEW:
-            return self._review_answer(a, inbound, ctx)
+            return self._review_answer(a, f, inbound, ctx)
         step = self.by_name[state]
-        pending = a.get(PENDING, {}).get(state)
         try:
-            value = step.read(inbound, a, ctx, pending)
+            value = step.read(inbound, a, ctx, f.pending.get(state))
         except Invalid as exc:
-            return Turn(state, a, [self.current(state, a, ctx).with_error(str(exc))])
+            return Turn(state, a, [self.current(state, a, f, ctx).with_error(str(exc))], form=f)
         if isinstance(value, Jump):
-            return Turn(state, a, [], effect=value)
+            return Turn(state, a, [], effect=value, form=f)
         if isinstance(value, Stay):
-            a[PENDING] = {**a.get(PENDING, {}), state: value.pending}
-            prompt = self.current(state, a, ctx)
+            f.pending[state] = value.pending
+            prompt = self.current(state, a, f, ctx)
             if value.error:
                 prompt = prompt.with_error(value.error)
             return Turn(state, a, [Prompt(kind="info", text=value.note), prompt]
-                        if value.note else [prompt])
-        return self.accept(state, a, value, ctx)
+                        if value.note else [prompt], form=f)
+        return self.accept(state, a, f, value, ctx)
 
-    def accept(self, state: str, answers: Answers, value: Any, ctx: Ctx) -> Turn:
+    def accept(self, state: str, answers: Answers, form: FormState, value: Any,
+               ctx: Ctx) -> Turn:
         """Store a finished answer, drop what no longer applies, and move on."""
-        a = dict(answers)
+        a, f = dict(answers), form.copy()
         step = self.by_name[state]
         changed = a.get(state) != value
         a[state] = value
-        if state in a.get(FILLED, ()):
-            a[FILLED] = [n for n in a[FILLED] if n != state]  # the user's own answer now
-        pend = {k: v for k, v in a.get(PENDING, {}).items() if k != state}
-        a[PENDING] = pend
-        if not pend:
-            a.pop(PENDING)
+        f.filled = [n for n in f.filled if n != state]  # the user's own answer now
+        f.pending.pop(state, None)
         if step.deciding and changed:
-            self.prune(a, ctx)
-        return self._arrive(self.fire("next", state, a, ctx), a, ctx)
+            self.prune(a, f, ctx)
+        return self._arrive(self.fire(NEXT, state, a, f, ctx), a, f, ctx)
 
-    def back(self, state: str, answers: Answers, ctx: Ctx) -> Turn:
-        a = dict(answers)
-        a.pop(PENDING, None)
+    def back(self, state: str, answers: Answers, form: FormState, ctx: Ctx) -> Turn:
+        a, f = dict(answers), form.copy()
+        f.pending.clear()
         try:
-            dest = self.fire("back", state, a, ctx)
+            dest = self.fire(BACK, state, a, f, ctx)
         except LookupError:
-            return Turn(state, a, [self.current(state, a, ctx)], effect=AtStart(self.name))
-        return self._arrive(dest, a, ctx)
+            return Turn(state, a, [self.current(state, a, f, ctx)], effect=AtStart(self.name),
+                        form=f)
+        return self._arrive(dest, a, f, ctx)
 
-    def resume(self, state: str, answers: Answers, value: Any, ctx: Ctx) -> Turn:
+    def resume(self, state: str, answers: Answers, form: FormState, value: str | None,
+               ctx: Ctx) -> Turn:
         """A sub-flow this form left for has ended; `value` answers the step it left from."""
         if value is None:
-            return Turn(state, dict(answers), [self.current(state, answers, ctx)])
-        return self.accept(state, answers, value, ctx)
+            return Turn(state, dict(answers), [self.current(state, answers, form, ctx)],
+                        form=form.copy())
+        return self.accept(state, answers, form, value, ctx)
 
     def result(self, a: Answers) -> Answers:
         """What the finished form hands over (a form may shape its answers here)."""
         return a
 
-    def prune(self, a: Answers, ctx: Ctx) -> None:
+    def prune(self, a: Answers, form: FormState, ctx: Ctx) -> None:
         """Drop answers whose step no longer applies or whose value no longer fits.
 
         A value casebot filled in follows what it was filled from: it is dropped, and filled
         again (or asked) when the walk reaches its step.
         """
-        filled = set(a.get(FILLED, ()))
+        filled = set(form.filled)
         changed = True
         while changed:
             changed = False
@@ -268,19 +226,16 @@ class Form:
                     del a[step.name]
                     filled.discard(step.name)
                     changed = True
-        if filled:
-            a[FILLED] = [n for n in a.get(FILLED, ()) if n in filled]
-        else:
-            a.pop(FILLED, None)
+        form.filled = [n for n in form.filled if n in filled]
 
-    def _arrive(self, state: str, a: Answers, ctx: Ctx) -> Turn:
+    def _arrive(self, state: str, a: Answers, form: FormState, ctx: Ctx) -> Turn:
         if state == REVIEW:
-            a.pop(EDITING, None)
+            form.editing = False
         else:
             jump = self.by_name[state].arrival(a, ctx)
             if jump is not None:
-                return Turn(state, a, [], effect=jump)
-        return Turn(state, a, [self.current(state, a, ctx)])
+                return Turn(state, a, [], effect=jump, form=form)
+        return Turn(state, a, [self.current(state, a, form, ctx)], form=form)
 
     # -- the review ------------------------------------------------------------------------------
 
@@ -299,48 +254,66 @@ class Form:
         return Prompt(kind="review", text=self.review_title, step=REVIEW,
                       choices=tuple(choices), summary=tuple(items))
 
-    def _review_answer(self, a: Answers, inbound: Inbound, ctx: Ctx) -> Turn:
+    def _review_answer(self, a: Answers, form: FormState, inbound: Inbound, ctx: Ctx) -> Turn:
         prompt = self.review(a, ctx)
         picked = match_choice(inbound, prompt.choices)
         if picked is None and inbound.kind == "text":
             picked = _edit_by_label(inbound.text, prompt.choices)
         if picked is None:
             return Turn(REVIEW, a, [prompt.with_error(
-                "Choose Submit, Cancel or one of the Edit options (by number or name).")])
+                "Choose Submit, Cancel or one of the Edit options (by number or name).")],
+                form=form)
         if picked.id == "submit":
             missing = [s for s in self.steps if s.applies(a, ctx) and not s.answered(a)]
             if missing:
                 # the review has no Edit for an unanswered step, so go and ask it
-                a[EDITING] = True
-                turn = self._arrive(self.fire(f"edit_{missing[0].name}", REVIEW, a, ctx), a, ctx)
+                form.editing = True
+                turn = self._arrive(self.fire(f"edit_{missing[0].name}", REVIEW, a, form, ctx),
+                                    a, form, ctx)
                 turn.prompts = [p.with_error("Some answers are missing: " + ", ".join(
                     s.label for s in missing) + ".") for p in turn.prompts]
                 return turn
-            self.fire("submit", REVIEW, a, ctx)
-            return Turn(DONE, a, [], effect=Finish(self.name, self.result(a)))
+            self.fire("submit", REVIEW, a, form, ctx)
+            return Turn(DONE, a, [], effect=Finish(self.name, self.result(a)), form=form)
         if picked.id == "cancel":
-            return Turn(REVIEW, a, [], effect=Abandon(self.name))
+            return Turn(REVIEW, a, [], effect=Abandon(self.name), form=form)
         target = picked.id.split(":", 1)[1]
-        a[EDITING] = True
-        return self._arrive(self.fire(f"edit_{target}", REVIEW, a, ctx), a, ctx)
+        form.editing = True
+        return self._arrive(self.fire(f"edit_{target}", REVIEW, a, form, ctx), a, form, ctx)
 
 
-def answered_by_person(a: Answers) -> bool:
+def answered_by_person(a: Answers, form: FormState) -> bool:
     """Has the person answered anything (rather than casebot filling it in)? Keys starting
-    with "_" are the form's own."""
-    filled = set(a.get(FILLED, ()))
+    with "_" are what a flow was started with (e.g. a suggestion), not answers."""
+    filled = set(form.filled)
     return any(not k.startswith("_") and k not in filled for k in a)
 
 
-class _Entered:
-    """What `on_enter` receives when a form starts on a step (no transition ran)."""
-
-    def __init__(self, model: _Cursor) -> None:
-        self.model = model
+def _cursor(event: EventData) -> _Cursor:
+    """The model of an event: always this form's cursor (the machine has no other)."""
+    return cast(_Cursor, event.model)
 
 
-def _editing(event: Any) -> bool:
-    return bool(event.model.answers.get(EDITING))
+def _applies(step: Step) -> Guard:
+    """`Step.when` as the machine's condition, under the condition's own name."""
+
+    def applies(event: EventData) -> bool:
+        cur = _cursor(event)
+        return step.when(cur.answers, cur.ctx)
+
+    applies.__name__ = step.when.__name__
+    return applies
+
+
+def _filled(step: Step) -> Guard:
+    def filled(event: EventData) -> bool:
+        return step.name in _cursor(event).form.filled
+
+    return filled
+
+
+def _editing(event: EventData) -> bool:
+    return bool(_cursor(event).form.editing)
 
 
 def _edit_by_label(text: str, choices: Sequence[Choice]) -> Choice | None:

@@ -17,24 +17,29 @@ from flows import validators as v
 from flows.answers import (
     ADD_PROFILE,
     CHANGE_CONTROL,
-    HIGH_SEVERITIES,
     MAX_URLS,
     NO_FILES,
     PRODUCT_ISSUE,
-    SAMPLE_CATEGORIES,
     SPAM_CATEGORIES,
     SUGGEST,
     SUGGESTED,
     THREAT_ISSUE,
     ZIP_REQUIRED,
+    by_phone,
     category,
+    files_wanted,
+    is_change_control,
+    is_filter_verification,
+    is_high_severity,
+    is_sample_category,
+    is_threatdv,
     is_tippingpoint,
-    issue_type,
+    is_url_reclassification,
     needs_zip,
     product_of,
+    profile_has_oses,
     profile_of,
     severity,
-    wants_files,
 )
 from flows.answers import URL_RECLASS as URL_RECLASS  # re-exported: the service's /reclassify
 from flows.answers import check_sample as check_sample  # re-exported: the service's rule check
@@ -42,16 +47,16 @@ from flows.answers import sample_suffixes as sample_suffixes  # re-exported: the
 from flows.cc import CcStep
 from flows.context import Ctx
 from flows.errors import Invalid, StillChecking
-from flows.form import Form, Turn, answered_by_person
+from flows.flow import Jump, Turn
+from flows.form import Form, answered_by_person
+from flows.formstate import Answers, FormState
 from flows.model import Choice, FileRef, Inbound, Prompt
 from flows.reclassify import UrlCategoryStep, UrlRatingStep, UrlsStep
 from flows.steps import (
     DONE,
     DONE_WORDS,
     SKIP_WORDS,
-    Answers,
     ChoiceStep,
-    Jump,
     Stay,
     Step,
     TextStep,
@@ -208,7 +213,7 @@ class ChangeStartStep(TextStep):
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         text = super().read(inbound, a, ctx, pending)
-        v.change_start(text)
+        v.change_start(text, ctx.clock())
         return text
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
@@ -445,21 +450,17 @@ class ContactMethodStep(ChoiceStep):
         return None if severity(a, ctx) == "Critical" else "Email"
 
 
-def _phone(a: Answers, ctx: Ctx) -> bool:
-    return a.get("contact_method") == "Phone"
-
-
 STEPS: list[Step] = [
     ProfileStep("profile", "Product profile", "Which product profile is this about?",
                 profile_choices, deciding=True),
     OsStep("operating_system", "Affected operating system", "Which operating system is "
-           "affected?", os_choices, deciding=True, when=lambda a, c: bool(os_choices(a, c))),
+           "affected?", os_choices, deciding=True, when=profile_has_oses),
     ChoiceStep("issue", "Issue", "What is it about?", issue_choices, deciding=True),
     ChoiceStep("virus_pattern_type", "Virus pattern type", "Which virus pattern type does the "
                "product use?", lambda a, c: plain_choices(c.cat.virus_pattern_types),
-               when=lambda a, c: category(a, c) in SAMPLE_CATEGORIES),
+               when=is_sample_category),
     UrlsStep("urls", "URLs", "Which URLs should we check? One per line, 1 to 10.",
-             when=lambda a, c: category(a, c) == URL_RECLASS, deciding=True),
+             when=is_url_reclassification, deciding=True),
     *(step for i in range(1, MAX_URLS + 1) for step in (UrlRatingStep(i), UrlCategoryStep(i))),
     ChoiceStep("tp_request", "TippingPoint request", "Is this a filter request or a filter "
                "verification?", lambda a, c: plain_choices(["Filter request",
@@ -470,19 +471,17 @@ STEPS: list[Step] = [
              when=is_tippingpoint),
     TextStep("tp_filter", "Filter number", "The filter number to verify (digits). Empty to "
              "skip.", v.filter_number, optional=True,
-             when=lambda a, c: is_tippingpoint(a, c) and a.get("tp_request") ==
-             "Filter verification"),
+             when=is_filter_verification),
     TextStep("tp_repdv", "RepDV entries", "RepDV entries in question: IP addresses or "
              "domains, one per line. Empty to skip.", v.repdv_entries, optional=True,
-             multiline=True, when=lambda a, c: bool(
-                 (p := product_of(a, c)) and p.tippingpoint == "threatdv")),
+             multiline=True, when=is_threatdv),
     ChangeStartStep("change_start", "Change start", "Planned start of the change (YYYY-MM-DD "
                     "HH:MM, optionally a time zone such as Europe/Berlin; UTC if none)?",
                     _one_line, deciding=True,
-                    when=lambda a, c: issue_type(a, c) == CHANGE_CONTROL),
+                    when=is_change_control),
     ChangeEndStep("change_end", "Change end", "Planned end (YYYY-MM-DD HH:MM; the start's "
                   "time zone unless you give one)?", _one_line,
-                  when=lambda a, c: issue_type(a, c) == CHANGE_CONTROL),
+                  when=is_change_control),
     SubjectStep("subject", "Subject", "Subject: a short title for the case (one line)?",
                 v.subject),
     DescriptionStep("description", "Description", "Describe the issue or question. Several "
@@ -490,12 +489,12 @@ STEPS: list[Step] = [
     PasswordStep("archive_password", "Archive password", "What is the zip's password? Pick a "
                  "common one or type yours.", password_choices, deciding=True, when=needs_zip),
     AttachmentsStep("attachments", "Attachments", "Attachments",
-                    when=lambda a, c: wants_files(a, c) or not needs_zip(a, c)),
+                    when=files_wanted),
     ChoiceStep("severity", "Case severity", "How severe is it?", severity_choices,
                deciding=True),
     TextStep("business_impact", "Business impact", "What is the business impact? (required "
              "for High and Critical)", v.business_impact, multiline=True,
-             when=lambda a, c: severity(a, c) in HIGH_SEVERITIES),
+             when=is_high_severity),
     RecipientsStep("cc_emails", "CC emails", "Who else should get case updates? Pick from your "
            "contact list or type addresses (one per line or comma-separated; 'remove ADDRESS' "
            "takes one off); done when finished.", cc_choices, min_count=0, max_count=20,
@@ -504,8 +503,8 @@ STEPS: list[Step] = [
     ContactMethodStep("contact_method", "Contact method", "How should support contact you?",
                       lambda a, c: plain_choices(c.cat.contact_methods), deciding=True),
     TextStep("phone", "Phone", "Your phone number, in international format with the country "
-             "code (e.g. +44 20 7946 0958)?", v.phone, when=_phone),
-    PreferredTimeStep("preferred_time", "Preferred time", "Preferred time", when=_phone),
+             "code (e.g. +44 20 7946 0958)?", v.phone, when=by_phone),
+    PreferredTimeStep("preferred_time", "Preferred time", "Preferred time", when=by_phone),
 ]
 
 
@@ -513,20 +512,19 @@ class IntakeForm(Form):
     submit_label = "Submit"
     review_title = "Please review your request."
 
-    def handle(self, state: str, answers: Answers, inbound: Inbound, ctx: Ctx) -> Turn:
+    def handle(self, state: str, answers: Answers, form: FormState, inbound: Inbound,
+               ctx: Ctx) -> Turn:
         """A description typed at the first question of an untouched request starts it."""
-        if (inbound.kind == "text" and state in self.by_name and not answered_by_person(answers)
+        if (inbound.kind == "text" and state in self.by_name
+                and not answered_by_person(answers, form)
                 and self.by_name[state].kind == "choice" and is_description(inbound.text)
-                and match_choice(inbound, self.current(state, answers, ctx).choices) is None):
+                and match_choice(inbound, self.current(state, answers, form, ctx).choices)
+                is None):
             try:
                 return self.start(ctx, describe_first(inbound.text, ctx))
             except Invalid:
                 pass
-        return super().handle(state, answers, inbound, ctx)
-
-    def resume(self, state: str, answers: Answers, value: Any, ctx: Ctx) -> Turn:
-        """Back from the profile forms: a saved profile's id answers step 1 (ids are text)."""
-        return super().resume(state, answers, None if value is None else str(value), ctx)
+        return super().handle(state, answers, form, inbound, ctx)
 
 
 

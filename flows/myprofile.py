@@ -11,8 +11,9 @@ from __future__ import annotations
 from flows import validators as v
 from flows.context import Ctx
 from flows.form import Form
+from flows.formstate import Answers
 from flows.model import Choice
-from flows.steps import Answers, ChoiceStep, MultiStep, Step, TextStep
+from flows.steps import ChoiceStep, MultiStep, Step, TextStep
 
 MAX_RECIPIENTS = 20
 

@@ -7,21 +7,22 @@ request, saving a profile returns to the request with that profile chosen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, cast
 
-from transitions import Machine
+from transitions import EventData, Machine
 
 from flows import validators as v
 from flows.catalog import Product
-from flows.context import Ctx, ProfileView
+from flows.context import CodeView, Ctx, ProfileView
 from flows.errors import Invalid
-from flows.form import Form, Turn
+from flows.flow import DeleteProfile, Effect, Jump, Return, Turn
+from flows.form import Form
+from flows.formstate import Answers, FormState
 from flows.model import Choice, Inbound, Prompt
 from flows.steps import (
-    Answers,
     ChoiceStep,
-    Jump,
     MultiStep,
     Step,
     TextStep,
@@ -54,7 +55,7 @@ class NameStep(TextStep):
         return name
 
 
-def _codes(a: Answers, ctx: Ctx) -> Any:
+def _codes(a: Answers, ctx: Ctx) -> Sequence[CodeView]:
     return ctx.world.activation_codes(a.get("product") or "")
 
 
@@ -67,7 +68,7 @@ class ActivationCodeStep(ChoiceStep):
 
     def __init__(self, name: str, label: str, question: str) -> None:
         super().__init__(name, label, question, self.choices, deciding=True,
-                         when=lambda a, c: bool(_codes(a, c)))
+                         when=account_has_codes)
 
     def choices(self, a: Answers, ctx: Ctx) -> list[Choice]:
         out = [Choice(id=str(c.id), label=c.masked) for c in _codes(a, ctx)]
@@ -101,7 +102,11 @@ class ActivationCodeStep(ChoiceStep):
         return next((c.masked for c in _codes(a, ctx) if c.id == value["id"]), "—")
 
 
-def _new_code_asked(a: Answers, ctx: Ctx) -> bool:
+def account_has_codes(a: Answers, ctx: Ctx) -> bool:
+    return bool(_codes(a, ctx))
+
+
+def new_code_asked(a: Answers, ctx: Ctx) -> bool:
     return not _codes(a, ctx) or a.get("activation_code") == REGISTER
 
 
@@ -130,6 +135,15 @@ def product_choices(a: Answers, ctx: Ctx) -> list[Choice]:
             *(c for c in out if c is not hit)]
 
 
+def is_officescan(a: Answers, ctx: Ctx) -> bool:
+    """The product asks for an OfficeScan Toolbox GUID."""
+    return bool((p := product_of(a, ctx)) and p.asks_toolbox_guid)
+
+
+def product_has_settings(a: Answers, ctx: Ctx) -> bool:
+    return bool((p := product_of(a, ctx)) and p.settings)
+
+
 class LanguageStep(ChoiceStep):
     """English unless the user changes it in the review: the language most products run in."""
 
@@ -149,14 +163,14 @@ PROFILE_STEPS: list[Step] = [
     ActivationCodeStep("activation_code", "Activation code", "Activation code"),
     NewCodeStep("new_activation_code", "New activation code", "Type the activation code "
                 "(XX-XXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX).", v.activation_code,
-                when=_new_code_asked),
+                when=new_code_asked),
     TextStep("toolbox_guid", "OfficeScan Toolbox GUID", "The OfficeScan Toolbox GUID "
              "(8-4-4-4-12 hex), if you have it. Empty to skip.", _guid, optional=True,
-             when=lambda a, c: bool((p := product_of(a, c)) and p.asks_toolbox_guid)),
+             when=is_officescan),
     MultiStep("settings", "Product settings", "Which of these are enabled? Pick any, then done "
               "(done with none is fine).",
               lambda a, c: plain_choices(p.settings if (p := product_of(a, c)) else ()),
-              min_count=0, when=lambda a, c: bool((p := product_of(a, c)) and p.settings)),
+              min_count=0, when=product_has_settings),
     LanguageStep("language", "Product language", "Which language does the product use?",
                  lambda a, c: plain_choices(c.cat.languages)),
 ]
@@ -195,18 +209,6 @@ ADD = "__add__"
 CLOSE = "__close__"
 
 
-@dataclass(frozen=True)
-class Return:
-    """Leave this flow and give `value` to the flow underneath (None: nothing chosen)."""
-
-    value: Any = None
-
-
-@dataclass(frozen=True)
-class DeleteProfile:
-    profile_id: int
-
-
 class _Cursor:
     """The menu machine's model for one event: state, answers, and what the press did."""
 
@@ -217,7 +219,7 @@ class _Cursor:
         self.answers = answers
         self.ctx = ctx
         self.prompts: list[Prompt] = []
-        self.effect: Any = None
+        self.effect: Effect | None = None
 
 
 class ProfilesMenu:
@@ -256,13 +258,16 @@ class ProfilesMenu:
         if cursor.effect is not None:
             return Turn(cursor.state, cursor.answers, cursor.prompts, effect=cursor.effect)
         return Turn(cursor.state, cursor.answers,
-                    [*cursor.prompts, self.current(cursor.state, cursor.answers, ctx)])
+                    [*cursor.prompts, self._prompt(cursor.state, cursor.answers, ctx)])
 
     def start(self, ctx: Ctx, answers: Answers | None = None, state: str | None = None) -> Turn:
         a = dict(answers or {})
-        return Turn("pick", a, [self.current("pick", a, ctx)])
+        return Turn("pick", a, [self._prompt("pick", a, ctx)])
 
-    def current(self, state: str, a: Answers, ctx: Ctx) -> Prompt:
+    def current(self, state: str, a: Answers, form: FormState, ctx: Ctx) -> Prompt:
+        return self._prompt(state, a, ctx)
+
+    def _prompt(self, state: str, a: Answers, ctx: Ctx) -> Prompt:
         if state == "pick":
             profiles = ctx.world.profiles()
             choices = [Choice(id=str(p.id), label=p.name, hint=_describe(p)) for p in profiles]
@@ -289,9 +294,10 @@ class ProfilesMenu:
                       choices=(Choice(id="yes", label="Yes, delete it"),
                                Choice(id="no", label="No, keep it")))
 
-    def handle(self, state: str, answers: Answers, inbound: Inbound, ctx: Ctx) -> Turn:
+    def handle(self, state: str, answers: Answers, form: FormState, inbound: Inbound,
+               ctx: Ctx) -> Turn:
         a = dict(answers)
-        prompt = self.current(state, a, ctx)
+        prompt = self._prompt(state, a, ctx)
         picked = match_choice(inbound, prompt.choices)
         if picked is None:
             error = choice_error(inbound, prompt.choices)
@@ -301,71 +307,77 @@ class ProfilesMenu:
             return self._fire("choose", state, a, ctx)
         return self._fire(picked.id, state, a, ctx)
 
-    def back(self, state: str, answers: Answers, ctx: Ctx) -> Turn:
+    def back(self, state: str, answers: Answers, form: FormState, ctx: Ctx) -> Turn:
         if state == "pick":
             return Turn(state, dict(answers), [], effect=Return(None))
         return self._fire("back", state, dict(answers), ctx)
 
-    def resume(self, state: str, answers: Answers, value: Any, ctx: Ctx) -> Turn:
+    def resume(self, state: str, answers: Answers, form: FormState, value: str | None,
+               ctx: Ctx) -> Turn:
         """Back from the profile form: `value` is the saved profile's id, or None."""
         a = dict(answers)
         if value is not None and a.get("for_request"):
-            return Turn(state, a, [], effect=Return(str(value)))
+            return Turn(state, a, [], effect=Return(value))
         a.pop("profile_id", None)
         note = [Prompt(kind="info", text="Profile saved.")] if value is not None else []
-        return Turn("pick", a, [*note, self.current("pick", a, ctx)])
+        return Turn("pick", a, [*note, self._prompt("pick", a, ctx)])
 
 
 # -- what a press does besides moving (the `after` callbacks of the menu's transitions) -----
 
-def _remember_profile(event: Any) -> None:
-    a = event.model.answers
+def _cursor(event: EventData) -> _Cursor:
+    """The model of an event: always the menu's cursor (the machine has no other)."""
+    return cast(_Cursor, event.model)
+
+
+def _remember_profile(event: EventData) -> None:
+    a = _cursor(event).answers
     a["profile_id"] = a.pop("_picked")
 
 
-def _forget_profile(event: Any) -> None:
-    event.model.answers.pop("profile_id", None)
+def _forget_profile(event: EventData) -> None:
+    _cursor(event).answers.pop("profile_id", None)
 
 
-def _add(event: Any) -> None:
-    event.model.effect = Jump("profile", {})
+def _add(event: EventData) -> None:
+    _cursor(event).effect = Jump("profile", {})
 
 
-def _close(event: Any) -> None:
-    event.model.effect = Return(None)
+def _close(event: EventData) -> None:
+    _cursor(event).effect = Return(None)
 
 
-def _chosen(event: Any) -> ProfileView | None:
-    cur: _Cursor = event.model
+def _chosen(event: EventData) -> ProfileView | None:
+    cur = _cursor(event)
     return cur.ctx.profile(cur.answers.get("profile_id"))
 
 
-def _use(event: Any) -> None:
+def _use(event: EventData) -> None:
     profile = _chosen(event)
-    event.model.effect = Return(str(profile.id) if profile else None)
+    _cursor(event).effect = Return(str(profile.id) if profile else None)
 
 
-def _edit(event: Any) -> None:
+def _edit(event: EventData) -> None:
     profile = _chosen(event)
     if profile is not None:
-        event.model.effect = Jump("profile", {"answers": answers_from_profile(profile),
+        _cursor(event).effect = Jump("profile", {"answers": answers_from_profile(profile),
                                               "state": "review"})
 
 
-def _reveal(event: Any) -> None:
+def _reveal(event: EventData) -> None:
     profile = _chosen(event)
     if profile is None or profile.activation_code_id is None:
         return
-    code = event.model.ctx.world.reveal_code(profile.activation_code_id)
-    event.model.prompts.append(Prompt(kind="info", text=(
+    code = _cursor(event).ctx.world.reveal_code(profile.activation_code_id)
+    _cursor(event).prompts.append(Prompt(kind="info", text=(
         f"Activation code of {profile.name}: {code}" if code else
         "That activation code is not registered to your account.")))
 
 
-def _delete(event: Any) -> None:
-    pid = event.model.answers.pop("profile_id", None)
+def _delete(event: EventData) -> None:
+    pid = _cursor(event).answers.pop("profile_id", None)
     if pid is not None:
-        event.model.effect = DeleteProfile(int(pid))
+        _cursor(event).effect = DeleteProfile(int(pid))
 
 
 def _describe(p: ProfileView | None) -> str:

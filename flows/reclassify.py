@@ -9,8 +9,9 @@ from typing import Any
 from flows.answers import KEEP, MAX_URLS, URL_RECLASS, category
 from flows.context import Ctx
 from flows.errors import Invalid
+from flows.formstate import Answers
 from flows.model import Choice, Inbound, Prompt
-from flows.steps import DONE, Answers, ChoiceStep, Stay, Step, plain_choices
+from flows.steps import DONE, ChoiceStep, Cond, Stay, Step, plain_choices
 from flows.urls import defang, parse_url_list
 
 
@@ -100,17 +101,21 @@ def _url(a: Answers, i: int) -> dict[str, Any] | None:
     return urls[i - 1] if len(urls) >= i else None
 
 
-def _reclassifying(i: int) -> Any:
+def _reclassifying(i: int) -> Cond:
     def applies(a: Answers, ctx: Ctx) -> bool:
         return category(a, ctx) == URL_RECLASS and _url(a, i) is not None
 
+    applies.__name__ = f"url{i}_given"
     return applies
 
 
-def _changing(i: int) -> Any:
-    def applies(a: Answers, ctx: Ctx) -> bool:
-        return _reclassifying(i)(a, ctx) and a.get(f"url{i}_rating") not in (None, KEEP)
+def _changing(i: int) -> Cond:
+    given = _reclassifying(i)
 
+    def applies(a: Answers, ctx: Ctx) -> bool:
+        return given(a, ctx) and a.get(f"url{i}_rating") not in (None, KEEP)
+
+    applies.__name__ = f"url{i}_changes"
     return applies
 
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from flows.context import Ctx
 from flows.errors import Invalid
+from flows.flow import Jump
+from flows.formstate import Answers
 from flows.model import Choice, Inbound, Prompt, PromptKind
 
-Answers = dict[str, Any]
 Cond = Callable[[Answers, Ctx], bool]
 
 SKIP = "__skip__"
@@ -36,15 +37,6 @@ class Stay:
     pending: Any
     note: str = ""
     error: str = ""
-
-
-@dataclass(frozen=True)
-class Jump:
-    """Leave this flow for another one (e.g. the profile form from step 1)."""
-
-    flow: str
-    args: dict[str, Any]
-    note: str = ""
 
 
 def always(a: Answers, ctx: Ctx) -> bool:

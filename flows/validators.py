@@ -509,10 +509,11 @@ def parse_datetime(text: str) -> datetime:
     return value
 
 
-def change_start(text: str, now: datetime | None = None) -> datetime:
-    """A planned start: a real date and time that has not passed yet."""
+def change_start(text: str, now: datetime) -> datetime:
+    """A planned start: a real date and time that has not passed yet (`now`: the flow's
+    clock, `Ctx.clock`)."""
     start = parse_datetime(text)
-    if start < (now or datetime.now(UTC)):
+    if start < now:
         raise Invalid(f"{start.isoformat(sep=' ', timespec='minutes')} has already passed. "
                       f"Enter a start in the future, {_DT_EXAMPLE}.")
     return start

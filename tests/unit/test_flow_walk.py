@@ -22,7 +22,14 @@ from hypothesis import strategies as st
 from bot.service import Service
 from flows import rules
 from flows.model import Inbound, Prompt
-from tests.unit.flowkit import Talk, case_json, fresh_service, profile_oses, seeded_home
+from tests.unit.flowkit import (
+    Talk,
+    case_json,
+    fixed_clock,
+    fresh_service,
+    profile_oses,
+    seeded_home,
+)
 from tests.zipfactory import make_aes_zip, make_plain_zip, make_zipcrypto_zip
 
 T = TypeVar("T")
@@ -366,7 +373,7 @@ def test_description_is_optional_only_for_url_reclassification(seed: Path) -> No
     from flows.errors import Invalid
     from flows.intake import INTAKE
 
-    step, ctx = INTAKE.by_name["description"], Ctx(world=EmptyWorld())
+    step, ctx = INTAKE.by_name["description"], Ctx(world=EmptyWorld(), clock=fixed_clock)
     empty = Inbound(kind="text", text="")
     assert step.read(empty, {"issue": "URL Reclassification"}, ctx, None) == ""
     with pytest.raises(Invalid, match="Description is required"):

@@ -1,0 +1,190 @@
+"""The chat commands (/newcase, /back, /cases, …): one handler per command id, with what
+each says, and describe-first (a request opened from what the user wrote)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot import mails, quota
+from bot.effects import apply, cancel, push, start_flow
+from bot.event import FLOWS, Event
+from bot.ratings import describe as describe_rating
+from bot.ratings import rating_lines
+from bot.texts import HELP
+from flows import commands
+from flows.answers import URL_RECLASS
+from flows.commands import RECLASSIFY, button_id
+from flows.errors import Invalid
+from flows.intake import INTAKE, describe_first
+from flows.model import Choice, FileRef, Inbound, Prompt, info
+from flows.urls import parse_url_list
+from store import repo
+
+
+def run(ev: Event, name: str, args: str, inbound: Inbound | None = None) -> list[Prompt]:
+    """Run /name: each command id (flows/commands.py) has one handler in `COMMANDS`."""
+    handler = COMMANDS.get(commands.canonical(name))
+    if handler is None:
+        return ev.with_current([info(f"I don't know the command /{name}. " + HELP)])
+    return handler(ev, inbound or Inbound(kind="command", command=name, args=args))
+
+
+def newcase(ev: Event, ask: Inbound) -> list[Prompt]:
+    """`/newcase` opens a request; `/newcase TEXT` describes it first (describe-first),
+    with the files and link of the message it came from, if any (issue 15)."""
+    args = ask.args
+    if args.strip() and (not ev.in_request() or ev.untouched()):
+        ev.end()
+        if ask.files or ask.source:
+            return describe(ev, args, ask.files, ask.source)
+        return describe(ev, args)
+    if ev.untouched():  # e.g. `casebot chat` opened it: nothing is in progress
+        return [ev.current_prompt()]
+    if ev.in_request():
+        return [info("You have a request in progress; let's continue where you left "
+                     "off. Type /cancel to discard it and start again."),
+                ev.current_prompt()]
+    ev.end()
+    return start_flow(ev, "intake")
+
+
+def back(ev: Event) -> list[Prompt]:
+    if ev.conv is None:
+        return [info("There is nothing to go back to. " + HELP)]
+    answers, form = ev.conv.draft
+    return apply(ev, FLOWS[ev.conv.flow].back(ev.conv.state, answers, form, ev.ctx))
+
+
+def where(ev: Event) -> list[Prompt]:
+    """Where the person is (a chat just opened, or they just linked)."""
+    if ev.conv is None and ev.auto_start:
+        return start_flow(ev, "intake")
+    return ev.with_current([] if ev.conv else [info(HELP)])
+
+
+def profiles(ev: Event) -> list[Prompt]:
+    if ev.conv is None:
+        return start_flow(ev, "profiles")
+    if ev.conv.flow == "intake":
+        return push(ev, "profiles", {"for_request": False})
+    return [ev.current_prompt()]
+
+
+def myprofile(ev: Event) -> list[Prompt]:
+    answers: dict[str, Any] = {"name": ev.contact.name,
+                               "case_recipients": list(ev.contact.case_recipients),
+                               "listed": "yes" if ev.world.listed() else "no"}
+    if ev.conv is None:
+        return start_flow(ev, "myprofile", answers, "review")
+    if ev.conv.flow == "myprofile":
+        return [ev.current_prompt()]
+    return push(ev, "myprofile", {"answers": answers, "state": "review"})
+
+
+def list_cases(ev: Event) -> Prompt:
+    cases = repo.cases_of(ev.s, ev.contact.id, limit=20)
+    if not cases:
+        return info("You have no cases yet. Type /newcase to open one.")
+    lines = ["Your cases (newest first):"]
+    for c in cases:
+        lines.append(f"{c.number} · {c.subject} · {c.status} · updated "
+                     f"{(repo.iso(c.updated_at) or '')[:16].replace('T', ' ')}")
+    return info("\n".join(lines), cases=[c.number for c in cases])
+
+
+def show_case(ev: Event, number: str) -> Prompt:
+    number = number.strip().lstrip("#")
+    if not number:
+        return info("Which case? Type /case followed by its number, e.g. /case 10000001.")
+    case = repo.case_by_number(ev.s, number)
+    if case is None or case.contact_id != ev.contact.id:
+        return info(f"I can't find a case {number} of yours. /cases lists your cases.")
+    data = repo.case_json(ev.s, case)
+    return info(mails.case_text(data), case=data)
+
+
+def check_urls(ev: Event, args: str) -> Prompt:
+    """Rate 1–10 URLs; the prompt offers a "Request reclassification" command button."""
+    try:
+        urls = parse_url_list(args)
+    except Invalid as exc:
+        return info(f"{exc} Usage: /checkurl URL [URL…]")
+    ratings = ev.svc.rate([u.url for u in urls])
+    results = [describe_rating(u, r) for u, r in zip(urls, ratings, strict=True)]
+    lines = []
+    for n, d in enumerate(results, start=1):
+        lines += [f"{n}. {line}" if i == 0 else line
+                  for i, line in enumerate(rating_lines(d))]
+    repo.remember_url_check(ev.s, ev.contact.id, [u.url for u in urls])
+    # chats draw a button; a terminal, which has none, shows the hint
+    offer = Choice(id=button_id(RECLASSIFY), label="Request reclassification",
+                   hint="Think a rating is wrong? Type /reclassify to request a new "
+                        "classification for these URLs.")
+    return Prompt(kind="info", text="\n".join(lines),
+                  data={"urls": [u.url for u in urls], "results": results,
+                        "reclassify": True}, choices=(offer,))
+
+
+def reclassify(ev: Event, args: str) -> list[Prompt]:
+    """Start a URL Reclassification request with the URLs given (or last checked)."""
+    text = args.strip() or "\n".join(repo.last_url_check(ev.s, ev.contact.id))
+    if not text:
+        return ev.with_current([info(
+            "Which URLs? Type /reclassify followed by 1 to 10 URLs, or check them first "
+            "with /checkurl URL…")])
+    if ev.in_request() and not ev.untouched():
+        return [info("You have a request in progress; finish it first, or type /cancel "
+                     "to discard it and then /reclassify again."), ev.current_prompt()]
+    try:
+        urls = INTAKE.by_name["urls"].read(Inbound(kind="text", text=text), {}, ev.ctx, None)
+    except Invalid as exc:
+        return ev.with_current([info(f"{exc} Usage: /reclassify URL [URL…]")])
+    ev.end()
+    answers = {"issue": URL_RECLASS, "urls": urls}
+    note = info(f"A URL Reclassification request for {len(urls)} URL"
+                f"{'s' if len(urls) != 1 else ''}; the URLs are filled in.")
+    return [note, *start_flow(ev, "intake", answers)]
+
+
+def describe(ev: Event, text: str, files: tuple[FileRef, ...] = (),
+             source: str = "") -> list[Prompt]:
+    """Describe first: the text opens a request (flows.intake.describe_first); from an
+    existing message, its files count against the file quota as uploads do."""
+    notes = []
+    kept = []
+    for f in files:
+        refused = quota.take(ev.s, ev.contact.id, f.sha256, f.size, ev.svc.file_quota_bytes)
+        if refused:
+            notes.append(info(refused))
+        else:
+            kept.append(f)
+    try:
+        answers = describe_first(text, ev.ctx, kept, source)
+    except Invalid as exc:
+        return [info(str(exc))]
+    taken = {f["sha256"] for f in answers.get("attachments") or []}
+    left = [f.name for f in kept if f.sha256 not in taken]
+    if left:
+        notes.append(info(f"Not attached (over the {ev.ctx.max_attachment_bytes // 2**20} "
+                          f"MB limit per case): {', '.join(left)}."))
+    if answers.get("attachments"):
+        names = ", ".join(f["name"] for f in answers["attachments"])
+        notes.append(info(f"Attached from the message: {names}."))
+    return [*notes, *start_flow(ev, "intake", answers)]
+
+
+# One handler per command id; `run` looks the typed name up (aliases included).
+COMMANDS: dict[str, Callable[[Event, Inbound], list[Prompt]]] = {
+    commands.NEWCASE: newcase,
+    commands.CANCEL: lambda e, _ask: cancel(e),
+    commands.BACK: lambda e, _ask: back(e),
+    commands.HELP: lambda e, _ask: e.with_current([info(HELP)]),
+    commands.WHERE: lambda e, _ask: where(e),
+    commands.CASES: lambda e, _ask: e.with_current([list_cases(e)]),
+    commands.CASE: lambda e, ask: e.with_current([show_case(e, ask.args)]),
+    commands.PROFILES: lambda e, _ask: profiles(e),
+    commands.MYPROFILE: lambda e, _ask: myprofile(e),
+    commands.CHECKURL: lambda e, ask: e.with_current([check_urls(e, ask.args)]),
+    commands.RECLASSIFY: lambda e, ask: reclassify(e, ask.args),
+}

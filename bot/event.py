@@ -1,0 +1,139 @@
+"""One event's work in hand: the contact, their conversation, the flow context, the store.
+
+An `Event` lives for one event. It holds what the commands (bot/commands.py) and the effects
+(bot/effects.py) share and the few things every one of them does: show where the
+conversation is, end it, save it. bot/dispatch.py decides what the event is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.samples import SampleChecks
+from flows.context import Clock, Ctx
+from flows.flow import Flow
+from flows.intake import INTAKE
+from flows.model import Prompt
+from flows.myprofile import MYPROFILE
+from flows.profile import MENU, PROFILE
+from store import repo
+from store.repo import ContactInfo
+from store.tables import ChatNotice
+from store.uow import EventUnit, unit_of_work
+from store.world import RateFn, StoreWorld
+
+log = logging.getLogger(__name__)
+
+FLOWS: dict[str, Flow] = {"intake": INTAKE, "profile": PROFILE, "profiles": MENU,
+                          "myprofile": MYPROFILE}
+
+
+class Runner(Protocol):
+    """What an event needs of the service that runs it (bot/service.Service)."""
+
+    engine: Engine
+    samples: SampleChecks
+    rate: RateFn
+    max_attachment_bytes: int
+    mail_from: str
+    cc_outside_domains: bool
+    max_cases_per_hour: int
+    file_quota_bytes: int
+    clock: Clock
+
+    def zip_ok(self, password: str | None,
+               category: str | None) -> Callable[[dict[str, Any]], bool]: ...
+
+
+class Who(Protocol):
+    """The person behind the event (bot/service.Who)."""
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def external_id(self) -> str: ...
+
+    @property
+    def chat_ref(self) -> str | None: ...
+
+
+def system_clock() -> datetime:
+    """The wall clock, for the service (flows ask `Ctx.clock`, never the wall clock)."""
+    return datetime.now(UTC)
+
+
+class Event:
+    """The work of one event; lives for that event only."""
+
+    def __init__(self, svc: Runner, unit: EventUnit, contact: ContactInfo,
+                 conv: repo.ConvRow | None, who: Who, auto_start: bool) -> None:
+        self.svc = svc
+        self.unit = unit
+        self.contact = contact
+        self.who = who
+        self.auto_start = auto_start
+        self.world = StoreWorld(unit, contact, svc.rate,
+                                cc_outside_allowed=svc.cc_outside_domains,
+                                sample_check=self.check_sample)
+        self.ctx = Ctx(world=self.world, clock=svc.clock, contact_email=contact.email,
+                       max_attachment_bytes=svc.max_attachment_bytes)
+        self.conv = conv
+
+    @property
+    def s(self) -> Session:
+        """The ORM session, made on first use: most steps need none (store/uow.EventUnit)."""
+        return self.unit.session
+
+    def check_sample(self, sha256: str, path: str, name: str, password: str | None,
+                     suffixes: tuple[str, ...] | None) -> None:
+        """The service's pool and cache; a check longer than a chat should wait goes on and
+        its verdict reaches this chat later as a notice (bot/samples.py)."""
+        svc, who = self.svc, self.who
+
+        def tell(verdict: str | None) -> None:
+            text = (f"{name} passed the sample check. Say done when you have attached "
+                    "everything." if verdict is None else f"{name} can't be used: {verdict}")
+            try:
+                with unit_of_work(svc.engine) as s:
+                    s.add(ChatNotice(channel=who.channel, external_id=who.external_id,
+                                     chat_ref=who.chat_ref, text=text))
+            except sa.exc.SQLAlchemyError as exc:  # the verdict stays cached; "done" asks again
+                log.warning("could not queue a sample verdict: %s", type(exc).__name__)
+
+        svc.samples.check(sha256, path, name, password, suffixes, wait=svc.samples.answer_wait,
+                          on_done=tell, listener=f"{who.channel}:{who.external_id}")
+
+    # -- the conversation ---------------------------------------------------------------------
+
+    def in_request(self) -> bool:
+        return self.conv is not None and self.conv.in_request
+
+    def untouched(self) -> bool:
+        return self.conv is not None and self.conv.untouched_request
+
+    def current_prompt(self) -> Prompt:
+        assert self.conv is not None
+        answers, form = self.conv.draft
+        return FLOWS[self.conv.flow].current(self.conv.state, answers, form, self.ctx)
+
+    def with_current(self, prompts: list[Prompt]) -> list[Prompt]:
+        return [*prompts, self.current_prompt()] if self.conv else prompts
+
+    def end(self) -> None:
+        """The conversation is over (submitted, cancelled or closed): remove it now."""
+        if self.conv is not None:
+            repo.delete_conversation(self.s, self.conv)
+        self.conv = None
+
+    def save(self) -> None:
+        if self.conv is not None:
+            self.conv.channel = self.who.channel
+            repo.update_conversation(self.unit.db, self.conv)
