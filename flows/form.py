@@ -29,7 +29,7 @@ from flows.errors import Invalid
 from flows.flow import Abandon, AtStart, Finish, Jump, Turn
 from flows.formstate import Answers, FormState
 from flows.model import Choice, Inbound, Prompt, SummaryItem
-from flows.steps import Stay, Step, always, match_choice
+from flows.steps import Cond, Stay, Step, always, match_choice
 
 REVIEW = "review"
 DONE = "done"
@@ -76,20 +76,29 @@ class Form:
 
     def _transitions(self) -> list[dict[str, Any]]:
         names = [s.name for s in self.steps]
+        states = [*names, REVIEW]
         out: list[dict[str, Any]] = []
         for i, step in enumerate(self.steps):
             name = step.name
-            after = names[i + 1] if i + 1 < len(names) else REVIEW
+            after = states[i + 1]
             out.append({"trigger": NEXT, "source": name, "dest": after})
             out.append({"trigger": BACK, "source": name, "dest": REVIEW,
                         "conditions": [_editing]})
-            if step.when is not always:
+            group = self._group(i)
+            opens = group is not None and group[0] == i
+            if opens and group is not None:  # entering a group: pass all of it at once
+                out.append({"trigger": SKIP, "source": name, "dest": states[group[1] + 1],
+                            "unless": [_guard(step.within)]})
+            if step.when is not always and not (opens and step.when is step.within):
                 out.append({"trigger": SKIP, "source": name, "dest": after,
                             "unless": [_applies(step)]})
             out.append({"trigger": SKIP, "source": name, "dest": after,
                         "conditions": [self._known(step)]})
             if i:
                 out.append({"trigger": BACK, "source": name, "dest": names[i - 1]})
+                if group is not None and group[1] == i and group[0]:
+                    out.append({"trigger": SKIP_BACK, "source": name,
+                                "dest": names[group[0] - 1], "unless": [_guard(step.within)]})
                 if step.when is not always:
                     out.append({"trigger": SKIP_BACK, "source": name, "dest": names[i - 1],
                                 "unless": [_applies(step)]})
@@ -99,6 +108,18 @@ class Form:
         out.append({"trigger": BACK, "source": REVIEW, "dest": names[-1]})
         out.append({"trigger": "submit", "source": REVIEW, "dest": DONE})
         return out
+
+    def _group(self, i: int) -> tuple[int, int] | None:
+        """The first and last index of the group of steps `within` the same guard as step i."""
+        within = self.steps[i].within
+        if within is None:
+            return None
+        first, last = i, i
+        while first and self.steps[first - 1].within is within:
+            first -= 1
+        while last + 1 < len(self.steps) and self.steps[last + 1].within is within:
+            last += 1
+        return first, last
 
     def _known(self, step: Step) -> Guard:
         """Answered already, or casebot knows the answer: then it is filled in here."""
@@ -296,12 +317,18 @@ def _cursor(event: EventData) -> _Cursor:
 
 def _applies(step: Step) -> Guard:
     """`Step.when` as the machine's condition, under the condition's own name."""
+    return _guard(step.when)
+
+
+def _guard(cond: Cond | None) -> Guard:
+    """A condition on the answers as the machine's condition, under its own name."""
+    assert cond is not None
 
     def applies(event: EventData) -> bool:
         cur = _cursor(event)
-        return step.when(cur.answers, cur.ctx)
+        return cond(cur.answers, cur.ctx)
 
-    applies.__name__ = step.when.__name__
+    applies.__name__ = cond.__name__
     return applies
 
 

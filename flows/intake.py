@@ -460,28 +460,29 @@ STEPS: list[Step] = [
                "product use?", lambda a, c: plain_choices(c.cat.virus_pattern_types),
                when=is_sample_category),
     UrlsStep("urls", "URLs", "Which URLs should we check? One per line, 1 to 10.",
-             when=is_url_reclassification, deciding=True),
+             when=is_url_reclassification, within=is_url_reclassification,
+             deciding=True),
     *(step for i in range(1, MAX_URLS + 1) for step in (UrlRatingStep(i), UrlCategoryStep(i))),
     ChoiceStep("tp_request", "TippingPoint request", "Is this a filter request or a filter "
                "verification?", lambda a, c: plain_choices(["Filter request",
                                                              "Filter verification"]),
-               when=is_tippingpoint, deciding=True),
+               when=is_tippingpoint, within=is_tippingpoint, deciding=True),
     TextStep("tp_cves", "CVE ids", "CVE ids this is about, if any (e.g. CVE-2024-12345), "
              "separated by commas. Empty to skip.", v.cve_ids, optional=True,
-             when=is_tippingpoint),
+             when=is_tippingpoint, within=is_tippingpoint),
     TextStep("tp_filter", "Filter number", "The filter number to verify (digits). Empty to "
              "skip.", v.filter_number, optional=True,
-             when=is_filter_verification),
+             when=is_filter_verification, within=is_tippingpoint),
     TextStep("tp_repdv", "RepDV entries", "RepDV entries in question: IP addresses or "
              "domains, one per line. Empty to skip.", v.repdv_entries, optional=True,
-             multiline=True, when=is_threatdv),
+             multiline=True, when=is_threatdv, within=is_tippingpoint),
     ChangeStartStep("change_start", "Change start", "Planned start of the change (YYYY-MM-DD "
                     "HH:MM, optionally a time zone such as Europe/Berlin; UTC if none)?",
                     _one_line, deciding=True,
-                    when=is_change_control),
+                    when=is_change_control, within=is_change_control),
     ChangeEndStep("change_end", "Change end", "Planned end (YYYY-MM-DD HH:MM; the start's "
                   "time zone unless you give one)?", _one_line,
-                  when=is_change_control),
+                  when=is_change_control, within=is_change_control),
     SubjectStep("subject", "Subject", "Subject: a short title for the case (one line)?",
                 v.subject),
     DescriptionStep("description", "Description", "Describe the issue or question. Several "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flows.answers import KEEP, MAX_URLS, URL_RECLASS, category
+from flows.answers import KEEP, MAX_URLS, URL_RECLASS, category, is_url_reclassification
 from flows.context import Ctx
 from flows.errors import Invalid
 from flows.formstate import Answers
@@ -134,7 +134,8 @@ class UrlRatingStep(ChoiceStep):
 
     def __init__(self, i: int) -> None:
         super().__init__(f"url{i}_rating", f"URL {i}", "New rating?", self.choices,
-                         when=_reclassifying(i), deciding=True)
+                         when=_reclassifying(i), within=is_url_reclassification,
+                         deciding=True)
         self.i = i
 
     def choices(self, a: Answers, ctx: Ctx) -> list[Choice]:
@@ -183,7 +184,7 @@ class UrlCategoryStep(ChoiceStep):
 
     def __init__(self, i: int) -> None:
         super().__init__(f"url{i}_category", f"URL {i} category", "New category?",
-                         self.choices, when=_changing(i))
+                         self.choices, when=_changing(i), within=is_url_reclassification)
         self.i = i
 
     def choices(self, a: Answers, ctx: Ctx) -> list[Choice]:

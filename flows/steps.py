@@ -55,6 +55,7 @@ class Step:
         question: str,
         *,
         when: Cond = always,
+        within: Cond | None = None,
         deciding: bool = False,
         optional: bool = False,
         hint: str = "",
@@ -63,6 +64,9 @@ class Step:
         self.label = label
         self.question = question
         self.when = when
+        # a group of consecutive questions asked only when `within` holds (the URL questions
+        # of a URL Reclassification): the machine passes the whole group in one `skip`
+        self.within = within
         self.deciding = deciding
         self.optional = optional
         self.hint = hint
