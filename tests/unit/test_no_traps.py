@@ -163,6 +163,17 @@ def test_change_window_in_the_past_is_refused(talk: Talk) -> None:
     assert talk.prompt.step == "change_end"
 
 
+def test_the_past_is_what_the_flows_clock_says(seed, tmp_path) -> None:
+    """Minutes either side of the clock's now (NOW: 2029-06-01 12:00 UTC, 14:00 in Berlin)."""
+    talk = Talk(fresh_service(seed, tmp_path / "home"))
+    talk.start()
+    talk.say("DC Deep Security", "Change Control Issue")
+    p = talk.say("2029-06-01 13:59 Europe/Berlin")[-1]
+    assert p.step == "change_start" and "has already passed" in p.error
+    talk.say("2029-06-01 14:01 Europe/Berlin")
+    assert talk.prompt.step == "change_end"
+
+
 def test_editing_the_severity_keeps_the_phone_number(talk: Talk) -> None:
     talk.say(*TO_REVIEW, "Edit Contact method", "Phone", "+44 20 7946 0958",
              "09:00-17:00 Europe/London")
