@@ -13,6 +13,7 @@ from bot import accounts, mails
 from bot.event import FLOWS, Event
 from bot.texts import HELP
 from flows import rules
+from flows.answers import as_request
 from flows.case import case_fields
 from flows.flow import Abandon, AtStart, DeleteProfile, Finish, Jump, Return, Turn
 from flows.formstate import Answers, join
@@ -136,7 +137,7 @@ def submit(ev: Event, answers: Answers) -> list[Prompt]:
         ev.conv.move("profile", answers, form)
         return [info("That product profile no longer exists; please choose another."),
                 ev.current_prompt()]
-    fields = case_fields(answers, profile, ev.ctx)
+    fields = case_fields(as_request(answers), profile, ev.ctx)
     broken = rules.violations(fields, profile.operating_systems, ev.ctx.cat,
                               zip_ok=svc.zip_ok(fields.get("archive_password"),
                                                 fields.get("issue_category")))

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.feeds import Entry, upsert
 from bot.ratings import entry_key
-from flows.intake import URL_RECLASS
+from flows.answers import URL_RECLASS
 from flows.urls import defang, normalize_url
 from store.tables import Case
 

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.answers import NO_FILES, category, issue_type
+from flows.answers import NO_FILES, RequestAnswers, category, issue_type
 from flows.context import Ctx, ProfileView
-from flows.formstate import Answers
 from flows.intake import change_window, tippingpoint
 from flows.reclassify import reclassification
 
 THREAT_TYPES = ("Threat Issue",)
 
 
-def case_fields(a: Answers, profile: ProfileView, ctx: Ctx) -> dict[str, Any]:
+def case_fields(a: RequestAnswers, profile: ProfileView, ctx: Ctx) -> dict[str, Any]:
     urls = []
     for u, change in zip(a.get("urls") or [], reclassification(a), strict=False):
         urls.append({"url": u["url"], "current_rating": u.get("current_rating") or "Untested",

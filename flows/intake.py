@@ -24,7 +24,9 @@ from flows.answers import (
     SUGGEST,
     SUGGESTED,
     THREAT_ISSUE,
+    URL_RECLASS,
     ZIP_REQUIRED,
+    RequestAnswers,
     by_phone,
     category,
     files_wanted,
@@ -39,11 +41,9 @@ from flows.answers import (
     product_of,
     profile_has_oses,
     profile_of,
+    sample_suffixes,
     severity,
 )
-from flows.answers import URL_RECLASS as URL_RECLASS  # re-exported: the service's /reclassify
-from flows.answers import check_sample as check_sample  # re-exported: the service's rule check
-from flows.answers import sample_suffixes as sample_suffixes  # re-exported: the zip checks
 from flows.cc import CcStep
 from flows.context import Ctx
 from flows.errors import Invalid, StillChecking
@@ -246,14 +246,14 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def change_window(a: Answers) -> dict[str, str] | None:
+def change_window(a: RequestAnswers) -> dict[str, str] | None:
     if "change_start" not in a or "change_end" not in a:
         return None
     start, end = v.change_window(a["change_start"], a["change_end"])
     return {"start": start, "end": end}
 
 
-def tippingpoint(a: Answers, ctx: Ctx) -> dict[str, Any] | None:
+def tippingpoint(a: RequestAnswers, ctx: Ctx) -> dict[str, Any] | None:
     if not is_tippingpoint(a, ctx) or "tp_request" not in a:
         return None
     return {"request": a["tp_request"], "cve_ids": a.get("tp_cves") or [],

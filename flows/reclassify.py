@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flows.answers import KEEP, MAX_URLS, URL_RECLASS, category, is_url_reclassification
+from flows.answers import (
+    KEEP,
+    MAX_URLS,
+    URL_RECLASS,
+    Read,
+    category,
+    is_url_reclassification,
+)
 from flows.context import Ctx
 from flows.errors import Invalid
 from flows.formstate import Answers
@@ -119,7 +126,7 @@ def _changing(i: int) -> Cond:
     return applies
 
 
-def reclassification(a: Answers) -> list[dict[str, Any] | None]:
+def reclassification(a: Read) -> list[dict[str, Any] | None]:
     """Per URL: None to keep it, or the requested rating and category."""
     out: list[dict[str, Any] | None] = []
     for i in range(1, len(a.get("urls") or []) + 1):

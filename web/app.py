@@ -32,8 +32,8 @@ from bot.reclassify import NotReclassification
 from bot.service import Service
 from bot.settings import Settings
 from bot.updates import STATUSES, update_case
+from flows.answers import URL_RECLASS
 from flows.errors import Invalid
-from flows.intake import URL_RECLASS
 from flows.urls import defang
 from store import repo
 from store.inbox import InboxFilter, account_choices, inbox_page
