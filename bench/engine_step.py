@@ -19,31 +19,35 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from transitions import Machine  # noqa: E402
+from transitions import Machine
 
-from bench.common import prepare  # noqa: E402
-from bot.app import build_service  # noqa: E402
-from bot.event import FLOWS  # noqa: E402
-from bot.service import Who  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from flows.form import Form, _Cursor  # noqa: E402
-from flows.intake import INTAKE, STEPS  # noqa: E402
-from flows.model import Inbound  # noqa: E402
+from bench.common import prepare
+from bot.app import build_service
+from bot.event import FLOWS
+from bot.service import Service, Who
+from bot.settings import Settings
+from flows.context import Ctx
+from flows.form import Form, _Cursor
+from flows.formstate import Answers, FormState
+from flows.intake import INTAKE, STEPS
+from flows.model import Inbound
 
 
 class _Model(_Cursor):
     """A cursor a Machine may decorate with trigger methods (no __slots__)."""
 
-    __dict__: dict
+    __dict__: dict[str, Any]
 
 
 class PerEventMachineForm(Form):
     """Baseline: a new Machine per event, as if each conversation owned one."""
 
-    def fire(self, trigger, state, answers, form, ctx):  # type: ignore[override]
+    def fire(self, trigger: str, state: str, answers: Answers, form: FormState,
+             ctx: Ctx) -> str:
         cursor = _Model(state, answers, form, ctx)
         Machine(model=cursor, states=[s.name for s in self.steps] + ["review", "done"],
                 initial=state, transitions=self._transitions(), auto_transitions=False,
@@ -57,9 +61,9 @@ class PerEventMachineForm(Form):
         return cursor.state
 
 
-def setup(home: Path, n: int):
+def setup(home: Path, n: int) -> tuple[Service, list[Who]]:
     service = build_service(Settings(home=home))
-    people = []
+    people: list[Who] = []
     for i in range(n):
         who = Who("console", f"user{i}@acme.example", email=f"user{i}@acme.example")
         prepare(service, who)
@@ -67,7 +71,7 @@ def setup(home: Path, n: int):
     return service, people
 
 
-def run_round(service, people, steps: int) -> float:
+def run_round(service: Service, people: list[Who], steps: int) -> float:
     subject = Inbound(kind="text", text="Agent crashes on update")
     back = Inbound(kind="command", command="back")
     start = time.perf_counter()

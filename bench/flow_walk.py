@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows.context import Ctx, EmptyWorld, ProfileView  # noqa: E402
-from flows.flow import Turn  # noqa: E402
-from flows.intake import INTAKE  # noqa: E402
-from flows.model import Inbound  # noqa: E402
+from flows.context import Ctx, EmptyWorld, ProfileView
+from flows.flow import Turn
+from flows.intake import INTAKE
+from flows.model import Inbound
 
 
 class OneProfile(EmptyWorld):

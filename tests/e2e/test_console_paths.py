@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 from tests.e2e.conftest import EMAIL, Chat, Script, submitted
 from tests.zipfactory import make_aes_zip, make_zipcrypto_zip
@@ -49,7 +50,8 @@ def test_product_and_activation_issues(chat: Chat) -> None:
         "tippingpoint": None, "change_window": None, "attachments": [],
         "created_at": None, "updated_at": None, "timeline": None,
         "source_url": None}  # issue 15: set only for a case started from a message
-    assert case["timeline"] and case["timeline"][0]["kind"] == "created"
+    assert case["timeline"]
+    assert case["timeline"][0]["kind"] == "created"
     other = chat.case(second)
     assert (other["issue_category"], other["operating_system"], other["cc_emails"]) == (
         "Activation and Registration Issues", "Windows 10", [])
@@ -61,7 +63,7 @@ def test_product_and_activation_issues(chat: Chat) -> None:
         (), ("bob@acme.example", "Carol@acme.example")]
 
 
-def test_threat_categories(chat: Chat, tmp_path) -> None:
+def test_threat_categories(chat: Chat, tmp_path: Path) -> None:
     aes = make_aes_zip(tmp_path / "sample-aes.zip", {"dropper.exe": b"MZ" + b"\0" * 200},
                        "infected")
     zc = make_zipcrypto_zip(tmp_path / "sample zc.zip", {"evil.dll": b"MZ" + b"\1" * 300},
@@ -109,7 +111,8 @@ def test_sample_categories_refuse_to_go_without_files(chat: Chat) -> None:
     s = apex().say("Windows 10", "Spam", "Junk").block("Spam.")
     s.say("infected", "/done")
     result = chat.run(s)
-    assert result.returncode == 0 and not result.numbers
+    assert result.returncode == 0
+    assert not result.numbers
     password_prompt = result.after("What is the zip's password?")
     assert "I have no files to attach" not in password_prompt.split("Attach")[0]
     assert "needs the samples" in result.stdout
@@ -140,7 +143,8 @@ def test_url_reclassification_with_idn_and_defanged_url(chat: Chat) -> None:
         {"url": "http://evil.example.com/login", "current_rating": "Untested",
          "current_category": None, "requested_rating": "Dangerous",
          "requested_category": "Phishing"}]
-    assert case["virus_pattern_type"] is None and case["reference_id"]
+    assert case["virus_pattern_type"] is None
+    assert case["reference_id"]
 
 
 def test_tippingpoint_dv_and_threatdv(chat: Chat) -> None:
@@ -188,7 +192,8 @@ def test_deep_security_change_control(chat: Chat) -> None:
     assert case["issue_type"] == "Change Control Issue"
     assert case["issue_category"] is None
     assert case["change_window"]["end"] > case["change_window"]["start"]
-    assert case["virus_pattern_type"] is None and case["reference_id"] is None
+    assert case["virus_pattern_type"] is None
+    assert case["reference_id"] is None
 
 
 def test_high_and_critical_with_business_impact_and_phone(chat: Chat) -> None:
@@ -213,7 +218,8 @@ def test_high_and_critical_with_business_impact_and_phone(chat: Chat) -> None:
                                      "Phone", "+442079460958", "24x7")
     assert (h["severity"], h["business_impact"], h["phone"]) == (
         "High", "Admins wait minutes.", "+4930901820")
-    assert "09:00" in h["preferred_time"] and "Europe/Berlin" in h["preferred_time"]
+    assert "09:00" in h["preferred_time"]
+    assert "Europe/Berlin" in h["preferred_time"]
     low_case = chat.case(low)
     assert (low_case["contact_method"], low_case["phone"], low_case["preferred_time"],
             low_case["business_impact"]) == ("Phone", "+14155552671", "24x7", None)
@@ -246,7 +252,7 @@ def test_quick_add_profile_mid_request(chat: Chat) -> None:
     assert sorted(names) == ["Branch WFBS", "HQ Apex One", "Lab OfficeScan"]
 
 
-def test_edit_from_review(chat: Chat, tmp_path) -> None:
+def test_edit_from_review(chat: Chat, tmp_path: Path) -> None:
     spam = make_aes_zip(tmp_path / "spam.zip", {"one.eml": EML}, "infected")
     s = apex().say("Windows 10", "Spam")
     s.common("Spam gets through", password="infected", files=[spam], submit=False)
@@ -263,7 +269,8 @@ def test_edit_from_review(chat: Chat, tmp_path) -> None:
     assert len(reviews) == 5  # first review + one per edit
     assert "Archive password: infected" in reviews[1]
     after_type, after_severity, after_subject = reviews[2], reviews[3], reviews[4]
-    assert "Archive password" not in after_type and "spam.zip" not in after_type
+    assert "Archive password" not in after_type
+    assert "spam.zip" not in after_type
     assert "Issue: Product Issues" in after_type
     assert "What is the business impact?" in reviews[2].split("Case severity:")[-1]
     assert "Business impact: Sales cannot email customers." in after_severity

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session
 
 from bot.app import build_service
 from bot.service import Service, Who
 from bot.settings import Settings
+from flows.context import Clock, ProfileView
 from flows.model import Inbound, Prompt
 from store import repo
 from store.db import make_engine
@@ -35,7 +37,8 @@ def fixed_clock() -> datetime:
     return NOW
 
 # name, product, version, OS labels, settings labels (in catalog order)
-PROFILES = [
+ProfileRow = tuple[str, str, str, list[str], list[str]]
+PROFILES: list[ProfileRow] = [
     ("HQ Apex One", "Apex One", "2019", ["Windows 10", "Windows Server 2016"], []),
     ("DC Deep Security", "Deep Security", "20 LTS", ["Windows Server 2019"], []),
     ("Edge DV", "TippingPoint Digital Vaccine", "DV 4.0", ["TippingPoint TOS"], []),
@@ -63,15 +66,21 @@ class Talk:
 
     service: Service
     who: Who = WHO
-    prompt: Prompt | None = None
+    shown: Prompt | None = None
     log: list[tuple[Inbound, list[Prompt]]] = field(default_factory=list)
 
-    def send(self, inbound: Inbound, **kw) -> list[Prompt]:
-        prompts = self.service.handle(self.who, inbound, **kw)
+    @property
+    def prompt(self) -> Prompt:
+        """The last question shown: a test reading it expects the user to have been asked."""
+        assert self.shown is not None, "no question has been shown yet"
+        return self.shown
+
+    def send(self, inbound: Inbound, *, auto_start: bool = False) -> list[Prompt]:
+        prompts = self.service.handle(self.who, inbound, auto_start=auto_start)
         self.log.append((inbound, prompts))
         asked = [p for p in prompts if p.kind not in ("info",)]
         if asked:
-            self.prompt = asked[-1]
+            self.shown = asked[-1]
         return prompts
 
     def say(self, *lines: str) -> list[Prompt]:
@@ -83,13 +92,12 @@ class Talk:
     def press(self, choice: str, prompt: Prompt | None = None) -> list[Prompt]:
         """Press a button on `prompt` (default: the current one), as an adapter would."""
         p = prompt or self.prompt
-        assert p is not None
         return self.send(Inbound(kind="choice", choice=choice, step=p.step, draft=p.draft))
 
     def start(self) -> list[Prompt]:
         return self.send(Inbound(kind="command", command="where"), auto_start=True)
 
-    def state(self) -> tuple[str | None, str | None, dict]:
+    def state(self) -> tuple[str | None, str | None, dict[str, Any]]:
         """(flow, state, answers) as stored."""
         with Session(self.service.engine) as s:
             found = repo.load_for_identity(s, self.who.channel, self.who.external_id)
@@ -99,7 +107,7 @@ class Talk:
             return conv.flow, conv.state, conv.answers
 
 
-def seeded_home(root: Path, profiles=PROFILES) -> Path:
+def seeded_home(root: Path, profiles: Sequence[ProfileRow] = PROFILES) -> Path:
     """A migrated home whose contact has `profiles`, ready to be copied."""
     home = root / "seed"
     service = build_service(Settings(home=home))
@@ -111,14 +119,14 @@ def seeded_home(root: Path, profiles=PROFILES) -> Path:
     with Session(service.engine) as s:
         contact = repo.contact_by_email(s, EMAIL)
         assert contact is not None
-        names = sorted(v.name for v in repo.profile_views(s, contact.id))  # type: ignore[arg-type]
+        names = sorted(v.name for v in repo.profile_views(s, repo.saved_id(contact)))
     assert names == sorted(p[0] for p in profiles), names
     service.engine.dispose()
     return home
 
 
-def fresh_service(seed: Path, home: Path | None = None, clock=fixed_clock,
-                  **settings) -> Service:
+def fresh_service(seed: Path, home: Path | None = None, clock: Clock = fixed_clock,
+                  **settings: Any) -> Service:
     """A service on a private copy of the seeded database, its flows' clock at `NOW`."""
     home = home or Path(tempfile.mkdtemp(prefix="casebot-walk-"))
     home.mkdir(parents=True, exist_ok=True)
@@ -127,7 +135,7 @@ def fresh_service(seed: Path, home: Path | None = None, clock=fixed_clock,
     return build_service(s, engine=make_engine(s.db_url), clock=clock)
 
 
-def case_json(service: Service, number: str) -> dict:
+def case_json(service: Service, number: str) -> dict[str, Any]:
     with Session(service.engine) as s:
         case = repo.case_by_number(s, number)
         assert case is not None
@@ -138,11 +146,11 @@ def profile_oses(service: Service, name: str, email: str = EMAIL) -> list[str]:
     with Session(service.engine) as s:
         contact = repo.contact_by_email(s, email)
         assert contact is not None
-        views = repo.profile_views(s, contact.id)  # type: ignore[arg-type]
+        views = repo.profile_views(s, repo.saved_id(contact))
     return next(list(v.operating_systems) for v in views if v.name == name)
 
 
-def profile_views_of(service: Service, email: str = EMAIL) -> list:
+def profile_views_of(service: Service, email: str = EMAIL) -> list[ProfileView]:
     with Session(service.engine) as s:
         contact = repo.contact_by_email(s, email)
         assert contact is not None

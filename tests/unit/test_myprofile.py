@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session
@@ -14,8 +15,9 @@ from bot.service import Who
 from bot.settings import Settings
 from flows.context import Ctx, EmptyWorld
 from flows.errors import Invalid
+from flows.flow import Turn
 from flows.form import REVIEW
-from flows.formstate import FormState
+from flows.formstate import Answers, FormState
 from flows.model import Inbound
 from flows.myprofile import MYPROFILE
 from store import repo
@@ -31,7 +33,7 @@ class Colleagues(EmptyWorld):
 CTX = Ctx(world=Colleagues(), clock=fixed_clock, contact_email="ann@acme.example")
 
 
-def say(state: str, answers: dict, text: str, form: FormState | None = None):
+def say(state: str, answers: Answers, text: str, form: FormState | None = None) -> Turn:
     return MYPROFILE.handle(state, answers, form or FormState(), Inbound.from_text(text), CTX)
 
 
@@ -39,11 +41,12 @@ def test_opens_on_the_review_with_what_is_stored() -> None:
     turn = MYPROFILE.start(CTX, {"name": "Ann", "case_recipients": ["x@y.example"],
                                  "listed": "no"}, REVIEW)
     [review] = turn.prompts
-    assert review.kind == "review" and turn.state == REVIEW
+    assert review.kind == "review"
+    assert turn.state == REVIEW
     assert [(i.label, i.value) for i in review.summary] == [
         ("Your name", "Ann"), ("Case Recipients", "x@y.example"),
         ("Visible to colleagues", "No")]
-    assert [c.label for c in review.choices][0] == "Save"
+    assert next(c.label for c in review.choices) == "Save"
     empty = MYPROFILE.start(CTX, {"name": "", "case_recipients": [], "listed": "no"},
                             REVIEW).prompts[0]
     assert [i.value for i in empty.summary] == ["—", "none", "No"]
@@ -64,7 +67,7 @@ def test_recipients_offer_colleagues_but_not_yourself_and_take_typed_addresses()
     assert cleared.answers["case_recipients"] == []
 
 
-def _edit(turn):
+def _edit(turn: Turn) -> Turn:
     return say(turn.state, turn.answers, "Edit Case Recipients", turn.form)
 
 
@@ -72,20 +75,22 @@ def test_bad_addresses_and_more_than_20_are_refused() -> None:
     edit = _edit(MYPROFILE.start(CTX, {"name": "A", "case_recipients": [], "listed": "no"},
                                  REVIEW))
     bad = say(edit.state, edit.answers, "ok@x.example, nope", edit.form)
-    assert bad.state == edit.state and "'nope' is not a valid address" in bad.prompts[0].error
+    assert bad.state == edit.state
+    assert "'nope' is not a valid address" in (bad.prompts[0].error or "")
     many = ", ".join(f"u{i}@x.example" for i in range(21))
     too_many = say(edit.state, edit.answers, many, edit.form)
-    assert "limit is 20" in too_many.prompts[0].error
+    assert "limit is 20" in (too_many.prompts[0].error or "")
 
 
 def test_name_is_one_line_and_required() -> None:
     t = say(REVIEW, {"name": "", "case_recipients": [], "listed": "no"}, "Edit Your name")
     assert say(t.state, t.answers, "", t.form).prompts[0].error
     done = say(t.state, t.answers, "  Ann   Smith ", t.form)
-    assert done.state == REVIEW and done.answers["name"] == "Ann   Smith"
+    assert done.state == REVIEW
+    assert done.answers["name"] == "Ann   Smith"
 
 
-def test_myprofile_through_the_service_with_buttons(tmp_path) -> None:
+def test_myprofile_through_the_service_with_buttons(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "home"))
     with Session(service.engine) as s:
         add_account(s, "Acme", "acme.example")
@@ -93,8 +98,9 @@ def test_myprofile_through_the_service_with_buttons(tmp_path) -> None:
     bob = Who("console", "bob@acme.example", email="bob@acme.example")
     service.handle(bob, Inbound(kind="command", command="help"))
     with Session(service.engine) as s:  # bob agreed to be listed (My profile)
-        accounts.save_my_profile(s, repo.contact_by_email(s, bob.email).id, "Bob", [],
-                                 listed=True)
+        listed = repo.contact_by_email(s, "bob@acme.example")
+        assert listed is not None
+        accounts.save_my_profile(s, repo.saved_id(listed), "Bob", [], listed=True)
         s.commit()
     ann = Who("slack", "T1:U1", email="ann@acme.example")
     [review] = service.handle(ann, Inbound(kind="command", command="myprofile"))
@@ -109,14 +115,16 @@ def test_myprofile_through_the_service_with_buttons(tmp_path) -> None:
                                        draft=review.draft))
     assert "Your profile is saved" in done[0].text
     with Session(service.engine) as s:
-        assert repo.contact_by_email(s, "ann@acme.example").case_recipients == [
-            "bob@acme.example"]
+        stored = repo.contact_by_email(s, "ann@acme.example")
+        assert stored is not None
+        assert stored.case_recipients == ["bob@acme.example"]
     # a new request starts as usual (the CC pre-fill is checked in tests/e2e)
     started = service.handle(ann, Inbound(kind="command", command="newcase"))
-    assert started and started[-1].step == "name"  # no profile yet: the profile form opens
+    assert started
+    assert started[-1].step == "name"
 
 
-def test_domains_join_and_refuse(tmp_path) -> None:
+def test_domains_join_and_refuse(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "home"))
     assert normalize_domain(" @Acme.Example. ") == "acme.example"
     with pytest.raises(Invalid):
@@ -134,11 +142,13 @@ def test_domains_join_and_refuse(tmp_path) -> None:
             check_domain(s, "z@nowhere.example", "refuse")
         add_account(s, "Nowhere", "nowhere.example", include_subdomains=True)
         sub = join(s, "w@mail.nowhere.example", policy="refuse")  # the parent's account
-        assert sub.account_id == s.get(Contact, own.id).account_id
+        parent = s.get(Contact, own.id)
+        assert parent is not None
+        assert sub.account_id == parent.account_id
         assert isinstance(own, Contact)
 
 
-def test_registering_a_new_activation_code_is_its_own_question(tmp_path) -> None:
+def test_registering_a_new_activation_code_is_its_own_question(tmp_path: Path) -> None:
     """Issue 12: the new code is a state of the profile form, not a marker inside a step."""
     from pathlib import Path
 

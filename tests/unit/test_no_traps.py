@@ -163,13 +163,14 @@ def test_change_window_in_the_past_is_refused(talk: Talk) -> None:
     assert talk.prompt.step == "change_end"
 
 
-def test_the_past_is_what_the_flows_clock_says(seed, tmp_path) -> None:
+def test_the_past_is_what_the_flows_clock_says(seed: Path, tmp_path: Path) -> None:
     """Minutes either side of the clock's now (NOW: 2029-06-01 12:00 UTC, 14:00 in Berlin)."""
     talk = Talk(fresh_service(seed, tmp_path / "home"))
     talk.start()
     talk.say("DC Deep Security", "Change Control Issue")
     p = talk.say("2029-06-01 13:59 Europe/Berlin")[-1]
-    assert p.step == "change_start" and "has already passed" in p.error
+    assert p.step == "change_start"
+    assert "has already passed" in (p.error or "")
     talk.say("2029-06-01 14:01 Europe/Berlin")
     assert talk.prompt.step == "change_end"
 

@@ -18,11 +18,12 @@ from tests.unit.flowkit import Talk, fresh_service, profile_views_of, seeded_hom
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory) -> Path:
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return seeded_home(tmp_path_factory.mktemp("drafts"))
 
 
-def test_an_old_shape_draft_resumes_at_its_question_with_its_answers(seed, tmp_path) -> None:
+def test_an_old_shape_draft_resumes_at_its_question_with_its_answers(seed: Path,
+                                                                   tmp_path: Path) -> None:
     # the seeded contact has a personal account (no domain): outside CCs allowed here
     service = fresh_service(seed, tmp_path / "home", cc_outside_domains=True)
     talk = Talk(service)
@@ -42,21 +43,25 @@ def test_an_old_shape_draft_resumes_at_its_question_with_its_answers(seed, tmp_p
         s.commit()
 
     [where] = service.current(talk.who)
-    assert where.step == "cc_emails" and where.selected == ("bob@acme.example",)
+    assert where.step == "cc_emails"
+    assert where.selected == ("bob@acme.example",)
     assert talk.state() == ("intake", "cc_emails", stored)  # a read leaves it as it was
 
     [review] = talk.send(Inbound.from_text("done"))
     assert review.kind == "review"  # editing: straight back to the review
     shown = {i.label: i.value for i in review.summary}
-    assert shown["CC emails"] == "bob@acme.example" and shown["Contact method"] == "Email"
-    assert shown["Subject"] == "Agents offline" and shown["Case severity"] == "Low"
+    assert shown["CC emails"] == "bob@acme.example"
+    assert shown["Contact method"] == "Email"
+    assert shown["Subject"] == "Agents offline"
+    assert shown["Case severity"] == "Low"
     flow, state, saved = talk.state()
     assert (flow, state) == ("intake", "review")
     assert saved == {**answers, "cc_emails": ["bob@acme.example"],
                      "_filled": ["attachments", "contact_method"]}
 
 
-def test_an_old_shape_edit_in_progress_goes_back_to_the_review(seed, tmp_path) -> None:
+def test_an_old_shape_edit_in_progress_goes_back_to_the_review(seed: Path,
+                                                              tmp_path: Path) -> None:
     service = fresh_service(seed, tmp_path / "home")
     talk = Talk(service)
     talk.start()
