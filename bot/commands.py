@@ -19,7 +19,7 @@ from flows.errors import Invalid
 from flows.intake import INTAKE, describe_first
 from flows.model import Choice, FileRef, Inbound, Prompt, info
 from flows.urls import parse_url_list
-from store import repo
+from store.tables import iso
 
 
 def run(ev: Event, name: str, args: str, inbound: Inbound | None = None) -> list[Prompt]:
@@ -83,13 +83,13 @@ def myprofile(ev: Event) -> list[Prompt]:
 
 
 def list_cases(ev: Event) -> Prompt:
-    cases = repo.cases_of(ev.s, ev.contact.id, limit=20)
+    cases = ev.unit.cases.of_contact(ev.contact.id, limit=20)
     if not cases:
         return info("You have no cases yet. Type /newcase to open one.")
     lines = ["Your cases (newest first):"]
     for c in cases:
         lines.append(f"{c.number} · {c.subject} · {c.status} · updated "
-                     f"{(repo.iso(c.updated_at) or '')[:16].replace('T', ' ')}")
+                     f"{(iso(c.updated_at) or '')[:16].replace('T', ' ')}")
     return info("\n".join(lines), cases=[c.number for c in cases])
 
 
@@ -97,10 +97,10 @@ def show_case(ev: Event, number: str) -> Prompt:
     number = number.strip().lstrip("#")
     if not number:
         return info("Which case? Type /case followed by its number, e.g. /case 10000001.")
-    case = repo.case_by_number(ev.s, number)
+    case = ev.unit.cases.by_number(number)
     if case is None or case.contact_id != ev.contact.id:
         return info(f"I can't find a case {number} of yours. /cases lists your cases.")
-    data = repo.case_json(ev.s, case)
+    data = ev.unit.cases.as_json(case)
     return info(mails.case_text(data), case=data)
 
 
@@ -116,7 +116,7 @@ def check_urls(ev: Event, args: str) -> Prompt:
     for n, d in enumerate(results, start=1):
         lines += [f"{n}. {line}" if i == 0 else line
                   for i, line in enumerate(rating_lines(d))]
-    repo.remember_url_check(ev.s, ev.contact.id, [u.url for u in urls])
+    ev.unit.url_checks.remember(ev.contact.id, [u.url for u in urls])
     # chats draw a button; a terminal, which has none, shows the hint
     offer = Choice(id=button_id(RECLASSIFY), label="Request reclassification",
                    hint="Think a rating is wrong? Type /reclassify to request a new "
@@ -128,7 +128,7 @@ def check_urls(ev: Event, args: str) -> Prompt:
 
 def reclassify(ev: Event, args: str) -> list[Prompt]:
     """Start a URL Reclassification request with the URLs given (or last checked)."""
-    text = args.strip() or "\n".join(repo.last_url_check(ev.s, ev.contact.id))
+    text = args.strip() or "\n".join(ev.unit.url_checks.last(ev.contact.id))
     if not text:
         return ev.with_current([info(
             "Which URLs? Type /reclassify followed by 1 to 10 URLs, or check them first "
@@ -154,7 +154,7 @@ def describe(ev: Event, text: str, files: tuple[FileRef, ...] = (),
     notes = []
     kept = []
     for f in files:
-        refused = quota.take(ev.s, ev.contact.id, f.sha256, f.size, ev.svc.file_quota_bytes)
+        refused = quota.take(ev.unit, ev.contact.id, f.sha256, f.size, ev.svc.file_quota_bytes)
         if refused:
             notes.append(info(refused))
         else:

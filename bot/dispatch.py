@@ -18,7 +18,7 @@ FINISHED = ("That button belongs to a request that is already finished (submitte
 def run(ev: Event, inbound: Inbound) -> list[Prompt]:
     """Do what `inbound` asks, save the conversation, and say it (tagged with its draft)."""
     refused = inbound.file is not None and quota.take(
-        ev.s, ev.contact.id, inbound.file.sha256, inbound.file.size, ev.svc.file_quota_bytes)
+        ev.unit, ev.contact.id, inbound.file.sha256, inbound.file.size, ev.svc.file_quota_bytes)
     if refused:
         prompts = ev.with_current([info(refused)])
     elif inbound.kind == "command":

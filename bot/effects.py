@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, assert_never
 
-from bot import accounts, mails
+from bot import mails
 from bot.event import FLOWS, Event
 from bot.texts import HELP
 from flows import rules
@@ -18,7 +18,6 @@ from flows.case import case_fields
 from flows.flow import Abandon, AtStart, DeleteProfile, Finish, Jump, Return, Turn
 from flows.formstate import Answers, join
 from flows.model import Prompt, info
-from store import repo
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +56,7 @@ def start_flow(ev: Event, name: str, answers: Answers | None = None,
     """Open `name` as the contact's conversation (a new one, or in place of the current)."""
     turn = FLOWS[name].start(ev.ctx, answers, state)
     if ev.conv is None:
-        ev.conv = repo.insert_conversation(ev.s, ev.contact.id, name, turn.state,
+        ev.conv = ev.unit.conversations.insert(ev.contact.id, name, turn.state,
                                            join(turn.answers, turn.form), [], ev.who.channel)
     else:
         ev.conv.flow = name
@@ -94,7 +93,7 @@ def cancel(ev: Event) -> list[Prompt]:
 
 
 def delete_profile(ev: Event, profile_id: int) -> list[Prompt]:
-    deleted = repo.delete_profile(ev.s, ev.contact, profile_id)
+    deleted = ev.unit.profiles.delete(ev.contact, profile_id)
     ev.world.forget()
     note = "Profile deleted." if deleted else "That profile is not yours to delete."
     return [info(note), ev.current_prompt()]
@@ -106,15 +105,15 @@ def finish(ev: Event, effect: Finish) -> list[Prompt]:
     if effect.flow == "intake":
         return submit(ev, effect.answers)
     if effect.flow == "profile":
-        pid = repo.save_profile(ev.s, ev.contact, effect.answers)
+        pid = ev.unit.profiles.save(ev.contact, effect.answers)
         ev.world.forget()
         if ev.conv.stack:
             return pop(ev, str(pid))
         ev.end()
         return [info("Profile saved.")]
     if effect.flow == "myprofile":
-        ev.contact = accounts.save_my_profile(
-            ev.s, ev.contact.id, effect.answers["name"],
+        ev.contact = ev.unit.contacts.save_my_profile(
+            ev.contact.id, effect.answers["name"],
             effect.answers.get("case_recipients") or [],
             listed=effect.answers.get("listed") == "yes")
         ev.world.contact = ev.contact
@@ -148,17 +147,17 @@ def submit(ev: Event, answers: Answers) -> list[Prompt]:
                      + "; ".join(broken) + "). Please edit it and submit again."),
                 ev.current_prompt()]
     key = f"draft:{ev.conv.draft_id}"
-    if (repo.case_by_key(ev.s, key) is None
-            and repo.cases_since(ev.s, ev.contact.id, hours=1) >= svc.max_cases_per_hour):
+    if (ev.unit.cases.by_key(key) is None
+            and ev.unit.cases.count_since(ev.contact.id, hours=1) >= svc.max_cases_per_hour):
         ev.conv.state = "review"
         return [info(f"You have opened {svc.max_cases_per_hour} cases in the last "
                      "hour, the most I can take from one person. Your request is kept: "
                      "submit it again later, or call support if it is urgent."),
                 ev.current_prompt()]
-    case, created = repo.create_case(ev.s, ev.contact, key, ev.who.channel, fields)
+    case, created = ev.unit.cases.create(ev.contact, key, ev.who.channel, fields)
     if created:
-        data = repo.case_json(ev.s, case)
-        mails.queue_confirmation(ev.s, data, case.id, svc.mail_from)
+        data = ev.unit.cases.as_json(case)
+        mails.queue_confirmation(ev.unit, data, case.id, svc.mail_from)
     ev.end()
     text = f"Thank you. Your request has been submitted.\nCase number: {case.number}"
     if case.reference_id:

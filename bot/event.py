@@ -14,7 +14,6 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from bot.samples import SampleChecks
 from flows.context import Clock, Ctx
@@ -23,10 +22,9 @@ from flows.intake import INTAKE
 from flows.model import Prompt
 from flows.myprofile import MYPROFILE
 from flows.profile import MENU, PROFILE
-from store import repo
-from store.repo import ContactInfo
-from store.tables import ChatNotice
-from store.uow import EventUnit, unit_of_work
+from store.repositories.contacts import ContactInfo
+from store.repositories.conversations import ConvRow
+from store.uow import UnitOfWork, unit_of_work
 from store.world import RateFn, StoreWorld
 
 log = logging.getLogger(__name__)
@@ -73,8 +71,8 @@ def system_clock() -> datetime:
 class Event:
     """The work of one event; lives for that event only."""
 
-    def __init__(self, svc: Runner, unit: EventUnit, contact: ContactInfo,
-                 conv: repo.ConvRow | None, who: Who, auto_start: bool) -> None:
+    def __init__(self, svc: Runner, unit: UnitOfWork, contact: ContactInfo,
+                 conv: ConvRow | None, who: Who, auto_start: bool) -> None:
         self.svc = svc
         self.unit = unit
         self.contact = contact
@@ -87,11 +85,6 @@ class Event:
                        max_attachment_bytes=svc.max_attachment_bytes)
         self.conv = conv
 
-    @property
-    def s(self) -> Session:
-        """The ORM session, made on first use: most steps need none (store/uow.EventUnit)."""
-        return self.unit.session
-
     def check_sample(self, sha256: str, path: str, name: str, password: str | None,
                      suffixes: tuple[str, ...] | None) -> None:
         """The service's pool and cache; a check longer than a chat should wait goes on and
@@ -103,8 +96,8 @@ class Event:
                     "everything." if verdict is None else f"{name} can't be used: {verdict}")
             try:
                 with unit_of_work(svc.engine) as s:
-                    s.add(ChatNotice(channel=who.channel, external_id=who.external_id,
-                                     chat_ref=who.chat_ref, text=text))
+                    s.notices.add(who.channel, who.external_id,
+                                     who.chat_ref, text)
             except sa.exc.SQLAlchemyError as exc:  # the verdict stays cached; "done" asks again
                 log.warning("could not queue a sample verdict: %s", type(exc).__name__)
 
@@ -129,11 +122,11 @@ class Event:
 
     def end(self) -> None:
         """The conversation is over (submitted, cancelled or closed): remove it now."""
-        if self.conv is not None:
-            repo.delete_conversation(self.s, self.conv)
+        if self.conv is not None and not self.unit.read_only:
+            self.unit.conversations.delete(self.conv)
         self.conv = None
 
     def save(self) -> None:
-        if self.conv is not None:
+        if self.conv is not None and not self.unit.read_only:
             self.conv.channel = self.who.channel
-            repo.update_conversation(self.unit.db, self.conv)
+            self.unit.conversations.update(self.conv)

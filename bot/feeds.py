@@ -30,19 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from bot.ratings import KINDS, entry_key
 from flows.catalog import Catalog, get_catalog
 from flows.errors import Invalid
-from store.db import table_of
-from store.tables import UrlRating, utcnow
+from store.tables import utcnow
+from store.uow import UnitOfWork, unit_of_work
 
 BATCH = 5000
 MAX_REJECTS_KEPT = 1000
-TABLE = table_of(UrlRating)
 
 
 @dataclass
@@ -221,16 +218,7 @@ def parse_row(row: dict[str, Any], line: int, default_source: str, cat: Catalog)
     return Entry(kind, key, rating, category, source, line)
 
 
-def _upsert_stmt(conn: Connection) -> Any:
-    ins = (postgresql.insert(TABLE) if conn.dialect.name == "postgresql"
-           else sqlite.insert(TABLE))
-    return ins.on_conflict_do_update(
-        index_elements=["kind", "key"],
-        set_={"rating": ins.excluded.rating, "category": ins.excluded.category,
-              "source": ins.excluded.source, "updated_at": ins.excluded.updated_at})
-
-
-def upsert(conn: Connection, entries: list[Entry], report: Report | None = None) -> Report:
+def upsert(uow: UnitOfWork, entries: list[Entry], report: Report | None = None) -> Report:
     """Write entries (last one per key wins), counting added/changed/unchanged."""
     report = report or Report()
     pending: dict[tuple[str, str], Entry] = {}
@@ -250,12 +238,7 @@ def upsert(conn: Connection, entries: list[Entry], report: Report | None = None)
     for kind, key in pending:
         by_kind.setdefault(kind, []).append(key)
     for kind, keys in by_kind.items():
-        for i in range(0, len(keys), 900):
-            q = sa.select(TABLE.c.kind, TABLE.c.key, TABLE.c.rating, TABLE.c.category,
-                          TABLE.c.source).where(TABLE.c.kind == kind,
-                                                TABLE.c.key.in_(keys[i:i + 900]))
-            for r in conn.execute(q):
-                existing[(r.kind, r.key)] = (r.rating, r.category, r.source)
+        existing.update(uow.url_ratings.existing(kind, keys))
     now = utcnow()
     write = []
     for k, e in pending.items():
@@ -273,7 +256,7 @@ def upsert(conn: Connection, entries: list[Entry], report: Report | None = None)
         result = outcome[e.line]
         setattr(report, result, getattr(report, result) + 1)
     if write:
-        conn.execute(_upsert_stmt(conn), write)
+        uow.url_ratings.upsert(write)
     return report
 
 
@@ -298,8 +281,8 @@ def import_feed(engine: Engine, path: str | Path, *, source: str | None = None,
 
         def flush() -> None:
             if entries:
-                with engine.begin() as conn:
-                    upsert(conn, entries, report)
+                with unit_of_work(engine) as uow:
+                    upsert(uow, entries, report)
                 entries.clear()
             if progress:
                 progress(raw.tell(), total, report)

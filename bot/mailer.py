@@ -45,7 +45,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.mails import build_message, recipients
-from store.db import table_of
 from store.tables import OutboxMail, as_utc, utcnow
 from store.uow import unit_of_work
 
@@ -54,7 +53,6 @@ log = logging.getLogger(__name__)
 SECRET_KINDS = frozenset({"verification"})
 REDACTED_BODY = "(a verification code; removed after sending)"
 
-_T = table_of(OutboxMail)
 _TRUE = ("1", "true", "yes", "on", "required")
 _FALSE = ("0", "false", "no", "off")
 
@@ -185,23 +183,13 @@ class Sender:
         """Move one due mail to "sending" (committed) and return it, or None."""
         for _ in range(20):
             now = utcnow()
-            q = (sa.select(_T.c.id, _T.c.status, _T.c.attempts)
-                 .where(_T.c.status.in_(("pending", "sending")), _T.c.next_attempt_at <= now)
-                 .order_by(_T.c.next_attempt_at, _T.c.id).limit(1))
-            if skip:
-                q = q.where(_T.c.id.not_in(skip))
-            with self.engine.connect() as conn:
-                row = conn.execute(q).first()
+            with unit_of_work(self.engine, read_only=True) as uow:
+                row = uow.outbox.first_due(now, skip)
             if row is None:
                 return None
-            with unit_of_work(self.engine) as s:
-                done = s.connection().execute(
-                    _T.update().where(_T.c.id == row.id, _T.c.status == row.status,
-                                      _T.c.attempts == row.attempts)
-                    .values(status="sending", attempts=row.attempts + 1,
-                            next_attempt_at=now + self.lease))
-                # no row changed: another sender took it first (nothing to commit)
-                mail = s.get(OutboxMail, row.id) if done.rowcount == 1 else None
+            with unit_of_work(self.engine) as uow:
+                # None: another sender took it first (nothing to commit)
+                mail = uow.outbox.take(row, now, self.lease)
             if mail is None:
                 continue
             if row.status == "sending":
@@ -210,12 +198,13 @@ class Sender:
             return mail
         return None
 
-    def _record(self, where: Any, values: dict[str, Any]) -> None:
+    def _record(self, mail: OutboxMail, statuses: tuple[str, ...], attempts: int | None,
+                values: dict[str, Any]) -> None:
         """Write an outcome; a short database hiccup is retried (else the lease covers it)."""
         for attempt in range(5):
             try:
-                with self.engine.begin() as conn:
-                    conn.execute(_T.update().where(*where).values(**values))
+                with unit_of_work(self.engine) as uow:
+                    uow.outbox.record(mail.id, statuses, attempts, values)
                 return
             except sa.exc.OperationalError as exc:
                 if attempt == 4:
@@ -225,31 +214,30 @@ class Sender:
                 time.sleep(0.2 * 2 ** attempt)
 
     def mark_sent(self, mail: OutboxMail, note: str | None = None) -> None:
-        self._record((_T.c.id == mail.id, _T.c.status.in_(("sending", "pending"))),
+        self._record(mail, ("sending", "pending"), None,
                      {"status": "sent", "sent_at": utcnow(), "last_error": note,
                       **_scrubbed(mail)})
 
     def mark_retry(self, mail: OutboxMail, error: str) -> bool:
         """Back to pending with backoff; False when the tries are used up (then failed)."""
-        mine = (_T.c.id == mail.id, _T.c.status == "sending", _T.c.attempts == mail.attempts)
         if mail.attempts >= self.max_attempts:
-            self._record(mine, {"status": "failed", "last_error": _short(
-                f"gave up after {mail.attempts} tries: {error}"), **_scrubbed(mail)})
+            self._record(mail, ("sending",), mail.attempts, {
+                "status": "failed", **_scrubbed(mail),
+                "last_error": _short(f"gave up after {mail.attempts} tries: {error}")})
             return False
         delay = min(self.retry_base * 2 ** (mail.attempts - 1), self.retry_max)
-        self._record(mine, {"status": "pending", "last_error": _short(error),
-                            "next_attempt_at": utcnow() + timedelta(seconds=delay)})
+        self._record(mail, ("sending",), mail.attempts,
+                     {"status": "pending", "last_error": _short(error),
+                      "next_attempt_at": utcnow() + timedelta(seconds=delay)})
         return True
 
     def mark_failed(self, mail: OutboxMail, error: str) -> None:
-        self._record((_T.c.id == mail.id, _T.c.status == "sending",
-                      _T.c.attempts == mail.attempts),
+        self._record(mail, ("sending",), mail.attempts,
                      {"status": "failed", "last_error": _short(error), **_scrubbed(mail)})
 
     def next_due(self) -> datetime | None:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.min(_T.c.next_attempt_at))
-                                .where(_T.c.status.in_(("pending", "sending")))).scalar()
+        with unit_of_work(self.engine, read_only=True) as uow:
+            return uow.outbox.next_due()
 
     # -- the SMTP side ------------------------------------------------------------------------
 

@@ -16,11 +16,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from sqlmodel import Session
-
 from flows.urls import defang
-from store import repo
 from store.tables import OutboxMail, as_utc
+from store.uow import UnitOfWork
 
 FIELDS = (("Case number", "number"), ("Reference id", "reference_id"), ("Status", "status"),
           ("Product profile", "profile_name"), ("Product", "product"),
@@ -84,7 +82,7 @@ def message_id(number: str, domain: str) -> str:
     return f"<case-{number}@{domain}>"
 
 
-def queue_confirmation(s: Session, case: dict[str, Any], case_id: int | None,
+def queue_confirmation(uow: UnitOfWork, case: dict[str, Any], case_id: int | None,
                        mail_from: str) -> None:
     domain = mail_from.rsplit("@", 1)[-1] or "localhost"
     subject = f"[Case {case['number']}] {case['subject']}"
@@ -93,10 +91,10 @@ def queue_confirmation(s: Session, case: dict[str, Any], case_id: int | None,
     text = ("Thank you for contacting support. We have received your request.\n\n"
             + case_text({**case, "timeline": []})
             + "\n\nReply to this mail to add information to the case.\n")
-    repo.queue_mail(s, kind="confirmation", to=case["contact_email"], cc=case["cc_emails"],
-                    subject=subject, body_text=text, body_html=case_html(case),
-                    headers={"Message-ID": message_id(case["number"], domain)},
-                    case_id=case_id)
+    uow.outbox.queue(kind="confirmation", to=case["contact_email"], cc=case["cc_emails"],
+                     subject=subject, body_text=text, body_html=case_html(case),
+                     headers={"Message-ID": message_id(case["number"], domain)},
+                     case_id=case_id)
 
 
 def _domain(mail_from: str) -> str:

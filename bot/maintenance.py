@@ -21,14 +21,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
 from bot.settings import Settings
-from store import repo
-from store.db import table_of
-from store.tables import Attachment, Conversation, OutboxMail, Upload, VerificationCode, utcnow
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -45,8 +40,8 @@ def retention(settings: Settings | None = None) -> timedelta:
 
 def prune_deliveries(engine: Engine, older_than: timedelta | None = None) -> int:
     """Delete delivery ids older than the retention; returns how many were deleted."""
-    with unit_of_work(engine) as s:
-        count = repo.forget_deliveries(s, older_than if older_than is not None else retention())
+    with unit_of_work(engine) as uow:
+        count = uow.deliveries.forget(older_than if older_than is not None else retention())
     if count:
         log.info("forgot %d old delivery ids", count)
     return count
@@ -54,30 +49,21 @@ def prune_deliveries(engine: Engine, older_than: timedelta | None = None) -> int
 
 def prune_outbox(engine: Engine, older_than: timedelta) -> int:
     """Delete sent and failed mails older than `older_than`; pending ones always stay."""
-    cutoff = utcnow() - older_than
-    t = table_of(OutboxMail)
-    with engine.begin() as conn:
-        result = conn.execute(sa.delete(t).where(t.c.status.in_(("sent", "failed")),
-                                                 t.c.created_at < cutoff))
-    return result.rowcount or 0
+    with unit_of_work(engine) as uow:
+        return uow.outbox.forget_done(older_than)
 
 
 def prune_limits(engine: Engine, older_than: timedelta = timedelta(days=2)) -> int:
     """Forget verification rows and upload counts older than every limit's window."""
-    cutoff = utcnow() - older_than
-    count = 0
-    with engine.begin() as conn:
-        for table, column in ((table_of(VerificationCode), "created_at"),
-                              (table_of(Upload), "at")):
-            count += conn.execute(sa.delete(table).where(table.c[column] < cutoff)).rowcount or 0
-    return count
+    with unit_of_work(engine) as uow:
+        return uow.retention.forget_limits(older_than)
 
 
 def prune_identity_waits(engine: Engine,
                          older_than: timedelta = IDENTITY_WAIT_RETENTION) -> int:
     """Forget the first asks of people who did not link within `older_than`."""
-    with unit_of_work(engine) as s:
-        return repo.forget_waits(s, older_than)
+    with unit_of_work(engine) as uow:
+        return uow.waits.forget(older_than)
 
 
 def _shas(value: Any, out: set[str]) -> None:
@@ -94,9 +80,9 @@ def _shas(value: Any, out: set[str]) -> None:
 
 
 def referenced_files(engine: Engine) -> set[str]:
-    with unit_of_work(engine, read_only=True) as s:
-        shas = set(s.exec(select(Attachment.sha256).distinct()))
-        for answers, stack in s.exec(select(Conversation.answers, Conversation.stack)):
+    with unit_of_work(engine, read_only=True) as uow:
+        shas = uow.cases.attachment_shas()
+        for answers, stack in uow.conversations.answers_and_stacks():
             _shas(answers, shas)
             _shas(stack, shas)
     return shas

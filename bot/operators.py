@@ -11,16 +11,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, col, select
 
 from flows.errors import Invalid
 from flows.validators import email as check_email
-from store import repo
-from store.db import table_of
-from store.tables import Operator, SignInFailure, utcnow
+from store.tables import Operator, iso, utcnow
+from store.uow import UnitOfWork
 
 MIN_PASSWORD = 12
 WINDOW = timedelta(minutes=15)
@@ -44,11 +41,11 @@ def check_password(password: str) -> str:
     return password
 
 
-def add_operator(s: Session, email: str, password: str) -> tuple[Operator, str]:
+def add_operator(uow: UnitOfWork, email: str, password: str) -> tuple[Operator, str]:
     """Create the operator, or give an existing one the new password ("created" | "updated")."""
     address = check_email(email)
     hashed = _hasher.hash(check_password(password))
-    op = operator_by_email(s, address)
+    op = uow.operators.by_email(address)
     if op is None:
         op = Operator(email=address, password_hash=hashed)
         what = "created"
@@ -56,76 +53,62 @@ def add_operator(s: Session, email: str, password: str) -> tuple[Operator, str]:
         op.password_hash = hashed
         op.session_epoch += 1  # a new password ends the sessions signed in with the old one
         what = "updated"
-    s.add(op)
-    s.flush()
+    uow.operators.save(op)
     return op, what
 
 
-def operator_by_email(s: Session, email: str) -> Operator | None:
-    return s.exec(select(Operator).where(
-        sa.func.lower(Operator.email) == email.strip().lower())).first()
-
-
-def remove_operator(s: Session, email: str) -> bool:
+def remove_operator(uow: UnitOfWork, email: str) -> bool:
     """Remove the operator; False when there is none. Their sessions end at the next request,
     which finds no operator behind the cookie (web/security.py)."""
-    op = operator_by_email(s, email)
+    op = uow.operators.by_email(email)
     if op is None:
         return False
-    s.delete(op)
-    s.flush()
+    uow.operators.delete(op)
     return True
 
 
-def list_operators(s: Session) -> list[dict[str, Any]]:
-    return [{"id": o.id, "email": o.email, "created_at": repo.iso(o.created_at),
-             "last_sign_in_at": repo.iso(o.last_sign_in_at)}
-            for o in s.exec(select(Operator).order_by(col(Operator.email)))]
+def list_operators(uow: UnitOfWork) -> list[dict[str, Any]]:
+    return [{"id": o.id, "email": o.email, "created_at": iso(o.created_at),
+             "last_sign_in_at": iso(o.last_sign_in_at)}
+            for o in uow.operators.all()]
 
 
-def _failures(s: Session, key: str) -> int:
-    since = utcnow() - WINDOW
-    return s.exec(select(sa.func.count()).select_from(SignInFailure).where(
-        SignInFailure.key == key, col(SignInFailure.at) >= since)).one()
+def _failures(uow: UnitOfWork, key: str) -> int:
+    return uow.operators.failures_since(key, utcnow() - WINDOW)
 
 
-def sign_in(s: Session, email: str, password: str, client: str) -> Operator | None:
+def sign_in(uow: UnitOfWork, email: str, password: str, client: str) -> Operator | None:
     """The operator when email and password match; None when they don't.
 
     Raises `TooManyAttempts` (checking nothing) once the email or the client address has too
     many refusals in the last WINDOW. The caller commits (a refusal is recorded either way).
     """
     email_key, client_key = f"email:{email.strip().lower()[:320]}", f"client:{client[:60]}"
-    if (_failures(s, email_key) >= MAX_FAILURES_PER_EMAIL
-            or _failures(s, client_key) >= MAX_FAILURES_PER_CLIENT):
+    if (_failures(uow, email_key) >= MAX_FAILURES_PER_EMAIL
+            or _failures(uow, client_key) >= MAX_FAILURES_PER_CLIENT):
         raise TooManyAttempts()
-    op = operator_by_email(s, email) if email.strip() else None
+    op = uow.operators.by_email(email) if email.strip() else None
     try:
         _hasher.verify(op.password_hash if op else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         op = None
     if op is None:
-        s.add(SignInFailure(key=email_key))
-        s.add(SignInFailure(key=client_key))
-        s.flush()
+        uow.operators.add_failure(email_key)
+        uow.operators.add_failure(client_key)
         return None
     if _hasher.check_needs_rehash(op.password_hash):
         op.password_hash = _hasher.hash(password)
     op.last_sign_in_at = utcnow()
-    s.add(op)
-    forget_failures(s)  # the table holds only what still counts (at most the limits' worth)
-    s.flush()
+    uow.operators.save(op)
+    forget_failures(uow)  # the table holds only what still counts (at most the limits' worth)
     return op
 
 
-def sign_out_everywhere(s: Session, operator_id: int) -> None:
+def sign_out_everywhere(uow: UnitOfWork, operator_id: int) -> None:
     """End every session of the operator: cookies carry the epoch they were signed in at."""
-    s.execute(sa.update(table_of(Operator)).where(table_of(Operator).c.id == operator_id)
-              .values(session_epoch=table_of(Operator).c.session_epoch + 1))
+    uow.operators.bump_epoch(operator_id)
 
 
-def forget_failures(s: Session, older_than: timedelta = WINDOW) -> int:
+def forget_failures(uow: UnitOfWork, older_than: timedelta = WINDOW) -> int:
     """Drop refusals older than the window (they no longer count)."""
-    table = table_of(SignInFailure)
-    result = s.connection().execute(sa.delete(table).where(table.c.at < utcnow() - older_than))
-    return result.rowcount or 0
+    return uow.operators.forget_failures(utcnow() - older_than)

@@ -10,31 +10,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
-
-from store.tables import Upload, utcnow
+from store.tables import utcnow
+from store.uow import UnitOfWork
 
 WINDOW = timedelta(hours=24)
 
 
-def used(s: Session, contact_id: int) -> int:
-    since = utcnow() - WINDOW
-    return s.exec(select(sa.func.coalesce(sa.func.sum(Upload.size), 0))
-                  .where(Upload.contact_id == contact_id, Upload.at > since)).one()
+def used(uow: UnitOfWork, contact_id: int) -> int:
+    return uow.uploads.bytes_since(contact_id, utcnow() - WINDOW)
 
 
-def take(s: Session, contact_id: int, sha256: str, size: int, limit: int) -> str | None:
+def take(uow: UnitOfWork, contact_id: int, sha256: str, size: int, limit: int) -> str | None:
     """Count a file against the contact's quota; the reason when it does not fit."""
     since = utcnow() - WINDOW
-    seen = s.exec(select(Upload.id).where(Upload.contact_id == contact_id,
-                                          Upload.sha256 == sha256, Upload.at > since)).first()
-    if seen is not None:
+    if uow.uploads.seen_since(contact_id, sha256, since):
         return None
-    if used(s, contact_id) + size > limit:
+    if used(uow, contact_id) + size > limit:
         return (f"You have sent {limit // (1024 * 1024):,} MB of files in the last 24 hours, the "
                 "most one person may store in a day. Please send the rest tomorrow, or share "
                 "large files through the support portal's large-file upload.")
-    s.add(Upload(contact_id=contact_id, sha256=sha256, size=size))
-    s.flush()
+    uow.uploads.add(contact_id, sha256, size)
     return None

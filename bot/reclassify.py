@@ -7,20 +7,19 @@ are written together or not at all.
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from bot.feeds import Entry, upsert
 from bot.ratings import entry_key
 from flows.answers import URL_RECLASS
 from flows.urls import defang, normalize_url
 from store.tables import Case
+from store.uow import UnitOfWork
 
 
 class NotReclassification(ValueError):
     """--apply-urls on a case that is not a URL Reclassification (or asks no change)."""
 
 
-def apply_case_urls(s: Session, case: Case) -> list[str]:
+def apply_case_urls(uow: UnitOfWork, case: Case) -> list[str]:
     """Set kind=url ratings from the case's requested changes; lines saying what changed."""
     details = case.details or {}
     if details.get("issue_category") != URL_RECLASS:
@@ -42,5 +41,5 @@ def apply_case_urls(s: Session, case: Case) -> list[str]:
                      + (f", {category}" if category else ""))
     if not entries:
         raise NotReclassification(f"Case {case.number} requests no rating change.")
-    upsert(s.connection(), entries)
+    upsert(uow, entries)
     return lines

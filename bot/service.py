@@ -25,10 +25,11 @@ from flows.answers import sample_suffixes
 from flows.context import Clock, untested
 from flows.errors import Invalid
 from flows.model import Inbound, Prompt, info
-from store import repo
 from store.files import BlobStore
-from store.repo import ContactInfo
-from store.uow import EventUnit, event_unit
+from store.repositories.contacts import ContactInfo
+from store.repositories.conversations import ConvRow, StaleConversation
+from store.tables import saved_id
+from store.uow import UnitOfWork, unit_of_work
 from store.world import RateFn
 
 log = logging.getLogger(__name__)
@@ -85,14 +86,14 @@ class Service:
         give_up = time.monotonic() + BUSY_BUDGET
         for attempt in range(RETRIES):
             try:
-                with event_unit(self.engine, read_only=read_only) as unit:
-                    if delivery_id and not repo.first_delivery(unit.db, delivery_id):
+                with unit_of_work(self.engine, read_only=read_only) as unit:
+                    if delivery_id and not unit.deliveries.first(delivery_id):
                         return []
                     contact, conv = self._contact(unit, who)
                     prompts = dispatch.run(Event(self, unit, contact, conv, who, auto_start),
                                            inbound)
                 return prompts
-            except repo.StaleConversation:
+            except StaleConversation:
                 continue
             except accounts.UnknownDomain as exc:
                 return [info(str(exc))]
@@ -111,16 +112,22 @@ class Service:
         """Where the contact's draft is now, without changing anything."""
         return self.handle(who, Inbound(kind="command", command="where"), read_only=True)
 
-    def _contact(self, unit: EventUnit, who: Who) -> tuple[ContactInfo, repo.ConvRow | None]:
-        found = repo.load_for_identity(unit.db, who.channel, who.external_id)
+    def _contact(self, unit: UnitOfWork, who: Who) -> tuple[ContactInfo, ConvRow | None]:
+        found = unit.conversations.load_for_identity(who.channel, who.external_id)
         if found is not None:
             return found
         if who.email is None:
             raise NotLinked(who)
-        contact = accounts.join(unit.session, who.email, who.name, policy=self.unknown_domains)
-        repo.link_identity(unit.session, contact, who.channel, who.external_id, who.chat_ref)
+        if unit.read_only:
+            accounts.check_domain(unit, who.email, self.unknown_domains)
+            existing = unit.contacts.by_email(who.email)
+            if existing is None:
+                return ContactInfo(0, 0, who.email, who.name, []), None
+            return ContactInfo.of(existing), unit.conversations.load(saved_id(existing))
+        contact = accounts.join(unit, who.email, who.name, policy=self.unknown_domains)
+        unit.contacts.link_identity(contact, who.channel, who.external_id, who.chat_ref)
         info_ = ContactInfo.of(contact)
-        return info_, repo.load_conversation(unit.db, info_.id)
+        return info_, unit.conversations.load(info_.id)
 
     def store_file(self, path: str, name: str | None = None) -> Any:
         return self.files.put_path(path, name)

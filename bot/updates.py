@@ -12,7 +12,6 @@ from bot.mails import message_id
 from bot.notices import queue_for_case
 from bot.reclassify import apply_case_urls
 from bot.service import Service
-from store import repo
 from store.uow import unit_of_work
 
 STATUSES = ("open", "in progress", "waiting for customer", "resolved", "closed")
@@ -25,29 +24,29 @@ def update_case(service: Service, number: str, *, status: str | None = None,
     if status is not None and status.lower() not in STATUSES:
         raise LookupError(f"Unknown status {status!r}. Use one of: {', '.join(STATUSES)}.")
     with unit_of_work(service.engine) as s:
-        case = repo.case_by_number(s, number)
+        case = s.cases.by_number(number)
         if case is None:
             raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
         parts = []
         applied = apply_case_urls(s, case) if apply_urls else []
         if status is not None and status.lower() != case.status:
             case.status = status.lower()
-            repo.add_event(s, case, "status", f"Status changed to {case.status}.")
+            s.cases.add_event(case, "status", f"Status changed to {case.status}.")
             parts.append(f"Status: {case.status}")
         if note:
-            repo.add_event(s, case, "note", note)
+            s.cases.add_event(case, "note", note)
             parts.append(note)
         if applied:
-            repo.add_event(s, case, "ratings", "Local URL ratings updated:\n"
-                           + "\n".join(applied))
+            s.cases.add_event(case, "ratings", "Local URL ratings updated:\n"
+                              + "\n".join(applied))
             parts.append("The requested URL ratings are now in effect:\n" + "\n".join(applied))
-        data = repo.case_json(s, case)
+        data = s.cases.as_json(case)
         domain = service.mail_from.rsplit("@", 1)[-1]
         thread = message_id(data["number"], domain)
-        repo.queue_mail(s, kind="update", to=data["contact_email"], cc=data["cc_emails"],
-                        subject=f"[Case {number}] Update: {data['subject']}",
-                        body_text="\n\n".join(parts) + "\n", case_id=case.id,
-                        headers={"In-Reply-To": thread, "References": thread})
+        s.outbox.queue(kind="update", to=data["contact_email"], cc=data["cc_emails"],
+                       subject=f"[Case {number}] Update: {data['subject']}",
+                       body_text="\n\n".join(parts) + "\n", case_id=case.id,
+                       headers={"In-Reply-To": thread, "References": thread})
         queue_for_case(s, case, f"Update on case {number} ({data['subject']}):\n"
                        + "\n".join(parts))
     return data

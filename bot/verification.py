@@ -32,16 +32,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
-
 from bot import accounts
 from flows.errors import Invalid
 from flows.identity import CODE_DIGITS, CODE_RE, looks_like_code  # noqa: F401 (re-exported)
 from flows.validators import email as valid_email
-from store import repo
 from store.tables import VerificationCode, as_utc, utcnow
-from store.uow import unit_of_work
+from store.uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -93,72 +89,46 @@ def _matches(code: str, stored: str) -> bool:
     return hmac.compare_digest(_hash(code, salt), stored)
 
 
-def _latest(s: Session, channel: str, external_id: str) -> VerificationCode | None:
-    return s.exec(select(VerificationCode)
-                  .where(VerificationCode.channel == channel,
-                         VerificationCode.external_id == external_id,
-                         col(VerificationCode.consumed_at).is_(None))
-                  .order_by(col(VerificationCode.id).desc())).first()
-
-
 def _live(row: VerificationCode | None, now: datetime) -> bool:
     return row is not None and row.tries < MAX_TRIES and as_utc(row.expires_at) > now
 
 
-_VC = VerificationCode
-
-
-def _count(s: Session, since: datetime, *where: Any) -> int:
-    return s.exec(select(sa.func.count()).select_from(_VC)
-                  .where(_VC.created_at > since, *where)).one()
-
-
-def _wrong(s: Session, since: datetime, *where: Any) -> int:
-    return s.exec(select(sa.func.coalesce(sa.func.sum(_VC.tries), 0))
-                  .where(_VC.created_at > since, *where)).one()
-
-
-def _identity(channel: str, external_id: str) -> tuple[Any, Any]:
-    return _VC.channel == channel, _VC.external_id == external_id
-
-
-def _send_allowed(s: Session, channel: str, external_id: str, address: str, domain: str,
-                  now: datetime, lim: Limits) -> bool:
-    ident = _identity(channel, external_id)
-    addr = sa.func.lower(_VC.email) == address.lower()
+def _send_allowed(uow: UnitOfWork, channel: str, external_id: str, address: str,
+                  domain: str, now: datetime, lim: Limits) -> bool:
+    codes = uow.verification
+    ident = {"channel": channel, "external_id": external_id}
     checks = (
-        (_count(s, now - HOUR, *ident), lim.identity_codes_per_hour),
-        (_count(s, now - DAY, *ident), lim.identity_codes_per_day),
-        (_count(s, now - HOUR, addr), lim.address_codes_per_hour),
-        (_count(s, now - DAY, addr), lim.address_codes_per_day),
-        (_count(s, now - HOUR, _VC.domain == domain), lim.domain_codes_per_hour),
-        (_count(s, now - HOUR), lim.global_codes_per_hour),
-        (_wrong(s, now - DAY, *ident), lim.identity_wrong_per_day),
-        (_wrong(s, now - DAY, addr), lim.address_wrong_per_day),
+        (codes.count(now - HOUR, **ident), lim.identity_codes_per_hour),
+        (codes.count(now - DAY, **ident), lim.identity_codes_per_day),
+        (codes.count(now - HOUR, email=address), lim.address_codes_per_hour),
+        (codes.count(now - DAY, email=address), lim.address_codes_per_day),
+        (codes.count(now - HOUR, domain=domain), lim.domain_codes_per_hour),
+        (codes.count(now - HOUR), lim.global_codes_per_hour),
+        (codes.wrong(now - DAY, **ident), lim.identity_wrong_per_day),
+        (codes.wrong(now - DAY, email=address), lim.address_wrong_per_day),
     )
     return all(used < allowed for used, allowed in checks)
 
 
-def _guess_allowed(s: Session, row: VerificationCode, now: datetime, lim: Limits) -> bool:
+def _guess_allowed(uow: UnitOfWork, row: VerificationCode, now: datetime,
+                   lim: Limits) -> bool:
     """Daily caps per identity and per address, a global hourly cap, and the growing delay."""
-    ident = _identity(row.channel, row.external_id)
-    wrong = _wrong(s, now - DAY, *ident)
+    codes = uow.verification
+    wrong = codes.wrong(now - DAY, channel=row.channel, external_id=row.external_id)
     if (wrong >= lim.identity_wrong_per_day
-            or _wrong(s, now - DAY, sa.func.lower(_VC.email) == row.email.lower())
-            >= lim.address_wrong_per_day
-            or _wrong(s, now - HOUR) >= lim.global_wrong_per_hour):
+            or codes.wrong(now - DAY, email=row.email) >= lim.address_wrong_per_day
+            or codes.wrong(now - HOUR) >= lim.global_wrong_per_hour):
         return False
     return True
 
 
-def _delay_left(s: Session, row: VerificationCode, now: datetime, lim: Limits) -> float:
+def _delay_left(uow: UnitOfWork, row: VerificationCode, now: datetime, lim: Limits) -> float:
     """Seconds until the identity may guess again: none after a first typo, then 2 s, doubling."""
-    ident = _identity(row.channel, row.external_id)
-    wrong = _wrong(s, now - DAY, *ident)
+    codes = uow.verification
+    wrong = codes.wrong(now - DAY, channel=row.channel, external_id=row.external_id)
     if wrong < 2:
         return 0.0
-    last = s.exec(select(sa.func.max(_VC.last_try_at))
-                  .where(_VC.created_at > now - DAY, *ident)).one()
+    last = codes.last_try(now - DAY, row.channel, row.external_id)
     if last is None:
         return 0.0
     delay = min(lim.first_delay_seconds * 2 ** (wrong - 2), 3600.0)
@@ -179,15 +149,15 @@ def start_verification(service: Any, channel: str, external_id: str, email: str,
         if not _send_allowed(s, channel, external_id, address, domain, now, lim):
             log.info("verification code refused by a limit for a %s identity", channel)
             raise Invalid(LOCKED)
-        old = _latest(s, channel, external_id)
+        old = s.verification.latest(channel, external_id)
         if old is not None and as_utc(old.expires_at) > now:  # only the newest code counts
             old.expires_at = now
-            s.add(old)
+            s.verification.save(old)
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-        s.add(VerificationCode(email=address, domain=domain, channel=channel,
-                               external_id=external_id, code_hash=_hash(code),
-                               expires_at=now + CODE_TTL, created_at=now))
-        repo.queue_mail(s, kind="verification", to=address,
+        s.verification.save(VerificationCode(email=address, domain=domain, channel=channel,
+                                             external_id=external_id, code_hash=_hash(code),
+                                             expires_at=now + CODE_TTL, created_at=now))
+        s.outbox.queue(kind="verification", to=address,
                         subject="Your casebot verification code",
                         body_text=(f"Your casebot verification code is {code}.\n\n"
                                    f"Send it to the bot in {channel.capitalize()} within 10 "
@@ -206,7 +176,7 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
     now = now or utcnow()
     lim = limits or getattr(service, "verification_limits", None) or LIMITS
     with unit_of_work(service.engine) as s:
-        row = _latest(s, channel, external_id)
+        row = s.verification.latest(channel, external_id)
         if row is None:
             raise Invalid("There is no code waiting for you. Send your work email address and "
                           "I'll mail you one.")
@@ -227,16 +197,16 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
             # the wrong try is counted (committed with the unit), then refused below
             row.tries += 1
             row.last_try_at = now
-            s.add(row)
+            s.verification.save(row)
             left: int | None = MAX_TRIES - row.tries
         else:
             left = None
             row.consumed_at = now
-            s.add(row)
+            s.verification.save(row)
             contact = accounts.join(s, row.email, name,
                                     policy=getattr(service, "unknown_domains", "own"))
-            already = repo.contact_for_identity(s, channel, external_id)
-            repo.link_identity(s, contact, channel, external_id, chat_ref)
+            already = s.contacts.for_identity(channel, external_id)
+            s.contacts.link_identity(contact, channel, external_id, chat_ref)
             if already is None or already.id != contact.id:
                 queue_link_notice(s, contact.email, channel, external_id)
             address = contact.email
@@ -250,11 +220,11 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
     return address
 
 
-def queue_link_notice(s: Session, address: str, channel: str, external_id: str) -> None:
+def queue_link_notice(uow: UnitOfWork, address: str, channel: str, external_id: str) -> None:
     """Tell the address that a chat identity was linked to it, and how to undo that."""
     flag = "--slack" if channel == "slack" else f"--{channel}"
-    repo.queue_mail(
-        s, kind="identity_linked", to=address,
+    uow.outbox.queue(
+        kind="identity_linked", to=address,
         subject=f"A {channel.capitalize()} account was linked to your support contact",
         body_text=(
             f"A {channel.capitalize()} account (id {external_id}) was just linked to "
@@ -267,4 +237,4 @@ def queue_link_notice(s: Session, address: str, channel: str, external_id: str) 
 
 def awaiting_code(service: Any, channel: str, external_id: str) -> bool:
     with unit_of_work(service.engine, read_only=True) as s:
-        return _live(_latest(s, channel, external_id), utcnow())
+        return _live(s.verification.latest(channel, external_id), utcnow())

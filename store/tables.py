@@ -25,6 +25,19 @@ def as_utc(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
+def iso(dt: datetime | None) -> str | None:
+    """A stored time as the case JSON writes it (UTC, `Z`)."""
+    if dt is None:
+        return None
+    return as_utc(dt).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def saved_id(row: Any) -> int:
+    """The primary key of a row that has been flushed (None only before the INSERT)."""
+    assert row.id is not None, "row not flushed yet"
+    return int(row.id)
+
+
 def _ts(**kw: Any) -> Any:
     return Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True), **kw)
 

@@ -1,60 +1,86 @@
-"""The unit of work: one database transaction per event, committed in one place.
+"""The unit of work: one database transaction per event, on one pooled connection.
 
-Repository functions (store/repo.py, bot/notices.py) take the session (the hot ones also a
-bare connection) and never commit; the caller opens `unit_of_work(engine)` around one
-event's work (`event_unit` for a chat step). Leaving the block normally commits; an
-exception rolls everything back, so nothing is half-saved.
+`unit_of_work(engine)` is the only way casebot runs a transaction. The unit holds one
+connection from the pool; the statements every chat step runs are plain SQLAlchemy Core on
+`unit.conn` (so engine events, echo and tracing see them), and the ORM session, which costs
+more to set up than those statements, is opened on first use on the same connection, in the
+same transaction. Repositories (store/repositories/) are reached from the unit
+(`unit.cases.by_number(n)`) and never commit: leaving the block commits once; an exception
+rolls everything back, so nothing is half-saved. A `read_only` unit refuses any write
+statement and is rolled back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from store.repositories.accounts import Accounts
+from store.repositories.audit import AuditTrail
+from store.repositories.cases import Cases
+from store.repositories.contacts import Contacts
+from store.repositories.conversations import Conversations
+from store.repositories.deliveries import Deliveries
+from store.repositories.feeds import FeedImports, UrlRatings
+from store.repositories.inbox import Inbox
+from store.repositories.notices import Notices
+from store.repositories.operators import Operators
+from store.repositories.outbox import Outbox
+from store.repositories.profiles import Profiles
+from store.repositories.retention import Retention
+from store.repositories.uploads import Uploads
+from store.repositories.url_checks import UrlChecks
+from store.repositories.verification import VerificationCodes
+from store.repositories.waits import Waits
 
-@contextmanager
-def unit_of_work(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
-    """A session whose work is committed when the block ends (rolled back if `read_only`)."""
-    with Session(engine, expire_on_commit=False) as s:
-        yield s
-        if read_only:
-            s.rollback()
-        else:
-            s.commit()
+# What a read-only unit may send: anything else is a write (or DDL) and is refused.
+_READS = frozenset({"SELECT", "WITH", "PRAGMA", "SHOW", "EXPLAIN", "VALUES"})
 
 
-class EventUnit:
-    """One chat event's transaction on one pooled connection, lighter than a `Session`.
+class ReadOnlyViolation(RuntimeError):
+    """A read-only unit of work was asked to write."""
 
-    Most events run only `store.fast` statements on `conn`; the ORM session, whose set-up,
-    commit and close cost more than those statements on a cold CPU cache (issue 13), is made
-    on first use, on the same connection and in the same transaction.
-    """
 
-    def __init__(self, engine: Engine) -> None:
-        self.conn = engine.connect()
+def _refuse_writes(_conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    verb = statement.lstrip(" \n\t(").split(None, 1)[0].upper() if statement.strip() else ""
+    if verb not in _READS:
+        raise ReadOnlyViolation(f"a read-only unit of work tried to run {verb}")
+
+
+class UnitOfWork:
+    """One event's transaction; its repositories are made on first use."""
+
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+        self.read_only = read_only
+        self._conn = engine.connect()
         try:
-            self.conn.begin()
+            if read_only:
+                sa.event.listen(self._conn, "before_cursor_execute", _refuse_writes)
+            self._conn.begin()
         except BaseException:
-            self.conn.close()
+            self._conn.close()
             raise
         self._session: Session | None = None
 
     @property
-    def db(self) -> Connection:
-        """The connection, for `store.fast` statements: the session's pending changes are
+    def conn(self) -> Connection:
+        """The unit's connection, for Core statements: the session's pending changes are
         flushed first, as its own queries would (autoflush)."""
         if self._session is not None:
             self._session.flush()
-        return self.conn
+        return self._conn
 
     @property
     def session(self) -> Session:
+        """The ORM session on the unit's connection, opened on first use."""
         if self._session is None:
-            self._session = Session(bind=self.conn, expire_on_commit=False,
+            self._session = Session(bind=self._conn, expire_on_commit=False,
                                     join_transaction_mode="control_fully")
         return self._session
 
@@ -62,7 +88,7 @@ class EventUnit:
         if self._session is not None:
             self._session.commit()  # flushes, then commits the connection's transaction
         else:
-            self.conn.commit()
+            self._conn.commit()
 
     def close(self) -> None:
         """Ends the unit; what was not committed is rolled back."""
@@ -70,14 +96,88 @@ class EventUnit:
             if self._session is not None:
                 self._session.close()
         finally:
-            self.conn.close()
+            self._conn.close()
+
+    # -- repositories, one per aggregate -----------------------------------------------------
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(self)
+
+    @cached_property
+    def contacts(self) -> Contacts:
+        return Contacts(self)
+
+    @cached_property
+    def profiles(self) -> Profiles:
+        return Profiles(self)
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        return Conversations(self)
+
+    @cached_property
+    def cases(self) -> Cases:
+        return Cases(self)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self)
+
+    @cached_property
+    def deliveries(self) -> Deliveries:
+        return Deliveries(self)
+
+    @cached_property
+    def waits(self) -> Waits:
+        return Waits(self)
+
+    @cached_property
+    def url_checks(self) -> UrlChecks:
+        return UrlChecks(self)
+
+    @cached_property
+    def notices(self) -> Notices:
+        return Notices(self)
+
+    @cached_property
+    def operators(self) -> Operators:
+        return Operators(self)
+
+    @cached_property
+    def audit(self) -> AuditTrail:
+        return AuditTrail(self)
+
+    @cached_property
+    def verification(self) -> VerificationCodes:
+        return VerificationCodes(self)
+
+    @cached_property
+    def uploads(self) -> Uploads:
+        return Uploads(self)
+
+    @cached_property
+    def url_ratings(self) -> UrlRatings:
+        return UrlRatings(self)
+
+    @cached_property
+    def feed_imports(self) -> FeedImports:
+        return FeedImports(self)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        return Inbox(self)
+
+    @cached_property
+    def retention(self) -> Retention:
+        return Retention(self)
 
 
 @contextmanager
-def event_unit(engine: Engine, *, read_only: bool = False) -> Iterator[EventUnit]:
-    """`unit_of_work` for one chat event: committed when the block ends, rolled back if
-    `read_only` or on an exception."""
-    unit = EventUnit(engine)
+def unit_of_work(engine: Engine, *, read_only: bool = False) -> Iterator[UnitOfWork]:
+    """One transaction: committed when the block ends, rolled back if `read_only` or on an
+    exception."""
+    unit = UnitOfWork(engine, read_only=read_only)
     try:
         yield unit
         if not read_only:

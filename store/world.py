@@ -7,26 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlmodel import Session
-
 from flows.archives import check_sample_zip
 from flows.context import CodeView, ProfileView, Rating, untested
-from store import repo
-from store.fast import Db
-from store.repo import ContactInfo
-from store.tables import Account, ActivationCode, AuditEvent, Contact
-from store.uow import EventUnit
+from store.repositories.contacts import ContactInfo
+from store.uow import UnitOfWork
 
 RateFn = Callable[[Sequence[str]], Sequence[Rating]]
 SampleCheckFn = Callable[[str, str, str, "str | None", "tuple[str, ...] | None"], None]
 
 
 class StoreWorld:
-    def __init__(self, s: Session | EventUnit, contact: ContactInfo, rate: RateFn = untested,
+    def __init__(self, unit: UnitOfWork, contact: ContactInfo, rate: RateFn = untested,
                  *,
                  cc_outside_allowed: bool = False,
                  sample_check: SampleCheckFn | None = None) -> None:
-        self._unit = s  # an event's unit: its ORM session is made only if a look-up needs it
+        self._unit = unit  # an event's unit: its ORM session is made only if a look-up needs it
         self.sample_check = sample_check  # the service's pool and verdict cache
         self.contact = contact
         self.rate = rate
@@ -35,34 +30,25 @@ class StoreWorld:
         self._codes: dict[str, list[CodeView]] = {}
         self._contacts: list[str] | None = None
 
-    @property
-    def s(self) -> Session:
-        return self._unit.session if isinstance(self._unit, EventUnit) else self._unit
-
-    @property
-    def db(self) -> Db:
-        """For the look-ups most steps make (store/fast.py): no session needed."""
-        return self._unit.db if isinstance(self._unit, EventUnit) else self._unit
-
     def profiles(self) -> Sequence[ProfileView]:
         if self._profiles is None:
-            self._profiles = repo.profile_views(self.db, self.contact.id)
+            self._profiles = self._unit.profiles.views(self.contact.id)
         return self._profiles
 
     def activation_codes(self, product: str) -> Sequence[CodeView]:
         if product not in self._codes:
-            self._codes[product] = repo.activation_codes(self.db, self.contact.account_id,
-                                                          product)
+            self._codes[product] = self._unit.profiles.code_views(self.contact.account_id,
+                                                                   product)
         return self._codes[product]
 
     def account_contacts(self) -> Sequence[str]:
         if self._contacts is None:
-            self._contacts = repo.account_contact_emails(self.s, self.contact.account_id)
+            self._contacts = self._unit.contacts.listed_emails(self.contact.account_id)
         return self._contacts
 
     def listed(self) -> bool:
         """Whether the contact agreed to be offered to colleagues as a CC (My profile)."""
-        row = self.s.get(Contact, self.contact.id)
+        row = self._unit.contacts.get(self.contact.id)
         return bool(row and row.listed)
 
     def case_recipients(self) -> Sequence[str]:
@@ -73,13 +59,12 @@ class StoreWorld:
 
     def reveal_code(self, code_id: int) -> str | None:
         """The full code, only to the contact who registered it; each reveal is audited."""
-        row = self.s.get(ActivationCode, code_id)
+        row = self._unit.profiles.code(code_id)
         if row is None or row.registered_by != self.contact.id:
             return None
-        self.s.add(AuditEvent(actor=self.contact.email, action="reveal_activation_code",
-                              subject=f"activation_code:{row.id}",
-                              detail=f"contact {self.contact.id}, account {row.account_id}"))
-        self.s.flush()
+        self._unit.audit.record(self.contact.email, "reveal_activation_code",
+                                f"activation_code:{row.id}",
+                                f"contact {self.contact.id}, account {row.account_id}")
         return row.code
 
     def cc_outside(self, addresses: Sequence[str]) -> Sequence[str]:
@@ -88,7 +73,7 @@ class StoreWorld:
         A personal account has no domain, so none of its CCs are inside it."""
         if self.cc_outside_allowed or not addresses:
             return []
-        acct = self.s.get(Account, self.contact.account_id)
+        acct = self._unit.accounts.get(self.contact.account_id)
         domain = (acct.domain or "") if acct else ""
 
         def inside(address: str) -> bool:

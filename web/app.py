@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -26,7 +25,6 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from bot.accounts import add_account, list_accounts, members, unlink
-from bot.audit import record
 from bot.operators import TooManyAttempts, sign_in, sign_out_everywhere
 from bot.reclassify import NotReclassification
 from bot.service import Service
@@ -35,10 +33,9 @@ from bot.updates import STATUSES, update_case
 from flows.answers import URL_RECLASS
 from flows.errors import Invalid
 from flows.urls import defang
-from store import repo
-from store.inbox import InboxFilter, account_choices, inbox_page
-from store.tables import Account, Contact, OutboxMail, UrlRating, as_utc
-from store.uow import unit_of_work
+from store.repositories.inbox import InboxFilter
+from store.tables import Account, UrlRating, as_utc, saved_id
+from store.uow import UnitOfWork, unit_of_work
 from web.imports import Imports
 from web.security import SESSION_SECONDS, SignInGuard, cookie_secret, csrf_token, form_of, safe_next
 
@@ -106,7 +103,7 @@ class Console:
                 op = sign_in(s, email, password, client_address(request))
                 if op is None:
                     return None
-                record(s, f"web:{op.email}", "sign-in", op.email, client_address(request))
+                s.audit.record(f"web:{op.email}", "sign-in", op.email, client_address(request))
                 return op.id, op.session_epoch
 
         try:
@@ -145,9 +142,9 @@ class Console:
                         channel=p.get("channel", "") if p.get("channel") in CHANNELS else "",
                         q=p.get("q", "")[:200])
         before = p.get("before", "")
-        with Session(self.engine) as s:
-            rows, next_before = inbox_page(s, f, int(before) if before.isdigit() else None)
-            accounts = account_choices(s)
+        with unit_of_work(self.engine, read_only=True) as s:
+            rows, next_before = s.inbox.page(f, int(before) if before.isdigit() else None)
+            accounts = s.accounts.choices()
         keep = {k: v for k, v in p.items() if k != "before" and v}
         return page(request, "inbox.html", rows=rows, f=f, next_before=next_before,
                     keep=keep, first=not before, statuses=STATUSES, severities=SEVERITIES,
@@ -156,15 +153,14 @@ class Console:
     # -- a case ----------------------------------------------------------------------------
 
     def _case_context(self, number: str) -> dict[str, Any]:
-        with Session(self.engine) as s:
-            case = repo.case_by_number(s, number)
+        with unit_of_work(self.engine, read_only=True) as s:
+            case = s.cases.by_number(number)
             if case is None:
                 raise HTTPException(404, f"No case {number}.")
-            data = repo.case_json(s, case)
-            contact = s.get(Contact, case.contact_id)
-            account = s.get(Account, contact.account_id) if contact else None
-            mails = list(s.exec(select(OutboxMail).where(OutboxMail.case_id == case.id)
-                                .order_by(col(OutboxMail.id).desc()).limit(50)))
+            data = s.cases.as_json(case)
+            contact = s.contacts.get(case.contact_id)
+            account = s.accounts.get(contact.account_id) if contact else None
+            mails = s.outbox.of_case(case.id)
         reclass = data.get("issue_category") == URL_RECLASS and any(
             u.get("requested_rating") for u in data["urls"])
         return {"case": data, "account": account, "mails": mails, "statuses": STATUSES,
@@ -180,8 +176,8 @@ class Console:
         status = str(form.get("status") or "") or None
         note = str(form.get("note") or "").strip() or None
         apply_urls = form.get("apply_urls") == "yes"
-        with Session(self.engine) as s:
-            case = repo.case_by_number(s, number)
+        with unit_of_work(self.engine, read_only=True) as s:
+            case = s.cases.by_number(number)
             if case is None:
                 raise HTTPException(404, f"No case {number}.")
             if status == case.status:
@@ -203,9 +199,9 @@ class Console:
 
     def case_file(self, request: Request) -> Response:
         number, sha = request.path_params["number"], request.path_params["sha256"]
-        with Session(self.engine) as s:
-            case = repo.case_by_number(s, number)
-            found = [a for a in repo.attachments_of(s, repo.saved_id(case))
+        with unit_of_work(self.engine, read_only=True) as s:
+            case = s.cases.by_number(number)
+            found = [a for a in s.cases.attachments_of(saved_id(case))
                      if a.sha256 == sha] if case else []
         path = self.service.files.path_for(sha) if found else None
         if not found or path is None or not path.is_file():
@@ -219,10 +215,8 @@ class Console:
         q = request.query_params.get("q", "").strip()[:300]
         rows: list[UrlRating] = []
         if q:
-            with Session(self.engine) as s:
-                rows = list(s.exec(select(UrlRating)
-                                   .where(col(UrlRating.key).icontains(q, autoescape=True))
-                                   .order_by(col(UrlRating.key)).limit(100)))
+            with unit_of_work(self.engine, read_only=True) as s:
+                rows = s.url_ratings.search(q)
         return page(request, "urls.html", q=q, rows=rows)
 
     async def urls_import(self, request: Request) -> Response:
@@ -263,7 +257,7 @@ class Console:
     # -- accounts (bot/accounts.py) ---------------------------------------------------------
 
     def _accounts_context(self) -> dict[str, Any]:
-        with Session(self.engine) as s:
+        with unit_of_work(self.engine, read_only=True) as s:
             return {"accounts": list_accounts(s)}
 
     def accounts(self, request: Request) -> Response:
@@ -286,15 +280,15 @@ class Console:
                         error=str(exc), name=name, domain=domain, subdomains=subdomains)
         return page(request, "accounts.html", **self._accounts_context(), notice=done)
 
-    def _account(self, s: Session, request: Request) -> Account:
+    def _account(self, s: UnitOfWork, request: Request) -> Account:
         raw = request.path_params["account_id"]
-        acct = s.get(Account, int(raw)) if raw.isdigit() else None
+        acct = s.accounts.get(int(raw)) if raw.isdigit() else None
         if acct is None:
             raise HTTPException(404, "No such account.")
         return acct
 
     def account_page(self, request: Request, status_code: int = 200, **extra: Any) -> Response:
-        with Session(self.engine) as s:
+        with unit_of_work(self.engine, read_only=True) as s:
             acct = self._account(s, request)
             rows = members(s, acct.domain or acct.name)
         return page(request, "account.html", status_code, account=acct, members=rows, **extra)

@@ -21,11 +21,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
 
 from bot.feeds import Report, import_feed
 from flows.errors import Invalid
-from store.db import table_of
 from store.tables import FeedImport, as_utc, utcnow
 from store.uow import unit_of_work
 
@@ -68,9 +66,6 @@ class Job:
                    row.error, stopped)
 
 
-_imports = table_of(FeedImport)
-
-
 class Imports:
     def __init__(self, engine: Engine, folder: Path) -> None:
         self.engine = engine
@@ -88,10 +83,10 @@ class Imports:
         if not self.folder.is_dir():
             return 0
         try:
-            with Session(self.engine) as s:
+            with unit_of_work(self.engine, read_only=True) as s:
                 now = utcnow()
-                alive = {row.upload for row in s.exec(select(FeedImport).where(
-                    col(FeedImport.finished).is_(False))) if not Job.of(row, now).stopped}
+                alive = {row.upload for row in s.feed_imports.unfinished()
+                         if not Job.of(row, now).stopped}
         except sa.exc.SQLAlchemyError:  # the console still starts; the next sweep will do
             log.warning("could not list feed imports to sweep uploads", exc_info=True)
             return 0
@@ -110,9 +105,7 @@ class Imports:
         row = FeedImport(id=secrets.token_urlsafe(12), name=name, upload=path.name,
                          total_bytes=path.stat().st_size)
         with unit_of_work(self.engine) as s:
-            keep = select(FeedImport.id).order_by(col(FeedImport.started_at).desc()).limit(KEEP)
-            s.execute(sa.delete(_imports).where(_imports.c.id.not_in(keep.scalar_subquery())))
-            s.add(row)
+            s.feed_imports.start(row, keep=KEEP)
         self.sweep()
         with self.lock:
             self.running.add(row.id)
@@ -125,8 +118,8 @@ class Imports:
         return Job(row.id, name, total=row.total_bytes)
 
     def get(self, job_id: str) -> Job | None:
-        with Session(self.engine) as s:
-            row = s.get(FeedImport, job_id)
+        with unit_of_work(self.engine, read_only=True) as s:
+            row = s.feed_imports.get(job_id)
             if row is None:
                 return None
             job = Job.of(row, utcnow())
@@ -141,8 +134,8 @@ class Imports:
                       rejected=report.rejected, seconds=report.seconds,
                       rejects=[list(r) for r in report.rejects[:REJECTS_SHOWN]],
                       finished=finished, error=error, updated_at=utcnow())
-        with self.engine.begin() as conn:
-            conn.execute(_imports.update().where(_imports.c.id == job_id).values(**values))
+        with unit_of_work(self.engine) as s:
+            s.feed_imports.update([job_id], values)
 
     def _run(self, job_id: str, name: str, path: Path) -> None:
         total = path.stat().st_size
@@ -178,8 +171,7 @@ class Imports:
             if not ids:
                 continue
             try:
-                with self.engine.begin() as conn:
-                    conn.execute(_imports.update().where(_imports.c.id.in_(ids))
-                                 .values(updated_at=utcnow()))
+                with unit_of_work(self.engine) as s:
+                    s.feed_imports.update(ids, {"updated_at": utcnow()})
             except sa.exc.SQLAlchemyError:  # the next beat, or the import's progress, will do
                 log.warning("feed import heartbeat missed", exc_info=True)

@@ -21,7 +21,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -31,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.settings import Settings
 from store.tables import Operator
+from store.uow import unit_of_work
 
 PUBLIC = frozenset({"/signin"})
 SESSION_SECONDS = 12 * 3600
@@ -110,8 +110,8 @@ class SignInGuard:
         """The session's operator, unless removed or signed out since (the epoch moved on)."""
         if not isinstance(operator_id, int):
             return None
-        with Session(self.engine) as s:
-            op = s.get(Operator, operator_id)
+        with unit_of_work(self.engine, read_only=True) as s:
+            op = s.operators.get(operator_id)
         return op if op is not None and op.session_epoch == epoch else None
 
 

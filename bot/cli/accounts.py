@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
 from bot.app import build_engine
 from bot.cli.common import fail, out, print_json
@@ -42,7 +41,7 @@ def accounts_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     """Accounts with their domain and number of contacts."""
     from bot.accounts import list_accounts
 
-    with Session(build_engine(Settings())) as s:
+    with unit_of_work(build_engine(Settings()), read_only=True) as s:
         rows = list_accounts(s)
     if as_json:
         print_json(rows)
@@ -62,7 +61,7 @@ def accounts_members(name: Annotated[str, typer.Argument(help="the account's nam
     """The contacts of an account, whether they are listed for CC, and their chat identities."""
     from bot.accounts import members
 
-    with Session(build_engine(Settings())) as s:
+    with unit_of_work(build_engine(Settings()), read_only=True) as s:
         try:
             rows = members(s, name)
         except LookupError as exc:

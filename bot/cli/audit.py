@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
 from bot.app import build_engine
 from bot.cli.common import out, print_json
 from bot.settings import Settings
+from store.uow import unit_of_work
 
 app = typer.Typer(help="The audit trail (who saw a full activation code, …).",
                   no_args_is_help=True)
@@ -22,7 +22,7 @@ def audit_list(as_json: Annotated[bool, typer.Option("--json")] = False,
     """Sensitive reads and changes (full activation code reveals, unlinks), newest first."""
     from bot.audit import recent
 
-    with Session(build_engine(Settings())) as s:
+    with unit_of_work(build_engine(Settings()), read_only=True) as s:
         rows = recent(s, limit)
     if as_json:
         print_json(rows)

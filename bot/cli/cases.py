@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
 from bot.app import build_engine, build_service
 from bot.cli.common import fail, out, print_json
 from bot.settings import Settings
-from store import repo
+from store.tables import iso
+from store.uow import UnitOfWork, unit_of_work
 
 app = typer.Typer(help="Operator view of cases.", no_args_is_help=True)
 
@@ -22,28 +22,28 @@ def cases_list(as_: Annotated[str | None, typer.Option("--as", metavar="EMAIL",
                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Cases, newest first."""
     engine = build_engine(Settings())
-    with Session(engine) as s:
+    with unit_of_work(engine, read_only=True) as s:
         contact_id = None
         if as_:
-            contact = repo.contact_by_email(s, as_)
+            contact = s.contacts.by_email(as_)
             if contact is None:
                 fail(f"No contact with the email {as_}.")
             contact_id = contact.id
-        cases = repo.cases_of(s, contact_id, limit=1000)
-        rows = [repo.case_json(s, c) for c in cases] if as_json else []
+        cases = s.cases.of_contact(contact_id, limit=1000)
+        rows = [s.cases.as_json(c) for c in cases] if as_json else []
         if as_json:
             print_json(rows)
             return
         table = Table("number", "status", "severity", "subject", "contact", "updated")
         for c in cases:
-            contact = s.get(repo.Contact, c.contact_id)
+            contact = s.contacts.get(c.contact_id)
             table.add_row(c.number, c.status, c.details.get("severity", ""), c.subject,
-                          contact.email if contact else "", repo.iso(c.updated_at))
+                          contact.email if contact else "", iso(c.updated_at))
         out.print(table if cases else "No cases.")
 
 
-def _case_or_fail(s: Session, number: str) -> Any:
-    case = repo.case_by_number(s, number)
+def _case_or_fail(s: UnitOfWork, number: str) -> Any:
+    case = s.cases.by_number(number)
     if case is None:
         fail(f"No case {number}. `casebot cases list` shows the numbers.")
     return case
@@ -55,8 +55,8 @@ def cases_show(number: str, as_json: Annotated[bool, typer.Option("--json")] = F
     from bot.mails import case_text
 
     engine = build_engine(Settings())
-    with Session(engine) as s:
-        data = repo.case_json(s, _case_or_fail(s, number))
+    with unit_of_work(engine, read_only=True) as s:
+        data = s.cases.as_json(_case_or_fail(s, number))
     if as_json:
         print_json(data)
     else:

@@ -10,7 +10,6 @@ from bot.app import build_engine
 from bot.cli.common import fail, out
 from bot.settings import Settings
 from flows.errors import Invalid
-from store import repo
 from store.uow import unit_of_work
 
 app = typer.Typer(help="Contacts and their chat identities.", no_args_is_help=True)
@@ -25,8 +24,8 @@ def contacts_link(email: Annotated[str, typer.Option(help="the contact's email")
     address, channel, ext = _identity_args(email, telegram, slack)
     engine = build_engine(Settings())
     with unit_of_work(engine) as s:
-        contact = repo.ensure_contact(s, address)
-        repo.link_identity(s, contact, channel, ext)
+        contact = s.contacts.ensure(address)
+        s.contacts.link_identity(contact, channel, ext)
     out.print(f"Linked {channel} {ext} to {address}.")
 
 

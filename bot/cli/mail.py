@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
 from bot.app import build_engine
 from bot.cli.common import fail, out, print_json
 from bot.settings import Settings
-from store import repo
+from store.tables import iso
+from store.uow import unit_of_work
 
 app = typer.Typer(help="The mail outbox.", no_args_is_help=True)
 
@@ -22,15 +22,15 @@ def mail_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     from bot.mailer import REDACTED_BODY, SECRET_KINDS
 
     engine = build_engine(Settings())
-    with Session(engine) as s:
-        mails = repo.outbox(s, limit=1000)
+    with unit_of_work(engine, read_only=True) as s:
+        mails = s.outbox.recent(limit=1000)
         rows = [{"id": m.id, "kind": m.kind, "to": m.to, "cc": m.cc, "subject": m.subject,
                  "body_text": REDACTED_BODY if m.kind in SECRET_KINDS else m.body_text,
                  "status": m.status, "attempts": m.attempts,
                  "last_error": m.last_error, "headers": m.headers,
-                 "next_attempt_at": repo.iso(m.next_attempt_at),
-                 "sent_at": repo.iso(m.sent_at),
-                 "created_at": repo.iso(m.created_at)} for m in mails]
+                 "next_attempt_at": iso(m.next_attempt_at),
+                 "sent_at": iso(m.sent_at),
+                 "created_at": iso(m.created_at)} for m in mails]
     if as_json:
         print_json(rows)
         return

@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
 from bot.app import build_engine
 from bot.cli.common import fail, out, print_json
 from bot.settings import Settings
 from flows.errors import Invalid
+from store.uow import unit_of_work
 
 app = typer.Typer(help="Support staff who sign in to the web console.", no_args_is_help=True)
 
@@ -35,13 +35,12 @@ def operators_add(email: Annotated[str, typer.Argument(help="the operator's emai
     from bot.operators import add_operator
 
     password = read_password()
-    with Session(build_engine(Settings())) as s:
+    with unit_of_work(build_engine(Settings())) as s:
         try:
             op, what = add_operator(s, email, password)
         except Invalid as exc:
             fail(str(exc))
             raise
-        s.commit()
         out.print(f"Operator {op.email} {what}.")
 
 
@@ -50,10 +49,9 @@ def operators_remove(email: Annotated[str, typer.Argument(help="the operator's e
     """Remove an operator: they can no longer sign in, and their open sessions end."""
     from bot.operators import remove_operator
 
-    with Session(build_engine(Settings())) as s:
+    with unit_of_work(build_engine(Settings())) as s:
         if not remove_operator(s, email):
             fail(f"No operator {email.strip()}. `casebot operators list` shows them.")
-        s.commit()
     out.print(f"Operator {email.strip()} removed; their sessions have ended.")
 
 
@@ -62,7 +60,7 @@ def operators_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
     """Operators with their last sign-in."""
     from bot.operators import list_operators
 
-    with Session(build_engine(Settings())) as s:
+    with unit_of_work(build_engine(Settings()), read_only=True) as s:
         rows = list_operators(s)
     if as_json:
         print_json(rows)

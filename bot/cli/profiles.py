@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
 from bot.app import build_engine
 from bot.cli.common import fail, out, print_json
 from bot.settings import Settings
-from store import repo
+from store.tables import saved_id
+from store.uow import unit_of_work
 
 app = typer.Typer(help="Contacts' product profiles.", no_args_is_help=True)
 
@@ -24,11 +24,11 @@ def profiles_list(as_: Annotated[str, typer.Option("--as", metavar="EMAIL",
     from dataclasses import asdict
 
     engine = build_engine(Settings())
-    with Session(engine) as s:
-        contact = repo.contact_by_email(s, as_)
+    with unit_of_work(engine, read_only=True) as s:
+        contact = s.contacts.by_email(as_)
         if contact is None:
             fail(f"No contact with the email {as_}.")
-        views = repo.profile_views(s, repo.saved_id(contact))
+        views = s.profiles.views(saved_id(contact))
     if as_json:
         print_json([asdict(v) for v in views])
         return

@@ -1,0 +1,1 @@
+"""Repositories, one per aggregate, reached from the unit of work (store/uow.py)."""

@@ -1,0 +1,121 @@
+"""Cases, their timeline events and attachments, and the case JSON of interfaces.md."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from store.repositories.base import Repository
+from store.repositories.contacts import ContactInfo
+from store.tables import Attachment, Case, CaseEvent, Contact, iso, saved_id, utcnow
+
+CASE_NUMBER_BASE = 10_000_000
+CASE_KEYS = ("number", "reference_id", "status", "channel", "contact_email", "profile_name",
+             "product", "product_version", "product_language", "operating_system", "issue_type",
+             "issue_category", "virus_pattern_type", "subject", "description", "severity",
+             "business_impact", "cc_emails", "contact_method", "phone", "preferred_time", "urls",
+             "tippingpoint", "change_window", "attachments", "created_at", "updated_at",
+             "timeline", "source_url")
+LIST_KEYS = ("cc_emails", "urls", "attachments", "timeline")
+
+
+class Cases(Repository):
+    def by_key(self, key: str) -> Case | None:
+        return self.s.exec(select(Case).where(Case.idempotency_key == key)).first()
+
+    def by_number(self, number: str) -> Case | None:
+        return self.s.exec(select(Case).where(Case.number == number.strip())).first()
+
+    def create(self, contact: Contact | ContactInfo, key: str, channel: str,
+               fields: dict[str, Any]) -> tuple[Case, bool]:
+        """Insert a case once per idempotency key; returns (case, created)."""
+        existing = self.by_key(key)
+        if existing is not None:
+            return existing, False
+        s = self.s
+        now = utcnow()
+        details = {k: v for k, v in fields.items() if k != "attachments"}
+        case = Case(idempotency_key=key, contact_id=saved_id(contact), channel=channel,
+                    subject=fields["subject"], details=details, created_at=now, updated_at=now)
+        s.add(case)
+        s.flush()
+        assert case.id is not None
+        case.number = str(CASE_NUMBER_BASE + case.id)
+        if fields.get("is_threat"):
+            case.reference_id = f"TR-{now:%y%m%d}-{secrets.token_hex(3).upper()}"
+        for f in fields.get("attachments") or []:
+            s.add(Attachment(case_id=case.id, name=f["name"], size=f["size"],
+                             sha256=f["sha256"]))
+        s.add(CaseEvent(case_id=case.id, at=now, kind="created",
+                        text=f"Case opened from {channel}."))
+        s.flush()
+        return case, True
+
+    def count_since(self, contact_id: int, *, hours: float) -> int:
+        """How many cases the contact opened in the last `hours` (the per-contact limit)."""
+        since = utcnow() - timedelta(hours=hours)
+        return self.s.exec(select(sa.func.count()).select_from(Case)
+                           .where(Case.contact_id == contact_id, Case.created_at > since)).one()
+
+    def of_contact(self, contact_id: int | None = None, limit: int = 50) -> list[Case]:
+        """Newest first; every contact's when `contact_id` is None."""
+        q = select(Case).order_by(col(Case.id).desc()).limit(limit)
+        if contact_id is not None:
+            q = q.where(Case.contact_id == contact_id)
+        return list(self.s.exec(q))
+
+    def open_of(self, contact_id: int, done: tuple[str, ...], limit: int = 20) -> list[Case]:
+        """A contact's cases whose status is not in `done`, newest first (Slack's App Home)."""
+        q = (select(Case).where(Case.contact_id == contact_id, col(Case.status).not_in(done))
+             .order_by(col(Case.id).desc()).limit(limit))
+        return list(self.s.exec(q))
+
+    def save(self, case: Case) -> None:
+        self.s.add(case)
+        self.s.flush()
+
+    def timeline(self, case_id: int) -> list[CaseEvent]:
+        return list(self.s.exec(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                                .order_by(col(CaseEvent.at), col(CaseEvent.id))))
+
+    def add_event(self, case: Case, kind: str, text: str) -> CaseEvent:
+        now = utcnow()
+        event = CaseEvent(case_id=saved_id(case), at=now, kind=kind, text=text)
+        case.updated_at = now
+        self.s.add(event)
+        self.s.add(case)
+        self.s.flush()
+        return event
+
+    def attachments_of(self, case_id: int) -> list[Attachment]:
+        return list(self.s.exec(select(Attachment).where(Attachment.case_id == case_id)
+                                .order_by(col(Attachment.id))))
+
+    def attachment_shas(self) -> set[str]:
+        """Every stored file a case refers to."""
+        return set(self.s.exec(select(Attachment.sha256).distinct()))
+
+    def as_json(self, case: Case) -> dict[str, Any]:
+        """The case as interfaces.md promises it: exactly these keys, absent ones null or []."""
+        assert case.id is not None
+        contact = self.s.get(Contact, case.contact_id)
+        d = case.details
+        out: dict[str, Any] = {}
+        for key in CASE_KEYS:
+            out[key] = d.get(key, [] if key in LIST_KEYS else None)
+        out.update(
+            number=case.number, reference_id=case.reference_id, status=case.status,
+            channel=case.channel, contact_email=contact.email if contact else None,
+            subject=case.subject, created_at=iso(case.created_at),
+            updated_at=iso(case.updated_at),
+            attachments=[{"name": a.name, "size": a.size, "sha256": a.sha256}
+                         for a in self.attachments_of(case.id)],
+            timeline=[{"at": iso(e.at), "kind": e.kind, "text": e.text}
+                      for e in self.timeline(case.id)])
+        for key in LIST_KEYS:
+            out[key] = out[key] or []
+        return out
