@@ -26,12 +26,11 @@ from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlmodel import Session
 
 from bot.app import build_service
 from bot.service import Service
 from bot.settings import Settings
-from store import repo
+from store.uow import unit_of_work
 from tests.e2e.fake_slack import Driver, link, press_ephemeral, slack_rig
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import SECRET, BotRun, TgUser
@@ -91,10 +90,10 @@ SAMPLE_TEXT = "Collected a suspicious file sample from a laptop"
 def give_profiles(service: Service, email: str,
                   profiles: tuple[tuple[str, str, str, tuple[str, ...]], ...]) -> None:
     """Saved profiles, as an earlier session would have left them."""
-    with Session(service.engine) as s:
-        contact = repo.ensure_contact(s, email)
+    with unit_of_work(service.engine) as s:
+        contact = s.contacts.ensure(email)
         for name, product, version, oses in profiles:
-            repo.save_profile(s, contact, {"name": name, "product": product,
+            s.profiles.save(contact, {"name": name, "product": product,
                                            "version": version, "operating_systems": list(oses),
                                            "activation_code": {"new": CODE}, "settings": [],
                                            "language": "English"})
@@ -106,10 +105,10 @@ def sample_zip(root: Path) -> Path:
 
 
 def read_case(service: Service, number: str) -> dict[str, Any]:
-    with Session(service.engine) as s:
-        case = repo.case_by_number(s, number)
+    with unit_of_work(service.engine) as s:
+        case = s.cases.by_number(number)
         assert case is not None, number
-        return repo.case_json(s, case)
+        return s.cases.as_json(case)
 
 
 # -- the terminal: `casebot chat`, one line an action ------------------------------------------

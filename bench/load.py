@@ -56,15 +56,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+from sqlmodel import select  # noqa: E402
 
 from bench.common import CODE, PROFILE_ANSWERS, prepare  # noqa: E402
 from bot.app import build_service  # noqa: E402
 from bot.service import Who  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from flows.model import Inbound  # noqa: E402
-from store import repo  # noqa: E402
-from store.tables import Profile  # noqa: E402
+from store.tables import Profile, saved_id  # noqa: E402
+from store.uow import unit_of_work  # noqa: E402
 from tests.e2e.fake_slack import BOT_TOKEN, Call, Driver, FakeSlack  # noqa: E402
 from tests.e2e.fake_telegram import FakeTelegram, button_texts, keyboard_shown  # noqa: E402
 
@@ -479,8 +479,8 @@ def profile_template(db: Database) -> dict[str, Any]:
     who = Who("console", "template@acme.example", email="template@acme.example")
     prepare(service, who, PROFILE_ANSWERS)
     service.handle(who, Inbound(kind="command", command="cancel"))
-    with Session(service.engine) as s:
-        p = s.exec(select(Profile)).one()
+    with unit_of_work(service.engine) as s:
+        p = s.session.exec(select(Profile)).one()
         data = {k: getattr(p, k) for k in ("name", "name_key", "product", "version",
                                            "operating_systems", "activation_code_id",
                                            "toolbox_guid", "settings", "language")}
@@ -494,16 +494,16 @@ def link_users(db: Database, plat: str, ids: list[int], template: dict[str, Any]
     Ten users per company, so the CC question offers a handful of colleagues, not everyone.
     """
     service = build_service(Settings(home=db.home, database_url=db.url))
-    with Session(service.engine) as s:
+    with unit_of_work(service.engine) as s:
         for i in ids:
             email = f"load{plat}{i}@load{plat}{i // 10}.example"
-            contact = repo.ensure_contact(s, email, f"Load {i}")
-            code = repo.register_code(s, contact.account_id, template["product"], CODE)
+            contact = s.contacts.ensure(email, f"Load {i}")
+            code = s.profiles.register_code(contact.account_id, template["product"], CODE)
             if plat == "slack":
-                repo.link_identity(s, contact, "slack", f"{TEAM}:U{i}", f"DU{i}")
+                s.contacts.link_identity(contact, "slack", f"{TEAM}:U{i}", f"DU{i}")
             else:
-                repo.link_identity(s, contact, "telegram", str(i), str(i))
-            s.add(Profile(contact_id=repo.saved_id(contact),
+                s.contacts.link_identity(contact, "telegram", str(i), str(i))
+            s.session.add(Profile(contact_id=saved_id(contact),
                           **{**template, "activation_code_id": code.id}))
         s.commit()
     service.engine.dispose()

@@ -41,7 +41,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlmodel import Session
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -58,7 +57,7 @@ from bench.common import prepare
 from bot.app import build_service
 from bot.service import Service, Who
 from bot.settings import Settings
-from store import repo
+from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
 
 
@@ -88,9 +87,9 @@ def setup(settings: Settings, users: int) -> tuple[Service, list[int]]:
     ids: list[int] = []
     for i in range(users):
         uid = 10_000 + i
-        with Session(service.engine) as s:
-            contact = repo.ensure_contact(s, f"bench{i}@acme.example")
-            repo.link_identity(s, contact, "telegram", str(uid), str(uid))
+        with unit_of_work(service.engine) as s:
+            contact = s.contacts.ensure(f"bench{i}@acme.example")
+            s.contacts.link_identity(contact, "telegram", str(uid), str(uid))
             s.commit()
         who = Who("telegram", str(uid), chat_ref=str(uid))
         prepare(service, who)

@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 import sqlalchemy as sa
-from sqlmodel import Session
 
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 from starlette.testclient import TestClient  # noqa: E402
@@ -37,6 +36,7 @@ from starlette.testclient import TestClient  # noqa: E402
 from bench.cases_scale import Setup, database_url, scale_args  # noqa: E402
 from bot.operators import add_operator  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from store.uow import unit_of_work  # noqa: E402
 from web.app import build_web_app  # noqa: E402
 
 OPERATOR, PASSWORD = "bench@support.example", "bench password 123"
@@ -52,7 +52,7 @@ def server_ms(response: httpx.Response) -> float:
 class Console:
     def __init__(self, setup: Setup, home: Path) -> None:
         self.setup = setup
-        with Session(setup.engine) as s:
+        with unit_of_work(setup.engine) as s:
             add_operator(s, OPERATOR, PASSWORD)
             s.commit()
         settings = Settings(home=home, database_url=str(setup.engine.url.render_as_string(

@@ -25,13 +25,12 @@ from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from slack_bolt import BoltRequest
 from slack_sdk.signature import SignatureVerifier
-from sqlmodel import Session
 
 from adapters.slack.app import SlackBot
 from bot.app import build_service
 from bot.service import Service
 from bot.settings import Settings
-from store import repo
+from store.uow import unit_of_work
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -617,18 +616,18 @@ def press_ephemeral(rig: Rig, user: str, eph: Call, label: str) -> None:
 
 
 def link(service: Service, user: str, email: str, team: str = "T1") -> None:
-    with Session(service.engine) as s:
-        contact = repo.ensure_contact(s, email, "Pat")
-        repo.link_identity(s, contact, "slack", f"{team}:{user}", "D" + user)
+    with unit_of_work(service.engine) as s:
+        contact = s.contacts.ensure(email, "Pat")
+        s.contacts.link_identity(contact, "slack", f"{team}:{user}", "D" + user)
         s.commit()
 
 
 def give_profiles(service: Service, email: str, count: int = 2) -> None:
     """Saved profiles, so a new request opens on the profile question (step 1)."""
-    with Session(service.engine) as s:
-        contact = repo.ensure_contact(s, email)
+    with unit_of_work(service.engine) as s:
+        contact = s.contacts.ensure(email)
         for n in range(count):
-            repo.save_profile(s, contact, {"name": f"Profile {n + 1}", "product": "Apex One",
+            s.profiles.save(contact, {"name": f"Profile {n + 1}", "product": "Apex One",
                                            "version": "2019", "operating_systems": ["Windows 10"],
                                            "activation_code": {"new": CODE}, "settings": [],
                                            "language": "English"})

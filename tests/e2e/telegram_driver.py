@@ -15,12 +15,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session
-
 from adapters.telegram.app import build_application, serve_app
 from bot.app import build_service
 from bot.settings import Settings
-from store import repo
+from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
 
 CASE_NUMBER = re.compile(r"Case number: (\d+)")
@@ -31,9 +29,9 @@ CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
 def add_profile(run: BotRun, email: str, name: str = "HQ Apex One", product: str = "Apex One",
                 version: str = "2019", oses: tuple[str, ...] = ("Windows 10",)) -> None:
     """Give a contact a product profile directly, so a test starts at the request."""
-    with Session(run.service.engine) as s:
-        contact = repo.ensure_contact(s, email)
-        repo.save_profile(s, contact, {"name": name, "product": product, "version": version,
+    with unit_of_work(run.service.engine) as s:
+        contact = s.contacts.ensure(email)
+        s.profiles.save(contact, {"name": name, "product": product, "version": version,
                                        "operating_systems": list(oses),
                                        "activation_code": {"new": CODE}, "settings": [],
                                        "language": "English"})
@@ -41,10 +39,10 @@ def add_profile(run: BotRun, email: str, name: str = "HQ Apex One", product: str
 
 
 def case_json(run: BotRun, number: str) -> dict[str, Any]:
-    with Session(run.service.engine) as s:
-        case = repo.case_by_number(s, number)
+    with unit_of_work(run.service.engine) as s:
+        case = s.cases.by_number(number)
         assert case is not None
-        return repo.case_json(s, case)
+        return s.cases.as_json(case)
 
 
 def free_port() -> int:
@@ -95,9 +93,9 @@ class BotRun:
                          and not self.tg.native.forwards)
 
     def link(self, user_id: int, email: str) -> None:
-        with Session(self.service.engine) as s:
-            contact = repo.ensure_contact(s, email)
-            repo.link_identity(s, contact, "telegram", str(user_id), str(user_id))
+        with unit_of_work(self.service.engine) as s:
+            contact = s.contacts.ensure(email)
+            s.contacts.link_identity(contact, "telegram", str(user_id), str(user_id))
             s.commit()
 
     def user(self, user_id: int) -> TgUser:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlmodel import Session
 
 from bot.settings import Settings
-from store import repo
+from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import BotRun, TgUser
 
@@ -20,8 +19,8 @@ async def verify_after(run: BotRun, user: TgUser, first: str, email: str) -> lis
     await user.say(first)
     assert "work email" in user.last_text
     await user.say(email)
-    with Session(run.service.engine) as s:
-        mail = next(m for m in repo.outbox(s) if m.kind == "verification" and m.to == email)
+    with unit_of_work(run.service.engine) as s:
+        mail = next(m for m in s.outbox.recent() if m.kind == "verification" and m.to == email)
     found = re.search(r"\b(\d{8})\b", mail.body_text)
     assert found is not None
     code = found.group(1)
@@ -61,8 +60,8 @@ async def test_the_first_ask_survives_a_restart(fake: FakeTelegram, settings: Se
         assert "work email" in user.last_text
         await user.say(email)
     async with BotRun(fake, settings, "polling") as second_run:
-        with Session(second_run.service.engine) as s:
-            mail = next(m for m in repo.outbox(s) if m.kind == "verification" and m.to == email)
+        with unit_of_work(second_run.service.engine) as s:
+            mail = next(m for m in s.outbox.recent() if m.kind == "verification" and m.to == email)
         found = re.search(r"\b(\d{8})\b", mail.body_text)
         assert found is not None
         code = found.group(1)

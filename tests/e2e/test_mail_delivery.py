@@ -14,6 +14,7 @@ from email.message import EmailMessage
 
 import pytest
 
+from store.uow import unit_of_work
 from tests.e2e.conftest import CASEBOT, EMAIL, Chat, Script, submitted
 from tests.smtpsink import SmtpSink
 
@@ -108,16 +109,14 @@ def test_threat_case_confirmation_carries_the_reference_id(chat: Chat, sink: Smt
 
 
 def test_sender_killed_mid_send_loses_nothing(chat: Chat, sink: SmtpSink) -> None:
-    from sqlmodel import Session
 
     from bot.app import build_engine
     from bot.settings import Settings
-    from store import repo
 
     engine = build_engine(Settings(home=chat.home))
-    with Session(engine) as s:
+    with unit_of_work(engine) as s:
         for i in range(8):
-            repo.queue_mail(s, kind="update", to=f"u{i}@acme.example", subject=f"M{i}",
+            s.outbox.queue(kind="update", to=f"u{i}@acme.example", subject=f"M{i}",
                             body_text="x\n")
         s.commit()
     sink.hold_at = 4  # the 4th mail's DATA hangs: the sender is mid-send when killed

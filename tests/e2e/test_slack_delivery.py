@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from adapters.slack.app import serve
 from bot import notices
-from store import repo
 from store.tables import Case, OutboxMail
+from store.uow import unit_of_work
 from tests.e2e.fake_slack import (
     SECRET,
     Driver,
@@ -36,8 +36,8 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
 
 
 def cases(rig: Rig) -> list[Case]:
-    with Session(rig.service.engine) as s:
-        return list(s.exec(select(Case)))
+    with unit_of_work(rig.service.engine) as s:
+        return list(s.session.exec(select(Case)))
 
 
 def test_bad_signature_and_stale_timestamp_are_401(rig: Rig) -> None:
@@ -177,8 +177,8 @@ def test_slack_email_confirmed_once(rig: Rig) -> None:
     assert "kim@acme.example" in ask.args["text"]
     rig.slack.press("U7", "Yes")
     assert rig.fake.of("users.info")
-    with Session(rig.service.engine) as s:
-        contact = repo.contact_for_identity(s, "slack", "T1:U7")
+    with unit_of_work(rig.service.engine) as s:
+        contact = s.contacts.for_identity("slack", "T1:U7")
         assert contact is not None
         assert contact.email == "kim@acme.example"
     assert "profile" in rig.slack.last("U7").args["text"]  # no profile yet: the form
@@ -192,15 +192,15 @@ def test_no_slack_email_verified_by_mailed_code(rig: Rig) -> None:
     assert "work email" in rig.slack.last("U8").args["text"]
     rig.slack.say_raw("U8", "<mailto:lou@acme.example|lou@acme.example>")
     assert "8-digit code" in rig.slack.last("U8").args["text"]
-    with Session(rig.service.engine) as s:
-        mail = s.exec(select(OutboxMail).where(OutboxMail.kind == "verification")).one()
+    with unit_of_work(rig.service.engine) as s:
+        mail = s.session.exec(select(OutboxMail).where(OutboxMail.kind == "verification")).one()
     code = mail.body_text.split("code is ", 1)[1][:8]
     rig.slack.say("U8", "00000000" if code != "00000000" else "11111111")
     assert "not right" in rig.slack.last("U8").args["text"]
     rig.slack.say("U8", code)
     assert "linked to lou@acme.example" in rig.slack.text("U8")
-    with Session(rig.service.engine) as s:
-        contact = repo.contact_for_identity(s, "slack", "T1:U8")
+    with unit_of_work(rig.service.engine) as s:
+        contact = s.contacts.for_identity("slack", "T1:U8")
         assert contact is not None
         assert contact.email == "lou@acme.example"
 
@@ -223,8 +223,8 @@ def test_operator_update_reaches_the_dm(rig: Rig) -> None:
     link(rig.service, "U1", "pat@acme.example")
     to_review(rig, "U1")
     rig.slack.press("U1", "Submit")
-    with Session(rig.service.engine) as s:
-        case = repo.case_by_number(s, "10000001")
+    with unit_of_work(rig.service.engine) as s:
+        case = s.cases.by_number("10000001")
         assert case is not None
         notices.queue_for_case(s, case, "Case 10000001 is now Closed. <!here>")
         s.commit()
@@ -238,8 +238,8 @@ def test_operator_update_reaches_the_dm(rig: Rig) -> None:
     last = rig.slack.last("U1")
     assert last.args["channel"] == "DU1"
     assert "&lt;!here&gt;" in last.args["text"]
-    with Session(rig.service.engine) as s:
-        assert notices.pending(s, "slack") == []
+    with unit_of_work(rig.service.engine) as s:
+        assert s.notices.pending("slack") == []
 
 
 def test_through_a_real_http_socket(rig: Rig) -> None:

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session
 
 from bot.service import Service
-from store import repo
+from store.uow import unit_of_work
 from tests.e2e.fake_slack import BOT_TOKEN, Rig, link, make_profile, slack_rig
 
 
@@ -45,10 +44,10 @@ def test_product_case(rig: Rig) -> None:
     answer = case.args["blocks"][kinds.index("divider") - 1]
     assert answer["elements"][0]["text"] == "→ *Submit*"
     assert "Case number: 10000001" in case.args["text"]
-    with Session(rig.service.engine) as s:
-        stored = repo.case_by_number(s, "10000001")
+    with unit_of_work(rig.service.engine) as s:
+        stored = s.cases.by_number("10000001")
         assert stored is not None
-        data = repo.case_json(s, stored)
+        data = s.cases.as_json(stored)
     assert data["channel"] == "slack"
     assert data["subject"] == "Console <!channel> @here <script>alert(1)</script> & co"
     # every bot message: no unfurling, and nothing the user typed is live markup
@@ -63,10 +62,10 @@ def test_product_case(rig: Rig) -> None:
 
 
 def case_json(service: Service, number: str) -> dict[str, Any]:
-    with Session(service.engine) as s:
-        stored = repo.case_by_number(s, number)
+    with unit_of_work(service.engine) as s:
+        stored = s.cases.by_number(number)
         assert stored is not None
-        return repo.case_json(s, stored)
+        return s.cases.as_json(stored)
 
 
 def test_threat_sample_with_attachment(rig: Rig, tmp_path: Path) -> None:

@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session
 
 from adapters.slack.app import SlackBot
 from adapters.slack.home import home_text
 from bot.app import build_service
 from bot.updates import update_case
-from store import repo
+from store.uow import unit_of_work
 from tests.e2e.fake_slack import (
     SECRET,
     Driver,
@@ -38,10 +37,10 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
 
 
 def case_of(rig: Rig, number: str) -> dict[str, Any]:
-    with Session(rig.service.engine) as s:
-        stored = repo.case_by_number(s, number)
+    with unit_of_work(rig.service.engine) as s:
+        stored = s.cases.by_number(number)
         assert stored is not None
-        return repo.case_json(s, stored)
+        return s.cases.as_json(stored)
 
 
 def number_in(rig: Rig, user: str) -> str:

@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
 from adapters.slack import render as srn
 from bot.feeds import import_feed
 from bot.updates import update_case
 from flows.model import Choice, Inbound, Prompt
-from store import repo
+from store.uow import unit_of_work
 from tests.e2e.fake_slack import Rig, link, make_profile, press_ephemeral, slack_rig
 
 URL = "https://shop.example.com/deals"
@@ -69,10 +68,10 @@ def test_urlcheck_reclassify_apply_and_check_again(rig: Rig, tmp_path: Path) -> 
     done = slack.last(user).args["text"]
     assert "Case number: 10000001" in done
 
-    with Session(rig.service.engine) as s:
-        stored = repo.case_by_number(s, "10000001")
+    with unit_of_work(rig.service.engine) as s:
+        stored = s.cases.by_number("10000001")
         assert stored is not None
-        case = repo.case_json(s, stored)
+        case = s.cases.as_json(stored)
     assert case["channel"] == "slack"
     assert case["issue_category"] == "URL Reclassification"
     assert case["subject"] == "URL reclassification: shop.example.com"

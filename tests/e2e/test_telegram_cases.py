@@ -12,10 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
 from bot.settings import Settings
-from store import repo
+from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import (
     CODE,
@@ -36,8 +35,8 @@ async def verify(run: BotRun, user: TgUser, email: str) -> None:
     assert "work email" in user.last_text
     await user.say(email)
     assert "8-digit code" in user.last_text
-    with Session(run.service.engine) as s:
-        mail = next(m for m in repo.outbox(s) if m.kind == "verification" and m.to == email)
+    with unit_of_work(run.service.engine) as s:
+        mail = next(m for m in s.outbox.recent() if m.kind == "verification" and m.to == email)
         found = re.search(r"\b(\d{8})\b", mail.body_text)
         assert found is not None
         code = found.group(1)

@@ -13,14 +13,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.service import Who
 from bot.settings import Settings
 from bot.updates import update_case
 from flows.model import Inbound
-from store import repo
+from store.repositories.conversations import ConvRow
 from store.tables import ChatNotice, ProcessedEvent
+from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import (
     SECRET,
@@ -85,8 +86,8 @@ async def test_replayed_update_is_handled_once(fake: FakeTelegram, settings: Set
         run.tg.processed.discard(4242)
         await user.act(fake.enqueue, {"update_id": 4242, "message": dict(msg)})
         assert len(fake.of("sendMessage")) == count  # nothing answered twice
-        with Session(run.service.engine) as s:
-            assert s.get(ProcessedEvent, "tg:4242") is not None
+        with unit_of_work(run.service.engine) as s:
+            assert s.session.get(ProcessedEvent, "tg:4242") is not None
         assert "Describe the issue" in user.last_text
 
 
@@ -185,10 +186,10 @@ async def test_typed_label_is_a_tap_even_after_a_restart(fake: FakeTelegram,
         assert "Subject" in user.last_text
 
 
-def _conversation(run: BotRun, uid: str) -> repo.ConvRow:
+def _conversation(run: BotRun, uid: str) -> ConvRow:
     """The conversation the Telegram user `uid` has open."""
-    with Session(run.service.engine) as s:
-        found = repo.load_for_identity(s, "telegram", uid)
+    with unit_of_work(run.service.engine) as s:
+        found = s.conversations.load_for_identity("telegram", uid)
     assert found is not None
     conv = found[1]
     assert conv is not None
@@ -305,8 +306,8 @@ async def test_operator_update_reaches_the_chat(fake: FakeTelegram, settings: Se
 
 
 def _notice_status(run: BotRun) -> list[str]:
-    with Session(run.service.engine) as s:
-        return [n.status for n in s.exec(select(ChatNotice))]
+    with unit_of_work(run.service.engine) as s:
+        return [n.status for n in s.session.exec(select(ChatNotice))]
 
 
 async def test_verification_limits(fake: FakeTelegram, settings: Settings) -> None:

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session
 
 from bot.feeds import import_feed
 from bot.settings import Settings
-from store import repo
+from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import BotRun, TgUser, add_profile, case_json
 from tests.zipfactory import make_aes_zip
@@ -91,8 +90,8 @@ async def test_a_forward_before_linking_identifies_first(fake: FakeTelegram,
         assert "work email" in user.last_text
         await user.say("bo@acme.example")
         assert not fake.of("getFile")  # nothing fetched before the person is known
-        with Session(run.service.engine) as s:
-            mail = next(m for m in repo.outbox(s) if m.kind == "verification")
+        with unit_of_work(run.service.engine) as s:
+            mail = next(m for m in s.outbox.recent() if m.kind == "verification")
         found = re.search(r"\b(\d{8})\b", mail.body_text)
         assert found is not None
         await user.say(found.group(1))
@@ -119,8 +118,8 @@ async def test_a_forwards_file_survives_linking_on_another_process(fake: FakeTel
     assert not fake.of("download")
     async with BotRun(fake, settings, "polling") as second_run:
         add_profile(second_run, email)
-        with Session(second_run.service.engine) as s:
-            mail = next(m for m in repo.outbox(s) if m.kind == "verification" and m.to == email)
+        with unit_of_work(second_run.service.engine) as s:
+            mail = next(m for m in s.outbox.recent() if m.kind == "verification" and m.to == email)
         user = second_run.user(7107)
         found = re.search(r"\b(\d{8})\b", mail.body_text)
         assert found is not None

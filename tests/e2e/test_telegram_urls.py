@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.feeds import import_feed
 from bot.settings import Settings
 from bot.updates import update_case
-from store import repo
 from store.tables import UrlCheck
+from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import (
     BotRun,
@@ -70,10 +70,10 @@ async def test_checkurl_reclassify_apply_and_check_again(fake: FakeTelegram, set
         await user.press("Submit", exact=True)
         number = user.case_number()
 
-        with Session(run.service.engine) as s:
-            stored = repo.case_by_number(s, number)
+        with unit_of_work(run.service.engine) as s:
+            stored = s.cases.by_number(number)
             assert stored is not None
-            case = repo.case_json(s, stored)
+            case = s.cases.as_json(stored)
         assert case["channel"] == "telegram"
         assert case["issue_category"] == "URL Reclassification"
         assert case["subject"].startswith("URL reclassification: shop.example.com")
@@ -103,8 +103,8 @@ async def test_reclassify_button_after_a_restart(fake: FakeTelegram, settings: S
     async with BotRun(fake, settings) as run:
         user = run.user(4602)
         await user.tap("Request reclassification")
-        with Session(run.service.engine) as s:
-            found = repo.load_for_identity(s, "telegram", "4602")
+        with unit_of_work(run.service.engine) as s:
+            found = s.conversations.load_for_identity("telegram", "4602")
         assert found is not None
         conv = found[1]
         # no profile yet: the profile form is open on top of the request holding the URLs
@@ -123,9 +123,9 @@ async def test_the_button_asks_to_check_again_when_the_check_is_gone(fake: FakeT
         user = run.user(4603)
         await user.say(f"/checkurl {URL}")
     async with BotRun(fake, settings) as run:
-        with Session(run.service.engine) as s:
-            for row in s.exec(select(UrlCheck)):
-                s.delete(row)
+        with unit_of_work(run.service.engine) as s:
+            for row in s.session.exec(select(UrlCheck)):
+                s.session.delete(row)
             s.commit()
         user = run.user(4603)
         before = len(user.messages)
@@ -133,7 +133,7 @@ async def test_the_button_asks_to_check_again_when_the_check_is_gone(fake: FakeT
         assert "/checkurl URL… again" in user.last_text
         assert len(user.messages) == before + 1
         assert user.keyboard() == []
-        with Session(run.service.engine) as s:
-            found = repo.load_for_identity(s, "telegram", "4603")
+        with unit_of_work(run.service.engine) as s:
+            found = s.conversations.load_for_identity("telegram", "4603")
             assert found is not None
             assert found[1] is None  # nothing started

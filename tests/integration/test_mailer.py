@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from bot.app import build_engine
 from bot.cli.main import app as cli_app
 from bot.mailer import Sender, SmtpConfig, run_sender, start_sender
 from bot.settings import Settings
-from store import repo
-from store.tables import OutboxMail, utcnow
+from store.tables import OutboxMail, saved_id, utcnow
+from store.uow import unit_of_work
 from tests.smtpsink import SmtpSink
 
 pytestmark = pytest.mark.timeout(60)
@@ -46,8 +46,8 @@ def engine(settings: Settings) -> Engine:
 
 
 def queue(engine: Engine, count: int = 1) -> list[int]:
-    with Session(engine) as s:
-        ids = [repo.saved_id(repo.queue_mail(s, kind="update", to=f"ann{i}@acme.example",
+    with unit_of_work(engine) as s:
+        ids = [saved_id(s.outbox.queue(kind="update", to=f"ann{i}@acme.example",
                                              cc=["bob@acme.example"], subject=f"Mail {i}",
                                              body_text=f"Body {i}\n")) for i in range(count)]
         s.commit()
@@ -55,8 +55,8 @@ def queue(engine: Engine, count: int = 1) -> list[int]:
 
 
 def rows(engine: Engine) -> list[OutboxMail]:
-    with Session(engine) as s:
-        return list(s.exec(select(OutboxMail).order_by(col(OutboxMail.id))))
+    with unit_of_work(engine) as s:
+        return list(s.session.exec(select(OutboxMail).order_by(col(OutboxMail.id))))
 
 
 def sender(engine: Engine, sink: SmtpSink, *, retry_base: float = 0.05, lease: float = 2,
@@ -88,11 +88,11 @@ def _aware(dt: datetime) -> datetime:
 def backoff_then_due(engine: Engine) -> float:
     """Seconds the pending mail was put off by (measured on the stored time, not a clock),
     then make it due now, as if that time had passed."""
-    with Session(engine) as s:
-        [row] = list(s.exec(select(OutboxMail)))
+    with unit_of_work(engine) as s:
+        [row] = list(s.session.exec(select(OutboxMail)))
         delay = (_aware(row.next_attempt_at) - utcnow()).total_seconds()
         row.next_attempt_at = utcnow() - timedelta(seconds=1)
-        s.add(row)
+        s.session.add(row)
         s.commit()
     return delay
 

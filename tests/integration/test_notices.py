@@ -8,10 +8,8 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot import notices
-from store import repo
 from store.db import make_engine, upgrade
 from store.tables import ChatNotice, utcnow
 from store.uow import unit_of_work
@@ -21,12 +19,12 @@ from store.uow import unit_of_work
 def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
     upgrade(eng)
-    with Session(eng) as s:
-        contact = repo.ensure_contact(s, "ann@acme.example")
+    with unit_of_work(eng) as s:
+        contact = s.contacts.ensure("ann@acme.example")
         for i in range(60):
-            s.add(ChatNotice(channel="telegram", external_id="42", chat_ref="42",
+            s.session.add(ChatNotice(channel="telegram", external_id="42", chat_ref="42",
                              text=f"update {i}"))
-        s.add(ChatNotice(channel="slack", external_id="T:U", text="other channel"))
+        s.session.add(ChatNotice(channel="slack", external_id="T:U", text="other channel"))
         s.commit()
         assert contact.id
     yield eng
@@ -55,8 +53,8 @@ def test_concurrent_senders_claim_each_notice_once(engine: Engine) -> None:
     every = [n for part in taken for n in part]
     assert len(every) == 60
     assert len(set(every)) == 60
-    with Session(engine) as s:
-        assert notices.pending(s, "slack")  # another channel's notice is left alone
+    with unit_of_work(engine) as s:
+        assert s.notices.pending("slack")  # another channel's notice is left alone
 
 
 def test_a_dead_senders_claim_is_taken_over_after_the_lease(engine: Engine) -> None:
@@ -66,11 +64,11 @@ def test_a_dead_senders_claim_is_taken_over_after_the_lease(engine: Engine) -> N
     stuck = first[0].id
     with unit_of_work(engine) as s:
         assert stuck not in [n.id for n in notices.claim(s, "telegram", limit=100)]
-    with Session(engine) as s:
-        row = s.get(ChatNotice, stuck)
+    with unit_of_work(engine) as s:
+        row = s.session.get(ChatNotice, stuck)
         assert row is not None
         row.claimed_at = utcnow() - timedelta(minutes=10)
-        s.add(row)
+        s.session.add(row)
         s.commit()
     with unit_of_work(engine) as s:
         again = notices.claim(s, "telegram", limit=100)
@@ -79,11 +77,11 @@ def test_a_dead_senders_claim_is_taken_over_after_the_lease(engine: Engine) -> N
 
 def test_the_claim_is_the_callers_to_commit(engine: Engine) -> None:
     """notices.claim never commits: a claim whose unit of work rolls back takes nothing."""
-    with Session(engine) as s:
+    with unit_of_work(engine) as s:
         assert notices.claim(s, "telegram", limit=1)
         s.rollback()
-    with Session(engine) as s:
-        assert len(notices.pending(s, "telegram", limit=100)) == 60
+    with unit_of_work(engine) as s:
+        assert len(s.notices.pending("telegram", limit=100)) == 60
 
 
 def test_a_notice_is_dropped_after_the_give_up_limit(engine: Engine) -> None:
@@ -91,8 +89,8 @@ def test_a_notice_is_dropped_after_the_give_up_limit(engine: Engine) -> None:
         with unit_of_work(engine) as s:
             [n] = notices.claim(s, "telegram", limit=1)
             notices.ack(s, n.id, notices.Outcome.RETRY)
-    with Session(engine) as s:
-        failed = s.get(ChatNotice, n.id)
+    with unit_of_work(engine) as s:
+        failed = s.session.get(ChatNotice, n.id)
         assert failed is not None
         assert failed.status == "failed"
 
@@ -102,5 +100,5 @@ def test_a_temporary_failure_hands_the_notice_back(engine: Engine) -> None:
         [n] = notices.claim(s, "telegram", limit=1)
         nid = n.id
         notices.ack(s, nid, notices.Outcome.RETRY)
-    with Session(engine) as s:
-        assert nid in [x.id for x in notices.pending(s, "telegram")]
+    with unit_of_work(engine) as s:
+        assert nid in [x.id for x in s.notices.pending("telegram")]

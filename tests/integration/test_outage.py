@@ -16,15 +16,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.app import build_service
 from bot.service import Service, Who
 from bot.settings import Settings
 from flows.model import Inbound, Prompt
-from store import repo
 from store.db import make_engine, upgrade
 from store.tables import Case, OutboxMail, ProcessedEvent
+from store.uow import unit_of_work
 from tests.conftest import PG_URL
 
 WHO = Who("console", "ann@acme.example", email="ann@acme.example")
@@ -44,15 +44,15 @@ def is_retry(prompts: list[Prompt]) -> bool:
 
 
 def where(engine: Engine) -> tuple[str | None, int | None]:
-    with Session(engine) as s:
-        found = repo.load_for_identity(s, WHO.channel, WHO.external_id)
+    with unit_of_work(engine) as s:
+        found = s.conversations.load_for_identity(WHO.channel, WHO.external_id)
         conv = found[1] if found else None
         return (conv.state, conv.version) if conv else (None, None)
 
 
 def counts(engine: Engine) -> tuple[int, int, int]:
-    with Session(engine) as s:
-        return tuple(s.exec(select(sa.func.count()).select_from(t)).one()  # type: ignore[return-value]
+    with unit_of_work(engine) as s:
+        return tuple(s.session.exec(select(sa.func.count()).select_from(t)).one()  # type: ignore[return-value]
                      for t in (Case, OutboxMail, ProcessedEvent))
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.app import build_service
@@ -17,8 +17,9 @@ from bot.dispatch import OUT_OF_DATE
 from bot.service import Service, Who
 from bot.settings import Settings
 from flows.model import Inbound, Prompt
-from store import repo
+from store.repositories.conversations import ConvRow
 from store.tables import ActivationCode, Contact, Profile
+from store.uow import unit_of_work
 
 CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
 ANN_EMAIL = "ann@acme.example"
@@ -48,10 +49,10 @@ def service(tmp_path: Path) -> Iterator[Service]:
     svc.engine.dispose()
 
 
-def state(service: Service, who: Who) -> repo.ConvRow:
+def state(service: Service, who: Who) -> ConvRow:
     """`who`'s conversation, which the test has started."""
-    with Session(service.engine) as s:
-        found = repo.load_for_identity(s, who.channel, who.external_id)
+    with unit_of_work(service.engine) as s:
+        found = s.conversations.load_for_identity(who.channel, who.external_id)
     assert found is not None
     conv = found[1]
     assert conv is not None
@@ -61,8 +62,8 @@ def state(service: Service, who: Who) -> repo.ConvRow:
 def ann_profile_and_case(service: Service) -> tuple[int, str]:
     prompts = run(service, ANN, PROFILE + CASE)
     number = prompts[-1].data["number"]
-    with Session(service.engine) as s:
-        pid = s.exec(select(Profile.id).join(Contact)
+    with unit_of_work(service.engine) as s:
+        pid = s.session.exec(select(Profile.id).join(Contact)
                      .where(Contact.email == ANN_EMAIL)).one()
     assert pid is not None
     return pid, number
@@ -87,8 +88,8 @@ def test_another_contacts_profile_id_is_refused_as_a_choice(service: Service) ->
     prompts = service.handle(BOB, Inbound(kind="choice", choice=str(ann_pid), step=conv.state,
                                           draft=conv.draft_id))
     assert prompts[-1].error, prompts
-    with Session(service.engine) as s:
-        profile = s.get(Profile, ann_pid)
+    with unit_of_work(service.engine) as s:
+        profile = s.session.get(Profile, ann_pid)
         assert profile is not None
         assert profile.name == "HQ"
 
@@ -123,20 +124,20 @@ def test_a_button_from_an_old_draft_changes_nothing(service: Service) -> None:
 def test_store_refuses_forged_profile_code_and_delete_ids(service: Service) -> None:
     ann_pid, _ = ann_profile_and_case(service)
     run(service, BOB, [])
-    with Session(service.engine) as s:
-        bob = repo.contact_by_email(s, "bob@other.example")
+    with unit_of_work(service.engine) as s:
+        bob = s.contacts.by_email("bob@other.example")
         assert bob is not None
-        ann_code = s.exec(select(ActivationCode.id)).one()
+        ann_code = s.session.exec(select(ActivationCode.id)).one()
         answers = {"_profile_id": ann_pid, "name": "Mine", "product": "Apex One",
                    "version": "2019", "language": "English", "activation_code": {"id": ann_code}}
-        pid = repo.save_profile(s, bob, answers)
+        pid = s.profiles.save(bob, answers)
         assert pid != ann_pid
-        bobs = s.get(Profile, pid)
+        bobs = s.session.get(Profile, pid)
         assert bobs is not None
         assert bobs.activation_code_id is None  # not Bob's account's code
-        assert not repo.delete_profile(s, bob, ann_pid)
+        assert not s.profiles.delete(bob, ann_pid)
         s.commit()
-        anns = s.get(Profile, ann_pid)
+        anns = s.session.get(Profile, ann_pid)
         assert anns is not None
         assert anns.name == "HQ"
 

@@ -9,26 +9,27 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot import maintenance
 from bot.cli.main import app
 from store.db import make_engine, upgrade
 from store.tables import ProcessedEvent, utcnow
+from store.uow import unit_of_work
 
 
 def _fill(engine: Engine) -> None:
     now = utcnow()
-    with Session(engine) as s:
+    with unit_of_work(engine) as s:
         for key, age in (("old:1", 24 * 9), ("old:2", 24 * 8), ("new:1", 24 * 6), ("new:2", 1)):
-            s.add(ProcessedEvent(key=key, at=now - timedelta(hours=age)))
+            s.session.add(ProcessedEvent(key=key, at=now - timedelta(hours=age)))
         s.commit()
 
 
 def _keys(engine: Engine) -> set[str]:
-    with Session(engine) as s:
-        return set(s.exec(select(ProcessedEvent.key)))
+    with unit_of_work(engine) as s:
+        return set(s.session.exec(select(ProcessedEvent.key)))
 
 
 @pytest.fixture
@@ -51,20 +52,19 @@ def test_retention_setting_and_pruner_interval(engine: Engine,
     monkeypatch.setenv("CASEBOT_DELIVERY_RETENTION_HOURS", "2")
     pruner = maintenance.Pruner(engine, every=3600)
     assert pruner.maybe() == 3
-    with Session(engine) as s:
-        s.add(ProcessedEvent(key="old:3", at=utcnow() - timedelta(days=30)))
+    with unit_of_work(engine) as s:
+        s.session.add(ProcessedEvent(key="old:3", at=utcnow() - timedelta(days=30)))
         s.commit()
     assert pruner.maybe() == 0  # not again within the interval
     assert _keys(engine) == {"new:2", "old:3"}
 
 
 def test_a_redelivery_after_pruning_is_new_again(engine: Engine) -> None:
-    from store import repo
 
     maintenance.prune_deliveries(engine, timedelta(days=7))
-    with Session(engine) as s:
-        assert repo.first_delivery(s, "old:1")
-        assert not repo.first_delivery(s, "new:1")
+    with unit_of_work(engine) as s:
+        assert s.deliveries.first("old:1")
+        assert not s.deliveries.first("new:1")
 
 
 def test_cli_db_prune(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,30 +89,29 @@ def test_identity_waits_keep_the_first_ask_and_are_pruned(db_url: str) -> None:
     """What an unlinked person first asked for is kept in the database (issue 12): a later ask
     never replaces it, "not that email" sticks, taking it deletes it, and old ones are pruned."""
     from flows.model import Inbound
-    from store import repo
     from store.uow import unit_of_work
 
     eng = make_engine(db_url)
     upgrade(eng)
     first = Inbound(kind="command", command="newcase", args="printer on fire")
     with unit_of_work(eng) as s:
-        repo.remember_wait(s, "telegram", "7", ask=first)
+        s.waits.remember("telegram", "7", ask=first)
     with unit_of_work(eng) as s:
-        repo.remember_wait(s, "telegram", "7", ask=Inbound(kind="command", command="cases"))
-        repo.remember_wait(s, "telegram", "7", declined=True)
-        repo.remember_wait(s, "slack", "T1:U1", declined=True)
+        s.waits.remember("telegram", "7", ask=Inbound(kind="command", command="cases"))
+        s.waits.remember("telegram", "7", declined=True)
+        s.waits.remember("slack", "T1:U1", declined=True)
     with unit_of_work(eng) as s:
-        assert repo.identity_wait(s, "telegram", "7") == (first, True)
-        assert repo.identity_wait(s, "slack", "T1:U1") == (None, True)
-        assert repo.identity_wait(s, "console", "nobody") == (None, False)
-        assert repo.take_wait(s, "telegram", "7") == first
+        assert s.waits.get("telegram", "7") == (first, True)
+        assert s.waits.get("slack", "T1:U1") == (None, True)
+        assert s.waits.get("console", "nobody") == (None, False)
+        assert s.waits.take("telegram", "7") == first
     with unit_of_work(eng) as s:
-        assert repo.identity_wait(s, "telegram", "7") == (None, False)
+        assert s.waits.get("telegram", "7") == (None, False)
     assert maintenance.prune_identity_waits(eng) == 0  # a fresh one stays
     with eng.begin() as conn:
         conn.execute(sa.text("UPDATE identity_waits SET updated_at = :at"),
                      {"at": utcnow() - timedelta(days=8)})
     assert maintenance.prune_identity_waits(eng) == 1
     with unit_of_work(eng) as s:
-        assert repo.identity_wait(s, "slack", "T1:U1") == (None, False)
+        assert s.waits.get("slack", "T1:U1") == (None, False)
     eng.dispose()

@@ -13,8 +13,10 @@ from bot.app import build_service
 from bot.service import Who
 from bot.settings import Settings
 from flows.model import Inbound
-from store import repo
 from store.db import current_revision, make_engine, upgrade
+from store.repositories.conversations import StaleConversation
+from store.tables import saved_id
+from store.uow import unit_of_work
 
 
 @pytest.fixture
@@ -42,43 +44,43 @@ def test_migrations_reach_head_and_are_idempotent(engine: Engine) -> None:
 
 
 def test_a_stale_conversation_update_is_refused(engine: Engine) -> None:
-    with Session(engine) as s:
-        contact = repo.ensure_contact(s, "ann@acme.example")
-        repo.insert_conversation(s, repo.saved_id(contact), "intake", "profile", {}, [], "console")
+    with unit_of_work(engine) as s:
+        contact = s.contacts.ensure("ann@acme.example")
+        s.conversations.insert(saved_id(contact), "intake", "profile", {}, [], "console")
         s.commit()
-        cid = repo.saved_id(contact)
-    with Session(engine) as a, Session(engine) as b:
-        first = repo.load_conversation(a, cid)
-        second = repo.load_conversation(b, cid)
+        cid = saved_id(contact)
+    with unit_of_work(engine) as a, Session(engine) as b:
+        first = a.conversations.load(cid)
+        second = b.conversations.load(cid)
         assert first is not None
         assert second is not None
         first.state = "subject"
-        repo.update_conversation(a, first)
+        a.conversations.update(first)
         a.commit()
         second.state = "severity"
-        with pytest.raises(repo.StaleConversation):
-            repo.update_conversation(b, second)
-    with Session(engine) as s:
-        stored = repo.load_conversation(s, cid)
+        with pytest.raises(StaleConversation):
+            b.conversations.update(second)
+    with unit_of_work(engine) as s:
+        stored = s.conversations.load(cid)
         assert stored is not None
         assert stored.state == "subject"
 
 
 def test_one_case_per_idempotency_key(engine: Engine) -> None:
     fields = {"subject": "Hello", "attachments": []}
-    with Session(engine) as s:
-        contact = repo.ensure_contact(s, "ann@acme.example")
-        case, created = repo.create_case(s, contact, "draft:abc", "console", fields)
-        again, created_again = repo.create_case(s, contact, "draft:abc", "console", fields)
+    with unit_of_work(engine) as s:
+        contact = s.contacts.ensure("ann@acme.example")
+        case, created = s.cases.create(contact, "draft:abc", "console", fields)
+        again, created_again = s.cases.create(contact, "draft:abc", "console", fields)
         assert created
         assert not created_again
         assert case.number == again.number
 
 
 def test_a_delivery_id_is_handled_once(engine: Engine) -> None:
-    with Session(engine) as s:
-        assert repo.first_delivery(s, "tg:1")
-        assert not repo.first_delivery(s, "tg:1")
+    with unit_of_work(engine) as s:
+        assert s.deliveries.first("tg:1")
+        assert not s.deliveries.first("tg:1")
 
 
 def test_a_case_through_the_service(db_url: str, tmp_path: Path) -> None:
@@ -96,10 +98,10 @@ def test_a_case_through_the_service(db_url: str, tmp_path: Path) -> None:
         assert not any(p.error for p in prompts), (answer, prompts)
     done = [p for p in prompts if p.kind == "done"]
     assert done, prompts
-    with Session(engine) as s:
-        case = repo.case_by_number(s, done[0].data["number"])
+    with unit_of_work(engine) as s:
+        case = s.cases.by_number(done[0].data["number"])
         assert case is not None
-        data = repo.case_json(s, case)
+        data = s.cases.as_json(case)
     assert data["product"] == "Apex One"
     assert data["severity"] == "Low"
     assert data["timeline"][0]["kind"] == "created"

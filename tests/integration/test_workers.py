@@ -10,6 +10,9 @@ import pytest
 from bot.app import build_service
 from bot.settings import Settings
 from store.db import make_engine, upgrade
+from store.repositories.conversations import StaleConversation
+from store.tables import saved_id
+from store.uow import unit_of_work
 from tests.integration import workload
 
 N = 200
@@ -39,30 +42,29 @@ def test_read_committed_race_one_update_wins_the_other_retries(pg_url: str) -> N
 
     from sqlmodel import Session
 
-    from store import repo
 
     engine = make_engine(pg_url)
     upgrade(engine)
-    with Session(engine) as s:
-        contact = repo.ensure_contact(s, "ann@acme.example")
-        repo.insert_conversation(s, repo.saved_id(contact), "intake", "profile", {}, [], "console")
+    with unit_of_work(engine) as s:
+        contact = s.contacts.ensure("ann@acme.example")
+        s.conversations.insert(saved_id(contact), "intake", "profile", {}, [], "console")
         s.commit()
-        cid = repo.saved_id(contact)
+        cid = saved_id(contact)
     a, b = Session(engine), Session(engine)
-    first, second = repo.load_conversation(a, cid), repo.load_conversation(b, cid)
+    first, second = a.conversations.load(cid), b.conversations.load(cid)
     assert first is not None
     assert second is not None
     assert first.version == second.version == 1
     first.state = "subject"
-    repo.update_conversation(a, first)  # holds the row lock until commit
+    a.conversations.update(first)  # holds the row lock until commit
     outcome: list[str] = []
 
     def loser() -> None:
         second.state = "severity"
         try:
-            repo.update_conversation(b, second)
+            b.conversations.update(second)
             outcome.append("updated")
-        except repo.StaleConversation:
+        except StaleConversation:
             outcome.append("stale")
 
     t = threading.Thread(target=loser)
@@ -73,7 +75,7 @@ def test_read_committed_race_one_update_wins_the_other_retries(pg_url: str) -> N
     t.join(5)
     assert outcome == ["stale"]
     b.rollback()
-    again = repo.load_conversation(b, cid)
+    again = b.conversations.load(cid)
     assert again is not None
     assert (again.state, again.version) == ("subject", 2)
     a.close()

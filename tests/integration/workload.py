@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.service import Service, Who
 from flows.model import FileRef, Inbound
-from store import repo
 from store.tables import (
     Attachment,
     Case,
@@ -33,7 +32,9 @@ from store.tables import (
     OutboxMail,
     ProcessedEvent,
     Profile,
+    saved_id,
 )
+from store.uow import unit_of_work
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
@@ -126,8 +127,8 @@ def expected_steps(service: Service, file: FileRef) -> dict[tuple[bool, bool], l
         states: list[str | None] = []
         for inbound in script(10_000 + i, file):
             service.handle(who(10_000 + i), inbound, auto_start=True)
-            with Session(service.engine) as s:
-                found = repo.load_for_identity(s, "console", who(10_000 + i).external_id)
+            with unit_of_work(service.engine) as s:
+                found = s.conversations.load_for_identity("console", who(10_000 + i).external_id)
                 conv = found[1] if found else None
                 states.append(conv.state if conv else None)
         out[shape] = states
@@ -138,8 +139,8 @@ def check_progress(engine: sa.Engine, n: int,
                    expected: dict[tuple[bool, bool], list[str | None]]) -> int:
     """With no worker running: each conversation applied a prefix of its events, no gaps, and
     stands exactly at the step that prefix leads to. Returns how many have finished."""
-    with Session(engine) as s:
-        keys = list(s.exec(select(ProcessedEvent.key)))
+    with unit_of_work(engine) as s:
+        keys = list(s.session.exec(select(ProcessedEvent.key)))
         done = 0
         applied: dict[int, set[int]] = {}
         for key in keys:
@@ -150,13 +151,13 @@ def check_progress(engine: sa.Engine, n: int,
             k = len(got)
             assert got == set(range(k)), (i, sorted(got))
             states = expected[variant(i)]
-            found = repo.load_for_identity(s, "console", who(i).external_id)
+            found = s.conversations.load_for_identity("console", who(i).external_id)
             conv = found[1] if found else None
             if k == 0:
                 assert conv is None
                 continue
             assert (conv.state if conv else None) == states[k - 1], (i, k, conv)
-            cases = s.exec(select(Case).where(Case.subject == f"Subject {i}")).all()
+            cases = s.session.exec(select(Case).where(Case.subject == f"Subject {i}")).all()
             assert len(cases) == (1 if k == len(states) else 0), (i, k)
             done += k == len(states)
     return done
@@ -164,25 +165,26 @@ def check_progress(engine: sa.Engine, n: int,
 
 def check_final(engine: sa.Engine, n: int, distinct_events: int) -> None:
     """Exactly one case per contact, carrying that contact's answers, whole and mailed once."""
-    with Session(engine) as s:
-        cases = s.exec(select(Case)).all()
+    with unit_of_work(engine) as s:
+        cases = s.session.exec(select(Case)).all()
         assert len(cases) == n
         assert len({c.contact_id for c in cases}) == n, "duplicate cases"
-        assert s.exec(select(sa.func.count()).select_from(Conversation)).one() == 0
-        assert s.exec(select(sa.func.count()).select_from(ProcessedEvent)).one() == distinct_events
-        assert s.exec(select(sa.func.count()).select_from(Profile)).one() == n
-        mails = dict(s.exec(select(OutboxMail.case_id, sa.func.count())
+        assert s.session.exec(select(sa.func.count()).select_from(Conversation)).one() == 0
+        assert (s.session.exec(select(sa.func.count()).select_from(ProcessedEvent)).one()
+                == distinct_events)
+        assert s.session.exec(select(sa.func.count()).select_from(Profile)).one() == n
+        mails = dict(s.session.exec(select(OutboxMail.case_id, sa.func.count())
                             .group_by(col(OutboxMail.case_id))).all())
-        created = dict(s.exec(select(CaseEvent.case_id, sa.func.count())
+        created = dict(s.session.exec(select(CaseEvent.case_id, sa.func.count())
                               .where(CaseEvent.kind == "created")
                               .group_by(col(CaseEvent.case_id))).all())
-        files = dict(s.exec(select(Attachment.case_id, sa.func.count())
+        files = dict(s.session.exec(select(Attachment.case_id, sa.func.count())
                             .group_by(col(Attachment.case_id))).all())
         assert sum(mails.values()) == n, "outbox mail lost or doubled"
         for case in cases:
             i = int(case.subject.split()[1])
             with_file, high = variant(i)
-            contact = s.get(Contact, case.contact_id)
+            contact = s.session.get(Contact, case.contact_id)
             assert contact is not None
             assert contact.email == who(i).email
             d = case.details
@@ -190,7 +192,7 @@ def check_final(engine: sa.Engine, n: int, distinct_events: int) -> None:
             assert d["severity"] == ("High" if high else "Low"), d
             assert d.get("business_impact") == (f"Impact {i}" if high else None), d
             assert d["profile_name"] == f"HQ {i}"
-            case_id = repo.saved_id(case)
+            case_id = saved_id(case)
             assert mails.get(case_id) == 1, case.number
             assert created.get(case_id) == 1, case.number
             assert files.get(case_id, 0) == (1 if with_file else 0), case.number

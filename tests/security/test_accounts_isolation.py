@@ -18,8 +18,9 @@ from bot.audit import recent
 from bot.service import Service
 from bot.settings import Settings
 from flows.errors import Invalid
-from store import repo
-from store.tables import ActivationCode
+from store.repositories.contacts import ContactInfo
+from store.tables import ActivationCode, saved_id
+from store.uow import unit_of_work
 from store.world import StoreWorld
 
 CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
@@ -31,11 +32,11 @@ def service(tmp_path: Path) -> Service:
 
 
 def _world(s: Session, email: str) -> StoreWorld:
-    return StoreWorld(s, repo.ContactInfo.of(repo.ensure_contact(s, email)))
+    return StoreWorld(s, ContactInfo.of(s.contacts.ensure(email)))
 
 
 def test_strangers_at_a_public_domain_share_nothing(service: Service) -> None:
-    with Session(service.engine) as s:
+    with unit_of_work(service.engine) as s:
         ann, eve = _world(s, "ann@gmail.com"), _world(s, "eve@gmail.com")
         assert ann.contact.account_id != eve.contact.account_id
         assert "ann@gmail.com" not in eve.account_contacts()
@@ -44,7 +45,7 @@ def test_strangers_at_a_public_domain_share_nothing(service: Service) -> None:
 
 
 def test_a_made_up_sub_domain_does_not_join_the_company(service: Service) -> None:
-    with Session(service.engine) as s:
+    with unit_of_work(service.engine) as s:
         add_account(s, "Acme", "acme.example")
         staff = _world(s, "ann@acme.example")
         intruder = _world(s, "x@anything.acme.example")
@@ -54,13 +55,13 @@ def test_a_made_up_sub_domain_does_not_join_the_company(service: Service) -> Non
 
 
 def test_colleagues_see_a_code_masked_and_only_its_registrant_in_full(service: Service) -> None:
-    with Session(service.engine) as s:
+    with unit_of_work(service.engine) as s:
         add_account(s, "Acme", "acme.example")
-        ann = repo.ensure_contact(s, "ann@acme.example")
-        repo.save_profile(s, ann, {"name": "HQ", "product": "Apex One", "version": "2019",
+        ann = s.contacts.ensure("ann@acme.example")
+        s.profiles.save(ann, {"name": "HQ", "product": "Apex One", "version": "2019",
                                    "operating_systems": ["Windows 10"], "language": "English",
                                    "activation_code": {"new": CODE}, "settings": []})
-        code_id = repo.saved_id(s.exec(select(ActivationCode)).one())
+        code_id = saved_id(s.session.exec(select(ActivationCode)).one())
         bob = _world(s, "bob@acme.example")
         assert [c.masked for c in bob.activation_codes("Apex One")] == [
             "AB-CD12-*****-*****-*****-*****-UVWX7"]  # bob may pick it for a profile …
@@ -74,12 +75,11 @@ def test_colleagues_see_a_code_masked_and_only_its_registrant_in_full(service: S
 
 
 def test_only_contacts_who_agreed_are_offered_as_cc(service: Service) -> None:
-    from bot.accounts import save_my_profile
 
-    with Session(service.engine) as s:
+    with unit_of_work(service.engine) as s:
         add_account(s, "Acme", "acme.example")
-        bob = repo.ensure_contact(s, "bob@acme.example")
-        repo.ensure_contact(s, "carol@acme.example")
+        bob = s.contacts.ensure("bob@acme.example")
+        s.contacts.ensure("carol@acme.example")
         assert _world(s, "ann@acme.example").account_contacts() == []
-        save_my_profile(s, repo.saved_id(bob), "Bob", [], listed=True)
+        s.contacts.save_my_profile(saved_id(bob), "Bob", [], listed=True)
         assert _world(s, "ann@acme.example").account_contacts() == ["bob@acme.example"]

@@ -8,14 +8,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlmodel import Session
-
 from bot.app import build_service
 from bot.maintenance import prune_files
 from bot.service import Who
 from bot.settings import Settings
 from flows.model import Inbound
-from store import repo
+from store.tables import saved_id
+from store.uow import unit_of_work
 
 
 def test_files_no_draft_or_case_refers_to_are_pruned(tmp_path: Path) -> None:
@@ -23,12 +22,12 @@ def test_files_no_draft_or_case_refers_to_are_pruned(tmp_path: Path) -> None:
     on_case = service.files.put_bytes(b"case file", "a.log")
     in_draft = service.files.put_bytes(b"draft file", "b.log")
     orphan = service.files.put_bytes(b"sent, then the draft was cancelled", "c.log")
-    with Session(service.engine) as s:
-        contact = repo.ensure_contact(s, "ann@acme.example")
-        repo.create_case(s, contact, "k1", "console", {
+    with unit_of_work(service.engine) as s:
+        contact = s.contacts.ensure("ann@acme.example")
+        s.cases.create(contact, "k1", "console", {
             "subject": "s", "attachments": [{"name": "a.log", "size": 9,
                                              "sha256": on_case.sha256}]})
-        repo.insert_conversation(s, repo.saved_id(contact), "intake", "attachments", {
+        s.conversations.insert(saved_id(contact), "intake", "attachments", {
             "attachments": [{"name": "b.log", "sha256": in_draft.sha256}]}, [], "console")
         s.commit()
     old = time.time() - 3 * 24 * 3600

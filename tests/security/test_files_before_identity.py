@@ -8,10 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
 from bot.settings import Settings
-from store import repo
+from store.uow import unit_of_work
 from tests.e2e.fake_slack import slack_rig
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import BotRun
@@ -54,9 +53,9 @@ def test_slack_file_from_a_stranger_or_at_a_step_without_files_is_not_fetched(
         assert not rig.fake.of("files.info")
         assert "work email" in rig.slack.last("U1").args["text"]
 
-        with Session(rig.service.engine) as s:
-            contact = repo.ensure_contact(s, "pat@acme.example", "Pat")
-            repo.link_identity(s, contact, "slack", "T1:U2", "DU2")
+        with unit_of_work(rig.service.engine) as s:
+            contact = s.contacts.ensure("pat@acme.example", "Pat")
+            s.contacts.link_identity(contact, "slack", "T1:U2", "DU2")
             s.commit()
         rig.slack.command("U2", "/case", "new")
         rig.slack.say("U2", "", files=[rig.fake.add_file("F2", "payload.zip", b"PK")])

@@ -14,6 +14,7 @@ from bot.cli.main import app
 from flows.clean import for_terminal
 from flows.model import Inbound
 from flows.urls import defang
+from store.uow import unit_of_work
 from tests.e2e.conftest import Chat, Script, submitted
 
 CSI = "\x9b"  # a one-byte Control Sequence Introducer on many terminals
@@ -94,20 +95,18 @@ def test_help_names_options_not_types() -> None:
 
 
 def test_an_old_row_with_controls_reaches_the_terminal_chat_escaped(chat: Chat) -> None:
-    from sqlmodel import Session
 
     from bot.app import build_service
     from bot.settings import Settings
-    from store import repo
 
     s = Script().add_profile(*APEX).say("Windows 10", "Product Issue", "Product Issues")
     [number] = submitted(chat.run(s.common("Agent fails")))
     service = build_service(Settings(home=chat.home))
-    with Session(service.engine) as db:  # a row stored before the cleaning existed
-        case = repo.case_by_number(db, number)
+    with unit_of_work(service.engine) as db:  # a row stored before the cleaning existed
+        case = db.cases.by_number(number)
         assert case is not None
         case.subject = f"Agent {CSI}2J fails"
-        db.add(case)
+        db.session.add(case)
         db.commit()
     out = chat.run([f"/case {number}"]).stdout
     assert CSI not in out

@@ -16,6 +16,7 @@ import pytest
 from bot.samples import SampleChecks
 from flows.archives import MAX_MEMBERS, check_sample_zip
 from flows.errors import Invalid
+from store.uow import unit_of_work
 from tests.zipfactory import make_zipcrypto_zip
 
 
@@ -118,7 +119,7 @@ def test_a_full_pool_answers_instead_of_hanging(tmp_path: Path) -> None:
 
 
 def test_a_long_check_goes_on_while_the_user_is_told_and_then_notified(tmp_path: Path) -> None:
-    from sqlmodel import Session, select
+    from sqlmodel import select
 
     from flows.model import Inbound
     from store.tables import ChatNotice
@@ -145,8 +146,8 @@ def test_a_long_check_goes_on_while_the_user_is_told_and_then_notified(tmp_path:
     notices: list[ChatNotice] = []
     while not notices and time.monotonic() < deadline:  # the verdict arrives as a notice
         time.sleep(0.05)
-        with Session(service.engine) as s:
-            notices = list(s.exec(select(ChatNotice)).all())
+        with unit_of_work(service.engine) as s:
+            notices = list(s.session.exec(select(ChatNotice)).all())
     [notice] = notices
     assert notice.text.startswith("slow.zip passed the sample check")
     assert notice.external_id == talk.who.external_id

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.app import build_service
@@ -22,8 +22,8 @@ from bot.mailer import Sender, SmtpConfig
 from bot.maintenance import prune_outbox
 from bot.settings import Settings
 from bot.verification import start_verification
-from store import repo
 from store.tables import OutboxMail
+from store.uow import unit_of_work
 from tests.smtpsink import SmtpSink
 
 
@@ -49,8 +49,8 @@ def test_the_code_is_not_shown_and_not_kept_after_sending(tmp_path: Path) -> Non
     home = tmp_path / "h"
     service = build_service(Settings(home=home))
     start_verification(service, "telegram", "42", "ann@acme.example")
-    with Session(service.engine) as s:
-        found = re.search(r"\d{8}", repo.outbox(s)[0].body_text)
+    with unit_of_work(service.engine) as s:
+        found = re.search(r"\d{8}", s.outbox.recent()[0].body_text)
         assert found is not None
         code = found.group(0)
     listed = CliRunner().invoke(app, ["mail", "list", "--json"], env={"CASEBOT_HOME": str(home)})
@@ -65,8 +65,8 @@ def test_the_code_is_not_shown_and_not_kept_after_sending(tmp_path: Path) -> Non
     finally:
         sink.stop()
     assert code in sink.received[0].message.get_content()  # the mail itself carries it
-    with Session(service.engine) as s:
-        [mail] = s.exec(select(OutboxMail)).all()
+    with unit_of_work(service.engine) as s:
+        [mail] = s.session.exec(select(OutboxMail)).all()
         assert mail.status == "sent"
         assert code not in mail.body_text
     # and the sent mail goes after the retention
@@ -86,8 +86,8 @@ def test_a_password_in_the_smtp_url_requires_tls() -> None:
 def test_mail_list_json_still_lists_other_mail(tmp_path: Path) -> None:
     home = tmp_path / "h"
     service = build_service(Settings(home=home))
-    with Session(service.engine) as s:
-        repo.queue_mail(s, kind="confirmation", to="a@acme.example", subject="s", body_text="b")
+    with unit_of_work(service.engine) as s:
+        s.outbox.queue(kind="confirmation", to="a@acme.example", subject="s", body_text="b")
         s.commit()
     rows = json.loads(CliRunner().invoke(app, ["mail", "list", "--json"],
                                          env={"CASEBOT_HOME": str(home)}).output)

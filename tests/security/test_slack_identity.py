@@ -14,13 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlmodel import Session
-
 from adapters.slack.app import SlackBot
 from bot.app import build_service
 from bot.service import Service
 from bot.settings import Settings
-from store import repo
+from store.uow import unit_of_work
 from tests.e2e.fake_slack import BOT_TOKEN, SECRET, Driver, FakeSlack, TrackingExecutor
 
 VICTIM = "ceo@acme.example"
@@ -61,8 +59,8 @@ def forged_yes(driver: Driver, fake: FakeSlack, user: str) -> None:
 
 
 def linked_email(service: Service, user: str) -> str | None:
-    with Session(service.engine) as s:
-        contact = repo.contact_for_identity(s, "slack", f"T1:{user}")
+    with unit_of_work(service.engine) as s:
+        contact = s.contacts.for_identity("slack", f"T1:{user}")
         return contact.email if contact else None
 
 

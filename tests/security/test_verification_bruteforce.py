@@ -21,6 +21,7 @@ from bot.settings import Settings
 from bot.verification import LIMITS, confirm_verification, start_verification
 from flows.errors import Invalid
 from store.tables import utcnow
+from store.uow import unit_of_work
 
 DAY = timedelta(days=1)
 
@@ -77,12 +78,10 @@ def test_many_identities_against_one_address_get_few_guesses_a_day(service: Serv
 
 
 def test_the_lockout_says_the_same_for_a_known_and_an_unknown_address(service: Service) -> None:
-    from sqlmodel import Session
 
-    from store import repo
 
-    with Session(service.engine) as s:
-        repo.ensure_contact(s, "known@victim.example")
+    with unit_of_work(service.engine) as s:
+        s.contacts.ensure("known@victim.example")
         s.commit()
     answers = []
     for n, address in enumerate(("known@victim.example", "nobody@victim.example")):

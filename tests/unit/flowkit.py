@@ -15,15 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
-
 from bot.app import build_service
 from bot.service import Service, Who
 from bot.settings import Settings
 from flows.context import Clock, ProfileView
 from flows.model import Inbound, Prompt
-from store import repo
 from store.db import make_engine
+from store.tables import saved_id
+from store.uow import unit_of_work
 
 EMAIL = "walker@acme.example"
 WHO = Who("console", EMAIL, email=EMAIL)
@@ -99,8 +98,8 @@ class Talk:
 
     def state(self) -> tuple[str | None, str | None, dict[str, Any]]:
         """(flow, state, answers) as stored."""
-        with Session(self.service.engine) as s:
-            found = repo.load_for_identity(s, self.who.channel, self.who.external_id)
+        with unit_of_work(self.service.engine) as s:
+            found = s.conversations.load_for_identity(self.who.channel, self.who.external_id)
             conv = found[1] if found else None
             if conv is None:
                 return None, None, {}
@@ -116,10 +115,10 @@ def seeded_home(root: Path, profiles: Sequence[ProfileRow] = PROFILES) -> Path:
     talk.say(*profile_lines(*profiles[0]), "/cancel")
     for p in profiles[1:]:
         talk.say("/profiles", "Add a new profile", *profile_lines(*p), "Done")
-    with Session(service.engine) as s:
-        contact = repo.contact_by_email(s, EMAIL)
+    with unit_of_work(service.engine) as s:
+        contact = s.contacts.by_email(EMAIL)
         assert contact is not None
-        names = sorted(v.name for v in repo.profile_views(s, repo.saved_id(contact)))
+        names = sorted(v.name for v in s.profiles.views(saved_id(contact)))
     assert names == sorted(p[0] for p in profiles), names
     service.engine.dispose()
     return home
@@ -136,22 +135,22 @@ def fresh_service(seed: Path, home: Path | None = None, clock: Clock = fixed_clo
 
 
 def case_json(service: Service, number: str) -> dict[str, Any]:
-    with Session(service.engine) as s:
-        case = repo.case_by_number(s, number)
+    with unit_of_work(service.engine) as s:
+        case = s.cases.by_number(number)
         assert case is not None
-        return repo.case_json(s, case)
+        return s.cases.as_json(case)
 
 
 def profile_oses(service: Service, name: str, email: str = EMAIL) -> list[str]:
-    with Session(service.engine) as s:
-        contact = repo.contact_by_email(s, email)
+    with unit_of_work(service.engine) as s:
+        contact = s.contacts.by_email(email)
         assert contact is not None
-        views = repo.profile_views(s, repo.saved_id(contact))
+        views = s.profiles.views(saved_id(contact))
     return next(list(v.operating_systems) for v in views if v.name == name)
 
 
 def profile_views_of(service: Service, email: str = EMAIL) -> list[ProfileView]:
-    with Session(service.engine) as s:
-        contact = repo.contact_by_email(s, email)
+    with unit_of_work(service.engine) as s:
+        contact = s.contacts.by_email(email)
         assert contact is not None
-        return list(repo.profile_views(s, repo.saved_id(contact)))
+        return list(s.profiles.views(saved_id(contact)))

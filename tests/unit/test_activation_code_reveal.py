@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.app import build_service
 from bot.service import Service, Who
 from bot.settings import Settings
 from flows.model import Inbound, Prompt
-from store import repo
-from store.tables import ActivationCode
+from store.repositories.contacts import ContactInfo
+from store.tables import ActivationCode, saved_id
+from store.uow import unit_of_work
 
 CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
 
 
 def _profile(service: Service, email: str) -> None:
-    with Session(service.engine) as s:
-        contact = repo.ensure_contact(s, email)
-        repo.save_profile(s, contact, {"name": "HQ", "product": "Apex One", "version": "2019",
+    with unit_of_work(service.engine) as s:
+        contact = s.contacts.ensure(email)
+        s.profiles.save(contact, {"name": "HQ", "product": "Apex One", "version": "2019",
                                        "operating_systems": ["Windows 10"], "language": "English",
                                        "activation_code": {"new": CODE}, "settings": []})
         s.commit()
@@ -46,12 +47,12 @@ def test_owner_sees_the_full_code_only_on_request(tmp_path: Path) -> None:
 def test_another_accounts_code_is_never_revealed(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "h"))
     _profile(service, "ann@acme.example")
-    with Session(service.engine) as s:
-        code = s.exec(select(ActivationCode)).first()
+    with unit_of_work(service.engine) as s:
+        code = s.session.exec(select(ActivationCode)).first()
         assert code is not None
-        code_id = repo.saved_id(code)
-        other = repo.ensure_contact(s, "eve@evil.example")
+        code_id = saved_id(code)
+        other = s.contacts.ensure("eve@evil.example")
         s.commit()
         from store.world import StoreWorld
 
-        assert StoreWorld(s, repo.ContactInfo.of(other)).reveal_code(code_id) is None
+        assert StoreWorld(s, ContactInfo.of(other)).reveal_code(code_id) is None

@@ -10,14 +10,14 @@ import io
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
 from adapters.console.app import ConsoleChat
 from bot.service import Service, Who
 from flows.errors import Invalid
 from flows.model import Inbound, Prompt
-from store import repo
 from store.db import make_engine
+from store.tables import saved_id
+from store.uow import unit_of_work
 from tests.unit.flowkit import (
     WHO,
     Talk,
@@ -248,10 +248,10 @@ def test_button_from_another_users_conversation(talk: Talk) -> None:
 
 def test_profile_of_someone_else_is_refused(talk: Talk) -> None:
     _eve(talk.service)
-    with Session(talk.service.engine) as s:
-        eve = repo.contact_by_email(s, "eve@other.example")
+    with unit_of_work(talk.service.engine) as s:
+        eve = s.contacts.by_email("eve@other.example")
         assert eve is not None
-        eves = repo.profile_views(s, repo.saved_id(eve))
+        eves = s.profiles.views(saved_id(eve))
     eve_pid = str(eves[0].id)
     p = refused(talk, Inbound(kind="choice", choice=eve_pid, step="profile",
                               draft=talk.prompt.draft), "not available")
@@ -261,8 +261,8 @@ def test_profile_of_someone_else_is_refused(talk: Talk) -> None:
     assert talk.prompt.step == "pick"
     refused(talk, Inbound(kind="choice", choice=eve_pid, step="pick", draft=talk.prompt.draft),
             "not available")
-    with Session(talk.service.engine) as s:
-        assert repo.profile_views(s, repo.saved_id(eve)) == eves
+    with unit_of_work(talk.service.engine) as s:
+        assert s.profiles.views(saved_id(eve)) == eves
 
 
 # -- the store briefly unavailable ---------------------------------------------------------------

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
 from bot import accounts
 from bot.accounts import UnknownDomain, add_account, check_domain, join, normalize_domain
@@ -20,8 +19,8 @@ from flows.form import REVIEW
 from flows.formstate import Answers, FormState
 from flows.model import Inbound
 from flows.myprofile import MYPROFILE
-from store import repo
-from store.tables import Contact
+from store.tables import Contact, saved_id
+from store.uow import unit_of_work
 from tests.unit.flowkit import fixed_clock
 
 
@@ -92,15 +91,15 @@ def test_name_is_one_line_and_required() -> None:
 
 def test_myprofile_through_the_service_with_buttons(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "home"))
-    with Session(service.engine) as s:
+    with unit_of_work(service.engine) as s:
         add_account(s, "Acme", "acme.example")
         s.commit()
     bob = Who("console", "bob@acme.example", email="bob@acme.example")
     service.handle(bob, Inbound(kind="command", command="help"))
-    with Session(service.engine) as s:  # bob agreed to be listed (My profile)
-        listed = repo.contact_by_email(s, "bob@acme.example")
+    with unit_of_work(service.engine) as s:  # bob agreed to be listed (My profile)
+        listed = s.contacts.by_email("bob@acme.example")
         assert listed is not None
-        accounts.save_my_profile(s, repo.saved_id(listed), "Bob", [], listed=True)
+        accounts.s.contacts.save_my_profile(saved_id(listed), "Bob", [], listed=True)
         s.commit()
     ann = Who("slack", "T1:U1", email="ann@acme.example")
     [review] = service.handle(ann, Inbound(kind="command", command="myprofile"))
@@ -114,8 +113,8 @@ def test_myprofile_through_the_service_with_buttons(tmp_path: Path) -> None:
     done = service.handle(ann, Inbound(kind="choice", choice="submit", step=REVIEW,
                                        draft=review.draft))
     assert "Your profile is saved" in done[0].text
-    with Session(service.engine) as s:
-        stored = repo.contact_by_email(s, "ann@acme.example")
+    with unit_of_work(service.engine) as s:
+        stored = s.contacts.by_email("ann@acme.example")
         assert stored is not None
         assert stored.case_recipients == ["bob@acme.example"]
     # a new request starts as usual (the CC pre-fill is checked in tests/e2e)
@@ -129,7 +128,7 @@ def test_domains_join_and_refuse(tmp_path: Path) -> None:
     assert normalize_domain(" @Acme.Example. ") == "acme.example"
     with pytest.raises(Invalid):
         normalize_domain("localhost")
-    with Session(service.engine) as s:
+    with unit_of_work(service.engine) as s:
         with pytest.raises(UnknownDomain, match="not registered"):
             join(s, "x@nowhere.example", policy="refuse")
         with pytest.raises(UnknownDomain):
@@ -142,7 +141,7 @@ def test_domains_join_and_refuse(tmp_path: Path) -> None:
             check_domain(s, "z@nowhere.example", "refuse")
         add_account(s, "Nowhere", "nowhere.example", include_subdomains=True)
         sub = join(s, "w@mail.nowhere.example", policy="refuse")  # the parent's account
-        parent = s.get(Contact, own.id)
+        parent = s.session.get(Contact, own.id)
         assert parent is not None
         assert sub.account_id == parent.account_id
         assert isinstance(own, Contact)

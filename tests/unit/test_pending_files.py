@@ -7,14 +7,12 @@ import re
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from bot.app import build_service
 from bot.chat import Chat, Fetched
 from bot.service import Who
 from bot.settings import Settings
 from flows.model import Inbound, PendingFile
-from store import repo
 from store.db import make_engine, upgrade
 from store.uow import unit_of_work
 
@@ -27,10 +25,10 @@ def test_the_file_references_round_trip_through_the_identity_wait(tmp_path: Path
     ask = Inbound(kind="command", command="newcase", args="printer on fire",
                   text="printer on fire", source="https://t.me/acme/7", pending_files=FILES)
     with unit_of_work(engine) as s:
-        repo.remember_wait(s, "telegram", "7", ask=ask)
+        s.waits.remember("telegram", "7", ask=ask)
     with unit_of_work(engine) as s:
-        assert repo.identity_wait(s, "telegram", "7") == (ask, False)
-        assert repo.take_wait(s, "telegram", "7") == ask
+        assert s.waits.get("telegram", "7") == (ask, False)
+        assert s.waits.take("telegram", "7") == ask
     engine.dispose()
 
 
@@ -38,13 +36,13 @@ def test_a_wait_written_before_file_references_reads_back_without_any(tmp_path: 
     engine = make_engine(f"sqlite:///{tmp_path / 'casebot.db'}")
     upgrade(engine)
     with unit_of_work(engine) as s:
-        repo.remember_wait(s, "slack", "T1:U1", ask=Inbound(kind="command", command="cases"))
+        s.waits.remember("slack", "T1:U1", ask=Inbound(kind="command", command="cases"))
     with engine.begin() as conn:  # the JSON as 0008's code wrote it
         conn.execute(sa.text("UPDATE identity_waits SET ask = :ask"),
                      {"ask": '{"kind": "command", "text": "", "command": "cases", '
                              '"args": "", "source": ""}'})
     with unit_of_work(engine) as s:
-        ask, _ = repo.identity_wait(s, "slack", "T1:U1")
+        ask, _ = s.waits.get("slack", "T1:U1")
     assert ask == Inbound(kind="command", command="cases")
     engine.dispose()
 
@@ -72,8 +70,8 @@ def test_the_worker_that_links_the_person_fetches_the_files(tmp_path: Path) -> N
     asked = first.describe(who, "Apex One console hangs", files=FILES)
     assert "work email" in asked[-1].text
     first.handle(who, Inbound(kind="text", text="eve@acme.example"))
-    with Session(second_service.engine) as s:
-        mail = next(m for m in repo.outbox(s) if m.kind == "verification")
+    with unit_of_work(second_service.engine) as s:
+        mail = next(m for m in s.outbox.recent() if m.kind == "verification")
     code = re.search(r"\b(\d{8})\b", mail.body_text)
     assert code is not None
     assert fetched == []
@@ -89,9 +87,9 @@ def test_the_worker_that_links_the_person_fetches_the_files(tmp_path: Path) -> N
 
 def test_without_a_fetcher_the_files_become_notes_not_silence(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "home"))
-    with Session(service.engine) as s:
-        contact = repo.ensure_contact(s, "max@acme.example")
-        repo.link_identity(s, contact, "telegram", "99", "99")
+    with unit_of_work(service.engine) as s:
+        contact = s.contacts.ensure("max@acme.example")
+        s.contacts.link_identity(contact, "telegram", "99", "99")
         s.commit()
     prompts = Chat(service).describe(Who("telegram", "99", chat_ref="99"), "Printer on fire",
                                      files=FILES[:1])

@@ -20,6 +20,7 @@ from bot.ratings import HttpProvider, LocalProvider, entry_key, keys_for
 from bot.settings import Settings
 from flows.errors import Invalid
 from flows.urls import normalize_url
+from store.uow import unit_of_work
 
 
 @pytest.fixture
@@ -32,8 +33,8 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 def load(engine: Engine, *rows: tuple[str, str, str, str | None]) -> None:
     entries = [Entry(kind, entry_key(kind, value), rating, category, "test", i)
                for i, (kind, value, rating, category) in enumerate(rows, start=1)]
-    with engine.begin() as conn:
-        upsert(conn, entries)
+    with unit_of_work(engine) as uow:
+        upsert(uow, entries)
 
 
 def test_keys_most_specific_first() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 from telegram import Bot, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from adapters.telegram import keyboards, render
@@ -26,8 +26,8 @@ from bot.verification import (
 from flows.errors import Invalid
 from flows.model import Choice, Prompt, PromptKind, SummaryItem, info
 from flows.steps import DONE
-from store import repo
-from store.tables import VerificationCode, utcnow
+from store.tables import VerificationCode, saved_id, utcnow
+from store.uow import unit_of_work
 
 
 def prompt(n: int, kind: PromptKind = "choice", **kw: Any) -> Prompt:
@@ -205,8 +205,8 @@ def service(tmp_path: Path) -> Service:
 
 
 def _last_code(service: Service) -> str:
-    with Session(service.engine) as s:
-        code = re.search(r"\b(\d{8})\b", repo.outbox(s)[0].body_text)
+    with unit_of_work(service.engine) as s:
+        code = re.search(r"\b(\d{8})\b", s.outbox.recent()[0].body_text)
         assert code is not None
         return code.group(1)
 
@@ -217,18 +217,18 @@ def test_verification_links_identity(service: Service) -> None:
     assert "8-digit code" in msg
     assert awaiting_code(service, "telegram", "77")
     code = _last_code(service)
-    with Session(service.engine) as s:
-        row = s.exec(select(VerificationCode)).one()
+    with unit_of_work(service.engine) as s:
+        row = s.session.exec(select(VerificationCode)).one()
         assert len(row.code_hash) <= 128
         assert code not in row.code_hash
-        assert repo.outbox(s)[0].kind == "verification"
+        assert s.outbox.recent()[0].kind == "verification"
     address = confirm_verification(service, "telegram", "77", code[:3] + " " + code[3:],
                                    chat_ref="77")
-    with Session(service.engine) as s:
-        contact = repo.contact_for_identity(s, "telegram", "77")
+    with unit_of_work(service.engine) as s:
+        contact = s.contacts.for_identity("telegram", "77")
         assert contact is not None
         assert contact.email == address
-        assert repo.identities_of(s, repo.saved_id(contact))[0].chat_ref == "77"
+        assert s.contacts.identities_of(saved_id(contact))[0].chat_ref == "77"
     assert not awaiting_code(service, "telegram", "77")
     with pytest.raises(Invalid, match="no code waiting"):
         confirm_verification(service, "telegram", "77", code)
@@ -236,10 +236,10 @@ def test_verification_links_identity(service: Service) -> None:
 
 def test_verification_expiry_and_tries(service: Service) -> None:
     start_verification(service, "slack", "T1:U1", "cy@acme.example")
-    with Session(service.engine) as s:
-        row = s.exec(select(VerificationCode)).one()
+    with unit_of_work(service.engine) as s:
+        row = s.session.exec(select(VerificationCode)).one()
         row.expires_at = row.expires_at - timedelta(minutes=11)
-        s.add(row)
+        s.session.add(row)
         s.commit()
     with pytest.raises(Invalid, match="expired"):
         confirm_verification(service, "slack", "T1:U1", "12345678")

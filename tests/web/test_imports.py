@@ -10,11 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from sqlmodel import Session
 
 from bot.app import build_engine
 from bot.settings import Settings
 from store.tables import FeedImport, utcnow
+from store.uow import unit_of_work
 from tests.web.conftest import Console, csrf_of
 
 ROWS = 2000
@@ -73,11 +73,11 @@ def test_an_import_whose_process_ended_shows_as_stopped(console: Console) -> Non
     folder.mkdir(exist_ok=True)
     (folder / "left-behind.csv").write_text("url,rating\n")
     engine = build_engine(Settings(home=console.home), migrate=False)
-    with Session(engine) as s:
-        s.add(FeedImport(id="gone1", name="big.csv", upload="left-behind.csv",
+    with unit_of_work(engine) as s:
+        s.session.add(FeedImport(id="gone1", name="big.csv", upload="left-behind.csv",
                          done_bytes=500, total_bytes=1000, added=1200,
                          updated_at=utcnow() - timedelta(minutes=10)))
-        s.add(FeedImport(id="live1", name="now.csv", upload="now.csv", done_bytes=100,
+        s.session.add(FeedImport(id="live1", name="now.csv", upload="now.csv", done_bytes=100,
                          total_bytes=1000))
         s.commit()
     c = console.signed_in()
@@ -105,11 +105,11 @@ def test_uploads_no_import_needs_go_when_a_console_starts(console: Console) -> N
     for name in names[:4]:
         os.utime(folder / name, (long_ago, long_ago))
     engine = build_engine(Settings(home=console.home), migrate=False)
-    with Session(engine) as s:
-        s.add(FeedImport(id="done2", name="a.csv", upload="finished.csv", finished=True))
-        s.add(FeedImport(id="gone2", name="b.csv", upload="stopped.csv",
+    with unit_of_work(engine) as s:
+        s.session.add(FeedImport(id="done2", name="a.csv", upload="finished.csv", finished=True))
+        s.session.add(FeedImport(id="gone2", name="b.csv", upload="stopped.csv",
                          updated_at=utcnow() - timedelta(minutes=10)))
-        s.add(FeedImport(id="live2", name="c.csv", upload="running.csv"))
+        s.session.add(FeedImport(id="live2", name="c.csv", upload="running.csv"))
         s.commit()
     engine.dispose()
     console.close()

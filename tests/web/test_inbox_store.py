@@ -10,13 +10,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
+from store.inbox import InboxFilter
 
 from bot.accounts import add_account
 from bot.operators import TooManyAttempts, add_operator, forget_failures, sign_in
-from store import repo
 from store.db import make_engine, upgrade
-from store.inbox import InboxFilter, inbox_page
 from store.tables import SignInFailure, utcnow
+from store.uow import unit_of_work
 
 
 @pytest.fixture
@@ -32,8 +32,8 @@ def fill(s: Session) -> list[str]:
     add_account(s, "Globex", "globex.example")
     numbers = []
     for i in range(12):
-        who = repo.ensure_contact(s, f"c{i % 3}@{'acme' if i % 3 else 'globex'}.example")
-        case, _ = repo.create_case(s, who, f"k{i}", ("console", "slack", "telegram")[i % 3], {
+        who = s.contacts.ensure(f"c{i % 3}@{'acme' if i % 3 else 'globex'}.example")
+        case, _ = s.cases.create(who, f"k{i}", ("console", "slack", "telegram")[i % 3], {
             "subject": f"Case {i} {'printer' if i % 4 == 0 else 'agent'} 100%_done",
             "severity": ("Low", "High")[i % 2], "product": "Apex One"})
         case.status = "closed" if i in (3, 7) else "open"
@@ -44,23 +44,23 @@ def fill(s: Session) -> list[str]:
 
 
 def test_keyset_pages_and_filters(engine: Engine) -> None:
-    with Session(engine) as s:
+    with unit_of_work(engine) as s:
         numbers = fill(s)
-        rows, cursor = inbox_page(s, InboxFilter(), size=5)
+        rows, cursor = s.inbox.page(InboxFilter(), size=5)
         assert [r.number for r in rows] == numbers[::-1][:5]
         seen = [r.number for r in rows]
         while cursor is not None:
-            rows, cursor = inbox_page(s, InboxFilter(), before=cursor, size=5)
+            rows, cursor = s.inbox.page(InboxFilter(), before=cursor, size=5)
             seen += [r.number for r in rows]
         assert seen == numbers[::-1]
 
         def only(f: InboxFilter) -> list[str]:
-            return [r.number for r in inbox_page(s, f)[0]]
+            return [r.number for r in s.inbox.page(f)[0]]
 
         assert only(InboxFilter(status="closed")) == [numbers[7], numbers[3]]
         assert only(InboxFilter(severity="High")) == numbers[1::2][::-1]
         assert only(InboxFilter(channel="slack")) == numbers[1::3][::-1]
-        globex = repo.contact_by_email(s, "c0@globex.example")
+        globex = s.contacts.by_email("c0@globex.example")
         assert globex is not None
         assert only(InboxFilter(account_id=globex.account_id)) == numbers[0::3][::-1]
         assert only(InboxFilter(q=numbers[5])) == [numbers[5]]
@@ -70,7 +70,7 @@ def test_keyset_pages_and_filters(engine: Engine) -> None:
         assert only(InboxFilter(q="a_ent")) == []
         assert only(InboxFilter(q="printer", status="open", severity="Low")) == [
             numbers[8], numbers[4], numbers[0]]
-        row = inbox_page(s, InboxFilter(q=numbers[1]))[0][0]
+        row = s.inbox.page(InboxFilter(q=numbers[1]))[0][0]
         assert (row.severity, row.account, row.product, row.channel) == (
             "High", "Acme", "Apex One", "slack")
 
@@ -83,7 +83,7 @@ def test_operator_tables_match_the_models(engine: Engine) -> None:
 
 
 def test_sign_in_counts_refusals_per_email_and_client(engine: Engine) -> None:
-    with Session(engine) as s:
+    with unit_of_work(engine) as s:
         add_operator(s, "Desk@Support.example", "a long enough password")
         s.commit()
         assert sign_in(s, "desk@support.example", "a long enough password", "10.0.0.1")
@@ -94,9 +94,9 @@ def test_sign_in_counts_refusals_per_email_and_client(engine: Engine) -> None:
         with pytest.raises(TooManyAttempts):
             sign_in(s, "desk@support.example", "a long enough password", "10.0.0.3")
         # refusals older than the window no longer count
-        for f in s.exec(select(SignInFailure)).all():
+        for f in s.session.exec(select(SignInFailure)).all():
             f.at = utcnow() - timedelta(minutes=16)
-            s.add(f)
+            s.session.add(f)
         s.commit()
         assert sign_in(s, "desk@support.example", "a long enough password", "10.0.0.3")
         assert forget_failures(s) == 0  # a sign-in already dropped them

@@ -3,21 +3,21 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.app import build_engine
 from bot.settings import Settings
-from store import repo
 from store.tables import ChatNotice, OutboxMail
+from store.uow import unit_of_work
 from tests.web.conftest import Console, csrf_of
 
 
 def test_update_from_the_browser_queues_the_chat_notice_and_mail(console: Console) -> None:
     engine = build_engine(Settings(home=console.home))
-    with Session(engine) as s:
-        contact = repo.ensure_contact(s, "tg@acme.example")
-        repo.link_identity(s, contact, "telegram", "4242")
-        case, _ = repo.create_case(s, contact, "tg-1", "telegram", {
+    with unit_of_work(engine) as s:
+        contact = s.contacts.ensure("tg@acme.example")
+        s.contacts.link_identity(contact, "telegram", "4242")
+        case, _ = s.cases.create(contact, "tg-1", "telegram", {
             "subject": "VPN client drops", "severity": "High", "cc_emails": ["it@acme.example"]})
         number = case.number
         s.commit()
@@ -26,12 +26,12 @@ def test_update_from_the_browser_queues_the_chat_notice_and_mail(console: Consol
     r = c.post(f"/cases/{number}", data={"csrf_token": token, "status": "waiting for customer",
                                           "note": "Which client version do you run?"})
     assert r.status_code == 303
-    with Session(engine) as s:
-        [notice] = s.exec(select(ChatNotice)).all()
+    with unit_of_work(engine) as s:
+        [notice] = s.session.exec(select(ChatNotice)).all()
         assert (notice.channel, notice.external_id, notice.status) == (
             "telegram", "4242", "pending")
         assert "Which client version do you run?" in notice.text
         assert "Status: waiting for customer" in notice.text
-        [mail] = s.exec(select(OutboxMail).where(OutboxMail.kind == "update")).all()
+        [mail] = s.session.exec(select(OutboxMail).where(OutboxMail.kind == "update")).all()
         assert (mail.to, mail.cc) == ("tg@acme.example", ["it@acme.example"])
     engine.dispose()
