@@ -33,19 +33,18 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import httpx
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from flows.catalog import Catalog, get_catalog
 from flows.context import Rating
 from flows.errors import Invalid
 from flows.urls import NormalURL, normalize_url
+from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
 KINDS = ("url", "prefix", "host", "domain")
 UNTESTED = "Untested"
-MMAP_BYTES = 256 * 1024 * 1024
 
 
 class RatingProvider(Protocol):
@@ -163,11 +162,8 @@ class LocalProvider:
     `cache_size` > 0 keeps recent answers per normalised URL for `cache_ttl` seconds (changes
     made by other processes show after at most that long); 0 (the default) reads every time.
     Without that cache nothing stale is ever served: only the URL's candidate keys (a pure
-    function of the string) are remembered, and every look-up reads the table.
-
-    Each thread keeps one DBAPI connection of its own, taken out of the pool, with the query
-    text prepared once per key count: a pool checkout/checkin per look-up cost as much as the
-    query itself. SQLite in memory (one database per connection) uses the pool as before.
+    function of the string) are remembered, and every look-up reads the table, with one
+    query in a read-only unit of work.
     """
 
     source = "local"
@@ -180,22 +176,7 @@ class LocalProvider:
         self.cache_ttl = cache_ttl
         self._cache: OrderedDict[str, tuple[float, Rating]] = OrderedDict()
         self._lock = threading.Lock()
-        self._sql: dict[int, str] = {}
-        self._mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         self._groups: dict[str, str | None] = {}
-        self._local = threading.local()
-        self._sqlite = engine.dialect.name == "sqlite"
-        self._keep = not (self._sqlite and engine.url.database in (None, "", ":memory:"))
-
-    def _query(self, count: int) -> str:
-        sql = self._sql.get(count)
-        if sql is None:
-            marks = ", ".join([self._mark] * count)
-            # Both IN lists on the (kind, key) unique index: at most 4 × count index probes.
-            sql = ("SELECT kind, key, rating, category, source FROM url_ratings WHERE kind IN "
-                   f"('url', 'prefix', 'host', 'domain') AND key IN ({marks})")
-            self._sql[count] = sql
-        return sql
 
     def group_of(self, category: str | None) -> str | None:
         if not category:
@@ -249,64 +230,13 @@ class LocalProvider:
                             self._cache.popitem(last=False)
         return [r for r in out if r is not None]
 
-    def _connection(self) -> Any:
-        """This thread's own DBAPI connection (detached from the pool, so threads that keep
-        one never starve others of pooled connections)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            fairy = self.engine.raw_connection()
-            fairy.detach()
-            if self._sqlite:
-                # Read the table through a memory map (up to 256 MiB): random index probes on
-                # a big table then cost no read() call each. Only this connection's setting.
-                cur = fairy.cursor()
-                cur.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
-                cur.close()
-            conn = self._local.conn = fairy
-        return conn
-
-    def _drop(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:  # noqa: BLE001 - already broken; a new one is made next time
-                log.debug("closing a broken rating connection failed", exc_info=True)
-
     def _fetch(self, keys: list[str]) -> list[tuple[Any, ...]]:
-        """The one indexed query on a raw DBAPI connection (no ORM or result wrapping: this is
-        the hot path). Driver errors surface as SQLAlchemy's, as everywhere else; a connection
-        that failed is dropped, and a look-up retries once on a fresh one."""
-        sql = self._query(len(keys))
-        params = tuple(keys)
-        error = self.engine.dialect.loaded_dbapi.Error
-        for attempt in (1, 2):
-            conn = self._connection() if self._keep else self.engine.raw_connection()
-            try:
-                cur = conn.cursor()
-                try:
-                    cur.execute(sql, params)
-                    rows = [tuple(row) for row in cur.fetchall()]
-                finally:
-                    cur.close()
-                if not self._sqlite:
-                    conn.rollback()  # end the read transaction; never sit idle in one
-                return rows
-            except error as exc:
-                if self._keep:
-                    self._drop()
-                    if attempt == 1:
-                        continue
-                raise sa.exc.DBAPIError.instance(sql, keys, exc, error) from exc
-            finally:
-                if not self._keep:
-                    conn.close()
-        raise AssertionError("unreachable")
+        """The one indexed query, in a read-only unit of work (store/repositories/feeds.py)."""
+        with unit_of_work(self.engine, read_only=True) as uow:
+            return uow.url_ratings.lookup(keys)
 
     def close(self) -> None:
-        """Close this thread's kept connection (others close when their thread ends)."""
-        self._drop()
+        """Nothing to close: each look-up takes a pooled connection and gives it back."""
 
     def forget(self) -> None:
         with self._lock:

@@ -15,6 +15,11 @@ from store.tables import FeedImport, UrlRating
 _ratings = table_of(UrlRating)
 _imports = table_of(FeedImport)
 _CHUNK = 900  # keys per IN (…): under SQLite's bound-parameter limit
+# Both IN lists on the (kind, key) unique index: at most 4 × len(keys) index probes.
+_LOOKUP = (sa.select(_ratings.c.kind, _ratings.c.key, _ratings.c.rating, _ratings.c.category,
+                     _ratings.c.source)
+           .where(_ratings.c.kind.in_(("url", "prefix", "host", "domain")),
+                  _ratings.c.key.in_(sa.bindparam("keys", expanding=True))))
 
 
 class UrlRatings(Repository):
@@ -29,6 +34,10 @@ class UrlRatings(Repository):
             for r in self.conn.execute(q):
                 out[(r.kind, r.key)] = (r.rating, r.category, r.source)
         return out
+
+    def lookup(self, keys: list[str]) -> list[tuple[Any, ...]]:
+        """(kind, key, rating, category, source) of the entries under any of `keys`."""
+        return [tuple(r) for r in self.conn.execute(_LOOKUP, {"keys": keys})]
 
     def upsert(self, rows: list[dict[str, Any]]) -> None:
         """Insert or replace entries by (kind, key)."""
