@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot.app import build_service
 from bot.service import Who
@@ -49,7 +48,7 @@ def test_a_stale_conversation_update_is_refused(engine: Engine) -> None:
         s.conversations.insert(saved_id(contact), "intake", "profile", {}, [], "console")
         s.commit()
         cid = saved_id(contact)
-    with unit_of_work(engine) as a, Session(engine) as b:
+    with unit_of_work(engine) as a, unit_of_work(engine) as b:
         first = a.conversations.load(cid)
         second = b.conversations.load(cid)
         assert first is not None

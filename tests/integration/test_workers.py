@@ -12,7 +12,7 @@ from bot.settings import Settings
 from store.db import make_engine, upgrade
 from store.repositories.conversations import StaleConversation
 from store.tables import saved_id
-from store.uow import unit_of_work
+from store.uow import UnitOfWork, unit_of_work
 from tests.integration import workload
 
 N = 200
@@ -40,9 +40,6 @@ def test_read_committed_race_one_update_wins_the_other_retries(pg_url: str) -> N
     and matches nothing, so it is told to retry from fresh data (never a lost update)."""
     import threading
 
-    from sqlmodel import Session
-
-
     engine = make_engine(pg_url)
     upgrade(engine)
     with unit_of_work(engine) as s:
@@ -50,7 +47,7 @@ def test_read_committed_race_one_update_wins_the_other_retries(pg_url: str) -> N
         s.conversations.insert(saved_id(contact), "intake", "profile", {}, [], "console")
         s.commit()
         cid = saved_id(contact)
-    a, b = Session(engine), Session(engine)
+    a, b = UnitOfWork(engine), UnitOfWork(engine)
     first, second = a.conversations.load(cid), b.conversations.load(cid)
     assert first is not None
     assert second is not None
@@ -74,10 +71,10 @@ def test_read_committed_race_one_update_wins_the_other_retries(pg_url: str) -> N
     a.commit()
     t.join(5)
     assert outcome == ["stale"]
-    b.rollback()
-    again = b.conversations.load(cid)
+    b.close()  # rolled back
+    a.close()
+    with unit_of_work(engine, read_only=True) as c:
+        again = c.conversations.load(cid)
     assert again is not None
     assert (again.state, again.version) == ("subject", 2)
-    a.close()
-    b.close()
     engine.dispose()

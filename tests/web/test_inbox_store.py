@@ -10,11 +10,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
-from store.inbox import InboxFilter
 
 from bot.accounts import add_account
 from bot.operators import TooManyAttempts, add_operator, forget_failures, sign_in
 from store.db import make_engine, upgrade
+from store.repositories.inbox import InboxFilter
 from store.tables import SignInFailure, utcnow
 from store.uow import unit_of_work
 
