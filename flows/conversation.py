@@ -2,8 +2,9 @@
 
 A person is in one flow at a time (a New Request, a profile form, My profile); a flow may open
 another on top of it (the profile form from the request's first question), and closing the
-top one resumes the one below with its answers as they were. `store/repo.py` saves it
-(`ConvRow` adds the row's id and version) inside the event's unit of work.
+top one resumes the one below with its answers as they were.
+`store/repositories/conversations.py` saves it (`ConvRow` adds the row's id and version)
+inside the event's unit of work.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ class FileRef:
 class PendingFile:
     """A message's file still on the chat platform, not fetched yet (its person is not linked
     yet): `id` is the platform's own reference, opaque here, so any process can fetch it later.
-    Kept as JSON with what the person asked for (store.repo identity waits)."""
+    Kept as JSON with what the person asked for (store/repositories/waits.py)."""
 
     id: str
     name: str

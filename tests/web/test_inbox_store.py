@@ -1,4 +1,4 @@
-"""The inbox query (store/inbox.py) and the operators' tables, on SQLite and PostgreSQL."""
+"""The inbox query (store/repositories/inbox.py) and the operators' tables, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
