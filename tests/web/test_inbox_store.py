@@ -1,4 +1,5 @@
-"""The inbox query (store/repositories/inbox.py) and the operators' tables, on SQLite and PostgreSQL."""
+"""The inbox query (store/repositories/inbox.py) and the operators' tables, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Fakes of casebot's own ports for service-layer tests (fakes, not mocks: architecture.md)."""
