@@ -1,20 +1,27 @@
-"""What every repository shares: the unit of work it reads and writes through."""
+"""What every repository shares: the transaction of the unit of work it belongs to."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-if TYPE_CHECKING:
-    from store.uow import UnitOfWork
+
+class Transaction(Protocol):
+    """The part of store/uow.UnitOfWork a repository uses (no import of it: no cycle)."""
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def conn(self) -> Connection: ...
 
 
 class Repository:
     """A repository never commits: its unit of work does, once, when the event ends."""
 
-    def __init__(self, unit: UnitOfWork) -> None:
+    def __init__(self, unit: Transaction) -> None:
         self.unit = unit
 
     @property
@@ -26,4 +33,3 @@ class Repository:
     def conn(self) -> Connection:
         """The unit's connection, for Core statements (pending ORM changes flushed first)."""
         return self.unit.conn
-

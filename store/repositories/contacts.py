@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from flows.clean import clean_input
+from store.repositories.accounts import Accounts
 from store.repositories.base import Repository
 from store.tables import Account, ChatIdentity, Contact, saved_id
 
@@ -44,8 +45,9 @@ class Contacts(Repository):
         name = clean_input(name)[:200]  # a chat profile's display name is user text too
         contact = self.by_email(email)
         if contact is None:
-            acct = (self.unit.accounts.owning(email.rsplit("@", 1)[-1])
-                    or self.unit.accounts.add_personal(email))
+            accounts = Accounts(self.unit)
+            acct = (accounts.owning(email.rsplit("@", 1)[-1])
+                    or accounts.add_personal(email))
             contact = Contact(account_id=saved_id(acct), email=email, name=name)
             self.s.add(contact)
             self.s.flush()
