@@ -115,11 +115,9 @@ def _guess_allowed(uow: UnitOfWork, row: VerificationCode, now: datetime,
     """Daily caps per identity and per address, a global hourly cap, and the growing delay."""
     codes = uow.verification
     wrong = codes.wrong(now - DAY, channel=row.channel, external_id=row.external_id)
-    if (wrong >= lim.identity_wrong_per_day
-            or codes.wrong(now - DAY, email=row.email) >= lim.address_wrong_per_day
-            or codes.wrong(now - HOUR) >= lim.global_wrong_per_hour):
-        return False
-    return True
+    return not (wrong >= lim.identity_wrong_per_day
+                or codes.wrong(now - DAY, email=row.email) >= lim.address_wrong_per_day
+                or codes.wrong(now - HOUR) >= lim.global_wrong_per_hour)
 
 
 def _delay_left(uow: UnitOfWork, row: VerificationCode, now: datetime, lim: Limits) -> float:

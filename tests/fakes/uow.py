@@ -20,7 +20,7 @@ from typing import Any
 
 from store.repositories.contacts import ContactInfo
 from store.repositories.conversations import ConvRow, StaleConversation
-from store.tables import Account, AuditEvent, ChatIdentity, Contact, utcnow
+from store.tables import Account, AuditEvent, ChatIdentity, Contact, saved_id, utcnow
 
 
 @dataclass
@@ -84,7 +84,7 @@ class FakeContacts(_Repo):
         if contact is None:
             acct = (self.unit.accounts.owning(email.rsplit("@", 1)[-1])
                     or self.unit.accounts.add_personal(email))
-            contact = Contact(id=self.rows.new_id(), account_id=acct.id, email=email,
+            contact = Contact(id=self.rows.new_id(), account_id=saved_id(acct), email=email,
                               name=name[:200])
             self.rows.contacts[contact.id] = contact  # type: ignore[index]
         elif name and not contact.name:

@@ -77,7 +77,7 @@ def test_a_dead_senders_claim_is_taken_over_after_the_lease(engine: Engine) -> N
 
 def test_the_claim_is_the_callers_to_commit(engine: Engine) -> None:
     """notices.claim never commits: a claim whose unit of work rolls back takes nothing."""
-    with pytest.raises(RuntimeError), unit_of_work(engine) as s:
+    with pytest.raises(RuntimeError), unit_of_work(engine) as s:  # noqa: PT012 - the whole unit is under test
         assert notices.claim(s, "telegram", limit=1)
         raise RuntimeError("the unit rolls back")
     with unit_of_work(engine) as s:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from flows.model import Inbound
@@ -22,14 +24,14 @@ from store.uow import ReadOnlyViolation, UnitOfWork, unit_of_work
 
 
 @pytest.fixture
-def engine(db_url):
+def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url, busy_timeout=0.2)
     upgrade(eng)
     yield eng
     eng.dispose()
 
 
-def _linked(engine, email: str = "ann@acme.example") -> tuple[int, ConvRow]:
+def _linked(engine: Engine, email: str = "ann@acme.example") -> tuple[int, ConvRow]:
     with unit_of_work(engine) as uow:
         contact = uow.contacts.ensure(email)
         uow.contacts.link_identity(contact, "slack", "T1:U1", "D1")
@@ -40,7 +42,7 @@ def _linked(engine, email: str = "ann@acme.example") -> tuple[int, ConvRow]:
         return contact.id, conv
 
 
-def test_core_rows_match_what_the_orm_reads(engine) -> None:
+def test_core_rows_match_what_the_orm_reads(engine: Engine) -> None:
     """JSON columns and the joined contact come back as the ORM itself loads them."""
     cid, conv = _linked(engine)
     with unit_of_work(engine, read_only=True) as uow:
@@ -56,7 +58,7 @@ def test_core_rows_match_what_the_orm_reads(engine) -> None:
     assert loaded.stack == [{"flow": "profiles"}]
 
 
-def test_an_update_round_trips_and_bumps_the_version(engine) -> None:
+def test_an_update_round_trips_and_bumps_the_version(engine: Engine) -> None:
     cid, conv = _linked(engine)
     conv.state, conv.answers = "severity", {**conv.answers, "subject": "Agent crash"}
     with unit_of_work(engine) as uow:
@@ -68,7 +70,7 @@ def test_an_update_round_trips_and_bumps_the_version(engine) -> None:
     assert stamp is not None  # the DateTime bind was processed for the dialect
 
 
-def test_a_stale_version_is_refused(engine) -> None:
+def test_a_stale_version_is_refused(engine: Engine) -> None:
     _, conv = _linked(engine)
     with unit_of_work(engine) as uow:
         uow.conversations.update(ConvRow(**{**conv.__dict__}))  # another event saved first
@@ -76,7 +78,7 @@ def test_a_stale_version_is_refused(engine) -> None:
         uow.conversations.update(conv)
 
 
-def test_a_delivery_id_counts_once_and_its_time_is_stored(engine) -> None:
+def test_a_delivery_id_counts_once_and_its_time_is_stored(engine: Engine) -> None:
     with unit_of_work(engine) as uow:
         assert uow.deliveries.first("slack:E1")
         assert not uow.deliveries.first("slack:E1")
@@ -87,12 +89,12 @@ def test_a_delivery_id_counts_once_and_its_time_is_stored(engine) -> None:
     assert abs((datetime.now(UTC) - at).total_seconds()) < 60
 
 
-def test_engine_events_see_every_statement_of_a_step(engine) -> None:
+def test_engine_events_see_every_statement_of_a_step(engine: Engine) -> None:
     """The hot statements run inside SQLAlchemy: echo, tracing and events see them."""
-    _, conv = _linked(engine)
+    _, _conv = _linked(engine)
     seen: list[str] = []
 
-    def record(_conn, _cursor, statement, *_args) -> None:
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         seen.append(statement.split(None, 1)[0].upper())
 
     sa.event.listen(engine, "before_cursor_execute", record)
@@ -100,14 +102,15 @@ def test_engine_events_see_every_statement_of_a_step(engine) -> None:
         with unit_of_work(engine) as uow:
             assert uow.deliveries.first("slack:E7")
             found = uow.conversations.load_for_identity("slack", "T1:U1")
-            assert found is not None and found[1] is not None
+            assert found is not None
+            assert found[1] is not None
             uow.conversations.update(found[1])
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
     assert seen == ["INSERT", "SELECT", "UPDATE"]
 
 
-def test_a_busy_sqlite_database_is_an_operational_error(tmp_path) -> None:
+def test_a_busy_sqlite_database_is_an_operational_error(tmp_path: Path) -> None:
     """Service.handle retries `database is locked`; it must see it as SQLAlchemy's."""
     eng = make_engine(f"sqlite:///{tmp_path / 'busy.db'}", busy_timeout=0.1)
     upgrade(eng)
@@ -121,12 +124,12 @@ def test_a_busy_sqlite_database_is_an_operational_error(tmp_path) -> None:
     eng.dispose()
 
 
-def test_a_lost_postgresql_connection_is_invalidated(pg_url) -> None:
+def test_a_lost_postgresql_connection_is_invalidated(pg_url: str) -> None:
     eng = make_engine(pg_url)
     upgrade(eng)
     _linked(eng)
     admin = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
-    with pytest.raises(sa.exc.DBAPIError) as err, unit_of_work(eng) as uow:
+    with pytest.raises(sa.exc.DBAPIError) as err, unit_of_work(eng) as uow:  # noqa: PT012 - the whole unit is under test
         pid = uow.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
         with admin.connect() as other:  # the server ends that connection under us
             other.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
@@ -138,7 +141,7 @@ def test_a_lost_postgresql_connection_is_invalidated(pg_url) -> None:
     eng.dispose()
 
 
-def test_the_session_is_opened_only_when_used(engine) -> None:
+def test_the_session_is_opened_only_when_used(engine: Engine) -> None:
     _linked(engine)
     with unit_of_work(engine) as uow:
         assert uow.deliveries.first("slack:E3")
@@ -148,7 +151,7 @@ def test_the_session_is_opened_only_when_used(engine) -> None:
         assert uow.session.get(ProcessedEvent, "slack:E3") is not None
 
 
-def test_core_and_session_share_one_transaction(engine) -> None:
+def test_core_and_session_share_one_transaction(engine: Engine) -> None:
     """What the session adds and what Core writes commit together, or not at all; the
     session's pending rows are flushed before a Core statement (autoflush)."""
     cid, _ = _linked(engine)
@@ -161,7 +164,7 @@ def test_core_and_session_share_one_transaction(engine) -> None:
         assert uow.session.get(ProcessedEvent, "slack:E4") is not None
         assert len(uow.session.exec(select(ChatIdentity)).all()) == 2
 
-    with pytest.raises(RuntimeError), unit_of_work(engine) as uow:
+    with pytest.raises(RuntimeError), unit_of_work(engine) as uow:  # noqa: PT012 - the whole unit is under test
         uow.deliveries.first("slack:E5")
         contact = uow.contacts.get(cid)
         assert contact is not None
@@ -172,7 +175,7 @@ def test_core_and_session_share_one_transaction(engine) -> None:
         assert uow.contacts.by_email("bob@acme.example") is None
 
 
-def test_a_read_only_unit_refuses_to_write(engine) -> None:
+def test_a_read_only_unit_refuses_to_write(engine: Engine) -> None:
     cid, conv = _linked(engine)
     with pytest.raises(ReadOnlyViolation), unit_of_work(engine, read_only=True) as uow:
         uow.deliveries.first("slack:E6")
@@ -185,7 +188,7 @@ def test_a_read_only_unit_refuses_to_write(engine) -> None:
         assert uow.session.get(ProcessedEvent, "slack:E6") is None
 
 
-def test_the_connection_goes_back_to_the_pool(engine) -> None:
+def test_the_connection_goes_back_to_the_pool(engine: Engine) -> None:
     """Events on many threads, one after another: no connection is kept or leaked."""
     _linked(engine)
 
@@ -200,12 +203,14 @@ def test_the_connection_goes_back_to_the_pool(engine) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert engine.pool.checkedout() == 0
+    pool = engine.pool
+    assert isinstance(pool, sa.pool.QueuePool)
+    assert pool.checkedout() == 0
     UnitOfWork(engine).close()
-    assert engine.pool.checkedout() == 0
+    assert pool.checkedout() == 0
 
 
-def test_service_current_writes_nothing_for_a_person_not_linked_yet(db_url) -> None:
+def test_service_current_writes_nothing_for_a_person_not_linked_yet(db_url: str) -> None:
     """`Service.current` runs in a read-only unit: an email that would join (or create) a
     contact links no one, and the prompts are those a new contact would see."""
     from bot.service import Service, Who
@@ -216,7 +221,7 @@ def test_service_current_writes_nothing_for_a_person_not_linked_yet(db_url) -> N
     service = Service(eng, BlobStore(Path(tempfile.mkdtemp()), 2**20))
     statements: list[str] = []
 
-    def record(_conn, _cursor, statement, *_args) -> None:
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         statements.append(statement.split(None, 1)[0].upper())
 
     sa.event.listen(eng, "before_cursor_execute", record)
@@ -224,7 +229,8 @@ def test_service_current_writes_nothing_for_a_person_not_linked_yet(db_url) -> N
         fresh = service.current(Who("console", "new@acme.example", email="new@acme.example"))
     finally:
         sa.event.remove(eng, "before_cursor_execute", record)
-    assert fresh and "Commands:" in fresh[-1].text
+    assert fresh
+    assert "Commands:" in fresh[-1].text
     assert set(statements) <= {"SELECT"}
     with unit_of_work(eng, read_only=True) as uow:
         assert uow.contacts.by_email("new@acme.example") is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.accounts import add_account
 from bot.app import build_service
@@ -20,7 +20,7 @@ from bot.settings import Settings
 from flows.errors import Invalid
 from store.repositories.contacts import ContactInfo
 from store.tables import ActivationCode, saved_id
-from store.uow import unit_of_work
+from store.uow import UnitOfWork, unit_of_work
 from store.world import StoreWorld
 
 CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
@@ -31,7 +31,7 @@ def service(tmp_path: Path) -> Service:
     return build_service(Settings(home=tmp_path / "h"))
 
 
-def _world(s: Session, email: str) -> StoreWorld:
+def _world(s: UnitOfWork, email: str) -> StoreWorld:
     return StoreWorld(s, ContactInfo.of(s.contacts.ensure(email)))
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bot import accounts
 from bot.accounts import UnknownDomain, add_account, check_domain, join, normalize_domain
 from bot.app import build_service
 from bot.service import Who
@@ -99,7 +98,7 @@ def test_myprofile_through_the_service_with_buttons(tmp_path: Path) -> None:
     with unit_of_work(service.engine) as s:  # bob agreed to be listed (My profile)
         listed = s.contacts.by_email("bob@acme.example")
         assert listed is not None
-        accounts.s.contacts.save_my_profile(saved_id(listed), "Bob", [], listed=True)
+        s.contacts.save_my_profile(saved_id(listed), "Bob", [], listed=True)
         s.commit()
     ann = Who("slack", "T1:U1", email="ann@acme.example")
     [review] = service.handle(ann, Inbound(kind="command", command="myprofile"))

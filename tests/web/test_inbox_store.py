@@ -10,14 +10,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import SQLModel, select
 
 from bot.accounts import add_account
 from bot.operators import TooManyAttempts, add_operator, forget_failures, sign_in
 from store.db import make_engine, upgrade
 from store.repositories.inbox import InboxFilter
 from store.tables import SignInFailure, utcnow
-from store.uow import unit_of_work
+from store.uow import UnitOfWork, unit_of_work
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def engine(db_url: str) -> Iterator[Engine]:
     e.dispose()
 
 
-def fill(s: Session) -> list[str]:
+def fill(s: UnitOfWork) -> list[str]:
     add_account(s, "Acme", "acme.example")
     add_account(s, "Globex", "globex.example")
     numbers = []
