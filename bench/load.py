@@ -60,7 +60,7 @@ from sqlmodel import Session, select  # noqa: E402
 
 from bench.common import CODE, PROFILE_ANSWERS, prepare  # noqa: E402
 from bot.app import build_service  # noqa: E402
-from bot.service import Who  # noqa: E402
+from bot.protocol import Who  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from flows.model import Inbound  # noqa: E402
 from store import repo  # noqa: E402

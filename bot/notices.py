@@ -12,36 +12,18 @@ The functions here take the session and never commit: the caller's unit of work 
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.protocol import Notice, Outcome
 from store import repo
 from store.tables import Case, ChatNotice, utcnow
 
 LEASE = timedelta(minutes=5)
 # Tries before a notice that keeps failing is dropped (one constant for every channel).
 GIVE_UP_AFTER = 5
-
-
-class Outcome(enum.Enum):
-    SENT = "sent"
-    RETRY = "retry"  # a passing failure (rate limit, network): try again on a later poll
-    GIVE_UP = "give_up"  # it can never be sent (blocked bot, chat gone, workspace uninstalled)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A claimed notice, as plain values (safe to hand to another thread or an event loop)."""
-
-    id: int
-    channel: str
-    external_id: str
-    chat_ref: str | None
-    text: str
 
 
 def queue_for_case(s: Session, case: Case, text: str) -> list[ChatNotice]:

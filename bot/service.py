@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from bot import accounts, dispatch
 from bot.event import Event, system_clock
+from bot.protocol import OpenCase, View, Who
 from bot.samples import SampleChecks
 from flows.answers import sample_suffixes
 from flows.context import Clock, untested
@@ -40,17 +40,8 @@ BUSY_BUDGET = 2.0
 
 STORE_DOWN = ("casebot can't reach its database right now, so your last answer was not saved. "
               "Please send it again in a minute.")
-
-
-@dataclass(frozen=True)
-class Who:
-    """The person behind an event: the channel and their id there."""
-
-    channel: str
-    external_id: str
-    email: str | None = None
-    name: str = ""
-    chat_ref: str | None = None
+CLOSED = ("resolved", "closed")  # a case in these is not open (Slack's App Home lists the rest)
+OPEN_CASES = 20  # at most this many on App Home (Slack caps a view at 100 blocks)
 
 
 class NotLinked(Exception):
@@ -86,9 +77,10 @@ class Service:
         for attempt in range(RETRIES):
             try:
                 with event_unit(self.engine, read_only=read_only) as unit:
+                    # who it is first: a person not linked yet costs this one read, no write
+                    contact, conv = self._contact(unit, who)
                     if delivery_id and not repo.first_delivery(unit.db, delivery_id):
                         return []
-                    contact, conv = self._contact(unit, who)
                     prompts = dispatch.run(Event(self, unit, contact, conv, who, auto_start),
                                            inbound)
                 return prompts
@@ -107,9 +99,27 @@ class Service:
                 return [info(STORE_DOWN, retry=True)]
         return [info(STORE_DOWN, retry=True)]
 
-    def current(self, who: Who) -> list[Prompt]:
-        """Where the contact's draft is now, without changing anything."""
-        return self.handle(who, Inbound(kind="command", command="where"), read_only=True)
+    def view(self, who: Who, *, cases: bool = False) -> View:
+        """Where the person is, in one transaction that only reads: the question is rendered
+        from the loaded conversation, as the step that asked it did, and nothing is saved."""
+        with event_unit(self.engine, read_only=True) as unit:
+            found = repo.load_for_identity(unit.db, who.channel, who.external_id)
+            if found is None:
+                return View()
+            contact, conv = found
+            assert contact.id is not None
+            question = None
+            if conv is not None:
+                event = Event(self, unit, contact, conv, who, auto_start=False)
+                question = event.current_prompt().for_draft(conv.draft_id)
+            open_cases = [OpenCase(c.number or "", c.subject, c.status,
+                                   (repo.iso(c.updated_at) or "")[:16].replace("T", " "))
+                          for c in repo.open_cases_of(unit.session, contact.id, CLOSED,
+                                                      OPEN_CASES)] if cases else None
+            return View(linked=True, question=question,
+                        has_answers=conv is not None and conv.answered,
+                        checked_urls=repo.last_url_check(unit.session, contact.id),
+                        open_cases=open_cases)
 
     def _contact(self, unit: EventUnit, who: Who) -> tuple[ContactInfo, repo.ConvRow | None]:
         found = repo.load_for_identity(unit.db, who.channel, who.external_id)

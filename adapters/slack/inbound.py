@@ -10,10 +10,7 @@ import re
 from typing import Any
 
 from adapters.slack.render import ID_YES, parse_block_id
-from flows.commands import command_of
-from flows.identity import CONFIRM_STEP, NO, YES
-from flows.model import Inbound
-from flows.steps import DONE
+from bot.protocol import CONFIRM_STEP, DONE, NO, YES, Inbound, PendingFile, command_of
 
 _TOKEN = re.compile(r"<([^<>]*)>")
 _SPECIAL = {"channel": "@channel", "here": "@here", "everyone": "@everyone"}
@@ -135,3 +132,13 @@ def delivery_for_action(body: dict[str, Any], action: dict[str, Any]) -> str:
     """The same press delivered twice has the same action_ts; two clicks differ."""
     user = (body.get("user") or {}).get("id", "")
     return f"slack:action:{user}:{action.get('action_ts') or body.get('trigger_id', '')}"
+
+
+ACTION_PATTERN = re.compile(r"^cb\.")  # every control casebot draws (render.ACTION_PREFIX)
+
+
+def pending_of(files: list[dict[str, Any]]) -> tuple[PendingFile, ...]:
+    """A message's files as Slack file ids (fetched only when the chat layer asks)."""
+    return tuple(PendingFile(str(f["id"]), str(f.get("name") or f.get("title") or "a file"),
+                             f.get("size") if isinstance(f.get("size"), int) else None)
+                 for f in files)

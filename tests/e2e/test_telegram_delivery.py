@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.service import Who
+from bot.protocol import Who
 from bot.settings import Settings
 from bot.updates import update_case
 from flows.model import Inbound
@@ -180,7 +180,7 @@ async def test_typed_label_is_a_tap_even_after_a_restart(fake: FakeTelegram,
         await user.say("/newcase")
         if "operating system" in user.keyboard_message()["text"]:
             await user.press("Windows 10", exact=True)
-        run.tg.keyboards.clear()  # as after a restart: the keyboard drawn is not known
+        run.tg.chats.keyboards.clear()  # as after a restart: the keyboard drawn is not known
         await user.say("Product Issue: Product Issues")  # typed, exactly as the button
         assert "Subject" in user.last_text
 

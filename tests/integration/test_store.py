@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.app import build_service
-from bot.service import Who
+from bot.protocol import Who
 from bot.settings import Settings
 from flows.model import Inbound
 from store import repo

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from bot.app import build_service
 from bot.maintenance import prune_files
-from bot.service import Who
+from bot.protocol import Who
 from bot.settings import Settings
 from flows.model import Inbound
 from store import repo

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from adapters.slack.app import SlackBot
 from bot.app import build_service
+from bot.processes import build_slack_bot
 from bot.service import Service
 from bot.settings import Settings
 from store import repo
@@ -34,7 +34,7 @@ def slack(tmp_path: Path, allowed: str) -> Iterator[tuple[FakeSlack, Driver, Ser
                             slack_allowed_teams=allowed)
         service = build_service(settings)
         executor = TrackingExecutor()
-        bot = SlackBot(settings, service, listener_executor=executor)
+        bot = build_slack_bot(settings, service, listener_executor=executor)
         try:
             yield fake, Driver(bot.app, fake, SECRET, executor), service
         finally:
