@@ -123,7 +123,7 @@ class Chat:
                 directory: Directory | None, fetch: FetchFiles | None) -> Reply:
         """Files sent to the chat: nothing is fetched unless the question takes files."""
         where = self.service.view(who)
-        if not where.linked:
+        if not where.linked and who.email is None:  # (an email links them on the step)
             return Reply(self._identify(who, Inbound(kind="file"), delivery_id, directory))
         if not where.takes_files:
             return Reply([info(NO_FILES_HERE),
@@ -144,7 +144,7 @@ class Chat:
         goes on with this message, on whichever worker they finish linking."""
         ask = Inbound(kind="command", command="newcase", args=message.text,
                       text=message.text, source=message.source, pending_files=message.files)
-        if not self.view(who).linked:
+        if not self.view(who).linked and who.email is None:  # (an email links them now)
             # this message, its files' references included, is what they go on with once
             # linked; nothing is fetched for them before that
             return self._identify(who, ask, delivery_id, directory, replace_ask=True)
