@@ -333,11 +333,12 @@ async def test_verification_limits(fake: FakeTelegram, settings: Settings) -> No
 
 def test_webhook_without_secret_refused_at_start(tmp_path: Path, fake: FakeTelegram) -> None:
     from adapters.telegram.app import run
+    from bot.app import build_telegram
 
     settings = Settings(home=tmp_path / "h", telegram_bot_token=fake.token,
                         telegram_api_url=fake.url)
-    assert run(settings, webhook_url="https://bot.example/hook", port=0) == 2
-    assert run(Settings(home=tmp_path / "h")) == 2  # no token
+    assert run(settings, build_telegram, webhook_url="https://bot.example/hook", port=0) == 2
+    assert run(Settings(home=tmp_path / "h"), build_telegram) == 2  # no token
 
 
 def test_fake_records_json_bodies(fake: FakeTelegram) -> None:
