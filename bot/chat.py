@@ -72,8 +72,11 @@ class Chat:
     """One per chat process; thread-safe (adapters call it from several worker threads)."""
 
     def __init__(self, service: Service, *, trusted_teams: Iterable[str] = (),
-                 start_after_link: bool = False, fetch_files: FetchFiles | None = None) -> None:
+                 start_after_link: bool = False, fetch_files: FetchFiles | None = None,
+                 lists_cases: bool = False) -> None:
         self.service = service
+        # Slack's App Home lists the open cases: a reply that submitted one brings them along
+        self.lists_cases = lists_cases
         self.trusted_teams = frozenset(t.strip() for t in trusted_teams if t.strip())
         # Slack opens the request right after linking; Telegram says what it can do.
         self.start_after_link = start_after_link
@@ -90,13 +93,17 @@ class Chat:
         references in `pending_files`) is fetched through `fetch` (default: the chat's
         `fetch_files`) only when the person's question takes files."""
         if isinstance(event, FromMessage):
-            return Reply(self._from_message(who, event, delivery_id, directory, fetch))
-        if event.kind == "file" and event.file is None:
-            return self._upload(who, event, delivery_id, directory, fetch)
-        try:
-            return Reply(self.service.handle(who, event, delivery_id=delivery_id))
-        except NotLinked:
-            return Reply(self._identify(who, event, delivery_id, directory))
+            reply = Reply(self._from_message(who, event, delivery_id, directory, fetch))
+        elif event.kind == "file" and event.file is None:
+            reply = self._upload(who, event, delivery_id, directory, fetch)
+        else:
+            try:
+                reply = Reply(self.service.handle(who, event, delivery_id=delivery_id))
+            except NotLinked:
+                reply = Reply(self._identify(who, event, delivery_id, directory))
+        if self.lists_cases and any(p.kind == "done" for p in reply.prompts):
+            reply = replace(reply, open_cases=self.view(who, cases=True).open_cases)
+        return reply
 
     def view(self, who: Who, *, cases: bool = False) -> View:
         """Where the person is, read without writing (`cases`: their open cases too). A store

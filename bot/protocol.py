@@ -63,10 +63,12 @@ class Reply:
     `prompts`: what to show, in order. `notices`: notes about the event itself that leave the
     question where it was (a file not fetched, too big); a chat shows them beside the question
     already on screen. `question`: the question these prompts leave the person at (None when
-    they ask none) and `takes_files` whether it takes files."""
+    they ask none) and `takes_files` whether it takes files. `open_cases`: after a submit, the
+    person's open cases, for a chat that lists them (`Chat(..., lists_cases=True)`)."""
 
     prompts: list[Prompt] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    open_cases: list[OpenCase] | None = None
 
     @property
     def question(self) -> Prompt | None:

@@ -29,6 +29,7 @@ from bot.protocol import (
     Fetched,
     FromMessage,
     Inbound,
+    OpenCase,
     PendingFile,
     Prompt,
     Vouched,
@@ -109,7 +110,7 @@ class Dispatch:
             who = Who(channel=CHANNEL, external_id=ext, chat_ref=dm)
             reply = self.chat.handle(who, event, delivery_id=delivery_id,
                                      directory=self.directory(client, team, user), fetch=fetch)
-            prompts = reply.prompts
+            prompts = list(reply.prompts)
             for notice in reply.notices:
                 self.post(client, dm, srn.info_message(notice))
             if before is not None:
@@ -117,8 +118,8 @@ class Dispatch:
             self.post_prompts(client, dm, prompts)
             if tidy is not None:
                 tidy(prompts)
-        if any(p.kind == "done" for p in prompts):  # a new case: the home tab lists it
-            self.publish_home(client, team, user)
+        if reply.open_cases is not None:  # a new case: the home tab lists it
+            self.publish(client, user, reply.open_cases)
 
     def fetch_files(self, who: Who, pending: tuple[PendingFile, ...]) -> Fetched:
         """The chat layer's way to fetch a message's files once its person is linked, in this
@@ -136,7 +137,10 @@ class Dispatch:
         """views.publish the person's open cases (on opening the tab, and when a case
         changes); read without writing anything."""
         view = self.chat.view(Who(CHANNEL, sin.external_id(team, user)), cases=True)
+        self.publish(client, user, view.open_cases)
+
+    def publish(self, client: WebClient, user: str, cases: list[OpenCase] | None) -> None:
         try:
-            client.views_publish(user_id=user, view=home.home_view(view.open_cases))
+            client.views_publish(user_id=user, view=home.home_view(cases))
         except SlackApiError as exc:
             log.warning("views.publish failed: %s", exc.response.get("error"))
