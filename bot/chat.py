@@ -53,7 +53,7 @@ from bot.protocol import (
     none_fetched,
 )
 from bot.ratings import describe, rating_lines
-from bot.service import NotLinked, Service
+from bot.service import STORE_DOWN, NotLinked, Service
 from bot.texts import HELP
 from flows import identity
 from flows.errors import Invalid
@@ -129,7 +129,11 @@ class Chat:
     def _upload(self, who: Who, upload: Inbound, delivery_id: str | None,
                 directory: Directory | None, fetch: FetchFiles | None) -> Reply:
         """Files sent to the chat: nothing is fetched unless the question takes files."""
-        where = self.service.view(who)
+        try:
+            where = self.service.view(who)
+        except SQLAlchemyError as exc:  # nothing fetched, nothing saved: send it again later
+            log.warning("store unavailable: %s", type(exc).__name__)
+            return Reply([info(STORE_DOWN, retry=True)])
         if not where.linked and who.email is None:  # (an email links them on the step)
             return Reply(self._identify(who, Inbound(kind="file"), delivery_id, directory))
         if not where.takes_files:
