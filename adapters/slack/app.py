@@ -1,7 +1,7 @@
-"""The Slack app: the Bolt `App` (given its OAuth stores by the composition root, bot/app.py),
-its listeners (listeners.py for the DM, shortcuts.py for shortcuts and App Home, both through
-dispatch.py's one chat call per event) and the operator-notice poller. Requests come over
-HTTP (http.py: Bolt's WSGI adapter on waitress) or Socket Mode (main.py)."""
+"""The Slack app: the Bolt `App` (given its OAuth stores by the composition root,
+bot/processes.py), its listeners (listeners.py for the DM, shortcuts.py for shortcuts and App
+Home, both through dispatch.py's one chat call per event) and the operator-notice poller.
+Requests come over HTTP (http.py: Bolt's WSGI adapter on waitress) or Socket Mode (main.py)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class SlackBot:
     """Bolt app plus what it needs: the chat API, per-user ordering, the notice poller.
 
     With SLACK_CLIENT_ID/SECRET the app installs through OAuth into `installation_store` and
-    `state_store` (built where the database is known: bot/app.py); else it uses the one bot
+    `state_store` (built where the database is known: bot/processes.py); else it uses the one bot
     token."""
 
     def __init__(self, settings: Settings, chat: Chat, *,

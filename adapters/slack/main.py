@@ -31,7 +31,7 @@ def _config_error(settings: Settings, socket: bool) -> str | None:
 def run(settings: Settings, build: Callable[[Settings], SlackBot], socket: bool = False,
         port: int = 3000) -> int:
     """`casebot slack`: serve until interrupted. Returns the process exit code. `build`: the
-    composition root's (bot/app.py), called once the configuration is known to be whole."""
+    composition root's (bot/processes.py), called once the configuration is known to be whole."""
     problem = _config_error(settings, socket)
     if problem:
         print(problem, file=sys.stderr)

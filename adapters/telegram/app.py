@@ -106,7 +106,7 @@ def bot_urls(settings: Settings) -> tuple[str, str]:
 
 def build_application(settings: Settings, chat: Chat,
                       workers: int | None = None) -> tuple[Application, TelegramBot]:
-    """The PTB application over `chat` (the composition root, bot/app.py, builds both)."""
+    """The PTB application over `chat` (the composition root, bot/processes.py, builds both)."""
     token = settings.telegram_bot_token
     if not token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set.")
@@ -192,7 +192,7 @@ async def serve_app(app: Application, tg: TelegramBot | None, settings: Settings
 def run(settings: Settings, build: Callable[[Settings], tuple[Application, TelegramBot]],
         webhook_url: str | None = None, port: int = 8443) -> int:
     """`casebot telegram`: 0 after Ctrl-C/SIGTERM, 2 for bad configuration, 1 on failure.
-    `build`: the composition root's (bot/app.py)."""
+    `build`: the composition root's (bot/processes.py)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token

@@ -333,7 +333,7 @@ async def test_verification_limits(fake: FakeTelegram, settings: Settings) -> No
 
 def test_webhook_without_secret_refused_at_start(tmp_path: Path, fake: FakeTelegram) -> None:
     from adapters.telegram.app import run
-    from bot.app import build_telegram
+    from bot.processes import build_telegram
 
     settings = Settings(home=tmp_path / "h", telegram_bot_token=fake.token,
                         telegram_api_url=fake.url)

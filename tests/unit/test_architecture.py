@@ -59,8 +59,7 @@ def test_the_checker_sees_every_kind_of_import(tmp_path: Path) -> None:
 
 # -- adapters only translate: parse, call the chat API, render, send (issues 12 and 21) -----
 
-ROOT = Path(__file__).resolve().parents[2]
-ADAPTERS = ROOT / "adapters"
+ADAPTERS = Path(__file__).resolve().parents[2] / "adapters"
 ADAPTER_MODULES = sorted(ADAPTERS.glob("**/*.py"))
 # The store and the ORM are the chat layer's business (bot/chat.py, bot/service.py).
 ADAPTER_FORBIDDEN = ("store", "sqlmodel", "sqlalchemy")
@@ -209,93 +208,3 @@ def test_the_client_check_catches_a_client_made_outside_app(tmp_path) -> None:
     sample.write_text("def f(token):\n    c = WebClient(token=token)\n"
                       "    return Application.builder().token(token).build(), c\n")
     assert [v.split(" makes ")[1] for v in clients_made(sample)] == ["WebClient", "builder"]
-
-
-# -- no import cycle anywhere in casebot (issue 21) -------------------------------------------
-
-PACKAGES = ("flows", "bot", "adapters", "store", "web")
-
-
-def import_graph(root: Path, packages: tuple[str, ...]) -> dict[str, set[str]]:
-    """Module -> the casebot modules it imports, at module level or inside a function
-    (`from pkg import name` counts as `pkg.name` when that is a module, else as `pkg`)."""
-    paths = [p for pkg in packages for p in sorted((root / pkg).glob("**/*.py"))
-             if "migrations" not in p.parts]
-    modules = {module_name_under(root, p): p for p in paths}
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        found: set[str] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                found |= {a.name for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                base = node.module
-                if node.level:  # relative: resolved against this module's package
-                    package = name.split(".") if path.name == "__init__.py" else \
-                        name.split(".")[:-1]
-                    package = package[:len(package) - (node.level - 1)]
-                    base = ".".join([*package, node.module])
-                found |= {f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
-                          for a in node.names}
-        graph[name] = {m for m in found if m in modules and m != name}
-    return graph
-
-
-def module_name_under(root: Path, path: Path) -> str:
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected components with more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in sorted(graph.get(node, ())):
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return found
-
-
-def test_no_import_cycle_in_casebot() -> None:
-    graph = import_graph(ROOT, PACKAGES)
-    assert "adapters.slack.app" in graph and "bot.chat" in graph
-    assert cycles(graph) == []
-
-
-def test_the_cycle_check_catches_a_cycle_through_a_function_level_import(tmp_path) -> None:
-    pkg = tmp_path / "pkg"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "a.py").write_text("from pkg import b\n")
-    (pkg / "b.py").write_text("def f():\n    from pkg.c import g\n")
-    (pkg / "c.py").write_text("import pkg.a\ndef g():\n    pass\n")
-    (pkg / "d.py").write_text("from pkg import a\n")
-    assert cycles(import_graph(tmp_path, ("pkg",))) == [["pkg.a", "pkg.b", "pkg.c"]]
