@@ -20,12 +20,10 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
-    from telegram.ext import Application
 
     from adapters.slack.app import SlackBot
+    from adapters.telegram.app import TelegramApp
     from adapters.telegram.handlers import TelegramBot
-
-    TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
 
 def run_console_chat(settings: Settings, who: Who, describe: str | None) -> int:
@@ -68,9 +66,9 @@ def build_slack_bot(settings: Settings, service: Service | None = None, *,
     installs = SQLAlchemyInstallationStore(client_id=settings.slack_client_id,
                                            engine=service.engine)
     states = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=service.engine)
-    # no-ops after `casebot db upgrade` (migration 0003); slack_sdk leaves them untyped
-    installs.create_tables()  # type: ignore[no-untyped-call]
-    states.create_tables()  # type: ignore[no-untyped-call]
+    # no-ops after `casebot db upgrade` (migration 0003)
+    installs.create_tables()
+    states.create_tables()
     return SlackBot(settings, chat, installation_store=installs, state_store=states,
                     listener_executor=listener_executor)
 

@@ -118,14 +118,14 @@ def identity_inbound(action_id: str) -> Inbound:
 def chosen_label(action: dict[str, Any], state: dict[str, Any] | None = None) -> str:
     """What the user picked, as shown on the control (for the chat.update that replaces it)."""
     if action.get("type") == "static_select":
-        return ((action.get("selected_option") or {}).get("text") or {}).get("text", "")
+        return str(((action.get("selected_option") or {}).get("text") or {}).get("text", ""))
     if action.get("action_id") == "cb.confirm":
         values = ((state or {}).get("values") or {}).get(action.get("block_id", ""), {})
         opts = (values.get("cb.multi") or {}).get("selected_options")
         if opts is not None:
             return ", ".join(o["text"]["text"] for o in opts) or "none"
         return "Confirmed"
-    return (action.get("text") or {}).get("text", "")
+    return str((action.get("text") or {}).get("text", ""))
 
 
 def delivery_for_action(body: dict[str, Any], action: dict[str, Any]) -> str:

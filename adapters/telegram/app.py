@@ -55,6 +55,7 @@ COMMANDS = [
 ]
 SEND_TRIES = 5
 UPDATES = ["message", "callback_query", "inline_query"]
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]  # PTB's defaults throughout
 
 
 class PerChatProcessor(BaseUpdateProcessor):
@@ -105,7 +106,7 @@ def bot_urls(settings: Settings) -> tuple[str, str]:
 
 
 def build_application(settings: Settings, chat: Chat,
-                      workers: int | None = None) -> tuple[Application, TelegramBot]:
+                      workers: int | None = None) -> tuple[TelegramApp, TelegramBot]:
     """The PTB application over `chat` (the composition root, bot/processes.py, builds both)."""
     token = settings.telegram_bot_token
     if not token:
@@ -149,7 +150,7 @@ class ConstantTimeSecret(str):
     __hash__ = str.__hash__
 
 
-async def serve_app(app: Application, tg: TelegramBot | None, settings: Settings, *,
+async def serve_app(app: TelegramApp, tg: TelegramBot | None, settings: Settings, *,
                     stop: asyncio.Event, webhook_url: str | None = None, port: int = 8443,
                     listen: str = "0.0.0.0", poll_timeout: int = 10,
                     notice_interval: float = 2.0) -> None:
@@ -189,7 +190,7 @@ async def serve_app(app: Application, tg: TelegramBot | None, settings: Settings
                 tg.close()
 
 
-def run(settings: Settings, build: Callable[[Settings], tuple[Application, TelegramBot]],
+def run(settings: Settings, build: Callable[[Settings], tuple[TelegramApp, TelegramBot]],
         webhook_url: str | None = None, port: int = 8443) -> int:
     """`casebot telegram`: 0 after Ctrl-C/SIGTERM, 2 for bad configuration, 1 on failure.
     `build`: the composition root's (bot/processes.py)."""

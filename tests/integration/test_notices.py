@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot import notices
+from bot.protocol import Outcome
 from store import repo
 from store.db import make_engine, upgrade
 from store.tables import ChatNotice, utcnow
@@ -45,7 +46,7 @@ def test_concurrent_senders_claim_each_notice_once(engine: Engine) -> None:
             taken[i].extend(n.id for n in batch)
             for n in batch:
                 with unit_of_work(engine) as s:
-                    notices.ack(s, n.id, notices.Outcome.SENT)
+                    notices.ack(s, n.id, Outcome.SENT)
 
     threads = [threading.Thread(target=sender, args=(i,)) for i in range(3)]
     for t in threads:
@@ -90,7 +91,7 @@ def test_a_notice_is_dropped_after_the_give_up_limit(engine: Engine) -> None:
     for _ in range(notices.GIVE_UP_AFTER):
         with unit_of_work(engine) as s:
             [n] = notices.claim(s, "telegram", limit=1)
-            notices.ack(s, n.id, notices.Outcome.RETRY)
+            notices.ack(s, n.id, Outcome.RETRY)
     with Session(engine) as s:
         failed = s.get(ChatNotice, n.id)
         assert failed is not None
@@ -101,6 +102,6 @@ def test_a_temporary_failure_hands_the_notice_back(engine: Engine) -> None:
     with unit_of_work(engine) as s:
         [n] = notices.claim(s, "telegram", limit=1)
         nid = n.id
-        notices.ack(s, nid, notices.Outcome.RETRY)
+        notices.ack(s, nid, Outcome.RETRY)
     with Session(engine) as s:
         assert nid in [x.id for x in notices.pending(s, "telegram")]

@@ -197,26 +197,29 @@ def test_sqlite_short_lock_is_waited_out(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_postgres_down_a_file_is_not_fetched_and_the_user_asked_to_send_it_again(pg) -> None:
+def test_postgres_down_a_file_is_not_fetched_and_the_user_asked_to_send_it_again(
+        pg: PgOutage) -> None:
     """Through the chat API: an upload while the store is away reads nothing, fetches
     nothing, and asks to try again; a read (`Chat.view`) shows nothing rather than fail."""
     from bot.chat import Chat
-    from bot.protocol import PendingFile
+    from bot.protocol import Fetched, PendingFile
 
     service, admin, name, _ = pg
     ready(service, PROFILE + TO_SUBJECT)
     chat = Chat(service)
-    fetched = []
+    fetched: list[tuple[PendingFile, ...]] = []
 
-    def fetch(who, pending):
+    def fetch(who: Who, pending: tuple[PendingFile, ...]) -> Fetched:
         fetched.append(pending)
         return [], []
 
     _allow(admin, name, False)
     reply = chat.handle(WHO, Inbound(kind="file", pending_files=(PendingFile("F1", "a.log"),)),
                         delivery_id="tg:update:2", fetch=fetch)
-    assert is_retry(reply.prompts) and fetched == []
+    assert is_retry(reply.prompts)
+    assert fetched == []
     view = chat.view(WHO)
-    assert not view.linked and view.question is None
+    assert not view.linked
+    assert view.question is None
     _allow(admin, name, True)
     assert chat.view(WHO).question is not None

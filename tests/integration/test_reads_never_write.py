@@ -14,10 +14,11 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
+from slack_sdk import WebClient
 from sqlmodel import Session
 
 from adapters.slack.dispatch import Dispatch
@@ -110,17 +111,21 @@ def statements(chat: Chat, tmp_path: Path) -> Statements:
     return recorder
 
 
-def test_the_view_reads_where_the_person_is_without_writing(chat, statements) -> None:
+def test_the_view_reads_where_the_person_is_without_writing(chat: Chat,
+                                                            statements: Statements) -> None:
     view = chat.view(TELEGRAM, cases=True)
-    assert view.linked and view.question is not None and view.has_answers
-    assert view.open_cases == [] and view.checked_urls == []
+    assert view.linked
+    assert view.question is not None
+    assert view.has_answers
+    assert view.open_cases == []
+    assert view.checked_urls == []
     assert chat.view(Who("telegram", "no-such-person")).linked is False
     sent = statements.all()
     assert any("SELECT" in s.upper() for s in sent), sent  # the trace sees the reads
     assert statements.writes() == []
 
 
-def test_the_trace_sees_a_write(chat, statements) -> None:
+def test_the_trace_sees_a_write(chat: Chat, statements: Statements) -> None:
     """The check can fail: a step that saves an answer is seen writing."""
     chat.handle(TELEGRAM, Inbound(kind="command", command="back"))
     assert statements.writes() != []
@@ -136,8 +141,8 @@ class FakeBot:
         self.sent.append((chat_id, text, reply_markup))
 
 
-def test_the_telegram_keyboard_drawn_again_after_a_restart_writes_nothing(chat,
-                                                                         statements) -> None:
+def test_the_telegram_keyboard_drawn_again_after_a_restart_writes_nothing(
+        chat: Chat, statements: Statements) -> None:
     chats = Chats(chat, workers=1)  # a fresh process: no keyboard cached for the chat
     bot = FakeBot()
     try:
@@ -145,7 +150,8 @@ def test_the_telegram_keyboard_drawn_again_after_a_restart_writes_nothing(chat,
     finally:
         chats.close()
     (_, text, markup), = bot.sent
-    assert text == "That file is too big." and type(markup).__name__ == "ReplyKeyboardMarkup"
+    assert text == "That file is too big."
+    assert type(markup).__name__ == "ReplyKeyboardMarkup"
     assert statements.writes() == []
 
 
@@ -161,9 +167,10 @@ class FakeSlackClient:
         self.published.append(view)
 
 
-def test_slack_app_home_writes_nothing(chat, statements) -> None:
+def test_slack_app_home_writes_nothing(chat: Chat, statements: Statements) -> None:
     client = FakeSlackClient()
-    Dispatch(chat, lambda team: None, "https://slack.com/api/").publish_home(client, "T1", "U1")
+    dispatch = Dispatch(chat, lambda team: None, "https://slack.com/api/")
+    dispatch.publish_home(cast("WebClient", client), "T1", "U1")
     (view,) = client.published
     assert "You have no open cases." in str(view)
     assert statements.writes() == []
@@ -180,7 +187,7 @@ def write_transactions(sent: list[str]) -> int:
     return count + wrote
 
 
-def test_a_stranger_s_first_message_is_one_write(chat, statements) -> None:
+def test_a_stranger_s_first_message_is_one_write(chat: Chat, statements: Statements) -> None:
     """A person not linked yet: reads, then one transaction (the delivery id and what they
     asked first), before the answer asking for their email (it cost three before)."""
     stranger = Who("telegram", "777", chat_ref="777")

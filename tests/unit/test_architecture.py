@@ -114,7 +114,7 @@ def test_the_adapter_check_catches_the_store_and_the_orm(tmp_path: Path) -> None
     assert len(adapter_violations(sample)) == 3
 
 
-def test_the_core_import_check_lets_only_the_chat_api_through(tmp_path) -> None:
+def test_the_core_import_check_lets_only_the_chat_api_through(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("from bot.chat import Chat\nfrom bot.protocol import Who\n"
                       "from bot.service import Service\nimport flows.steps\n"
@@ -124,7 +124,7 @@ def test_the_core_import_check_lets_only_the_chat_api_through(tmp_path) -> None:
         "bot.service", "flows.steps", "bot.app", "web"]
 
 
-def test_the_reach_through_check_catches_attribute_access(tmp_path) -> None:
+def test_the_reach_through_check_catches_attribute_access(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("def f(bot, chat):\n    bot.service.files.put_bytes(b'', 'x')\n"
                       "    return chat.service.engine\n")
@@ -190,7 +190,7 @@ def test_every_adapter_has_its_pure_parser_and_renderer() -> None:
         assert {"inbound.py", "render.py"} <= {p.name for p in (ADAPTERS / adapter).glob("*.py")}
 
 
-def test_the_purity_check_catches_io_and_the_client(tmp_path) -> None:
+def test_the_purity_check_catches_io_and_the_client(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("from slack_sdk import WebClient\nfrom telegram import Bot, Message\n"
                       "import urllib.request\nfrom bot.chat import Chat\n"
@@ -203,7 +203,7 @@ def test_the_purity_check_catches_io_and_the_client(tmp_path) -> None:
     assert impure_imports(ok) == []
 
 
-def test_the_client_check_catches_a_client_made_outside_app(tmp_path) -> None:
+def test_the_client_check_catches_a_client_made_outside_app(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("def f(token):\n    c = WebClient(token=token)\n"
                       "    return Application.builder().token(token).build(), c\n")
