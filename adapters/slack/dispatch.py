@@ -118,7 +118,9 @@ class Dispatch:
             self.post_prompts(client, dm, prompts)
             if tidy is not None:
                 tidy(prompts)
-        if reply.open_cases is not None:  # a new case: the home tab lists it
+        # a new case posted as a message: the home tab lists it (a Submit press answered in
+        # place leaves it to the next app_home_opened, as before: one Web API call a press)
+        if reply.open_cases is not None and any(p.kind == "done" for p in prompts):
             self.publish(client, user, reply.open_cases)
 
     def fetch_files(self, who: Who, pending: tuple[PendingFile, ...]) -> Fetched:
