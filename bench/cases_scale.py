@@ -31,7 +31,8 @@ import sqlalchemy as sa
 
 from bench.common import prepare
 from bot.app import build_service
-from bot.service import Service, Who
+from bot.protocol import Who
+from bot.service import Service
 from bot.settings import Settings
 from flows.model import Inbound
 from store.db import make_engine, upgrade

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.service import Service, Who
+from bot.protocol import Who
+from bot.service import Service
 from flows.model import Inbound
 
 CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"

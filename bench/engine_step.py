@@ -28,7 +28,8 @@ from transitions import Machine
 from bench.common import prepare
 from bot.app import build_service
 from bot.event import FLOWS
-from bot.service import Service, Who
+from bot.protocol import Who
+from bot.service import Service
 from bot.settings import Settings
 from flows.context import Ctx
 from flows.form import Form, _Cursor

@@ -60,7 +60,7 @@ from sqlmodel import select  # noqa: E402
 
 from bench.common import CODE, PROFILE_ANSWERS, prepare  # noqa: E402
 from bot.app import build_service  # noqa: E402
-from bot.service import Who  # noqa: E402
+from bot.protocol import Who  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from flows.model import Inbound  # noqa: E402
 from store.tables import Profile, saved_id  # noqa: E402

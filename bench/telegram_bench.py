@@ -51,11 +51,13 @@ from telegram.ext import (
 )
 
 from adapters.bounded import RecentSet
-from adapters.telegram.app import build_application, serve_app
+from adapters.telegram.app import serve_app
 from adapters.telegram.plumbing import together
 from bench.common import prepare
 from bot.app import build_service
-from bot.service import Service, Who
+from bot.processes import build_telegram
+from bot.protocol import Who
+from bot.service import Service
 from bot.settings import Settings
 from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
@@ -137,7 +139,7 @@ async def run_round(fake: FakeTelegram, settings: Settings, service: Service, id
 
     `variant`: "casebot", "floor" (one sendMessage per message) or "floor-inline" (the same,
     and a press on an inline button answered with answerCallbackQuery + one sendMessage)."""
-    app, tg = build_application(settings, service, workers)
+    app, tg = build_telegram(settings, service, workers)
     done = tg.processed = _Signalling()
     if variant != "casebot":
         floor_handlers(app, done)

@@ -1,15 +1,20 @@
-"""The chat API every adapter calls: an event (who, where, what) in, prompts to show out.
+"""The chat API every adapter calls: one event (who, what) in, one `Reply` out; `view` reads.
 
-Adapters parse the platform event, call `Chat`, render what comes back and send it; they
-never open a database session. `Chat` owns what is not about a platform:
+Adapters parse the platform event, call `Chat.handle` once, render the `Reply` and send it;
+they import only this and `bot.protocol`, and never open a database session. `Chat` owns
+what is not about a platform:
 
 - identity: a person not linked to a contact goes through `flows.identity` (mailed code, or
   the email the platform vouches for); once linked they go on with what they first asked for;
 - dropping repeated deliveries (the database records each delivery id, linked or not);
-- whether a file may be downloaded at all (`takes_files`), before the adapter fetches it;
+- files: an upload arrives as the platform's references and is fetched (through the
+  adapter's fetcher) only when the person's question takes files; a request started from an
+  existing message (`FromMessage`) has its files fetched only for a linked contact;
 - operator updates, by claim-and-ack (`claim_notices`, `ack_notice`, `deliver_notices`);
-- a request started from an existing message (`describe`), a person's open cases
-  (`open_cases`), and URL ratings for anyone (`rate_urls`, which takes no identity).
+- URL ratings for anyone (`rate_urls`, which takes no identity).
+
+`view` answers where a person is (their question, open cases, last checked URLs) from one
+transaction that writes nothing, so a read never takes SQLite's write lock or a row lock.
 
 A message's files are fetched only for a linked contact. For a person not linked yet they are
 kept as the platform's references (`PendingFile`) inside the first ask in the database, not
@@ -22,74 +27,55 @@ The conversation itself runs in `bot.service.Service` (one unit of work per even
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import accounts, notices, verification
-from bot.notices import Notice, Outcome
+from bot.protocol import (
+    Directory,
+    Fetched,
+    FetchFiles,
+    FileRef,
+    FromMessage,
+    Inbound,
+    Notice,
+    Outcome,
+    PendingFile,
+    Prompt,
+    Reply,
+    View,
+    Vouched,
+    Who,
+    info,
+    none_fetched,
+)
 from bot.ratings import describe, rating_lines
-from bot.service import NotLinked, Service, Who
+from bot.service import STORE_DOWN, NotLinked, Service
+from bot.texts import HELP
 from flows import identity
 from flows.errors import Invalid
-from flows.model import FileRef, Inbound, PendingFile, Prompt, info
 from flows.urls import parse_url_list
-from store.tables import iso
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
 NO_FILES_HERE = ("I can take files only when a question asks for attachments, and this one "
                  "doesn't.")
-CLOSED = ("resolved", "closed")
 LINKED = "Thank you: your {platform} account is now linked to {address}."
-
-
-@dataclass(frozen=True)
-class Vouched:
-    """What a platform says about a person's email (Slack's users.info)."""
-
-    email: str | None
-    confirmed: bool
-    team: str = ""
-    name: str = ""
-
-
-Directory = Callable[[], Vouched | None]
-
-
-Fetched = tuple[list[FileRef], list[str]]
-"""A message's files stored, and a note for each one that could not be fetched."""
-
-FetchFiles = Callable[[Who, tuple[PendingFile, ...]], Fetched]
-"""The adapter's way to download and store a message's files (by the platform's references)
-in whichever process runs it; the chat layer calls it only for a linked contact."""
-
-CANNOT_FETCH = "I couldn't fetch {name}; send it here when the request asks for files."
-
-
-def none_fetched(pending: Sequence[PendingFile]) -> Fetched:
-    """Nothing stored, a note for each file: what a fetch that cannot run at all answers."""
-    return [], [CANNOT_FETCH.format(name=f.name) for f in pending]
-
-
-@dataclass(frozen=True)
-class OpenCase:
-    """One line of a person's open cases (Slack's App Home)."""
-
-    number: str
-    subject: str
-    status: str
-    updated: str
 
 
 class Chat:
     """One per chat process; thread-safe (adapters call it from several worker threads)."""
 
     def __init__(self, service: Service, *, trusted_teams: Iterable[str] = (),
-                 start_after_link: bool = False, fetch_files: FetchFiles | None = None) -> None:
+                 start_after_link: bool = False, fetch_files: FetchFiles | None = None,
+                 lists_cases: bool = False) -> None:
         self.service = service
+        # Slack's App Home lists the open cases: a reply that submitted one brings them along
+        self.lists_cases = lists_cases
         self.trusted_teams = frozenset(t.strip() for t in trusted_teams if t.strip())
         # Slack opens the request right after linking; Telegram says what it can do.
         self.start_after_link = start_after_link
@@ -98,54 +84,101 @@ class Chat:
 
     # -- events ---------------------------------------------------------------------------
 
-    def handle(self, who: Who, inbound: Inbound, *, delivery_id: str | None = None,
-               auto_start: bool = False, directory: Directory | None = None) -> list[Prompt]:
-        """One event. A repeated delivery id returns []; `directory` is asked only for a
-        person not linked yet."""
-        try:
-            return self.service.handle(who, inbound, delivery_id=delivery_id,
-                                       auto_start=auto_start)
-        except NotLinked:
-            return self._identify(who, inbound, delivery_id, directory)
+    def handle(self, who: Who, event: Inbound | FromMessage, *,
+               delivery_id: str | None = None, directory: Directory | None = None,
+               fetch: FetchFiles | None = None) -> Reply:
+        """One event. A repeated delivery id gives an empty reply; `directory` is asked only
+        for a person not linked yet. An upload (`Inbound(kind="file")` carrying the platform's
+        references in `pending_files`) is fetched through `fetch` (default: the chat's
+        `fetch_files`) only when the person's question takes files."""
+        if isinstance(event, FromMessage):
+            reply = Reply(self._from_message(who, event, delivery_id, directory, fetch))
+        elif event.kind == "file" and event.file is None:
+            reply = self._upload(who, event, delivery_id, directory, fetch)
+        else:
+            try:
+                reply = Reply(self.service.handle(who, event, delivery_id=delivery_id))
+            except NotLinked:
+                reply = Reply(self._identify(who, event, delivery_id, directory))
+        if self.lists_cases and any(p.kind == "done" for p in reply.prompts):
+            reply = replace(reply, open_cases=self.view(who, cases=True).open_cases)
+        return reply
 
-    def describe(self, who: Who, text: str, *, source: str = "",
-                 files: Sequence[PendingFile] = (), downloaded: Fetched | None = None,
-                 delivery_id: str | None = None,
-                 directory: Directory | None = None) -> list[Prompt]:
-        """A request started from an existing message (a Slack message shortcut, Telegram
-        forwards): its text describes it, `files` are its files as the platform's references
-        (fetched through `fetch_files` only once the person is a linked contact), `source`
-        links back to it. `downloaded`: what the adapter already fetched for a person it found
-        linked. A person not linked yet is identified first and then goes on with this
-        message, on whichever worker they finish linking."""
-        ask = Inbound(kind="command", command="newcase", args=text or "", text=text or "",
-                      source=source, pending_files=tuple(files))
+    def view(self, who: Who, *, cases: bool = False) -> View:
+        """Where the person is, read without writing (`cases`: their open cases too). A store
+        that is away reads as nothing: no keyboard, no promise of a saved draft."""
         try:
-            self.service.current(who)
-        except NotLinked:
+            return self.service.view(who, cases=cases)
+        except SQLAlchemyError as exc:
+            log.warning("store unavailable for a read: %s", type(exc).__name__)
+            return View()
+
+    def store_upload(self, data: Path | Iterable[bytes], name: str | None = None) -> FileRef:
+        """Store a file's bytes as they arrive (or a local file), size-checked: `Invalid`
+        past the per-file limit. For an adapter's fetcher, and the terminal's /attach."""
+        if isinstance(data, Path):
+            return self.service.files.put_path(data, name)
+        return self.service.files.put_chunks(data, name or "file")
+
+    @property
+    def upload_limit(self) -> int:
+        """The largest file `store_upload` takes, in bytes (checked before a download)."""
+        return self.service.files.max_bytes
+
+    def _upload(self, who: Who, upload: Inbound, delivery_id: str | None,
+                directory: Directory | None, fetch: FetchFiles | None) -> Reply:
+        """Files sent to the chat: nothing is fetched unless the question takes files."""
+        try:
+            where = self.service.view(who)
+        except SQLAlchemyError as exc:  # nothing fetched, nothing saved: send it again later
+            log.warning("store unavailable: %s", type(exc).__name__)
+            return Reply([info(STORE_DOWN, retry=True)])
+        if not where.linked and who.email is None:  # (an email links them on the step)
+            return Reply(self._identify(who, Inbound(kind="file"), delivery_id, directory))
+        if not where.takes_files:
+            return Reply([info(NO_FILES_HERE),
+                          where.question if where.question is not None else info(HELP)])
+        stored, notes = self._fetch(who, upload.pending_files, fetch)
+        prompts: list[Prompt] = []
+        for ref in stored:  # each file is its own step; the id tells a redelivery apart
+            file_delivery = f"{delivery_id}:{ref.sha256[:16]}" if delivery_id else None
+            prompts += self.service.handle(who, Inbound(kind="file", file=ref),
+                                           delivery_id=file_delivery)
+        return Reply(prompts, notices=notes)
+
+    def _from_message(self, who: Who, message: FromMessage, delivery_id: str | None,
+                      directory: Directory | None, fetch: FetchFiles | None) -> list[Prompt]:
+        """A request started from an existing message (a Slack message shortcut, Telegram
+        forwards): its text describes it, its files are fetched only once the person is a
+        linked contact, its link is kept. A person not linked yet is identified first and then
+        goes on with this message, on whichever worker they finish linking."""
+        ask = Inbound(kind="command", command="newcase", args=message.text,
+                      text=message.text, source=message.source, pending_files=message.files)
+        if not self.view(who).linked and who.email is None:  # (an email links them now)
             # this message, its files' references included, is what they go on with once
             # linked; nothing is fetched for them before that
-            self._remember(who, ask=ask, replace=True)
-            return self._identify(who, ask, delivery_id, directory)
-        ask, notes = self._with_files(who, ask, downloaded)
+            return self._identify(who, ask, delivery_id, directory, replace_ask=True)
+        ask, notes = self._with_files(who, ask, fetch)
         return [*notes, *self.service.handle(who, ask, delivery_id=delivery_id)]
 
-    def _with_files(self, who: Who, ask: Inbound, downloaded: Fetched | None = None
+    def _with_files(self, who: Who, ask: Inbound, fetch: FetchFiles | None = None
                     ) -> tuple[Inbound, list[Prompt]]:
         """The ask with its message's files stored (call only for a linked contact), and a
         note for each file that could not be fetched."""
-        if downloaded is None and not ask.pending_files:
+        if not ask.pending_files:
             return ask, []
-        stored, notes = downloaded if downloaded is not None else self._fetch(who, ask)
+        stored, notes = self._fetch(who, ask.pending_files, fetch)
         text = ask.args or "Files from a message: " + ", ".join(f.name for f in stored)
         return (replace(ask, files=tuple(stored), pending_files=(), args=text, text=text),
                 [info(note) for note in notes])
 
-    def _fetch(self, who: Who, ask: Inbound) -> Fetched:
-        if self.fetch_files is None:  # an adapter that cannot fetch: say so, never drop quietly
-            log.warning("no file fetcher: %d message files not fetched", len(ask.pending_files))
-            return none_fetched(ask.pending_files)
-        return self.fetch_files(who, ask.pending_files)
+    def _fetch(self, who: Who, pending: tuple[PendingFile, ...],
+               fetch: FetchFiles | None) -> Fetched:
+        fetch = fetch or self.fetch_files
+        if fetch is None:  # an adapter that cannot fetch: say so, never drop quietly
+            log.warning("no file fetcher: %d files not fetched", len(pending))
+            return none_fetched(pending)
+        return fetch(who, pending)
 
     def rate_urls(self, text: str) -> list[list[str]]:
         """Each URL's rating as lines (defanged URL and rating first), for a place anyone may
@@ -158,68 +191,6 @@ class Chat:
         ratings = self.service.rate([u.url for u in urls])
         return [rating_lines(describe(u, r)) for u, r in zip(urls, ratings, strict=True)]
 
-    def linked(self, who: Who) -> bool:
-        try:
-            self.service.current(who)
-        except NotLinked:
-            return False
-        return True
-
-    def open_cases(self, who: Who, limit: int = 20) -> list[OpenCase] | None:
-        """The person's cases that are not closed or resolved, newest first (None: not
-        linked). Only their own: looked up by the identity the platform signed for."""
-        with unit_of_work(self.service.engine, read_only=True) as s:
-            contact = s.contacts.for_identity(who.channel, who.external_id)
-            if contact is None:
-                return None
-            assert contact.id is not None
-            return [OpenCase(c.number or "", c.subject, c.status,
-                             (iso(c.updated_at) or "")[:16].replace("T", " "))
-                    for c in s.cases.open_of(contact.id, CLOSED, limit)]
-
-    def current(self, who: Who) -> Prompt | None:
-        """The question the person's conversation is at (None: none, or not linked)."""
-        try:
-            prompts = self.service.current(who)
-        except NotLinked:
-            return None
-        asked = [p for p in prompts if p.kind not in ("info", "done")]
-        return asked[-1] if asked else None
-
-    def has_answers(self, who: Who) -> bool:
-        """Does the person's open conversation hold anything they answered (worth saying
-        "your draft is saved" for)?"""
-        try:
-            with unit_of_work(self.service.engine, read_only=True) as s:
-                found = s.conversations.load_for_identity(who.channel, who.external_id)
-        except SQLAlchemyError:  # the store went away: nothing to promise
-            return False
-        conv = found[1] if found else None
-        return conv is not None and conv.answered
-
-    def last_checked_urls(self, who: Who) -> list[str]:
-        """The URLs of this person's last /checkurl (kept in the database)."""
-        with unit_of_work(self.service.engine, read_only=True) as s:
-            found = s.conversations.load_for_identity(who.channel, who.external_id)
-            return s.url_checks.last(found[0].id) if found else []
-
-    def takes_files(self, who: Who) -> bool:
-        """May a file from this person be downloaded now? Only for a linked contact whose
-        current question takes files (anything else is refused before a byte is fetched)."""
-        try:
-            return any(p.kind == "files" for p in self.service.current(who))
-        except NotLinked:
-            return False
-
-    def refuse_file(self, who: Who, delivery_id: str | None = None,
-                    directory: Directory | None = None) -> list[Prompt]:
-        """What to say about a file that `takes_files` refused."""
-        try:
-            prompts = self.service.current(who)
-        except NotLinked:
-            return self._identify(who, Inbound(kind="file"), delivery_id, directory)
-        return [info(NO_FILES_HERE), *prompts]
-
     # -- identity -------------------------------------------------------------------------
 
     def _vouched(self, directory: Directory | None) -> Vouched | None:
@@ -231,11 +202,13 @@ class Chat:
         return found if found.team in self.trusted_teams else None
 
     def _identify(self, who: Who, inbound: Inbound, delivery_id: str | None,
-                  directory: Directory | None) -> list[Prompt]:
-        with unit_of_work(self.service.engine) as s:
-            if delivery_id and not s.deliveries.first(delivery_id):
-                return []
-            first_ask, declined = s.waits.get(who.channel, who.external_id)
+                  directory: Directory | None, *, replace_ask: bool = False) -> list[Prompt]:
+        """A person not linked yet: reads first (what they asked before, a code in flight),
+        the platform's directory outside any transaction, then one write (the delivery id,
+        and what they ask first or "not that email") before the action runs.
+        `replace_ask`: this ask is what they go on with, whatever they asked before."""
+        with unit_of_work(self.service.engine, read_only=True) as uow:
+            first_ask, declined = uow.waits.get(who.channel, who.external_id)
         asks_for_email = inbound.kind == "text" or (
             inbound.kind == "choice" and inbound.step == identity.CONFIRM_STEP)
         vouched = None if declined else self._vouched(directory) if (
@@ -243,6 +216,16 @@ class Chat:
         awaiting = verification.awaiting_code(self.service, who.channel, who.external_id)
         action = identity.next_action(inbound, awaiting_code=awaiting,
                                       vouched=vouched.email if vouched else None)
+        keep = inbound if replace_ask or (
+            isinstance(action, identity.Say) and inbound.kind in ("command", "text")
+            and first_ask is None) else None
+        with unit_of_work(self.service.engine) as uow:
+            if delivery_id and not uow.deliveries.first(delivery_id):
+                return []
+            if keep is not None or isinstance(action, identity.Declined):
+                uow.waits.remember(who.channel, who.external_id, ask=keep,
+                                   declined=isinstance(action, identity.Declined),
+                                   replace=replace_ask)
         platform = who.channel.capitalize()
         try:
             match action:
@@ -257,7 +240,8 @@ class Chat:
                     return [info(LINKED.format(platform=platform, address=address)),
                             *self._go_on(who)]
                 case identity.LinkVouched():
-                    assert vouched is not None and vouched.email
+                    assert vouched is not None
+                    assert vouched.email
                     prompts = self._go_on(Who(who.channel, who.external_id,
                                               email=vouched.email,
                                               name=vouched.name or who.name,
@@ -265,38 +249,25 @@ class Chat:
                     self._tell_linked(who)
                     return prompts
                 case identity.Declined():
-                    self._remember(who, declined=True)
                     return [info(identity.ASK_EMAIL)]
                 case identity.Say(prompt):
-                    keep = inbound if inbound.kind in ("command", "text") else None
-                    if keep is not None and first_ask is None:
-                        self._remember(who, ask=keep)
                     return [prompt]
         except (Invalid, accounts.UnknownDomain) as exc:
             return [info(str(exc))]
         raise AssertionError(f"unknown identity action {action!r}")
 
-    def _remember(self, who: Who, *, ask: Inbound | None = None, declined: bool = False,
-                  replace: bool = False) -> None:
-        """Keep what a person not linked yet asked first (`replace`: this ask instead) and
-        "not that email" in the database, so whichever worker sees them linked goes on with
-        it (after a restart too)."""
-        with unit_of_work(self.service.engine) as s:
-            s.waits.remember(who.channel, who.external_id, ask=ask, declined=declined,
-                               replace=replace)
-
     def _tell_linked(self, who: Who) -> None:
         """Mail the address a platform vouched for that this identity is now linked to it,
         and how to undo that (as a mailed-code link does; bot/verification.py)."""
-        with unit_of_work(self.service.engine) as s:
-            contact = s.contacts.for_identity(who.channel, who.external_id)
+        with unit_of_work(self.service.engine) as uow:
+            contact = uow.contacts.for_identity(who.channel, who.external_id)
             if contact is not None:
-                verification.queue_link_notice(s, contact.email, who.channel, who.external_id)
+                verification.queue_link_notice(uow, contact.email, who.channel, who.external_id)
 
     def _go_on(self, who: Who) -> list[Prompt]:
         """Linked: carry on with what the person first asked for (or where they are)."""
-        with unit_of_work(self.service.engine) as s:
-            ask = s.waits.take(who.channel, who.external_id)
+        with unit_of_work(self.service.engine) as uow:
+            ask = uow.waits.take(who.channel, who.external_id)
         if ask is None or (ask.kind == "command" and ask.command in ("start", "help")):
             ask = Inbound(kind="command", command="where" if self.start_after_link else "help")
         try:
@@ -309,12 +280,12 @@ class Chat:
     # -- operator updates -----------------------------------------------------------------
 
     def claim_notices(self, channel: str, external_id: str | None = None) -> list[Notice]:
-        with unit_of_work(self.service.engine) as s:
-            return notices.claim(s, channel, external_id=external_id)
+        with unit_of_work(self.service.engine) as uow:
+            return notices.claim(uow, channel, external_id=external_id)
 
     def ack_notice(self, notice_id: int, outcome: Outcome) -> None:
-        with unit_of_work(self.service.engine) as s:
-            notices.ack(s, notice_id, outcome)
+        with unit_of_work(self.service.engine) as uow:
+            notices.ack(uow, notice_id, outcome)
 
     def deliver_notices(self, channel: str, send: Callable[[Notice], Outcome], *,
                         external_id: str | None = None) -> int:

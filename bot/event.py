@@ -122,11 +122,11 @@ class Event:
 
     def end(self) -> None:
         """The conversation is over (submitted, cancelled or closed): remove it now."""
-        if self.conv is not None and not self.unit.read_only:
+        if self.conv is not None:
             self.unit.conversations.delete(self.conv)
         self.conv = None
 
     def save(self) -> None:
-        if self.conv is not None and not self.unit.read_only:
+        if self.conv is not None:
             self.conv.channel = self.who.channel
             self.unit.conversations.update(self.conv)

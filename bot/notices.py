@@ -12,33 +12,15 @@ The functions here take the unit of work and never commit: the caller's unit doe
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.protocol import Notice, Outcome
 from store.tables import Case, ChatNotice, utcnow
 from store.uow import UnitOfWork
 
 LEASE = timedelta(minutes=5)
 # Tries before a notice that keeps failing is dropped (one constant for every channel).
 GIVE_UP_AFTER = 5
-
-
-class Outcome(enum.Enum):
-    SENT = "sent"
-    RETRY = "retry"  # a passing failure (rate limit, network): try again on a later poll
-    GIVE_UP = "give_up"  # it can never be sent (blocked bot, chat gone, workspace uninstalled)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A claimed notice, as plain values (safe to hand to another thread or an event loop)."""
-
-    id: int
-    channel: str
-    external_id: str
-    chat_ref: str | None
-    text: str
 
 
 def queue_for_case(uow: UnitOfWork, case: Case, text: str) -> list[ChatNotice]:

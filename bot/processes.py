@@ -9,37 +9,76 @@ Telegram SDK and `casebot cases list` loads none at all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.app import build_engine, build_service
 from bot.background import start_background
-from bot.service import Who
+from bot.chat import Chat
+from bot.protocol import Who
+from bot.service import Service
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
+
+    from adapters.slack.app import SlackBot
+    from adapters.telegram.app import TelegramApp
+    from adapters.telegram.handlers import TelegramBot
 
 
 def run_console_chat(settings: Settings, who: Who, describe: str | None) -> int:
     """`casebot chat`: the conversation in this terminal; returns the exit code."""
     from adapters.console.app import ConsoleChat
 
-    service = build_service(settings)
-    return ConsoleChat(service, who, describe=describe).run()
+    return ConsoleChat(Chat(build_service(settings)), who, describe=describe).run()
 
 
 def run_slack(settings: Settings, *, socket: bool, port: int) -> int:
     """`casebot slack`: the Slack app with mail delivery and housekeeping beside it."""
     from adapters.slack.main import run
 
-    return _with_background(settings, lambda: run(settings, socket=socket, port=port))
+    return _with_background(settings, lambda: run(settings, build_slack_bot, socket=socket,
+                                                  port=port))
 
 
 def run_telegram(settings: Settings, *, webhook_url: str | None, port: int) -> int:
     """`casebot telegram`: the Telegram bot with mail delivery and housekeeping beside it."""
     from adapters.telegram.app import run
 
-    return _with_background(settings, lambda: run(settings, webhook_url=webhook_url, port=port))
+    return _with_background(settings, lambda: run(settings, build_telegram,
+                                                  webhook_url=webhook_url, port=port))
+
+
+def build_slack_bot(settings: Settings, service: Service | None = None, *,
+                    listener_executor: Any = None) -> SlackBot:
+    """The Slack app over a `Chat`; with SLACK_CLIENT_ID/SECRET its OAuth stores live in
+    casebot's database, built here so the adapter never sees the engine."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    from adapters.slack.app import SlackBot
+
+    service = service or build_service(settings)
+    chat = Chat(service, trusted_teams=settings.allowed_teams, start_after_link=True,
+                lists_cases=True)
+    if not (settings.slack_client_id and settings.slack_client_secret):
+        return SlackBot(settings, chat, listener_executor=listener_executor)
+    installs = SQLAlchemyInstallationStore(client_id=settings.slack_client_id,
+                                           engine=service.engine)
+    states = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=service.engine)
+    # no-ops after `casebot db upgrade` (migration 0003)
+    installs.create_tables()
+    states.create_tables()
+    return SlackBot(settings, chat, installation_store=installs, state_store=states,
+                    listener_executor=listener_executor)
+
+
+def build_telegram(settings: Settings, service: Service | None = None,
+                   workers: int | None = None) -> tuple[TelegramApp, TelegramBot]:
+    """The Telegram application over a `Chat` (TELEGRAM_BOT_TOKEN must be set)."""
+    from adapters.telegram.app import build_application
+
+    return build_application(settings, Chat(service or build_service(settings)), workers)
 
 
 def web_console(settings: Settings) -> Starlette:

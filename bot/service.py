@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from bot import accounts, dispatch
 from bot.event import Event, system_clock
+from bot.protocol import OpenCase, View, Who
 from bot.samples import SampleChecks
 from flows.answers import sample_suffixes
 from flows.context import Clock, untested
@@ -28,7 +28,7 @@ from flows.model import Inbound, Prompt, info
 from store.files import BlobStore
 from store.repositories.contacts import ContactInfo
 from store.repositories.conversations import ConvRow, StaleConversation
-from store.tables import saved_id
+from store.tables import iso
 from store.uow import UnitOfWork, unit_of_work
 from store.world import RateFn
 
@@ -41,17 +41,8 @@ BUSY_BUDGET = 2.0
 
 STORE_DOWN = ("casebot can't reach its database right now, so your last answer was not saved. "
               "Please send it again in a minute.")
-
-
-@dataclass(frozen=True)
-class Who:
-    """The person behind an event: the channel and their id there."""
-
-    channel: str
-    external_id: str
-    email: str | None = None
-    name: str = ""
-    chat_ref: str | None = None
+CLOSED = ("resolved", "closed")  # a case in these is not open (Slack's App Home lists the rest)
+OPEN_CASES = 20  # at most this many on App Home (Slack caps a view at 100 blocks)
 
 
 class NotLinked(Exception):
@@ -81,15 +72,16 @@ class Service:
     # -- the entry point ----------------------------------------------------------------------
 
     def handle(self, who: Who, inbound: Inbound, *, delivery_id: str | None = None,
-               auto_start: bool = False, read_only: bool = False) -> list[Prompt]:
-        """Run one event as one unit of work; `read_only` renders without saving anything."""
+               auto_start: bool = False) -> list[Prompt]:
+        """Run one event as one unit of work (reads go through `view`, which writes nothing)."""
         give_up = time.monotonic() + BUSY_BUDGET
         for attempt in range(RETRIES):
             try:
-                with unit_of_work(self.engine, read_only=read_only) as unit:
+                with unit_of_work(self.engine) as unit:
+                    # who it is first: a person not linked yet costs this one read, no write
+                    contact, conv = self._contact(unit, who)
                     if delivery_id and not unit.deliveries.first(delivery_id):
                         return []
-                    contact, conv = self._contact(unit, who)
                     prompts = dispatch.run(Event(self, unit, contact, conv, who, auto_start),
                                            inbound)
                 return prompts
@@ -108,9 +100,27 @@ class Service:
                 return [info(STORE_DOWN, retry=True)]
         return [info(STORE_DOWN, retry=True)]
 
-    def current(self, who: Who) -> list[Prompt]:
-        """Where the contact's draft is now, without changing anything."""
-        return self.handle(who, Inbound(kind="command", command="where"), read_only=True)
+    def view(self, who: Who, *, cases: bool = False) -> View:
+        """Where the person is, in one transaction that only reads: the question is rendered
+        from the loaded conversation, as the step that asked it did, and nothing is saved."""
+        with unit_of_work(self.engine, read_only=True) as unit:
+            found = unit.conversations.load_for_identity(who.channel, who.external_id)
+            if found is None:
+                return View()
+            contact, conv = found
+            assert contact.id is not None
+            question = None
+            if conv is not None:
+                event = Event(self, unit, contact, conv, who, auto_start=False)
+                question = event.current_prompt().for_draft(conv.draft_id)
+            open_cases = [OpenCase(c.number or "", c.subject, c.status,
+                                   (iso(c.updated_at) or "")[:16].replace("T", " "))
+                          for c in unit.cases.open_of(contact.id, CLOSED,
+                                                      OPEN_CASES)] if cases else None
+            return View(linked=True, question=question,
+                        has_answers=conv is not None and conv.answered,
+                        checked_urls=unit.url_checks.last(contact.id),
+                        open_cases=open_cases)
 
     def _contact(self, unit: UnitOfWork, who: Who) -> tuple[ContactInfo, ConvRow | None]:
         found = unit.conversations.load_for_identity(who.channel, who.external_id)
@@ -118,12 +128,6 @@ class Service:
             return found
         if who.email is None:
             raise NotLinked(who)
-        if unit.read_only:
-            accounts.check_domain(unit, who.email, self.unknown_domains)
-            existing = unit.contacts.by_email(who.email)
-            if existing is None:
-                return ContactInfo(0, 0, who.email, who.name, []), None
-            return ContactInfo.of(existing), unit.conversations.load(saved_id(existing))
         contact = accounts.join(unit, who.email, who.name, policy=self.unknown_domains)
         unit.contacts.link_identity(contact, who.channel, who.external_id, who.chat_ref)
         info_ = ContactInfo.of(contact)

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.maintenance import Pruner
-from bot.service import Service, Who
+from bot.protocol import Who
+from bot.service import Service
 from flows.model import FileRef, Inbound, Prompt
 
 log = logging.getLogger(__name__)

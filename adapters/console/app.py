@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
@@ -23,11 +24,17 @@ from adapters.console.inbound import (
 )
 from adapters.console.render import render, wants_block
 from bot.chat import Chat
-from bot.notices import Notice, Outcome
-from bot.service import Service, Who
-from flows.clean import for_terminal
-from flows.errors import Invalid
-from flows.model import Inbound, Prompt
+from bot.protocol import (
+    FromMessage,
+    Inbound,
+    Invalid,
+    Notice,
+    Outcome,
+    Prompt,
+    Reply,
+    Who,
+    for_terminal,
+)
 
 GREETING = ("Describe the problem in a line or two and I'll open a case with it (or type "
             "/newcase). /help lists the commands.")
@@ -36,11 +43,10 @@ STYLES = {"error": "bold red", "title": "bold", "question": "bold cyan", "choice
 
 
 class ConsoleChat:
-    def __init__(self, service: Service, who: Who, stdin: TextIO | None = None,
+    def __init__(self, chat: Chat, who: Who, stdin: TextIO | None = None,
                  stdout: TextIO | None = None, describe: str | None = None) -> None:
-        self.service = service
         self.describe = describe  # `--describe FILE`: the text a request starts from
-        self.chat = Chat(service)
+        self.chat = chat
         self.who = who
         self.stdin = stdin or sys.stdin
         self.tty = self.stdin.isatty()
@@ -84,9 +90,9 @@ class ConsoleChat:
                                   external_id=self.who.external_id)
         # no auto-start: with no request open, what the person types first describes it
         if self.describe is not None:
-            where = self.chat.describe(self.who, self.describe)
+            where = self.chat.handle(self.who, FromMessage(self.describe)).prompts
         else:
-            where = self.chat.handle(self.who, Inbound(kind="command", command="where"))
+            where = self.chat.handle(self.who, Inbound(kind="command", command="where")).prompts
         if not self.draft_in(where) and self.describe is None:
             where = [Prompt(kind="info", text=GREETING)]
         self.show(where)
@@ -103,7 +109,7 @@ class ConsoleChat:
                 self.answer(block)
         except KeyboardInterrupt:
             self.out.print()
-        if self.draft and self.chat.has_answers(self.who):
+        if self.draft and self.chat.view(self.who).has_answers:
             self.out.print(Text("Your draft is saved. Run `casebot chat` to continue.",
                                 style="dim" if self.tty else ""))
         return 0
@@ -119,12 +125,15 @@ class ConsoleChat:
                 self.show([Prompt(kind="info", text="Usage: /attach PATH")])
                 return
             try:
-                ref = self.service.store_file(path)
+                ref = self.chat.store_upload(Path(path))
             except Invalid as exc:
                 self.show([Prompt(kind="info", text=str(exc))])
                 return
             inbound = Inbound(kind="file", file=ref)
-        self.show(self.chat.handle(self.who, inbound))
+        self.reply(self.chat.handle(self.who, inbound))
+
+    def reply(self, reply: Reply) -> None:
+        self.show([*[Prompt(kind="info", text=n) for n in reply.notices], *reply.prompts])
 
     def show_notice(self, notice: Notice) -> Outcome:
         self.show([Prompt(kind="info", text=notice.text)])

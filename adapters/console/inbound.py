@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flows.model import Inbound, Prompt
-from flows.steps import DONE, SKIP_WORDS, match_choice
+from bot.protocol import DONE, SKIP_WORDS, Inbound, Prompt, match_choice
 
 
 def parse_line(text: str) -> Inbound:

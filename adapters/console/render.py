@@ -6,8 +6,7 @@ dropped (a pipe). Text is never parsed as markup, so whatever a user typed shows
 
 from __future__ import annotations
 
-from flows.commands import command_of
-from flows.model import Prompt
+from bot.protocol import Prompt, command_of
 
 Line = tuple[str, str]
 

@@ -1,1 +1,1 @@
-"""Slack adapter: Bolt app (HTTP on /slack/events or Socket Mode) over `bot.service.Service`."""
+"""Slack adapter: Bolt app (HTTP on /slack/events or Socket Mode) over `bot.chat.Chat`."""

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.settings import Settings
+from bot.protocol import Settings
 
 DEFAULT_API_URL = "https://slack.com/api/"
 

@@ -11,20 +11,20 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from flows.errors import Invalid
-from flows.model import FileRef
+from bot.protocol import FileRef, Invalid
 
 log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 
 
-class Blobs(Protocol):
-    """Where files go (store.files.BlobStore, reached through the service)."""
+class Uploads(Protocol):
+    """Where files go: the chat layer (`bot.chat.Chat.store_upload`), size-checked."""
 
-    max_bytes: int
+    @property
+    def upload_limit(self) -> int: ...
 
-    def put_chunks(self, chunks: Iterable[bytes], name: str) -> FileRef: ...
+    def store_upload(self, data: Iterable[bytes], name: str | None = None) -> FileRef: ...
 
 
 def trusted(url: str, api_base: str) -> bool:
@@ -49,13 +49,13 @@ class _NoForeignRedirect(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def download(client: WebClient, token: str | None, f: dict[str, Any], files: Blobs,
+def download(client: WebClient, token: str | None, f: dict[str, Any], files: Uploads,
              api_base: str) -> FileRef:
     """Fetch a DM file with the bot token and store it (streamed, size-checked)."""
     if not f.get("url_private_download"):
         f = client.files_info(file=f["id"])["file"]
     name = f.get("name") or f.get("title") or "file"
-    limit = files.max_bytes
+    limit = files.upload_limit
     if int(f.get("size") or 0) > limit:
         raise Invalid(f"{name} is larger than the {limit // (1024 * 1024)} MB limit. "
                       "Compress it, split it, or use the support portal's large-file upload.")
@@ -70,14 +70,14 @@ def download(client: WebClient, token: str | None, f: dict[str, Any], files: Blo
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
         with opener.open(req, timeout=60) as resp:
-            return files.put_chunks(iter(lambda: resp.read(CHUNK), b""), name)
+            return files.store_upload(iter(lambda: resp.read(CHUNK), b""), name)
     except OSError as exc:
         log.warning("file download failed: %s", type(exc).__name__)
         raise Invalid(f"I couldn't fetch {name} from Slack. Please share it again.") from exc
 
 
 def download_all(client: WebClient, token: str | None, files: Iterable[dict[str, Any]],
-                 blobs: Blobs, api_base: str) -> tuple[list[FileRef], list[str]]:
+                 blobs: Uploads, api_base: str) -> tuple[list[FileRef], list[str]]:
     """A message's files stored; one that can't be fetched becomes a note for the person."""
     stored: list[FileRef] = []
     notes: list[str] = []

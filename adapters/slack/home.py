@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.slack.render import BLOCKS_MAX, escape
-from bot.chat import OpenCase
+from bot.protocol import OpenCase
 
 HOME_NEW = "home.new"
 HOME_URLS = "home.urls"

@@ -10,10 +10,7 @@ import re
 from typing import Any
 
 from adapters.slack.render import ID_YES, parse_block_id
-from flows.commands import command_of
-from flows.identity import CONFIRM_STEP, NO, YES
-from flows.model import Inbound
-from flows.steps import DONE
+from bot.protocol import CONFIRM_STEP, DONE, NO, YES, Inbound, PendingFile, command_of
 
 _TOKEN = re.compile(r"<([^<>]*)>")
 _SPECIAL = {"channel": "@channel", "here": "@here", "everyone": "@everyone"}
@@ -121,17 +118,27 @@ def identity_inbound(action_id: str) -> Inbound:
 def chosen_label(action: dict[str, Any], state: dict[str, Any] | None = None) -> str:
     """What the user picked, as shown on the control (for the chat.update that replaces it)."""
     if action.get("type") == "static_select":
-        return ((action.get("selected_option") or {}).get("text") or {}).get("text", "")
+        return str(((action.get("selected_option") or {}).get("text") or {}).get("text", ""))
     if action.get("action_id") == "cb.confirm":
         values = ((state or {}).get("values") or {}).get(action.get("block_id", ""), {})
         opts = (values.get("cb.multi") or {}).get("selected_options")
         if opts is not None:
             return ", ".join(o["text"]["text"] for o in opts) or "none"
         return "Confirmed"
-    return (action.get("text") or {}).get("text", "")
+    return str((action.get("text") or {}).get("text", ""))
 
 
 def delivery_for_action(body: dict[str, Any], action: dict[str, Any]) -> str:
     """The same press delivered twice has the same action_ts; two clicks differ."""
     user = (body.get("user") or {}).get("id", "")
     return f"slack:action:{user}:{action.get('action_ts') or body.get('trigger_id', '')}"
+
+
+ACTION_PATTERN = re.compile(r"^cb\.")  # every control casebot draws (render.ACTION_PREFIX)
+
+
+def pending_of(files: list[dict[str, Any]]) -> tuple[PendingFile, ...]:
+    """A message's files as Slack file ids (fetched only when the chat layer asks)."""
+    return tuple(PendingFile(str(f["id"]), str(f.get("name") or f.get("title") or "a file"),
+                             f.get("size") if isinstance(f.get("size"), int) else None)
+                 for f in files)

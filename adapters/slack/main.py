@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.app import SlackBot
 from adapters.slack.http import serve
-from bot.settings import Settings
+from bot.protocol import Settings
 
 
 def _config_error(settings: Settings, socket: bool) -> str | None:
@@ -27,10 +28,10 @@ def _config_error(settings: Settings, socket: bool) -> str | None:
     return None
 
 
-def run(settings: Settings, socket: bool = False, port: int = 3000) -> int:
-    """`casebot slack`: serve until interrupted. Returns the process exit code."""
-    from bot.app import build_service
-
+def run(settings: Settings, build: Callable[[Settings], SlackBot], socket: bool = False,
+        port: int = 3000) -> int:
+    """`casebot slack`: serve until interrupted. Returns the process exit code. `build`: the
+    composition root's (bot/processes.py), called once the configuration is known to be whole."""
     problem = _config_error(settings, socket)
     if problem:
         print(problem, file=sys.stderr)
@@ -38,7 +39,7 @@ def run(settings: Settings, socket: bool = False, port: int = 3000) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
     try:
-        bot = SlackBot(settings, build_service(settings))
+        bot = build(settings)
     except SlackApiError as exc:
         print(f"Slack refused the credentials: {exc.response.get('error')}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from adapters.bounded import RecentSet
 from adapters.slack import render as srn
-from flows.model import Prompt
+from bot.protocol import Prompt
 
 
 @dataclass

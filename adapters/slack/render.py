@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows import commands
-from flows.identity import CONFIRM_STEP
-from flows.model import Choice, Prompt
+from bot.protocol import COMMAND_PREFIX, CONFIRM_STEP, Choice, Prompt
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -153,7 +151,6 @@ def render(prompt: Prompt) -> Message:
     return {"text": fallback, "blocks": blocks[:BLOCKS_MAX]}
 
 
-COMMAND_PREFIX = commands.PREFIX
 BUTTON_VALUE_MAX = 2000
 
 

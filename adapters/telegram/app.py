@@ -17,7 +17,7 @@ import hmac
 import logging
 import signal
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,10 +36,9 @@ from telegram.ext import (
 
 from adapters.telegram.handlers import TelegramBot
 from adapters.telegram.notices import notices_loop
-from adapters.telegram.plumbing import WORKERS, PollAfterSteps
+from adapters.telegram.plumbing import WORKERS
 from bot.chat import Chat
-from bot.service import Service
-from bot.settings import Settings
+from bot.protocol import Settings
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +55,7 @@ COMMANDS = [
 ]
 SEND_TRIES = 5
 UPDATES = ["message", "callback_query", "inline_query"]
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]  # PTB's defaults throughout
 
 
 class PerChatProcessor(BaseUpdateProcessor):
@@ -105,25 +105,20 @@ def bot_urls(settings: Settings) -> tuple[str, str]:
     return base, file_base
 
 
-def build_application(settings: Settings, service: Service | None = None,
-                      workers: int = WORKERS) -> tuple[Application, TelegramBot]:
+def build_application(settings: Settings, chat: Chat,
+                      workers: int | None = None) -> tuple[TelegramApp, TelegramBot]:
+    """The PTB application over `chat` (the composition root, bot/processes.py, builds both)."""
     token = settings.telegram_bot_token
     if not token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set.")
-    if service is None:
-        from bot.app import build_service
-
-        service = build_service(settings)
     base, file_base = bot_urls(settings)
     quiet = Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True))
     # Only the 429 retries: Telegram's limits are per chat and per bot, and a hand-set overall
     # rate would queue every user's answer behind a broadcast that never happens here.
     limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=SEND_TRIES)
-    chat = Chat(service)
-    tg = TelegramBot(chat, workers)
+    tg = TelegramBot(chat, WORKERS if workers is None else workers)
     app = (Application.builder().token(token).base_url(base).base_file_url(file_base)
            .defaults(quiet).rate_limiter(limiter).concurrent_updates(PerChatProcessor())
-           .get_updates_request(PollAfterSteps(tg.workers, connection_pool_size=1))
            .build())
     chat.fetch_files = tg.native.fetch_files  # a message's files, once its person links here
     app.add_handler(CallbackQueryHandler(tg.on_callback))
@@ -155,7 +150,7 @@ class ConstantTimeSecret(str):
     __hash__ = str.__hash__
 
 
-async def serve_app(app: Application, tg: TelegramBot | None, settings: Settings, *,
+async def serve_app(app: TelegramApp, tg: TelegramBot | None, settings: Settings, *,
                     stop: asyncio.Event, webhook_url: str | None = None, port: int = 8443,
                     listen: str = "0.0.0.0", poll_timeout: int = 10,
                     notice_interval: float = 2.0) -> None:
@@ -195,13 +190,15 @@ async def serve_app(app: Application, tg: TelegramBot | None, settings: Settings
                 tg.close()
 
 
-def run(settings: Settings, webhook_url: str | None = None, port: int = 8443) -> int:
-    """`casebot telegram`: 0 after Ctrl-C/SIGTERM, 2 for bad configuration, 1 on failure."""
+def run(settings: Settings, build: Callable[[Settings], tuple[TelegramApp, TelegramBot]],
+        webhook_url: str | None = None, port: int = 8443) -> int:
+    """`casebot telegram`: 0 after Ctrl-C/SIGTERM, 2 for bad configuration, 1 on failure.
+    `build`: the composition root's (bot/processes.py)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
     try:
-        app, tg = build_application(settings)
+        app, tg = build(settings)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 
 from telegram import Message, Update
 
-from bot.service import Who
-from flows.model import Inbound
-from flows.steps import DONE
+from bot.protocol import DONE, Inbound, Who
 
 # The Bot API refuses getFile for files over 20 MB (cloud server).
 DOWNLOAD_LIMIT = 20 * 1024 * 1024

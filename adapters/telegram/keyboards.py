@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 
 from telegram import ReplyKeyboardMarkup, ReplyKeyboardRemove
 
-from flows.commands import BUTTON_COMMANDS, RECLASSIFY, button_id
-from flows.model import Choice, Prompt
-from flows.steps import DONE
+from bot.protocol import BUTTON_COMMANDS, DONE, RECLASSIFY, Choice, Prompt, button_id
 
 PAGE = 8
 LABEL_MAX = 60

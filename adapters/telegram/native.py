@@ -4,9 +4,8 @@ a message, and inline mode (`@bot URL…` in any chat answers with the URLs' rat
 Forwards arriving close together (several selected and forwarded at once, or an album) are
 one request: they are gathered until the chat has been quiet for `FORWARD_QUIET` seconds, and
 any other message from that chat first sends the gathered ones on. Their files are fetched
-only for a linked contact: here in the event loop when the person is linked already, else by
-file_id once they link (`fetch_files`, which the chat layer calls on whichever process that
-happens, with the bot and loop of that process's running application).
+only for a linked contact, by file_id (`fetch_files`, which the chat layer calls on whichever
+process sees the person linked, with the bot and loop of that process's running application).
 
 Inline queries come from any chat and anyone: the answer is built from the query text alone
 (`Chat.rate_urls` takes no identity), so it can never show a case or a contact.
@@ -18,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import (
     InlineQueryResultArticle,
@@ -30,20 +29,19 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from adapters.telegram.chats import Chats
 from adapters.telegram.inbound import TOO_BIG, Media, media_of, text_inbound, too_big, who_of
-from bot.chat import Fetched, none_fetched
-from bot.service import Who
-from flows.errors import Invalid
-from flows.model import FileRef, PendingFile
-
-if TYPE_CHECKING:
-    from adapters.telegram.handlers import TelegramBot
+from bot.protocol import Fetched, FileRef, FromMessage, Invalid, PendingFile, Who, none_fetched
 
 log = logging.getLogger(__name__)
 
 FORWARD_QUIET = 1.0
 INLINE_CACHE_SECONDS = 60
 DOWNLOAD_WAIT = 120.0
+MESSAGE_FILE_FAILED = ("I couldn't download {name} from Telegram; send it again when the "
+                       "question asks for files.")
+UPLOAD_FAILED = ("I couldn't download {name} from Telegram. Please send it again, or as a zip "
+                 "under 20 MB.")
 
 
 @dataclass(frozen=True)
@@ -121,8 +119,9 @@ class Forwards:
 
 
 class Native:
-    def __init__(self, tg: TelegramBot) -> None:
-        self.tg = tg
+    def __init__(self, chats: Chats, handled: Callable[[int], None]) -> None:
+        self.chats = chats
+        self.handled = handled  # an update id is done with (what the e2e driver waits for)
         self.forwards = Forwards()
         self.running: tuple[Any, asyncio.AbstractEventLoop] | None = None  # bot, loop
 
@@ -139,11 +138,13 @@ class Native:
         A forward while a request is open is an answer like any message (a forwarded file at
         the attachments step is attached), so only forwards with no request open start one."""
         msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
-        assert msg is not None and chat is not None and user is not None
+        assert msg is not None
+        assert chat is not None
+        assert user is not None
         who = who_of(update)
         if msg.forward_origin is not None and (
                 chat.id in self.forwards.pending
-                or await self.tg.run_sync(chat.id, self.tg.chat.current, who) is None):
+                or (await self.chats.run(chat.id, self.chats.chat.view, who)).question is None):
             async def done(parts: list[Part], first: int) -> None:
                 await self.start(bot, who, chat.id, parts, f"tg:fwd:{first}")
 
@@ -161,62 +162,65 @@ class Native:
 
     async def start(self, bot: Any, who: Who, chat_id: int, parts: list[Part],
                     delivery: str) -> None:
-        """A request described by these messages: their texts, their files (once the person
-        is known to be a linked contact), the first link back to one of them."""
+        """A request described by these messages: their texts, their files (fetched by the
+        chat layer once the person is known to be a linked contact), the first link back to
+        one of them."""
         text = "\n\n".join(p.text.strip() for p in parts if p.text.strip())
         media = [p.media for p in parts if p.media is not None]
         source = next((p.source for p in parts if p.source), "")
-        downloaded: Fetched | None = None
-        if media and await self.tg.run_sync(chat_id, self.tg.chat.linked, who):
-            # the usual case: download here, in the loop, not holding a chat worker thread
-            notes: list[str] = []
-            downloaded = (await self.download_all(bot, media, notes), notes)
-        pending = [PendingFile(m.file_id, m.name, m.size) for m in media]
-        prompts = await self.tg.run_sync(chat_id, self.tg.chat.describe, who, text,
-                                         source=source, files=pending, downloaded=downloaded,
-                                         delivery_id=delivery)
-        await self.tg.send(bot, chat_id, who, prompts)
+        pending = tuple(PendingFile(m.file_id, m.name, m.size) for m in media)
+        reply = await self.chats.run(chat_id, self.chats.chat.handle, who,
+                                     FromMessage(text, source=source, files=pending),
+                                     delivery_id=delivery)
+        await self.chats.send(bot, chat_id, who, reply)
 
     def fetch_files(self, who: Who, pending: tuple[PendingFile, ...]) -> Fetched:
         """The chat layer's way to fetch a message's files once its person is linked (on a
         chat worker thread of this process, maybe not the one that saw the message): they are
         downloaded in the application's event loop."""
+        return self._fetch(pending, MESSAGE_FILE_FAILED)
+
+    def uploads(self, who: Who, pending: tuple[PendingFile, ...]) -> Fetched:
+        """Files sent to the chat, fetched when the question takes them."""
+        return self._fetch(pending, UPLOAD_FAILED)
+
+    def _fetch(self, pending: tuple[PendingFile, ...], failed: str) -> Fetched:
         running = self.running
         if running is None:
             return none_fetched(pending)
         bot, loop = running
         media = [Media(p.id, p.name, p.size, None) for p in pending]
         notes: list[str] = []
-        future = asyncio.run_coroutine_threadsafe(self.download_all(bot, media, notes), loop)
+        future = asyncio.run_coroutine_threadsafe(
+            self.download_all(bot, media, notes, failed), loop)
         try:
             return future.result(DOWNLOAD_WAIT), notes
         except TimeoutError:
             future.cancel()
-            log.warning("message files not downloaded within %.0f s", DOWNLOAD_WAIT)
+            log.warning("files not downloaded within %.0f s", DOWNLOAD_WAIT)
             return none_fetched(pending)
 
-    async def download_all(self, bot: Any, media: list[Media], notes: list[str]
-                           ) -> list[FileRef]:
+    async def download_all(self, bot: Any, media: list[Media], notes: list[str],
+                           failed: str) -> list[FileRef]:
         """Each file stored; one that can't be fetched becomes a note instead."""
         refs = []
         for m in media:
             try:
-                refs.append(await self.download(bot, m))
+                refs.append(await self.download(bot, m, failed))
             except Invalid as exc:
                 notes.append(str(exc))
         return refs
 
-    async def download(self, bot: Any, media: Media) -> FileRef:
+    async def download(self, bot: Any, media: Media, failed: str) -> FileRef:
         if too_big(media):
             raise Invalid(TOO_BIG.format(name=media.name, mb=(media.size or 0) / 2**20))
         try:
             data = await (await bot.get_file(media.file_id)).download_as_bytearray()
         except TelegramError as exc:
             log.warning("file download failed: %s", type(exc).__name__)
-            raise Invalid(f"I couldn't download {media.name} from Telegram; send it again "
-                          "when the question asks for files.") from exc
-        ref: FileRef = await asyncio.to_thread(self.tg.chat.service.files.put_bytes,
-                                               bytes(data), media.name)
+            raise Invalid(failed.format(name=media.name)) from exc
+        ref: FileRef = await asyncio.to_thread(self.chats.chat.store_upload, [bytes(data)],
+                                               media.name)
         return ref
 
     # -- inline mode --------------------------------------------------------------------------
@@ -226,11 +230,11 @@ class Native:
             query = update.inline_query
             if query is None:
                 return
-            rated = await asyncio.to_thread(self.tg.chat.rate_urls, query.query)
+            rated = await asyncio.to_thread(self.chats.chat.rate_urls, query.query)
             results = [InlineQueryResultArticle(
                 id=str(n), title=lines[0], description="\n".join(lines[1:])[:200],
                 input_message_content=InputTextMessageContent("\n".join(lines)))
                 for n, lines in enumerate(rated)]
             await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
         finally:
-            self.tg.processed.add(update.update_id)
+            self.handled(update.update_id)

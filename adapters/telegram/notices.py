@@ -10,7 +10,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from adapters.telegram import render
 from bot.chat import Chat
-from bot.notices import Notice, Outcome
+from bot.protocol import Notice, Outcome
 
 log = logging.getLogger(__name__)
 

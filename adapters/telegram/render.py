@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from adapters.telegram import keyboards
 from adapters.telegram.keyboards import REMOVE, Keyboard, keyboard
-from flows.model import Prompt
+from bot.protocol import Prompt
 
 MAX_TEXT = 4096
 FILES_HINT = "Send documents or photos here (up to 20 MB each), then tap Done."
@@ -25,7 +25,7 @@ MULTILINE_HINT = "Send your answer as one message; it may have several lines."
 
 
 @dataclass(frozen=True)
-class Reply:
+class Outgoing:
     """What to send for a batch of prompts: the messages (each carries `keyboard`), the
     question the keyboard answers (None when only information was said) and its page."""
 
@@ -35,7 +35,7 @@ class Reply:
     page: int = 0
 
 
-def reply(prompts: list[Prompt], page: int = 0) -> Reply:
+def reply(prompts: list[Prompt], page: int = 0) -> Outgoing:
     """One reply to one user action: the prompts' texts packed into as few messages as fit
     (usually one), each carrying the keyboard of the last question asked."""
     asked = [p for p in prompts if p.kind not in ("info", "done")]
@@ -45,21 +45,21 @@ def reply(prompts: list[Prompt], page: int = 0) -> Reply:
     pieces: list[str] = []
     for p in prompts:
         pieces += info_text(p) if p.kind in ("info", "done") else [text(p)]
-    return Reply(pack(pieces), keyboards.with_offers(base, offers), question, page)
+    return Outgoing(pack(pieces), keyboards.with_offers(base, offers), question, page)
 
 
-def page_reply(prompt: Prompt, page: int) -> Reply:
+def page_reply(prompt: Prompt, page: int) -> Outgoing:
     """A page or group of the same question (a tap on › or on a group)."""
     page = max(0, min(page, keyboards.pages(prompt) - 1))
-    return Reply([keyboards.page_title(prompt, page)], keyboard(prompt, page), prompt, page)
+    return Outgoing([keyboards.page_title(prompt, page)], keyboard(prompt, page), prompt, page)
 
 
-def selection_reply(prompt: Prompt, page: int) -> Reply:
+def selection_reply(prompt: Prompt, page: int) -> Outgoing:
     """A multi-select after a tap toggled an option: what is picked so far, same page."""
     labels = {c.id: c.label for c in prompt.choices}
     picked = ", ".join(labels.get(s, s) for s in prompt.selected) or "nothing yet"
     note = f"Selected: {picked}. Tap more to add or clear, then Done."
-    return Reply([_fit(note)], keyboard(prompt, page), prompt, page)
+    return Outgoing([_fit(note)], keyboard(prompt, page), prompt, page)
 
 
 def text(prompt: Prompt) -> str:

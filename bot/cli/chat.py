@@ -10,7 +10,7 @@ import typer
 
 from bot.cli.common import fail
 from bot.processes import run_console_chat
-from bot.service import Who
+from bot.protocol import Who
 from bot.settings import Settings
 from flows.errors import Invalid
 

@@ -28,6 +28,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.app import SlackBot
 from bot.app import build_service
+from bot.processes import build_slack_bot
 from bot.service import Service
 from bot.settings import Settings
 from store.uow import unit_of_work
@@ -591,7 +592,7 @@ def slack_rig(tmp_path: Path) -> Iterator[Rig]:
                             slack_allowed_teams="T1")
         service = build_service(settings)
         executor = TrackingExecutor()
-        bot = SlackBot(settings, service, listener_executor=executor)
+        bot = build_slack_bot(settings, service, listener_executor=executor)
         yield Rig(fake, bot, service, Driver(bot.app, fake, SECRET, executor), settings)
         executor.shutdown(wait=True)
 

@@ -15,8 +15,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.telegram.app import build_application, serve_app
+from adapters.telegram.app import serve_app
 from bot.app import build_service
+from bot.processes import build_telegram
 from bot.settings import Settings
 from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
@@ -60,7 +61,7 @@ class BotRun:
 
     async def __aenter__(self) -> BotRun:
         self.service = build_service(self.settings)
-        self.app, self.tg = build_application(self.settings, self.service)
+        self.app, self.tg = build_telegram(self.settings, self.service)
         self.stop = asyncio.Event()
         hook = None
         self.port = free_port()

@@ -162,7 +162,8 @@ def test_eof_inside_a_multi_line_answer_sends_nothing(tmp_path: Path) -> None:
 
     from adapters.console.app import ConsoleChat
     from bot.app import build_service
-    from bot.service import Who
+    from bot.chat import Chat
+    from bot.protocol import Who
     from bot.settings import Settings
 
     service = build_service(Settings(home=tmp_path / "home"))
@@ -172,7 +173,7 @@ def test_eof_inside_a_multi_line_answer_sends_nothing(tmp_path: Path) -> None:
 
     def run(lines: list[str]) -> str:
         out = io.StringIO()
-        code = ConsoleChat(service, who, stdin=io.StringIO("\n".join(lines) + "\n"),
+        code = ConsoleChat(Chat(service), who, stdin=io.StringIO("\n".join(lines) + "\n"),
                            stdout=out).run()
         assert code == 0
         return out.getvalue()

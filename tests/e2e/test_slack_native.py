@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from adapters.slack.app import SlackBot
 from adapters.slack.home import home_text
 from bot.app import build_service
+from bot.processes import build_slack_bot
 from bot.updates import update_case
 from store.uow import unit_of_work
 from tests.e2e.fake_slack import (
@@ -101,7 +101,7 @@ def test_shortcut_files_survive_linking_on_another_worker(rig: Rig) -> None:
     assert not rig.fake.of("files.info")
 
     executor = TrackingExecutor()
-    other = SlackBot(rig.settings, build_service(rig.settings), listener_executor=executor)
+    other = build_slack_bot(rig.settings, build_service(rig.settings), listener_executor=executor)
     try:
         Driver(other.app, rig.fake, SECRET, executor).press(user, "Yes")
     finally:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from adapters.slack.app import SlackBot, serve
+from adapters.slack.app import serve
 from bot.app import build_service
+from bot.processes import build_slack_bot
 from bot.settings import Settings
 from tests.e2e.fake_slack import SECRET, Driver, FakeSlack, TrackingExecutor, link
 
@@ -22,7 +23,7 @@ def test_install_then_events_use_the_installed_token(tmp_path: Path) -> None:
                             slack_api_url=fake.api_url)
         service = build_service(settings)
         executor = TrackingExecutor()
-        bot = SlackBot(settings, service, listener_executor=executor)
+        bot = build_slack_bot(settings, service, listener_executor=executor)
         tables = set(sa.inspect(service.engine).get_table_names())
         assert {"slack_installations", "slack_bots", "slack_oauth_states"} <= tables
         server = serve(bot, "127.0.0.1", 0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.service import Who
+from bot.protocol import Who
 from bot.settings import Settings
 from bot.updates import update_case
 from flows.model import Inbound
@@ -181,7 +181,7 @@ async def test_typed_label_is_a_tap_even_after_a_restart(fake: FakeTelegram,
         await user.say("/newcase")
         if "operating system" in user.keyboard_message()["text"]:
             await user.press("Windows 10", exact=True)
-        run.tg.keyboards.clear()  # as after a restart: the keyboard drawn is not known
+        run.tg.chats.keyboards.clear()  # as after a restart: the keyboard drawn is not known
         await user.say("Product Issue: Product Issues")  # typed, exactly as the button
         assert "Subject" in user.last_text
 
@@ -334,11 +334,12 @@ async def test_verification_limits(fake: FakeTelegram, settings: Settings) -> No
 
 def test_webhook_without_secret_refused_at_start(tmp_path: Path, fake: FakeTelegram) -> None:
     from adapters.telegram.app import run
+    from bot.processes import build_telegram
 
     settings = Settings(home=tmp_path / "h", telegram_bot_token=fake.token,
                         telegram_api_url=fake.url)
-    assert run(settings, webhook_url="https://bot.example/hook", port=0) == 2
-    assert run(Settings(home=tmp_path / "h")) == 2  # no token
+    assert run(settings, build_telegram, webhook_url="https://bot.example/hook", port=0) == 2
+    assert run(Settings(home=tmp_path / "h"), build_telegram) == 2  # no token
 
 
 def test_fake_records_json_bodies(fake: FakeTelegram) -> None:

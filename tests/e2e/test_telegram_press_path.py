@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from adapters.telegram.plumbing import POLL_WAIT, ChatWorkers
+from adapters.telegram.plumbing import ChatWorkers
 from bot.settings import Settings
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import BotRun, add_profile
@@ -117,37 +117,11 @@ async def test_chat_calls_never_stall_the_loop() -> None:
         workers.close()
 
 
-async def test_the_next_poll_waits_for_a_step_in_flight_only_briefly() -> None:
-    """`ChatWorkers.idle`, which getUpdates awaits (PollAfterSteps): at once with nothing in
-    flight, when the step ends if it ends soon, and after `POLL_WAIT` if it does not."""
-    workers = ChatWorkers()
-    try:
-        started = time.monotonic()
-        await workers.idle(1.0)
-        assert time.monotonic() - started < 0.05
-
-        quick = asyncio.create_task(workers.run(1, time.sleep, 0.001))
-        await asyncio.sleep(0)  # handed to its worker
-        await workers.idle(1.0)
-        assert workers.running == 0
-        await quick
-
-        slow = asyncio.create_task(workers.run(2, time.sleep, 0.5))
-        await asyncio.sleep(0)
-        started = time.monotonic()
-        await workers.idle(POLL_WAIT)
-        assert time.monotonic() - started < 0.1
-        assert not slow.done()
-        await slow
-    finally:
-        workers.close()
-
-
 async def test_a_slow_step_does_not_hold_up_other_chats(fake: FakeTelegram,
                                                         settings: Settings) -> None:
     """While one chat's step waits for the database (another writer holds SQLite's lock),
-    the bot still fetches and answers another chat's update: the next getUpdates waited for
-    that step no longer than `POLL_WAIT`."""
+    the bot still fetches and answers another chat's update: the next getUpdates does not
+    wait for that step."""
     async with BotRun(fake, settings, "polling") as run:
         run.link(7201, "ada@acme.example")
         path = run.service.engine.url.database

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot import notices
+from bot.protocol import Outcome
 from store.db import make_engine, upgrade
 from store.tables import ChatNotice, utcnow
 from store.uow import unit_of_work
@@ -43,7 +44,7 @@ def test_concurrent_senders_claim_each_notice_once(engine: Engine) -> None:
             taken[i].extend(n.id for n in batch)
             for n in batch:
                 with unit_of_work(engine) as s:
-                    notices.ack(s, n.id, notices.Outcome.SENT)
+                    notices.ack(s, n.id, Outcome.SENT)
 
     threads = [threading.Thread(target=sender, args=(i,)) for i in range(3)]
     for t in threads:
@@ -88,7 +89,7 @@ def test_a_notice_is_dropped_after_the_give_up_limit(engine: Engine) -> None:
     for _ in range(notices.GIVE_UP_AFTER):
         with unit_of_work(engine) as s:
             [n] = notices.claim(s, "telegram", limit=1)
-            notices.ack(s, n.id, notices.Outcome.RETRY)
+            notices.ack(s, n.id, Outcome.RETRY)
     with unit_of_work(engine) as s:
         failed = s.session.get(ChatNotice, n.id)
         assert failed is not None
@@ -99,6 +100,6 @@ def test_a_temporary_failure_hands_the_notice_back(engine: Engine) -> None:
     with unit_of_work(engine) as s:
         [n] = notices.claim(s, "telegram", limit=1)
         nid = n.id
-        notices.ack(s, nid, notices.Outcome.RETRY)
+        notices.ack(s, nid, Outcome.RETRY)
     with unit_of_work(engine) as s:
         assert nid in [x.id for x in s.notices.pending("telegram")]

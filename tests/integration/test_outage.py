@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.app import build_service
-from bot.service import Service, Who
+from bot.protocol import Who
+from bot.service import Service
 from bot.settings import Settings
 from flows.model import Inbound, Prompt
 from store.db import make_engine, upgrade
@@ -194,3 +195,31 @@ def test_sqlite_short_lock_is_waited_out(tmp_path: Path) -> None:
     assert prompts, prompts
     assert prompts[-1].step == "description", prompts
     engine.dispose()
+
+
+def test_postgres_down_a_file_is_not_fetched_and_the_user_asked_to_send_it_again(
+        pg: PgOutage) -> None:
+    """Through the chat API: an upload while the store is away reads nothing, fetches
+    nothing, and asks to try again; a read (`Chat.view`) shows nothing rather than fail."""
+    from bot.chat import Chat
+    from bot.protocol import Fetched, PendingFile
+
+    service, admin, name, _ = pg
+    ready(service, PROFILE + TO_SUBJECT)
+    chat = Chat(service)
+    fetched: list[tuple[PendingFile, ...]] = []
+
+    def fetch(who: Who, pending: tuple[PendingFile, ...]) -> Fetched:
+        fetched.append(pending)
+        return [], []
+
+    _allow(admin, name, False)
+    reply = chat.handle(WHO, Inbound(kind="file", pending_files=(PendingFile("F1", "a.log"),)),
+                        delivery_id="tg:update:2", fetch=fetch)
+    assert is_retry(reply.prompts)
+    assert fetched == []
+    view = chat.view(WHO)
+    assert not view.linked
+    assert view.question is None
+    _allow(admin, name, True)
+    assert chat.view(WHO).question is not None

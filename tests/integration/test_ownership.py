@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from bot.app import build_service
 from bot.cli.main import app
 from bot.dispatch import OUT_OF_DATE
-from bot.service import Service, Who
+from bot.protocol import Who
+from bot.service import Service
 from bot.settings import Settings
 from flows.model import Inbound, Prompt
 from store.repositories.conversations import ConvRow

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.app import build_service
-from bot.service import Who
+from bot.protocol import Who
 from bot.settings import Settings
 from flows.model import Inbound
 from store.db import current_revision, make_engine, upgrade

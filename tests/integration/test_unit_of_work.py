@@ -5,7 +5,6 @@ writes nothing."""
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,7 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from flows.model import Inbound
 from store.db import make_engine, upgrade
 from store.repositories.conversations import ConvRow, StaleConversation
 from store.tables import ChatIdentity, Contact, Conversation, ProcessedEvent
@@ -208,39 +206,3 @@ def test_the_connection_goes_back_to_the_pool(engine: Engine) -> None:
     assert pool.checkedout() == 0
     UnitOfWork(engine).close()
     assert pool.checkedout() == 0
-
-
-def test_service_current_writes_nothing_for_a_person_not_linked_yet(db_url: str) -> None:
-    """`Service.current` runs in a read-only unit: an email that would join (or create) a
-    contact links no one, and the prompts are those a new contact would see."""
-    from bot.service import Service, Who
-    from store.files import BlobStore
-
-    eng = make_engine(db_url)
-    upgrade(eng)
-    service = Service(eng, BlobStore(Path(tempfile.mkdtemp()), 2**20))
-    statements: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement.split(None, 1)[0].upper())
-
-    sa.event.listen(eng, "before_cursor_execute", record)
-    try:
-        fresh = service.current(Who("console", "new@acme.example", email="new@acme.example"))
-    finally:
-        sa.event.remove(eng, "before_cursor_execute", record)
-    assert fresh
-    assert "Commands:" in fresh[-1].text
-    assert set(statements) <= {"SELECT"}
-    with unit_of_work(eng, read_only=True) as uow:
-        assert uow.contacts.by_email("new@acme.example") is None
-    linked = service.handle(Who("console", "new@acme.example", email="new@acme.example"),
-                            Inbound(kind="command", command="newcase"))
-    again = service.current(Who("console", "other-id", email="new@acme.example"))
-    assert again[-1].text == linked[-1].text  # the contact's conversation, read not linked
-    with unit_of_work(eng, read_only=True) as uow:
-        contact = uow.contacts.by_email("new@acme.example")
-        assert contact is not None
-        assert [i.external_id for i in uow.contacts.identities_of(contact.id)] == [
-            "new@acme.example"]
-    eng.dispose()

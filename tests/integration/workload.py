@@ -21,7 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from bot.service import Service, Who
+from bot.protocol import Who
+from bot.service import Service
 from flows.model import FileRef, Inbound
 from store.tables import (
     Attachment,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.app import build_service
 from bot.maintenance import prune_files
-from bot.service import Who
+from bot.protocol import Who
 from bot.settings import Settings
 from flows.model import Inbound
 from store.tables import saved_id

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from adapters.slack.app import SlackBot
 from bot.app import build_service
+from bot.processes import build_slack_bot
 from bot.service import Service
 from bot.settings import Settings
 from store.uow import unit_of_work
@@ -32,7 +32,7 @@ def slack(tmp_path: Path, allowed: str) -> Iterator[tuple[FakeSlack, Driver, Ser
                             slack_allowed_teams=allowed)
         service = build_service(settings)
         executor = TrackingExecutor()
-        bot = SlackBot(settings, service, listener_executor=executor)
+        bot = build_slack_bot(settings, service, listener_executor=executor)
         try:
             yield fake, Driver(bot.app, fake, SECRET, executor), service
         finally:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_service
-from bot.service import Service, Who
+from bot.protocol import Who
+from bot.service import Service
 from bot.settings import Settings
 from flows.context import Clock, ProfileView
 from flows.model import Inbound, Prompt

@@ -7,7 +7,8 @@ from pathlib import Path
 from sqlmodel import select
 
 from bot.app import build_service
-from bot.service import Service, Who
+from bot.protocol import Who
+from bot.service import Service
 from bot.settings import Settings
 from flows.model import Inbound, Prompt
 from store.repositories.contacts import ContactInfo

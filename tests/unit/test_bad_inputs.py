@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from adapters.console.app import ConsoleChat
-from bot.service import Service, Who
+from bot.chat import Chat
+from bot.protocol import Who
+from bot.service import Service
 from flows.errors import Invalid
 from flows.model import Inbound, Prompt
 from store.db import make_engine
@@ -196,7 +198,7 @@ def test_markup_is_kept_literally_in_the_case_and_on_the_console(seed: Path,
     lines = ["/newcase", "HQ Apex One", "Windows 10", "Product Issues", MARKUP[:200],
              MARKUP, "@channel <@U123> *not bold*", ".", "High", "<b>impact</b> @here", "."]
     out = io.StringIO()
-    ConsoleChat(service, WHO, stdin=io.StringIO("\n".join([*lines, "Submit"]) + "\n"),
+    ConsoleChat(Chat(service), WHO, stdin=io.StringIO("\n".join([*lines, "Submit"]) + "\n"),
                 stdout=out).run()
     text = out.getvalue()
     assert f"Subject: {MARKUP[:200]}" in text

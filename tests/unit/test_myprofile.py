@@ -9,7 +9,7 @@ import pytest
 
 from bot.accounts import UnknownDomain, add_account, check_domain, join, normalize_domain
 from bot.app import build_service
-from bot.service import Who
+from bot.protocol import Who
 from bot.settings import Settings
 from flows.context import Ctx, EmptyWorld
 from flows.errors import Invalid

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console.app import ConsoleChat
+from bot.chat import Chat
 from bot.service import Service
 from tests.unit.flowkit import WHO, Talk, case_json, fresh_service, seeded_home
 
@@ -42,7 +43,8 @@ def review(talk: Talk) -> dict[str, str]:
 
 def console(service: Service, lines: list[str]) -> str:
     out = io.StringIO()
-    ConsoleChat(service, WHO, stdin=io.StringIO("\n".join(lines) + "\n"), stdout=out).run()
+    ConsoleChat(Chat(service), WHO, stdin=io.StringIO("\n".join(lines) + "\n"),
+                stdout=out).run()
     return out.getvalue()
 
 

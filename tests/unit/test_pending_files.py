@@ -9,8 +9,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.app import build_service
-from bot.chat import Chat, Fetched
-from bot.service import Who
+from bot.chat import Chat
+from bot.protocol import Fetched, FromMessage, Who
 from bot.settings import Settings
 from flows.model import Inbound, PendingFile
 from store.db import make_engine, upgrade
@@ -67,7 +67,7 @@ def test_the_worker_that_links_the_person_fetches_the_files(tmp_path: Path) -> N
     second = Chat(second_service, fetch_files=download)
     who = Who("telegram", "4711", chat_ref="4711")
 
-    asked = first.describe(who, "Apex One console hangs", files=FILES)
+    asked = first.handle(who, FromMessage("Apex One console hangs", files=FILES)).prompts
     assert "work email" in asked[-1].text
     first.handle(who, Inbound(kind="text", text="eve@acme.example"))
     with unit_of_work(second_service.engine) as s:
@@ -76,7 +76,7 @@ def test_the_worker_that_links_the_person_fetches_the_files(tmp_path: Path) -> N
     assert code is not None
     assert fetched == []
 
-    texts = [p.text for p in second.handle(who, Inbound(kind="text", text=code.group(1)))]
+    texts = [p.text for p in second.handle(who, Inbound(kind="text", text=code.group(1))).prompts]
     assert fetched == [("4711", FILES)]
     assert "linked to eve@acme.example" in texts[0]
     assert texts[1] == "I couldn't fetch a file from the platform."
@@ -91,7 +91,7 @@ def test_without_a_fetcher_the_files_become_notes_not_silence(tmp_path: Path) ->
         contact = s.contacts.ensure("max@acme.example")
         s.contacts.link_identity(contact, "telegram", "99", "99")
         s.commit()
-    prompts = Chat(service).describe(Who("telegram", "99", chat_ref="99"), "Printer on fire",
-                                     files=FILES[:1])
+    prompts = Chat(service).handle(Who("telegram", "99", chat_ref="99"),
+                                   FromMessage("Printer on fire", files=FILES[:1])).prompts
     assert prompts[0].text == ("I couldn't fetch agent.log; send it here when the request "
                                "asks for files.")

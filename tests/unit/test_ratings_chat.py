@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.app import build_service
-from bot.service import Who
+from bot.protocol import Who
 from bot.settings import Settings
 from flows.model import Inbound
 

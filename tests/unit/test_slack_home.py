@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.slack.home import HOME_ACTIONS, home_text, home_view
-from bot.chat import OpenCase
+from bot.protocol import OpenCase
 
 
 def test_cases_newest_first_as_given_and_subjects_escaped() -> None:

@@ -1,0 +1,148 @@
+"""One Slack person's event through the chat API: in their order, answered in their DM.
+
+What every listener (DM messages, slash commands, presses in listeners.py; shortcuts and App
+Home in shortcuts.py) shares: a striped lock per person, the DM channel of each person, the
+email Slack vouches for (users.info, asked only for a person not linked yet), posting a
+`Reply`, the App Home view, and fetching files with the right workspace's token. It calls
+`Chat` once per event; the Web API client it is handed per event, or per workspace through
+`clients` (app.py builds them).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from cachetools import LRUCache
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack import files as sfiles
+from adapters.slack import home
+from adapters.slack import inbound as sin
+from adapters.slack import render as srn
+from bot.chat import Chat
+from bot.protocol import (
+    Fetched,
+    FromMessage,
+    Inbound,
+    OpenCase,
+    PendingFile,
+    Prompt,
+    Vouched,
+    Who,
+    none_fetched,
+)
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "slack"
+LOCK_STRIPES, DM_CACHE = 256, 10_000
+
+Clients = Callable[[str], WebClient | None]
+"""A workspace's Web API client by team id (None: the app was uninstalled there)."""
+
+
+class Dispatch:
+    """Per process: the chat API, per-person ordering, DMs, App Home; thread-safe."""
+
+    def __init__(self, chat: Chat, clients: Clients, api_base: str) -> None:
+        self.chat = chat
+        self.clients = clients
+        self.api_base = api_base
+        self.dms: LRUCache[str, str] = LRUCache(maxsize=DM_CACHE)
+        # a fixed set of locks, picked by user: bounded memory, one person's events in order
+        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
+
+    def lock_for(self, ext: str) -> threading.Lock:
+        return self._locks[zlib.crc32(ext.encode()) % LOCK_STRIPES]
+
+    def remember_dm(self, ext: str, dm: str) -> None:
+        self.dms[ext] = dm
+
+    def dm_for(self, client: WebClient, ext: str, user_id: str) -> str:
+        if ext not in self.dms:
+            self.remember_dm(ext, client.conversations_open(users=user_id)["channel"]["id"])
+        return self.dms[ext]
+
+    def post(self, client: WebClient, channel: str, message: dict[str, Any]) -> None:
+        client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False,
+                                **message)
+
+    def post_prompts(self, client: WebClient, channel: str, prompts: list[Prompt]) -> None:
+        for prompt in prompts:
+            self.post(client, channel, srn.render(prompt))
+
+    def directory(self, client: WebClient, team: str, user: str) -> Callable[[], Vouched]:
+        """users.info, asked only for a person not linked yet: their email, and whether Slack
+        confirmed it (`is_email_confirmed`); the team is the one the signed request came from."""
+        def look_up() -> Vouched:
+            try:
+                profile = client.users_info(user=user)["user"]
+            except SlackApiError as exc:
+                log.warning("users.info failed: %s", exc.response.get("error"))
+                return Vouched(None, False, team)
+            email = (profile.get("profile") or {}).get("email")
+            name = profile.get("real_name") or (profile.get("profile") or {}).get("real_name",
+                                                                                  "")
+            return Vouched(email, profile.get("is_email_confirmed") is True, team, name)
+        return look_up
+
+    def handle(self, client: WebClient, team: str, user: str, dm: str,
+               event: Inbound | FromMessage, delivery_id: str | None, *,
+               before: Callable[[list[Prompt]], None] | None = None,
+               tidy: Callable[[list[Prompt]], None] | None = None,
+               files: list[dict[str, Any]] | None = None, token: str | None = None) -> None:
+        """One event through the chat API, answered in the DM; `before` may take prompts off
+        to show them elsewhere (a press's message, an ephemeral answer), `tidy` (the pressed
+        message) runs after the post. `files`: the event's Slack files, fetched with `token`
+        only if the chat layer asks for them."""
+        ext = sin.external_id(team, user)
+        fetch = None
+        if files:
+            def fetch(_who: Who, _pending: tuple[PendingFile, ...]) -> Fetched:
+                return sfiles.download_all(client, token or client.token, files, self.chat,
+                                           self.api_base)
+        with self.lock_for(ext):
+            who = Who(channel=CHANNEL, external_id=ext, chat_ref=dm)
+            reply = self.chat.handle(who, event, delivery_id=delivery_id,
+                                     directory=self.directory(client, team, user), fetch=fetch)
+            prompts = list(reply.prompts)
+            for notice in reply.notices:
+                self.post(client, dm, srn.info_message(notice))
+            if before is not None:
+                before(prompts)
+            self.post_prompts(client, dm, prompts)
+            if tidy is not None:
+                tidy(prompts)
+        # a new case posted as a message: the home tab lists it (a Submit press answered in
+        # place leaves it to the next app_home_opened, as before: one Web API call a press)
+        if reply.open_cases is not None and any(p.kind == "done" for p in prompts):
+            self.publish(client, user, reply.open_cases)
+
+    def fetch_files(self, who: Who, pending: tuple[PendingFile, ...]) -> Fetched:
+        """The chat layer's way to fetch a message's files once its person is linked, in this
+        process (maybe not the one that saw the shortcut): the team's bot token, and files.info
+        for each file's download URL."""
+        team = who.external_id.partition(":")[0]
+        client = self.clients(team)
+        if client is None:  # the workspace uninstalled the app since
+            return none_fetched(pending)
+        return sfiles.download_all(client, client.token,
+                                   [{"id": p.id, "name": p.name, "size": p.size}
+                                    for p in pending], self.chat, self.api_base)
+
+    def publish_home(self, client: WebClient, team: str, user: str) -> None:
+        """views.publish the person's open cases (on opening the tab, and when a case
+        changes); read without writing anything."""
+        view = self.chat.view(Who(CHANNEL, sin.external_id(team, user)), cases=True)
+        self.publish(client, user, view.open_cases)
+
+    def publish(self, client: WebClient, user: str, cases: list[OpenCase] | None) -> None:
+        try:
+            client.views_publish(user_id=user, view=home.home_view(cases))
+        except SlackApiError as exc:
+            log.warning("views.publish failed: %s", exc.response.get("error"))

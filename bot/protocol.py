@@ -1,0 +1,160 @@
+"""What a chat adapter and the chat layer say to each other: the adapters' whole view of the
+core, with `bot.chat.Chat` (docs/architecture.md, "The chat layer").
+
+An adapter parses a platform event into `Who` + `Inbound`, calls `Chat.handle` once and renders
+the `Reply`; reads (a keyboard drawn again after a restart, Slack's App Home, the console's
+"draft saved") go through `Chat.view`, which never writes. Everything an adapter needs besides
+that (the values its controls carry, the errors a download raises, a notice's outcome) is
+named here (the settings too, for an adapter's own tokens and URLs), so no adapter reaches into
+flows/, store/ or the rest of bot/: those stay free to change behind this surface, as a
+library's private modules do behind its public API.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.settings import Settings
+from flows.clean import for_terminal
+from flows.commands import BUTTON_COMMANDS, RECLASSIFY, button_id, command_of
+from flows.commands import PREFIX as COMMAND_PREFIX
+from flows.errors import Invalid
+from flows.identity import CONFIRM_STEP, NO, YES
+from flows.model import Choice, FileRef, Inbound, PendingFile, Prompt, info
+from flows.steps import DONE, SKIP_WORDS, match_choice
+
+__all__ = [
+    "BUTTON_COMMANDS", "COMMAND_PREFIX", "CONFIRM_STEP", "DONE", "NO", "RECLASSIFY",
+    "SKIP_WORDS", "YES", "Choice", "Directory", "FetchFiles", "Fetched", "FileRef",
+    "FromMessage", "Inbound", "Invalid", "Notice", "OpenCase", "Outcome", "PendingFile",
+    "Prompt", "Reply", "Settings", "View", "Vouched", "Who", "button_id", "command_of",
+    "for_terminal", "info", "match_choice", "none_fetched",
+]
+
+
+@dataclass(frozen=True)
+class Who:
+    """The person behind an event: the channel and their id there."""
+
+    channel: str
+    external_id: str
+    email: str | None = None
+    name: str = ""
+    chat_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class FromMessage:
+    """A request started from an existing message (a Slack message shortcut, Telegram
+    forwards, `casebot chat --describe`): its text describes the request, `files` are its
+    files as the platform's references, `source` links back to it."""
+
+    text: str
+    source: str = ""
+    files: tuple[PendingFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What one event comes to, for the adapter to render.
+
+    `prompts`: what to show, in order. `notices`: notes about the event itself that leave the
+    question where it was (a file not fetched, too big); a chat shows them beside the question
+    already on screen. `question`: the question these prompts leave the person at (None when
+    they ask none) and `takes_files` whether it takes files. `open_cases`: after a submit, the
+    person's open cases, for a chat that lists them (`Chat(..., lists_cases=True)`)."""
+
+    prompts: list[Prompt] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    open_cases: list[OpenCase] | None = None
+
+    @property
+    def question(self) -> Prompt | None:
+        asked = [p for p in self.prompts if p.kind not in ("info", "done")]
+        return asked[-1] if asked else None
+
+    @property
+    def takes_files(self) -> bool:
+        question = self.question
+        return question is not None and question.kind == "files"
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """One line of a person's open cases (Slack's App Home)."""
+
+    number: str
+    subject: str
+    status: str
+    updated: str
+
+
+@dataclass(frozen=True)
+class View:
+    """Where a person is, read without writing anything (`Chat.view`).
+
+    `linked`: the identity is a contact's. `question`: the question their conversation is at
+    (None: none open). `has_answers`: the open conversation holds something they answered.
+    `checked_urls`: the URLs of their last /checkurl. `open_cases`: their cases not resolved
+    or closed, newest first (asked for with `cases=True`; None when not asked or not linked).
+    """
+
+    linked: bool = False
+    question: Prompt | None = None
+    has_answers: bool = False
+    checked_urls: list[str] = field(default_factory=list)
+    open_cases: list[OpenCase] | None = None
+
+    @property
+    def takes_files(self) -> bool:
+        return self.question is not None and self.question.kind == "files"
+
+
+@dataclass(frozen=True)
+class Vouched:
+    """What a platform says about a person's email (Slack's users.info)."""
+
+    email: str | None
+    confirmed: bool
+    team: str = ""
+    name: str = ""
+
+
+Directory = Callable[[], Vouched | None]
+"""Asked only for a person not linked yet: the email the platform vouches for."""
+
+Fetched = tuple[list[FileRef], list[str]]
+"""Files stored, and a note for each one that could not be fetched."""
+
+FetchFiles = Callable[[Who, tuple[PendingFile, ...]], Fetched]
+"""The adapter's way to download and store files by the platform's references, in whichever
+process runs it; the chat layer calls it only for a linked contact whose question takes them
+(or a message that opens a request)."""
+
+CANNOT_FETCH = "I couldn't fetch {name}; send it here when the request asks for files."
+
+
+def none_fetched(pending: Sequence[PendingFile]) -> Fetched:
+    """Nothing stored, a note for each file: what a fetch that cannot run at all answers."""
+    return [], [CANNOT_FETCH.format(name=f.name) for f in pending]
+
+
+class Outcome(enum.Enum):
+    """How sending one operator notice went."""
+
+    SENT = "sent"
+    RETRY = "retry"  # a passing failure (rate limit, network): try again on a later poll
+    GIVE_UP = "give_up"  # it can never be sent (blocked bot, chat gone, workspace uninstalled)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A claimed notice, as plain values (safe to hand to another thread or an event loop)."""
+
+    id: int
+    channel: str
+    external_id: str
+    chat_ref: str | None
+    text: str
