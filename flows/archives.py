@@ -2,10 +2,10 @@
 
 Threat and spam samples must arrive as password-protected zips so that no scanner or mail
 gateway on the way trips over them, and so support can open them with the password given.
-Archives come from strangers, so the number of entries and the size of the central directory
-are read from the end-of-central-directory record before the zip is opened (a 14 MB zip can
-list 300,000 entries), sizes are judged from the central directory before any byte is
-decompressed, the decompressed stream is counted and thrown away, and a check that runs past
+Archives come from strangers, so the central directory is walked by a bounded reader of our
+own before any library opens the zip (a 14 MB zip can list 300,000 entries; a crafted one can
+claim 1 entry in its classic end record and millions in its ZIP64 one), sizes are judged
+from the central directory before any byte is decompressed, the decompressed stream is counted and thrown away, and a check that runs past
 its `deadline` stops (pure-Python ZipCrypto reads ~1.7 MB/s).
 """
 
@@ -17,6 +17,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pyzipper
 
@@ -60,29 +61,115 @@ def _is_aes(info: zipfile.ZipInfo) -> bool:
         or info.compress_type == WZ_AES_METHOD
 
 
-def directory_size(path: str | Path) -> tuple[int, int] | None:
-    """(entries, central directory bytes) from the end-of-central-directory record (ZIP64
-    too), read from the file's last 64 KiB; None when there is no such record."""
+@dataclass(frozen=True)
+class Directory:
+    """What a zip's central directory lists, read by `read_directory` (no library involved)."""
+
+    entries: int
+    total_uncompressed: int
+
+
+class Crafted(Exception):
+    """The zip's records contradict each other: refused unread."""
+
+
+class TooMany(Exception):
+    """The zip lists more entries (or a bigger directory) than a sample zip may have."""
+
+    def __init__(self, entries: int) -> None:
+        super().__init__(entries)
+        self.entries = entries
+
+
+_CDH = struct.Struct("<4s6H3I5H2I")  # central directory file header, 46 bytes
+CDH_SIG = b"PK\x01\x02"
+ZIP64_EXTRA = 0x0001
+
+
+def _end_records(fh: BinaryIO, size: int) -> tuple[int, int, int] | None:
+    """(entries, central directory bytes, where the directory starts) from the end records.
+
+    The classic record and the ZIP64 one (when its locator is there) must agree: a field
+    the classic record leaves at its 0xFFFF/0xFFFFFFFF marker is taken from ZIP64, any other
+    difference is a crafted zip (libraries follow the ZIP64 record whatever the classic one
+    says, so checking only the classic one lets a zip claim 1 entry and hold millions).
+    """
+    tail_start = max(0, size - (65_535 + 22 + 20))
+    fh.seek(tail_start)
+    tail = fh.read()
+    at = tail.rfind(EOCD)
+    if at < 0 or len(tail) - at < 22:
+        return None
+    _, _, _, on_disk, entries, cd_bytes, _, _ = struct.unpack("<4sHHHHIIH", tail[at:at + 22])
+    end_at = tail_start + at  # the directory ends where its end record starts
+    loc = at - 20
+    if loc >= 0 and tail[loc:loc + 4] == EOCD64_LOCATOR:
+        offset = struct.unpack("<Q", tail[loc + 8:loc + 16])[0]
+        if offset + 56 > tail_start + loc:
+            raise Crafted("ZIP64 record out of place")
+        fh.seek(offset)
+        rec = fh.read(56)
+        if rec[:4] != EOCD64:
+            raise Crafted("ZIP64 locator without a record")
+        on_disk64, entries64, cd_bytes64 = struct.unpack("<QQQ", rec[24:48])
+        for classic, marker, wide in ((on_disk, 0xFFFF, on_disk64), (entries, 0xFFFF, entries64),
+                                      (cd_bytes, 0xFFFFFFFF, cd_bytes64)):
+            if classic != marker and classic != wide:
+                raise Crafted("classic and ZIP64 records disagree")
+        entries, cd_bytes, end_at = entries64, cd_bytes64, offset
+    if entries > MAX_MEMBERS or cd_bytes > MAX_DIRECTORY_BYTES:
+        raise TooMany(entries)
+    start = end_at - cd_bytes
+    if start < 0:
+        raise Crafted("directory before the file's start")
+    return entries, cd_bytes, start
+
+
+def _uncompressed(header: tuple[int, ...], extra: bytes) -> int:
+    """A member's declared size, from its ZIP64 extra field when the header says so."""
+    size = header[9]
+    if size != 0xFFFFFFFF:
+        return size
+    at = 0
+    while at + 4 <= len(extra):
+        kind, length = struct.unpack("<HH", extra[at:at + 4])
+        if kind == ZIP64_EXTRA and length >= 8:
+            return int(struct.unpack("<Q", extra[at + 4:at + 12])[0])
+        at += 4 + length
+    raise Crafted("ZIP64 size missing")
+
+
+def read_directory(path: str | Path) -> Directory | None:
+    """Count a zip's members and their declared sizes by walking its central directory,
+    bounded by MAX_MEMBERS and MAX_DIRECTORY_BYTES, before any library opens the file.
+    None: not a zip. `Crafted`: the records disagree with each other or with the directory;
+    `TooMany`: over the limits.
+    """
     with open(path, "rb") as fh:
         fh.seek(0, 2)
-        size = fh.tell()
-        tail_start = max(0, size - (65_535 + 22 + 20))
-        fh.seek(tail_start)
-        tail = fh.read()
-        at = tail.rfind(EOCD)
-        if at < 0 or len(tail) - at < 22:
+        ends = _end_records(fh, fh.tell())
+        if ends is None:
             return None
-        _, _, _, _, entries, cd_bytes, _, _ = struct.unpack("<4sHHHHIIH", tail[at:at + 22])
-        loc = at - 20
-        if (entries == 0xFFFF or cd_bytes == 0xFFFFFFFF) and loc >= 0 \
-                and tail[loc:loc + 4] == EOCD64_LOCATOR:
-            offset = struct.unpack("<Q", tail[loc + 8:loc + 16])[0]
-            if offset + 56 <= size:
-                fh.seek(offset)
-                rec = fh.read(56)
-                if rec[:4] == EOCD64:
-                    entries, cd_bytes = struct.unpack("<QQ", rec[32:48])
-        return entries, cd_bytes
+        entries, cd_bytes, start = ends
+        fh.seek(start)
+        data = fh.read(cd_bytes)
+    if len(data) != cd_bytes:
+        raise Crafted("directory cut short")
+    count = total = at = 0
+    while at < len(data):
+        if data[at:at + 4] != CDH_SIG or at + _CDH.size > len(data):
+            raise Crafted("not a directory entry")
+        header = _CDH.unpack_from(data, at)
+        names, extra_len, comment = header[10], header[11], header[12]
+        extra_at = at + _CDH.size + names
+        total += _uncompressed(header, data[extra_at:extra_at + extra_len])
+        at = extra_at + extra_len + comment
+        count += 1
+        if count > MAX_MEMBERS:
+            raise TooMany(count)
+    if count != entries:
+        raise Crafted("the end record and the directory disagree")
+    return Directory(count, total)
 
 
 def check_sample_zip(
@@ -105,14 +192,21 @@ def check_sample_zip(
     if not password:
         raise Invalid("Enter the zip's password (often 'infected').")
     try:
-        counted = directory_size(path)
+        listed = read_directory(path)
     except (OSError, struct.error):
-        counted = None
-    if counted is None:
+        listed = None
+    except TooMany as exc:
+        raise Invalid(f"{label} lists {exc.entries:,} entries; the limit is {MAX_MEMBERS:,}. "
+                      "Split the samples into several zips.") from None
+    except Crafted:
+        raise Invalid(f"{label} is damaged or crafted: its records contradict each other. "
+                      "Zip the samples again.") from None
+    if listed is None:
         raise Invalid(f"{label} is not a zip archive. {_HOW_TO_ZIP}")
-    if counted[0] > MAX_MEMBERS or counted[1] > MAX_DIRECTORY_BYTES:
-        raise Invalid(f"{label} lists {counted[0]:,} entries; the limit is {MAX_MEMBERS:,}. "
-                      "Split the samples into several zips.")
+    if listed.total_uncompressed > max_uncompressed:
+        raise Invalid(
+            f"{label} would unpack to {_mb(listed.total_uncompressed)}; the limit is "
+            f"{_mb(max_uncompressed)}. Send fewer or smaller samples per zip.")
     try:
         zf = pyzipper.AESZipFile(path)
     except (*_BAD_ZIP, EOFError, struct.error, ValueError, OverflowError):
