@@ -5,8 +5,9 @@ gateway on the way trips over them, and so support can open them with the passwo
 Archives come from strangers, so the central directory is walked by a bounded reader of our
 own before any library opens the zip (a 14 MB zip can list 300,000 entries; a crafted one can
 claim 1 entry in its classic end record and millions in its ZIP64 one), sizes are judged
-from the central directory before any byte is decompressed, the decompressed stream is counted and thrown away, and a check that runs past
-its `deadline` stops (pure-Python ZipCrypto reads ~1.7 MB/s).
+from the central directory before any byte is decompressed, the decompressed stream is
+counted and thrown away, and a check that runs past its `deadline` stops (pure-Python
+ZipCrypto reads ~1.7 MB/s).
 """
 
 from __future__ import annotations
