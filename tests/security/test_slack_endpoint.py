@@ -100,3 +100,65 @@ def test_requests_run_with_bounded_concurrency() -> None:
         for c in clients:
             c.join(15)
     assert peak[0] == 2
+
+
+def _healthz_from(address: str, source: str, timeout: float) -> bytes:
+    host, port = address.split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout,
+                                  source_address=(source, 0)) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        return sock.recv(1024)
+
+
+def test_slow_clients_cannot_hold_every_connection() -> None:
+    """Issue 22, finding 4: connections trickling one header line at a time are never idle,
+    so they filled waitress's connection limit and /healthz and every Slack event timed out.
+    Now one address holds at most `per_client` connections and a request must arrive whole
+    within `request_deadline`."""
+    def ok(environ, start_response):
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    server = HttpServer(ok, "127.0.0.1", 0, connections=32, per_client=4,
+                        request_deadline=1.0, read_timeout=30)
+    with running(server) as address:
+        host, port = address.split(":")
+        slow = []
+        for _ in range(40):  # more than the server's whole connection limit
+            sock = socket.create_connection((host, int(port)), timeout=5)
+            sock.sendall(b"POST /slack/events HTTP/1.1\r\n")
+            slow.append(sock)
+        stop = threading.Event()
+
+        def trickle() -> None:
+            while not stop.wait(0.2):
+                for sock in slow:
+                    try:
+                        sock.sendall(b"X-Slow: 1\r\n")
+                    except OSError:
+                        pass
+
+        trickler = threading.Thread(target=trickle, daemon=True)
+        trickler.start()
+        try:
+            time.sleep(0.5)
+            started = time.monotonic()
+            answer = _healthz_from(address, "127.0.0.2", timeout=5)
+            took = time.monotonic() - started
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:80]
+            assert took < 2, took
+            time.sleep(2.0)  # past the request deadline: the trickling ones are closed too
+            closed = 0
+            for sock in slow:
+                sock.settimeout(0.5)
+                try:
+                    closed += sock.recv(1) == b""
+                except OSError:
+                    closed += 1
+            assert closed == len(slow)
+        finally:
+            stop.set()
+            trickler.join(2)
+            for sock in slow:
+                sock.close()
+
