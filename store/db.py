@@ -28,16 +28,20 @@ def table_of(model: type) -> sa.Table:
 
 
 def make_engine(url: str, *, echo: bool = False, busy_timeout: float = 5.0) -> Engine:
-    """`busy_timeout` (SQLite): how long a writer waits for another's lock before failing."""
+    """`busy_timeout` (SQLite): how long a writer waits for another's lock before failing.
+    Statement parameters (codes, addresses, customer text) never appear in an error's text
+    or a log line (`hide_parameters`), only the SQL."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             private_file(Path(path))
-        engine = sa.create_engine(url, echo=echo, connect_args={"timeout": busy_timeout,
-                                                               "check_same_thread": False})
+        engine = sa.create_engine(url, echo=echo, hide_parameters=True,
+                                  connect_args={"timeout": busy_timeout,
+                                                "check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return sa.create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True,
+                            pool_size=10, max_overflow=10)
 
 
 def private_dir(path: Path) -> None:
