@@ -8,6 +8,7 @@ through `web.security.form_of` (CSRF). Pages are plain HTML forms that work with
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,13 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates"))
 CHANNELS = ("console", "slack", "telegram")
 SEVERITIES = ("Critical", "High", "Medium", "Low")
 MAX_FEED_BYTES = 2 * 1024 ** 3
+ROW_ID = re.compile(r"[0-9]{1,18}")
+
+
+def row_id(raw: str) -> int | None:
+    """A database id from a URL: ASCII digits only, at most 18 (`isdigit()` also takes "²",
+    and a 30-digit number overflows the database's integer: both made a 500)."""
+    return int(raw) if ROW_ID.fullmatch(raw) else None
 
 
 def age(when: datetime | None) -> str:
@@ -138,12 +146,12 @@ class Console:
         account = p.get("account", "")
         f = InboxFilter(status=p.get("status", "") if p.get("status") in STATUSES else "",
                         severity=p.get("severity", "") if p.get("severity") in SEVERITIES else "",
-                        account_id=int(account) if account.isdigit() else None,
+                        account_id=row_id(account),
                         channel=p.get("channel", "") if p.get("channel") in CHANNELS else "",
                         q=p.get("q", "")[:200])
         before = p.get("before", "")
         with unit_of_work(self.engine, read_only=True) as s:
-            rows, next_before = s.inbox.page(f, int(before) if before.isdigit() else None)
+            rows, next_before = s.inbox.page(f, row_id(before))
             accounts = s.accounts.choices()
         keep = {k: v for k, v in p.items() if k != "before" and v}
         return page(request, "inbox.html", rows=rows, f=f, next_before=next_before,
@@ -282,7 +290,7 @@ class Console:
 
     def _account(self, s: UnitOfWork, request: Request) -> Account:
         raw = request.path_params["account_id"]
-        acct = s.accounts.get(int(raw)) if raw.isdigit() else None
+        acct = s.accounts.get(aid) if (aid := row_id(raw)) is not None else None
         if acct is None:
             raise HTTPException(404, "No such account.")
         return acct
