@@ -93,53 +93,111 @@ def _object_row(obj: Any) -> dict[str, Any] | str:
     return {str(k).lower(): v for k, v in obj.items()}
 
 
-def _json_array_rows(fh: Any) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Each element of a JSON array, with the line it starts on."""
-    text = fh.read()
-    decoder = json.JSONDecoder()
-    pos, line = 0, 1
-
-    def skip(pos: int, chars: str) -> int:
-        while pos < len(text) and text[pos] in chars:
-            pos += 1
-        return pos
-
-    pos = skip(pos, " \t\r\n")
-    line += text.count("\n", 0, pos)
-    if not text.startswith("[", pos):
-        yield line, "not a JSON array"
-        return
-    pos += 1
-    while True:
-        start = skip(pos, " \t\r\n")
-        line += text.count("\n", pos, start)
-        if start >= len(text):
-            yield line, "the JSON array is not closed"
-            return
-        if text[start] == "]":
-            return
-        try:
-            obj, end = decoder.raw_decode(text, start)
-        except json.JSONDecodeError as exc:
-            yield line, f"not valid JSON ({exc.msg}); the rest of " \
-                        "the file is skipped"
-            return
-        except RecursionError:
-            yield line, "JSON nested too deeply; the rest of the file is skipped"
-            return
-        yield line, _object_row(obj)
-        line += text.count("\n", start, end)
-        pos = skip(end, " \t\r\n")
-        line += text.count("\n", end, pos)
-        if pos < len(text) and text[pos] == ",":
-            pos += 1
+CHUNK = 64 * 1024
+# A feed row is a few hundred bytes (a CSV field may be 128 KiB): a line or a JSON array
+# element longer than this is refused without ever being held whole.
+MAX_LINE = 1024 * 1024
+WS = " \t\r\n"
+Row = tuple[int, dict[str, Any] | str]  # (line number, row) or (line number, why refused)
 
 
-def _rows(path: Path, fmt: str, fh: Any) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _bounded_lines(fh: Any, too_long: list[int]) -> Iterator[str]:
+    """The file's lines, each at most MAX_LINE characters. A longer line is read through in
+    pieces and stands as an empty line; its number goes to `too_long`."""
+    number = 0
+    while line := fh.readline(MAX_LINE + 1):
+        number += 1
+        if len(line) > MAX_LINE and line[-1] not in "\r\n":
+            while (rest := fh.readline(CHUNK)) and rest[-1] not in "\r\n":
+                pass
+            too_long.append(number)
+            yield "\n"
+            continue
+        yield line
+
+
+def _too_long(numbers: list[int]) -> Iterator[Row]:
+    while numbers:
+        yield numbers.pop(0), f"a line longer than {MAX_LINE // 1024} KiB"
+
+
+class _ArrayReader:
+    """A JSON array read element by element from a text stream, holding at most one element
+    (up to MAX_LINE characters) and a chunk of what follows it: a 300 MB array took ~715 MB
+    when it was read whole."""
+
+    def __init__(self, fh: Any) -> None:
+        self.fh = fh
+        self.buf = ""
+        self.line = 1
+        self.eof = False
+
+    def fill(self) -> bool:
+        chunk = self.fh.read(CHUNK) if not self.eof else ""
+        self.eof = not chunk
+        self.buf += chunk
+        return bool(chunk)
+
+    def skip(self, chars: str = WS) -> None:
+        """Drop leading `chars` (counting lines), reading on while that is all there is."""
+        while True:
+            kept = self.buf.lstrip(chars)
+            self.line += self.buf.count("\n", 0, len(self.buf) - len(kept))
+            self.buf = kept
+            if kept or not self.fill():
+                return
+
+    def take(self, n: int) -> None:
+        self.line += self.buf.count("\n", 0, n)
+        self.buf = self.buf[n:]
+
+    def rows(self) -> Iterator[Row]:
+        decoder = json.JSONDecoder()
+        self.skip()
+        if not self.buf.startswith("["):
+            yield self.line, "not a JSON array"
+            return
+        self.take(1)
+        while True:
+            self.skip()
+            if not self.buf:
+                yield self.line, "the JSON array is not closed"
+                return
+            if self.buf[0] == "]":
+                return
+            while True:
+                try:
+                    obj, end = decoder.raw_decode(self.buf)
+                except json.JSONDecodeError as exc:
+                    if len(self.buf) <= MAX_LINE and self.fill():
+                        continue  # the element may go on in the next chunk
+                    reason = (f"an element longer than {MAX_LINE // 1024} KiB"
+                              if len(self.buf) > MAX_LINE else f"not valid JSON ({exc.msg})")
+                    yield self.line, f"{reason}; the rest of the file is skipped"
+                    return
+                except RecursionError:
+                    yield self.line, "JSON nested too deeply; the rest of the file is skipped"
+                    return
+                if end < len(self.buf) or not self.fill():
+                    break  # a number at the buffer's end might go on: decode it again
+            yield self.line, _object_row(obj)
+            self.take(end)
+            self.skip()
+            if self.buf.startswith(","):
+                self.take(1)
+
+
+def _rows(path: Path, fmt: str, fh: Any) -> Iterator[Row]:
     """(line number, row dict) or (line number, error text)."""
+    if fmt == "json":
+        yield from _ArrayReader(fh).rows()
+        return
+    too_long: list[int] = []
+    lines = _bounded_lines(fh, too_long)
     if fmt == "csv":
-        reader = csv.DictReader(fh)
+        reader = csv.DictReader(lines)
         if not reader.fieldnames:
+            yield from _too_long(too_long)
             return
         names = [n.strip().lower() for n in reader.fieldnames]
         reader.fieldnames = names
@@ -153,20 +211,20 @@ def _rows(path: Path, fmt: str, fh: Any) -> Iterator[tuple[int, dict[str, Any] |
             try:
                 row = next(reader)
             except StopIteration:
+                yield from _too_long(too_long)
                 return
             except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (128 KiB)
                 reason = ("a field is longer than 128 KiB" if "field larger" in str(exc)
                           else f"not valid CSV ({exc})")
                 yield reader.reader.line_num, reason  # DictReader's own count lags on errors
                 continue
+            yield from _too_long(too_long)
             if None in row:
                 yield reader.line_num, "more values than header columns"
                 continue
             yield reader.line_num, row
-    if fmt == "json":
-        yield from _json_array_rows(fh)
-        return
-    for number, line in enumerate(fh, start=1):
+    for number, line in enumerate(lines, start=1):
+        yield from _too_long(too_long)
         if not line.strip():
             continue
         try:
@@ -178,6 +236,7 @@ def _rows(path: Path, fmt: str, fh: Any) -> Iterator[tuple[int, dict[str, Any] |
             yield number, "JSON nested too deeply"
             continue
         yield number, _object_row(obj)
+    yield from _too_long(too_long)
 
 
 def parse_row(row: dict[str, Any], line: int, default_source: str, cat: Catalog) -> Entry:

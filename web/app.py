@@ -43,7 +43,7 @@ from web.security import SESSION_SECONDS, SignInGuard, cookie_secret, csrf_token
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 CHANNELS = ("console", "slack", "telegram")
 SEVERITIES = ("Critical", "High", "Medium", "Low")
-MAX_FEED_BYTES = 2 * 1024 ** 3
+MAX_FEED_BYTES = 256 * 1024 ** 2  # ~2 million rows; bigger: `casebot urls import`
 ROW_ID = re.compile(r"[0-9]{1,18}")
 
 
@@ -244,7 +244,9 @@ class Console:
                 while chunk := upload.file.read(1024 * 1024):
                     written += len(chunk)
                     if written > MAX_FEED_BYTES:
-                        raise Invalid("The feed is larger than 2 GB; use `casebot urls import`.")
+                        raise Invalid(f"The feed is larger than {MAX_FEED_BYTES // 2**20} MB; "
+                                      "import it with `casebot urls import FILE` on the "
+                                      "server.")
                     out.write(chunk)
             return written
 
