@@ -187,11 +187,37 @@ def check_sample_zip(
 
     `name` is what the user called the file; stored blobs are named by their hash.
     `deadline` (a `time.monotonic()` value) stops a check that runs too long.
+    Cheapest first: the directory as listed (no library), each member's declared headers,
+    then every byte decrypted and counted.
     """
     path = Path(path)
     label = quoted(name or path.name)
     if not password:
         raise Invalid("Enter the zip's password (often 'infected').")
+    _check_listing(path, label, max_uncompressed)
+    try:
+        zf = pyzipper.AESZipFile(path)
+    except (*_BAD_ZIP, EOFError, struct.error, ValueError, OverflowError):
+        raise Invalid(f"{label} is not a zip archive. {_HOW_TO_ZIP}") from None
+    with zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        _check_headers(infos, label, member_suffixes)
+        total = _check_sizes(infos, label, max_uncompressed, max_ratio)
+        produced = 0
+        pwd = password.encode("utf-8")
+        for info in infos:
+            produced += _decrypt(zf, info, pwd, label, produced, max_uncompressed, deadline)
+        aes = {_is_aes(i) for i in infos}
+        encryption = "mixed" if len(aes) == 2 else ("aes" if True in aes else "zipcrypto")
+        return ArchiveReport(
+            members=tuple(i.filename for i in infos),
+            total_uncompressed=total,
+            encryption=encryption,
+        )
+
+
+def _check_listing(path: Path, label: str, max_uncompressed: int) -> None:
+    """The central directory as casebot's own reader finds it, before any library opens it."""
     try:
         listed = read_directory(path)
     except (OSError, struct.error):
@@ -208,104 +234,98 @@ def check_sample_zip(
         raise Invalid(
             f"{label} would unpack to {_mb(listed.total_uncompressed)}; the limit is "
             f"{_mb(max_uncompressed)}. Send fewer or smaller samples per zip.")
-    try:
-        zf = pyzipper.AESZipFile(path)
-    except (*_BAD_ZIP, EOFError, struct.error, ValueError, OverflowError):
-        raise Invalid(f"{label} is not a zip archive. {_HOW_TO_ZIP}") from None
-    with zf:
-        infos = [i for i in zf.infolist() if not i.is_dir()]
-        if not infos:
-            raise Invalid(f"{label} has no files in it. {_HOW_TO_ZIP}")
-        if len(infos) > MAX_MEMBERS:
-            raise Invalid(f"{label} has {len(infos):,} files; the limit is {MAX_MEMBERS:,}. "
-                          "Split the samples into several zips.")
 
-        plain = [i.filename for i in infos if not i.flag_bits & 0x1]
-        if plain:
-            noun = "is" if len(plain) == 1 else "are"
-            raise Invalid(
-                f"In {label}, {_names(plain)} {noun} not password-protected. Every file in a "
-                "sample zip must be encrypted: re-create the zip with a password "
-                "(e.g. 7-Zip, password: infected) and send it again."
-            )
 
-        if member_suffixes:
-            wanted = tuple(s.lower() for s in member_suffixes)
-            wrong = [i.filename for i in infos if not i.filename.lower().endswith(wanted)]
-            if wrong:
-                kinds = ", ".join(member_suffixes)
-                raise Invalid(
-                    f"In {label}, {_names(wrong)} {'is' if len(wrong) == 1 else 'are'} not an "
-                    f"accepted file type. Put only {kinds} files in this zip."
-                )
-
-        total = sum(i.file_size for i in infos)
-        if total > max_uncompressed:
-            raise Invalid(
-                f"{label} would unpack to {_mb(total)}; the limit is {_mb(max_uncompressed)}. "
-                "Send fewer or smaller samples per zip."
-            )
-        for info in infos:
-            if info.file_size > RATIO_MIN_SIZE and (
-                info.compress_size <= 0 or info.file_size / info.compress_size > max_ratio
-            ):
-                raise Invalid(
-                    f"In {label}, {quoted(info.filename)} claims to unpack from "
-                    f"{info.compress_size:,} to {info.file_size:,} bytes, which looks like a zip "
-                    "bomb. Zip the original files again and send that."
-                )
-
-        pwd = password.encode("utf-8")
-        produced = 0
-        for info in infos:
-            name = quoted(info.filename)
-            seen = 0
-            try:
-                with zf.open(info, pwd=pwd) as stream:
-                    while chunk := stream.read(CHUNK):
-                        if deadline is not None and time.monotonic() > deadline:
-                            raise Invalid(
-                                f"{label} takes too long to check (its encryption is slow to "
-                                "read). Zip the samples again with AES-256 (7-Zip: Encryption "
-                                "method AES-256), or send fewer files per zip.")
-                        seen += len(chunk)
-                        produced += len(chunk)
-                        if seen > info.file_size or produced > max_uncompressed:
-                            raise Invalid(
-                                f"In {label}, {name} unpacks to more than it declares. "
-                                "The zip is damaged or crafted; zip the samples again."
-                            )
-            except Invalid:
-                raise
-            except RuntimeError as exc:
-                if "password" in str(exc).lower():
-                    raise Invalid(
-                        f"The password you gave does not open {name} in {label}. "
-                        "Check the password (it is case-sensitive) and send it again."
-                    ) from None
-                raise Invalid(f"{label} could not be read ({exc}). Zip the samples again.") \
-                    from None
-            except NotImplementedError:
-                raise Invalid(
-                    f"In {label}, {name} uses a compression method casebot cannot read. "
-                    "Re-create the zip using Deflate or Store (e.g. the 7-Zip 'zip' format)."
-                ) from None
-            except (*_BAD_ZIP, zlib.error, EOFError, struct.error, ValueError) as exc:
-                raise Invalid(
-                    f"{name} in {label} could not be unpacked with the password you gave "
-                    f"({exc}). Either the password is wrong or the zip is damaged: check the "
-                    "password, or zip the samples again."
-                ) from None
-            if seen != info.file_size:
-                raise Invalid(
-                    f"In {label}, {name} unpacks to a different size than it declares. "
-                    "The zip is damaged; zip the samples again."
-                )
-
-        aes = {_is_aes(i) for i in infos}
-        encryption = "mixed" if len(aes) == 2 else ("aes" if True in aes else "zipcrypto")
-        return ArchiveReport(
-            members=tuple(i.filename for i in infos),
-            total_uncompressed=total,
-            encryption=encryption,
+def _check_headers(infos: list[zipfile.ZipInfo], label: str,
+                   member_suffixes: tuple[str, ...] | None) -> None:
+    """Some files, every one encrypted, each of an accepted type."""
+    if not infos:
+        raise Invalid(f"{label} has no files in it. {_HOW_TO_ZIP}")
+    if len(infos) > MAX_MEMBERS:
+        raise Invalid(f"{label} has {len(infos):,} files; the limit is {MAX_MEMBERS:,}. "
+                      "Split the samples into several zips.")
+    plain = [i.filename for i in infos if not i.flag_bits & 0x1]
+    if plain:
+        noun = "is" if len(plain) == 1 else "are"
+        raise Invalid(
+            f"In {label}, {_names(plain)} {noun} not password-protected. Every file in a "
+            "sample zip must be encrypted: re-create the zip with a password "
+            "(e.g. 7-Zip, password: infected) and send it again."
         )
+    if member_suffixes:
+        wanted = tuple(s.lower() for s in member_suffixes)
+        wrong = [i.filename for i in infos if not i.filename.lower().endswith(wanted)]
+        if wrong:
+            kinds = ", ".join(member_suffixes)
+            raise Invalid(
+                f"In {label}, {_names(wrong)} {'is' if len(wrong) == 1 else 'are'} not an "
+                f"accepted file type. Put only {kinds} files in this zip."
+            )
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], label: str, max_uncompressed: int,
+                 max_ratio: int) -> int:
+    """The declared sizes: in total under the limit, no member a bomb. Returns the total."""
+    total = sum(i.file_size for i in infos)
+    if total > max_uncompressed:
+        raise Invalid(
+            f"{label} would unpack to {_mb(total)}; the limit is {_mb(max_uncompressed)}. "
+            "Send fewer or smaller samples per zip."
+        )
+    for info in infos:
+        if info.file_size > RATIO_MIN_SIZE and (
+            info.compress_size <= 0 or info.file_size / info.compress_size > max_ratio
+        ):
+            raise Invalid(
+                f"In {label}, {quoted(info.filename)} claims to unpack from "
+                f"{info.compress_size:,} to {info.file_size:,} bytes, which looks like a zip "
+                "bomb. Zip the original files again and send that."
+            )
+    return total
+
+
+def _decrypt(zf: pyzipper.AESZipFile, info: zipfile.ZipInfo, pwd: bytes, label: str,
+             produced: int, max_uncompressed: int, deadline: float | None) -> int:
+    """Decrypt one member, counting and discarding its bytes; returns how many it gave."""
+    name = quoted(info.filename)
+    seen = 0
+    try:
+        with zf.open(info, pwd=pwd) as stream:
+            while chunk := stream.read(CHUNK):
+                if deadline is not None and time.monotonic() > deadline:
+                    raise Invalid(
+                        f"{label} takes too long to check (its encryption is slow to "
+                        "read). Zip the samples again with AES-256 (7-Zip: Encryption "
+                        "method AES-256), or send fewer files per zip.")
+                seen += len(chunk)
+                if seen > info.file_size or produced + seen > max_uncompressed:
+                    raise Invalid(
+                        f"In {label}, {name} unpacks to more than it declares. "
+                        "The zip is damaged or crafted; zip the samples again."
+                    )
+    except Invalid:
+        raise
+    except RuntimeError as exc:
+        if "password" in str(exc).lower():
+            raise Invalid(
+                f"The password you gave does not open {name} in {label}. "
+                "Check the password (it is case-sensitive) and send it again."
+            ) from None
+        raise Invalid(f"{label} could not be read ({exc}). Zip the samples again.") from None
+    except NotImplementedError:
+        raise Invalid(
+            f"In {label}, {name} uses a compression method casebot cannot read. "
+            "Re-create the zip using Deflate or Store (e.g. the 7-Zip 'zip' format)."
+        ) from None
+    except (*_BAD_ZIP, zlib.error, EOFError, struct.error, ValueError) as exc:
+        raise Invalid(
+            f"{name} in {label} could not be unpacked with the password you gave "
+            f"({exc}). Either the password is wrong or the zip is damaged: check the "
+            "password, or zip the samples again."
+        ) from None
+    if seen != info.file_size:
+        raise Invalid(
+            f"In {label}, {name} unpacks to a different size than it declares. "
+            "The zip is damaged; zip the samples again."
+        )
+    return seen
