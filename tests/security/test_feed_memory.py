@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.feeds import MAX_LINE, Report, import_feed
+from bot.feed_rows import MAX_LINE
+from bot.feeds import Report, import_feed
 from store.db import make_engine, upgrade
 from web.app import MAX_FEED_BYTES
 
