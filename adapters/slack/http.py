@@ -11,9 +11,9 @@ Two limits waitress does not have are added through its `channel_class` (issue 2
 256 connections each sending a header line every 10 s were never idle, so they held every
 connection slot and `/healthz` and Slack's events timed out): a request must arrive whole
 within `REQUEST_DEADLINE` of its first byte, and one client address holds at most
-`PER_CLIENT` connections (further ones are closed at once). Behind a reverse proxy every
-connection comes from the proxy: the proxy then enforces its own per-client limits
-(docs/operations in README: "Behind a reverse proxy").
+`PER_CLIENT` connections (further ones are closed at once). Loopback is not capped: a
+reverse proxy on the same host connects from it for every client, and then enforces the
+per-client limits itself (README, "Behind a reverse proxy").
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ CONNECTIONS = 256
 BACKLOG = 128
 REQUEST_DEADLINE = 10.0  # seconds from a request's first byte to its last (Slack: a few KB)
 PER_CLIENT = 32  # connections one client address may hold
+UNCAPPED = frozenset({"127.0.0.1", "::1"})  # a local reverse proxy speaks for many clients
 
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -59,11 +60,14 @@ class _BoundedChannel(HTTPChannel):
     more than `per_client` from the same address."""
 
     per_client = PER_CLIENT
+    uncapped = UNCAPPED
 
     def __init__(self, server: Any, sock: Any, addr: Any, adj: Any, map: Any = None) -> None:
         super().__init__(server, sock, addr, adj, map)
         self.request_began: float | None = None
         peer = _peer(addr)
+        if peer in self.uncapped:
+            return
         same = sum(1 for ch in (map or {}).values()
                    if isinstance(ch, _BoundedChannel) and _peer(ch.addr) == peer)
         if same > self.per_client:
@@ -88,7 +92,7 @@ class HttpServer:
     def __init__(self, application: Wsgi, host: str, port: int, *, threads: int = THREADS,
                  read_timeout: float = READ_TIMEOUT, body_max: int = BODY_MAX,
                  connections: int = CONNECTIONS, request_deadline: float = REQUEST_DEADLINE,
-                 per_client: int = PER_CLIENT) -> None:
+                 per_client: int = PER_CLIENT, uncapped: frozenset[str] = UNCAPPED) -> None:
         self._map: dict[int, Any] = {}
         self._stop, self._serving, self._stopped = (threading.Event(), threading.Event(),
                                                     threading.Event())
@@ -100,7 +104,7 @@ class HttpServer:
             ident="casebot", expose_tracebacks=False)
         assert isinstance(self._server, BaseWSGIServer)  # one host and port: one socket
         self._server.channel_class = type("Channel", (_BoundedChannel,),
-                                          {"per_client": per_client})
+                                          {"per_client": per_client, "uncapped": uncapped})
         self.request_deadline = request_deadline
         self.server_address = (host, int(self._server.getsockname()[1]))
 

@@ -114,7 +114,8 @@ def test_slow_clients_cannot_hold_every_connection() -> None:
     """Issue 22, finding 4: connections trickling one header line at a time are never idle,
     so they filled waitress's connection limit and /healthz and every Slack event timed out.
     Now one address holds at most `per_client` connections and a request must arrive whole
-    within `request_deadline`."""
+    within `request_deadline`. (127.0.0.1 is a local reverse proxy's address, so not capped:
+    the attacker comes from 127.0.0.2 and the health check from 127.0.0.3.)"""
     def ok(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         start_response("200 OK", [("Content-Length", "2")])
         return [b"ok"]
@@ -125,7 +126,8 @@ def test_slow_clients_cannot_hold_every_connection() -> None:
         host, port = address.split(":")
         slow = []
         for _ in range(40):  # more than the server's whole connection limit
-            sock = socket.create_connection((host, int(port)), timeout=5)
+            sock = socket.create_connection((host, int(port)), timeout=5,
+                                            source_address=("127.0.0.2", 0))
             sock.sendall(b"POST /slack/events HTTP/1.1\r\n")
             slow.append(sock)
         stop = threading.Event()
@@ -141,7 +143,7 @@ def test_slow_clients_cannot_hold_every_connection() -> None:
         try:
             time.sleep(0.5)
             started = time.monotonic()
-            answer = _healthz_from(address, "127.0.0.2", timeout=5)
+            answer = _healthz_from(address, "127.0.0.3", timeout=5)
             took = time.monotonic() - started
             assert answer.startswith(b"HTTP/1.1 200"), answer[:80]
             assert took < 2, took
@@ -160,3 +162,18 @@ def test_slow_clients_cannot_hold_every_connection() -> None:
             for sock in slow:
                 sock.close()
 
+
+
+def test_a_local_reverse_proxy_is_not_capped() -> None:
+    def ok(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    with running(HttpServer(ok, "127.0.0.1", 0, per_client=2)) as address:
+        host, port = address.split(":")
+        held = [socket.create_connection((host, int(port)), timeout=5) for _ in range(6)]
+        try:
+            assert _healthz_from(address, "127.0.0.1", timeout=5).startswith(b"HTTP/1.1 200")
+        finally:
+            for sock in held:
+                sock.close()
