@@ -103,7 +103,8 @@ def add_account(uow: UnitOfWork, name: str, domain: str,
 
 def _gather(uow: UnitOfWork, acct: Account) -> None:
     """Move contacts of personal accounts at the account's domain(s) into it."""
-    assert acct.domain is not None and acct.id is not None
+    assert acct.domain is not None
+    assert acct.id is not None
     for contact, own in uow.contacts.in_personal_accounts():
         domain = contact.email.rsplit("@", 1)[-1].lower()
         if domain == acct.domain or (acct.include_subdomains

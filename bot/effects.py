@@ -74,7 +74,8 @@ def push(ev: Event, name: str, args: dict[str, Any]) -> list[Prompt]:
 
 def pop(ev: Event, value: str | None, note: str = "") -> list[Prompt]:
     """Close the top flow; the one below resumes, given `value` (None: nothing chosen)."""
-    assert ev.conv is not None and ev.conv.stack
+    assert ev.conv is not None
+    assert ev.conv.stack
     ev.conv.pop()
     answers, form = ev.conv.draft
     turn = FLOWS[ev.conv.flow].resume(ev.conv.state, answers, form, value, ev.ctx)

@@ -57,6 +57,17 @@ _TRUE = ("1", "true", "yes", "on", "required")
 _FALSE = ("0", "false", "no", "off")
 
 
+def _start_tls(query: dict[str, str]) -> bool | None:
+    """`starttls=1|0` of CASEBOT_SMTP_URL (None: not said, the server's offer decides)."""
+    if "starttls" not in query:
+        return None
+    if query["starttls"] in _TRUE:
+        return True
+    if query["starttls"] in _FALSE:
+        return False
+    raise ValueError("CASEBOT_SMTP_URL: starttls must be 1 or 0.")
+
+
 @dataclass(frozen=True)
 class SmtpConfig:
     host: str
@@ -86,14 +97,7 @@ class SmtpConfig:
         except ValueError:
             raise ValueError("CASEBOT_SMTP_URL has a bad port number.") from None
         query = {k.lower(): v[-1].lower() for k, v in parse_qs(parts.query).items()}
-        start_tls: bool | None = None
-        if scheme == "smtp" and "starttls" in query:
-            if query["starttls"] in _TRUE:
-                start_tls = True
-            elif query["starttls"] in _FALSE:
-                start_tls = False
-            else:
-                raise ValueError("CASEBOT_SMTP_URL: starttls must be 1 or 0.")
+        start_tls = _start_tls(query) if scheme == "smtp" else None
         if parts.username and scheme == "smtp" and not insecure:
             if start_tls is False:
                 raise ValueError("CASEBOT_SMTP_URL has a password but starttls=0: the password "

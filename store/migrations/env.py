@@ -10,7 +10,7 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def _ours(name, type_, parent_names) -> bool:  # noqa: ANN001
+def _ours(name: str | None, type_: str, parent_names: object) -> bool:
     """Autogenerate ignores the slack_* tables: slack_sdk defines them (migration 0003)."""
     return not (type_ == "table" and name and name.startswith("slack_"))
 
