@@ -6,6 +6,7 @@ touching code; it is checked on load so a typo fails at start-up, not in a custo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Mapping
 from pathlib import Path
@@ -282,10 +283,8 @@ def _from_raw(raw: Any, source: str) -> Catalog:
         for err in exc.errors():
             loc = err["loc"]
             if len(loc) >= 2 and loc[0] == "products" and isinstance(loc[1], int):
-                try:
+                with contextlib.suppress(KeyError, IndexError, TypeError):
                     detail = f"product {products[loc[1]]['name']!r}: " + detail
-                except (KeyError, IndexError, TypeError):
-                    pass
                 break
         raise CatalogError(f"catalog {source}: {detail}") from None
     catalog._check()

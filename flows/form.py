@@ -40,7 +40,7 @@ Guard = Callable[[EventData], bool]
 class _Cursor:
     """The machine's model for one event only."""
 
-    __slots__ = ("state", "answers", "form", "ctx")
+    __slots__ = ("answers", "ctx", "form", "state")
 
     def __init__(self, state: str, answers: Answers, form: FormState, ctx: Ctx) -> None:
         self.state = state

@@ -85,7 +85,7 @@ def next_action(inbound: Inbound, *, awaiting_code: bool, vouched: str | None) -
         return CheckCode(said)
     if said and looks_like_email(said):
         return SendCode(said)
-    if awaiting_code and not (inbound.kind == "command"):
+    if awaiting_code and inbound.kind != "command":
         return Say(info(WAITING))
     if vouched:
         return Say(confirm_email(vouched))

@@ -212,7 +212,7 @@ CLOSE = "__close__"
 class _Cursor:
     """The menu machine's model for one event: state, answers, and what the press did."""
 
-    __slots__ = ("state", "answers", "ctx", "prompts", "effect")
+    __slots__ = ("answers", "ctx", "effect", "prompts", "state")
 
     def __init__(self, state: str, answers: Answers, ctx: Ctx) -> None:
         self.state = state

@@ -6,6 +6,7 @@ Every answer is saved as it is given, so EOF, Ctrl-C or a killed process lose no
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,10 +55,8 @@ class ConsoleChat:
                            emoji=False, force_terminal=None if self.tty else False,
                            soft_wrap=not self.tty)
         if self.tty:
-            try:
-                import readline  # noqa: F401  (line editing and history at the prompt)
-            except ImportError:
-                pass
+            with contextlib.suppress(ImportError):  # line editing and history at the prompt
+                import readline  # noqa: F401
         self.last: Prompt | None = None
         self.draft: str | None = None
 

@@ -89,7 +89,7 @@ def keep_alive(client: WebClient) -> WebClient:
                            retry_handlers=list(client.retry_handlers or []))
 
 
-def keep_alive_middleware(context: Any, next: Any) -> None:  # noqa: A002 (Bolt's name)
+def keep_alive_middleware(context: Any, next: Any) -> None:  # `next`: Bolt's name
     """Global Bolt middleware: listeners' `client` keeps its connections."""
     if "client" in context:
         context["client"] = keep_alive(context["client"])
