@@ -126,7 +126,17 @@ class Catalog(_Frozen):
         return {g: tuple(cs) for g, cs in groups.items()}
 
     def _check(self) -> None:
-        """Cross-field rules pydantic can't express per field."""
+        """Cross-field rules pydantic can't express per field; the first broken one is raised."""
+        self._check_products()
+        self._check_lists()
+        self._check_issue_types()
+        self._check_severities()
+        self._check_contacts_and_ratings()
+        self._check_url_categories()
+        self._check_tippingpoint_kinds()
+
+    def _check_products(self) -> None:
+        """At least one product, and no two with the same name (ignoring case)."""
         if not self.products:
             raise CatalogError("catalog: 'products' is empty; list at least one product.")
         seen: set[str] = set()
@@ -134,6 +144,9 @@ class Catalog(_Frozen):
             if p.name.casefold() in seen:
                 raise CatalogError(f"catalog: duplicate product name {p.name!r}.")
             seen.add(p.name.casefold())
+
+    def _check_lists(self) -> None:
+        """The plain lists of choices are non-empty and without repeats."""
         for field in ("operating_systems", "languages", "virus_pattern_types",
                       "contact_methods", "url_ratings"):
             values = getattr(self, field)
@@ -143,6 +156,9 @@ class Catalog(_Frozen):
                 _unique(values, f"entry in {field!r}:")
             except ValueError as exc:
                 raise CatalogError(f"catalog: {exc}.") from None
+
+    def _check_issue_types(self) -> None:
+        """Exactly the known issue types; categories for all but Change Control, each once."""
         for name in self.issue_types:
             if name not in ISSUE_TYPES:
                 raise CatalogError(
@@ -161,6 +177,9 @@ class Catalog(_Frozen):
                 if c in all_categories:
                     raise CatalogError(f"catalog: issue category {c!r} is listed twice.")
                 all_categories.add(c)
+
+    def _check_severities(self) -> None:
+        """Exactly Low, Medium, High and Critical, each once."""
         sev_names = [s.name for s in self.severities]
         missing = [s for s in SEVERITIES if s not in sev_names]
         extra = [s for s in sev_names if s not in SEVERITIES]
@@ -172,12 +191,18 @@ class Catalog(_Frozen):
                 + ("; one is listed twice" if not missing and not extra else "")
                 + "."
             )
+
+    def _check_contacts_and_ratings(self) -> None:
+        """The contact methods and URL ratings the flows name are all there."""
         for needed in CONTACT_METHODS:
             if needed not in self.contact_methods:
                 raise CatalogError(f"catalog: contact_methods is missing {needed!r}.")
         missing = [r for r in REQUIRED_RATINGS if r not in self.url_ratings]
         if missing:
             raise CatalogError(f"catalog: url_ratings is missing {missing}.")
+
+    def _check_url_categories(self) -> None:
+        """At least one URL category; ids unique, names unique ignoring case."""
         if not self.url_categories:
             raise CatalogError("catalog: 'url_categories' is empty.")
         ids: set[int] = set()
@@ -189,6 +214,9 @@ class Catalog(_Frozen):
                 raise CatalogError(f"catalog: duplicate url category name {uc.name!r}.")
             ids.add(uc.id)
             names.add(uc.name.casefold())
+
+    def _check_tippingpoint_kinds(self) -> None:
+        """Each TippingPoint kind belongs to one product at most."""
         tp = [p.tippingpoint for p in self.products if p.tippingpoint]
         if len(tp) != len(set(tp)):
             raise CatalogError("catalog: more than one product claims the same tippingpoint kind.")
