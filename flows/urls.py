@@ -129,32 +129,39 @@ def ascii_hostname(host: str) -> tuple[str, str]:
     for label in host.split("."):
         if not label:
             raise ValueError("the host name has an empty part (two dots in a row)")
-        if label.isascii():
-            label = label.lower()
-            if not _ASCII_LABEL_RE.match(label):
-                if len(label) > 63:
-                    raise ValueError("a part of the host name is longer than 63 characters")
-                raise ValueError(f"{quoted(label)} is not a valid part of a host name")
-            if label.startswith("xn--"):
-                try:
-                    unicode_labels.append(idna.decode(label))
-                except idna.IDNAError as exc:
-                    raise ValueError(f"{quoted(label)} is not valid punycode ({exc})") from None
-            else:
-                unicode_labels.append(label)
-            ascii_labels.append(label)
-        else:
-            try:
-                encoded = idna.encode(label, uts46=True, transitional=False).decode("ascii")
-            except idna.IDNAError as exc:
-                raise ValueError(f"{quoted(label)} is not a valid international name ({exc})") \
-                    from None
-            ascii_labels.append(encoded)
-            unicode_labels.append(idna.decode(encoded))
+        ascii_label, unicode_label = (_ascii_label(label) if label.isascii()
+                                      else _international_label(label))
+        ascii_labels.append(ascii_label)
+        unicode_labels.append(unicode_label)
     ascii_host = ".".join(ascii_labels)
     if len(ascii_host) > 253:
         raise ValueError("the host name is longer than 253 characters")
     return ascii_host, ".".join(unicode_labels)
+
+
+def _ascii_label(label: str) -> tuple[str, str]:
+    """(ASCII, Unicode) forms of an ASCII label: lower-cased, punycode ("xn--") decoded."""
+    label = label.lower()
+    if not _ASCII_LABEL_RE.match(label):
+        if len(label) > 63:
+            raise ValueError("a part of the host name is longer than 63 characters")
+        raise ValueError(f"{quoted(label)} is not a valid part of a host name")
+    if not label.startswith("xn--"):
+        return label, label
+    try:
+        return label, idna.decode(label)
+    except idna.IDNAError as exc:
+        raise ValueError(f"{quoted(label)} is not valid punycode ({exc})") from None
+
+
+def _international_label(label: str) -> tuple[str, str]:
+    """(punycode, Unicode) forms of a non-ASCII label, mapped as browsers do (UTS #46)."""
+    try:
+        encoded = idna.encode(label, uts46=True, transitional=False).decode("ascii")
+    except idna.IDNAError as exc:
+        raise ValueError(f"{quoted(label)} is not a valid international name ({exc})") \
+            from None
+    return encoded, idna.decode(encoded)
 
 
 def _remove_dot_segments(path: str) -> str:
@@ -230,6 +237,38 @@ def normalize_url(text: str) -> NormalURL:
 def _normalize_full(text: str) -> NormalURL:
     """The complete normaliser (every input form); `normalize_url` tries `_canonical` first."""
     original = text.strip()
+    candidate = _cleaned(original)
+    scheme, rest = _split_scheme(original, candidate)
+    authority, path, has_query, query = _split_rest(rest)
+    hostport = authority.rpartition("@")[2]
+    if hostport.startswith("["):
+        host, port_text = _ipv6_host(original, hostport)
+    else:
+        host, port_text = _named_host(original, hostport)
+    port = _port(original, scheme, port_text)
+
+    path = _remove_dot_segments(quote(path, safe=_PATH_SAFE)) if path else "/"
+    query = quote(query, safe=_QUERY_SAFE)
+    suffix = path + (f"?{query}" if has_query and query else "")
+    url = f"{scheme}://{host.ascii}{port}{suffix}"
+    if len(url) > MAX_URL_LENGTH:
+        raise Invalid(
+            f"That URL is {len(url):,} characters long once encoded; the limit is "
+            f"{MAX_URL_LENGTH:,}. Send a shorter URL."
+        )
+    return NormalURL(
+        url=url,
+        display=f"{scheme}://{host.unicode}{port}{suffix}",
+        host=host.ascii,
+        host_unicode=host.unicode,
+        is_ip=host.is_ip,
+        has_credentials="@" in authority,
+        registered_domain=host.registered_domain,
+    )
+
+
+def _cleaned(original: str) -> str:
+    """The URL as a browser would read it: unwrapped, refanged, without tabs and newlines."""
     if len(original) > MAX_URL_LENGTH:
         raise Invalid(
             f"That URL is {len(original):,} characters long; the limit is {MAX_URL_LENGTH:,}. "
@@ -240,7 +279,14 @@ def _normalize_full(text: str) -> NormalURL:
     candidate = re.sub(r"[\t\r\n]", "", candidate).replace("\\", "/")
     if not candidate:
         raise Invalid("Enter a web address, e.g. https://example.com/page.")
+    return candidate
 
+
+def _split_scheme(original: str, candidate: str) -> tuple[str, str]:
+    """(scheme, the rest); no scheme means http, and only http and https are allowed.
+
+    "example.com:8080" and "localhost:80" are a host and port, not a scheme.
+    """
     m = _SCHEME_RE.match(candidate)
     rest_after_colon = candidate[m.end():] if m else ""
     if candidate.startswith("//"):
@@ -260,8 +306,14 @@ def _normalize_full(text: str) -> NormalURL:
             f"{quoted(original)} uses the {scheme}: scheme, which is not allowed. "
             "Only http:// and https:// web addresses can be rated."
         )
+    return scheme, rest
 
-    # Split authority from path/query/fragment.
+
+def _split_rest(rest: str) -> tuple[str, str, str, str]:
+    """(authority, path, "?" if there is a query, query) of what follows the scheme.
+
+    The fragment is dropped: it never reaches the server, so it names no other page.
+    """
     end = len(rest)
     for sep in "/?#":
         pos = rest.find(sep)
@@ -270,81 +322,73 @@ def _normalize_full(text: str) -> NormalURL:
     authority, tail = rest[:end], rest[end:]
     tail, _, _fragment = tail.partition("#")
     path, has_query, query = tail.partition("?")
+    return authority, path, has_query, query
 
-    has_credentials = "@" in authority
-    hostport = authority.rpartition("@")[2]
 
-    port_text = ""
-    if hostport.startswith("["):
-        close = hostport.find("]")
-        if close == -1:
-            raise _fail(original, "the IPv6 address is missing its closing ']'")
-        host_text, after = hostport[1:close], hostport[close + 1:]
-        if after and not after.startswith(":"):
-            raise _fail(original, "unexpected text after the IPv6 address")
-        port_text = after[1:]
-        try:
-            ip6 = ipaddress.IPv6Address(host_text)
-        except ValueError:
-            raise _fail(original, f"{quoted(host_text)} is not a valid IPv6 address") from None
-        host = host_unicode = f"[{ip6.compressed}]"
-        is_ip = True
-        reg_domain = ip6.compressed
-    else:
-        host_text, colon, port_text = hostport.rpartition(":")
-        if not colon:
-            host_text, port_text = hostport, ""
-        host_text = unquote(host_text)
-        if not host_text:
-            raise _fail(original, "it has no host name")
-        if _SPACE_RE.search(host_text):
-            raise _fail(original, "the host name contains spaces")
-        try:
-            ip4 = _parse_ipv4(host_text)
-        except ValueError as exc:
-            raise _fail(original, str(exc)) from None
-        if ip4 is not None:
-            host = host_unicode = reg_domain = str(ip4)
-            is_ip = True
-        else:
-            try:
-                host, host_unicode = ascii_hostname(host_text)
-            except ValueError as exc:
-                raise _fail(original, str(exc)) from None
-            if "." not in host:
-                raise _fail(
-                    original,
-                    f"{quoted(host_unicode)} has no domain ending like .com; "
-                    "only public web addresses can be rated",
-                )
-            is_ip = False
-            reg_domain = registered_domain(host)
+@dataclass(frozen=True)
+class _Host:
+    """The host part of a normalised URL, in the forms NormalURL carries."""
 
-    port = ""
-    if port_text:
-        if not port_text.isdigit() or not port_text.isascii() or not 0 < int(port_text) < 65536:
-            raise _fail(original, f"{quoted(port_text)} is not a valid port number")
-        if int(port_text) != DEFAULT_PORTS[scheme]:
-            port = f":{int(port_text)}"
+    ascii: str
+    unicode: str
+    is_ip: bool
+    registered_domain: str
 
-    path = _remove_dot_segments(quote(path, safe=_PATH_SAFE)) if path else "/"
-    query = quote(query, safe=_QUERY_SAFE)
-    suffix = path + (f"?{query}" if has_query and query else "")
-    url = f"{scheme}://{host}{port}{suffix}"
-    if len(url) > MAX_URL_LENGTH:
-        raise Invalid(
-            f"That URL is {len(url):,} characters long once encoded; the limit is "
-            f"{MAX_URL_LENGTH:,}. Send a shorter URL."
+
+def _ipv6_host(original: str, hostport: str) -> tuple[_Host, str]:
+    """("[compressed IPv6]", port text) from "[address]" or "[address]:port"."""
+    close = hostport.find("]")
+    if close == -1:
+        raise _fail(original, "the IPv6 address is missing its closing ']'")
+    host_text, after = hostport[1:close], hostport[close + 1:]
+    if after and not after.startswith(":"):
+        raise _fail(original, "unexpected text after the IPv6 address")
+    try:
+        ip6 = ipaddress.IPv6Address(host_text)
+    except ValueError:
+        raise _fail(original, f"{quoted(host_text)} is not a valid IPv6 address") from None
+    bracketed = f"[{ip6.compressed}]"
+    return _Host(bracketed, bracketed, True, ip6.compressed), after[1:]
+
+
+def _named_host(original: str, hostport: str) -> tuple[_Host, str]:
+    """(IPv4 address or DNS name, port text) from "host" or "host:port"."""
+    host_text, colon, port_text = hostport.rpartition(":")
+    if not colon:
+        host_text, port_text = hostport, ""
+    host_text = unquote(host_text)
+    if not host_text:
+        raise _fail(original, "it has no host name")
+    if _SPACE_RE.search(host_text):
+        raise _fail(original, "the host name contains spaces")
+    try:
+        ip4 = _parse_ipv4(host_text)
+    except ValueError as exc:
+        raise _fail(original, str(exc)) from None
+    if ip4 is not None:
+        return _Host(str(ip4), str(ip4), True, str(ip4)), port_text
+    try:
+        host, host_unicode = ascii_hostname(host_text)
+    except ValueError as exc:
+        raise _fail(original, str(exc)) from None
+    if "." not in host:
+        raise _fail(
+            original,
+            f"{quoted(host_unicode)} has no domain ending like .com; "
+            "only public web addresses can be rated",
         )
-    return NormalURL(
-        url=url,
-        display=f"{scheme}://{host_unicode}{port}{suffix}",
-        host=host,
-        host_unicode=host_unicode,
-        is_ip=is_ip,
-        has_credentials=has_credentials,
-        registered_domain=reg_domain,
-    )
+    return _Host(host, host_unicode, False, registered_domain(host)), port_text
+
+
+def _port(original: str, scheme: str, port_text: str) -> str:
+    """":PORT" as the URL keeps it: empty when absent or the scheme's default."""
+    if not port_text:
+        return ""
+    if not port_text.isdigit() or not port_text.isascii() or not 0 < int(port_text) < 65536:
+        raise _fail(original, f"{quoted(port_text)} is not a valid port number")
+    if int(port_text) != DEFAULT_PORTS[scheme]:
+        return f":{int(port_text)}"
+    return ""
 
 
 def parse_url_list(text: str, *, max_urls: int = 10) -> list[NormalURL]:
