@@ -258,33 +258,49 @@ class MultiStep(Step):
             low = tok.casefold()
             if low in DONE_WORDS:
                 done = True
-                continue
-            if low in ("none", "clear"):
+            elif low in ("none", "clear"):
                 selected = []
-                continue
-            removing = low.startswith("remove ") or (low.startswith("-") and len(low) > 1)
-            value = tok[7:].strip() if low.startswith("remove ") else tok[1:].strip() \
-                if removing else tok
-            picked = match_choice(Inbound(kind="text", text=value), choices)
-            ids = [picked.id] if picked is not None else []
-            if picked is None and self.typed is not None:
-                try:
-                    ids = self.typed(value)
-                except Invalid as exc:
-                    bad.append(str(exc).split(". Fix")[0])
-                    continue
-            elif picked is None:
-                if removing:
-                    bad.append(f"'{value[:60]}' is not in the list")
-                    continue
-                raise choice_error(Inbound(kind="text", text=tok), choices)
-            known = {s.casefold(): s for s in selected}
-            for item in ids:
-                if removing:
-                    selected = [s for s in selected if s.casefold() != item.casefold()]
-                elif item.casefold() not in known:
-                    selected.append(item)
+            else:
+                selected, problem = self._apply_token(tok, choices, selected)
+                if problem is not None:
+                    bad.append(problem)
         return selected, done and not bad, bad
+
+    def _apply_token(self, tok: str, choices: list[Choice],
+                     selected: list[str]) -> tuple[list[str], str | None]:
+        """One typed option added, or removed by `remove X` or `-X`; or why it names none."""
+        low = tok.casefold()
+        removing = low.startswith("remove ") or (low.startswith("-") and len(low) > 1)
+        value = tok[7:].strip() if low.startswith("remove ") else tok[1:].strip() \
+            if removing else tok
+        ids, problem = self._named_ids(value, tok, removing, choices)
+        if problem is not None:
+            return selected, problem
+        known = {s.casefold(): s for s in selected}
+        for item in ids:
+            if removing:
+                selected = [s for s in selected if s.casefold() != item.casefold()]
+            elif item.casefold() not in known:
+                selected.append(item)
+        return selected, None
+
+    def _named_ids(self, value: str, tok: str, removing: bool,
+                   choices: list[Choice]) -> tuple[list[str], str | None]:
+        """The option ids `value` names, or why it names none (reported with the others).
+
+        An unknown option to add, with no `typed` reader, is an error of the whole message.
+        """
+        picked = match_choice(Inbound(kind="text", text=value), choices)
+        if picked is not None:
+            return [picked.id], None
+        if self.typed is not None:
+            try:
+                return self.typed(value), None
+            except Invalid as exc:
+                return [], str(exc).split(". Fix")[0]
+        if removing:
+            return [], f"'{value[:60]}' is not in the list"
+        raise choice_error(Inbound(kind="text", text=tok), choices)
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         if self.typed is not None:
