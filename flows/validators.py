@@ -256,37 +256,44 @@ def preferred_time(text: str) -> str:
     days = _DAYS_RE.match(raw)
     if days:  # "Weekdays 09:00-12:00 CET", "Mon-Fri 9am-5pm EST": the days lead the hours
         return f"{days.group(1)} {preferred_time(days.group(2))}"
-    parts = raw.split(" ")
-    window = zone_text = None
-    # Either "<window> <zone>" or "<zone> <window>"; the window may contain spaces ("9 - 17").
-    for i in range(1, len(parts)):
-        head, tail = " ".join(parts[:i]), " ".join(parts[i:])
-        if (w := _window(head)) is not None:
-            window, zone_text = w, tail
-            break
-        if (w := _window(tail)) is not None:
-            window, zone_text = w, head
-            break
-    if window is None:
-        if _window(raw) is not None:
-            raise Invalid(f"Add a time zone to {_show(raw)}, {_TIME_EXAMPLE}.")
-        raise Invalid(
-            f"{_show(raw)} is not a time window I understand. "
-            f"Give start and end times and a time zone, {_TIME_EXAMPLE}."
-        )
-    h1, m1, h2, m2 = window
-    for h, m in ((h1, m1), (h2, m2)):
-        if h > 24 or m > 59 or (h == 24 and m):
-            raise Invalid(f"{_show(raw)} has a time that does not exist. "
-                          f"Use 00:00 to 24:00, {_TIME_EXAMPLE}.")
-    if (h1, m1) == (h2, m2):
-        raise Invalid(f"The window {_show(raw)} starts and ends at the same time. "
-                      f"Give different start and end times, {_TIME_EXAMPLE}.")
+    (h1, m1, h2, m2), zone_text = _window_and_zone(raw)
+    _check_window(raw, (h1, m1), (h2, m2))
     try:
-        _, label = _zone(zone_text or "")
+        _, label = _zone(zone_text)
     except ValueError as exc:
         raise Invalid(f"{exc}. Use {_ZONE_HELP}, {_TIME_EXAMPLE}.") from None
     return f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d} {label}"
+
+
+def _window_and_zone(raw: str) -> tuple[tuple[int, int, int, int], str]:
+    """(window, zone text) of "<window> <zone>" or "<zone> <window>"; Invalid if neither.
+
+    The window may contain spaces ("9 - 17"), so every split between words is tried.
+    """
+    parts = raw.split(" ")
+    for i in range(1, len(parts)):
+        head, tail = " ".join(parts[:i]), " ".join(parts[i:])
+        if (w := _window(head)) is not None:
+            return w, tail
+        if (w := _window(tail)) is not None:
+            return w, head
+    if _window(raw) is not None:
+        raise Invalid(f"Add a time zone to {_show(raw)}, {_TIME_EXAMPLE}.")
+    raise Invalid(
+        f"{_show(raw)} is not a time window I understand. "
+        f"Give start and end times and a time zone, {_TIME_EXAMPLE}."
+    )
+
+
+def _check_window(raw: str, start: tuple[int, int], end: tuple[int, int]) -> None:
+    """Both ends are times of day (00:00 to 24:00), and not the same time."""
+    for h, m in (start, end):
+        if h > 24 or m > 59 or (h == 24 and m):
+            raise Invalid(f"{_show(raw)} has a time that does not exist. "
+                          f"Use 00:00 to 24:00, {_TIME_EXAMPLE}.")
+    if start == end:
+        raise Invalid(f"The window {_show(raw)} starts and ends at the same time. "
+                      f"Give different start and end times, {_TIME_EXAMPLE}.")
 
 
 # ---------------------------------------------------------------------------- codes
