@@ -298,23 +298,7 @@ class AttachmentsStep(Step):
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         files = list(pending if pending is not None else a.get(self.name, []))
         if inbound.kind == "file" and inbound.file is not None:
-            f = inbound.file
-            total = sum(x["size"] for x in files) + f.size
-            if total > ctx.max_attachment_bytes:
-                raise Invalid(f"{f.name} would bring the attachments to {_size(total)}, over the "
-                              f"{_size(ctx.max_attachment_bytes)} limit per case. Send a smaller "
-                              "file or split the case.")
-            if any(x["sha256"] == f.sha256 for x in files):
-                return Stay(files, note=f"{f.name} is already attached.")
-            entry = {"name": f.name, "size": f.size, "sha256": f.sha256, "path": f.path}
-            if needs_zip(a, ctx):
-                entry["sample"] = True
-                try:
-                    self._check_zip(entry, a, ctx)
-                except StillChecking as exc:  # a long check goes on; the user is told later
-                    return Stay([*files, entry], note=str(exc))
-            files.append(entry)
-            return Stay(files, note=f"Attached {f.name} ({_size(f.size)}).")
+            return self._attach(inbound.file, files, a, ctx)
         picked = match_choice(inbound, self.ask(a, ctx, pending).choices)
         said_done = picked is not None or (inbound.kind == "text" and inbound.text.strip(
         ).casefold() in (*DONE_WORDS, *SKIP_WORDS, "no attachments"))
@@ -323,6 +307,32 @@ class AttachmentsStep(Step):
         if self._required(a, ctx) and not files:
             raise Invalid("This kind of case needs the samples: attach the password-protected "
                           "zip, then say done.")
+        return self._recheck_samples(files, a, ctx)
+
+    def _attach(self, f: FileRef, files: list[dict[str, Any]], a: Answers, ctx: Ctx) -> Stay:
+        """One more file, within the case's size limit and not attached already.
+
+        A sample is checked as it arrives, so a bad zip is refused before the next file.
+        """
+        total = sum(x["size"] for x in files) + f.size
+        if total > ctx.max_attachment_bytes:
+            raise Invalid(f"{f.name} would bring the attachments to {_size(total)}, over the "
+                          f"{_size(ctx.max_attachment_bytes)} limit per case. Send a smaller "
+                          "file or split the case.")
+        if any(x["sha256"] == f.sha256 for x in files):
+            return Stay(files, note=f"{f.name} is already attached.")
+        entry = {"name": f.name, "size": f.size, "sha256": f.sha256, "path": f.path}
+        if needs_zip(a, ctx):
+            entry["sample"] = True
+            try:
+                self._check_zip(entry, a, ctx)
+            except StillChecking as exc:  # a long check goes on; the user is told later
+                return Stay([*files, entry], note=str(exc))
+        files.append(entry)
+        return Stay(files, note=f"Attached {f.name} ({_size(f.size)}).")
+
+    def _recheck_samples(self, files: list[dict[str, Any]], a: Answers, ctx: Ctx) -> Any:
+        """The files, once every sample's check has passed; one that failed is dropped."""
         for f in [x for x in files if x.get("sample")]:  # cached verdicts: instant
             try:
                 self._check_zip(f, a, ctx)
