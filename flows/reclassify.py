@@ -45,25 +45,11 @@ class UrlsStep(Step):
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         kept = list(pending or [])
-        if a.get(self.name) and not kept and (
-                (inbound.kind == "choice" and inbound.choice == "__default__")
-                or (inbound.kind == "text" and inbound.text.strip() in ("", "1"))):
+        if a.get(self.name) and not kept and _keeps_default(inbound):
             return a[self.name]
-        said_done = (inbound.kind == "choice" and inbound.choice == DONE) or (
-            inbound.kind == "text" and inbound.text.strip().casefold() in ("done", ".", "1"))
-        if kept and said_done:
+        if kept and _says_done(inbound):
             return self.rated(kept, ctx)
-        lines = [t for t in inbound.text.split() if t.strip()]
-        if not lines:
-            raise Invalid("Enter at least one URL, one per line.")
-        bad: list[str] = []
-        for line in lines:
-            try:
-                for u in parse_url_list(line, max_urls=MAX_URLS):
-                    if u.url not in kept:
-                        kept.append(u.url)
-            except Invalid as exc:
-                bad.append(str(exc).split("\n")[0])
+        kept, bad = _add_urls(inbound.text, kept)
         if len(kept) > MAX_URLS:
             raise Invalid(f"You entered {len(kept)} URLs; the limit is {MAX_URLS} per request. "
                           f"Send at most {MAX_URLS}, one per line.")
@@ -88,6 +74,35 @@ class UrlsStep(Step):
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
         return "\n".join(describe_url(u) for u in value)
+
+
+def _keeps_default(inbound: Inbound) -> bool:
+    """The "Keep: …" button, or its number or an empty line typed: the URLs stay as they were."""
+    return ((inbound.kind == "choice" and inbound.choice == "__default__")
+            or (inbound.kind == "text" and inbound.text.strip() in ("", "1")))
+
+
+def _says_done(inbound: Inbound) -> bool:
+    """Done pressed or typed (or its number): go on with the URLs kept so far."""
+    return (inbound.kind == "choice" and inbound.choice == DONE) or (
+        inbound.kind == "text" and inbound.text.strip().casefold() in ("done", ".", "1"))
+
+
+def _add_urls(text: str, kept: list[str]) -> tuple[list[str], list[str]]:
+    """(kept plus each new canonical URL in `text`, the first line of each bad line's error)."""
+    lines = [t for t in text.split() if t.strip()]
+    if not lines:
+        raise Invalid("Enter at least one URL, one per line.")
+    kept = list(kept)
+    bad: list[str] = []
+    for line in lines:
+        try:
+            for u in parse_url_list(line, max_urls=MAX_URLS):
+                if u.url not in kept:
+                    kept.append(u.url)
+        except Invalid as exc:
+            bad.append(str(exc).split("\n")[0])
+    return kept, bad
 
 
 def describe_url(u: dict[str, Any]) -> str:
