@@ -67,31 +67,38 @@ def text(prompt: Prompt) -> str:
     parts: list[str] = []
     if prompt.error:
         parts.append(f"⚠️ {prompt.error}")
-    body = prompt.text
-    if prompt.kind == "review":
-        lines = [prompt.text, ""]
-        for item in prompt.summary:
-            value = item.value.split("\n")
-            lines.append(f"• {item.label}: {value[0]}")
-            lines += [f"    {more}" for more in value[1:]]
-        body = "\n".join(lines)
-    parts.append(body)
-    if prompt.kind in ("info", "done"):
-        return _fit("\n\n".join(parts))
+    parts.append(_review(prompt) if prompt.kind == "review" else prompt.text)
+    if prompt.kind not in ("info", "done"):
+        parts += _hints(prompt)
+    return _fit("\n\n".join(parts))
+
+
+def _review(prompt: Prompt) -> str:
+    """The review's question, then one bullet per answer (later lines of a value indented)."""
+    lines = [prompt.text, ""]
+    for item in prompt.summary:
+        value = item.value.split("\n")
+        lines.append(f"• {item.label}: {value[0]}")
+        lines += [f"    {more}" for more in value[1:]]
+    return "\n".join(lines)
+
+
+_KIND_HINTS = {"multi": MULTI_HINT, "files": FILES_HINT, "multiline": MULTILINE_HINT}
+
+
+def _hints(prompt: Prompt) -> list[str]:
+    """What follows a question: its hint, the options' hints, how to answer this kind."""
+    parts: list[str] = []
     if prompt.hint:
         parts.append(prompt.hint)
     hinted = [c for c in prompt.choices if c.hint]
     if hinted and prompt.kind != "review":
         parts.append("\n".join(f"• {c.label} — {c.hint}" for c in hinted))
-    if prompt.kind == "multi":
-        parts.append(MULTI_HINT)
-    elif prompt.kind == "files":
-        parts.append(FILES_HINT)
-    elif prompt.kind == "multiline":
-        parts.append(MULTILINE_HINT)
+    if prompt.kind in _KIND_HINTS:
+        parts.append(_KIND_HINTS[prompt.kind])
     if prompt.kind in ("text", "multiline") and prompt.data.get("default"):
         parts.append("Tap Keep to keep the current value, or type a new one.")
-    return _fit("\n\n".join(parts))
+    return parts
 
 
 def _fit(value: str) -> str:
