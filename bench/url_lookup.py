@@ -71,7 +71,7 @@ def build(tmp: Path, n: int) -> tuple[Engine, float]:
     upgrade(engine)
     feed = tmp / f"feed{n}.csv"
     write_feed(feed, n)
-    report = import_feed(engine, feed)
+    report = import_feed(engine, feed, actor="test")
     assert report.added == n, (report.added, report.rejects[:3])
     return engine, report.seconds
 

@@ -53,7 +53,7 @@ class Console:
     def __init__(self, setup: Setup, home: Path) -> None:
         self.setup = setup
         with unit_of_work(setup.engine) as s:
-            add_operator(s, OPERATOR, PASSWORD)
+            add_operator(s, OPERATOR, PASSWORD, actor="test")
             s.commit()
         settings = Settings(home=home, database_url=str(setup.engine.url.render_as_string(
             hide_password=False)))

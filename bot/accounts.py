@@ -70,14 +70,24 @@ def join(uow: UnitOfWork, email: str, name: str = "", *, policy: str = "own") ->
 
 
 def add_account(uow: UnitOfWork, name: str, domain: str,
-                include_subdomains: bool = False) -> tuple[Account, str]:
+                include_subdomains: bool = False, *, actor: str) -> tuple[Account, str]:
     """Create the account for `domain`; returns (account, "created" | "renamed" | "updated").
 
     A domain whose account was made automatically in earlier versions (named after the domain)
     is given `name`; a domain that belongs to a named account is refused, so two companies never
     share one. Public mail domains are refused. Contacts already at the domain (in personal
-    accounts) move into the new account with the codes they registered.
+    accounts) move into the new account with the codes they registered. The operator's change
+    (who joins whose codes) is audited as `actor`, for the CLI and the console alike.
     """
+    acct, what = _add_account(uow, name, domain, include_subdomains)
+    uow.audit.record(actor, "account_add", f"account:{acct.id}",
+                     f"{acct.name} ({acct.domain}) {what}, sub-domains "
+                     f"{'included' if acct.include_subdomains else 'not included'}")
+    return acct, what
+
+
+def _add_account(uow: UnitOfWork, name: str, domain: str,
+                 include_subdomains: bool) -> tuple[Account, str]:
     name = " ".join(name.split())
     if not name or len(name) > 200:
         raise Invalid("Give the account a name of 1 to 200 characters.")

@@ -163,10 +163,13 @@ def upsert(uow: UnitOfWork, entries: list[Entry], report: Report | None = None) 
     return report
 
 
-def import_feed(engine: Engine, path: str | Path, *, source: str | None = None,
+def import_feed(engine: Engine, path: str | Path, *, actor: str, source: str | None = None,
                 fmt: str | None = None, progress: Progress | None = None,
                 batch: int = BATCH, catalog: Catalog | None = None) -> Report:
-    """Import a feed file; bad rows are reported (line, reason) and skipped."""
+    """Import a feed file; bad rows are reported (line, reason) and skipped.
+
+    The import changes the ratings every chat user is shown, so it is audited as `actor` before
+    the first row is written (an import is committed batch by batch, not as a whole)."""
     path = Path(path)
     if not path.is_file():
         raise Invalid(f"{path} is not a file.")
@@ -176,6 +179,8 @@ def import_feed(engine: Engine, path: str | Path, *, source: str | None = None,
     cat = catalog or get_catalog()
     default_source = source or f"feed:{path.name}"
     total = path.stat().st_size
+    with unit_of_work(engine) as uow:
+        uow.audit.record(actor, "urls_import", default_source, f"{fmt}, {total:,} bytes")
     report = Report()
     started = time.perf_counter()
     entries: list[Entry] = []

@@ -41,8 +41,10 @@ def check_password(password: str) -> str:
     return password
 
 
-def add_operator(uow: UnitOfWork, email: str, password: str) -> tuple[Operator, str]:
-    """Create the operator, or give an existing one the new password ("created" | "updated")."""
+def add_operator(uow: UnitOfWork, email: str, password: str, *,
+                 actor: str) -> tuple[Operator, str]:
+    """Create the operator, or give an existing one the new password ("created" | "updated");
+    audited as `actor` (never the password)."""
     address = check_email(email)
     hashed = _hasher.hash(check_password(password))
     op = uow.operators.by_email(address)
@@ -54,16 +56,19 @@ def add_operator(uow: UnitOfWork, email: str, password: str) -> tuple[Operator, 
         op.session_epoch += 1  # a new password ends the sessions signed in with the old one
         what = "updated"
     uow.operators.save(op)
+    uow.audit.record(actor, "operator_add" if what == "created" else "operator_password",
+                     op.email)
     return op, what
 
 
-def remove_operator(uow: UnitOfWork, email: str) -> bool:
-    """Remove the operator; False when there is none. Their sessions end at the next request,
-    which finds no operator behind the cookie (web/security.py)."""
+def remove_operator(uow: UnitOfWork, email: str, *, actor: str) -> bool:
+    """Remove the operator, audited as `actor`; False when there is none. Their sessions end at
+    the next request, which finds no operator behind the cookie (web/security.py)."""
     op = uow.operators.by_email(email)
     if op is None:
         return False
     uow.operators.delete(op)
+    uow.audit.record(actor, "operator_remove", op.email)
     return True
 
 

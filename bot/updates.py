@@ -17,10 +17,11 @@ from store.uow import unit_of_work
 STATUSES = ("open", "in progress", "waiting for customer", "resolved", "closed")
 
 
-def update_case(service: Service, number: str, *, status: str | None = None,
+def update_case(service: Service, number: str, *, actor: str, status: str | None = None,
                 note: str | None = None, apply_urls: bool = False) -> dict[str, Any]:
     """`apply_urls`: a URL Reclassification's requested ratings become local ratings (raises
-    `bot.reclassify.NotReclassification`, changing nothing, for any other case)."""
+    `bot.reclassify.NotReclassification`, changing nothing, for any other case). The update is
+    audited as `actor` (`cli:USER`, `web:EMAIL`); the note itself is on the case's timeline."""
     if status is not None and status.lower() not in STATUSES:
         raise LookupError(f"Unknown status {status!r}. Use one of: {', '.join(STATUSES)}.")
     with unit_of_work(service.engine) as s:
@@ -40,6 +41,8 @@ def update_case(service: Service, number: str, *, status: str | None = None,
             s.cases.add_event(case, "ratings", "Local URL ratings updated:\n"
                               + "\n".join(applied))
             parts.append("The requested URL ratings are now in effect:\n" + "\n".join(applied))
+        s.audit.record(actor, "case_update", f"case:{number}", _what_changed(
+            status=case.status if status is not None else None, note=note, applied=applied))
         data = s.cases.as_json(case)
         domain = service.mail_from.rsplit("@", 1)[-1]
         thread = message_id(data["number"], domain)
@@ -50,3 +53,13 @@ def update_case(service: Service, number: str, *, status: str | None = None,
         queue_for_case(s, case, f"Update on case {number} ({data['subject']}):\n"
                        + "\n".join(parts))
     return data
+
+
+def _what_changed(*, status: str | None, note: str | None, applied: list[str]) -> str:
+    """The audit row's detail: what the operator changed, without the note's words."""
+    parts = [f"status {status}"] if status is not None else []
+    if note:
+        parts.append(f"a note of {len(note)} characters")
+    if applied:
+        parts.append(f"{len(applied)} URL rating{'s' if len(applied) != 1 else ''} applied")
+    return "; ".join(parts)

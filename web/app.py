@@ -82,6 +82,11 @@ def page(request: Request, template: str, status_code: int = 200, /, **context: 
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
 
 
+def actor_of(request: Request) -> str:
+    """The signed-in operator, as the audit trail names them (the CLI's are `cli:USER`)."""
+    return f"web:{request.state.operator.email}"
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -196,7 +201,8 @@ class Console:
         else:
             try:
                 await run_in_threadpool(update_case, self.service, number, status=status,
-                                        note=note, apply_urls=apply_urls)
+                                        note=note, apply_urls=apply_urls,
+                                        actor=actor_of(request))
             except (LookupError, NotReclassification) as exc:
                 error = str(exc)
         if error:
@@ -255,7 +261,7 @@ class Console:
         except Invalid as exc:
             path.unlink(missing_ok=True)
             return page(request, "urls.html", 400, q="", rows=[], error=str(exc))
-        job = self.imports.start(path, name)
+        job = self.imports.start(path, name, actor=actor_of(request))
         return RedirectResponse(f"/urls/imports/{job.id}", 303)
 
     def import_progress(self, request: Request) -> Response:
@@ -277,10 +283,11 @@ class Console:
         form = await form_of(request)
         name, domain = str(form.get("name", "")), str(form.get("domain", ""))
         subdomains = form.get("include_subdomains") == "yes"
+        actor = actor_of(request)
 
         def add() -> str:
             with unit_of_work(self.engine) as s:
-                acct, what = add_account(s, name, domain, subdomains)
+                acct, what = add_account(s, name, domain, subdomains, actor=actor)
                 return f"Account '{acct.name}' ({acct.domain}) {what}."
 
         try:
@@ -307,7 +314,7 @@ class Console:
         form = await form_of(request)
         email, identity = str(form.get("email", "")), str(form.get("identity", ""))
         channel, _, ext = identity.partition(":")
-        actor = f"web:{request.state.operator.email}"
+        actor = actor_of(request)
 
         def remove() -> None:
             with unit_of_work(self.engine) as s:

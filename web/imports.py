@@ -101,7 +101,8 @@ class Imports:
                 continue
         return gone
 
-    def start(self, path: Path, name: str) -> Job:
+    def start(self, path: Path, name: str, *, actor: str) -> Job:
+        """Import the uploaded `path` in a thread of its own; audited as `actor`."""
         row = FeedImport(id=secrets.token_urlsafe(12), name=name, upload=path.name,
                          total_bytes=path.stat().st_size)
         with unit_of_work(self.engine) as s:
@@ -113,7 +114,7 @@ class Imports:
                 self.beating = True
                 threading.Thread(target=self._heartbeat, daemon=True,
                                  name="feed-import-heartbeat").start()
-        threading.Thread(target=self._run, args=(row.id, name, path), daemon=True,
+        threading.Thread(target=self._run, args=(row.id, name, path, actor), daemon=True,
                          name=f"feed-import-{row.id}").start()
         return Job(row.id, name, total=row.total_bytes)
 
@@ -137,7 +138,7 @@ class Imports:
         with unit_of_work(self.engine) as s:
             s.feed_imports.update([job_id], values)
 
-    def _run(self, job_id: str, name: str, path: Path) -> None:
+    def _run(self, job_id: str, name: str, path: Path, actor: str) -> None:
         total = path.stat().st_size
         last: list[tuple[int, Report]] = [(0, Report())]  # the latest progress, kept on a failure
 
@@ -147,8 +148,8 @@ class Imports:
 
         error = ""
         try:
-            last[0] = (total, import_feed(self.engine, path, source=f"feed:{name}",
-                                          progress=progress))
+            last[0] = (total, import_feed(self.engine, path, actor=actor,
+                                          source=f"feed:{name}", progress=progress))
         except Invalid as exc:
             error = str(exc)
         except Exception as exc:  # shown on the page rather than lost in a thread

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from bot.app import build_engine
-from bot.cli.common import fail, out, print_json
+from bot.cli.common import cli_actor, fail, out, print_json
 from bot.settings import Settings
 from flows.errors import Invalid
 from store.uow import unit_of_work
@@ -25,12 +25,13 @@ def accounts_add(name: Annotated[str, typer.Argument(help="the company's name")]
                      help="addresses at sub-domains (eu.acme.example) join too")] = False,
                  ) -> None:
     """Register a company; contacts with addresses at DOMAIN join it (sub-domains only with
-    --include-subdomains). Public mail domains (gmail.com, …) are refused."""
+    --include-subdomains). Public mail domains (gmail.com, …) are refused. Audited."""
     from bot.accounts import add_account
 
     with unit_of_work(build_engine(Settings())) as s:
         try:
-            acct, what = add_account(s, name, domain, include_subdomains)
+            acct, what = add_account(s, name, domain, include_subdomains,
+                                      actor=cli_actor())
         except Invalid as exc:
             fail(str(exc))
         out.print(f"Account '{acct.name}' ({acct.domain}) {what}.")

@@ -12,14 +12,15 @@ from bot.cli.common import out, print_json
 from bot.settings import Settings
 from store.uow import unit_of_work
 
-app = typer.Typer(help="The audit trail (who saw a full activation code, …).",
+app = typer.Typer(help="The audit trail (full activation code reveals, operator actions).",
                   no_args_is_help=True)
 
 
 @app.command("list")
 def audit_list(as_json: Annotated[bool, typer.Option("--json")] = False,
                limit: Annotated[int, typer.Option(help="newest this many")] = 200) -> None:
-    """Sensitive reads and changes (full activation code reveals, unlinks), newest first."""
+    """Sensitive reads and changes, newest first: full activation code reveals, and every
+    operator action (links and unlinks, operators, accounts, case updates, sign-ins)."""
     from bot.audit import recent
 
     with unit_of_work(build_engine(Settings()), read_only=True) as s:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from bot.app import build_engine, build_service
-from bot.cli.common import fail, out, print_json
+from bot.cli.common import cli_actor, fail, out, print_json
 from bot.settings import Settings
 from store.tables import iso
 from store.uow import UnitOfWork, unit_of_work
@@ -71,7 +71,7 @@ def cases_update(number: str,
                      "--apply-urls", help="URL Reclassification: make the requested ratings "
                      "the local ratings")] = False,
                  ) -> None:
-    """Change a case's status and/or add a note; the contact is told."""
+    """Change a case's status and/or add a note; the contact is told. Audited."""
     from bot.reclassify import NotReclassification
     from bot.updates import update_case
 
@@ -79,7 +79,8 @@ def cases_update(number: str,
         fail("Give --status, --note and/or --apply-urls.")
     service = build_service(Settings())
     try:
-        update_case(service, number, status=status, note=note, apply_urls=apply_urls)
+        update_case(service, number, status=status, note=note, apply_urls=apply_urls,
+                    actor=cli_actor())
     except (LookupError, NotReclassification) as exc:
         fail(str(exc))
     out.print(f"Case {number} updated.")

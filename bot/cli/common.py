@@ -6,8 +6,10 @@ the operator's terminal.
 
 from __future__ import annotations
 
+import getpass
 import io
 import json
+import os
 import sys
 from typing import Any, NoReturn, TextIO, cast
 
@@ -52,6 +54,16 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """The message on stderr, then exit `code` (2: bad usage or bad input, 1: a failure)."""
     err.print(message)
     raise typer.Exit(code)
+
+
+def cli_actor() -> str:
+    """Who runs this command, as the audit trail names them: `cli:` and the OS user (the
+    console names its signed-in operator, `web:EMAIL`)."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment nor the password database
+        user = f"uid {os.getuid()}"
+    return f"cli:{user}"
 
 
 def print_json(data: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from bot.app import build_engine
-from bot.cli.common import fail, out
+from bot.cli.common import cli_actor, fail, out
 from bot.settings import Settings
 from flows.errors import Invalid
 from store.uow import unit_of_work
@@ -20,13 +20,15 @@ def contacts_link(email: Annotated[str, typer.Option(help="the contact's email")
                   telegram: Annotated[str | None, typer.Option(help="Telegram user id")] = None,
                   slack: Annotated[str | None, typer.Option(help="TEAM_ID:USER_ID")] = None,
                   ) -> None:
-    """Link a chat identity to a contact (created if new), skipping email verification."""
+    """Link a chat identity to a contact (created if new), skipping email verification. The
+    address is mailed about it (with how to undo it) and the link is audited."""
+    from bot.identities import link
+
     address, channel, ext = _identity_args(email, telegram, slack)
-    engine = build_engine(Settings())
-    with unit_of_work(engine) as s:
-        contact = s.contacts.ensure(address)
-        s.contacts.link_identity(contact, channel, ext)
-    out.print(f"Linked {channel} {ext} to {address}.")
+    with unit_of_work(build_engine(Settings())) as s:
+        new = link(s, address, channel, ext, actor=cli_actor())
+    out.print(f"Linked {channel} {ext} to {address}." if new
+              else f"{channel} {ext} was already linked to {address}.")
 
 
 @app.command("unlink")
@@ -34,13 +36,14 @@ def contacts_unlink(email: Annotated[str, typer.Option(help="the contact's email
                     telegram: Annotated[str | None, typer.Option(help="Telegram user id")] = None,
                     slack: Annotated[str | None, typer.Option(help="TEAM_ID:USER_ID")] = None,
                     ) -> None:
-    """Remove a chat identity from a contact (e.g. one linked without the owner's consent)."""
+    """Remove a chat identity from a contact (e.g. one linked without the owner's consent);
+    audited."""
     from bot.accounts import unlink
 
     address, channel, ext = _identity_args(email, telegram, slack)
     with unit_of_work(build_engine(Settings())) as s:
         try:
-            unlink(s, address, channel, ext, actor="operator")
+            unlink(s, address, channel, ext, actor=cli_actor())
         except LookupError as exc:
             fail(str(exc))
     out.print(f"Unlinked {channel} {ext} from {address}.")

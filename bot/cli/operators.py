@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from bot.app import build_engine
-from bot.cli.common import fail, out, print_json
+from bot.cli.common import cli_actor, fail, out, print_json
 from bot.settings import Settings
 from flows.errors import Invalid
 from store.uow import unit_of_work
@@ -31,13 +31,13 @@ def read_password() -> str:
 @app.command("add")
 def operators_add(email: Annotated[str, typer.Argument(help="the operator's email")]) -> None:
     """Add an operator (or set a new password); the password is asked at the terminal or read
-    from stdin."""
+    from stdin. Audited."""
     from bot.operators import add_operator
 
     password = read_password()
     with unit_of_work(build_engine(Settings())) as s:
         try:
-            op, what = add_operator(s, email, password)
+            op, what = add_operator(s, email, password, actor=cli_actor())
         except Invalid as exc:
             fail(str(exc))
             raise
@@ -46,11 +46,11 @@ def operators_add(email: Annotated[str, typer.Argument(help="the operator's emai
 
 @app.command("remove")
 def operators_remove(email: Annotated[str, typer.Argument(help="the operator's email")]) -> None:
-    """Remove an operator: they can no longer sign in, and their open sessions end."""
+    """Remove an operator: they can no longer sign in, and their open sessions end. Audited."""
     from bot.operators import remove_operator
 
     with unit_of_work(build_engine(Settings())) as s:
-        if not remove_operator(s, email):
+        if not remove_operator(s, email, actor=cli_actor()):
             fail(f"No operator {email.strip()}. `casebot operators list` shows them.")
     out.print(f"Operator {email.strip()} removed; their sessions have ended.")
 

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from bot.app import build_engine, build_service
-from bot.cli.common import err, fail, out, print_json
+from bot.cli.common import cli_actor, err, fail, out, print_json
 from bot.settings import Settings
 from flows.errors import Invalid
 
@@ -48,7 +48,8 @@ def urls_import(file: Annotated[str, typer.Argument(help="CSV, JSON Lines or JSO
                 show: Annotated[int, typer.Option(
                     help="rejected rows to list (all are counted)")] = 50) -> None:
     """Load URL ratings (upsert). Columns: url|prefix|host|domain (or kind,key), rating,
-    category, source. Prints added/changed/unchanged/rejected with line numbers and reasons."""
+    category, source. Prints added/changed/unchanged/rejected with line numbers and reasons.
+    Audited."""
     import time
 
     from bot.feeds import import_feed
@@ -76,7 +77,8 @@ def urls_import(file: Annotated[str, typer.Argument(help="CSV, JSON Lines or JSO
                       f"{report.changed:,} changed · {report.rejected:,} rejected")
 
     try:
-        report = import_feed(engine, file, source=source, fmt=fmt, progress=progress)
+        report = import_feed(engine, file, actor=cli_actor(), source=source, fmt=fmt,
+                             progress=progress)
     except Invalid as exc:
         fail(str(exc))
         raise

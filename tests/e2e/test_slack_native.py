@@ -142,7 +142,7 @@ def test_app_home_lists_open_cases_and_follows_updates(rig: Rig) -> None:
         rig.slack.press(who, "Low")
         rig.slack.press(who, "Submit")
         numbers.append(number_in(rig, who))
-    update_case(rig.service, numbers[0], status="closed")
+    update_case(rig.service, numbers[0], status="closed", actor="test")
     rig.slack.open_home(user)
     shown = home_text(rig.slack.home(user))
     assert numbers[1] in shown
@@ -154,7 +154,7 @@ def test_app_home_lists_open_cases_and_follows_updates(rig: Rig) -> None:
               if b["type"] == "actions" for e in b["elements"]]
     assert labels == ["New case", "Check URLs", "My profiles"]
 
-    update_case(rig.service, numbers[1], status="in progress", note="Looking at it.")
+    update_case(rig.service, numbers[1], status="in progress", note="Looking at it.", actor="test")
     seen = len(rig.fake.of("views.publish"))
     assert rig.bot.deliver_notices() >= 1
     assert len(rig.fake.of("views.publish")) > seen

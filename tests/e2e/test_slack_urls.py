@@ -32,7 +32,7 @@ def test_urlcheck_reclassify_apply_and_check_again(rig: Rig, tmp_path: Path) -> 
     link(rig.service, user, "rae@acme.example")
     feed = tmp_path / "feed.csv"
     feed.write_text(FEED)
-    assert import_feed(rig.service.engine, feed).added == 1
+    assert import_feed(rig.service.engine, feed, actor="test").added == 1
 
     # Slack auto-links what was typed: <https://…>
     status, _ = slack.command(user, "/urlcheck", f"<{URL}>", channel="C9")
@@ -78,7 +78,7 @@ def test_urlcheck_reclassify_apply_and_check_again(rig: Rig, tmp_path: Path) -> 
     assert [(u["url"], u["current_rating"], u["requested_rating"], u["requested_category"])
             for u in case["urls"]] == [(URL, "Safe", "Dangerous", "Phishing")]
 
-    update_case(rig.service, "10000001", status="resolved", apply_urls=True)
+    update_case(rig.service, "10000001", status="resolved", apply_urls=True, actor="test")
     seen = len(slack.messages(user))
     thread = rig.bot.start_notices(interval=0.05)
     try:

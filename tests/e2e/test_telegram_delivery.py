@@ -299,7 +299,7 @@ async def test_operator_update_reaches_the_chat(fake: FakeTelegram, settings: Se
     async with BotRun(fake, settings, "polling") as run:
         user = await linked(run, 6001, "oli@acme.example")
         number = await quick_case(user)
-        update_case(run.service, number, status="in progress", note="We are on it.")
+        update_case(run.service, number, status="in progress", note="We are on it.", actor="test")
         await run.until(lambda: any("Update on case" in t for t in fake.texts(6001)))
         assert "We are on it." in user.last_text
         await run.until(lambda: _notice_status(run) == ["sent"])

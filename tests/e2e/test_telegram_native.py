@@ -152,7 +152,7 @@ async def test_inline_query_answers_ratings_and_nothing_personal(fake: FakeTeleg
     feed.write_text("url,host,rating,category\nhttps://shop.example.com/deals,,Safe,"
                     "Business/Economy\n")
     async with BotRun(fake, settings, "polling") as run:
-        assert import_feed(run.service.engine, feed).added == 1
+        assert import_feed(run.service.engine, feed, actor="test").added == 1
         run.link(7105, EMAIL)
         add_profile(run, EMAIL)
         user = run.user(7105)

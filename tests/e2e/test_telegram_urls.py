@@ -38,7 +38,7 @@ async def test_checkurl_reclassify_apply_and_check_again(fake: FakeTelegram, set
     feed = tmp_path / "feed.csv"
     feed.write_text(FEED)
     async with BotRun(fake, settings) as run:
-        assert import_feed(run.service.engine, feed).added == 1
+        assert import_feed(run.service.engine, feed, actor="test").added == 1
         run.link(4601, "rae@acme.example")
         add_profile(run, "rae@acme.example")
         user = run.user(4601)
@@ -81,7 +81,7 @@ async def test_checkurl_reclassify_apply_and_check_again(fake: FakeTelegram, set
                for u in case["urls"]}
         assert got[URL] == ("Safe", "Dangerous", "Phishing")
 
-        update_case(run.service, number, status="resolved", apply_urls=True)
+        update_case(run.service, number, status="resolved", apply_urls=True, actor="test")
         await run.until(lambda: any("requested URL ratings are now in effect" in t
                                     for t in fake.texts(4601)))
         notice = next(t for t in fake.texts(4601) if "now in effect" in t)

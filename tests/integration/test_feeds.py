@@ -46,7 +46,7 @@ def count(engine: Engine) -> int:
 def test_csv_with_bad_rows(engine: Engine, tmp_path: Path) -> None:
     feed = tmp_path / "feed.csv"
     feed.write_text(CSV)
-    report = import_feed(engine, feed)
+    report = import_feed(engine, feed, actor="test")
     assert (report.added, report.changed, report.unchanged, report.rejected) == (4, 0, 0, 6)
     reasons = dict(report.rejects)
     assert sorted(reasons) == [6, 7, 8, 9, 10, 11]
@@ -66,7 +66,7 @@ def test_csv_with_bad_rows(engine: Engine, tmp_path: Path) -> None:
         ("Safe", "Search Engines/Portals", "feed:feed.csv"),
         ("Safe", "Business/Economy", "feed:feed.csv")]
 
-    again = import_feed(engine, feed)
+    again = import_feed(engine, feed, actor="test")
     assert (again.added, again.changed, again.unchanged, again.rejected) == (0, 0, 4, 6)
 
 
@@ -84,7 +84,7 @@ def test_jsonl_kind_key_upsert_and_bad_lines(engine: Engine, tmp_path: Path) -> 
         json.dumps({"domain": "bücher.example", "rating": "Safe", "category": 27}),
     ]
     feed.write_text("\n".join(lines) + "\n")
-    report = import_feed(engine, feed)
+    report = import_feed(engine, feed, actor="test")
     assert (report.added, report.changed, report.rejected) == (3, 1, 3)
     assert [n for n, _ in report.rejects] == [3, 4, 6]
     assert "not valid JSON" in report.rejects[0][1]
@@ -97,7 +97,7 @@ def test_jsonl_kind_key_upsert_and_bad_lines(engine: Engine, tmp_path: Path) -> 
         "Dangerous", "Dangerous", "Spyware", "Safe", "Education")
 
     feed.write_text(json.dumps({"host": "evil.example", "rating": "Safe"}) + "\n")
-    report = import_feed(engine, feed, source="recheck")
+    report = import_feed(engine, feed, source="recheck", actor="test")
     assert (report.added, report.changed) == (0, 1)
     assert local.rate(["https://evil.example/"])[0].source == "recheck"
 
@@ -109,7 +109,7 @@ def test_many_rows_in_batches_with_progress(engine: Engine, tmp_path: Path) -> N
     rows[1234] = "bad_host!.com,Suspicious,Spam"
     feed.write_text("\n".join(rows) + "\n")
     seen = []
-    report = import_feed(engine, feed, batch=700,
+    report = import_feed(engine, feed, batch=700, actor="test",
                          progress=lambda done, total, r: seen.append((done, total, r.rows)))
     assert (report.added, report.rejected) == (4999, 1)
     assert report.rejects[0][0] == 1235

@@ -31,7 +31,7 @@ def test_refused_domain_gets_no_code(tmp_path: Path) -> None:
 def test_known_domain_verifies_and_joins_its_account(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "h", unknown_domains="refuse"))
     with unit_of_work(service.engine) as s:
-        add_account(s, "Acme Corp", "acme.example")
+        add_account(s, "Acme Corp", "acme.example", actor="test")
         s.commit()
     start_verification(service, "telegram", "42", "ann@acme.example")
     assert confirm_verification(service, "telegram", "42", _code(service)) == "ann@acme.example"

@@ -41,22 +41,23 @@ def test_strangers_at_a_public_domain_share_nothing(service: Service) -> None:
         assert ann.contact.account_id != eve.contact.account_id
         assert "ann@gmail.com" not in eve.account_contacts()
         with pytest.raises(Invalid, match="public mail domain"):
-            add_account(s, "Gmail", "gmail.com")
+            add_account(s, "Gmail", "gmail.com", actor="test")
 
 
 def test_a_made_up_sub_domain_does_not_join_the_company(service: Service) -> None:
     with unit_of_work(service.engine) as s:
-        add_account(s, "Acme", "acme.example")
+        add_account(s, "Acme", "acme.example", actor="test")
         staff = _world(s, "ann@acme.example")
         intruder = _world(s, "x@anything.acme.example")
         assert intruder.contact.account_id != staff.contact.account_id
-        add_account(s, "Acme", "acme.example", include_subdomains=True)  # the operator's call
+        # the operator's call
+        add_account(s, "Acme", "acme.example", include_subdomains=True, actor="test")
         assert _world(s, "y@eu.acme.example").contact.account_id == staff.contact.account_id
 
 
 def test_colleagues_see_a_code_masked_and_only_its_registrant_in_full(service: Service) -> None:
     with unit_of_work(service.engine) as s:
-        add_account(s, "Acme", "acme.example")
+        add_account(s, "Acme", "acme.example", actor="test")
         ann = s.contacts.ensure("ann@acme.example")
         s.profiles.save(ann, {"name": "HQ", "product": "Apex One", "version": "2019",
                                    "operating_systems": ["Windows 10"], "language": "English",
@@ -77,7 +78,7 @@ def test_colleagues_see_a_code_masked_and_only_its_registrant_in_full(service: S
 def test_only_contacts_who_agreed_are_offered_as_cc(service: Service) -> None:
 
     with unit_of_work(service.engine) as s:
-        add_account(s, "Acme", "acme.example")
+        add_account(s, "Acme", "acme.example", actor="test")
         bob = s.contacts.ensure("bob@acme.example")
         s.contacts.ensure("carol@acme.example")
         assert _world(s, "ann@acme.example").account_contacts() == []

@@ -26,7 +26,7 @@ def _import_peak(tmp_path: Path, feed: Path) -> tuple[Report, int]:
     upgrade(engine)
     tracemalloc.start()
     try:
-        report = import_feed(engine, feed)
+        report = import_feed(engine, feed, actor="test")
         return report, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

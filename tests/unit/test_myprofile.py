@@ -91,7 +91,7 @@ def test_name_is_one_line_and_required() -> None:
 def test_myprofile_through_the_service_with_buttons(tmp_path: Path) -> None:
     service = build_service(Settings(home=tmp_path / "home"))
     with unit_of_work(service.engine) as s:
-        add_account(s, "Acme", "acme.example")
+        add_account(s, "Acme", "acme.example", actor="test")
         s.commit()
     bob = Who("console", "bob@acme.example", email="bob@acme.example")
     service.handle(bob, Inbound(kind="command", command="help"))
@@ -138,7 +138,7 @@ def test_domains_join_and_refuse(tmp_path: Path) -> None:
         assert own.account_id != other.account_id
         with pytest.raises(UnknownDomain):  # no account owns the domain: still refused
             check_domain(s, "z@nowhere.example", "refuse")
-        add_account(s, "Nowhere", "nowhere.example", include_subdomains=True)
+        add_account(s, "Nowhere", "nowhere.example", include_subdomains=True, actor="test")
         sub = join(s, "w@mail.nowhere.example", policy="refuse")  # the parent's account
         parent = s.session.get(Contact, own.id)
         assert parent is not None

@@ -29,8 +29,8 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 def fill(s: UnitOfWork) -> list[str]:
-    add_account(s, "Acme", "acme.example")
-    add_account(s, "Globex", "globex.example")
+    add_account(s, "Acme", "acme.example", actor="test")
+    add_account(s, "Globex", "globex.example", actor="test")
     numbers = []
     for i in range(12):
         who = s.contacts.ensure(f"c{i % 3}@{'acme' if i % 3 else 'globex'}.example")
@@ -85,7 +85,7 @@ def test_operator_tables_match_the_models(engine: Engine) -> None:
 
 def test_sign_in_counts_refusals_per_email_and_client(engine: Engine) -> None:
     with unit_of_work(engine) as s:
-        add_operator(s, "Desk@Support.example", "a long enough password")
+        add_operator(s, "Desk@Support.example", "a long enough password", actor="test")
         s.commit()
         assert sign_in(s, "desk@support.example", "a long enough password", "10.0.0.1")
         assert sign_in(s, "nobody@support.example", "whatever", "10.0.0.1") is None
