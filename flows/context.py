@@ -68,7 +68,8 @@ class World(Protocol):
         ...
 
     def cc_outside(self, addresses: Sequence[str]) -> Sequence[str]:
-        """The addresses the contact may not copy (outside the account's domains)."""
+        """The addresses the contact may not copy: outside the account's domains and the
+        contact's own mail domain (that one only when it is not a public mail domain)."""
         ...
 
     def check_sample(self, sha256: str, path: str, name: str, password: str | None,

@@ -3,17 +3,18 @@ pick them as a CC (/myprofile).
 
 The same form engine as the New Request and profile forms. It opens on the review with the
 stored values, so a contact sees what is set and edits only what they want. The Case Recipients
-pre-fill the CC step of every new request.
+pre-fill the CC step of every new request, and are judged as CC addresses are (flows/cc.py).
 """
 
 from __future__ import annotations
 
 from flows import validators as v
+from flows.cc import CcStep
 from flows.context import Ctx
 from flows.form import Form
 from flows.formstate import Answers
 from flows.model import Choice
-from flows.steps import ChoiceStep, MultiStep, Step, TextStep
+from flows.steps import ChoiceStep, Step, TextStep
 
 MAX_RECIPIENTS = 20
 
@@ -43,11 +44,11 @@ def listed_choices(a: Answers, ctx: Ctx) -> list[Choice]:
 
 MYPROFILE_STEPS: list[Step] = [
     TextStep("name", "Your name", "What is your name?", your_name),
-    MultiStep("case_recipients", "Case Recipients",
-              "Who should be copied on your cases by default? Pick colleagues from your "
-              "company's contact list or type addresses (one per line or comma-separated); "
-              "'none' clears the list; done when finished.",
-              recipient_choices, min_count=0, max_count=MAX_RECIPIENTS, typed=recipients),
+    CcStep("case_recipients", "Case Recipients",
+           "Who should be copied on your cases by default? Pick colleagues from your "
+           "company's contact list or type addresses (one per line or comma-separated); "
+           "'none' clears the list; done when finished.",
+           recipient_choices, min_count=0, max_count=MAX_RECIPIENTS, typed=recipients),
     ChoiceStep("listed", "Visible to colleagues",
                "May colleagues in your company pick your address when they copy people on a "
                "case? Nobody sees it unless you say yes.", listed_choices),

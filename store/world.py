@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from flows.archives import check_sample_zip
 from flows.context import CodeView, ProfileView, Rating, untested
+from flows.maildomains import is_public_domain
 from store.repositories.contacts import ContactInfo
 from store.uow import UnitOfWork
 
@@ -68,20 +69,24 @@ class StoreWorld:
         return row.code
 
     def cc_outside(self, addresses: Sequence[str]) -> Sequence[str]:
-        """Addresses not at the account's domain (or its sub-domains, when it takes them).
-
-        A personal account has no domain, so none of its CCs are inside it."""
+        """The addresses the contact may not copy (flows/cc.py): those outside the account's
+        domain (and its sub-domains, when it takes them) and outside the contact's own mail
+        domain. Their own domain counts only when it is not a public mail domain: a colleague
+        at acme.example is no relay for a contact of acme.example that has no operator-made
+        account yet, whereas anyone can get an address at gmail.com."""
         if self.cc_outside_allowed or not addresses:
             return []
         acct = self._unit.accounts.get(self.contact.account_id)
-        domain = (acct.domain or "") if acct else ""
+        domain = ((acct.domain or "") if acct else "").lower()
+        subdomains = bool(acct and acct.include_subdomains)
+        own = self.contact.email.rsplit("@", 1)[-1].lower()
+        inside = {d for d in (domain, "" if is_public_domain(own) else own) if d}
 
-        def inside(address: str) -> bool:
+        def allowed(address: str) -> bool:
             at = address.rsplit("@", 1)[-1].lower()
-            return bool(domain) and (at == domain or (
-                bool(acct and acct.include_subdomains) and at.endswith("." + domain)))
+            return at in inside or (subdomains and bool(domain) and at.endswith("." + domain))
 
-        return [a for a in addresses if not inside(a)]
+        return [a for a in addresses if not allowed(a)]
 
     def check_sample(self, sha256: str, path: str, name: str, password: str | None,
                      suffixes: tuple[str, ...] | None) -> None:

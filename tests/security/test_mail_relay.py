@@ -19,7 +19,7 @@ def _request(subject: str, cc: Sequence[str] = ()) -> Script:
 def test_cc_outside_the_accounts_domains_is_refused(chat: Chat) -> None:
     chat.cli("accounts", "add", "Acme", "--domain", "acme.example")
     out = chat.run(_request("Buy cheap pills", cc=["victim@elsewhere.example"]).say("/cancel"))
-    assert "victim@elsewhere.example is outside them" in out.stdout
+    assert "I can't copy victim@elsewhere.example" in out.stdout
     assert out.numbers == []
     assert json.loads(chat.cli("mail", "list", "--json")) == []
     # a colleague's address is fine
@@ -31,7 +31,7 @@ def test_cc_outside_the_accounts_domains_is_refused(chat: Chat) -> None:
 def test_a_personal_account_cannot_copy_strangers(chat: Chat) -> None:
     out = chat.run(_request("Hello", cc=["victim@elsewhere.example"]).say("/cancel"),
                    email="spammer@gmail.com")
-    assert "outside them" in out.stdout
+    assert "I can't copy victim@elsewhere.example" in out.stdout
     assert out.numbers == []
 
 
