@@ -10,11 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.model import Inbound
 from tests.unit.flowkit import Talk, case_json, fresh_service, seeded_home
-
-TO_REVIEW = ["HQ Apex One", "Windows 10", "Product Issues", "Agents offline", "They stopped.",
-             "Low"]
+from tests.unit.test_no_traps import TO_REVIEW, review
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +24,6 @@ def talk(seed: Path, tmp_path: Path) -> Talk:
     t = Talk(fresh_service(seed, tmp_path / "home"))
     t.start()
     return t
-
-
-def review(talk: Talk) -> dict[str, str]:
-    assert talk.prompt.kind == "review", talk.prompt
-    return {i.label: i.value for i in talk.prompt.summary}
 
 
 def test_a_colleague_at_the_own_domain_is_taken_and_done_finishes(talk: Talk) -> None:
@@ -60,7 +52,7 @@ def test_done_typed_with_an_outside_address_asks_once_and_then_finishes(talk: Ta
     assert talk.prompt.step == "cc_emails"  # refused, said, and not added
     assert "victim@elsewhere.example" in (talk.prompt.error or "")
     assert talk.prompt.selected == ()
-    talk.send(Inbound.from_text("done"))
+    talk.say("done")
     assert review(talk)["CC emails"] == "none"
 
 
