@@ -67,8 +67,9 @@ def remove_operator(uow: UnitOfWork, email: str, *, actor: str) -> bool:
     op = uow.operators.by_email(email)
     if op is None:
         return False
+    address = op.email
     uow.operators.delete(op)
-    uow.audit.record(actor, "operator_remove", op.email)
+    uow.audit.record(actor, "operator_remove", address)
     return True
 
 
