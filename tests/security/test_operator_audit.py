@@ -86,7 +86,7 @@ def test_operators_accounts_case_updates_and_feeds_are_audited_from_the_cli(
     _cli(home, "accounts", "add", "Acme", "--domain", "acme.example")
     _cli(home, "cases", "update", number, "--status", "resolved", "--note", "Fixed in build 5.")
     feed = tmp_path / "feed.csv"
-    feed.write_text("url,rating,category\nhttps://shop.example/,Safe,Shopping\n")
+    feed.write_text("url,rating,category\nhttps://shop.example/,Safe,Business/Economy\n")
     _cli(home, "urls", "import", str(feed), "--source", "vendor-feed")
 
     [acme] = [a for a in json.loads(_cli(home, "accounts", "list", "--json"))
@@ -128,7 +128,7 @@ def test_the_web_consoles_changes_are_audited_naming_the_operator(console: Conso
                         "identity": "telegram:77"})
     assert r.status_code == 200, r.text
     feed = tmp_path / "console-feed.csv"
-    feed.write_text("url,rating,category\nhttps://news.example/,Safe,News\n")
+    feed.write_text("url,rating,category\nhttps://news.example/,Safe,Business/Economy\n")
     with feed.open("rb") as fh:
         r = desk.post("/urls/imports", data={"csrf_token": token},
                       files={"feed": (feed.name, fh, "text/csv")})
