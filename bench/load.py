@@ -451,7 +451,7 @@ def ready(plat: str, port: int, fake: Any) -> bool:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         if plat == "slack":
             conn.request("GET", "/healthz")
-        else:  # PTB's webhook answers 403 without the secret once it listens
+        else:  # the webhook answers 403 without the secret once it listens
             conn.request("POST", "/tg/hook", body=b"{}",
                          headers={"Content-Type": "application/json"})
         status = conn.getresponse().status

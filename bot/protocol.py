@@ -114,7 +114,8 @@ class View:
 
 @dataclass(frozen=True)
 class Vouched:
-    """What a platform says about a person's email (Slack's users.info)."""
+    """What a platform says about a person's email (Slack's users.info). `team`: the
+    workspace that vouches for it, the person's own (not the one an event came from)."""
 
     email: str | None
     confirmed: bool

@@ -77,18 +77,15 @@ class Dispatch:
             self.post(client, channel, srn.render(prompt))
 
     def directory(self, client: WebClient, team: str, user: str) -> Callable[[], Vouched]:
-        """users.info, asked only for a person not linked yet: their email, and whether Slack
-        confirmed it (`is_email_confirmed`); the team is the one the signed request came from."""
+        """users.info, asked only for a person not linked yet: their email, whether Slack
+        confirmed it (`is_email_confirmed`), and the workspace that vouches for it."""
         def look_up() -> Vouched:
             try:
                 profile = client.users_info(user=user)["user"]
             except SlackApiError as exc:
                 log.warning("users.info failed: %s", exc.response.get("error"))
                 return Vouched(None, False, team)
-            email = (profile.get("profile") or {}).get("email")
-            name = profile.get("real_name") or (profile.get("profile") or {}).get("real_name",
-                                                                                  "")
-            return Vouched(email, profile.get("is_email_confirmed") is True, team, name)
+            return vouched(profile)
         return look_up
 
     def handle(self, client: WebClient, team: str, user: str, dm: str,
@@ -146,3 +143,19 @@ class Dispatch:
             client.views_publish(user_id=user, view=home.home_view(cases))
         except SlackApiError as exc:
             log.warning("views.publish failed: %s", exc.response.get("error"))
+
+
+def vouched(user: dict[str, Any]) -> Vouched:
+    """What users.info's `user` says about a person's email, and who says it (issue 22,
+    finding 11). The team is the person's own workspace (`team_id`), not the one the event
+    came from: through Slack Connect a member of any other organisation can write to the app
+    in a trusted workspace, and their email is only as good as their own workspace's admins.
+    A person Slack marks `is_stranger` (an external member the workspace shares no channel
+    with) is never confirmed. The chat layer trusts the email only when it is confirmed and
+    the team is one of SLACK_ALLOWED_TEAMS; otherwise the person gets the mailed code."""
+    profile = user.get("profile") or {}
+    confirmed = user.get("is_email_confirmed") is True and user.get("is_stranger") is not True
+    own_team = user.get("team_id")
+    return Vouched(profile.get("email"), confirmed,
+                   own_team if isinstance(own_team, str) else "",
+                   user.get("real_name") or profile.get("real_name", ""))

@@ -1,8 +1,9 @@
 """`casebot telegram`: the python-telegram-bot v22 Application (handlers in handlers.py).
 
-Long polling by default; with a webhook URL, PTB's webhook server checks the
-`X-Telegram-Bot-Api-Secret-Token` header against TELEGRAM_WEBHOOK_SECRET on every request
-(telegram/ext/_utils/webhookhandler.py, `_validate_post`: 403 when missing or different).
+Long polling by default; with a webhook URL, casebot's own webhook server (webhook.py, PTB's
+custom-webhook pattern) checks the `X-Telegram-Bot-Api-Secret-Token` header against
+TELEGRAM_WEBHOOK_SECRET before it reads a request's body, and queues each update on the
+Application's `update_queue` (PTB's Updater is used only for polling).
 
 Updates run concurrently across chats and strictly in order within one chat (`PerChatProcessor`).
 Link previews are off for every message, so a URL never unfurls. Every update is handled once
@@ -13,13 +14,11 @@ that get 429 are retried by PTB's `AIORateLimiter` after the `retry_after` Teleg
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import BotCommand, LinkPreviewOptions, MenuButtonCommands, Update
 from telegram.error import InvalidToken, TelegramError
@@ -37,6 +36,7 @@ from telegram.ext import (
 from adapters.telegram.handlers import TelegramBot
 from adapters.telegram.notices import notices_loop
 from adapters.telegram.plumbing import WORKERS
+from adapters.telegram.webhook import Webhook
 from bot.chat import Chat
 from bot.protocol import Settings
 
@@ -128,28 +128,6 @@ def build_application(settings: Settings, chat: Chat,
     return app, tg
 
 
-class ConstantTimeSecret(str):
-    """The webhook secret, compared in constant time.
-
-    PTB's webhook handler checks the header with `token != secret_token`, which stops at the
-    first differing character. Python asks a str subclass's reflected `__ne__` first, so with
-    this type PTB's own check becomes `hmac.compare_digest` without patching the library.
-    """
-
-    __slots__ = ()
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, str):
-            return NotImplemented
-        return hmac.compare_digest(other.encode(), str(self).encode())
-
-    def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
-    __hash__ = str.__hash__
-
-
 async def serve_app(app: TelegramApp, tg: TelegramBot | None, settings: Settings, *,
                     stop: asyncio.Event, webhook_url: str | None = None, port: int = 8443,
                     listen: str = "0.0.0.0", poll_timeout: int = 10,
@@ -163,16 +141,8 @@ async def serve_app(app: TelegramApp, tg: TelegramBot | None, settings: Settings
         await app.bot.set_my_commands(COMMANDS)
         # the menu button beside the message box lists those commands
         await app.bot.set_chat_menu_button(menu_button=MenuButtonCommands())
-        assert app.updater is not None
-        if webhook_url:
-            await app.updater.start_webhook(
-                listen=listen, port=port, url_path=urlsplit(webhook_url).path.lstrip("/"),
-                webhook_url=webhook_url,
-                secret_token=ConstantTimeSecret(settings.telegram_webhook_secret or ""),
-                allowed_updates=UPDATES)
-        else:
-            await app.updater.start_polling(timeout=poll_timeout, poll_interval=0,
-                                            allowed_updates=UPDATES)
+        hook = await _start_updates(app, settings, webhook_url, listen=listen, port=port,
+                                    poll_timeout=poll_timeout)
         await app.start()
         task = None
         if tg is not None:
@@ -183,11 +153,29 @@ async def serve_app(app: TelegramApp, tg: TelegramBot | None, settings: Settings
         finally:
             if task is not None:
                 task.cancel()
-            await app.updater.stop()
+            if hook is not None:
+                await hook.stop()
+            elif app.updater is not None and app.updater.running:
+                await app.updater.stop()
             await app.stop()
             if tg is not None:
                 tg.native.stop_files()
                 tg.close()
+
+
+async def _start_updates(app: TelegramApp, settings: Settings, webhook_url: str | None, *,
+                         listen: str, port: int, poll_timeout: int) -> Webhook | None:
+    """Updates start arriving: at casebot's webhook server (returned, to be stopped), or by
+    PTB's Updater polling getUpdates."""
+    if webhook_url:
+        hook = Webhook(app.bot, app.update_queue, webhook_url,
+                       settings.telegram_webhook_secret or "", listen=listen, port=port)
+        await hook.start(UPDATES)
+        return hook
+    assert app.updater is not None
+    await app.updater.start_polling(timeout=poll_timeout, poll_interval=0,
+                                    allowed_updates=UPDATES)
+    return None
 
 
 def run(settings: Settings, build: Callable[[Settings], tuple[TelegramApp, TelegramBot]],

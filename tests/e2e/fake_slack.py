@@ -80,11 +80,16 @@ class FakeSlack:
         self.server.server_close()
 
     def add_user(self, user_id: str, email: str | None, name: str = "Test User",
-                 confirmed: bool = True) -> None:
+                 confirmed: bool = True, *, team_id: str | None = None,
+                 stranger: bool = False) -> None:
+        """A member as users.info shows them. `team_id`: their own workspace, when it is not
+        this one (a Slack Connect member of another organisation); `stranger`: Slack's
+        `is_stranger`, an external member this workspace shares no channel with."""
         profile = {"real_name": name, **({"email": email} if email else {})}
-        self.users[user_id] = {"id": user_id, "team_id": self.team_id, "name": name,
-                               "real_name": name, "profile": profile,
-                               "is_email_confirmed": confirmed}
+        self.users[user_id] = {"id": user_id, "team_id": team_id or self.team_id,
+                               "name": name, "real_name": name, "profile": profile,
+                               "is_email_confirmed": confirmed,
+                               **({"is_stranger": True} if stranger else {})}
 
     def add_file(self, file_id: str, name: str, data: bytes) -> dict[str, Any]:
         """Register a file; returns the event's partial file object (no download URL)."""

@@ -16,7 +16,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adapters.slack.http import BODY_MAX, HttpServer, wsgi_app
+from adapters.http import HttpServer
+from adapters.slack.http import BODY_MAX, wsgi_app
 from tests.e2e.fake_slack import slack_rig
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def raw(address: str, data: bytes, wait: float = 5.0) -> bytes:
 
 def test_an_oversized_body_is_refused_before_it_is_read(tmp_path: Path) -> None:
     with slack_rig(tmp_path) as rig, running(
-            HttpServer(wsgi_app(rig.bot.app), "127.0.0.1", 0)) as address:
+            HttpServer(wsgi_app(rig.bot.app), "127.0.0.1", 0, body_max=BODY_MAX)) as address:
         head = (f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {1024 ** 3}\r\n\r\n").encode()
         started = time.monotonic()
