@@ -62,24 +62,33 @@ class Forbidden(Error):
 
 
 class _HeaderCheckedParser(HTTPRequestParser):
-    """waitress's request parser, asking `admit_body` once the headers are in and before the
+    """waitress's request parser, asking `admits_body` once the headers are in and before the
     body: a refused request is complete at once, with a 403 and no body read."""
 
-    admit_body: AdmitBody | None = None
     _asked = False
+
+    def admits_body(self, headers: Mapping[str, str]) -> bool:
+        """The server's `admit_body` check (each server's subclass, `_parser_class`)."""
+        return True
 
     def received(self, data: bytes) -> int:
         consumed = super().received(data)
         if self.headers_finished and not self._asked:
             self._asked = True
             has_body = self.content_length > 0 or self.chunked
-            check = type(self).admit_body
-            if self.error is None and has_body and check is not None and not check(
-                    self.headers):
+            if self.error is None and has_body and not self.admits_body(self.headers):
                 self.error = Forbidden("")
                 self.completed = True
                 self.expect_continue = False  # no "100 Continue": the answer is 403
         return consumed
+
+
+def _parser_class(admit_body: AdmitBody) -> type[HTTPRequestParser]:
+    class Parser(_HeaderCheckedParser):
+        def admits_body(self, headers: Mapping[str, str]) -> bool:
+            return admit_body(headers)
+
+    return Parser
 
 
 class _BoundedChannel(HTTPChannel):
@@ -115,15 +124,16 @@ def _peer(addr: Any) -> str:
 
 def _channel_class(per_client: int, uncapped: frozenset[str],
                    admit_body: AdmitBody | None) -> type[_BoundedChannel]:
-    """This server's own channel (and parser) class: the limits are class attributes, as
-    waitress makes one channel per connection from the class."""
-    channel = type("Channel", (_BoundedChannel,), {"per_client": per_client,
-                                                   "uncapped": uncapped})
+    """This server's own channel (and parser) class: waitress makes one channel per connection
+    from the class, and one parser per request from the channel's `parser_class`."""
+    class Channel(_BoundedChannel):
+        """A connection to this server."""
+
+    Channel.per_client = per_client
+    Channel.uncapped = uncapped
     if admit_body is not None:
-        # a staticmethod: the check is a plain function, not a method of the parser
-        channel.parser_class = type("Parser", (_HeaderCheckedParser,),
-                                    {"admit_body": staticmethod(admit_body)})
-    return channel
+        Channel.parser_class = _parser_class(admit_body)
+    return Channel
 
 
 class HttpServer:
