@@ -9,7 +9,11 @@ what is not about a platform:
 - dropping repeated deliveries (the database records each delivery id, linked or not);
 - files: an upload arrives as the platform's references and is fetched (through the
   adapter's fetcher) only when the person's question takes files; a request started from an
-  existing message (`FromMessage`) has its files fetched only for a linked contact;
+  existing message (`FromMessage`) has its files fetched only for a linked contact. Before a
+  file is fetched its declared size is reserved against the person's quota and the disk
+  budget (bot/quota.py): one that does not fit is never downloaded; the fetcher stores each
+  file into its reservation (`store_upload(..., who=, file=)`), counted as it streams; a file
+  the request did not take is deleted once the event is handled;
 - operator updates, by claim-and-ack (`claim_notices`, `ack_notice`, `deliver_notices`);
 - URL ratings for anyone (`rate_urls`, which takes no identity).
 
@@ -28,15 +32,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import accounts, notices, verification
+from bot.quota import FileQuota, Reservation
 from bot.protocol import (
     Directory,
-    Fetched,
     FetchFiles,
     FileRef,
     FromMessage,
@@ -58,6 +62,7 @@ from bot.texts import HELP
 from flows import identity
 from flows.errors import Invalid
 from flows.urls import parse_url_list
+from store.files import CHUNK
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -65,6 +70,23 @@ log = logging.getLogger(__name__)
 NO_FILES_HERE = ("I can take files only when a question asks for attachments, and this one "
                  "doesn't.")
 LINKED = "Thank you: your {platform} account is now linked to {address}."
+
+
+@dataclass
+class _Fetch:
+    """What one fetch came to: the files stored, a note for each one not stored, and the
+    room reserved for each file fetched (to delete, after the event, what nothing took)."""
+
+    stored: list[FileRef] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    held: list[Reservation] = field(default_factory=list)
+
+    def tidy(self) -> None:
+        for reservation in self.held:
+            try:
+                reservation.drop_unless_kept()
+            except (SQLAlchemyError, OSError) as exc:  # `casebot db prune` takes it later
+                log.warning("a file not taken was left for pruning: %s", type(exc).__name__)
 
 
 class Chat:
@@ -81,6 +103,7 @@ class Chat:
         self.start_after_link = start_after_link
         # set by the adapter (Telegram: once its application runs, with its bot and loop)
         self.fetch_files = fetch_files
+        self.quota = FileQuota(service)  # the file quota and the disk budget
 
     # -- events ---------------------------------------------------------------------------
 
@@ -113,12 +136,40 @@ class Chat:
             log.warning("store unavailable for a read: %s", type(exc).__name__)
             return View()
 
-    def store_upload(self, data: Path | Iterable[bytes], name: str | None = None) -> FileRef:
-        """Store a file's bytes as they arrive (or a local file), size-checked: `Invalid`
-        past the per-file limit. For an adapter's fetcher, and the terminal's /attach."""
+    def store_upload(self, data: Path | Iterable[bytes], name: str | None = None, *,
+                     who: Who | None = None, file: PendingFile | None = None) -> FileRef:
+        """Store a file's bytes as they arrive (or a local file), counted as they come:
+        `Invalid` past the per-file limit and, for a person (`who`), past the room their
+        quota and the disk budget leave; nothing of a refused file stays on disk. `file`:
+        the platform's reference this chat asked the adapter's fetcher for, whose room was
+        reserved from its declared size before the fetch; otherwise (the terminal's /attach)
+        the room is reserved here, from the declared or on-disk size, before a byte is read.
+        For an adapter's fetcher, and the terminal's /attach."""
+        files = self.service.files
         if isinstance(data, Path):
-            return self.service.files.put_path(data, name)
-        return self.service.files.put_chunks(data, name or "file")
+            name = name or data.name
+            size = files.local_size(data, name)
+            with data.open("rb") as fh:
+                return self._store(iter(lambda: fh.read(CHUNK), b""), name, who, file, size)
+        return self._store(data, name or (file.name if file else "file"), who, file,
+                           file.size if file else None)
+
+    def _store(self, chunks: Iterable[bytes], name: str, who: Who | None,
+               file: PendingFile | None, declared: int | None) -> FileRef:
+        if who is None:  # no person to count it for: the per-file limit only
+            return self.service.files.put_counted(chunks, name).ref
+        held = self.quota.held_for(who.channel, who.external_id, file.id) \
+            if file is not None else None
+        if held is None:
+            held = self.quota.reserve(who.channel, who.external_id, name, declared)
+        try:
+            if declared is not None:  # e.g. Slack's files.info, when the event said no size
+                held.expect(declared)
+            stored = self.service.files.put_counted(chunks, name, admit=held.admit)
+        except BaseException:
+            held.release()
+            raise
+        return held.settle(stored)
 
     @property
     def upload_limit(self) -> int:
@@ -138,13 +189,14 @@ class Chat:
         if not where.takes_files:
             return Reply([info(NO_FILES_HERE),
                           where.question if where.question is not None else info(HELP)])
-        stored, notes = self._fetch(who, upload.pending_files, fetch)
+        fetched = self._fetch(who, upload.pending_files, fetch)
         prompts: list[Prompt] = []
-        for ref in stored:  # each file is its own step; the id tells a redelivery apart
+        for ref in fetched.stored:  # each file is its own step; the id tells a redelivery apart
             file_delivery = f"{delivery_id}:{ref.sha256[:16]}" if delivery_id else None
             prompts += self.service.handle(who, Inbound(kind="file", file=ref),
                                            delivery_id=file_delivery)
-        return Reply(prompts, notices=notes)
+        fetched.tidy()
+        return Reply(prompts, notices=fetched.notes)
 
     def _from_message(self, who: Who, message: FromMessage, delivery_id: str | None,
                       directory: Directory | None, fetch: FetchFiles | None) -> list[Prompt]:
@@ -158,27 +210,37 @@ class Chat:
             # this message, its files' references included, is what they go on with once
             # linked; nothing is fetched for them before that
             return self._identify(who, ask, delivery_id, directory, replace_ask=True)
-        ask, notes = self._with_files(who, ask, fetch)
-        return [*notes, *self.service.handle(who, ask, delivery_id=delivery_id)]
+        ask, fetched = self._with_files(who, ask, fetch)
+        prompts = self.service.handle(who, ask, delivery_id=delivery_id)
+        fetched.tidy()
+        return [*[info(note) for note in fetched.notes], *prompts]
 
     def _with_files(self, who: Who, ask: Inbound, fetch: FetchFiles | None = None
-                    ) -> tuple[Inbound, list[Prompt]]:
-        """The ask with its message's files stored (call only for a linked contact), and a
-        note for each file that could not be fetched."""
+                    ) -> tuple[Inbound, _Fetch]:
+        """The ask with its message's files stored (call only for a linked contact), and
+        what the fetch came to (a note for each file not fetched; `tidy` it after the
+        ask is handled)."""
         if not ask.pending_files:
-            return ask, []
-        stored, notes = self._fetch(who, ask.pending_files, fetch)
-        text = ask.args or "Files from a message: " + ", ".join(f.name for f in stored)
-        return (replace(ask, files=tuple(stored), pending_files=(), args=text, text=text),
-                [info(note) for note in notes])
+            return ask, _Fetch()
+        fetched = self._fetch(who, ask.pending_files, fetch)
+        text = ask.args or "Files from a message: " + ", ".join(f.name for f in fetched.stored)
+        return (replace(ask, files=tuple(fetched.stored), pending_files=(), args=text,
+                        text=text), fetched)
 
     def _fetch(self, who: Who, pending: tuple[PendingFile, ...],
-               fetch: FetchFiles | None) -> Fetched:
+               fetch: FetchFiles | None) -> _Fetch:
+        """Reserve room for each file from its declared size (a file that does not fit is
+        not fetched: a note says why), then have the adapter fetch the rest."""
         fetch = fetch or self.fetch_files
         if fetch is None:  # an adapter that cannot fetch: say so, never drop quietly
             log.warning("no file fetcher: %d files not fetched", len(pending))
-            return none_fetched(pending)
-        return fetch(who, pending)
+            return _Fetch(*none_fetched(pending))
+        held = self.quota.hold_for_fetch(who.channel, who.external_id, pending)
+        try:
+            stored, failed = fetch(who, held.files) if held.files else ([], [])
+        finally:
+            held.end()
+        return _Fetch(stored, [*held.notes, *failed], held.reservations)
 
     def rate_urls(self, text: str) -> list[list[str]]:
         """Each URL's rating as lines (defanged URL and rating first), for a place anyone may
@@ -272,8 +334,10 @@ class Chat:
             ask = Inbound(kind="command", command="where" if self.start_after_link else "help")
         try:
             # linked now: the message's files are fetched here, by the process that linked them
-            ask, notes = self._with_files(who, ask)
-            return [*notes, *self.service.handle(who, ask, auto_start=self.start_after_link)]
+            ask, fetched = self._with_files(who, ask)
+            prompts = self.service.handle(who, ask, auto_start=self.start_after_link)
+            fetched.tidy()
+            return [*[info(note) for note in fetched.notes], *prompts]
         except NotLinked:
             return []
 

@@ -56,10 +56,12 @@ class Service:
                  cc_outside_domains: bool = False, max_cases_per_hour: int = 10,
                  samples: SampleChecks | None = None,
                  file_quota_bytes: int = 2048 * 1024 * 1024,
+                 files_budget_bytes: int = 20480 * 1024 * 1024,
                  clock: Clock = system_clock) -> None:
         self.engine = engine
         self.clock = clock  # the flows' time now (flows/context.Ctx.clock)
         self.file_quota_bytes = file_quota_bytes  # CASEBOT_FILE_QUOTA_MB (bot/quota.py)
+        self.files_budget_bytes = files_budget_bytes  # CASEBOT_FILES_BUDGET_MB (bot/quota.py)
         self.samples = samples or SampleChecks()  # sample zips: pool + verdict cache
         self.files = files
         self.rate = rate

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     cc_outside_domains: bool = Field(default=False, validation_alias="CASEBOT_CC_OUTSIDE_DOMAINS")
     max_cases_per_hour: int = Field(default=10, validation_alias="CASEBOT_MAX_CASES_PER_HOUR")
     file_quota_mb: int = Field(default=2048, validation_alias="CASEBOT_FILE_QUOTA_MB")
+    # issue 22: the most all attachments together may take on disk (bot/quota.py)
+    files_budget_mb: int = Field(default=20480, validation_alias="CASEBOT_FILES_BUDGET_MB")
     file_retention_hours: float = Field(default=168.0,
                                         validation_alias="CASEBOT_FILE_RETENTION_HOURS")
     outbox_retention_hours: float = Field(default=720.0,

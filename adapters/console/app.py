@@ -124,7 +124,7 @@ class ConsoleChat:
                 self.show([Prompt(kind="info", text="Usage: /attach PATH")])
                 return
             try:
-                ref = self.chat.store_upload(Path(path))
+                ref = self.chat.store_upload(Path(path), who=self.who)
             except Invalid as exc:
                 self.show([Prompt(kind="info", text=str(exc))])
                 return

@@ -100,9 +100,9 @@ class Dispatch:
         ext = sin.external_id(team, user)
         fetch = None
         if files:
-            def fetch(_who: Who, _pending: tuple[PendingFile, ...]) -> Fetched:
+            def fetch(who: Who, pending: tuple[PendingFile, ...]) -> Fetched:
                 return sfiles.download_all(client, token or client.token, files, self.chat,
-                                           self.api_base)
+                                           self.api_base, who, pending)
         with self.lock_for(ext):
             who = Who(channel=CHANNEL, external_id=ext, chat_ref=dm)
             reply = self.chat.handle(who, event, delivery_id=delivery_id,
@@ -130,7 +130,7 @@ class Dispatch:
             return none_fetched(pending)
         return sfiles.download_all(client, client.token,
                                    [{"id": p.id, "name": p.name, "size": p.size}
-                                    for p in pending], self.chat, self.api_base)
+                                    for p in pending], self.chat, self.api_base, who, pending)
 
     def publish_home(self, client: WebClient, team: str, user: str) -> None:
         """views.publish the person's open cases (on opening the tab, and when a case

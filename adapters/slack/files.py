@@ -1,17 +1,24 @@
-"""Slack file downloads: streamed with the bot token, only ever to Slack, size-checked."""
+"""Slack file downloads: streamed with the bot token, only ever to Slack, size-checked.
+
+The chat layer reserved each file's room from the size Slack declared before asking for it;
+the bytes stream into that reservation (`store_upload(..., who=, file=)`), counted as they
+arrive, so a download that passes the quota or the disk budget stops there and leaves nothing.
+"""
 
 from __future__ import annotations
 
 import logging
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
+from dataclasses import replace
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.protocol import FileRef, Invalid
+from bot.protocol import FileRef, Invalid, PendingFile, Who
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +26,13 @@ CHUNK = 1024 * 1024
 
 
 class Uploads(Protocol):
-    """Where files go: the chat layer (`bot.chat.Chat.store_upload`), size-checked."""
+    """Where files go: the chat layer (`bot.chat.Chat.store_upload`), counted as they come."""
 
     @property
     def upload_limit(self) -> int: ...
 
-    def store_upload(self, data: Iterable[bytes], name: str | None = None) -> FileRef: ...
+    def store_upload(self, data: Iterable[bytes], name: str | None = None, *,
+                     who: Who | None = None, file: PendingFile | None = None) -> FileRef: ...
 
 
 def trusted(url: str, api_base: str) -> bool:
@@ -50,8 +58,9 @@ class _NoForeignRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def download(client: WebClient, token: str | None, f: dict[str, Any], files: Uploads,
-             api_base: str) -> FileRef:
-    """Fetch a DM file with the bot token and store it (streamed, size-checked)."""
+             api_base: str, who: Who, pending: PendingFile) -> FileRef:
+    """Fetch a DM file with the bot token and store it into the room the chat layer
+    reserved for `pending` (streamed, counted as it comes)."""
     if not f.get("url_private_download"):
         f = client.files_info(file=f["id"])["file"]
     name = f.get("name") or f.get("title") or "file"
@@ -68,22 +77,35 @@ def download(client: WebClient, token: str | None, f: dict[str, Any], files: Upl
         raise Invalid(f"I couldn't fetch {name} from Slack. Please share it again.")
     opener = urllib.request.build_opener(_NoForeignRedirect(ok))
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    try:
+
+    def body() -> Iterator[bytes]:  # opened only once the chat layer has room for the size
         with opener.open(req, timeout=60) as resp:
-            return files.store_upload(iter(lambda: resp.read(CHUNK), b""), name)
+            yield from iter(lambda: resp.read(CHUNK), b"")
+
+    declared = f.get("size")
+    try:  # the size files.info declares (the event's may be missing) is checked first
+        with closing(body()) as chunks:  # a download cut off is closed at once
+            return files.store_upload(chunks, name, who=who, file=replace(
+                pending, size=declared if isinstance(declared, int) else pending.size))
     except OSError as exc:
         log.warning("file download failed: %s", type(exc).__name__)
         raise Invalid(f"I couldn't fetch {name} from Slack. Please share it again.") from exc
 
 
 def download_all(client: WebClient, token: str | None, files: Iterable[dict[str, Any]],
-                 blobs: Uploads, api_base: str) -> tuple[list[FileRef], list[str]]:
-    """A message's files stored; one that can't be fetched becomes a note for the person."""
+                 blobs: Uploads, api_base: str, who: Who,
+                 pending: tuple[PendingFile, ...]) -> tuple[list[FileRef], list[str]]:
+    """The message's files the chat layer asked for (`pending`, by Slack's file id) stored;
+    one that can't be fetched becomes a note for the person."""
     stored: list[FileRef] = []
     notes: list[str] = []
+    asked = {p.id: p for p in pending}
     for f in files:
+        wanted = asked.get(str(f.get("id")))
+        if wanted is None:  # refused before the fetch (quota, disk budget): not downloaded
+            continue
         try:
-            stored.append(download(client, token, f, blobs, api_base))
+            stored.append(download(client, token, f, blobs, api_base, who, wanted))
         except Invalid as exc:
             notes.append(str(exc))
         except SlackApiError as exc:  # e.g. a file in a channel the app can't read

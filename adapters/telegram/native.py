@@ -29,6 +29,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from adapters.telegram import files as tfiles
 from adapters.telegram.chats import Chats
 from adapters.telegram.inbound import TOO_BIG, Media, media_of, text_inbound, too_big, who_of
 from bot.protocol import Fetched, FileRef, FromMessage, Invalid, PendingFile, Who, none_fetched
@@ -178,21 +179,20 @@ class Native:
         """The chat layer's way to fetch a message's files once its person is linked (on a
         chat worker thread of this process, maybe not the one that saw the message): they are
         downloaded in the application's event loop."""
-        return self._fetch(pending, MESSAGE_FILE_FAILED)
+        return self._fetch(who, pending, MESSAGE_FILE_FAILED)
 
     def uploads(self, who: Who, pending: tuple[PendingFile, ...]) -> Fetched:
         """Files sent to the chat, fetched when the question takes them."""
-        return self._fetch(pending, UPLOAD_FAILED)
+        return self._fetch(who, pending, UPLOAD_FAILED)
 
-    def _fetch(self, pending: tuple[PendingFile, ...], failed: str) -> Fetched:
+    def _fetch(self, who: Who, pending: tuple[PendingFile, ...], failed: str) -> Fetched:
         running = self.running
         if running is None:
             return none_fetched(pending)
         bot, loop = running
-        media = [Media(p.id, p.name, p.size, None) for p in pending]
         notes: list[str] = []
         future = asyncio.run_coroutine_threadsafe(
-            self.download_all(bot, media, notes, failed), loop)
+            self.download_all(bot, who, pending, notes, failed), loop)
         try:
             return future.result(DOWNLOAD_WAIT), notes
         except TimeoutError:
@@ -200,27 +200,30 @@ class Native:
             log.warning("files not downloaded within %.0f s", DOWNLOAD_WAIT)
             return none_fetched(pending)
 
-    async def download_all(self, bot: Any, media: list[Media], notes: list[str],
-                           failed: str) -> list[FileRef]:
+    async def download_all(self, bot: Any, who: Who, pending: tuple[PendingFile, ...],
+                           notes: list[str], failed: str) -> list[FileRef]:
         """Each file stored; one that can't be fetched becomes a note instead."""
         refs = []
-        for m in media:
+        for file in pending:
             try:
-                refs.append(await self.download(bot, m, failed))
+                refs.append(await self.download(bot, who, file, failed))
             except Invalid as exc:
                 notes.append(str(exc))
         return refs
 
-    async def download(self, bot: Any, media: Media, failed: str) -> FileRef:
-        if too_big(media):
-            raise Invalid(TOO_BIG.format(name=media.name, mb=(media.size or 0) / 2**20))
+    async def download(self, bot: Any, who: Who, file: PendingFile, failed: str) -> FileRef:
+        """getFile, then the bytes streamed (off the loop) into the room the chat layer
+        reserved for this file from the file_size Telegram declared."""
+        if too_big(Media(file.id, file.name, file.size, None)):
+            raise Invalid(TOO_BIG.format(name=file.name, mb=(file.size or 0) / 2**20))
         try:
-            data = await (await bot.get_file(media.file_id)).download_as_bytearray()
+            found = await bot.get_file(file.id)
         except TelegramError as exc:
             log.warning("file download failed: %s", type(exc).__name__)
-            raise Invalid(failed.format(name=media.name)) from exc
-        ref: FileRef = await asyncio.to_thread(self.chats.chat.store_upload, [bytes(data)],
-                                               media.name)
+            raise Invalid(failed.format(name=file.name)) from exc
+        ref: FileRef = await asyncio.to_thread(
+            tfiles.stream, str(found.file_path or ""), bot.base_file_url, self.chats.chat,
+            who, file, failed)
         return ref
 
     # -- inline mode --------------------------------------------------------------------------

@@ -99,6 +99,11 @@ class Cases(Repository):
         """Every stored file a case refers to."""
         return set(self.s.exec(select(Attachment.sha256).distinct()))
 
+    def has_attachment(self, sha256: str) -> bool:
+        """Whether any case refers to this stored file (by the indexed hash)."""
+        return self.s.exec(select(Attachment.id).where(Attachment.sha256 == sha256)
+                           .limit(1)).first() is not None
+
     def as_json(self, case: Case) -> dict[str, Any]:
         """The case as interfaces.md promises it: exactly these keys, absent ones null or []."""
         assert case.id is not None
