@@ -38,7 +38,6 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import accounts, notices, verification
-from bot.quota import FileQuota, Reservation
 from bot.protocol import (
     Directory,
     FetchFiles,
@@ -56,6 +55,7 @@ from bot.protocol import (
     info,
     none_fetched,
 )
+from bot.quota import FileQuota, Reservation
 from bot.ratings import describe, rating_lines
 from bot.service import STORE_DOWN, NotLinked, Service
 from bot.texts import HELP
@@ -162,6 +162,7 @@ class Chat:
             if file is not None else None
         if held is None:
             held = self.quota.reserve(who.channel, who.external_id, name, declared)
+        held.name = name  # the platform may name it only now (Slack's files.info)
         try:
             if declared is not None:  # e.g. Slack's files.info, when the event said no size
                 held.expect(declared)

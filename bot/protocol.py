@@ -132,7 +132,10 @@ Fetched = tuple[list[FileRef], list[str]]
 FetchFiles = Callable[[Who, tuple[PendingFile, ...]], Fetched]
 """The adapter's way to download and store files by the platform's references, in whichever
 process runs it; the chat layer calls it only for a linked contact whose question takes them
-(or a message that opens a request)."""
+(or a message that opens a request), with only the files whose declared size fitted the
+person's quota and the disk budget. The fetcher stores each one with
+`Chat.store_upload(chunks, name, who=who, file=pending)`, so its bytes go into the room
+reserved for it, counted as they arrive."""
 
 CANNOT_FETCH = "I couldn't fetch {name}; send it here when the request asks for files."
 

@@ -82,14 +82,16 @@ def to_attachments(service: Service, slack: Driver, user: str, email: str) -> No
 
 
 def attached(service: Service, email: str) -> list[str]:
-    """The names of the files the contact's draft holds."""
+    """The names of the files the contact's draft holds (before "done" too)."""
     with unit_of_work(service.engine) as s:
         contact = s.contacts.by_email(email)
         assert contact is not None
         assert contact.id is not None
         conv = s.conversations.load(contact.id)
         assert conv is not None
-        return [f["name"] for f in conv.answers.get("attachments") or []]
+        answers, form = conv.draft  # files attached so far wait in the step's selection
+        files = form.pending.get("attachments") or answers.get("attachments") or []
+        return [f["name"] for f in files]
 
 
 @pytest.mark.parametrize("together", [False, True], ids=["one message each", "one message"])
