@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from contextlib import closing
 from dataclasses import replace
 from typing import Any, Protocol
@@ -78,7 +78,7 @@ def download(client: WebClient, token: str | None, f: dict[str, Any], files: Upl
     opener = urllib.request.build_opener(_NoForeignRedirect(ok))
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
 
-    def body() -> Iterator[bytes]:  # opened only once the chat layer has room for the size
+    def body() -> Generator[bytes]:  # opened only once the chat layer has room for the size
         with opener.open(req, timeout=60) as resp:
             yield from iter(lambda: resp.read(CHUNK), b"")
 

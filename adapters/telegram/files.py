@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from contextlib import closing
 from typing import Protocol
 
@@ -43,7 +43,7 @@ def stream(url: str, base: str, uploads: Uploads, who: Who, file: PendingFile,
     parts = urllib.parse.urlsplit(url)  # a file path may hold any character (as PTB does)
     quoted = urllib.parse.urlunsplit(parts._replace(path=urllib.parse.quote(parts.path)))
 
-    def body() -> Iterator[bytes]:  # opened only once the chat layer has room for the size
+    def body() -> Generator[bytes]:  # opened only once the chat layer has room for the size
         with urllib.request.urlopen(quoted, timeout=TIMEOUT) as resp:
             yield from iter(lambda: resp.read(CHUNK), b"")
 
