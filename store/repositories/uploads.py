@@ -28,8 +28,8 @@ _uploads = table_of(Upload)
 class Uploads(Repository):
     def bytes_since(self, contact_id: int, since: datetime) -> int:
         """Stored and reserved bytes of the contact since `since`."""
-        return self.s.exec(select(sa.func.coalesce(sa.func.sum(Upload.size), 0))
-                           .where(Upload.contact_id == contact_id, Upload.at > since)).one()
+        return int(self.s.exec(select(sa.func.coalesce(sa.func.sum(Upload.size), 0))
+                               .where(Upload.contact_id == contact_id, Upload.at > since)).one())
 
     def seen_since(self, contact_id: int, sha256: str, since: datetime,
                    besides: int | None = None) -> bool:
