@@ -184,6 +184,15 @@ def _remove_dot_segments(path: str) -> str:
     return result if result.startswith("/") else "/" + result
 
 
+_FANGED_RE = re.compile(r"\((\.|dot)\)", re.IGNORECASE)
+
+
+def _still_fanged(suffix: str) -> str:
+    """A path or query that still reads as defanged after refanging ("/((.))" gives "/(.)")
+    keeps its brackets percent-encoded, so normalising the URL again changes nothing."""
+    return _FANGED_RE.sub(lambda m: f"%28{m.group(1)}%29", suffix)
+
+
 def _fail(original: str, reason: str) -> Invalid:
     return Invalid(f"{quoted(original)} is not a valid web address: {reason}.")
 
@@ -249,7 +258,7 @@ def _normalize_full(text: str) -> NormalURL:
 
     path = _remove_dot_segments(quote(path, safe=_PATH_SAFE)) if path else "/"
     query = quote(query, safe=_QUERY_SAFE)
-    suffix = path + (f"?{query}" if has_query and query else "")
+    suffix = _still_fanged(path + (f"?{query}" if has_query and query else ""))
     url = f"{scheme}://{host.ascii}{port}{suffix}"
     if len(url) > MAX_URL_LENGTH:
         raise Invalid(

@@ -282,3 +282,14 @@ def test_defang_is_idempotent() -> None:
 def test_defang_round_trips_through_normalize() -> None:
     n = normalize_url("https://evil.example.com/x?y=1")
     assert normalize_url(defang(n.url)).url == n.url
+
+
+@pytest.mark.parametrize("text", ["http://1.2.3.4/((.))", "https://a.example/x((dot))y",
+                                  "https://a.example/?q=((.))"])
+def test_a_path_that_refangs_into_a_defanged_one_is_still_a_fixed_point(text: str) -> None:
+    """Hypothesis found "/((.))": refanging gave "/(.)", which the next pass refanged to "/."
+    (and dropped as a dot segment). Such brackets stay percent-encoded in the result."""
+    once = normalize_url(text)
+    assert normalize_url(once.url).url == once.url
+    assert "(.)" not in once.url
+    assert "(dot)" not in once.url.lower()
