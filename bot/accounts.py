@@ -47,13 +47,19 @@ def refusal(domain: str) -> UnknownDomain:
         "work address at a registered domain.")
 
 
-def check_domain(uow: UnitOfWork, email: str, policy: str = "own") -> None:
-    """Raise `UnknownDomain` when `email` could not join an account (before mailing a code)."""
+def can_join(uow: UnitOfWork, email: str, policy: str = "own") -> bool:
+    """Whether `email` may become (or already is) a contact under the policy."""
     if policy != "refuse" or uow.contacts.by_email(email) is not None:
-        return
-    domain = email.rsplit("@", 1)[-1].lower()
-    if uow.accounts.owning(domain) is None:
-        raise refusal(domain)
+        return True
+    return uow.accounts.owning(email.rsplit("@", 1)[-1].lower()) is not None
+
+
+def check_domain(uow: UnitOfWork, email: str, policy: str = "own") -> None:
+    """Raise `UnknownDomain` when `email` could not join an account. Only for an address the
+    person's own platform vouched for: a typed address gets the same answer either way
+    (bot/verification.py), or the answer would tell who is a contact."""
+    if not can_join(uow, email, policy):
+        raise refusal(email.rsplit("@", 1)[-1].lower())
 
 
 def join(uow: UnitOfWork, email: str, name: str = "", *, policy: str = "own") -> Contact:

@@ -3,7 +3,9 @@
 Operators are not contacts: they have no chat identity, no account and no cases of their own.
 Passwords are kept as argon2id hashes (argon2-cffi's defaults, rehashed on sign-in when those
 change). Refused sign-ins are counted per email and per client address in the database, so the
-limit holds for every web process and survives a restart.
+limit holds for every web process and survives a restart; an attempt is counted before its
+password is checked, under a database lock, so a burst of concurrent attempts gets no more
+checks than the limit (tests/security/test_signin_race.py).
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Engine
 
 from flows.errors import Invalid
 from flows.validators import email as check_email
-from store.tables import Operator, iso, utcnow
-from store.uow import UnitOfWork
+from store.tables import Operator, iso, saved_id, utcnow
+from store.uow import UnitOfWork, unit_of_work
 
 MIN_PASSWORD = 12
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_CLIENT = 20
+SIGN_IN_LOCK = "sign-in"  # held while an attempt is checked against the limits and counted
 
 _hasher = PasswordHasher()
 # verified against when the email is unknown, so both answers take the same time
@@ -79,35 +83,41 @@ def list_operators(uow: UnitOfWork) -> list[dict[str, Any]]:
             for o in uow.operators.all()]
 
 
-def _failures(uow: UnitOfWork, key: str) -> int:
-    return uow.operators.failures_since(key, utcnow() - WINDOW)
-
-
-def sign_in(uow: UnitOfWork, email: str, password: str, client: str) -> Operator | None:
-    """The operator when email and password match; None when they don't.
+def sign_in(engine: Engine, email: str, password: str, client: str) -> Operator | None:
+    """The operator when email and password match (the sign-in audited); None when they don't.
 
     Raises `TooManyAttempts` (checking nothing) once the email or the client address has too
-    many refusals in the last WINDOW. The caller commits (a refusal is recorded either way).
+    many refusals in the last WINDOW. The attempt is counted as a refusal before the password
+    is checked, in a short transaction under the sign-in lock, so concurrent attempts can't all
+    pass the same count; a right password takes it back. The slow hash check holds no lock.
     """
-    email_key, client_key = f"email:{email.strip().lower()[:320]}", f"client:{client[:60]}"
-    if (_failures(uow, email_key) >= MAX_FAILURES_PER_EMAIL
-            or _failures(uow, client_key) >= MAX_FAILURES_PER_CLIENT):
-        raise TooManyAttempts()
-    op = uow.operators.by_email(email) if email.strip() else None
+    keys = (f"email:{email.strip().lower()[:320]}", f"client:{client[:60]}")
+    with unit_of_work(engine) as uow:
+        uow.limits.hold(SIGN_IN_LOCK)
+        if (uow.operators.failures_since(keys[0], utcnow() - WINDOW) >= MAX_FAILURES_PER_EMAIL
+                or uow.operators.failures_since(keys[1], utcnow() - WINDOW)
+                >= MAX_FAILURES_PER_CLIENT):
+            raise TooManyAttempts()
+        counted = [uow.operators.add_failure(key) for key in keys]
+        op = uow.operators.by_email(email) if email.strip() else None
     try:
         _hasher.verify(op.password_hash if op else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        op = None
-    if op is None:
-        uow.operators.add_failure(email_key)
-        uow.operators.add_failure(client_key)
         return None
-    if _hasher.check_needs_rehash(op.password_hash):
-        op.password_hash = _hasher.hash(password)
-    op.last_sign_in_at = utcnow()
-    uow.operators.save(op)
-    forget_failures(uow)  # the table holds only what still counts (at most the limits' worth)
-    return op
+    if op is None:  # no such operator, whatever the password (the dummy's own included)
+        return None
+    with unit_of_work(engine) as uow:
+        uow.operators.drop_failures(counted)
+        signed_in = uow.operators.get(saved_id(op))
+        if signed_in is None:  # removed while the password was being checked
+            return None
+        if _hasher.check_needs_rehash(signed_in.password_hash):
+            signed_in.password_hash = _hasher.hash(password)
+        signed_in.last_sign_in_at = utcnow()
+        uow.operators.save(signed_in)
+        uow.audit.record(f"web:{signed_in.email}", "sign-in", signed_in.email, client)
+        forget_failures(uow)  # the table holds only what still counts (at most the limits' worth)
+    return signed_in
 
 
 def sign_out_everywhere(uow: UnitOfWork, operator_id: int) -> None:

@@ -7,7 +7,9 @@ so a restart between "send me a code" and "here is the code" loses nothing:
         Validate the address, mail a fresh 8-digit code (queued in the outbox in the same
         transaction) and return the message to show ("I sent an 8-digit code to a…@acme.example…").
         Raises `Invalid` for a bad address, or with one and the same "locked" message when a
-        limit (identity, address, domain, global) is reached.
+        limit (identity, address, domain, global) is reached. With
+        CASEBOT_UNKNOWN_DOMAINS=refuse, an address that can't join gets a mail saying why in
+        place of the code, and the chat answer is the same for every address.
     confirm_verification(service, channel, external_id, code, chat_ref=None, name="") -> str
         Check the code of the identity's latest request: 10 minutes to live, 5 tries, a growing
         delay between wrong guesses and a daily cap per identity and per address. On success the
@@ -17,7 +19,9 @@ so a restart between "send me a code" and "here is the code" loses nothing:
         True while the identity has a live code (the adapter then reads the digits as the code).
 
 The limits and the odds they leave an attacker are in SECURITY.md ("Verification codes");
-tests/security/test_verification_bruteforce.py measures them. Only an HMAC-SHA256 of the code
+tests/security/test_verification_bruteforce.py measures them. Checks and counts run under one
+database lock (`LIMIT_LOCK`), so concurrent requests in any process can't all pass the same
+count (tests/security/test_verification_race.py). Only an HMAC-SHA256 of the code
 with a per-row random salt is stored; codes and addresses are never logged.
 """
 
@@ -36,7 +40,7 @@ from bot import accounts
 from flows.errors import Invalid
 from flows.identity import CODE_DIGITS, CODE_RE, looks_like_code  # noqa: F401 (re-exported)
 from flows.validators import email as valid_email
-from store.tables import VerificationCode, as_utc, utcnow
+from store.tables import VerificationCode, as_utc, saved_id, utcnow
 from store.uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,9 @@ CODE_WORDS = f"{CODE_DIGITS}-digit"
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+# held by every unit that checks or counts a code's limits (store/repositories/limits.py): the
+# global caps make them one count, so one lock; each holds it for a few milliseconds
+LIMIT_LOCK = "verification"
 
 
 @dataclass(frozen=True)
@@ -136,78 +143,96 @@ def _delay_left(uow: UnitOfWork, row: VerificationCode, now: datetime, lim: Limi
 def start_verification(service: Any, channel: str, external_id: str, email: str,
                        chat_ref: str | None = None, *, now: datetime | None = None,
                        limits: Limits | None = None) -> str:
-    """Mail a new code to `email` for this identity; returns the message to show."""
+    """Mail a new code to `email` for this identity; returns the message to show.
+
+    With CASEBOT_UNKNOWN_DOMAINS=refuse an address that could not join an account gets, in
+    place of a code, a mail saying why; the chat answer, the limits and a guess at the code
+    are the same for every address, so nobody learns which addresses are contacts or which
+    domains are registered."""
     address = valid_email(email.strip())
     domain = address.rsplit("@", 1)[-1].lower()
     now = now or utcnow()
     lim = limits or getattr(service, "verification_limits", None) or LIMITS
     policy = getattr(service, "unknown_domains", "own")
     with unit_of_work(service.engine) as s:
-        accounts.check_domain(s, address, policy)  # refuse before mailing, when so configured
+        s.limits.hold(LIMIT_LOCK)  # the counts below stay true until this unit commits
         if not _send_allowed(s, channel, external_id, address, domain, now, lim):
             log.info("verification code refused by a limit for a %s identity", channel)
             raise Invalid(LOCKED)
-        old = s.verification.latest(channel, external_id)
-        if old is not None and as_utc(old.expires_at) > now:  # only the newest code counts
-            old.expires_at = now
-            s.verification.save(old)
-        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-        s.verification.save(VerificationCode(email=address, domain=domain, channel=channel,
-                                             external_id=external_id, code_hash=_hash(code),
-                                             expires_at=now + CODE_TTL, created_at=now))
-        s.outbox.queue(kind="verification", to=address,
-                        subject="Your casebot verification code",
-                        body_text=(f"Your casebot verification code is {code}.\n\n"
-                                   f"Send it to the bot in {channel.capitalize()} within 10 "
-                                   "minutes to link your chat account to this address.\n"
-                                   "If you did not ask for it, ignore this mail.\n"))
-    log.info("verification code queued for %s identity", channel)
+        joins = accounts.can_join(s, address, policy)
+        # one that can't join gets a code nobody is told (no guess matches 32 characters)
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}" if joins else (
+            secrets.token_hex(16))
+        _replace_code(s, VerificationCode(
+            email=address, domain=domain, channel=channel, external_id=external_id,
+            code_hash=_hash(code), expires_at=now + CODE_TTL, created_at=now), now)
+        if joins:
+            _mail_code(s, channel, address, code)
+        else:
+            _mail_refusal(s, channel, address, domain)
+    log.info("verification %s queued for a %s identity", "code" if joins else "refusal",
+             channel)
+    if policy == "refuse":
+        return (f"I mailed {mask_email(address)}. If that address can get support here, the "
+                f"mail has an {CODE_WORDS} code: send it here within 10 minutes. If it can't, "
+                "the mail says what to do. (Wrong address? Just send the right one.)")
     return (f"I sent an {CODE_WORDS} code to {mask_email(address)}. Send it here within 10 "
             "minutes. (Wrong address? Just send the right one.)")
+
+
+def _replace_code(uow: UnitOfWork, row: VerificationCode, now: datetime) -> None:
+    """Save the identity's new code; only the newest one counts, so a live older one ends."""
+    old = uow.verification.latest(row.channel, row.external_id)
+    if old is not None and as_utc(old.expires_at) > now:
+        old.expires_at = now
+        uow.verification.save(old)
+    uow.verification.save(row)
+
+
+def _mail_code(uow: UnitOfWork, channel: str, address: str, code: str) -> None:
+    uow.outbox.queue(kind="verification", to=address,
+                     subject="Your casebot verification code",
+                     body_text=(f"Your casebot verification code is {code}.\n\n"
+                                f"Send it to the bot in {channel.capitalize()} within 10 "
+                                "minutes to link your chat account to this address.\n"
+                                "If you did not ask for it, ignore this mail.\n"))
+
+
+def _mail_refusal(uow: UnitOfWork, channel: str, address: str, domain: str) -> None:
+    """What an address that can't join is told in place of a code (the chat can't say it)."""
+    uow.outbox.queue(
+        kind="verification_refused", to=address,
+        subject="Your casebot verification request",
+        body_text=(f"Someone, probably you, asked the support bot in {channel.capitalize()} to "
+                   "link a chat account to this address. Addresses at "
+                   f"{domain} are not registered with support yet, so no code was sent and "
+                   "nothing was linked.\n\n"
+                   "To get support in the chat, ask your administrator to register your "
+                   "company's domain with support, or send the bot your work address at a "
+                   "registered domain.\n"
+                   "If you did not ask for it, ignore this mail.\n"))
 
 
 def confirm_verification(service: Any, channel: str, external_id: str, code: str,
                          chat_ref: str | None = None, name: str = "", *,
                          now: datetime | None = None, limits: Limits | None = None) -> str:
-    """Check `code`; on success link the identity to the contact and return its email."""
+    """Check `code`; on success link the identity to the contact and return its email.
+
+    Every check and count runs under the verification lock, so concurrent guesses are
+    checked one after another: each sees the tries, caps and delay the others left."""
     m = CODE_RE.match(code or "")
     now = now or utcnow()
     lim = limits or getattr(service, "verification_limits", None) or LIMITS
     with unit_of_work(service.engine) as s:
-        row = s.verification.latest(channel, external_id)
-        if row is None:
-            raise Invalid("There is no code waiting for you. Send your work email address and "
-                          "I'll mail you one.")
-        if row.tries >= MAX_TRIES:
-            raise Invalid("That code can't be used any more (too many wrong tries). Send /start "
-                          "or your email address to get a new one.")
-        if as_utc(row.expires_at) <= now:
-            raise Invalid("That code has expired (codes last 10 minutes). Send /start or your "
-                          "email address to get a new one.")
-        if not _guess_allowed(s, row, now, lim):
-            raise Invalid(LOCKED)
-        wait = _delay_left(s, row, now, lim)
-        if wait > 0:
-            seconds = int(wait + 0.999)
-            raise Invalid(f"Please wait {seconds} second{'s' if seconds != 1 else ''} before "
-                          "trying the code again.")
+        s.limits.hold(LIMIT_LOCK)
+        row = _guessable(s, channel, external_id, now, lim)
         if m is None or not _matches(re.sub(r"\D", "", m.group(1)), row.code_hash):
             # the wrong try is counted (committed with the unit), then refused below
-            row.tries += 1
-            row.last_try_at = now
-            s.verification.save(row)
-            left: int | None = MAX_TRIES - row.tries
+            counted = s.verification.count_wrong(saved_id(row), now, MAX_TRIES)
+            left: int | None = MAX_TRIES - (MAX_TRIES if counted is None else counted)
         else:
             left = None
-            row.consumed_at = now
-            s.verification.save(row)
-            contact = accounts.join(s, row.email, name,
-                                    policy=getattr(service, "unknown_domains", "own"))
-            already = s.contacts.for_identity(channel, external_id)
-            s.contacts.link_identity(contact, channel, external_id, chat_ref)
-            if already is None or already.id != contact.id:
-                queue_link_notice(s, contact.email, channel, external_id)
-            address = contact.email
+            address = _link(s, service, row, chat_ref, name, now)
     if left is not None:
         if left <= 0:
             raise Invalid("That code is not right, and it can't be used any more. Send "
@@ -216,6 +241,43 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
                       f"({left} tr{'ies' if left != 1 else 'y'} left).")
     log.info("%s identity linked after verification", channel)
     return address
+
+
+def _guessable(uow: UnitOfWork, channel: str, external_id: str, now: datetime,
+               lim: Limits) -> VerificationCode:
+    """The identity's code a guess may be checked against; `Invalid` saying why not."""
+    row = uow.verification.latest(channel, external_id)
+    if row is None:
+        raise Invalid("There is no code waiting for you. Send your work email address and "
+                      "I'll mail you one.")
+    if row.tries >= MAX_TRIES:
+        raise Invalid("That code can't be used any more (too many wrong tries). Send /start "
+                      "or your email address to get a new one.")
+    if as_utc(row.expires_at) <= now:
+        raise Invalid("That code has expired (codes last 10 minutes). Send /start or your "
+                      "email address to get a new one.")
+    if not _guess_allowed(uow, row, now, lim):
+        raise Invalid(LOCKED)
+    wait = _delay_left(uow, row, now, lim)
+    if wait > 0:
+        seconds = int(wait + 0.999)
+        raise Invalid(f"Please wait {seconds} second{'s' if seconds != 1 else ''} before "
+                      "trying the code again.")
+    return row
+
+
+def _link(uow: UnitOfWork, service: Any, row: VerificationCode, chat_ref: str | None,
+          name: str, now: datetime) -> str:
+    """The right code: use it up and link its identity to the contact (made if new)."""
+    row.consumed_at = now
+    uow.verification.save(row)
+    contact = accounts.join(uow, row.email, name,
+                            policy=getattr(service, "unknown_domains", "own"))
+    already = uow.contacts.for_identity(row.channel, row.external_id)
+    uow.contacts.link_identity(contact, row.channel, row.external_id, chat_ref)
+    if already is None or already.id != contact.id:
+        queue_link_notice(uow, contact.email, row.channel, row.external_id)
+    return contact.email
 
 
 def queue_link_notice(uow: UnitOfWork, address: str, channel: str, external_id: str) -> None:

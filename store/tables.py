@@ -315,6 +315,17 @@ class SignInFailure(SQLModel, table=True):
     at: datetime = _ts()
 
 
+class LimitLock(SQLModel, table=True):
+    """One row per limit whose check and count must not interleave (the verification codes,
+    the web sign-ins): a unit takes the row's lock before it reads the counts and holds it
+    until it commits, so concurrent requests, in any process, are counted one after another
+    (store/repositories/limits.py, 0010)."""
+
+    __tablename__ = "limit_locks"
+    name: str = Field(primary_key=True, max_length=100)
+    taken_at: datetime = _ts()
+
+
 class IdentityWait(SQLModel, table=True):
     """A person not linked yet: what they first asked for and whether they said "not that
     email" (bot/chat.py). In the database, so any worker, or a restarted one, goes on with

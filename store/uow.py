@@ -29,6 +29,7 @@ from store.repositories.conversations import Conversations
 from store.repositories.deliveries import Deliveries
 from store.repositories.feeds import FeedImports, UrlRatings
 from store.repositories.inbox import Inbox
+from store.repositories.limits import LimitLocks
 from store.repositories.notices import Notices
 from store.repositories.operators import Operators
 from store.repositories.outbox import Outbox
@@ -147,6 +148,10 @@ class UnitOfWork:
     @cached_property
     def audit(self) -> AuditTrail:
         return AuditTrail(self)
+
+    @cached_property
+    def limits(self) -> LimitLocks:
+        return LimitLocks(self)
 
     @cached_property
     def verification(self) -> VerificationCodes:

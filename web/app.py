@@ -112,12 +112,8 @@ class Console:
         target = safe_next(str(form.get("next", "")))
 
         def check() -> tuple[int | None, int] | None:
-            with unit_of_work(self.engine) as s:  # a refusal is recorded, so it counts
-                op = sign_in(s, email, password, client_address(request))
-                if op is None:
-                    return None
-                s.audit.record(f"web:{op.email}", "sign-in", op.email, client_address(request))
-                return op.id, op.session_epoch
+            op = sign_in(self.engine, email, password, client_address(request))
+            return None if op is None else (op.id, op.session_epoch)
 
         try:
             signed_in = await run_in_threadpool(check)

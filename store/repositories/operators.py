@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from store.db import table_of
 from store.repositories.base import Repository
-from store.tables import Operator, SignInFailure
+from store.tables import Operator, SignInFailure, saved_id
 
 _operators = table_of(Operator)
 _failures = table_of(SignInFailure)
@@ -43,9 +43,15 @@ class Operators(Repository):
         return self.s.exec(select(sa.func.count()).select_from(SignInFailure).where(
             SignInFailure.key == key, col(SignInFailure.at) >= since)).one()
 
-    def add_failure(self, key: str) -> None:
-        self.s.add(SignInFailure(key=key))
+    def add_failure(self, key: str) -> int:
+        """Count a refused sign-in for `key`; returns its id (a right password drops it)."""
+        row = SignInFailure(key=key)
+        self.s.add(row)
         self.s.flush()
+        return saved_id(row)
+
+    def drop_failures(self, ids: list[int]) -> None:
+        self.conn.execute(sa.delete(_failures).where(_failures.c.id.in_(ids)))
 
     def forget_failures(self, before: datetime) -> int:
         result = self.conn.execute(sa.delete(_failures).where(_failures.c.at < before))

@@ -8,10 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from store.db import table_of
 from store.repositories.base import Repository
 from store.tables import VerificationCode
 
 _VC = VerificationCode
+_codes = table_of(VerificationCode)
 
 
 def _where(since: datetime, channel: str | None, external_id: str | None, email: str | None,
@@ -50,6 +52,17 @@ class VerificationCodes(Repository):
     def last_try(self, since: datetime, channel: str, external_id: str) -> datetime | None:
         return self.s.exec(select(sa.func.max(_VC.last_try_at)).where(
             *_where(since, channel, external_id, None, None))).one()
+
+    def count_wrong(self, code_id: int, at: datetime, most: int) -> int | None:
+        """Count one wrong try on the code, unless it already has `most`: the check and the
+        count are one UPDATE, so concurrent guesses can't both take the last try. Returns the
+        tries now counted, or None when none was left."""
+        counted = self.conn.execute(
+            sa.update(_codes)
+            .where(_codes.c.id == code_id, _codes.c.tries < most)
+            .values(tries=_codes.c.tries + 1, last_try_at=at)
+            .returning(_codes.c.tries)).scalar_one_or_none()
+        return None if counted is None else int(counted)
 
     def save(self, row: VerificationCode) -> None:
         self.s.add(row)

@@ -86,18 +86,30 @@ def test_operator_tables_match_the_models(engine: Engine) -> None:
 def test_sign_in_counts_refusals_per_email_and_client(engine: Engine) -> None:
     with unit_of_work(engine) as s:
         add_operator(s, "Desk@Support.example", "a long enough password", actor="test")
-        s.commit()
-        assert sign_in(s, "desk@support.example", "a long enough password", "10.0.0.1")
-        assert sign_in(s, "nobody@support.example", "whatever", "10.0.0.1") is None
-        for _ in range(5):
-            assert sign_in(s, "desk@support.example", "wrong", "10.0.0.2") is None
-        s.commit()
-        with pytest.raises(TooManyAttempts):
-            sign_in(s, "desk@support.example", "a long enough password", "10.0.0.3")
-        # refusals older than the window no longer count
+    assert sign_in(engine, "desk@support.example", "a long enough password", "10.0.0.1")
+    assert sign_in(engine, "nobody@support.example", "whatever", "10.0.0.1") is None
+    for _ in range(5):
+        assert sign_in(engine, "desk@support.example", "wrong", "10.0.0.2") is None
+    with pytest.raises(TooManyAttempts):
+        sign_in(engine, "desk@support.example", "a long enough password", "10.0.0.3")
+    with unit_of_work(engine, read_only=True) as s:
+        # the right password took its count back: one refusal for nobody@, five for desk@
+        keys = sorted(f.key for f in s.session.exec(select(SignInFailure)).all())
+        audited = [e.action for e in s.audit.recent()]
+    assert keys == ["client:10.0.0.1", *["client:10.0.0.2"] * 5,
+                    *["email:desk@support.example"] * 5, "email:nobody@support.example"]
+    assert audited.count("sign-in") == 1
+    with unit_of_work(engine) as s:  # refusals older than the window no longer count
         for f in s.session.exec(select(SignInFailure)).all():
             f.at = utcnow() - timedelta(minutes=16)
             s.session.add(f)
-        s.commit()
-        assert sign_in(s, "desk@support.example", "a long enough password", "10.0.0.3")
+    assert sign_in(engine, "desk@support.example", "a long enough password", "10.0.0.3")
+    with unit_of_work(engine) as s:
         assert forget_failures(s) == 0  # a sign-in already dropped them
+
+
+def test_the_dummy_password_of_an_unknown_email_signs_nobody_in(engine: Engine) -> None:
+    """An unknown email is checked against a dummy hash (same time as a real check); its own
+    password must not pass for an operator."""
+    assert sign_in(engine, "nobody@support.example", "casebot: no such operator",
+                   "10.0.0.1") is None
