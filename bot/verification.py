@@ -151,11 +151,11 @@ def start_verification(service: Any, channel: str, external_id: str, email: str,
     domains are registered."""
     address = valid_email(email.strip())
     domain = address.rsplit("@", 1)[-1].lower()
-    now = now or utcnow()
     lim = limits or getattr(service, "verification_limits", None) or LIMITS
     policy = getattr(service, "unknown_domains", "own")
     with unit_of_work(service.engine) as s:
         s.limits.hold(LIMIT_LOCK)  # the counts below stay true until this unit commits
+        now = now or utcnow()  # read once the lock is held: after the previous holder's time
         if not _send_allowed(s, channel, external_id, address, domain, now, lim):
             log.info("verification code refused by a limit for a %s identity", channel)
             raise Invalid(LOCKED)
@@ -221,10 +221,10 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
     Every check and count runs under the verification lock, so concurrent guesses are
     checked one after another: each sees the tries, caps and delay the others left."""
     m = CODE_RE.match(code or "")
-    now = now or utcnow()
     lim = limits or getattr(service, "verification_limits", None) or LIMITS
     with unit_of_work(service.engine) as s:
         s.limits.hold(LIMIT_LOCK)
+        now = now or utcnow()  # read once the lock is held: after the previous holder's time
         row = _guessable(s, channel, external_id, now, lim)
         if m is None or not _matches(re.sub(r"\D", "", m.group(1)), row.code_hash):
             # the wrong try is counted (committed with the unit), then refused below

@@ -9,6 +9,7 @@ What differs goes only to the mailbox: a code, or a mail saying why the address 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from bot.service import Service
 from bot.settings import Settings
 from bot.verification import LIMITS, confirm_verification, start_verification
 from flows.errors import Invalid
-from store.tables import Account
+from store.tables import Account, utcnow
 from store.uow import unit_of_work
 
 # the same first letter and domain, so the masked address in the answers is the same too
@@ -73,10 +74,12 @@ def test_only_the_mailbox_learns_whether_the_address_can_be_used(service: Servic
 
 
 def test_no_guess_links_an_address_that_cannot_join(service: Service) -> None:
-    start_verification(service, "telegram", "2", UNKNOWN)
-    for guess in ("00000000", "12345678", "99999999", "31415926", "27182818"):
-        with pytest.raises(Invalid, match="not right"):
-            confirm_verification(service, "telegram", "2", guess)
+    start = utcnow()
+    start_verification(service, "telegram", "2", UNKNOWN, now=start)
+    for n, guess in enumerate(("00000000", "12345678", "99999999", "31415926", "27182818")):
+        with pytest.raises(Invalid, match="not right"):  # 30 s apart: past the growing delay
+            confirm_verification(service, "telegram", "2", guess,
+                                 now=start + timedelta(seconds=30 * n))
     with unit_of_work(service.engine, read_only=True) as s:
         assert s.contacts.by_email(UNKNOWN) is None
         assert s.contacts.for_identity("telegram", "2") is None

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.operators import MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_EMAIL
