@@ -116,19 +116,25 @@ def test_concurrent_guesses_from_many_identities_keep_the_address_cap(service: S
     assert tries_recorded(service, "ceo@victim.example") == 20
 
 
-@pytest.mark.parametrize(("who", "limit"), [
-    ("one address, many identities", Limits().address_codes_per_hour),
-    ("one identity, many addresses", Limits().identity_codes_per_hour),
+ASKS: dict[str, Callable[[Service, int], object]] = {
+    "one address, many identities": lambda service, i: start_verification(
+        service, "telegram", str(200 + i), "cfo@victim.example"),
+    "one identity, many addresses": lambda service, i: start_verification(
+        service, "telegram", "300", f"x{i}@victim.example"),
+    "one domain, many identities and addresses": lambda service, i: start_verification(
+        service, "telegram", str(400 + i), f"y{i}@victim.example"),
+}
+
+
+@pytest.mark.parametrize(("who", "requests", "limit"), [
+    ("one address, many identities", 20, Limits().address_codes_per_hour),
+    ("one identity, many addresses", 20, Limits().identity_codes_per_hour),
+    ("one domain, many identities and addresses", 40, Limits().domain_codes_per_hour),
 ])
 def test_concurrent_code_requests_keep_the_hourly_limits(service: Service, who: str,
-                                                         limit: int) -> None:
-    def ask(i: int) -> object:
-        if who.startswith("one address"):
-            return start_verification(service, "telegram", str(200 + i), "cfo@victim.example")
-        return start_verification(service, "telegram", "300", f"x{i}@victim.example")
-
-    answers = burst(20, ask)
+                                                         requests: int, limit: int) -> None:
+    answers = burst(requests, lambda i: ASKS[who](service, i))
     with unit_of_work(service.engine, read_only=True) as s:
         mailed = len(s.outbox.recent())
-    print(f"\n20 concurrent code requests, {who}: {mailed} mailed")
+    print(f"\n{requests} concurrent code requests, {who}: {mailed} mailed")
     assert answers.count("ok") == mailed == limit
