@@ -2,8 +2,8 @@
 (`row.tries += 1`), so concurrent requests all read the same counts: 16-19 concurrent guesses
 against one code on PostgreSQL got 29-38 checks recorded as 5.
 
-Here threads released together guess, and ask for codes, against one PostgreSQL database (each
-call is its own transaction, as two chat workers' would be). A guess was checked when its answer
+Here threads released together guess, and ask for codes, against one database, PostgreSQL and
+SQLite (each call is its own transaction, as two chat workers' would be). A guess was checked when its answer
 says "not right"; no more may be checked than the limits allow, and each is recorded.
 """
 
@@ -31,8 +31,8 @@ NO_DELAY = Limits(first_delay_seconds=0)  # the delay would hide the count: test
 
 
 @pytest.fixture
-def engine(pg_url: str) -> Iterator[Engine]:
-    e = make_engine(pg_url)
+def engine(db_url: str) -> Iterator[Engine]:
+    e = make_engine(db_url)
     upgrade(e)
     yield e
     e.dispose()
