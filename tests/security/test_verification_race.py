@@ -3,8 +3,9 @@
 against one code on PostgreSQL got 29-38 checks recorded as 5.
 
 Here threads released together guess, and ask for codes, against one database, PostgreSQL and
-SQLite (each call is its own transaction, as two chat workers' would be). A guess was checked when its answer
-says "not right"; no more may be checked than the limits allow, and each is recorded.
+SQLite (each call is its own transaction, as two chat workers' would be). A guess was checked
+when its answer says "not right"; no more may be checked than the limits allow, and each is
+recorded.
 """
 
 from __future__ import annotations
