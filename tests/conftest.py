@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from store.db import make_engine, upgrade
 
 PG_URL = os.environ.get("CASEBOT_TEST_POSTGRES_URL")
 
@@ -50,3 +53,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = request.getfixturevalue("pg_url")
     assert isinstance(url, str)
     return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated engine on each database of `db_url` (a module may define its own)."""
+    e = make_engine(db_url)
+    upgrade(e)
+    yield e
+    e.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from typer.testing import CliRunner
 
 from bot.feeds import import_feed
 from bot.ratings import LocalProvider
-from store.db import make_engine, upgrade
 
 CSV = """url,prefix,host,domain,rating,category,source
 https://evil.example.com/login,,,,Dangerous,Phishing,vendor
@@ -27,14 +25,6 @@ y.example,,,,Safe,No Such Category,
 ,,,,Safe,,
 z.example,z.example/a,,,Safe,,
 """
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    e = make_engine(db_url)
-    upgrade(e)
-    yield e
-    e.dispose()
 
 
 def count(engine: Engine) -> int:

@@ -11,7 +11,7 @@ recorded.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -24,19 +24,10 @@ from bot.service import Service
 from bot.settings import Settings
 from bot.verification import MAX_TRIES, Limits, confirm_verification, start_verification
 from flows.errors import Invalid
-from store.db import make_engine, upgrade
 from store.tables import utcnow
 from store.uow import unit_of_work
 
 NO_DELAY = Limits(first_delay_seconds=0)  # the delay would hide the count: test the count
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    e = make_engine(db_url)
-    upgrade(e)
-    yield e
-    e.dispose()
 
 
 @pytest.fixture

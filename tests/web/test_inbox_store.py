@@ -3,7 +3,6 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -14,18 +13,9 @@ from sqlmodel import SQLModel, select
 
 from bot.accounts import add_account
 from bot.operators import TooManyAttempts, add_operator, forget_failures, sign_in
-from store.db import make_engine, upgrade
 from store.repositories.inbox import InboxFilter
 from store.tables import SignInFailure, utcnow
 from store.uow import UnitOfWork, unit_of_work
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    e = make_engine(db_url)
-    upgrade(e)
-    yield e
-    e.dispose()
 
 
 def fill(s: UnitOfWork) -> list[str]:
