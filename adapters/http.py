@@ -136,6 +136,20 @@ def _channel_class(per_client: int, uncapped: frozenset[str],
     return Channel
 
 
+def with_healthz(application: Wsgi) -> Wsgi:
+    """`application` behind `GET /healthz`, which answers 200 for load balancers (both chat
+    endpoints serve it; nothing else about a request is looked at)."""
+
+    def healthz_first(environ: dict[str, Any], start_response: Callable[..., Any]
+                      ) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+            return [b"ok"]
+        return application(environ, start_response)
+
+    return healthz_first
+
+
 class HttpServer:
     """A waitress server that a thread can run (`serve_forever`) and another stop."""
 

@@ -10,28 +10,18 @@ signature itself, on the body, so there is no header check before it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from adapters.http import HttpServer, Wsgi
+from adapters.http import HttpServer, Wsgi, with_healthz
 
 BODY_MAX = 512 * 1024
 
 
 def wsgi_app(app: App, path: str = "/slack/events") -> Wsgi:
-    bolt = SlackRequestHandler(app, path)
-
-    def application(environ: dict[str, Any], start_response: Callable[..., Any]
-                    ) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
-            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-            return [b"ok"]
-        return bolt(environ, start_response)
-
-    return application
+    return with_healthz(SlackRequestHandler(app, path))
 
 
 def serve(bot: Any, host: str = "0.0.0.0", port: int = 3000,

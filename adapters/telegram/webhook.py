@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.ext import ExtBot
 
-from adapters.http import HttpServer, Wsgi
+from adapters.http import HttpServer, Wsgi, with_healthz
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +74,11 @@ def wsgi_app(path: str, secret: str, deliver: Callable[[object], None]) -> Wsgi:
                                 ("Content-Length", str(len(body)))])
         return [body]
 
-    return application
+    return with_healthz(application)
 
 
 def _answer(environ: dict[str, Any], path: str, secret: str,
             deliver: Callable[[object], None]) -> str:
-    if environ.get("PATH_INFO") == "/healthz":
-        return OK
     if not secret_matches(environ.get("HTTP_" + SECRET_HEADER), secret):
         return FORBIDDEN
     if environ.get("PATH_INFO") != path:
