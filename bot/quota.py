@@ -15,8 +15,9 @@ stream in (`Reservation.admit`, called by the blob store before each chunk is wr
 the room, the reservation grows if there is room, else the download stops and its partial
 file is deleted. A stored file is settled to its hash and real size; one that the request did
 not take (the chat layer asks `Reservation.drop_unless_kept` after the event) is deleted at
-once. Every decision runs under one lock (`uploads.hold`), so concurrent uploads from any
-number of workers never pass either limit together.
+once. Every decision runs under one limit lock (`uow.limits.hold`, as the verification and
+sign-in limits do), so concurrent uploads from any number of workers never pass either limit
+together.
 
 Stored bytes that end up in no draft or case are also removed by `casebot db prune`
 (bot/maintenance.py).
@@ -53,6 +54,7 @@ CLOCK_SLACK = timedelta(minutes=1)  # workers on several hosts: their clocks may
 GROW_STEP = 1024 * 1024  # a reservation passed by the stream grows by at least this much
 
 MB = 1024 * 1024
+UPLOADS_LOCK = "uploads"  # store/repositories/limits.py: one decision at a time
 
 
 class Limits(Protocol):
@@ -145,7 +147,7 @@ class FileQuota:
         with unit_of_work(self.limits.engine) as uow:
             contact = uow.contacts.for_identity(channel, external_id)
             contact_id = contact.id if contact is not None else None
-            uow.uploads.hold()
+            uow.limits.hold(UPLOADS_LOCK)
             self.check_room(uow, measured, contact_id, max(size, 1), name)
             row = uow.uploads.reserve(contact_id, size) if contact_id is not None else None
         return Reservation(self, contact_id, row, size, name)
@@ -154,7 +156,7 @@ class FileQuota:
                    extra: int, name: str) -> None:
         """Raise `Invalid` unless `extra` more bytes fit in the contact's quota and the disk
         budget: the folder as `measured`, plus what was reserved or stored since (call under
-        `uploads.hold`)."""
+        the upload lock)."""
         now = utcnow()
         quota = self.limits.file_quota_bytes
         if contact_id is not None and uow.uploads.bytes_since(contact_id, now - WINDOW) \
@@ -257,7 +259,7 @@ class Reservation:
         wanted = min(max(total, self.held + GROW_STEP), limit)
         measured = self.quota.limits.files.usage(MEASURE_EVERY)
         with unit_of_work(self.quota.limits.engine) as uow:
-            uow.uploads.hold()
+            uow.limits.hold(UPLOADS_LOCK)
             try:
                 self.quota.check_room(uow, measured, self.contact_id, wanted - self.held,
                                       self.name)

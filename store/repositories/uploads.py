@@ -20,7 +20,6 @@ from store.repositories.base import Repository
 from store.tables import Upload, utcnow
 
 RESERVED = "reserved"  # a reservation's sha256 until its file is stored (never a real hash)
-QUOTA_LOCK = 0x6361_7365_0016  # PostgreSQL advisory lock key of the upload decisions
 
 _uploads = table_of(Upload)
 
@@ -46,16 +45,6 @@ class Uploads(Repository):
         self.s.flush()
 
     # -- reservations -------------------------------------------------------------------------
-
-    def hold(self) -> None:
-        """Take the upload-decision lock until the unit of work ends. PostgreSQL: a
-        transaction-scoped advisory lock. SQLite: one writer at a time, and this statement
-        writes (it changes nothing), so the unit holds the write lock from here and reads
-        what every earlier decision committed."""
-        if self.conn.dialect.name == "postgresql":
-            self.conn.execute(sa.select(sa.func.pg_advisory_xact_lock(QUOTA_LOCK)))
-        else:
-            self.conn.execute(sa.update(_uploads).where(sa.false()).values(size=0))
 
     def reserve(self, contact_id: int, size: int) -> int:
         """Hold `size` bytes for a file about to be fetched; the reservation's id."""
