@@ -44,4 +44,5 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
                    max_cases_per_hour=settings.max_cases_per_hour,
                    samples=SampleChecks(settings.zip_check_workers, settings.zip_check_seconds),
                    file_quota_bytes=settings.file_quota_mb * 1024 * 1024,
-                   files_budget_bytes=settings.files_budget_mb * 1024 * 1024, clock=clock)
+                   files_budget_bytes=settings.files_budget_mb * 1024 * 1024,
+                   reopen_days=settings.reopen_days, clock=clock)

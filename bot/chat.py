@@ -187,10 +187,17 @@ class Chat:
             return Reply([info(STORE_DOWN, retry=True)])
         if not where.linked and who.email is None:  # (an email links them on the step)
             return Reply(self._identify(who, Inbound(kind="file"), delivery_id, directory))
-        if not where.takes_files:
+        about_case = bool(upload.thread) or (where.question is None and where.waiting)
+        if not where.takes_files and not about_case:
             return Reply([info(NO_FILES_HERE),
                           where.question if where.question is not None else info(HELP)])
         fetched = self._fetch(who, upload.pending_files, fetch)
+        if about_case and not where.takes_files:  # one message of a case, its files and text
+            said = self.service.handle(who, replace(
+                upload, files=tuple(fetched.stored), pending_files=()),
+                delivery_id=delivery_id) if fetched.stored else []
+            fetched.tidy()
+            return Reply(said, notices=fetched.notes)
         prompts: list[Prompt] = []
         for ref in fetched.stored:  # each file is its own step; the id tells a redelivery apart
             file_delivery = f"{delivery_id}:{ref.sha256[:16]}" if delivery_id else None
@@ -346,11 +353,27 @@ class Chat:
 
     def claim_notices(self, channel: str, external_id: str | None = None) -> list[Notice]:
         with unit_of_work(self.service.engine) as uow:
-            return notices.claim(uow, channel, external_id=external_id)
+            return notices.claim(uow, channel, external_id=external_id,
+                                 file_path=lambda sha: str(self.service.files.path_for(sha)))
 
-    def ack_notice(self, notice_id: int, outcome: Outcome) -> None:
+    def ack_notice(self, notice_id: int, outcome: Outcome, refs: Iterable[str] = ()) -> None:
+        """`refs`: the platform's ids of the messages sent for it (a reply to any of them
+        reaches the notice's case)."""
         with unit_of_work(self.service.engine) as uow:
-            notices.ack(uow, notice_id, outcome)
+            notices.ack(uow, notice_id, outcome, refs)
+
+    def remember(self, who: Who, case_number: str, ref: str) -> None:
+        """A message the adapter sent about one of `who`'s cases (Slack: the confirmation,
+        the thread's parent; Telegram: the confirmation): a reply to it reaches that case."""
+        try:
+            with unit_of_work(self.service.engine) as uow:
+                case = uow.cases.by_number(case_number)
+                contact = uow.contacts.for_identity(who.channel, who.external_id)
+                if case is not None and contact is not None and case.contact_id == contact.id:
+                    assert case.id is not None
+                    uow.case_refs.remember(who.channel, who.external_id, ref, case.id)
+        except SQLAlchemyError as exc:  # the thread still works through "Add to case N"
+            log.warning("a case message was not remembered: %s", type(exc).__name__)
 
     def deliver_notices(self, channel: str, send: Callable[[Notice], Outcome], *,
                         external_id: str | None = None) -> int:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot import mails, quota
+from bot import followup, mails
+from bot.describe import describe
 from bot.effects import apply, cancel, push, start_flow
 from bot.event import FLOWS, Event
 from bot.ratings import describe as describe_rating
@@ -16,8 +17,8 @@ from flows import commands
 from flows.answers import URL_RECLASS
 from flows.commands import RECLASSIFY, button_id
 from flows.errors import Invalid
-from flows.intake import INTAKE, describe_first
-from flows.model import Choice, FileRef, Inbound, Prompt, info
+from flows.intake import INTAKE
+from flows.model import Choice, Inbound, Prompt, info
 from flows.urls import parse_url_list
 from store.tables import iso
 
@@ -147,33 +148,6 @@ def reclassify(ev: Event, args: str) -> list[Prompt]:
     return [note, *start_flow(ev, "intake", answers)]
 
 
-def describe(ev: Event, text: str, files: tuple[FileRef, ...] = (),
-             source: str = "") -> list[Prompt]:
-    """Describe first: the text opens a request (flows.intake.describe_first); from an
-    existing message, its files count against the file quota as uploads do."""
-    notes = []
-    kept = []
-    for f in files:
-        refused = quota.take(ev.unit, ev.contact.id, f.sha256, f.size, ev.svc.file_quota_bytes)
-        if refused:
-            notes.append(info(refused))
-        else:
-            kept.append(f)
-    try:
-        answers = describe_first(text, ev.ctx, kept, source)
-    except Invalid as exc:
-        return [info(str(exc))]
-    taken = {f["sha256"] for f in answers.get("attachments") or []}
-    left = [f.name for f in kept if f.sha256 not in taken]
-    if left:
-        notes.append(info(f"Not attached (over the {ev.ctx.max_attachment_bytes // 2**20} "
-                          f"MB limit per case): {', '.join(left)}."))
-    if answers.get("attachments"):
-        names = ", ".join(f["name"] for f in answers["attachments"])
-        notes.append(info(f"Attached from the message: {names}."))
-    return [*notes, *start_flow(ev, "intake", answers)]
-
-
 # One handler per command id; `run` looks the typed name up (aliases included).
 COMMANDS: dict[str, Callable[[Event, Inbound], list[Prompt]]] = {
     commands.NEWCASE: newcase,
@@ -187,4 +161,10 @@ COMMANDS: dict[str, Callable[[Event, Inbound], list[Prompt]]] = {
     commands.MYPROFILE: lambda e, _ask: myprofile(e),
     commands.CHECKURL: lambda e, ask: e.with_current([check_urls(e, ask.args)]),
     commands.RECLASSIFY: lambda e, ask: reclassify(e, ask.args),
+    commands.REPLY: lambda e, ask: followup.reply_command(e, ask.args),
+    commands.SOLVED: lambda e, ask: followup.solved(e, ask.args),
+    commands.STILL_BROKEN: lambda e, ask: followup.still_broken(e, ask.args),
+    commands.SURVEY: lambda e, ask: followup.rate(e, ask.args),
+    commands.ADD_TO: lambda e, ask: followup.add_held(e, ask.args),
+    commands.NEW_FROM: lambda e, ask: followup.new_from_held(e, ask.args),
 }

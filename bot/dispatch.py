@@ -3,7 +3,8 @@ old message, or an answer to the flow the contact is in."""
 
 from __future__ import annotations
 
-from bot import commands, quota
+from bot import commands, followup, quota
+from bot.describe import describe
 from bot.effects import apply, start_flow
 from bot.event import FLOWS, Event
 from flows.intake import is_description
@@ -19,15 +20,18 @@ def run(ev: Event, inbound: Inbound) -> list[Prompt]:
     """Do what `inbound` asks, save the conversation, and say it (tagged with its draft)."""
     refused = inbound.file is not None and quota.take(
         ev.unit, ev.contact.id, inbound.file.sha256, inbound.file.size, ev.svc.file_quota_bytes)
+    followed = None if refused else followup.route(ev, inbound)
     if refused:
         prompts = ev.with_current([info(refused)])
+    elif followed is not None:
+        prompts = followed
     elif inbound.kind == "command":
         prompts = commands.run(ev, inbound.command or "", inbound.args, inbound)
     elif ev.conv is None:
         if ev.auto_start or _says_new_case(inbound):
             prompts = start_flow(ev, "intake")
         elif inbound.kind == "text" and is_description(inbound.text):
-            prompts = commands.describe(ev, inbound.text)
+            prompts = describe(ev, inbound.text)
         elif inbound.kind in ("choice", "multi") and inbound.draft:
             prompts = [info(FINISHED)]
         else:  # short: after Submit or /cancel every further line would repeat it

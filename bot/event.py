@@ -22,6 +22,7 @@ from flows.intake import INTAKE
 from flows.model import Prompt
 from flows.myprofile import MYPROFILE
 from flows.profile import MENU, PROFILE
+from store.files import BlobStore
 from store.repositories.contacts import ContactInfo
 from store.repositories.conversations import ConvRow
 from store.uow import UnitOfWork, unit_of_work
@@ -44,6 +45,8 @@ class Runner(Protocol):
     cc_outside_domains: bool
     max_cases_per_hour: int
     file_quota_bytes: int
+    reopen_days: int
+    files: BlobStore
     clock: Clock
 
     def zip_ok(self, password: str | None,

@@ -82,6 +82,13 @@ def message_id(number: str, domain: str) -> str:
     return f"<case-{number}@{domain}>"
 
 
+def case_headers(number: str, mail_from: str) -> dict[str, str]:
+    """Headers of every later mail about a case: it threads under the confirmation, and a
+    reply to it names the case (bot/mail_in.py reads them back)."""
+    thread = message_id(number, _domain(mail_from))
+    return {"In-Reply-To": thread, "References": thread}
+
+
 def queue_confirmation(uow: UnitOfWork, case: dict[str, Any], case_id: int | None,
                        mail_from: str) -> None:
     domain = mail_from.rsplit("@", 1)[-1] or "localhost"

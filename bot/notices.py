@@ -12,9 +12,10 @@ The functions here take the unit of work and never commit: the caller's unit doe
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
-from bot.protocol import Notice, Outcome
+from bot.protocol import Choice, FileRef, Notice, Outcome
 from store.tables import Case, ChatNotice, utcnow
 from store.uow import UnitOfWork
 
@@ -34,7 +35,7 @@ def queue_for_case(uow: UnitOfWork, case: Case, text: str) -> list[ChatNotice]:
 
 
 def claim(uow: UnitOfWork, channel: str, *, external_id: str | None = None, limit: int = 50,
-          lease: timedelta = LEASE) -> list[Notice]:
+          lease: timedelta = LEASE, file_path: Callable[[str], str] = str) -> list[Notice]:
     """Take due notices for this process alone (the caller commits the claim).
 
     A notice is due when pending, or claimed longer ago than `lease` (its sender died). The
@@ -45,16 +46,33 @@ def claim(uow: UnitOfWork, channel: str, *, external_id: str | None = None, limi
     mine = []
     for notice in uow.notices.due(channel, external_id, now, lease, limit):
         if uow.notices.take(notice, now) and notice.id is not None:
-            mine.append(Notice(notice.id, notice.channel, notice.external_id, notice.chat_ref,
-                               notice.text))
+            mine.append(_plain(uow, notice, file_path))
     return mine
 
 
-def ack(uow: UnitOfWork, notice_id: int, outcome: Outcome) -> None:
-    """Record how sending a claimed notice went; a failure hands it back or drops it."""
+def _plain(uow: UnitOfWork, notice: ChatNotice, file_path: Callable[[str], str]) -> Notice:
+    """The notice as values, with its case's number and thread in that chat."""
+    assert notice.id is not None
+    case = uow.cases.get(notice.case_id) if notice.case_id is not None else None
+    thread = uow.case_refs.first_of(notice.case_id, notice.channel, notice.external_id) \
+        if notice.case_id is not None else None
+    return Notice(notice.id, notice.channel, notice.external_id, notice.chat_ref,
+                  notice.text, case=case.number if case else None, thread=thread,
+                  buttons=tuple(Choice(id=b["id"], label=b["label"], hint=b.get("hint", ""))
+                                for b in notice.buttons or []),
+                  files=tuple(FileRef(f["name"], int(f["size"]), f["sha256"],
+                                      file_path(f["sha256"])) for f in notice.files or []))
+
+
+def ack(uow: UnitOfWork, notice_id: int, outcome: Outcome, refs: Iterable[str] = ()) -> None:
+    """Record how sending a claimed notice went; a failure hands it back or drops it.
+    `refs`: the platform's ids of the messages sent, remembered for the notice's case."""
     notice = uow.notices.get(notice_id)
     if notice is None:
         return
+    if notice.case_id is not None:
+        for ref in refs:
+            uow.case_refs.remember(notice.channel, notice.external_id, str(ref), notice.case_id)
     if outcome is Outcome.SENT:
         notice.status = "sent"
         notice.sent_at = utcnow()

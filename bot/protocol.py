@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from bot.settings import Settings
 from flows.clean import for_terminal
-from flows.commands import BUTTON_COMMANDS, RECLASSIFY, button_id, command_of
+from flows.commands import BUTTON_COMMANDS, RECLASSIFY, button_id, command_of, pressed
 from flows.commands import PREFIX as COMMAND_PREFIX
 from flows.errors import Invalid
 from flows.identity import CONFIRM_STEP, NO, YES
@@ -30,7 +30,7 @@ __all__ = [
     "SKIP_WORDS", "YES", "Choice", "Directory", "FetchFiles", "Fetched", "FileRef",
     "FromMessage", "Inbound", "Invalid", "Notice", "OpenCase", "Outcome", "PendingFile",
     "Prompt", "Reply", "Settings", "View", "Vouched", "Who", "button_id", "command_of",
-    "for_terminal", "info", "match_choice", "none_fetched",
+    "for_terminal", "info", "match_choice", "none_fetched", "pressed",
 ]
 
 
@@ -106,6 +106,7 @@ class View:
     has_answers: bool = False
     checked_urls: list[str] = field(default_factory=list)
     open_cases: list[OpenCase] | None = None
+    waiting: bool = False  # a case of theirs waits for their answer (bot/followup.py)
 
     @property
     def takes_files(self) -> bool:
@@ -155,10 +156,21 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Notice:
-    """A claimed notice, as plain values (safe to hand to another thread or an event loop)."""
+    """A claimed notice, as plain values (safe to hand to another thread or an event loop).
+
+    `case`: the number of the case it is about (None: about none). `thread`: the chat's
+    first message about that case (Slack posts in its thread). `buttons`: command buttons
+    (Solved / Still broken, a survey's 1–5), each a `Choice` whose id `pressed` reads back;
+    a terminal shows their hints. `files`: what an operator attached, stored locally.
+    After sending, the adapter acks with the ids of the messages it sent (`ack_notice`
+    remembers them, so a reply to any of them reaches this case)."""
 
     id: int
     channel: str
     external_id: str
     chat_ref: str | None
     text: str
+    case: str | None = None
+    thread: str | None = None
+    buttons: tuple[Choice, ...] = ()
+    files: tuple[FileRef, ...] = ()

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from bot import accounts, dispatch
 from bot.event import Event, system_clock
 from bot.protocol import OpenCase, View, Who
+from bot.replies import WAITING
 from bot.samples import SampleChecks
 from flows.answers import sample_suffixes
 from flows.context import Clock, untested
@@ -57,7 +58,7 @@ class Service:
                  samples: SampleChecks | None = None,
                  file_quota_bytes: int = 2048 * 1024 * 1024,
                  files_budget_bytes: int = 20480 * 1024 * 1024,
-                 clock: Clock = system_clock) -> None:
+                 reopen_days: int = 7, clock: Clock = system_clock) -> None:
         self.engine = engine
         self.clock = clock  # the flows' time now (flows/context.Ctx.clock)
         self.file_quota_bytes = file_quota_bytes  # CASEBOT_FILE_QUOTA_MB (bot/quota.py)
@@ -70,6 +71,7 @@ class Service:
         self.unknown_domains = unknown_domains  # CASEBOT_UNKNOWN_DOMAINS (bot/accounts.py)
         self.cc_outside_domains = cc_outside_domains  # CASEBOT_CC_OUTSIDE_DOMAINS (flows/cc.py)
         self.max_cases_per_hour = max_cases_per_hour  # CASEBOT_MAX_CASES_PER_HOUR
+        self.reopen_days = reopen_days  # CASEBOT_REOPEN_DAYS (bot/replies.py)
 
     # -- the entry point ----------------------------------------------------------------------
 
@@ -119,7 +121,8 @@ class Service:
                                    (iso(c.updated_at) or "")[:16].replace("T", " "))
                           for c in unit.cases.open_of(contact.id, CLOSED,
                                                       OPEN_CASES)] if cases else None
-            return View(linked=True, question=question,
+            waiting = conv is None and bool(unit.cases.waiting_for(contact.id, WAITING, 1))
+            return View(linked=True, question=question, waiting=waiting,
                         has_answers=conv is not None and conv.answered,
                         checked_urls=unit.url_checks.last(contact.id),
                         open_cases=open_cases)

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     delivery_retention_hours: float = Field(default=7 * 24,
                                             validation_alias="CASEBOT_DELIVERY_RETENTION_HOURS")
 
+    # issue 23: the conversation after Submit
+    reopen_days: int = Field(default=7, validation_alias="CASEBOT_REOPEN_DAYS")
+    imap_url: str | None = Field(default=None, validation_alias="CASEBOT_IMAP_URL")
+
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None,
                                              validation_alias="SLACK_SIGNING_SECRET")

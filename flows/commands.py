@@ -20,21 +20,36 @@ PROFILES = "profiles"
 MYPROFILE = "myprofile"
 CHECKURL = "checkurl"
 RECLASSIFY = "reclassify"
+# the conversation after Submit (issue 23)
+REPLY = "reply"  # /reply NUMBER TEXT
+SOLVED = "solved"  # /solved NUMBER: the resolution holds
+STILL_BROKEN = "stillbroken"  # /stillbroken NUMBER: reopen it
+SURVEY = "rate"  # /rate SURVEY RATING (a survey button; a terminal types the number)
+ADD_TO = "addto"  # /addto HELD NUMBER: a held message goes to that case
+NEW_FROM = "newfrom"  # /newfrom HELD: a held message opens a new request
 # Other names a person may type for the same command.
 ALIASES = {"new": NEWCASE, "start": HELP, "urlcheck": CHECKURL}
-BUTTON_COMMANDS = frozenset({RECLASSIFY})
+BUTTON_COMMANDS = frozenset({RECLASSIFY, SOLVED, STILL_BROKEN, SURVEY, ADD_TO, NEW_FROM})
 
 
-def button_id(name: str) -> str:
-    """The choice id of a button that runs /name."""
-    return PREFIX + name
+def button_id(name: str, args: str = "") -> str:
+    """The choice id of a button that runs `/name args` ("cmd:rate:12:5"; Telegram keeps
+    64 bytes of it, so args are numbers)."""
+    return PREFIX + name + "".join(":" + a for a in args.split())
+
+
+def pressed(choice_id: str) -> tuple[str, str] | None:
+    """(command, args) a button id stands for; None for anything not offered as a button."""
+    if not choice_id.startswith(PREFIX):
+        return None
+    name, *args = choice_id[len(PREFIX):].split(":")
+    return (name, " ".join(args)) if name in BUTTON_COMMANDS else None
 
 
 def command_of(choice_id: str) -> str | None:
     """The command a button id stands for; None for anything not offered as a button."""
-    if not choice_id.startswith(PREFIX) or choice_id[len(PREFIX):] not in BUTTON_COMMANDS:
-        return None
-    return choice_id[len(PREFIX):]
+    found = pressed(choice_id)
+    return found[0] if found else None
 
 
 def canonical(name: str) -> str:

@@ -61,6 +61,10 @@ class Inbound:
     source: str = ""
     # that message's files before they are fetched (bot/chat.py fetches them once linked)
     pending_files: tuple[PendingFile, ...] = ()
+    # issue 23: the platform's id of the message this one answers (a Slack thread's parent
+    # ts, the Telegram message replied to), and this message's own id (stored once)
+    thread: str = ""
+    ref: str = ""
 
     def __post_init__(self) -> None:
         """Every user text that reaches a flow, and so the store, is cleaned here, once."""

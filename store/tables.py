@@ -147,6 +147,8 @@ class Case(SQLModel, table=True):
     details: dict[str, Any] = _json(dict)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+    # when it was last resolved: a customer's message within CASEBOT_REOPEN_DAYS reopens it (0011)
+    resolved_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class Attachment(SQLModel, table=True):
@@ -191,6 +193,9 @@ class OutboxMail(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = _ts()
     sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # issue 23: the case message it carries, and its files ({name, size, sha256})
+    message_id: int | None = Field(default=None, foreign_key="case_messages.id", index=True)
+    files: list[dict[str, Any]] = _json(list)
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -254,6 +259,11 @@ class ChatNotice(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     created_at: datetime = _ts()
     sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # issue 23: the case message it carries (None: a plain update), its buttons
+    # (`flows.commands` ids with labels) and its files ({name, size, sha256})
+    message_id: int | None = Field(default=None, foreign_key="case_messages.id", index=True)
+    buttons: list[dict[str, str]] = _json(list)
+    files: list[dict[str, Any]] = _json(list)
 
 
 class UrlCheck(SQLModel, table=True):
@@ -360,3 +370,85 @@ class FeedImport(SQLModel, table=True):
     error: str = Field(default="", sa_type=sa.Text)
     started_at: datetime = _ts(index=True)
     updated_at: datetime = _ts()  # progress, or the running process's heartbeat
+
+
+class CaseMessage(SQLModel, table=True):
+    """One message of a case's conversation (issue 23), oldest first by id.
+
+    `external_id` is the platform's own id of it (Slack's ts, Telegram's message id, a mail's
+    Message-ID): with `channel` it is unique, so a redelivered event or a mail fetched twice
+    is stored once.
+    """
+
+    __tablename__ = "case_messages"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id",
+                                          name="uq_case_messages_channel_external_id"),
+                      sa.Index("ix_case_messages_case_id_id", "case_id", "id"))
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    at: datetime = _ts()
+    author: str = Field(max_length=320)  # an email, or "casebot"
+    author_kind: str = Field(max_length=20)  # customer / operator / system
+    visibility: str = Field(default="public", max_length=20)  # public / internal
+    channel: str = Field(max_length=20)  # slack / telegram / console / mail / web / cli
+    text: str = ""
+    attachments: list[dict[str, Any]] = _json(list)  # {name, size, sha256}
+    external_id: str | None = Field(default=None, max_length=300)
+    original: str | None = None  # a mail's whole text before quotes were cut
+
+
+class CaseRef(SQLModel, table=True):
+    """A chat message about a case (Slack: the thread's parent ts; Telegram: any message id),
+    so a reply to it reaches that case and no other."""
+
+    __tablename__ = "case_refs"
+    __table_args__ = (sa.UniqueConstraint("channel", "chat", "ref",
+                                          name="uq_case_refs_channel_chat_ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    chat: str = Field(max_length=200)
+    ref: str = Field(max_length=200)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    created_at: datetime = _ts()
+
+
+class Survey(SQLModel, table=True):
+    """The satisfaction question of one resolution; withdrawn when the case reopens."""
+
+    __tablename__ = "surveys"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    asked_at: datetime = _ts()
+    rating: int | None = None
+    comment: str | None = None
+    answered_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    withdrawn: bool = False
+    comment_wanted: bool = False  # rated: the customer's next plain message is the comment
+
+
+class HeldMessage(SQLModel, table=True):
+    """What a customer wrote outside any thread while a case waits for them: kept until they
+    press "Add to case N" or "New case" (never silently taken as either)."""
+
+    __tablename__ = "held_messages"
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contacts.id", index=True)
+    channel: str = Field(max_length=20)
+    text: str = ""
+    files: list[dict[str, Any]] = _json(list)
+    external_id: str | None = Field(default=None, max_length=300)
+    created_at: datetime = _ts()
+
+
+class AsideMail(SQLModel, table=True):
+    """Mail that reached casebot but belongs to no case it may touch: kept for an operator."""
+
+    __tablename__ = "mail_aside"
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: datetime = _ts()
+    sender: str = Field(default="", max_length=320)
+    subject: str = Field(default="", max_length=300)
+    reason: str = Field(default="", max_length=200)
+    message_id: str | None = Field(default=None, max_length=300, unique=True)
+    raw_sha256: str | None = Field(default=None, max_length=64)
+    size: int = 0

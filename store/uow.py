@@ -30,6 +30,7 @@ from store.repositories.deliveries import Deliveries
 from store.repositories.feeds import FeedImports, UrlRatings
 from store.repositories.inbox import Inbox
 from store.repositories.limits import LimitLocks
+from store.repositories.messages import AsideMails, CaseRefs, HeldMessages, Messages, Surveys
 from store.repositories.notices import Notices
 from store.repositories.operators import Operators
 from store.repositories.outbox import Outbox
@@ -176,6 +177,26 @@ class UnitOfWork:
     @cached_property
     def retention(self) -> Retention:
         return Retention(self)
+
+    @cached_property
+    def messages(self) -> Messages:
+        return Messages(self)
+
+    @cached_property
+    def case_refs(self) -> CaseRefs:
+        return CaseRefs(self)
+
+    @cached_property
+    def surveys(self) -> Surveys:
+        return Surveys(self)
+
+    @cached_property
+    def held(self) -> HeldMessages:
+        return HeldMessages(self)
+
+    @cached_property
+    def aside(self) -> AsideMails:
+        return AsideMails(self)
 
 
 @contextmanager

@@ -30,7 +30,7 @@ def cases_list(as_: Annotated[str | None, typer.Option("--as", metavar="EMAIL",
                 fail(f"No contact with the email {as_}.")
             contact_id = contact.id
         cases = s.cases.of_contact(contact_id, limit=1000)
-        rows = [s.cases.as_json(c) for c in cases] if as_json else []
+        rows = [s.cases.as_json(c, internal=True) for c in cases] if as_json else []
         if as_json:
             print_json(rows)
             return
@@ -56,7 +56,7 @@ def cases_show(number: str, as_json: Annotated[bool, typer.Option("--json")] = F
 
     engine = build_engine(Settings())
     with unit_of_work(engine, read_only=True) as s:
-        data = s.cases.as_json(_case_or_fail(s, number))
+        data = s.cases.as_json(_case_or_fail(s, number), internal=True)
     if as_json:
         print_json(data)
     else:

@@ -11,7 +11,17 @@ from sqlmodel import col, select
 
 from store.repositories.base import Repository
 from store.repositories.contacts import ContactInfo
-from store.tables import Attachment, Case, CaseEvent, Contact, iso, saved_id, utcnow
+from store.tables import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    Contact,
+    Survey,
+    iso,
+    saved_id,
+    utcnow,
+)
 
 CASE_NUMBER_BASE = 10_000_000
 CASE_KEYS = ("number", "reference_id", "status", "channel", "contact_email", "profile_name",
@@ -20,12 +30,37 @@ CASE_KEYS = ("number", "reference_id", "status", "channel", "contact_email", "pr
              "business_impact", "cc_emails", "contact_method", "phone", "preferred_time", "urls",
              "tippingpoint", "change_window", "attachments", "created_at", "updated_at",
              "timeline", "source_url")
-LIST_KEYS = ("cc_emails", "urls", "attachments", "timeline")
+LIST_KEYS = ("cc_emails", "urls", "attachments", "timeline", "messages")
+
+
+def message_json(m: CaseMessage) -> dict[str, Any]:
+    """One message as the case JSON lists it (interfaces.md)."""
+    return {"id": m.id, "at": iso(m.at), "author": m.author, "author_kind": m.author_kind,
+            "visibility": m.visibility, "channel": m.channel, "text": m.text,
+            "attachments": list(m.attachments or [])}
 
 
 class Cases(Repository):
     def by_key(self, key: str) -> Case | None:
         return self.s.exec(select(Case).where(Case.idempotency_key == key)).first()
+
+    def get(self, case_id: int) -> Case | None:
+        return self.s.get(Case, case_id)
+
+    def ids_of(self, contact_id: int, limit: int = 200) -> list[int]:
+        """A contact's case ids, newest first."""
+        return [i for i in self.s.exec(select(Case.id).where(Case.contact_id == contact_id)
+                                       .order_by(col(Case.id).desc()).limit(limit)) if i]
+
+    def waiting_for(self, contact_id: int, status: str, limit: int = 5) -> list[Case]:
+        """A contact's cases in `status` (waiting for them), newest first."""
+        return list(self.s.exec(select(Case).where(Case.contact_id == contact_id,
+                                                   Case.status == status)
+                                .order_by(col(Case.id).desc()).limit(limit)))
+
+    def add_attachment(self, case: Case, f: dict[str, Any]) -> None:
+        self.s.add(Attachment(case_id=saved_id(case), name=f["name"], size=f["size"],
+                              sha256=f["sha256"]))
 
     def by_number(self, number: str) -> Case | None:
         return self.s.exec(select(Case).where(Case.number == number.strip())).first()
@@ -91,6 +126,18 @@ class Cases(Repository):
         self.s.flush()
         return event
 
+    def _messages(self, case_id: int, internal: bool) -> list[CaseMessage]:
+        query = select(CaseMessage).where(CaseMessage.case_id == case_id)
+        if not internal:
+            query = query.where(CaseMessage.visibility == "public")
+        return list(self.s.exec(query.order_by(col(CaseMessage.id))))
+
+    def _satisfaction(self, case_id: int) -> dict[str, Any] | None:
+        survey = self.s.exec(select(Survey).where(
+            Survey.case_id == case_id, col(Survey.rating).is_not(None),
+            col(Survey.withdrawn).is_(False)).order_by(col(Survey.id).desc()).limit(1)).first()
+        return None if survey is None else {"rating": survey.rating, "comment": survey.comment}
+
     def attachments_of(self, case_id: int) -> list[Attachment]:
         return list(self.s.exec(select(Attachment).where(Attachment.case_id == case_id)
                                 .order_by(col(Attachment.id))))
@@ -104,8 +151,9 @@ class Cases(Repository):
         return self.s.exec(select(Attachment.id).where(Attachment.sha256 == sha256)
                            .limit(1)).first() is not None
 
-    def as_json(self, case: Case) -> dict[str, Any]:
-        """The case as interfaces.md promises it: exactly these keys, absent ones null or []."""
+    def as_json(self, case: Case, *, internal: bool = False) -> dict[str, Any]:
+        """The case as interfaces.md promises it: exactly these keys, absent ones null or [].
+        `internal`: with the internal notes (an operator's view; never a customer's)."""
         assert case.id is not None
         contact = self.s.get(Contact, case.contact_id)
         d = case.details
@@ -120,7 +168,9 @@ class Cases(Repository):
             attachments=[{"name": a.name, "size": a.size, "sha256": a.sha256}
                          for a in self.attachments_of(case.id)],
             timeline=[{"at": iso(e.at), "kind": e.kind, "text": e.text}
-                      for e in self.timeline(case.id)])
+                      for e in self.timeline(case.id)],
+            messages=[message_json(m) for m in self._messages(case.id, internal)],
+            assignee=None, due_at=None, satisfaction=self._satisfaction(case.id))
         for key in LIST_KEYS:
             out[key] = out[key] or []
         return out

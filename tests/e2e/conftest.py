@@ -38,6 +38,7 @@ CASE_KEYS = {
     "contact_method", "phone", "preferred_time", "urls", "tippingpoint", "change_window",
     "attachments", "created_at", "updated_at", "timeline",
     "source_url",  # issue 15: the message a case was started from (null otherwise)
+    "messages", "assignee", "due_at", "satisfaction",  # issue 23 (assignee, due_at: issue 24)
 }
 
 

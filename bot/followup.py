@@ -1,0 +1,191 @@
+"""What a customer writes about a case after Submit (intake.md, "After Submit"), one action
+each: a reply in the case's thread (Slack), to any message about it (Telegram), `/reply
+NUMBER TEXT` (terminal); Solved / Still broken and the survey, one press each.
+
+A message that replies to nothing while a case waits for the customer is held and gets one
+question ("Add to case N" per waiting case, newest first, or "New case"), never silently
+taken as either. The rules of what a message does to a case are in bot/replies.py.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot import replies
+from bot.describe import describe
+from bot.event import Event
+from flows import commands
+from flows.commands import button_id
+from flows.model import Choice, FileRef, Inbound, Prompt, info
+from store.tables import Case, as_utc, utcnow
+
+ASKED_FOR = 3  # "Add to case N" buttons at most (the newest waiting cases)
+COMMENT_WINDOW = timedelta(hours=1)  # after a rating, the next plain message is its comment
+
+
+def route(ev: Event, inbound: Inbound) -> list[Prompt] | None:
+    """Prompts when the event is about a submitted case; None: it goes where it went before
+    (the form, a command, a new request)."""
+    if inbound.thread and inbound.kind in ("text", "file"):
+        case = _case_of_thread(ev, inbound.thread)
+        if case is not None:
+            return ev.with_current(add(ev, case, inbound))
+    if ev.conv is not None or inbound.kind not in ("text", "file"):
+        return None
+    if inbound.kind == "text":
+        said = _survey_answer(ev, inbound.text)
+        if said is not None:
+            return [info(said)]
+    waiting = ev.unit.cases.waiting_for(ev.contact.id, replies.WAITING, ASKED_FOR)
+    return _ask_which(ev, inbound, waiting) if waiting else None
+
+
+def add(ev: Event, case: Case, inbound: Inbound) -> list[Prompt]:
+    """The customer's message on `case` (files included); a resolved case long ago: a new
+    request that links to it."""
+    files = [*inbound.files, *([inbound.file] if inbound.file else [])]
+    try:
+        message = replies.customer_message(
+            ev.unit, case, author=ev.contact.email, channel=ev.who.channel,
+            text=inbound.text, files=files, external_id=inbound.ref or None,
+            reopen_days=ev.svc.reopen_days)
+    except replies.TooLate:
+        return _follow_up_case(ev, case, inbound.text, tuple(files))
+    if message is None:  # the same platform message again: stored once, said once
+        return []
+    names = ", ".join(f.name for f in files)
+    return [info(f"Added to case {case.number}" + (f" with {names}" if names else "")
+                 + ". The support team will see it.")]
+
+
+def reply_command(ev: Event, args: str) -> list[Prompt]:
+    """`/reply NUMBER TEXT` (the terminal's one action; any chat may type it)."""
+    number, _, text = args.strip().partition(" ")
+    case = _own_case(ev, number)
+    if case is None or not text.strip():
+        return ev.with_current([info(
+            f"I can't find a case {number} of yours. /cases lists your cases." if number
+            and case is None else "Type /reply followed by the case number and your "
+            "message, e.g. /reply 10000042 The error is gone.")])
+    return ev.with_current(add(ev, case, Inbound(kind="text", text=text)))
+
+
+def solved(ev: Event, args: str) -> list[Prompt]:
+    case = _own_case(ev, args)
+    if case is None:
+        return [info("I can't find that case of yours. /cases lists your cases.")]
+    if case.status != replies.RESOLVED:
+        return [info(f"Case {case.number} is {case.status}; nothing to confirm.")]
+    replies.solved(ev.unit, case, author=ev.contact.email)
+    return [info(f"Thank you. Case {case.number} is closed.")]
+
+
+def still_broken(ev: Event, args: str) -> list[Prompt]:
+    case = _own_case(ev, args)
+    if case is None:
+        return [info("I can't find that case of yours. /cases lists your cases.")]
+    if case.status != replies.RESOLVED:
+        return [info(f"Case {case.number} is {case.status}; it is not waiting for your "
+                     "confirmation. Reply to its messages to add anything.")]
+    replies.reopen(ev.unit, case, author=ev.contact.email)
+    return [info(f"Case {case.number} is reopened; the support team will look at it again. "
+                 "Reply to its messages to say what still happens.")]
+
+
+def rate(ev: Event, args: str) -> list[Prompt]:
+    survey, _, rating = args.strip().partition(" ")
+    if not survey.isdigit() or not rating.strip().isdigit():
+        return [info("Please answer with a number from 1 to 5.")]
+    return [info(replies.rate(ev.unit, int(survey), int(rating), ev.contact.id))]
+
+
+def add_held(ev: Event, args: str) -> list[Prompt]:
+    """"Add to case N" on a held message."""
+    held_id, _, number = args.strip().partition(" ")
+    case = _own_case(ev, number)
+    held = ev.unit.held.take(int(held_id), ev.contact.id) if held_id.isdigit() else None
+    if held is None or case is None:
+        return ev.with_current([info("That message was already handled.")])
+    inbound = Inbound(kind="text", text=held.text, files=_refs(ev, held.files),
+                      ref=held.external_id or "")
+    return ev.with_current(add(ev, case, inbound))
+
+
+def new_from_held(ev: Event, args: str) -> list[Prompt]:
+    """"New case" on a held message: it describes a new request (describe-first)."""
+    held = ev.unit.held.take(int(args), ev.contact.id) if args.strip().isdigit() else None
+    if held is None:
+        return ev.with_current([info("That message was already handled.")])
+    if ev.in_request() and not ev.untouched():
+        return [info("You have a request in progress; finish or /cancel it first."),
+                ev.current_prompt()]
+    ev.end()
+    return describe(ev, held.text or "Files from a message", _refs(ev, held.files))
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+def _case_of_thread(ev: Event, thread: str) -> Case | None:
+    """The person's case a reply answers: a remembered chat message (only theirs, since
+    refs are kept per identity); the terminal names the case itself."""
+    if ev.who.channel == "console":
+        return _own_case(ev, thread)
+    case_id = ev.unit.case_refs.case_of(ev.who.channel, ev.who.external_id, thread)
+    case = ev.unit.cases.get(case_id) if case_id is not None else None
+    return case if case is not None and case.contact_id == ev.contact.id else None
+
+
+def _own_case(ev: Event, number: str) -> Case | None:
+    number = number.strip().lstrip("#")
+    case = ev.unit.cases.by_number(number) if number.isdigit() else None
+    return case if case is not None and case.contact_id == ev.contact.id else None
+
+
+def _survey_answer(ev: Event, text: str) -> str | None:
+    """A plain 1–5 answers the newest unanswered survey (the terminal has no buttons); a
+    message right after a rating is its comment."""
+    ids = ev.unit.cases.ids_of(ev.contact.id)
+    if text.strip() in {str(n) for n in replies.RATINGS}:
+        unrated = ev.unit.surveys.unrated(ids)
+        if unrated:
+            return replies.rate(ev.unit, unrated[0].id or 0, int(text.strip()), ev.contact.id)
+    wanting = ev.unit.surveys.wanting_comment(ids)
+    if wanting is not None and wanting.answered_at is not None \
+            and utcnow() - as_utc(wanting.answered_at) < COMMENT_WINDOW:
+        return replies.comment(ev.unit, ev.contact.id, text)
+    return None
+
+
+def _ask_which(ev: Event, inbound: Inbound, waiting: list[Case]) -> list[Prompt]:
+    files = [*inbound.files, *([inbound.file] if inbound.file else [])]
+    held = ev.unit.held.hold(ev.contact.id, ev.who.channel, inbound.text,
+                             replies.file_dicts(files), inbound.ref or None)
+    choices = tuple(Choice(id=button_id(commands.ADD_TO, f"{held.id} {c.number}"),
+                           label=f"Add to case {c.number}",
+                           hint=f"Type /reply {c.number} … to add to case {c.number}."
+                           if c is waiting[0] else "")
+                    for c in waiting)
+    choices += (Choice(id=button_id(commands.NEW_FROM, str(held.id)), label="New case",
+                       hint="Type /newcase … to open a new case."),)
+    subjects = "\n".join(f"{c.number} · {c.subject}" for c in waiting)
+    return [Prompt(kind="info", text=f"Is this about a case waiting for your answer?\n"
+                                     f"{subjects}", choices=choices)]
+
+
+def _refs(ev: Event, files: list[dict[str, Any]]) -> tuple[FileRef, ...]:
+    return tuple(FileRef(f["name"], int(f["size"]), f["sha256"],
+                         str(ev.svc.files.path_for(f["sha256"]))) for f in files)
+
+
+def _follow_up_case(ev: Event, case: Case, text: str,
+                    files: tuple[FileRef, ...]) -> list[Prompt]:
+    late = (f"Case {case.number} was resolved more than {ev.svc.reopen_days} days ago, so "
+            "this opens a new case that refers to it.")
+    if ev.in_request() and not ev.untouched():
+        return [info(f"Case {case.number} was resolved more than {ev.svc.reopen_days} days "
+                     "ago. Finish or /cancel your request, then send this again to open a "
+                     "new case about it.")]
+    ev.end()
+    return [info(late), *describe(ev, text or f"Follow-up of case {case.number}", files,
+                                  source=f"case {case.number}")]

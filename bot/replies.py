@@ -1,0 +1,243 @@
+"""A case after Submit is a conversation (intake.md, "After Submit"): the rules of who may add
+what to it, and what every message and status change sends where.
+
+Every path in (a Slack thread, a Telegram reply, `/reply`, a mail, the console, the CLI)
+adds its message through `customer_message` or `operator_message`; every path out (chat
+notices, mail) is queued here, in the caller's unit of work, and only for public messages:
+an internal note is stored and goes nowhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot import mails
+from bot.notices import queue_for_case
+from flows.commands import SOLVED, STILL_BROKEN, SURVEY, button_id
+from store.tables import Case, CaseMessage, as_utc, utcnow
+from store.uow import UnitOfWork
+
+CUSTOMER_REPLIED = "customer replied"
+WAITING = "waiting for customer"
+RESOLVED = "resolved"
+DONE = ("resolved", "closed")
+STATUSES = ("open", "in progress", WAITING, CUSTOMER_REPLIED, RESOLVED, "closed")
+RATINGS = (1, 2, 3, 4, 5)
+
+
+class TooLate(Exception):
+    """The case was resolved longer ago than the reopen window: a message starts a new case
+    that links to it."""
+
+    def __init__(self, case: Case) -> None:
+        super().__init__(case.number)
+        self.case = case
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Which way a public message went out (the console shows it per message)."""
+
+    chats: int
+    mails: int
+
+
+def file_dicts(files: list[Any]) -> list[dict[str, Any]]:
+    """Files as messages keep them: {name, size, sha256} (FileRef or dict in)."""
+    out = []
+    for f in files:
+        d = f if isinstance(f, dict) else {"name": f.name, "size": f.size, "sha256": f.sha256}
+        out.append({"name": d["name"], "size": int(d["size"]), "sha256": d["sha256"]})
+    return out
+
+
+def may_write(uow: UnitOfWork, case: Case, email: str) -> bool:
+    """The contact, or an address on the case's CC list (a mail from a colleague)."""
+    contact = uow.contacts.get(case.contact_id)
+    allowed = {(contact.email if contact else "").casefold()}
+    allowed |= {a.casefold() for a in case.details.get("cc_emails") or []}
+    return email.casefold() in allowed
+
+
+def customer_message(uow: UnitOfWork, case: Case, *, author: str, channel: str, text: str,
+                     files: list[Any] = (), external_id: str | None = None,  # type: ignore[assignment]
+                     reopen_days: int = 7, original: str | None = None) -> CaseMessage | None:
+    """Add what the customer (or a CC'd colleague) wrote; None for a redelivery.
+
+    The case becomes "customer replied"; a resolved case within `reopen_days` is reopened
+    (its survey withdrawn); later, `TooLate` is raised and nothing is stored.
+    """
+    if external_id and uow.messages.by_external(channel, external_id):
+        return None
+    if case.status in DONE:
+        resolved = as_utc(case.resolved_at or case.updated_at)
+        if utcnow() - resolved > timedelta(days=reopen_days):
+            raise TooLate(case)
+        uow.surveys.withdraw(saved(case))
+        uow.cases.add_event(case, "reopened", f"Reopened by a message from {author}.")
+    message = uow.messages.add(CaseMessage(
+        case_id=saved(case), author=author, author_kind="customer", channel=channel,
+        text=text, attachments=file_dicts(list(files)), external_id=external_id,
+        original=original))
+    if message is None:
+        return None
+    _attach(uow, case, message.attachments)
+    if case.status != CUSTOMER_REPLIED:
+        case.status = CUSTOMER_REPLIED
+        uow.cases.add_event(case, "status", f"Status changed to {CUSTOMER_REPLIED}.")
+    uow.cases.add_event(case, "message", f"Message from {author} ({channel}).")
+    return message
+
+
+def operator_message(uow: UnitOfWork, case: Case, *, operator: str, text: str,
+                     internal: bool = False, files: list[Any] = (),  # type: ignore[assignment]
+                     channel: str = "cli", mail_from: str = "casebot@localhost",
+                     status: str | None = None) -> CaseMessage:
+    """An operator's message: an internal note stays on the case; a public one goes to the
+    case's chat (in its thread, with its files) and by mail to the contact and the CC list.
+    `status` changes the case too (told to the customer with the message)."""
+    message = uow.messages.add(CaseMessage(
+        case_id=saved(case), author=operator, author_kind="operator",
+        visibility="internal" if internal else "public", channel=channel, text=text,
+        attachments=file_dicts(list(files))))
+    assert message is not None
+    _attach(uow, case, message.attachments)
+    uow.cases.add_event(case, "note" if internal else "reply",
+                        f"{'Internal note' if internal else 'Reply'} by {operator}.")
+    changes = status is not None and status.lower() != case.status
+    if not internal:  # the message first: a resolution's buttons come after it
+        _send(uow, case, message, mail_from, status.lower() if changes and status else None)
+    if status is not None:
+        set_status(uow, case, status, notify=not internal, mail_from=mail_from,
+                   with_message=not internal)
+    return message
+
+
+def set_status(uow: UnitOfWork, case: Case, status: str, *, notify: bool,
+               mail_from: str = "casebot@localhost", with_message: bool = False) -> bool:
+    """Change the status (False: it already was). "resolved" asks **Solved / Still broken**
+    and the survey in the chat, whether or not the change itself is told (`notify`): the
+    customer must be able to say it is not solved."""
+    status = status.lower()
+    if status not in STATUSES:
+        raise LookupError(f"Unknown status {status!r}. Use one of: {', '.join(STATUSES)}.")
+    if status == case.status:
+        return False
+    case.status = status
+    uow.cases.add_event(case, "status", f"Status changed to {status}.")
+    if status == RESOLVED:
+        case.resolved_at = utcnow()
+        uow.surveys.withdraw(saved(case))
+        _ask_resolved(uow, case, mail_from)
+    elif notify and not with_message:
+        _notice(uow, case, f"Case {case.number} ({case.subject}) is now {status}.")
+    return True
+
+
+def reopen(uow: UnitOfWork, case: Case, *, author: str) -> None:
+    """Still broken: the case goes back to the engineers, its survey withdrawn."""
+    uow.surveys.withdraw(saved(case))
+    case.status = CUSTOMER_REPLIED
+    uow.cases.add_event(case, "reopened", f"Still broken, says {author}.")
+
+
+def solved(uow: UnitOfWork, case: Case, *, author: str) -> None:
+    if case.status != "closed":
+        case.status = "closed"
+        uow.cases.add_event(case, "status", f"Confirmed solved by {author}; closed.")
+
+
+def rate(uow: UnitOfWork, survey_id: int, rating: int, contact_id: int) -> str:
+    """Record a survey answer; returns what to say (a withdrawn survey changes nothing)."""
+    survey = uow.surveys.get(survey_id)
+    case = uow.cases.get(survey.case_id) if survey else None
+    if survey is None or case is None or case.contact_id != contact_id:
+        return "I can't find that question any more."
+    if survey.withdrawn:
+        return (f"That question was withdrawn: case {case.number} was reopened. You'll be "
+                "asked again once it is resolved.")
+    if rating not in RATINGS:
+        return "Please answer with a number from 1 to 5."
+    survey.rating = rating
+    survey.answered_at = utcnow()
+    survey.comment_wanted = True
+    uow.session.add(survey)
+    uow.cases.add_event(case, "satisfaction", f"Satisfaction {rating}/5.")
+    return (f"Thank you: {rating}/5 for case {case.number}. If you want to add a comment, "
+            "write it as your next message (or just carry on).")
+
+
+def comment(uow: UnitOfWork, contact_id: int, text: str) -> str | None:
+    """The comment after a rating (the customer's next plain message); None: none wanted."""
+    survey = uow.surveys.wanting_comment(uow.cases.ids_of(contact_id))
+    if survey is None:
+        return None
+    survey.comment = text[:2000]
+    survey.comment_wanted = False
+    uow.session.add(survey)
+    return "Thank you for the comment; it goes to the support team."
+
+
+def saved(case: Case) -> int:
+    assert case.id is not None
+    return case.id
+
+
+# -- what goes out ------------------------------------------------------------------------
+
+def _attach(uow: UnitOfWork, case: Case, files: list[dict[str, Any]]) -> None:
+    """A message's files are the case's files too (downloads, pruning by reference)."""
+    for f in files:
+        uow.cases.add_attachment(case, f)
+
+
+def _send(uow: UnitOfWork, case: Case, message: CaseMessage, mail_from: str,
+          new_status: str | None) -> None:
+    text = f"Reply from support on case {case.number} ({case.subject}):\n{message.text}"
+    if new_status is not None:
+        text += f"\n\nStatus: {new_status}"
+    if (new_status or case.status) == WAITING:
+        text += "\n\nReply to this message to answer."
+    _notice(uow, case, text, message=message)
+    data = uow.cases.as_json(case)
+    names = ", ".join(f["name"] for f in message.attachments)
+    body = message.text + (f"\n\nFiles: {names}" if names else "") + (
+        f"\n\nStatus: {new_status}" if new_status else "")
+    mail = uow.outbox.queue(kind="reply", to=data["contact_email"], cc=data["cc_emails"],
+                            subject=f"[Case {case.number}] {case.subject}",
+                            body_text=body + "\n\nReply to this mail to answer.\n",
+                            case_id=case.id,
+                            headers=mails.case_headers(case.number or "", mail_from))
+    mail.message_id = message.id
+    mail.files = list(message.attachments)
+
+
+def _notice(uow: UnitOfWork, case: Case, text: str, *, message: CaseMessage | None = None,
+            buttons: list[dict[str, str]] | None = None) -> None:
+    for notice in queue_for_case(uow, case, text):
+        notice.message_id = message.id if message else None
+        notice.files = list(message.attachments) if message else []
+        notice.buttons = list(buttons or [])
+
+
+def _ask_resolved(uow: UnitOfWork, case: Case, mail_from: str) -> None:
+    """Resolved: Solved / Still broken, then the survey, each one message with buttons."""
+    number = case.number or ""
+    _notice(uow, case, f"Case {number} ({case.subject}) is resolved. Is it solved for you?",
+            buttons=[{"id": button_id(SOLVED, number), "label": "Solved",
+                      "hint": f"Type /solved {number} if it is, /stillbroken {number} if not."},
+                     {"id": button_id(STILL_BROKEN, number), "label": "Still broken"}])
+    survey = uow.surveys.ask(saved(case))
+    _notice(uow, case, f"How satisfied are you with how case {number} was handled? "
+                       "1 is very unsatisfied, 5 very satisfied.",
+            buttons=[{"id": button_id(SURVEY, f"{survey.id} {n}"), "label": str(n),
+                      "hint": "Type a number from 1 to 5." if n == 1 else ""}
+                     for n in RATINGS])
+    data = uow.cases.as_json(case)
+    uow.outbox.queue(kind="resolved", to=data["contact_email"], cc=data["cc_emails"],
+                     subject=f"[Case {number}] Resolved: {case.subject}",
+                     body_text=("Your case has been resolved. If it is not solved for you, "
+                                "reply to this mail and the case is reopened.\n"),
+                     case_id=case.id, headers=mails.case_headers(number, mail_from))
