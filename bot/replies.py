@@ -195,7 +195,7 @@ def _attach(uow: UnitOfWork, case: Case, files: list[dict[str, Any]]) -> None:
 
 def _send(uow: UnitOfWork, case: Case, message: CaseMessage, mail_from: str,
           new_status: str | None) -> None:
-    text = f"Reply from support on case {case.number} ({case.subject}):\n{message.text}"
+    text = f"Update on case {case.number} ({case.subject}):\n{message.text}"
     if new_status is not None:
         text += f"\n\nStatus: {new_status}"
     if (new_status or case.status) == WAITING:
