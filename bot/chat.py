@@ -63,6 +63,7 @@ from flows import identity
 from flows.errors import Invalid
 from flows.urls import parse_url_list
 from store.files import CHUNK
+from store.signals import NoticeListener
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class Chat:
         # set by the adapter (Telegram: once its application runs, with its bot and loop)
         self.fetch_files = fetch_files
         self.quota = FileQuota(service)  # the file quota and the disk budget
+        self.listener = NoticeListener(service.engine)  # wakes the notice loop (store/signals)
 
     # -- events ---------------------------------------------------------------------------
 
@@ -374,6 +376,11 @@ class Chat:
                     uow.case_refs.remember(who.channel, who.external_id, ref, case.id)
         except SQLAlchemyError as exc:  # the thread still works through "Add to case N"
             log.warning("a case message was not remembered: %s", type(exc).__name__)
+
+    def wait_for_notices(self, timeout: float | None = None) -> bool:
+        """Block until a notice may be waiting (PostgreSQL wakes it at once; SQLite polls):
+        a notice loop calls this between rounds instead of sleeping."""
+        return self.listener.wait(timeout)
 
     def deliver_notices(self, channel: str, send: Callable[[Notice], Outcome], *,
                         external_id: str | None = None) -> int:

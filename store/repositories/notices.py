@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from store.repositories.base import Repository
+from store.signals import announce
 from store.tables import ChatNotice
 
 
@@ -22,6 +23,7 @@ class Notices(Repository):
                             case_id=case_id, text=text)
         self.s.add(notice)
         self.s.flush()
+        announce(self.conn, channel)  # the chat processes wake at commit (store/signals.py)
         return notice
 
     def due(self, channel: str, external_id: str | None, now: datetime, lease: timedelta,
