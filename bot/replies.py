@@ -205,8 +205,8 @@ def _send(uow: UnitOfWork, case: Case, message: CaseMessage, mail_from: str,
     names = ", ".join(f["name"] for f in message.attachments)
     body = message.text + (f"\n\nFiles: {names}" if names else "") + (
         f"\n\nStatus: {new_status}" if new_status else "")
-    mail = uow.outbox.queue(kind="reply", to=data["contact_email"], cc=data["cc_emails"],
-                            subject=f"[Case {case.number}] {case.subject}",
+    mail = uow.outbox.queue(kind="update", to=data["contact_email"], cc=data["cc_emails"],
+                            subject=f"[Case {case.number}] Update: {case.subject}",
                             body_text=body + "\n\nReply to this mail to answer.\n",
                             case_id=case.id,
                             headers=mails.case_headers(case.number or "", mail_from))

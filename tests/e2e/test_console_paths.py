@@ -49,7 +49,8 @@ def test_product_and_activation_issues(chat: Chat) -> None:
         "contact_method": "Email", "phone": None, "preferred_time": None, "urls": [],
         "tippingpoint": None, "change_window": None, "attachments": [],
         "created_at": None, "updated_at": None, "timeline": None,
-        "source_url": None}  # issue 15: set only for a case started from a message
+        "source_url": None,  # issue 15: set only for a case started from a message
+        "messages": [], "assignee": None, "due_at": None, "satisfaction": None}
     assert case["timeline"]
     assert case["timeline"][0]["kind"] == "created"
     other = chat.case(second)
