@@ -382,16 +382,21 @@ class Chat:
         a notice loop calls this between rounds instead of sleeping."""
         return self.listener.wait(timeout)
 
-    def deliver_notices(self, channel: str, send: Callable[[Notice], Outcome], *,
+    def deliver_notices(self, channel: str,
+                        send: Callable[[Notice], Outcome | tuple[Outcome, list[str]]], *,
                         external_id: str | None = None) -> int:
-        """Claim due notices, `send` each, ack each; returns how many were sent."""
+        """Claim due notices, `send` each, ack each; returns how many were sent. `send` may
+        return the ids of the messages it posted with the outcome (remembered for the case)."""
         sent = 0
         for notice in self.claim_notices(channel, external_id):
+            refs: list[str] = []
             try:
                 outcome = send(notice)
             except Exception:
                 log.exception("sending a case update failed")
                 outcome = Outcome.RETRY
-            self.ack_notice(notice.id, outcome)
+            if isinstance(outcome, tuple):
+                outcome, refs = outcome
+            self.ack_notice(notice.id, outcome, refs=[r for r in refs if r])
             sent += outcome is Outcome.SENT
         return sent

@@ -30,7 +30,8 @@ def route(ev: Event, inbound: Inbound) -> list[Prompt] | None:
     if inbound.thread and inbound.kind in ("text", "file"):
         case = _case_of_thread(ev, inbound.thread)
         if case is not None:
-            return ev.with_current(add(ev, case, inbound))
+            said = _thread_comment(ev, case, inbound)
+            return [info(said)] if said else ev.with_current(add(ev, case, inbound))
     if ev.conv is not None or inbound.kind not in ("text", "file"):
         return None
     if inbound.kind == "text":
@@ -155,6 +156,18 @@ def _survey_answer(ev: Event, text: str) -> str | None:
             and utcnow() - as_utc(wanting.answered_at) < COMMENT_WINDOW:
         return replies.comment(ev.unit, ev.contact.id, text)
     return None
+
+
+def _thread_comment(ev: Event, case: Case, inbound: Inbound) -> str | None:
+    """Right after a rating the survey (asked in the case's thread) wants the next message
+    as its comment: typed in that thread too, it is the comment, not a reopening message."""
+    if inbound.kind != "text" or not inbound.text.strip():
+        return None
+    wanting = ev.unit.surveys.wanting_comment([case.id] if case.id is not None else [])
+    if wanting is None or wanting.answered_at is None \
+            or utcnow() - as_utc(wanting.answered_at) >= COMMENT_WINDOW:
+        return None
+    return replies.comment(ev.unit, ev.contact.id, inbound.text)
 
 
 def _ask_which(ev: Event, inbound: Inbound, waiting: list[Case]) -> list[Prompt]:

@@ -30,7 +30,7 @@ __all__ = ["BOT_SCOPES", "SlackBot", "api_base", "make_client", "serve"]
 log = logging.getLogger(__name__)
 
 BOT_SCOPES = ["chat:write", "commands", "im:history", "im:read", "im:write", "files:read",
-              "users:read", "users:read.email"]
+              "files:write", "users:read", "users:read.email"]  # files:write: an operator's
 
 
 class SlackBot:
@@ -79,19 +79,33 @@ class SlackBot:
 
     # -- operator updates ------------------------------------------------------------------
 
-    def send_notice(self, notice: Notice) -> Outcome:
+    def send_notice(self, notice: Notice) -> tuple[Outcome, list[str]]:
+        """A case update in the case's thread (the submit confirmation is its parent; with
+        none, this message becomes the thread), its buttons on it, its files in the thread;
+        returns the outcome and the ts of each message posted (a reply to any reaches the
+        case)."""
         team, _, user = notice.external_id.partition(":")
         client = self.client_for_team(team)
         if client is None:  # the workspace uninstalled the app
-            return Outcome.GIVE_UP
+            return Outcome.GIVE_UP, []
+        refs: list[str] = []
         try:
             dm = notice.chat_ref or self.dispatch.dm_for(client, notice.external_id, user)
-            self.dispatch.post(client, dm, srn.info_message(notice.text))
+            ts = self.dispatch.post(client, dm, srn.notice_message(notice.text, notice.buttons),
+                                    notice.thread)
+            refs.append(ts)
+            for f in notice.files:  # in the thread, or under this message if it starts one
+                client.files_upload_v2(channel=dm, thread_ts=notice.thread or ts, file=f.path,
+                                       filename=f.name, title=f.name)
         except SlackApiError as exc:
             log.warning("notice not delivered: %s", exc.response.get("error"))
-            return Outcome.RETRY
+            # a message posted stays remembered; the retry posts it again
+            return Outcome.RETRY, refs
+        except OSError as exc:  # the operator's file is gone from the store
+            log.warning("a notice's file could not be read: %s", type(exc).__name__)
+            return Outcome.RETRY, refs
         self.dispatch.publish_home(client, team, user)  # the case changed: refresh home
-        return Outcome.SENT
+        return Outcome.SENT, refs
 
     def deliver_notices(self) -> int:
         """Send queued case updates to each user's DM; returns how many were sent."""

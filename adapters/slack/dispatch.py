@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "slack"
 LOCK_STRIPES, DM_CACHE = 256, 10_000
 
+Posted = list[tuple[Prompt, str]]
+"""Prompts shown, each with the ts of the message that shows it."""
+
 Clients = Callable[[str], WebClient | None]
 """A workspace's Web API client by team id (None: the app was uninstalled there)."""
 
@@ -68,13 +71,26 @@ class Dispatch:
             self.remember_dm(ext, client.conversations_open(users=user_id)["channel"]["id"])
         return self.dms[ext]
 
-    def post(self, client: WebClient, channel: str, message: dict[str, Any]) -> None:
-        client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False,
-                                **message)
+    def post(self, client: WebClient, channel: str, message: dict[str, Any],
+             thread: str | None = None) -> str:
+        """Post `message` (in `thread` when given); returns its ts."""
+        extra = {"thread_ts": thread} if thread else {}
+        sent = client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False,
+                                       **extra, **message)
+        return str(sent.get("ts") or "")
 
-    def post_prompts(self, client: WebClient, channel: str, prompts: list[Prompt]) -> None:
-        for prompt in prompts:
-            self.post(client, channel, srn.render(prompt))
+    def post_prompts(self, client: WebClient, channel: str, prompts: list[Prompt],
+                     thread: str | None = None) -> Posted:
+        return [(prompt, self.post(client, channel, srn.render(prompt), thread))
+                for prompt in prompts]
+
+    def remember_cases(self, who: Who, posted: Posted) -> None:
+        """A submit confirmation is the parent of its case's thread: a reply in that thread
+        reaches the case (`Chat.remember`)."""
+        for prompt, ts in posted:
+            number = prompt.data.get("number") if prompt.kind == "done" else None
+            if number and ts:
+                self.chat.remember(who, str(number), ts)
 
     def directory(self, client: WebClient, team: str, user: str) -> Callable[[], Vouched]:
         """users.info, asked only for a person not linked yet: their email, whether Slack
@@ -90,13 +106,15 @@ class Dispatch:
 
     def handle(self, client: WebClient, team: str, user: str, dm: str,
                event: Inbound | FromMessage, delivery_id: str | None, *,
-               before: Callable[[list[Prompt]], None] | None = None,
+               before: Callable[[list[Prompt]], Posted] | None = None,
                tidy: Callable[[list[Prompt]], None] | None = None,
-               files: list[dict[str, Any]] | None = None, token: str | None = None) -> None:
-        """One event through the chat API, answered in the DM; `before` may take prompts off
-        to show them elsewhere (a press's message, an ephemeral answer), `tidy` (the pressed
-        message) runs after the post. `files`: the event's Slack files, fetched with `token`
-        only if the chat layer asks for them."""
+               files: list[dict[str, Any]] | None = None, token: str | None = None,
+               thread: str | None = None) -> None:
+        """One event through the chat API, answered in the DM (in `thread`, the thread the
+        event came from, when given); `before` may take prompts off to show them elsewhere (a
+        press's message, an ephemeral answer) and says where it showed them, `tidy` (the
+        pressed message) runs after the post. `files`: the event's Slack files, fetched with
+        `token` only if the chat layer asks for them."""
         ext = sin.external_id(team, user)
         fetch = None
         if files:
@@ -109,10 +127,10 @@ class Dispatch:
                                      directory=self.directory(client, team, user), fetch=fetch)
             prompts = list(reply.prompts)
             for notice in reply.notices:
-                self.post(client, dm, srn.info_message(notice))
-            if before is not None:
-                before(prompts)
-            self.post_prompts(client, dm, prompts)
+                self.post(client, dm, srn.info_message(notice), thread)
+            posted = before(prompts) if before is not None else []
+            posted += self.post_prompts(client, dm, prompts, thread)
+            self.remember_cases(who, posted)
             if tidy is not None:
                 tidy(prompts)
         # a new case posted as a message: the home tab lists it (a Submit press answered in

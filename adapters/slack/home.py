@@ -16,6 +16,9 @@ HOME_PROFILES = "home.profiles"
 HOME_ACTIONS = {HOME_NEW: "newcase", HOME_URLS: "checkurl", HOME_PROFILES: "profiles"}
 MESSAGE_SHORTCUT = "cb.message_case"
 GLOBAL_SHORTCUT = "cb.new_case"
+WAITING = "waiting for customer"  # bot/replies.WAITING: the case waits for the customer
+WAITING_HINT = ("Reply in the case's thread in the Messages tab (under its confirmation) to "
+                "answer; your reply goes to the support team.")
 NOT_LINKED = ("Send me a direct message (the Messages tab) to link your work email; your "
               "cases will show here.")
 
@@ -46,11 +49,20 @@ def home_view(cases: list[OpenCase] | None) -> dict[str, Any]:
     elif not cases:
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": "You have no open cases."}})
+    waiting = [c for c in cases or [] if c.status == WAITING]
+    if waiting:  # first: what the customer can act on (one action: reply in the thread)
+        blocks.append({"type": "section", "block_id": "home.waiting", "text": {
+            "type": "mrkdwn", "text": ":speech_balloon: *Waiting for your answer*\n" + "\n".join(
+                f"*{escape(c.number)}* · {escape(c.subject)}" for c in waiting[:20])}})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
+                                                        "text": WAITING_HINT}]})
+        blocks.append({"type": "divider"})
     for c in (cases or [])[: BLOCKS_MAX - len(blocks) - 1]:
+        badge = " · :speech_balloon: *Waiting for your answer*" if c.status == WAITING else ""
         blocks.append({"type": "section", "block_id": f"case.{c.number}", "text": {
             "type": "mrkdwn",
             "text": f"*{escape(c.number)}* · {escape(c.subject)}\n"
-                    f"{escape(c.status)} · updated {escape(c.updated)} UTC"}})
+                    f"{escape(c.status)}{badge} · updated {escape(c.updated)} UTC"}})
     return {"type": "home", "blocks": blocks}
 
 

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from adapters.slack.render import ID_YES, parse_block_id
-from bot.protocol import CONFIRM_STEP, DONE, NO, YES, Inbound, PendingFile, command_of
+from bot.protocol import CONFIRM_STEP, DONE, NO, YES, Inbound, PendingFile, pressed
 
 _TOKEN = re.compile(r"<([^<>]*)>")
 _SPECIAL = {"channel": "@channel", "here": "@here", "everyone": "@everyone"}
@@ -48,8 +48,30 @@ def external_id(team_id: str, user_id: str) -> str:
 
 
 def message_inbound(event: dict[str, Any]) -> Inbound:
-    """A DM message typed by the user. "new case" and answers alike go to the service."""
-    return Inbound(kind="text", text=plain_text(event.get("text", "")))
+    """A DM message typed by the user. "new case" and answers alike go to the service; one
+    typed in a thread carries the thread's parent (a case's thread reaches its case), with
+    files as the platform's references (fetched only if the chat layer asks)."""
+    text = plain_text(event.get("text", ""))
+    thread, ref = thread_of(event), message_ref(event)
+    files = event.get("files") or []
+    if files:
+        return Inbound(kind="file", pending_files=pending_of(files), text=text, thread=thread,
+                       ref=ref)
+    return Inbound(kind="text", text=text, thread=thread, ref=ref)
+
+
+def thread_of(event: dict[str, Any]) -> str:
+    """The parent's ts of a message typed in a thread ("" for a top-level message, whose
+    `thread_ts`, when Slack sends one, is its own ts)."""
+    thread = str(event.get("thread_ts") or "")
+    return thread if thread and thread != event.get("ts") else ""
+
+
+def message_ref(event: dict[str, Any]) -> str:
+    """The message's own id, stored with what it adds to a case so a redelivery is stored
+    once. A ts is unique only within its channel, so the DM's id goes with it."""
+    ts = str(event.get("ts") or "")
+    return f"{event.get('channel') or ''}:{ts}" if ts else ""
 
 
 SUBCOMMANDS = {"new": "newcase", "newcase": "newcase", "list": "cases", "cases": "cases",
@@ -101,13 +123,15 @@ def action_inbound(action: dict[str, Any], state: dict[str, Any] | None) -> Inbo
 
 
 def command_inbound(value: str) -> Inbound | None:
-    """A command button (its id + optional URL lines, see render.command_value) -> the
-    command it stands for; None for any command not offered as a button."""
-    head, _, args = value.partition("\n")
-    command = command_of(head)
-    if command is None:
+    """A command button (its id, "cmd:NAME:ARG…", + optional URL lines, see
+    render.command_value) -> the command with its args ("cmd:rate:7:4" is `/rate 7 4`);
+    None for any command not offered as a button."""
+    head, _, urls = value.partition("\n")
+    found = pressed(head)
+    if found is None:
         return None
-    return Inbound(kind="command", command=command, args=args.strip())
+    command, args = found
+    return Inbound(kind="command", command=command, args=args or urls.strip())
 
 
 def identity_inbound(action_id: str) -> Inbound:

@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from adapters.bounded import RecentSet
 from adapters.slack import inbound as sin
 from adapters.slack import render as srn
-from adapters.slack.dispatch import DM_CACHE, Dispatch
+from adapters.slack.dispatch import DM_CACHE, Dispatch, Posted
 from adapters.slack.presses import PressReply
 from bot.protocol import Inbound, Prompt
 
@@ -35,7 +35,9 @@ class DirectMessages:
                    context: Any) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id"):
             return
-        if event.get("subtype") not in (None, "file_share"):
+        # a reply in a thread is a plain message with `thread_ts` (or, sent to the DM too,
+        # "thread_broadcast"); edits, deletions and the like are not answers
+        if event.get("subtype") not in (None, "file_share", "thread_broadcast"):
             return
         team = context.team_id or body.get("team_id") or ""
         user = event.get("user") or ""
@@ -43,13 +45,10 @@ class DirectMessages:
         self.dispatch.remember_dm(sin.external_id(team, user), dm)
         delivery = f"slack:{body.get('event_id') or event.get('ts')}"
         files = event.get("files") or []
-        if not files:
-            self.dispatch.handle(client, team, user, dm, sin.message_inbound(event), delivery)
-            return
-        # fetched only if the question takes files (the chat layer asks for them)
-        self.dispatch.handle(client, team, user, dm,
-                             Inbound(kind="file", pending_files=sin.pending_of(files)), delivery,
-                             files=files, token=context.bot_token)
+        inbound = sin.message_inbound(event)  # in a thread: answered in that thread
+        # files are fetched only if the chat layer asks (the question or the case takes them)
+        self.dispatch.handle(client, team, user, dm, inbound, delivery, files=files or None,
+                             token=context.bot_token, thread=inbound.thread or None)
 
     def on_command(self, ack: Callable[..., None], body: dict[str, Any],
                    command: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -70,13 +69,14 @@ class DirectMessages:
     def url_check(self, client: WebClient, team: str, user: str, dm: str,
                   command: dict[str, Any], inbound: Inbound, delivery: str | None) -> None:
         """`/urlcheck` answers only the person who asked (ephemeral), where they asked."""
-        def ephemeral(prompts: list[Prompt]) -> None:
+        def ephemeral(prompts: list[Prompt]) -> Posted:
             first = prompts[:1]
             if first:
                 client.chat_postEphemeral(channel=command.get("channel_id") or dm, user=user,
                                           unfurl_links=False, unfurl_media=False,
                                           **srn.render(first[0]))
             prompts.clear()  # nothing else goes to the DM
+            return []
 
         self.dispatch.handle(client, team, user, dm, inbound, delivery, before=ephemeral)
 
@@ -88,7 +88,11 @@ class DirectMessages:
         container = body.get("container") or {}
         dm = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
         ts = container.get("message_ts")
-        blocks = (body.get("message") or {}).get("blocks") or []
+        message = body.get("message") or {}
+        blocks = message.get("blocks") or []
+        # a press on a message in a thread (a case's Solved / Still broken) answers there
+        thread = str(container.get("thread_ts") or message.get("thread_ts") or "")
+        thread = thread if thread and thread != ts else ""
         action_id = action.get("action_id", "")
         delivery = sin.delivery_for_action(body, action)
         if action_id in (srn.ID_YES, srn.ID_NO):
@@ -109,7 +113,6 @@ class DirectMessages:
             # request itself continues in the DM, never in the channel.
             dm = self.dispatch.dm_for(client, sin.external_id(team, user), user)
         reply = PressReply(self.answered_in_place, client, dm, ts, blocks,
-                           (body.get("message") or {}).get("text") or "casebot", label,
-                           ephemeral)
+                           message.get("text") or "casebot", label, ephemeral)
         self.dispatch.handle(client, team, user, dm, inbound, delivery, before=reply.before,
-                             tidy=reply.tidy)
+                             tidy=reply.tidy, thread=thread or None)

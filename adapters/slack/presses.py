@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from adapters.bounded import RecentSet
 from adapters.slack import render as srn
+from adapters.slack.dispatch import Posted
 from bot.protocol import Prompt
 
 
@@ -34,20 +35,23 @@ class PressReply:
     def key(self) -> str:
         return f"{self.dm}:{self.ts}"
 
-    def before(self, prompts: list[Prompt]) -> None:
+    def before(self, prompts: list[Prompt]) -> Posted:
+        """Answer in place when it fits; says which prompt the pressed message now shows
+        (a Submit's confirmation there is its case's thread parent)."""
         if self.key in self.answered:
             self.done = True  # already shows its answer: leave it, post what follows
-            return
+            return []
         if not prompts or not self.ts or self.ephemeral or prompts[0].stale:
-            return
+            return []
         nxt = srn.render(prompts[0])
         merged = [*srn.answered(self.blocks, self.label), {"type": "divider"}, *nxt["blocks"]]
         if len(merged) > srn.BLOCKS_MAX:
-            return  # too long for one message: answer it, then post the question
+            return []  # too long for one message: answer it, then post the question
         self.client.chat_update(channel=self.dm, ts=self.ts, text=nxt["text"], blocks=merged)
-        del prompts[0]
+        shown = prompts.pop(0)
         self.done = True
         self.answered.add(self.key)
+        return [(shown, self.ts)]
 
     def tidy(self, prompts: list[Prompt]) -> None:
         if self.done or not prompts or not self.ts or self.ephemeral:

@@ -164,7 +164,10 @@ def command_value(choice_id: str, prompt: Prompt) -> str:
 
 
 def _command_buttons(prompt: Prompt) -> list[Block]:
-    """Info prompts may offer commands (e.g. /checkurl's "Request reclassification")."""
+    """Info prompts may offer commands, each a button whose value is the command's choice
+    id with its args ("cmd:solved:10000042", "cmd:addto:7:10000042"; inbound.command_inbound
+    reads it back): /checkurl's "Request reclassification", "Add to case N" / "New case",
+    a case's Solved / Still broken and its survey's 1–5."""
     buttons = [c for c in prompt.choices if c.id.startswith(COMMAND_PREFIX)][:MAX_BUTTONS]
     if not buttons:
         return []
@@ -220,6 +223,11 @@ def answered(blocks: list[Block], label: str) -> list[Block]:
     """The message a control was pressed on, its controls replaced by what was chosen."""
     kept = [b for b in blocks if b.get("type") != "actions"]
     return [*kept, {"type": "context", "elements": [_mrkdwn(f"→ *{escape(label)}*")]}]
+
+
+def notice_message(text: str, buttons: tuple[Choice, ...] = ()) -> Message:
+    """An operator notice: its text, and its command buttons (Solved / Still broken, 1–5)."""
+    return render(Prompt(kind="info", text=text, choices=buttons))
 
 
 def info_message(text: str) -> Message:

@@ -2,7 +2,9 @@
 
 Serves auth.test, chat.postMessage, chat.update, chat.postEphemeral, users.info,
 conversations.open, files.info, apps.connections.open (Socket Mode: answers `socket_url`, set
-it to a `FakeSlackSocket`'s url) and file downloads under /files/. `limit(method, retry_after)`
+it to a `FakeSlackSocket`'s url), file downloads under /files/, and the three calls of
+`files_upload_v2` (files.getUploadURLExternal, a POST of the bytes to the upload URL it
+answers, files.completeUploadExternal; each completed upload is in `uploads`). `limit(method, retry_after)`
 makes the next call of that method answer HTTP 429 with Retry-After, as Slack does.
 """
 
@@ -48,6 +50,18 @@ class Call:
     result: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Upload:
+    """A file the app shared: where (channel, thread) and what (name, bytes)."""
+
+    file_id: str
+    channel: str
+    thread_ts: str | None
+    name: str
+    title: str
+    data: bytes
+
+
 class FakeSlack:
     def __init__(self, team_id: str = "T1", bot_user: str = "UBOT") -> None:
         self.team_id = team_id
@@ -57,6 +71,8 @@ class FakeSlack:
         self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
         self.limits: dict[str, list[int]] = {}
         self.downloads: list[tuple[str, str | None]] = []
+        self.uploading: dict[str, dict[str, Any]] = {}  # file id -> name, length, bytes
+        self.uploads: list[Upload] = []  # files shared by files.completeUploadExternal
         self.socket_url: str | None = None
         self.rtt = 0.0  # seconds each Web API call takes on the wire (half in, half out)
         self.connections: set[tuple[str, int]] = set()  # client (host, port) of API calls
@@ -138,6 +154,8 @@ class FakeSlack:
             "apps.connections.open": self._connections_open,
             "chat.getPermalink": self._permalink, "views.publish": self._views_publish,
             "files.info": self._files_info,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
         found = answers.get(method)
         return found(args) if found else {"ok": False, "error": "unknown_method"}
@@ -192,6 +210,33 @@ class FakeSlack:
         return {"ok": True, "file": found[0]} if found else {"ok": False,
                                                               "error": "file_not_found"}
 
+    def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("filename") or not str(args.get("length") or "").isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ts):06d}"
+        self.uploading[file_id] = {"name": args["filename"], "length": int(args["length"]),
+                                   "data": None}
+        return {"ok": True, "file_id": file_id,
+                "upload_url": f"{self.url}/upload/v1/{file_id}"}
+
+    def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        listed = json.loads(files) if isinstance(files, str) else files or []
+        done = []
+        for f in listed:
+            pending = self.uploading.get(f.get("id", ""))
+            if pending is None or pending["data"] is None:
+                return {"ok": False, "error": "file_not_found"}
+        for f in listed:
+            pending = self.uploading.pop(f["id"])
+            if args.get("channel_id"):
+                self.uploads.append(Upload(f["id"], str(args["channel_id"]),
+                                           args.get("thread_ts") or None, pending["name"],
+                                           f.get("title") or pending["name"],
+                                           pending["data"]))
+            done.append({"id": f["id"], "title": f.get("title") or pending["name"]})
+        return {"ok": True, "files": done}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         class Handler(_SlackApiHandler):
             pass
@@ -221,6 +266,9 @@ class _SlackApiHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         path, _, query = self.path.partition("?")
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if path.startswith("/upload/v1/"):
+            self.receive_upload(path.rsplit("/", 1)[1], raw)
+            return
         args: dict[str, Any] = dict(urllib.parse.parse_qsl(query))
         ctype = self.headers.get("Content-Type", "")
         if "json" in ctype:
@@ -268,6 +316,18 @@ class _SlackApiHandler(BaseHTTPRequestHandler):
             self.send_bytes(404 if found is None else 403, b"no")
             return
         self.send_bytes(200, found[1])
+
+    def receive_upload(self, file_id: str, data: bytes) -> None:
+        """Step 2 of files_upload_v2: the bytes, to the URL files.getUploadURLExternal gave
+        (no token: the URL is the credential); the length must be the one announced."""
+        with self.fake._cond:
+            pending = self.fake.uploading.get(file_id)
+            ok = pending is not None and pending["length"] == len(data)
+            if ok:
+                assert pending is not None
+                pending["data"] = data
+            self.fake._cond.notify_all()
+        self.send_bytes(200 if ok else 400, b"OK - " + str(len(data)).encode())
 
     def send(self, status: int, body: dict[str, Any],
              headers: dict[str, str] | None = None) -> None:
@@ -381,18 +441,24 @@ class Driver:
 
     def say(self, user: str, text: str, *, files: list[dict[str, Any]] | None = None,
             event_id: str | None = None, retry: int | None = None,
-            wait_idle: bool = True) -> tuple[int, str]:
-        """The user types `text` (Slack's escaping applied) in their DM with the app."""
+            wait_idle: bool = True, thread: str | None = None,
+            ts: str | None = None) -> tuple[int, str]:
+        """The user types `text` (Slack's escaping applied) in their DM with the app; with
+        `thread`, as a reply in the thread of the message whose ts it is."""
         slack_text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         return self.say_raw(user, slack_text, files=files, event_id=event_id, retry=retry,
-                            wait_idle=wait_idle)
+                            wait_idle=wait_idle, thread=thread, ts=ts)
 
     def say_raw(self, user: str, slack_text: str, *, files: list[dict[str, Any]] | None = None,
                 event_id: str | None = None, retry: int | None = None,
-                wait_idle: bool = True) -> tuple[int, str]:
+                wait_idle: bool = True, thread: str | None = None,
+                ts: str | None = None) -> tuple[int, str]:
         event: dict[str, Any] = {"type": "message", "channel": "D" + user, "user": user,
-                                 "text": slack_text, "ts": f"{time.time():.6f}",
+                                 "text": slack_text, "ts": ts or f"{time.time():.6f}",
                                  "channel_type": "im", "team": self.fake.team_id}
+        if thread:  # a reply in a thread, as Slack sends it (parent_user_id: who posted it)
+            event["thread_ts"] = thread
+            event["parent_user_id"] = self.fake.bot_user
         if files:
             event["subtype"] = "file_share"
             event["files"] = files
@@ -486,6 +552,14 @@ class Driver:
             out.append(c if edit is None else replace(c, args={**c.args, **edit.args}))
         return out
 
+    def in_thread(self, user: str, thread: str) -> list[Call]:
+        """The messages the app posted in the thread of the DM message `thread` (a ts)."""
+        return [c for c in self.messages(user) if c.args.get("thread_ts") == thread]
+
+    def top_level(self, user: str) -> list[Call]:
+        """The DM's messages outside any thread."""
+        return [c for c in self.messages(user) if not c.args.get("thread_ts")]
+
     def last(self, user: str) -> Call:
         msgs = self.messages(user)
         assert msgs, "no message posted"
@@ -522,10 +596,14 @@ class Driver:
                 "user": {"id": user, "team_id": self.fake.team_id},
                 "api_app_id": "A1", "token": "x", "trigger_id": f"trig{next(self._ids)}",
                 "container": {"type": "message", "message_ts": msg.result["ts"],
-                              "channel_id": msg.args["channel"], "is_ephemeral": False},
+                              "channel_id": msg.args["channel"], "is_ephemeral": False,
+                              **({"thread_ts": msg.args["thread_ts"]}
+                                 if msg.args.get("thread_ts") else {})},
                 "channel": {"id": msg.args["channel"], "name": "directmessage"},
                 "message": {"type": "message", "ts": msg.result["ts"],
                             "text": msg.args.get("text", ""),
+                            **({"thread_ts": msg.args["thread_ts"]}
+                               if msg.args.get("thread_ts") else {}),
                             "blocks": msg.args.get("blocks") or []},
                 "state": {"values": state or {}}, "actions": [action]}
 
