@@ -104,7 +104,7 @@ def operator_message(uow: UnitOfWork, case: Case, *, operator: str, text: str,
         attachments=file_dicts(list(files))))
     assert message is not None
     _attach(uow, case, message.attachments)
-    uow.cases.add_event(case, "note" if internal else "reply",
+    uow.cases.add_event(case, "internal" if internal else "reply",
                         f"{'Internal note' if internal else 'Reply'} by {operator}.")
     changes = status is not None and status.lower() != case.status
     if not internal:  # the message first: a resolution's buttons come after it

@@ -74,9 +74,8 @@ class Dispatch:
     def post(self, client: WebClient, channel: str, message: dict[str, Any],
              thread: str | None = None) -> str:
         """Post `message` (in `thread` when given); returns its ts."""
-        extra = {"thread_ts": thread} if thread else {}
         sent = client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False,
-                                       **extra, **message)
+                                       thread_ts=thread or None, **message)
         return str(sent.get("ts") or "")
 
     def post_prompts(self, client: WebClient, channel: str, prompts: list[Prompt],

@@ -157,6 +157,13 @@ class Cases(Repository):
         assert case.id is not None
         contact = self.s.get(Contact, case.contact_id)
         d = case.details
+        messages = self._messages(case.id, True)
+        # an internal note's files and its timeline entry are the operators' only
+        hidden = set() if internal else (
+            {f["sha256"] for m in messages if m.visibility == "internal"
+             for f in m.attachments or []}
+            - {f["sha256"] for m in messages if m.visibility != "internal"
+               for f in m.attachments or []})
         out: dict[str, Any] = {}
         for key in CASE_KEYS:
             out[key] = d.get(key, [] if key in LIST_KEYS else None)
@@ -166,10 +173,11 @@ class Cases(Repository):
             subject=case.subject, created_at=iso(case.created_at),
             updated_at=iso(case.updated_at),
             attachments=[{"name": a.name, "size": a.size, "sha256": a.sha256}
-                         for a in self.attachments_of(case.id)],
+                         for a in self.attachments_of(case.id) if a.sha256 not in hidden],
             timeline=[{"at": iso(e.at), "kind": e.kind, "text": e.text}
-                      for e in self.timeline(case.id)],
-            messages=[message_json(m) for m in self._messages(case.id, internal)],
+                      for e in self.timeline(case.id) if internal or e.kind != "internal"],
+            messages=[message_json(m) for m in messages
+                      if internal or m.visibility == "public"],
             assignee=None, due_at=None, satisfaction=self._satisfaction(case.id))
         for key in LIST_KEYS:
             out[key] = out[key] or []

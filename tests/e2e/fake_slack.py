@@ -4,8 +4,9 @@ Serves auth.test, chat.postMessage, chat.update, chat.postEphemeral, users.info,
 conversations.open, files.info, apps.connections.open (Socket Mode: answers `socket_url`, set
 it to a `FakeSlackSocket`'s url), file downloads under /files/, and the three calls of
 `files_upload_v2` (files.getUploadURLExternal, a POST of the bytes to the upload URL it
-answers, files.completeUploadExternal; each completed upload is in `uploads`). `limit(method, retry_after)`
-makes the next call of that method answer HTTP 429 with Retry-After, as Slack does.
+answers, files.completeUploadExternal; each completed upload is in `uploads`).
+`limit(method, retry_after)` makes the next call of that method answer HTTP 429 with
+Retry-After, as Slack does.
 """
 
 from __future__ import annotations
