@@ -94,7 +94,10 @@ class SlackBot:
             ts = self.dispatch.post(client, dm, srn.notice_message(notice.text, notice.buttons),
                                     notice.thread)
             refs.append(ts)
-            for f in notice.files:  # in the thread, or under this message if it starts one
+            match notice:  # (the notice's own files: not `.files` of what lies behind Chat)
+                case Notice(files=attached):
+                    pass
+            for f in attached:  # in the thread, or under this message if it starts one
                 client.files_upload_v2(channel=dm, thread_ts=notice.thread or ts, file=f.path,
                                        filename=f.name, title=f.name)
         except SlackApiError as exc:
