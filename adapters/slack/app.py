@@ -114,13 +114,16 @@ class SlackBot:
         """Send queued case updates to each user's DM; returns how many were sent."""
         return self.chat.deliver_notices(CHANNEL, self.send_notice)
 
-    def start_notices(self, interval: float = 2.0) -> threading.Thread:
+    def start_notices(self, interval: float | None = None) -> threading.Thread:
+        """Deliver notices as they come: woken by the store when one is queued (PostgreSQL),
+        else every `interval` seconds (default: store/signals.py's poll interval)."""
         def loop() -> None:
-            while not self._stop.wait(interval):
+            while not self._stop.is_set():
                 try:
                     self.deliver_notices()
                 except Exception:  # keep polling whatever one round hit
                     log.exception("notice delivery round failed")
+                self.chat.wait_for_notices(interval)
 
         thread = threading.Thread(target=loop, name="slack-notices", daemon=True)
         thread.start()
