@@ -54,11 +54,17 @@ class Chats:
                 await self.say(bot, chat_id, who, text)
             return
         if prompts:
-            await self.show(bot, chat_id, render.reply(prompts))
+            await self.show(bot, chat_id, render.reply(prompts), who)
 
-    async def show(self, bot: Any, chat_id: int, out: render.Outgoing) -> None:
-        for text in out.texts:
-            await bot.send_message(chat_id, text, reply_markup=out.keyboard.markup)
+    async def show(self, bot: Any, chat_id: int, out: render.Outgoing,
+                   who: Who | None = None) -> None:
+        """Send the messages; one holding a submit confirmation is remembered as being
+        about its case, so the customer's reply to it reaches the case."""
+        for index, text in enumerate(out.texts):
+            sent = await bot.send_message(chat_id, text, reply_markup=out.markup(index))
+            number = out.cases.get(index)
+            if number is not None and who is not None:
+                await self.run(chat_id, self.chat.remember, who, number, str(sent.message_id))
         self.keyboards[chat_id] = Shown(out.prompt, out.page, out.keyboard)
 
     async def say(self, bot: Any, chat_id: int, who: Who, text: str) -> None:

@@ -7,22 +7,35 @@ a page, ‹ › buttons); a long grouped choice (the URL categories) opens on th
 a button per other group; a multi-select marks picked options with ✓ and adds Done; a review
 shows Submit, its Edit buttons two a row and Cancel at once. A question without buttons gets
 ReplyKeyboardRemove, so an old keyboard never answers a new question.
+
+A command that carries arguments (Solved / Still broken on case N, a survey's 1–5, "Add to
+case N" on a held message) is an inline button on the message it is about (`inline`): its
+callback data is the choice id itself ("cmd:solved:10000042"), read back by
+`bot.protocol.pressed`, so nothing about it has to be remembered by label.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from telegram import ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
-from bot.protocol import BUTTON_COMMANDS, DONE, RECLASSIFY, Choice, Prompt, button_id
+from bot.protocol import DONE, RECLASSIFY, Choice, Prompt, button_id, pressed
 
 PAGE = 8
 LABEL_MAX = 60
 PLACEHOLDER_MAX = 64
 CHOOSE = "Tap an option, or type its number or name"
-# command buttons an info prompt may carry -> the command they send (ids: flows/commands.py)
-COMMAND_BUTTONS = {button_id(name): name for name in sorted(BUTTON_COMMANDS)}
+CALLBACK_MAX = 64  # bytes of callback_data Telegram keeps
+# reply-keyboard command buttons an info prompt may carry (a tap is read back by its label, so
+# only commands without arguments: their arguments are the URLs of the answer drawn) -> the
+# command they send (ids: flows/commands.py); the others are inline buttons (`inline`)
+COMMAND_BUTTONS = {button_id(RECLASSIFY): RECLASSIFY}
 COMMAND_LABELS = {button_id(RECLASSIFY): "Request reclassification"}
 
 Markup = ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -210,6 +223,35 @@ def offers(prompt: Prompt) -> Keyboard:
             label = COMMAND_LABELS.get(c.id, c.label)[:LABEL_MAX]
             rows.row((label, Meaning(command=COMMAND_BUTTONS[c.id], urls=urls)))
     return rows.keyboard("Tap a button, or type a command")
+
+
+def pressable(choice: Choice) -> bool:
+    """A command button with its arguments in its id: drawn inline, not on the keyboard."""
+    return command_pressed(choice.id) is not None
+
+
+def command_pressed(data: str) -> tuple[str, str] | None:
+    """(command, args) an inline button's callback data stands for; None for anything else
+    (an inline button from before reply keyboards)."""
+    return None if data in COMMAND_BUTTONS else pressed(data)
+
+
+def inline(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+    """The pressable choices as inline buttons: short ones in one row (Solved / Still
+    broken, a survey's 1–5), others one a row; None when there are none."""
+    buttons = [c for c in choices if pressable(c)]
+    if not buttons:
+        return None
+    for c in buttons:
+        assert len(c.id.encode()) <= CALLBACK_MAX, f"callback data too long: {c.id!r}"
+    short = len(buttons) <= 5 and sum(len(c.label) for c in buttons) <= 24
+    rows = [[_inline_button(c) for c in buttons]] if short else \
+        [[_inline_button(c)] for c in buttons]
+    return InlineKeyboardMarkup(rows)
+
+
+def _inline_button(choice: Choice) -> InlineKeyboardButton:
+    return InlineKeyboardButton(choice.label[:LABEL_MAX], callback_data=choice.id)
 
 
 def with_offers(base: Keyboard, offers: list[Keyboard]) -> Keyboard:

@@ -1,14 +1,21 @@
-"""Operator updates to Telegram chats, through the chat layer's claim-and-ack API."""
+"""Operator updates to Telegram chats, through the chat layer's claim-and-ack API.
+
+A notice about a case is its text (split when long), its command buttons (Solved / Still
+broken, the survey's 1–5) as inline buttons under the last part, and the operator's files as
+documents. The ack names every message sent, so the customer's reply to any of them reaches
+the case (bot/chat.py `ack_notice`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from adapters.telegram import render
+from adapters.telegram import keyboards, render
 from bot.chat import Chat
 from bot.protocol import Notice, Outcome
 
@@ -17,11 +24,22 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 
 
-async def send_notice(bot: Any, notice: Notice) -> Outcome:
+async def send_notice(bot: Any, notice: Notice, sent: list[str] | None = None) -> Outcome:
+    """Send one notice; the ids of the messages sent are added to `sent` (also when a later
+    part fails: those were seen)."""
+    sent = [] if sent is None else sent
     try:
-        for chunk in render.chunks(notice.text):
-            await bot.send_message(int(notice.chat_ref or notice.external_id), chunk)
-    except (Forbidden, BadRequest, ValueError) as exc:
+        chat_id = int(notice.chat_ref or notice.external_id)
+        parts = render.chunks(notice.text)
+        buttons = keyboards.inline(notice.buttons)
+        for n, chunk in enumerate(parts):
+            markup = buttons if n == len(parts) - 1 else None
+            message = await bot.send_message(chat_id, chunk, reply_markup=markup)
+            sent.append(str(message.message_id))
+        for file in notice.files:
+            message = await bot.send_document(chat_id, Path(file.path), filename=file.name)
+            sent.append(str(message.message_id))
+    except (Forbidden, BadRequest, ValueError, OSError) as exc:
         log.warning("case update not delivered: %s", type(exc).__name__)
         return Outcome.GIVE_UP
     except TelegramError as exc:
@@ -33,8 +51,9 @@ async def send_notice(bot: Any, notice: Notice) -> Outcome:
 async def deliver_notices(chat: Chat, bot: Any) -> int:
     sent = 0
     for notice in await asyncio.to_thread(chat.claim_notices, CHANNEL):
-        outcome = await send_notice(bot, notice)
-        await asyncio.to_thread(chat.ack_notice, notice.id, outcome)
+        refs: list[str] = []
+        outcome = await send_notice(bot, notice, refs)
+        await asyncio.to_thread(chat.ack_notice, notice.id, outcome, refs)
         sent += outcome is Outcome.SENT
     return sent
 

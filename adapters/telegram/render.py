@@ -8,11 +8,19 @@ button's text as the user's own message, so the transcript reads question / answ
 keeps live buttons, and a tap costs one Bot API call. The answer to one action is one message
 when it fits (notes and the next question joined), and every message sent as an answer carries
 the keyboard of the question it leaves the user at, or ReplyKeyboardRemove.
+
+Two exceptions, both about a submitted case: a prompt with command buttons that carry
+arguments ("Add to case N" / "New case" on a held message) is its own message with those
+inline buttons under it (`Outgoing.inline`); and the messages that hold a submit
+confirmation say which case they confirm (`Outgoing.cases`), so the adapter can remember
+them and a reply to one reaches that case.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from telegram import InlineKeyboardMarkup
 
 from adapters.telegram import keyboards
 from adapters.telegram.keyboards import REMOVE, Keyboard, keyboard
@@ -26,26 +34,50 @@ MULTILINE_HINT = "Send your answer as one message; it may have several lines."
 
 @dataclass(frozen=True)
 class Outgoing:
-    """What to send for a batch of prompts: the messages (each carries `keyboard`), the
-    question the keyboard answers (None when only information was said) and its page."""
+    """What to send for a batch of prompts: the messages (each carries `keyboard`, but a
+    message in `inline` carries its inline buttons instead), the question the keyboard
+    answers (None when only information was said) and its page; `cases`: message index ->
+    the number of the case a submit confirmation in it is about."""
 
     texts: list[str]
     keyboard: Keyboard
     prompt: Prompt | None = None
     page: int = 0
+    inline: dict[int, InlineKeyboardMarkup] = field(default_factory=dict)
+    cases: dict[int, str] = field(default_factory=dict)
+
+    def markup(self, index: int) -> InlineKeyboardMarkup | keyboards.Markup:
+        return self.inline.get(index) or self.keyboard.markup
 
 
 def reply(prompts: list[Prompt], page: int = 0) -> Outgoing:
     """One reply to one user action: the prompts' texts packed into as few messages as fit
-    (usually one), each carrying the keyboard of the last question asked."""
+    (usually one), each carrying the keyboard of the last question asked; a prompt with
+    inline buttons is a message of its own, the buttons under it."""
     asked = [p for p in prompts if p.kind not in ("info", "done")]
     question = asked[-1] if asked else None
     offers = [keyboards.offers(p) for p in prompts if p.kind == "info" and p.choices]
     base = keyboard(question, page) if question is not None else REMOVE
-    pieces: list[str] = []
+    texts: list[str] = []
+    inline: dict[int, InlineKeyboardMarkup] = {}
+    cases: dict[int, str] = {}
+    joinable = False  # the last message may take more text
     for p in prompts:
-        pieces += info_text(p) if p.kind in ("info", "done") else [text(p)]
-    return Outgoing(pack(pieces), keyboards.with_offers(base, offers), question, page)
+        buttons = keyboards.inline(p.choices) if p.kind == "info" else None
+        parts = info_text(p) if p.kind in ("info", "done") else [text(p)]
+        if buttons is not None:
+            texts += parts
+            inline[len(texts) - 1] = buttons
+            joinable = False
+            continue
+        first = len(texts) - 1 if joinable else len(texts)
+        texts = texts[:first] + pack(texts[first:] + parts) if joinable else texts + pack(parts)
+        joinable = True
+        number = p.data.get("number") if p.kind == "done" else None
+        if number:
+            cases.update({i: str(number) for i in range(max(first, 0), len(texts))})
+    return Outgoing(texts, keyboards.with_offers(base, offers), question, page, inline,
+                    cases)
 
 
 def page_reply(prompt: Prompt, page: int) -> Outgoing:

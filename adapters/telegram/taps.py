@@ -6,11 +6,16 @@ restart, the conversation's current question, every page of it, read without wri
 choice carrying the step and draft that keyboard was drawn for. A tap the chat layer finds
 stale (another worker moved the request on) is read again against the question the request
 is at, the keyboard the user sees; only a tap that is none of its buttons stays refused.
+
+A reply to a message (`thread`: the message replied to) is never a tap: a client sends taps
+as plain messages. It goes to the chat layer as text about that message, which reaches the
+case the message is about (bot/followup.py), or the question as an answer when it is about
+none. `ref` (the message's own id) lets the chat layer store a redelivered message once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from adapters.telegram import keyboards, render
 from adapters.telegram.inbound import text_inbound
@@ -46,14 +51,17 @@ class Answer:
 
 
 def answer_text(chat: Chat, who: Who, text: str, shown: Shown | None,
-                delivery: str) -> Answer:
+                delivery: str, *, thread: str = "", ref: str = "") -> Answer:
     """Runs on the chat's worker thread: every chat call this text needs."""
+    typed = replace(text_inbound(text), thread=thread, ref=ref)
+    if thread:
+        return Answer(chat.handle(who, typed, delivery_id=delivery))
     if shown is None:
         shown = Shown.of(chat.view(who).question)
     meaning = shown.keyboard.buttons.get(text)
     prompt = shown.prompt
     if meaning is None or (meaning.command is None and prompt is None):
-        return Answer(chat.handle(who, text_inbound(text), delivery_id=delivery))
+        return Answer(chat.handle(who, typed, delivery_id=delivery))
     if meaning.command is not None:
         return Answer(_command_tap(chat, who, meaning, delivery))
     assert prompt is not None
