@@ -3,7 +3,10 @@
 It speaks the wire format PTB uses (form-encoded or JSON bodies, `{"ok": true, "result": …}`),
 records every call (`calls`), keeps the messages it "sent" per chat so edits show, serves
 uploaded files through getFile + /file/bot<token>/<path>, and lets a test act as users:
-`say`, `send_document`, `send_photo`, `press`. It keeps the users' messages too, so
+`say`, `send_document`, `send_photo`, `press`, a `reply` (text, a document or a photo) to
+a message, and `redeliver` (an update sent again, as Telegram does after a timeout). The bot's
+documents (sendDocument, multipart uploads as PTB sends them) are kept with their bytes
+(`documents`). It keeps the users' messages too, so
 `transcript` reads a chat as its client would, and `keyboard` is the reply keyboard the client
 shows now (the last one sent, until a message removes it); malformed reply_markup gets 400.
 In polling mode updates wait for getUpdates; after setWebhook they are POSTed to the webhook
@@ -13,6 +16,9 @@ URL with the secret header, as Telegram does.
 
 from __future__ import annotations
 
+import copy
+import email.parser
+import email.policy
 import itertools
 import json
 import threading
@@ -72,6 +78,9 @@ class FakeTelegram:
         # what users sent, as the client shows it
         self.inbox: dict[tuple[int, int], dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
+        self.delivered: dict[int, dict[str, Any]] = {}  # update id -> the update, as sent
+        # (chat id, message id) -> (file name, bytes) of documents the bot sent
+        self.documents: dict[tuple[int, int], tuple[str, bytes]] = {}
         self.webhook: dict[str, Any] | None = None
         self.webhook_status: list[int] = []
         self.failures: dict[str, list[int]] = {}
@@ -152,6 +161,7 @@ class FakeTelegram:
     def enqueue(self, update: dict[str, Any]) -> int:
         update.setdefault("update_id", next(self._update_ids))
         with self.cond:
+            self.delivered[update["update_id"]] = copy.deepcopy(update)
             msg = update.get("message")
             if msg is not None:
                 self.inbox[(msg["chat"]["id"], msg["message_id"])] = msg
@@ -190,23 +200,43 @@ class FakeTelegram:
         self.files[file_id] = data
         return file_id
 
+    def redeliver(self, update_id: int) -> int:
+        """Send an update again, as it was (Telegram does when a webhook answer is late)."""
+        with self.cond:
+            update = copy.deepcopy(self.delivered[update_id])
+        return self.enqueue(update)
+
+    @staticmethod
+    def _about(msg: dict[str, Any], caption: str | None,
+               reply_to: dict[str, Any] | None) -> dict[str, Any]:
+        if caption is not None:
+            msg["caption"] = caption
+        if reply_to is not None:
+            msg["reply_to_message"] = _as_returned(reply_to)
+        return msg
+
     def send_document(self, user_id: int, name: str, data: bytes, *,
-                      media_group_id: str | None = None, size: int | None = None) -> int:
+                      media_group_id: str | None = None, size: int | None = None,
+                      caption: str | None = None, reply_to: dict[str, Any] | None = None
+                      ) -> int:
         file_id = self.add_file(data)
         doc = {"file_id": file_id, "file_unique_id": "u" + file_id, "file_name": name,
                "file_size": size if size is not None else len(data)}
-        msg = self._message(user_id, None, "private", document=doc)
+        msg = self._about(self._message(user_id, None, "private", document=doc), caption,
+                          reply_to)
         if media_group_id:
             msg["media_group_id"] = media_group_id
         return self.enqueue({"message": msg})
 
-    def send_photo(self, user_id: int, data: bytes, *, media_group_id: str | None = None) -> int:
+    def send_photo(self, user_id: int, data: bytes, *, media_group_id: str | None = None,
+                   caption: str | None = None, reply_to: dict[str, Any] | None = None) -> int:
         small, big = self.add_file(data[:10]), self.add_file(data)
         sizes = [{"file_id": small, "file_unique_id": "u" + small, "width": 90, "height": 90,
                   "file_size": 10},
                  {"file_id": big, "file_unique_id": "u" + big, "width": 800, "height": 600,
                   "file_size": len(data)}]
-        msg = self._message(user_id, None, "private", photo=sizes)
+        msg = self._about(self._message(user_id, None, "private", photo=sizes), caption,
+                          reply_to)
         if media_group_id:
             msg["media_group_id"] = media_group_id
         return self.enqueue({"message": msg})
@@ -244,7 +274,8 @@ class FakeTelegram:
 
     def reply(self, user_id: int, text: str, to: dict[str, Any]) -> int:
         """The user sends `text` as a reply to the message `to` in their chat with the bot."""
-        msg = self._message(user_id, None, "private", text=text, reply_to_message=to)
+        msg = self._message(user_id, None, "private", text=text,
+                            reply_to_message=_as_returned(to))
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0,
                                 "length": len(text.split(" ", 1)[0])}]
@@ -369,6 +400,29 @@ class FakeTelegram:
                 msg.pop("reply_markup", None)
             return _as_returned(msg)
 
+    def m_sendDocument(self, p: dict[str, Any]) -> Any:
+        """A document upload: multipart, the file in the part the `document` field names
+        ("attach://<part>"), as PTB sends a local file."""
+        problem = markup_problem(p.get("reply_markup"))
+        upload = p.get("document")
+        if problem or not isinstance(upload, tuple):
+            return 400, {"ok": False, "error_code": 400,
+                         "description": f"Bad Request: {problem or 'no document uploaded'}"}
+        name, data = upload
+        chat_id = int(p["chat_id"])
+        file_id = self.add_file(data)
+        msg: dict[str, Any] = {
+            "message_id": next(self._msg_ids), "date": int(time.time()),
+            "chat": self._chat(chat_id), "from": BOT_USER,
+            "document": {"file_id": file_id, "file_unique_id": "u" + file_id,
+                         "file_name": name, "file_size": len(data)}}
+        if p.get("caption"):
+            msg["caption"] = p["caption"]
+        with self.cond:
+            self.messages[(chat_id, msg["message_id"])] = msg
+            self.documents[(chat_id, msg["message_id"])] = (name, data)
+        return _as_returned(msg)
+
     def m_editMessageText(self, p: dict[str, Any]) -> Any:
         return self._edit(p, text=p["text"], reply_markup=p.get("reply_markup"))
 
@@ -427,6 +481,8 @@ class _BotApiHandler(BaseHTTPRequestHandler):
         params: dict[str, Any] = {}
         if "json" in ctype and raw:
             params = json.loads(raw)
+        elif "multipart/form-data" in ctype and raw:
+            params = _multipart(ctype, raw)
         elif raw:
             for k, v in parse_qsl(raw.decode(), keep_blank_values=True):
                 try:
@@ -444,6 +500,35 @@ class _BotApiHandler(BaseHTTPRequestHandler):
         method = path[len(prefix):]
         status, body = self.fake.api(method, params)
         self._reply(status, json.dumps(body).encode())
+
+
+def _multipart(ctype: str, raw: bytes) -> dict[str, Any]:
+    """A multipart/form-data body: fields as values (JSON ones decoded), files as (name,
+    bytes); a field "attach://<part>" is replaced by that part's file."""
+    parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw)
+    fields: dict[str, Any] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    for part in parsed.iter_parts():
+        key = part.get_param("name", header="content-disposition")
+        body = part.get_payload(decode=True)
+        assert isinstance(key, str)
+        assert isinstance(body, bytes)
+        filename = part.get_filename()
+        if filename is not None:
+            files[key] = (filename, body)
+            continue
+        value = body.decode()
+        try:
+            fields[key] = json.loads(value) if value[:1] in "[{" else value
+        except ValueError:
+            fields[key] = value
+    for key, value in list(fields.items()):
+        if isinstance(value, str) and value.startswith("attach://"):
+            fields[key] = files.pop(value.removeprefix("attach://"), value)
+    for key, file in files.items():  # a file sent as the field itself
+        fields.setdefault(key, file)
+    return fields
 
 
 def markup_problem(markup: Any) -> str:

@@ -39,6 +39,28 @@ def add_profile(run: BotRun, email: str, name: str = "HQ Apex One", product: str
         s.commit()
 
 
+async def linked(run: BotRun, user_id: int, email: str) -> TgUser:
+    run.link(user_id, email)
+    add_profile(run, email)
+    return run.user(user_id)
+
+
+async def to_subject(user: TgUser) -> None:
+    await user.say("/newcase")  # the one profile is filled in
+    if "operating system" in user.keyboard_message()["text"]:
+        await user.press("Windows 10", exact=True)
+    await user.press("Product Issues")  # "Product Issue: Product Issues"
+
+
+async def quick_case(user: TgUser, subject: str = "Console is slow") -> str:
+    await to_subject(user)
+    await user.say(subject)
+    await user.say("It takes a minute to open.")
+    await user.press("Low", exact=True)
+    await user.press("Submit", exact=True)
+    return user.case_number()
+
+
 def case_json(run: BotRun, number: str) -> dict[str, Any]:
     with unit_of_work(run.service.engine) as s:
         case = s.cases.by_number(number)

@@ -26,34 +26,13 @@ from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import (
     SECRET,
     BotRun,
-    TgUser,
-    add_profile,
     case_json,
+    linked,
+    quick_case,
+    to_subject,
 )
 
 pytestmark = pytest.mark.timeout(60)
-
-
-async def linked(run: BotRun, user_id: int, email: str) -> TgUser:
-    run.link(user_id, email)
-    add_profile(run, email)
-    return run.user(user_id)
-
-
-async def to_subject(user: TgUser) -> None:
-    await user.say("/newcase")  # the one profile is filled in
-    if "operating system" in user.keyboard_message()["text"]:
-        await user.press("Windows 10", exact=True)
-    await user.press("Product Issues")  # "Product Issue: Product Issues"
-
-
-async def quick_case(user: TgUser, subject: str = "Console is slow") -> str:
-    await to_subject(user)
-    await user.say(subject)
-    await user.say("It takes a minute to open.")
-    await user.press("Low", exact=True)
-    await user.press("Submit", exact=True)
-    return user.case_number()
 
 
 async def test_wrong_webhook_secret_is_refused(fake: FakeTelegram, settings: Settings) -> None:
@@ -300,7 +279,8 @@ async def test_operator_update_reaches_the_chat(fake: FakeTelegram, settings: Se
         user = await linked(run, 6001, "oli@acme.example")
         number = await quick_case(user)
         update_case(run.service, number, status="in progress", note="We are on it.", actor="test")
-        await run.until(lambda: any("Update on case" in t for t in fake.texts(6001)))
+        await run.until(lambda: any(f"on case {number}" in t and "We are on it." in t
+                                    for t in fake.texts(6001)))
         assert "We are on it." in user.last_text
         await run.until(lambda: _notice_status(run) == ["sent"])
 
