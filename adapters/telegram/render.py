@@ -70,12 +70,18 @@ def reply(prompts: list[Prompt], page: int = 0) -> Outgoing:
             inline[len(texts) - 1] = buttons
             joinable = False
             continue
-        first = len(texts) - 1 if joinable else len(texts)
-        texts = texts[:first] + pack(texts[first:] + parts) if joinable else texts + pack(parts)
+        start = len(texts)  # the first message holding this prompt's text
+        if joinable:  # it may join the last message
+            merged = pack(texts[-1:] + parts)
+            if merged[0] != texts[-1]:  # it did
+                start -= 1
+            texts[-1:] = merged
+        else:
+            texts += pack(parts)
         joinable = True
         number = p.data.get("number") if p.kind == "done" else None
         if number:
-            cases.update({i: str(number) for i in range(max(first, 0), len(texts))})
+            cases.update({i: str(number) for i in range(start, len(texts))})
     return Outgoing(texts, keyboards.with_offers(base, offers), question, page, inline,
                     cases)
 

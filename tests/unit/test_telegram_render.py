@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
-from telegram import Bot, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 
 from adapters.telegram import keyboards, render
 from adapters.telegram.inbound import media_of, text_inbound, too_big
@@ -287,6 +294,46 @@ def test_command_button_carries_the_urls_it_was_drawn_for() -> None:
         "Request reclassification": Meaning(command="reclassify")}
     assert isinstance(keyboards.keyboard(Prompt(kind="info", text="hi")).markup,
                       ReplyKeyboardRemove)
+
+
+def test_commands_about_a_case_are_inline_buttons_on_their_own_message() -> None:
+    """The held question ("Add to case N" / "New case") is its own message with inline
+    buttons whose callback data is the choice id; the question after it keeps the reply
+    keyboard; a Request reclassification tap stays a reply-keyboard label."""
+    held = Prompt(kind="info", text="Is this about a case waiting for your answer?",
+                  choices=(Choice(id="cmd:addto:12:10000042", label="Add to case 10000042"),
+                           Choice(id="cmd:newfrom:12", label="New case")))
+    out = render.reply([held, prompt(2)])
+    assert out.texts[0] == held.text
+    buttons = out.inline[0]
+    assert isinstance(buttons, InlineKeyboardMarkup)
+    assert [[(b.text, b.callback_data) for b in row] for row in buttons.inline_keyboard] == [
+        [("Add to case 10000042", "cmd:addto:12:10000042")], [("New case", "cmd:newfrom:12")]]
+    assert out.markup(1) is out.keyboard.markup
+    assert "Option 1" in out.keyboard.buttons
+    assert "Add to case 10000042" not in keyboards.all_buttons(prompt(2))
+    survey = keyboards.inline(tuple(Choice(id=f"cmd:rate:7:{n}", label=str(n))
+                                    for n in range(1, 6)))
+    assert survey is not None
+    assert [b.callback_data for b in survey.inline_keyboard[0]] == [
+        f"cmd:rate:7:{n}" for n in range(1, 6)]  # one row
+    assert keyboards.command_pressed("cmd:solved:10000042") == ("solved", "10000042")
+    assert keyboards.command_pressed("cmd:reclassify") is None  # a label on the keyboard
+    assert keyboards.command_pressed("edit:subject") is None
+    with pytest.raises(AssertionError):
+        keyboards.inline((Choice(id="cmd:addto:" + "9" * 60, label="Add"),))
+
+
+def test_a_submit_confirmation_says_its_case() -> None:
+    """The messages holding a done prompt are the ones remembered for its case."""
+    done = Prompt(kind="done", text="Submitted. Case number: 10000042", data={"number":
+                                                                             "10000042"})
+    out = render.reply([info("Files checked."), done, info("Anything else? /newcase")])
+    assert out.texts == ["Files checked.\n\nSubmitted. Case number: 10000042\n\n"
+                         "Anything else? /newcase"]
+    assert out.cases == {0: "10000042"}
+    long = render.reply([info("x" * 4090), done])
+    assert long.cases == {1: "10000042"}
 
 
 def test_webhook_secret_comparison_is_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
