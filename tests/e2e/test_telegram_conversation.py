@@ -200,6 +200,14 @@ async def test_a_message_replying_to_nothing_gets_one_question(fake: FakeTelegra
         assert "already handled" in user.last_text
         assert len(from_customer(settings, newer)) == before + 1
         assert not from_customer(settings, older)
+        # "New case": the held message describes a new request, in one press
+        await user.say("Also the printer driver crashes when scanning.")
+        asked = user.messages[-1]
+        await user.press_data(asked, inline_data(asked)["New case"])
+        assert "reply_markup" not in fake.messages[(user.id, asked["message_id"])]
+        assert user.keyboard()  # the new request's question, with its buttons
+        for number in (older, newer):
+            assert "printer" not in json.dumps(from_customer(settings, number))
 
 
 async def test_operator_file_arrives_as_a_document(fake: FakeTelegram,
