@@ -131,7 +131,7 @@ def build_application(settings: Settings, chat: Chat,
 async def serve_app(app: TelegramApp, tg: TelegramBot | None, settings: Settings, *,
                     stop: asyncio.Event, webhook_url: str | None = None, port: int = 8443,
                     listen: str = "0.0.0.0", poll_timeout: int = 10,
-                    notice_interval: float = 2.0) -> None:
+                    notice_interval: float | None = None) -> None:
     """Run until `stop` is set: commands registered, polling or webhook, notices delivered."""
     if webhook_url and not settings.telegram_webhook_secret:
         raise ValueError("Webhook mode needs TELEGRAM_WEBHOOK_SECRET (letters, digits, _ and -).")

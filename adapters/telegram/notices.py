@@ -22,6 +22,7 @@ from bot.protocol import Notice, Outcome
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+WAIT_STEP = 1.0  # seconds
 
 
 async def send_notice(bot: Any, notice: Notice, sent: list[str] | None = None) -> Outcome:
@@ -58,7 +59,9 @@ async def deliver_notices(chat: Chat, bot: Any) -> int:
     return sent
 
 
-async def notices_loop(chat: Chat, bot: Any, interval: float) -> None:
+async def notices_loop(chat: Chat, bot: Any, interval: float | None = None) -> None:
+    """Deliver, then wait until a notice may be waiting (`Chat.wait_for_notices`: woken at
+    once on PostgreSQL, a poll on SQLite; `interval` at most, None: the chat layer's)."""
     while True:
         try:
             await deliver_notices(chat, bot)
@@ -66,4 +69,16 @@ async def notices_loop(chat: Chat, bot: Any, interval: float) -> None:
             raise
         except Exception:  # the loop must outlive a store outage
             log.exception("delivering case updates failed")
-        await asyncio.sleep(interval)
+        await pause(chat, interval)
+
+
+async def pause(chat: Chat, interval: float | None) -> None:
+    """Until woken or `interval` passed, waiting on a worker thread in steps of at most
+    `WAIT_STEP` (a thread cannot be cancelled: a stopping bot waits one step at most)."""
+    loop = asyncio.get_running_loop()
+    deadline = None if interval is None else loop.time() + interval
+    while True:
+        step = None if deadline is None else min(WAIT_STEP, max(0.0, deadline - loop.time()))
+        woken = await asyncio.to_thread(chat.wait_for_notices, step)
+        if woken or deadline is None or loop.time() >= deadline:
+            return

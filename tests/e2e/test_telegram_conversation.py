@@ -16,12 +16,14 @@ import random
 from typing import Any
 
 import pytest
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot import replies
 from bot.settings import Settings
 from bot.updates import update_case
 from flows.model import FileRef
+from store.tables import ChatNotice
 from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import BotRun, TgUser, linked, quick_case
@@ -69,7 +71,7 @@ async def arrived(run: BotRun, user: TgUser, text: str) -> dict[str, Any]:
     def found() -> dict[str, Any] | None:
         return next((m for m in reversed(user.messages) if text in m.get("text", "")), None)
 
-    await run.until(lambda: found() is not None)
+    await run.until(lambda: found() is not None and acked(run))
     msg = found()
     assert msg is not None
     return msg
@@ -85,6 +87,12 @@ async def document(run: BotRun, fake: FakeTelegram, name: str) -> dict[str, Any]
     msg = found()
     assert msg is not None
     return msg
+
+
+def acked(run: BotRun) -> bool:
+    """Every notice sent and acked (the ack is what remembers its messages for the case)."""
+    with unit_of_work(run.service.engine) as s:
+        return all(n.status == "sent" for n in s.session.exec(select(ChatNotice)))
 
 
 def confirmation(user: TgUser, number: str) -> dict[str, Any]:
@@ -160,6 +168,7 @@ async def test_three_open_cases_are_never_mixed_up(fake: FakeTelegram,
             about[number].append(await arrived(run, user, f"Question {k} about {number}?"))
             name = f"trace-{k}.txt"
             about[number].append(await document(run, fake, name))
+            await run.until(lambda: acked(run))
         expected: dict[str, list[str]] = {n: [] for n in numbers}
         for i in range(200):
             number = rnd.choice(numbers)
@@ -219,6 +228,7 @@ async def test_operator_file_arrives_as_a_document(fake: FakeTelegram,
         fix = run.service.files.put_bytes(data, "fix-steps.pdf")
         operator(run, number, "Please follow the attached steps.", files=(fix,))
         await run.until(lambda: bool(fake.documents))
+        await run.until(lambda: acked(run))
         (key, (name, body)), = fake.documents.items()
         assert (name, body) == ("fix-steps.pdf", data)
         # the document is about the case too: a reply to it is on the case
