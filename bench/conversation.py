@@ -272,14 +272,14 @@ def talk(conv: Conversation, threads: list[Thread], messages: int, result: Resul
     """Customers and operators at once, as on a real desk: two talkers each way."""
     rng = random.Random(23)
     lock = threading.Lock()
-    counter = itertools.count()
+    counters = {"in": itertools.count(), "out": itertools.count(messages)}  # distinct marks
 
     def talker(direction: str) -> None:
         while True:
             with lock:
-                n = next(counter)
+                n = next(counters[direction])
                 thread = rng.choice(threads)
-            if n >= messages * 2:
+            if n - (messages if direction == "out" else 0) >= messages:
                 return
             took = conv.inbound(thread, n) if direction == "in" else conv.outbound(thread, n)
             with lock:
@@ -355,9 +355,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="casebot-conv-") as tmp:
         for kind in args.db.split(","):
             for plat in args.platform.split(","):
-                r = run(plat, kind, args, Path(tmp))
+                r = run(plat, kind, args, Path(tempfile.mkdtemp(dir=tmp)))
                 rows.append(r)
-                print(HEADER.split("\n")[0] if len(rows) == 1 else "", flush=True)
                 print(fmt(r), flush=True)
     text = "\n".join([HEADER, *map(fmt, rows)])
     print(text)
