@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -45,12 +46,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.mails import build_message, recipients
+from bot.reply_address import ReplyAddresses
+from store.files import BlobStore
 from store.tables import OutboxMail, as_utc, utcnow
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
 SECRET_KINDS = frozenset({"verification"})
+# Mails about a case that carry no signed Reply-To: the answer to a mail that came too late
+# (bot/inbound_mail.py) invites no further reply to that case.
+UNSIGNED_KINDS = frozenset({"too_late"})
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 REDACTED_BODY = "(a verification code; removed after sending)"
 
 _TRUE = ("1", "true", "yes", "on", "required")
@@ -171,8 +178,11 @@ class Sender:
 
     def __init__(self, engine: Engine, smtp: SmtpConfig, mail_from: str, *,
                  retry_base: float = 30.0, retry_max: float = 3600.0, max_attempts: int = 15,
-                 lease: float = 300.0) -> None:
+                 lease: float = 300.0, files: BlobStore | None = None,
+                 addresses: ReplyAddresses | None = None) -> None:
         self.engine = engine
+        self.files = files  # the files of a message go with its mail
+        self.addresses = addresses  # a mail about a case gets its signed Reply-To
         self.smtp = smtp
         self.mail_from = mail_from
         self.retry_base = retry_base
@@ -271,7 +281,8 @@ class Sender:
     async def _send(self, mail: OutboxMail) -> str | None:
         """Send one mail; returns a note on recipients refused when others got it."""
         client = await self._connect()
-        message = build_message(mail, self.mail_from)
+        message = build_message(mail, self.mail_from, reply_to=self._reply_to(mail),
+                                read_file=self._read)
         try:
             refused, _ = await client.send_message(message, sender=self.mail_from,
                                                    recipients=recipients(mail))
@@ -289,6 +300,22 @@ class Sender:
             return _short("delivered, but refused for " + "; ".join(
                 f"{addr}: {r.code} {r.message}" for addr, r in refused.items()))
         return None
+
+    def _reply_to(self, mail: OutboxMail) -> str | None:
+        if self.addresses is None or mail.case_id is None or mail.kind in UNSIGNED_KINDS:
+            return None
+        with unit_of_work(self.engine, read_only=True) as uow:
+            case = uow.cases.get(mail.case_id)
+            number = case.number if case is not None else None
+        return self.addresses.for_case(number) if number else None
+
+    def _read(self, sha256: str) -> bytes | None:
+        if self.files is None or not _SHA256.fullmatch(sha256):
+            return None
+        try:
+            return self.files.path_for(sha256).read_bytes()
+        except OSError:  # pruned meanwhile: the mail names it instead
+            return None
 
     async def send_due(self, stop: threading.Event | None = None) -> Report:
         """One pass: send every mail due now (each tried at most once in the pass)."""
@@ -354,7 +381,9 @@ def make_sender(engine: Engine, settings: Any) -> Sender | None:
     if not settings.smtp_url:
         return None
     return Sender(engine, SmtpConfig.parse(settings.smtp_url), settings.mail_from,
-                  retry_base=settings.mail_retry_seconds, lease=settings.mail_lease_seconds)
+                  retry_base=settings.mail_retry_seconds, lease=settings.mail_lease_seconds,
+                  files=BlobStore(settings.files_dir, settings.max_attachment_bytes),
+                  addresses=ReplyAddresses.of(settings))
 
 
 def run_sender(target: Any, settings: Any, stop_event: threading.Event | None = None, *,

@@ -11,6 +11,8 @@ the same Message-ID and Date, so receivers can drop the duplicate.
 from __future__ import annotations
 
 import html
+import mimetypes
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -84,7 +86,7 @@ def message_id(number: str, domain: str) -> str:
 
 def case_headers(number: str, mail_from: str) -> dict[str, str]:
     """Headers of every later mail about a case: it threads under the confirmation, and a
-    reply to it names the case (bot/mail_in.py reads them back)."""
+    reply to it names the case (bot/inbound_mail.py reads them back)."""
     thread = message_id(number, _domain(mail_from))
     return {"In-Reply-To": thread, "References": thread}
 
@@ -112,14 +114,28 @@ def _one_line(value: str) -> str:
     return " ".join(str(value).split())
 
 
-def build_message(mail: OutboxMail, mail_from: str) -> EmailMessage:
-    """The mail as sent: plain text, plus HTML as multipart/alternative when there is some."""
+# The most a mail's files may add up to; past it they are listed by name instead (mail
+# servers commonly refuse mails over 10 to 25 MB, and encoding adds a third).
+MAIL_FILES_LIMIT = 10 * 1024 * 1024
+
+ReadFile = Callable[[str], bytes | None]
+"""A stored file's bytes by sha256 (None: not there any more); bot/mailer.py reads the blob
+store."""
+
+
+def build_message(mail: OutboxMail, mail_from: str, *, reply_to: str | None = None,
+                  read_file: ReadFile | None = None) -> EmailMessage:
+    """The mail as sent: plain text, plus HTML as multipart/alternative when there is some,
+    plus the message's files as attachments while they fit in `MAIL_FILES_LIMIT` (the rest
+    named in a note). `reply_to`: the case's signed reply address (bot/reply_address.py)."""
     msg = EmailMessage()
     headers = dict(mail.headers or {})
     msg["From"] = mail_from
     msg["To"] = mail.to
     if mail.cc:
         msg["Cc"] = ", ".join(mail.cc)
+    if reply_to:
+        msg["Reply-To"] = reply_to
     msg["Subject"] = _one_line(mail.subject)
     created = mail.created_at
     msg["Date"] = format_datetime(as_utc(created) if created else datetime.now(UTC))
@@ -128,10 +144,38 @@ def build_message(mail: OutboxMail, mail_from: str) -> EmailMessage:
     for name, value in headers.items():
         msg[name] = _one_line(value)
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(mail.body_text)
+    attached, left_out = _files(mail.files or [], read_file)
+    note = ("\n\nNot attached (too large for a mail, or no longer stored): "
+            + ", ".join(left_out) + ". Ask support for them in a reply.\n") if left_out else ""
+    msg.set_content(mail.body_text + note)
     if mail.body_html:
-        msg.add_alternative(mail.body_html, subtype="html")
+        msg.add_alternative(mail.body_html + html.escape(note).replace("\n", "<br>"),
+                            subtype="html")
+    for name, data in attached:
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        maintype, subtype = kind.split("/", 1)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return msg
+
+
+def _files(files: list[dict[str, Any]], read_file: ReadFile | None
+           ) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """The files to attach (name, bytes) in order while they fit; the names of the rest."""
+    attached: list[tuple[str, bytes]] = []
+    left_out: list[str] = []
+    total = 0
+    for f in files:
+        name = str(f.get("name") or "file")
+        size = int(f.get("size") or 0)
+        data = None
+        if read_file is not None and total + size <= MAIL_FILES_LIMIT:
+            data = read_file(str(f.get("sha256", "")))
+        if data is None or total + len(data) > MAIL_FILES_LIMIT:
+            left_out.append(name)
+            continue
+        total += len(data)
+        attached.append((name, data))
+    return attached, left_out
 
 
 def recipients(mail: OutboxMail) -> list[str]:

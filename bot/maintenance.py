@@ -82,6 +82,7 @@ def _shas(value: Any, out: set[str]) -> None:
 def referenced_files(engine: Engine) -> set[str]:
     with unit_of_work(engine, read_only=True) as uow:
         shas = uow.cases.attachment_shas()
+        shas |= uow.aside.raw_shas()  # mail kept aside for an operator, as it came
         for answers, stack in uow.conversations.answers_and_stacks():
             _shas(answers, shas)
             _shas(stack, shas)

@@ -72,8 +72,7 @@ def customer_message(uow: UnitOfWork, case: Case, *, author: str, channel: str, 
     if external_id and uow.messages.by_external(channel, external_id):
         return None
     if case.status in DONE:
-        resolved = as_utc(case.resolved_at or case.updated_at)
-        if utcnow() - resolved > timedelta(days=reopen_days):
+        if too_late(case, reopen_days):
             raise TooLate(case)
         uow.surveys.withdraw(saved(case))
         uow.cases.add_event(case, "reopened", f"Reopened by a message from {author}.")
@@ -89,6 +88,14 @@ def customer_message(uow: UnitOfWork, case: Case, *, author: str, channel: str, 
         uow.cases.add_event(case, "status", f"Status changed to {CUSTOMER_REPLIED}.")
     uow.cases.add_event(case, "message", f"Message from {author} ({channel}).")
     return message
+
+
+def too_late(case: Case, reopen_days: int) -> bool:
+    """Resolved (or closed) longer ago than the reopen window: a message no longer reopens
+    it (a mail checks this before storing its files)."""
+    if case.status not in DONE:
+        return False
+    return utcnow() - as_utc(case.resolved_at or case.updated_at) > timedelta(days=reopen_days)
 
 
 def operator_message(uow: UnitOfWork, case: Case, *, operator: str, text: str,

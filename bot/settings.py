@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # issue 23: the conversation after Submit
     reopen_days: int = Field(default=7, validation_alias="CASEBOT_REOPEN_DAYS")
     imap_url: str | None = Field(default=None, validation_alias="CASEBOT_IMAP_URL")
+    # the key that signs reply addresses (bot/reply_address.py); unset: one is made and kept
+    # in CASEBOT_HOME/mail-secret
+    mail_secret: str | None = Field(default=None, validation_alias="CASEBOT_MAIL_SECRET")
 
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None,

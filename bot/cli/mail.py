@@ -1,7 +1,9 @@
-"""`casebot mail`: the outbox, and its delivery as a separate worker."""
+"""`casebot mail`: the outbox, its delivery as a separate worker, and replies coming in (from
+an MTA's pipe, or fetched from an IMAP mailbox)."""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -13,7 +15,7 @@ from bot.settings import Settings
 from store.tables import iso
 from store.uow import unit_of_work
 
-app = typer.Typer(help="The mail outbox.", no_args_is_help=True)
+app = typer.Typer(help="The mail outbox, and replies by mail.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -71,3 +73,70 @@ def mail_send(once: Annotated[bool, typer.Option(
         for sig, handler in before.items():
             signal.signal(sig, handler)
     out.print(f"Sent {report.sent}, to retry {report.retried}, failed {report.failed}.")
+
+
+@app.command("receive")
+def mail_receive() -> None:
+    """Read one mail (RFC 5322) on stdin, e.g. from an MTA's pipe: a reply to a case is added
+    to it, anything else is kept aside. Exit 0 either way; 2 when the input is no mail."""
+    from bot.app import build_service
+    from bot.inbound_mail import Unreadable, receive
+    from bot.reply_address import ReplyAddresses
+
+    raw = sys.stdin.buffer.read()
+    settings = Settings()
+    try:
+        outcome = receive(build_service(settings), raw, ReplyAddresses.of(settings))
+    except Unreadable as exc:
+        fail(str(exc))
+    out.print(outcome.line())
+
+
+@app.command("fetch")
+def mail_fetch(idle: Annotated[bool, typer.Option(
+                   "--idle", help="keep waiting for new mail (IMAP IDLE) until Ctrl-C")] = False
+               ) -> None:
+    """Read new mail from the IMAP mailbox in CASEBOT_IMAP_URL as `mail receive` does, each
+    then flagged seen."""
+    import imaplib
+    import signal
+    import threading
+
+    from bot.app import build_service
+    from bot.imap import ImapConfig, Tally, run_fetch
+    from bot.inbound_mail import receive
+    from bot.reply_address import ReplyAddresses
+
+    settings = Settings()
+    if not settings.imap_url:
+        fail("CASEBOT_IMAP_URL is not set: set it to the mailbox replies arrive in, e.g. "
+             "imaps://user:password@mail.example.com/INBOX.")
+    try:
+        config = ImapConfig.parse(settings.imap_url)
+    except ValueError as exc:
+        fail(str(exc))
+    service = build_service(settings)
+    addresses = ReplyAddresses.of(settings)
+    stop = threading.Event()
+    before = {sig: signal.signal(sig, lambda *_: stop.set())
+              for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def progress(tally: Tally) -> None:
+        if idle:
+            out.print(tally.line())
+            out.file.flush()
+
+    try:
+        total = run_fetch(config, lambda raw: receive(service, raw, addresses), stop,
+                          idle=idle, report=progress)
+    except ValueError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"Can't reach {config.host}:{config.port}: {type(exc).__name__}: {exc}", 1)
+    except imaplib.IMAP4.error as exc:
+        fail(f"The IMAP server refused: {exc}", 1)
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+    out.print(total.line())
+

@@ -168,6 +168,10 @@ class AsideMails(Repository):
         self.s.flush()
         return mail
 
+    def raw_shas(self) -> set[str]:
+        """The stored raw mails (kept while their rows are: `casebot db prune`)."""
+        return {sha for sha in self.s.exec(select(AsideMail.raw_sha256)) if sha}
+
     def newest(self, limit: int = 50) -> list[AsideMail]:
         return list(self.s.exec(select(AsideMail).order_by(col(AsideMail.id).desc())
                                 .limit(limit)))
