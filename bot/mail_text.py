@@ -20,18 +20,22 @@ _HIDDEN = frozenset({"script", "style", "head", "title"})
 
 
 class _Text(HTMLParser):
-    """HTML to plain text: block elements end lines, a blockquote's lines start with "> "
-    (how the reply parser recognises quoted history), scripts and styles are dropped."""
+    """HTML to plain text: block elements end lines, white space runs become one space (as
+    a browser shows them), a blockquote's lines start with "> " (how the reply parser
+    recognises quoted history), scripts and styles are dropped."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.lines: list[str] = [""]
+        self.lines: list[str] = []
+        self.line = ""
         self.quoted = 0
         self.hidden = 0
 
     def _break(self) -> None:
-        if self.lines[-1].strip():
-            self.lines.append("")
+        words = " ".join(self.line.split())
+        if words:
+            self.lines.append("> " * self.quoted + words)
+        self.line = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _HIDDEN:
@@ -49,22 +53,12 @@ class _Text(HTMLParser):
                 self.quoted = max(0, self.quoted - 1)
 
     def handle_data(self, data: str) -> None:
-        if self.hidden:
-            return
-        for i, piece in enumerate(data.split("\n")):
-            if i:
-                self._break()
-            words = " ".join(piece.split())
-            if not words:
-                continue
-            if not self.lines[-1]:
-                self.lines[-1] = "> " * self.quoted
-            elif not self.lines[-1].endswith(" "):
-                self.lines[-1] += " "
-            self.lines[-1] += words
+        if not self.hidden:
+            self.line += data
 
     def text(self) -> str:
-        return "\n".join(line.rstrip() for line in self.lines).strip()
+        self._break()
+        return "\n".join(self.lines)
 
 
 def html_to_text(markup: str) -> str:

@@ -38,6 +38,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -281,8 +282,7 @@ class Sender:
     async def _send(self, mail: OutboxMail) -> str | None:
         """Send one mail; returns a note on recipients refused when others got it."""
         client = await self._connect()
-        message = build_message(mail, self.mail_from, reply_to=self._reply_to(mail),
-                                read_file=self._read)
+        message = self.message(mail)
         try:
             refused, _ = await client.send_message(message, sender=self.mail_from,
                                                    recipients=recipients(mail))
@@ -300,6 +300,11 @@ class Sender:
             return _short("delivered, but refused for " + "; ".join(
                 f"{addr}: {r.code} {r.message}" for addr, r in refused.items()))
         return None
+
+    def message(self, mail: OutboxMail) -> EmailMessage:
+        """The mail as it goes out: a case's signed Reply-To, its message's files."""
+        return build_message(mail, self.mail_from, reply_to=self._reply_to(mail),
+                             read_file=self._read)
 
     def _reply_to(self, mail: OutboxMail) -> str | None:
         if self.addresses is None or mail.case_id is None or mail.kind in UNSIGNED_KINDS:
