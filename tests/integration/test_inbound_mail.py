@@ -130,11 +130,11 @@ def test_every_mail_about_a_case_carries_its_signed_reply_to(
     ask(service, number, "Which version?", new_status=replies.WAITING)
     ask(service, number, "Fixed.", new_status=replies.RESOLVED)
     kinds = {m.kind: sender.message(m) for m in outbox(service)}
-    assert set(kinds) == {"confirmation", "reply", "resolved"}
+    assert set(kinds) == {"confirmation", "update", "resolved"}
     for msg in kinds.values():
         assert msg["Reply-To"] == addresses.for_case(number)
     assert kinds["confirmation"]["Message-ID"] == f"<case-{number}@desk.example>"
-    assert kinds["reply"]["Message-ID"].startswith("<mail-")
+    assert kinds["update"]["Message-ID"].startswith("<mail-")
 
 
 # -- which mail reaches which case ------------------------------------------------------
@@ -143,7 +143,7 @@ def test_a_reply_lands_on_its_case_with_quotes_and_signature_cut(
         service: Service, sender: Sender, addresses: ReplyAddresses) -> None:
     number = make_case(service, ANN)
     ask(service, number, "Which agent version do you see?", new_status=replies.WAITING)
-    question = sent(service, sender, number, "reply")
+    question = sent(service, sender, number, "update")
     answer = reply(question, ANN, "It is 14.0.1234.\nLogs attached.",
                    files=[("agent.log", b"log line\n" * 100)])
     outcome = receive(service, answer.as_bytes(), addresses)
@@ -171,7 +171,7 @@ def test_in_reply_to_a_casebot_message_id_is_enough(
     assert by_thread["To"] == MAIL_FROM
     assert receive(service, by_thread.as_bytes(), addresses).added
     ask(service, number, "Thanks.")
-    mail_reply = reply(sent(service, sender, number, "reply"), ANN, "And more.",
+    mail_reply = reply(sent(service, sender, number, "update"), ANN, "And more.",
                        use_reply_to=False)
     del mail_reply["References"]  # only <mail-ID@…> left: its outbox row names the case
     assert receive(service, mail_reply.as_bytes(), addresses).added
@@ -299,7 +299,7 @@ def test_a_customer_with_three_open_cases_reaches_each_one(
     numbers = [make_case(service, ANN, subject=f"Problem {i}") for i in range(3)]
     for number in numbers:
         ask(service, number, f"Question about {number}?", new_status=replies.WAITING)
-    mails = {n: [sent(service, sender, n, "confirmation"), sent(service, sender, n, "reply")]
+    mails = {n: [sent(service, sender, n, "confirmation"), sent(service, sender, n, "update")]
              for n in numbers}
     rng = random.Random(23)
     expected: dict[str, list[str]] = {n: [] for n in numbers}
@@ -366,7 +366,7 @@ def test_an_internal_note_queues_no_mail(service: Service) -> None:
     ask(service, number, "Noted internally.", internal=True, new_status="in progress")
     assert outbox(service) == before
     ask(service, number, "We are on it.")
-    assert [m.kind for m in outbox(service)] == ["confirmation", "reply"]
+    assert [m.kind for m in outbox(service)] == ["confirmation", "update"]
 
 
 def test_an_operators_files_go_with_the_mail_while_they_fit(
@@ -377,7 +377,7 @@ def test_an_operators_files_go_with_the_mail_while_they_fit(
     gone = service.files.put_bytes(b"gone", "gone.txt")
     service.files.remove(gone.sha256)
     ask(service, number, "Apply the patch.", files=[small, big, gone])
-    msg = sent(service, sender, number, "reply")
+    msg = sent(service, sender, number, "update")
     got = {part.get_filename(): part.get_payload(decode=True) for part in msg.iter_attachments()}
     assert got == {"fix.patch": b"patch bytes"}
     text = msg.get_body(("plain",))
