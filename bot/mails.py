@@ -149,7 +149,10 @@ def build_message(mail: OutboxMail, mail_from: str, *, reply_to: str | None = No
             + ", ".join(left_out) + ". Ask support for them in a reply.\n") if left_out else ""
     msg.set_content(mail.body_text + note)
     if mail.body_html:
-        msg.add_alternative(mail.body_html + html.escape(note).replace("\n", "<br>"),
+        shown = f"<p>{html.escape(note.strip())}</p>" if note else ""
+        body = mail.body_html
+        at = body.rfind("</body>")
+        msg.add_alternative(body[:at] + shown + body[at:] if at >= 0 else body + shown,
                             subtype="html")
     for name, data in attached:
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"

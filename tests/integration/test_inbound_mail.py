@@ -16,6 +16,7 @@ from bot import replies
 from bot.app import build_service
 from bot.inbound_mail import Unreadable, receive
 from bot.mailer import Sender, SmtpConfig
+from bot.maintenance import prune_files
 from bot.mails import MAIL_FILES_LIMIT
 from bot.reply_address import Forged, ReplyAddresses, mail_secret
 from bot.service import Service
@@ -210,6 +211,8 @@ def test_strangers_forgeries_and_unsigned_mail_are_kept_aside(
     with unit_of_work(service.engine, read_only=True) as uow:
         raw = [m.raw_sha256 for m in uow.aside.newest()]
     assert all(raw)
+    assert all(service.files.path_for(sha or "").exists() for sha in raw)
+    prune_files(service.engine, service.files.root, timedelta(0))  # kept while their rows are
     assert all(service.files.path_for(sha or "").exists() for sha in raw)
 
 
