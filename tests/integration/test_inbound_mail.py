@@ -16,8 +16,8 @@ from bot import replies
 from bot.app import build_service
 from bot.inbound_mail import Unreadable, receive
 from bot.mailer import Sender, SmtpConfig
-from bot.maintenance import prune_files
 from bot.mails import MAIL_FILES_LIMIT
+from bot.maintenance import prune_files
 from bot.reply_address import Forged, ReplyAddresses, mail_secret
 from bot.service import Service
 from bot.settings import Settings
