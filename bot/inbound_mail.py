@@ -104,24 +104,41 @@ def receive(service: Service, raw: bytes, addresses: ReplyAddresses) -> Outcome:
     robot = automatic(mail.msg, mail.sender)
     if robot:
         return keep_aside(service, mail, f"an automatic mail ({robot})")
-    with unit_of_work(service.engine, read_only=True) as uow:
-        try:
-            case = claimed_case(uow, mail.msg, addresses)
-        except Forged as exc:
-            return keep_aside(service, mail, f"a forged reply address for case {exc}")
-        if case is None:
-            return keep_aside(service, mail, "not a reply to a mail from casebot")
-        number = case.number or ""
-        if not replies.may_write(uow, case, mail.sender):
-            return keep_aside(service, mail, f"{mail.sender or 'no sender'} is neither the "
-                              f"contact of case {number} nor on its CC list")
-        if uow.messages.by_external(CHANNEL, mail.message_id):
-            return Outcome(number, again=True)
-        late = replies.too_late(case, service.reopen_days)
-        contact_id = case.contact_id
-    if late:
-        return _too_late(service, mail, number)
-    return _add(service, mail, number, contact_id)
+    with unit_of_work(service.engine, read_only=True) as uow:  # decided, then written
+        route = _route(uow, mail, addresses, service.reopen_days)
+    if isinstance(route, str):
+        return keep_aside(service, mail, route)
+    if route.again:
+        return Outcome(route.number, again=True)
+    if route.late:
+        return _too_late(service, mail, route.number)
+    return _add(service, mail, route.number, route.contact_id)
+
+
+@dataclass(frozen=True)
+class _Route:
+    number: str
+    contact_id: int
+    again: bool
+    late: bool
+
+
+def _route(uow: UnitOfWork, mail: Mail, addresses: ReplyAddresses,
+           reopen_days: int) -> _Route | str:
+    """The mail's case and what to do with it, or the reason to keep it aside."""
+    try:
+        case = claimed_case(uow, mail.msg, addresses)
+    except Forged as exc:
+        return f"a forged reply address for case {exc}"
+    if case is None:
+        return "not a reply to a mail from casebot"
+    number = case.number or ""
+    if not replies.may_write(uow, case, mail.sender):
+        return (f"{mail.sender or 'no sender'} is neither the contact of case {number} nor "
+                "on its CC list")
+    return _Route(number, case.contact_id,
+                  again=uow.messages.by_external(CHANNEL, mail.message_id) is not None,
+                  late=replies.too_late(case, reopen_days))
 
 
 def automatic(msg: EmailMessage, sender: str) -> str | None:
