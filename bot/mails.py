@@ -57,15 +57,37 @@ def summary_rows(case: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def case_text(case: dict[str, Any]) -> str:
+def case_text(case: dict[str, Any], deliveries: dict[int, list[str]] | None = None) -> str:
+    """The case as text: its fields, description, conversation and timeline. `deliveries`
+    (an operator's view): which way each message went, shown under it."""
     lines = [f"{label}: {value}" for label, value in summary_rows(case)]
     if case.get("description"):
         lines += ["", "Description:", case["description"]]
+    if case.get("messages"):
+        lines += ["", "Conversation:"]
+        for m in case["messages"]:
+            lines += conversation_lines(m, None if deliveries is None
+                                        else deliveries.get(m["id"], []))
     if case.get("timeline"):
         lines += ["", "Timeline:"]
         lines += [f"  {e['at'][:16].replace('T', ' ')}  {e['kind']}: {e['text']}"
                   for e in case["timeline"]]
     return "\n".join(lines)
+
+
+def conversation_lines(m: dict[str, Any], went: list[str] | None = None) -> list[str]:
+    """One message of the case JSON's `messages`: who wrote it, when, through which channel
+    (and, for an operator, whether it is an internal note and which way it went)."""
+    internal = " · INTERNAL NOTE" if m.get("visibility") == "internal" else ""
+    head = (f"  {m['at'][:16].replace('T', ' ')} UTC  {m['author']} ({m['author_kind']}, "
+            f"{m['channel']}){internal}")
+    out = [head, *[f"    {line}" for line in (m.get("text") or "").split("\n")]]
+    if m.get("attachments"):
+        out.append("    Files: " + ", ".join(f"{f['name']} ({f['size']} bytes)"
+                                             for f in m["attachments"]))
+    if went is not None and m.get("visibility") != "internal":
+        out.append("    Sent: " + (", ".join(went) if went else "nowhere (nothing queued)"))
+    return out
 
 
 def case_html(case: dict[str, Any]) -> str:

@@ -6,11 +6,13 @@ transaction and delivered by whichever Slack or Telegram process claims it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot import replies
 from bot.reclassify import apply_case_urls
 from bot.service import Service
+from flows.model import FileRef
 from store.uow import unit_of_work
 
 STATUSES = replies.STATUSES
@@ -46,6 +48,41 @@ def update_case(service: Service, number: str, *, actor: str, status: str | None
             status=case.status if status is not None else None, note=note, applied=applied))
         data = s.cases.as_json(case, internal=True)
     return data
+
+
+def reply_case(service: Service, number: str, *, actor: str, text: str,
+               author: str | None = None, internal: bool = False, files: Sequence[FileRef] = (),
+               status: str | None = None, notify: bool = False) -> int:
+    """An operator's message on the case, in one unit of work, audited as `actor`; returns
+    the message id. `files` are already in the blob store (the per-file limit checked).
+
+    A public reply carries its status change to the customer with it; an internal note goes
+    nowhere, and its status change reaches the customer only when `notify` (as a status
+    change without a message does)."""
+    if status is not None and status.lower() not in STATUSES:
+        raise LookupError(f"Unknown status {status!r}. Use one of: {', '.join(STATUSES)}.")
+    channel = actor.split(":", 1)[0]
+    with unit_of_work(service.engine) as s:
+        case = s.cases.by_number(number)
+        if case is None:
+            raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
+        if status is not None and status.lower() == case.status:
+            status = None
+        message = replies.operator_message(
+            s, case, operator=author or operator_of(actor), text=text, internal=internal,
+            files=list(files), channel=channel, mail_from=service.mail_from,
+            status=None if internal else status)
+        if internal and status is not None:
+            replies.set_status(s, case, status, notify=notify, mail_from=service.mail_from)
+        what = ["an internal note" if internal else "a reply",
+                f"of {len(text)} characters"]
+        if files:
+            what.append(f"with {len(files)} file{'s' if len(files) != 1 else ''}")
+        detail = " ".join(what) + (f"; status {case.status}" if status is not None else "")
+        s.audit.record(actor, "case_note" if internal else "case_reply", f"case:{number}",
+                       detail)
+        assert message.id is not None
+        return message.id
 
 
 def operator_of(actor: str) -> str:

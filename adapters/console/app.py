@@ -59,6 +59,7 @@ class ConsoleChat:
                 import readline  # noqa: F401
         self.last: Prompt | None = None
         self.draft: str | None = None
+        self.replied_to = ""  # the case of the last /reply: where a later /attach goes
 
     def show(self, prompts: list[Prompt]) -> None:
         for prompt in prompts:
@@ -123,17 +124,40 @@ class ConsoleChat:
             if not path:
                 self.show([Prompt(kind="info", text="Usage: /attach PATH")])
                 return
+            # at an attachment step the file is the step's; otherwise, after a /reply, it
+            # goes to that case as a message of its own (the core reads a terminal thread
+            # as the case number)
+            thread = "" if self.at_files_step() else self.replied_to
             try:
                 ref = self.chat.store_upload(Path(path), who=self.who)
             except Invalid as exc:
                 self.show([Prompt(kind="info", text=str(exc))])
                 return
-            inbound = Inbound(kind="file", file=ref)
+            inbound = Inbound(kind="file", file=ref, thread=thread)
+        elif inbound.kind == "command" and inbound.command == "reply":
+            number = inbound.args.strip().split(" ", 1)[0].lstrip("#")
+            self.replied_to = number if number.isdigit() else self.replied_to
         self.reply(self.chat.handle(self.who, inbound))
+
+    def at_files_step(self) -> bool:
+        return self.last is not None and self.last.kind == "files"
 
     def reply(self, reply: Reply) -> None:
         self.show([*[Prompt(kind="info", text=n) for n in reply.notices], *reply.prompts])
 
     def show_notice(self, notice: Notice) -> Outcome:
-        self.show([Prompt(kind="info", text=notice.text)])
+        """An operator's message or a status change since the last run. The terminal has no
+        buttons: each button's hint says what to type (render() shows command hints)."""
+        self.show([Prompt(kind="info", text=notice_text(notice), choices=notice.buttons)])
         return Outcome.SENT
+
+
+def notice_text(notice: Notice) -> str:
+    """The notice's text, its files by name, and how to answer it here."""
+    lines = [notice.text]
+    lines += [f"File: {f.name} ({f.size:,} bytes) at {f.path}" if f.path else
+              f"File: {f.name} ({f.size:,} bytes)" for f in notice.files]
+    if notice.case and not notice.buttons:
+        lines.append(f"Type /reply {notice.case} followed by your answer to reply; "
+                     f"/case {notice.case} shows the case.")
+    return "\n".join(lines)

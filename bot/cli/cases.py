@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -57,10 +58,11 @@ def cases_show(number: str, as_json: Annotated[bool, typer.Option("--json")] = F
     engine = build_engine(Settings())
     with unit_of_work(engine, read_only=True) as s:
         data = s.cases.as_json(_case_or_fail(s, number), internal=True)
+        went = s.messages.deliveries([m["id"] for m in data["messages"]])
     if as_json:
         print_json(data)
     else:
-        out.print(case_text(data))
+        out.print(case_text(data, went))
 
 
 @app.command("update")
@@ -84,3 +86,38 @@ def cases_update(number: str,
     except (LookupError, NotReclassification) as exc:
         fail(str(exc))
     out.print(f"Case {number} updated.")
+
+
+@app.command("reply")
+def cases_reply(number: str,
+                text: Annotated[str, typer.Argument(help="the message")],
+                as_: Annotated[str | None, typer.Option(
+                    "--as", metavar="OPERATOR_EMAIL",
+                    help="who wrote it (default: cli: and your login name)")] = None,
+                internal: Annotated[bool, typer.Option(
+                    "--internal", help="an internal note: never sent to the customer")] = False,
+                attach: Annotated[list[Path] | None, typer.Option(
+                    "--attach", metavar="PATH", help="a file to send with it (repeatable)")
+                ] = None,
+                status: Annotated[str | None, typer.Option(help="new status")] = None,
+                ) -> None:
+    """An operator's message on the case: a reply (to the customer's chat and by mail) or an
+    internal note. Prints the message id. Audited."""
+    from bot.updates import STATUSES, reply_case
+    from flows.errors import Invalid
+
+    if not text.strip():
+        fail("Write the message: casebot cases reply NUMBER TEXT.")
+    if status is not None and status.lower() not in STATUSES:
+        fail(f"Unknown status {status!r}. Use one of: {', '.join(STATUSES)}.")
+    author = (as_ or "").strip() or None
+    service = build_service(Settings())
+    with unit_of_work(service.engine, read_only=True) as s:
+        _case_or_fail(s, number)  # before any file is stored
+    try:
+        files = [service.files.put_path(path) for path in attach or []]
+        message_id = reply_case(service, number, actor=cli_actor(), author=author,
+                                text=text, internal=internal, files=files, status=status)
+    except (LookupError, Invalid, OSError) as exc:
+        fail(str(exc))
+    out.print(str(message_id))
