@@ -52,7 +52,8 @@ def test_a_whole_conversation_in_the_terminal(chat: Chat, tmp_path: Path) -> Non
         mails = s.session.exec(select(OutboxMail)).all()
     engine.dispose()
     assert [n.message_id for n in notices] == [asked]
-    assert asked in [m.message_id for m in mails] and note not in [m.message_id for m in mails]
+    assert asked in [m.message_id for m in mails]
+    assert note not in [m.message_id for m in mails]
     assert not any(SECRET in n.text for n in notices)
     assert not any(SECRET in m.body_text for m in mails)
 
@@ -68,9 +69,13 @@ def test_a_whole_conversation_in_the_terminal(chat: Chat, tmp_path: Path) -> Non
     assert f"Added to case {number}." in out
     assert f"Added to case {number} with agent.log." in out
     view = out.rsplit(f"Added to case {number} with agent.log.", 1)[1]
-    assert "Conversation:" in view and "Build 14.0.1, on all servers." in view
-    assert "Which agent build do you run?" in view and "agent.log" in view
-    assert SECRET not in out and "Internal note" not in out and "INTERNAL" not in out
+    assert "Conversation:" in view
+    assert "Build 14.0.1, on all servers." in view
+    assert "Which agent build do you run?" in view
+    assert "agent.log" in view
+    assert SECRET not in out
+    assert "Internal note" not in out
+    assert "INTERNAL" not in out
 
     case = chat.case(number)
     assert case["status"] == "customer replied"
@@ -85,9 +90,12 @@ def test_a_whole_conversation_in_the_terminal(chat: Chat, tmp_path: Path) -> Non
 
     # the operator's text view: who, which way each message went, the internal note marked
     shown = chat.cli("cases", "show", number)
-    assert "console: sent" in shown and "mail: pending" in shown
-    assert "INTERNAL NOTE" in shown and SECRET in shown
-    assert f"{DESK} (operator, cli)" in shown and f"{EMAIL} (customer, console)" in shown
+    assert "console: sent" in shown
+    assert "mail: pending" in shown
+    assert "INTERNAL NOTE" in shown
+    assert SECRET in shown
+    assert f"{DESK} (operator, cli)" in shown
+    assert f"{EMAIL} (customer, console)" in shown
 
     # resolved: Solved / Still broken as typed commands; Still broken reopens it
     reply(chat, number, "--as", DESK, "--status", "resolved", "Fixed by hotfix 3.")
