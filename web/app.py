@@ -30,9 +30,10 @@ from bot.operators import TooManyAttempts, sign_in, sign_out_everywhere
 from bot.reclassify import NotReclassification
 from bot.service import Service
 from bot.settings import Settings
-from bot.updates import STATUSES, update_case
+from bot.updates import STATUSES, reply_case, update_case
 from flows.answers import URL_RECLASS
 from flows.errors import Invalid
+from flows.model import FileRef
 from flows.urls import defang
 from store.repositories.inbox import InboxFilter
 from store.tables import Account, UrlRating, as_utc, saved_id
@@ -44,6 +45,8 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates"))
 CHANNELS = ("console", "slack", "telegram")
 SEVERITIES = ("Critical", "High", "Medium", "Low")
 MAX_FEED_BYTES = 256 * 1024 ** 2  # ~2 million rows; bigger: `casebot urls import`
+ASIDE_ROWS = 200  # the newest mails kept aside, on one page
+MAX_REPLY_FILES = 10  # files on one reply
 ROW_ID = re.compile(r"[0-9]{1,18}")
 
 
@@ -74,7 +77,15 @@ def size_text(n: int) -> str:
     return f"{size:,.1f} {unit}"
 
 
-TEMPLATES.env.filters.update(age=age, size=size_text, defang=defang)
+def utc(when: datetime) -> str:
+    return as_utc(when).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def utc_iso(when: datetime) -> str:
+    return as_utc(when).isoformat()
+
+
+TEMPLATES.env.filters.update(age=age, size=size_text, defang=defang, utc=utc, utc_iso=utc_iso)
 
 
 def page(request: Request, template: str, status_code: int = 200, /, **context: Any) -> Response:
@@ -162,17 +173,22 @@ class Console:
     # -- a case ----------------------------------------------------------------------------
 
     def _case_context(self, number: str) -> dict[str, Any]:
+        """The case as an operator sees it: internal notes included, and per message which
+        way it went (bot/replies.py queues a chat notice and a mail for a public one)."""
         with unit_of_work(self.engine, read_only=True) as s:
             case = s.cases.by_number(number)
             if case is None:
                 raise HTTPException(404, f"No case {number}.")
-            data = s.cases.as_json(case)
+            data = s.cases.as_json(case, internal=True)
+            went = s.messages.deliveries([m["id"] for m in data["messages"]])
             contact = s.contacts.get(case.contact_id)
             account = s.accounts.get(contact.account_id) if contact else None
             mails = s.outbox.of_case(case.id)
         reclass = data.get("issue_category") == URL_RECLASS and any(
             u.get("requested_rating") for u in data["urls"])
         return {"case": data, "account": account, "mails": mails, "statuses": STATUSES,
+                "went": went, "max_file": self.service.files.max_bytes,
+                "max_files": MAX_REPLY_FILES,
                 "can_apply": reclass and data["status"] == "resolved"}
 
     def case_page(self, request: Request) -> Response:
@@ -180,32 +196,60 @@ class Console:
         return page(request, "case.html", **ctx, notice=request.query_params.get("done", ""))
 
     async def case_update(self, request: Request) -> Response:
-        form = await form_of(request)
+        """The reply form (multipart: its files) and "Apply the requested ratings". A message
+        is a reply to the customer or an internal note (the button pressed); a status change
+        without a message reaches the customer only when "notify" is ticked."""
         number = request.path_params["number"]
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > MAX_REPLY_FILES * self.service.files.max_bytes + 2**20:
+            raise HTTPException(413, "Too much at once: send fewer or smaller files.")
+        form = await form_of(request, max_files=MAX_REPLY_FILES)
         status = str(form.get("status") or "") or None
-        note = str(form.get("note") or "").strip() or None
+        note = str(form.get("note") or "").strip()
+        internal = form.get("action") == "internal"
+        notify = form.get("notify") == "yes"
         apply_urls = form.get("apply_urls") == "yes"
+        uploads = [f for f in form.getlist("files")
+                   if isinstance(f, UploadFile) and f.filename]
         with unit_of_work(self.engine, read_only=True) as s:
             case = s.cases.by_number(number)
             if case is None:
                 raise HTTPException(404, f"No case {number}.")
             if status == case.status:
                 status = None
-        error = ""
-        if not (status or note or apply_urls):
-            error = "Change the status, write a note, or both."
+        actor = actor_of(request)
+        error, done = "", "status"
+        if not (status or note or uploads or apply_urls):
+            error = "Write a message, attach a file or change the status."
         else:
             try:
-                await run_in_threadpool(update_case, self.service, number, status=status,
-                                        note=note, apply_urls=apply_urls,
-                                        actor=actor_of(request))
-            except (LookupError, NotReclassification) as exc:
+                if apply_urls:
+                    await run_in_threadpool(update_case, self.service, number,
+                                            apply_urls=True, actor=actor)
+                    done = "ratings"
+                elif note or uploads:
+                    files = await run_in_threadpool(self._store, uploads)
+                    await run_in_threadpool(
+                        reply_case, self.service, number, actor=actor, text=note,
+                        internal=internal, files=files, status=status, notify=notify)
+                    done = "note" if internal else "reply"
+                else:
+                    await run_in_threadpool(update_case, self.service, number, status=status,
+                                            notify=notify, actor=actor)
+                    done = "told" if notify else "status"
+            except (LookupError, NotReclassification, Invalid) as exc:
                 error = str(exc)
         if error:
             return page(request, "case.html", 400, **self._case_context(number), error=error,
-                        note=note or "")
-        done = "ratings" if apply_urls else "update"
+                        note=note)
         return RedirectResponse(f"/cases/{number}?done={done}", 303)
+
+    def _store(self, uploads: list[UploadFile]) -> list[FileRef]:
+        """A reply's files into the blob store, each within the per-file limit (`Invalid`)."""
+        name = "file"
+        return [self.service.files.put_stream(
+            u.file, Path((u.filename or name).replace("\\", "/")).name[:200] or name)
+            for u in uploads]
 
     def case_file(self, request: Request) -> Response:
         number, sha = request.path_params["number"], request.path_params["sha256"]
@@ -304,7 +348,13 @@ class Console:
         with unit_of_work(self.engine, read_only=True) as s:
             acct = self._account(s, request)
             rows = members(s, acct.domain or acct.name)
-        return page(request, "account.html", status_code, account=acct, members=rows, **extra)
+            case_ids = [i for c in s.contacts.of_account(acct.id)
+                        for i in s.cases.ids_of(saved_id(c))]
+            scores = list(s.surveys.scores(case_ids).values())
+        score = {"count": len(scores),
+                 "average": sum(scores) / len(scores) if scores else None}
+        return page(request, "account.html", status_code, account=acct, members=rows,
+                    score=score, **extra)
 
     async def account_unlink(self, request: Request) -> Response:
         form = await form_of(request)
@@ -323,6 +373,28 @@ class Console:
             return self.account_page(request, 400, error=str(exc))
         return self.account_page(request, notice=f"Unlinked {channel} {ext} from {email}.")
 
+    # -- mail kept aside (bot/mail_in.py: no case it may touch) ------------------------------
+
+    def aside(self, request: Request) -> Response:
+        with unit_of_work(self.engine, read_only=True) as s:
+            rows = s.aside.newest(ASIDE_ROWS)
+        kept = {m.id for m in rows if m.raw_sha256
+                and self.service.files.path_for(m.raw_sha256).is_file()}
+        return page(request, "aside.html", rows=rows, kept=kept)
+
+    def aside_raw(self, request: Request) -> Response:
+        """The mail as it came (RFC 5322), to read in a mail program: never rendered here."""
+        mail_id = row_id(request.path_params["mail_id"])
+        with unit_of_work(self.engine, read_only=True) as s:
+            mail = s.aside.get(mail_id) if mail_id is not None else None
+        path = self.service.files.path_for(mail.raw_sha256) \
+            if mail is not None and mail.raw_sha256 else None
+        if path is None or not path.is_file():
+            raise HTTPException(404, "No such mail, or its original was not kept.")
+        return FileResponse(path, filename=f"aside-{mail_id}.eml",
+                            media_type="application/octet-stream",
+                            content_disposition_type="attachment")
+
     def routes(self) -> list[Route]:
         return [
             Route("/signin", self.signin_form, methods=["GET"]),
@@ -332,6 +404,8 @@ class Console:
             Route("/cases/{number}", self.case_page, methods=["GET"]),
             Route("/cases/{number}", self.case_update, methods=["POST"]),
             Route("/cases/{number}/files/{sha256}", self.case_file, methods=["GET"]),
+            Route("/mail/aside", self.aside, methods=["GET"]),
+            Route("/mail/aside/{mail_id}/raw", self.aside_raw, methods=["GET"]),
             Route("/urls", self.urls, methods=["GET"]),
             Route("/urls/imports", self.urls_import, methods=["POST"]),
             Route("/urls/imports/{job}", self.import_progress, methods=["GET"]),

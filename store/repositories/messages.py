@@ -172,6 +172,9 @@ class AsideMails(Repository):
         """The stored raw mails (kept while their rows are: `casebot db prune`)."""
         return {sha for sha in self.s.exec(select(AsideMail.raw_sha256)) if sha}
 
+    def get(self, mail_id: int) -> AsideMail | None:
+        return self.s.get(AsideMail, mail_id)
+
     def newest(self, limit: int = 50) -> list[AsideMail]:
         return list(self.s.exec(select(AsideMail).order_by(col(AsideMail.id).desc())
                                 .limit(limit)))
