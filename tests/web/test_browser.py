@@ -84,31 +84,51 @@ def test_sign_in_find_a_chat_case_and_update_it(console: Console, page: Page,
         page.get_by_role("link", name="agent-crash.log").click()
     assert Path(download.value.path()).read_text() == log.read_text()
 
-    # The update form does what `casebot cases update` does.
+    # A reply to the customer, with a status change: what `casebot cases reply` does.
     page.get_by_label("Status").select_option("in progress")
-    page.get_by_label("Note to the customer").fill("We reproduced it; a hotfix follows.")
-    page.get_by_role("button", name="Save update").click()
-    page.wait_for_url(f"{console.url}/cases/{first}?done=update")
-    assert "Update saved" in page.get_by_role("status").inner_text()
-    shoot(page, "web-case.png")
-    timeline = page.locator("ol.timeline").inner_text()
-    assert "Status changed to in progress." in timeline
-    assert "We reproduced it; a hotfix follows." in timeline
-    assert f"[Case {first}] Update" in page.locator("main").inner_text()
+    page.get_by_label("Message").fill("We reproduced it; a hotfix follows.")
+    page.get_by_role("button", name="Reply to customer").click()
+    page.wait_for_url(f"{console.url}/cases/{first}?done=reply")
+    assert "Reply sent" in page.get_by_role("status").inner_text()
+    conversation = page.locator("ol.conversation").inner_text()
+    assert "We reproduced it; a hotfix follows." in conversation
+    assert f"{OPERATOR} (operator, web)" in conversation
+    assert "console: pending" in conversation
+    assert "mail: pending" in conversation
+    assert "Status changed to in progress." in page.locator("ol.timeline").inner_text()
     case = console.chat.case(first)
     assert case["status"] == "in progress"
-    assert [e["kind"] for e in case["timeline"]][-2:] == ["status", "note"]
+    assert [e["kind"] for e in case["timeline"]][-2:] == ["reply", "status"]
     mails = [m for m in json.loads(console.chat.cli("mail", "list", "--json"))
-             if m["subject"].startswith(f"[Case {first}] Update")]
+             if "We reproduced it" in m["body_text"]]
     assert len(mails) == 1
+    assert mails[0]["subject"] == f"[Case {first}] Agent crashes after pattern update"
     assert mails[0]["to"] == EMAIL
     assert mails[0]["cc"] == ["bob@acme.example"]
     assert "Status: in progress" in mails[0]["body_text"]
-    assert "We reproduced it; a hotfix follows." in mails[0]["body_text"]
 
-    # An empty update is refused, changing nothing.
-    page.get_by_role("button", name="Save update").click()
-    assert "Change the status, write a note" in page.get_by_role("alert").inner_text()
+    # An internal note with a file: on the case, marked, sent nowhere.
+    outbox = len(json.loads(console.chat.cli("mail", "list", "--json")))
+    dump = tmp_path / "triage.txt"
+    dump.write_text("crash in the scan engine\n")
+    page.get_by_label("Message").fill("Looks like the scan engine; ask the lab.")
+    page.get_by_label("Files").set_input_files(dump)
+    page.get_by_role("button", name="Internal note").click()
+    page.wait_for_url(f"{console.url}/cases/{first}?done=note")
+    assert "Internal note saved" in page.get_by_role("status").inner_text()
+    note = page.locator("li.msg.internal")
+    assert "Internal note" in note.inner_text()
+    assert "Looks like the scan engine" in note.inner_text()
+    with page.expect_download() as download:
+        note.get_by_role("link", name="triage.txt").click()
+    assert Path(download.value.path()).read_text() == dump.read_text()
+    shoot(page, "web-case.png")
+    assert len(json.loads(console.chat.cli("mail", "list", "--json"))) == outbox
+    case = console.chat.case(first)
+
+    # Nothing to save is refused, changing nothing.
+    page.get_by_role("button", name="Reply to customer").click()
+    assert "Write a message, attach a file" in page.get_by_role("alert").inner_text()
     assert len(console.chat.case(first)["timeline"]) == len(case["timeline"])
 
 
@@ -142,7 +162,7 @@ def test_reclassification_ratings_applied_and_feed_import(console: Console, page
     assert "http://evil.example.com" not in page.content()  # never a live URL
     assert page.get_by_role("button", name="Apply the requested ratings").count() == 0
     page.get_by_label("Status").select_option("resolved")
-    page.get_by_role("button", name="Save update").click()
+    page.get_by_role("button", name="Reply to customer").click()
     page.get_by_role("button", name="Apply the requested ratings").click()
     page.wait_for_url(f"{console.url}/cases/{number}?done=ratings")
     assert "Local URL ratings updated" in page.locator("ol.timeline").inner_text()
