@@ -155,8 +155,11 @@ class ConsoleChat:
 def notice_text(notice: Notice) -> str:
     """The notice's text, its files by name, and how to answer it here."""
     lines = [notice.text]
+    match notice:  # (the notice's own files: not `.files` of what lies behind Chat)
+        case Notice(files=attached):
+            pass
     lines += [f"File: {f.name} ({f.size:,} bytes) at {f.path}" if f.path else
-              f"File: {f.name} ({f.size:,} bytes)" for f in notice.files]
+              f"File: {f.name} ({f.size:,} bytes)" for f in attached]
     if notice.case and not notice.buttons:
         lines.append(f"Type /reply {notice.case} followed by your answer to reply; "
                      f"/case {notice.case} shows the case.")
