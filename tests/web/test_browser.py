@@ -102,7 +102,7 @@ def test_sign_in_find_a_chat_case_and_update_it(console: Console, page: Page,
     mails = [m for m in json.loads(console.chat.cli("mail", "list", "--json"))
              if "We reproduced it" in m["body_text"]]
     assert len(mails) == 1
-    assert mails[0]["subject"] == f"[Case {first}] Agent crashes after pattern update"
+    assert mails[0]["subject"] == f"[Case {first}] Update: Agent crashes after pattern update"
     assert mails[0]["to"] == EMAIL
     assert mails[0]["cc"] == ["bob@acme.example"]
     assert "Status: in progress" in mails[0]["body_text"]

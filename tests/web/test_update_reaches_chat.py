@@ -32,6 +32,6 @@ def test_update_from_the_browser_queues_the_chat_notice_and_mail(console: Consol
             "telegram", "4242", "pending")
         assert "Which client version do you run?" in notice.text
         assert "Status: waiting for customer" in notice.text
-        [mail] = s.session.exec(select(OutboxMail).where(OutboxMail.kind == "reply")).all()
+        [mail] = s.session.exec(select(OutboxMail).where(OutboxMail.kind == "update")).all()
         assert (mail.to, mail.cc) == ("tg@acme.example", ["it@acme.example"])
     engine.dispose()
