@@ -81,11 +81,13 @@ def conversation_lines(m: dict[str, Any], went: list[str] | None = None) -> list
     internal = " · INTERNAL NOTE" if m.get("visibility") == "internal" else ""
     head = (f"  {m['at'][:16].replace('T', ' ')} UTC  {m['author']} ({m['author_kind']}, "
             f"{m['channel']}){internal}")
-    out = [head, *[f"    {line}" for line in (m.get("text") or "").split("\n")]]
+    text = m.get("text") or ""
+    out = [head, *[f"    {line}" for line in text.split("\n") if text]]
     if m.get("attachments"):
         out.append("    Files: " + ", ".join(f"{f['name']} ({f['size']} bytes)"
                                              for f in m["attachments"]))
-    if went is not None and m.get("visibility") != "internal":
+    if went is not None and m.get("author_kind") == "operator" \
+            and m.get("visibility") == "public":
         out.append("    Sent: " + (", ".join(went) if went else "nowhere (nothing queued)"))
     return out
 

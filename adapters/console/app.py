@@ -39,6 +39,7 @@ from bot.protocol import (
 
 GREETING = ("Describe the problem in a line or two and I'll open a case with it (or type "
             "/newcase). /help lists the commands.")
+CHAT_REPLY_HINT = "Reply to this message to answer."  # bot/replies.py, for chats with replies
 STYLES = {"error": "bold red", "title": "bold", "question": "bold cyan", "choice": "",
           "hint": "dim", "info": "", "done": "bold green", "field": ""}
 
@@ -129,7 +130,7 @@ class ConsoleChat:
             # as the case number)
             thread = "" if self.at_files_step() else self.replied_to
             try:
-                ref = self.chat.store_upload(Path(path), who=self.who)
+                ref = self.chat.store_upload(Path(path).expanduser(), who=self.who)
             except Invalid as exc:
                 self.show([Prompt(kind="info", text=str(exc))])
                 return
@@ -154,7 +155,10 @@ class ConsoleChat:
 
 def notice_text(notice: Notice) -> str:
     """The notice's text, its files by name, and how to answer it here."""
-    lines = [notice.text]
+    # "reply to this message" means a chat's reply; here the answer is typed as /reply
+    lines = [line for line in notice.text.split("\n") if line != CHAT_REPLY_HINT]
+    while lines and not lines[-1].strip():
+        lines.pop()
     match notice:  # (the notice's own files: not `.files` of what lies behind Chat)
         case Notice(files=attached):
             pass
