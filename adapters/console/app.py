@@ -159,11 +159,8 @@ def notice_text(notice: Notice) -> str:
     lines = [line for line in notice.text.split("\n") if line != CHAT_REPLY_HINT]
     while lines and not lines[-1].strip():
         lines.pop()
-    match notice:  # (the notice's own files: not `.files` of what lies behind Chat)
-        case Notice(files=attached):
-            pass
     lines += [f"File: {f.name} ({f.size:,} bytes) at {f.path}" if f.path else
-              f"File: {f.name} ({f.size:,} bytes)" for f in attached]
+              f"File: {f.name} ({f.size:,} bytes)" for f in notice.files]
     if notice.case and not notice.buttons:
         lines.append(f"Type /reply {notice.case} followed by your answer to reply; "
                      f"/case {notice.case} shows the case.")
