@@ -140,6 +140,6 @@ def test_the_web_consoles_changes_are_audited_naming_the_operator(console: Conso
         (DESK, "urls_import", "feed:console-feed.csv"),
         (DESK, "unlink", "telegram:77"),
         (DESK, "account_add", f"account:{account['id']}"),
-        (DESK, "case_update", f"case:{number}"),
+        (DESK, "case_reply", f"case:{number}"),  # the reply form (bot.updates.reply_case)
     ]
     assert (DESK, "sign-in", OPERATOR) in trail
