@@ -65,7 +65,7 @@ from bench.load import (  # noqa: E402
 from bot import replies  # noqa: E402
 from bot.app import build_engine  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from store.tables import Case  # noqa: E402
+from store.tables import Case, as_utc  # noqa: E402
 from store.uow import unit_of_work  # noqa: E402
 
 CUSTOMERS = 10  # conversation users, three open cases each
@@ -88,7 +88,8 @@ class Thread:
 class Result:
     platform: str
     db: str
-    inbound: list[float] = field(default_factory=list)
+    inbound: list[float] = field(default_factory=list)  # seen by the console's query
+    stored: list[float] = field(default_factory=list)  # the message row's own time
     outbound: list[float] = field(default_factory=list)
     lost: int = 0
     misrouted: int = 0
@@ -164,27 +165,34 @@ class Conversation:
                                    "message_id": int(thread.ref)}
         return int(user.post({"message": msg}))
 
-    def visible(self, number: str, text: str) -> bool:
-        """What the console's case page reads: the case's messages (one indexed query)."""
+    def stored_at(self, number: str, text: str) -> float | None:
+        """What the console's case page reads (the case's messages, one indexed query): when
+        the worker stored the message (its row's time, wall clock), None while not there."""
         with unit_of_work(self.engine, read_only=True) as s:
             case = s.cases.by_number(number)
-            return case is not None and any(
-                m.text == text for m in s.messages.of_case(case.id or 0))
+            found = [m for m in s.messages.of_case(case.id or 0) if m.text == text] \
+                if case is not None else []
+            return as_utc(found[0].at).timestamp() if found else None
 
-    def inbound(self, thread: Thread, n: int) -> float | None:
+    def inbound(self, thread: Thread, n: int) -> tuple[float, float] | None:
+        """(seen by the poll, stored by the worker) after the message was sent. The poll's
+        time is an upper bound (the bench's own threads wait for the GIL under load), the
+        row's time a lower bound (its unit commits a few statements later)."""
         text = f"customer message {n} for {thread.number}"
-        t0 = time.perf_counter()
+        t0, wall0 = time.perf_counter(), time.time()
         if self.customer_says(thread, text) != 200:
             return None
         while time.perf_counter() - t0 < TIMEOUT:
-            if self.visible(thread.number, text):
-                return time.perf_counter() - t0
+            at = self.stored_at(thread.number, text)
+            if at is not None:
+                return time.perf_counter() - t0, max(0.0, at - wall0)
             time.sleep(0.01)
         return None
 
     # -- operator -> chat ------------------------------------------------------------------
 
     def outbound(self, thread: Thread, n: int) -> float | None:
+        """Reply committed -> the stand-in got the chat message carrying it."""
         mark = f"OPMARK{n:06d}x{thread.number}"
         with unit_of_work(self.engine) as s:
             case = s.cases.by_number(thread.number)
@@ -241,7 +249,8 @@ class IntakeLoad:
     """`users` walking whole product cases, one after another, until stopped."""
 
     def __init__(self, plat: str, fake: LoadSlack | LoadTelegram, worker: Worker,
-                 users: list[int], replies_per_step: list[int]) -> None:
+                 users: list[int], replies_per_step: list[int], think: float) -> None:
+        self.think = think
         self.done = threading.Event()
         self.walks: list[Walk] = []
         self.threads = [threading.Thread(target=self._walk, daemon=True,
@@ -250,7 +259,8 @@ class IntakeLoad:
 
     def _walk(self, user: Any, replies_per_step: list[int]) -> None:
         while not self.done.is_set():
-            walked = walk(user, len(CASE), replies_per_step, time.monotonic() + 600)
+            walked = walk(user, len(CASE), replies_per_step, time.monotonic() + 600,
+                          think=self.think)
             self.walks.append(walked)
             if walked.error:
                 return
@@ -285,8 +295,11 @@ def talk(conv: Conversation, threads: list[Thread], messages: int, result: Resul
             with lock:
                 if took is None:
                     result.lost += 1
+                elif isinstance(took, tuple):
+                    result.inbound.append(took[0])
+                    result.stored.append(took[1])
                 else:
-                    (result.inbound if direction == "in" else result.outbound).append(took)
+                    result.outbound.append(took)
 
     pool = [threading.Thread(target=talker, args=(d,)) for d in ("in", "out") * 2]
     for t in pool:
@@ -312,7 +325,7 @@ def run(plat: str, kind: str, args: argparse.Namespace, tmp: Path) -> Result:
             conv = Conversation(plat, db, fake, worker)
             hook_stand_in(fake, conv)
             load = IntakeLoad(plat, fake, worker, loaders[:-1],
-                              calibrate(make_user(plat, fake, loaders[-1], worker)))
+                              calibrate(make_user(plat, fake, loaders[-1], worker)), args.think)
             load.start()
             time.sleep(2.0)  # the load is running before the first timed message
             talk(conv, threads, args.messages, result)
@@ -329,14 +342,16 @@ def fmt(r: Result) -> str:
         return f"{pct(values, p) * 1000:.0f}"
 
     return (f"| {r.platform} | {r.db} | {len(r.inbound)} | {ms(r.inbound, 50)} | "
-            f"{ms(r.inbound, 99)} | {len(r.outbound)} | {ms(r.outbound, 50)} | "
+            f"{ms(r.inbound, 99)} | {ms(r.stored, 50)} | {ms(r.stored, 99)} | "
+            f"{len(r.outbound)} | {ms(r.outbound, 50)} | "
             f"{ms(r.outbound, 99)} | {r.lost} | {r.misrouted} | {r.load_steps} | "
             f"{r.load_failed} |")
 
 
-HEADER = ("| platform | database | customer→console n | p50 ms | p99 ms | operator→chat n "
-          "| p50 ms | p99 ms | lost | misrouted | intake steps beside | failed load users |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| platform | database | customer→console n | seen p50 ms | seen p99 ms "
+          "| stored p50 ms | stored p99 ms | operator→chat n | p50 ms | p99 ms | lost "
+          "| misrouted | intake steps beside | failed load users |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def main() -> int:
@@ -346,10 +361,14 @@ def main() -> int:
     ap.add_argument("--messages", type=int, default=500, help="per direction")
     ap.add_argument("--rtt", type=float, default=20.0, help="stand-in round trip, ms")
     ap.add_argument("--load-users", type=int, default=100)
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="seconds a load user waits after each answer before the next step "
+                         "(0: at once, a closed loop that keeps the worker saturated)")
     ap.add_argument("--no-docs", action="store_true")
     args = ap.parse_args()
     print(f"machine: {machine()}; stand-in RTT {args.rtt:g} ms; {args.load_users} intake "
-          f"users walking beside; {args.messages} messages each way", flush=True)
+          f"users walking beside (think {args.think:g} s); {args.messages} messages each way",
+          flush=True)
     os.environ["CASEBOT_MAX_CASES_PER_HOUR"] = "100000"  # load users open case after case
     rows = []
     with tempfile.TemporaryDirectory(prefix="casebot-conv-") as tmp:
@@ -364,7 +383,8 @@ def main() -> int:
         body = DOCS.read_text()
         block = (f"{BEGIN}\nMachine: {machine()}. Command: `.venv/bin/python bench/conversation.py "
                  f"--platform {args.platform} --db {args.db} --messages {args.messages} --rtt "
-                 f"{args.rtt:g} --load-users {args.load_users}`\n\n{text}\n{END}")
+                 f"{args.rtt:g} --load-users {args.load_users} --think {args.think:g}`\n\n"
+                 f"{text}\n{END}")
         if BEGIN in body:
             body = body.split(BEGIN)[0] + block + body.split(END, 1)[1]
         else:

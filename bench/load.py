@@ -296,8 +296,9 @@ class Walk:
 
 
 def walk(user: Any, steps: int, replies: list[int] | None, deadline: float,
-         start: threading.Event | None = None) -> Walk:
-    """Walk `steps` steps of the case (repeating it), each waiting for its replies."""
+         start: threading.Event | None = None, think: float = 0.0) -> Walk:
+    """Walk `steps` steps of the case (repeating it), each waiting for its replies, then
+    `think` seconds (0: the next step at once, a closed loop that saturates the workers)."""
     out = Walk()
     if start is not None:
         start.wait(60)
@@ -317,6 +318,8 @@ def walk(user: Any, steps: int, replies: list[int] | None, deadline: float,
                 user.box.wait_count(before + replies[k % len(CASE)], STEP_TIMEOUT)
             out.latencies.append(time.perf_counter() - t0)
             out.index.append(k % len(CASE))
+            if think:
+                time.sleep(think)
     except (StepFailed, OSError, http.client.HTTPException, AssertionError) as exc:
         out.error = f"{type(exc).__name__}: {exc}"
     finally:

@@ -377,6 +377,11 @@ class Chat:
         except SQLAlchemyError as exc:  # the thread still works through "Add to case N"
             log.warning("a case message was not remembered: %s", type(exc).__name__)
 
+    @property
+    def notice_interval(self) -> float:
+        """Seconds between polls for notices (long when the store wakes the loop itself)."""
+        return self.listener.interval
+
     def wait_for_notices(self, timeout: float | None = None) -> bool:
         """Block until a notice may be waiting (PostgreSQL wakes it at once; SQLite polls):
         a notice loop calls this between rounds instead of sleeping."""

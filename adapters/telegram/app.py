@@ -28,13 +28,14 @@ from telegram.ext import (
     BaseUpdateProcessor,
     CallbackQueryHandler,
     Defaults,
+    ExtBot,
     InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
 from adapters.telegram.handlers import TelegramBot
-from adapters.telegram.notices import notices_loop
+from adapters.telegram.notices import NoticeSender
 from adapters.telegram.plumbing import WORKERS
 from adapters.telegram.webhook import Webhook
 from bot.chat import Chat
@@ -117,6 +118,11 @@ def build_application(settings: Settings, chat: Chat,
     # rate would queue every user's answer behind a broadcast that never happens here.
     limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=SEND_TRIES)
     tg = TelegramBot(chat, WORKERS if workers is None else workers)
+    # the notice thread's own Bot: the same API, on the notice thread's own event loop
+    tg.make_notice_bot = lambda: ExtBot(token, base_url=base, base_file_url=file_base,
+                                        defaults=quiet, rate_limiter=AIORateLimiter(
+                                            overall_max_rate=0, group_max_rate=0,
+                                            max_retries=SEND_TRIES))
     app = (Application.builder().token(token).base_url(base).base_file_url(file_base)
            .defaults(quiet).rate_limiter(limiter).concurrent_updates(PerChatProcessor())
            .build())
@@ -144,15 +150,17 @@ async def serve_app(app: TelegramApp, tg: TelegramBot | None, settings: Settings
         hook = await _start_updates(app, settings, webhook_url, listen=listen, port=port,
                                     poll_timeout=poll_timeout)
         await app.start()
-        task = None
+        sender = None
         if tg is not None:
             tg.username = app.bot.username or ""
-            task = asyncio.create_task(notices_loop(tg.chat, app.bot, notice_interval))
+            sender = NoticeSender(tg.chat, tg.make_notice_bot or (lambda: app.bot),
+                                  notice_interval)
+            sender.start()
         try:
             await stop.wait()
         finally:
-            if task is not None:
-                task.cancel()
+            if sender is not None:
+                await asyncio.to_thread(sender.stop)
             if hook is not None:
                 await hook.stop()
             elif app.updater is not None and app.updater.running:

@@ -17,6 +17,7 @@ shows the current question."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,8 @@ class TelegramBot:
         self.albums = Albums()
         self.processed = RecentSet(1024)  # update ids handled (what the e2e driver waits for)
         self.username = ""
+        # builds the Bot the notice thread sends with (app.py; None: a test's own bot)
+        self.make_notice_bot: Callable[[], Any] | None = None
         # forwards, /newcase as a reply, inline mode
         self.native = Native(self.chats, lambda update_id: self.processed.add(update_id))
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,26 +62,48 @@ async def deliver_notices(chat: Chat, bot: Any) -> int:
     return sent
 
 
-async def notices_loop(chat: Chat, bot: Any, interval: float | None = None) -> None:
-    """Deliver, then wait until a notice may be waiting (`Chat.wait_for_notices`: woken at
-    once on PostgreSQL, a poll on SQLite; `interval` at most, None: the chat layer's)."""
-    while True:
-        try:
-            await deliver_notices(chat, bot)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the loop must outlive a store outage
-            log.exception("delivering case updates failed")
-        await pause(chat, interval)
+class NoticeSender:
+    """The notice loop on a thread of its own, with its own event loop and Bot.
 
+    On the application's event loop, every step of a delivery (the wake-up, the claim, the
+    send, the ack) waits its turn behind every user's update: with 100 users stepping through
+    requests at once an operator's reply took seconds to leave (bench/conversation.py). Here
+    nothing else runs on the loop, so a reply leaves as soon as the store wakes it.
+    """
 
-async def pause(chat: Chat, interval: float | None) -> None:
-    """Until woken or `interval` passed, waiting on a worker thread in steps of at most
-    `WAIT_STEP` (a thread cannot be cancelled: a stopping bot waits one step at most)."""
-    loop = asyncio.get_running_loop()
-    deadline = None if interval is None else loop.time() + interval
-    while True:
-        step = None if deadline is None else min(WAIT_STEP, max(0.0, deadline - loop.time()))
-        woken = await asyncio.to_thread(chat.wait_for_notices, step)
-        if woken or deadline is None or loop.time() >= deadline:
-            return
+    def __init__(self, chat: Chat, make_bot: Callable[[], Any],
+                 interval: float | None = None) -> None:
+        self.chat = chat
+        self.make_bot = make_bot
+        self.interval = interval
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="telegram-notices", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Finish the notice in hand, then stop (within one wait step)."""
+        self.stopping.set()
+        self.thread.join(WAIT_STEP * 2 + 30)
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        async with self.make_bot() as bot:
+            while not self.stopping.is_set():
+                try:
+                    await deliver_notices(self.chat, bot)
+                except Exception:  # the loop must outlive a store outage
+                    log.exception("delivering case updates failed")
+                self._pause()
+
+    def _pause(self) -> None:
+        """Until woken, the interval passed or stopping; blocking is fine on this loop."""
+        interval = self.chat.notice_interval if self.interval is None else self.interval
+        deadline = time.monotonic() + interval
+        while not self.stopping.is_set():
+            left = min(WAIT_STEP, deadline - time.monotonic())
+            if left <= 0 or self.chat.wait_for_notices(left):
+                return
