@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
-import secrets
-import time
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+
+from bot.settings import kept_secret
 
 TAG_LENGTH = 16  # hex digits: 64 bits
 _SIGNED = re.compile(r"^(?P<base>.+)\+c(?P<number>\d{1,20})\.(?P<tag>[0-9a-f]+)$")
@@ -30,23 +29,6 @@ _SIGNED = re.compile(r"^(?P<base>.+)\+c(?P<number>\d{1,20})\.(?P<tag>[0-9a-f]+)$
 
 class Forged(Exception):
     """An address shaped like casebot's reply address whose tag does not verify."""
-
-
-def kept_secret(path: Path) -> str:
-    """A random key kept (mode 0600) in `path`, made by whichever process comes first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # made before, or by another process just now
-        pass
-    else:
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
-    for _ in range(50):  # another process may still be writing it
-        if key := path.read_text().strip():
-            return key
-        time.sleep(0.01)
-    raise RuntimeError(f"{path} is empty: delete it and start again")
 
 
 def mail_secret(settings: Any) -> str:

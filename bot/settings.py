@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -93,3 +96,20 @@ class Settings(BaseSettings):
     @property
     def max_attachment_bytes(self) -> int:
         return self.max_attachment_mb * 1024 * 1024
+
+
+def kept_secret(path: Path) -> str:
+    """A random key kept (mode 0600) in `path`, made by whichever process comes first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made before, or by another process just now
+        pass
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    for _ in range(50):  # another process may still be writing it
+        if key := path.read_text().strip():
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty: delete it and start again")

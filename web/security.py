@@ -14,7 +14,6 @@ the cookie key and the response headers. Each rule lives here once.
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.settings import Settings
+from bot.settings import Settings, kept_secret
 from store.tables import Operator
 from store.uow import unit_of_work
 
@@ -50,20 +49,7 @@ def cookie_secret(settings: Settings) -> str:
     """CASEBOT_WEB_SECRET, or a random key kept (mode 0600) in CASEBOT_HOME/web-secret."""
     if settings.web_secret:
         return settings.web_secret
-    path = Path(settings.home) / "web-secret"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # made before, or by another process just now
-        pass
-    else:
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
-    for _ in range(50):  # another process may still be writing it
-        if key := path.read_text().strip():
-            return key
-        time.sleep(0.01)
-    raise RuntimeError(f"{path} is empty: delete it and start again")
+    return kept_secret(Path(settings.home) / "web-secret")
 
 
 class SignInGuard:
