@@ -9,7 +9,7 @@ an internal note is stored and goes nowhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -36,14 +36,6 @@ class TooLate(Exception):
         self.case = case
 
 
-@dataclass(frozen=True)
-class Sent:
-    """Which way a public message went out (the console shows it per message)."""
-
-    chats: int
-    mails: int
-
-
 def file_dicts(files: list[Any]) -> list[dict[str, Any]]:
     """Files as messages keep them: {name, size, sha256} (FileRef or dict in)."""
     out = []
@@ -62,7 +54,7 @@ def may_write(uow: UnitOfWork, case: Case, email: str) -> bool:
 
 
 def customer_message(uow: UnitOfWork, case: Case, *, author: str, channel: str, text: str,
-                     files: list[Any] = (), external_id: str | None = None,  # type: ignore[assignment]
+                     files: Sequence[Any] = (), external_id: str | None = None,
                      reopen_days: int = 7, original: str | None = None) -> CaseMessage | None:
     """Add what the customer (or a CC'd colleague) wrote; None for a redelivery.
 
@@ -99,7 +91,7 @@ def too_late(case: Case, reopen_days: int) -> bool:
 
 
 def operator_message(uow: UnitOfWork, case: Case, *, operator: str, text: str,
-                     internal: bool = False, files: list[Any] = (),  # type: ignore[assignment]
+                     internal: bool = False, files: Sequence[Any] = (),
                      channel: str = "cli", mail_from: str = "casebot@localhost",
                      status: str | None = None) -> CaseMessage:
     """An operator's message: an internal note stays on the case; a public one goes to the
