@@ -24,19 +24,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import sqlalchemy as sa
 from imapclient import SEEN, IMAPClient
 
 from bot.inbound_mail import Outcome, Unreadable
+from bot.mail_url import parse_mail_url
 
 log = logging.getLogger(__name__)
 
 IDLE_RENEW = 290.0  # seconds: an IDLE is ended and issued again this often
 RECONNECT_WAIT = 5.0
 _TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
 # IMAPClient's errors derive from IMAP4.error; a database that is away: try again later
 _FAILURES = (imaplib.IMAP4.error, OSError, sa.exc.OperationalError, sa.exc.InterfaceError)
 
@@ -56,37 +55,19 @@ class ImapConfig:
     @classmethod
     def parse(cls, url: str) -> ImapConfig:
         """Read CASEBOT_IMAP_URL; ValueError says what is wrong (never echoing a password)."""
-        parts = urlsplit(url.strip())
-        scheme = parts.scheme.lower()
-        insecure = scheme == "imap+insecure"
-        scheme = "imap" if insecure else scheme
-        if scheme not in ("imap", "imaps"):
-            raise ValueError("CASEBOT_IMAP_URL must start with imaps:// (or imap://), e.g. "
-                             "imaps://user:password@mail.example.com/INBOX.")
-        if not parts.hostname:
-            raise ValueError("CASEBOT_IMAP_URL has no host, e.g. imaps://user:pw@host/INBOX.")
-        try:
-            port = parts.port or (993 if scheme == "imaps" else 143)
-        except ValueError:
-            raise ValueError("CASEBOT_IMAP_URL has a bad port number.") from None
-        query = {k.lower(): v[-1].lower() for k, v in parse_qs(parts.query).items()}
+        u = parse_mail_url(url, variable="CASEBOT_IMAP_URL", plain="imap", ports=(143, 993),
+                           schemes="imaps:// (or imap://)",
+                           example="imaps://user:password@mail.example.com/INBOX")
         start_tls: bool | None = None
-        if scheme == "imaps":
+        if u.tls:
             start_tls = False
-        elif insecure:
-            start_tls = query.get("starttls") in _TRUE or None
-        elif parts.password or query.get("starttls") in _TRUE:
+        elif u.insecure:
+            start_tls = u.query.get("starttls") in _TRUE or None
+        elif u.password or u.query.get("starttls") in _TRUE:
             start_tls = True  # a password never goes out unencrypted
-        try:
-            timeout = float(query.get("timeout", 60))
-        except ValueError:
-            raise ValueError("CASEBOT_IMAP_URL: timeout must be a number of seconds.") from None
-        return cls(host=parts.hostname, port=port, use_tls=scheme == "imaps",
-                   start_tls=start_tls,
-                   username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password else None,
-                   mailbox=unquote(parts.path.strip("/")) or "INBOX", timeout=timeout,
-                   verify=query.get("verify", "1") not in _FALSE)
+        return cls(host=u.host, port=u.port, use_tls=u.tls, start_tls=start_tls,
+                   username=u.username, password=u.password, mailbox=u.path or "INBOX",
+                   timeout=u.timeout, verify=u.verify)
 
     def _tls(self) -> ssl.SSLContext:
         context = ssl.create_default_context()

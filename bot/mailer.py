@@ -40,12 +40,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.mail_url import FALSE, parse_mail_url
 from bot.mails import build_message, recipients
 from bot.reply_address import ReplyAddresses
 from store.files import BlobStore
@@ -62,7 +62,6 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 REDACTED_BODY = "(a verification code; removed after sending)"
 
 _TRUE = ("1", "true", "yes", "on", "required")
-_FALSE = ("0", "false", "no", "off")
 
 
 def _start_tls(query: dict[str, str]) -> bool | None:
@@ -71,7 +70,7 @@ def _start_tls(query: dict[str, str]) -> bool | None:
         return None
     if query["starttls"] in _TRUE:
         return True
-    if query["starttls"] in _FALSE:
+    if query["starttls"] in FALSE:
         return False
     raise ValueError("CASEBOT_SMTP_URL: starttls must be 1 or 0.")
 
@@ -90,37 +89,19 @@ class SmtpConfig:
     @classmethod
     def parse(cls, url: str) -> SmtpConfig:
         """Read CASEBOT_SMTP_URL; ValueError says what is wrong (never echoing a password)."""
-        parts = urlsplit(url.strip())
-        scheme = parts.scheme.lower()
-        insecure = scheme == "smtp+insecure"
-        if insecure:
-            scheme = "smtp"
-        if scheme not in ("smtp", "smtps"):
-            raise ValueError("CASEBOT_SMTP_URL must start with smtp:// or smtps://, e.g. "
-                             "smtp://mail.example.com:587 or smtps://user:pass@host:465.")
-        if not parts.hostname:
-            raise ValueError("CASEBOT_SMTP_URL has no host, e.g. smtp://mail.example.com:587.")
-        try:
-            port = parts.port or (465 if scheme == "smtps" else 25)
-        except ValueError:
-            raise ValueError("CASEBOT_SMTP_URL has a bad port number.") from None
-        query = {k.lower(): v[-1].lower() for k, v in parse_qs(parts.query).items()}
-        start_tls = _start_tls(query) if scheme == "smtp" else None
-        if parts.username and scheme == "smtp" and not insecure:
+        u = parse_mail_url(url, variable="CASEBOT_SMTP_URL", plain="smtp", ports=(25, 465),
+                           schemes="smtp:// or smtps://",
+                           example="smtp://mail.example.com:587 or smtps://user:pass@host:465")
+        start_tls = None if u.tls else _start_tls(u.query)
+        if u.username and not u.tls and not u.insecure:
             if start_tls is False:
                 raise ValueError("CASEBOT_SMTP_URL has a password but starttls=0: the password "
                                  "would cross the network in the clear. Drop starttls=0, use "
                                  "smtps://, or say smtp+insecure:// if you really mean it.")
             start_tls = True  # a password never goes out unencrypted
-        try:
-            timeout = float(query.get("timeout", 60))
-        except ValueError:
-            raise ValueError("CASEBOT_SMTP_URL: timeout must be a number of seconds.") from None
-        return cls(host=parts.hostname, port=port, use_tls=scheme == "smtps",
-                   start_tls=False if scheme == "smtps" else start_tls,
-                   username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password else None,
-                   timeout=timeout, validate_certs=query.get("verify", "1") not in _FALSE)
+        return cls(host=u.host, port=u.port, use_tls=u.tls,
+                   start_tls=False if u.tls else start_tls, username=u.username,
+                   password=u.password, timeout=u.timeout, validate_certs=u.verify)
 
     def client(self) -> aiosmtplib.SMTP:
         return aiosmtplib.SMTP(hostname=self.host, port=self.port, use_tls=self.use_tls,
