@@ -183,7 +183,7 @@ class Chat:
                 directory: Directory | None, fetch: FetchFiles | None) -> Reply:
         """Files sent to the chat: nothing is fetched unless the question takes files."""
         try:
-            where = self.service.view(who)
+            where = self.service.view(who, waiting=True)
         except SQLAlchemyError as exc:  # nothing fetched, nothing saved: send it again later
             log.warning("store unavailable: %s", type(exc).__name__)
             return Reply([info(STORE_DOWN, retry=True)])

@@ -106,7 +106,8 @@ class View:
     has_answers: bool = False
     checked_urls: list[str] = field(default_factory=list)
     open_cases: list[OpenCase] | None = None
-    waiting: bool = False  # a case of theirs waits for their answer (bot/followup.py)
+    # a case of theirs waits for their answer (bot/followup.py; read only when asked for)
+    waiting: bool = False
 
     @property
     def takes_files(self) -> bool:

@@ -104,9 +104,10 @@ class Service:
                 return [info(STORE_DOWN, retry=True)]
         return [info(STORE_DOWN, retry=True)]
 
-    def view(self, who: Who, *, cases: bool = False) -> View:
+    def view(self, who: Who, *, cases: bool = False, waiting: bool = False) -> View:
         """Where the person is, in one transaction that only reads: the question is rendered
-        from the loaded conversation, as the step that asked it did, and nothing is saved."""
+        from the loaded conversation, as the step that asked it did, and nothing is saved.
+        `waiting`: whether a case waits for them too (asked only where files arrive)."""
         with unit_of_work(self.engine, read_only=True) as unit:
             found = unit.conversations.load_for_identity(who.channel, who.external_id)
             if found is None:
@@ -121,8 +122,9 @@ class Service:
                                    (iso(c.updated_at) or "")[:16].replace("T", " "))
                           for c in unit.cases.open_of(contact.id, CLOSED,
                                                       OPEN_CASES)] if cases else None
-            waiting = conv is None and bool(unit.cases.waiting_for(contact.id, WAITING, 1))
-            return View(linked=True, question=question, waiting=waiting,
+            waits = waiting and conv is None and bool(
+                unit.cases.waiting_for(contact.id, WAITING, 1))
+            return View(linked=True, question=question, waiting=waits,
                         has_answers=conv is not None and conv.answered,
                         checked_urls=unit.url_checks.last(contact.id),
                         open_cases=open_cases)
