@@ -9,7 +9,6 @@ taken as either. The rules of what a message does to a case are in bot/replies.p
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from bot import replies
@@ -18,10 +17,9 @@ from bot.event import Event
 from flows import commands
 from flows.commands import button_id
 from flows.model import Choice, FileRef, Inbound, Prompt, info
-from store.tables import Case, as_utc, utcnow
+from store.tables import Case
 
 ASKED_FOR = 3  # "Add to case N" buttons at most (the newest waiting cases)
-COMMENT_WINDOW = timedelta(hours=1)  # after a rating, the next plain message is its comment
 
 
 def route(ev: Event, inbound: Inbound) -> list[Prompt] | None:
@@ -151,11 +149,7 @@ def _survey_answer(ev: Event, text: str) -> str | None:
         unrated = ev.unit.surveys.unrated(ids)
         if unrated:
             return replies.rate(ev.unit, unrated[0].id or 0, int(text.strip()), ev.contact.id)
-    wanting = ev.unit.surveys.wanting_comment(ids)
-    if wanting is not None and wanting.answered_at is not None \
-            and utcnow() - as_utc(wanting.answered_at) < COMMENT_WINDOW:
-        return replies.comment(ev.unit, ev.contact.id, text)
-    return None
+    return replies.comment(ev.unit, ids, text)
 
 
 def _thread_comment(ev: Event, case: Case, inbound: Inbound) -> str | None:
@@ -163,11 +157,7 @@ def _thread_comment(ev: Event, case: Case, inbound: Inbound) -> str | None:
     as its comment: typed in that thread too, it is the comment, not a reopening message."""
     if inbound.kind != "text" or not inbound.text.strip():
         return None
-    wanting = ev.unit.surveys.wanting_comment([case.id] if case.id is not None else [])
-    if wanting is None or wanting.answered_at is None \
-            or utcnow() - as_utc(wanting.answered_at) >= COMMENT_WINDOW:
-        return None
-    return replies.comment(ev.unit, ev.contact.id, inbound.text)
+    return replies.comment(ev.unit, [replies.saved(case)], inbound.text)
 
 
 def _ask_which(ev: Event, inbound: Inbound, waiting: list[Case]) -> list[Prompt]:

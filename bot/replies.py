@@ -25,6 +25,7 @@ RESOLVED = "resolved"
 DONE = ("resolved", "closed")
 STATUSES = ("open", "in progress", WAITING, CUSTOMER_REPLIED, RESOLVED, "closed")
 RATINGS = (1, 2, 3, 4, 5)
+COMMENT_WINDOW = timedelta(hours=1)  # after a rating, the next plain message is its comment
 
 
 class TooLate(Exception):
@@ -168,10 +169,12 @@ def rate(uow: UnitOfWork, survey_id: int, rating: int, contact_id: int) -> str:
             "write it as your next message (or just carry on).")
 
 
-def comment(uow: UnitOfWork, contact_id: int, text: str) -> str | None:
-    """The comment after a rating (the customer's next plain message); None: none wanted."""
-    survey = uow.surveys.wanting_comment(uow.cases.ids_of(contact_id))
-    if survey is None:
+def comment(uow: UnitOfWork, case_ids: list[int], text: str) -> str | None:
+    """The comment of the newest survey of `case_ids` rated within `COMMENT_WINDOW` (the
+    customer's next plain message); None: none wants one."""
+    survey = uow.surveys.wanting_comment(case_ids)
+    if survey is None or survey.answered_at is None \
+            or utcnow() - as_utc(survey.answered_at) >= COMMENT_WINDOW:
         return None
     survey.comment = text[:2000]
     survey.comment_wanted = False

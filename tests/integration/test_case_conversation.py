@@ -226,3 +226,22 @@ def test_a_public_reply_goes_to_the_chat_and_by_mail_to_contact_and_cc(service: 
     assert "Reply to this message" in notice.text
     assert (mail.to, mail.cc) == (EMAIL, ["cc@acme.example"])
     assert deliveries[notice.message_id] == ["telegram: pending", "mail: pending"]
+
+
+def test_a_comment_in_a_thread_goes_to_that_cases_survey(service: Service) -> None:
+    """Two cases rated one after the other: a comment typed in the first one's thread is the
+    first one's, not the newest survey's."""
+    first, second = open_case(service, "First"), open_case(service, "Second")
+    for number in (first, second):
+        update_case(service, number, actor="cli:eve", status="resolved")
+    with unit_of_work(service.engine) as s:
+        surveys = [n for n in s.session.exec(select(ChatNotice).order_by(col(ChatNotice.id)))
+                   if [b["label"] for b in n.buttons][:1] == ["1"]]
+    for notice in surveys:
+        rate = pressed(notice.buttons[4]["id"])
+        assert rate is not None
+        service.handle(ANN, Inbound(kind="command", command=rate[0], args=rate[1]))
+    reply_to(service, f"conf-{first}", "The first one went well.", own="c1")
+    assert case(service, first)["satisfaction"] == {"rating": 5,
+                                                    "comment": "The first one went well."}
+    assert case(service, second)["satisfaction"] == {"rating": 5, "comment": None}
