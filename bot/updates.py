@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import replies
+from bot.desk import name_of
 from bot.reclassify import apply_case_urls
 from bot.service import Service
 from flows.model import FileRef
@@ -37,7 +38,7 @@ def update_case(service: Service, number: str, *, actor: str, status: str | None
                               + "\n".join(applied))
             note = "\n\n".join(filter(None, [note, "The requested URL ratings are now in "
                                              "effect:\n" + "\n".join(applied)]))
-        author = operator_of(actor)
+        author = name_of(actor)
         if note:
             replies.operator_message(s, case, operator=author, text=note, status=status,
                                      channel=actor.split(":", 1)[0],
@@ -69,7 +70,7 @@ def reply_case(service: Service, number: str, *, actor: str, text: str,
         if status is not None and status.lower() == case.status:
             status = None
         message = replies.operator_message(
-            s, case, operator=author or operator_of(actor), text=text, internal=internal,
+            s, case, operator=author or name_of(actor), text=text, internal=internal,
             files=list(files), channel=channel, mail_from=service.mail_from,
             status=None if internal else status)
         if internal and status is not None:
@@ -83,12 +84,6 @@ def reply_case(service: Service, number: str, *, actor: str, text: str,
                        detail)
         assert message.id is not None
         return message.id
-
-
-def operator_of(actor: str) -> str:
-    """The name a message shows for an audit actor (`web:EMAIL` → EMAIL, `cli:USER`)."""
-    kind, _, who = actor.partition(":")
-    return who if kind == "web" else actor
 
 
 def _what_changed(*, status: str | None, note: str | None, applied: list[str]) -> str:

@@ -32,6 +32,12 @@ def iso(dt: datetime | None) -> str | None:
     return as_utc(dt).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+# `cases.due_sort` of a case that owes nothing: unresolved-by-due-time is one index range (0012)
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+# the statuses a desk still works on; queries spell it as the partial indexes do (0012)
+UNRESOLVED_SQL = "status NOT IN ('resolved', 'closed')"
+
+
 def saved_id(row: Any) -> int:
     """The primary key of a row that has been flushed (None only before the INSERT)."""
     assert row.id is not None, "row not flushed yet"
@@ -56,6 +62,9 @@ class Account(SQLModel, table=True):
     # a personal account of one: a verified address at a domain no account owns (0007)
     personal: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = _ts()
+    # which of the catalog's response times apply: "standard" or "premium" (0012)
+    plan: str = Field(default="standard", max_length=20,
+                      sa_column_kwargs={"server_default": "standard"})
 
 
 class Contact(SQLModel, table=True):
@@ -133,9 +142,18 @@ class Case(SQLModel, table=True):
     __tablename__ = "cases"
     # a contact's newest cases (/cases) by index, however many cases there are (0002)
     # the web inbox's filters, newest first, by index (0006)
+    # the desk's views: an owner's cases, unresolved by due time, an owner's by due time (0012)
     __table_args__ = (sa.Index("ix_cases_contact_id_id", "contact_id", "id"),
                       sa.Index("ix_cases_status_id", "status", "id"),
-                      sa.Index("ix_cases_channel_id", "channel", "id"))
+                      sa.Index("ix_cases_channel_id", "channel", "id"),
+                      sa.Index("ix_cases_assignee_id", "assignee", "id"),
+                      sa.Index("ix_cases_open_due", "due_sort", "id",
+                               sqlite_where=sa.text(UNRESOLVED_SQL),
+                               postgresql_where=sa.text(UNRESOLVED_SQL)),
+                      sa.Index("ix_cases_open_assignee_due", "assignee", "due_sort", "id",
+                               sqlite_where=sa.text(UNRESOLVED_SQL),
+                               postgresql_where=sa.text(UNRESOLVED_SQL)),
+                      sa.Index("ix_cases_reference_id", "reference_id"))
     id: int | None = Field(default=None, primary_key=True)
     number: str | None = Field(default=None, max_length=20, unique=True)
     reference_id: str | None = Field(default=None, max_length=30)
@@ -149,6 +167,19 @@ class Case(SQLModel, table=True):
     updated_at: datetime = _ts()
     # when it was last resolved: a customer's message within CASEBOT_REOPEN_DAYS reopens it (0011)
     resolved_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # the desk (0012): the owner (an operator's email), bumped by every change, and the
+    # response clock: what is owed by when (null: nothing, e.g. waiting for the customer);
+    # `due_sort` is `due_at` or NEVER; `clock_at` when the clock last (re)started;
+    # `alerted_due_at` the due time staff were last told was missed
+    assignee: str | None = Field(default=None, max_length=320)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    due_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    due_kind: str | None = Field(default=None, max_length=20)
+    due_sort: datetime = Field(default=NEVER, sa_type=sa.DateTime(timezone=True))
+    first_response_at: datetime | None = Field(default=None,
+                                               sa_type=sa.DateTime(timezone=True))
+    clock_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    alerted_due_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class Attachment(SQLModel, table=True):
@@ -172,6 +203,10 @@ class CaseEvent(SQLModel, table=True):
     at: datetime = _ts()
     kind: str = Field(max_length=30)
     text: str = Field(default="")
+    # who made it (an operator's email, a customer's, `cli:USER`) and the case version it made
+    # (0012): a stale console form shows the entries after its version
+    actor: str | None = Field(default=None, max_length=320)
+    version: int | None = None
 
 
 class OutboxMail(SQLModel, table=True):
@@ -452,3 +487,32 @@ class AsideMail(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=300, unique=True)
     raw_sha256: str | None = Field(default=None, max_length=64)
     size: int = 0
+
+
+class StaffAlert(SQLModel, table=True):
+    """A new Critical/High case, a missed due time or a customer's reply on an owned case,
+    waiting for the Slack process to post it to `CASEBOT_STAFF_SLACK_CHANNEL` (0012)."""
+
+    __tablename__ = "staff_alerts"
+    __table_args__ = (sa.Index("ix_staff_alerts_pending", "id",
+                               sqlite_where=sa.text("sent_at IS NULL"),
+                               postgresql_where=sa.text("sent_at IS NULL")),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    kind: str = Field(max_length=30)
+    text: str
+    created_at: datetime = _ts()
+    sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_error: str | None = None
+
+
+class CannedReply(SQLModel, table=True):
+    """A named reply operators insert in the reply form (0012)."""
+
+    __tablename__ = "canned_replies"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    text: str
+    updated_by: str = Field(max_length=320)
+    updated_at: datetime = _ts()

@@ -7,8 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
+from store.db import table_of
 from store.repositories.base import Repository
 from store.repositories.contacts import ContactInfo
 from store.tables import (
@@ -23,6 +25,7 @@ from store.tables import (
     utcnow,
 )
 
+_cases = table_of(Case)
 CASE_NUMBER_BASE = 10_000_000
 CASE_KEYS = ("number", "reference_id", "status", "channel", "contact_email", "profile_name",
              "product", "product_version", "product_language", "operating_system", "issue_type",
@@ -85,7 +88,8 @@ class Cases(Repository):
         for f in fields.get("attachments") or []:
             s.add(Attachment(case_id=case.id, name=f["name"], size=f["size"],
                              sha256=f["sha256"]))
-        s.add(CaseEvent(case_id=case.id, at=now, kind="created",
+        s.add(CaseEvent(case_id=case.id, at=now, kind="created", version=1,
+                        actor=getattr(contact, "email", None),
                         text=f"Case opened from {channel}."))
         s.flush()
         return case, True
@@ -109,6 +113,23 @@ class Cases(Repository):
              .order_by(col(Case.id).desc()).limit(limit))
         return list(self.s.exec(q))
 
+    def claim_version(self, case: Case, seen: int) -> bool:
+        """Take the case for a change made from a view of version `seen`: False (nothing
+        changed) when another change came first. The conditional UPDATE is the unit's first
+        write, so it holds the row (PostgreSQL) or the database (SQLite) until commit."""
+        done = self.conn.execute(
+            sa.update(_cases).where(_cases.c.id == saved_id(case), _cases.c.version == seen)
+            .values(version=seen + 1)).rowcount
+        if done:
+            set_committed_value(case, "version", seen + 1)
+        return bool(done)
+
+    def events_since(self, case_id: int, version: int) -> list[CaseEvent]:
+        """What changed after a view of `version` (entries of later versions), oldest first."""
+        return list(self.s.exec(select(CaseEvent).where(
+            CaseEvent.case_id == case_id, col(CaseEvent.version) > version)
+            .order_by(col(CaseEvent.id))))
+
     def save(self, case: Case) -> None:
         self.s.add(case)
         self.s.flush()
@@ -117,9 +138,14 @@ class Cases(Repository):
         return list(self.s.exec(select(CaseEvent).where(CaseEvent.case_id == case_id)
                                 .order_by(col(CaseEvent.at), col(CaseEvent.id))))
 
-    def add_event(self, case: Case, kind: str, text: str) -> CaseEvent:
+    def add_event(self, case: Case, kind: str, text: str,
+                  actor: str | None = None) -> CaseEvent:
+        """A timeline entry by `actor`; it is a change, so the case's version goes up (a
+        console form saved over it is stale) and the entry records the version it made."""
         now = utcnow()
-        event = CaseEvent(case_id=saved_id(case), at=now, kind=kind, text=text)
+        case.version = (case.version or 1) + 1
+        event = CaseEvent(case_id=saved_id(case), at=now, kind=kind, text=text, actor=actor,
+                          version=case.version)
         case.updated_at = now
         self.s.add(event)
         self.s.add(case)
@@ -178,7 +204,8 @@ class Cases(Repository):
                       for e in self.timeline(case.id) if internal or e.kind != "internal"],
             messages=[message_json(m) for m in messages
                       if internal or m.visibility == "public"],
-            assignee=None, due_at=None, satisfaction=self._satisfaction(case.id))
+            assignee=case.assignee, due_at=iso(case.due_at),
+            satisfaction=self._satisfaction(case.id))
         for key in LIST_KEYS:
             out[key] = out[key] or []
         return out

@@ -15,11 +15,14 @@ from store.db import make_engine, upgrade
 
 # Created by migration 0003 for slack_sdk's SQLAlchemy stores, which define them.
 SLACK_SDK_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}
+# The case search index (0012) differs by database (a tsvector table, an FTS5 virtual table
+# and its shadow tables): the migration describes it, store/repositories/search.py uses it.
+SEARCH = "case_search"
 
 
 def _ours(name: str | None, type_: str, parent: dict[str, Any]) -> bool:
     table = name if type_ == "table" else parent.get("table_name")
-    return table not in SLACK_SDK_TABLES
+    return table not in SLACK_SDK_TABLES and not (table or "").startswith(SEARCH)
 
 
 def schema_diff(engine: sa.Engine) -> list[Any]:
