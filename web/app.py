@@ -66,6 +66,26 @@ def age(when: datetime | None) -> str:
     return "now"
 
 
+def span(seconds: int) -> str:
+    """A duration as a desk reads it at a glance: "25 min", "2 h 10 min", "3 d 4 h"."""
+    minutes = seconds // 60
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{max(mins, 1)} min"
+
+
+def due_text(when: datetime | None, now: datetime | None = None) -> str:
+    """A case's response due time as "due in 25 min" or "overdue 2 h"; "" when nothing is
+    owed."""
+    if when is None:
+        return ""
+    seconds = int((as_utc(when) - (now or datetime.now(UTC))).total_seconds())
+    return f"due in {span(seconds)}" if seconds >= 0 else f"overdue {span(-seconds)}"
+
+
 def size_text(n: int) -> str:
     if n < 1024:
         return f"{n:,} bytes"
@@ -85,7 +105,8 @@ def utc_iso(when: datetime) -> str:
     return as_utc(when).isoformat()
 
 
-TEMPLATES.env.filters.update(age=age, size=size_text, defang=defang, utc=utc, utc_iso=utc_iso)
+TEMPLATES.env.filters.update(age=age, size=size_text, defang=defang, utc=utc, utc_iso=utc_iso,
+                             due=due_text)
 
 
 def page(request: Request, template: str, status_code: int = 200, /, **context: Any) -> Response:
