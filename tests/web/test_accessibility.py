@@ -11,13 +11,13 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from tests.e2e.conftest import Script, submitted
 from tests.web import axe
 from tests.web.conftest import OPERATOR, PASSWORD, Console
 
-PHONE = {"width": 390, "height": 844}
+PHONE = ViewportSize(width=390, height=844)
 MAX_PAGES = 60
 # downloads and actions, not pages: a file, a raw mail, signing out
 NOT_PAGES = ("/files/", "/raw", "/signout")
@@ -94,7 +94,7 @@ def test_every_page_passes_axe_and_fits_a_phone(console: Console, browser: Brows
 
     phone = browser.new_context(viewport=PHONE, storage_state=context.storage_state())
     small = phone.new_page()
-    todo, seen, wide = [console.url + "/"], set(), {}
+    todo, seen, wide = [console.url + "/"], set[str](), dict[str, int]()
     while todo and len(seen) < MAX_PAGES:
         url = todo.pop(0)
         if url in seen:
