@@ -68,7 +68,8 @@ def customer_message(uow: UnitOfWork, case: Case, *, author: str, channel: str, 
         if too_late(case, reopen_days):
             raise TooLate(case)
         uow.surveys.withdraw(saved(case))
-        uow.cases.add_event(case, "reopened", f"Reopened by a message from {author}.")
+        uow.cases.add_event(case, "reopened", f"Reopened by a message from {author}.",
+                            actor=author)
     message = uow.messages.add(CaseMessage(
         case_id=saved(case), author=author, author_kind="customer", channel=channel,
         text=text, attachments=file_dicts(list(files)), external_id=external_id,
@@ -78,8 +79,9 @@ def customer_message(uow: UnitOfWork, case: Case, *, author: str, channel: str, 
     _attach(uow, case, message.attachments)
     if case.status != CUSTOMER_REPLIED:
         case.status = CUSTOMER_REPLIED
-        uow.cases.add_event(case, "status", f"Status changed to {CUSTOMER_REPLIED}.")
-    uow.cases.add_event(case, "message", f"Message from {author} ({channel}).")
+        uow.cases.add_event(case, "status", f"Status changed to {CUSTOMER_REPLIED}.",
+                            actor=author)
+    uow.cases.add_event(case, "message", f"Message from {author} ({channel}).", actor=author)
     return message
 
 
@@ -105,18 +107,20 @@ def operator_message(uow: UnitOfWork, case: Case, *, operator: str, text: str,
     assert message is not None
     _attach(uow, case, message.attachments)
     uow.cases.add_event(case, "internal" if internal else "reply",
-                        f"{'Internal note' if internal else 'Reply'} by {operator}.")
+                        f"{'Internal note' if internal else 'Reply'} by {operator}.",
+                        actor=operator)
     changes = status is not None and status.lower() != case.status
     if not internal:  # the message first: a resolution's buttons come after it
         _send(uow, case, message, mail_from, status.lower() if changes and status else None)
     if status is not None:
         set_status(uow, case, status, notify=not internal, mail_from=mail_from,
-                   with_message=not internal)
+                   with_message=not internal, actor=operator)
     return message
 
 
 def set_status(uow: UnitOfWork, case: Case, status: str, *, notify: bool,
-               mail_from: str = "casebot@localhost", with_message: bool = False) -> bool:
+               mail_from: str = "casebot@localhost", with_message: bool = False,
+               actor: str | None = None) -> bool:
     """Change the status (False: it already was). "resolved" asks **Solved / Still broken**
     and the survey in the chat, whether or not the change itself is told (`notify`): the
     customer must be able to say it is not solved."""
@@ -126,7 +130,7 @@ def set_status(uow: UnitOfWork, case: Case, status: str, *, notify: bool,
     if status == case.status:
         return False
     case.status = status
-    uow.cases.add_event(case, "status", f"Status changed to {status}.")
+    uow.cases.add_event(case, "status", f"Status changed to {status}.", actor=actor)
     if status == RESOLVED:
         case.resolved_at = utcnow()
         uow.surveys.withdraw(saved(case))
@@ -140,13 +144,14 @@ def reopen(uow: UnitOfWork, case: Case, *, author: str) -> None:
     """Still broken: the case goes back to the engineers, its survey withdrawn."""
     uow.surveys.withdraw(saved(case))
     case.status = CUSTOMER_REPLIED
-    uow.cases.add_event(case, "reopened", f"Still broken, says {author}.")
+    uow.cases.add_event(case, "reopened", f"Still broken, says {author}.", actor=author)
 
 
 def solved(uow: UnitOfWork, case: Case, *, author: str) -> None:
     if case.status != "closed":
         case.status = "closed"
-        uow.cases.add_event(case, "status", f"Confirmed solved by {author}; closed.")
+        uow.cases.add_event(case, "status", f"Confirmed solved by {author}; closed.",
+                            actor=author)
 
 
 def rate(uow: UnitOfWork, survey_id: int, rating: int, contact_id: int) -> str:

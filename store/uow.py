@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from store.repositories.accounts import Accounts
 from store.repositories.audit import AuditTrail
+from store.repositories.canned import CannedReplies
 from store.repositories.cases import Cases
 from store.repositories.contacts import Contacts
 from store.repositories.conversations import Conversations
@@ -121,6 +122,10 @@ class UnitOfWork:
     @cached_property
     def cases(self) -> Cases:
         return Cases(self)
+
+    @cached_property
+    def canned(self) -> CannedReplies:
+        return CannedReplies(self)
 
     @cached_property
     def outbox(self) -> Outbox:
