@@ -53,9 +53,11 @@ def _canned() -> object:
                        updated_by=OPERATOR, updated_at=utcnow())
 
 
-def signed_in(browser: Browser, console: Console, email: str = OPERATOR,
-              **options: object) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(java_script_enabled=False, **options)  # type: ignore[arg-type]
+def signed_in(browser: Browser, console: Console, email: str = OPERATOR, *,
+              javascript: bool = False, **options: object) -> tuple[BrowserContext, Page]:
+    """A browser context signed in as `email`, JavaScript off unless asked (axe needs it)."""
+    context = browser.new_context(java_script_enabled=javascript,
+                                  **options)  # type: ignore[arg-type]
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(console.url + "/signin")
@@ -153,3 +155,17 @@ def test_a_stale_form_is_refused_in_the_browser(console: Console, browser: Brows
     assert "Reply sent." in b.locator("main").inner_text()
     a_ctx.close()
     b_ctx.close()
+
+
+def test_case_page_with_previews_and_the_canned_reply_pages_pass_axe(
+        console: Console, browser: Browser, number: str) -> None:
+    from tests.web.test_accessibility import axe_source, violations
+
+    source = axe_source()
+    context, page = signed_in(browser, console, javascript=True, bypass_csp=True)
+    found = {}
+    for path in (f"/cases/{number}", "/replies", "/replies/1"):
+        page.goto(console.url + path)
+        found[path] = violations(page, source)
+    context.close()
+    assert found == {p: [] for p in found}
