@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from bot.app import build_service
 from bot.settings import Settings
+from store.tables import CannedReply, utcnow
 from store.uow import unit_of_work
 from tests.web import samples
 from tests.web.conftest import OPERATOR, PASSWORD, Console
@@ -46,9 +47,7 @@ def make_case(console: Console) -> str:
     return number
 
 
-def _canned() -> object:
-    from store.tables import CannedReply, utcnow
-
+def _canned() -> CannedReply:
     return CannedReply(name="Need logs", text="Please send the debug log.",
                        updated_by=OPERATOR, updated_at=utcnow())
 

@@ -19,7 +19,7 @@ def test_update_from_the_browser_queues_the_chat_notice_and_mail(console: Consol
         s.contacts.link_identity(contact, "telegram", "4242")
         case, _ = s.cases.create(contact, "tg-1", "telegram", {
             "subject": "VPN client drops", "severity": "High", "cc_emails": ["it@acme.example"]})
-        number = case.number
+        number = str(case.number)
         s.commit()
     c = console.signed_in()
     r = c.post(f"/cases/{number}", data={**fresh(c, number), "status": "waiting for customer",
