@@ -13,6 +13,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -265,7 +266,8 @@ class Console:
         return page(request, "case.html", status_code, **ctx)
 
     def case_page(self, request: Request) -> Response:
-        return self._case_view(request, notice=request.query_params.get("done", ""))
+        return self._case_view(request, notice=request.query_params.get("done", ""),
+                               back=back_of(request.query_params.get("back")))
 
     async def case_update(self, request: Request) -> Response:
         """The reply form (multipart: its files), "Insert" of a canned reply and "Apply the
@@ -286,7 +288,8 @@ class Console:
         seen = row_id(str(form.get("version") or ""))
         uploads = [f for f in form.getlist("files")
                    if isinstance(f, UploadFile) and f.filename]
-        kept: dict[str, Any] = {"note": note, "chosen_status": status, "notify": notify}
+        kept: dict[str, Any] = {"note": note, "chosen_status": status, "notify": notify,
+                                "back": back_of(str(form.get("back") or ""))}
         if form.get("action") == "insert":
             return self._insert_canned(request, str(form.get("canned") or ""), seen, kept)
         note = note.strip()
@@ -313,7 +316,7 @@ class Console:
                 error = str(exc)
         if error:
             return self._case_view(request, 400, error=error, **kept)
-        return RedirectResponse(f"/cases/{number}?done={done}", 303)
+        return RedirectResponse(done_url(number, done, kept["back"]), 303)
 
     async def _change(self, number: str, actor: str, seen: int, *, status: str | None,
                       note: str, internal: bool, notify: bool, apply_urls: bool,
@@ -363,19 +366,20 @@ class Console:
                       done: str) -> Response:
         number = request.path_params["number"]
         seen = row_id(str(form.get("version") or ""))
+        back = back_of(str(form.get("back") or ""))
         if seen is None:
-            return self._case_view(request, 400, error="This form carries no case version: "
-                                   "reload the page and send it again.")
+            return self._case_view(request, 400, back=back, error="This form carries no case "
+                                   "version: reload the page and send it again.")
         try:
             await run_in_threadpool(assign_case, self.service, number, owner,
                                     actor=actor_of(request), seen=seen)
         except Stale:
-            return self._case_view(request, 409, seen=seen, refused=True)
+            return self._case_view(request, 409, seen=seen, refused=True, back=back)
         except LookupError as exc:
             if "No case" in str(exc):
                 raise HTTPException(404, str(exc)) from exc
-            return self._case_view(request, 400, error=str(exc))
-        return RedirectResponse(f"/cases/{number}?done={done}", 303)
+            return self._case_view(request, 400, error=str(exc), back=back)
+        return RedirectResponse(done_url(number, done, back), 303)
 
     def _store(self, uploads: list[UploadFile]) -> list[FileRef]:
         """A reply's files into the blob store, each within the per-file limit (`Invalid`)."""
@@ -675,6 +679,17 @@ def build_web_app(settings: Settings, service: Service) -> Starlette:
                     exception_handlers={HTTPException: http_error})
     app.state.console = console
     return app
+
+
+def back_of(raw: str | None) -> str:
+    """The inbox view a case page was opened from (`back`, kept through its forms so "← Inbox"
+    returns to the same view); only a path on this site, else ""."""
+    return raw if raw and safe_next(raw) == raw else ""
+
+
+def done_url(number: str, done: str, back: str) -> str:
+    """Where a case form's change redirects: the case page saying what was done."""
+    return f"/cases/{number}?" + urlencode({"done": done, **({"back": back} if back else {})})
 
 
 def _entry(e: CaseEvent) -> dict[str, Any]:

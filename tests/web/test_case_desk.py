@@ -251,3 +251,38 @@ def test_canned_replies_list_add_edit_delete_and_insert(desk: Desk) -> None:
     with unit_of_work(desk.service.engine, read_only=True) as s:
         actions = [a.action for a in s.audit.recent() if a.subject.startswith("canned:")]
     assert actions == ["canned_delete", "canned_edit", "canned_add"]
+
+
+def test_the_due_time_and_the_inbox_view_kept_through_the_forms(desk: Desk) -> None:
+    from datetime import timedelta
+
+    from store.tables import utcnow
+
+    number = desk.case()
+    with unit_of_work(desk.service.engine) as s:
+        case = s.cases.by_number(number)
+        assert case is not None
+        case.due_at, case.due_kind = utcnow() + timedelta(minutes=25, seconds=30), \
+            "first_response"
+        s.cases.save(case)
+    ann = desk.client(ANN)
+    back = "/?status=open&sort=due"
+    html = ann.get(f"/cases/{number}", params={"back": back}).text
+    assert "first response due in 25 min" in html
+    assert f'name="back" value="{back.replace("&", "&amp;")}"' in html
+    r = ann.post(f"/cases/{number}/take", data={"csrf_token": csrf_of(html),
+                                               "version": version_of(html), "back": back})
+    assert r.headers["location"] == (f"/cases/{number}?done=taken&back="
+                                     "%2F%3Fstatus%3Dopen%26sort%3Ddue")
+    r = ann.post(f"/cases/{number}/take", data={"csrf_token": csrf_of(html),
+                                               "version": version_of(html),
+                                               "back": "https://evil.example/"})
+    assert r.status_code == 409
+    assert 'name="back"' not in r.text  # only a path on this site is kept
+    with unit_of_work(desk.service.engine) as s:
+        case = s.cases.by_number(number)
+        assert case is not None
+        case.due_at = utcnow() - timedelta(hours=2, minutes=1)
+        s.cases.save(case)
+    html = ann.get(f"/cases/{number}").text
+    assert '<span class="overdue">first response overdue 2 h' in html
