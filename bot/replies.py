@@ -169,7 +169,9 @@ def rate(uow: UnitOfWork, survey_id: int, rating: int, contact_id: int) -> str:
     survey.answered_at = utcnow()
     survey.comment_wanted = True
     uow.session.add(survey)
-    uow.cases.add_event(case, "satisfaction", f"Satisfaction {rating}/5.")
+    contact = uow.contacts.get(contact_id)
+    uow.cases.add_event(case, "satisfaction", f"Satisfaction {rating}/5.",
+                        actor=contact.email if contact else None)
     return (f"Thank you: {rating}/5 for case {case.number}. If you want to add a comment, "
             "write it as your next message (or just carry on).")
 
