@@ -102,6 +102,8 @@ def assign_case(service: Service, number: str, operator: str | None, *, actor: s
         case = s.cases.by_number(number)
         if case is None:
             raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
+        if operator == case.assignee:
+            return False  # nothing changes, so no open form is made stale
         _hold(s, case, seen)
         return desk.assign(s, case, operator, actor=actor)
 
