@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from bot import clock as response_clock
 from bot.event import system_clock
 from bot.ratings import make_provider
 from bot.samples import SampleChecks
@@ -34,6 +35,7 @@ def build_engine(settings: Settings, *, migrate: bool | None = None,
 def build_service(settings: Settings | None = None, engine: Engine | None = None,
                   clock: Clock = system_clock) -> Service:
     settings = settings or Settings()
+    response_clock.use(settings)  # the response clock's calendar and targets (bot/clock.py)
     engine = engine or build_engine(settings)
     files = BlobStore(settings.files_dir, settings.max_attachment_bytes)
     provider = make_provider(engine, settings.url_rating_url)
