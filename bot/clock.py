@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 
@@ -51,7 +51,12 @@ class Policy:
     targets: Targets
 
     def due(self, start: datetime, severity: str | None, plan: str | None) -> datetime:
-        return self.targets.of(severity, plan).due(as_utc(start), self.calendar)
+        """In UTC, as every stored time is (SQLite keeps no zone)."""
+        return self.targets.of(severity, plan).due(utc(start), self.calendar).astimezone(UTC)
+
+
+def utc(at: datetime) -> datetime:
+    return as_utc(at).astimezone(UTC)
 
 
 def policy_of(settings: Settings) -> Policy:
@@ -83,14 +88,14 @@ def use(settings: Settings | Policy) -> Policy:
 
 def started(uow: UnitOfWork, case: Case) -> None:
     """A new case: its first response is owed from when it was opened."""
-    case.clock_at = case.created_at
+    case.clock_at = utc(case.created_at)
     settle(uow, case)
 
 
 def operator_replied(uow: UnitOfWork, case: Case, at: datetime | None = None) -> None:
     """A public operator message: the first response if none was given yet; the update
     clock restarts."""
-    at = at or utcnow()
+    at = utc(at or utcnow())
     if case.first_response_at is None:
         case.first_response_at = at
     case.clock_at = at
@@ -102,7 +107,7 @@ def customer_wrote(uow: UnitOfWork, case: Case, before: str,
     """A customer's message (the case was in `before`): restarts the update clock, and the
     first response's when the case owed nothing before."""
     if case.first_response_at is not None or before in PAUSED:
-        case.clock_at = at or utcnow()
+        case.clock_at = utc(at or utcnow())
     settle(uow, case)
 
 
@@ -110,7 +115,7 @@ def status_changed(uow: UnitOfWork, case: Case, before: str,
                    at: datetime | None = None) -> None:
     """A status change: leaving waiting/resolved/closed restarts the clock."""
     if before in PAUSED and case.status not in PAUSED:
-        case.clock_at = at or utcnow()
+        case.clock_at = utc(at or utcnow())
     settle(uow, case)
 
 
@@ -139,7 +144,7 @@ def backfill(uow: UnitOfWork, cases: list[Case]) -> None:
         first, last_op, last_customer = marks.get(saved_id(case), (None, None, None))
         case.first_response_at = case.first_response_at or first
         restarts = [t for t in (last_op, last_customer if first else None) if t is not None]
-        case.clock_at = max([as_utc(case.created_at), *map(as_utc, restarts)])
+        case.clock_at = max([utc(case.created_at), *map(utc, restarts)])
         settle(uow, case)
 
 
