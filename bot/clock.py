@@ -77,11 +77,14 @@ def policy() -> Policy:
     return _current
 
 
-def use(settings: Settings | Policy) -> Policy:
-    """Make this the process's policy (the composition root; a test)."""
+def use(settings: Settings | Policy | None) -> Policy | None:
+    """Make this the process's policy (the composition root; a test); None: read the
+    environment again on next use. Returns the one it replaces."""
     global _current
-    _current = settings if isinstance(settings, Policy) else policy_of(settings)
-    return _current
+    before = _current
+    _current = settings if isinstance(settings, Policy) or settings is None \
+        else policy_of(settings)
+    return before
 
 
 # -- the rules ------------------------------------------------------------------------------

@@ -14,13 +14,13 @@ from store.db import table_of
 from store.repositories.base import Repository
 from store.repositories.contacts import ContactInfo
 from store.tables import (
+    UNRESOLVED_SQL,
     Attachment,
     Case,
     CaseEvent,
     CaseMessage,
     Contact,
     Survey,
-    UNRESOLVED_SQL,
     iso,
     saved_id,
     utcnow,
@@ -153,13 +153,12 @@ class Cases(Repository):
     def clock_marks(self, case_ids: list[int]) -> dict[int, tuple[Any, Any, Any]]:
         """Per case: (first public operator message, last public operator message, last
         customer message) times, for setting the response clock of cases made before it."""
-        m = CaseMessage
-        operator = sa.and_(m.author_kind == "operator", m.visibility == "public")
+        m, at, case_id = CaseMessage, col(CaseMessage.at), col(CaseMessage.case_id)
+        operator = sa.and_(col(m.author_kind) == "operator", col(m.visibility) == "public")
         rows = self.s.exec(select(
-            m.case_id, sa.func.min(sa.case((operator, m.at))),
-            sa.func.max(sa.case((operator, m.at))),
-            sa.func.max(sa.case((m.author_kind == "customer", m.at))))
-            .where(col(m.case_id).in_(case_ids)).group_by(m.case_id))
+            case_id, sa.func.min(sa.case((operator, at))), sa.func.max(sa.case((operator, at))),
+            sa.func.max(sa.case((col(m.author_kind) == "customer", at))))
+            .where(case_id.in_(case_ids)).group_by(case_id))
         return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
     def save(self, case: Case) -> None:

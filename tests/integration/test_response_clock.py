@@ -31,8 +31,8 @@ def berlin_office() -> Iterator[None]:
     clock.use(before)
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN)  # type: ignore[misc]
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
 def new_case(s: UnitOfWork, severity: str, *, email: str = "ann@acme.example",
@@ -123,7 +123,8 @@ def test_the_conversation_moves_the_clock(engine: Engine) -> None:
     assert (case.due_kind, case.first_response_at) == (clock.FIRST_RESPONSE, None)
     # the first public reply: the next update is owed from it
     case = step("operator")
-    assert case.first_response_at is not None and case.clock_at is not None
+    assert case.first_response_at is not None
+    assert case.clock_at is not None
     assert case.due_kind == clock.NEXT_UPDATE
     assert as_utc(case.due_at or NEVER) == target.due(as_utc(case.clock_at), POLICY.calendar)
     replied = as_utc(case.clock_at)
@@ -132,14 +133,16 @@ def test_the_conversation_moves_the_clock(engine: Engine) -> None:
     assert (case.due_kind, case.due_at, as_utc(case.due_sort)) == (clock.NOTHING, None, NEVER)
     # the customer's answer restarts the update clock
     case = step("customer")
-    assert case.due_kind == clock.NEXT_UPDATE and case.clock_at is not None
+    assert case.due_kind == clock.NEXT_UPDATE
+    assert case.clock_at is not None
     assert as_utc(case.clock_at) >= replied
     assert as_utc(case.due_at or NEVER) == target.due(as_utc(case.clock_at), POLICY.calendar)
     # resolved: nothing due; "still broken" reopens it and restarts the clock
     case = step("status", status="resolved")
     assert (case.due_kind, case.due_at) == (clock.NOTHING, None)
     case = step("still broken")
-    assert case.status == replies.CUSTOMER_REPLIED and case.due_kind == clock.NEXT_UPDATE
+    assert case.status == replies.CUSTOMER_REPLIED
+    assert case.due_kind == clock.NEXT_UPDATE
     assert as_utc(case.due_at or NEVER) == target.due(as_utc(case.clock_at or NEVER),
                                                       POLICY.calendar)
     # the case JSON's due_at is the stored one
@@ -160,7 +163,8 @@ def test_an_operator_setting_a_waiting_case_back_to_open_restarts_it(engine: Eng
         assert case.due_at is None
         before = utcnow()
         replies.set_status(s, case, "open", notify=False)
-        assert case.clock_at is not None and as_utc(case.clock_at) >= before
+        assert case.clock_at is not None
+        assert as_utc(case.clock_at) >= before
         assert case.due_kind == clock.FIRST_RESPONSE
         assert as_utc(case.due_at or NEVER) == POLICY.due(case.clock_at, "Medium", "standard")
 
@@ -178,7 +182,8 @@ def test_cases_made_before_the_clock_are_backfilled(engine: Engine) -> None:
             case.created_at, case.status = t0.astimezone(UTC), status
             made[name] = case.number or ""
         answered = s.cases.by_number(made["answered"])
-        assert answered is not None and answered.id is not None
+        assert answered is not None
+        assert answered.id is not None
         from store.tables import CaseMessage
         for kind, hours in [("customer", 0.5), ("operator", 1), ("customer", 3)]:
             s.messages.add(CaseMessage(case_id=answered.id, author="x", author_kind=kind,

@@ -20,8 +20,8 @@ CALENDARS = [WEEK, SPLIT, parse("Mo-Fr 08:00-12:00,13:00-17:00", "America/New_Yo
              parse("Mon-Fri 09:00-18:00", "UTC")]
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN)  # type: ignore[misc]
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
 def test_a_night_and_a_weekend_are_not_counted() -> None:
