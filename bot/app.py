@@ -15,7 +15,7 @@ from bot.samples import SampleChecks
 from bot.service import Service
 from bot.settings import Settings
 from flows.context import Clock
-from store.db import check_upgraded, make_engine, private_dir, upgrade
+from store.db import check_upgraded, current_revision, make_engine, private_dir, upgrade
 from store.files import BlobStore
 
 
@@ -26,7 +26,11 @@ def build_engine(settings: Settings, *, migrate: bool | None = None,
     private_dir(settings.home)  # CASEBOT_HOME holds the database and samples: 0700
     engine = make_engine(settings.db_url)
     if migrate if migrate is not None else engine.dialect.name == "sqlite":
+        before = current_revision(engine)
         upgrade(engine)
+        if current_revision(engine) != before:  # cases made before the response clock (0012)
+            response_clock.use(settings)
+            response_clock.recompute_due(engine)
     elif check:
         check_upgraded(engine)
     return engine

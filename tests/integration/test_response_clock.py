@@ -6,15 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from sqlalchemy import Engine
 
 from bot import accounts, clock, replies
+from bot.app import build_engine
+from bot.settings import Settings
 from flows.calendar import parse
 from flows.catalog import get_catalog
 from flows.sla import Targets
+from store.db import alembic_config, make_engine
 from store.tables import NEVER, Case, as_utc, iso, utcnow
 from store.uow import UnitOfWork, unit_of_work
 
@@ -212,3 +218,30 @@ def test_a_plan_change_recomputes_the_accounts_open_cases(engine: Engine) -> Non
         assert [a.detail for a in s.audit.recent(1)] == ["Acme: standard → premium"]
     assert due(engine, numbers[0])[1] == berlin(2026, 1, 9, 18)
     assert due(engine, numbers[1])[1] == berlin(2026, 1, 12, 12)  # another account's
+
+
+def test_upgrading_an_older_database_sets_its_cases_due_times(tmp_path: Path) -> None:
+    """A SQLite casebot of before 0012, upgraded at start-up (bot/app.build_engine): its
+    open cases get due times at once."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine, cfg = make_engine(url), alembic_config(url)
+    opened = datetime(2026, 1, 9, 16, tzinfo=UTC)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0011")
+        conn.execute(sa.text(
+            "INSERT INTO accounts (id, name, domain, created_at) "
+            "VALUES (1, 'acme.example', 'acme.example', :t)"), {"t": opened})
+        conn.execute(sa.text(
+            "INSERT INTO contacts (id, account_id, email, name, case_recipients, created_at) "
+            "VALUES (1, 1, 'ann@acme.example', 'Ann', '[]', :t)"), {"t": opened})
+        conn.execute(sa.text(
+            "INSERT INTO cases (id, number, idempotency_key, contact_id, channel, status, "
+            "subject, details, created_at, updated_at) VALUES (1, '10000001', 'old', 1, "
+            "'console', 'open', 'Old', :d, :t, :t)"),
+            {"t": opened.replace(tzinfo=None), "d": '{"severity": "Critical"}'})
+    engine.dispose()
+    upgraded = build_engine(Settings(database_url=url))
+    assert due(upgraded, "10000001") == (clock.FIRST_RESPONSE, opened + timedelta(hours=2),
+                                         opened + timedelta(hours=2))
+    upgraded.dispose()

@@ -117,3 +117,55 @@ def test_later_or_longer_is_never_earlier(cal, a, b, d1, d2) -> None:  # type: i
     d1, d2 = sorted((d1, d2))
     assert cal.add(a, d1) <= cal.add(b, d1)
     assert cal.add(a, d1) <= cal.add(a, d2)
+
+
+# -- the catalog's response times (flows/sla.py) ------------------------------------------
+
+def test_response_times_per_plan_from_the_catalog() -> None:
+    from flows.catalog import get_catalog
+    from flows.sla import Targets
+
+    targets = Targets((s.name, s.response) for s in get_catalog().severities)
+    friday = berlin(2026, 1, 9, 15)
+    cases = {("Low", "standard"): berlin(2026, 1, 13, 15),  # 18 business hours
+             ("Low", "premium"): berlin(2026, 1, 12, 15),
+             ("Medium", "standard"): berlin(2026, 1, 12, 15),
+             ("Medium", "premium"): berlin(2026, 1, 12, 10),
+             ("High", "standard"): berlin(2026, 1, 12, 10),
+             ("High", "premium"): berlin(2026, 1, 9, 16),  # "1 hour": on the clock
+             ("Critical", "standard"): berlin(2026, 1, 9, 17),  # 24x7
+             ("Critical", "premium"): berlin(2026, 1, 9, 15, 30)}
+    for (severity, plan), expected in cases.items():
+        assert targets.of(severity, plan).due(friday, WEEK) == expected, (severity, plan)
+    # no severity or plan known: Medium, standard
+    assert targets.of(None, None) == targets.of("Medium", "standard")
+
+
+@pytest.mark.parametrize("response", ["4 business hours", "4 hours / 1 hour / 2 hours",
+                                      "soon / 1 hour", "0 hours / 1 hour"])
+def test_a_bad_response_time_says_what_to_write(response: str) -> None:
+    from flows.sla import BadTarget, parse_response
+
+    with pytest.raises(BadTarget, match="High"):
+        parse_response("High", response)
+
+
+def test_the_clocks_paused_statuses_are_the_replies_ones() -> None:
+    from bot import clock, replies
+
+    assert set(clock.PAUSED) == {replies.WAITING, *replies.DONE}
+
+
+def test_the_readme_example() -> None:
+    """README, "Response times": the example's numbers."""
+    from flows.catalog import get_catalog
+    from flows.sla import Targets
+
+    of = Targets((s.name, s.response) for s in get_catalog().severities).of
+    friday = berlin(2026, 1, 9, 17)
+    assert of("High", "standard").due(friday, WEEK) == berlin(2026, 1, 12, 12)
+    assert of("Low", "standard").due(friday, WEEK) == berlin(2026, 1, 13, 17)
+    assert of("Critical", "standard").due(friday, WEEK) == berlin(2026, 1, 9, 19)
+    assert of("High", "standard").due(berlin(2026, 1, 12, 10), WEEK) == berlin(2026, 1, 12, 14)
+    assert of("High", "standard").due(berlin(2026, 1, 13, 17, 30), WEEK) \
+        == berlin(2026, 1, 14, 12, 30)
