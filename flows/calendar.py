@@ -98,16 +98,18 @@ def parse(hours: str, zone: str = "UTC", country: str | None = None) -> Calendar
         raise Invalid(f"CASEBOT_TIMEZONE {zone!r} is not a time zone. Give an IANA name such "
                       "as Europe/Berlin, America/New_York or UTC.") from None
     text = hours.strip() or EXAMPLE
+    osm = _osm(text)
     try:
-        oh = OpeningHours(_osm(text), timezone=tz, country=(country or None),
+        oh = OpeningHours(osm, timezone=tz, country=(country or None),
                           auto_country=False, auto_timezone=False)
     except Exception as exc:  # the library's ParserError, UnknownCountryError (not typed)
         if type(exc).__name__ == "UnknownCountryError":
             raise Invalid(f"CASEBOT_HOLIDAYS {country!r} is not a country whose public "
                           "holidays are known. Give an ISO 3166 code such as DE or FR, or "
                           "leave it unset.") from None
+        where = f"read as {osm!r}, " if osm != text else ""
         raise Invalid(f"CASEBOT_BUSINESS_HOURS {text!r} is not business hours "
-                      f"({_problem(exc)}). Write "
+                      f"({where}{_problem(exc)}). Write "
                       f"days and times like {EXAMPLE!r}, several ranges like 'Mon-Thu "
                       "09:00-18:00, Fri 09:00-15:00', and 'PH off' for public holidays.") \
             from None

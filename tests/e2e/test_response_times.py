@@ -108,3 +108,11 @@ def test_accounts_add_with_a_plan_and_a_bad_plan(chat: Chat) -> None:
                                 env={"CASEBOT_HOME": str(chat.home)})
     assert result.exit_code == 2
     assert "Use one of: standard, premium" in result.output
+
+
+def test_business_hours_that_cannot_be_read_stop_casebot_with_what_to_write(chat: Chat) -> None:
+    chat.env["CASEBOT_BUSINESS_HOURS"] = "weekdays 9 to 6"
+    result = chat.run(Script().say("/cases"))
+    assert result.returncode == 2
+    assert "CASEBOT_BUSINESS_HOURS 'weekdays 9 to 6' is not business hours" in result.stderr
+    assert "Write days and times like 'Mon-Fri 09:00-18:00'" in result.stderr
