@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot import mails
+from bot import clock, mails
 from bot.notices import queue_for_case
 from flows.commands import SOLVED, STILL_BROKEN, SURVEY, button_id
 from store.tables import Case, CaseMessage, as_utc, utcnow
@@ -64,6 +64,7 @@ def customer_message(uow: UnitOfWork, case: Case, *, author: str, channel: str, 
     """
     if external_id and uow.messages.by_external(channel, external_id):
         return None
+    before = case.status
     if case.status in DONE:
         if too_late(case, reopen_days):
             raise TooLate(case)
@@ -82,6 +83,7 @@ def customer_message(uow: UnitOfWork, case: Case, *, author: str, channel: str, 
         uow.cases.add_event(case, "status", f"Status changed to {CUSTOMER_REPLIED}.",
                             actor=author)
     uow.cases.add_event(case, "message", f"Message from {author} ({channel}).", actor=author)
+    clock.customer_wrote(uow, case, before)
     return message
 
 
@@ -111,6 +113,7 @@ def operator_message(uow: UnitOfWork, case: Case, *, operator: str, text: str,
                         actor=operator)
     changes = status is not None and status.lower() != case.status
     if not internal:  # the message first: a resolution's buttons come after it
+        clock.operator_replied(uow, case)
         _send(uow, case, message, mail_from, status.lower() if changes and status else None)
     if status is not None:
         set_status(uow, case, status, notify=not internal, mail_from=mail_from,
@@ -129,8 +132,9 @@ def set_status(uow: UnitOfWork, case: Case, status: str, *, notify: bool,
         raise LookupError(f"Unknown status {status!r}. Use one of: {', '.join(STATUSES)}.")
     if status == case.status:
         return False
-    case.status = status
+    before, case.status = case.status, status
     uow.cases.add_event(case, "status", f"Status changed to {status}.", actor=actor)
+    clock.status_changed(uow, case, before)
     if status == RESOLVED:
         case.resolved_at = utcnow()
         uow.surveys.withdraw(saved(case))
@@ -143,15 +147,17 @@ def set_status(uow: UnitOfWork, case: Case, status: str, *, notify: bool,
 def reopen(uow: UnitOfWork, case: Case, *, author: str) -> None:
     """Still broken: the case goes back to the engineers, its survey withdrawn."""
     uow.surveys.withdraw(saved(case))
-    case.status = CUSTOMER_REPLIED
+    before, case.status = case.status, CUSTOMER_REPLIED
     uow.cases.add_event(case, "reopened", f"Still broken, says {author}.", actor=author)
+    clock.status_changed(uow, case, before)
 
 
 def solved(uow: UnitOfWork, case: Case, *, author: str) -> None:
     if case.status != "closed":
-        case.status = "closed"
+        before, case.status = case.status, "closed"
         uow.cases.add_event(case, "status", f"Confirmed solved by {author}; closed.",
                             actor=author)
+        clock.status_changed(uow, case, before)
 
 
 def rate(uow: UnitOfWork, survey_id: int, rating: int, contact_id: int) -> str:

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     # in CASEBOT_HOME/mail-secret
     mail_secret: str | None = Field(default=None, validation_alias="CASEBOT_MAIL_SECRET")
 
+    # issue 24: response-time targets counted on a business calendar (bot/clock.py):
+    # opening_hours-style days and times, an IANA time zone, and a country whose public
+    # holidays a "PH off" rule skips
+    business_hours: str = Field(default="Mon-Fri 09:00-18:00",
+                                validation_alias="CASEBOT_BUSINESS_HOURS")
+    timezone: str = Field(default="UTC", validation_alias="CASEBOT_TIMEZONE")
+    holidays: str | None = Field(default=None, validation_alias="CASEBOT_HOLIDAYS")
+
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None,
                                              validation_alias="SLACK_SIGNING_SECRET")

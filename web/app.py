@@ -26,7 +26,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bot.accounts import add_account, list_accounts, members, unlink
+from bot.accounts import add_account, list_accounts, members, set_plan, unlink
 from bot.canned import delete_reply, save_reply
 from bot.desk import Stale
 from bot.operators import TooManyAttempts, sign_in, sign_out_everywhere
@@ -37,6 +37,7 @@ from bot.updates import STATUSES, assign_case, reply_case, update_case
 from flows.answers import URL_RECLASS
 from flows.errors import Invalid
 from flows.model import FileRef
+from flows.sla import PLANS
 from flows.urls import defang
 from store.repositories.inbox import InboxFilter
 from store.tables import Account, Case, CaseEvent, UrlRating, as_utc, saved_id
@@ -587,8 +588,26 @@ class Console:
             scores = list(s.surveys.scores(case_ids).values())
         score = {"count": len(scores),
                  "average": sum(scores) / len(scores) if scores else None}
+        if request.query_params.get("done") == "plan":
+            extra.setdefault("notice", f"The account is on the {acct.plan} plan now; its "
+                                       "open cases' due times follow it.")
         return page(request, "account.html", status_code, account=acct, members=rows,
-                    score=score, **extra)
+                    score=score, plans=PLANS, **extra)
+
+    async def account_plan(self, request: Request) -> Response:
+        """The plan whose response times apply to the account's cases (bot/accounts.py)."""
+        form = await form_of(request)
+        plan, actor = str(form.get("plan", "")), actor_of(request)
+
+        def change() -> int:
+            with unit_of_work(self.engine) as s:
+                return set_plan(s, self._account(s, request), plan, actor=actor)
+
+        try:
+            await run_in_threadpool(change)
+        except Invalid as exc:
+            return self.account_page(request, 400, error=str(exc))
+        return RedirectResponse(f"/accounts/{request.path_params['account_id']}?done=plan", 303)
 
     async def account_unlink(self, request: Request) -> Response:
         form = await form_of(request)
@@ -656,6 +675,7 @@ class Console:
             Route("/accounts", self.accounts_add, methods=["POST"]),
             Route("/accounts/{account_id}", self.account_page, methods=["GET"]),
             Route("/accounts/{account_id}/unlink", self.account_unlink, methods=["POST"]),
+            Route("/accounts/{account_id}/plan", self.account_plan, methods=["POST"]),
         ]
 
 
