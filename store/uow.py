@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from store.repositories.accounts import Accounts
+from store.repositories.alerts import Alerts
 from store.repositories.audit import AuditTrail
 from store.repositories.cases import Cases
 from store.repositories.contacts import Contacts
@@ -197,6 +198,10 @@ class UnitOfWork:
     @cached_property
     def aside(self) -> AsideMails:
         return AsideMails(self)
+
+    @cached_property
+    def alerts(self) -> Alerts:
+        return Alerts(self)
 
 
 @contextmanager
