@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_sdk.oauth.installation_store import Installation
 
-from bot import desk
+from adapters.slack.main import _config_error
+from bot import alerts, desk
 from bot.alerts import MAIL_KIND, NEW, REPLY
 from bot.app import build_service
 from bot.operators import add_operator
@@ -226,3 +228,32 @@ def test_nothing_is_written_without_a_destination(tmp_path: Path) -> None:
             assert case is not None
             assert case.id is not None
             assert uow.alerts.of_case(case.id) == []
+
+
+def test_with_oauth_installs_the_staff_workspace_is_the_one_named(tmp_path: Path) -> None:
+    """Installed in two workspaces: alerts go out with CASEBOT_STAFF_SLACK_TEAM's bot token;
+    without that setting `casebot slack` refuses to start, saying what to set."""
+    with FakeSlack() as fake:
+        oauth: dict[str, Any] = {"home": tmp_path / "home", "slack_signing_secret": SECRET,
+                 "slack_client_id": "111.222", "slack_client_secret": "shh",
+                 "slack_api_url": fake.api_url, "staff_slack_channel": STAFF_CHANNEL}
+        assert "CASEBOT_STAFF_SLACK_TEAM" in (_config_error(Settings(**oauth), False) or "")
+        settings = Settings(**oauth, staff_slack_team="T2")
+        assert _config_error(settings, False) is None
+        service = build_service(settings)
+        bot = build_slack_bot(settings, service)
+        assert bot.installation_store is not None
+        for team in ("T1", "T2"):
+            bot.installation_store.save(Installation(
+                app_id="A1", team_id=team, user_id="U0", bot_token=f"xoxb-{team}",
+                bot_id=f"B{team}", bot_user_id=f"U{team}", bot_scopes=["chat:write"]))
+        link(service, "U1", EMAIL)
+        give_profiles(service, EMAIL, count=1)
+        with unit_of_work(service.engine) as uow:
+            contact = uow.contacts.ensure(EMAIL)
+            case, _ = uow.cases.create(contact, "oauth-1", "slack",
+                                       {"subject": "Down", "severity": "Critical"})
+            alerts.case_opened(uow, case, service.staff)
+        assert bot.deliver_alerts() == 1
+        (post,) = staff_posts(Rig(fake, bot, service, Driver(bot.app, fake, SECRET), settings))
+        assert post.token == "xoxb-T2"

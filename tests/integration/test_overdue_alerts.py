@@ -10,12 +10,13 @@ this test's subject.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.alerts import MAIL_KIND, OVERDUE, OverdueSweep, Staff
+from bot.alerts import MAIL_KIND, OVERDUE, OverdueSweep, Staff, start_sweep
 from store.db import make_engine
 from store.tables import NEVER, Case, utcnow
 from store.uow import unit_of_work
@@ -129,3 +130,27 @@ def test_nothing_without_a_destination(engine: Engine) -> None:
         case = uow.cases.get(case_id)
         assert isinstance(case, Case)
         assert case.alerted_due_at is None
+
+
+def test_the_sweep_thread_of_a_long_running_process(engine: Engine) -> None:
+    """What bot/background.py and `casebot mail send` start: it sweeps at once, then again
+    every `every` seconds, and stops when told; nothing starts without a destination."""
+    assert start_sweep(engine, Staff()) is None
+    (case_id,) = make_cases(engine, [utcnow() - timedelta(minutes=5)])
+    job = start_sweep(engine, STAFF, every=0.1)
+    assert job is not None
+    stop, thread = job
+    try:
+        deadline = time.monotonic() + 5
+        while alerts_of(engine, case_id) != (1, 1):
+            assert time.monotonic() < deadline, "the sweep thread alerted nothing"
+            time.sleep(0.05)
+        (later,) = make_cases(engine, [utcnow() - timedelta(seconds=1)])
+        while alerts_of(engine, later) != (1, 1):
+            assert time.monotonic() < deadline, "the second sweep alerted nothing"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert not thread.is_alive()
+    assert alerts_of(engine, case_id) == (1, 1)
