@@ -46,7 +46,7 @@ MAX_RETRY = timedelta(minutes=15)
 GIVE_UP_AFTER = timedelta(days=1)  # an alert this old that still fails is dropped (logged)
 SWEEP_EVERY = 15.0  # seconds between overdue sweeps
 SWEEP_CHUNK = 500  # index entries one sweep reads of the old overdue range
-SWEEP_GRACE = timedelta(minutes=10)  # a due time committed late is still seen as new
+SWEEP_GRACE = timedelta(minutes=1)  # a due time committed late (or clocks apart) is still new
 
 
 @dataclass(frozen=True)
@@ -100,9 +100,10 @@ def overdue(uow: UnitOfWork, case: Case, staff: Staff) -> None:
     to: dict[str, str] = {}
     for address in (*staff.mail_to, *owner):
         to.setdefault(address.casefold(), address)
+    what = case.due_kind.replace("_", " ") if case.due_kind else "an answer"
+    when = f"{as_utc(case.due_at):%Y-%m-%d %H:%M} UTC" if case.due_at else "earlier"
     _tell(uow, case, staff, OVERDUE,
-          f"Case {case.number} is overdue: {_due(case) or 'its due time passed'}",
-          tuple(to.values()))
+          f"Case {case.number} is overdue: {what} was due {when}", tuple(to.values()))
 
 
 def _tell(uow: UnitOfWork, case: Case, staff: Staff, kind: str, text: str,

@@ -154,3 +154,23 @@ def test_the_sweep_thread_of_a_long_running_process(engine: Engine) -> None:
         thread.join(5)
     assert not thread.is_alive()
     assert alerts_of(engine, case_id) == (1, 1)
+
+
+def test_an_owned_overdue_case_tells_the_list_and_its_owner(engine: Engine) -> None:
+    due = utcnow().replace(microsecond=0) - timedelta(minutes=30)
+    (case_id,) = make_cases(engine, [due])
+    with unit_of_work(engine) as uow:
+        case = uow.cases.get(case_id)
+        assert case is not None
+        case.assignee = "Ann@support.example"
+        uow.cases.save(case)
+        number = case.number
+    staff = Staff(slack_channel="CSTAFF",
+                  mail_to=("oncall@support.example", "ann@support.example"))
+    assert OverdueSweep(engine, staff).run() == 1
+    with unit_of_work(engine, read_only=True) as uow:
+        (alert,) = uow.alerts.of_case(case_id)
+        mails = sorted(m.to for m in uow.outbox.of_case(case_id) if m.kind == MAIL_KIND)
+    assert alert.text == (f"Case {number} is overdue: first response was due "
+                          f"{due:%Y-%m-%d %H:%M} UTC")
+    assert mails == ["ann@support.example", "oncall@support.example"]  # the owner once
