@@ -37,6 +37,7 @@ def test_a_mailed_reply_on_an_owned_case_alerts_the_channel_and_its_owner(
         uow.cases.save(case)
         confirmation = next(m for m in uow.outbox.of_case(case.id) if m.kind == "confirmation")
         case_id = case.id
+        assert case_id is not None
     answer = reply(sender.message(confirmation), ANN, "The agent is on 14.0.1234 now.")
     assert receive(service, answer.as_bytes(), addresses).line() == f"Added to case {number}."
     with unit_of_work(engine, read_only=True) as uow:
