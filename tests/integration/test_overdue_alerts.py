@@ -9,6 +9,7 @@ this test's subject.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ STAFF = Staff(slack_channel="CSTAFF", mail_to=("oncall@support.example",),
               web_url="https://desk.example")
 
 pytestmark = pytest.mark.timeout(120)
+KEYS = itertools.count(1)  # each case its own idempotency key
 
 
 def make_cases(engine: Engine, dues: list[datetime | None], *,
@@ -33,7 +35,7 @@ def make_cases(engine: Engine, dues: list[datetime | None], *,
     with unit_of_work(engine) as uow:
         contact = uow.contacts.ensure("pat@acme.example", "Pat")
         for n, due in enumerate(dues):
-            case, _ = uow.cases.create(contact, f"k{len(dues)}-{status}-{n}", "console",
+            case, _ = uow.cases.create(contact, f"k{next(KEYS)}", "console",
                                        {"subject": f"Case {n}", "severity": "High"})
             case.status = status
             case.due_at, case.due_kind, case.due_sort = due, "first_response", due or NEVER
