@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from bot import clock as response_clock
+from bot.alerts import Staff
 from bot.event import system_clock
 from bot.ratings import make_provider
 from bot.samples import SampleChecks
@@ -51,4 +52,5 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
                    samples=SampleChecks(settings.zip_check_workers, settings.zip_check_seconds),
                    file_quota_bytes=settings.file_quota_mb * 1024 * 1024,
                    files_budget_bytes=settings.files_budget_mb * 1024 * 1024,
-                   reopen_days=settings.reopen_days, clock=clock)
+                   reopen_days=settings.reopen_days, clock=clock,
+                   staff=Staff.from_settings(settings))

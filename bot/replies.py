@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot import clock, mails
+from bot import alerts, clock, mails
 from bot.notices import queue_for_case
 from flows.commands import SOLVED, STILL_BROKEN, SURVEY, button_id
 from store.tables import Case, CaseMessage, as_utc, utcnow
@@ -56,11 +56,13 @@ def may_write(uow: UnitOfWork, case: Case, email: str) -> bool:
 
 def customer_message(uow: UnitOfWork, case: Case, *, author: str, channel: str, text: str,
                      files: Sequence[Any] = (), external_id: str | None = None,
-                     reopen_days: int = 7, original: str | None = None) -> CaseMessage | None:
+                     reopen_days: int = 7, original: str | None = None,
+                     staff: alerts.Staff = alerts.NOBODY) -> CaseMessage | None:
     """Add what the customer (or a CC'd colleague) wrote; None for a redelivery.
 
     The case becomes "customer replied"; a resolved case within `reopen_days` is reopened
-    (its survey withdrawn); later, `TooLate` is raised and nothing is stored.
+    (its survey withdrawn); later, `TooLate` is raised and nothing is stored. A case with an
+    owner tells staff (`staff`: where; bot/alerts.py).
     """
     if external_id and uow.messages.by_external(channel, external_id):
         return None
@@ -84,6 +86,7 @@ def customer_message(uow: UnitOfWork, case: Case, *, author: str, channel: str, 
                             actor=author)
     uow.cases.add_event(case, "message", f"Message from {author} ({channel}).", actor=author)
     clock.customer_wrote(uow, case, before)
+    alerts.customer_replied(uow, case, message, staff)
     return message
 
 

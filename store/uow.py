@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from store.repositories.accounts import Accounts
+from store.repositories.alerts import Alerts
 from store.repositories.audit import AuditTrail
 from store.repositories.canned import CannedReplies
 from store.repositories.cases import Cases
@@ -202,6 +203,10 @@ class UnitOfWork:
     @cached_property
     def aside(self) -> AsideMails:
         return AsideMails(self)
+
+    @cached_property
+    def alerts(self) -> Alerts:
+        return Alerts(self)
 
 
 @contextmanager
