@@ -35,10 +35,10 @@ from flows.answers import URL_RECLASS
 from flows.errors import Invalid
 from flows.model import FileRef
 from flows.urls import defang
-from store.repositories.inbox import InboxFilter
 from store.tables import Account, UrlRating, as_utc, saved_id
 from store.uow import UnitOfWork, unit_of_work
 from web.imports import Imports
+from web.queue import Queue
 from web.security import SESSION_SECONDS, SignInGuard, cookie_secret, csrf_token, form_of, safe_next
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -130,6 +130,7 @@ class Console:
         self.service = service
         self.engine = service.engine
         self.imports = Imports(self.engine, Path(settings.home) / "imports")
+        self.queue = Queue(service, page, actor_of, SEVERITIES, CHANNELS)
 
     # -- sign-in ---------------------------------------------------------------------------
 
@@ -175,21 +176,7 @@ class Console:
     # -- inbox -----------------------------------------------------------------------------
 
     def inbox(self, request: Request) -> Response:
-        p = request.query_params
-        account = p.get("account", "")
-        f = InboxFilter(status=p.get("status", "") if p.get("status") in STATUSES else "",
-                        severity=p.get("severity", "") if p.get("severity") in SEVERITIES else "",
-                        account_id=row_id(account),
-                        channel=p.get("channel", "") if p.get("channel") in CHANNELS else "",
-                        q=p.get("q", "")[:200])
-        before = p.get("before", "")
-        with unit_of_work(self.engine, read_only=True) as s:
-            rows, next_before = s.inbox.page(f, row_id(before))
-            accounts = s.accounts.choices()
-        keep = {k: v for k, v in p.items() if k != "before" and v}
-        return page(request, "inbox.html", rows=rows, f=f, next_before=next_before,
-                    keep=keep, first=not before, statuses=STATUSES, severities=SEVERITIES,
-                    channels=CHANNELS, accounts=accounts)
+        return self.queue.inbox(request)
 
     # -- a case ----------------------------------------------------------------------------
 
@@ -214,7 +201,8 @@ class Console:
 
     def case_page(self, request: Request) -> Response:
         ctx = self._case_context(request.path_params["number"])
-        return page(request, "case.html", **ctx, notice=request.query_params.get("done", ""))
+        return page(request, "case.html", **ctx, notice=request.query_params.get("done", ""),
+                    back=safe_next(request.query_params.get("back")))
 
     async def case_update(self, request: Request) -> Response:
         """The reply form (multipart: its files) and "Apply the requested ratings". A message
@@ -422,6 +410,7 @@ class Console:
             Route("/signin", self.signin, methods=["POST"]),
             Route("/signout", self.signout, methods=["POST"]),
             Route("/", self.inbox, methods=["GET"]),
+            Route("/cases/bulk", self.queue.bulk, methods=["POST"]),
             Route("/cases/{number}", self.case_page, methods=["GET"]),
             Route("/cases/{number}", self.case_update, methods=["POST"]),
             Route("/cases/{number}/files/{sha256}", self.case_file, methods=["GET"]),
