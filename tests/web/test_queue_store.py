@@ -159,3 +159,34 @@ def test_assign_is_audited_and_shown_in_mine(engine: Engine) -> None:
         assert numbers[1] in mine
         rows = [(a.actor, a.action, a.subject, a.detail) for a in s.audit.recent()]
         assert (f"web:{OTHER}", "case_assign", f"case:{numbers[1]}", ME) in rows
+
+
+def test_the_upgrade_indexes_the_cases_already_stored(db_url: str) -> None:
+    from alembic import command
+
+    from store.db import alembic_config, make_engine, upgrade
+
+    engine = make_engine(db_url)
+    cfg = alembic_config(db_url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0011")
+    json = "'{\"description\": \"Queue stalls near Zanzibar\"}'"
+    with engine.begin() as conn:
+        for sql in (
+            "INSERT INTO accounts (id, name, domain, created_at) "
+            "VALUES (1, 'Initech', 'initech.example', CURRENT_TIMESTAMP)",
+            "INSERT INTO contacts (id, account_id, email, name, case_recipients, created_at) "
+            "VALUES (1, 1, 'peter@initech.example', '', '[]', CURRENT_TIMESTAMP)",
+            "INSERT INTO cases (id, number, reference_id, idempotency_key, contact_id, channel, "
+            "status, subject, details, created_at, updated_at) VALUES (7, '10000007', "
+            f"'TR-261101-AB12CD', 'k7', 1, 'console', 'open', 'TPS reports', {json}, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"):
+            conn.exec_driver_sql(sql)
+    upgrade(engine)
+    with unit_of_work(engine, read_only=True) as s:
+        for q in ("10000007", "0007", "peter@initech.example", "Initech", "TR-261101-AB12CD",
+                  "tps reports", "zanzibar"):
+            assert s.search.ids(q) == [7], q
+        assert s.search.ids("lumbergh") == []
+    engine.dispose()
