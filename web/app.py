@@ -8,6 +8,7 @@ through `web.security.form_of` (CSRF). Pages are plain HTML forms that work with
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from datetime import UTC, datetime
@@ -82,7 +83,7 @@ def due_text(when: datetime | None, now: datetime | None = None) -> str:
     owed."""
     if when is None:
         return ""
-    seconds = int((as_utc(when) - (now or datetime.now(UTC))).total_seconds())
+    seconds = math.floor((as_utc(when) - (now or datetime.now(UTC))).total_seconds())
     return f"due in {span(seconds)}" if seconds >= 0 else f"overdue {span(-seconds)}"
 
 

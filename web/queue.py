@@ -20,7 +20,6 @@ from bot.desk import assign
 from bot.service import Service
 from bot.updates import STATUSES, update_case
 from store.repositories.inbox import COUNT_CAP, SORTS, VIEWS, Cursor, InboxFilter
-from store.tables import as_utc
 from store.uow import unit_of_work
 from web.security import form_of, safe_next
 
@@ -98,7 +97,6 @@ class Queue:
             previous_link=view_url([*keep, ("before", result.previous.text())])
             if result.previous else "",
             next_link=view_url([*keep, ("after", result.next.text())]) if result.next else "",
-            overdue=lambda when: when is not None and as_utc(when) < now,
             here=here, statuses=STATUSES, severities=self.severities, channels=self.channels,
             accounts=accounts, operators=operators, notice=notice)
         return response
