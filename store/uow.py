@@ -38,6 +38,7 @@ from store.repositories.operators import Operators
 from store.repositories.outbox import Outbox
 from store.repositories.profiles import Profiles
 from store.repositories.retention import Retention
+from store.repositories.search import Search
 from store.repositories.uploads import Uploads
 from store.repositories.url_checks import UrlChecks
 from store.repositories.verification import VerificationCodes
@@ -179,6 +180,10 @@ class UnitOfWork:
     @cached_property
     def inbox(self) -> Inbox:
         return Inbox(self)
+
+    @cached_property
+    def search(self) -> Search:
+        return Search(self)
 
     @cached_property
     def retention(self) -> Retention:

@@ -8,6 +8,7 @@ through `web.security.form_of` (CSRF). Pages are plain HTML forms that work with
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from datetime import UTC, datetime
@@ -39,11 +40,11 @@ from flows.errors import Invalid
 from flows.model import FileRef
 from flows.sla import PLANS
 from flows.urls import defang
-from store.repositories.inbox import InboxFilter
 from store.tables import Account, Case, CaseEvent, UrlRating, as_utc, saved_id
 from store.uow import UnitOfWork, unit_of_work
 from web.imports import Imports
 from web.previews import FILE_HEADERS, sniff, text_head
+from web.queue import Queue
 from web.security import SESSION_SECONDS, SignInGuard, cookie_secret, csrf_token, form_of, safe_next
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -88,7 +89,7 @@ def due_text(when: datetime | None, now: datetime | None = None) -> str:
     owed."""
     if when is None:
         return ""
-    seconds = int((as_utc(when) - (now or datetime.now(UTC))).total_seconds())
+    seconds = math.floor((as_utc(when) - (now or datetime.now(UTC))).total_seconds())
     return f"due in {span(seconds)}" if seconds >= 0 else f"overdue {span(-seconds)}"
 
 
@@ -147,6 +148,7 @@ class Console:
         self.service = service
         self.engine = service.engine
         self.imports = Imports(self.engine, Path(settings.home) / "imports")
+        self.queue = Queue(service, page, actor_of, SEVERITIES, CHANNELS)
 
     # -- sign-in ---------------------------------------------------------------------------
 
@@ -192,21 +194,7 @@ class Console:
     # -- inbox -----------------------------------------------------------------------------
 
     def inbox(self, request: Request) -> Response:
-        p = request.query_params
-        account = p.get("account", "")
-        f = InboxFilter(status=p.get("status", "") if p.get("status") in STATUSES else "",
-                        severity=p.get("severity", "") if p.get("severity") in SEVERITIES else "",
-                        account_id=row_id(account),
-                        channel=p.get("channel", "") if p.get("channel") in CHANNELS else "",
-                        q=p.get("q", "")[:200])
-        before = p.get("before", "")
-        with unit_of_work(self.engine, read_only=True) as s:
-            rows, next_before = s.inbox.page(f, row_id(before))
-            accounts = s.accounts.choices()
-        keep = {k: v for k, v in p.items() if k != "before" and v}
-        return page(request, "inbox.html", rows=rows, f=f, next_before=next_before,
-                    keep=keep, first=not before, statuses=STATUSES, severities=SEVERITIES,
-                    channels=CHANNELS, accounts=accounts)
+        return self.queue.inbox(request)
 
     # -- a case ----------------------------------------------------------------------------
 
@@ -654,6 +642,7 @@ class Console:
             Route("/signin", self.signin, methods=["POST"]),
             Route("/signout", self.signout, methods=["POST"]),
             Route("/", self.inbox, methods=["GET"]),
+            Route("/cases/bulk", self.queue.bulk, methods=["POST"]),
             Route("/cases/{number}", self.case_page, methods=["GET"]),
             Route("/cases/{number}", self.case_update, methods=["POST"]),
             Route("/cases/{number}/take", self.case_take, methods=["POST"]),

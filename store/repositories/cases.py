@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from store.db import table_of
 from store.repositories.base import Repository
 from store.repositories.contacts import ContactInfo
+from store.repositories.search import Search
 from store.tables import (
     UNRESOLVED_SQL,
     Attachment,
@@ -93,6 +94,7 @@ class Cases(Repository):
                         actor=getattr(contact, "email", None),
                         text=f"Case opened from {channel}."))
         s.flush()
+        Search(self.unit).index(case)
         return case, True
 
     def count_since(self, contact_id: int, *, hours: float) -> int:

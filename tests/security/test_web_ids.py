@@ -31,6 +31,10 @@ def signed_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client
 def test_odd_ids_in_the_inbox_filters_are_ignored(signed_in: httpx.Client, raw: str) -> None:
     assert signed_in.get("/", params={"account": raw}).status_code == 200
     assert signed_in.get("/", params={"before": raw}).status_code == 200
+    for cursor in (raw, f"1@{raw}", f"{raw}@2026-12-06T10:00:00+00:00", "1@0001-01-01"):
+        for way in ("after", "before"):
+            assert signed_in.get("/", params={"view": "unresolved", way: cursor}
+                                 ).status_code == 200
 
 
 @pytest.mark.parametrize("raw", ODD)

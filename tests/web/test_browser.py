@@ -52,9 +52,11 @@ def test_sign_in_find_a_chat_case_and_update_it(console: Console, page: Page,
 
     sign_in(page, console)
     page.wait_for_url(console.url + "/")
+    assert page.locator("tbody tr").count() == 3  # the landing view: all unresolved
+    page.get_by_role("link", name="All (3)").click()
     rows = page.locator("tbody tr")
     assert rows.count() == 3
-    assert rows.nth(0).inner_text().startswith(third)  # newest first
+    assert rows.nth(0).locator("td").nth(1).inner_text() == third  # newest first
     row = page.locator("tr", has_text=first)
     for text in ("High", "open", "Acme", "Apex One", "Agent crashes", "console"):
         assert text in row.inner_text()
@@ -62,17 +64,17 @@ def test_sign_in_find_a_chat_case_and_update_it(console: Console, page: Page,
 
     # Filters and search (plain GET forms).
     page.get_by_label("Severity").select_option("Medium")
-    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("button", name="Show").click()
     assert page.locator("tbody tr").count() == 1
     assert second in page.locator("tbody").inner_text()
     page.goto(console.url + "/")
-    page.get_by_label("Number or subject words").fill("pattern agent")
-    page.get_by_label("Number or subject words").press("Enter")
+    page.get_by_role("searchbox", name="Search").fill("pattern agent")
+    page.get_by_role("searchbox", name="Search").press("Enter")
     assert page.locator("tbody tr").count() == 1
     page.get_by_role("link", name=first).click()
 
     # The case page: every field the customer gave, the attachment, the timeline.
-    page.wait_for_url(f"{console.url}/cases/{first}")
+    page.wait_for_url(f"{console.url}/cases/{first}?back=*")
     body = page.locator("main").inner_text()
     for text in ("Agent crashes after pattern update", "HQ Apex One", "Windows Server 2016",
                  "Product Issues", "stops on every server.", "All file servers unprotected.",

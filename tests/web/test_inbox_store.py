@@ -35,20 +35,21 @@ def fill(s: UnitOfWork) -> list[str]:
 
 
 def test_keyset_pages_and_filters(engine: Engine) -> None:
+    now = utcnow()
     with unit_of_work(engine) as s:
         numbers = fill(s)
-        rows, cursor = s.inbox.page(InboxFilter(), size=5)
-        assert [r.number for r in rows] == numbers[::-1][:5]
-        seen = [r.number for r in rows]
-        while cursor is not None:
-            rows, cursor = s.inbox.page(InboxFilter(), before=cursor, size=5)
-            seen += [r.number for r in rows]
+        result = s.inbox.page(InboxFilter(), now, size=5)
+        assert [r.number for r in result.rows] == numbers[::-1][:5]
+        seen = [r.number for r in result.rows]
+        while result.next is not None:
+            result = s.inbox.page(InboxFilter(), now, after=result.next, size=5)
+            seen += [r.number for r in result.rows]
         assert seen == numbers[::-1]
 
         def only(f: InboxFilter) -> list[str]:
-            return [r.number for r in s.inbox.page(f)[0]]
+            return [r.number for r in s.inbox.page(f, now).rows]
 
-        assert only(InboxFilter(status="closed")) == [numbers[7], numbers[3]]
+        assert only(InboxFilter(statuses=("closed",))) == [numbers[7], numbers[3]]
         assert only(InboxFilter(severity="High")) == numbers[1::2][::-1]
         assert only(InboxFilter(channel="slack")) == numbers[1::3][::-1]
         globex = s.contacts.by_email("c0@globex.example")
@@ -56,12 +57,12 @@ def test_keyset_pages_and_filters(engine: Engine) -> None:
         assert only(InboxFilter(account_id=globex.account_id)) == numbers[0::3][::-1]
         assert only(InboxFilter(q=numbers[5])) == [numbers[5]]
         assert only(InboxFilter(q="PRINTER case")) == [numbers[8], numbers[4], numbers[0]]
-        assert only(InboxFilter(q="100%_")) == numbers[::-1]  # LIKE wildcards are literal
-        assert only(InboxFilter(q="%d")) == []
+        assert only(InboxFilter(q="100%_")) == numbers[::-1]  # words, not LIKE patterns
+        assert only(InboxFilter(q="%")) == []
         assert only(InboxFilter(q="a_ent")) == []
-        assert only(InboxFilter(q="printer", status="open", severity="Low")) == [
+        assert only(InboxFilter(q="printer", statuses=("open",), severity="Low")) == [
             numbers[8], numbers[4], numbers[0]]
-        row = s.inbox.page(InboxFilter(q=numbers[1]))[0][0]
+        row = s.inbox.page(InboxFilter(q=numbers[1]), now).rows[0]
         assert (row.severity, row.account, row.product, row.channel) == (
             "High", "Acme", "Apex One", "slack")
 
@@ -69,6 +70,7 @@ def test_keyset_pages_and_filters(engine: Engine) -> None:
 def test_operator_tables_match_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    diff = [d for d in diff if "case_search" not in repr(d)]  # not modelled (0012)
     assert [d for d in diff if "operators" in repr(d) or "sign_in" in repr(d)
             or "cases" in repr(d)] == []
 

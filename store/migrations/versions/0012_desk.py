@@ -13,12 +13,15 @@ support plan (the catalog's standard / premium response times). Staff alerts wai
 `staff_alerts` for the Slack process; canned replies are named texts operators insert.
 
 Search: PostgreSQL keeps a `tsvector` per case in `case_search` (GIN); SQLite an FTS5 table of
-the same name whose rowid is the case id.
+the same name whose rowid is the case id (store/repositories/search.py writes the documents;
+the upgrade indexes the cases already stored).
 """
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import TSVECTOR
+
+from store.repositories.search import backfill
 
 revision = "0012"
 down_revision = "0011"
@@ -94,6 +97,7 @@ def upgrade() -> None:
     else:
         op.execute("CREATE VIRTUAL TABLE case_search USING fts5(doc, "
                    "tokenize = 'unicode61 remove_diacritics 2')")
+    backfill(op.get_bind())  # the cases already there become searchable too
 
 
 def downgrade() -> None:
