@@ -90,7 +90,7 @@ def test_sign_in_find_a_chat_case_and_update_it(console: Console, page: Page,
     page.get_by_label("Status").select_option("in progress")
     page.get_by_label("Message").fill("We reproduced it; a hotfix follows.")
     page.get_by_role("button", name="Reply to customer").click()
-    page.wait_for_url(f"{console.url}/cases/{first}?done=reply")
+    page.wait_for_url(f"{console.url}/cases/{first}?done=reply**")
     assert "Reply sent" in page.get_by_role("status").inner_text()
     conversation = page.locator("ol.conversation").inner_text()
     assert "We reproduced it; a hotfix follows." in conversation
@@ -116,7 +116,7 @@ def test_sign_in_find_a_chat_case_and_update_it(console: Console, page: Page,
     page.get_by_label("Message").fill("Looks like the scan engine; ask the lab.")
     page.get_by_label("Files").set_input_files(dump)
     page.get_by_role("button", name="Internal note").click()
-    page.wait_for_url(f"{console.url}/cases/{first}?done=note")
+    page.wait_for_url(f"{console.url}/cases/{first}?done=note**")
     assert "Internal note saved" in page.get_by_role("status").inner_text()
     note = page.locator("li.msg.internal")
     assert "Internal note" in note.inner_text()

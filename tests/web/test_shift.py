@@ -115,7 +115,7 @@ def row(page: Page, number: str) -> str:
 
 def search(page: Page, shift: Shift, words: str) -> list[str]:
     page.goto(shift.console.url + "/?view=all")
-    page.get_by_label("Search").fill(words)
+    page.get_by_role("searchbox", name="Search").fill(words)
     page.get_by_role("button", name="Show").click()
     return [t.strip() for t in page.locator("tbody tr td:nth-child(2)").all_inner_texts()]
 
