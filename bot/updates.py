@@ -22,8 +22,9 @@ STATUSES = replies.STATUSES
 def update_case(service: Service, number: str, *, actor: str, status: str | None = None,
                 note: str | None = None, apply_urls: bool = False,
                 notify: bool = True) -> dict[str, Any]:
-    """`apply_urls`: a URL Reclassification's requested ratings become local ratings (raises
-    `bot.reclassify.NotReclassification`, changing nothing, for any other case). The update is
+    """`apply_urls`: a URL Reclassification's requested ratings become local ratings, once
+    (raises `bot.reclassify.NotReclassification` for any other case and
+    `bot.reclassify.AlreadyApplied` the second time, changing and sending nothing). The update is
     audited as `actor` (`cli:USER`, `web:EMAIL`). A note is a public message to the customer
     (bot/replies.py); a status change without one reaches them only when `notify`."""
     if status is not None and status.lower() not in STATUSES:
@@ -32,10 +33,10 @@ def update_case(service: Service, number: str, *, actor: str, status: str | None
         case = s.cases.by_number(number)
         if case is None:
             raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
-        applied = apply_case_urls(s, case) if apply_urls else []
+        applied = apply_case_urls(s, case) if apply_urls else []  # AlreadyApplied: no change
         if applied:
             s.cases.add_event(case, "ratings", "Local URL ratings updated:\n"
-                              + "\n".join(applied))
+                              + "\n".join(applied), actor=name_of(actor))
             note = "\n\n".join(filter(None, [note, "The requested URL ratings are now in "
                                              "effect:\n" + "\n".join(applied)]))
         author = name_of(actor)
