@@ -45,14 +45,16 @@ def test_cases_assign_and_unassign(chat: Chat) -> None:
     assert f"Case {number} assigned to {DESK}." in done.stdout
     assert chat.case(number)["assignee"] == DESK
     again = casebot(chat, "cases", "assign", number, DESK)
-    assert again.returncode == 0 and f"already has {DESK}" in again.stdout
+    assert again.returncode == 0
+    assert f"already has {DESK}" in again.stdout
 
     unknown = casebot(chat, "cases", "assign", number, "nobody@support.example")
     assert unknown.returncode == 2
     assert "No operator nobody@support.example" in unknown.stderr
     assert "casebot operators list" in unknown.stderr
     missing = casebot(chat, "cases", "assign", "99999999", DESK)
-    assert missing.returncode == 2 and "No case 99999999" in missing.stderr
+    assert missing.returncode == 2
+    assert "No case 99999999" in missing.stderr
     assert casebot(chat, "cases", "assign", number).returncode == 2  # whom?
     assert casebot(chat, "cases", "assign", number, DESK, "--nobody").returncode == 2
     assert chat.case(number)["assignee"] == DESK  # none of those changed anything
@@ -83,7 +85,8 @@ def test_audit_list_filters_and_limits(chat: Chat) -> None:
     assert audit(chat, "--actor", "cli:someone-else") == []
     assert len(audit(chat, "--actor", ME)) == len(everything)
     table = casebot(chat, "audit", "list", "--actor", "cli:someone-else")
-    assert table.returncode == 0 and "No audit rows match." in table.stdout
+    assert table.returncode == 0
+    assert "No audit rows match." in table.stdout
     assert casebot(chat, "audit", "list", "--limit", "0").returncode == 2
 
 

@@ -58,14 +58,19 @@ def test_the_audit_page_filters_and_pages(console: Console) -> None:
     nav = desk.get("/").text
     assert '<a href="/audit" >Audit</a>' in nav or 'href="/audit"' in nav
     first = desk.get("/audit").text
-    assert "telegram:119" in first and "telegram:70" in first and "telegram:69" not in first
+    assert "telegram:119" in first
+    assert "telegram:70" in first
+    assert "telegram:69" not in first
     older = re.search(r'href="(/audit\?before=\d+)" rel="next">Older', first)
     assert older, first
     second = desk.get(older.group(1).replace("&amp;", "&")).text
-    assert "telegram:69" in second and "telegram:20" in second and "telegram:70" not in second
+    assert "telegram:69" in second
+    assert "telegram:20" in second
+    assert "telegram:70" not in second
     third = desk.get(re.search(r'href="(/audit\?before=\d+)" rel="next"', second)
                      .group(1)).text  # type: ignore[union-attr]
-    assert "telegram:0<" in third and 'rel="next"' not in third
+    assert "telegram:0<" in third
+    assert 'rel="next"' not in third
     assert f"case:{number}" in third  # the oldest rows: the operator's own, under the links
 
     def rows(**params: str) -> str:
@@ -73,12 +78,15 @@ def test_the_audit_page_filters_and_pages(console: Console) -> None:
         return html.split("<tbody>", 1)[1] if "<tbody>" in html else html
 
     mine = rows(actor=DESK)
-    assert "case_note" in mine and f'href="/cases/{number}"' in mine
+    assert "case_note" in mine
+    assert f'href="/cases/{number}"' in mine
     assert "night-shift" not in mine
     by_case = rows(subject=number)  # a bare number: case:N
-    assert "case_note" in by_case and "telegram:" not in by_case
+    assert "case_note" in by_case
+    assert "telegram:" not in by_case
     by_action = rows(action="sign-in")
-    assert "sign-in" in by_action and "case_note" not in by_action
+    assert "sign-in" in by_action
+    assert "case_note" not in by_action
     assert "No audit rows match these filters." in rows(actor="cli:nobody")
     # the case page links to its history
     assert f'href="/audit?subject=case:{number}"' in desk.get(f"/cases/{number}").text
@@ -86,5 +94,6 @@ def test_the_audit_page_filters_and_pages(console: Console) -> None:
 
 def test_a_signed_out_visitor_sees_no_trail(console: Console) -> None:
     r = console.client().get("/audit")
-    assert r.status_code == 303 and r.headers["location"].startswith("/signin")
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/signin")
     assert PASSWORD
