@@ -78,10 +78,19 @@ def test_audit_list_filters_and_limits(chat: Chat) -> None:
     casebot(chat, "operators", "add", DESK, stdin="a long enough password\n")
     casebot(chat, "cases", "assign", number, DESK)
     casebot(chat, "contacts", "link", "--email", "ann@acme.example", "--telegram", "42")
+    casebot(chat, "cases", "reply", number, "Try the new build.")
+    casebot(chat, "cases", "reply", number, "--internal", "Customer is on 2019.")
+    assert casebot(chat, "db", "prune").returncode == 0
     everything = audit(chat)
-    assert [r["action"] for r in everything[:3]] == ["link", "case_assign", "operator_add"]
+    assert [(r["action"], r["subject"]) for r in everything[:6]] == [
+        ("db_prune", "database"), ("case_note", f"case:{number}"),
+        ("case_reply", f"case:{number}"), ("link", "telegram:42"),
+        ("case_assign", f"case:{number}"), ("operator_add", DESK)]
+    assert "Try the new build" not in json.dumps(everything)  # what, never the words
     assert len(audit(chat, "--limit", "2")) == 2
     assert [r["action"] for r in audit(chat, "--action", "link")] == ["link"]
+    assert [r["action"] for r in audit(chat, "--subject", number)] == [
+        "case_note", "case_reply", "case_assign"]
     assert audit(chat, "--actor", "cli:someone-else") == []
     assert len(audit(chat, "--actor", ME)) == len(everything)
     table = casebot(chat, "audit", "list", "--actor", "cli:someone-else")
