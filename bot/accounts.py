@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot import clock
 from flows.errors import Invalid
 from flows.maildomains import is_public_domain
+from flows.sla import PLANS
 from store.tables import Account, Contact, iso
 from store.uow import UnitOfWork
 
@@ -69,7 +71,8 @@ def join(uow: UnitOfWork, email: str, name: str = "", *, policy: str = "own") ->
 
 
 def add_account(uow: UnitOfWork, name: str, domain: str,
-                include_subdomains: bool = False, *, actor: str) -> tuple[Account, str]:
+                include_subdomains: bool = False, *, actor: str,
+                plan: str | None = None) -> tuple[Account, str]:
     """Create the account for `domain`; returns (account, "created" | "renamed" | "updated").
 
     A domain whose account was made automatically in earlier versions (named after the domain)
@@ -82,7 +85,35 @@ def add_account(uow: UnitOfWork, name: str, domain: str,
     uow.audit.record(actor, "account_add", f"account:{acct.id}",
                      f"{acct.name} ({acct.domain}) {what}, sub-domains "
                      f"{'included' if acct.include_subdomains else 'not included'}")
+    if plan is not None:
+        set_plan(uow, acct, plan, actor=actor)
     return acct, what
+
+
+def find(uow: UnitOfWork, name: str) -> Account:
+    """The account called `name` (or with that domain); LookupError if none."""
+    acct = uow.accounts.by_name(name) or uow.accounts.by_domain(name.strip().lower())
+    if acct is None:
+        raise LookupError(f"No account called '{name[:80]}'. `casebot accounts list` shows them.")
+    return acct
+
+
+def set_plan(uow: UnitOfWork, account: Account | str, plan: str, *, actor: str) -> int:
+    """Give the account the `plan` whose response times apply to its cases (flows/sla.py),
+    audited as `actor`; its unresolved cases' due times follow at once. Returns how many
+    were recomputed (0 when the plan was already that)."""
+    acct = find(uow, account) if isinstance(account, str) else account
+    plan = plan.strip().lower()
+    if plan not in PLANS:
+        raise Invalid(f"There is no plan {plan[:40]!r}. Use one of: {', '.join(PLANS)}.")
+    if acct.plan == plan:
+        return 0
+    before, acct.plan = acct.plan, plan
+    uow.accounts.save(acct)
+    uow.audit.record(actor, "account_plan", f"account:{acct.id}",
+                     f"{acct.name}: {before} → {plan}")
+    assert acct.id is not None
+    return clock.plan_changed(uow, acct.id, plan)
 
 
 def _add_account(uow: UnitOfWork, name: str, domain: str,
@@ -126,9 +157,7 @@ def _gather(uow: UnitOfWork, acct: Account) -> None:
 
 def members(uow: UnitOfWork, name: str) -> list[dict[str, Any]]:
     """Who is in the account called `name` (or with that domain); LookupError if none."""
-    acct = uow.accounts.by_name(name) or uow.accounts.by_domain(name.strip().lower())
-    if acct is None:
-        raise LookupError(f"No account called '{name[:80]}'. `casebot accounts list` shows them.")
+    acct = find(uow, name)
     out = []
     for c in uow.contacts.of_account(acct.id):
         idents = uow.contacts.identities_of(c.id)
@@ -151,6 +180,7 @@ def list_accounts(uow: UnitOfWork) -> list[dict[str, Any]]:
     counts = uow.contacts.count_by_account()
     return [{"id": a.id, "name": a.name, "domain": a.domain,
              "contacts": counts.get(a.id or 0, 0), "created_at": iso(a.created_at),
-             "include_subdomains": bool(a.include_subdomains), "personal": bool(a.personal)}
+             "include_subdomains": bool(a.include_subdomains), "personal": bool(a.personal),
+             "plan": a.plan}
             for a in uow.accounts.all()]
 

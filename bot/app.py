@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from bot import clock as response_clock
+from bot.alerts import Staff
 from bot.event import system_clock
 from bot.ratings import make_provider
 from bot.samples import SampleChecks
 from bot.service import Service
 from bot.settings import Settings
 from flows.context import Clock
-from store.db import check_upgraded, make_engine, private_dir, upgrade
+from store.db import check_upgraded, current_revision, make_engine, private_dir, upgrade
 from store.files import BlobStore
 
 
@@ -25,7 +27,11 @@ def build_engine(settings: Settings, *, migrate: bool | None = None,
     private_dir(settings.home)  # CASEBOT_HOME holds the database and samples: 0700
     engine = make_engine(settings.db_url)
     if migrate if migrate is not None else engine.dialect.name == "sqlite":
+        before = current_revision(engine)
         upgrade(engine)
+        if current_revision(engine) != before:  # cases made before the response clock (0012)
+            response_clock.use(settings)
+            response_clock.recompute_due(engine)
     elif check:
         check_upgraded(engine)
     return engine
@@ -34,6 +40,7 @@ def build_engine(settings: Settings, *, migrate: bool | None = None,
 def build_service(settings: Settings | None = None, engine: Engine | None = None,
                   clock: Clock = system_clock) -> Service:
     settings = settings or Settings()
+    response_clock.use(settings)  # the response clock's calendar and targets (bot/clock.py)
     engine = engine or build_engine(settings)
     files = BlobStore(settings.files_dir, settings.max_attachment_bytes)
     provider = make_provider(engine, settings.url_rating_url)
@@ -45,4 +52,5 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
                    samples=SampleChecks(settings.zip_check_workers, settings.zip_check_seconds),
                    file_quota_bytes=settings.file_quota_mb * 1024 * 1024,
                    files_budget_bytes=settings.files_budget_mb * 1024 * 1024,
-                   reopen_days=settings.reopen_days, clock=clock)
+                   reopen_days=settings.reopen_days, clock=clock,
+                   staff=Staff.from_settings(settings))

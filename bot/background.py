@@ -1,7 +1,10 @@
-"""Background work of a long-running chat process: mail delivery and housekeeping.
+"""Background work of a long-running chat process: mail delivery, the overdue sweep and
+housekeeping.
 
 `casebot slack` and `casebot telegram` start this beside their adapter, so one process is a
 complete deployment; `casebot mail send` and `casebot db prune` do the same jobs separately.
+The overdue sweep (bot/alerts.py) runs where alerts are delivered: here, beside the mail
+sender, and in `casebot mail send`; it runs only when an alert destination is configured.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from bot.alerts import Staff, start_sweep
 from bot.app import build_engine
 from bot.mailer import start_sender
 from bot.maintenance import Pruner
@@ -19,12 +23,14 @@ log = logging.getLogger(__name__)
 
 
 def start_background(settings: Settings, *, prune_every: float = 60.0) -> Callable[[], None]:
-    """Start the mail sender (when SMTP is configured) and the delivery-id pruner.
+    """Start the mail sender (when SMTP is configured), the overdue sweep (when staff alerts
+    are) and the delivery-id pruner.
 
-    Returns a function that stops both, finishing the mail in hand first.
+    Returns a function that stops them, finishing the mail in hand first.
     """
     engine = build_engine(settings, migrate=False)
     sender = start_sender(engine, settings)
+    sweep = start_sweep(engine, Staff.from_settings(settings))
     stop = threading.Event()
     pruner = Pruner(engine, settings=settings)
 
@@ -38,9 +44,10 @@ def start_background(settings: Settings, *, prune_every: float = 60.0) -> Callab
 
     def shutdown() -> None:
         stop.set()
-        if sender is not None:
-            sender[0].set()
-            sender[1].join(10)
+        for job in (sender, sweep):
+            if job is not None:
+                job[0].set()
+                job[1].join(10)
         engine.dispose()
 
     return shutdown

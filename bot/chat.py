@@ -15,6 +15,7 @@ what is not about a platform:
   file into its reservation (`store_upload(..., who=, file=)`), counted as it streams; a file
   the request did not take is deleted once the event is handled;
 - operator updates, by claim-and-ack (`claim_notices`, `ack_notice`, `deliver_notices`);
+- staff alerts for the staff channel, the same way (`deliver_alerts`; bot/alerts.py);
 - URL ratings for anyone (`rate_urls`, which takes no identity).
 
 `view` answers where a person is (their question, open cases, last checked URLs) from one
@@ -37,8 +38,9 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import accounts, notices, verification
+from bot import accounts, alerts, notices, verification
 from bot.protocol import (
+    Alert,
     Directory,
     FetchFiles,
     FileRef,
@@ -405,3 +407,31 @@ class Chat:
             self.ack_notice(notice.id, outcome, refs=[r for r in refs if r])
             sent += outcome is Outcome.SENT
         return sent
+
+    # -- staff alerts ---------------------------------------------------------------------
+
+    @property
+    def staff_channel(self) -> str | None:
+        """Where staff alerts are posted (CASEBOT_STAFF_SLACK_CHANNEL); None: nowhere."""
+        return self.service.staff.slack_channel
+
+    def deliver_alerts(self, send: Callable[[Alert], str | None]) -> int:
+        """Claim due staff alerts, `send` each (it answers None when posted, else what went
+        wrong: tried again later), record each, until none is due; returns how many were
+        posted."""
+        staff = self.service.staff
+        posted = 0
+        while True:
+            with unit_of_work(self.service.engine) as uow:
+                claimed = alerts.claim(uow, staff, limit=alerts.CLAIM_LIMIT)
+            for alert in claimed:
+                try:
+                    error = send(alert)
+                except Exception as exc:
+                    log.exception("posting a staff alert failed")
+                    error = type(exc).__name__
+                with unit_of_work(self.service.engine) as uow:
+                    alerts.ack(uow, alert.id, error, staff)
+                posted += error is None
+            if len(claimed) < alerts.CLAIM_LIMIT:
+                return posted

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, assert_never
 
-from bot import mails
+from bot import alerts, clock, mails
 from bot.event import FLOWS, Event
 from bot.texts import HELP
 from flows import rules
@@ -157,8 +157,10 @@ def submit(ev: Event, answers: Answers) -> list[Prompt]:
                 ev.current_prompt()]
     case, created = ev.unit.cases.create(ev.contact, key, ev.who.channel, fields)
     if created:
+        clock.started(ev.unit, case)
         data = ev.unit.cases.as_json(case)
         mails.queue_confirmation(ev.unit, data, case.id, svc.mail_from)
+        alerts.case_opened(ev.unit, case, svc.staff)
     ev.end()
     text = f"Thank you. Your request has been submitted.\nCase number: {case.number}"
     if case.reference_id:

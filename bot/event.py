@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.alerts import Staff
 from bot.samples import SampleChecks
 from flows.context import Clock, Ctx
 from flows.flow import Flow
@@ -46,6 +47,7 @@ class Runner(Protocol):
     max_cases_per_hour: int
     file_quota_bytes: int
     reopen_days: int
+    staff: Staff  # where staff alerts go (bot/alerts.py)
     files: BlobStore
     clock: Clock
 

@@ -48,7 +48,7 @@ def add(ev: Event, case: Case, inbound: Inbound) -> list[Prompt]:
         message = replies.customer_message(
             ev.unit, case, author=ev.contact.email, channel=ev.who.channel,
             text=inbound.text, files=files, external_id=inbound.ref or None,
-            reopen_days=ev.svc.reopen_days)
+            reopen_days=ev.svc.reopen_days, staff=ev.svc.staff)
     except replies.TooLate:
         return _follow_up_case(ev, case, inbound.text, tuple(files))
     if message is None:  # the same platform message again: stored once, said once

@@ -235,7 +235,7 @@ def _add(service: Service, mail: Mail, number: str, contact_id: int) -> Outcome:
             added = replies.customer_message(
                 uow, case, author=mail.sender, channel=CHANNEL, text=text, files=files,
                 external_id=mail.message_id, reopen_days=service.reopen_days,
-                original=whole[:ORIGINAL_LIMIT])
+                original=whole[:ORIGINAL_LIMIT], staff=service.staff)
     except replies.TooLate:  # resolved long ago meanwhile
         return _too_late(service, mail, number)
     except sa.exc.IntegrityError:  # the same mail, stored by a concurrent fetch just now

@@ -57,7 +57,8 @@ log = logging.getLogger(__name__)
 SECRET_KINDS = frozenset({"verification"})
 # Mails about a case that carry no signed Reply-To: the answer to a mail that came too late
 # (bot/inbound_mail.py) invites no further reply to that case.
-UNSIGNED_KINDS = frozenset({"too_late"})
+# A staff alert (bot/alerts.py) goes to operators, who answer a case in the console.
+UNSIGNED_KINDS = frozenset({"too_late", "staff_alert"})
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 REDACTED_BODY = "(a verification code; removed after sending)"
 

@@ -27,7 +27,7 @@ from flows.steps import DONE, SKIP_WORDS, match_choice
 
 __all__ = [
     "BUTTON_COMMANDS", "COMMAND_PREFIX", "CONFIRM_STEP", "DONE", "NO", "RECLASSIFY",
-    "SKIP_WORDS", "YES", "Choice", "Directory", "FetchFiles", "Fetched", "FileRef",
+    "SKIP_WORDS", "YES", "Alert", "Choice", "Directory", "FetchFiles", "Fetched", "FileRef",
     "FromMessage", "Inbound", "Invalid", "Notice", "OpenCase", "Outcome", "PendingFile",
     "Prompt", "Reply", "Settings", "View", "Vouched", "Who", "button_id", "command_of",
     "for_terminal", "info", "match_choice", "none_fetched", "pressed",
@@ -175,3 +175,23 @@ class Notice:
     thread: str | None = None
     buttons: tuple[Choice, ...] = ()
     files: tuple[FileRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A claimed staff alert (bot/alerts.py), as plain values: `text` says what happened
+    (a new Critical case, a missed due time, a customer's reply), the rest is the case as it
+    is now. `link`: the case in the web console (CASEBOT_WEB_URL), None when unset. The
+    sender answers None (posted) or what went wrong (`Chat.deliver_alerts` retries it)."""
+
+    id: int
+    kind: str  # "new", "overdue" or "reply"
+    text: str
+    case: str
+    severity: str
+    subject: str
+    account: str
+    contact: str
+    assignee: str | None = None
+    due: str | None = None  # "2026-12-06 14:05 UTC (first response)"
+    link: str | None = None

@@ -28,18 +28,22 @@ class AlreadyApplied(Exception):
         self.status = status  # the case's status now (the CLI: was anything else asked?)
 
 
-def apply_case_urls(uow: UnitOfWork, case: Case) -> list[str]:
-    """Set kind=url ratings from the case's requested changes; lines saying what changed.
-
-    Once per case: the case is held first (two presses at once run one after the other), and
-    a case whose ratings were applied before raises `AlreadyApplied`, saying when and by whom
-    (its "ratings" timeline entry), before anything is written or sent."""
+def not_applied_yet(uow: UnitOfWork, case: Case) -> None:
+    """Hold the case (two presses at once run one after the other), then raise
+    `AlreadyApplied`, saying when and by whom (its "ratings" timeline entry), if its ratings
+    were applied before."""
     uow.cases.hold(case)
     assert case.id is not None
     before = uow.cases.last_event(case.id, "ratings")
     if before is not None:
         raise AlreadyApplied(case.number or "", as_utc(before.at).strftime("%Y-%m-%d %H:%M UTC"),
                              before.actor or "an operator", case.status)
+
+
+def apply_case_urls(uow: UnitOfWork, case: Case) -> list[str]:
+    """Set kind=url ratings from the case's requested changes; lines saying what changed.
+    Once per case (`not_applied_yet`), before anything is written or sent."""
+    not_applied_yet(uow, case)
     details = case.details or {}
     if details.get("issue_category") != URL_RECLASS:
         raise NotReclassification(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot import mails
+from bot import alerts, clock, mails
 from bot.notices import queue_for_case
 from flows.commands import SOLVED, STILL_BROKEN, SURVEY, button_id
 from store.tables import Case, CaseMessage, as_utc, utcnow
@@ -56,19 +56,23 @@ def may_write(uow: UnitOfWork, case: Case, email: str) -> bool:
 
 def customer_message(uow: UnitOfWork, case: Case, *, author: str, channel: str, text: str,
                      files: Sequence[Any] = (), external_id: str | None = None,
-                     reopen_days: int = 7, original: str | None = None) -> CaseMessage | None:
+                     reopen_days: int = 7, original: str | None = None,
+                     staff: alerts.Staff = alerts.NOBODY) -> CaseMessage | None:
     """Add what the customer (or a CC'd colleague) wrote; None for a redelivery.
 
     The case becomes "customer replied"; a resolved case within `reopen_days` is reopened
-    (its survey withdrawn); later, `TooLate` is raised and nothing is stored.
+    (its survey withdrawn); later, `TooLate` is raised and nothing is stored. A case with an
+    owner tells staff (`staff`: where; bot/alerts.py).
     """
     if external_id and uow.messages.by_external(channel, external_id):
         return None
+    before = case.status
     if case.status in DONE:
         if too_late(case, reopen_days):
             raise TooLate(case)
         uow.surveys.withdraw(saved(case))
-        uow.cases.add_event(case, "reopened", f"Reopened by a message from {author}.")
+        uow.cases.add_event(case, "reopened", f"Reopened by a message from {author}.",
+                            actor=author)
     message = uow.messages.add(CaseMessage(
         case_id=saved(case), author=author, author_kind="customer", channel=channel,
         text=text, attachments=file_dicts(list(files)), external_id=external_id,
@@ -78,8 +82,11 @@ def customer_message(uow: UnitOfWork, case: Case, *, author: str, channel: str, 
     _attach(uow, case, message.attachments)
     if case.status != CUSTOMER_REPLIED:
         case.status = CUSTOMER_REPLIED
-        uow.cases.add_event(case, "status", f"Status changed to {CUSTOMER_REPLIED}.")
-    uow.cases.add_event(case, "message", f"Message from {author} ({channel}).")
+        uow.cases.add_event(case, "status", f"Status changed to {CUSTOMER_REPLIED}.",
+                            actor=author)
+    uow.cases.add_event(case, "message", f"Message from {author} ({channel}).", actor=author)
+    clock.customer_wrote(uow, case, before)
+    alerts.customer_replied(uow, case, message, staff)
     return message
 
 
@@ -105,18 +112,21 @@ def operator_message(uow: UnitOfWork, case: Case, *, operator: str, text: str,
     assert message is not None
     _attach(uow, case, message.attachments)
     uow.cases.add_event(case, "internal" if internal else "reply",
-                        f"{'Internal note' if internal else 'Reply'} by {operator}.")
+                        f"{'Internal note' if internal else 'Reply'} by {operator}.",
+                        actor=operator)
     changes = status is not None and status.lower() != case.status
     if not internal:  # the message first: a resolution's buttons come after it
+        clock.operator_replied(uow, case)
         _send(uow, case, message, mail_from, status.lower() if changes and status else None)
     if status is not None:
         set_status(uow, case, status, notify=not internal, mail_from=mail_from,
-                   with_message=not internal)
+                   with_message=not internal, actor=operator)
     return message
 
 
 def set_status(uow: UnitOfWork, case: Case, status: str, *, notify: bool,
-               mail_from: str = "casebot@localhost", with_message: bool = False) -> bool:
+               mail_from: str = "casebot@localhost", with_message: bool = False,
+               actor: str | None = None) -> bool:
     """Change the status (False: it already was). "resolved" asks **Solved / Still broken**
     and the survey in the chat, whether or not the change itself is told (`notify`): the
     customer must be able to say it is not solved."""
@@ -125,8 +135,9 @@ def set_status(uow: UnitOfWork, case: Case, status: str, *, notify: bool,
         raise LookupError(f"Unknown status {status!r}. Use one of: {', '.join(STATUSES)}.")
     if status == case.status:
         return False
-    case.status = status
-    uow.cases.add_event(case, "status", f"Status changed to {status}.")
+    before, case.status = case.status, status
+    uow.cases.add_event(case, "status", f"Status changed to {status}.", actor=actor)
+    clock.status_changed(uow, case, before)
     if status == RESOLVED:
         case.resolved_at = utcnow()
         uow.surveys.withdraw(saved(case))
@@ -139,14 +150,17 @@ def set_status(uow: UnitOfWork, case: Case, status: str, *, notify: bool,
 def reopen(uow: UnitOfWork, case: Case, *, author: str) -> None:
     """Still broken: the case goes back to the engineers, its survey withdrawn."""
     uow.surveys.withdraw(saved(case))
-    case.status = CUSTOMER_REPLIED
-    uow.cases.add_event(case, "reopened", f"Still broken, says {author}.")
+    before, case.status = case.status, CUSTOMER_REPLIED
+    uow.cases.add_event(case, "reopened", f"Still broken, says {author}.", actor=author)
+    clock.status_changed(uow, case, before)
 
 
 def solved(uow: UnitOfWork, case: Case, *, author: str) -> None:
     if case.status != "closed":
-        case.status = "closed"
-        uow.cases.add_event(case, "status", f"Confirmed solved by {author}; closed.")
+        before, case.status = case.status, "closed"
+        uow.cases.add_event(case, "status", f"Confirmed solved by {author}; closed.",
+                            actor=author)
+        clock.status_changed(uow, case, before)
 
 
 def rate(uow: UnitOfWork, survey_id: int, rating: int, contact_id: int) -> str:
@@ -164,7 +178,9 @@ def rate(uow: UnitOfWork, survey_id: int, rating: int, contact_id: int) -> str:
     survey.answered_at = utcnow()
     survey.comment_wanted = True
     uow.session.add(survey)
-    uow.cases.add_event(case, "satisfaction", f"Satisfaction {rating}/5.")
+    contact = uow.contacts.get(contact_id)
+    uow.cases.add_event(case, "satisfaction", f"Satisfaction {rating}/5.",
+                        actor=contact.email if contact else None)
     return (f"Thank you: {rating}/5 for case {case.number}. If you want to add a comment, "
             "write it as your next message (or just carry on).")
 

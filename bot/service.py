@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot import accounts, dispatch
+from bot.alerts import NOBODY, Staff
 from bot.event import Event, system_clock
 from bot.protocol import OpenCase, View, Who
 from bot.replies import WAITING
@@ -58,8 +59,10 @@ class Service:
                  samples: SampleChecks | None = None,
                  file_quota_bytes: int = 2048 * 1024 * 1024,
                  files_budget_bytes: int = 20480 * 1024 * 1024,
-                 reopen_days: int = 7, clock: Clock = system_clock) -> None:
+                 reopen_days: int = 7, clock: Clock = system_clock,
+                 staff: Staff = NOBODY) -> None:
         self.engine = engine
+        self.staff = staff  # where staff alerts go (bot/alerts.py)
         self.clock = clock  # the flows' time now (flows/context.Ctx.clock)
         self.file_quota_bytes = file_quota_bytes  # CASEBOT_FILE_QUOTA_MB (bot/quota.py)
         self.files_budget_bytes = files_budget_bytes  # CASEBOT_FILES_BUDGET_MB (bot/quota.py)

@@ -55,6 +55,27 @@ class Settings(BaseSettings):
     # in CASEBOT_HOME/mail-secret
     mail_secret: str | None = Field(default=None, validation_alias="CASEBOT_MAIL_SECRET")
 
+    # issue 24: response-time targets counted on a business calendar (bot/clock.py):
+    # opening_hours-style days and times, an IANA time zone, and a country whose public
+    # holidays a "PH off" rule skips
+    business_hours: str = Field(default="Mon-Fri 09:00-18:00",
+                                validation_alias="CASEBOT_BUSINESS_HOURS")
+    timezone: str = Field(default="UTC", validation_alias="CASEBOT_TIMEZONE")
+    holidays: str | None = Field(default=None, validation_alias="CASEBOT_HOLIDAYS")
+
+    # issue 24: staff alerts (bot/alerts.py, README "Staff alerts"): the staff Slack channel
+    # (a channel id the bot is in), its workspace when the app installs through OAuth, the
+    # operators' list (comma-separated addresses; it also turns on mail to a case's owner),
+    # the console's public address (links in alerts), a failed post's first retry delay
+    staff_slack_channel: str | None = Field(default=None,
+                                            validation_alias="CASEBOT_STAFF_SLACK_CHANNEL")
+    staff_slack_team: str | None = Field(default=None,
+                                         validation_alias="CASEBOT_STAFF_SLACK_TEAM")
+    staff_mail: str = Field(default="", validation_alias="CASEBOT_STAFF_MAIL")
+    web_url: str | None = Field(default=None, validation_alias="CASEBOT_WEB_URL")
+    staff_alert_retry_seconds: float = Field(
+        default=5.0, validation_alias="CASEBOT_STAFF_ALERT_RETRY_SECONDS")
+
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None,
                                              validation_alias="SLACK_SIGNING_SECRET")
@@ -92,6 +113,10 @@ class Settings(BaseSettings):
     @property
     def allowed_teams(self) -> list[str]:
         return [t.strip() for t in self.slack_allowed_teams.split(",") if t.strip()]
+
+    @property
+    def staff_addresses(self) -> list[str]:
+        return [a.strip() for a in self.staff_mail.split(",") if a.strip()]
 
     @property
     def max_attachment_bytes(self) -> int:

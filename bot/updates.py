@@ -9,43 +9,51 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot import replies
+from bot import desk, replies
 from bot.desk import name_of
-from bot.reclassify import apply_case_urls
+from bot.reclassify import apply_case_urls, not_applied_yet
 from bot.service import Service
 from flows.model import FileRef
-from store.uow import unit_of_work
+from store.tables import Case
+from store.uow import UnitOfWork, unit_of_work
 
 STATUSES = replies.STATUSES
 
 
 def update_case(service: Service, number: str, *, actor: str, status: str | None = None,
                 note: str | None = None, apply_urls: bool = False,
-                notify: bool = True) -> dict[str, Any]:
+                notify: bool = True, seen: int | None = None) -> dict[str, Any]:
     """`apply_urls`: a URL Reclassification's requested ratings become local ratings, once
     (raises `bot.reclassify.NotReclassification` for any other case and
-    `bot.reclassify.AlreadyApplied` the second time, changing and sending nothing). The update is
+    `bot.reclassify.AlreadyApplied` the second time, even from a stale form, changing and
+    sending nothing). The update is
     audited as `actor` (`cli:USER`, `web:EMAIL`). A note is a public message to the customer
-    (bot/replies.py); a status change without one reaches them only when `notify`."""
+    (bot/replies.py); a status change without one reaches them only when `notify`.
+    `seen`: the case version the console's form was read at (`bot.desk.Stale`, nothing done
+    or sent, when the case changed since); the CLI passes None."""
     if status is not None and status.lower() not in STATUSES:
         raise LookupError(f"Unknown status {status!r}. Use one of: {', '.join(STATUSES)}.")
     with unit_of_work(service.engine) as s:
         case = s.cases.by_number(number)
         if case is None:
             raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
-        applied = apply_case_urls(s, case) if apply_urls else []  # AlreadyApplied: no change
+        if apply_urls:  # a second press says so, rather than that the form is stale
+            not_applied_yet(s, case)
+        _hold(s, case, seen)
+        author = name_of(actor)
+        applied = apply_case_urls(s, case) if apply_urls else []
         if applied:
             s.cases.add_event(case, "ratings", "Local URL ratings updated:\n"
-                              + "\n".join(applied), actor=name_of(actor))
+                              + "\n".join(applied), actor=author)
             note = "\n\n".join(filter(None, [note, "The requested URL ratings are now in "
                                              "effect:\n" + "\n".join(applied)]))
-        author = name_of(actor)
         if note:
             replies.operator_message(s, case, operator=author, text=note, status=status,
                                      channel=actor.split(":", 1)[0],
                                      mail_from=service.mail_from)
         elif status is not None:
-            replies.set_status(s, case, status, notify=notify, mail_from=service.mail_from)
+            replies.set_status(s, case, status, notify=notify, mail_from=service.mail_from,
+                               actor=author)
         s.audit.record(actor, "case_update", f"case:{number}", _what_changed(
             status=case.status if status is not None else None, note=note, applied=applied))
         data = s.cases.as_json(case, internal=True)
@@ -54,13 +62,14 @@ def update_case(service: Service, number: str, *, actor: str, status: str | None
 
 def reply_case(service: Service, number: str, *, actor: str, text: str,
                author: str | None = None, internal: bool = False, files: Sequence[FileRef] = (),
-               status: str | None = None, notify: bool = False) -> int:
+               status: str | None = None, notify: bool = False,
+               seen: int | None = None) -> int:
     """An operator's message on the case, in one unit of work, audited as `actor`; returns
     the message id. `files` are already in the blob store (the per-file limit checked).
 
     A public reply carries its status change to the customer with it; an internal note goes
     nowhere, and its status change reaches the customer only when `notify` (as a status
-    change without a message does)."""
+    change without a message does). `seen`: as for `update_case`."""
     if status is not None and status.lower() not in STATUSES:
         raise LookupError(f"Unknown status {status!r}. Use one of: {', '.join(STATUSES)}.")
     channel = actor.split(":", 1)[0]
@@ -68,6 +77,7 @@ def reply_case(service: Service, number: str, *, actor: str, text: str,
         case = s.cases.by_number(number)
         if case is None:
             raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
+        _hold(s, case, seen)
         if status is not None and status.lower() == case.status:
             status = None
         message = replies.operator_message(
@@ -75,7 +85,8 @@ def reply_case(service: Service, number: str, *, actor: str, text: str,
             files=list(files), channel=channel, mail_from=service.mail_from,
             status=None if internal else status)
         if internal and status is not None:
-            replies.set_status(s, case, status, notify=notify, mail_from=service.mail_from)
+            replies.set_status(s, case, status, notify=notify, mail_from=service.mail_from,
+                               actor=message.author)
         what = ["an internal note" if internal else "a reply",
                 f"of {len(text)} characters"]
         if files:
@@ -85,6 +96,29 @@ def reply_case(service: Service, number: str, *, actor: str, text: str,
                        detail)
         assert message.id is not None
         return message.id
+
+
+def assign_case(service: Service, number: str, operator: str | None, *, actor: str,
+                seen: int | None = None) -> bool:
+    """Make `operator` (an operator's email; None: nobody) the case's owner, audited as
+    `actor`; False when they already were. `seen`: as for `update_case`."""
+    with unit_of_work(service.engine) as s:
+        case = s.cases.by_number(number)
+        if case is None:
+            raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
+        if operator == case.assignee:
+            return False  # nothing changes, so no open form is made stale
+        _hold(s, case, seen)
+        return desk.assign(s, case, operator, actor=actor)
+
+
+def _hold(s: UnitOfWork, case: Case, seen: int | None) -> None:
+    """The unit's first write: the case held for this change, refused (`bot.desk.Stale`) when
+    it changed after `seen`; then the case as it is now (another change may have committed
+    between the read and the hold)."""
+    desk.claim(s, case, seen)
+    if seen is not None:
+        s.session.refresh(case)
 
 
 def _what_changed(*, status: str | None, note: str | None, applied: list[str]) -> str:

@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from flows.sla import BadTarget, Targets
+
 DEFAULT_PATH = Path(__file__).with_name("catalog.yaml")
 
 ISSUE_TYPES = ("Product Issue", "Threat Issue", "Change Control Issue")
@@ -191,6 +193,10 @@ class Catalog(_Frozen):
                 + ("; one is listed twice" if not missing and not extra else "")
                 + "."
             )
+        try:  # response times are read by flows/sla.py: a typo fails here, at start-up
+            Targets((s.name, s.response) for s in self.severities)
+        except BadTarget as exc:
+            raise CatalogError(f"catalog: {exc}.") from None
 
     def _check_contacts_and_ratings(self) -> None:
         """The contact methods and URL ratings the flows name are all there."""

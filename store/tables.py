@@ -497,7 +497,8 @@ class StaffAlert(SQLModel, table=True):
     waiting for the Slack process to post it to `CASEBOT_STAFF_SLACK_CHANNEL` (0012)."""
 
     __tablename__ = "staff_alerts"
-    __table_args__ = (sa.Index("ix_staff_alerts_pending", "id",
+    # the Slack process's next look: unsent alerts by when they are due, by index (0012)
+    __table_args__ = (sa.Index("ix_staff_alerts_pending", "next_attempt_at", "id",
                                sqlite_where=sa.text("sent_at IS NULL"),
                                postgresql_where=sa.text("sent_at IS NULL")),)
     id: int | None = Field(default=None, primary_key=True)
@@ -508,6 +509,11 @@ class StaffAlert(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     last_error: str | None = None
+    # when a Slack process may (next) take it: a claim's lease, a failure's backoff, NEVER
+    # once given up
+    next_attempt_at: datetime = Field(default_factory=utcnow,
+                                      sa_type=sa.DateTime(timezone=True),
+                                      sa_column_kwargs={"server_default": sa.func.now()})
 
 
 class CannedReply(SQLModel, table=True):

@@ -22,7 +22,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from store.repositories.accounts import Accounts
+from store.repositories.alerts import Alerts
 from store.repositories.audit import AuditTrail
+from store.repositories.canned import CannedReplies
 from store.repositories.cases import Cases
 from store.repositories.contacts import Contacts
 from store.repositories.conversations import Conversations
@@ -123,6 +125,10 @@ class UnitOfWork:
         return Cases(self)
 
     @cached_property
+    def canned(self) -> CannedReplies:
+        return CannedReplies(self)
+
+    @cached_property
     def outbox(self) -> Outbox:
         return Outbox(self)
 
@@ -197,6 +203,10 @@ class UnitOfWork:
     @cached_property
     def aside(self) -> AsideMails:
         return AsideMails(self)
+
+    @cached_property
+    def alerts(self) -> Alerts:
+        return Alerts(self)
 
 
 @contextmanager

@@ -26,23 +26,27 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bot.accounts import add_account, list_accounts, members, unlink
+from bot.accounts import add_account, list_accounts, members, set_plan, unlink
 from bot.audit import ACTIONS, AuditFilter
 from bot.audit import page as audit_page
+from bot.canned import delete_reply, save_reply
+from bot.desk import Stale
 from bot.operators import TooManyAttempts, sign_in, sign_out_everywhere
 from bot.reclassify import AlreadyApplied, NotReclassification
 from bot.service import Service
 from bot.settings import Settings
-from bot.updates import STATUSES, reply_case, update_case
+from bot.updates import STATUSES, assign_case, reply_case, update_case
 from flows.answers import URL_RECLASS
 from flows.errors import Invalid
 from flows.model import FileRef
+from flows.sla import PLANS
 from flows.urls import defang
 from store.repositories.inbox import InboxFilter
-from store.tables import Account, UrlRating, as_utc, saved_id
+from store.tables import Account, Case, CaseEvent, UrlRating, as_utc, saved_id
 from store.uow import UnitOfWork, unit_of_work
 from web.drafts import Draft
 from web.imports import Imports
+from web.previews import FILE_HEADERS, sniff, text_head
 from web.security import SESSION_SECONDS, SignInGuard, cookie_secret, csrf_token, form_of, safe_next
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -52,6 +56,7 @@ MAX_FEED_BYTES = 256 * 1024 ** 2  # ~2 million rows; bigger: `casebot urls impor
 ASIDE_ROWS = 200  # the newest mails kept aside, on one page
 MAX_REPLY_FILES = 10  # files on one reply
 ROW_ID = re.compile(r"[0-9]{1,18}")
+OTHER_CASES = 5  # the contact's newest other cases on a case page
 
 
 def row_id(raw: str) -> int | None:
@@ -101,16 +106,27 @@ def size_text(n: int) -> str:
     return f"{size:,.1f} {unit}"
 
 
-def utc(when: datetime) -> str:
-    return as_utc(when).strftime("%Y-%m-%d %H:%M UTC")
+def _moment(when: datetime | str) -> datetime:
+    return as_utc(datetime.fromisoformat(when) if isinstance(when, str) else when)
 
 
-def utc_iso(when: datetime) -> str:
-    return as_utc(when).isoformat()
+def utc(when: datetime | str) -> str:
+    """A time as staff read it, with its zone: "2026-12-06 14:03 UTC" (a datetime or the
+    case JSON's ISO text)."""
+    return _moment(when).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def utc_iso(when: datetime | str) -> str:
+    return _moment(when).isoformat()
+
+
+def tel(phone: str) -> str:
+    """A `tel:` URI of a phone number as the customer typed it: "+" and digits only."""
+    return "tel:" + re.sub(r"[^0-9+]", "", phone)
 
 
 TEMPLATES.env.filters.update(age=age, size=size_text, defang=defang, utc=utc, utc_iso=utc_iso,
-                             due=due_text)
+                             due=due_text, tel=tel)
 
 
 def page(request: Request, template: str, status_code: int = 200, /, **context: Any) -> Response:
@@ -207,9 +223,12 @@ class Console:
 
     # -- a case ----------------------------------------------------------------------------
 
-    def _case_context(self, number: str) -> dict[str, Any]:
+    def _case_context(self, number: str, *, seen: int | None = None) -> dict[str, Any]:
         """The case as an operator sees it: internal notes included, and per message which
-        way it went (bot/replies.py queues a chat notice and a mail for a public one)."""
+        way it went (bot/replies.py queues a chat notice and a mail for a public one); who
+        made each timeline entry, the owner and due time, the contact's phone, account and
+        other cases, the sample zip's password, the files' previews. `seen`: the version a
+        refused form was read at, to list what changed since."""
         with unit_of_work(self.engine, read_only=True) as s:
             case = s.cases.by_number(number)
             if case is None:
@@ -219,6 +238,16 @@ class Console:
             contact = s.contacts.get(case.contact_id)
             account = s.accounts.get(contact.account_id) if contact else None
             mails = s.outbox.of_case(case.id)
+            timeline = [_entry(e) for e in s.cases.timeline(saved_id(case))]
+            changes = [_entry(e) for e in s.cases.events_since(saved_id(case), seen)] \
+                if seen is not None else []
+            others = [{"number": c.number, "subject": c.subject, "status": c.status,
+                       "created_at": c.created_at}
+                      for c in s.cases.of_contact(case.contact_id, OTHER_CASES + 1)
+                      if c.id != case.id][:OTHER_CASES]
+            operators = [o.email for o in s.operators.all()]
+            canned = [(r.id, r.name) for r in s.canned.all()]
+            desk = _desk_of(case)
             ratings = s.cases.last_event(saved_id(case), "ratings")
         applied = None if ratings is None else {
             "on": utc(ratings.at), "by": ratings.actor or "an operator"}
@@ -226,71 +255,159 @@ class Console:
             u.get("requested_rating") for u in data["urls"])
         return {"case": data, "account": account, "mails": mails, "statuses": STATUSES,
                 "went": went, "max_file": self.service.files.max_bytes,
-                "max_files": MAX_REPLY_FILES,
+                "max_files": MAX_REPLY_FILES, "timeline": timeline, "changes": changes,
+                "others": others, "operators": operators, "canned": canned,
+                "previews": self._previews(data), **desk,
                 "can_apply": reclass and data["status"] == "resolved", "applied": applied}
 
+    def _previews(self, data: dict[str, Any]) -> dict[str, dict[str, str]]:
+        """Per stored file (by sha256) what the page may show of it: "image" (a thumbnail of
+        the view route), "text" (its first lines) or "download" (web/previews.py)."""
+        files = {f["sha256"]: f["name"] for f in data["attachments"]}
+        for m in data["messages"]:
+            files.update({f["sha256"]: f["name"] for f in m["attachments"]})
+        out = {}
+        for sha, name in files.items():
+            path = self.service.files.path_for(sha)
+            if not path.is_file():
+                continue
+            found = sniff(path, name, whole=False)
+            out[sha] = {"kind": found.kind,
+                        "head": text_head(path) if found.kind == "text" else ""}
+        return out
+
+    def _case_view(self, request: Request, status_code: int = 200, /, *,
+                   seen: int | None = None, **extra: Any) -> Response:
+        ctx = self._case_context(request.path_params["number"], seen=seen)
+        ctx.update(extra)
+        return page(request, "case.html", status_code, **ctx)
+
     def case_page(self, request: Request) -> Response:
-        number = request.path_params["number"]
-        ctx = self._case_context(number)
+        back = back_of(request.query_params.get("back"))
         draft = Draft.unpack(request.session.get("draft"))
-        if draft is not None and draft.case == ctx["case"]["number"]:
+        if draft is not None and draft.case == request.path_params["number"]:
             # the reply typed before the session ended: back in the form, not sent
             del request.session["draft"]
-            return page(request, "case.html", **ctx, notice="kept", note=draft.note,
-                        kept_status=draft.status if draft.status in STATUSES else "",
-                        kept_action=draft.action)
-        return page(request, "case.html", **ctx, notice=request.query_params.get("done", ""))
+            return self._case_view(request, notice="kept", back=back, note=draft.note,
+                                   chosen_status=draft.status if draft.status in STATUSES
+                                   else None, kept_action=draft.action)
+        return self._case_view(request, notice=request.query_params.get("done", ""),
+                               back=back)
 
     async def case_update(self, request: Request) -> Response:
-        """The reply form (multipart: its files) and "Apply the requested ratings". A message
-        is a reply to the customer or an internal note (the button pressed); a status change
-        without a message reaches the customer only when "notify" is ticked."""
+        """The reply form (multipart: its files), "Insert" of a canned reply and "Apply the
+        requested ratings". A message is a reply to the customer or an internal note (the
+        button pressed); a status change without a message reaches the customer only when
+        "notify" is ticked. The form carries the case version it was read at: a change made
+        meanwhile refuses it (409) with what changed, the typed text kept."""
         number = request.path_params["number"]
         declared = int(request.headers.get("content-length") or 0)
         if declared > MAX_REPLY_FILES * self.service.files.max_bytes + 2**20:
             raise HTTPException(413, "Too much at once: send fewer or smaller files.")
         form = await form_of(request, max_files=MAX_REPLY_FILES)
         status = str(form.get("status") or "") or None
-        note = str(form.get("note") or "").strip()
+        note = str(form.get("note") or "")
         internal = form.get("action") == "internal"
         notify = form.get("notify") == "yes"
         apply_urls = form.get("apply_urls") == "yes"
+        seen = row_id(str(form.get("version") or ""))
         uploads = [f for f in form.getlist("files")
                    if isinstance(f, UploadFile) and f.filename]
+        kept: dict[str, Any] = {"note": note, "chosen_status": status, "notify": notify,
+                                "back": back_of(str(form.get("back") or ""))}
+        if form.get("action") == "insert":
+            return self._insert_canned(request, str(form.get("canned") or ""), seen, kept)
+        note = note.strip()
         with unit_of_work(self.engine, read_only=True) as s:
             case = s.cases.by_number(number)
             if case is None:
                 raise HTTPException(404, f"No case {number}.")
             if status == case.status:
                 status = None
-        actor = actor_of(request)
         error, done = "", "status"
-        if not (status or note or uploads or apply_urls):
+        if seen is None:
+            error = "This form carries no case version: reload the page and send it again."
+        elif not (status or note or uploads or apply_urls):
             error = "Write a message, attach a file or change the status."
         else:
             try:
-                if apply_urls:
-                    await run_in_threadpool(update_case, self.service, number,
-                                            apply_urls=True, actor=actor)
-                    done = "ratings"
-                elif note or uploads:
-                    files = await run_in_threadpool(self._store, uploads)
-                    await run_in_threadpool(
-                        reply_case, self.service, number, actor=actor, text=note,
-                        internal=internal, files=files, status=status, notify=notify)
-                    done = "note" if internal else "reply"
-                else:
-                    await run_in_threadpool(update_case, self.service, number, status=status,
-                                            notify=notify, actor=actor)
-                    done = "told" if notify else "status"
-            except AlreadyApplied:  # nothing changed or sent: the page says when and by whom
-                done = "already"
+                done = await self._change(
+                    number, actor_of(request), seen, status=status, note=note,
+                    internal=internal, notify=notify, apply_urls=apply_urls, uploads=uploads)
+            except Stale:
+                return self._case_view(request, 409, seen=seen, refused=True, **kept,
+                                       dropped_files=len(uploads))
             except (LookupError, NotReclassification, Invalid) as exc:
                 error = str(exc)
         if error:
-            return page(request, "case.html", 400, **self._case_context(number), error=error,
-                        note=note)
-        return RedirectResponse(f"/cases/{number}?done={done}", 303)
+            return self._case_view(request, 400, error=error, **kept)
+        return RedirectResponse(done_url(number, done, kept["back"]), 303)
+
+    async def _change(self, number: str, actor: str, seen: int, *, status: str | None,
+                      note: str, internal: bool, notify: bool, apply_urls: bool,
+                      uploads: list[UploadFile]) -> str:
+        """The reply form's change, made from version `seen`; returns what was done."""
+        if apply_urls:
+            try:
+                await run_in_threadpool(update_case, self.service, number, apply_urls=True,
+                                        actor=actor, seen=seen)
+            except AlreadyApplied:  # nothing changed or sent: the page says when and by whom
+                return "already"
+            return "ratings"
+        if note or uploads:
+            files = await run_in_threadpool(self._store, uploads)
+            await run_in_threadpool(
+                reply_case, self.service, number, actor=actor, text=note, internal=internal,
+                files=files, status=status, notify=notify, seen=seen)
+            return "note" if internal else "reply"
+        await run_in_threadpool(update_case, self.service, number, status=status,
+                                notify=notify, actor=actor, seen=seen)
+        return "told" if notify else "status"
+
+    def _insert_canned(self, request: Request, raw_id: str, seen: int | None,
+                       kept: dict[str, Any]) -> Response:
+        """The page again with the chosen canned reply appended to the typed text: no
+        JavaScript needed, nothing saved. What changed since the form was read is shown, as
+        for a refused form, and the form then carries the case's current version."""
+        reply_id = row_id(raw_id)
+        with unit_of_work(self.engine, read_only=True) as s:
+            reply = s.canned.get(reply_id) if reply_id is not None else None
+            text = reply.text if reply else None
+        if text is None:
+            return self._case_view(request, 400, **kept, seen=seen,
+                                   error="Choose a canned reply to insert.")
+        typed = kept["note"].rstrip()
+        kept["note"] = f"{typed}\n\n{text}" if typed else text
+        return self._case_view(request, seen=seen, **kept)
+
+    async def case_take(self, request: Request) -> Response:
+        """"Take it": the signed-in operator owns the case, in one press."""
+        form = await form_of(request)
+        return await self._assign(request, form, request.state.operator.email, "taken")
+
+    async def case_owner(self, request: Request) -> Response:
+        """The owner select: an operator, or nobody ("")."""
+        form = await form_of(request)
+        return await self._assign(request, form, str(form.get("owner") or "") or None, "owner")
+
+    async def _assign(self, request: Request, form: Any, owner: str | None,
+                      done: str) -> Response:
+        number = request.path_params["number"]
+        seen = row_id(str(form.get("version") or ""))
+        back = back_of(str(form.get("back") or ""))
+        if seen is None:
+            return self._case_view(request, 400, back=back, error="This form carries no case "
+                                   "version: reload the page and send it again.")
+        try:
+            await run_in_threadpool(assign_case, self.service, number, owner,
+                                    actor=actor_of(request), seen=seen)
+        except Stale:
+            return self._case_view(request, 409, seen=seen, refused=True, back=back)
+        except LookupError as exc:
+            if "No case" in str(exc):
+                raise HTTPException(404, str(exc)) from exc
+            return self._case_view(request, 400, error=str(exc), back=back)
+        return RedirectResponse(done_url(number, done, back), 303)
 
     def _store(self, uploads: list[UploadFile]) -> list[FileRef]:
         """A reply's files into the blob store, each within the per-file limit (`Invalid`)."""
@@ -299,7 +416,9 @@ class Console:
             u.file, Path((u.filename or name).replace("\\", "/")).name[:200] or name)
             for u in uploads]
 
-    def case_file(self, request: Request) -> Response:
+    def _case_path(self, request: Request) -> tuple[Path, str]:
+        """The stored file of one of this case's files (a case attachment or a message's),
+        and its name; 404 for any other sha256."""
         number, sha = request.path_params["number"], request.path_params["sha256"]
         with unit_of_work(self.engine, read_only=True) as s:
             case = s.cases.by_number(number)
@@ -308,8 +427,103 @@ class Console:
         path = self.service.files.path_for(sha) if found else None
         if not found or path is None or not path.is_file():
             raise HTTPException(404, "No such file on this case.")
-        return FileResponse(path, filename=found[0].name, media_type="application/octet-stream",
-                            content_disposition_type="attachment")
+        return path, found[0].name
+
+    def case_file(self, request: Request) -> Response:
+        path, name = self._case_path(request)
+        return _download(path, name)
+
+    def case_file_view(self, request: Request) -> Response:
+        """The file shown in the browser, only when its bytes are an image (PNG, JPEG, GIF,
+        WebP) or plain UTF-8 text; anything else is the download (web/previews.py)."""
+        path, name = self._case_path(request)
+        found = sniff(path, name)
+        if found.media_type is None:
+            return _download(path, name)
+        return FileResponse(path, filename=name, media_type=found.media_type,
+                            content_disposition_type="inline", headers=FILE_HEADERS)
+
+    # -- canned replies (bot/canned.py) ----------------------------------------------------
+
+    def _replies_context(self) -> dict[str, Any]:
+        with unit_of_work(self.engine, read_only=True) as s:
+            return {"replies": s.canned.all()}
+
+    def replies(self, request: Request) -> Response:
+        return page(request, "replies.html", **self._replies_context(),
+                    notice=request.query_params.get("done", ""))
+
+    async def replies_add(self, request: Request) -> Response:
+        form = await form_of(request)
+        name, text = str(form.get("name", "")), str(form.get("text", ""))
+        actor = actor_of(request)
+
+        def add() -> None:
+            with unit_of_work(self.engine) as s:
+                save_reply(s, name, text, actor=actor)
+
+        try:
+            await run_in_threadpool(add)
+        except Invalid as exc:
+            return page(request, "replies.html", 400, **self._replies_context(),
+                        error=str(exc), name=name, text=text)
+        return RedirectResponse("/replies?done=added", 303)
+
+    def _reply_id(self, request: Request) -> int:
+        reply_id = row_id(request.path_params["reply_id"])
+        if reply_id is None:
+            raise HTTPException(404, "No such canned reply.")
+        return reply_id
+
+    def reply_edit(self, request: Request) -> Response:
+        with unit_of_work(self.engine, read_only=True) as s:
+            reply = s.canned.get(self._reply_id(request))
+        if reply is None:
+            raise HTTPException(404, "No such canned reply (it may have been deleted).")
+        return page(request, "reply.html", reply=reply, name=reply.name, text=reply.text)
+
+    async def reply_save(self, request: Request) -> Response:
+        form = await form_of(request)
+        reply_id = self._reply_id(request)
+        name, text = str(form.get("name", "")), str(form.get("text", ""))
+        actor = actor_of(request)
+
+        def save() -> None:
+            with unit_of_work(self.engine) as s:
+                save_reply(s, name, text, actor=actor, reply_id=reply_id)
+
+        try:
+            await run_in_threadpool(save)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except Invalid as exc:
+            with unit_of_work(self.engine, read_only=True) as s:
+                reply = s.canned.get(reply_id)
+            return page(request, "reply.html", 400, reply=reply, name=name, text=text,
+                        error=str(exc))
+        return RedirectResponse("/replies?done=saved", 303)
+
+    async def reply_delete(self, request: Request) -> Response:
+        form = await form_of(request)
+        reply_id = self._reply_id(request)
+        actor = actor_of(request)
+        if form.get("sure") != "yes":
+            with unit_of_work(self.engine, read_only=True) as s:
+                reply = s.canned.get(reply_id)
+            if reply is None:
+                raise HTTPException(404, "No such canned reply (it may have been deleted).")
+            return page(request, "reply.html", 400, reply=reply, name=reply.name,
+                        text=reply.text, error="Tick the box to confirm the deletion.")
+
+        def delete() -> None:
+            with unit_of_work(self.engine) as s:
+                delete_reply(s, reply_id, actor=actor)
+
+        try:
+            await run_in_threadpool(delete)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return RedirectResponse("/replies?done=deleted", 303)
 
     # -- URL ratings -----------------------------------------------------------------------
 
@@ -416,8 +630,26 @@ class Console:
             email, identity = p.get("email", "")[:320], p.get("identity", "")[:200]
             if not any(m["email"] == email and identity in m["identities"] for m in rows):
                 extra["notice"] = f"Unlinked {identity.replace(':', ' ', 1)} from {email}."
+        if request.query_params.get("done") == "plan":
+            extra.setdefault("notice", f"The account is on the {acct.plan} plan now; its "
+                                       "open cases' due times follow it.")
         return page(request, "account.html", status_code, account=acct, members=rows,
-                    score=score, **extra)
+                    score=score, plans=PLANS, **extra)
+
+    async def account_plan(self, request: Request) -> Response:
+        """The plan whose response times apply to the account's cases (bot/accounts.py)."""
+        form = await form_of(request)
+        plan, actor = str(form.get("plan", "")), actor_of(request)
+
+        def change() -> int:
+            with unit_of_work(self.engine) as s:
+                return set_plan(s, self._account(s, request), plan, actor=actor)
+
+        try:
+            await run_in_threadpool(change)
+        except Invalid as exc:
+            return self.account_page(request, 400, error=str(exc))
+        return RedirectResponse(f"/accounts/{request.path_params['account_id']}?done=plan", 303)
 
     def _linked(self, request: Request, email: str, identity: str) -> Account:
         """The account, once `identity` (channel:id) is linked to its member `email`: 404
@@ -501,8 +733,17 @@ class Console:
             Route("/", self.inbox, methods=["GET"]),
             Route("/cases/{number}", self.case_page, methods=["GET"]),
             Route("/cases/{number}", self.case_update, methods=["POST"]),
+            Route("/cases/{number}/take", self.case_take, methods=["POST"]),
+            Route("/cases/{number}/owner", self.case_owner, methods=["POST"]),
             Route("/cases/{number}/files/{sha256}", self.case_file, methods=["GET"]),
             Route("/audit", self.audit, methods=["GET"]),
+            Route("/cases/{number}/files/{sha256}/view", self.case_file_view,
+                  methods=["GET"]),
+            Route("/replies", self.replies, methods=["GET"]),
+            Route("/replies", self.replies_add, methods=["POST"]),
+            Route("/replies/{reply_id}", self.reply_edit, methods=["GET"]),
+            Route("/replies/{reply_id}", self.reply_save, methods=["POST"]),
+            Route("/replies/{reply_id}/delete", self.reply_delete, methods=["POST"]),
             Route("/mail/aside", self.aside, methods=["GET"]),
             Route("/mail/aside/{mail_id}/raw", self.aside_raw, methods=["GET"]),
             Route("/urls", self.urls, methods=["GET"]),
@@ -514,6 +755,7 @@ class Console:
             Route("/accounts/{account_id}/unlink", self.account_unlink_confirm,
                   methods=["GET"]),
             Route("/accounts/{account_id}/unlink", self.account_unlink, methods=["POST"]),
+            Route("/accounts/{account_id}/plan", self.account_plan, methods=["POST"]),
         ]
 
 
@@ -537,3 +779,33 @@ def build_web_app(settings: Settings, service: Service) -> Starlette:
                     exception_handlers={HTTPException: http_error})
     app.state.console = console
     return app
+
+
+def back_of(raw: str | None) -> str:
+    """The inbox view a case page was opened from (`back`, kept through its forms so "← Inbox"
+    returns to the same view); only a path on this site, else ""."""
+    return raw if raw and safe_next(raw) == raw else ""
+
+
+def done_url(number: str, done: str, back: str) -> str:
+    """Where a case form's change redirects: the case page saying what was done."""
+    return f"/cases/{number}?" + urlencode({"done": done, **({"back": back} if back else {})})
+
+
+def _entry(e: CaseEvent) -> dict[str, Any]:
+    """A timeline entry as the case page shows it: who made it ("casebot" when nobody did)."""
+    return {"at": e.at, "kind": e.kind, "text": e.text, "actor": e.actor or "casebot"}
+
+
+def _desk_of(case: Case) -> dict[str, Any]:
+    """The desk's columns of a case (not in the case JSON's `details`): the version every form
+    carries, the owner, what is due by when, and the sample zip's password (staff only: the
+    case JSON and the customer's views never carry it)."""
+    return {"version": case.version, "owner": case.assignee, "due_at": case.due_at,
+            "due_kind": case.due_kind, "password": case.details.get("archive_password")}
+
+
+def _download(path: Path, name: str) -> Response:
+    """A file as a download, never rendered: octet-stream, attachment, nothing may run."""
+    return FileResponse(path, filename=name, media_type="application/octet-stream",
+                        content_disposition_type="attachment", headers=FILE_HEADERS)

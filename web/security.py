@@ -79,7 +79,10 @@ class SignInGuard:
                 # Server-Timing: the server's own time, shown by browser dev tools (and read by
                 # bench/web_scale.py)
                 took = f"app;dur={(time.perf_counter() - started) * 1000:.3f}".encode()
-                message["headers"] = [*message.get("headers", []), *HEADERS,
+                # a response's own header wins (a case file's sandboxing CSP, web/previews.py)
+                own = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *(h for h in HEADERS if h[0] not in own),
                                       (b"server-timing", took)]
             await send(message)
 

@@ -23,7 +23,7 @@ from adapters.slack.http import serve
 from adapters.slack.listeners import DirectMessages
 from adapters.slack.shortcuts import Shortcuts
 from bot.chat import Chat
-from bot.protocol import Notice, Outcome, Settings
+from bot.protocol import Alert, Notice, Outcome, Settings
 
 __all__ = ["BOT_SCOPES", "SlackBot", "api_base", "make_client", "serve"]
 
@@ -114,15 +114,46 @@ class SlackBot:
         """Send queued case updates to each user's DM; returns how many were sent."""
         return self.chat.deliver_notices(CHANNEL, self.send_notice)
 
+    # -- staff alerts ----------------------------------------------------------------------
+
+    def staff_client(self) -> WebClient | None:
+        """The client of the staff channel's workspace: the one bot token's, or with OAuth
+        the install in CASEBOT_STAFF_SLACK_TEAM (main.py refuses to start without it)."""
+        if self.installation_store is None:
+            return self.app.client
+        team = self.settings.staff_slack_team
+        return self.client_for_team(team) if team else None
+
+    def send_alert(self, alert: Alert) -> str | None:
+        """Post one staff alert to the staff channel; None when posted, else the error."""
+        channel = self.chat.staff_channel
+        client = self.staff_client()
+        if channel is None or client is None:
+            return ("the app is not installed in CASEBOT_STAFF_SLACK_TEAM"
+                    if channel else "CASEBOT_STAFF_SLACK_CHANNEL is not set")
+        try:
+            client.chat_postMessage(channel=channel, **srn.staff_alert(alert))
+        except SlackApiError as exc:
+            return str(exc.response.get("error") or "slack_error")
+        except OSError as exc:  # Slack unreachable
+            return type(exc).__name__
+        return None
+
+    def deliver_alerts(self) -> int:
+        """Post due staff alerts; returns how many were posted (none without a channel)."""
+        return self.chat.deliver_alerts(self.send_alert) if self.chat.staff_channel else 0
+
     def start_notices(self, interval: float | None = None) -> threading.Thread:
-        """Deliver notices as they come: woken by the store when one is queued (PostgreSQL),
-        else every `interval` seconds (default: store/signals.py's poll interval)."""
+        """Deliver notices and staff alerts as they come: woken by the store when one is
+        queued (PostgreSQL), else every `interval` seconds (default: store/signals.py's
+        poll interval)."""
         def loop() -> None:
             while not self._stop.is_set():
-                try:
-                    self.deliver_notices()
-                except Exception:  # keep polling whatever one round hit
-                    log.exception("notice delivery round failed")
+                for deliver in (self.deliver_notices, self.deliver_alerts):
+                    try:
+                        deliver()
+                    except Exception:  # keep polling whatever one round hit
+                        log.exception("%s round failed", deliver.__name__)
                 self.chat.wait_for_notices(interval)
 
         thread = threading.Thread(target=loop, name="slack-notices", daemon=True)

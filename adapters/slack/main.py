@@ -25,6 +25,9 @@ def _config_error(settings: Settings, socket: bool) -> str | None:
                 "Basic Information > App-Level Tokens).")
     if socket and oauth:
         return "Socket Mode works with SLACK_BOT_TOKEN only; unset SLACK_CLIENT_ID/SECRET."
+    if oauth and settings.staff_slack_channel and not settings.staff_slack_team:
+        return ("CASEBOT_STAFF_SLACK_CHANNEL needs CASEBOT_STAFF_SLACK_TEAM with OAuth installs: "
+                "set it to the id (T…) of the workspace that channel is in.")
     return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.protocol import COMMAND_PREFIX, CONFIRM_STEP, Choice, Prompt
+from bot.protocol import COMMAND_PREFIX, CONFIRM_STEP, Alert, Choice, Prompt
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -244,3 +244,26 @@ def confirm_email(email: str) -> Message:
             {"type": "button", "action_id": ID_YES, "style": "primary", "text": _plain("Yes"),
              "value": "yes"},
             {"type": "button", "action_id": ID_NO, "text": _plain("No"), "value": "no"}]}]}
+
+
+ALERT_ICONS = {"new": ":rotating_light:", "overdue": ":alarm_clock:", "reply": ":speech_balloon:"}
+
+
+def staff_alert(alert: Alert) -> Message:
+    """A staff alert for the staff channel: what happened, then the case's number (a link to
+    the console's page of it when CASEBOT_WEB_URL is set), severity, subject, account, owner
+    and due time as fields. The fallback text (notifications) names the case and account."""
+    number = escape(alert.case)
+    case = f"<{escape(alert.link)}|{number}>" if alert.link else number
+    facts = [("Case", case), ("Severity", escape(alert.severity or "—")),
+             ("Subject", escape(alert.subject)), ("Account", escape(alert.account or "—")),
+             ("Contact", escape(alert.contact or "—")),
+             ("Owner", escape(alert.assignee or "nobody yet"))]
+    if alert.due:
+        facts.append(("Due", escape(alert.due)))
+    head = f"{ALERT_ICONS.get(alert.kind, ':bell:')} *{escape(_cut(alert.text, 500))}*"
+    return {"text": escape(_cut(f"{alert.text} ({alert.account})" if alert.account
+                                else alert.text, 3000)),
+            "blocks": [{"type": "section", "text": _mrkdwn(head),
+                        "fields": [_mrkdwn(_cut(f"*{label}*\n{value}", FIELD_MAX))
+                                   for label, value in facts]}]}

@@ -23,6 +23,8 @@ def accounts_add(name: Annotated[str, typer.Argument(help="the company's name")]
                  include_subdomains: Annotated[bool, typer.Option(
                      "--include-subdomains",
                      help="addresses at sub-domains (eu.acme.example) join too")] = False,
+                 plan: Annotated[str | None, typer.Option(
+                     help="standard (default) or premium: which response times apply")] = None,
                  ) -> None:
     """Register a company; contacts with addresses at DOMAIN join it (sub-domains only with
     --include-subdomains). Public mail domains (gmail.com, …) are refused. Audited."""
@@ -31,10 +33,28 @@ def accounts_add(name: Annotated[str, typer.Argument(help="the company's name")]
     with unit_of_work(build_engine(Settings())) as s:
         try:
             acct, what = add_account(s, name, domain, include_subdomains,
-                                      actor=cli_actor())
+                                      actor=cli_actor(), plan=plan)
         except Invalid as exc:
             fail(str(exc))
         out.print(f"Account '{acct.name}' ({acct.domain}) {what}.")
+        if plan is not None:
+            out.print(f"Plan: {acct.plan}.")
+
+
+@app.command("plan")
+def accounts_plan(name: Annotated[str, typer.Argument(help="the account's name or domain")],
+                  plan: Annotated[str, typer.Argument(help="standard or premium")]) -> None:
+    """Change the account's plan: the catalog's standard or premium response times apply to
+    its cases, the open ones' due times at once. Audited."""
+    from bot.accounts import set_plan
+
+    with unit_of_work(build_engine(Settings())) as s:
+        try:
+            changed = set_plan(s, name, plan, actor=cli_actor())
+        except (Invalid, LookupError) as exc:
+            fail(str(exc))
+    out.print(f"Account '{name}' is on the {plan.strip().lower()} plan; due times of "
+              f"{changed} open case{'s' if changed != 1 else ''} recomputed.")
 
 
 @app.command("list")
@@ -47,12 +67,13 @@ def accounts_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "name", "domain", "contacts", "created")
+    table = Table("id", "name", "domain", "plan", "contacts", "created")
     for r in rows:
         domain = r["domain"] or ("(personal)" if r["personal"] else "")
         if r["include_subdomains"]:
             domain += " +sub-domains"
-        table.add_row(str(r["id"]), r["name"], domain, str(r["contacts"]), r["created_at"])
+        table.add_row(str(r["id"]), r["name"], domain, r["plan"], str(r["contacts"]),
+                      r["created_at"])
     out.print(table if rows else "No accounts yet. Add one with `casebot accounts add`.")
 
 

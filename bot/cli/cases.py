@@ -164,3 +164,19 @@ def cases_assign(number: str,
         out.print(f"Case {number} has no owner now.")
     else:
         out.print(f"Case {number} assigned to {now}.")
+
+
+@app.command("recompute-due")
+def cases_recompute_due(every: Annotated[bool, typer.Option(
+        "--all", help="recompute every unresolved case (after changing "
+                      "CASEBOT_BUSINESS_HOURS, CASEBOT_TIMEZONE or the catalog's response "
+                      "times), not only those that have none")] = False) -> None:
+    """Set the response due times of cases that have none (made before the response clock;
+    `casebot db upgrade` does this too), or with --all recompute every unresolved case's."""
+    from bot.clock import recompute_due, use
+
+    settings = Settings()
+    use(settings)
+    done = recompute_due(build_engine(settings), every=every)
+    out.print(f"Due times {'recomputed' if every else 'set'} for {done} "
+              f"case{'s' if done != 1 else ''}.")

@@ -15,12 +15,17 @@ app = typer.Typer(help="The database schema.", no_args_is_help=True)
 
 @app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply schema migrations."""
+    """Apply schema migrations; cases made before the response clock get their due times."""
+    from bot.clock import recompute_due, use
     from store.db import current_revision, upgrade
 
-    engine = build_engine(Settings(), migrate=False, check=False)
+    settings = Settings()
+    use(settings)
+    engine = build_engine(settings, migrate=False, check=False)
     upgrade(engine)
-    out.print(f"Database at revision {current_revision(engine)}.")
+    done = recompute_due(engine)
+    out.print(f"Database at revision {current_revision(engine)}."
+              + (f" Due times set for {done} older cases." if done else ""))
 
 
 @app.command("prune")

@@ -52,6 +52,7 @@ def mail_send(once: Annotated[bool, typer.Option(
     import signal
     import threading
 
+    from bot.alerts import Staff, start_sweep
     from bot.mailer import run_sender
 
     settings = Settings()
@@ -63,15 +64,20 @@ def mail_send(once: Annotated[bool, typer.Option(
     stop = threading.Event()
     before = {sig: signal.signal(sig, lambda *_: stop.set())
               for sig in (signal.SIGINT, signal.SIGTERM)}
+    engine = build_engine(settings)
+    # the overdue sweep beside the sender (bot/alerts.py): a mail-only deployment alerts too
+    sweep = None if once else start_sweep(engine, Staff.from_settings(settings))
     try:
-        report = run_sender(build_engine(settings), settings, stop, interval=interval,
-                            once=once)
+        report = run_sender(engine, settings, stop, interval=interval, once=once)
     except ValueError as exc:
         fail(str(exc))
         raise
     finally:
         for sig, handler in before.items():
             signal.signal(sig, handler)
+        if sweep is not None:
+            sweep[0].set()
+            sweep[1].join(10)
     out.print(f"Sent {report.sent}, to retry {report.retried}, failed {report.failed}.")
 
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from store.repositories.base import Repository
-from store.tables import Account, ActivationCode
+from store.tables import Account, ActivationCode, Contact
 
 
 class Accounts(Repository):
@@ -70,3 +70,9 @@ class Accounts(Repository):
     def delete(self, acct: Account) -> None:
         self.s.delete(acct)
         self.s.flush()
+
+    def plan_of_contact(self, contact_id: int) -> str | None:
+        """The plan of the contact's account (which response times apply to their cases)."""
+        return self.s.exec(select(Account.plan).join(Contact, col(Contact.account_id)
+                                                     == Account.id)
+                           .where(Contact.id == contact_id)).first()

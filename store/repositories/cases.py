@@ -14,6 +14,7 @@ from store.db import table_of
 from store.repositories.base import Repository
 from store.repositories.contacts import ContactInfo
 from store.tables import (
+    UNRESOLVED_SQL,
     Attachment,
     Case,
     CaseEvent,
@@ -144,6 +145,36 @@ class Cases(Repository):
         return list(self.s.exec(select(CaseEvent).where(
             CaseEvent.case_id == case_id, col(CaseEvent.version) > version)
             .order_by(col(CaseEvent.id))))
+
+    def unclocked(self, after_id: int, limit: int) -> list[Case]:
+        """Cases whose response clock was never set (made before migration 0012), by id."""
+        return list(self.s.exec(select(Case).where(col(Case.due_kind).is_(None),
+                                                   col(Case.id) > after_id)
+                                .order_by(col(Case.id)).limit(limit)))
+
+    def open_of_account(self, account_id: int, after_id: int, limit: int) -> list[Case]:
+        """Unresolved cases of an account's contacts, by id (a plan change recomputes them)."""
+        contacts = select(Contact.id).where(Contact.account_id == account_id)
+        return list(self.s.exec(select(Case).where(
+            sa.text(UNRESOLVED_SQL), col(Case.contact_id).in_(contacts),
+            col(Case.id) > after_id).order_by(col(Case.id)).limit(limit)))
+
+    def unresolved(self, after_id: int, limit: int) -> list[Case]:
+        """Unresolved cases by id, a batch at a time (`casebot cases recompute-due --all`)."""
+        return list(self.s.exec(select(Case).where(sa.text(UNRESOLVED_SQL),
+                                                   col(Case.id) > after_id)
+                                .order_by(col(Case.id)).limit(limit)))
+
+    def clock_marks(self, case_ids: list[int]) -> dict[int, tuple[Any, Any, Any]]:
+        """Per case: (first public operator message, last public operator message, last
+        customer message) times, for setting the response clock of cases made before it."""
+        m, at, case_id = CaseMessage, col(CaseMessage.at), col(CaseMessage.case_id)
+        operator = sa.and_(col(m.author_kind) == "operator", col(m.visibility) == "public")
+        rows = self.s.exec(select(
+            case_id, sa.func.min(sa.case((operator, at))), sa.func.max(sa.case((operator, at))),
+            sa.func.max(sa.case((col(m.author_kind) == "customer", at))))
+            .where(case_id.in_(case_ids)).group_by(case_id))
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
     def save(self, case: Case) -> None:
         self.s.add(case)

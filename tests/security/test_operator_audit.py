@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from tests.e2e.conftest import Chat, Script, submitted
-from tests.web.conftest import OPERATOR, PASSWORD, Console, csrf_of
+from tests.web.conftest import OPERATOR, PASSWORD, Console, csrf_of, fresh
 from tests.web.test_imports import until_finished
 
 ME = f"cli:{getpass.getuser()}"
@@ -114,7 +114,7 @@ def test_the_web_consoles_changes_are_audited_naming_the_operator(console: Conso
     desk = console.signed_in()
 
     token = csrf_of(desk.get(f"/cases/{number}").text)
-    r = desk.post(f"/cases/{number}", data={"csrf_token": token, "status": "in progress",
+    r = desk.post(f"/cases/{number}", data={**fresh(desk, number), "status": "in progress",
                                               "note": "Looking at it."})
     assert r.status_code == 303, r.text
     r = desk.post("/accounts", data={"csrf_token": token, "name": "Acme",

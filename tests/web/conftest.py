@@ -129,3 +129,11 @@ def page(browser: Browser) -> Iterator[Page]:
     p.set_default_timeout(15_000)
     yield p
     context.close()
+
+
+def fresh(client: httpx.Client, number: str) -> dict[str, str]:
+    """What a case page's form carries, read now: the CSRF token and the case version (a form
+    from an older version is refused, issue 24)."""
+    html = client.get(f"/cases/{number}").text
+    return {"csrf_token": csrf_of(html),
+            "version": html.split('name="version" value="', 1)[1].split('"', 1)[0]}

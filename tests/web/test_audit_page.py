@@ -12,6 +12,7 @@ from bot.app import build_engine
 from bot.settings import Settings
 from store.uow import unit_of_work
 from tests.web.conftest import OPERATOR, PASSWORD, Console, csrf_of
+from tests.web.desk import version_of
 from tests.web.test_desk_defects import a_case
 
 DESK = f"web:{OPERATOR}"
@@ -47,8 +48,9 @@ def test_sign_ins_refused_or_not_and_sign_outs_are_audited(console: Console) -> 
 def test_the_audit_page_filters_and_pages(console: Console) -> None:
     number = a_case(console)
     desk = console.signed_in()
-    token = csrf_of(desk.get(f"/cases/{number}").text)
-    assert desk.post(f"/cases/{number}", data={"csrf_token": token, "note": "On it.",
+    html = desk.get(f"/cases/{number}").text
+    assert desk.post(f"/cases/{number}", data={"csrf_token": csrf_of(html), "note": "On it.",
+                                                "version": version_of(html),
                                                 "action": "internal"}).status_code == 303
     engine = build_engine(Settings(home=console.home), migrate=False)
     with unit_of_work(engine) as s:  # a long trail: 120 rows by someone else

@@ -81,7 +81,7 @@ def test_sign_in_find_a_chat_case_and_update_it(console: Console, page: Page,
     sha = console.chat.case(first)["attachments"][0]["sha256"]
     assert sha in body
     with page.expect_download() as download:
-        page.get_by_role("link", name="agent-crash.log").click()
+        page.get_by_role("link", name="agent-crash.log", exact=True).click()
     assert Path(download.value.path()).read_text() == log.read_text()
 
     # A reply to the customer, with a status change: what `casebot cases reply` does.
@@ -120,7 +120,7 @@ def test_sign_in_find_a_chat_case_and_update_it(console: Console, page: Page,
     assert "Internal note" in note.inner_text()
     assert "Looks like the scan engine" in note.inner_text()
     with page.expect_download() as download:
-        note.get_by_role("link", name="triage.txt").click()
+        note.get_by_role("link", name="triage.txt", exact=True).click()
     assert Path(download.value.path()).read_text() == dump.read_text()
     shoot(page, "web-case.png")
     assert len(json.loads(console.chat.cli("mail", "list", "--json"))) == outbox

@@ -14,7 +14,7 @@ from bot.settings import Settings
 from store.tables import ChatNotice, OutboxMail
 from store.uow import unit_of_work
 from tests.e2e.conftest import EMAIL, Script, submitted
-from tests.web.conftest import OPERATOR, Console, csrf_of
+from tests.web.conftest import OPERATOR, Console, fresh
 
 APEX = ("HQ Apex One", "Apex One", "2019", ["Windows 10"])
 SECRET = "Their licence lapsed in May; keep that between us."
@@ -40,17 +40,16 @@ def queued(console: Console) -> tuple[list[ChatNotice], list[OutboxMail]]:
 def test_reply_internal_note_and_a_quiet_status_change(console: Console) -> None:
     number = open_case(console)
     c = console.signed_in()
-    token = csrf_of(c.get(f"/cases/{number}").text)
     r = c.post(f"/cases/{number}", data={
-        "csrf_token": token, "action": "reply", "note": "Which browser do you use?",
+        **fresh(c, number), "action": "reply", "note": "Which browser do you use?",
         "status": "waiting for customer"},
         files=[("files", ("steps.txt", b"1. open the console\n", "text/plain"))])
     assert r.status_code == 303, r.text
     assert r.headers["location"] == f"/cases/{number}?done=reply"
-    r = c.post(f"/cases/{number}", data={"csrf_token": token, "action": "internal",
+    r = c.post(f"/cases/{number}", data={**fresh(c, number), "action": "internal",
                                           "note": SECRET, "status": "waiting for customer"})
     assert r.headers["location"] == f"/cases/{number}?done=note"
-    r = c.post(f"/cases/{number}", data={"csrf_token": token, "action": "reply",
+    r = c.post(f"/cases/{number}", data={**fresh(c, number), "action": "reply",
                                           "note": "", "status": "in progress"})
     assert r.headers["location"] == f"/cases/{number}?done=status"
 
@@ -84,7 +83,7 @@ def test_reply_internal_note_and_a_quiet_status_change(console: Console) -> None
     assert "in progress" not in out.split(f"/case {number}")[0]
 
     # ticked "notify": the status change reaches the chat
-    c.post(f"/cases/{number}", data={"csrf_token": token, "note": "", "status": "open",
+    c.post(f"/cases/{number}", data={**fresh(c, number), "note": "", "status": "open",
                                       "notify": "yes"})
     notices, _ = queued(console)
     assert notices[-1].text == f"Case {number} (Console is slow) is now open."
@@ -93,8 +92,7 @@ def test_reply_internal_note_and_a_quiet_status_change(console: Console) -> None
 def test_nothing_to_save_is_refused(console: Console) -> None:
     number = open_case(console)
     c = console.signed_in()
-    token = csrf_of(c.get(f"/cases/{number}").text)
-    r = c.post(f"/cases/{number}", data={"csrf_token": token, "action": "reply", "note": " ",
+    r = c.post(f"/cases/{number}", data={**fresh(c, number), "action": "reply", "note": " ",
                                           "status": "open"})
     assert r.status_code == 400
     assert "Write a message, attach a file or change the status." in r.text
@@ -104,8 +102,7 @@ def test_nothing_to_save_is_refused(console: Console) -> None:
 def test_satisfaction_per_case_and_per_account(console: Console) -> None:
     number = open_case(console)
     c = console.signed_in()
-    token = csrf_of(c.get(f"/cases/{number}").text)
-    c.post(f"/cases/{number}", data={"csrf_token": token, "action": "reply",
+    c.post(f"/cases/{number}", data={**fresh(c, number), "action": "reply",
                                       "note": "Fixed in 14.0.2.", "status": "resolved"})
     out = console.chat.run(Script().say("4", "Fast, thanks.")).stdout
     assert f"Thank you: 4/5 for case {number}." in out

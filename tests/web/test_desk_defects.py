@@ -16,6 +16,7 @@ import httpx
 from tests.e2e.conftest import Script, submitted
 from tests.e2e.test_urls_console import profile
 from tests.web.conftest import OPERATOR, PASSWORD, Console, csrf_of
+from tests.web.desk import version_of
 from tests.web.test_imports import upload
 
 DESK = f"web:{OPERATOR}"
@@ -40,13 +41,15 @@ def test_apply_the_requested_ratings_twice_sends_once(console: Console) -> None:
     [number] = submitted(console.chat.run(script))
     console.chat.cli("cases", "update", number, "--status", "resolved")
     one, two = console.signed_in(), console.signed_in()  # two tabs, both showing the button
-    forms = [csrf_of(c.get(f"/cases/{number}").text) for c in (one, two)]
-    assert "Apply the requested ratings" in one.get(f"/cases/{number}").text
+    pages = [c.get(f"/cases/{number}").text for c in (one, two)]
+    forms = [{"csrf_token": csrf_of(html), "version": version_of(html), "apply_urls": "yes"}
+             for html in pages]
+    assert "Apply the requested ratings" in pages[0]
 
-    r = one.post(f"/cases/{number}", data={"csrf_token": forms[0], "apply_urls": "yes"})
+    r = one.post(f"/cases/{number}", data=forms[0])
     assert r.headers["location"] == f"/cases/{number}?done=ratings"
     case, mails = console.chat.case(number), console.chat.cli("mail", "list", "--json")
-    r = two.post(f"/cases/{number}", data={"csrf_token": forms[1], "apply_urls": "yes"})
+    r = two.post(f"/cases/{number}", data=forms[1])  # a form older than the apply
     assert r.status_code == 303
     assert r.headers["location"] == f"/cases/{number}?done=already"
     html = two.get(r.headers["location"]).text
@@ -132,18 +135,19 @@ def test_adding_an_account_redirects_and_an_error_keeps_the_input(console: Conso
     assert 'value="gmail.com"' in bad.text
 
 
-def _post_reply(client: httpx.Client, number: str, token: str, note: str,
+def _post_reply(client: httpx.Client, number: str, html: str, note: str,
                 **headers: str) -> httpx.Response:
+    """The case page's reply form, as `html` showed it, sent with `note`."""
     return client.post(f"/cases/{number}", headers=headers,
-                       data={"csrf_token": token, "note": note, "status": "in progress",
-                             "action": "reply"},
+                       data={"csrf_token": csrf_of(html), "version": version_of(html),
+                             "note": note, "status": "in progress", "action": "reply"},
                        files={"files": ("", b"", "application/octet-stream")})
 
 
 def test_a_reply_typed_before_the_session_ended_comes_back(console: Console) -> None:
     number = a_case(console)
     desk = console.signed_in()
-    token = csrf_of(desk.get(f"/cases/{number}").text)
+    html = desk.get(f"/cases/{number}").text
     other = console.signed_in()  # signing out anywhere ends every session of the operator
     assert other.post("/signout", data={"csrf_token": csrf_of(other.get("/").text)}
                       ).status_code == 303
@@ -151,10 +155,10 @@ def test_a_reply_typed_before_the_session_ended_comes_back(console: Console) -> 
     origin = {"origin": console.url, "sec-fetch-site": "same-origin"}
 
     # another site's form (or no Origin at all) keeps nothing: plain 403
-    assert _post_reply(desk, number, token, note).text == "Sign in first."
-    assert _post_reply(desk, number, token, note, origin="https://evil.example"
+    assert _post_reply(desk, number, html, note).text == "Sign in first."
+    assert _post_reply(desk, number, html, note, origin="https://evil.example"
                        ).text == "Sign in first."
-    kept = _post_reply(desk, number, token, note, **origin)
+    kept = _post_reply(desk, number, html, note, **origin)
     assert kept.status_code == 403
     assert "was not saved or sent" in kept.text
     assert 'name="draft_note" value="We found the cause: &lt;b&gt;' in kept.text
@@ -177,7 +181,7 @@ def test_a_reply_typed_before_the_session_ended_comes_back(console: Console) -> 
     assert "was kept" not in desk.get(f"/cases/{number}").text  # once
 
     # pressing Send now (the new session's token) sends it, once
-    r = _post_reply(desk, number, csrf_of(back), note, **origin)
+    r = _post_reply(desk, number, back, note, **origin)
     assert r.status_code == 303
     assert [m["text"] for m in console.chat.case(number)["messages"]][-1] == note
 
@@ -185,12 +189,12 @@ def test_a_reply_typed_before_the_session_ended_comes_back(console: Console) -> 
 def test_a_draft_too_long_for_the_cookie_is_shown_to_copy(console: Console) -> None:
     number = a_case(console)
     desk = console.signed_in()
-    token = csrf_of(desk.get(f"/cases/{number}").text)
+    html = desk.get(f"/cases/{number}").text
     other = console.signed_in()
     other.post("/signout", data={"csrf_token": csrf_of(other.get("/").text)})
     import secrets
 
     note = secrets.token_hex(4000)  # 8,000 characters that do not compress
-    kept = _post_reply(desk, number, token, note, origin=console.url)
+    kept = _post_reply(desk, number, html, note, origin=console.url)
     assert "too long to carry across signing in: copy it" in kept.text
     assert f"readonly aria-labelledby=\"kept-h\" style=\"max-width: 720px\">{note}" in kept.text

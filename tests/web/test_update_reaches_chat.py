@@ -9,7 +9,7 @@ from bot.app import build_engine
 from bot.settings import Settings
 from store.tables import ChatNotice, OutboxMail
 from store.uow import unit_of_work
-from tests.web.conftest import Console, csrf_of
+from tests.web.conftest import Console, fresh
 
 
 def test_update_from_the_browser_queues_the_chat_notice_and_mail(console: Console) -> None:
@@ -19,11 +19,10 @@ def test_update_from_the_browser_queues_the_chat_notice_and_mail(console: Consol
         s.contacts.link_identity(contact, "telegram", "4242")
         case, _ = s.cases.create(contact, "tg-1", "telegram", {
             "subject": "VPN client drops", "severity": "High", "cc_emails": ["it@acme.example"]})
-        number = case.number
+        number = str(case.number)
         s.commit()
     c = console.signed_in()
-    token = csrf_of(c.get(f"/cases/{number}").text)
-    r = c.post(f"/cases/{number}", data={"csrf_token": token, "status": "waiting for customer",
+    r = c.post(f"/cases/{number}", data={**fresh(c, number), "status": "waiting for customer",
                                           "note": "Which client version do you run?"})
     assert r.status_code == 303
     with unit_of_work(engine) as s:

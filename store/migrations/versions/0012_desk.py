@@ -68,10 +68,11 @@ def upgrade() -> None:
         sa.Column("sent_at", TS, nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("last_error", sa.String(), nullable=True),
+        sa.Column("next_attempt_at", TS, nullable=False, server_default=sa.func.now()),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_staff_alerts_pending", "staff_alerts", ["id"],
+    op.create_index("ix_staff_alerts_pending", "staff_alerts", ["next_attempt_at", "id"],
                     sqlite_where=sa.text("sent_at IS NULL"),
                     postgresql_where=sa.text("sent_at IS NULL"))
     op.create_table(
