@@ -18,9 +18,9 @@ from store.uow import UnitOfWork
 
 # every action written, for the console's filter (grep `audit.record` to check)
 ACTIONS = ("sign-in", "sign-in refused", "sign-out", "case_update", "case_reply", "case_note",
-           "case_assign", "link", "unlink", "account_add", "operator_add",
-           "operator_password", "operator_remove", "urls_import", "db_prune",
-           "reveal_activation_code")
+           "case_assign", "canned_add", "canned_edit", "canned_delete", "link", "unlink",
+           "account_add", "account_plan", "operator_add", "operator_password",
+           "operator_remove", "urls_import", "db_prune", "reveal_activation_code")
 PAGE = 50
 
 
