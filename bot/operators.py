@@ -26,6 +26,7 @@ MIN_PASSWORD = 12
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_CLIENT = 20
+REFUSED_ACTOR = "web:?"  # a refused sign-in: nobody signed in (the email tried: its subject)
 SIGN_IN_LOCK = "sign-in"  # held while an attempt is checked against the limits and counted
 
 _hasher = PasswordHasher()
@@ -103,8 +104,9 @@ def sign_in(engine: Engine, email: str, password: str, client: str) -> Operator 
     try:
         _hasher.verify(op.password_hash if op else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        return None
+        op = None
     if op is None:  # no such operator, whatever the password (the dummy's own included)
+        _refused(engine, email, client)
         return None
     with unit_of_work(engine) as uow:
         uow.operators.drop_failures(counted)
@@ -120,9 +122,22 @@ def sign_in(engine: Engine, email: str, password: str, client: str) -> Operator 
     return signed_in
 
 
+def _refused(engine: Engine, email: str, client: str) -> None:
+    """The refused sign-in's audit row: the email tried and the client address, never the
+    password. Refusals turned away by the limit (`TooManyAttempts`) check nothing and write
+    nothing, so a flood can't grow the trail faster than the limits allow."""
+    with unit_of_work(engine) as uow:
+        uow.audit.record(REFUSED_ACTOR, "sign-in refused", email.strip()[:200] or "(empty)",
+                         client)
+
+
 def sign_out_everywhere(uow: UnitOfWork, operator_id: int) -> None:
-    """End every session of the operator: cookies carry the epoch they were signed in at."""
+    """End every session of the operator (cookies carry the epoch they were signed in at);
+    audited as the operator."""
     uow.operators.bump_epoch(operator_id)
+    op = uow.operators.get(operator_id)
+    if op is not None:
+        uow.audit.record(f"web:{op.email}", "sign-out", op.email)
 
 
 def forget_failures(uow: UnitOfWork, older_than: timedelta = WINDOW) -> int:

@@ -11,7 +11,7 @@ from bot.feeds import Entry, upsert
 from bot.ratings import entry_key
 from flows.answers import URL_RECLASS
 from flows.urls import defang, normalize_url
-from store.tables import Case
+from store.tables import Case, as_utc
 from store.uow import UnitOfWork
 
 
@@ -19,8 +19,31 @@ class NotReclassification(ValueError):
     """--apply-urls on a case that is not a URL Reclassification (or asks no change)."""
 
 
+class AlreadyApplied(Exception):
+    """The case's requested ratings were applied before: nothing was changed or sent again."""
+
+    def __init__(self, number: str, at: str, by: str, status: str) -> None:
+        super().__init__(f"Already applied on {at} by {by}.")
+        self.number = number
+        self.status = status  # the case's status now (the CLI: was anything else asked?)
+
+
+def not_applied_yet(uow: UnitOfWork, case: Case) -> None:
+    """Hold the case (two presses at once run one after the other), then raise
+    `AlreadyApplied`, saying when and by whom (its "ratings" timeline entry), if its ratings
+    were applied before."""
+    uow.cases.hold(case)
+    assert case.id is not None
+    before = uow.cases.last_event(case.id, "ratings")
+    if before is not None:
+        raise AlreadyApplied(case.number or "", as_utc(before.at).strftime("%Y-%m-%d %H:%M UTC"),
+                             before.actor or "an operator", case.status)
+
+
 def apply_case_urls(uow: UnitOfWork, case: Case) -> list[str]:
-    """Set kind=url ratings from the case's requested changes; lines saying what changed."""
+    """Set kind=url ratings from the case's requested changes; lines saying what changed.
+    Once per case (`not_applied_yet`), before anything is written or sent."""
+    not_applied_yet(uow, case)
     details = case.details or {}
     if details.get("issue_category") != URL_RECLASS:
         raise NotReclassification(

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot import desk, replies
 from bot.desk import name_of
-from bot.reclassify import apply_case_urls
+from bot.reclassify import apply_case_urls, not_applied_yet
 from bot.service import Service
 from flows.model import FileRef
 from store.tables import Case
@@ -23,8 +23,10 @@ STATUSES = replies.STATUSES
 def update_case(service: Service, number: str, *, actor: str, status: str | None = None,
                 note: str | None = None, apply_urls: bool = False,
                 notify: bool = True, seen: int | None = None) -> dict[str, Any]:
-    """`apply_urls`: a URL Reclassification's requested ratings become local ratings (raises
-    `bot.reclassify.NotReclassification`, changing nothing, for any other case). The update is
+    """`apply_urls`: a URL Reclassification's requested ratings become local ratings, once
+    (raises `bot.reclassify.NotReclassification` for any other case and
+    `bot.reclassify.AlreadyApplied` the second time, even from a stale form, changing and
+    sending nothing). The update is
     audited as `actor` (`cli:USER`, `web:EMAIL`). A note is a public message to the customer
     (bot/replies.py); a status change without one reaches them only when `notify`.
     `seen`: the case version the console's form was read at (`bot.desk.Stale`, nothing done
@@ -35,6 +37,8 @@ def update_case(service: Service, number: str, *, actor: str, status: str | None
         case = s.cases.by_number(number)
         if case is None:
             raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
+        if apply_urls:  # a second press says so, rather than that the form is stale
+            not_applied_yet(s, case)
         _hold(s, case, seen)
         author = name_of(actor)
         applied = apply_case_urls(s, case) if apply_urls else []

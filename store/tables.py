@@ -314,6 +314,9 @@ class AuditEvent(SQLModel, table=True):
     """Who saw or changed something sensitive (e.g. a full activation code), and when (0007)."""
 
     __tablename__ = "audit_events"
+    # the console's /audit by operator or by subject (a case), newest first (0012)
+    __table_args__ = (sa.Index("ix_audit_events_actor_id", "actor", "id"),
+                      sa.Index("ix_audit_events_subject_id", "subject", "id"))
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = _ts(index=True)
     actor: str = Field(max_length=320)

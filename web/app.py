@@ -28,10 +28,12 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from bot.accounts import add_account, list_accounts, members, set_plan, unlink
+from bot.audit import ACTIONS, AuditFilter
+from bot.audit import page as audit_page
 from bot.canned import delete_reply, save_reply
 from bot.desk import Stale
 from bot.operators import TooManyAttempts, sign_in, sign_out_everywhere
-from bot.reclassify import NotReclassification
+from bot.reclassify import AlreadyApplied, NotReclassification
 from bot.service import Service
 from bot.settings import Settings
 from bot.updates import STATUSES, assign_case, reply_case, update_case
@@ -42,6 +44,7 @@ from flows.sla import PLANS
 from flows.urls import defang
 from store.tables import Account, Case, CaseEvent, UrlRating, as_utc, saved_id
 from store.uow import UnitOfWork, unit_of_work
+from web.drafts import Draft
 from web.imports import Imports
 from web.previews import FILE_HEADERS, sniff, text_head
 from web.queue import Queue
@@ -157,10 +160,18 @@ class Console:
             return RedirectResponse(safe_next(request.query_params.get("next")), 303)
         return page(request, "signin.html", next=safe_next(request.query_params.get("next")))
 
+    def signin_keeping(self, request: Request, draft: Draft) -> Response:
+        """A case's reply form POSTed without a live session: the sign-in page, carrying the
+        typed text back to the form (web/drafts.py). 403: nothing was saved."""
+        return page(request, "signin.html", 403, next=f"/cases/{draft.case}", draft=draft,
+                    fits=draft.pack() is not None)
+
     async def signin(self, request: Request) -> Response:
         form = await form_of(request)
         email, password = str(form.get("email", "")), str(form.get("password", ""))
         target = safe_next(str(form.get("next", "")))
+        draft = Draft.of_signin(form, target)
+        kept = {"draft": draft, "fits": draft is not None and draft.pack() is not None}
 
         def check() -> tuple[int | None, int] | None:
             op = sign_in(self.engine, email, password, client_address(request))
@@ -169,13 +180,15 @@ class Console:
         try:
             signed_in = await run_in_threadpool(check)
         except TooManyAttempts:
-            return page(request, "signin.html", 429, next=target, email=email,
+            return page(request, "signin.html", 429, next=target, email=email, **kept,
                         error="Too many refused sign-ins. Wait 15 minutes and try again.")
         if signed_in is None:
-            return page(request, "signin.html", 401, next=target, email=email,
+            return page(request, "signin.html", 401, next=target, email=email, **kept,
                         error="That email and password do not match an operator.")
         request.session.clear()  # a fresh session (and CSRF token) for the signed-in operator
         request.session["operator_id"], request.session["epoch"] = signed_in
+        if draft is not None and (packed := draft.pack()) is not None:
+            request.session["draft"] = packed  # back in the case's reply form (case_page)
         return RedirectResponse(target, 303)
 
     async def signout(self, request: Request) -> Response:
@@ -223,6 +236,9 @@ class Console:
             operators = [o.email for o in s.operators.all()]
             canned = [(r.id, r.name) for r in s.canned.all()]
             desk = _desk_of(case)
+            ratings = s.cases.last_event(saved_id(case), "ratings")
+        applied = None if ratings is None else {
+            "on": utc(ratings.at), "by": ratings.actor or "an operator"}
         reclass = data.get("issue_category") == URL_RECLASS and any(
             u.get("requested_rating") for u in data["urls"])
         return {"case": data, "account": account, "mails": mails, "statuses": STATUSES,
@@ -230,7 +246,7 @@ class Console:
                 "max_files": MAX_REPLY_FILES, "timeline": timeline, "changes": changes,
                 "others": others, "operators": operators, "canned": canned,
                 "previews": self._previews(data), **desk,
-                "can_apply": reclass and data["status"] == "resolved"}
+                "can_apply": reclass and data["status"] == "resolved", "applied": applied}
 
     def _previews(self, data: dict[str, Any]) -> dict[str, dict[str, str]]:
         """Per stored file (by sha256) what the page may show of it: "image" (a thumbnail of
@@ -255,8 +271,16 @@ class Console:
         return page(request, "case.html", status_code, **ctx)
 
     def case_page(self, request: Request) -> Response:
+        back = back_of(request.query_params.get("back"))
+        draft = Draft.unpack(request.session.get("draft"))
+        if draft is not None and draft.case == request.path_params["number"]:
+            # the reply typed before the session ended: back in the form, not sent
+            del request.session["draft"]
+            return self._case_view(request, notice="kept", back=back, note=draft.note,
+                                   chosen_status=draft.status if draft.status in STATUSES
+                                   else None, kept_action=draft.action)
         return self._case_view(request, notice=request.query_params.get("done", ""),
-                               back=back_of(request.query_params.get("back")))
+                               back=back)
 
     async def case_update(self, request: Request) -> Response:
         """The reply form (multipart: its files), "Insert" of a canned reply and "Apply the
@@ -312,8 +336,11 @@ class Console:
                       uploads: list[UploadFile]) -> str:
         """The reply form's change, made from version `seen`; returns what was done."""
         if apply_urls:
-            await run_in_threadpool(update_case, self.service, number, apply_urls=True,
-                                    actor=actor, seen=seen)
+            try:
+                await run_in_threadpool(update_case, self.service, number, apply_urls=True,
+                                        actor=actor, seen=seen)
+            except AlreadyApplied:  # nothing changed or sent: the page says when and by whom
+                return "already"
             return "ratings"
         if note or uploads:
             files = await run_in_threadpool(self._store, uploads)
@@ -540,7 +567,16 @@ class Console:
             return {"accounts": list_accounts(s)}
 
     def accounts(self, request: Request) -> Response:
-        return page(request, "accounts.html", **self._accounts_context())
+        """The list; after an add (303 here), what was saved, read back from the database."""
+        p = request.query_params
+        notice = ""
+        what, added = p.get("done", ""), row_id(p.get("account", ""))
+        if what in ("created", "renamed", "updated") and added is not None:
+            with unit_of_work(self.engine, read_only=True) as s:
+                acct = s.accounts.get(added)
+            if acct is not None:
+                notice = f"Account '{acct.name}' ({acct.domain}) {what}."
+        return page(request, "accounts.html", **self._accounts_context(), notice=notice)
 
     async def accounts_add(self, request: Request) -> Response:
         form = await form_of(request)
@@ -548,17 +584,17 @@ class Console:
         subdomains = form.get("include_subdomains") == "yes"
         actor = actor_of(request)
 
-        def add() -> str:
+        def add() -> tuple[int, str]:
             with unit_of_work(self.engine) as s:
                 acct, what = add_account(s, name, domain, subdomains, actor=actor)
-                return f"Account '{acct.name}' ({acct.domain}) {what}."
+                return saved_id(acct), what
 
         try:
-            done = await run_in_threadpool(add)
+            account_id, what = await run_in_threadpool(add)
         except Invalid as exc:
             return page(request, "accounts.html", 400, **self._accounts_context(),
                         error=str(exc), name=name, domain=domain, subdomains=subdomains)
-        return page(request, "accounts.html", **self._accounts_context(), notice=done)
+        return RedirectResponse(f"/accounts?done={what}&account={account_id}", 303)
 
     def _account(self, s: UnitOfWork, request: Request) -> Account:
         raw = request.path_params["account_id"]
@@ -576,6 +612,12 @@ class Console:
             scores = list(s.surveys.scores(case_ids).values())
         score = {"count": len(scores),
                  "average": sum(scores) / len(scores) if scores else None}
+        p = request.query_params
+        if p.get("done") == "unlinked" and "notice" not in extra:
+            # after the unlink's 303: said only when it is true (the link is gone)
+            email, identity = p.get("email", "")[:320], p.get("identity", "")[:200]
+            if not any(m["email"] == email and identity in m["identities"] for m in rows):
+                extra["notice"] = f"Unlinked {identity.replace(':', ' ', 1)} from {email}."
         if request.query_params.get("done") == "plan":
             extra.setdefault("notice", f"The account is on the {acct.plan} plan now; its "
                                        "open cases' due times follow it.")
@@ -597,22 +639,57 @@ class Console:
             return self.account_page(request, 400, error=str(exc))
         return RedirectResponse(f"/accounts/{request.path_params['account_id']}?done=plan", 303)
 
+    def _linked(self, request: Request, email: str, identity: str) -> Account:
+        """The account, once `identity` (channel:id) is linked to its member `email`: 404
+        otherwise (a stale or made-up confirmation link)."""
+        with unit_of_work(self.engine, read_only=True) as s:
+            acct = self._account(s, request)
+            rows = members(s, acct.domain or acct.name)
+        if not any(m["email"] == email and identity in m["identities"] for m in rows):
+            raise HTTPException(404, f"{identity or 'That identity'} is not linked to "
+                                     f"{email or 'that contact'} in this account (any more).")
+        return acct
+
+    def account_unlink_confirm(self, request: Request) -> Response:
+        """Unlinking asks first: this page names what goes from whom; its POST does it."""
+        email = request.query_params.get("email", "")[:320]
+        identity = request.query_params.get("identity", "")[:200]
+        acct = self._linked(request, email, identity)
+        channel, _, ext = identity.partition(":")
+        return page(request, "unlink.html", account=acct, email=email, identity=identity,
+                    channel=channel, ext=ext)
+
     async def account_unlink(self, request: Request) -> Response:
         form = await form_of(request)
         email, identity = str(form.get("email", "")), str(form.get("identity", ""))
         channel, _, ext = identity.partition(":")
         actor = actor_of(request)
 
-        def remove() -> None:
+        def remove() -> int:
             with unit_of_work(self.engine) as s:
-                self._account(s, request)
+                acct = self._account(s, request)
                 unlink(s, email, channel, ext, actor=actor)
+                return saved_id(acct)
 
         try:
-            await run_in_threadpool(remove)
+            account_id = await run_in_threadpool(remove)
         except LookupError as exc:
             return self.account_page(request, 400, error=str(exc))
-        return self.account_page(request, notice=f"Unlinked {channel} {ext} from {email}.")
+        done = urlencode({"done": "unlinked", "email": email, "identity": identity})
+        return RedirectResponse(f"/accounts/{account_id}?{done}", 303)
+
+    # -- the audit trail (bot/audit.py) ------------------------------------------------------
+
+    def audit(self, request: Request) -> Response:
+        p = request.query_params
+        f = AuditFilter.of(p.get("actor", ""), p.get("action", ""), p.get("subject", ""))
+        before = row_id(p.get("before", ""))
+        with unit_of_work(self.engine, read_only=True) as s:
+            rows, next_before = audit_page(s, f, before)
+        keep = {k: v for k, v in (("actor", f.actor), ("action", f.action),
+                                  ("subject", f.subject)) if v}
+        return page(request, "audit.html", rows=rows, f=f, actions=ACTIONS, keep=keep,
+                    next_before=next_before, first=before is None)
 
     # -- mail kept aside (bot/mail_in.py: no case it may touch) ------------------------------
 
@@ -648,6 +725,7 @@ class Console:
             Route("/cases/{number}/take", self.case_take, methods=["POST"]),
             Route("/cases/{number}/owner", self.case_owner, methods=["POST"]),
             Route("/cases/{number}/files/{sha256}", self.case_file, methods=["GET"]),
+            Route("/audit", self.audit, methods=["GET"]),
             Route("/cases/{number}/files/{sha256}/view", self.case_file_view,
                   methods=["GET"]),
             Route("/replies", self.replies, methods=["GET"]),
@@ -663,6 +741,8 @@ class Console:
             Route("/accounts", self.accounts, methods=["GET"]),
             Route("/accounts", self.accounts_add, methods=["POST"]),
             Route("/accounts/{account_id}", self.account_page, methods=["GET"]),
+            Route("/accounts/{account_id}/unlink", self.account_unlink_confirm,
+                  methods=["GET"]),
             Route("/accounts/{account_id}/unlink", self.account_unlink, methods=["POST"]),
             Route("/accounts/{account_id}/plan", self.account_plan, methods=["POST"]),
         ]
@@ -682,7 +762,7 @@ def build_web_app(settings: Settings, service: Service) -> Starlette:
         Middleware(SessionMiddleware, secret_key=cookie_secret(settings),
                    session_cookie="casebot_session", max_age=SESSION_SECONDS,
                    same_site="strict", https_only=settings.web_https),
-        Middleware(SignInGuard, engine=service.engine),
+        Middleware(SignInGuard, engine=service.engine, keep=console.signin_keeping),
     ]
     app = Starlette(routes=console.routes(), middleware=middleware,
                     exception_handlers={HTTPException: http_error})

@@ -53,8 +53,21 @@ class Job:
         return not self.finished and not self.stopped
 
     @property
+    def failed(self) -> bool:
+        """It ended on an error (`error` says why): the rows before it are saved, no more."""
+        return self.finished and bool(self.error)
+
+    @property
+    def state(self) -> str:
+        """What the progress page's label says."""
+        return ("Failed" if self.failed else "Finished" if self.finished
+                else "Stopped" if self.stopped else "In progress")
+
+    @property
     def percent(self) -> int:
-        return 100 if self.finished else int(100 * self.done / self.total) if self.total else 0
+        if self.finished and not self.error:
+            return 100
+        return min(99, int(100 * self.done / self.total)) if self.total else 0
 
     @staticmethod
     def of(row: FeedImport, now: datetime) -> Job:
@@ -151,16 +164,23 @@ class Imports:
             last[0] = (total, import_feed(self.engine, path, actor=actor,
                                           source=f"feed:{name}", progress=progress))
         except Invalid as exc:
-            error = str(exc)
+            error = self._named(str(exc), path, name)
         except Exception as exc:  # shown on the page rather than lost in a thread
             log.warning("feed import failed", exc_info=True)
-            error = f"The import stopped: {exc}"
+            error = self._named(f"The import failed: {exc}", path, name)
         finally:
             with self.lock:
                 self.running.discard(job_id)
             path.unlink(missing_ok=True)
         done, report = last[0]
         self._save(job_id, done, total, report, finished=True, error=error)
+
+    def _named(self, error: str, path: Path, name: str) -> str:
+        """The error as the operator knows the file: by the name they uploaded, never the
+        console's own temporary file (its path tells the server's layout)."""
+        for internal in (str(path), str(self.folder), path.name):
+            error = error.replace(internal, name)
+        return error
 
     def _heartbeat(self) -> None:
         """Touch the rows of this process's running imports, so they don't look stopped

@@ -2,7 +2,8 @@
 the cookie key and the response headers. Each rule lives here once.
 
 - `SignInGuard` (ASGI middleware) lets nothing but the sign-in page through without a signed-in
-  operator: a page request is sent to /signin, anything else gets 403. It looks the operator
+  operator: a page request is sent to /signin, anything else gets 403 (a case's reply form:
+  the sign-in page with the typed text kept, web/drafts.py). It looks the operator
   up on every request, so removing an operator, signing out or a new password ends their
   sessions (the cookie carries the operator's session epoch).
 - `form_of(request)` is how every POST handler reads its form; it refuses (403) a form whose
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -30,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.settings import Settings, kept_secret
 from store.tables import Operator
 from store.uow import unit_of_work
+from web.drafts import Draft, draft_of
 
 PUBLIC = frozenset({"/signin"})
 SESSION_SECONDS = 12 * 3600
@@ -53,11 +56,16 @@ def cookie_secret(settings: Settings) -> str:
 
 
 class SignInGuard:
-    """Inside the session middleware: every request but PUBLIC needs a signed-in operator."""
+    """Inside the session middleware: every request but PUBLIC needs a signed-in operator.
 
-    def __init__(self, app: ASGIApp, engine: Engine) -> None:
+    A case's reply form POSTed without one is answered by `keep` (the console's sign-in page
+    carrying the typed text, web/drafts.py) rather than lost."""
+
+    def __init__(self, app: ASGIApp, engine: Engine,
+                 keep: Callable[[Request, Draft], Response] | None = None) -> None:
         self.app = app
         self.engine = engine
+        self.keep = keep
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,7 +98,10 @@ class SignInGuard:
                                           if scope.get("query_string") else "")
                 response = RedirectResponse(f"/signin?next={quote(target, safe='')}", 303)
             else:
-                response = PlainTextResponse("Sign in first.", 403)
+                request = Request(scope, receive)
+                draft = await draft_of(request) if self.keep is not None else None
+                response = (self.keep(request, draft) if self.keep is not None and draft
+                            else PlainTextResponse("Sign in first.", 403))
             await response(scope, receive, with_headers)
             return
         await self.app(scope, receive, with_headers)

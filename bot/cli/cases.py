@@ -74,7 +74,7 @@ def cases_update(number: str,
                      "the local ratings")] = False,
                  ) -> None:
     """Change a case's status and/or add a note; the contact is told. Audited."""
-    from bot.reclassify import NotReclassification
+    from bot.reclassify import AlreadyApplied, NotReclassification
     from bot.updates import update_case
 
     if not status and not note and not apply_urls:
@@ -83,6 +83,12 @@ def cases_update(number: str,
     try:
         update_case(service, number, status=status, note=note, apply_urls=apply_urls,
                     actor=cli_actor())
+    except AlreadyApplied as exc:  # nothing changed or sent: the same command again is fine
+        if note or (status and status.lower() != exc.status):
+            fail(f"{exc} Nothing was changed: run the update again without --apply-urls.")
+        out.print(f"Case {number}: the requested ratings were {str(exc)[0].lower()}"
+                  f"{str(exc)[1:]} Nothing was changed or sent again.")
+        return
     except (LookupError, NotReclassification) as exc:
         fail(str(exc))
     out.print(f"Case {number} updated.")
@@ -121,6 +127,43 @@ def cases_reply(number: str,
     except (LookupError, Invalid, OSError) as exc:
         fail(str(exc))
     out.print(str(message_id))
+
+
+NOBODY = "-"
+
+
+@app.command("assign")
+def cases_assign(number: str,
+                 operator: Annotated[str | None, typer.Argument(
+                     metavar="OPERATOR_EMAIL",
+                     help=f"the new owner (an operator); '{NOBODY}' or --nobody: no owner"
+                 )] = None,
+                 nobody: Annotated[bool, typer.Option(
+                     "--nobody", help="unassign: the case has no owner")] = False,
+                 ) -> None:
+    """Set the case's owner (an operator, `casebot operators list`), or unassign it with
+    `-` or --nobody. Audited."""
+    from bot.desk import assign
+
+    if nobody and operator not in (None, NOBODY):
+        fail("Give an OPERATOR_EMAIL or --nobody, not both.")
+    if not nobody and operator is None:
+        fail("Give the new owner: casebot cases assign NUMBER OPERATOR_EMAIL "
+             f"(or '{NOBODY}' / --nobody to unassign).")
+    owner = None if nobody or operator == NOBODY else (operator or "").strip()
+    with unit_of_work(build_engine(Settings())) as s:
+        case = _case_or_fail(s, number)
+        try:
+            changed = assign(s, case, owner, actor=cli_actor())
+        except LookupError as exc:
+            fail(str(exc))
+        now = case.assignee
+    if not changed:
+        out.print(f"Case {number} already has {'no owner' if now is None else now}.")
+    elif now is None:
+        out.print(f"Case {number} has no owner now.")
+    else:
+        out.print(f"Case {number} assigned to {now}.")
 
 
 @app.command("recompute-due")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from bot.app import build_engine
-from bot.cli.common import fail, out
+from bot.cli.common import cli_actor, fail, out
 from bot.settings import Settings
 
 app = typer.Typer(help="The database schema.", no_args_is_help=True)
@@ -38,12 +38,16 @@ def db_prune(hours: Annotated[float | None, typer.Option(
     from datetime import timedelta
 
     from bot.maintenance import prune_all
+    from store.uow import unit_of_work
 
     if hours is not None and hours < 0:
         fail("--hours must be 0 or more.")
     settings = Settings()
-    done = prune_all(build_engine(settings), settings,
-                     timedelta(hours=hours) if hours is not None else None)
+    engine = build_engine(settings)
+    done = prune_all(engine, settings, timedelta(hours=hours) if hours is not None else None)
+    with unit_of_work(engine) as s:  # an operator's deletion, on the trail like the others
+        s.audit.record(cli_actor(), "db_prune", "database",
+                       ", ".join(f"{n} {what}" for what, n in done.items()))
     out.print(f"Forgot {done['delivery ids']} delivery ids, {done['mails']} old mails, "
               f"{done['files']} unreferenced files, {done['limit rows']} expired limit rows and "
               f"{done['identity waits']} unlinked first asks.")

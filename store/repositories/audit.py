@@ -15,6 +15,17 @@ class AuditTrail(Repository):
                               detail=detail))
         self.s.flush()
 
-    def recent(self, limit: int = 200) -> list[AuditEvent]:
-        return list(self.s.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())
-                                .limit(limit)))
+    def recent(self, limit: int = 200, *, actor: str = "", action: str = "", subject: str = "",
+               before: int | None = None) -> list[AuditEvent]:
+        """Newest first, each filter an exact match; `before`: rows older than that id (the
+        next page). By actor or by subject it is an index range (ix_audit_events_*_id)."""
+        q = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
+        if actor:
+            q = q.where(AuditEvent.actor == actor)
+        if action:
+            q = q.where(AuditEvent.action == action)
+        if subject:
+            q = q.where(AuditEvent.subject == subject)
+        if before is not None:
+            q = q.where(col(AuditEvent.id) < before)
+        return list(self.s.exec(q))

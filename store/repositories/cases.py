@@ -127,6 +127,21 @@ class Cases(Repository):
             set_committed_value(case, "version", seen + 1)
         return bool(done)
 
+    def hold(self, case: Case) -> None:
+        """Wait for, then hold, the case until the unit ends (a no-op UPDATE as the unit's
+        first write: the row on PostgreSQL, the database on SQLite), and read it afresh: a
+        check-then-change (ratings applied once) made by two operators at once runs one after
+        the other."""
+        self.conn.execute(sa.update(_cases).where(_cases.c.id == saved_id(case))
+                          .values(version=_cases.c.version))
+        self.s.refresh(case)
+
+    def last_event(self, case_id: int, kind: str) -> CaseEvent | None:
+        """The case's newest timeline entry of `kind`."""
+        return self.s.exec(select(CaseEvent).where(CaseEvent.case_id == case_id,
+                                                   CaseEvent.kind == kind)
+                           .order_by(col(CaseEvent.id).desc()).limit(1)).first()
+
     def events_since(self, case_id: int, version: int) -> list[CaseEvent]:
         """What changed after a view of `version` (entries of later versions), oldest first."""
         return list(self.s.exec(select(CaseEvent).where(

@@ -215,7 +215,8 @@ def test_accounts_members_and_unlink(console: Console, page: Page) -> None:
     members = page.locator("tbody").inner_text()
     assert EMAIL in members
     assert "telegram:4242" in members
-    page.get_by_role("button", name=f"Unlink telegram:4242 from {EMAIL}").click()
+    page.get_by_role("button", name=f"Unlink telegram:4242 from {EMAIL}…").click()
+    page.get_by_role("button", name=f"Unlink telegram:4242 from {EMAIL}").click()  # confirmed
     assert f"Unlinked telegram 4242 from {EMAIL}." in page.get_by_role("status").inner_text()
     assert "telegram:4242" not in page.locator("tbody").inner_text()
     assert "Acme Corp" in console.chat.cli("accounts", "list")

@@ -52,6 +52,9 @@ def upgrade() -> None:
     op.create_index("ix_cases_open_assignee_due", "cases", ["assignee", "due_sort", "id"],
                     sqlite_where=sa.text(UNRESOLVED), postgresql_where=sa.text(UNRESOLVED))
     op.create_index("ix_cases_reference_id", "cases", ["reference_id"])
+    # the console's audit page (/audit): one operator's actions, one case's, newest first
+    op.create_index("ix_audit_events_actor_id", "audit_events", ["actor", "id"])
+    op.create_index("ix_audit_events_subject_id", "audit_events", ["subject", "id"])
     with op.batch_alter_table("case_events") as b:
         b.add_column(sa.Column("actor", sa.String(length=320), nullable=True))
         b.add_column(sa.Column("version", sa.Integer(), nullable=True))
@@ -109,6 +112,8 @@ def downgrade() -> None:
     op.drop_table("staff_alerts")
     with op.batch_alter_table("accounts") as b:
         b.drop_column("plan")
+    op.drop_index("ix_audit_events_subject_id", table_name="audit_events")
+    op.drop_index("ix_audit_events_actor_id", table_name="audit_events")
     with op.batch_alter_table("case_events") as b:
         b.drop_column("version")
         b.drop_column("actor")
