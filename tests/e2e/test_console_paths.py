@@ -37,7 +37,8 @@ def test_product_and_activation_issues(chat: Chat) -> None:
     assert "Change Control" not in result.stdout
 
     case = chat.case(first)
-    assert case | {"created_at": None, "updated_at": None, "timeline": None} == {
+    assert case | {"created_at": None, "updated_at": None, "timeline": None,
+                   "due_at": None} == {
         "number": first, "reference_id": None, "status": "open", "channel": "console",
         "contact_email": EMAIL, "profile_name": "HQ Apex One", "product": "Apex One",
         "product_version": "2019", "product_language": "English",
@@ -51,6 +52,7 @@ def test_product_and_activation_issues(chat: Chat) -> None:
         "created_at": None, "updated_at": None, "timeline": None,
         "source_url": None,  # issue 15: set only for a case started from a message
         "messages": [], "assignee": None, "due_at": None, "satisfaction": None}
+    assert case["due_at"] > case["created_at"]  # a first response is owed (bot/clock.py)
     assert case["timeline"]
     assert case["timeline"][0]["kind"] == "created"
     other = chat.case(second)
