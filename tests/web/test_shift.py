@@ -226,7 +226,7 @@ def test_a_shift_at_the_desk(shift: Shift, browser: Browser, tmp_path: Path) -> 
     for path in ("/?view=mine", f"/cases/{critical}"):
         phone.goto(shift.console.url + path)
         assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
-    shoot(phone, "web-phone-case.png")
+    shoot(phone, "web-case-phone.png")
     phone.goto(shift.console.url + "/?view=mine")
     shoot(phone, "web-phone-queue.png")
     phone_ctx.close()
