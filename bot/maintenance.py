@@ -53,6 +53,13 @@ def prune_outbox(engine: Engine, older_than: timedelta) -> int:
         return uow.outbox.forget_done(older_than)
 
 
+def prune_alerts(engine: Engine, older_than: timedelta) -> int:
+    """Delete staff alerts posted or given up longer ago than `older_than` (the outbox's
+    retention: an alert is a message to staff as a mail is)."""
+    with unit_of_work(engine) as uow:
+        return uow.alerts.forget_done(older_than)
+
+
 def prune_limits(engine: Engine, older_than: timedelta = timedelta(days=2)) -> int:
     """Forget verification rows and upload counts older than every limit's window."""
     with unit_of_work(engine) as uow:
@@ -118,6 +125,8 @@ def prune_all(engine: Engine, settings: Settings,
     done = {"delivery ids": prune_deliveries(
         engine, deliveries if deliveries is not None else retention(settings))}
     done["mails"] = prune_outbox(engine, timedelta(hours=settings.outbox_retention_hours))
+    done["staff alerts"] = prune_alerts(engine,
+                                        timedelta(hours=settings.outbox_retention_hours))
     done["files"] = prune_files(engine, settings.files_dir,
                                 timedelta(hours=settings.file_retention_hours))
     done["limit rows"] = prune_limits(engine)

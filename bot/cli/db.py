@@ -49,5 +49,6 @@ def db_prune(hours: Annotated[float | None, typer.Option(
         s.audit.record(cli_actor(), "db_prune", "database",
                        ", ".join(f"{n} {what}" for what, n in done.items()))
     out.print(f"Forgot {done['delivery ids']} delivery ids, {done['mails']} old mails, "
+              f"{done['staff alerts']} old staff alerts, "
               f"{done['files']} unreferenced files, {done['limit rows']} expired limit rows and "
               f"{done['identity waits']} unlinked first asks.")

@@ -10,7 +10,7 @@ the due time read and on not being alerted for it yet). The overdue reads walk t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from store.db import table_of
 from store.repositories.base import Repository
 from store.signals import announce
-from store.tables import UNRESOLVED_SQL, Case, StaffAlert
+from store.tables import NEVER, UNRESOLVED_SQL, Case, StaffAlert, utcnow
 
 _A = table_of(StaffAlert)
 _C = table_of(Case)
@@ -67,6 +67,14 @@ class Alerts(Repository):
     def failed(self, alert_id: int, error: str, retry_at: datetime) -> None:
         self.conn.execute(_A.update().where(_A.c.id == alert_id, _A.c.sent_at.is_(None))
                           .values(last_error=error[:500], next_attempt_at=retry_at))
+
+    def forget_done(self, older_than: timedelta) -> int:
+        """Delete alerts posted, or given up (no next attempt), more than `older_than` ago;
+        one still being tried always stays."""
+        cutoff = utcnow() - older_than
+        finished = sa.or_(_A.c.sent_at.is_not(None), _A.c.next_attempt_at == NEVER)
+        return self.conn.execute(sa.delete(_A).where(finished, _A.c.created_at < cutoff)
+                                 ).rowcount or 0
 
     # -- the overdue sweep ---------------------------------------------------------------------
 

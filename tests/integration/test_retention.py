@@ -115,3 +115,29 @@ def test_identity_waits_keep_the_first_ask_and_are_pruned(db_url: str) -> None:
     with unit_of_work(eng) as s:
         assert s.waits.get("slack", "T1:U1") == (None, False)
     eng.dispose()
+
+
+def test_staff_alerts_posted_or_given_up_are_pruned_pending_ones_stay(engine: Engine) -> None:
+    """Old alerts that were posted or given up go with the outbox's retention; one still
+    being tried stays, however old."""
+    from store.tables import NEVER, Account, Contact, StaffAlert, saved_id
+
+    old = utcnow() - timedelta(days=40)
+    with unit_of_work(engine) as s:
+        account = Account(name="Acme", domain="acme.example")
+        s.session.add(account)
+        s.session.flush()
+        contact = Contact(account_id=saved_id(account), email="ann@acme.example")
+        s.session.add(contact)
+        s.session.flush()
+        case, _ = s.cases.create(contact, "k1", "console", {"subject": "Down"})
+        assert case.id is not None
+        # kind: (created, sent, next attempt)
+        rows = {"posted": (old, old, old), "given up": (old, None, NEVER),
+                "trying": (old, None, utcnow()), "new": (utcnow(), utcnow(), utcnow())}
+        for kind, (created, sent, attempt) in rows.items():
+            s.session.add(StaffAlert(case_id=case.id, kind=kind, text=kind, created_at=created,
+                                     sent_at=sent, next_attempt_at=attempt))
+    assert maintenance.prune_alerts(engine, timedelta(days=30)) == 2
+    with unit_of_work(engine, read_only=True) as s:
+        assert {a.kind for a in s.session.exec(select(StaffAlert))} == {"trying", "new"}
