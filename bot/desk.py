@@ -8,7 +8,9 @@ overwrite each other silently and nothing reaches the customer twice.
 
 from __future__ import annotations
 
-from store.tables import Case, CaseEvent
+from collections.abc import Callable
+
+from store.tables import Case, CaseEvent, saved_id
 from store.uow import UnitOfWork
 
 
@@ -28,13 +30,19 @@ def name_of(actor: str) -> str:
     return who if kind == "web" else actor
 
 
-def claim(uow: UnitOfWork, case: Case, seen: int | None) -> None:
+def claim(uow: UnitOfWork, case: Case, seen: int | None,
+          first: Callable[[], None] | None = None) -> None:
     """Hold the case for a change made from a view of version `seen` (None: the CLI, which
-    shows no form); raises `Stale` when another change came first."""
-    if seen is not None and not uow.cases.claim_version(case, seen):
-        assert case.id is not None
-        uow.session.refresh(case)
-        raise Stale(case, uow.cases.events_since(case.id, seen))
+    shows no form) and read it afresh; run `first` (a check that must win over staleness, e.g.
+    ratings applied once); then raise `Stale` when another change came since `seen`."""
+    if seen is None and first is None:
+        return
+    held = uow.cases.hold(case, seen)
+    if first is not None:
+        first()
+    if not held:
+        assert seen is not None
+        raise Stale(case, uow.cases.events_since(saved_id(case), seen))
 
 
 def assign(uow: UnitOfWork, case: Case, operator: str | None, *, actor: str) -> bool:

@@ -29,10 +29,9 @@ class AlreadyApplied(Exception):
 
 
 def not_applied_yet(uow: UnitOfWork, case: Case) -> None:
-    """Hold the case (two presses at once run one after the other), then raise
-    `AlreadyApplied`, saying when and by whom (its "ratings" timeline entry), if its ratings
-    were applied before."""
-    uow.cases.hold(case)
+    """Raise `AlreadyApplied`, saying when and by whom (its "ratings" timeline entry), if the
+    case's ratings were applied before. The caller holds the case first (`uow.cases.hold`,
+    `bot.desk.claim`), so two presses at once run one after the other."""
     assert case.id is not None
     before = uow.cases.last_event(case.id, "ratings")
     if before is not None:
@@ -42,8 +41,7 @@ def not_applied_yet(uow: UnitOfWork, case: Case) -> None:
 
 def apply_case_urls(uow: UnitOfWork, case: Case) -> list[str]:
     """Set kind=url ratings from the case's requested changes; lines saying what changed.
-    Once per case (`not_applied_yet`), before anything is written or sent."""
-    not_applied_yet(uow, case)
+    Once per case: the caller checks `not_applied_yet` first, holding the case."""
     details = case.details or {}
     if details.get("issue_category") != URL_RECLASS:
         raise NotReclassification(

@@ -14,8 +14,7 @@ from bot.desk import name_of
 from bot.reclassify import apply_case_urls, not_applied_yet
 from bot.service import Service
 from flows.model import FileRef
-from store.tables import Case
-from store.uow import UnitOfWork, unit_of_work
+from store.uow import unit_of_work
 
 STATUSES = replies.STATUSES
 
@@ -37,9 +36,8 @@ def update_case(service: Service, number: str, *, actor: str, status: str | None
         case = s.cases.by_number(number)
         if case is None:
             raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
-        if apply_urls:  # a second press says so, rather than that the form is stale
-            not_applied_yet(s, case)
-        _hold(s, case, seen)
+        # a second press of "apply" says so, rather than that its form is stale
+        desk.claim(s, case, seen, (lambda: not_applied_yet(s, case)) if apply_urls else None)
         author = name_of(actor)
         applied = apply_case_urls(s, case) if apply_urls else []
         if applied:
@@ -77,7 +75,7 @@ def reply_case(service: Service, number: str, *, actor: str, text: str,
         case = s.cases.by_number(number)
         if case is None:
             raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
-        _hold(s, case, seen)
+        desk.claim(s, case, seen)
         if status is not None and status.lower() == case.status:
             status = None
         message = replies.operator_message(
@@ -108,17 +106,8 @@ def assign_case(service: Service, number: str, operator: str | None, *, actor: s
             raise LookupError(f"No case {number}. `casebot cases list` shows the numbers.")
         if operator == case.assignee:
             return False  # nothing changes, so no open form is made stale
-        _hold(s, case, seen)
+        desk.claim(s, case, seen)
         return desk.assign(s, case, operator, actor=actor)
-
-
-def _hold(s: UnitOfWork, case: Case, seen: int | None) -> None:
-    """The unit's first write: the case held for this change, refused (`bot.desk.Stale`) when
-    it changed after `seen`; then the case as it is now (another change may have committed
-    between the read and the hold)."""
-    desk.claim(s, case, seen)
-    if seen is not None:
-        s.session.refresh(case)
 
 
 def _what_changed(*, status: str | None, note: str | None, applied: list[str]) -> str:

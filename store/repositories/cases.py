@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
 from store.db import table_of
@@ -116,25 +115,19 @@ class Cases(Repository):
              .order_by(col(Case.id).desc()).limit(limit))
         return list(self.s.exec(q))
 
-    def claim_version(self, case: Case, seen: int) -> bool:
-        """Take the case for a change made from a view of version `seen`: False (nothing
-        changed) when another change came first. The conditional UPDATE is the unit's first
-        write, so it holds the row (PostgreSQL) or the database (SQLite) until commit."""
-        done = self.conn.execute(
-            sa.update(_cases).where(_cases.c.id == saved_id(case), _cases.c.version == seen)
-            .values(version=seen + 1)).rowcount
-        if done:
-            set_committed_value(case, "version", seen + 1)
-        return bool(done)
-
-    def hold(self, case: Case) -> None:
-        """Wait for, then hold, the case until the unit ends (a no-op UPDATE as the unit's
-        first write: the row on PostgreSQL, the database on SQLite), and read it afresh: a
-        check-then-change (ratings applied once) made by two operators at once runs one after
-        the other."""
-        self.conn.execute(sa.update(_cases).where(_cases.c.id == saved_id(case))
-                          .values(version=_cases.c.version))
+    def hold(self, case: Case, seen: int | None = None) -> bool:
+        """Wait for, then hold, the case until the unit ends, and read it afresh: a no-op
+        UPDATE as the unit's first write holds the row (PostgreSQL) or the database (SQLite),
+        so two changes to one case run one after the other. With `seen` (the version a
+        console form was read at) it holds only if the case is still at that version: False
+        when another change came first."""
+        q = sa.update(_cases).where(_cases.c.id == saved_id(case)).values(
+            version=_cases.c.version)
+        if seen is not None:
+            q = q.where(_cases.c.version == seen)
+        held = self.conn.execute(q).rowcount == 1
         self.s.refresh(case)
+        return held
 
     def last_event(self, case_id: int, kind: str) -> CaseEvent | None:
         """The case's newest timeline entry of `kind`."""
