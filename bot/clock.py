@@ -30,7 +30,7 @@ from bot.settings import Settings
 from flows.calendar import Calendar, parse
 from flows.catalog import get_catalog
 from flows.sla import Targets
-from store.tables import NEVER, Case, as_utc, saved_id, utcnow
+from store.tables import DONE_STATUSES, NEVER, Case, as_utc, saved_id, utcnow
 from store.uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 FIRST_RESPONSE = "first_response"
 NEXT_UPDATE = "next_update"
 NOTHING = "none"  # waiting for the customer, resolved or closed (NULL: never computed)
-# the statuses in which support owes nothing (bot/replies.py's WAITING and DONE)
-PAUSED = ("waiting for customer", "resolved", "closed")
+# the statuses in which support owes nothing (bot/replies.py's WAITING, and done)
+PAUSED = ("waiting for customer", *DONE_STATUSES)
 BATCH = 500
 
 

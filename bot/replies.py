@@ -16,13 +16,13 @@ from typing import Any
 from bot import alerts, clock, mails
 from bot.notices import queue_for_case
 from flows.commands import SOLVED, STILL_BROKEN, SURVEY, button_id
-from store.tables import Case, CaseMessage, as_utc, utcnow
+from store.tables import DONE_STATUSES, Case, CaseMessage, as_utc, utcnow
 from store.uow import UnitOfWork
 
 CUSTOMER_REPLIED = "customer replied"
 WAITING = "waiting for customer"
 RESOLVED = "resolved"
-DONE = ("resolved", "closed")
+DONE = DONE_STATUSES
 STATUSES = ("open", "in progress", WAITING, CUSTOMER_REPLIED, RESOLVED, "closed")
 RATINGS = (1, 2, 3, 4, 5)
 COMMENT_WINDOW = timedelta(hours=1)  # after a rating, the next plain message is its comment

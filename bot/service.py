@@ -30,7 +30,7 @@ from flows.model import Inbound, Prompt, info
 from store.files import BlobStore
 from store.repositories.contacts import ContactInfo
 from store.repositories.conversations import ConvRow, StaleConversation
-from store.tables import iso
+from store.tables import DONE_STATUSES, iso
 from store.uow import UnitOfWork, unit_of_work
 from store.world import RateFn
 
@@ -43,7 +43,6 @@ BUSY_BUDGET = 2.0
 
 STORE_DOWN = ("casebot can't reach its database right now, so your last answer was not saved. "
               "Please send it again in a minute.")
-CLOSED = ("resolved", "closed")  # a case in these is not open (Slack's App Home lists the rest)
 OPEN_CASES = 20  # at most this many on App Home (Slack caps a view at 100 blocks)
 
 
@@ -123,7 +122,7 @@ class Service:
                 question = event.current_prompt().for_draft(conv.draft_id)
             open_cases = [OpenCase(c.number or "", c.subject, c.status,
                                    (iso(c.updated_at) or "")[:16].replace("T", " "))
-                          for c in unit.cases.open_of(contact.id, CLOSED,
+                          for c in unit.cases.open_of(contact.id, DONE_STATUSES,
                                                       OPEN_CASES)] if cases else None
             waits = waiting and conv is None and bool(
                 unit.cases.waiting_for(contact.id, WAITING, 1))

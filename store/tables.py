@@ -34,7 +34,9 @@ def iso(dt: datetime | None) -> str | None:
 
 # `cases.due_sort` of a case that owes nothing: unresolved-by-due-time is one index range (0012)
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)
-# the statuses a desk still works on; queries spell it as the partial indexes do (0012)
+# a case in these is done: nobody works on it (the rest are "unresolved")
+DONE_STATUSES = ("resolved", "closed")
+# the other statuses, in SQL; queries spell it exactly as the partial indexes do (0012)
 UNRESOLVED_SQL = "status NOT IN ('resolved', 'closed')"
 
 

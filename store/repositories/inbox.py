@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from store.repositories.base import Repository
 from store.repositories.search import matching
-from store.tables import NEVER, UNRESOLVED_SQL, Account, Case, Contact, as_utc
+from store.tables import DONE_STATUSES, NEVER, UNRESOLVED_SQL, Account, Case, Contact, as_utc
 
 PAGE = 50
 COUNT_CAP = 1000  # counts stop here ("1,000+"): the same cost at a million cases
@@ -28,7 +28,6 @@ VIEWS = ("mine", "unassigned", "unresolved", "overdue", "all")
 UNRESOLVED_VIEWS = ("mine", "unassigned", "unresolved", "overdue")
 SORTS = ("due", "newest", "oldest")
 SEARCH_MANY = 1000  # a search matching more: read newest first, not its matches sorted
-DONE = ("resolved", "closed")  # the statuses UNRESOLVED_SQL leaves out
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class InboxFilter:
     def unresolved_only(self) -> bool:
         """Every case it can show is unresolved: the partial indexes serve it."""
         return self.view in UNRESOLVED_VIEWS or bool(
-            self.statuses and not set(self.statuses) & set(DONE))
+            self.statuses and not set(self.statuses) & set(DONE_STATUSES))
 
     @property
     def order(self) -> str:

@@ -54,3 +54,12 @@ def test_the_comparison_sees_a_difference_outside_cases(db_url: str) -> None:
         conn.execute(sa.text("ALTER TABLE chat_notices ADD COLUMN stray INTEGER"))
     assert any("stray" in repr(d) for d in schema_diff(engine))
     engine.dispose()
+
+
+def test_the_unresolved_predicate_leaves_out_exactly_the_done_statuses() -> None:
+    """Queries spell UNRESOLVED_SQL as the partial indexes of 0012 do; it must say the same
+    as DONE_STATUSES, which the Python side checks."""
+    from store.tables import DONE_STATUSES, UNRESOLVED_SQL
+
+    listed = UNRESOLVED_SQL.split("NOT IN (", 1)[1].rstrip(")")
+    assert [s.strip(" '") for s in listed.split(",")] == list(DONE_STATUSES)
