@@ -56,6 +56,7 @@ SEVERITIES = ("Critical", "High", "Medium", "Low")
 MAX_FEED_BYTES = 256 * 1024 ** 2  # ~2 million rows; bigger: `casebot urls import`
 ASIDE_ROWS = 200  # the newest mails kept aside, on one page
 MAX_REPLY_FILES = 10  # files on one reply
+NO_VERSION = "This form carries no case version: reload the page and send it again."
 ROW_ID = re.compile(r"[0-9]{1,18}")
 OTHER_CASES = 5  # the contact's newest other cases on a case page
 
@@ -314,7 +315,7 @@ class Console:
                 status = None
         error, done = "", "status"
         if seen is None:
-            error = "This form carries no case version: reload the page and send it again."
+            error = NO_VERSION
         elif not (status or note or uploads or apply_urls):
             error = "Write a message, attach a file or change the status."
         else:
@@ -384,8 +385,7 @@ class Console:
         seen = row_id(str(form.get("version") or ""))
         back = back_of(str(form.get("back") or ""))
         if seen is None:
-            return self._case_view(request, 400, back=back, error="This form carries no case "
-                                   "version: reload the page and send it again.")
+            return self._case_view(request, 400, back=back, error=NO_VERSION)
         try:
             await run_in_threadpool(assign_case, self.service, number, owner,
                                     actor=actor_of(request), seen=seen)
