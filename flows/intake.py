@@ -51,6 +51,7 @@ from flows.flow import Jump, Turn
 from flows.form import Form, answered_by_person
 from flows.formstate import Answers, FormState
 from flows.model import Choice, FileRef, Inbound, Prompt
+from flows.normalize import cjk_count, normal
 from flows.reclassify import UrlCategoryStep, UrlRatingStep, UrlsStep
 from flows.steps import (
     DONE,
@@ -152,8 +153,10 @@ def message_attachments(files: Sequence[FileRef], ctx: Ctx) -> list[dict[str, An
 
 
 def is_description(text: str) -> bool:
-    """Text that describes a problem rather than answers a question: a few words at least."""
-    return len(text.split()) >= 3
+    """Text that describes a problem rather than answers a question: a few words, or a
+    Japanese sentence (no spaces to count words by) of six characters or more."""
+    folded = normal(text)
+    return len(folded.split()) >= 3 or cjk_count(folded) >= 6
 
 
 def password_choices(a: Answers, ctx: Ctx) -> list[Choice]:
