@@ -38,8 +38,8 @@ class Mention:
 def _pattern(name: str) -> str:
     form = normal(name).casefold().strip()
     body = r"[\s_\-]*".join(re.escape(piece) for piece in _SEPARATORS.split(form) if piece)
-    head = r"(?<![0-9a-z])" if form[:1].isascii() and form[:1].isalnum() else ""
-    tail = r"(?![0-9a-z])" if form[-1:].isascii() and form[-1:].isalnum() else ""
+    head = r"(?<![0-9a-z_])" if form[:1].isascii() and form[:1].isalnum() else ""
+    tail = r"(?![0-9a-z_])" if form[-1:].isascii() and form[-1:].isalnum() else ""
     return head + body + tail
 
 
