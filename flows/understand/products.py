@@ -24,8 +24,10 @@ from flows.normalize import normal
 FUZZY_FROM = 90
 FUZZY_MIN_LENGTH = 10
 _SEPARATORS = re.compile(r"[\s_\-]+")
-# Addresses are not mentions: "tps" in https://tps.example.com, "dsm" in dsm.corp.example.
-_ADDRESSES = re.compile(r"\S+://\S+|\S+@\S+|[0-9a-z\-]+(?:\.[0-9a-z\-]+){2,}\S*")
+# Addresses are not mentions: "tps" in https://tps.example.com, "dsm" in dsm.corp.example
+# (matched as ASCII runs: Japanese text runs on without spaces).
+_ADDRESSES = re.compile(r"[a-z][a-z0-9+.\-]*://[!-~]+|[!-~]+@[!-~]+"
+                        r"|[0-9a-z\-]+(?:\.[0-9a-z\-]+){2,}[!-~]*")
 
 
 @dataclass(frozen=True)
