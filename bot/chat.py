@@ -264,7 +264,7 @@ class Chat:
     def rate_text(self, text: str) -> tuple[list[list[str]], list[str]]:
         """(each URL's rating lines, notes on what was not checked and why) for the URLs in
         `text`; as `rate_urls`, no identity goes in (Slack's @mention in a channel)."""
-        found = read_urls(text)
+        found = read_urls(text, listed=True)
         if not found.urls:
             return [], found.notes()
         ratings = self.service.rate([u.url for u in found.urls])

@@ -112,7 +112,7 @@ CHECKURL_USAGE = ("Usage: /checkurl followed by up to 10 URLs, with or without w
 def check_urls(ev: Event, args: str) -> Prompt:
     """Rate the 1–10 URLs found in what was typed (words around them are ignored, defanged
     ones are read); the prompt offers a "Request reclassification" command button."""
-    found = read_urls(args)
+    found = read_urls(args, listed=True)
     notes = found.notes()
     if not found.urls:
         said = "I found no URL to check in that." if not notes else "\n".join(notes)

@@ -469,8 +469,11 @@ _TEXT_DEFANG_SUBS = (
 _SLACK_LINK_RE = re.compile(r"<([^<>\s|]+)(?:\|[^<>]*)?>")
 # Japanese (and full-width) punctuation ends a URL: NFKC keeps these as they are.
 _CJK_PUNCT = "「」『』【】〈〉《》\u3014\u3015、。・…〜"  # tortoise-shell brackets escaped
+# Anything with "scheme://" tries to be a URL (ftp://, file:// are reported, not rated), and
+# so do the schemes that run code when clicked.
 _SCHEME_URL_RE = re.compile(
-    rf"(?<![A-Za-z0-9+.\-])(https?|ftp)://[^\s{_CJK_PUNCT}\"<>`]*", re.IGNORECASE)
+    rf"(?<![A-Za-z0-9+.\-])(?:[A-Za-z][A-Za-z0-9+.\-]{{0,15}}://|(?:javascript|vbscript|data):)"
+    rf"[^\s{_CJK_PUNCT}\"<>`]*", re.IGNORECASE)
 # A bare host (ASCII labels, a letter-only ending), an optional port and an optional path.
 _BARE_RE = re.compile(
     r"(?<![A-Za-z0-9_@.\-/:])"
@@ -516,15 +519,24 @@ def find_urls(text: str, *, max_urls: int = 10) -> list[NormalURL]:
     return list(read_urls(text, max_urls=max_urls).urls)
 
 
-def read_urls(text: str, *, max_urls: int = 10) -> FoundURLs:
+def read_urls(text: str, *, max_urls: int = 10, listed: bool = False) -> FoundURLs:
     """The URLs in `text` (http(s) and defanged forms, Slack link markup, bare domains whose
     ending is a public suffix, IP addresses with a scheme or a path), and the tokens that
-    carry a scheme but are no valid web address ("https://exa mple", a bad port, ftp://)."""
+    carry a scheme but are no valid web address ("https://exa mple", a bad port, ftp://).
+
+    `listed`: the text was typed as a list of URLs (/checkurl's arguments): when every word
+    is a web address, each is taken as one, whatever its ending ("intranet.example"), as a
+    pasted list always was; otherwise the text is read as words around URLs."""
+    candidates = _candidates(text)
+    if listed:
+        words = text.split()
+        if words and _all_urls(words):
+            candidates = [(word, True) for word in words]
     found: list[NormalURL] = []
     seen: set[str] = set()
     broken: list[str] = []
     more = 0
-    for candidate, has_scheme in _candidates(text):
+    for candidate, has_scheme in candidates:
         try:
             n = normalize_url(candidate)
         except (Invalid, ValueError) as exc:
@@ -541,6 +553,15 @@ def read_urls(text: str, *, max_urls: int = 10) -> FoundURLs:
         else:
             more += 1
     return FoundURLs(tuple(found), tuple(broken), more)
+
+
+def _all_urls(words: list[str]) -> bool:
+    try:
+        for word in words:
+            normalize_url(word)
+    except (Invalid, ValueError):
+        return False
+    return True
 
 
 def _readable(text: str) -> str:
@@ -579,7 +600,9 @@ def _scheme_url(run: str) -> str:
     """The URL at the start of `run` ("https://…" up to a space or Japanese punctuation):
     the host may be international, the path is ASCII (a browser's copied address is
     percent-encoded), so "https://example.com/xは安全" ends before "は"."""
-    scheme, _, rest = run.partition("://")
+    scheme, sep, rest = run.partition("://")
+    if not sep:  # javascript:, data:: no host to read, reported as it is
+        return _trim(run)
     end = len(rest)
     for sep in "/?#":
         pos = rest.find(sep)
