@@ -115,7 +115,12 @@ def check_urls(ev: Event, args: str) -> Prompt:
     found = read_urls(args, listed=True)
     notes = found.notes()
     if not found.urls:
-        said = "I found no URL to check in that." if not notes else "\n".join(notes)
+        if notes:
+            said = "\n".join(notes)
+        elif args.strip():
+            said = "I found no URL to check in that."
+        else:  # /checkurl alone, or App Home's "Check URLs"
+            said = "Which URLs should I check?"
         return info(f"{said}\n{CHECKURL_USAGE}")
     urls = found.urls
     ratings = ev.svc.rate([u.url for u in urls])

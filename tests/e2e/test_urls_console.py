@@ -84,7 +84,8 @@ def test_checkurl_bad_input_loses_nothing(chat: Chat) -> None:
     assert "Not checked: 'javascript:alert(1)' uses the javascript: scheme, which is not " \
         "allowed" in out
     assert "Not checked: 'file:///etc/passwd' uses the file: scheme" in out
-    assert out.count("I found no URL to check in that.") == 2
+    assert "Which URLs should I check?" in out  # /checkurl alone
+    assert out.count("I found no URL to check in that.") == 1
     assert "e.g. /checkurl is this safe? hxxps://example[.]com/login" in out
     assert "Which URLs? Type /reclassify followed by 1 to 10 URLs" in out
     assert "10. hxxps://site9[.]example/ — Untested" in out
