@@ -476,7 +476,7 @@ _SCHEME_URL_RE = re.compile(
     rf"[^\s{_CJK_PUNCT}\"<>`]*", re.IGNORECASE)
 # A bare host (ASCII labels, a letter-only ending), an optional port and an optional path.
 _BARE_RE = re.compile(
-    r"(?<![A-Za-z0-9_@.\-/:])"
+    r"(?<![A-Za-z0-9_@.\-/])"
     r"((?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+"
     r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9\-]{1,59}|(?<=\d\.)\d{1,3}))"
     r"(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"
