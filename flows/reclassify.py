@@ -17,7 +17,7 @@ from flows.answers import (
 )
 from flows.context import Ctx
 from flows.errors import Invalid
-from flows.formstate import Answers
+from flows.formstate import FOUND, Answers
 from flows.model import Choice, Inbound, Prompt
 from flows.normalize import normal
 from flows.steps import DONE, ChoiceStep, Cond, Stay, Step, plain_choices
@@ -62,6 +62,11 @@ class UrlsStep(Step):
             return Stay(kept, error="\n".join(bad) + f"\nThe other {len(kept)} "
                         f"URL{'s are' if len(kept) != 1 else ' is'} kept.")
         return self.rated(kept, ctx)
+
+    def fill(self, a: Answers, ctx: Ctx) -> Any:
+        """The URLs the first message gave, rated now (the category asked for them)."""
+        urls = (a.get(FOUND) or {}).get(self.name)
+        return self.rated(urls, ctx) if urls else None
 
     def rated(self, urls: list[str], ctx: Ctx) -> list[dict[str, Any]]:
         parsed = [parse_url_list(u)[0] for u in urls]

@@ -18,6 +18,7 @@ from flows.suggest import profile_by_topic, suggested_product, suggested_profile
 from flows.understand.facts import found
 from flows.understand.products import products_named
 from flows.understand.subject import subject_line
+from tests.unit.flowkit import Talk, fresh_service, seeded_home
 
 CAT = get_catalog()
 FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
@@ -191,3 +192,38 @@ def test_facts_are_read_and_checked_by_their_questions_validators() -> None:
     ("ＣＶＥ－２０２４－３４００ の対策フィルタ", {"tp_cves": ["CVE-2024-3400"]})])
 def test_facts(text: str, facts: dict[str, object]) -> None:
     assert found(text) == facts
+
+
+# -- facts carried into the request (flows walked for real) -------------------------------------
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return seeded_home(tmp_path_factory.mktemp("understand"))
+
+
+def test_urls_in_the_message_are_not_asked_again(seed: Path, tmp_path: Path) -> None:
+    talk = Talk(fresh_service(seed, tmp_path / "home"))
+    talk.say("Hi team,\nour shop hxxps://shop[.]example[.]com/deals is blocked as gambling, "
+             "please reclassify", "HQ Apex One", "Windows 10", "URL Reclassification")
+    assert talk.prompt.step == "url1_rating"  # the URL question was answered by the message
+    talk.say("Safe", "Shopping", "Low")
+    shown = {i.label: i.value for i in talk.prompt.summary}
+    assert shown["URLs"].startswith("hxxps://shop[.]example[.]com/deals")
+    assert shown["Subject"].startswith("our shop")  # not "Hi team,"
+    assert any(c.label == "Edit URLs" for c in talk.prompt.choices)  # and editable
+
+
+def test_a_cve_in_the_message_fills_its_question(seed: Path, tmp_path: Path) -> None:
+    talk = Talk(fresh_service(seed, tmp_path / "home"))
+    talk.say("Please add a filter for CVE-2024-3400 on our TippingPoint", "Edge DV",
+             "Product Issues", "Filter request")
+    assert talk.prompt.step == "severity"
+    talk.say("Low")
+    assert {i.label: i.value for i in talk.prompt.summary}["CVE ids"] == "CVE-2024-3400"
+
+
+def test_facts_for_a_question_never_reached_are_not_kept(seed: Path, tmp_path: Path) -> None:
+    talk = Talk(fresh_service(seed, tmp_path / "home"))
+    talk.say("Apex One console at https://apex.example.com:4343 shows error 500",
+             "HQ Apex One", "Windows 10", "Product Issues", "Low")
+    assert "URLs" not in {i.label for i in talk.prompt.summary}
