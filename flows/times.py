@@ -93,30 +93,40 @@ def zone(text: str) -> tuple[tzinfo, str]:
         return UTC, "UTC"
     m = _OFFSET_RE.match(text)
     if m:
-        sign, hours, minutes = m.group(1), int(m.group(2)), int(m.group(3) or 0)
-        if minutes >= 60 or hours > 14 or (hours == 14 and minutes):
-            raise ValueError(f"{_show(text)} is not a valid UTC offset (use -12 to +14)")
-        delta = timedelta(hours=hours, minutes=minutes)
-        if not delta:
-            return UTC, "UTC"
-        label = f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
-        return timezone(-delta if sign == "-" else delta), label
+        return _offset(text, m)
     name = _zone_names().get(text.casefold())
     if name:
         return zoneinfo.ZoneInfo(name), name
     abbreviation = _ABBREVIATIONS.get(text.upper())
     if abbreviation:
         return zoneinfo.ZoneInfo(abbreviation), text.upper()
-    place = re.sub(r"\s+(?:(?:standard|daylight|summer)\s+)?time$", "", text, flags=re.I)
-    if place != text:
-        key = place.casefold()
-        name = _PLACES.get(key) or _cities().get(key)
-        if name:
-            return zoneinfo.ZoneInfo(name), name
+    name = _place(text)
+    if name:
+        return zoneinfo.ZoneInfo(name), name
     if "/" in text and all(p.upper() in _ABBREVIATIONS or p.casefold() in _zone_names()
                            for p in text.split("/")):
         return zone(text.split("/")[0])  # "CET/CEST": the first names the zone
     raise ValueError(f"{_show(text)} is not a time zone I know")
+
+
+def _offset(text: str, m: re.Match[str]) -> tuple[tzinfo, str]:
+    sign, hours, minutes = m.group(1), int(m.group(2)), int(m.group(3) or 0)
+    if minutes >= 60 or hours > 14 or (hours == 14 and minutes):
+        raise ValueError(f"{_show(text)} is not a valid UTC offset (use -12 to +14)")
+    delta = timedelta(hours=hours, minutes=minutes)
+    if not delta:
+        return UTC, "UTC"
+    label = f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
+    return timezone(-delta if sign == "-" else delta), label
+
+
+def _place(text: str) -> str | None:
+    """The IANA name of "Berlin time", "New York time", "Japan time"."""
+    place = re.sub(r"\s+(?:(?:standard|daylight|summer)\s+)?time$", "", text, flags=re.I)
+    if place == text:
+        return None
+    key = place.casefold()
+    return _PLACES.get(key) or _cities().get(key)
 
 
 # ---------------------------------------------------------------------------- the pieces
@@ -340,6 +350,34 @@ def _hours(start: _Clock, end: _Clock) -> tuple[tuple[int, int], tuple[int, int]
     return (h1, start.minute), (h2, end.minute)
 
 
+def _checked_hours(raw: str, start: _Clock, end: _Clock) -> tuple[tuple[int, int],
+                                                                    tuple[int, int]]:
+    """Both ends as 24-hour (hour, minute): times of day (00:00 to 24:00), not the same."""
+    (h1, m1), (h2, m2) = _hours(start, end)
+    for h, m in ((h1, m1), (h2, m2)):
+        if h > 24 or m > 59 or (h == 24 and m):
+            raise Invalid(f"{_show(raw)} has a time that does not exist. "
+                          f"Use 00:00 to 24:00, {_example(raw)}.")
+    if (h1 % 24, m1) == (h2 % 24, m2):
+        raise Invalid(f"The window {_show(raw)} starts and ends at the same time. "
+                      f"Give different start and end times, {_example(raw)}.")
+    return (h1, m1), (h2, m2)
+
+
+def _one_zone(raw: str, zones: list[str]) -> str:
+    """The label of the zone written (twice is fine if both name the same)."""
+    labels = []
+    for written in zones:
+        try:
+            labels.append(zone(written)[1])
+        except ValueError as exc:
+            raise Invalid(f"{exc}. Use {ZONE_HELP}, {_example(raw)}.") from None
+    if len(set(labels)) > 1:
+        raise Invalid(f"{_show(raw)} names two time zones ({', '.join(labels)}). "
+                      f"Give one, {_example(raw)}.")
+    return labels[0]
+
+
 def preferred_time(text: str) -> str:
     """When support may call: "24x7", "HH:MM-HH:MM Zone", or days first ("Mon-Fri 09:00-17:00
     Europe/Berlin", "Mon, Wed, Fri …", "Daily …"): one canonical string."""
@@ -353,31 +391,15 @@ def preferred_time(text: str) -> str:
     except pp.ParseException:
         raise Invalid(f"{_show(raw)} is not a time window I understand. Give the days, start "
                       f"and end times and a time zone, {_example(raw)}.") from None
-    days = [d for key in ("days1", "days2") for d in parsed.get(key) or ()]
-    zones = [str(z) for key in ("zone1", "zone2", "zone3") for z in parsed.get(key) or ()]
+    days = [d for key in ("days1", "days2") if key in parsed for d in parsed[key]]
+    zones = [str(z) for key in ("zone1", "zone2", "zone3") if key in parsed for z in parsed[key]]
     if len(days) > 1:
         raise Invalid(f"{_show(raw)} gives the days twice. Give them once, {_example(raw)}.")
     if not zones:
         raise Invalid(f"Add a time zone to {_show(raw)}, {_example(raw)}.")
-    start, end = parsed["window"]
-    (h1, m1), (h2, m2) = _hours(start, end)
-    for h, m in ((h1, m1), (h2, m2)):
-        if h > 24 or m > 59 or (h == 24 and m):
-            raise Invalid(f"{_show(raw)} has a time that does not exist. "
-                          f"Use 00:00 to 24:00, {_example(raw)}.")
-    if (h1 % 24, m1) == (h2 % 24, m2):
-        raise Invalid(f"The window {_show(raw)} starts and ends at the same time. "
-                      f"Give different start and end times, {_example(raw)}.")
-    labels = []
-    for written in zones:
-        try:
-            labels.append(zone(written)[1])
-        except ValueError as exc:
-            raise Invalid(f"{exc}. Use {ZONE_HELP}, {_example(raw)}.") from None
-    if len(set(labels)) > 1:
-        raise Invalid(f"{_show(raw)} names two time zones ({', '.join(labels)}). "
-                      f"Give one, {_example(raw)}.")
-    when = f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d} {labels[0]}"
+    (h1, m1), (h2, m2) = _checked_hours(raw, *parsed["window"])
+    label = _one_zone(raw, zones)
+    when = f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d} {label}"
     if days:
         if not days[0]:
             raise Invalid(f"{_show(raw)} leaves no day. Give the days, {_example(raw)}.")
@@ -418,7 +440,8 @@ def _date_action(t: pp.ParseResults) -> _Day:
 _WEEKDAY_NOTE = r"\s*\((?:[月火水木金土日](?:曜日?)?|[A-Za-z]{2,9}\.?)\)"
 _iso_date = pp.Regex(r"(?<![0-9A-Za-z.])(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})"
                      r"(?![0-9])", as_match=True)
-_ja_date = pp.Regex(rf"(?<![0-9])(?:(?P<y>\d{{4}})\s*年\s*)?(?P<m>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})"
+_ja_date = pp.Regex(rf"(?<![0-9])(?:(?P<y>\d{{4}})\s*年\s*)?(?P<m>\d{{1,2}})\s*月\s*"
+                    rf"(?P<d>\d{{1,2}})"
                     rf"\s*日(?:{_WEEKDAY_NOTE})?", as_match=True)
 _dmy_date = pp.Regex(rf"(?<![0-9A-Za-z.])(?P<d>\d{{1,2}}){_ORD}[\s-]*(?:of\s+)?{_MONTH}"
                      r"(?:[\s,-]+(?P<y>\d{4})(?![0-9:]))?", flags=re.IGNORECASE, as_match=True)
@@ -436,10 +459,18 @@ _next_before = pp.Regex(r"翌(?:日の?|朝)?").set_parse_action(lambda: "next")
 _next_after = _re(r"\(?(?:the\s+)?next\s+day\)?|\(\+1\)|\(翌日\)").set_parse_action(
     lambda: "next")
 _clock_at = pp.Opt(_word("at")) + _marked_clock
-_datetime = pp.Group(
-    (_date("day") + _joiner + _clock_at("clock"))
-    | (_clock_at("clock") + pp.Opt(pp.Suppress(pp.Regex(r",|on(?![A-Za-z])"))) + _date("day"))
-) + pp.Opt(_zone_text)("zone")
+_plain_zone = pp.Combine(
+    pp.Opt(pp.Suppress(pp.Regex(r"[(\[]\s*"))) + (~_re(r"[+-]") + _zone_text))
+
+
+def _datetime_with(zone_expr: pp.ParserElement) -> pp.ParserElement:
+    return pp.Group(
+        (_date("day") + _joiner + _clock_at("clock"))
+        | (_clock_at("clock") + pp.Opt(pp.Suppress(pp.Regex(r",|on(?![A-Za-z])"))) + _date("day"))
+    ) + pp.Opt(zone_expr)("zone")
+
+
+_datetime = _datetime_with(_zone_text)
 _end = pp.Group(
     pp.Opt(_next_before)("next")
     + pp.Opt((_date | _day_only)("day") + _joiner) + _clock_at("clock")
@@ -447,16 +478,25 @@ _end = pp.Group(
 ) + pp.Opt(_zone_text)("zone")
 _to = pp.Suppress(_re(rf"(?:{_RANGE}|and)(?![A-Za-z])"))
 _until = pp.Opt(pp.Suppress(pp.Regex(r"まで|迄|の間")))
+
+
+def _range_from(start: pp.ParserElement) -> pp.ParserElement:
+    return (pp.Opt(_word("from|between")) + pp.Group(start)("start") + _to + pp.Group(_end)("end")
+            + _until + pp.Opt(_zone_text)("zone_tail"))
+
+
+# "22:00-02:00" is a range, "22:00-05:00" after "T" may be an ISO offset: the longer reading
+# of the whole window wins.
 _window_dt = (
-    (pp.Opt(_word("from|between")) + pp.Group(_datetime)("start") + _to + pp.Group(_end)("end")
-     + _until)
+    (_range_from(_datetime) ^ _range_from(_datetime_with(_plain_zone)))
     # "from 22:00 to 02:00 CET on 12 Dec 2026"
     | (pp.Opt(_word("from|between")) + _clock_at("c1") + _to + pp.Opt(_next_before)("next")
        + _clock_at("c2") + pp.Opt(_zone_slot)("zone") + pp.Opt(pp.Suppress(","))
        + _date("day2") + pp.Opt(_zone_text)("zone_after"))
 )
 
-DT_EXAMPLE = "e.g. '2026-12-12 22:00 Europe/Berlin', '12 Dec 2026 10pm CET' or '2026年12月12日 22時 JST'"
+DT_EXAMPLE = ("e.g. '2026-12-12 22:00 Europe/Berlin', '12 Dec 2026 10pm CET' or "
+              "'2026年12月12日 22時 JST'")
 
 
 @dataclass(frozen=True)
@@ -475,8 +515,9 @@ class _Moment:
 
     def text(self) -> str:
         label = zone(self.zone)[1] if self.zone else ""
-        return f"{self.year:04d}-{self.month:02d}-{self.day:02d} {self.hour:02d}:{self.minute:02d}" + (
-            f" {label}" if label else "")
+        when = (f"{self.year:04d}-{self.month:02d}-{self.day:02d} "
+                f"{self.hour:02d}:{self.minute:02d}")
+        return f"{when} {label}" if label else when
 
 
 def _clock_hour(raw: str, clock: _Clock) -> tuple[int, int]:
@@ -528,7 +569,9 @@ def place(moment: _Moment, raw: str, default: tzinfo = UTC) -> datetime:
 
 def _one(results: pp.ParseResults, name: str) -> Any:
     """The one token named `name` (pyparsing names a sequence's tokens as a list)."""
-    value = results.get(name)
+    if name not in results:
+        return None
+    value = results[name]
     if isinstance(value, pp.ParseResults):
         return value[0] if len(value) else None
     return value
@@ -577,3 +620,176 @@ def canonical_datetime(text: str, now: datetime | None = None) -> str:
     moment = read_moment(text, now)
     place(moment, _raw(text))
     return moment.text()
+
+
+# ---------------------------------------------------------------------------- change windows
+
+def _read_window(parsed: pp.ParseResults, raw: str,
+                 now: datetime | None) -> tuple[_Moment, _Moment]:
+    """The two moments of a parsed window; an end without a date is on the start's day, or
+    the next day when it is not after the start ("22:00-02:00") or says so ("翌2:00")."""
+    if "c1" in parsed:  # "from 22:00 to 02:00 CET on 12 Dec 2026"
+        zone_text = _one(parsed, "zone") or _one(parsed, "zone_after")
+        start = _moment(raw, _one(parsed, "day2"), _one(parsed, "c1"), zone_text, now)
+        end_clock, end_day, next_day, end_zone = (_one(parsed, "c2"), None,
+                                                  _one(parsed, "next"), zone_text)
+    else:
+        group = parsed["start"]
+        start = _moment(raw, _one(group[0], "day"), _one(group[0], "clock"),
+                        _one(group, "zone"), now)
+        end_group = parsed["end"]
+        inner = end_group[0]
+        end_clock, end_day = _one(inner, "clock"), _one(inner, "day")
+        next_day = _one(inner, "next") or _one(inner, "next_after")
+        end_zone = _one(end_group, "zone") or _one(parsed, "zone_tail")
+        if end_zone is None:
+            end_zone = start.zone
+        elif start.zone is None:
+            start = _Moment(start.year, start.month, start.day, start.hour, start.minute,
+                            end_zone)  # "… 22:00 to … 02:00 UTC": one zone for both
+    _checked(raw, start)
+    start_clock = _Clock(start.hour, start.minute)
+    hour, minute = _hour(end_clock, start_clock, is_start=False), end_clock.minute
+    if end_day is None:
+        day = start.naive().date()
+        if next_day or (hour, minute) <= (start.hour, start.minute):
+            day += timedelta(days=1)
+    else:
+        month = end_day.month or start.month
+        year = end_day.year or start.year
+        try:
+            day = date(year, month, end_day.day)
+        except ValueError as exc:
+            raise Invalid(f"{_show(raw)} is not a real date and time ({exc}). "
+                          f"Use YYYY-MM-DD HH:MM, {DT_EXAMPLE}.") from None
+        if end_day.year is None and day < start.naive().date():
+            day = day.replace(year=day.year + 1) if end_day.month else (
+                date(year + (month == 12), month % 12 + 1, end_day.day))
+    end = _checked(raw, _Moment(day.year, day.month, day.day, hour, minute, end_zone))
+    return start, end
+
+
+_ISO_T = re.compile(r"\d{4}-\d{1,2}-\d{1,2}T\d")
+_whole_window = _window_dt + pp.Opt(pp.Suppress(pp.Regex(r"[.。]")))
+
+
+def read_window(text: str, now: datetime | None = None) -> tuple[_Moment, _Moment] | None:
+    """The start and end written in `text` as one range, or None when it is not a range."""
+    raw = _raw(text)
+    if _ISO_T.search(raw):  # "2026-12-12T22:00-05:00" is one time with its offset
+        try:
+            read_moment(raw)
+            return None
+        except Invalid:
+            pass
+    try:
+        parsed = _whole_window.parse_string(raw, parse_all=True)
+    except pp.ParseException:
+        return None
+    return _read_window(parsed, raw, now)
+
+
+def _placed(start: _Moment, end: _Moment, raw: str) -> tuple[datetime, datetime]:
+    begin = place(start, raw)
+    finish = place(end, raw, default=begin.tzinfo or UTC)
+    if finish <= begin:
+        raise Invalid(
+            f"The end ({finish.isoformat(sep=' ', timespec='minutes')}) must be after the start "
+            f"({begin.isoformat(sep=' ', timespec='minutes')}). Enter the end again.")
+    return begin, finish
+
+
+def parse_window(text: str, now: datetime) -> tuple[datetime, datetime] | None:
+    """A change window typed as one answer ("2026-12-12 22:00 to 2026-12-13 02:00 UTC",
+    "2026-12-12 22:00-02:00 UTC", "2026年12月12日 22:00〜翌2:00 JST"), or None when `text`
+    is not a range; Invalid when it is one that cannot be (an end before the start)."""
+    moments = read_window(text, now)
+    return None if moments is None else _placed(*moments, _raw(text))
+
+
+def _future(start: datetime, now: datetime) -> None:
+    if start < now:
+        raise Invalid(f"{start.isoformat(sep=' ', timespec='minutes')} has already passed. "
+                      f"Enter a start in the future, {DT_EXAMPLE}.")
+
+
+RANGE_WORD = " to "
+
+
+def start_answer(text: str, now: datetime) -> str:
+    """What the change-start question stores: the start ("2026-12-12 22:00 Europe/Berlin"),
+    or the whole window when one was typed ("… 22:00 CET to 2026-12-13 02:00 CET"), in the
+    canonical form that needs no `now` to read again. The start must not have passed."""
+    moments = read_window(text, now)
+    if moments is not None:
+        begin, _ = _placed(*moments, _raw(text))
+        _future(begin, now)
+        return f"{moments[0].text()}{RANGE_WORD}{moments[1].text()}"
+    moment = read_moment(text, now)
+    _future(place(moment, _raw(text)), now)
+    return moment.text()
+
+
+def change_start(text: str, now: datetime) -> datetime:
+    """A planned start (alone or the start of a typed window) that has not passed yet."""
+    window = parse_window(text, now)
+    start = window[0] if window else parse_datetime(text, now)
+    _future(start, now)
+    return start
+
+
+def _start_moment(text: str) -> _Moment:
+    """The start of a change-start answer: a date-time, or the start of a window."""
+    moments = read_window(text)
+    return moments[0] if moments else read_moment(text)
+
+
+def end_of(start_text: str) -> str | None:
+    """The end a change-start answer carried ("… to …"), canonical; None when it had none."""
+    moments = read_window(start_text) if start_text else None
+    return moments[1].text() if moments else None
+
+
+def start_of(start_text: str) -> datetime:
+    """The start of a change-start answer, placed in its zone."""
+    return place(_start_moment(start_text), _raw(start_text))
+
+
+def change_window(start: str, end: str) -> tuple[str, str]:
+    """Planned change start and end as ISO 8601 with offset; the end must follow the start.
+
+    An end typed without a zone is read in the start's zone: people give a zone once.
+    """
+    first = _start_moment(start)
+    last = read_moment(end)
+    if last.zone is None and first.zone is not None:
+        last = _Moment(last.year, last.month, last.day, last.hour, last.minute, first.zone)
+    begin, finish = _placed(first, last, _raw(f"{start} {end}"))
+    return begin.isoformat(), finish.isoformat()
+
+
+# ---------------------------------------------------------------------------- in free text
+
+# A line worth scanning names a time: "22:00", "10pm", "22時".
+_HAS_TIME = re.compile(r"\d\s*(?::\d\d|[ap]\.?\s?m|時|h)", re.IGNORECASE)
+_scanner = _window_dt.copy()
+
+
+def find_window(text: str, now: datetime) -> tuple[str, str] | None:
+    """The first change window written inside free text ("we plan to upgrade DSM on
+    2026-12-12 from 22:00 to 02:00 CET", "12月12日(土) 22:00〜翌2:00 に…"), as two strings
+    parse_datetime reads (zone kept when one was written; none when none was), or None.
+    A date without its year is the next such day from `now`."""
+    for line in normal(text).splitlines():
+        if not _HAS_TIME.search(line):
+            continue
+        line = " ".join(line.split())
+        for parsed, _, _ in _scanner.scan_string(line):
+            try:
+                start, end = _read_window(parsed, line, now)
+                start_text, end_text = start.text(), end.text()
+                _placed(start, end, line)
+            except (Invalid, ValueError):
+                continue
+            return start_text, end_text
+    return None

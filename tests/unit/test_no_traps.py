@@ -147,7 +147,10 @@ def test_cancel_inside_a_multi_line_answer(seed: Path, tmp_path: Path) -> None:
 # -- 5. free text as people write it; no past change window; severity keeps the phone ---------
 
 @pytest.mark.parametrize(("when", "shown"), [
-    ("Weekdays 09:00-12:00 CET", "Weekdays 09:00-12:00 CET"),
+    # the days are stored in English canonical form (flows/times.py)
+    ("Weekdays 09:00-12:00 CET", "Mon-Fri 09:00-12:00 CET"),
+    ("Mondays 14:00-16:00 Europe/Berlin", "Mon 14:00-16:00 Europe/Berlin"),
+    ("平日 9時〜17時 JST", "Mon-Fri 09:00-17:00 JST"),
     ("Mon-Fri 9am-5pm EST", "Mon-Fri 09:00-17:00 EST"),
     ("9-17 UTC+2", "09:00-17:00 UTC+2")])
 def test_preferred_time_as_people_write_it(talk: Talk, when: str, shown: str) -> None:
