@@ -53,6 +53,7 @@ _ABBREVIATIONS = {
     "JST": "Asia/Tokyo", "KST": "Asia/Seoul", "SGT": "Asia/Singapore", "HKT": "Asia/Hong_Kong",
     "AEST": "Australia/Sydney", "AEDT": "Australia/Sydney", "ACST": "Australia/Adelaide",
     "AWST": "Australia/Perth", "NZST": "Pacific/Auckland", "NZDT": "Pacific/Auckland",
+    "ET": "America/New_York", "CT": "America/Chicago", "PT": "America/Los_Angeles",
     "PHT": "Asia/Manila", "ICT": "Asia/Bangkok", "WIB": "Asia/Jakarta",
 }
 # "<place> time": places that are not the last part of an IANA name.
@@ -171,8 +172,8 @@ _day_group = (
     | _group(r"週末|土日(?:曜日?)?", WEEKEND, ja=True)
     | _group(r"毎日|年中無休|全日", EVERY_DAY, ja=True)
 )
-_RANGE = r"-|~|〜|to|thru|through|till|til|until|から"
-_range_sep = pp.Suppress(_re(rf"(?:{_RANGE})(?![A-Za-z])"))
+_RANGE = r"-|~|〜|から|(?:to|thru|through|till|til|until)(?![A-Za-z])"
+_range_sep = pp.Suppress(_re(_RANGE))
 
 
 def _wrap(t: pp.ParseResults) -> frozenset[int]:
@@ -200,7 +201,10 @@ def _days_action(t: pp.ParseResults) -> frozenset[int]:
     return frozenset(t[0] - (t[1] if len(t) > 1 else frozenset()))
 
 
-_days = (pp.Opt(_word(r"every|each|on|毎週")) + _day_list + pp.Opt(_except)
+_days = (pp.Opt(_word(r"every(?!\s*day)|each|on|毎週")) + _day_list
+         # "平日(月〜金)": the days said twice
+         + pp.Opt(pp.Suppress(pp.Regex(r"\(\s*") + _day_list + pp.Regex(r"\s*\)")))
+         + pp.Opt(_except)
          + pp.Opt(_word(r"only|のみ")) + pp.Opt(pp.Suppress(pp.Regex(r"[,:;]|の|は")))
          ).set_parse_action(_days_action)
 
@@ -274,7 +278,8 @@ _marked_clock = _clock.copy().add_condition(lambda t: not t[0].bare)
 # A zone as written; read by `zone` once the whole answer has parsed, so that an unknown
 # name is reported as a zone ("'Mars/Olympus' is not a time zone I know").
 _RESERVED = (r"(?:from|to|until|till|til|thru|through|between|and|only|except|every|each|on|"
-             r"at|daily|weekdays?|weekends?|noon|midnight|next|the|am|pm)(?![A-Za-z0-9_/+-])")
+             r"at|daily|weekdays?|weekends?|noon|midnight|next|the|am|pm)(?![A-Za-z0-9_/+-])"
+             r"|[ap]m\s?\d")
 _zone_text = pp.Combine(
     pp.Opt(pp.Suppress(pp.Regex(r"[(\[]\s*")))
     + (pp.Regex("|".join(sorted(_JAPAN, key=len, reverse=True)))
@@ -291,7 +296,8 @@ _zone_slot = pp.Opt(pp.Suppress(pp.Regex(r"[,;]|in(?![A-Za-z])"))) + _zone_text
 # ---------------------------------------------------------------------------- preferred time
 
 _ALWAYS = re.compile(
-    r"^(?:24\s*[x×*/]\s*7(?:\s*[x×*/]\s*365)?|any\s*time|always|24\s*h(?:ours|rs)?(?:\s*a\s*day)?"
+    r"^(?:(?:daily|every\s*day|毎日)\s*)?"
+    r"(?:24\s*[x×*/]\s*7(?:\s*[x×*/]\s*365)?|any\s*time|always|24\s*h(?:ours|rs)?(?:\s*a\s*day)?"
     r"|(?:a|a?round)\s*the\s*clock|24時間(?:365日)?(?:対応)?(?:可|OK)?|いつでも(?:可|OK|大丈夫です?)?)"
     r"[.!。]?$", re.IGNORECASE)
 
@@ -301,9 +307,11 @@ _window = (
 ) + pp.Opt(pp.Suppress(pp.Regex(r"まで|の間|迄")))
 
 _preferred = (
-    pp.Opt(_days)("days1") + pp.Opt(_zone_slot)("zone1")
+    pp.Opt(_zone_slot + pp.Opt(pp.Suppress(":")))("zone0")
+    + pp.Opt(_days)("days1") + pp.Opt(_zone_slot)("zone1")
     + pp.Group(_window)("window")
-    + pp.Opt(_zone_slot)("zone2") + pp.Opt(pp.Suppress(pp.Regex(r"[,;]")) + _days)("days2")
+    + pp.Opt(_zone_slot)("zone2")
+    + pp.Opt(pp.Opt(pp.Suppress(pp.Regex(r"[,;]"))) + _days)("days2")
     + pp.Opt(_zone_slot)("zone3") + pp.Opt(_word(r"only|please|pls|のみ|でお願いします|希望"))
     + pp.Opt(pp.Suppress(pp.Regex(r"[.。]")))
 )
@@ -392,7 +400,8 @@ def preferred_time(text: str) -> str:
         raise Invalid(f"{_show(raw)} is not a time window I understand. Give the days, start "
                       f"and end times and a time zone, {_example(raw)}.") from None
     days = [d for key in ("days1", "days2") if key in parsed for d in parsed[key]]
-    zones = [str(z) for key in ("zone1", "zone2", "zone3") if key in parsed for z in parsed[key]]
+    zones = [str(z) for key in ("zone0", "zone1", "zone2", "zone3") if key in parsed
+             for z in parsed[key]]
     if len(days) > 1:
         raise Invalid(f"{_show(raw)} gives the days twice. Give them once, {_example(raw)}.")
     if not zones:
@@ -476,7 +485,7 @@ _end = pp.Group(
     + pp.Opt((_date | _day_only)("day") + _joiner) + _clock_at("clock")
     + pp.Opt(_next_after)("next_after")
 ) + pp.Opt(_zone_text)("zone")
-_to = pp.Suppress(_re(rf"(?:{_RANGE}|and)(?![A-Za-z])"))
+_to = pp.Suppress(_re(rf"{_RANGE}|and(?![A-Za-z])"))
 _until = pp.Opt(pp.Suppress(pp.Regex(r"まで|迄|の間")))
 
 

@@ -168,6 +168,30 @@ def test_change_window_in_the_past_is_refused(talk: Talk) -> None:
     assert talk.prompt.step == "change_end"
 
 
+@pytest.mark.parametrize(("typed", "start", "end"), [
+    ("2030-01-10 22:00 to 2030-01-11 02:00 Europe/Berlin", "2030-01-10 22:00+01:00",
+     "2030-01-11 02:00"),
+    ("2030-01-10 22:00-02:00 CET", "2030-01-10 22:00+01:00", "2030-01-11 02:00"),
+    ("2030年1月10日 22:00〜翌2:00 JST", "2030-01-10 22:00+09:00", "2030-01-11 02:00")])
+def test_a_window_typed_at_the_start_answers_the_end(talk: Talk, typed: str, start: str,
+                                                     end: str) -> None:
+    talk.say("DC Deep Security", "Change Control Issue", typed)
+    assert talk.prompt.step == "subject"  # the end is not asked
+    talk.say("Upgrade", "Manager", "Low")
+    shown = review(talk)
+    assert (shown["Change start"], shown["Change end"]) == (start, end)
+
+
+def test_editing_the_start_to_a_single_time_asks_the_end_again(talk: Talk) -> None:
+    talk.say("DC Deep Security", "Change Control Issue", "2030-01-10 22:00-02:00 CET",
+             "Upgrade", "Manager", "Low", "Edit Change start", "12 Jan 2030 10pm CET")
+    assert talk.prompt.step == "change_end"
+    talk.say("2030-01-13 01:00")
+    shown = review(talk)
+    assert (shown["Change start"], shown["Change end"]) == ("2030-01-12 22:00+01:00",
+                                                            "2030-01-13 01:00")
+
+
 def test_the_past_is_what_the_flows_clock_says(seed: Path, tmp_path: Path) -> None:
     """Minutes either side of the clock's now (NOW: 2029-06-01 12:00 UTC, 14:00 in Berlin)."""
     talk = Talk(fresh_service(seed, tmp_path / "home"))
