@@ -22,7 +22,7 @@ from typing import Any
 import pyparsing as pp
 
 from flows.errors import Invalid, quoted
-from flows.normalize import is_japanese, normal
+from flows.normalize import cjk_count, normal
 
 _END = r"(?![A-Za-z])"  # an English word ends here
 
@@ -101,7 +101,7 @@ def zone(text: str) -> tuple[tzinfo, str]:
     abbreviation = _ABBREVIATIONS.get(text.upper())
     if abbreviation:
         return zoneinfo.ZoneInfo(abbreviation), text.upper()
-    name = _place(text)
+    name = _place(text) or _cities().get(text.casefold())
     if name:
         return zoneinfo.ZoneInfo(name), name
     if "/" in text and all(p.upper() in _ABBREVIATIONS or p.casefold() in _zone_names()
@@ -322,7 +322,7 @@ TIME_EXAMPLE_JA = "e.g. '平日 9時〜17時 JST', '月〜金 9:00-18:00 日本�
 
 
 def _example(raw: str) -> str:
-    return TIME_EXAMPLE_JA if is_japanese(raw) else TIME_EXAMPLE
+    return TIME_EXAMPLE_JA if cjk_count(raw) else TIME_EXAMPLE
 
 
 def _with_meridiem(clock: _Clock, meridiem: str) -> int:
@@ -333,8 +333,6 @@ def _hour(clock: _Clock, other: _Clock, *, is_start: bool) -> int:
     """The 24-hour hour of `clock`, with the am/pm written only on the other end ("9-5pm",
     "午後1時〜5時"); 99 (refused) for an am/pm hour that does not exist ("13pm")."""
     if clock.meridiem:
-        if clock.hour > 12 and clock.meridiem == "p" and clock.hour < 24:
-            return clock.hour  # 午後13時: a 24-hour time after all
         if not 0 <= clock.hour <= 12:
             return 99
         return _with_meridiem(clock, clock.meridiem)
@@ -366,7 +364,7 @@ def _checked_hours(raw: str, start: _Clock, end: _Clock) -> tuple[tuple[int, int
         if h > 24 or m > 59 or (h == 24 and m):
             raise Invalid(f"{_show(raw)} has a time that does not exist. "
                           f"Use 00:00 to 24:00, {_example(raw)}.")
-    if (h1 % 24, m1) == (h2 % 24, m2):
+    if (h1, m1) == (h2, m2):
         raise Invalid(f"The window {_show(raw)} starts and ends at the same time. "
                       f"Give different start and end times, {_example(raw)}.")
     return (h1, m1), (h2, m2)
