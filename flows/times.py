@@ -527,13 +527,6 @@ class _Moment:
         return f"{when} {label}" if label else when
 
 
-def _clock_hour(raw: str, clock: _Clock) -> tuple[int, int]:
-    hour = _hour(clock, clock, is_start=True)
-    if hour == 24 and clock.minute == 0:
-        hour = 24  # refused by datetime() below: "not a real date and time"
-    return hour, clock.minute
-
-
 def _year(day: _Day, now: datetime | None, raw: str) -> int:
     if day.year is not None:
         return day.year
@@ -549,7 +542,7 @@ def _year(day: _Day, now: datetime | None, raw: str) -> int:
 
 def _moment(raw: str, day: _Day, clock: _Clock, zone_text: str | None,
             now: datetime | None) -> _Moment:
-    hour, minute = _clock_hour(raw, clock)
+    hour, minute = _hour(clock, clock, is_start=True), clock.minute  # 99 for "13pm": refused
     year = _year(day, now, raw)
     assert day.month is not None
     return _Moment(year, day.month, day.day, hour, minute, zone_text)
@@ -657,6 +650,8 @@ def _read_window(parsed: pp.ParseResults, raw: str,
     _checked(raw, start)
     start_clock = _Clock(start.hour, start.minute)
     hour, minute = _hour(end_clock, start_clock, is_start=False), end_clock.minute
+    at_midnight = (hour, minute) == (24, 0)  # "22:00〜24:00": midnight ending the day
+    hour = 0 if at_midnight else hour
     if end_day is None:
         day = start.naive().date()
         if next_day or (hour, minute) <= (start.hour, start.minute):
@@ -666,12 +661,13 @@ def _read_window(parsed: pp.ParseResults, raw: str,
         year = end_day.year or start.year
         try:
             day = date(year, month, end_day.day)
+            if end_day.year is None and day < start.naive().date():
+                day = day.replace(year=day.year + 1) if end_day.month else (
+                    date(year + (month == 12), month % 12 + 1, end_day.day))
         except ValueError as exc:
             raise Invalid(f"{_show(raw)} is not a real date and time ({exc}). "
                           f"Use YYYY-MM-DD HH:MM, {DT_EXAMPLE}.") from None
-        if end_day.year is None and day < start.naive().date():
-            day = day.replace(year=day.year + 1) if end_day.month else (
-                date(year + (month == 12), month % 12 + 1, end_day.day))
+        day += timedelta(days=at_midnight)
     end = _checked(raw, _Moment(day.year, day.month, day.day, hour, minute, end_zone))
     return start, end
 
