@@ -13,8 +13,10 @@ Pure: the only clock is the `now` passed in.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -460,7 +462,7 @@ _date = (pp.Opt(_word("on")) + pp.Opt(_weekday)
          + pp.Opt(pp.Suppress(pp.Regex(_WEEKDAY_NOTE))))
 _day_only = pp.Regex(r"(?<![0-9])(?P<d>\d{1,2})\s*日(?![本時])", as_match=True).set_parse_action(
     lambda t: _Day(None, None, int(t[0].group("d"))))
-_joiner = pp.Opt(pp.Suppress(pp.Regex(r"T(?=\d)|,|@|の|at(?![A-Za-z])|from(?![A-Za-z])"
+_joiner = pp.Opt(pp.Suppress(pp.Regex(r",|@|の|at(?![A-Za-z])|from(?![A-Za-z])"
                                       r"|between(?![A-Za-z])", flags=re.IGNORECASE)))
 _next_before = pp.Regex(r"翌(?:日の?|朝)?").set_parse_action(lambda: "next")
 _next_after = _re(r"\(?(?:the\s+)?next\s+day\)?|\(\+1\)|\(翌日\)").set_parse_action(
@@ -468,19 +470,25 @@ _next_after = _re(r"\(?(?:the\s+)?next\s+day\)?|\(\+1\)|\(翌日\)").set_parse_a
 _clock_at = pp.Opt(_word("at")) + _marked_clock
 _plain_zone = pp.Combine(
     pp.Opt(pp.Suppress(pp.Regex(r"[(\[]\s*"))) + (~_re(r"[+-]") + _zone_text))
+_iso_joiner = pp.Suppress(pp.Regex(r"T(?=\d)"))
 
 
-def _datetime_with(zone_expr: pp.ParserElement) -> pp.ParserElement:
+def _datetime_with(joiner: pp.ParserElement, zone_expr: pp.ParserElement) -> pp.ParserElement:
     return pp.Group(
-        (_date("day") + _joiner + _clock_at("clock"))
+        (_date("day") + joiner + _clock_at("clock"))
         | (_clock_at("clock") + pp.Opt(pp.Suppress(pp.Regex(r",|on(?![A-Za-z])"))) + _date("day"))
     ) + pp.Opt(zone_expr)("zone")
 
 
-_datetime = _datetime_with(_zone_text)
+# After "2026-12-12T22:00" a signed offset is the zone ("-05:00"); after "2026-12-12 22:00"
+# it is the range ("22:00-02:00").
+_iso_datetime = pp.Group(_date("day") + _iso_joiner + _clock_at("clock")) + pp.Opt(_zone_text)(
+    "zone")
+_spaced_datetime = _datetime_with(_joiner, _plain_zone)
+_datetime = _iso_datetime | _datetime_with(_joiner, _zone_text)
 _end = pp.Group(
     pp.Opt(_next_before)("next")
-    + pp.Opt((_date | _day_only)("day") + _joiner) + _clock_at("clock")
+    + pp.Opt((_date | _day_only)("day") + (_iso_joiner | _joiner)) + _clock_at("clock")
     + pp.Opt(_next_after)("next_after")
 ) + pp.Opt(_zone_text)("zone")
 _to = pp.Suppress(_re(rf"{_RANGE}|and(?![A-Za-z])"))
@@ -492,10 +500,8 @@ def _range_from(start: pp.ParserElement) -> pp.ParserElement:
             + _until + pp.Opt(_zone_text)("zone_tail"))
 
 
-# "22:00-02:00" is a range, "22:00-05:00" after "T" may be an ISO offset: the longer reading
-# of the whole window wins.
 _window_dt = (
-    (_range_from(_datetime) ^ _range_from(_datetime_with(_plain_zone)))
+    _range_from(_iso_datetime) | _range_from(_spaced_datetime)
     # "from 22:00 to 02:00 CET on 12 Dec 2026"
     | (pp.Opt(_word("from|between")) + _clock_at("c1") + _to + pp.Opt(_next_before)("next")
        + _clock_at("c2") + pp.Opt(_zone_slot)("zone") + pp.Opt(pp.Suppress(","))
@@ -672,19 +678,12 @@ def _read_window(parsed: pp.ParseResults, raw: str,
     return start, end
 
 
-_ISO_T = re.compile(r"\d{4}-\d{1,2}-\d{1,2}T\d")
 _whole_window = _window_dt + pp.Opt(pp.Suppress(pp.Regex(r"[.。]")))
 
 
 def read_window(text: str, now: datetime | None = None) -> tuple[_Moment, _Moment] | None:
     """The start and end written in `text` as one range, or None when it is not a range."""
     raw = _raw(text)
-    if _ISO_T.search(raw):  # "2026-12-12T22:00-05:00" is one time with its offset
-        try:
-            read_moment(raw)
-            return None
-        except Invalid:
-            pass
     try:
         parsed = _whole_window.parse_string(raw, parse_all=True)
     except pp.ParseException:
@@ -773,9 +772,43 @@ def change_window(start: str, end: str) -> tuple[str, str]:
 
 # ---------------------------------------------------------------------------- in free text
 
-# A line worth scanning names a time: "22:00", "10pm", "22時".
-_HAS_TIME = re.compile(r"\d\s*(?::\d\d|[ap]\.?\s?m|時|h)", re.IGNORECASE)
-_scanner = _window_dt.copy()
+# A line worth reading has two times with a range between them ("22:00 to 02:00",
+# "22時から翌日2時"); a window starts at a number, a month or day name, "from", "between" or
+# "on". Cheap checks first: the grammar is tried only there (a pasted log stays fast).
+_CLOCKISH = re.compile(r"\d\s*(?::\d\d|[ap]\.?\s?m(?![A-Za-z])|時)|正午|noon|midnight",
+                       re.IGNORECASE)
+_BETWEEN = re.compile(r"[-~〜]|から|(?<![A-Za-z])(?:to|until|till|til|thru|through|and)"
+                      r"(?![A-Za-z])", re.IGNORECASE)
+_STARTS = re.compile(r"(?<![0-9A-Za-z./-])(?<!\d:)(?=\d)|(?<![A-Za-z])(?=(?:from|between|on|"
+                     r"mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+                     r"[a-z]*\.?(?![a-z]))", re.IGNORECASE)
+
+
+def _has_range(line: str) -> bool:
+    clocks = list(_CLOCKISH.finditer(line))
+    return any(len(gap := line[a.end():b.start()]) <= 60 and _BETWEEN.search(gap)
+               for a, b in itertools.pairwise(clocks))
+
+
+# At most this many places are tried in one message (about a millisecond each): a pasted log
+# full of time ranges costs tens of milliseconds, not seconds.
+MAX_TRIES = 30
+
+
+def _windows_in(text: str) -> Iterator[tuple[str, pp.ParseResults]]:
+    tries = 0
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if not _has_range(line):
+            continue
+        for start in _STARTS.finditer(line):
+            tries += 1
+            if tries > MAX_TRIES:
+                return
+            try:
+                yield line, _window_dt.parse_string(line[start.start():])
+            except pp.ParseException:
+                continue
 
 
 def find_window(text: str, now: datetime) -> tuple[str, str] | None:
@@ -783,16 +816,12 @@ def find_window(text: str, now: datetime) -> tuple[str, str] | None:
     2026-12-12 from 22:00 to 02:00 CET", "12月12日(土) 22:00〜翌2:00 に…"), as two strings
     parse_datetime reads (zone kept when one was written; none when none was), or None.
     A date without its year is the next such day from `now`."""
-    for line in normal(text).splitlines():
-        if not _HAS_TIME.search(line):
+    for line, parsed in _windows_in(normal(text)):
+        try:
+            start, end = _read_window(parsed, line, now)
+            start_text, end_text = start.text(), end.text()
+            _placed(start, end, line)
+        except (Invalid, ValueError):
             continue
-        line = " ".join(line.split())
-        for parsed, _, _ in _scanner.scan_string(line):
-            try:
-                start, end = _read_window(parsed, line, now)
-                start_text, end_text = start.text(), end.text()
-                _placed(start, end, line)
-            except (Invalid, ValueError):
-                continue
-            return start_text, end_text
+        return start_text, end_text
     return None
