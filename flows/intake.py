@@ -232,8 +232,9 @@ class ChangeEndStep(TextStep):
         return times.end_of(a.get("change_start") or "")
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
-        end = times.canonical_datetime(super().read(inbound, a, ctx, pending), ctx.clock())
-        v.change_window(a.get("change_start") or "", end)
+        start = a.get("change_start") or ""
+        end = times.end_answer(start, super().read(inbound, a, ctx, pending), ctx.clock())
+        v.change_window(start, end)
         return end
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
@@ -500,8 +501,8 @@ STEPS: list[Step] = [
                     "(2026-12-12 22:00-02:00 CET) answers the end too.",
                     _one_line, deciding=True,
                     when=is_change_control, within=is_change_control),
-    ChangeEndStep("change_end", "Change end", "Planned end, e.g. 2026-12-13 02:00 (the "
-                  "start's time zone unless you give one)?", _one_line,
+    ChangeEndStep("change_end", "Change end", "Planned end, e.g. 2026-12-13 02:00, or a "
+                  "time alone (the start's time zone unless you give one)?", _one_line,
                   when=is_change_control, within=is_change_control),
     SubjectStep("subject", "Subject", "Subject: a short title for the case (one line)?",
                 v.subject),

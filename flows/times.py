@@ -752,6 +752,21 @@ def end_of(start_text: str) -> str | None:
     return moments[1].text() if moments else None
 
 
+def end_answer(start_text: str, text: str, now: datetime) -> str:
+    """What the change-end question stores: the end, canonical. A time alone ("02:00",
+    "翌2時") is on the start's day, or the next day when it is not after the start."""
+    try:
+        return canonical_datetime(text, now)
+    except Invalid as exc:
+        try:
+            moments = read_window(f"{_start_moment(start_text).text()} to {_raw(text)}", now)
+        except Invalid:
+            raise exc from None
+        if moments is None:
+            raise
+        return moments[1].text()
+
+
 def start_of(start_text: str) -> datetime:
     """The start of a change-start answer, placed in its zone."""
     return place(_start_moment(start_text), _raw(start_text))

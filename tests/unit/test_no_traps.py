@@ -186,7 +186,7 @@ def test_editing_the_start_to_a_single_time_asks_the_end_again(talk: Talk) -> No
     talk.say("DC Deep Security", "Change Control Issue", "2030-01-10 22:00-02:00 CET",
              "Upgrade", "Manager", "Low", "Edit Change start", "12 Jan 2030 10pm CET")
     assert talk.prompt.step == "change_end"
-    talk.say("2030-01-13 01:00")
+    talk.say("01:00")  # a time alone: the day after the start
     shown = review(talk)
     assert (shown["Change start"], shown["Change end"]) == ("2030-01-12 22:00+01:00",
                                                             "2030-01-13 01:00")

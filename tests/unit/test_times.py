@@ -474,3 +474,22 @@ def test_find_window_never_raises(text: str) -> None:
     found = times.find_window(text, NOW)
     if found is not None:
         times.change_window(*found)
+
+
+@pytest.mark.parametrize(("typed", "end"), [
+    ("02:00", "2026-12-13 02:00 CET"),
+    ("23:30", "2026-12-12 23:30 CET"),
+    ("2am", "2026-12-13 02:00 CET"),
+    ("翌2時", "2026-12-13 02:00 CET"),
+    ("Dec 13 03:00", "2026-12-13 03:00"),  # no zone written: the start's, in change_window
+    ("2026-12-13 03:00 UTC", "2026-12-13 03:00 UTC"),
+])
+def test_an_end_typed_alone(typed: str, end: str) -> None:
+    assert times.end_answer("2026-12-12 22:00 CET", typed, NOW) == end
+    begin, finish = times.change_window("2026-12-12 22:00 CET", end)
+    assert begin < finish
+
+
+def test_an_end_that_is_not_a_time_says_so() -> None:
+    with pytest.raises(Invalid, match="not a date and time I understand"):
+        times.end_answer("2026-12-12 22:00 CET", "after the upgrade", NOW)
