@@ -248,7 +248,7 @@ class ChangeEndStep(TextStep):
     not asked when the start's answer carried it."""
 
     def fill(self, a: Answers, ctx: Ctx) -> Any:
-        return times.end_of(a.get("change_start") or "")
+        return times.end_of(a.get("change_start") or "") or super().fill(a, ctx)
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         start = a.get("change_start") or ""

@@ -830,13 +830,15 @@ def find_window(text: str, now: datetime) -> tuple[str, str] | None:
     """The first change window written inside free text ("we plan to upgrade DSM on
     2026-12-12 from 22:00 to 02:00 CET", "12月12日(土) 22:00〜翌2:00 に…"), as two strings
     parse_datetime reads (zone kept when one was written; none when none was), or None.
-    A date without its year is the next such day from `now`."""
+    A date without its year is the next such day from `now`; a window that has already
+    started is passed over (a change made, not one planned)."""
     for line, parsed in _windows_in(normal(text)):
         try:
             start, end = _read_window(parsed, line, now)
             start_text, end_text = start.text(), end.text()
-            _placed(start, end, line)
+            begin, _ = _placed(start, end, line)
         except (Invalid, ValueError):
             continue
-        return start_text, end_text
+        if begin >= now:  # one that has passed was a change made, not one planned
+            return start_text, end_text
     return None

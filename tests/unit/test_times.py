@@ -458,6 +458,7 @@ def test_a_window_found_in_a_message(text: str, expected: tuple[str, str]) -> No
     "DSA 20.0.0-8438 on 192.168.1.10-192.168.1.20 failing since 2026-11-30",
     "Please call me between 9 and 5.",
     "We upgraded on 2026-11-20 at 22:00 and since then agents are offline",
+    "We upgraded on 2026-11-20 from 22:00 to 02:00 CET and since then agents are offline",
     "12/12 22:00-02:00 maintenance",
     "Update from 20.0 to 20.5 at 22:00 on Dec 12",
     "Pattern 19.873.00 to 19.875.00 broke the scan",
