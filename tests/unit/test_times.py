@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  # full-width letters, digits, tildes and brackets on purpose: people type them
 """Times as people write them (flows/times.py): preferred call times, change-window
 date-times, windows typed as one answer and windows found in a customer's message."""
 
