@@ -241,7 +241,8 @@ class _Clock:
 def _meridiem(text: str | None) -> str | None:
     if not text:
         return None
-    return "p" if text.strip()[0].lower() in "p午夜" and text.strip() != "午前" else "a"
+    text = text.strip().lower()
+    return "p" if text.startswith("p") or text == "午後" else "a"
 
 
 def _en_clock(t: pp.ParseResults) -> _Clock:
@@ -339,8 +340,7 @@ def _hour(clock: _Clock, other: _Clock, *, is_start: bool) -> int:
             return 99
         return _with_meridiem(clock, clock.meridiem)
     if other.meridiem and 1 <= clock.hour <= 12 and not clock.padded:
-        mine = other.hour % 12 + (12 if other.meridiem == "p" else 0)
-        other_minutes = mine * 60 + other.minute
+        other_minutes = _with_meridiem(other, other.meridiem) * 60 + other.minute
         same = _with_meridiem(clock, other.meridiem) * 60 + clock.minute
         before = same < other_minutes if is_start else same > other_minutes
         flipped = "a" if other.meridiem == "p" else "p"

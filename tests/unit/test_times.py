@@ -193,6 +193,7 @@ REFUSED = [
     ("9am-9am UTC", "same time"),
     ("9時〜9時 JST", "same time"),
     ("9-17 CET EST", "two time zones"),
+    ("Mon 9-17 Tue UTC", "gives the days twice"),
     ("weekdays except Mon-Fri 9-17 UTC", "leaves no day"),
     ("whenever", "not a time window I understand"),
     ("asap", "not a time window I understand"),
