@@ -554,7 +554,7 @@ def _moment(raw: str, day: _Day, clock: _Clock, zone_text: str | None,
     return _Moment(year, day.month, day.day, hour, minute, zone_text)
 
 
-def place(moment: _Moment, raw: str, default: tzinfo = UTC) -> datetime:
+def _aware(moment: _Moment, raw: str, default: tzinfo = UTC) -> datetime:
     """The zone-aware datetime of a moment; Invalid for an unknown zone, a day or time that
     does not exist, or a wall time skipped by a daylight-saving jump."""
     try:
@@ -592,7 +592,7 @@ def _not_understood(raw: str, text: str) -> Invalid:
                    f"Use YYYY-MM-DD HH:MM and a time zone, {DT_EXAMPLE}.")
 
 
-def read_moment(text: str, now: datetime | None = None) -> _Moment:
+def _moment_of(text: str, now: datetime | None = None) -> _Moment:
     """The date-time written in `text`, not yet placed in its zone."""
     raw = _raw(text)
     try:
@@ -618,13 +618,13 @@ def _checked(raw: str, moment: _Moment) -> _Moment:
 def parse_datetime(text: str, now: datetime | None = None) -> datetime:
     """A zone-aware datetime; no zone means UTC. A date without its year needs `now` (the
     next such day from it)."""
-    return place(read_moment(text, now), _raw(text))
+    return _aware(_moment_of(text, now), _raw(text))
 
 
 def canonical_datetime(text: str, now: datetime | None = None) -> str:
     """"YYYY-MM-DD HH:MM Zone" (no zone when none was written), which parse_datetime reads."""
-    moment = read_moment(text, now)
-    place(moment, _raw(text))
+    moment = _moment_of(text, now)
+    _aware(moment, _raw(text))
     return moment.text()
 
 
@@ -681,7 +681,7 @@ def _read_window(parsed: pp.ParseResults, raw: str,
 _whole_window = _window_dt + pp.Opt(pp.Suppress(pp.Regex(r"[.。]")))
 
 
-def read_window(text: str, now: datetime | None = None) -> tuple[_Moment, _Moment] | None:
+def _window_of(text: str, now: datetime | None = None) -> tuple[_Moment, _Moment] | None:
     """The start and end written in `text` as one range, or None when it is not a range."""
     raw = _raw(text)
     try:
@@ -692,8 +692,8 @@ def read_window(text: str, now: datetime | None = None) -> tuple[_Moment, _Momen
 
 
 def _placed(start: _Moment, end: _Moment, raw: str) -> tuple[datetime, datetime]:
-    begin = place(start, raw)
-    finish = place(end, raw, default=begin.tzinfo or UTC)
+    begin = _aware(start, raw)
+    finish = _aware(end, raw, default=begin.tzinfo or UTC)
     if finish <= begin:
         raise Invalid(
             f"The end ({finish.isoformat(sep=' ', timespec='minutes')}) must be after the start "
@@ -705,7 +705,7 @@ def parse_window(text: str, now: datetime) -> tuple[datetime, datetime] | None:
     """A change window typed as one answer ("2026-12-12 22:00 to 2026-12-13 02:00 UTC",
     "2026-12-12 22:00-02:00 UTC", "2026年12月12日 22:00〜翌2:00 JST"), or None when `text`
     is not a range; Invalid when it is one that cannot be (an end before the start)."""
-    moments = read_window(text, now)
+    moments = _window_of(text, now)
     return None if moments is None else _placed(*moments, _raw(text))
 
 
@@ -722,13 +722,13 @@ def start_answer(text: str, now: datetime) -> str:
     """What the change-start question stores: the start ("2026-12-12 22:00 Europe/Berlin"),
     or the whole window when one was typed ("… 22:00 CET to 2026-12-13 02:00 CET"), in the
     canonical form that needs no `now` to read again. The start must not have passed."""
-    moments = read_window(text, now)
+    moments = _window_of(text, now)
     if moments is not None:
         begin, _ = _placed(*moments, _raw(text))
         _future(begin, now)
         return f"{moments[0].text()}{RANGE_WORD}{moments[1].text()}"
-    moment = read_moment(text, now)
-    _future(place(moment, _raw(text)), now)
+    moment = _moment_of(text, now)
+    _future(_aware(moment, _raw(text)), now)
     return moment.text()
 
 
@@ -742,13 +742,13 @@ def change_start(text: str, now: datetime) -> datetime:
 
 def _start_moment(text: str) -> _Moment:
     """The start of a change-start answer: a date-time, or the start of a window."""
-    moments = read_window(text)
-    return moments[0] if moments else read_moment(text)
+    moments = _window_of(text)
+    return moments[0] if moments else _moment_of(text)
 
 
 def end_of(start_text: str) -> str | None:
     """The end a change-start answer carried ("… to …"), canonical; None when it had none."""
-    moments = read_window(start_text) if start_text else None
+    moments = _window_of(start_text) if start_text else None
     return moments[1].text() if moments else None
 
 
@@ -759,7 +759,7 @@ def end_answer(start_text: str, text: str, now: datetime) -> str:
         return canonical_datetime(text, now)
     except Invalid as exc:
         try:
-            moments = read_window(f"{_start_moment(start_text).text()} to {_raw(text)}", now)
+            moments = _window_of(f"{_start_moment(start_text).text()} to {_raw(text)}", now)
         except Invalid:
             raise exc from None
         if moments is None:
@@ -769,7 +769,7 @@ def end_answer(start_text: str, text: str, now: datetime) -> str:
 
 def start_of(start_text: str) -> datetime:
     """The start of a change-start answer, placed in its zone."""
-    return place(_start_moment(start_text), _raw(start_text))
+    return _aware(_start_moment(start_text), _raw(start_text))
 
 
 def change_window(start: str, end: str) -> tuple[str, str]:
@@ -778,7 +778,7 @@ def change_window(start: str, end: str) -> tuple[str, str]:
     An end typed without a zone is read in the start's zone: people give a zone once.
     """
     first = _start_moment(start)
-    last = read_moment(end)
+    last = _moment_of(end)
     if last.zone is None and first.zone is not None:
         last = _Moment(last.year, last.month, last.day, last.hour, last.minute, first.zone)
     begin, finish = _placed(first, last, _raw(f"{start} {end}"))
