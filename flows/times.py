@@ -763,7 +763,7 @@ def end_answer(start_text: str, text: str, now: datetime) -> str:
         except Invalid:
             raise exc from None
         if moments is None:
-            raise
+            raise exc from None
         return moments[1].text()
 
 
