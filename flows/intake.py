@@ -147,7 +147,7 @@ def describe_first(text: str, ctx: Ctx, files: Sequence[FileRef] = (),
         profile = profile_by_topic(body, profiles, ctx.cat)
     answers: Answers = {"subject": v.subject(subject_line(body)), "description": body,
                         SUGGEST: {"profile": profile}}
-    if facts := found(body):
+    if facts := found(body, ctx.clock()):
         answers[FOUND] = facts
     if source:
         answers["source_url"] = source

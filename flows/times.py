@@ -17,7 +17,7 @@ import itertools
 import re
 import zoneinfo
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -826,15 +826,18 @@ def _windows_in(text: str) -> Iterator[tuple[str, pp.ParseResults]]:
                 continue
 
 
-def find_window(text: str, now: datetime) -> tuple[str, str] | None:
+def find_window(text: str, now: datetime,
+                default_zone: str | None = None) -> tuple[str, str] | None:
     """The first change window written inside free text ("we plan to upgrade DSM on
     2026-12-12 from 22:00 to 02:00 CET", "12月12日(土) 22:00〜翌2:00 に…"), as two strings
-    parse_datetime reads (zone kept when one was written; none when none was), or None.
-    A date without its year is the next such day from `now`; a window that has already
-    started is passed over (a change made, not one planned)."""
+    parse_datetime reads (zone kept when one was written; `default_zone`, else none, when
+    none was), or None. A date without its year is the next such day from `now`; a window
+    that has already started is passed over (a change made, not one planned)."""
     for line, parsed in _windows_in(normal(text)):
         try:
             start, end = _read_window(parsed, line, now)
+            if default_zone and start.zone is None and end.zone is None:
+                start, end = (replace(m, zone=default_zone) for m in (start, end))
             start_text, end_text = start.text(), end.text()
             begin, _ = _placed(start, end, line)
         except (Invalid, ValueError):
