@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from flows.normalize import normal
 from flows.sla import BadTarget, Targets
 
 DEFAULT_PATH = Path(__file__).with_name("catalog.yaml")
@@ -54,6 +55,7 @@ class Product(_Frozen):
     name: str
     versions: tuple[str, ...]
     settings: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
     asks_toolbox_guid: bool = False
     allows_change_control: bool = False
     tippingpoint: Literal["dv", "threatdv"] | None = None
@@ -74,6 +76,11 @@ class Product(_Frozen):
     @classmethod
     def _settings(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return _unique(tuple(_nonblank(x) for x in v), "setting")
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(tuple(_nonblank(x) for x in v), "alias")
 
 
 class Severity(_Frozen):
@@ -138,7 +145,8 @@ class Catalog(_Frozen):
         self._check_tippingpoint_kinds()
 
     def _check_products(self) -> None:
-        """At least one product, and no two with the same name (ignoring case)."""
+        """At least one product, and no two with the same name (ignoring case); no name or
+        alias that means two products."""
         if not self.products:
             raise CatalogError("catalog: 'products' is empty; list at least one product.")
         seen: set[str] = set()
@@ -146,6 +154,13 @@ class Catalog(_Frozen):
             if p.name.casefold() in seen:
                 raise CatalogError(f"catalog: duplicate product name {p.name!r}.")
             seen.add(p.name.casefold())
+        owner: dict[str, str] = {}
+        for p in self.products:
+            for word in (p.name, *p.aliases):
+                key = " ".join(normal(word).casefold().split())
+                if owner.setdefault(key, p.name) != p.name:
+                    raise CatalogError(f"catalog: {word!r} of {p.name!r} already names "
+                                       f"{owner[key]!r}; an alias must mean one product.")
 
     def _check_lists(self) -> None:
         """The plain lists of choices are non-empty and without repeats."""

@@ -18,6 +18,9 @@ Answers = dict[str, Any]
 PENDING = "_pending"
 FILLED = "_filled"
 EDITING = "_editing"
+# Answers read from the first message ("found"), by step name: each is filled in (shown in the
+# review, editable) when the walk reaches a step it answers, and ignored if none applies.
+FOUND = "_found"
 
 
 @dataclass

@@ -49,7 +49,7 @@ from flows.context import Ctx
 from flows.errors import Invalid, StillChecking
 from flows.flow import Jump, Turn
 from flows.form import Form, answered_by_person
-from flows.formstate import Answers, FormState
+from flows.formstate import FOUND, Answers, FormState
 from flows.model import Choice, FileRef, Inbound, Prompt
 from flows.normalize import cjk_count, normal
 from flows.reclassify import UrlCategoryStep, UrlRatingStep, UrlsStep
@@ -64,7 +64,14 @@ from flows.steps import (
     match_choice,
     plain_choices,
 )
-from flows.suggest import suggested_category, suggested_product, suggested_profile
+from flows.suggest import (
+    profile_by_topic,
+    suggested_category,
+    suggested_product,
+    suggested_profile,
+)
+from flows.understand.facts import found
+from flows.understand.subject import subject_line
 
 # -- choices ------------------------------------------------------------------------------------
 
@@ -100,7 +107,17 @@ def issue_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     if product and product.allows_change_control:
         out.append(Choice(id=CHANGE_CONTROL, label=CHANGE_CONTROL, group=CHANGE_CONTROL,
                           hint="a planned change, with its window"))
-    return _suggested_first(out, (a.get(SUGGEST) or {}).get("issue"))
+    return _suggested_first(out, _issue_suggestion(a, ctx))
+
+
+def _issue_suggestion(a: Answers, ctx: Ctx) -> str | None:
+    """What a request started from a description is most likely about, for the product of
+    the profile chosen now (a change window means Change Control only for Deep Security)."""
+    if SUGGEST not in a:
+        return None
+    product = product_of(a, ctx)
+    return suggested_category(a.get("description") or "", ctx.cat,
+                              product.name if product else None)
 
 
 def severity_choices(a: Answers, ctx: Ctx) -> list[Choice]:
@@ -119,18 +136,18 @@ def cc_choices(a: Answers, ctx: Ctx) -> list[Choice]:
 def describe_first(text: str, ctx: Ctx, files: Sequence[FileRef] = (),
                    source: str = "") -> Answers:
     """A request started from what the user wrote (or an existing message: its files and a
-    link to it): first line the subject, all of it the description, and what it most likely
-    means kept as a suggestion (offered, never chosen)."""
+    link to it): its first sentence that is not a greeting the subject, all of it the
+    description; the profile it most likely means kept as a suggestion (offered, never
+    chosen), and the facts it gives kept for the questions that would ask them."""
     body = v.description(text)
-    first = next(line for line in body.split("\n") if line.strip()).strip()
-    subject = first if len(first) <= 200 else first[:199].rsplit(" ", 1)[0] + "…"
-    suggestion = {"profile": suggested_profile(body, ctx.world.profiles())}
-    profile = ctx.profile(int(suggestion["profile"])) if suggestion["profile"] else None
-    if profile is None and len(ctx.world.profiles()) == 1:
-        profile = ctx.world.profiles()[0]
-    suggestion["issue"] = suggested_category(body, ctx.cat, profile.product if profile
-                                             else None)
-    answers: Answers = {"subject": v.subject(subject), "description": body, SUGGEST: suggestion}
+    profiles = ctx.world.profiles()
+    profile = suggested_profile(body, profiles, ctx.cat)
+    if profile is None and len(profiles) > 1:
+        profile = profile_by_topic(body, profiles, ctx.cat)
+    answers: Answers = {"subject": v.subject(subject_line(body)), "description": body,
+                        SUGGEST: {"profile": profile}}
+    if facts := found(body):
+        answers[FOUND] = facts
     if source:
         answers["source_url"] = source
     if files:

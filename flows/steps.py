@@ -16,7 +16,7 @@ from typing import Any
 from flows.context import Ctx
 from flows.errors import Invalid
 from flows.flow import Jump
-from flows.formstate import Answers
+from flows.formstate import FOUND, Answers
 from flows.model import Choice, Inbound, Prompt, PromptKind
 
 Cond = Callable[[Answers, Ctx], bool]
@@ -81,8 +81,9 @@ class Step:
         return True
 
     def fill(self, a: Answers, ctx: Ctx) -> Any:
-        """The answer casebot already knows (shown in the review, not asked), or None."""
-        return None
+        """The answer casebot already knows (shown in the review, not asked), or None: by
+        default what the first message said (`FOUND`)."""
+        return (a.get(FOUND) or {}).get(self.name)
 
     def arrival(self, a: Answers, ctx: Ctx) -> Jump | None:
         """A sub-flow to open instead of asking (e.g. no profile yet: the profile form)."""

@@ -12,12 +12,16 @@ from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
-from flows.catalog import Catalog
+from flows.answers import CHANGE_CONTROL, SPAM_CATEGORIES
+from flows.catalog import Catalog, get_catalog
 from flows.context import ProfileView
+from flows.normalize import normal
 from flows.understand.categories import suggested_category as understood_category
+from flows.understand.products import products_named
 
 # Below this partial-ratio score a name or keyword is not taken as mentioned.
 CUTOFF = 88
+
 
 def _mentions(needle: str, text: str) -> float:
     needle = needle.casefold().strip()
@@ -26,13 +30,18 @@ def _mentions(needle: str, text: str) -> float:
     return float(fuzz.partial_ratio(needle, text, score_cutoff=CUTOFF))
 
 
-def suggested_profile(text: str, profiles: Sequence[ProfileView]) -> str | None:
-    """The profile whose name, product or version the text names best (its id), or None."""
-    low = text.casefold()
+def suggested_profile(text: str, profiles: Sequence[ProfileView],
+                      catalog: Catalog | None = None) -> str | None:
+    """The profile whose name or product the text names best (its id), or None: a named
+    product ("OSCE", "DSM") counts as its profile, a profile's own name ("HQ servers") too,
+    and a version named beside it breaks a tie between two profiles of one product."""
+    low = normal(text).casefold()
+    named = products_named(text, catalog or get_catalog())
     best: tuple[float, str] | None = None
     tie = False
     for p in profiles:
-        score = max(_mentions(p.name, low), _mentions(p.product, low))
+        by_product = 100.0 - named.index(p.product) if p.product in named else 0.0
+        score = max(_mentions(p.name, low), by_product)
         if score and p.version.casefold() in low.split():
             score += 5
         if not score:
@@ -44,12 +53,34 @@ def suggested_profile(text: str, profiles: Sequence[ProfileView]) -> str | None:
     return None if best is None or tie else best[1]
 
 
+def profile_by_topic(text: str, profiles: Sequence[ProfileView],
+                     catalog: Catalog) -> str | None:
+    """For a text that names no product: the one profile whose product fits what the text is
+    about (spam: the mail product; a change window: Deep Security), or None."""
+    topic = suggested_category(text, catalog, None)
+    if topic is None:
+        return None
+    fits = [p for p in profiles if _fits(topic, p.product, catalog)]
+    return str(fits[0].id) if len(fits) == 1 else None
+
+
+def _fits(topic: str, product_name: str, catalog: Catalog) -> bool:
+    try:
+        product = catalog.product(product_name)
+    except KeyError:
+        return False
+    if topic == CHANGE_CONTROL:
+        return product.allows_change_control
+    if topic in SPAM_CATEGORIES:
+        return any("spam" in setting.casefold() for setting in product.settings)
+    return False
+
+
 def suggested_product(text: str, catalog: Catalog) -> str | None:
-    """The catalog product the text names (longest name wins: "Deep Security Virtual
-    Appliance" over "Deep Security"), or None."""
-    low = text.casefold()
-    hits = [p.name for p in catalog.products if _mentions(p.name, low) >= 95]
-    return max(hits, key=len) if hits else None
+    """The catalog product the text names (by name or alias, the most often named), or
+    None."""
+    named = products_named(text, catalog)
+    return named[0] if named else None
 
 
 def suggested_category(text: str, catalog: Catalog, product: str | None) -> str | None:

@@ -17,6 +17,7 @@ import email_validator
 import phonenumbers
 
 from flows.errors import Invalid, quoted
+from flows.normalize import normal
 from flows.urls import ascii_hostname, refang
 
 MAX_CC = 20
@@ -67,6 +68,7 @@ def _check_email(text: str) -> str:
 
 def email(text: str) -> str:
     """One address, normalised the way the mail system will compare it."""
+    text = normal(text)
     text = text.strip()
     if not text:
         raise Invalid("Enter an email address, e.g. name@example.com.")
@@ -92,6 +94,7 @@ def _address_tokens(text: str) -> list[str]:
 
 def email_list(text: str, *, max_count: int = MAX_CC) -> list[str]:
     """CC addresses; all bad ones are named at once so the user fixes them in one go."""
+    text = normal(text)
     good: list[str] = []
     seen: set[str] = set()
     bad: list[str] = []
@@ -124,6 +127,7 @@ _PHONE_EXAMPLE = "e.g. +44 20 7946 0958"
 
 def phone(text: str) -> str:
     """An international number in E.164 (with ";ext=N" when an extension was given)."""
+    text = normal(text)
     raw = text.strip()
     if not raw:
         raise Invalid(f"Enter a phone number with the country code, {_PHONE_EXAMPLE}.")
@@ -307,6 +311,7 @@ _ACTIVATION_RE = re.compile(
 
 def activation_code(text: str) -> str:
     """A code as the vendor prints it; dashes are added if the user typed only the characters."""
+    text = normal(text)
     code = re.sub(r"\s+", "", text).translate(_DASHES).upper()
     if not code:
         raise Invalid(f"Enter the activation code, shaped {_ACTIVATION_SHAPE}.")
@@ -338,6 +343,7 @@ def mask_activation_code(code: str) -> str:
 
 def toolbox_guid(text: str) -> str:
     """An OfficeScan Toolbox GUID in the lower-case dashed form."""
+    text = normal(text)
     raw = text.strip()
     inner = raw[1:-1].strip() if raw.startswith("{") and raw.endswith("}") else raw
     if re.fullmatch(r"[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?"
@@ -412,6 +418,7 @@ _CVE_RE = re.compile(r"^CVE-(\d{4})-(\d{4,})$")
 
 def cve_ids(text: str) -> list[str]:
     """Zero or more CVE ids, upper-cased and without duplicates."""
+    text = normal(text)
     out: list[str] = []
     bad: list[str] = []
     for token in _SEPARATORS.split(text.translate(_DASHES)):
@@ -432,6 +439,7 @@ def cve_ids(text: str) -> list[str]:
 
 def filter_number(text: str) -> str:
     """A TippingPoint filter number, as digits (leading zeros are not significant)."""
+    text = normal(text)
     raw = text.strip().lstrip("#").strip()
     if raw.isdigit() and raw.isascii() and 1 <= len(raw) <= 6:
         return str(int(raw))
@@ -460,6 +468,7 @@ def _repdv_entry(token: str) -> str:
 
 def repdv_entries(text: str) -> list[str]:
     """ThreatDV reputation entries: IPs or domain names, IDNs stored as punycode."""
+    text = normal(text)
     out: list[str] = []
     bad: list[str] = []
     for token in _SEPARATORS.split(text):

@@ -41,7 +41,7 @@ JUNK = st.one_of(
     st.text(max_size=30),
     st.sampled_from(["", " ", "0", "99", "-1", "done", "skip", "<!channel>", "@here",
                      "*bold*", "<script>alert(1)</script>", "/nosuchcommand", "\u202e",
-                     "ä" * 3, "³", "١"]),  # noqa: RUF001 - an Arabic-Indic digit on purpose
+                     "ä" * 3, "³", "١"]),
 )
 LINE = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1,
                max_size=40)
@@ -363,7 +363,7 @@ def test_non_decimal_digits_are_just_wrong_answers(seed: Path) -> None:
         assert prompts[-1].error is not None
         assert "is not one of the options" in prompts[-1].error
     # full-width 1 is a decimal: option 1 (its one OS, if so, is filled in)
-    assert talk.say("１")[-1].step in ("operating_system", "issue")  # noqa: RUF001 - a full-width digit on purpose
+    assert talk.say("１")[-1].step in ("operating_system", "issue")
 
 
 

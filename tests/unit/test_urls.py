@@ -68,7 +68,7 @@ def test_idn_given_as_punycode_is_the_same_url() -> None:
 
 def test_fullwidth_host_is_mapped() -> None:
     # full-width letters on purpose: the host is mapped to ASCII
-    assert normalize_url("http://ｅｘａｍｐｌｅ.com").url == "http://example.com/"  # noqa: RUF001
+    assert normalize_url("http://ｅｘａｍｐｌｅ.com").url == "http://example.com/"
 
 
 @pytest.mark.parametrize(
