@@ -23,18 +23,23 @@ import numpy as np
 import yaml
 
 from flows.answers import CHANGE_CONTROL
-from flows.catalog import Catalog
+from flows.catalog import Catalog, get_catalog
+from flows.normalize import is_japanese, normal
 from flows.understand.cues import cue_bonus
+from flows.understand.products import mentions
 from flows.understand.tokens import tokens
 
 HERE = Path(__file__).parent
 EXAMPLE_FILES = (HERE / "examples_en.yaml", HERE / "examples_ja.yaml")
 
-TOP_K = 3            # a category's evidence: the mean of its best TOP_K examples' scores
+TOP_K = 5            # a category's evidence: the mean of its best TOP_K examples' scores
 SHARPNESS = 6.0      # how far the best category's relative score pulls ahead in the softmax
-EVIDENCE = 2.5       # raw BM25 score at which evidence reaches 1 - 1/e
-CONFIDENT = 0.55     # suggested only at or above this confidence
-MARGIN = 0.15        # ... and this far ahead of the next category
+# The raw BM25 score at which evidence reaches 1 - 1/e: Japanese text gives more tokens (every
+# character pair), so higher scores for the same strength of evidence.
+EVIDENCE = 3.0
+EVIDENCE_JA = 5.0
+CONFIDENT = 0.5      # suggested only at or above this confidence
+MARGIN = 0.4         # ... and this far ahead of the next category
 
 
 @dataclass(frozen=True)
@@ -54,11 +59,21 @@ def _examples() -> list[tuple[str, str]]:
     return out
 
 
+def _words(text: str, catalog: Catalog) -> list[str]:
+    """The tokens of `text` without the product names in it: which product is asked apart
+    ("DSM" says Deep Security, not a change window)."""
+    low = normal(text).casefold()
+    for m in reversed(mentions(low, catalog)):
+        low = low[:m.start] + " " + low[m.end:]
+    return tokens(low)
+
+
 @functools.cache
 def _index() -> _Index:
     rows = _examples()
-    corpus = [tokens(text) or ["<empty>"] for _, text in rows]
-    bm25 = bm25s.BM25()
+    catalog = get_catalog()
+    corpus = [_words(text, catalog) or ["<empty>"] for _, text in rows]
+    bm25 = bm25s.BM25(k1=1.2, b=0.75)
     bm25.index(corpus, show_progress=False)
     labels = tuple(dict.fromkeys(c for c, _ in rows))
     members = tuple(np.array([i for i, (c, _) in enumerate(rows) if c == label])
@@ -97,7 +112,7 @@ def _evidence(query: Sequence[str]) -> dict[str, float]:
 def rank_categories(text: str, catalog: Catalog, product: str | None) -> list[tuple[str, float]]:
     """Every category allowed for `product`, best first, each with a confidence in [0, 1]."""
     allowed = allowed_categories(catalog, product)
-    raw = _evidence(tokens(text))
+    raw = _evidence(_words(text, catalog))
     bonus = cue_bonus(text, product)
     top = max((raw.get(c, 0.0) for c in allowed), default=0.0)
     logits = [SHARPNESS * (raw.get(c, 0.0) / top if top > 0 else 0.0) + bonus.get(c, 0.0)
@@ -106,7 +121,8 @@ def rank_categories(text: str, catalog: Catalog, product: str | None) -> list[tu
     weights = [math.exp(v - peak) for v in logits]
     total = sum(weights) or 1.0
     cue_seen = max((bonus.get(c, 0.0) for c in allowed), default=0.0)
-    evidence = 1.0 - math.exp(-(top + max(cue_seen, 0.0)) / EVIDENCE)
+    scale = EVIDENCE_JA if is_japanese(normal(text)) else EVIDENCE
+    evidence = 1.0 - math.exp(-(top + max(cue_seen, 0.0)) / scale)
     scored = [(c, min(1.0, max(0.0, w / total * evidence))) for c, w in zip(allowed, weights,
                                                                               strict=True)]
     order = {c: i for i, c in enumerate(allowed)}

@@ -40,14 +40,17 @@ _DATE = (r"(?:\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\b\d{1,2}[/.]\d{1,2}\b|\b\d{1,2}
          r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|\b(?:jan|feb|mar|apr|may|jun|jul|"
          r"aug|sep|oct|nov|dec)[a-z]*\.?\s\d{1,2}\b|\b(?:mon|tues?|wed|thu|thurs|fri|sat|sun)"
          r"(?:day)?\b|\d{1,2}月\d{1,2}日|来週|今週末|明日|tonight|tomorrow|this weekend|next week)")
-_TIME_RANGE = (r"\d{1,2}(?::\d{2})?\s*(?:am|pm|時)?\s*(?:-|to|until|till|~|〜|から)\s*"
+_TIME_RANGE = (r"(?:午前|午後|深夜|翌)?\d{1,2}(?::\d{2})?\s*(?:am|pm|時半?)?\s*"
+               r"(?:-|to|until|till|~|〜|から)\s*(?:午前|午後|深夜|翌日?|next day\s*)?"
                r"\d{1,2}(?::\d{2})?\s*(?:am|pm|時)?")
 
 # (pattern on normal text, category, logit bonus)
 CUES: tuple[tuple[Callable[[str], bool], str, float], ...] = (
     # Legitimate mail caught as spam.
-    (_re(r"\b(?:not|never|isn't|wasn't|aren't|legit\w*|genuine|valid|normal|real)\b[^.?!\n]{0,40}"
-         + _SPAMMY), SPAM_FP, 3.0),
+    (_re(r"\b(?:legit\w*|genuine|valid|normal|trusted|important|real business|business)\b"
+         r"[^.?!\n]{0,40}" + _SPAMMY), SPAM_FP, 2.5),
+    (_re(r"\b(?:not|isn't|wasn't|aren't|never|no)\s+(?:a\s+|an\s+)?(?:spam|junk|phishing)\b"),
+     SPAM_FP, 2.5),
     (_re(_SPAMMY + r"[^.?!\n]{0,30}\b(?:by mistake|wrongly|incorrectly|false(?:ly)? positive|"
          r"in error|mistaken)"), SPAM_FP, 3.0),
     (_re(r"(?:wrongly|incorrectly|mistakenly|falsely)\s+(?:\w+\s+)?(?:as\s+)?" + _SPAMMY), SPAM_FP,
@@ -56,7 +59,20 @@ CUES: tuple[tuple[Callable[[str], bool], str, float], ...] = (
     (_re(r"(?:迷惑メール|スパム)(?:ではない|じゃない|ではありません)|誤って[^。\n]{0,15}"
          r"(?:迷惑|スパム|隔離)|(?:迷惑|スパム)[^。\n]{0,15}誤(?:検知|判定)|誤(?:検知|判定)[^。\n]{0,15}"
          r"(?:迷惑|スパム)"), SPAM_FP, 3.0),
+    (_re(r"(?<!should be )(?<!please )(?<!not )(?:marks|marked|tags|tagged|flags|flagged|"
+         r"classifies|classified|treats|treated)\s+(?:[\w'-]+\s+){0,8}as\s+(?:spam|junk|bulk)"),
+     SPAM_FP, 2.0),
+    # Spam that gets through: Spam, not a spam false positive.
+    (lambda t: bool(re.search(_SPAMMY, t, _F)) and bool(re.search(
+        r"\b(?:not|isn't|aren't|never)\s+(?:being\s+)?(?:caught|filtered|filtering|blocked|"
+        r"detected|stopped)|gets? through|got through|slip(?:s|ped)? through|pass(?:es|ed)? the "
+        r"filter|(?:land|arrive)s? in (?:the |their |our )?inbox|判定されず|検出されず|すり抜け|"
+        r"ブロックされ(?:ず|ない|ません)|(?:フォルダ|隔離)に入ら(?:ない|ず)|届いてしま|受信トレイに入",
+        t, _F)), SPAM, 2.0),
     # Our own machines sending spam: an infection.
+    (_re(r"\b(?:we are|we're|is|are|has been|have been|keeps?|started)\s+(?:sending|spewing|"
+         r"relaying|spreading)\s+(?:out\s+)?(?:spam|junk|phishing)|outbound[^.?!\n]{0,40}"
+         r"(?:spam|junk|phishing)|踏み台"), INFECTED, 3.0),
     (_re(r"\b(?:pcs?|machines?|hosts?|servers?|clients?|computers?|laptops?|endpoints?|"
          r"users?|accounts?)\b[^.?!\n]{0,40}\b(?:send|sending|sends|sent|spewing|spreading)\b"
          r"[^.?!\n]{0,20}" + _SPAMMY), INFECTED, 3.0),
@@ -68,7 +84,15 @@ CUES: tuple[tuple[Callable[[str], bool], str, float], ...] = (
          r"binary|ツール|ソフト|アプリ|プログラム|システム)"), FILE_FP, 1.5),
     # A sample zipped with the usual password: send for analysis.
     (_re(r"(?:password|pw|pwd|pass|パスワード|パス)\s*(?:is|:|=|は)?\s*[\"'「]?"
-         r"(?:infected|novirus|virus)\b"), SAMPLE, 3.0),
+         r"(?:infected|novirus|virus)\b"), SAMPLE, 1.5),
+    # A detection name pasted and the file said to be clean: a file false positive.
+    (lambda t: bool(re.search(_DETECTION, t, _F)) and bool(re.search(
+        r"\b(?:(?:is|are|it's|be|was|were|looks?)\s+(?:\w+\s+)?clean|clean (?:file|tool|program|"
+        r"app)|legit\w*|harmless|false positive|genuine|signed|plain|our own|vendor's|in-house)"
+        r"\b|正規|安全|問題(?:の)?ない|誤検知", t, _F)), FILE_FP, 2.0),
+    # A phishing or malicious site rated safe, or a site rated wrongly: its rating is asked.
+    (_re(r"(?:rated|rating|shows?|shown|marked|classified|categori[sz]ed)\s+(?:as\s+)?"
+         r"[\"']?(?:safe|untested|dangerous|malicious|suspicious)"), URL_RECLASS, 1.5),
     # A change window: a date and a time range, or the words.
     (lambda t: bool(re.search(_DATE, t, _F)) and bool(re.search(_TIME_RANGE, t, _F)), CHANGE, 2.0),
     (_re(r"change window|maintenance window|change request|\bcr[- ]?\d+|planned (?:change|"

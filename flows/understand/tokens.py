@@ -25,6 +25,13 @@ _URL = re.compile(
 _WORD = re.compile(r"[a-z][a-z0-9]*(?:'[a-z]+)?|[0-9]+")
 _JA_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆]+")
 _KATAKANA = re.compile(r"[\u30a0-\u30ff]{2,}")
+_HIRAGANA = re.compile(r"[\u3040-\u309f]+")
+# Greetings, sign-offs and politeness that every Japanese business mail carries.
+_LETTER_PHRASES = re.compile(
+    r"お世話になって(?:おり|い)ます|お世話になります|いつもお世話に|(?:どうぞ)?よろしく"
+    r"お願い(?:いた|致)?します|お願い(?:いた|致)?します|お願いできますか|ご(?:確認|教示|対応|支援)"
+    r"(?:の程|のほど)?|いただけ(?:ます|ません)でしょうか|いただけますか|株式会社|有限会社"
+    r"|情報システム(?:部|課|室)?|システム管理者|担当者?|と申します|でございます")
 _KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々]{2,}")
 
 # Spellings and short forms folded before stemming.
@@ -52,7 +59,18 @@ we're we've were what when where which while who whom why will with would you yo
 yourself yourselves hi hello dear team please thanks thank regards kind best also us can get
 got see seem seems one would like could any anyone someone hey pls plz ok
 """
-STOP = frozenset(_STOP_WORDS.split())
+# Words every kind of message has (time, urgency, asking for help): with a few dozen examples
+# a category, "every day" or "keeps" would otherwise decide.
+_FILLER = """
+every day days daily today yesterday tomorrow morning evening night week weeks month months
+year since still keep keeps kept keeping again new next back want wants need needs needed know
+help urgent urgently issue issues problem problems question questions case support regard
+good now time times way something anything thing things happen happened happening seem
+already ever many much lot lots few several around ago last first second come comes coming
+came go goes going went take make made look looks give tell said say says sir madam morning
+afternoon all via per
+"""
+STOP = frozenset(_STOP_WORDS.split()) | frozenset(_FILLER.split())
 
 
 @functools.cache
@@ -63,19 +81,22 @@ def _stemmer() -> Stemmer.Stemmer:
 def english(text: str) -> list[str]:
     """Stems and stem pairs of the English words in `text` (already normal and lower-case)."""
     words = [_FOLD.get(w, w) for w in _WORD.findall(text)]
-    kept = [w for w in words if w not in STOP]
+    kept = [w for w in words if w not in STOP and len(w) > 1 and not w.isdigit()]
     stems: list[str] = _stemmer().stemWords(kept)
     pairs = [f"{a}_{b}" for a, b in itertools.pairwise(stems)]
     return stems + pairs
 
 
 def japanese(text: str) -> list[str]:
-    """Character pairs of each run of Japanese script, katakana words and kanji compounds."""
+    """Character pairs of each run of Japanese script (not pairs of hiragana alone: those are
+    endings and particles, "ます", "ので"), katakana words and kanji compounds. The phrases of
+    a business letter ("お世話になっております") are dropped first."""
     out: list[str] = []
-    for run in _JA_RUN.findall(text):
+    for run in _JA_RUN.findall(_LETTER_PHRASES.sub("。", text)):
         if len(run) == 1:
             out.append(run)
-        out.extend(run[i:i + 2] for i in range(len(run) - 1))
+        out.extend(pair for i in range(len(run) - 1)
+                   if not _HIRAGANA.fullmatch(pair := run[i:i + 2]))
         out.extend(_KATAKANA.findall(run))
         out.extend(k for k in _KANJI.findall(run) if len(k) > 2)
     return out
