@@ -33,13 +33,13 @@ HERE = Path(__file__).parent
 EXAMPLE_FILES = (HERE / "examples_en.yaml", HERE / "examples_ja.yaml")
 
 TOP_K = 5            # a category's evidence: the mean of its best TOP_K examples' scores
-SHARPNESS = 6.0      # how far the best category's relative score pulls ahead in the softmax
+SHARPNESS = 8.0      # how far the best category's relative score pulls ahead in the softmax
 # The raw BM25 score at which evidence reaches 1 - 1/e: Japanese text gives more tokens (every
 # character pair), so higher scores for the same strength of evidence.
 EVIDENCE = 3.0
 EVIDENCE_JA = 5.0
 CONFIDENT = 0.5      # suggested only at or above this confidence
-MARGIN = 0.4         # ... and this far ahead of the next category
+MARGIN = 0.5         # ... and this far ahead of the next category
 
 
 @dataclass(frozen=True)

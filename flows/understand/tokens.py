@@ -17,6 +17,7 @@ import re
 import Stemmer
 
 from flows.normalize import normal
+from flows.understand.concepts import concepts
 
 URL = "<url>"
 _URL = re.compile(
@@ -107,4 +108,4 @@ def tokens(text: str) -> list[str]:
     low = normal(text).casefold().replace("\u2019", "'")
     urls = len(_URL.findall(low))
     rest = _URL.sub(" ", low)
-    return [URL] * min(urls, 1) + english(rest) + japanese(rest)
+    return [URL] * min(urls, 1) + english(rest) + japanese(rest) + concepts(low)
