@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +24,10 @@ import numpy as np
 import yaml
 
 from flows.answers import CHANGE_CONTROL
-from flows.catalog import Catalog, get_catalog
+from flows.catalog import Catalog, Product, get_catalog
 from flows.normalize import is_japanese, normal
 from flows.understand.cues import cue_bonus
-from flows.understand.products import mentions
+from flows.understand.products import _pattern as _name_pattern
 from flows.understand.tokens import tokens
 
 HERE = Path(__file__).parent
@@ -59,13 +60,19 @@ def _examples() -> list[tuple[str, str]]:
     return out
 
 
+@functools.cache
+def _product_names(products: tuple[Product, ...]) -> re.Pattern[str]:
+    """Every product name and alias as one pattern (whole words, as `products.mentions` reads
+    them; longest first), to blank them out in one pass."""
+    forms = sorted({_name_pattern(word) for p in products for word in (p.name, *p.aliases)},
+                   key=len, reverse=True)
+    return re.compile("|".join(forms))
+
+
 def _words(text: str, catalog: Catalog) -> list[str]:
     """The tokens of `text` without the product names in it: which product is asked apart
     ("DSM" says Deep Security, not a change window)."""
-    low = normal(text).casefold()
-    for m in reversed(mentions(low, catalog)):
-        low = low[:m.start] + " " + low[m.end:]
-    return tokens(low)
+    return tokens(text, drop=_product_names(catalog.products))
 
 
 @functools.cache

@@ -45,7 +45,7 @@ CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                 "not detected", "hash", "sha256", "virustotal", "sandbox"),
                ("検体", "解析", "調査", "不審", "怪しい", "検出されない", "未検出", "ハッシュ")),
     "site": (("website", "site", "url", "domain", "web page", "webpage", "homepage", "link",
-              "portal", "<url>"),
+              "portal"),
              ("サイト", "url", "ドメイン", "ホームページ", "webページ", "リンク", "ページ")),
     "rating": (("categor", "classif", "reclassif", "rating", "rated", "rate ", "reputation",
                 "recategor"),
@@ -78,15 +78,17 @@ CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 
 @functools.cache
-def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    out = []
-    for concept, (english, japanese) in CONCEPTS.items():
-        parts = [r"(?<![a-z0-9])" + re.escape(w) for w in english]
-        parts += [re.escape(w) for w in japanese]
-        out.append((f"<{concept}>", re.compile("|".join(parts))))
-    return tuple(out)
+def _pattern() -> re.Pattern[str]:
+    """One pattern, a named group per concept (one pass over the text, not one per concept);
+    longer words first, so "activation code" is one mention."""
+    def alternatives(words: tuple[str, ...]) -> str:
+        return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+    return re.compile("|".join(
+        rf"(?P<{concept}>(?<![a-z0-9])(?:{alternatives(english)})|{alternatives(japanese)})"
+        for concept, (english, japanese) in CONCEPTS.items()))
 
 
 def concepts(low: str) -> list[str]:
     """A concept token for every concept word found in `low` (normal, case-folded text)."""
-    return [token for token, pattern in _patterns() for _ in pattern.finditer(low)]
+    return [f"<{m.lastgroup}>" for m in _pattern().finditer(low)]

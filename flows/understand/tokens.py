@@ -103,9 +103,12 @@ def japanese(text: str) -> list[str]:
     return out
 
 
-def tokens(text: str) -> list[str]:
-    """What the matcher counts in `text`: URLs as one token, then English and Japanese."""
+def tokens(text: str, drop: re.Pattern[str] | None = None) -> list[str]:
+    """What the matcher counts in `text`: URLs as one token, then English and Japanese words
+    and concepts; what `drop` matches outside the URLs is not counted (product names)."""
     low = normal(text).casefold().replace("\u2019", "'")
     urls = len(_URL.findall(low))
     rest = _URL.sub(" ", low)
-    return [URL] * min(urls, 1) + english(rest) + japanese(rest) + concepts(low)
+    if drop is not None:
+        rest = drop.sub(" ", rest)
+    return [URL] * min(urls, 1) + english(rest) + japanese(rest) + concepts(rest)
