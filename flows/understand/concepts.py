@@ -4,7 +4,8 @@
 "隔離" say <blocked>. Each concept found adds its token, so a Japanese message also finds the
 English examples that say the same thing (and the other way round), and a word that no example
 happens to use still counts through its concept. Matched on normal, case-folded text; English
-entries are word beginnings ("infect" finds "infected", "infection").
+entries are word beginnings ("infect" finds "infected", "infection"); an entry starting "re:"
+is a regular expression.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                ("検体", "解析", "調査", "不審", "怪しい", "検出されない", "未検出", "ハッシュ")),
     "site": (("website", "site", "url", "domain", "web page", "webpage", "homepage", "link",
               "portal"),
-             ("サイト", "url", "ドメイン", "ホームページ", "webページ", "リンク", "ページ")),
+             ("サイト", "url", "re:ドメイン(?!コントローラ)", "ホームページ", "webページ",
+              "リンク", "ページ")),
     "rating": (("categor", "classif", "reclassif", "rating", "rated", "rate ", "reputation",
                 "recategor"),
                ("カテゴリ", "分類", "評価", "レピュテーション", "判定されて")),
@@ -82,7 +84,8 @@ def _pattern() -> re.Pattern[str]:
     """One pattern, a named group per concept (one pass over the text, not one per concept);
     longer words first, so "activation code" is one mention."""
     def alternatives(words: tuple[str, ...]) -> str:
-        return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        return "|".join(w[3:] if w.startswith("re:") else re.escape(w)
+                        for w in sorted(words, key=len, reverse=True))
 
     return re.compile("|".join(
         rf"(?P<{concept}>(?<![a-z0-9])(?:{alternatives(english)})|{alternatives(japanese)})"

@@ -101,6 +101,13 @@ CUES: tuple[tuple[Callable[[str], bool], str, float], ...] = (
     (_re(r"(?:correct|review|remove|fix|reconsider|clear|withdraw)\w* (?:the |this |that |your )?"
          r"detection|get (?:them|it|this) cleared|検出(?:を|の)(?:取り消|解除|修正|見直)"),
      FILE_FP, 1.5),
+    # A file said to be good, and stopped: a file false positive (not when it is mail).
+    (lambda t: re.search(r"spam|junk|迷惑|スパム", t, _F) is None and bool(re.search(
+        r"(?:\b(?:legit\w*|clean|harmless|safe|signed|our own|in-house|internal|trusted)\b|"
+        r"自社|社内|弊社|業務|正規|安全な|問題の?ない)[^.?!\n。]{0,40}(?:detect|quarantin|delet|"
+        r"block|flag|remov|検出|隔離|削除|ブロック|判定)|(?:detect|quarantin|delet|block|flag|"
+        r"remov)\w*[^.?!\n]{0,60}\b(?:but|although|though|yet)\b[^.?!\n]{0,30}\b(?:clean|safe|"
+        r"legit\w*|harmless|ours|fine)\b", t, _F)), FILE_FP, 1.5),
     # A sample zipped with the usual password: send for analysis.
     (_re(r"(?:password|pw|pwd|pass|パスワード|パス)\s*(?:is|:|=|は)?\s*[\"'「]?"
          r"(?:infected|novirus|virus)\b"), SAMPLE, 1.5),
