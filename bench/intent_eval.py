@@ -4,6 +4,7 @@
     .venv/bin/python bench/intent_eval.py --split both       # tune and held-out (report both)
     .venv/bin/python bench/intent_eval.py --lang ja --misses # what the tune split gets wrong
     .venv/bin/python bench/intent_eval.py --json
+    .venv/bin/python bench/intent_eval.py --examples         # + the examples, leave-one-out
 
 The set is `bench/intent_data/{tune,heldout}_{en,ja}.yaml`: first messages written the way
 customers write, each `{id, text, product: catalog name or null, category}`. Two questions are
@@ -134,6 +135,35 @@ def evaluate(rows: list[dict[str, Any]], catalog: Catalog, rounds: int = 3) -> R
     return res
 
 
+def leave_one_out(catalog: Catalog) -> dict[str, dict[str, float]]:
+    """Each of the matcher's own example sentences ranked by all the others (its row's score
+    zeroed): how well the examples teach wording they do not contain. Top-1 and what would be
+    offered (right / wrong), per language; product None."""
+    from flows.normalize import is_japanese
+    from flows.understand import categories as cats
+
+    index = cats._index()
+    scores_of = index.bm25.get_scores
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    try:
+        for row, (label, text) in enumerate(cats._examples()):
+            def without_self(query: list[str], row: int = row) -> Any:
+                scores = scores_of(query).copy()
+                scores[row] = 0.0
+                return scores
+            index.bm25.get_scores = without_self
+            ranked = cats.rank_categories(text, catalog, None)
+            best, score = ranked[0]
+            offered = score >= cats.CONFIDENT and score - ranked[1][1] >= cats.MARGIN
+            outcomes = (["top1"] if best == label else []) + (
+                ["nothing"] if not offered else ["offered_right" if best == label else "wrong"])
+            tallies["ja" if is_japanese(text) else "en"].add(*outcomes)
+    finally:
+        index.bm25.get_scores = scores_of
+    return {lang: {"n": t.n, "top1": t.pct("top1"), "offered_right": t.pct("offered_right"),
+                   "wrong": t.pct("wrong")} for lang, t in sorted(tallies.items())}
+
+
 def pct(x: float) -> str:
     return f"{x:.0f}%"
 
@@ -187,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show-heldout", action="store_true",
                     help="with --misses: print held-out misses too (after tuning is over)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--examples", action="store_true",
+                    help="also rank each example sentence of the matcher by the others "
+                         "(leave-one-out)")
     ap.add_argument("--rounds", type=int, default=3,
                     help="time each message this many times and keep its median (the machine is "
                          "shared: one slice lost to another process is not the matcher's time)")
@@ -217,13 +250,18 @@ def main(argv: list[str] | None = None) -> int:
             elif args.misses:
                 misses.append(f"{split} {lang}: misses not shown (held out; --show-heldout "
                               "only once tuning is over)")
+    loo = leave_one_out(catalog) if args.examples else {}
     if args.json:
-        print(json.dumps({"rss_added_mb": added_mb,
+        print(json.dumps({"rss_added_mb": added_mb, "examples_leave_one_out": loo,
                           "results": {f"{s}_{lang}": v for (s, lang), v in results.items()}},
                          indent=2))
     else:
         print(table(results))
         print(f"\nRSS added by the matcher (import + index): {added_mb:.1f} MB")
+        for lang, r in loo.items():
+            print(f"examples, leave-one-out, {lang}: {r['n']:.0f} sentences, top-1 "
+                  f"{pct(r['top1'])}, offered right {pct(r['offered_right'])}, wrong "
+                  f"{pct(r['wrong'])}")
         if misses:
             print("\n" + "\n".join(misses))
     return 0
