@@ -61,9 +61,15 @@ class Scenario:
     profiles: tuple[tuple[str, str, str, tuple[str, ...]], ...]
     targets: dict[str, int | None]
     note: str = ""
+    japanese: bool = False  # described in Japanese: the same path, the same count
+
+    @property
+    def path(self) -> str:
+        """The path the runners walk (a Japanese scenario walks its English one's)."""
+        return self.key.removesuffix("-ja")
 
 
-SCENARIOS = (
+SCENARIOS: tuple[Scenario, ...] = (
     Scenario("product1", "product case (one profile, one OS)", (APEX,),
              {"terminal": 6, "slack": 5, "telegram": 5}),
     Scenario("product2", "product case (two profiles)", (APEX, DEEP),
@@ -79,12 +85,28 @@ SCENARIOS = (
     Scenario("first", "first case with a new profile", (),
              {"terminal": 12, "slack": 12, "telegram": 12}),
 )
+SCENARIOS += tuple(
+    Scenario(f"{sc.key}-ja", f"{sc.title}, described in Japanese", sc.profiles, sc.targets,
+             sc.note, japanese=True)
+    for sc in SCENARIOS if sc.key in ("product1", "product2", "message", "first"))
 BY_KEY = {s.key: s for s in SCENARIOS}
 
 PRODUCT = "Apex One agents stop reporting after the update"
 DEEP_TEXT = "Deep Security agents stop reporting after the update"
 ALERT = "The Apex One console hangs again\nSince this morning; screenshot in the thread."
 SAMPLE_TEXT = "Collected a suspicious file sample from a laptop"
+# As Japanese customers write them: one line, no spaces, a nickname typed full-width.
+JAPANESE = {
+    PRODUCT: "Apex Oneのエージェントがアップデート後にサーバへ報告しなくなりました",
+    DEEP_TEXT: "ＤＳエージェントがアップデート後に応答しません",
+    ALERT: ("Apex Oneの管理コンソールがまたフリーズしました\n"
+            "今朝からです。画面はスレッドにあります。"),
+}
+
+
+def text_of(key: str, english: str) -> str:
+    """What the person types first in scenario `key`."""
+    return JAPANESE[english] if BY_KEY[key].japanese else english
 
 
 def give_profiles(service: Service, email: str,
@@ -115,19 +137,21 @@ def read_case(service: Service, number: str) -> dict[str, Any]:
 
 def terminal_lines(key: str, root: Path) -> tuple[list[str], list[str]]:
     """(lines before the measured path, the measured lines)."""
+    product, deep = text_of(key, PRODUCT), text_of(key, DEEP_TEXT)
+    key = BY_KEY[key].path
     if key == "message":  # `--describe FILE` is the first action
         return [], ["Product Issues", "Low", "Submit"]
     if key == "product1":
-        return [], [PRODUCT, "Product Issues", "Low", "Submit"]
+        return [], [product, "Product Issues", "Low", "Submit"]
     if key == "product2":
-        return [], [DEEP_TEXT, "DC Deep Security", "Product Issues", "Low", "Submit"]
+        return [], [deep, "DC Deep Security", "Product Issues", "Low", "Submit"]
     if key == "url":
         return [f"/checkurl {URL}"], ["/reclassify", "Dangerous", "Phishing", "Low", "Submit"]
     if key == "threat":
         return [], [SAMPLE_TEXT, "Collected Threat Sample Analysis",
                     "Conventional Scan (Virus Pattern)", "infected",
                     f"/attach {sample_zip(root)}", "/done", "Low", "Submit"]
-    return [], [PRODUCT, "HQ Apex One", "Apex One", "2019", "Windows 10, done", CODE, "done",
+    return [], [product, "HQ Apex One", "Apex One", "2019", "Windows 10, done", CODE, "done",
                 "Save profile", "Product Issues", "Low", "Submit"]
 
 
@@ -138,9 +162,9 @@ def run_terminal(key: str, root: Path) -> tuple[int, dict[str, Any]]:
     before, measured = terminal_lines(key, root)
     casebot = str(Path(sys.executable).with_name("casebot"))
     extra = []
-    if key == "message":
+    if BY_KEY[key].path == "message":
         saved = root / "message.txt"
-        saved.write_text(ALERT)
+        saved.write_text(text_of(key, ALERT), encoding="utf-8")
         extra = ["--describe", str(saved)]
     env = {"CASEBOT_HOME": str(home), "PYTHONUNBUFFERED": "1", "TERM": "dumb",
            "PATH": "/usr/bin:/bin"}
@@ -189,17 +213,19 @@ def run_slack(key: str, root: Path, calls: list[MadeCall] | None = None) -> tupl
         link(rig.service, user, EMAIL)
         give_profiles(rig.service, EMAIL, BY_KEY[key].profiles)
         s = CountingSlack(rig.slack, user)
+        product, deep, alert = (text_of(key, t) for t in (PRODUCT, DEEP_TEXT, ALERT))
+        key = BY_KEY[key].path
         if key == "message":  # "Open a support case" on a channel message
             s.count += 1
-            rig.slack.message_shortcut(user, ALERT, channel="C42")
+            rig.slack.message_shortcut(user, alert, channel="C42")
             s.press("Product Issues")
             s.press("Low")
         elif key == "product1":
-            s.say(PRODUCT)
+            s.say(product)
             s.press("Product Issues")
             s.press("Low")
         elif key == "product2":
-            s.say(DEEP_TEXT)
+            s.say(deep)
             s.press("DC Deep Security")
             s.press("Product Issues")
             s.press("Low")
@@ -222,7 +248,7 @@ def run_slack(key: str, root: Path, calls: list[MadeCall] | None = None) -> tupl
             s.press("Done")
             s.press("Low")
         else:
-            s.say(PRODUCT)
+            s.say(product)
             s.say("HQ Apex One")
             s.press("Apex One")
             s.press("2019")
@@ -262,16 +288,18 @@ async def _telegram(key: str, root: Path, calls: list[MadeCall] | None = None) -
             run.link(7001, EMAIL)
             give_profiles(run.service, EMAIL, BY_KEY[key].profiles)
             u = CountingTg(run, 7001)
+            product, deep, alert = (text_of(key, t) for t in (PRODUCT, DEEP_TEXT, ALERT))
+            key = BY_KEY[key].path
             if key == "message":  # a message forwarded from a channel
-                await u.forward(ALERT, channel="acme_alerts")
+                await u.forward(alert, channel="acme_alerts")
                 await u.press("Product Issues")
                 await u.press("Low", exact=True)
             elif key == "product1":
-                await u.say(PRODUCT)
+                await u.say(product)
                 await u.press("Product Issues")
                 await u.press("Low", exact=True)
             elif key == "product2":
-                await u.say(DEEP_TEXT)
+                await u.say(deep)
                 await u.press("DC Deep Security")
                 await u.press("Product Issues")
                 await u.press("Low", exact=True)
@@ -291,7 +319,7 @@ async def _telegram(key: str, root: Path, calls: list[MadeCall] | None = None) -
                 await u.press("Done", exact=True)
                 await u.press("Low", exact=True)
             else:
-                await u.say(PRODUCT)
+                await u.say(product)
                 await u.say("HQ Apex One")
                 await u.press("Apex One", exact=True)
                 await u.press("2019", exact=True)

@@ -51,7 +51,7 @@ from flows.flow import Jump, Turn
 from flows.form import Form, answered_by_person
 from flows.formstate import FOUND, Answers, FormState
 from flows.model import Choice, FileRef, Inbound, Prompt
-from flows.normalize import cjk_count, normal
+from flows.normalize import cjk_count, is_japanese, normal
 from flows.reclassify import UrlCategoryStep, UrlRatingStep, UrlsStep
 from flows.steps import (
     DONE,
@@ -202,8 +202,10 @@ class ProfileStep(ChoiceStep):
     def arrival(self, a: Answers, ctx: Ctx) -> Jump | None:
         if ctx.world.profiles():
             return None
-        product = suggested_product(a.get("description") or "", ctx.cat)
-        return Jump("profile", {SUGGEST: {"product": product}} if product else {},
+        description = a.get("description") or ""
+        suggestion = {"product": suggested_product(description, ctx.cat),
+                      "language": "Japanese" if is_japanese(description) else None}
+        return Jump("profile", {SUGGEST: suggestion} if any(suggestion.values()) else {},
                     note="You have no product profiles yet. A profile remembers your product, "
                     "version and systems for every case; let's add one first.")
 

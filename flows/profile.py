@@ -145,10 +145,12 @@ def product_has_settings(a: Answers, ctx: Ctx) -> bool:
 
 
 class LanguageStep(ChoiceStep):
-    """English unless the user changes it in the review: the language most products run in."""
+    """English unless the user changes it in the review: the language most products run in;
+    Japanese when the description that opened the profile was written in Japanese."""
 
     def fill(self, a: Answers, ctx: Ctx) -> Any:
-        return "English" if "English" in ctx.cat.languages else None
+        wanted = (a.get("_suggest") or {}).get("language") or "English"
+        return wanted if wanted in ctx.cat.languages else None
 
 
 PROFILE_STEPS: list[Step] = [

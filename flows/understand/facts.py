@@ -14,9 +14,10 @@ import re
 from typing import Any
 
 from flows import validators as v
+from flows.answers import MAX_URLS
 from flows.errors import Invalid
 from flows.normalize import normal
-from flows.urls import refang
+from flows.urls import find_urls, refang
 
 _CVE = re.compile(r"(?<![0-9A-Za-z])CVE-\d{4}-\d{4,}(?![0-9])", re.IGNORECASE)
 # "filter 12345", "filter #12345", "filter no. 12345", "filter ID 12345", "フィルタ12345",
@@ -31,11 +32,13 @@ _IPV4 = re.compile(r"(?<![0-9.])(?:\d{1,3}(?:\.|\[\.\]|\(\.\))){3}\d{1,3}(?![0-9
 
 
 def found(text: str) -> dict[str, Any]:
-    """The answers `text` gives, by step name (only those it gives)."""
+    """The answers `text` gives, by step name (only those it gives). URLs are kept as
+    canonical strings: the URL question rates them when a URL Reclassification reaches it."""
     folded = normal(text)
     out: dict[str, Any] = {}
-    for step, value in (("tp_cves", _cves(folded)), ("tp_filter", _filter(folded)),
-                        ("tp_repdv", _addresses(folded))):
+    urls = [u.url for u in find_urls(folded, max_urls=MAX_URLS)]
+    for step, value in (("urls", urls), ("tp_cves", _cves(folded)),
+                        ("tp_filter", _filter(folded)), ("tp_repdv", _addresses(folded))):
         if value:
             out[step] = value
     return out

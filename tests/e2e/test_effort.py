@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from bench.effort import CHATS, RUNNERS, SCENARIOS, Scenario
+from bench.effort import (
+    ALERT,
+    CHATS,
+    DEEP_TEXT,
+    PRODUCT,
+    RUNNERS,
+    SCENARIOS,
+    Scenario,
+    text_of,
+)
 
 EXPECTED = {  # what each path must have made
     "product1": ("HQ Apex One", "Product Issues"),
@@ -21,19 +30,24 @@ EXPECTED = {  # what each path must have made
     "first": ("HQ Apex One", "Product Issues"),
 }
 
+DESCRIBED = {"product1": PRODUCT, "product2": DEEP_TEXT, "message": ALERT, "first": PRODUCT}
+
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("chat", CHATS)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.key)
 def test_actions_within_target(scenario: Scenario, chat: str, tmp_path: Path) -> None:
     count, case = RUNNERS[chat](scenario.key, tmp_path)
-    assert (case["profile_name"], case["issue_category"]) == EXPECTED[scenario.key]
+    assert (case["profile_name"], case["issue_category"]) == EXPECTED[scenario.path]
     assert case["channel"] == ("console" if chat == "terminal" else chat)
+    if scenario.japanese:  # stored as written
+        assert case["description"] == text_of(scenario.key, DESCRIBED[scenario.path])
     if scenario.key == "url":
         assert case["urls"][0]["requested_rating"] == "Dangerous"
         assert case["urls"][0]["requested_category"] == "Phishing"
-    if scenario.key == "message":
-        assert case["subject"] == "The Apex One console hangs again"
+    if scenario.path == "message":
+        assert case["subject"] == ("Apex Oneの管理コンソールがまたフリーズしました"
+                                   if scenario.japanese else "The Apex One console hangs again")
         if chat != "terminal":
             assert case["source_url"], "the link back to the message is kept"
     if scenario.key == "threat":

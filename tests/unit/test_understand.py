@@ -3,12 +3,14 @@ products, a subject without the greeting, and the facts a message already gives.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from flows import validators as v
-from flows.catalog import CatalogError, get_catalog, load_catalog
+from flows.catalog import DEFAULT_PATH, CatalogError, get_catalog, load_catalog
 from flows.context import ProfileView
 from flows.intake import is_description
 from flows.normalize import cjk_count, is_japanese, normal
@@ -16,6 +18,7 @@ from flows.suggest import profile_by_topic, suggested_product, suggested_profile
 from flows.understand.facts import found
 from flows.understand.products import products_named
 from flows.understand.subject import subject_line
+from tests.unit.flowkit import Talk, fresh_service, seeded_home
 
 CAT = get_catalog()
 FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
@@ -106,19 +109,13 @@ def test_the_product_named_most_wins_then_the_first_named() -> None:
                           CAT)[0] == "Apex One"
 
 
-def test_an_alias_must_mean_one_product(tmp_path: pytest.TempPathFactory) -> None:
-    text = (CAT_FILE := get_catalog_path()).read_text(encoding="utf-8")
+def test_an_alias_must_mean_one_product(tmp_path: Path) -> None:
+    text = DEFAULT_PATH.read_text(encoding="utf-8")
     broken = text.replace('aliases: ["ApexOne"', 'aliases: ["OSCE", "ApexOne"', 1)
-    path = tmp_path / "catalog.yaml"  # type: ignore[operator]
+    path = tmp_path / "catalog.yaml"
     path.write_text(broken, encoding="utf-8")
     with pytest.raises(CatalogError, match="'OSCE' of 'OfficeScan' already names 'Apex One'"):
         load_catalog(path)
-    assert CAT_FILE.exists()
-
-
-def get_catalog_path():  # type: ignore[no-untyped-def]
-    from flows.catalog import DEFAULT_PATH
-    return DEFAULT_PATH
 
 
 APEX = ProfileView(id=1, name="HQ laptops", product="Apex One", version="2019",
@@ -195,3 +192,38 @@ def test_facts_are_read_and_checked_by_their_questions_validators() -> None:
     ("ＣＶＥ－２０２４－３４００ の対策フィルタ", {"tp_cves": ["CVE-2024-3400"]})])
 def test_facts(text: str, facts: dict[str, object]) -> None:
     assert found(text) == facts
+
+
+# -- facts carried into the request (flows walked for real) -------------------------------------
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return seeded_home(tmp_path_factory.mktemp("understand"))
+
+
+def test_urls_in_the_message_are_not_asked_again(seed: Path, tmp_path: Path) -> None:
+    talk = Talk(fresh_service(seed, tmp_path / "home"))
+    talk.say("Hi team,\nour shop hxxps://shop[.]example[.]com/deals is blocked as gambling, "
+             "please reclassify", "HQ Apex One", "Windows 10", "URL Reclassification")
+    assert talk.prompt.step == "url1_rating"  # the URL question was answered by the message
+    talk.say("Safe", "Shopping", "Low")
+    shown = {i.label: i.value for i in talk.prompt.summary}
+    assert shown["URLs"].startswith("hxxps://shop[.]example[.]com/deals")
+    assert shown["Subject"].startswith("our shop")  # not "Hi team,"
+    assert any(c.label == "Edit URLs" for c in talk.prompt.choices)  # and editable
+
+
+def test_a_cve_in_the_message_fills_its_question(seed: Path, tmp_path: Path) -> None:
+    talk = Talk(fresh_service(seed, tmp_path / "home"))
+    talk.say("Please add a filter for CVE-2024-3400 on our TippingPoint", "Edge DV",
+             "Product Issues", "Filter request")
+    assert talk.prompt.step == "severity"
+    talk.say("Low")
+    assert {i.label: i.value for i in talk.prompt.summary}["CVE ids"] == "CVE-2024-3400"
+
+
+def test_facts_for_a_question_never_reached_are_not_kept(seed: Path, tmp_path: Path) -> None:
+    talk = Talk(fresh_service(seed, tmp_path / "home"))
+    talk.say("Apex One console at https://apex.example.com:4343 shows error 500",
+             "HQ Apex One", "Windows 10", "Product Issues", "Low")
+    assert "URLs" not in {i.label for i in talk.prompt.summary}
