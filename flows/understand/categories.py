@@ -145,3 +145,9 @@ def suggested_category(text: str, catalog: Catalog, product: str | None) -> str 
     best, score = ranked[0]
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     return best if score >= CONFIDENT and score - second >= MARGIN else None
+
+
+def warm_up() -> None:
+    """Build the index now (about a second on a loaded machine) rather than on a worker's
+    first message."""
+    _index()
