@@ -2,15 +2,16 @@
 
     .venv/bin/python bench/intent_eval.py                    # the tune split, both languages
     .venv/bin/python bench/intent_eval.py --split both       # tune and held-out (report both)
-    .venv/bin/python bench/intent_eval.py --split all        # + the second held-out set
+    .venv/bin/python bench/intent_eval.py --split all        # + the later held-out sets
     .venv/bin/python bench/intent_eval.py --lang ja --misses # what the tune split gets wrong
     .venv/bin/python bench/intent_eval.py --json
     .venv/bin/python bench/intent_eval.py --examples         # + the examples, leave-one-out
 
-The set is `bench/intent_data/{tune,heldout,heldout2}_{en,ja}.yaml` (heldout2: a second,
-fresh held-out set written later by other authors): first messages written the way
-customers write, each `{id, text, product: catalog name or null, category}`. Two questions are
-asked of each, as the intake flow asks them:
+The set is `bench/intent_data/{tune,heldout,heldout2,heldout3}_{en,ja}.yaml` (heldout2 and
+heldout3: fresh held-out sets written later by other authors, each run once after a
+decision): first messages written the way customers write, each `{id, text, product:
+catalog name or null, category}`. Two questions are asked of each, as the intake flow asks
+them:
 
 - product: `flows.suggest.suggested_product(text, catalog)`. Right, nothing or wrong against
   the label (a null label: nothing is right, any product is wrong).
@@ -47,7 +48,7 @@ import yaml
 from flows.catalog import Catalog, get_catalog
 
 DATA = Path(__file__).with_name("intent_data")
-SPLITS = ("tune", "heldout", "heldout2")
+SPLITS = ("tune", "heldout", "heldout2", "heldout3")
 LANGS = ("en", "ja")
 FAMILY_NAMES = ("Product Issue", "Threat Issue", "Change Control Issue")
 
@@ -214,7 +215,7 @@ def table(results: dict[tuple[str, str], dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--split", choices=(*SPLITS, "both", "all"), default="tune",
-                    help="both: tune and heldout; all: tune, heldout and heldout2")
+                    help="both: tune and heldout; all: tune and every held-out set")
     ap.add_argument("--lang", choices=LANGS)
     ap.add_argument("--misses", action="store_true", help="print the tune split's misses")
     ap.add_argument("--show-heldout", action="store_true",

@@ -67,10 +67,10 @@ from flows.steps import (
 )
 from flows.suggest import (
     profile_by_topic,
-    suggested_category,
     suggested_product,
     suggested_profile,
 )
+from flows.understand.categories import confident, rank_categories
 from flows.understand.facts import found
 from flows.understand.subject import subject_line
 
@@ -100,7 +100,10 @@ def os_choices(a: Answers, ctx: Ctx) -> list[Choice]:
 
 
 def issue_choices(a: Answers, ctx: Ctx) -> list[Choice]:
-    """Issue type and category as one grouped question, Product Issue categories first."""
+    """Issue type and category as one grouped question. For a request started from a
+    description, ranked by what it most likely means for the product of the profile chosen
+    now (a change window means Change Control only for Deep Security), the first marked as
+    suggested only when the matcher is sure; otherwise Product Issue categories first."""
     product = product_of(a, ctx)
     kinds = [PRODUCT_ISSUE] if product and product.tippingpoint else [PRODUCT_ISSUE, THREAT_ISSUE]
     out = [Choice(id=c, label=c, group=kind) for kind in kinds
@@ -108,17 +111,13 @@ def issue_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     if product and product.allows_change_control:
         out.append(Choice(id=CHANGE_CONTROL, label=CHANGE_CONTROL, group=CHANGE_CONTROL,
                           hint="a planned change, with its window"))
-    return _suggested_first(out, _issue_suggestion(a, ctx))
-
-
-def _issue_suggestion(a: Answers, ctx: Ctx) -> str | None:
-    """What a request started from a description is most likely about, for the product of
-    the profile chosen now (a change window means Change Control only for Deep Security)."""
     if SUGGEST not in a:
-        return None
-    product = product_of(a, ctx)
-    return suggested_category(a.get("description") or "", ctx.cat,
-                              product.name if product else None)
+        return out
+    ranked = rank_categories(a.get("description") or "", ctx.cat,
+                             product.name if product else None)
+    place = {name: i for i, (name, _) in enumerate(ranked)}
+    out.sort(key=lambda c: place.get(c.id, len(place)))
+    return _suggested_first(out, confident(ranked))
 
 
 def severity_choices(a: Answers, ctx: Ctx) -> list[Choice]:

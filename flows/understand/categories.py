@@ -27,7 +27,7 @@ from flows.answers import CHANGE_CONTROL
 from flows.catalog import Catalog, Product, get_catalog
 from flows.normalize import is_japanese, normal
 from flows.understand.cues import cue_bonus
-from flows.understand.products import _pattern as _name_pattern
+from flows.understand.products import name_pattern
 from flows.understand.tokens import tokens
 
 HERE = Path(__file__).parent
@@ -39,8 +39,8 @@ SHARPNESS = 8.0      # how far the best category's relative score pulls ahead in
 # character pair), so higher scores for the same strength of evidence.
 EVIDENCE = 3.0
 EVIDENCE_JA = 5.0
-CONFIDENT = 0.5      # suggested only at or above this confidence
-MARGIN = 0.5         # ... and this far ahead of the next category
+CONFIDENT = 0.6      # suggested only at or above this confidence
+MARGIN = 0.6         # ... and this far ahead of the next category
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def _examples() -> list[tuple[str, str]]:
 def _product_names(products: tuple[Product, ...]) -> re.Pattern[str]:
     """Every product name and alias as one pattern (whole words, as `products.mentions` reads
     them; longest first), to blank them out in one pass."""
-    forms = sorted({_name_pattern(word) for p in products for word in (p.name, *p.aliases)},
+    forms = sorted({name_pattern(word) for p in products for word in (p.name, *p.aliases)},
                    key=len, reverse=True)
     return re.compile("|".join(forms))
 
@@ -139,7 +139,11 @@ def rank_categories(text: str, catalog: Catalog, product: str | None) -> list[tu
 def suggested_category(text: str, catalog: Catalog, product: str | None) -> str | None:
     """The best category when the matcher is sure of it, else None: suggest nothing when
     unsure, so that wrong suggestions stay rare."""
-    ranked = rank_categories(text, catalog, product)
+    return confident(rank_categories(text, catalog, product))
+
+
+def confident(ranked: Sequence[tuple[str, float]]) -> str | None:
+    """The first of a ranking when it is sure enough and far enough ahead, else None."""
     if not ranked:
         return None
     best, score = ranked[0]
