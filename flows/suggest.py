@@ -1,9 +1,9 @@
 """What a description most likely means: a profile, a product, an issue category.
 
-Matched locally (rapidfuzz against the catalog's product names and versions, the contact's
-profile names, and a few keywords per category): no network, no model. The result is only
-ever offered first, marked as a suggestion; the user's press decides (intake.md, "Asking less
-than the portal").
+Matched locally: products by the catalog's names and aliases (flows/understand/products.py),
+profiles by their names too, categories by the ranked matcher (flows/understand/categories.py);
+no network, no model download. The result is only ever offered first, marked as a suggestion;
+the user's press decides (intake.md, "Asking less than the portal").
 """
 
 from __future__ import annotations

@@ -139,9 +139,10 @@ def test_profile_by_the_name_people_use(text: str, profile: str | None) -> None:
 def test_profile_by_topic_only_when_one_profile_fits() -> None:
     window = ("We will upgrade the manager on Saturday 2026-12-12 22:00 to 02:00 UTC: planned "
               "maintenance window, change control notice, downtime expected")
-    # the matcher decides the topic; a profile follows only from a confident one
-    chosen = profile_by_topic(window, [APEX, DEEP, MAIL], CAT)
-    assert chosen in ("2", None)
+    assert profile_by_topic(window, [APEX, DEEP, MAIL], CAT) == "2"  # only DS takes a window
+    spam = "Our mail gateway lets a lot of spam through since Monday"
+    assert profile_by_topic(spam, [APEX, DEEP, MAIL], CAT) == "3"  # the mail product
+    assert profile_by_topic(spam, [APEX, DEEP], CAT) is None  # no profile fits: none
     assert profile_by_topic("hello there how are you", [APEX, DEEP, MAIL], CAT) is None
 
 
