@@ -245,3 +245,16 @@ def test_a_change_window_in_the_message_fills_both_change_questions(seed: Path,
     shown = {i.label: i.value for i in talk.prompt.summary}
     assert shown["Change start"].startswith("2029-07-04 22:00")
     assert shown["Change end"].startswith("2029-07-05 02:00")
+
+
+def test_the_category_list_follows_the_profile_chosen(seed: Path, tmp_path: Path) -> None:
+    """Ranked again once the profile is known: a change window is Change Control for Deep
+    Security, and not even offered for Apex One."""
+    text = "Planned maintenance: we patch the servers on 2029-07-04 from 22:00 to 23:00 UTC"
+    talk = Talk(fresh_service(seed, tmp_path / "a"))
+    talk.say(text, "DC Deep Security")
+    first = talk.prompt.choices[0]
+    assert (first.id, "suggested" in first.hint) == ("Change Control Issue", True)
+    talk = Talk(fresh_service(seed, tmp_path / "b"))
+    talk.say(text, "HQ Apex One", "Windows 10")
+    assert "Change Control Issue" not in [c.id for c in talk.prompt.choices]
