@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from flows import times
@@ -239,7 +240,7 @@ class ChangeStartStep(TextStep):
         return times.start_answer(text, ctx.clock())
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
-        return times.start_of(value).isoformat(sep=" ", timespec="minutes")
+        return _when(times.start_of(value))
 
 
 class ChangeEndStep(TextStep):
@@ -263,10 +264,18 @@ class ChangeEndStep(TextStep):
         return True
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        start = a.get("change_start") or ""
         try:
-            return v.change_window(a.get("change_start") or "", value)[1].replace("T", " ")[:16]
+            end = datetime.fromisoformat(v.change_window(start, value)[1])
         except Invalid:
             return str(value)
+        return _when(end.astimezone(times.start_of(start).tzinfo))
+
+
+def _when(moment: datetime) -> str:
+    """A planned time as the review shows it, in the zone it was given in: "2026-12-19 22:00
+    JST"."""
+    return f"{moment:%Y-%m-%d %H:%M} {moment.tzname()}"
 
 
 def _one_line(text: str) -> str:

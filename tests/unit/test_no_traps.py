@@ -169,10 +169,10 @@ def test_change_window_in_the_past_is_refused(talk: Talk) -> None:
 
 
 @pytest.mark.parametrize(("typed", "start", "end"), [
-    ("2030-01-10 22:00 to 2030-01-11 02:00 Europe/Berlin", "2030-01-10 22:00+01:00",
-     "2030-01-11 02:00"),
-    ("2030-01-10 22:00-02:00 CET", "2030-01-10 22:00+01:00", "2030-01-11 02:00"),
-    ("2030年1月10日 22:00〜翌2:00 JST", "2030-01-10 22:00+09:00", "2030-01-11 02:00")])
+    ("2030-01-10 22:00 to 2030-01-11 02:00 Europe/Berlin", "2030-01-10 22:00 CET",
+     "2030-01-11 02:00 CET"),
+    ("2030-01-10 22:00-02:00 CET", "2030-01-10 22:00 CET", "2030-01-11 02:00 CET"),
+    ("2030年1月10日 22:00〜翌2:00 JST", "2030-01-10 22:00 JST", "2030-01-11 02:00 JST")])
 def test_a_window_typed_at_the_start_answers_the_end(talk: Talk, typed: str, start: str,
                                                      end: str) -> None:
     talk.say("DC Deep Security", "Change Control Issue", typed)
@@ -188,8 +188,8 @@ def test_editing_the_start_to_a_single_time_asks_the_end_again(talk: Talk) -> No
     assert talk.prompt.step == "change_end"
     talk.say("01:00")  # a time alone: the day after the start
     shown = review(talk)
-    assert (shown["Change start"], shown["Change end"]) == ("2030-01-12 22:00+01:00",
-                                                            "2030-01-13 01:00")
+    assert (shown["Change start"], shown["Change end"]) == ("2030-01-12 22:00 CET",
+                                                            "2030-01-13 01:00 CET")
 
 
 def test_the_past_is_what_the_flows_clock_says(seed: Path, tmp_path: Path) -> None:
