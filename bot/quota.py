@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.protocol import CANNOT_FETCH
 from flows.errors import Invalid
 from flows.model import FileRef, PendingFile
-from store.files import BlobStore, Stored, Usage
+from store.blobs import Blobs, Stored, Usage
 from store.tables import utcnow
 from store.uow import UnitOfWork, unit_of_work
 
@@ -61,7 +61,7 @@ class Limits(Protocol):
     """What the limits are read from (bot/service.Service), each time: settable at run time."""
 
     engine: Engine
-    files: BlobStore
+    files: Blobs
     file_quota_bytes: int
     files_budget_bytes: int
 

@@ -33,12 +33,12 @@ def test_files_no_draft_or_case_refers_to_are_pruned(tmp_path: Path) -> None:
     old = time.time() - 3 * 24 * 3600
     for ref in (on_case, in_draft, orphan):
         os.utime(ref.path, (old, old))
-    assert prune_files(service.engine, service.files.root, timedelta(hours=24)) == 1
+    assert prune_files(service.engine, service.files, timedelta(hours=24)) == 1
     assert not os.path.exists(orphan.path)
     assert os.path.exists(on_case.path)
     assert os.path.exists(in_draft.path)
     fresh = service.files.put_bytes(b"being attached right now", "d.log")
-    assert prune_files(service.engine, service.files.root, timedelta(hours=24)) == 0
+    assert prune_files(service.engine, service.files, timedelta(hours=24)) == 0
     assert os.path.exists(fresh.path)  # younger than the retention
 
 
