@@ -95,8 +95,8 @@ class DatabaseBlobs(Blobs):
                 conn.execute(BLOBS.delete().where(BLOBS.c.sha256 == staging))
                 return True
             young = conn.execute(BLOBS.update().where(BLOBS.c.sha256 == sha)
-                                 .values(created_at=now))
-            if young.rowcount:
+                                 .values(created_at=now).returning(BLOBS.c.sha256))
+            if young.first() is not None:
                 conn.execute(CHUNKS.delete().where(CHUNKS.c.sha256 == staging))
                 conn.execute(BLOBS.delete().where(BLOBS.c.sha256 == staging))
                 return False
@@ -197,7 +197,8 @@ def _insert_new(conn: Connection, sha: str, size: int, now: Any) -> bool:
     transaction: a concurrent writer of the same bytes waits here for the other's commit."""
     dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(BLOBS).values(sha256=sha, size=size, created_at=now)
-    return bool(conn.execute(stmt.on_conflict_do_nothing(index_elements=["sha256"])).rowcount)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["sha256"]).returning(BLOBS.c.sha256)
+    return conn.execute(stmt).first() is not None
 
 
 class _ChunkReader(io.RawIOBase):
