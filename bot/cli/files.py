@@ -15,6 +15,10 @@ app = typer.Typer(help="Attachment files.", no_args_is_help=True)
 MB = 1024 * 1024
 
 
+def say(line: str) -> None:
+    out.print(line, soft_wrap=True)  # paths are not cut where the terminal wraps
+
+
 @app.command("migrate")
 def files_migrate(
         dry_run: Annotated[bool, typer.Option(
@@ -43,25 +47,25 @@ def files_migrate(
     target = DatabaseBlobs(engine, 2**62, settings.home / "blob-temp")
 
     def progress(m: Migration) -> None:
-        out.print(f"{m.seen}/{m.total} files, {m.seen_bytes / MB:,.1f}/"
+        say(f"{m.seen}/{m.total} files, {m.seen_bytes / MB:,.1f}/"
                   f"{m.total_bytes / MB:,.1f} MB: {m.copied} "
                   f"{'to copy' if dry_run else 'copied'}, {m.present} already there"
                   + (f", {len(m.corrupt)} corrupt" if m.corrupt else ""))
 
-    out.print(f"{'Checking' if dry_run else 'Moving'} the files in {settings.files_dir} "
+    say(f"{'Checking' if dry_run else 'Moving'} the files in {settings.files_dir} "
               "into the database" + (" (dry run: nothing is written)." if dry_run else "."))
     m = migrate_files(source, target, dry_run=dry_run, remove=remove, progress=progress)
     for sha in m.corrupt:
-        out.print(f"Corrupt, skipped: {source.path_for(sha)} (its bytes do not match its "
+        say(f"Corrupt, skipped: {source.path_for(sha)} (its bytes do not match its "
                   "name; it stays in the folder)")
     for name in m.strange:
-        out.print(f"Not an attachment, left alone: {name}")
+        say(f"Not an attachment, left alone: {name}")
     verb = "would copy" if dry_run else "copied"
-    out.print(f"Done: {m.copied} files ({m.copied_bytes / MB:,.1f} MB) {verb}, {m.present} "
+    say(f"Done: {m.copied} files ({m.copied_bytes / MB:,.1f} MB) {verb}, {m.present} "
               f"already in the database, {len(m.corrupt)} corrupt, {m.removed} removed "
               "from the folder.")
     if not dry_run and not remove and (m.copied or m.present):
-        out.print(f"The folder {settings.files_dir} is left in place; once you are sure, "
+        say(f"The folder {settings.files_dir} is left in place; once you are sure, "
                   "run `casebot files migrate --remove` to delete what is in the database.")
     if not dry_run:
         with unit_of_work(engine) as s:
