@@ -44,6 +44,7 @@ BLOBS = table_of(Blob)
 CHUNKS = table_of(BlobChunk)
 STAGING = "incoming-"
 PRUNE_BATCH = 500
+STALE_COPY_SECONDS = 3600.0
 
 
 class DatabaseBlobs(Blobs):
@@ -168,6 +169,7 @@ class DatabaseBlobs(Blobs):
             after = rows[-1][0]
 
     def prune(self, keep: set[str], older_than: timedelta) -> int:
+        self._drop_stale_copies()
         cutoff = utcnow() - older_than
         with self.engine.connect() as conn:
             old = [sha for sha in conn.execute(sa.select(BLOBS.c.sha256)
@@ -186,6 +188,18 @@ class DatabaseBlobs(Blobs):
                     conn.execute(BLOBS.delete().where(BLOBS.c.sha256.in_(gone)))
                 count += sum(1 for sha in gone if not sha.startswith(STAGING))
         return count
+
+
+    def _drop_stale_copies(self) -> None:
+        """`local_path` copies left by a process killed during a check (a check lasts
+        minutes; an hour-old copy is nobody's)."""
+        if not self.temp_dir.is_dir():
+            return
+        cutoff = time.time() - STALE_COPY_SECONDS
+        for path in self.temp_dir.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
 
 
 def _write(conn: Connection, key: str, seq: int, data: bytes) -> None:

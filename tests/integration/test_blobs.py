@@ -193,3 +193,16 @@ def test_a_250_mb_file_streams_in_and_out_in_little_memory(blobs: Blobs) -> None
     assert got.hexdigest() == expected.hexdigest()
     assert max(peak_in, peak_out) < 16 * MB, (peak_in, peak_out)
     assert took < 60, took
+
+
+def test_pruning_drops_copies_a_killed_check_left(blobs: Blobs) -> None:
+    if not isinstance(blobs, DatabaseBlobs):
+        pytest.skip("only the database store makes copies")
+    blobs.temp_dir.mkdir(parents=True)
+    stale, fresh = blobs.temp_dir / "abc-stale", blobs.temp_dir / "abc-fresh"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    blobs.prune(set(), timedelta(hours=1))
+    assert not stale.exists()
+    assert fresh.exists()
