@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import re
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from bot.app import build_engine, build_service
+from bot.mailer import Sender, SmtpConfig
 from bot.operators import add_operator
 from bot.settings import Settings
 from store.db import make_engine, upgrade
+from store.tables import OutboxMail
 from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.telegram_driver import BotRun, add_profile
+from tests.e2e.telegram_driver import BotRun, add_profile, linked, quick_case
+from tests.e2e.test_telegram_conversation import acked, operator
 from tests.e2e.test_telegram_native import ALERT, submit_product_case
 from tests.web.desk import PASSWORD, csrf_of
 from tests.zipfactory import make_aes_zip
@@ -104,3 +108,31 @@ async def test_a_file_received_on_one_machine_is_read_on_the_others(
     for home in "abc":
         assert not (tmp_path / home / "attachments").exists(), home
     service.engine.dispose()
+
+
+async def test_an_operators_file_reaches_the_chat_and_the_mail_from_the_database(
+        fake: FakeTelegram, settings: Settings, pg: str, tmp_path: Path) -> None:
+    """An operator's file stored by a console elsewhere: the bot process sends it as a
+    document from a private copy (gone after), and the mail carries it too."""
+    async with BotRun(fake, machine(settings, tmp_path / "a", pg), "webhook") as run:
+        user = await linked(run, 7301, "dee@acme.example")
+        number = await quick_case(user)
+        data = b"%PDF-1.4 fix instructions\n" * 50_000  # 1.3 MB: two chunks
+        elsewhere = machine(settings, tmp_path / "c", pg)
+        fix = build_service(elsewhere, build_engine(elsewhere)).files.put_bytes(
+            data, "fix-steps.pdf")
+        assert fix.path == ""  # no local file anywhere
+        operator(run, number, "Please follow the attached steps.", files=(fix,))
+        await run.until(lambda: bool(fake.documents))
+        await run.until(lambda: acked(run))
+        ((_, (name, body)),) = fake.documents.items()
+        assert (name, body) == ("fix-steps.pdf", data)
+        with unit_of_work(run.service.engine, read_only=True) as s:
+            mail = next(m for m in s.session.query(OutboxMail) if m.files)
+        sender = Sender(run.service.engine, SmtpConfig.parse("smtp://127.0.0.1:25"),
+                        "casebot@localhost", files=run.service.files)
+        message: EmailMessage = sender.message(mail)
+        (part,) = list(message.iter_attachments())
+        assert (part.get_filename(), part.get_content()) == ("fix-steps.pdf", data)
+    assert not any((tmp_path / "a" / "blob-temp").glob("*"))
+    assert not (tmp_path / "a" / "attachments").exists()
