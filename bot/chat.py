@@ -64,7 +64,7 @@ from bot.service import STORE_DOWN, NotLinked, Service
 from bot.texts import HELP
 from flows import identity
 from flows.errors import Invalid
-from flows.urls import parse_url_list
+from flows.urls import read_urls
 from store.blobs import CHUNK
 from store.signals import NoticeListener
 from store.uow import unit_of_work
@@ -258,13 +258,19 @@ class Chat:
     def rate_urls(self, text: str) -> list[list[str]]:
         """Each URL's rating as lines (defanged URL and rating first), for a place anyone may
         ask from (Telegram's inline mode): no identity goes in, so nothing about a case or a
-        contact can come out. Text that is not 1-10 URLs gives []."""
-        try:
-            urls = parse_url_list(text)
-        except Invalid:
-            return []
-        ratings = self.service.rate([u.url for u in urls])
-        return [rating_lines(describe(u, r)) for u, r in zip(urls, ratings, strict=True)]
+        contact can come out. The URLs are read out of the text (words around them are
+        ignored); a text with none gives []."""
+        return self.rate_text(text)[0]
+
+    def rate_text(self, text: str) -> tuple[list[list[str]], list[str]]:
+        """(each URL's rating lines, notes on what was not checked and why) for the URLs in
+        `text`; as `rate_urls`, no identity goes in (Slack's @mention in a channel)."""
+        found = read_urls(text, listed=True)
+        if not found.urls:
+            return [], found.notes()
+        ratings = self.service.rate([u.url for u in found.urls])
+        return ([rating_lines(describe(u, r)) for u, r in zip(found.urls, ratings, strict=True)],
+                found.notes())
 
     # -- identity -------------------------------------------------------------------------
 

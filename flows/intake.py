@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from flows import times
 from flows import validators as v
 from flows.answers import (
     ADD_PROFILE,
@@ -146,7 +147,7 @@ def describe_first(text: str, ctx: Ctx, files: Sequence[FileRef] = (),
         profile = profile_by_topic(body, profiles, ctx.cat)
     answers: Answers = {"subject": v.subject(subject_line(body)), "description": body,
                         SUGGEST: {"profile": profile}}
-    if facts := found(body):
+    if facts := found(body, ctx.clock()):
         answers[FOUND] = facts
     if source:
         answers["source_url"] = source
@@ -231,24 +232,29 @@ class OsStep(ChoiceStep):
 
 
 class ChangeStartStep(TextStep):
-    """Step 9a: the planned start; a start in the past is refused."""
+    """Step 9a: the planned start; a start in the past is refused. A whole window typed here
+    ("2026-12-12 22:00-02:00 CET") is kept whole, and the end question is filled from it."""
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         text = super().read(inbound, a, ctx, pending)
-        v.change_start(text, ctx.clock())
-        return text
+        return times.start_answer(text, ctx.clock())
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
-        return v.parse_datetime(value).isoformat(sep=" ", timespec="minutes")
+        return times.start_of(value).isoformat(sep=" ", timespec="minutes")
 
 
 class ChangeEndStep(TextStep):
-    """Step 9b: the planned end, after the start (in the start's zone unless one is given)."""
+    """Step 9b: the planned end, after the start (in the start's zone unless one is given);
+    not asked when the start's answer carried it."""
+
+    def fill(self, a: Answers, ctx: Ctx) -> Any:
+        return times.end_of(a.get("change_start") or "") or super().fill(a, ctx)
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
-        text = super().read(inbound, a, ctx, pending)
-        v.change_window(a.get("change_start") or "", text)
-        return text
+        start = a.get("change_start") or ""
+        end = times.end_answer(start, super().read(inbound, a, ctx, pending), ctx.clock())
+        v.change_window(start, end)
+        return end
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         try:
@@ -404,7 +410,8 @@ class PreferredTimeStep(Step):
                           choices=(Choice(id="24x7", label="Yes, 24x7"),))
         return Prompt(kind="text", step=self.name, choices=(Choice(id="24x7", label="24x7"),),
                       text="When may we call? Days and hours with your time zone, e.g. "
-                           "'Weekdays 09:00-17:00 Europe/Berlin', 'Mon-Fri 9am-5pm EST', or 24x7.")
+                           "'Mon-Fri 9am-5pm EST', 'Weekdays 09:00-17:00 Europe/Berlin', "
+                           "'平日 9時〜17時 JST', or 24x7.")
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         text = inbound.choice if inbound.kind == "choice" and inbound.choice else inbound.text
@@ -508,12 +515,13 @@ STEPS: list[Step] = [
     TextStep("tp_repdv", "RepDV entries", "RepDV entries in question: IP addresses or "
              "domains, one per line. Empty to skip.", v.repdv_entries, optional=True,
              multiline=True, when=is_threatdv, within=is_tippingpoint),
-    ChangeStartStep("change_start", "Change start", "Planned start of the change (YYYY-MM-DD "
-                    "HH:MM, optionally a time zone such as Europe/Berlin; UTC if none)?",
+    ChangeStartStep("change_start", "Change start", "Planned start of the change, with a time "
+                    "zone (UTC if none), e.g. 2026-12-12 22:00 Europe/Berlin? A whole window "
+                    "(2026-12-12 22:00-02:00 CET) answers the end too.",
                     _one_line, deciding=True,
                     when=is_change_control, within=is_change_control),
-    ChangeEndStep("change_end", "Change end", "Planned end (YYYY-MM-DD HH:MM; the start's "
-                  "time zone unless you give one)?", _one_line,
+    ChangeEndStep("change_end", "Change end", "Planned end, e.g. 2026-12-13 02:00, or a "
+                  "time alone (the start's time zone unless you give one)?", _one_line,
                   when=is_change_control, within=is_change_control),
     SubjectStep("subject", "Subject", "Subject: a short title for the case (one line)?",
                 v.subject),

@@ -76,6 +76,20 @@ def test_eleven_urls(talk: Talk) -> None:
     assert "URL 1 of 10" in talk.prompt.text
 
 
+def test_words_around_a_url_are_passed_over(talk: Talk) -> None:
+    """A line pasted with words around its URL keeps the URL, nothing asked again; a token
+    that looks like part of an address is still reported (the step files a request)."""
+    talk.say(*URL_STEP)
+    talk.say("please check this URL: hxxps://evil[.]example[.]com/login thanks!")
+    assert talk.prompt.step == "url1_rating"
+    assert talk.prompt.text.startswith("hxxps://evil[.]example[.]com/login — Untested")
+
+
+def test_only_words_ask_for_a_url(talk: Talk) -> None:
+    talk.say(*URL_STEP)
+    refused(talk, "no idea which one", "Enter at least one URL", "e.g. https://example.com/")
+
+
 @pytest.mark.parametrize(("url", "scheme"), [("javascript:alert(document.cookie)", "javascript"),
                                          ("file:///etc/passwd", "file")])
 def test_javascript_and_file_urls(talk: Talk, url: str, scheme: str) -> None:
