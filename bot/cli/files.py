@@ -67,7 +67,7 @@ def files_migrate(
     if not dry_run and not remove and (m.copied or m.present):
         say(f"The folder {settings.files_dir} is left in place; once you are sure, "
                   "run `casebot files migrate --remove` to delete what is in the database.")
-    if m.copied or m.removed:  # what changed the stores, on the trail like `db prune`
+    if not dry_run and (m.copied or m.removed):  # a change: on the trail like `db prune`
         with unit_of_work(engine) as s:
             s.audit.record(cli_actor(), "files_migrate", "files",
                            f"{m.copied} copied, {m.present} present, "
