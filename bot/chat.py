@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -64,7 +65,7 @@ from bot.texts import HELP
 from flows import identity
 from flows.errors import Invalid
 from flows.urls import read_urls
-from store.files import CHUNK
+from store.blobs import CHUNK
 from store.signals import NoticeListener
 from store.uow import unit_of_work
 
@@ -364,7 +365,12 @@ class Chat:
     def claim_notices(self, channel: str, external_id: str | None = None) -> list[Notice]:
         with unit_of_work(self.service.engine) as uow:
             return notices.claim(uow, channel, external_id=external_id,
-                                 file_path=lambda sha: str(self.service.files.path_for(sha)))
+                                 file_path=self.service.files.where)
+
+    def stored_file(self, sha256: str) -> AbstractContextManager[Path]:
+        """A stored file as a real local file while the `with` lasts (a notice's file for a
+        chat library that uploads from a path); `OSError` when it is gone."""
+        return self.service.files.local_path(sha256)
 
     def ack_notice(self, notice_id: int, outcome: Outcome, refs: Iterable[str] = ()) -> None:
         """`refs`: the platform's ids of the messages sent for it (a reply to any of them

@@ -101,8 +101,9 @@ class SlackBot:
                 case Notice(files=attached):
                     pass
             for f in attached:  # in the thread, or under this message if it starts one
-                client.files_upload_v2(channel=dm, thread_ts=notice.thread or ts, file=f.path,
-                                       filename=f.name, title=f.name)
+                with self.chat.stored_file(f.sha256) as path:
+                    client.files_upload_v2(channel=dm, thread_ts=notice.thread or ts,
+                                           file=str(path), filename=f.name, title=f.name)
         except SlackApiError as exc:
             log.warning("notice not delivered: %s", exc.response.get("error"))
             # a message posted stays remembered; the retry posts it again

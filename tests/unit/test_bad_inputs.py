@@ -201,7 +201,7 @@ def test_file_over_the_limit(seed: Path, tmp_path: Path) -> None:
     talk.send(file_in(talk, half))
     refused(talk, file_in(talk, other), "half2.log would bring the attachments to",
             "over the 1.0 MB limit")
-    assert not list(Path(talk.service.files.root).glob(".incoming-*")), "no partial files left"
+    assert not list((tmp_path / "home" / "attachments").glob(".incoming-*")), "no partial files"
 
 
 # -- markup is text ------------------------------------------------------------------------------
