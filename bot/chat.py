@@ -32,7 +32,7 @@ The conversation itself runs in `bot.service.Service` (one unit of work per even
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import accounts, alerts, notices, verification
 from bot.protocol import (
     Alert,
+    AnotherPoller,
     Directory,
     FetchFiles,
     FileRef,
@@ -64,7 +65,10 @@ from bot.texts import HELP
 from flows import identity
 from flows.errors import Invalid
 from flows.urls import parse_url_list
+from store import poller
+from store.budget import Bucket, Budget, budget_for
 from store.files import CHUNK
+from store.health import Readiness
 from store.signals import NoticeListener
 from store.uow import unit_of_work
 
@@ -108,6 +112,30 @@ class Chat:
         self.fetch_files = fetch_files
         self.quota = FileQuota(service)  # the file quota and the disk budget
         self.listener = NoticeListener(service.engine)  # wakes the notice loop (store/signals)
+        # the outbound rate budget, shared by every process on PostgreSQL (store/budget.py)
+        self.budget: Budget = budget_for(service.engine)
+        self.readiness = Readiness(service.engine)
+
+    # -- operations (README "Several machines") ---------------------------------------------
+
+    def ready(self) -> str | None:
+        """None when this process can serve (its database answers, its schema is at head),
+        else one line saying why not: what `/readyz` answers."""
+        return self.readiness.check()
+
+    def pace(self, buckets: Sequence[Bucket]) -> float:
+        """Reserve a send in each bucket; the seconds to wait before sending (0: now)."""
+        return self.budget.reserve(buckets)
+
+    def hold_poller(self, bot_id: int, username: str) -> Callable[[], None]:
+        """Be the one Telegram poller of this bot among every process on this database;
+        returns what gives the role up. Raises `AnotherPoller` (its text says who and what to
+        do instead) when a poller runs already."""
+        try:
+            held = poller.hold(self.service.engine, f"telegram-poller:{bot_id}")
+        except poller.Taken as exc:
+            raise AnotherPoller(username, exc.holder) from None
+        return held.release
 
     # -- events ---------------------------------------------------------------------------
 

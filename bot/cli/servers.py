@@ -27,7 +27,9 @@ def web(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0
     application = web_console(Settings())
     err.print(f"casebot web console on http://{host}:{port}/ (Ctrl-C stops it)")
     # uvicorn's ProxyHeadersMiddleware believes X-Forwarded-For only from these peers
+    # SIGTERM (as Ctrl-C): stop accepting, finish the requests in hand for at most 10 s, exit 0
     uvicorn.run(application, host=host, port=port, log_level="warning", server_header=False,
+                timeout_graceful_shutdown=10,
                 proxy_headers=bool(trusted_proxy),
                 forwarded_allow_ips=",".join(trusted_proxy) if trusted_proxy else None)
 
