@@ -210,7 +210,7 @@ class AnotherPoller(ValueError):
         where = " on ".join(str(x) for x in (
             f"pid {holder.pid}" if holder.pid else None, holder.host) if x)
         since = holder.since.astimezone(UTC).strftime("%H:%M UTC") if holder.since else None
-        about = ", ".join(x for x in (where, f"since {since}" if since else None) if x)
+        about = " ".join(x for x in (where, f"since {since}" if since else None) if x)
         super().__init__(
             f"Another casebot telegram is already polling for @{username}"
             f"{f' ({about})' if about else ''}; one poller per bot: stop it, or run several "
