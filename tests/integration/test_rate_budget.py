@@ -77,8 +77,8 @@ def test_a_send_counted_in_two_buckets_keeps_both(asks: list[tuple[float, int]])
             tats[b.name] = tat
             sent.setdefault(b.name, []).append(at)
     assert most_in_a_second(sent["bot"]) <= 10
-    for chat in chats.values():
-        assert most_in_a_second(sent.get(chat.name, [])) <= 3  # the burst, then 1 a second
+    for bucket in chats.values():
+        assert most_in_a_second(sent.get(bucket.name, [])) <= 3  # the burst, then 1 a second
 
 
 def test_the_local_budget_spaces_a_burst() -> None:
