@@ -264,6 +264,8 @@ def test_through_a_real_http_socket(rig: Rig) -> None:
         assert http.send(url_verification, "application/json") == (200, '{"challenge": "abc"}')
         with urllib.request.urlopen(url.replace("/slack/events", "/healthz"), timeout=5) as r:
             assert r.status == 200
+        with urllib.request.urlopen(url.replace("/slack/events", "/readyz"), timeout=5) as r:
+            assert (r.status, json.loads(r.read())) == (200, {"ready": True})
     finally:
         server.shutdown()
         server.server_close()
