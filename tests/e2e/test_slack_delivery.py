@@ -305,5 +305,5 @@ def test_casebot_slack_command_serves_http(tmp_path: Path) -> None:
             fake.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls))
             assert "work email" in http.last("U1").args["text"]  # not linked: asks first
         finally:
-            proc.send_signal(signal.SIGINT)
-            assert proc.wait(timeout=10) == 0
+            proc.send_signal(signal.SIGTERM)  # what a service manager sends: a clean stop
+            assert proc.wait(timeout=15) == 0
