@@ -124,8 +124,15 @@ class Chat:
         return self.readiness.check()
 
     def pace(self, buckets: Sequence[Bucket]) -> float:
-        """Reserve a send in each bucket; the seconds to wait before sending (0: now)."""
-        return self.budget.reserve(buckets)
+        """Reserve a send in each bucket; the seconds to wait before sending (0: now). With
+        the database away the send goes at once (the platform's 429s still pace it): a
+        person's answer is not held up for want of the budget's row."""
+        try:
+            return self.budget.reserve(buckets)
+        except SQLAlchemyError as exc:
+            log.warning("the shared rate budget is unavailable (%s); sending unpaced",
+                        type(exc).__name__)
+            return 0.0
 
     def hold_poller(self, bot_id: int, username: str) -> Callable[[], None]:
         """Be the one Telegram poller of this bot among every process on this database;
