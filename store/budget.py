@@ -17,7 +17,8 @@ even when the bot's budget delays a send.
 - PostgreSQL (`SharedBudget`): one row per bucket in `rate_buckets`, locked (`FOR UPDATE`, in
   name order so two senders never deadlock), read and moved in one short transaction on the
   server's clock (`clock_timestamp()`), so machines whose clocks disagree still share one
-  time line. Rows of buckets unused for an hour (a chat's) are deleted now and then.
+  time line; a send counted in one bucket without a burst (the usual: the bot's) is one
+  upsert. Rows of buckets unused for an hour (a chat's) are deleted now and then.
 - SQLite or anything else on one machine (`LocalBudget`): the same arithmetic in memory, for
   the threads of this process.
 """
@@ -109,6 +110,8 @@ class SharedBudget(Budget):
                       key=lambda b: b.name)
         if not live:
             return 0.0
+        if len(live) == 1 and live[0].burst <= 1:
+            return self._reserve_one(live[0])
         names = [b.name for b in live]
         t = self.table
         with self.engine.begin() as conn:
@@ -128,11 +131,28 @@ class SharedBudget(Budget):
                 conn.execute(t.delete().where(t.c.tat < now - STALE, t.c.name.not_in(names)))
         return float(at - now)
 
+    def _reserve_one(self, bucket: Bucket) -> float:
+        """One bucket without a burst (the common case: a private chat's send counts against
+        the bot's bucket only) in one statement: the row is made or moved under its lock, and
+        the slot is its old `tat` or now, whichever is later (the new `tat` less one
+        interval)."""
+        with self.engine.begin() as conn:
+            wait = conn.execute(_RESERVE_ONE, {"name": bucket.name,
+                                               "interval": bucket.interval}).scalar_one()
+        return max(0.0, float(wait))
+
     def _locked(self, conn: sa.Connection, names: list[str]) -> dict[str, float]:
         t = self.table
         rows = conn.execute(sa.select(t.c.name, t.c.tat).where(t.c.name.in_(names))
                             .order_by(t.c.name).with_for_update())
         return {name: float(tat) for name, tat in rows}
+
+
+_NOW = "extract(epoch FROM clock_timestamp())::float8"
+_RESERVE_ONE = sa.text(
+    f"INSERT INTO rate_buckets AS b (name, tat) VALUES (:name, {_NOW} + :interval) "
+    f"ON CONFLICT (name) DO UPDATE SET tat = GREATEST(b.tat, {_NOW}) + :interval "
+    f"RETURNING b.tat - :interval - {_NOW}")
 
 
 def budget_for(engine: Engine) -> Budget:

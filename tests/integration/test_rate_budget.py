@@ -155,3 +155,19 @@ def test_a_budget_per_process_lets_two_exceed_it(fake: FakeTelegram) -> None:
     """What PTB's own limiter does (it counts one process's sends): twice the rate."""
     times = send_from_two_bots(fake, lambda: LocalBudget().reserve)
     assert most_in_a_second(times) >= PER_SECOND * 1.5
+
+
+def test_the_shared_budget_spaces_one_bucket_and_two(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    budget = SharedBudget(engine)
+    bot = Bucket("telegram:1:bot", 10.0)
+    one = [budget.reserve([bot]) for _ in range(3)]  # the one-statement path
+    assert one[0] == pytest.approx(0, abs=0.02)
+    assert one[2] == pytest.approx(0.2, abs=0.03)
+    group = Bucket("telegram:1:group:-5", 2.0)  # two buckets: the locked path
+    two = [budget.reserve([bot, group]) for _ in range(3)]
+    # behind the bot's three, then the group's 2 a second: each send at the later slot
+    assert two == pytest.approx([0.3, 0.8, 1.3], abs=0.05)
+    assert budget.reserve([Bucket("telegram:1:chat:9", 1.0, 20)]) == pytest.approx(0, abs=0.02)
+    engine.dispose()
