@@ -16,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.chat import Chat
 from bot.protocol import Bucket, Settings
@@ -95,7 +97,9 @@ class SharedRateLimiter(BaseRateLimiter[int]):
             except RetryAfter as exc:
                 if attempt == tries - 1:
                     raise
-                delay = exc.retry_after
+                with warnings.catch_warnings():  # an int now, a timedelta in PTB 23
+                    warnings.simplefilter("ignore", PTBDeprecationWarning)
+                    delay = exc.retry_after
                 seconds = delay if isinstance(delay, int | float) else delay.total_seconds()
                 log.info("Telegram asked to wait %.1f s before %s", seconds, endpoint)
                 await asyncio.sleep(seconds + 0.1)
