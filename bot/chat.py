@@ -134,14 +134,18 @@ class Chat:
                         type(exc).__name__)
             return 0.0
 
-    def hold_poller(self, bot_id: int, username: str) -> Callable[[], None]:
+    def hold_poller(self, bot_id: int, username: str,
+                    on_lost: Callable[[], None] | None = None) -> Callable[[], None]:
         """Be the one Telegram poller of this bot among every process on this database;
         returns what gives the role up. Raises `AnotherPoller` (its text says who and what to
-        do instead) when a poller runs already."""
+        do instead) when a poller runs already. `on_lost` is called (on another thread) if
+        the role is lost while held (the database dropped the lock's connection)."""
         try:
             held = poller.hold(self.service.engine, f"telegram-poller:{bot_id}")
         except poller.Taken as exc:
             raise AnotherPoller(username, exc.holder) from None
+        if on_lost is not None:
+            held.watch(on_lost)
         return held.release
 
     # -- events ---------------------------------------------------------------------------

@@ -11,7 +11,8 @@ as the returned `Held` is open, or raises `Taken` saying who has it:
   `pg_stat_activity`: the holder names itself in its `application_name` ("casebot pid=1234
   host=a"), and the server knows since when. Through PgBouncer's transaction mode a session
   lock would stay on a server connection that other clients then use: the lock needs the
-  direct URL (CASEBOT_DATABASE_DIRECT_URL) there.
+  direct URL (CASEBOT_DATABASE_DIRECT_URL) there. A connection the server drops (a restart)
+  takes the lock with it: `watch` looks every 15 s and says so, and the poller stops.
 - SQLite (one machine): an exclusive `flock` on a file beside the database, which the kernel
   frees when the process ends however it ends; the file holds who took it.
 """
@@ -25,6 +26,8 @@ import json
 import os
 import re
 import socket
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +39,7 @@ from sqlalchemy.engine import Engine
 from store.db import direct_url, libpq_dsn
 
 LABEL = re.compile(r"^casebot pid=(\d+) host=(\S*)")
+WATCH_EVERY = 15.0  # seconds between looks at the lock's connection
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class NeedsDirectConnection(ValueError):
 
 class Held(Protocol):
     def release(self) -> None: ...
+
+    def watch(self, on_lost: Callable[[], None], every: float = WATCH_EVERY) -> None: ...
 
 
 def lock_key(name: str) -> int:
@@ -92,12 +98,17 @@ class _Nothing:
     def release(self) -> None:
         """Nothing was taken."""
 
+    def watch(self, on_lost: Callable[[], None], every: float = WATCH_EVERY) -> None:
+        """Nothing to lose."""
+
 
 class _AdvisoryLock:
     def __init__(self, dsn: str, name: str) -> None:
         who = me()
         label = f"casebot pid={who.pid} host={who.host}"[:63]
         self.key = lock_key(name)
+        self.released = threading.Event()
+        self.guard = threading.Lock()
         self.conn = psycopg.connect(dsn, autocommit=True, application_name=label,
                                     connect_timeout=10)
         try:
@@ -123,8 +134,24 @@ class _AdvisoryLock:
         match = LABEL.match(row[0] or "")
         return Holder(int(match[1]) if match else None, match[2] if match else None, row[1])
 
+    def watch(self, on_lost: Callable[[], None], every: float = WATCH_EVERY) -> None:
+        """Look at the lock's connection every `every` seconds; if the server dropped it (a
+        restart, a network cut), the lock is gone with it: call `on_lost` once."""
+        def look() -> None:
+            while not self.released.wait(every):
+                try:
+                    with self.guard:
+                        self.conn.execute("SELECT 1")
+                except psycopg.Error:
+                    if not self.released.is_set():
+                        on_lost()
+                    return
+
+        threading.Thread(target=look, name="casebot-poller-lock", daemon=True).start()
+
     def release(self) -> None:
-        with contextlib.suppress(psycopg.Error):
+        self.released.set()
+        with self.guard, contextlib.suppress(psycopg.Error):
             self.conn.close()  # the session ends: the server frees its advisory locks
 
 
@@ -153,6 +180,9 @@ class _FileLock:
                           datetime.fromisoformat(since) if since else None)
         except (ValueError, AttributeError):  # being written just now
             return Holder()
+
+    def watch(self, on_lost: Callable[[], None], every: float = WATCH_EVERY) -> None:
+        """A file lock lasts as long as the process: nothing to watch."""
 
     def release(self) -> None:
         with contextlib.suppress(OSError):

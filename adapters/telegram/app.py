@@ -23,6 +23,7 @@ import asyncio
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -146,11 +147,17 @@ async def serve_app(app: TelegramApp, tg: TelegramBot | None, settings: Settings
     """Run until `stop` is set: commands registered, polling or webhook, notices delivered."""
     if webhook_url and not settings.telegram_webhook_secret:
         raise ValueError("Webhook mode needs TELEGRAM_WEBHOOK_SECRET (letters, digits, _ and -).")
+    loop, lost = asyncio.get_running_loop(), threading.Event()
+
+    def on_lost() -> None:  # the database dropped the lock: stop before another poller starts
+        lost.set()
+        loop.call_soon_threadsafe(stop.set)
+
     async with app:
         # the one poller of this bot, or exit (AnotherPoller) before touching anything
         release = (None if webhook_url or tg is None else
                    await asyncio.to_thread(tg.chat.hold_poller, app.bot.id,
-                                           app.bot.username or str(app.bot.id)))
+                                           app.bot.username or str(app.bot.id), on_lost))
         health = None
         try:
             health = _health_server(app, tg, settings, polling=not webhook_url)
@@ -162,6 +169,14 @@ async def serve_app(app: TelegramApp, tg: TelegramBot | None, settings: Settings
                 await asyncio.to_thread(health.stop)
             if release is not None:
                 release()
+    if lost.is_set():
+        raise PollerLost("Stopped polling: the database dropped the connection holding this "
+                         "bot's poller lock, so another poller may start. Start casebot "
+                         "telegram again (a service manager's restart does).")
+
+
+class PollerLost(RuntimeError):
+    """The poller's lock went with its database connection: this process stopped polling."""
 
 
 def _readiness(app: TelegramApp, tg: TelegramBot | None) -> Callable[[], str | None]:
@@ -257,6 +272,9 @@ def run(settings: Settings, build: Callable[[Settings], tuple[TelegramApp, Teleg
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except PollerLost as exc:
+        print(exc, file=sys.stderr)
+        return 1
     except InvalidToken:
         print("Telegram refused TELEGRAM_BOT_TOKEN; check it with @BotFather.", file=sys.stderr)
         return 2
