@@ -25,6 +25,7 @@ pass their own WSGI application and body cap.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -136,18 +137,64 @@ def _channel_class(per_client: int, uncapped: frozenset[str],
     return Channel
 
 
-def with_healthz(application: Wsgi) -> Wsgi:
-    """`application` behind `GET /healthz`, which answers 200 for load balancers (both chat
-    endpoints serve it; nothing else about a request is looked at)."""
+Ready = Callable[[], str | None]
+"""Whether the process can serve: None when it can, else one line saying why not."""
 
-    def healthz_first(environ: dict[str, Any], start_response: Callable[..., Any]
-                      ) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
-            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-            return [b"ok"]
+
+def with_health(application: Wsgi, ready: Ready | None = None) -> Wsgi:
+    """`application` behind the load balancer's two probes, answered before anything else
+    about a request is looked at (no authentication: they say nothing secret):
+
+    - `GET /healthz`: 200 "ok" while the process runs (no database call);
+    - `GET /readyz`: 200 `{"ready": true}` when `ready()` finds nothing wrong, else 503
+      `{"ready": false, "reason": "…"}` (the database does not answer, its schema is
+      behind, the adapter has not started yet)."""
+
+    def health_first(environ: dict[str, Any], start_response: Callable[..., Any]
+                     ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO")
+        if path == "/healthz":
+            return _answer(start_response, "200 OK", "text/plain", b"ok")
+        if path == "/readyz":
+            reason = ready() if ready is not None else None
+            if reason is None:
+                return _answer(start_response, "200 OK", "application/json",
+                               b'{"ready": true}')
+            body = json.dumps({"ready": False, "reason": reason}).encode()
+            return _answer(start_response, "503 Service Unavailable", "application/json", body)
         return application(environ, start_response)
 
-    return healthz_first
+    return health_first
+
+
+def _answer(start_response: Callable[..., Any], status: str, kind: str,
+            body: bytes) -> list[bytes]:
+    start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body))),
+                            ("Cache-Control", "no-store")])
+    return [body]
+
+
+def _not_found(environ: dict[str, Any], start_response: Callable[..., Any]
+               ) -> Iterable[bytes]:
+    return _answer(start_response, "404 Not Found", "text/plain", b"Not Found")
+
+
+class HealthServer:
+    """`/healthz` and `/readyz` alone, on a thread of their own: for the processes that
+    serve no HTTP otherwise (Telegram polling, Slack Socket Mode) when CASEBOT_HEALTH_PORT
+    is set."""
+
+    def __init__(self, ready: Ready, port: int, host: str = "0.0.0.0") -> None:
+        self.server = HttpServer(with_health(_not_found, ready), host, port, threads=2)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.2,),
+                                       name="casebot-health", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(5)
+        self.server.server_close()
 
 
 class HttpServer:

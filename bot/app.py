@@ -25,7 +25,8 @@ def build_engine(settings: Settings, *, migrate: bool | None = None,
     """SQLite is upgraded in place; any other database must already be (`casebot db
     upgrade`), else `store.db.NotUpgraded` says so before anything else runs."""
     private_dir(settings.home)  # CASEBOT_HOME holds the database and samples: 0700
-    engine = make_engine(settings.db_url)
+    engine = make_engine(settings.db_url, pooler=settings.database_pooler,
+                         direct_url=settings.database_direct_url)
     if migrate if migrate is not None else engine.dialect.name == "sqlite":
         before = current_revision(engine)
         upgrade(engine)

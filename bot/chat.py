@@ -32,7 +32,7 @@ The conversation itself runs in `bot.service.Service` (one unit of work per even
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,6 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import accounts, alerts, notices, verification
 from bot.protocol import (
     Alert,
+    AnotherPoller,
     Directory,
     FetchFiles,
     FileRef,
@@ -65,7 +66,10 @@ from bot.texts import HELP
 from flows import identity
 from flows.errors import Invalid
 from flows.urls import read_urls
+from store import poller
 from store.blobs import CHUNK
+from store.budget import Bucket, Budget, budget_for
+from store.health import Readiness
 from store.signals import NoticeListener
 from store.uow import unit_of_work
 
@@ -109,6 +113,41 @@ class Chat:
         self.fetch_files = fetch_files
         self.quota = FileQuota(service)  # the file quota and the disk budget
         self.listener = NoticeListener(service.engine)  # wakes the notice loop (store/signals)
+        # the outbound rate budget, shared by every process on PostgreSQL (store/budget.py)
+        self.budget: Budget = budget_for(service.engine)
+        self.readiness = Readiness(service.engine)
+
+    # -- operations (README "Several machines") ---------------------------------------------
+
+    def ready(self) -> str | None:
+        """None when this process can serve (its database answers, its schema is at head),
+        else one line saying why not: what `/readyz` answers."""
+        return self.readiness.check()
+
+    def pace(self, buckets: Sequence[Bucket]) -> float:
+        """Reserve a send in each bucket; the seconds to wait before sending (0: now). With
+        the database away the send goes at once (the platform's 429s still pace it): a
+        person's answer is not held up for want of the budget's row."""
+        try:
+            return self.budget.reserve(buckets)
+        except SQLAlchemyError as exc:
+            log.warning("the shared rate budget is unavailable (%s); sending unpaced",
+                        type(exc).__name__)
+            return 0.0
+
+    def hold_poller(self, bot_id: int, username: str,
+                    on_lost: Callable[[], None] | None = None) -> Callable[[], None]:
+        """Be the one Telegram poller of this bot among every process on this database;
+        returns what gives the role up. Raises `AnotherPoller` (its text says who and what to
+        do instead) when a poller runs already. `on_lost` is called (on another thread) if
+        the role is lost while held (the database dropped the lock's connection)."""
+        try:
+            held = poller.hold(self.service.engine, f"telegram-poller:{bot_id}")
+        except poller.Taken as exc:
+            raise AnotherPoller(username, exc.holder) from None
+        if on_lost is not None:
+            held.watch(on_lost)
+        return held.release
 
     # -- events ---------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from bot.settings import Settings
 from flows.clean import for_terminal
@@ -24,10 +25,13 @@ from flows.errors import Invalid
 from flows.identity import CONFIRM_STEP, NO, YES
 from flows.model import Choice, FileRef, Inbound, PendingFile, Prompt, info
 from flows.steps import DONE, SKIP_WORDS, match_choice
+from store.budget import Bucket
+from store.poller import Holder
 
 __all__ = [
     "BUTTON_COMMANDS", "COMMAND_PREFIX", "CONFIRM_STEP", "DONE", "NO", "RECLASSIFY",
-    "SKIP_WORDS", "YES", "Alert", "Choice", "Directory", "FetchFiles", "Fetched", "FileRef",
+    "SKIP_WORDS", "YES", "Alert", "AnotherPoller", "Bucket", "Choice", "Directory",
+    "FetchFiles", "Fetched", "FileRef",
     "FromMessage", "Inbound", "Invalid", "Notice", "OpenCase", "Outcome", "PendingFile",
     "Prompt", "Reply", "Settings", "View", "Vouched", "Who", "button_id", "command_of",
     "for_terminal", "info", "match_choice", "none_fetched", "pressed",
@@ -195,3 +199,19 @@ class Alert:
     assignee: str | None = None
     due: str | None = None  # "2026-12-06 14:05 UTC (first response)"
     link: str | None = None
+
+
+class AnotherPoller(ValueError):
+    """A second Telegram poller for the same bot (`Chat.hold_poller`): Telegram gives each
+    bot's updates to one poller, so this process must not start. Its text is the one line
+    the operator reads."""
+
+    def __init__(self, username: str, holder: Holder) -> None:
+        where = " on ".join(str(x) for x in (
+            f"pid {holder.pid}" if holder.pid else None, holder.host) if x)
+        since = holder.since.astimezone(UTC).strftime("%H:%M UTC") if holder.since else None
+        about = " ".join(x for x in (where, f"since {since}" if since else None) if x)
+        super().__init__(
+            f"Another casebot telegram is already polling for @{username}"
+            f"{f' ({about})' if about else ''}; one poller per bot: stop it, or run several "
+            "with --webhook-url (README, 'Several machines').")

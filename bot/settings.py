@@ -21,6 +21,31 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=_default_home, validation_alias="CASEBOT_HOME")
     database_url: str | None = Field(default=None, validation_alias="CASEBOT_DATABASE_URL")
+    # issue 26 (README "Several machines"): CASEBOT_DATABASE_URL goes through PgBouncer in
+    # transaction mode ("pgbouncer"); the direct URL (no pooler) is for what holds a session:
+    # the notice wake-ups (LISTEN) and the Telegram poller's lock
+    database_pooler: Literal["none", "pgbouncer"] = Field(
+        default="none", validation_alias="CASEBOT_DATABASE_POOLER")
+    database_direct_url: str | None = Field(default=None,
+                                            validation_alias="CASEBOT_DATABASE_DIRECT_URL")
+    # a port for /healthz and /readyz on the processes that serve no HTTP otherwise (Telegram
+    # polling, Slack Socket Mode); unset: none
+    health_port: int | None = Field(default=None, validation_alias="CASEBOT_HEALTH_PORT")
+    # the outbound rate budget shared by every process (store/budget.py): Telegram's
+    # documented limits per bot and per group; a private chat's (Telegram: "avoid more than
+    # one a second", bursts allowed) is off unless set, as casebot answers a person's own
+    # messages (0 turns a limit off); Slack's chat.postMessage per channel for notices and
+    # alerts
+    telegram_per_second: float = Field(default=30.0,
+                                       validation_alias="CASEBOT_TELEGRAM_PER_SECOND")
+    telegram_group_per_minute: float = Field(
+        default=20.0, validation_alias="CASEBOT_TELEGRAM_GROUP_PER_MINUTE")
+    telegram_chat_per_second: float = Field(
+        default=0.0, validation_alias="CASEBOT_TELEGRAM_CHAT_PER_SECOND")
+    telegram_chat_burst: int = Field(default=20, validation_alias="CASEBOT_TELEGRAM_CHAT_BURST")
+    slack_channel_per_second: float = Field(
+        default=1.0, validation_alias="CASEBOT_SLACK_CHANNEL_PER_SECOND")
+    slack_channel_burst: int = Field(default=5, validation_alias="CASEBOT_SLACK_CHANNEL_BURST")
     smtp_url: str | None = Field(default=None, validation_alias="CASEBOT_SMTP_URL")
     mail_from: str = Field(default="casebot@localhost", validation_alias="CASEBOT_MAIL_FROM")
     max_attachment_mb: int = Field(default=250, validation_alias="CASEBOT_MAX_ATTACHMENT_MB")

@@ -3,13 +3,22 @@
 SQLite is the embedded default: WAL mode so readers never wait for the writer, a busy timeout
 so two processes queue instead of failing, foreign keys on. PostgreSQL (psycopg 3) serves
 several workers. Either way the schema comes from alembic.
+
+Behind PgBouncer in transaction mode (`pooler="pgbouncer"`) consecutive transactions of one
+client connection may run on different server connections, so psycopg must not prepare
+statements on the server (`prepare_threshold=None`: a statement prepared on one server
+connection is unknown on the next, "prepared statement "_pg3_0" does not exist"), and what
+lives on a session (LISTEN, advisory session locks) must use a direct connection instead:
+`direct_url(engine)` is the URL for those, None when only the pooled one is known.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import weakref
 from pathlib import Path
+from typing import Literal
 
 import sqlalchemy as sa
 from alembic import command
@@ -17,6 +26,10 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+Pooler = Literal["none", "pgbouncer"]
+
+# engine -> the URL of a direct (unpooled) connection to its database, None when unknown
+_DIRECT: weakref.WeakKeyDictionary[Engine, sa.URL | None] = weakref.WeakKeyDictionary()
 
 
 def table_of(model: type) -> sa.Table:
@@ -27,10 +40,13 @@ def table_of(model: type) -> sa.Table:
     return table
 
 
-def make_engine(url: str, *, echo: bool = False, busy_timeout: float = 5.0) -> Engine:
+def make_engine(url: str, *, echo: bool = False, busy_timeout: float = 5.0,
+                pooler: Pooler = "none", direct_url: str | None = None) -> Engine:
     """`busy_timeout` (SQLite): how long a writer waits for another's lock before failing.
     Statement parameters (codes, addresses, customer text) never appear in an error's text
-    or a log line (`hide_parameters`), only the SQL."""
+    or a log line (`hide_parameters`), only the SQL. `pooler="pgbouncer"`: `url` goes through
+    PgBouncer in transaction mode (no server-side prepared statements); `direct_url` reaches
+    the same database without it, for LISTEN and session locks."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -40,8 +56,25 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout: float = 5.0) -> E
                                                 "check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True,
-                            pool_size=10, max_overflow=10)
+    pooled = pooler == "pgbouncer"
+    engine = sa.create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True,
+                              pool_size=10, max_overflow=10,
+                              connect_args={"prepare_threshold": None} if pooled else {})
+    _DIRECT[engine] = (sa.make_url(direct_url) if direct_url
+                       else None if pooled else engine.url)
+    return engine
+
+
+def direct_url(engine: Engine) -> sa.URL | None:
+    """Where a session of `engine`'s database can be held (LISTEN, advisory locks): the
+    engine's own URL unless it goes through a transaction pooler, then the direct URL given,
+    else None. SQLite: its own URL."""
+    return _DIRECT.get(engine, engine.url)
+
+
+def libpq_dsn(url: sa.URL) -> str:
+    """A SQLAlchemy PostgreSQL URL as psycopg's own `connect` takes it."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def private_dir(path: Path) -> None:

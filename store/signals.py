@@ -8,6 +8,10 @@ so a reply goes out within milliseconds. Polling stays as the safety net: a wake
 the table is the truth (a missed NOTIFY costs one poll interval, nothing more). SQLite has no
 such channel; there the chat processes poll more often instead (the query is one indexed read
 of a local file).
+
+LISTEN needs a session of its own, which PgBouncer's transaction mode does not give: behind
+it the listener connects to CASEBOT_DATABASE_DIRECT_URL, and without one it polls (as on
+SQLite) and says so once in the log.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import time
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+
+from store.db import direct_url, libpq_dsn
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +49,13 @@ class NoticeListener:
     """
 
     def __init__(self, engine: Engine) -> None:
-        self.url = engine.url
-        self.listens = engine.dialect.name == "postgresql"
+        url = direct_url(engine)
+        self.url = url or engine.url
+        self.listens = engine.dialect.name == "postgresql" and url is not None
+        if engine.dialect.name == "postgresql" and url is None:
+            log.info("notices are polled every %.1f s: LISTEN does not work through a "
+                     "transaction pooler; set CASEBOT_DATABASE_DIRECT_URL to be woken at once",
+                     POLL_WITHOUT)
         self.conn: psycopg.Connection[tuple[object, ...]] | None = None
         self.lock = threading.Lock()
 
@@ -71,8 +82,7 @@ class NoticeListener:
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self.conn is None or self.conn.closed:
-            dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self.conn = psycopg.connect(dsn, autocommit=True)
+            self.conn = psycopg.connect(libpq_dsn(self.url), autocommit=True)
             self.conn.execute(f"LISTEN {TOPIC}")
         return self.conn
 

@@ -548,3 +548,11 @@ class BlobChunk(SQLModel, table=True):
                         ondelete="CASCADE")
     seq: int = Field(primary_key=True)
     data: bytes = Field(sa_type=sa.LargeBinary)
+
+class RateBucket(SQLModel, table=True):
+    """One outbound rate limit shared by every process (store/budget.py, 0015): `tat`, when
+    the next send's slot begins, in seconds since the epoch on the database server's clock."""
+
+    __tablename__ = "rate_buckets"
+    name: str = Field(primary_key=True, max_length=200)
+    tat: float = Field(default=0.0, sa_type=sa.Float)

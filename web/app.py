@@ -42,9 +42,11 @@ from flows.errors import Invalid
 from flows.model import FileRef
 from flows.sla import PLANS
 from flows.urls import defang
+from store.health import Readiness
 from store.tables import Account, Case, CaseEvent, UrlRating, as_utc, saved_id
 from store.uow import UnitOfWork, unit_of_work
 from web.drafts import Draft
+from web.health import HealthProbes
 from web.imports import Imports
 from web.previews import FILE_HEADERS, sniff, text_head
 from web.queue import Queue
@@ -780,6 +782,8 @@ def build_web_app(settings: Settings, service: Service) -> Starlette:
                    same_site="strict", https_only=settings.web_https),
         Middleware(SignInGuard, engine=service.engine, keep=console.signin_keeping),
     ]
+    # outermost: the load balancer's probes skip the session and the sign-in guard
+    middleware.insert(0, Middleware(HealthProbes, readiness=Readiness(service.engine)))
     app = Starlette(routes=console.routes(), middleware=middleware,
                     exception_handlers={HTTPException: http_error})
     app.state.console = console

@@ -24,7 +24,7 @@ from adapters.slack.listeners import DirectMessages
 from adapters.slack.mentions import Mentions
 from adapters.slack.shortcuts import Shortcuts
 from bot.chat import Chat
-from bot.protocol import Alert, Notice, Outcome, Settings
+from bot.protocol import Alert, Bucket, Notice, Outcome, Settings
 
 __all__ = ["BOT_SCOPES", "SlackBot", "api_base", "make_client", "serve"]
 
@@ -54,6 +54,7 @@ class SlackBot:
         self.dispatch = Dispatch(chat, self.client_for_team, api_base(settings))
         chat.fetch_files = self.dispatch.fetch_files  # a message's files, once its person links
         self._stop = threading.Event()
+        self._notices: threading.Thread | None = None
         self.app = self._build_app()
         self.app.use(keep_alive_middleware)  # before any listener: its calls reuse connections
         DirectMessages(self.dispatch).register(self.app)
@@ -80,6 +81,19 @@ class SlackBot:
         bot = self.installation_store.find_bot(enterprise_id=None, team_id=team_id)
         return make_client(self.settings, bot.bot_token) if bot else None
 
+    def ready(self) -> str | None:
+        """`/readyz`: None when this process can serve (the chat layer's database answers)."""
+        return self.chat.ready()
+
+    def pace(self, team: str, channel: str) -> None:
+        """Wait for this channel's slot in the budget every process shares (Slack's
+        chat.postMessage: about one message a second per channel, short bursts allowed)."""
+        wait = self.chat.pace([Bucket(f"slack:{team}:{channel}",
+                                      self.settings.slack_channel_per_second,
+                                      self.settings.slack_channel_burst)])
+        if wait > 0:
+            self._stop.wait(wait)  # (stopping cuts the wait short: the post still goes)
+
     # -- operator updates ------------------------------------------------------------------
 
     def send_notice(self, notice: Notice) -> tuple[Outcome, list[str]]:
@@ -94,6 +108,7 @@ class SlackBot:
         refs: list[str] = []
         try:
             dm = notice.chat_ref or self.dispatch.dm_for(client, notice.external_id, user)
+            self.pace(team, dm)
             ts = self.dispatch.post(client, dm, srn.notice_message(notice.text, notice.buttons),
                                     notice.thread)
             refs.append(ts)
@@ -136,6 +151,7 @@ class SlackBot:
             return ("the app is not installed in CASEBOT_STAFF_SLACK_TEAM"
                     if channel else "CASEBOT_STAFF_SLACK_CHANNEL is not set")
         try:
+            self.pace(self.settings.staff_slack_team or "", channel)
             client.chat_postMessage(channel=channel, **srn.staff_alert(alert))
         except SlackApiError as exc:
             return str(exc.response.get("error") or "slack_error")
@@ -162,7 +178,12 @@ class SlackBot:
 
         thread = threading.Thread(target=loop, name="slack-notices", daemon=True)
         thread.start()
+        self._notices = thread
         return thread
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 30.0) -> None:
+        """Stop delivering: the round in hand (a notice being posted) is finished first,
+        for at most `wait` seconds."""
         self._stop.set()
+        if self._notices is not None and self._notices is not threading.current_thread():
+            self._notices.join(wait)

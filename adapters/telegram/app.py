@@ -7,8 +7,14 @@ Application's `update_queue` (PTB's Updater is used only for polling).
 
 Updates run concurrently across chats and strictly in order within one chat (`PerChatProcessor`).
 Link previews are off for every message, so a URL never unfurls. Every update is handled once
-(`delivery_id="tg:<update_id>"`, recorded in the database by the chat layer). Bot API calls
-that get 429 are retried by PTB's `AIORateLimiter` after the `retry_after` Telegram asks for.
+(`delivery_id="tg:<update_id>"`, recorded in the database by the chat layer). Every Bot API
+call that names a chat waits for its slot in the rate budget all casebot processes share
+(ratelimit.py); one that gets 429 anyway is retried after the `retry_after` Telegram asks for.
+
+Telegram gives a bot's updates to one poller: in polling mode this process first becomes the
+one poller of its bot among all processes on the database (`Chat.hold_poller`), or exits with
+code 2 saying who polls already. Several processes use the webhook. `/healthz` and `/readyz`
+are served by the webhook server, and in polling mode on CASEBOT_HEALTH_PORT when it is set.
 """
 
 from __future__ import annotations
@@ -17,13 +23,13 @@ import asyncio
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, MenuButtonCommands, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     BaseUpdateProcessor,
     CallbackQueryHandler,
@@ -34,9 +40,11 @@ from telegram.ext import (
     filters,
 )
 
+from adapters.http import HealthServer
 from adapters.telegram.handlers import TelegramBot
 from adapters.telegram.notices import NoticeSender
 from adapters.telegram.plumbing import WORKERS
+from adapters.telegram.ratelimit import SharedRateLimiter
 from adapters.telegram.webhook import Webhook
 from bot.chat import Chat
 from bot.protocol import Settings
@@ -114,15 +122,13 @@ def build_application(settings: Settings, chat: Chat,
         raise ValueError("TELEGRAM_BOT_TOKEN is not set.")
     base, file_base = bot_urls(settings)
     quiet = Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True))
-    # Only the 429 retries: Telegram's limits are per chat and per bot, and a hand-set overall
-    # rate would queue every user's answer behind a broadcast that never happens here.
-    limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=SEND_TRIES)
+    # Telegram's limits hold per bot and per chat across every process: one shared budget
+    limiter = SharedRateLimiter.over(chat, settings, token, SEND_TRIES)
     tg = TelegramBot(chat, WORKERS if workers is None else workers)
     # the notice thread's own Bot: the same API, on the notice thread's own event loop
     tg.make_notice_bot = lambda: ExtBot(token, base_url=base, base_file_url=file_base,
-                                        defaults=quiet, rate_limiter=AIORateLimiter(
-                                            overall_max_rate=0, group_max_rate=0,
-                                            max_retries=SEND_TRIES))
+                                        defaults=quiet, rate_limiter=SharedRateLimiter.over(
+                                            chat, settings, token, SEND_TRIES))
     app = (Application.builder().token(token).base_url(base).base_file_url(file_base)
            .defaults(quiet).rate_limiter(limiter).concurrent_updates(PerChatProcessor())
            .build())
@@ -141,43 +147,98 @@ async def serve_app(app: TelegramApp, tg: TelegramBot | None, settings: Settings
     """Run until `stop` is set: commands registered, polling or webhook, notices delivered."""
     if webhook_url and not settings.telegram_webhook_secret:
         raise ValueError("Webhook mode needs TELEGRAM_WEBHOOK_SECRET (letters, digits, _ and -).")
+    loop, lost = asyncio.get_running_loop(), threading.Event()
+
+    def on_lost() -> None:  # the database dropped the lock: stop before another poller starts
+        lost.set()
+        loop.call_soon_threadsafe(stop.set)
+
     async with app:
-        if tg is not None:  # before any update: what a person linking here downloads with
-            tg.native.serve_files(app.bot, asyncio.get_running_loop())
-        await app.bot.set_my_commands(COMMANDS)
-        # the menu button beside the message box lists those commands
-        await app.bot.set_chat_menu_button(menu_button=MenuButtonCommands())
-        hook = await _start_updates(app, settings, webhook_url, listen=listen, port=port,
-                                    poll_timeout=poll_timeout)
-        await app.start()
-        sender = None
-        if tg is not None:
-            tg.username = app.bot.username or ""
-            sender = NoticeSender(tg.chat, tg.make_notice_bot or (lambda: app.bot),
-                                  notice_interval)
-            sender.start()
+        # the one poller of this bot, or exit (AnotherPoller) before touching anything
+        release = (None if webhook_url or tg is None else
+                   await asyncio.to_thread(tg.chat.hold_poller, app.bot.id,
+                                           app.bot.username or str(app.bot.id), on_lost))
+        health = None
         try:
-            await stop.wait()
+            health = _health_server(app, tg, settings, polling=not webhook_url)
+            await _serve(app, tg, settings, stop=stop, webhook_url=webhook_url, port=port,
+                         listen=listen, poll_timeout=poll_timeout,
+                         notice_interval=notice_interval, ready=_readiness(app, tg))
         finally:
-            if sender is not None:
-                await asyncio.to_thread(sender.stop)
-            if hook is not None:
-                await hook.stop()
-            elif app.updater is not None and app.updater.running:
-                await app.updater.stop()
-            await app.stop()
-            if tg is not None:
-                tg.native.stop_files()
-                tg.close()
+            if health is not None:
+                await asyncio.to_thread(health.stop)
+            if release is not None:
+                release()
+    if lost.is_set():
+        raise PollerLost("Stopped polling: the database dropped the connection holding this "
+                         "bot's poller lock, so another poller may start. Start casebot "
+                         "telegram again (a service manager's restart does).")
+
+
+class PollerLost(RuntimeError):
+    """The poller's lock went with its database connection: this process stopped polling."""
+
+
+def _readiness(app: TelegramApp, tg: TelegramBot | None) -> Callable[[], str | None]:
+    """`/readyz`: the application runs (updates are handled) and the chat layer is ready."""
+    def ready() -> str | None:
+        if not app.running:
+            return "the Telegram application has not started yet"
+        return tg.chat.ready() if tg is not None else None
+    return ready
+
+
+def _health_server(app: TelegramApp, tg: TelegramBot | None, settings: Settings, *,
+                   polling: bool) -> HealthServer | None:
+    """Polling serves no HTTP: the probes get a port of their own when one is configured."""
+    port = settings.health_port
+    return HealthServer(_readiness(app, tg), port) if polling and port is not None else None
+
+
+async def _serve(app: TelegramApp, tg: TelegramBot | None, settings: Settings, *,
+                 stop: asyncio.Event, webhook_url: str | None, port: int, listen: str,
+                 poll_timeout: int, notice_interval: float | None,
+                 ready: Callable[[], str | None]) -> None:
+    """Updates handled and notices sent until `stop` is set; then the notice in hand is
+    finished, updates stop arriving and the application stops."""
+    if tg is not None:  # before any update: what a person linking here downloads with
+        tg.native.serve_files(app.bot, asyncio.get_running_loop())
+    await app.bot.set_my_commands(COMMANDS)
+    # the menu button beside the message box lists those commands
+    await app.bot.set_chat_menu_button(menu_button=MenuButtonCommands())
+    hook = await _start_updates(app, settings, webhook_url, listen=listen, port=port,
+                                poll_timeout=poll_timeout, ready=ready)
+    await app.start()
+    sender = None
+    if tg is not None:
+        tg.username = app.bot.username or ""
+        sender = NoticeSender(tg.chat, tg.make_notice_bot or (lambda: app.bot),
+                              notice_interval)
+        sender.start()
+    try:
+        await stop.wait()
+    finally:
+        if sender is not None:
+            await asyncio.to_thread(sender.stop)
+        if hook is not None:
+            await hook.stop()
+        elif app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        await app.stop()
+        if tg is not None:
+            tg.native.stop_files()
+            tg.close()
 
 
 async def _start_updates(app: TelegramApp, settings: Settings, webhook_url: str | None, *,
-                         listen: str, port: int, poll_timeout: int) -> Webhook | None:
+                         listen: str, port: int, poll_timeout: int,
+                         ready: Callable[[], str | None]) -> Webhook | None:
     """Updates start arriving: at casebot's webhook server (returned, to be stopped), or by
     PTB's Updater polling getUpdates."""
     if webhook_url:
         hook = Webhook(app.bot, app.update_queue, webhook_url,
-                       settings.telegram_webhook_secret or "", listen=listen, port=port)
+                       settings.telegram_webhook_secret or "", listen=listen, port=port,
+                       ready=ready)
         await hook.start(UPDATES)
         return hook
     assert app.updater is not None
@@ -211,6 +272,9 @@ def run(settings: Settings, build: Callable[[Settings], tuple[TelegramApp, Teleg
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except PollerLost as exc:
+        print(exc, file=sys.stderr)
+        return 1
     except InvalidToken:
         print("Telegram refused TELEGRAM_BOT_TOKEN; check it with @BotFather.", file=sys.stderr)
         return 2

@@ -13,8 +13,8 @@ What a client can make the process hold:
 - Without the secret, nothing beyond the headers: the `X-Telegram-Bot-Api-Secret-Token` header
   is compared (constant time, `hmac.compare_digest`) as soon as the headers are parsed, before
   a byte of the body is read; a request with a body and a wrong or missing secret gets 403 and
-  its connection is closed. Requests without a body (`GET /healthz`, probes) reach the WSGI
-  application, which checks the secret again for everything but `/healthz`.
+  its connection is closed. Requests without a body (`GET /healthz` and `/readyz`, probes)
+  reach the WSGI application, which checks the secret again for everything but those two.
 - With the secret (only Telegram has it), at most `BODY_MAX` (1 MB; an update is a few KB):
   larger bodies get 413 before they are read.
 - The shared server's limits besides: a request arrives whole within 10 s of its first byte,
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.ext import ExtBot
 
-from adapters.http import HttpServer, Wsgi, with_healthz
+from adapters.http import HttpServer, Ready, Wsgi, with_health
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,11 @@ def hook_path(url: str) -> str:
     return "/" + urlsplit(url).path.lstrip("/")
 
 
-def wsgi_app(path: str, secret: str, deliver: Callable[[object], None]) -> Wsgi:
-    """`/healthz` for load balancers; POSTs to `path` carrying the secret go to `deliver`
-    (which raises `NotAnUpdate` for a body that is not an update); everything else is refused."""
+def wsgi_app(path: str, secret: str, deliver: Callable[[object], None],
+             ready: Ready | None = None) -> Wsgi:
+    """`/healthz` and `/readyz` (asking `ready`) for load balancers; POSTs to `path` carrying
+    the secret go to `deliver` (which raises `NotAnUpdate` for a body that is not an update);
+    everything else is refused."""
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]
                     ) -> Iterable[bytes]:
@@ -74,7 +76,7 @@ def wsgi_app(path: str, secret: str, deliver: Callable[[object], None]) -> Wsgi:
                                 ("Content-Length", str(len(body)))])
         return [body]
 
-    return with_healthz(application)
+    return with_health(application, ready)
 
 
 def _answer(environ: dict[str, Any], path: str, secret: str,
@@ -97,14 +99,14 @@ class Webhook:
     serves on a thread of its own and hands each update to the loop's `update_queue`."""
 
     def __init__(self, bot: ExtBot[Any], update_queue: asyncio.Queue[object], url: str,
-                 secret: str, *, listen: str, port: int) -> None:
+                 secret: str, *, listen: str, port: int, ready: Ready | None = None) -> None:
         self.bot = bot
         self.update_queue = update_queue
         self.url = url
         self.secret = secret
         self.loop = asyncio.get_running_loop()
-        self.server = HttpServer(wsgi_app(hook_path(url), secret, self.deliver), listen, port,
-                                 body_max=BODY_MAX, admit_body=self.admits_body)
+        self.server = HttpServer(wsgi_app(hook_path(url), secret, self.deliver, ready), listen,
+                                 port, body_max=BODY_MAX, admit_body=self.admits_body)
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.2,),
                                         name="casebot-tg-webhook", daemon=True)

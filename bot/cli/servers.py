@@ -6,6 +6,8 @@ read their options, and `web` hands the console to uvicorn.
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -27,9 +29,17 @@ def web(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0
     application = web_console(Settings())
     err.print(f"casebot web console on http://{host}:{port}/ (Ctrl-C stops it)")
     # uvicorn's ProxyHeadersMiddleware believes X-Forwarded-For only from these peers
+    # SIGTERM: uvicorn stops accepting and finishes the requests in hand (at most 10 s), then
+    # raises the signal again for the handler it found, this one: exit 0, a clean stop
+    signal.signal(signal.SIGTERM, _stopped)
     uvicorn.run(application, host=host, port=port, log_level="warning", server_header=False,
+                timeout_graceful_shutdown=10,
                 proxy_headers=bool(trusted_proxy),
                 forwarded_allow_ips=",".join(trusted_proxy) if trusted_proxy else None)
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def slack(socket: Annotated[bool, typer.Option("--socket", help="Socket Mode")] = False,

@@ -1,11 +1,12 @@
 """A stand-in for the Telegram Bot API on 127.0.0.1 (stdlib only), for e2e tests and benchmarks.
 
 It speaks the wire format PTB uses (form-encoded or JSON bodies, `{"ok": true, "result": …}`),
-records every call (`calls`), keeps the messages it "sent" per chat so edits show, serves
-uploaded files through getFile + /file/bot<token>/<path>, and lets a test act as users:
-`say`, `send_document`, `send_photo`, `press`, a `reply` (text, a document or a photo) to
-a message, and `redeliver` (an update sent again, as Telegram does after a timeout). The bot's
-documents (sendDocument, multipart uploads as PTB sends them) are kept with their bytes
+records every call (`calls`, each with its arrival time; getUpdates only in `polls`), keeps the
+messages it "sent" per chat so edits show, serves uploaded files through getFile +
+/file/bot<token>/<path>, and lets a test act as users: `say`, `send_document`, `send_photo`,
+`press`, a `reply` (text, a document or a photo) to a message, and `redeliver` (an update sent
+again, as Telegram does after a timeout). The bot's documents (sendDocument, multipart uploads
+as PTB sends them) are kept with their bytes
 (`documents`). It keeps the users' messages too, so
 `transcript` reads a chat as its client would, and `keyboard` is the reply keyboard the client
 shows now (the last one sent, until a message removes it); malformed reply_markup gets 400.
@@ -72,6 +73,7 @@ class FakeTelegram:
         self.token = token
         self.delay = delay  # seconds added to every Bot API call but getUpdates (a network's RTT)
         self.calls: list[Call] = []
+        self.polls: list[float] = []  # when each getUpdates arrived (not in `calls`)
         self.connections: set[tuple[str, int]] = set()  # client (host, port) of API calls
         self.updates: list[dict[str, Any]] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
@@ -333,6 +335,7 @@ class FakeTelegram:
         return BOT_USER
 
     def m_getUpdates(self, p: dict[str, Any]) -> Any:
+        self.polls.append(time.monotonic())
         offset = int(p.get("offset") or 0)
         timeout = min(float(p.get("timeout") or 0), 5.0)
         deadline = time.monotonic() + timeout

@@ -264,6 +264,8 @@ def test_through_a_real_http_socket(rig: Rig) -> None:
         assert http.send(url_verification, "application/json") == (200, '{"challenge": "abc"}')
         with urllib.request.urlopen(url.replace("/slack/events", "/healthz"), timeout=5) as r:
             assert r.status == 200
+        with urllib.request.urlopen(url.replace("/slack/events", "/readyz"), timeout=5) as r:
+            assert (r.status, json.loads(r.read())) == (200, {"ready": True})
     finally:
         server.shutdown()
         server.server_close()
@@ -303,5 +305,5 @@ def test_casebot_slack_command_serves_http(tmp_path: Path) -> None:
             fake.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls))
             assert "work email" in http.last("U1").args["text"]  # not linked: asks first
         finally:
-            proc.send_signal(signal.SIGINT)
-            assert proc.wait(timeout=10) == 0
+            proc.send_signal(signal.SIGTERM)  # what a service manager sends: a clean stop
+            assert proc.wait(timeout=15) == 0

@@ -6,6 +6,7 @@ tried again and not lost; with no destination configured nothing is written at a
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -257,3 +258,21 @@ def test_with_oauth_installs_the_staff_workspace_is_the_one_named(tmp_path: Path
         assert bot.deliver_alerts() == 1
         (post,) = staff_posts(Rig(fake, bot, service, Driver(bot.app, fake, SECRET), settings))
         assert post.token == "xoxb-T2"
+
+
+def test_alerts_to_one_channel_keep_its_rate(tmp_path: Path) -> None:
+    """Issue 26: posts to one channel wait for their slot in the shared budget (Slack's
+    chat.postMessage: about one a second per channel; here 10 a second, no burst)."""
+    from bot.protocol import Alert
+
+    with rig_with(tmp_path, staff_slack_channel=STAFF_CHANNEL, slack_channel_per_second=10,
+                  slack_channel_burst=1) as r:
+        for n in range(6):
+            assert r.bot.send_alert(Alert(id=n, kind=NEW, text=f"alert {n}", case=str(n),
+                                          severity="High", subject="s", account="a",
+                                          contact=EMAIL)) is None
+        times = [c.at for c in r.fake.of("chat.postMessage")
+                 if c.args.get("channel") == STAFF_CHANNEL]
+        assert len(times) == 6
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert min(gaps) >= 0.09, gaps

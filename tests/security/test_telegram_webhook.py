@@ -221,6 +221,8 @@ def test_a_wrong_secret_gets_403_and_a_valid_update_works(tmp_path: Path,
             403, 403, 403, 403]
         with urllib.request.urlopen(f"http://127.0.0.1:{bot.port}/healthz", timeout=5) as ok:
             assert ok.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{bot.port}/readyz", timeout=5) as ok:
+            assert (ok.status, json.loads(ok.read())) == (200, {"ready": True})
         time.sleep(0.3)
         assert not fake.sent(7101)
         assert post(bot, b"not json", SECRET) == 400
