@@ -3,6 +3,8 @@ housekeeping.
 
 `casebot slack` and `casebot telegram` start this beside their adapter, so one process is a
 complete deployment; `casebot mail send` and `casebot db prune` do the same jobs separately.
+On PostgreSQL mail is not sent here: each mail is a job that `casebot worker` runs
+(bot/job_tasks.py).
 The overdue sweep (bot/alerts.py) runs where alerts are delivered: here, beside the mail
 sender, and in `casebot mail send`; it runs only when an alert destination is configured.
 """
@@ -29,7 +31,7 @@ def start_background(settings: Settings, *, prune_every: float = 60.0) -> Callab
     Returns a function that stops them, finishing the mail in hand first.
     """
     engine = build_engine(settings, migrate=False)
-    sender = start_sender(engine, settings)
+    sender = start_sender(engine, settings) if engine.dialect.name == "sqlite" else None
     sweep = start_sweep(engine, Staff.from_settings(settings))
     stop = threading.Event()
     pruner = Pruner(engine, settings=settings)

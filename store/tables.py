@@ -563,6 +563,7 @@ class SampleWaiter(SQLModel, table=True):
     channel: str = Field(max_length=20)
     external_id: str = Field(max_length=200)
     chat_ref: str | None = Field(default=None, max_length=200)
+    name: str = Field(max_length=255)  # the file's name as this chat sent it
 
 
 class JobError(SQLModel, table=True):

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=20), nullable=False),
         sa.Column("external_id", sa.String(length=200), nullable=False),
         sa.Column("chat_ref", sa.String(length=200), nullable=True),
+        sa.Column("name", sa.String(length=255), nullable=False),
         sa.ForeignKeyConstraint(["check_id"], ["sample_checks.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("check_id", "channel", "external_id",
