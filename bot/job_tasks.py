@@ -7,6 +7,9 @@ recovery, on one procrastinate worker.
   outbox's own backoff (`Retry(at=next_attempt_at)`), a permanent one fails the job. A mail
   "sending" under a live lease (its sender was killed mid-send) is tried when the lease ends.
 - `relay` (every 30 s): rows whose job was lost get one again (bot/jobs.py).
+- `overdue_sweep` (every 15 s, when staff alerts are configured): bot/alerts.OverdueSweep, on
+  whichever worker takes it (its claim alerts each due time once); chat processes on
+  PostgreSQL no longer run it.
 - `recover_stalled` (every few seconds): jobs of a worker that stopped sending heartbeats
   (killed, machine gone) are handed back to the queue, so another worker runs them.
 
@@ -20,11 +23,12 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot.alerts import SWEEP_EVERY, OverdueSweep, Staff
 from bot.jobs import QUEUE, GiveUp, QueueJobs, Retry, attach, retry_strategy
 from bot.mailer import Sender, make_sender
 from bot.sample_jobs import run_check
@@ -48,37 +52,37 @@ class Runtime:
         assert queue is not None, "jobs run on PostgreSQL only"
         self.queue: QueueJobs = queue
         self.files = BlobStore(settings.files_dir, settings.max_attachment_bytes)
-        self.sender: Sender | None = make_sender(engine, settings)
+        make_sender(engine, settings)  # a bad CASEBOT_SMTP_URL fails here, at start
+        self.sweep = OverdueSweep(engine, Staff.from_settings(settings))
 
     def check_sample(self, check_id: int) -> None:
         run_check(self.engine, self.files, check_id, self.settings.zip_check_seconds)
 
     def send_mail(self, mail_id: int) -> None:
-        if self.sender is None:  # no CASEBOT_SMTP_URL: mail waits in the outbox
+        # a sender per job: it holds its SMTP connection, and jobs run in several threads
+        sender = make_sender(self.engine, self.settings)
+        if sender is None:  # no CASEBOT_SMTP_URL: mail waits in the outbox
             raise Retry("CASEBOT_SMTP_URL is not set", utcnow() + timedelta(minutes=5))
-        mail = self.sender.claim_one(mail_id)
+        mail = sender.claim_one(mail_id)
         if mail is None:
-            with unit_of_work(self.engine, read_only=True) as uow:
-                row = uow.outbox.get(mail_id)
-                status, at = (row.status, row.next_attempt_at) if row else (None, None)
+            status, at = self._mail_state(mail_id)
             if status in ("pending", "sending") and at is not None:
                 raise Retry(f"mail {mail_id} is not due yet ({status})", at)
             return  # sent, failed or gone: nothing to do
-        outcome, detail = asyncio.run(self._deliver(mail))
+        try:
+            outcome, detail = asyncio.run(_deliver(sender, mail))
+        except Exception as exc:  # not an SMTP outcome (a bug?): back to the queue, not leased
+            sender.mark_retry(mail, f"{type(exc).__name__}: {exc}")
+            raise Retry(f"{type(exc).__name__}: {exc}", self._mail_state(mail_id)[1]) from exc
         if outcome == "retry":
-            with unit_of_work(self.engine, read_only=True) as uow:
-                row = uow.outbox.get(mail_id)
-                at = row.next_attempt_at if row else None
-            raise Retry(str(detail), at)
+            raise Retry(str(detail), self._mail_state(mail_id)[1])
         if outcome == "failed":
             raise GiveUp(str(detail))
 
-    async def _deliver(self, mail: Any) -> tuple[str, Any]:
-        assert self.sender is not None
-        try:
-            return await self.sender.deliver(mail)
-        finally:
-            await self.sender.close()
+    def _mail_state(self, mail_id: int) -> tuple[str | None, datetime | None]:
+        with unit_of_work(self.engine, read_only=True) as uow:
+            row = uow.outbox.get(mail_id)
+            return (row.status, row.next_attempt_at) if row else (None, None)
 
     def relay(self) -> int:
         """Defer again the rows due a job for a while: mail due, checks still running."""
@@ -103,6 +107,13 @@ class Runtime:
                 uow.commit()
         except Exception:  # the job's own outcome matters more than its note
             log.exception("could not record job %s's error", job_id)
+
+
+async def _deliver(sender: Sender, mail: Any) -> tuple[str, Any]:
+    try:
+        return await sender.deliver(mail)
+    finally:
+        await sender.close()
 
 
 def _every(seconds: float) -> str:
@@ -135,6 +146,13 @@ def build_worker_app(settings: Settings, engine: Engine) -> tuple[Any, Runtime]:
 
     app.periodic(cron=_every(30), queueing_lock="relay")(
         app.task(name="relay", queue=QUEUE)(relay))
+
+    if runtime.sweep.staff.configured:
+        def overdue_sweep(timestamp: int) -> None:
+            runtime.sweep.run()
+
+        app.periodic(cron=_every(SWEEP_EVERY), queueing_lock="overdue_sweep")(
+            app.task(name="overdue_sweep", queue=QUEUE)(overdue_sweep))
 
     stalled = settings.job_stalled_seconds
 

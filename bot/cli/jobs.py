@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+import sys
+from typing import Annotated, NoReturn
 
 import typer
 from rich.table import Table
 
 from bot.app import build_engine
-from bot.cli.common import fail, out, print_json
+from bot.cli.common import out, print_json
 from bot.settings import Settings
 
 app = typer.Typer(help="The job queue (PostgreSQL): what waits, runs and failed.",
@@ -19,13 +20,19 @@ ON_SQLITE = ("On SQLite, jobs run inside the chat processes (casebot slack / tel
              "`casebot worker` is for PostgreSQL (CASEBOT_DATABASE_URL=postgresql+psycopg://…).")
 
 
+def _on_sqlite() -> NoReturn:
+    """One line on stderr (never wrapped: scripts read it), exit 2."""
+    print(ON_SQLITE, file=sys.stderr)
+    raise typer.Exit(2)
+
+
 def worker(concurrency: Annotated[int | None, typer.Option(
                help="jobs run at once (default CASEBOT_JOB_CONCURRENCY)")] = None) -> None:
     """Run the jobs (sample checks, mail) until SIGTERM or Ctrl-C, finishing the ones in hand."""
     settings = Settings()
     engine = build_engine(settings)
     if engine.dialect.name != "postgresql":
-        fail(ON_SQLITE)
+        _on_sqlite()
     from bot.job_tasks import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -44,7 +51,7 @@ def jobs_list(failed: Annotated[bool, typer.Option("--failed", help="failed jobs
 
     engine = build_engine(Settings())
     if engine.dialect.name != "postgresql":
-        fail(ON_SQLITE)
+        _on_sqlite()
     rows = job_rows(engine, failed=failed)
     engine.dispose()
     if as_json:

@@ -157,3 +157,69 @@ def _jobs(env: dict[str, str], *args: str) -> list[dict[str, object]]:
                           env=env, cwd=ROOT, capture_output=True, timeout=60, check=True)
     rows: list[dict[str, object]] = json.loads(done.stdout)
     return rows
+
+
+@pytest.mark.timeout(120)
+def test_sigterm_hands_back_the_mail_in_hand_and_a_failed_job_is_listed_and_retried(
+        pg_url: str, tmp_path: Path, workers: list[subprocess.Popen[bytes]]) -> None:
+    from tests.web.conftest import Console, csrf_of
+
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    build_service(Settings(home=tmp_path, database_url=pg_url), engine)
+    sink = SmtpSink(hold_at=1,
+                    refuse_rcpt={"user1@example.com": "550 5.1.1 refused by policy"}).start()
+    try:
+        env = _env(pg_url, tmp_path, CASEBOT_SMTP_URL=f"{sink.url}?starttls=0",
+                   CASEBOT_MAIL_RETRY_SECONDS="1")
+        [held, refused] = _queue_mail(engine, 2)
+        first = _casebot("worker", "--concurrency", "1", env=env)
+        assert sink.holding.wait(60)
+        first.send_signal(signal.SIGTERM)  # graceful: the send in hand finishes first
+        time.sleep(0.5)
+        assert first.poll() is None, "the worker left before its job was done"
+        sink.release.set()  # the held DATA is answered 451: back to the queue, with backoff
+        assert first.wait(30) == 0
+        workers.append(_casebot("worker", env=env))
+        _until(lambda: len(sink.received) == 1, 60, "the held mail, sent again")
+        assert str(sink.received[0].message["Subject"]) == "mail 0"
+        _until(lambda: _jobs(env, "list", "--failed"), 60, "the refused mail's failed job")
+        [failed] = _jobs(env, "list", "--failed")
+        assert failed["task"] == "send_mail"
+        assert failed["lock"] == f"mail:{refused}"
+        assert "550" in str(failed["last_error"])
+        with unit_of_work(engine, read_only=True) as uow:
+            assert uow.outbox.get(held).status == "sent"  # type: ignore[union-attr]
+            assert uow.outbox.get(refused).status == "failed"  # type: ignore[union-attr]
+
+        # operators see it in the console and can put it back in the queue
+        console = Console(tmp_path / "web")
+        console.chat.env["CASEBOT_DATABASE_URL"] = pg_url
+        console.add_operator()
+        console.start()
+        try:
+            client = console.signed_in()
+            page = client.get("/jobs")
+            assert page.status_code == 200
+            assert f"mail:{refused}" in page.text
+            assert "550 5.1.1 refused by policy" in page.text
+            r = client.post(f"/jobs/{failed['id']}/retry", data={"csrf_token": csrf_of(page.text)})
+            assert r.status_code == 303
+            assert client.post(f"/jobs/{failed['id']}/retry",
+                               data={"csrf_token": csrf_of(page.text)}).status_code in (303, 404)
+        finally:
+            console.close()
+    finally:
+        sink.stop()
+        engine.dispose()
+
+
+def test_on_sqlite_the_worker_says_jobs_run_in_the_chat_processes(tmp_path: Path) -> None:
+    env = {**os.environ, "CASEBOT_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env.pop("CASEBOT_DATABASE_URL", None)
+    for args in (["worker"], ["jobs", "list"]):
+        done = subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2
+        [line] = done.stderr.strip().splitlines()
+        assert line.startswith("On SQLite, jobs run inside the chat processes")
