@@ -8,7 +8,7 @@ update, so a waiter is either seen by the finish or sees the verdict itself.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -89,6 +89,11 @@ class SampleChecks(Repository):
         self.conn.execute(_W.delete().where(_W.c.check_id == check_id))
         return waiters
 
+    def forget_done(self, older_than: timedelta) -> int:
+        """Delete verdicts older than `older_than` (their files are pruned by then too)."""
+        return self.conn.execute(_C.delete().where(
+            _C.c.status == "done", _C.c.done_at < utcnow() - older_than)).rowcount or 0
+
     def checking_since(self, before: datetime, limit: int = 500) -> list[int]:
         """Checks still running that were asked for before `before` (the relay's look)."""
         return [int(i) for i in self.conn.execute(
@@ -106,6 +111,10 @@ class JobErrors(Repository):
 
     def clear(self, job_id: int) -> None:
         self.conn.execute(_E.delete().where(_E.c.job_id == job_id))
+
+    def forget_older(self, older_than: timedelta) -> int:
+        return self.conn.execute(_E.delete().where(_E.c.at < utcnow() - older_than)
+                                 ).rowcount or 0
 
     def of(self, job_ids: list[int]) -> dict[int, str]:
         if not job_ids:

@@ -223,3 +223,36 @@ def test_on_sqlite_the_worker_says_jobs_run_in_the_chat_processes(tmp_path: Path
         assert done.returncode == 2
         [line] = done.stderr.strip().splitlines()
         assert line.startswith("On SQLite, jobs run inside the chat processes")
+
+
+def test_the_relay_defers_rows_whose_job_was_lost_once(pg_url: str, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from bot.job_tasks import Runtime
+    from bot.jobs import job_rows
+    from store.tables import OutboxMail
+
+    engine = make_engine(pg_url)  # not attached: mail queued here gets no job, as before 0014
+    upgrade(engine)
+    [lost] = _queue_mail(engine, 1)
+    with engine.begin() as conn:  # due for two minutes already
+        conn.execute(sa.update(OutboxMail).values(
+            next_attempt_at=sa.func.now() - sa.text("interval '2 minutes'")))
+    runtime = Runtime(Settings(home=tmp_path, database_url=pg_url), engine)
+    assert job_rows(engine) == []
+    assert runtime.relay() == 1
+    assert runtime.relay() == 0  # its job waits: the queueing lock refuses a second
+    [job] = job_rows(engine)
+    assert (job["task"], job["lock"], job["status"]) == ("send_mail", f"mail:{lost}", "todo")
+    # a mail queued on an attached engine has its job from the start, in its transaction
+    [fresh] = _queue_mail(engine, 1)
+    assert {j["lock"] for j in job_rows(engine)} == {f"mail:{lost}", f"mail:{fresh}"}
+    def rolled_back() -> None:
+        with unit_of_work(engine) as uow:
+            uow.outbox.queue(kind="update", to="x@example.com", subject="s", body_text="b")
+            raise RuntimeError("rolled back: neither the mail nor its job")
+
+    with pytest.raises(RuntimeError):
+        rolled_back()
+    assert len(job_rows(engine)) == 2
+    engine.dispose()
