@@ -20,6 +20,7 @@ process's bounded pool (bot/samples.py) and mail goes out from its sender loop, 
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -93,6 +94,17 @@ class QueueJobs:
 
     def __init__(self, app: procrastinate.App) -> None:
         self.app = app
+        self._opened = False
+        self._lock = threading.Lock()
+
+    def manager(self) -> Any:
+        """The app's job manager over its own small pool, opened on first use and kept (the
+        console's pages and the CLI read the queue through it)."""
+        with self._lock:
+            if not self._opened:
+                self.app.open()
+                self._opened = True
+        return self.app.job_manager
 
     def defer(self, conn: Connection, task: str, *, lock: str, at: datetime | None = None,
               **args: Any) -> bool:
@@ -159,12 +171,7 @@ def job_rows(engine: Engine, *, failed: bool = False, limit: int = 500) -> list[
     jobs = attach(engine)
     if jobs is None:
         return []
-    manager = jobs.app.job_manager
-    app = jobs.app.open()
-    try:
-        found = manager.list_jobs(queue=QUEUE, status="failed" if failed else None)
-    finally:
-        app.close()
+    found = jobs.manager().list_jobs(queue=QUEUE, status="failed" if failed else None)
     found = sorted(found, key=lambda j: j.id or 0, reverse=True)[:limit]
     with unit_of_work(engine, read_only=True) as uow:
         errors = uow.job_errors.of([j.id for j in found if j.id is not None])
@@ -182,12 +189,8 @@ def retry_now(engine: Engine, job_id: int) -> bool:
     jobs = attach(engine)
     if jobs is None:
         return False
-    app = jobs.app.open()
-    try:
-        found = app.job_manager.list_jobs(id=job_id, queue=QUEUE, status="failed")
-        if not found:
-            return False
-        app.job_manager.retry_job_by_id(job_id, retry_at=utcnow())
-    finally:
-        app.close()
+    manager = jobs.manager()
+    if not manager.list_jobs(id=job_id, queue=QUEUE, status="failed"):
+        return False
+    manager.retry_job_by_id(job_id, retry_at=utcnow())
     return True
