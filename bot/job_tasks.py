@@ -29,11 +29,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from bot.alerts import SWEEP_EVERY, OverdueSweep, Staff
+from bot.blobs import make_blobs
 from bot.jobs import QUEUE, GiveUp, QueueJobs, Retry, attach, retry_strategy
 from bot.mailer import Sender, make_sender
 from bot.sample_jobs import run_check
 from bot.settings import Settings
-from store.files import BlobStore
 from store.tables import utcnow
 from store.uow import unit_of_work
 
@@ -51,7 +51,7 @@ class Runtime:
         queue = attach(engine)
         assert queue is not None, "jobs run on PostgreSQL only"
         self.queue: QueueJobs = queue
-        self.files = BlobStore(settings.files_dir, settings.max_attachment_bytes)
+        self.files = make_blobs(settings, engine)
         make_sender(engine, settings)  # a bad CASEBOT_SMTP_URL fails here, at start
         self.sweep = OverdueSweep(engine, Staff.from_settings(settings))
 

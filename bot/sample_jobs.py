@@ -25,7 +25,7 @@ from bot.jobs import QueueJobs
 from bot.samples import SampleChecks, Waiter, still_checking, verdict_text, waiting_turn
 from flows.archives import check_sample_zip
 from flows.errors import Invalid
-from store.files import BlobStore
+from store.blobs import Blobs
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class SharedSampleChecks:
         pass
 
 
-def run_check(engine: Engine, files: BlobStore, check_id: int, budget: float) -> bool:
+def run_check(engine: Engine, files: Blobs, check_id: int, budget: float) -> bool:
     """The job: check the sample and record the verdict; the waiting chats get it as a notice.
     False when there was nothing to do (already done by another run)."""
     with unit_of_work(engine, read_only=True) as uow:
@@ -118,9 +118,10 @@ def run_check(engine: Engine, files: BlobStore, check_id: int, budget: float) ->
     verdict: str | None = None
     readable = True
     try:
-        check_sample_zip(files.path_for(row.sha256), row.password or "",
-                         member_suffixes=tuple(m for m in row.members.split(",") if m) or None,
-                         name=row.name, deadline=time.monotonic() + budget)
+        with files.local_path(row.sha256) as local:  # a copy when the bytes are in the database
+            check_sample_zip(local, row.password or "",
+                             member_suffixes=tuple(m for m in row.members.split(",") if m)
+                             or None, name=row.name, deadline=time.monotonic() + budget)
     except Invalid as exc:
         verdict = str(exc)
     except OSError:  # the bytes are missing, not bad: not remembered

@@ -19,6 +19,7 @@ The flow reaches this through `World.check_sample` (flows stay pure; see store/w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -26,10 +27,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 from typing import Protocol
 
 from flows.archives import check_sample_zip
 from flows.errors import Invalid, StillChecking
+from store.blobs import Blobs
 
 
 def verdict_text(name: str, verdict: str | None) -> str:
@@ -68,7 +71,11 @@ Waiter = tuple[str, str, "str | None"]  # the chat told "being checked": channel
 
 
 class SampleChecks:
-    def __init__(self, workers: int = 2, budget_seconds: float = 300.0) -> None:
+    def __init__(self, workers: int = 2, budget_seconds: float = 300.0,
+                 blobs: Blobs | None = None) -> None:
+        # where a file's bytes are read from, by sha256 (a copy when they live in the
+        # database: zipfile seeks); without it, the path the check is given
+        self.blobs = blobs
         self.pool = ThreadPoolExecutor(max_workers=max(1, workers),
                                        thread_name_prefix="casebot-zipcheck")
         self.budget = budget_seconds
@@ -131,8 +138,10 @@ class SampleChecks:
         verdict: str | None = None
         keep = True
         try:
-            check_sample_zip(path, password or "", member_suffixes=suffixes, name=name,
-                             deadline=time.monotonic() + self.budget)
+            with (self.blobs.local_path(key[0]) if self.blobs is not None
+                  else contextlib.nullcontext(Path(path))) as local:
+                check_sample_zip(str(local), password or "", member_suffixes=suffixes,
+                                 name=name, deadline=time.monotonic() + self.budget)
         except Invalid as exc:
             verdict = str(exc)
         except OSError:  # the bytes are missing, not bad: not remembered
