@@ -9,14 +9,16 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from bot import clock as response_clock
+from bot import jobs
 from bot.alerts import Staff
 from bot.blobs import make_blobs
 from bot.event import system_clock
 from bot.ratings import make_provider
-from bot.samples import SampleChecks
+from bot.samples import SampleChecker, SampleChecks
 from bot.service import Service
 from bot.settings import Settings
 from flows.context import Clock
+from store.blobs import Blobs
 from store.db import check_upgraded, current_revision, make_engine, private_dir, upgrade
 
 
@@ -27,6 +29,7 @@ def build_engine(settings: Settings, *, migrate: bool | None = None,
     private_dir(settings.home)  # CASEBOT_HOME holds the database and samples: 0700
     engine = make_engine(settings.db_url, pooler=settings.database_pooler,
                          direct_url=settings.database_direct_url)
+    jobs.attach(engine)  # PostgreSQL: rows that need a job get one (bot/jobs.py)
     if migrate if migrate is not None else engine.dialect.name == "sqlite":
         before = current_revision(engine)
         upgrade(engine)
@@ -50,9 +53,20 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
                    mail_from=settings.mail_from, unknown_domains=settings.unknown_domains,
                    cc_outside_domains=settings.cc_outside_domains,
                    max_cases_per_hour=settings.max_cases_per_hour,
-                   samples=SampleChecks(settings.zip_check_workers, settings.zip_check_seconds,
-                                          blobs=files),
+                   samples=sample_checks(settings, engine, files),
                    file_quota_bytes=settings.file_quota_mb * 1024 * 1024,
                    files_budget_bytes=settings.files_budget_mb * 1024 * 1024,
                    reopen_days=settings.reopen_days, clock=clock,
                    staff=Staff.from_settings(settings))
+
+
+def sample_checks(settings: Settings, engine: Engine, files: Blobs) -> SampleChecker:
+    """On PostgreSQL checks are jobs any worker runs (bot/sample_jobs.py); on SQLite they run
+    in this process's bounded pool (bot/samples.py)."""
+    queue = jobs.attach(engine)
+    if queue is None:
+        return SampleChecks(settings.zip_check_workers, settings.zip_check_seconds,
+                            blobs=files)
+    from bot.sample_jobs import SharedSampleChecks
+
+    return SharedSampleChecks(engine, queue, settings.zip_check_seconds)

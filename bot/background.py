@@ -3,6 +3,8 @@ housekeeping.
 
 `casebot slack` and `casebot telegram` start this beside their adapter, so one process is a
 complete deployment; `casebot mail send` and `casebot db prune` do the same jobs separately.
+On PostgreSQL neither mail nor the overdue sweep runs here: each mail is a job and the sweep
+a periodic job that `casebot worker` runs (bot/job_tasks.py).
 The overdue sweep (bot/alerts.py) runs where alerts are delivered: here, beside the mail
 sender, and in `casebot mail send`; it runs only when an alert destination is configured.
 """
@@ -29,8 +31,9 @@ def start_background(settings: Settings, *, prune_every: float = 60.0) -> Callab
     Returns a function that stops them, finishing the mail in hand first.
     """
     engine = build_engine(settings, migrate=False)
-    sender = start_sender(engine, settings)
-    sweep = start_sweep(engine, Staff.from_settings(settings))
+    embedded = engine.dialect.name == "sqlite"
+    sender = start_sender(engine, settings) if embedded else None
+    sweep = start_sweep(engine, Staff.from_settings(settings)) if embedded else None
     stop = threading.Event()
     pruner = Pruner(engine, settings=settings)
 

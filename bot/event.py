@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.alerts import Staff
-from bot.samples import SampleChecks
+from bot.samples import SampleChecker, verdict_text
 from flows.context import Clock, Ctx
 from flows.flow import Flow
 from flows.intake import INTAKE
@@ -39,7 +39,7 @@ class Runner(Protocol):
     """What an event needs of the service that runs it (bot/service.Service)."""
 
     engine: Engine
-    samples: SampleChecks
+    samples: SampleChecker
     rate: RateFn
     max_attachment_bytes: int
     mail_from: str
@@ -97,8 +97,7 @@ class Event:
         svc, who = self.svc, self.who
 
         def tell(verdict: str | None) -> None:
-            text = (f"{name} passed the sample check. Say done when you have attached "
-                    "everything." if verdict is None else f"{name} can't be used: {verdict}")
+            text = verdict_text(name, verdict)
             try:
                 with unit_of_work(svc.engine) as s:
                     s.notices.add(who.channel, who.external_id,
@@ -107,7 +106,8 @@ class Event:
                 log.warning("could not queue a sample verdict: %s", type(exc).__name__)
 
         svc.samples.check(sha256, path, name, password, suffixes, wait=svc.samples.answer_wait,
-                          on_done=tell, listener=f"{who.channel}:{who.external_id}")
+                          on_done=tell, listener=f"{who.channel}:{who.external_id}",
+                          waiter=(who.channel, who.external_id, who.chat_ref))
 
     # -- the conversation ---------------------------------------------------------------------
 

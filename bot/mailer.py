@@ -307,6 +307,44 @@ class Sender:
         except OSError:  # pruned meanwhile: the mail names it instead
             return None
 
+    def claim_one(self, mail_id: int) -> OutboxMail | None:
+        """Move this mail to "sending" if it is due (committed); None when it is not (sent,
+        failed, not due yet, or another sender holds its lease)."""
+        now = utcnow()
+        with unit_of_work(self.engine, read_only=True) as uow:
+            row = uow.outbox.due_one(mail_id, now)
+        if row is None:
+            return None
+        with unit_of_work(self.engine) as uow:
+            mail = uow.outbox.take(row, now, self.lease)
+        if mail is not None and row.status == "sending":
+            log.warning("mail %s: its last send did not finish (lease ran out); sending "
+                        "again with the same Message-ID", row.id)
+        return mail
+
+    async def deliver(self, mail: OutboxMail) -> tuple[str, Exception | str | None]:
+        """Send one claimed mail and record the outcome: ("sent", note), ("retry", error)
+        or ("failed", error)."""
+        try:
+            note = await self._send(mail)
+        except _Permanent as exc:
+            await self.close()
+            self.mark_failed(mail, str(exc))
+            log.warning("mail %s (%s) failed for good: %s", mail.id, mail.kind, _kind_of(exc))
+            return "failed", exc
+        except _Temporary as exc:
+            await self.close()
+            if self.mark_retry(mail, str(exc)):
+                log.info("mail %s (%s) will be retried: %s", mail.id, mail.kind,
+                         _kind_of(exc))
+                return "retry", exc
+            log.warning("mail %s (%s) failed after %s tries: %s", mail.id, mail.kind,
+                        mail.attempts, _kind_of(exc))
+            return "failed", exc
+        self.mark_sent(mail, note)
+        log.info("mail %s (%s) sent", mail.id, mail.kind)
+        return "sent", note
+
     async def send_due(self, stop: threading.Event | None = None) -> Report:
         """One pass: send every mail due now (each tried at most once in the pass)."""
         report = Report()
@@ -318,31 +356,15 @@ class Sender:
                     break
                 assert mail.id is not None
                 tried.add(mail.id)
-                try:
-                    note = await self._send(mail)
-                except _Permanent as exc:
-                    await self.close()
-                    self.mark_failed(mail, str(exc))
+                outcome, detail = await self.deliver(mail)
+                if outcome == "sent":
+                    report.sent += 1
+                elif outcome == "retry":
+                    report.retried += 1
+                else:
                     report.failed += 1
-                    log.warning("mail %s (%s) failed for good: %s", mail.id, mail.kind,
-                                _kind_of(exc))
-                    continue
-                except _Temporary as exc:
-                    await self.close()
-                    if self.mark_retry(mail, str(exc)):
-                        report.retried += 1
-                        log.info("mail %s (%s) will be retried: %s", mail.id, mail.kind,
-                                 _kind_of(exc))
-                    else:
-                        report.failed += 1
-                        log.warning("mail %s (%s) failed after %s tries: %s", mail.id,
-                                    mail.kind, mail.attempts, _kind_of(exc))
-                    if isinstance(exc, _ServerGone):
-                        break
-                    continue
-                self.mark_sent(mail, note)
-                report.sent += 1
-                log.info("mail %s (%s) sent", mail.id, mail.kind)
+                if isinstance(detail, _ServerGone):
+                    break
         finally:
             await self.close()
         return report

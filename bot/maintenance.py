@@ -103,6 +103,14 @@ def prune_files(engine: Engine, files: Blobs, older_than: timedelta) -> int:
     return files.prune(referenced_files(engine), older_than)
 
 
+def prune_job_rows(engine: Engine, verdicts: timedelta, errors: timedelta) -> tuple[int, int]:
+    """Sample verdicts older than the files they judged, and old job errors (0014)."""
+    with unit_of_work(engine) as uow:
+        done = (uow.sample_checks.forget_done(verdicts), uow.job_errors.forget_older(errors))
+        uow.commit()
+    return done
+
+
 def prune_all(engine: Engine, settings: Settings,
               deliveries: timedelta | None = None) -> dict[str, int]:
     """Everything above, with the retentions from `settings`; returns counts per kind."""
@@ -114,6 +122,9 @@ def prune_all(engine: Engine, settings: Settings,
     done["files"] = prune_files(engine, make_blobs(settings, engine),
                                 timedelta(hours=settings.file_retention_hours))
     done["limit rows"] = prune_limits(engine)
+    done["sample verdicts"], done["job errors"] = prune_job_rows(
+        engine, timedelta(hours=settings.file_retention_hours),
+        timedelta(hours=settings.outbox_retention_hours))
     done["identity waits"] = prune_identity_waits(engine)
     if done["mails"] or done["files"]:
         log.info("pruned %d old mails and %d unreferenced files", done["mails"], done["files"])

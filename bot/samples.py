@@ -28,13 +28,46 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+from typing import Protocol
 
 from flows.archives import check_sample_zip
 from flows.errors import Invalid, StillChecking
 from store.blobs import Blobs
 
+
+def verdict_text(name: str, verdict: str | None) -> str:
+    """The chat notice that tells a person waiting on a long check how it went."""
+    return (f"{name} passed the sample check. Say done when you have attached everything."
+            if verdict is None else f"{name} can't be used: {verdict}")
+
+
+def still_checking(name: str) -> StillChecking:
+    return StillChecking(f"{name} is being checked (big or slowly encrypted zips take a "
+                         "while). I'll tell you here when it's done; then say done.")
+
+
+def waiting_turn(name: str) -> Invalid:
+    return Invalid(f"Many files are being checked right now, so {name} is still waiting its "
+                   "turn. Please send it again in a few minutes.")
+
+
+class SampleChecker(Protocol):
+    """What the service asks of sample checks: this pool, or the shared ones on PostgreSQL
+    (bot/sample_jobs.py)."""
+
+    answer_wait: float
+
+    def check(self, sha256: str, path: str, name: str, password: str | None,
+              suffixes: tuple[str, ...] | None, *, wait: float | None = None,
+              on_done: Callable[[str | None], None] | None = None,
+              listener: str = "", waiter: Waiter | None = None) -> None: ...
+
+    def close(self) -> None: ...
+
+
 CACHE_SIZE = 4096  # verdicts kept (a few dozen bytes each); oldest forgotten first
 Key = tuple[str, str, tuple[str, ...]]
+Waiter = tuple[str, str, "str | None"]  # the chat told "being checked": channel, id, chat_ref
 
 
 class SampleChecks:
@@ -61,12 +94,13 @@ class SampleChecks:
     def check(self, sha256: str, path: str, name: str, password: str | None,
               suffixes: tuple[str, ...] | None, *, wait: float | None = None,
               on_done: Callable[[str | None], None] | None = None,
-              listener: str = "") -> None:
+              listener: str = "", waiter: Waiter | None = None) -> None:
         """Raise `Invalid` with the reason when the sample fails (or ran out of time).
 
         `wait`: how long to wait for a verdict (default: the budget plus half a minute).
         With `on_done`, a verdict not ready in time raises `StillChecking` and `on_done(verdict)`
-        runs when it is (once per `listener` and check)."""
+        runs when it is (once per `listener` and check). `waiter` is for the shared checks
+        (bot/sample_jobs.py): here `on_done` tells."""
         key = self.key(sha256, password, suffixes)
         with self._lock:
             if key in self._verdicts:
@@ -83,16 +117,13 @@ class SampleChecks:
             verdict = future.result(timeout=wait if wait is not None else self.budget + 30)
         except FutureTimeout:
             if on_done is None:
-                raise Invalid(f"Many files are being checked right now, so {name} is still "
-                              "waiting its turn. Please send it again in a few minutes.") from None
+                raise waiting_turn(name) from None
             with self._lock:
                 first = (key, listener) not in self._told
                 self._told.add((key, listener))
             if first:
                 future.add_done_callback(lambda done: self._tell(key, listener, done, on_done))
-            raise StillChecking(f"{name} is being checked (big or slowly encrypted zips take a "
-                                "while). I'll tell you here when it's done; then say done.") \
-                from None
+            raise still_checking(name) from None
         if verdict is not None:
             raise Invalid(verdict)
 

@@ -22,7 +22,7 @@ from bot.alerts import NOBODY, Staff
 from bot.event import Event, system_clock
 from bot.protocol import OpenCase, View, Who
 from bot.replies import WAITING
-from bot.samples import SampleChecks
+from bot.samples import SampleChecker, SampleChecks
 from flows.answers import sample_suffixes
 from flows.context import Clock, untested
 from flows.errors import Invalid
@@ -55,7 +55,7 @@ class Service:
                  max_attachment_bytes: int = 250 * 1024 * 1024,
                  mail_from: str = "casebot@localhost", unknown_domains: str = "own",
                  cc_outside_domains: bool = False, max_cases_per_hour: int = 10,
-                 samples: SampleChecks | None = None,
+                 samples: SampleChecker | None = None,
                  file_quota_bytes: int = 2048 * 1024 * 1024,
                  files_budget_bytes: int = 20480 * 1024 * 1024,
                  reopen_days: int = 7, clock: Clock = system_clock,
@@ -65,7 +65,8 @@ class Service:
         self.clock = clock  # the flows' time now (flows/context.Ctx.clock)
         self.file_quota_bytes = file_quota_bytes  # CASEBOT_FILE_QUOTA_MB (bot/quota.py)
         self.files_budget_bytes = files_budget_bytes  # CASEBOT_FILES_BUDGET_MB (bot/quota.py)
-        self.samples = samples or SampleChecks(blobs=files)  # sample zips: pool + verdicts
+        # sample zips: a pool and verdict cache here, or jobs on PostgreSQL (bot/sample_jobs.py)
+        self.samples: SampleChecker = samples or SampleChecks(blobs=files)
         self.files = files
         self.rate = rate
         self.max_attachment_bytes = max_attachment_bytes

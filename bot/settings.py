@@ -73,6 +73,11 @@ class Settings(BaseSettings):
                                           validation_alias="CASEBOT_OUTBOX_RETENTION_HOURS")
     zip_check_seconds: float = Field(default=300.0, validation_alias="CASEBOT_ZIP_CHECK_SECONDS")
     zip_check_workers: int = Field(default=2, validation_alias="CASEBOT_ZIP_CHECK_WORKERS")
+    # issue 26: `casebot worker` (PostgreSQL): jobs run at once per worker, and the seconds
+    # without a heartbeat after which a worker's jobs are handed to another (bot/job_tasks.py)
+    job_concurrency: int = Field(default=2, validation_alias="CASEBOT_JOB_CONCURRENCY")
+    job_stalled_seconds: float = Field(default=30.0,
+                                       validation_alias="CASEBOT_JOB_STALLED_SECONDS")
     # delivery ids kept to drop platform redeliveries (`casebot db prune`), in hours
     delivery_retention_hours: float = Field(default=7 * 24,
                                             validation_alias="CASEBOT_DELIVERY_RETENTION_HOURS")

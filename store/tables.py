@@ -556,3 +556,50 @@ class RateBucket(SQLModel, table=True):
     __tablename__ = "rate_buckets"
     name: str = Field(primary_key=True, max_length=200)
     tat: float = Field(default=0.0, sa_type=sa.Float)
+
+class SampleCheck(SQLModel, table=True):
+    """A sample zip's check, shared by every process: asked for, then its verdict (0014).
+
+    Keyed like the old in-process cache: the file's sha256, a hash of the password and the
+    member types the category accepts. The password itself waits here only while the check
+    runs (a job on another node needs it to decrypt) and is cleared with the verdict.
+    """
+
+    __tablename__ = "sample_checks"
+    __table_args__ = (sa.UniqueConstraint("sha256", "secret", "members",
+                                          name="uq_sample_checks_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64)
+    secret: str = Field(max_length=64)  # sha256 of the password: the key, never the password
+    members: str = Field(max_length=200)  # the accepted member suffixes, comma-joined
+    name: str = Field(max_length=255)
+    password: str | None = None  # only until the verdict
+    status: str = Field(default="checking", max_length=20)  # checking, done
+    verdict: str | None = None  # None once done: the sample passed
+    created_at: datetime = _ts()
+    done_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class SampleWaiter(SQLModel, table=True):
+    """A chat told "being checked": it gets the verdict as a chat notice, once (0014)."""
+
+    __tablename__ = "sample_waiters"
+    __table_args__ = (sa.UniqueConstraint("check_id", "channel", "external_id",
+                                          name="uq_sample_waiters_chat"),)
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: int = Field(foreign_key="sample_checks.id")
+    channel: str = Field(max_length=20)
+    external_id: str = Field(max_length=200)
+    chat_ref: str | None = Field(default=None, max_length=200)
+    name: str = Field(max_length=255)  # the file's name as this chat sent it
+
+
+class JobError(SQLModel, table=True):
+    """The last error of a job of the job queue (bot/jobs.py), for `casebot jobs list` and the
+    console's /jobs page: the queue keeps a job's status and attempts, not why it failed."""
+
+    __tablename__ = "job_errors"
+    job_id: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    task: str = Field(max_length=200)
+    error: str
+    at: datetime = _ts()

@@ -38,6 +38,7 @@ from store.repositories.operators import Operators
 from store.repositories.outbox import Outbox
 from store.repositories.profiles import Profiles
 from store.repositories.retention import Retention
+from store.repositories.sample_checks import JobErrors, SampleChecks
 from store.repositories.search import Search
 from store.repositories.uploads import Uploads
 from store.repositories.url_checks import UrlChecks
@@ -144,6 +145,14 @@ class UnitOfWork:
     @cached_property
     def url_checks(self) -> UrlChecks:
         return UrlChecks(self)
+
+    @cached_property
+    def sample_checks(self) -> SampleChecks:
+        return SampleChecks(self)
+
+    @cached_property
+    def job_errors(self) -> JobErrors:
+        return JobErrors(self)
 
     @cached_property
     def notices(self) -> Notices:

@@ -731,6 +731,36 @@ class Console:
             raise HTTPException(404, "No such mail, or its original was not kept.")
         return self._stream(mail.raw_sha256, f"aside-{mail_id}.eml")
 
+    # -- failed jobs (bot/jobs.py; PostgreSQL) -------------------------------------------------
+
+    async def jobs(self, request: Request, status_code: int = 200, **extra: Any) -> Response:
+        from bot.jobs import job_rows
+
+        queue = self.engine.dialect.name == "postgresql"
+        rows = await run_in_threadpool(job_rows, self.engine, failed=True) if queue else []
+        if request.query_params.get("done") == "retried" and "notice" not in extra:
+            extra["notice"] = "The job is back in the queue."
+        return page(request, "jobs.html", status_code, rows=rows, queue=queue, **extra)
+
+    async def job_retry(self, request: Request) -> Response:
+        from bot.jobs import retry_now
+
+        await form_of(request)
+        job_id = row_id(request.path_params["job_id"])
+        actor = actor_of(request)
+
+        def retry() -> bool:
+            if job_id is None or not retry_now(self.engine, int(job_id)):
+                return False
+            with unit_of_work(self.engine) as s:
+                s.audit.record(actor, "job_retry", f"job:{job_id}", "")
+                s.commit()
+            return True
+
+        if not await run_in_threadpool(retry):
+            return await self.jobs(request, 404, error="No such failed job (retried already?).")
+        return RedirectResponse("/jobs?done=retried", 303)
+
     def routes(self) -> list[Route]:
         return [
             Route("/signin", self.signin_form, methods=["GET"]),
@@ -744,6 +774,8 @@ class Console:
             Route("/cases/{number}/owner", self.case_owner, methods=["POST"]),
             Route("/cases/{number}/files/{sha256}", self.case_file, methods=["GET"]),
             Route("/audit", self.audit, methods=["GET"]),
+            Route("/jobs", self.jobs, methods=["GET"]),
+            Route("/jobs/{job_id}/retry", self.job_retry, methods=["POST"]),
             Route("/cases/{number}/files/{sha256}/view", self.case_file_view,
                   methods=["GET"]),
             Route("/replies", self.replies, methods=["GET"]),

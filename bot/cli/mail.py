@@ -61,6 +61,9 @@ def mail_send(once: Annotated[bool, typer.Option(
              "Set it, e.g. smtp://mail.example.com:587 or smtps://user:pass@host:465.")
     if interval <= 0:
         fail("--interval must be more than 0 seconds.")
+    if settings.db_url.startswith("postgresql"):
+        fail("On PostgreSQL each mail is a job: run `casebot worker` to send the outbox "
+             "(`casebot jobs list` shows what waits).")
     stop = threading.Event()
     before = {sig: signal.signal(sig, lambda *_: stop.set())
               for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -16,6 +16,7 @@ from bot.cli import (
     db,
     files,
     help_labels,
+    jobs,
     mail,
     operators,
     profiles,
@@ -30,7 +31,8 @@ help_labels.install()
 
 app = typer.Typer(help="casebot: open support cases from chat.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
-for command in (chat, web, slack, telegram):  # the order `casebot --help` lists them in
+# the order `casebot --help` lists them in
+for command in (chat, web, slack, telegram, jobs.worker):
     app.command()(command)
 app.add_typer(cases.app, name="cases")
 app.add_typer(profiles.app, name="profiles")
@@ -42,6 +44,7 @@ app.add_typer(urls.app, name="urls")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(audit.app, name="audit")
 app.add_typer(operators.app, name="operators")
+app.add_typer(jobs.app, name="jobs")
 
 
 STORE_DOWN = ("casebot can't reach its database: check CASEBOT_DATABASE_URL and that the "

@@ -50,6 +50,20 @@ class Outbox(Repository):
             q = q.where(_T.c.id.not_in(skip))
         return self.conn.execute(q).first()
 
+    def due_one(self, mail_id: int, now: datetime) -> Any:
+        """(id, status, attempts) of this mail if it is due now (pending and its time come, or
+        "sending" with its lease run out), else None."""
+        return self.conn.execute(
+            sa.select(_T.c.id, _T.c.status, _T.c.attempts)
+            .where(_T.c.id == mail_id, _T.c.status.in_(_DUE), _T.c.next_attempt_at <= now)
+        ).first()
+
+    def due_before(self, before: datetime, limit: int = 500) -> list[int]:
+        """Mail that should have gone out before `before` (the job relay's look)."""
+        return [int(i) for i in self.conn.execute(
+            sa.select(_T.c.id).where(_T.c.status.in_(_DUE), _T.c.next_attempt_at < before)
+            .order_by(_T.c.next_attempt_at).limit(limit)).scalars()]
+
     def take(self, row: Any, now: datetime, lease: timedelta) -> OutboxMail | None:
         """Move a due mail to "sending" unless another sender took it first (compare-and-set
         on status and attempts); the mail, or None."""

@@ -7,7 +7,13 @@ against the stand-in Bot API, the real console behind Starlette's TestClient."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -30,6 +36,7 @@ from tests.zipfactory import make_aes_zip
 from web.app import build_web_app
 
 pytestmark = pytest.mark.timeout(90)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def machine(settings: Settings, home: Path, pg_url: str) -> Settings:
@@ -45,29 +52,48 @@ def pg(pg_url: str) -> str:
     return pg_url
 
 
+@contextmanager
+def job_worker(pg_url: str, home: Path) -> Iterator[None]:
+    """`casebot worker` on yet another machine: on PostgreSQL sample checks are its jobs."""
+    env = {**os.environ, "CASEBOT_DATABASE_URL": pg_url, "CASEBOT_HOME": str(home),
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
 async def test_a_sample_zip_is_checked_from_the_database(fake: FakeTelegram, settings: Settings,
                                                          pg: str, tmp_path: Path) -> None:
-    """The zip check needs a seekable file: a private copy made from the database under
-    CASEBOT_HOME/blob-temp, gone once the check is done; the folder is never written."""
+    """The zip check needs a seekable file: a private copy made from the database under the
+    worker's CASEBOT_HOME/blob-temp, gone once the check is done; no folder is written."""
     here = machine(settings, tmp_path / "a", pg)
-    async with BotRun(fake, here, "polling") as run:
-        assert run.service.files.kind == "database"
-        run.link(7206, "ann@acme.example")
-        add_profile(run, "ann@acme.example")
-        user = run.user(7206)
-        await user.say("Collected a suspicious file sample from a laptop")
-        await user.press("Collected Threat Sample Analysis")
-        await user.press("Conventional Scan")
-        await user.press("infected")
-        zipped = make_aes_zip(tmp_path / "s.zip", {"a.exe": b"MZ" + b"\0" * 300},
-                              "infected").read_bytes()
-        await user.forward(caption="from the SOC", document=("sample.zip", zipped))
-        assert "Attached sample.zip" in "\n".join(fake.texts(7206))
-        assert run.service.samples.runs == 1
-        sha = hashlib.sha256(zipped).hexdigest()
-        assert b"".join(run.service.files.chunks(sha)) == zipped
+    with job_worker(pg, tmp_path / "w"):
+        async with BotRun(fake, here, "polling") as run:
+            assert run.service.files.kind == "database"
+            run.service.samples.answer_wait = 30  # the worker may still be starting
+            run.link(7206, "ann@acme.example")
+            add_profile(run, "ann@acme.example")
+            user = run.user(7206)
+            await user.say("Collected a suspicious file sample from a laptop")
+            await user.press("Collected Threat Sample Analysis")
+            await user.press("Conventional Scan")
+            await user.press("infected")
+            zipped = make_aes_zip(tmp_path / "s.zip", {"a.exe": b"MZ" + b"\0" * 300},
+                                  "infected").read_bytes()
+            await user.forward(caption="from the SOC", document=("sample.zip", zipped))
+            assert "Attached sample.zip" in "\n".join(fake.texts(7206))
+            sha = hashlib.sha256(zipped).hexdigest()
+            with unit_of_work(run.service.engine, read_only=True) as s:  # checked once, passed
+                check = s.sample_checks.find((sha, hashlib.sha256(b"infected").hexdigest(), ""))
+            assert (check.status, check.verdict) == ("done", None)
+            assert b"".join(run.service.files.chunks(sha)) == zipped
     assert not (tmp_path / "a" / "attachments").exists()
     assert not any((tmp_path / "a" / "blob-temp").glob("*"))
+    assert not any((tmp_path / "w" / "blob-temp").glob("*"))
 
 
 async def test_a_file_received_on_one_machine_is_read_on_the_others(

@@ -18,11 +18,13 @@ SLACK_SDK_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}
 # The case search index (0012) differs by database (a tsvector table, an FTS5 virtual table
 # and its shadow tables): the migration describes it, store/repositories/search.py uses it.
 SEARCH = "case_search"
+# The job queue's own tables (0014, PostgreSQL only): procrastinate's schema, not our models.
+JOB_QUEUE = "procrastinate_"
 
 
 def _ours(name: str | None, type_: str, parent: dict[str, Any]) -> bool:
     table = name if type_ == "table" else parent.get("table_name")
-    return table not in SLACK_SDK_TABLES and not (table or "").startswith(SEARCH)
+    return table not in SLACK_SDK_TABLES and not (table or "").startswith((SEARCH, JOB_QUEUE))
 
 
 def schema_diff(engine: sa.Engine) -> list[Any]:

@@ -127,9 +127,18 @@ def test_no_sql_outside_store(path: Path) -> None:
     assert sql_violations(path.read_text(encoding="utf-8"), str(path)) == []
 
 
+# The one hand-over of the driver's connection, and why: procrastinate's public
+# `configure(connection=...)` takes a psycopg connection, and handing it the unit's own is the
+# only way (through the library's public API) to defer a job in the transaction that writes its
+# row (docs/decisions.md, issue 26). The library runs its own INSERT there; casebot runs none.
+DRIVER_HANDOVER = {"bot/jobs.py": ["reaches .driver_connection"]}
+
+
 @pytest.mark.parametrize("path", STORE_MODULES + OUTSIDE_MODULES, ids=_id)
 def test_no_sqlalchemy_private_names(path: Path) -> None:
-    assert private_violations(path.read_text(encoding="utf-8"), str(path)) == []
+    found = [v.split(": ", 1)[1] for v in
+             private_violations(path.read_text(encoding="utf-8"), str(path))]
+    assert found == DRIVER_HANDOVER.get(_id(path), [])
 
 
 def test_store_fast_is_gone() -> None:

@@ -40,7 +40,7 @@ def every_route(number: str, sha: str) -> list[tuple[str, str]]:
     settings = Settings()
     app = build_web_app(settings, build_service(settings))
     values = {"number": number, "sha256": sha, "job": "x" * 16, "account_id": "1",
-              "mail_id": "1", "reply_id": "1"}
+              "mail_id": "1", "reply_id": "1", "job_id": "1"}
     out = []
     for route in app.routes:
         assert isinstance(route, Route)
