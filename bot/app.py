@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from bot import clock as response_clock
 from bot.alerts import Staff
+from bot.blobs import make_blobs
 from bot.event import system_clock
 from bot.ratings import make_provider
 from bot.samples import SampleChecks
@@ -17,7 +18,6 @@ from bot.service import Service
 from bot.settings import Settings
 from flows.context import Clock
 from store.db import check_upgraded, current_revision, make_engine, private_dir, upgrade
-from store.files import BlobStore
 
 
 def build_engine(settings: Settings, *, migrate: bool | None = None,
@@ -43,14 +43,15 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
     settings = settings or Settings()
     response_clock.use(settings)  # the response clock's calendar and targets (bot/clock.py)
     engine = engine or build_engine(settings)
-    files = BlobStore(settings.files_dir, settings.max_attachment_bytes)
+    files = make_blobs(settings, engine)
     provider = make_provider(engine, settings.url_rating_url)
     return Service(engine, files, rate=provider.rate,
                    max_attachment_bytes=settings.max_attachment_bytes,
                    mail_from=settings.mail_from, unknown_domains=settings.unknown_domains,
                    cc_outside_domains=settings.cc_outside_domains,
                    max_cases_per_hour=settings.max_cases_per_hour,
-                   samples=SampleChecks(settings.zip_check_workers, settings.zip_check_seconds),
+                   samples=SampleChecks(settings.zip_check_workers, settings.zip_check_seconds,
+                                          blobs=files),
                    file_quota_bytes=settings.file_quota_mb * 1024 * 1024,
                    files_budget_bytes=settings.files_budget_mb * 1024 * 1024,
                    reopen_days=settings.reopen_days, clock=clock,

@@ -20,7 +20,8 @@ from store.uow import UnitOfWork
 ACTIONS = ("sign-in", "sign-in refused", "sign-out", "case_update", "case_reply", "case_note",
            "case_assign", "canned_add", "canned_edit", "canned_delete", "link", "unlink",
            "account_add", "account_plan", "operator_add", "operator_password",
-           "operator_remove", "urls_import", "db_prune", "reveal_activation_code")
+           "operator_remove", "urls_import", "db_prune", "files_migrate",
+           "reveal_activation_code")
 PAGE = 50
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -64,10 +65,10 @@ from bot.service import STORE_DOWN, NotLinked, Service
 from bot.texts import HELP
 from flows import identity
 from flows.errors import Invalid
-from flows.urls import parse_url_list
+from flows.urls import read_urls
 from store import poller
+from store.blobs import CHUNK
 from store.budget import Bucket, Budget, budget_for
-from store.files import CHUNK
 from store.health import Readiness
 from store.signals import NoticeListener
 from store.uow import unit_of_work
@@ -296,13 +297,19 @@ class Chat:
     def rate_urls(self, text: str) -> list[list[str]]:
         """Each URL's rating as lines (defanged URL and rating first), for a place anyone may
         ask from (Telegram's inline mode): no identity goes in, so nothing about a case or a
-        contact can come out. Text that is not 1-10 URLs gives []."""
-        try:
-            urls = parse_url_list(text)
-        except Invalid:
-            return []
-        ratings = self.service.rate([u.url for u in urls])
-        return [rating_lines(describe(u, r)) for u, r in zip(urls, ratings, strict=True)]
+        contact can come out. The URLs are read out of the text (words around them are
+        ignored); a text with none gives []."""
+        return self.rate_text(text)[0]
+
+    def rate_text(self, text: str) -> tuple[list[list[str]], list[str]]:
+        """(each URL's rating lines, notes on what was not checked and why) for the URLs in
+        `text`; as `rate_urls`, no identity goes in (Slack's @mention in a channel)."""
+        found = read_urls(text, listed=True)
+        if not found.urls:
+            return [], found.notes()
+        ratings = self.service.rate([u.url for u in found.urls])
+        return ([rating_lines(describe(u, r)) for u, r in zip(found.urls, ratings, strict=True)],
+                found.notes())
 
     # -- identity -------------------------------------------------------------------------
 
@@ -397,7 +404,12 @@ class Chat:
     def claim_notices(self, channel: str, external_id: str | None = None) -> list[Notice]:
         with unit_of_work(self.service.engine) as uow:
             return notices.claim(uow, channel, external_id=external_id,
-                                 file_path=lambda sha: str(self.service.files.path_for(sha)))
+                                 file_path=self.service.files.where)
+
+    def stored_file(self, sha256: str) -> AbstractContextManager[Path]:
+        """A stored file as a real local file while the `with` lasts (a notice's file for a
+        chat library that uploads from a path); `OSError` when it is gone."""
+        return self.service.files.local_path(sha256)
 
     def ack_notice(self, notice_id: int, outcome: Outcome, refs: Iterable[str] = ()) -> None:
         """`refs`: the platform's ids of the messages sent for it (a reply to any of them

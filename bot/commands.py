@@ -19,7 +19,7 @@ from flows.commands import RECLASSIFY, button_id
 from flows.errors import Invalid
 from flows.intake import INTAKE
 from flows.model import Choice, Inbound, Prompt, info
-from flows.urls import parse_url_list
+from flows.urls import read_urls
 from store.tables import iso
 
 
@@ -105,18 +105,31 @@ def show_case(ev: Event, number: str) -> Prompt:
     return info(mails.case_text(data), case=data)
 
 
+CHECKURL_USAGE = ("Usage: /checkurl followed by up to 10 URLs, with or without words around "
+                  "them, e.g. /checkurl is this safe? hxxps://example[.]com/login")
+
+
 def check_urls(ev: Event, args: str) -> Prompt:
-    """Rate 1–10 URLs; the prompt offers a "Request reclassification" command button."""
-    try:
-        urls = parse_url_list(args)
-    except Invalid as exc:
-        return info(f"{exc} Usage: /checkurl URL [URL…]")
+    """Rate the 1–10 URLs found in what was typed (words around them are ignored, defanged
+    ones are read); the prompt offers a "Request reclassification" command button."""
+    found = read_urls(args, listed=True)
+    notes = found.notes()
+    if not found.urls:
+        if notes:
+            said = "\n".join(notes)
+        elif args.strip():
+            said = "I found no URL to check in that."
+        else:  # /checkurl alone, or App Home's "Check URLs"
+            said = "Which URLs should I check?"
+        return info(f"{said}\n{CHECKURL_USAGE}")
+    urls = found.urls
     ratings = ev.svc.rate([u.url for u in urls])
     results = [describe_rating(u, r) for u, r in zip(urls, ratings, strict=True)]
     lines = []
     for n, d in enumerate(results, start=1):
         lines += [f"{n}. {line}" if i == 0 else line
                   for i, line in enumerate(rating_lines(d))]
+    lines += notes
     ev.unit.url_checks.remember(ev.contact.id, [u.url for u in urls])
     # chats draw a button; a terminal, which has none, shows the hint
     offer = Choice(id=button_id(RECLASSIFY), label="Request reclassification",

@@ -23,7 +23,7 @@ from flows.intake import INTAKE
 from flows.model import Prompt
 from flows.myprofile import MYPROFILE
 from flows.profile import MENU, PROFILE
-from store.files import BlobStore
+from store.blobs import Blobs
 from store.repositories.contacts import ContactInfo
 from store.repositories.conversations import ConvRow
 from store.uow import UnitOfWork, unit_of_work
@@ -48,7 +48,7 @@ class Runner(Protocol):
     file_quota_bytes: int
     reopen_days: int
     staff: Staff  # where staff alerts go (bot/alerts.py)
-    files: BlobStore
+    files: Blobs
     clock: Clock
 
     def zip_ok(self, password: str | None,

@@ -178,7 +178,7 @@ def _ask_which(ev: Event, inbound: Inbound, waiting: list[Case]) -> list[Prompt]
 
 def _refs(ev: Event, files: list[dict[str, Any]]) -> tuple[FileRef, ...]:
     return tuple(FileRef(f["name"], int(f["size"]), f["sha256"],
-                         str(ev.svc.files.path_for(f["sha256"]))) for f in files)
+                         ev.svc.files.where(f["sha256"])) for f in files)
 
 
 def _follow_up_case(ev: Event, case: Case, text: str,

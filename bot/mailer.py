@@ -45,10 +45,11 @@ import aiosmtplib
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.blobs import make_blobs
 from bot.mail_url import FALSE, parse_mail_url
 from bot.mails import build_message, recipients
 from bot.reply_address import ReplyAddresses
-from store.files import BlobStore
+from store.blobs import Blobs
 from store.tables import OutboxMail, as_utc, utcnow
 from store.uow import unit_of_work
 
@@ -161,7 +162,7 @@ class Sender:
 
     def __init__(self, engine: Engine, smtp: SmtpConfig, mail_from: str, *,
                  retry_base: float = 30.0, retry_max: float = 3600.0, max_attempts: int = 15,
-                 lease: float = 300.0, files: BlobStore | None = None,
+                 lease: float = 300.0, files: Blobs | None = None,
                  addresses: ReplyAddresses | None = None) -> None:
         self.engine = engine
         self.files = files  # the files of a message go with its mail
@@ -300,7 +301,9 @@ class Sender:
         if self.files is None or not _SHA256.fullmatch(sha256):
             return None
         try:
-            return self.files.path_for(sha256).read_bytes()
+            # whole in memory: a mail is built whole anyway, and only files that fit in
+            # MAIL_FILES_LIMIT are read (bot/mails.py)
+            return b"".join(self.files.chunks(sha256))
         except OSError:  # pruned meanwhile: the mail names it instead
             return None
 
@@ -369,7 +372,7 @@ def make_sender(engine: Engine, settings: Any) -> Sender | None:
         return None
     return Sender(engine, SmtpConfig.parse(settings.smtp_url), settings.mail_from,
                   retry_base=settings.mail_retry_seconds, lease=settings.mail_lease_seconds,
-                  files=BlobStore(settings.files_dir, settings.max_attachment_bytes),
+                  files=make_blobs(settings, engine),
                   addresses=ReplyAddresses.of(settings))
 
 

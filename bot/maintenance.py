@@ -14,16 +14,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot.blobs import make_blobs
 from bot.settings import Settings
+from store.blobs import Blobs
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -96,27 +96,11 @@ def referenced_files(engine: Engine) -> set[str]:
     return shas
 
 
-def prune_files(engine: Engine, root: Path, older_than: timedelta) -> int:
+def prune_files(engine: Engine, files: Blobs, older_than: timedelta) -> int:
     """Delete stored files that no case or draft refers to and that are older than the
-    retention (a file being attached right now is younger, so it is never taken)."""
-    root = Path(root)
-    if not root.is_dir():
-        return 0
-    cutoff = time.time() - older_than.total_seconds()
-    keep = referenced_files(engine)
-    count = 0
-    for path in root.glob("*/*/*"):
-        try:
-            if path.is_file() and path.name not in keep and path.stat().st_mtime < cutoff:
-                path.unlink()
-                count += 1
-        except FileNotFoundError:
-            continue
-    for path in root.glob(".incoming-*"):  # left by a crash mid-write
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-    return count
+    retention (a file being attached right now is younger, so it is never taken), in
+    whichever store they live (store/blobs)."""
+    return files.prune(referenced_files(engine), older_than)
 
 
 def prune_all(engine: Engine, settings: Settings,
@@ -127,7 +111,7 @@ def prune_all(engine: Engine, settings: Settings,
     done["mails"] = prune_outbox(engine, timedelta(hours=settings.outbox_retention_hours))
     done["staff alerts"] = prune_alerts(engine,
                                         timedelta(hours=settings.outbox_retention_hours))
-    done["files"] = prune_files(engine, settings.files_dir,
+    done["files"] = prune_files(engine, make_blobs(settings, engine),
                                 timedelta(hours=settings.file_retention_hours))
     done["limit rows"] = prune_limits(engine)
     done["identity waits"] = prune_identity_waits(engine)

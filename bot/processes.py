@@ -8,6 +8,7 @@ Telegram SDK and `casebot cases list` loads none at all.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from bot.chat import Chat
 from bot.protocol import Who
 from bot.service import Service
 from bot.settings import Settings
+from flows.understand.categories import warm_up
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -30,6 +32,7 @@ def run_console_chat(settings: Settings, who: Who, describe: str | None) -> int:
     """`casebot chat`: the conversation in this terminal; returns the exit code."""
     from adapters.console.app import ConsoleChat
 
+    threading.Thread(target=warm_up, name="casebot-warm-up", daemon=True).start()
     return ConsoleChat(Chat(build_service(settings)), who, describe=describe).run()
 
 
@@ -91,6 +94,7 @@ def web_console(settings: Settings) -> Starlette:
 def _with_background(settings: Settings, serve: Callable[[], int]) -> int:
     """Run a chat adapter with mail delivery and housekeeping beside it."""
     build_engine(settings).dispose()  # migrate an embedded SQLite database before threads start
+    warm_up()  # the matcher's index, built before the first message rather than on it
     stop = start_background(settings)
     try:
         return serve()

@@ -5,7 +5,8 @@ together, could fill it. Two limits hold, both on what reaches the disk:
 
 - each contact may store CASEBOT_FILE_QUOTA_MB in 24 hours (each distinct file counted
   once: the same file again is free);
-- all attachments together may take CASEBOT_FILES_BUDGET_MB of the files folder.
+- all attachments together may take CASEBOT_FILES_BUDGET_MB of the blob store (the files
+  folder, or the database with CASEBOT_BLOBS=database: store/blobs).
 
 They are checked before a byte is fetched, from the size the platform declares (Slack's file
 size, Telegram's file_size, the terminal's size on disk): `FileQuota.reserve` holds that room
@@ -37,7 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.protocol import CANNOT_FETCH
 from flows.errors import Invalid
 from flows.model import FileRef, PendingFile
-from store.files import BlobStore, Stored, Usage
+from store.blobs import Blobs, Stored, Usage
 from store.tables import utcnow
 from store.uow import UnitOfWork, unit_of_work
 
@@ -47,8 +48,8 @@ WINDOW = timedelta(hours=24)
 # A reservation older than this belongs to a download that died with its process: the disk
 # budget stops counting it (downloads give up after a few minutes).
 IN_FLIGHT = timedelta(hours=1)
-# The files folder is measured (a stat per file) at most this often; what was stored or
-# reserved since a measure is added from `uploads`.
+# The blob store is measured (the folder: a stat per file) at most this often; what was
+# stored or reserved since a measure is added from `uploads`.
 MEASURE_EVERY = 60.0
 CLOCK_SLACK = timedelta(minutes=1)  # workers on several hosts: their clocks may differ a little
 GROW_STEP = 1024 * 1024  # a reservation passed by the stream grows by at least this much
@@ -61,7 +62,7 @@ class Limits(Protocol):
     """What the limits are read from (bot/service.Service), each time: settable at run time."""
 
     engine: Engine
-    files: BlobStore
+    files: Blobs
     file_quota_bytes: int
     files_budget_bytes: int
 

@@ -19,6 +19,7 @@ The flow reaches this through `World.check_sample` (flows stay pure; see store/w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -26,16 +27,22 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 
 from flows.archives import check_sample_zip
 from flows.errors import Invalid, StillChecking
+from store.blobs import Blobs
 
 CACHE_SIZE = 4096  # verdicts kept (a few dozen bytes each); oldest forgotten first
 Key = tuple[str, str, tuple[str, ...]]
 
 
 class SampleChecks:
-    def __init__(self, workers: int = 2, budget_seconds: float = 300.0) -> None:
+    def __init__(self, workers: int = 2, budget_seconds: float = 300.0,
+                 blobs: Blobs | None = None) -> None:
+        # where a file's bytes are read from, by sha256 (a copy when they live in the
+        # database: zipfile seeks); without it, the path the check is given
+        self.blobs = blobs
         self.pool = ThreadPoolExecutor(max_workers=max(1, workers),
                                        thread_name_prefix="casebot-zipcheck")
         self.budget = budget_seconds
@@ -100,8 +107,10 @@ class SampleChecks:
         verdict: str | None = None
         keep = True
         try:
-            check_sample_zip(path, password or "", member_suffixes=suffixes, name=name,
-                             deadline=time.monotonic() + self.budget)
+            with (self.blobs.local_path(key[0]) if self.blobs is not None
+                  else contextlib.nullcontext(Path(path))) as local:
+                check_sample_zip(str(local), password or "", member_suffixes=suffixes,
+                                 name=name, deadline=time.monotonic() + self.budget)
         except Invalid as exc:
             verdict = str(exc)
         except OSError:  # the bytes are missing, not bad: not remembered

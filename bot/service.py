@@ -27,7 +27,7 @@ from flows.answers import sample_suffixes
 from flows.context import Clock, untested
 from flows.errors import Invalid
 from flows.model import Inbound, Prompt, info
-from store.files import BlobStore
+from store.blobs import Blobs
 from store.repositories.contacts import ContactInfo
 from store.repositories.conversations import ConvRow, StaleConversation
 from store.tables import DONE_STATUSES, iso
@@ -51,7 +51,7 @@ class NotLinked(Exception):
 
 
 class Service:
-    def __init__(self, engine: Engine, files: BlobStore, *, rate: RateFn = untested,
+    def __init__(self, engine: Engine, files: Blobs, *, rate: RateFn = untested,
                  max_attachment_bytes: int = 250 * 1024 * 1024,
                  mail_from: str = "casebot@localhost", unknown_domains: str = "own",
                  cc_outside_domains: bool = False, max_cases_per_hour: int = 10,
@@ -65,7 +65,7 @@ class Service:
         self.clock = clock  # the flows' time now (flows/context.Ctx.clock)
         self.file_quota_bytes = file_quota_bytes  # CASEBOT_FILE_QUOTA_MB (bot/quota.py)
         self.files_budget_bytes = files_budget_bytes  # CASEBOT_FILES_BUDGET_MB (bot/quota.py)
-        self.samples = samples or SampleChecks()  # sample zips: pool + verdict cache
+        self.samples = samples or SampleChecks(blobs=files)  # sample zips: pool + verdicts
         self.files = files
         self.rate = rate
         self.max_attachment_bytes = max_attachment_bytes
@@ -151,8 +151,8 @@ class Service:
 
         def check(att: dict[str, Any]) -> bool:
             try:
-                self.samples.check(att["sha256"], att["path"], att.get("name", ""), password,
-                                   sample_suffixes(category))
+                self.samples.check(att["sha256"], att.get("path", ""), att.get("name", ""),
+                                   password, sample_suffixes(category))
             except (Invalid, OSError, KeyError):
                 return False
             return True

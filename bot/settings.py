@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     file_quota_mb: int = Field(default=2048, validation_alias="CASEBOT_FILE_QUOTA_MB")
     # issue 22: the most all attachments together may take on disk (bot/quota.py)
     files_budget_mb: int = Field(default=20480, validation_alias="CASEBOT_FILES_BUDGET_MB")
+    # issue 26: where attachment bytes live (store/blobs): "local" (CASEBOT_HOME/attachments,
+    # one machine) or "database" (every machine); unset: the database when it is PostgreSQL
+    blobs: Literal["local", "database"] | None = Field(default=None,
+                                                      validation_alias="CASEBOT_BLOBS")
     file_retention_hours: float = Field(default=168.0,
                                         validation_alias="CASEBOT_FILE_RETENTION_HOURS")
     outbox_retention_hours: float = Field(default=720.0,
@@ -134,6 +138,13 @@ class Settings(BaseSettings):
     @property
     def files_dir(self) -> Path:
         return self.home / "attachments"
+
+    @property
+    def blobs_kind(self) -> str:
+        """CASEBOT_BLOBS, or its default: the database on PostgreSQL, else the folder."""
+        if self.blobs is not None:
+            return self.blobs
+        return "database" if self.db_url.startswith("postgresql") else "local"
 
     @property
     def allowed_teams(self) -> list[str]:

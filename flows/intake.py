@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
+from flows import times
 from flows import validators as v
 from flows.answers import (
     ADD_PROFILE,
@@ -66,10 +68,10 @@ from flows.steps import (
 )
 from flows.suggest import (
     profile_by_topic,
-    suggested_category,
     suggested_product,
     suggested_profile,
 )
+from flows.understand.categories import confident, rank_categories
 from flows.understand.facts import found
 from flows.understand.subject import subject_line
 
@@ -99,7 +101,10 @@ def os_choices(a: Answers, ctx: Ctx) -> list[Choice]:
 
 
 def issue_choices(a: Answers, ctx: Ctx) -> list[Choice]:
-    """Issue type and category as one grouped question, Product Issue categories first."""
+    """Issue type and category as one grouped question. For a request started from a
+    description, ranked by what it most likely means for the product of the profile chosen
+    now (a change window means Change Control only for Deep Security), the first marked as
+    suggested only when the matcher is sure; otherwise Product Issue categories first."""
     product = product_of(a, ctx)
     kinds = [PRODUCT_ISSUE] if product and product.tippingpoint else [PRODUCT_ISSUE, THREAT_ISSUE]
     out = [Choice(id=c, label=c, group=kind) for kind in kinds
@@ -107,17 +112,13 @@ def issue_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     if product and product.allows_change_control:
         out.append(Choice(id=CHANGE_CONTROL, label=CHANGE_CONTROL, group=CHANGE_CONTROL,
                           hint="a planned change, with its window"))
-    return _suggested_first(out, _issue_suggestion(a, ctx))
-
-
-def _issue_suggestion(a: Answers, ctx: Ctx) -> str | None:
-    """What a request started from a description is most likely about, for the product of
-    the profile chosen now (a change window means Change Control only for Deep Security)."""
     if SUGGEST not in a:
-        return None
-    product = product_of(a, ctx)
-    return suggested_category(a.get("description") or "", ctx.cat,
-                              product.name if product else None)
+        return out
+    ranked = rank_categories(a.get("description") or "", ctx.cat,
+                             product.name if product else None)
+    place = {name: i for i, (name, _) in enumerate(ranked)}
+    out.sort(key=lambda c: place.get(c.id, len(place)))
+    return _suggested_first(out, confident(ranked))
 
 
 def severity_choices(a: Answers, ctx: Ctx) -> list[Choice]:
@@ -146,7 +147,7 @@ def describe_first(text: str, ctx: Ctx, files: Sequence[FileRef] = (),
         profile = profile_by_topic(body, profiles, ctx.cat)
     answers: Answers = {"subject": v.subject(subject_line(body)), "description": body,
                         SUGGEST: {"profile": profile}}
-    if facts := found(body):
+    if facts := found(body, ctx.clock()):
         answers[FOUND] = facts
     if source:
         answers["source_url"] = source
@@ -231,24 +232,29 @@ class OsStep(ChoiceStep):
 
 
 class ChangeStartStep(TextStep):
-    """Step 9a: the planned start; a start in the past is refused."""
+    """Step 9a: the planned start; a start in the past is refused. A whole window typed here
+    ("2026-12-12 22:00-02:00 CET") is kept whole, and the end question is filled from it."""
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         text = super().read(inbound, a, ctx, pending)
-        v.change_start(text, ctx.clock())
-        return text
+        return times.start_answer(text, ctx.clock())
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
-        return v.parse_datetime(value).isoformat(sep=" ", timespec="minutes")
+        return _when(times.start_of(value))
 
 
 class ChangeEndStep(TextStep):
-    """Step 9b: the planned end, after the start (in the start's zone unless one is given)."""
+    """Step 9b: the planned end, after the start (in the start's zone unless one is given);
+    not asked when the start's answer carried it."""
+
+    def fill(self, a: Answers, ctx: Ctx) -> Any:
+        return times.end_of(a.get("change_start") or "") or super().fill(a, ctx)
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
-        text = super().read(inbound, a, ctx, pending)
-        v.change_window(a.get("change_start") or "", text)
-        return text
+        start = a.get("change_start") or ""
+        end = times.end_answer(start, super().read(inbound, a, ctx, pending), ctx.clock())
+        v.change_window(start, end)
+        return end
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         try:
@@ -258,10 +264,18 @@ class ChangeEndStep(TextStep):
         return True
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        start = a.get("change_start") or ""
         try:
-            return v.change_window(a.get("change_start") or "", value)[1].replace("T", " ")[:16]
+            end = datetime.fromisoformat(v.change_window(start, value)[1])
         except Invalid:
             return str(value)
+        return _when(end.astimezone(times.start_of(start).tzinfo))
+
+
+def _when(moment: datetime) -> str:
+    """A planned time as the review shows it, in the zone it was given in: "2026-12-19 22:00
+    JST"."""
+    return f"{moment:%Y-%m-%d %H:%M} {moment.tzname()}"
 
 
 def _one_line(text: str) -> str:
@@ -404,7 +418,8 @@ class PreferredTimeStep(Step):
                           choices=(Choice(id="24x7", label="Yes, 24x7"),))
         return Prompt(kind="text", step=self.name, choices=(Choice(id="24x7", label="24x7"),),
                       text="When may we call? Days and hours with your time zone, e.g. "
-                           "'Weekdays 09:00-17:00 Europe/Berlin', 'Mon-Fri 9am-5pm EST', or 24x7.")
+                           "'Mon-Fri 9am-5pm EST', 'Weekdays 09:00-17:00 Europe/Berlin', "
+                           "'平日 9時〜17時 JST', or 24x7.")
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         text = inbound.choice if inbound.kind == "choice" and inbound.choice else inbound.text
@@ -508,12 +523,13 @@ STEPS: list[Step] = [
     TextStep("tp_repdv", "RepDV entries", "RepDV entries in question: IP addresses or "
              "domains, one per line. Empty to skip.", v.repdv_entries, optional=True,
              multiline=True, when=is_threatdv, within=is_tippingpoint),
-    ChangeStartStep("change_start", "Change start", "Planned start of the change (YYYY-MM-DD "
-                    "HH:MM, optionally a time zone such as Europe/Berlin; UTC if none)?",
+    ChangeStartStep("change_start", "Change start", "Planned start of the change, with a time "
+                    "zone (UTC if none), e.g. 2026-12-12 22:00 Europe/Berlin? A whole window "
+                    "(2026-12-12 22:00-02:00 CET) answers the end too.",
                     _one_line, deciding=True,
                     when=is_change_control, within=is_change_control),
-    ChangeEndStep("change_end", "Change end", "Planned end (YYYY-MM-DD HH:MM; the start's "
-                  "time zone unless you give one)?", _one_line,
+    ChangeEndStep("change_end", "Change end", "Planned end, e.g. 2026-12-13 02:00, or a "
+                  "time alone (the start's time zone unless you give one)?", _one_line,
                   when=is_change_control, within=is_change_control),
     SubjectStep("subject", "Subject", "Subject: a short title for the case (one line)?",
                 v.subject),

@@ -3,6 +3,7 @@ category, each URL's two questions states of their own (url1_rating, url1_catego
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -16,8 +17,9 @@ from flows.answers import (
 )
 from flows.context import Ctx
 from flows.errors import Invalid
-from flows.formstate import Answers
+from flows.formstate import FOUND, Answers
 from flows.model import Choice, Inbound, Prompt
+from flows.normalize import normal
 from flows.steps import DONE, ChoiceStep, Cond, Stay, Step, plain_choices
 from flows.urls import defang, parse_url_list
 
@@ -25,7 +27,8 @@ from flows.urls import defang, parse_url_list
 class UrlsStep(Step):
     """Step 6: URLs are normalised, de-duplicated and rated the moment they are given.
 
-    A list with a bad line keeps the good ones and asks for the bad one again.
+    A list with a bad line keeps the good ones and asks for the bad one again; plain words
+    around a URL ("please check https://…") are passed over.
     """
 
     kind = "multiline"
@@ -60,6 +63,11 @@ class UrlsStep(Step):
                         f"URL{'s are' if len(kept) != 1 else ' is'} kept.")
         return self.rated(kept, ctx)
 
+    def fill(self, a: Answers, ctx: Ctx) -> Any:
+        """The URLs the first message gave, rated now (the category asked for them)."""
+        urls = (a.get(FOUND) or {}).get(self.name)
+        return self.rated(urls, ctx) if urls else None
+
     def rated(self, urls: list[str], ctx: Ctx) -> list[dict[str, Any]]:
         parsed = [parse_url_list(u)[0] for u in urls]
         ratings = ctx.world.rate_urls([u.url for u in parsed])
@@ -88,11 +96,18 @@ def _says_done(inbound: Inbound) -> bool:
         inbound.kind == "text" and inbound.text.strip().casefold() in ("done", ".", "1"))
 
 
+def _plain_word(token: str) -> bool:
+    """A word with nothing of a web address in it ("please", "check:", "ok?"): a line pasted
+    with words around its URL keeps the URL; anything with a dot, slash or bracket is still
+    read as a URL and reported when it is not one (this step files a request)."""
+    return re.search(r"[./\[\](){}@%]|:(?!$)", normal(token)) is None
+
+
 def _add_urls(text: str, kept: list[str]) -> tuple[list[str], list[str]]:
     """(kept plus each new canonical URL in `text`, the first line of each bad line's error)."""
-    lines = [t for t in text.split() if t.strip()]
+    lines = [t for t in text.split() if t.strip() and not _plain_word(t)]
     if not lines:
-        raise Invalid("Enter at least one URL, one per line.")
+        raise Invalid("Enter at least one URL, one per line, e.g. https://example.com/page.")
     kept = list(kept)
     bad: list[str] = []
     for line in lines:

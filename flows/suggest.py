@@ -1,9 +1,9 @@
 """What a description most likely means: a profile, a product, an issue category.
 
-Matched locally (rapidfuzz against the catalog's product names and versions, the contact's
-profile names, and a few keywords per category): no network, no model. The result is only
-ever offered first, marked as a suggestion; the user's press decides (intake.md, "Asking less
-than the portal").
+Matched locally: products by the catalog's names and aliases (flows/understand/products.py),
+profiles by their names too, categories by the ranked matcher (flows/understand/categories.py);
+no network, no model download. The result is only ever offered first, marked as a suggestion;
+the user's press decides (intake.md, "Asking less than the portal").
 """
 
 from __future__ import annotations
@@ -16,35 +16,11 @@ from flows.answers import CHANGE_CONTROL, SPAM_CATEGORIES
 from flows.catalog import Catalog, get_catalog
 from flows.context import ProfileView
 from flows.normalize import normal
+from flows.understand.categories import suggested_category as understood_category
 from flows.understand.products import products_named
 
 # Below this partial-ratio score a name or keyword is not taken as mentioned.
 CUTOFF = 88
-
-# Words people use for each category; with none of them, nothing is suggested (Product Issues
-# is listed first anyway, as the portal's default).
-KEYWORDS: dict[str, tuple[str, ...]] = {
-    "Product Issues": ("error", "crash", "stops", "stop ", "fails", "failed", "not working",
-                       "slow", "update", "upgrade", "install", "agent", "console", "offline",
-                       "hang", "freeze", "reporting"),
-    "Activation and Registration Issues": (
-        "activation", "activate", "licence", "license", "registration", "register",
-        "serial", "expired", "renewal", "subscription"),
-    "Collected Threat Sample Analysis": (
-        "sample", "malware", "ransomware", "trojan", "suspicious file", "analyse the file",
-        "analyze the file", "undetected", "not detected", "backdoor"),
-    "Infected or Positive Infected": ("infected", "infection", "compromised", "outbreak",
-                                      "worm spreading"),
-    "File False Positive": ("false positive", "wrongly detected", "detected as malware",
-                            "quarantined our", "flagged as"),
-    "Spam": ("spam", "junk mail", "unsolicited", "phishing mail", "phishing email"),
-    "Spam False Positive": ("marked as spam", "legitimate mail", "legitimate email",
-                            "wrongly blocked mail", "spam false positive"),
-    "URL Reclassification": ("url", "website", "web site", "reclassif", "blocked site",
-                             "site is blocked", "wrong category", "web reputation"),
-    "Change Control Issue": ("change window", "maintenance window", "planned change",
-                             "change control", "scheduled upgrade"),
-}
 
 
 def _mentions(needle: str, text: str) -> float:
@@ -108,22 +84,6 @@ def suggested_product(text: str, catalog: Catalog) -> str | None:
 
 
 def suggested_category(text: str, catalog: Catalog, product: str | None) -> str | None:
-    """The issue category (or "Change Control Issue") the text most likely means."""
-    low = text.casefold()
-    try:
-        prod = catalog.product(product) if product else None
-    except KeyError:
-        prod = None
-    scores: dict[str, float] = {}
-    for name, words in KEYWORDS.items():
-        if name == "Change Control Issue" and not (prod and prod.allows_change_control):
-            continue
-        if prod and prod.tippingpoint and name not in catalog.issue_types.get(
-                "Product Issue", ()):
-            continue
-        score = max(_mentions(w, low) for w in words)
-        if score:
-            scores[name] = score + max(len(w) for w in words if _mentions(w, low)) / 100
-    if not scores:
-        return None
-    return max(scores, key=lambda k: scores[k])
+    """The issue category (or "Change Control Issue") the text most likely means, or None when
+    unsure (flows/understand/categories.py ranks them all)."""
+    return understood_category(text, catalog, product)

@@ -18,6 +18,7 @@ import idna
 import tldextract
 
 from flows.errors import Invalid, quoted
+from flows.normalize import normal
 
 MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -448,3 +449,219 @@ def defang(url: str) -> str:
     else:
         url_prefix, rest = "", url
     return url_prefix + re.sub(r"(?<!\[)\.(?!\])", "[.]", rest)
+
+
+# -- URLs read out of free text ---------------------------------------------------------------
+#
+# "is this safe? hxxps://evil[.]example[.]com/x" and "このサイトexample.co.jpは安全ですか" carry
+# a URL among words. `read_urls` finds every URL-like thing; what it cannot read as a URL is
+# left alone, except a token that plainly tries to be one (it has a scheme), which is reported.
+
+# Defanging anywhere in a text (`refang` reads one token): h**p / hxxp / hXXp before ":" or
+# "[:", bracketed dots (with a space either side allowed: "evil [.] com"), "[:]", "[://]".
+_TEXT_HXXP_RE = re.compile(r"(?<![A-Za-z])h(?:xx|tt|\*\*)p(s?)(?=:|\[:)", re.IGNORECASE)
+_TEXT_DEFANG_SUBS = (
+    (re.compile(r"\[://\]"), "://"),
+    (re.compile(r"\[:\]"), ":"),
+    (re.compile(r" ?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}) ?", re.IGNORECASE), "."),
+)
+# Slack markup left in a text: <https://x|label>, <https://x>, <@U1>, <#C1|name>, <!here>.
+_SLACK_LINK_RE = re.compile(r"<([^<>\s|]+)(?:\|[^<>]*)?>")
+# Japanese (and full-width) punctuation ends a URL: NFKC keeps these as they are.
+_CJK_PUNCT = "「」『』【】〈〉《》\u3014\u3015、。・…〜"  # tortoise-shell brackets escaped
+# Anything with "scheme://" tries to be a URL (ftp://, file:// are reported, not rated), and
+# so do the schemes that run code when clicked.
+_SCHEME_URL_RE = re.compile(
+    rf"(?<![A-Za-z0-9+.\-])(?:[A-Za-z][A-Za-z0-9+.\-]{{0,15}}://|(?:javascript|vbscript|data):)"
+    rf"[^\s{_CJK_PUNCT}\"<>`]*", re.IGNORECASE)
+# A bare host (ASCII labels, a letter-only ending), an optional port and an optional path.
+_BARE_RE = re.compile(
+    r"(?<![A-Za-z0-9_@.\-/])"
+    r"((?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+"
+    r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9\-]{1,59}|(?<=\d\.)\d{1,3}))"
+    r"(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"
+    r"(:\d{1,5})?(/[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*)?"
+)
+_PATH_CHARS_RE = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+_TRAILING = ".,;:!?'\"*_" + _CJK_PUNCT
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+# Endings that are file extensions far more often than they are web sites, when written bare
+# ("README.md", "setup.zip", "main.py"): found only with a scheme, a path or "www.".
+FILE_ENDINGS = frozenset({
+    "ai", "am", "ac", "cc", "cs", "cr", "gs", "in", "md", "mk", "ml", "mov", "pl", "pm",
+    "ps", "py", "rs", "sh", "so", "tf", "zip", "exe", "bat", "cat", "log", "bak", "cfg",
+})
+NOT_CHECKED = "Not checked"
+
+
+@dataclass(frozen=True)
+class FoundURLs:
+    """What a free text holds: the URLs to rate (in order, each once, at most `max_urls`),
+    the tokens that try to be a URL but are not one (each with the reason), and how many
+    more URLs there were beyond `max_urls`."""
+
+    urls: tuple[NormalURL, ...]
+    not_checked: tuple[str, ...] = ()
+    more: int = 0
+
+    def notes(self) -> list[str]:
+        """Lines saying what was left out and why (none when everything was rated)."""
+        lines = [f"{NOT_CHECKED}: {reason}" for reason in self.not_checked]
+        if self.more:
+            lines.append(f"{NOT_CHECKED}: {self.more} more URL{'s' if self.more != 1 else ''}"
+                         f" (at most {len(self.urls)} at a time; send them separately).")
+        return lines
+
+
+def find_urls(text: str, *, max_urls: int = 10) -> list[NormalURL]:
+    """Every URL-like thing in free text, normalised, in order, each once (at most
+    `max_urls`). Words that are not URLs are ignored; see `read_urls` for what is left out."""
+    return list(read_urls(text, max_urls=max_urls).urls)
+
+
+def read_urls(text: str, *, max_urls: int = 10, listed: bool = False) -> FoundURLs:
+    """The URLs in `text` (http(s) and defanged forms, Slack link markup, bare domains whose
+    ending is a public suffix, IP addresses with a scheme or a path), and the tokens that
+    carry a scheme but are no valid web address ("https://exa mple", a bad port, ftp://).
+
+    `listed`: the text was typed as a list of URLs (/checkurl's arguments): when every word
+    is a web address, each is taken as one, whatever its ending ("intranet.example"), as a
+    pasted list always was; otherwise the text is read as words around URLs."""
+    candidates = _candidates(text)
+    if listed:
+        words = text.split()
+        if words and _all_urls(words):
+            candidates = [(word, True) for word in words]
+    found: list[NormalURL] = []
+    seen: set[str] = set()
+    broken: list[str] = []
+    more = 0
+    for candidate, has_scheme in candidates:
+        try:
+            n = normalize_url(candidate)
+        except (Invalid, ValueError) as exc:
+            if has_scheme:
+                reason = str(exc).replace(quoted(candidate), quoted(defang(candidate)))
+                if reason not in broken:
+                    broken.append(reason)
+            continue
+        if n.url in seen:
+            continue
+        seen.add(n.url)
+        if len(found) < max_urls:
+            found.append(n)
+        else:
+            more += 1
+    return FoundURLs(tuple(found), tuple(broken), more)
+
+
+def _all_urls(words: list[str]) -> bool:
+    try:
+        for word in words:
+            normalize_url(word)
+    except (Invalid, ValueError):
+        return False
+    return True
+
+
+def _readable(text: str) -> str:
+    """`text` with Slack markup unwrapped, NFKC-folded (full-width letters, colon, slash
+    and full stop become ASCII) and refanged, so each URL is one run of characters."""
+    text = _SLACK_LINK_RE.sub(
+        lambda m: f" {m.group(1)} " if "://" in m.group(1) else " ", text[:100_000])
+    text = normal(text)
+    text = _TEXT_HXXP_RE.sub(lambda m: "http" + m.group(1), text)
+    for pattern, repl in _TEXT_DEFANG_SUBS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def _candidates(text: str) -> list[tuple[str, bool]]:
+    """(candidate URL, whether it has a scheme) in the order they appear."""
+    text = _readable(text)
+    out: list[tuple[int, str, bool]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _SCHEME_URL_RE.finditer(text):
+        candidate = _scheme_url(m.group(0))
+        if candidate:
+            out.append((m.start(), candidate, True))
+        taken.append((m.start(), m.end()))
+    for m in _BARE_RE.finditer(text):
+        if any(start <= m.start() < end for start, end in taken):
+            continue
+        candidate = _bare(m.group(0), m.group(1), bool(m.group(3)))
+        if candidate:
+            out.append((m.start(), candidate, False))
+    out.sort(key=lambda t: t[0])
+    return [(c, s) for _, c, s in out]
+
+
+def _scheme_url(run: str) -> str:
+    """The URL at the start of `run` ("https://…" up to a space or Japanese punctuation):
+    the host may be international, the path is ASCII (a browser's copied address is
+    percent-encoded), so "https://example.com/xは安全" ends before "は"."""
+    scheme, sep, rest = run.partition("://")
+    if not sep:  # javascript:, data:: no host to read, reported as it is
+        return _trim(run)
+    end = len(rest)
+    for sep in "/?#":
+        pos = rest.find(sep)
+        if pos != -1:
+            end = min(end, pos)
+    authority, tail = rest[:end], rest[end:]
+    authority = _cut_script_switch(authority)
+    if len(authority) < end:
+        tail = ""  # the host ended inside the run: what follows is words, not a path
+    tail = _PATH_CHARS_RE.match(tail).group(0)  # type: ignore[union-attr]
+    url = _trim(f"{scheme}://{authority}{tail}")
+    return "" if url.endswith("://") else url
+
+
+def _cut_script_switch(authority: str) -> str:
+    """"example.comは安全" -> "example.com": a host's ending is written in one script, so
+    where ASCII letters meet other letters in it the host has ended ("bücher.example" is
+    one host: only the ending is read this way)."""
+    host_start = authority.rfind("@") + 1
+    for i in range(host_start, len(authority)):
+        if not (authority[i].isalnum() or authority[i] in ".:-[]_%~!$&'()*+,;=@"):
+            authority = authority[:i]
+            break
+    ending_start = authority.rfind(".") + 1
+    if ending_start <= host_start:
+        return authority
+    for i in range(ending_start + 1, len(authority)):
+        before, here = authority[i - 1], authority[i]
+        if before.isascii() != here.isascii() and here != ":" and before != ":":
+            return authority[:i]
+    return authority
+
+
+def _bare(whole: str, host: str, has_path: bool) -> str:
+    """A bare "example.co.jp" or "shop.example.com/deals" when its ending is a public suffix
+    (or an IPv4 address with a path); "" for file names and words ("report.pdf", "v1.2.3",
+    "node.js", "yesterday.Today")."""
+    labels = host.split(".")
+    ending = labels[-1]
+    if ending.isdigit():  # an IPv4 address: a URL only with a path ("192.0.2.1/login")
+        return _trim(whole) if has_path and len(labels) == 4 else ""
+    if not (ending.islower() or ending.isupper()):
+        return ""  # "site.Then": a sentence missing its space, not a domain
+    if not has_path and ending.lower() in FILE_ENDINGS and labels[0].lower() != "www":
+        return ""
+    result = _extractor()(host.lower())
+    if not result.suffix or not result.domain:
+        return ""
+    return _trim(whole)
+
+
+def _trim(url: str) -> str:
+    """`url` without the punctuation around it: trailing ".,;:!?" and quotes, and a closing
+    bracket that closes nothing in the URL ("(see https://x.example/a)")."""
+    while url:
+        last = url[-1]
+        closes_nothing = last in _CLOSERS and url.count(last) > url.count(_CLOSERS[last])
+        if last in _TRAILING or closes_nothing:
+            url = url[:-1]
+        else:
+            break
+    return url

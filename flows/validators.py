@@ -6,16 +6,15 @@ act on: it names what was wrong and says what to send instead.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
 import uuid
-import zoneinfo
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import datetime
 
 import email_validator
 import phonenumbers
 
+from flows import times
 from flows.errors import Invalid, quoted
 from flows.normalize import normal
 from flows.urls import ascii_hostname, refang
@@ -170,134 +169,13 @@ def phone(text: str) -> str:
     return f"{e164};ext={number.extension}" if number.extension else e164
 
 
-# ---------------------------------------------------------------------------- time zones
-
-_OFFSET_RE = re.compile(r"^(?:UTC|GMT|Z)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
-
-
-@functools.cache
-def _zone_names() -> dict[str, str]:
-    return {name.casefold(): name for name in zoneinfo.available_timezones()}
-
-
-def _zone(text: str) -> tuple[tzinfo, str]:
-    """(tzinfo, canonical label) for an IANA name or UTC/GMT with an optional offset."""
-    text = text.strip().translate(_DASHES)
-    if text.upper() in {"UTC", "GMT", "Z", "UTC+0", "GMT+0", "UTC-0", "GMT-0"}:
-        return UTC, "UTC"
-    m = _OFFSET_RE.match(text)
-    if m:
-        sign, hours, minutes = m.group(1), int(m.group(2)), int(m.group(3) or 0)
-        if minutes >= 60 or hours > 14 or (hours == 14 and minutes):
-            raise ValueError(f"{_show(text)} is not a valid UTC offset (use -12 to +14)")
-        delta = timedelta(hours=hours, minutes=minutes)
-        if not delta:
-            return UTC, "UTC"
-        tz = timezone(-delta if sign == "-" else delta)
-        label = f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
-        return tz, label
-    name = _zone_names().get(text.casefold())
-    if name:
-        return zoneinfo.ZoneInfo(name), name
-    abbreviation = _ABBREVIATIONS.get(text.upper())
-    if abbreviation:
-        return zoneinfo.ZoneInfo(abbreviation), text.upper()
-    raise ValueError(f"{_show(text)} is not a time zone I know")
-
-
-# Abbreviations people write that are not IANA names of their own (EST, CET, … are).
-_ABBREVIATIONS = {
-    "EDT": "America/New_York", "CDT": "America/Chicago", "CST": "America/Chicago",
-    "MDT": "America/Denver", "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles",
-    "AKST": "America/Anchorage", "CEST": "Europe/Paris", "BST": "Europe/London",
-    "EEST": "Europe/Athens", "WEST": "Europe/Lisbon", "IST": "Asia/Kolkata",
-    "JST": "Asia/Tokyo", "KST": "Asia/Seoul", "SGT": "Asia/Singapore",
-    "AEST": "Australia/Sydney", "AEDT": "Australia/Sydney", "NZST": "Pacific/Auckland",
-}
-
-_ZONE_HELP = "a time zone like Europe/Berlin, America/New_York or UTC+2"
-
-
 # ---------------------------------------------------------------------------- preferred time
-
-_ALWAYS = {"24x7", "24/7", "24*7", "24×7", "anytime", "always", "24h", "24hours"}
-_TIME = r"(\d{1,2})(?:[:.h]?(\d{2}))?\s*([ap]\.?m\.?)?"
-_WINDOW_RE = re.compile(rf"^{_TIME}\s*(?:-|to)\s*{_TIME}$", re.IGNORECASE)
-_TIME_EXAMPLE = ("e.g. 'Weekdays 09:00-17:00 Europe/Berlin', 'Mon-Fri 9am-5pm EST', "
-                 "'9-17 UTC+2' or '24x7'")
-_DAY = (r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
-        r"|sat(?:urday)?|sun(?:day)?)\.?")
-_DAYS_RE = re.compile(
-    rf"^((?:weekdays|weekends|workdays|business days|daily|every ?day|{_DAY}(?:\s*(?:-|to)\s*"
-    rf"{_DAY})?(?:\s*(?:,|and)\s*{_DAY}(?:\s*(?:-|to)\s*{_DAY})?)*))[,:]?\s+(.*)$",
-    re.IGNORECASE)
-
-
-def _window(text: str) -> tuple[int, int, int, int] | None:
-    m = _WINDOW_RE.match(text.strip())
-    if not m:
-        return None
-    h1, m1, p1, h2, m2, p2 = m.groups()
-    return (*_hour_minute(h1, m1, p1), *_hour_minute(h2, m2, p2))
-
-
-def _hour_minute(hour: str, minute: str | None, meridiem: str | None) -> tuple[int, int]:
-    h, m = int(hour), int(minute or 0)
-    if meridiem:
-        if not 1 <= h <= 12:
-            return 99, m  # rejected by the caller with the usual message
-        h = h % 12 + (12 if meridiem[0].lower() == "p" else 0)
-    return h, m
 
 
 def preferred_time(text: str) -> str:
-    """When support may call, as "HH:MM-HH:MM Zone" or "24x7" (Critical needs 24x7)."""
-    raw = " ".join(text.split()).translate(_DASHES)
-    if not raw:
-        raise Invalid(f"Enter when we may call you, with a time zone, {_TIME_EXAMPLE}.")
-    if raw.lower().replace(" ", "") in _ALWAYS:
-        return "24x7"
-    days = _DAYS_RE.match(raw)
-    if days:  # "Weekdays 09:00-12:00 CET", "Mon-Fri 9am-5pm EST": the days lead the hours
-        return f"{days.group(1)} {preferred_time(days.group(2))}"
-    (h1, m1, h2, m2), zone_text = _window_and_zone(raw)
-    _check_window(raw, (h1, m1), (h2, m2))
-    try:
-        _, label = _zone(zone_text)
-    except ValueError as exc:
-        raise Invalid(f"{exc}. Use {_ZONE_HELP}, {_TIME_EXAMPLE}.") from None
-    return f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d} {label}"
-
-
-def _window_and_zone(raw: str) -> tuple[tuple[int, int, int, int], str]:
-    """(window, zone text) of "<window> <zone>" or "<zone> <window>"; Invalid if neither.
-
-    The window may contain spaces ("9 - 17"), so every split between words is tried.
-    """
-    parts = raw.split(" ")
-    for i in range(1, len(parts)):
-        head, tail = " ".join(parts[:i]), " ".join(parts[i:])
-        if (w := _window(head)) is not None:
-            return w, tail
-        if (w := _window(tail)) is not None:
-            return w, head
-    if _window(raw) is not None:
-        raise Invalid(f"Add a time zone to {_show(raw)}, {_TIME_EXAMPLE}.")
-    raise Invalid(
-        f"{_show(raw)} is not a time window I understand. "
-        f"Give start and end times and a time zone, {_TIME_EXAMPLE}."
-    )
-
-
-def _check_window(raw: str, start: tuple[int, int], end: tuple[int, int]) -> None:
-    """Both ends are times of day (00:00 to 24:00), and not the same time."""
-    for h, m in (start, end):
-        if h > 24 or m > 59 or (h == 24 and m):
-            raise Invalid(f"{_show(raw)} has a time that does not exist. "
-                          f"Use 00:00 to 24:00, {_TIME_EXAMPLE}.")
-    if start == end:
-        raise Invalid(f"The window {_show(raw)} starts and ends at the same time. "
-                      f"Give different start and end times, {_TIME_EXAMPLE}.")
+    """When support may call, as one canonical string ("Mon-Fri 09:00-17:00 Europe/Berlin",
+    "09:00-17:00 UTC+2", "24x7"; Critical needs 24x7). The grammar is flows/times.py."""
+    return times.preferred_time(text)
 
 
 # ---------------------------------------------------------------------------- codes
@@ -494,45 +372,17 @@ def repdv_entries(text: str) -> list[str]:
 
 # ---------------------------------------------------------------------------- change window
 
-_DT_RE = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::\d{2})?\s*(.*)$", re.IGNORECASE
-)
-_DT_EXAMPLE = "e.g. '2025-03-01 22:00 Europe/Berlin' or '2025-03-01 21:00 UTC'"
-
 
 def parse_datetime(text: str) -> datetime:
-    """A zone-aware datetime from "YYYY-MM-DD HH:MM [zone]"; no zone means UTC."""
-    raw = " ".join(text.split()).translate(_DASHES)
-    m = _DT_RE.match(raw)
-    if not m:
-        raise Invalid(f"{_show(raw or text)} is not a date and time I understand. "
-                      f"Use YYYY-MM-DD HH:MM and a time zone, {_DT_EXAMPLE}.")
-    year, month, day, hour, minute = (int(g) for g in m.groups()[:5])
-    zone_text = m.group(6).strip()
-    try:
-        tz, _ = _zone(zone_text) if zone_text else (UTC, "UTC")
-    except ValueError as exc:
-        raise Invalid(f"{exc}. Use {_ZONE_HELP}, {_DT_EXAMPLE}.") from None
-    try:
-        value = datetime(year, month, day, hour, minute, tzinfo=tz)
-    except ValueError as exc:
-        raise Invalid(f"{_show(raw)} is not a real date and time ({exc}). "
-                      f"Use YYYY-MM-DD HH:MM, {_DT_EXAMPLE}.") from None
-    # A wall time skipped by a daylight-saving jump does not survive a round trip.
-    if value.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != value.replace(tzinfo=None):
-        raise Invalid(f"{_show(raw)} does not exist in that time zone (the clocks change then). "
-                      "Pick a time an hour later.")
-    return value
+    """A zone-aware datetime ("2026-12-12 22:00 CET", "12 Dec 2026 10pm Europe/Berlin",
+    "2026年12月12日 22時 JST"); no zone means UTC. The grammar is flows/times.py."""
+    return times.parse_datetime(text)
 
 
 def change_start(text: str, now: datetime) -> datetime:
-    """A planned start: a real date and time that has not passed yet (`now`: the flow's
-    clock, `Ctx.clock`)."""
-    start = parse_datetime(text)
-    if start < now:
-        raise Invalid(f"{start.isoformat(sep=' ', timespec='minutes')} has already passed. "
-                      f"Enter a start in the future, {_DT_EXAMPLE}.")
-    return start
+    """A planned start (or the start of a typed window) that has not passed yet (`now`: the
+    flow's clock, `Ctx.clock`)."""
+    return times.change_start(text, now)
 
 
 def change_window(start: str, end: str) -> tuple[str, str]:
@@ -540,15 +390,4 @@ def change_window(start: str, end: str) -> tuple[str, str]:
 
     An end typed without a zone is read in the start's zone: people give a zone once.
     """
-    begin = parse_datetime(start)
-    end_match = _DT_RE.match(" ".join(end.split()).translate(_DASHES))
-    start_match = _DT_RE.match(" ".join(start.split()).translate(_DASHES))
-    if end_match and not end_match.group(6).strip() and start_match:
-        end = f"{end} {start_match.group(6).strip()}".strip()
-    finish = parse_datetime(end)
-    if finish <= begin:
-        raise Invalid(
-            f"The end ({finish.isoformat(sep=' ', timespec='minutes')}) must be after the start "
-            f"({begin.isoformat(sep=' ', timespec='minutes')}). Enter the end again."
-        )
-    return begin.isoformat(), finish.isoformat()
+    return times.change_window(start, end)

@@ -529,6 +529,27 @@ class CannedReply(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+class Blob(SQLModel, table=True):
+    """A stored file in the database (CASEBOT_BLOBS=database, store/blobs/database.py): one
+    row per sha256, its bytes in `blob_chunks`. `created_at` is refreshed when the same bytes
+    are stored again, so pruning by age never takes a file being attached (0013)."""
+
+    __tablename__ = "blobs"
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int = Field(default=0, sa_type=sa.BigInteger)
+    created_at: datetime = _ts(index=True)
+
+
+class BlobChunk(SQLModel, table=True):
+    """One 1 MB piece of a blob's bytes (the last may be shorter), in order of `seq` (0013)."""
+
+    __tablename__ = "blob_chunks"
+    sha256: str = Field(primary_key=True, max_length=64, foreign_key="blobs.sha256",
+                        ondelete="CASCADE")
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_type=sa.LargeBinary)
+
+
 class RateBucket(SQLModel, table=True):
     """One outbound rate limit shared by every process (store/budget.py, 0015): `tat`, when
     the next send's slot begins, in seconds since the epoch on the database server's clock."""

@@ -14,7 +14,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
@@ -259,12 +259,14 @@ class Console:
             files.update({f["sha256"]: f["name"] for f in m["attachments"]})
         out = {}
         for sha, name in files.items():
-            path = self.service.files.path_for(sha)
-            if not path.is_file():
+            try:
+                with self.service.files.open(sha) as fh:
+                    found = sniff(fh, name, whole=False)
+                    fh.seek(0)
+                    out[sha] = {"kind": found.kind,
+                                "head": text_head(fh) if found.kind == "text" else ""}
+            except OSError:  # not stored (pruned, or never kept)
                 continue
-            found = sniff(path, name, whole=False)
-            out[sha] = {"kind": found.kind,
-                        "head": text_head(path) if found.kind == "text" else ""}
         return out
 
     def _case_view(self, request: Request, status_code: int = 200, /, *,
@@ -406,32 +408,50 @@ class Console:
             u.file, Path((u.filename or name).replace("\\", "/")).name[:200] or name)
             for u in uploads]
 
-    def _case_path(self, request: Request) -> tuple[Path, str]:
-        """The stored file of one of this case's files (a case attachment or a message's),
-        and its name; 404 for any other sha256."""
+    def _case_file(self, request: Request) -> tuple[str, str]:
+        """The sha256 of one of this case's stored files (a case attachment or a message's),
+        and its name; 404 for any other sha256 or a file no longer stored."""
         number, sha = request.path_params["number"], request.path_params["sha256"]
         with unit_of_work(self.engine, read_only=True) as s:
             case = s.cases.by_number(number)
             found = [a for a in s.cases.attachments_of(saved_id(case))
                      if a.sha256 == sha] if case else []
-        path = self.service.files.path_for(sha) if found else None
-        if not found or path is None or not path.is_file():
+        if not found or not self.service.files.exists(sha):
             raise HTTPException(404, "No such file on this case.")
-        return path, found[0].name
+        return sha, found[0].name
 
     def case_file(self, request: Request) -> Response:
-        path, name = self._case_path(request)
-        return _download(path, name)
+        sha, name = self._case_file(request)
+        return self._stream(sha, name)
 
     def case_file_view(self, request: Request) -> Response:
         """The file shown in the browser, only when its bytes are an image (PNG, JPEG, GIF,
         WebP) or plain UTF-8 text; anything else is the download (web/previews.py)."""
-        path, name = self._case_path(request)
-        found = sniff(path, name)
+        sha, name = self._case_file(request)
+        try:
+            with self.service.files.open(sha) as fh:
+                found = sniff(fh, name)
+        except OSError as exc:
+            raise HTTPException(404, "No such file on this case.") from exc
         if found.media_type is None:
-            return _download(path, name)
-        return FileResponse(path, filename=name, media_type=found.media_type,
-                            content_disposition_type="inline", headers=FILE_HEADERS)
+            return self._stream(sha, name)
+        return self._stream(sha, name, media_type=found.media_type, disposition="inline")
+
+    def _stream(self, sha: str, name: str, *, media_type: str = "application/octet-stream",
+                disposition: str = "attachment") -> Response:
+        """A stored file streamed chunk by chunk from wherever it lives (store/blobs), with
+        the headers that keep anything in it from running (`FILE_HEADERS`): a download
+        unless `disposition` is "inline" for a sniffed image or text."""
+        size = self.service.files.size(sha)
+        try:
+            if size is None:
+                raise FileNotFoundError(sha)
+            chunks = self.service.files.chunks(sha)
+        except OSError as exc:  # pruned meanwhile
+            raise HTTPException(404, "No such file, or it is no longer stored.") from exc
+        return StreamingResponse(chunks, media_type=media_type, headers={
+            **FILE_HEADERS, "Content-Length": str(size),
+            "Content-Disposition": content_disposition(disposition, name)})
 
     # -- canned replies (bot/canned.py) ----------------------------------------------------
 
@@ -699,7 +719,7 @@ class Console:
         with unit_of_work(self.engine, read_only=True) as s:
             rows = s.aside.newest(ASIDE_ROWS)
         kept = {m.id for m in rows if m.raw_sha256
-                and self.service.files.path_for(m.raw_sha256).is_file()}
+                and self.service.files.exists(m.raw_sha256)}
         return page(request, "aside.html", rows=rows, kept=kept)
 
     def aside_raw(self, request: Request) -> Response:
@@ -707,13 +727,9 @@ class Console:
         mail_id = row_id(request.path_params["mail_id"])
         with unit_of_work(self.engine, read_only=True) as s:
             mail = s.aside.get(mail_id) if mail_id is not None else None
-        path = self.service.files.path_for(mail.raw_sha256) \
-            if mail is not None and mail.raw_sha256 else None
-        if path is None or not path.is_file():
+        if mail is None or not mail.raw_sha256 or not self.service.files.exists(mail.raw_sha256):
             raise HTTPException(404, "No such mail, or its original was not kept.")
-        return FileResponse(path, filename=f"aside-{mail_id}.eml",
-                            media_type="application/octet-stream",
-                            content_disposition_type="attachment")
+        return self._stream(mail.raw_sha256, f"aside-{mail_id}.eml")
 
     def routes(self) -> list[Route]:
         return [
@@ -798,7 +814,10 @@ def _desk_of(case: Case) -> dict[str, Any]:
             "due_kind": case.due_kind, "password": case.details.get("archive_password")}
 
 
-def _download(path: Path, name: str) -> Response:
-    """A file as a download, never rendered: octet-stream, attachment, nothing may run."""
-    return FileResponse(path, filename=name, media_type="application/octet-stream",
-                        content_disposition_type="attachment", headers=FILE_HEADERS)
+def content_disposition(disposition: str, name: str) -> str:
+    """The header Starlette's FileResponse writes: a quoted plain name, or RFC 5987's
+    `filename*` when the name needs escaping."""
+    quoted = quote(name)
+    if quoted != name:
+        return f"{disposition}; filename*=utf-8''{quoted}"
+    return f'{disposition}; filename="{name}"'

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 
 import filetype
 
@@ -60,26 +60,26 @@ def is_plain_text(data: bytes, name: str, *, cut: bool = False) -> bool:
     return not text.lstrip("\ufeff \t\r\n\f").startswith("<")
 
 
-def sniff(path: Path, name: str, *, whole: bool = True) -> Sniffed:
-    """The file's real type from its bytes (images: their signature; text: the whole file, or
-    with `whole=False` its first 8 KB, enough to choose the case page's preview)."""
-    with path.open("rb") as fh:
-        head = fh.read(SNIFF_BYTES)
+def sniff(fh: BinaryIO, name: str, *, whole: bool = True) -> Sniffed:
+    """The file's real type from its bytes, read from `fh` (a stored file, streamed: images
+    by their signature; text: the whole file up to `TEXT_LIMIT`, or with `whole=False` its
+    first 8 KB, enough to choose the case page's preview)."""
+    head = fh.read(SNIFF_BYTES)
     kind = filetype.guess(head)
     if kind is not None:
         mime = str(kind.mime)
         return Sniffed(mime, "image") if mime in IMAGE_TYPES else DOWNLOAD
     if not whole:
         return Sniffed(TEXT_TYPE, "text") if is_plain_text(head, name, cut=True) else DOWNLOAD
-    if path.stat().st_size > TEXT_LIMIT or not is_plain_text(path.read_bytes(), name):
+    data = head + fh.read(TEXT_LIMIT + 1 - len(head))
+    if len(data) > TEXT_LIMIT or not is_plain_text(data, name):
         return DOWNLOAD
     return Sniffed(TEXT_TYPE, "text")
 
 
-def text_head(path: Path) -> str:
+def text_head(fh: BinaryIO) -> str:
     """The first lines of a text file, for the case page (escaped there by Jinja)."""
-    with path.open("rb") as fh:
-        data = fh.read(PREVIEW_CHARS * 4)
+    data = fh.read(PREVIEW_CHARS * 4)
     text = data.decode("utf-8", errors="ignore")[:PREVIEW_CHARS]
     lines = text.splitlines()
     return "\n".join(lines[:PREVIEW_LINES])

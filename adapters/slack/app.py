@@ -21,6 +21,7 @@ from adapters.slack.client import api_base, keep_alive_middleware, make_client
 from adapters.slack.dispatch import CHANNEL, Dispatch
 from adapters.slack.http import serve
 from adapters.slack.listeners import DirectMessages
+from adapters.slack.mentions import Mentions
 from adapters.slack.shortcuts import Shortcuts
 from bot.chat import Chat
 from bot.protocol import Alert, Bucket, Notice, Outcome, Settings
@@ -29,8 +30,9 @@ __all__ = ["BOT_SCOPES", "SlackBot", "api_base", "make_client", "serve"]
 
 log = logging.getLogger(__name__)
 
-BOT_SCOPES = ["chat:write", "commands", "im:history", "im:read", "im:write", "files:read",
-              "files:write", "users:read", "users:read.email"]  # files:write: an operator's
+# files:write: an operator's files; app_mentions:read: "@casebot is this safe? URL" in a channel
+BOT_SCOPES = ["app_mentions:read", "chat:write", "commands", "im:history", "im:read",
+              "im:write", "files:read", "files:write", "users:read", "users:read.email"]
 
 
 class SlackBot:
@@ -57,6 +59,7 @@ class SlackBot:
         self.app.use(keep_alive_middleware)  # before any listener: its calls reuse connections
         DirectMessages(self.dispatch).register(self.app)
         Shortcuts(self.dispatch).register(self.app)  # message and global shortcuts, App Home
+        Mentions(self.dispatch).register(self.app)  # @casebot with URLs in a channel
 
     def _build_app(self) -> App:
         s = self.settings
@@ -113,8 +116,9 @@ class SlackBot:
                 case Notice(files=attached):
                     pass
             for f in attached:  # in the thread, or under this message if it starts one
-                client.files_upload_v2(channel=dm, thread_ts=notice.thread or ts, file=f.path,
-                                       filename=f.name, title=f.name)
+                with self.chat.stored_file(f.sha256) as path:
+                    client.files_upload_v2(channel=dm, thread_ts=notice.thread or ts,
+                                           file=str(path), filename=f.name, title=f.name)
         except SlackApiError as exc:
             log.warning("notice not delivered: %s", exc.response.get("error"))
             # a message posted stays remembered; the retry posts it again

@@ -9,10 +9,12 @@ the case (bot/chat.py `ack_notice`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,15 @@ from bot.protocol import Notice, Outcome
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+StoredFile = Callable[[str], AbstractContextManager[Path]]
 WAIT_STEP = 1.0  # seconds
 
 
-async def send_notice(bot: Any, notice: Notice, sent: list[str] | None = None) -> Outcome:
+async def send_notice(bot: Any, notice: Notice, sent: list[str] | None = None, *,
+                      stored_file: StoredFile | None = None) -> Outcome:
     """Send one notice; the ids of the messages sent are added to `sent` (also when a later
-    part fails: those were seen)."""
+    part fails: those were seen). `stored_file`: a notice file's bytes as a local file, by
+    sha256 (`Chat.stored_file`; without it, the file's `path`)."""
     sent = [] if sent is None else sent
     try:
         chat_id = int(notice.chat_ref or notice.external_id)
@@ -41,7 +46,9 @@ async def send_notice(bot: Any, notice: Notice, sent: list[str] | None = None) -
             message = await bot.send_message(chat_id, chunk, reply_markup=markup)
             sent.append(str(message.message_id))
         for file in notice.files:
-            message = await bot.send_document(chat_id, Path(file.path), filename=file.name)
+            with (stored_file(file.sha256) if stored_file is not None
+                  else contextlib.nullcontext(Path(file.path))) as path:
+                message = await bot.send_document(chat_id, path, filename=file.name)
             sent.append(str(message.message_id))
     except (Forbidden, BadRequest, ValueError, OSError) as exc:
         log.warning("case update not delivered: %s", type(exc).__name__)
@@ -56,7 +63,7 @@ async def deliver_notices(chat: Chat, bot: Any) -> int:
     sent = 0
     for notice in await asyncio.to_thread(chat.claim_notices, CHANNEL):
         refs: list[str] = []
-        outcome = await send_notice(bot, notice, refs)
+        outcome = await send_notice(bot, notice, refs, stored_file=chat.stored_file)
         await asyncio.to_thread(chat.ack_notice, notice.id, outcome, refs)
         sent += outcome is Outcome.SENT
     return sent

@@ -14,6 +14,7 @@ from bot.cli import (
     cases,
     contacts,
     db,
+    files,
     help_labels,
     mail,
     operators,
@@ -36,6 +37,7 @@ app.add_typer(profiles.app, name="profiles")
 app.add_typer(mail.app, name="mail")
 app.add_typer(contacts.app, name="contacts")
 app.add_typer(db.app, name="db")
+app.add_typer(files.app, name="files")
 app.add_typer(urls.app, name="urls")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(audit.app, name="audit")

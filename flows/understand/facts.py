@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import datetime
 from typing import Any
 
+from flows import times
 from flows import validators as v
+from flows.answers import MAX_URLS
 from flows.errors import Invalid
-from flows.normalize import normal
-from flows.urls import refang
+from flows.normalize import is_japanese, normal
+from flows.urls import find_urls, refang
 
 _CVE = re.compile(r"(?<![0-9A-Za-z])CVE-\d{4}-\d{4,}(?![0-9])", re.IGNORECASE)
 # "filter 12345", "filter #12345", "filter no. 12345", "filter ID 12345", "フィルタ12345",
@@ -30,12 +33,19 @@ _OWN_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
 _IPV4 = re.compile(r"(?<![0-9.])(?:\d{1,3}(?:\.|\[\.\]|\(\.\))){3}\d{1,3}(?![0-9.])")
 
 
-def found(text: str) -> dict[str, Any]:
-    """The answers `text` gives, by step name (only those it gives)."""
+def found(text: str, now: datetime) -> dict[str, Any]:
+    """The answers `text` gives, by step name (only those it gives). URLs are kept as
+    canonical strings: the URL question rates them when a URL Reclassification reaches it.
+    A change window is the change start's answer with its end ("… to …"); one written
+    without a zone in Japanese is read in Japan's time (the review shows it, editable)."""
     folded = normal(text)
     out: dict[str, Any] = {}
-    for step, value in (("tp_cves", _cves(folded)), ("tp_filter", _filter(folded)),
-                        ("tp_repdv", _addresses(folded))):
+    window = times.find_window(folded, now, "JST" if is_japanese(folded) else None)
+    if window:
+        out["change_start"] = times.RANGE_WORD.join(window)
+    urls = [u.url for u in find_urls(folded, max_urls=MAX_URLS)]
+    for step, value in (("urls", urls), ("tp_cves", _cves(folded)),
+                        ("tp_filter", _filter(folded)), ("tp_repdv", _addresses(folded))):
         if value:
             out[step] = value
     return out

@@ -37,7 +37,9 @@ class Mention:
     end: int
 
 
-def _pattern(name: str) -> str:
+def name_pattern(name: str) -> str:
+    """A regular expression for a product name or alias as `mentions` reads it (after
+    `normal` and casefold)."""
     form = normal(name).casefold().strip()
     body = r"[\s_\-]*".join(re.escape(piece) for piece in _SEPARATORS.split(form) if piece)
     head = r"(?<![0-9a-z_])" if form[:1].isascii() and form[:1].isalnum() else ""
@@ -47,7 +49,7 @@ def _pattern(name: str) -> str:
 
 @functools.cache
 def _matchers(products: tuple[Product, ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
-    return tuple((re.compile(_pattern(word)), p.name)
+    return tuple((re.compile(name_pattern(word)), p.name)
                  for p in products for word in (p.name, *p.aliases))
 
 

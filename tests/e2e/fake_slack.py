@@ -468,6 +468,21 @@ class Driver:
         return self.send(self.event_body(event, event_id), "application/json", extra,
                          wait_idle=wait_idle)
 
+    def mention(self, user: str, slack_text: str, *, channel: str = "C42",
+                thread: str | None = None, event_id: str | None = None,
+                retry: int | None = None) -> tuple[int, str]:
+        """`user` mentions the app in `channel` (Slack's `app_mention` event; `slack_text` as
+        Slack sends it, e.g. "<@UBOT> is this safe? <https://x.example|x.example>")."""
+        ts = f"{time.time():.6f}"
+        event: dict[str, Any] = {"type": "app_mention", "user": user, "text": slack_text,
+                                 "ts": ts, "event_ts": ts, "channel": channel,
+                                 "team": self.fake.team_id, "client_msg_id": f"m{ts}"}
+        if thread:
+            event["thread_ts"] = thread
+        extra = ({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+                 if retry else None)
+        return self.send(self.event_body(event, event_id), "application/json", extra)
+
     def command(self, user: str, command: str, text: str = "",
                 channel: str | None = None) -> tuple[int, str]:
         channel = channel or "D" + user

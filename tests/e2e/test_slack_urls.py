@@ -131,3 +131,71 @@ def test_only_offered_commands_come_from_buttons() -> None:
     assert bare.args == ""
     assert press("cmd:cancel") is None
     assert press("reclassify") is None
+
+
+def test_urlcheck_reads_urls_out_of_words(rig: Rig, tmp_path: Path) -> None:
+    """/urlcheck with a sentence: the URLs in it are rated, the words ignored; none: usage."""
+    link(rig.service, "U7", "rae@acme.example")
+    feed = tmp_path / "feed.csv"
+    feed.write_text(FEED)
+    import_feed(rig.service.engine, feed, actor="test")
+    # as Slack sends it: what it auto-linked in <…|…>, defanged text left alone
+    rig.slack.command("U7", "/urlcheck",
+                      f"is this ok <{URL}|{URL}> or hxxp://evil[.]example[.]net/x?", channel="C9")
+    [eph] = rig.fake.of("chat.postEphemeral")
+    text = eph.args["text"]
+    assert "1. hxxps://shop[.]example[.]com/deals — Safe · Business/Economy" in text
+    assert "2. hxxp://evil[.]example[.]net/x — Untested" in text
+    [button] = [e for b in eph.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert button["value"] == f"cmd:reclassify\n{URL}\nhttp://evil.example.net/x"
+
+    rig.slack.command("U7", "/urlcheck", "is this ok?", channel="C9")
+    usage = rig.fake.of("chat.postEphemeral")[-1].args["text"]
+    assert "I found no URL to check in that." in usage
+    assert "is this safe? hxxps://example[.]com/login" in usage
+    assert rig.slack.messages("U7") == []
+
+
+def test_mention_rates_urls_in_a_thread_reply(rig: Rig, tmp_path: Path) -> None:
+    """@casebot in a channel, by someone casebot does not know: the ratings are a reply in the
+    mention's thread (defanged, never unfurled); nothing is asked, nothing goes to a DM."""
+    feed = tmp_path / "feed.csv"
+    feed.write_text(FEED)
+    import_feed(rig.service.engine, feed, actor="test")
+    status, _ = rig.slack.mention(
+        "U55", f"<@UBOT> is this safe? <{URL}> and evil[.]example[.]com/login — report.pdf "
+        "came with it; https://exa mple too", channel="C42", event_id="EvM1")
+    assert status == 200
+    [reply] = rig.fake.of("chat.postMessage")
+    assert reply.args["channel"] == "C42"
+    assert reply.args["thread_ts"]  # the mention's own ts: a thread under it
+    assert reply.args["unfurl_links"] is False
+    assert reply.args["unfurl_media"] is False
+    text = reply.args["text"]
+    assert "1. hxxps://shop[.]example[.]com/deals — Safe · Business/Economy (Business)" in text
+    assert "2. hxxp://evil[.]example[.]com/login — Untested" in text
+    assert "3." not in text
+    assert "Not checked: 'hxxps://exa' is not a valid web address" in text
+    assert "shop.example.com" not in text
+    assert not rig.fake.of("users.info")  # no identity asked for
+    assert not rig.fake.of("conversations.open")
+    assert not rig.fake.of("chat.postEphemeral")
+
+    # Slack retries a slow delivery with the same event id: answered once
+    rig.slack.mention("U55", f"<@UBOT> is this safe? <{URL}>", event_id="EvM1", retry=1)
+    assert len(rig.fake.of("chat.postMessage")) == 1
+
+
+def test_mention_in_a_thread_answers_there_and_without_urls_hints(rig: Rig) -> None:
+    rig.slack.mention("U56", "<@UBOT> このサイト（example.co.jp）は安全ですか", channel="C42",
+                      thread="1700000000.000100")
+    [reply] = rig.fake.of("chat.postMessage")
+    assert reply.args["thread_ts"] == "1700000000.000100"
+    assert "1. hxxp://example[.]co[.]jp/ — Untested" in reply.args["text"]
+
+    rig.slack.mention("U56", "<@UBOT> can you help?", channel="C42")
+    [hint] = rig.fake.of("chat.postEphemeral")
+    assert hint.args["user"] == "U56"
+    assert hint.args["channel"] == "C42"
+    assert "Mention me with a URL" in hint.args["text"]
+    assert len(rig.fake.of("chat.postMessage")) == 1  # nothing posted for the channel

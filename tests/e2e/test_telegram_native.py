@@ -133,7 +133,7 @@ async def test_a_forwards_file_survives_linking_on_another_process(fake: FakeTel
     assert case["description"] == ALERT
     assert [(a["name"], a["sha256"]) for a in case["attachments"]] == [
         ("agent.log", hashlib.sha256(log).hexdigest())]
-    assert blobs.path_for(case["attachments"][0]["sha256"]).read_bytes() == log
+    assert b"".join(blobs.chunks(case["attachments"][0]["sha256"])) == log
 
 
 async def test_menu_button_lists_the_commands(fake: FakeTelegram, settings: Settings) -> None:

@@ -137,3 +137,26 @@ async def test_the_button_asks_to_check_again_when_the_check_is_gone(fake: FakeT
             found = s.conversations.load_for_identity("telegram", "4603")
             assert found is not None
             assert found[1] is None  # nothing started
+
+
+async def test_inline_query_rates_the_urls_among_words(fake: FakeTelegram, settings: Settings,
+                                                       tmp_path: Path) -> None:
+    """`@bot is this safe? …` from someone casebot does not know: one answer per URL found in
+    the words (defanged ones too); words alone give no answer."""
+    feed = tmp_path / "feed.csv"
+    feed.write_text(FEED)
+    async with BotRun(fake, settings, "polling") as run:
+        assert import_feed(run.service.engine, feed, actor="test").added == 1
+        user = run.user(4607)
+        await user.act(fake.inline, 4607,
+                       f"is this safe? {URL} or hxxp://files[.]example[.]net/a[.]exe?")
+        await user.act(fake.inline, 4607, "このURL（shop.example.com/deals）は安全？")
+        await user.act(fake.inline, 4607, "is report.pdf safe")
+    first, japanese, words = (a.params["results"] for a in fake.of("answerInlineQuery"))
+    titles = [r["title"] for r in first]
+    assert titles[0] == "hxxps://shop[.]example[.]com/deals — Safe · Business/Economy (Business)"
+    assert titles[1].startswith("hxxp://files[.]example[.]net/a[.]exe — Untested")
+    assert len(titles) == 2
+    assert [r["title"].split(" — ")[0] for r in japanese] == [
+        "hxxp://shop[.]example[.]com/deals"]
+    assert words == []

@@ -78,13 +78,37 @@ def test_checkurl_then_reclassify_then_apply(chat: Chat, tmp_path: Path) -> None
 def test_checkurl_bad_input_loses_nothing(chat: Chat) -> None:
     many = " ".join(f"https://site{i}.example/" for i in range(11))
     result = chat.run(Script().say("/checkurl javascript:alert(1) file:///etc/passwd",
-                                   f"/checkurl {many}", "/checkurl", "/reclassify"))
+                                   "/checkurl", "/checkurl is this one safe?", "/reclassify",
+                                   f"/checkurl {many}"))
     out = result.stdout
-    assert "'javascript:alert(1)' uses the javascript: scheme, which is not allowed" in out
-    assert "'file:///etc/passwd' uses the file: scheme" in out
-    assert "You entered 11 URLs; the limit is 10 per request." in out
-    assert "Usage: /checkurl URL [URL…]" in out
+    assert "Not checked: 'javascript:alert(1)' uses the javascript: scheme, which is not " \
+        "allowed" in out
+    assert "Not checked: 'file:///etc/passwd' uses the file: scheme" in out
+    assert "Which URLs should I check?" in out  # /checkurl alone
+    assert out.count("I found no URL to check in that.") == 1
+    assert "e.g. /checkurl is this safe? hxxps://example[.]com/login" in out
     assert "Which URLs? Type /reclassify followed by 1 to 10 URLs" in out
+    assert "10. hxxps://site9[.]example/ — Untested" in out
+    assert "Not checked: 1 more URL (at most 10 at a time; send them separately)." in out
+
+
+def test_checkurl_reads_the_urls_out_of_a_sentence(chat: Chat, tmp_path: Path) -> None:
+    feed = tmp_path / "feed.csv"
+    feed.write_text(FEED)
+    assert "1 added" in chat.cli("urls", "import", str(feed))
+    result = chat.run(Script().say(
+        "/checkurl see hxxps://evil[.]example[.]com/login please, and is shop.example.com/deals "
+        "ok? report.pdf was attached; https://exa mple too",
+        "/checkurl このURL「https://evil.example.com/login」は安全ですか？"))
+    out = result.stdout
+    first, second = out.split("Think a rating is wrong?")[:2]
+    assert "1. hxxps://evil[.]example[.]com/login — Safe · Business/Economy (Business)" in first
+    assert "2. hxxp://shop[.]example[.]com/deals — Untested" in first
+    assert "3." not in first
+    assert "report" not in first
+    assert "Not checked: 'hxxps://exa' is not a valid web address" in first
+    assert "1. hxxps://evil[.]example[.]com/login — Safe" in second
+    assert "2." not in second
 
 
 def test_reclassify_with_urls_and_apply_refused_for_other_cases(chat: Chat) -> None:

@@ -28,6 +28,7 @@ COMMANDS = [
     ["accounts", "add", "Acme", "--domain", "acme.example"],
     ["contacts", "link", "--email", "ann@acme.example", "--telegram", "42"],
     ["db", "prune"],
+    ["files", "migrate", "--dry-run"],
     ["urls", "check", "example.com"],
 ]
 

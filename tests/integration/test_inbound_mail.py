@@ -211,9 +211,9 @@ def test_strangers_forgeries_and_unsigned_mail_are_kept_aside(
     with unit_of_work(service.engine, read_only=True) as uow:
         raw = [m.raw_sha256 for m in uow.aside.newest()]
     assert all(raw)
-    assert all(service.files.path_for(sha or "").exists() for sha in raw)
-    prune_files(service.engine, service.files.root, timedelta(0))  # kept while their rows are
-    assert all(service.files.path_for(sha or "").exists() for sha in raw)
+    assert all(service.files.exists(sha or "") for sha in raw)
+    prune_files(service.engine, service.files, timedelta(0))  # kept while their rows are
+    assert all(service.files.exists(sha or "") for sha in raw)
 
 
 def test_a_cc_colleague_may_reply_and_is_the_author(

@@ -33,12 +33,12 @@ def test_files_no_draft_or_case_refers_to_are_pruned(tmp_path: Path) -> None:
     old = time.time() - 3 * 24 * 3600
     for ref in (on_case, in_draft, orphan):
         os.utime(ref.path, (old, old))
-    assert prune_files(service.engine, service.files.root, timedelta(hours=24)) == 1
+    assert prune_files(service.engine, service.files, timedelta(hours=24)) == 1
     assert not os.path.exists(orphan.path)
     assert os.path.exists(on_case.path)
     assert os.path.exists(in_draft.path)
     fresh = service.files.put_bytes(b"being attached right now", "d.log")
-    assert prune_files(service.engine, service.files.root, timedelta(hours=24)) == 0
+    assert prune_files(service.engine, service.files, timedelta(hours=24)) == 0
     assert os.path.exists(fresh.path)  # younger than the retention
 
 
@@ -57,3 +57,33 @@ def test_a_contact_cannot_store_more_than_the_quota(tmp_path: Path) -> None:
     other = Who("console", "bob@acme.example", email="bob@acme.example")
     assert not any("most one person" in p.text
                    for p in service.handle(other, Inbound(kind="file", file=second)))
+
+
+def test_files_in_the_database_are_pruned_by_reference_too(pg_url: str, tmp_path: Path) -> None:
+    """On PostgreSQL the files live in the database (store/blobs): the same rule, by the age
+    the row was last stored at; `casebot db prune` and the hourly prune take the same path."""
+    import sqlalchemy as sa
+
+    from bot.app import build_engine
+    from bot.maintenance import prune_all
+
+    settings = Settings(home=tmp_path / "h", database_url=pg_url)
+    service = build_service(settings, build_engine(settings, migrate=True))
+    assert service.files.kind == "database"
+    on_case = service.files.put_bytes(b"case file", "a.log")
+    orphan = service.files.put_bytes(b"sent, then the draft was cancelled", "c.log")
+    with unit_of_work(service.engine) as s:
+        contact = s.contacts.ensure("ann@acme.example")
+        s.cases.create(contact, "k1", "console", {
+            "subject": "s", "attachments": [{"name": "a.log", "size": 9,
+                                             "sha256": on_case.sha256}]})
+    fresh = service.files.put_bytes(b"being attached right now", "d.log")
+    with service.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE blobs SET created_at = now() - interval '10 days' "
+                             "WHERE sha256 <> :fresh"), {"fresh": fresh.sha256})
+    assert prune_all(service.engine, settings)["files"] == 1
+    assert not service.files.exists(orphan.sha256)
+    assert service.files.exists(on_case.sha256)
+    assert service.files.exists(fresh.sha256)
+    assert not (tmp_path / "h" / "attachments").exists()
+    service.engine.dispose()

@@ -248,6 +248,7 @@ def test_concurrent_uploads_from_one_contact_never_pass_the_quota(
         service = crew[0].service
         assert counted(service, "pat@acme.example") <= MB
         assert on_disk(tmp_path / "home") <= MB
+        assert service.files.usage(0).bytes <= MB  # the database's store, on PostgreSQL
         assert len(attached(service, "pat@acme.example")) == 1
         assert len(fake.downloads) == 1
         texts = "\n".join(m.args.get("text", "") for m in crew[0].slack.messages("U2"))

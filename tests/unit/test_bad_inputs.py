@@ -76,6 +76,20 @@ def test_eleven_urls(talk: Talk) -> None:
     assert "URL 1 of 10" in talk.prompt.text
 
 
+def test_words_around_a_url_are_passed_over(talk: Talk) -> None:
+    """A line pasted with words around its URL keeps the URL, nothing asked again; a token
+    that looks like part of an address is still reported (the step files a request)."""
+    talk.say(*URL_STEP)
+    talk.say("please check this URL: hxxps://evil[.]example[.]com/login thanks!")
+    assert talk.prompt.step == "url1_rating"
+    assert talk.prompt.text.startswith("hxxps://evil[.]example[.]com/login — Untested")
+
+
+def test_only_words_ask_for_a_url(talk: Talk) -> None:
+    talk.say(*URL_STEP)
+    refused(talk, "no idea which one", "Enter at least one URL", "e.g. https://example.com/")
+
+
 @pytest.mark.parametrize(("url", "scheme"), [("javascript:alert(document.cookie)", "javascript"),
                                          ("file:///etc/passwd", "file")])
 def test_javascript_and_file_urls(talk: Talk, url: str, scheme: str) -> None:
@@ -187,7 +201,7 @@ def test_file_over_the_limit(seed: Path, tmp_path: Path) -> None:
     talk.send(file_in(talk, half))
     refused(talk, file_in(talk, other), "half2.log would bring the attachments to",
             "over the 1.0 MB limit")
-    assert not list(Path(talk.service.files.root).glob(".incoming-*")), "no partial files left"
+    assert not list((tmp_path / "home" / "attachments").glob(".incoming-*")), "no partial files"
 
 
 # -- markup is text ------------------------------------------------------------------------------

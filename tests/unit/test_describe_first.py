@@ -45,7 +45,7 @@ def test_product_suggestion(text: str, product: str | None) -> None:
     ("Collected a suspicious file sample from a laptop", "Apex One",
      "Collected Threat Sample Analysis"),
     ("Our own tool is a false positive", "Apex One", "File False Positive"),
-    ("Spam keeps coming from a partner", "Apex One", "Spam"),
+    ("Spam keeps getting through to our inboxes", "Apex One", "Spam"),
     ("This website is blocked with the wrong category", "Apex One", "URL Reclassification"),
     ("Planned change window for the manager upgrade", "Deep Security", "Change Control Issue"),
     ("Planned change window for the manager upgrade", "Apex One", "Product Issues"),

@@ -280,7 +280,8 @@ def check_case(service: Service, number: str) -> None:
     assert rules.violations({**case, "profile_oses": oses}, oses) == [], case
 
     def zip_ok(att: dict[str, Any]) -> bool:
-        return is_locked_zip(service.files.path_for(att["sha256"]))
+        with service.files.local_path(att["sha256"]) as path:
+            return is_locked_zip(path)
 
     broken = rules.violations(case, oses, zip_ok=zip_ok)
     assert broken == [], (broken, case)
@@ -303,7 +304,7 @@ def test_every_submitted_case_obeys_the_rules(seed: Path, samples: dict[str, Pat
             check_case(service, number)
     finally:
         service.engine.dispose()
-        shutil.rmtree(Path(service.files.root).parent, ignore_errors=True)
+        shutil.rmtree(Path(service.engine.url.database or "").parent, ignore_errors=True)
 
 
 def test_the_walk_is_not_vacuous(seed: Path, samples: dict[str, Path]) -> None:
@@ -321,7 +322,7 @@ def test_the_walk_is_not_vacuous(seed: Path, samples: dict[str, Path]) -> None:
                                       for n in numbers]))
         finally:
             service.engine.dispose()
-            shutil.rmtree(Path(service.files.root).parent, ignore_errors=True)
+            shutil.rmtree(Path(service.engine.url.database or "").parent, ignore_errors=True)
 
     run()
     submitted = [cats for _, cats in outcomes if cats]

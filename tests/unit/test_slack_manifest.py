@@ -18,6 +18,9 @@ def test_manifest_matches_the_adapter() -> None:
         BOT_SCOPES)
     assert [c["command"] for c in m["features"]["slash_commands"]] == ["/case", "/urlcheck"]
     assert "message.im" in m["settings"]["event_subscriptions"]["bot_events"]
+    # "@casebot is this safe? URL" in a channel (adapters/slack/mentions.py)
+    assert "app_mention" in m["settings"]["event_subscriptions"]["bot_events"]
+    assert "app_mentions:read" in BOT_SCOPES
     assert m["settings"]["interactivity"]["is_enabled"] is True
     assert m["features"]["app_home"]["messages_tab_enabled"] is True
     urls = [c["url"] for c in m["features"]["slash_commands"]]

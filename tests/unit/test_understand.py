@@ -18,6 +18,7 @@ from flows.suggest import profile_by_topic, suggested_product, suggested_profile
 from flows.understand.facts import found
 from flows.understand.products import products_named
 from flows.understand.subject import subject_line
+from tests.unit.flowkit import NOW, Talk, fresh_service, seeded_home
 
 CAT = get_catalog()
 FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
@@ -138,9 +139,10 @@ def test_profile_by_the_name_people_use(text: str, profile: str | None) -> None:
 def test_profile_by_topic_only_when_one_profile_fits() -> None:
     window = ("We will upgrade the manager on Saturday 2026-12-12 22:00 to 02:00 UTC: planned "
               "maintenance window, change control notice, downtime expected")
-    # the matcher decides the topic; a profile follows only from a confident one
-    chosen = profile_by_topic(window, [APEX, DEEP, MAIL], CAT)
-    assert chosen in ("2", None)
+    assert profile_by_topic(window, [APEX, DEEP, MAIL], CAT) == "2"  # only DS takes a window
+    spam = "Our mail gateway lets a lot of spam through since Monday"
+    assert profile_by_topic(spam, [APEX, DEEP, MAIL], CAT) == "3"  # the mail product
+    assert profile_by_topic(spam, [APEX, DEEP], CAT) is None  # no profile fits: none
     assert profile_by_topic("hello there how are you", [APEX, DEEP, MAIL], CAT) is None
 
 
@@ -179,7 +181,7 @@ def test_facts_are_read_and_checked_by_their_questions_validators() -> None:
     text = ("Please add a filter for CVE-2024-3400 and cve-2023-12345, and verify filter "
             "#41234. C2 at 203.0.113.7 and 198[.]51[.]100[.]9; our host 10.0.0.5, build "
             "20.0.1.1234.")
-    assert found(text) == {"tp_cves": ["CVE-2024-3400", "CVE-2023-12345"],
+    assert found(text, NOW) == {"tp_cves": ["CVE-2024-3400", "CVE-2023-12345"],
                            "tp_filter": "41234",
                            "tp_repdv": ["203.0.113.7", "198.51.100.9"]}
 
@@ -188,6 +190,71 @@ def test_facts_are_read_and_checked_by_their_questions_validators() -> None:
     ("フィルタ番号：４１２３４ の検証をお願いします", {"tp_filter": "41234"}),
     ("filter 1234 and filter 5678 misfire", {}),  # which one to verify is the person's call
     ("agent 20.0.1.1234 on 192.168.1.10 crashes", {}),
-    ("ＣＶＥ－２０２４－３４００ の対策フィルタ", {"tp_cves": ["CVE-2024-3400"]})])
+    ("ＣＶＥ－２０２４－３４００ の対策フィルタ", {"tp_cves": ["CVE-2024-3400"]}),
+    ("We upgrade DSM on 2029-07-04 from 22:00 to 02:00 CET, FYI",
+     {"change_start": "2029-07-04 22:00 CET to 2029-07-05 02:00 CET"}),
+    ("7月4日(水) 22:00〜翌2:00 にDSMのバージョンアップを予定しています",
+     {"change_start": "2029-07-04 22:00 JST to 2029-07-05 02:00 JST"}),
+    ("DSM was upgraded on 2029-05-01 from 22:00 to 23:00 UTC and now fails", {})])
 def test_facts(text: str, facts: dict[str, object]) -> None:
-    assert found(text) == facts
+    assert found(text, NOW) == facts
+
+
+# -- facts carried into the request (flows walked for real) -------------------------------------
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return seeded_home(tmp_path_factory.mktemp("understand"))
+
+
+def test_urls_in_the_message_are_not_asked_again(seed: Path, tmp_path: Path) -> None:
+    talk = Talk(fresh_service(seed, tmp_path / "home"))
+    talk.say("Hi team,\nour shop hxxps://shop[.]example[.]com/deals is blocked as gambling, "
+             "please reclassify", "HQ Apex One", "Windows 10", "URL Reclassification")
+    assert talk.prompt.step == "url1_rating"  # the URL question was answered by the message
+    talk.say("Safe", "Shopping", "Low")
+    shown = {i.label: i.value for i in talk.prompt.summary}
+    assert shown["URLs"].startswith("hxxps://shop[.]example[.]com/deals")
+    assert shown["Subject"].startswith("our shop")  # not "Hi team,"
+    assert any(c.label == "Edit URLs" for c in talk.prompt.choices)  # and editable
+
+
+def test_a_cve_in_the_message_fills_its_question(seed: Path, tmp_path: Path) -> None:
+    talk = Talk(fresh_service(seed, tmp_path / "home"))
+    talk.say("Please add a filter for CVE-2024-3400 on our TippingPoint", "Edge DV",
+             "Product Issues", "Filter request")
+    assert talk.prompt.step == "severity"
+    talk.say("Low")
+    assert {i.label: i.value for i in talk.prompt.summary}["CVE ids"] == "CVE-2024-3400"
+
+
+def test_facts_for_a_question_never_reached_are_not_kept(seed: Path, tmp_path: Path) -> None:
+    talk = Talk(fresh_service(seed, tmp_path / "home"))
+    talk.say("Apex One console at https://apex.example.com:4343 shows error 500",
+             "HQ Apex One", "Windows 10", "Product Issues", "Low")
+    assert "URLs" not in {i.label for i in talk.prompt.summary}
+
+
+def test_a_change_window_in_the_message_fills_both_change_questions(seed: Path,
+                                                                   tmp_path: Path) -> None:
+    talk = Talk(fresh_service(seed, tmp_path / "home"))
+    talk.say("Heads-up: we upgrade the DSM on 2029-07-04 from 22:00 to 02:00 CET",
+             "DC Deep Security", "Change Control Issue")
+    assert talk.prompt.step == "severity"  # start and end came from the message
+    talk.say("Low")
+    shown = {i.label: i.value for i in talk.prompt.summary}
+    assert shown["Change start"].startswith("2029-07-04 22:00")
+    assert shown["Change end"].startswith("2029-07-05 02:00")
+
+
+def test_the_category_list_follows_the_profile_chosen(seed: Path, tmp_path: Path) -> None:
+    """Ranked again once the profile is known: a change window is Change Control for Deep
+    Security, and not even offered for Apex One."""
+    text = "Planned maintenance: we patch the servers on 2029-07-04 from 22:00 to 23:00 UTC"
+    talk = Talk(fresh_service(seed, tmp_path / "a"))
+    talk.say(text, "DC Deep Security")
+    first = talk.prompt.choices[0]
+    assert (first.id, "suggested" in first.hint) == ("Change Control Issue", True)
+    talk = Talk(fresh_service(seed, tmp_path / "b"))
+    talk.say(text, "HQ Apex One", "Windows 10")
+    assert "Change Control Issue" not in [c.id for c in talk.prompt.choices]
