@@ -549,6 +549,7 @@ class BlobChunk(SQLModel, table=True):
     seq: int = Field(primary_key=True)
     data: bytes = Field(sa_type=sa.LargeBinary)
 
+
 class RateBucket(SQLModel, table=True):
     """One outbound rate limit shared by every process (store/budget.py, 0015): `tat`, when
     the next send's slot begins, in seconds since the epoch on the database server's clock."""

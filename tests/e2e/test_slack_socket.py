@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from bot.app import build_service
 from bot.settings import Settings
 from tests.e2e.fake_slack import BOT_TOKEN, SECRET, Driver, FakeSlack, give_profiles, link
 from tests.e2e.fake_slack_socket import FakeSlackSocket
+from tests.e2e.telegram_driver import free_port
 
 APP_TOKEN = "xapp-1-A1-test"
 USER = "U1"
@@ -30,8 +33,9 @@ USER = "U1"
 SCRUB = ("SLACK_", "CASEBOT_", "TELEGRAM_", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 
-def start_app(home: Path, api_url: str, log: Path) -> subprocess.Popen[bytes]:
+def start_app(home: Path, api_url: str, log: Path, **extra: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith(SCRUB)}
+    env.update(extra)
     # no signing secret: Socket Mode doesn't need one, and the CLI must not ask for it
     env.update(CASEBOT_HOME=str(home), SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN,
                SLACK_API_URL=api_url, NO_PROXY="127.0.0.1")
@@ -70,9 +74,23 @@ def test_socket_mode_new_case_and_button(tmp_path: Path) -> None:
         service.engine.dispose()
         slack = Driver(None, fake, SECRET)  # builds Slack's payloads; sends nothing itself
 
-        proc = start_app(home, fake.api_url, log)
+        health = free_port()
+        proc = start_app(home, fake.api_url, log, CASEBOT_HEALTH_PORT=str(health))
         try:
             wait_connected(ws, proc, log)
+            # Socket Mode serves no HTTP: its probes are on CASEBOT_HEALTH_PORT (issue 26)
+            probe = f"http://127.0.0.1:{health}"
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    with urllib.request.urlopen(probe + "/readyz", timeout=5) as r:
+                        assert json.loads(r.read()) == {"ready": True}
+                        break
+                except (urllib.error.HTTPError, OSError):  # not up or not connected yet
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.1)
+            with urllib.request.urlopen(probe + "/healthz", timeout=5) as r:
+                assert r.read() == b"ok"
             opened = fake.of("apps.connections.open")
             assert [c.token for c in opened] == [APP_TOKEN]  # the xapp- token, not the bot's
 
@@ -98,13 +116,13 @@ def test_socket_mode_new_case_and_button(tmp_path: Path) -> None:
             assert "Update or add a product profile" in json.dumps(pressed.args["blocks"])
             assert "Add a new profile" in labels(pressed.args["blocks"])
         finally:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGTERM)  # a service manager's stop: as Ctrl-C
             try:
-                code = proc.wait(timeout=10)
+                code = proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-                raise AssertionError(f"did not stop on SIGINT:\n{log.read_text()}") from None
+                raise AssertionError(f"did not stop on SIGTERM:\n{log.read_text()}") from None
         assert code == 0, log.read_text()
         out = log.read_text()
         assert ws.connects == 1, out  # one session, no reconnect loop
