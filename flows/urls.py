@@ -23,11 +23,13 @@ from flows.normalize import normal
 MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
-_HXXP_RE = re.compile(r"^h(?:xx|tt)p(s?)(?=[:\[])", re.IGNORECASE)
+# Defanging, in a token or anywhere in a text: h**p / hxxp / hXXp before ":" or
+# "[:", bracketed dots (with a space either side allowed: "evil [.] com"), "[:]", "[://]".
+_HXXP_RE = re.compile(r"(?<![A-Za-z])h(?:xx|tt|\*\*)p(s?)(?=:|\[:)", re.IGNORECASE)
 _DEFANG_SUBS = (
     (re.compile(r"\[://\]"), "://"),
     (re.compile(r"\[:\]"), ":"),
-    (re.compile(r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)", re.IGNORECASE), "."),
+    (re.compile(r" ?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}) ?", re.IGNORECASE), "."),
 )
 _SPACE_RE = re.compile(r"\s")
 _ASCII_LABEL_RE = re.compile(r"^[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?$")
@@ -79,7 +81,8 @@ def _unwrap(text: str) -> str:
 
 
 def refang(text: str) -> str:
-    """Undo common defanging (hxxp, [.], (.), [:], [://]) so the URL can be parsed."""
+    """Undo common defanging (hxxp, h**p, [.], (.), {.}, [dot], [:], [://]) so the URL can be
+    parsed; in a token or anywhere in a text."""
     text = _HXXP_RE.sub(lambda m: "http" + m.group(1), text)
     for pattern, repl in _DEFANG_SUBS:
         text = pattern.sub(repl, text)
@@ -457,14 +460,6 @@ def defang(url: str) -> str:
 # a URL among words. `read_urls` finds every URL-like thing; what it cannot read as a URL is
 # left alone, except a token that plainly tries to be one (it has a scheme), which is reported.
 
-# Defanging anywhere in a text (`refang` reads one token): h**p / hxxp / hXXp before ":" or
-# "[:", bracketed dots (with a space either side allowed: "evil [.] com"), "[:]", "[://]".
-_TEXT_HXXP_RE = re.compile(r"(?<![A-Za-z])h(?:xx|tt|\*\*)p(s?)(?=:|\[:)", re.IGNORECASE)
-_TEXT_DEFANG_SUBS = (
-    (re.compile(r"\[://\]"), "://"),
-    (re.compile(r"\[:\]"), ":"),
-    (re.compile(r" ?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}) ?", re.IGNORECASE), "."),
-)
 # Slack markup left in a text: <https://x|label>, <https://x>, <@U1>, <#C1|name>, <!here>.
 _SLACK_LINK_RE = re.compile(r"<([^<>\s|]+)(?:\|[^<>]*)?>")
 # Japanese (and full-width) punctuation ends a URL: NFKC keeps these as they are.
@@ -569,11 +564,7 @@ def _readable(text: str) -> str:
     and full stop become ASCII) and refanged, so each URL is one run of characters."""
     text = _SLACK_LINK_RE.sub(
         lambda m: f" {m.group(1)} " if "://" in m.group(1) else " ", text[:100_000])
-    text = normal(text)
-    text = _TEXT_HXXP_RE.sub(lambda m: "http" + m.group(1), text)
-    for pattern, repl in _TEXT_DEFANG_SUBS:
-        text = pattern.sub(repl, text)
-    return text
+    return refang(normal(text))
 
 
 def _candidates(text: str) -> list[tuple[str, bool]]:

@@ -11,27 +11,24 @@ import re
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
 
-from bot.app import build_engine, build_service
-from bot.operators import add_operator
+from bot.app import build_service
 from bot.processes import build_slack_bot
 from bot.settings import Settings
 from store.tables import SampleCheck
 from store.uow import unit_of_work
 from tests.e2e.fake_slack import BOT_TOKEN, SECRET, Driver, FakeSlack, TrackingExecutor, link
 from tests.e2e.test_telegram_shared_blobs import job_worker, pg  # noqa: F401 - the fixture
-from tests.web.desk import PASSWORD, csrf_of
+from tests.web.desk import Desk
 from tests.zipfactory import make_aes_zip
-from web.app import build_web_app
 
 pytestmark = pytest.mark.timeout(120)
 EMAIL = "ann@acme.example"
 
 
-def on_machine(home: Path, pg_url: str, api_url: str = "") -> Settings:
+def on_machine(home: Path, pg_url: str, api_url: str) -> Settings:
     return Settings(home=home, database_url=pg_url, slack_bot_token=BOT_TOKEN,
-                    slack_signing_secret=SECRET, slack_api_url=api_url or None,
+                    slack_signing_secret=SECRET, slack_api_url=api_url,
                     slack_allowed_teams="T1")
 
 
@@ -80,17 +77,9 @@ def test_a_zip_sent_on_one_machine_is_checked_on_another_and_read_on_a_third(
         executor.shutdown(wait=True)
         service.engine.dispose()
 
-    console = on_machine(tmp_path / "c", pg)
-    desk = build_service(console, build_engine(console))
-    with unit_of_work(desk.engine) as s:
-        add_operator(s, "desk@support.example", PASSWORD, actor="cli:test")
-    c = TestClient(build_web_app(console, desk), follow_redirects=False)
-    r = c.post("/signin", data={"csrf_token": csrf_of(c.get("/signin").text),
-                                "email": "desk@support.example", "password": PASSWORD,
-                                "next": "/"})
-    assert r.status_code == 303
-    got = c.get(f"/cases/{number}/files/{sha}")
+    console = Desk(tmp_path / "c", pg)  # a console on a third machine
+    got = console.client().get(f"/cases/{number}/files/{sha}")
     assert (got.status_code, got.content) == (200, zipped)
     for home in "abc":  # no machine kept the bytes on its own disk
         assert not (tmp_path / home / "attachments").exists(), home
-    desk.engine.dispose()
+    console.close()

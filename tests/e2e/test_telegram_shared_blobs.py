@@ -18,11 +18,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
 
 from bot.app import build_engine, build_service
 from bot.mailer import Sender, SmtpConfig
-from bot.operators import add_operator
 from bot.settings import Settings
 from store.db import make_engine, upgrade
 from store.tables import OutboxMail
@@ -31,9 +29,8 @@ from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import BotRun, add_profile, linked, quick_case
 from tests.e2e.test_telegram_conversation import acked, operator
 from tests.e2e.test_telegram_native import ALERT, submit_product_case
-from tests.web.desk import PASSWORD, csrf_of
+from tests.web.desk import Desk
 from tests.zipfactory import make_aes_zip
-from web.app import build_web_app
 
 pytestmark = pytest.mark.timeout(90)
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,22 +115,14 @@ async def test_a_file_received_on_one_machine_is_read_on_the_others(
     sha = hashlib.sha256(log).hexdigest()
     assert [(a["name"], a["sha256"]) for a in case["attachments"]] == [("agent.log", sha)]
 
-    console = machine(settings, tmp_path / "c", pg)
-    service = build_service(console, build_engine(console))
-    with unit_of_work(service.engine) as s:
-        add_operator(s, "desk@support.example", PASSWORD, actor="cli:test")
-    c = TestClient(build_web_app(console, service), follow_redirects=False)
-    r = c.post("/signin", data={"csrf_token": csrf_of(c.get("/signin").text),
-                                "email": "desk@support.example", "password": PASSWORD,
-                                "next": "/"})
-    assert r.status_code == 303
-    got = c.get(f"/cases/{case['number']}/files/{sha}")
+    console = Desk(tmp_path / "c", pg)  # a console on a third machine
+    got = console.client().get(f"/cases/{case['number']}/files/{sha}")
     assert got.status_code == 200
     assert got.content == log
     assert got.headers["content-disposition"] == 'attachment; filename="agent.log"'
     for home in "abc":
         assert not (tmp_path / home / "attachments").exists(), home
-    service.engine.dispose()
+    console.close()
 
 
 async def test_an_operators_file_reaches_the_chat_and_the_mail_from_the_database(
