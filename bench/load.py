@@ -101,6 +101,7 @@ STEP_TIMEOUT = 30.0
 START_TIMEOUT = 40.0
 MAIL_TIMEOUT = 60.0  # after a cell's last step, for its mails to arrive
 QUIET = 0.3
+IDLE_WINDOW = 3.0  # seconds without traffic in which the processes' own idle CPU is measured
 _ids = itertools.count(1)  # event ids, trigger ids, update ids: unique across the whole run
 
 
@@ -603,6 +604,8 @@ class Row:
     job_cpu_s: float = 0.0
     machine_cpu_s: float = 0.0  # every process on the machine (PostgreSQL, load generator)
     db_cpu_s: float = 0.0  # the PostgreSQL backends serving this database
+    idle_recv: float = 0.0  # cores the receivers / job workers use with no traffic at all
+    idle_jobs: float = 0.0
     runs: int = 1
 
     @property
@@ -672,6 +675,14 @@ def warm_up(plat: str, fake: LoadSlack | LoadTelegram, workers: list[Worker], wa
 
 def cpu_of(procs: list[Worker]) -> float:
     return sum(w.cpu() for w in procs)
+
+
+def idle_cores(workers: list[Worker], jobs: list[Worker]) -> tuple[float, float]:
+    """Cores the receivers and the job workers use together with nothing to do (heartbeats,
+    periodic jobs, polls): a fixed cost per process, whatever the traffic."""
+    r0, j0 = cpu_of(workers), cpu_of(jobs)
+    time.sleep(IDLE_WINDOW)
+    return (cpu_of(workers) - r0) / IDLE_WINDOW, (cpu_of(jobs) - j0) / IDLE_WINDOW
 
 
 def wait_mails(sink: SmtpSink, count: int, timeout: float) -> bool:
@@ -774,9 +785,13 @@ def run_config(plat: str, db: Database, nworkers: int, user_counts: list[int], s
                     logs = "\n".join(w.log.read_text()[-2000:] for w in jobs + workers)
                     raise SystemExit(f"{len(sink.received)} of {warm_cases} warm-up mails "
                                      f"arrived in {MAIL_TIMEOUT:.0f} s:\n{logs}")
-                return [measure(plat, db, fake, workers, ids, steps, cap, replies[plat],
+                idle = idle_cores(workers, jobs)
+                rows = [measure(plat, db, fake, workers, ids, steps, cap, replies[plat],
                                 by_step=by_step, cold=cold, jobs=jobs, sink=sink)
                         for ids in cells]
+                for row in rows:
+                    row.idle_recv, row.idle_jobs = idle
+                return rows
             finally:
                 for worker in workers + jobs:
                     stop_worker(worker)
@@ -790,8 +805,9 @@ HEADER = ("| platform | database | receivers | job workers | users | steps | ste
           "| p50 ms | p99 ms | failed users | cases / mails "
           "| cores busy: load gen / receivers / whole machine "
           "| CPU ms per step: receivers / job workers / PostgreSQL / whole machine "
-          "| steps/s per core: casebot / casebot + PostgreSQL |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| steps/s per core: casebot / casebot + PostgreSQL "
+          "| idle cores: receivers / job workers |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def fmt_row(r: Row) -> str:
@@ -806,7 +822,7 @@ def fmt_row(r: Row) -> str:
             f"{r.errors}{mark} | {r.cases} / {r.mails} | "
             f"{r.gen_cpu:.2f} / {r.worker_cpu:.2f} / {r.machine_busy:.2f} | "
             f"{recv:.1f} / {job:.1f} / {pg:.1f} / {r.per_step_ms(r.machine_cpu_s):.1f} | "
-            f"{per_core:.0f} / {with_db:.0f} |")
+            f"{per_core:.0f} / {with_db:.0f} | {r.idle_recv:.3f} / {r.idle_jobs:.3f} |")
 
 
 def median_row(rows: list[Row]) -> Row:
@@ -830,7 +846,8 @@ def median_row(rows: list[Row]) -> Row:
                cases=sum(r.cases for r in rows), mails=sum(r.mails for r in rows),
                drain=med(lambda r: r.drain), recv_cpu_s=cpu(lambda r: r.recv_cpu_s),
                job_cpu_s=cpu(lambda r: r.job_cpu_s), db_cpu_s=cpu(lambda r: r.db_cpu_s),
-               machine_cpu_s=cpu(lambda r: r.machine_cpu_s), runs=len(rows))
+               machine_cpu_s=cpu(lambda r: r.machine_cpu_s), runs=len(rows),
+               idle_recv=med(lambda r: r.idle_recv), idle_jobs=med(lambda r: r.idle_jobs))
 
 
 def medians(rows: list[Row]) -> list[Row]:
