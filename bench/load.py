@@ -101,7 +101,7 @@ STEP_TIMEOUT = 30.0
 START_TIMEOUT = 40.0
 MAIL_TIMEOUT = 60.0  # after a cell's last step, for its mails to arrive
 QUIET = 0.3
-IDLE_WINDOW = 3.0  # seconds without traffic in which the processes' own idle CPU is measured
+IDLE_WINDOW = 2.0  # seconds without traffic in which the processes' own idle CPU is measured
 _ids = itertools.count(1)  # event ids, trigger ids, update ids: unique across the whole run
 
 
@@ -462,11 +462,14 @@ def busy_jiffies() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
-def process_env(db: Database, smtp_url: str) -> dict[str, str]:
+def process_env(db: Database, smtp_url: str | None) -> dict[str, str]:
+    """The processes' environment; without `smtp_url` mail stays in the outbox."""
     env = {**os.environ, "CASEBOT_HOME": str(db.home), "CASEBOT_DATABASE_URL": db.url,
-           "CASEBOT_SMTP_URL": smtp_url, "CASEBOT_MAIL_FROM": "casebot@load.example"}
-    for key in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN"):
+           "CASEBOT_MAIL_FROM": "casebot@load.example"}
+    for key in ("CASEBOT_SMTP_URL", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN"):
         env.pop(key, None)
+    if smtp_url:
+        env["CASEBOT_SMTP_URL"] = smtp_url
     return env
 
 
@@ -483,7 +486,7 @@ def start_job_worker(db: Database, tmp: Path, n: int, smtp_url: str) -> Worker:
 
 
 def start_worker(plat: str, db: Database, fake: Any, tmp: Path, n: int,
-                 smtp_url: str) -> Worker:
+                 smtp_url: str | None = None) -> Worker:
     port = free_port()
     env = process_env(db, smtp_url)
     if plat == "slack":
@@ -677,9 +680,22 @@ def cpu_of(procs: list[Worker]) -> float:
     return sum(w.cpu() for w in procs)
 
 
+def settle(procs: list[Worker], limit: float = 20.0) -> None:
+    """Wait until the processes have finished starting (imports, first connections, the job
+    workers' periodic jobs): under 0.02 cores each over half a second, or `limit` seconds.
+    Start-up CPU would otherwise be charged to the first cell."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = cpu_of(procs)
+        time.sleep(0.5)
+        if (cpu_of(procs) - before) / 0.5 < 0.02 * len(procs):
+            return
+
+
 def idle_cores(workers: list[Worker], jobs: list[Worker]) -> tuple[float, float]:
     """Cores the receivers and the job workers use together with nothing to do (heartbeats,
     periodic jobs, polls): a fixed cost per process, whatever the traffic."""
+    settle(workers + jobs)
     r0, j0 = cpu_of(workers), cpu_of(jobs)
     time.sleep(IDLE_WINDOW)
     return (cpu_of(workers) - r0) / IDLE_WINDOW, (cpu_of(jobs) - j0) / IDLE_WINDOW
