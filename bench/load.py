@@ -22,6 +22,20 @@ calibration user who waits for quiet after every step; every worker then gets on
 stand-in (which then queues the users' updates for getUpdates); one worker only, as Telegram
 allows one poller per bot.
 
+Slow work (issue 26). Every process gets CASEBOT_SMTP_URL pointing at an SMTP sink in this
+process (tests/smtpsink.py), so each submitted case's confirmation mail is really sent: on
+PostgreSQL through the outbox to a `send_mail` job that `--job-workers N` real `casebot worker`
+processes run (default: as many as receivers), on SQLite by the receiver's own sender loop. A
+cell waits for one mail per case it submitted; a missing or extra mail marks the row failed.
+CPU seconds come from /proc/<pid>/stat (utime+stime) of each receiver and each job worker,
+from the cell's start until its last mail arrived, and are reported per step for each kind, so
+a bigger machine's capacity can be computed: steps/s per core = 1000 / (CPU ms per step).
+`--repeats N` runs each configuration N times (fresh processes) and reports medians;
+`--section 26` writes between the "load.py issue 26 results" markers instead.
+
+    CASEBOT_TEST_POSTGRES_URL=… .venv/bin/python bench/load.py --db postgresql --users 20 \
+        --workers 1,2,4 --steps-per-user 10 --repeats 3 --section 26
+
 PostgreSQL needs CASEBOT_TEST_POSTGRES_URL (a fresh database casebot_load_<random> is created
 next to it, migrated with `casebot db upgrade`, and dropped afterwards). All traffic stays on
 127.0.0.1. Results go to stdout and (unless --no-docs) into docs/benchmarks.md between the
@@ -41,6 +55,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,6 +82,7 @@ from store.tables import Profile, saved_id  # noqa: E402
 from store.uow import unit_of_work  # noqa: E402
 from tests.e2e.fake_slack import BOT_TOKEN, Call, Driver, FakeSlack  # noqa: E402
 from tests.e2e.fake_telegram import FakeTelegram, button_texts, keyboard_shown  # noqa: E402
+from tests.smtpsink import SmtpSink  # noqa: E402
 
 SLACK_SECRET = "load-signing-secret"
 TG_SECRET = "load-hook_secret"
@@ -80,9 +96,12 @@ CASE = [("say", "Apex One agent offline after the update\nSince Monday the agent
                 "offline. Restarting did not help."),
         ("press", ("Product Issues", "Product Issue: Product Issues")),
         ("press", ("High",)), ("say", "Whole office affected"), ("press", ("Submit",))]
+SUBMIT = len(CASE) - 1  # the step whose reply means "case opened, confirmation mail queued"
 STEP_TIMEOUT = 30.0
 START_TIMEOUT = 40.0
+MAIL_TIMEOUT = 60.0  # after a cell's last step, for its mails to arrive
 QUIET = 0.3
+IDLE_WINDOW = 2.0  # seconds without traffic in which the processes' own idle CPU is measured
 _ids = itertools.count(1)  # event ids, trigger ids, update ids: unique across the whole run
 
 
@@ -409,6 +428,33 @@ class Worker:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def backends_cpu(db: Database) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving `db` (pid -> seconds): the
+    processes whose title names the database (`postgres: … user casebot_load_x host …`)."""
+    name = sa.engine.make_url(db.url).database
+    if db.kind != "postgresql" or not name:
+        return {}
+    out: dict[int, float] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not title.startswith("postgres:") or f" {name} " not in title:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[int(proc.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two samples by the backends alive at the second (a backend that
+    ended in between is not counted; the pools keep theirs)."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+
+
 def busy_jiffies() -> tuple[int, int]:
     """(busy, total) CPU jiffies of the whole machine, every process (/proc/stat)."""
     values = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -416,11 +462,33 @@ def busy_jiffies() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
-def start_worker(plat: str, db: Database, fake: Any, tmp: Path, n: int) -> Worker:
-    port = free_port()
-    env = {**os.environ, "CASEBOT_HOME": str(db.home), "CASEBOT_DATABASE_URL": db.url}
+def process_env(db: Database, smtp_url: str | None) -> dict[str, str]:
+    """The processes' environment; without `smtp_url` mail stays in the outbox."""
+    env = {**os.environ, "CASEBOT_HOME": str(db.home), "CASEBOT_DATABASE_URL": db.url,
+           "CASEBOT_MAIL_FROM": "casebot@load.example"}
     for key in ("CASEBOT_SMTP_URL", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN"):
         env.pop(key, None)
+    if smtp_url:
+        env["CASEBOT_SMTP_URL"] = smtp_url
+    return env
+
+
+def start_job_worker(db: Database, tmp: Path, n: int, smtp_url: str) -> Worker:
+    """A real `casebot worker` (PostgreSQL): it runs the send_mail jobs the receivers defer."""
+    log = tmp / f"jobworker-{db.kind}-{n}-{secrets.token_hex(3)}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([*casebot_exe(), "worker"], env=process_env(db, smtp_url),
+                                stdout=out, stderr=subprocess.STDOUT, cwd=str(ROOT))
+    time.sleep(0.5)
+    if proc.poll() is not None:
+        raise SystemExit(f"casebot worker exited ({proc.returncode}):\n{log.read_text()}")
+    return Worker(proc, 0, log)
+
+
+def start_worker(plat: str, db: Database, fake: Any, tmp: Path, n: int,
+                 smtp_url: str | None = None) -> Worker:
+    port = free_port()
+    env = process_env(db, smtp_url)
     if plat == "slack":
         env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SLACK_SECRET,
                    SLACK_API_URL=fake.api_url)
@@ -468,7 +536,7 @@ def ready(plat: str, port: int, fake: Any) -> bool:
 
 def stop_worker(worker: Worker) -> None:
     if worker.proc.poll() is None:
-        worker.proc.send_signal(signal.SIGINT)
+        worker.proc.send_signal(signal.SIGINT if worker.port else signal.SIGTERM)
         try:
             worker.proc.wait(15)
         except subprocess.TimeoutExpired:
@@ -528,13 +596,31 @@ class Row:
     p50: float
     p99: float
     gen_cpu: float
-    worker_cpu: float
+    worker_cpu: float  # receivers' cores busy over the walk
     machine_busy: float
     first_error: str | None = None
+    job_workers: int = 0
+    cases: int = 0
+    mails: int = 0
+    drain: float = 0.0  # seconds from the last step to the last mail
+    recv_cpu_s: float = 0.0  # CPU seconds, from the cell's start to its last mail
+    job_cpu_s: float = 0.0
+    machine_cpu_s: float = 0.0  # every process on the machine (PostgreSQL, load generator)
+    db_cpu_s: float = 0.0  # the PostgreSQL backends serving this database
+    idle_recv: float = 0.0  # cores the receivers / job workers use with no traffic at all
+    idle_jobs: float = 0.0
+    runs: int = 1
 
     @property
     def rate(self) -> float:
         return self.steps / self.wall if self.wall else 0.0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors) or self.mails != self.cases
+
+    def per_step_ms(self, cpu_s: float) -> float:
+        return cpu_s / self.steps * 1000 if self.steps else float("nan")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -590,10 +676,45 @@ def warm_up(plat: str, fake: LoadSlack | LoadTelegram, workers: list[Worker], wa
             raise SystemExit(f"warm-up walk failed on worker {w}: {got.error}")
 
 
+def cpu_of(procs: list[Worker]) -> float:
+    return sum(w.cpu() for w in procs)
+
+
+def settle(procs: list[Worker], limit: float = 20.0) -> None:
+    """Wait until the processes have finished starting (imports, first connections, the job
+    workers' periodic jobs): under 0.02 cores each over half a second, or `limit` seconds.
+    Start-up CPU would otherwise be charged to the first cell."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = cpu_of(procs)
+        time.sleep(0.5)
+        if (cpu_of(procs) - before) / 0.5 < 0.02 * len(procs):
+            return
+
+
+def idle_cores(workers: list[Worker], jobs: list[Worker]) -> tuple[float, float]:
+    """Cores the receivers and the job workers use together with nothing to do (heartbeats,
+    periodic jobs, polls): a fixed cost per process, whatever the traffic."""
+    settle(workers + jobs)
+    r0, j0 = cpu_of(workers), cpu_of(jobs)
+    time.sleep(IDLE_WINDOW)
+    return (cpu_of(workers) - r0) / IDLE_WINDOW, (cpu_of(jobs) - j0) / IDLE_WINDOW
+
+
+def wait_mails(sink: SmtpSink, count: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while len(sink.received) < count:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def measure(plat: str, db: Database, fake: LoadSlack | LoadTelegram, workers: list[Worker],
             ids: list[int], steps: int, cap: float, replies: list[int], *, by_step: bool,
-            cold: bool) -> Row:
-    """One table row: the users `ids` walking at once, spread over the workers."""
+            cold: bool, jobs: list[Worker], sink: SmtpSink) -> Row:
+    """One table row: the users `ids` walking at once, spread over the workers; then their
+    confirmation mails, one per submitted case, through the job workers to the sink."""
     users = [make_user(plat, fake, uid, workers[k % len(workers)]) for k, uid in enumerate(ids)]
     if not cold and not (plat == "telegram" and POLLING):
         for u in users:
@@ -601,8 +722,11 @@ def measure(plat: str, db: Database, fake: LoadSlack | LoadTelegram, workers: li
     go = threading.Event()
     results: list[Walk] = [Walk() for _ in users]
     cpu0 = os.times()
-    wcpu0 = sum(w.cpu() for w in workers)
+    wcpu0 = cpu_of(workers)
+    jcpu0 = cpu_of(jobs)
+    dbcpu0 = backends_cpu(db)
     busy0 = busy_jiffies()
+    mails0 = len(sink.received)
 
     def run_one(k: int, u: Any, deadline: float) -> None:
         results[k] = walk(u, steps, replies, deadline, go)
@@ -620,15 +744,25 @@ def measure(plat: str, db: Database, fake: LoadSlack | LoadTelegram, workers: li
     wall = time.monotonic() - t0
     cpu1 = os.times()
     busy1 = busy_jiffies()
+    wcpu1 = cpu_of(workers)
     machine_busy = ((busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1])
                     * (os.cpu_count() or 1))
     lat = [x for r in results for x in r.latencies]
     errors = [r.error for r in results if r.error]
+    cases = sum(r.index.count(SUBMIT) for r in results)
+    wait_mails(sink, mails0 + cases, MAIL_TIMEOUT)
+    time.sleep(0.3)  # a mail sent twice would land now
+    drain = time.monotonic() - t0 - wall
+    busy2 = busy_jiffies()
     row = Row(plat, db.kind, len(workers), len(users), len(lat), len(errors), wall,
               pct(lat, 50), pct(lat, 99),
               (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / wall,
-              (sum(w.cpu() for w in workers) - wcpu0) / wall, machine_busy,
-              errors[0] if errors else None)
+              (wcpu1 - wcpu0) / wall, machine_busy,
+              errors[0] if errors else None, job_workers=len(jobs), cases=cases,
+              mails=len(sink.received) - mails0, drain=drain,
+              recv_cpu_s=cpu_of(workers) - wcpu0, job_cpu_s=cpu_of(jobs) - jcpu0,
+              machine_cpu_s=(busy2[0] - busy0[0]) / os.sysconf("SC_CLK_TCK"),
+              db_cpu_s=cpu_since(dbcpu0, backends_cpu(db)))
     print("  " + fmt_row(row), flush=True)
     if by_step:
         print("    per step p50/max ms: " + ", ".join(
@@ -636,41 +770,107 @@ def measure(plat: str, db: Database, fake: LoadSlack | LoadTelegram, workers: li
             for k, v in sorted(steps_of(results).items())), flush=True)
     if errors:
         print(f"    {len(errors)} users failed; first: {errors[0]}", flush=True)
+    if row.mails != cases:
+        row.first_error = row.first_error or f"{row.mails} mails for {cases} cases"
+        print(f"    {row.mails} mails for {cases} cases", flush=True)
     return row
 
 
 def run_config(plat: str, db: Database, nworkers: int, user_counts: list[int], steps: int,
                cap: float, tmp: Path, template: dict[str, Any], next_id: Iterator[int],
                replies: dict[str, list[int]], by_step: bool = False,
-               cold: bool = False) -> list[Row]:
-    with stand_in(plat) as fake:
-        warm = [next(next_id) for _ in range(nworkers + (0 if plat in replies else 1))]
-        cells = [[next(next_id) for _ in range(n)] for n in user_counts]
-        link_users(db, plat, warm + [i for cell in cells for i in cell], template)
-        workers: list[Worker] = []
-        try:
-            for w in range(nworkers):
-                workers.append(start_worker(plat, db, fake, tmp, w))
-            warm_up(plat, fake, workers, warm, replies)
-            return [measure(plat, db, fake, workers, ids, steps, cap, replies[plat],
-                            by_step=by_step, cold=cold) for ids in cells]
-        finally:
-            for worker in workers:
-                stop_worker(worker)
+               cold: bool = False, njobs: int = 0) -> list[Row]:
+    sink = SmtpSink().start()
+    smtp_url = f"{sink.url}?starttls=0"
+    try:
+        with stand_in(plat) as fake:
+            warm = [next(next_id) for _ in range(nworkers + (0 if plat in replies else 1))]
+            cells = [[next(next_id) for _ in range(n)] for n in user_counts]
+            link_users(db, plat, warm + [i for cell in cells for i in cell], template)
+            workers: list[Worker] = []
+            jobs: list[Worker] = []
+            try:
+                for w in range(nworkers):
+                    workers.append(start_worker(plat, db, fake, tmp, w, smtp_url))
+                if db.kind == "postgresql":
+                    for j in range(njobs):
+                        jobs.append(start_job_worker(db, tmp, j, smtp_url))
+                warm_cases = len(warm)  # one case each (warm_up pops the calibration user)
+                warm_up(plat, fake, workers, warm, replies)
+                if not wait_mails(sink, warm_cases, MAIL_TIMEOUT):
+                    logs = "\n".join(w.log.read_text()[-2000:] for w in jobs + workers)
+                    raise SystemExit(f"{len(sink.received)} of {warm_cases} warm-up mails "
+                                     f"arrived in {MAIL_TIMEOUT:.0f} s:\n{logs}")
+                idle = idle_cores(workers, jobs)
+                rows = [measure(plat, db, fake, workers, ids, steps, cap, replies[plat],
+                                by_step=by_step, cold=cold, jobs=jobs, sink=sink)
+                        for ids in cells]
+                for row in rows:
+                    row.idle_recv, row.idle_jobs = idle
+                return rows
+            finally:
+                for worker in workers + jobs:
+                    stop_worker(worker)
+    finally:
+        sink.stop()
 
 
 # -- output -------------------------------------------------------------------------------------
 
-HEADER = ("| platform | database | workers | users | steps | steps/s | p50 ms | p99 ms "
-          "| failed users | cores busy: load gen / workers / whole machine "
-          "| worker CPU ms per step |\n|---|---|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| platform | database | receivers | job workers | users | steps | steps/s "
+          "| p50 ms | p99 ms | failed users | cases / mails "
+          "| cores busy: load gen / receivers / whole machine "
+          "| CPU ms per step: receivers / job workers / PostgreSQL / whole machine "
+          "| steps/s per core: casebot / casebot + PostgreSQL "
+          "| idle cores: receivers / job workers |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def fmt_row(r: Row) -> str:
-    per_step = r.worker_cpu * r.wall / r.steps * 1000 if r.steps else float("nan")
-    return (f"| {r.platform} | {r.db} | {r.workers} | {r.users} | {r.steps} | {r.rate:.1f} | "
-            f"{r.p50 * 1000:.1f} | {r.p99 * 1000:.1f} | {r.errors} | "
-            f"{r.gen_cpu:.2f} / {r.worker_cpu:.2f} / {r.machine_busy:.2f} | {per_step:.1f} |")
+    recv, job = r.per_step_ms(r.recv_cpu_s), r.per_step_ms(r.job_cpu_s)
+    pg = r.per_step_ms(r.db_cpu_s)
+    per_core = 1000 / (recv + job) if recv + job > 0 else float("nan")
+    with_db = 1000 / (recv + job + pg) if recv + job + pg > 0 else float("nan")
+    mark = " **FAILED**" if r.failed else ""
+    runs = f" (median of {r.runs})" if r.runs > 1 else ""
+    return (f"| {r.platform} | {r.db} | {r.workers} | {r.job_workers} | {r.users} | "
+            f"{r.steps} | {r.rate:.1f}{runs} | {r.p50 * 1000:.1f} | {r.p99 * 1000:.1f} | "
+            f"{r.errors}{mark} | {r.cases} / {r.mails} | "
+            f"{r.gen_cpu:.2f} / {r.worker_cpu:.2f} / {r.machine_busy:.2f} | "
+            f"{recv:.1f} / {job:.1f} / {pg:.1f} / {r.per_step_ms(r.machine_cpu_s):.1f} | "
+            f"{per_core:.0f} / {with_db:.0f} | {r.idle_recv:.3f} / {r.idle_jobs:.3f} |")
+
+
+def median_row(rows: list[Row]) -> Row:
+    """The medians of one configuration's repeats (failures and mails summed, not hidden)."""
+    def med(f: Any) -> Any:
+        return statistics.median(f(r) for r in rows)
+
+    rate = med(lambda r: r.rate)
+    steps = round(float(med(lambda r: r.steps)))
+    first = rows[0]
+    errors = [r.first_error for r in rows if r.first_error]
+
+    def cpu(f: Any) -> float:  # seconds at the median CPU per step
+        return float(med(lambda r: r.per_step_ms(f(r)))) * steps / 1000
+
+    return Row(first.platform, first.db, first.workers, first.users, steps,
+               sum(r.errors for r in rows), steps / rate if rate else 0.0,
+               med(lambda r: r.p50), med(lambda r: r.p99), med(lambda r: r.gen_cpu),
+               med(lambda r: r.worker_cpu), med(lambda r: r.machine_busy),
+               errors[0] if errors else None, job_workers=first.job_workers,
+               cases=sum(r.cases for r in rows), mails=sum(r.mails for r in rows),
+               drain=med(lambda r: r.drain), recv_cpu_s=cpu(lambda r: r.recv_cpu_s),
+               job_cpu_s=cpu(lambda r: r.job_cpu_s), db_cpu_s=cpu(lambda r: r.db_cpu_s),
+               machine_cpu_s=cpu(lambda r: r.machine_cpu_s), runs=len(rows),
+               idle_recv=med(lambda r: r.idle_recv), idle_jobs=med(lambda r: r.idle_jobs))
+
+
+def medians(rows: list[Row]) -> list[Row]:
+    groups: dict[tuple[Any, ...], list[Row]] = {}
+    for r in rows:
+        groups.setdefault((r.platform, r.db, r.workers, r.job_workers, r.users), []).append(r)
+    return [median_row(g) if len(g) > 1 else g[0] for g in groups.values()]
 
 
 def machine() -> str:
@@ -679,15 +879,21 @@ def machine() -> str:
             f", load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15 min)")
 
 
-def write_docs(path: Path, text: str) -> None:
-    """Replace the text between the markers of the "Load (issue 7)" section (or add it)."""
-    start, end = "<!-- load.py results start -->", "<!-- load.py results end -->"
+SECTIONS = {"7": ("load.py results", "## Load (issue 7)"),
+            "26": ("load.py issue 26 results",
+                   "### Issue 26: receivers and job workers as separate processes")}
+
+
+def write_docs(path: Path, text: str, section: str = "7") -> None:
+    """Replace the text between the markers of the section's results (or add them)."""
+    name, title = SECTIONS[section]
+    start, end = f"<!-- {name} start -->", f"<!-- {name} end -->"
     block = f"{start}\n{text.rstrip()}\n{end}"
     doc = path.read_text() if path.exists() else "# Benchmarks\n"
     if start in doc and end in doc:
         doc = doc[:doc.index(start)] + block + doc[doc.index(end) + len(end):]
     else:
-        doc = doc.rstrip() + "\n\n## Load (issue 7)\n\n" + block + "\n"
+        doc = doc.rstrip() + f"\n\n{title}\n\n" + block + "\n"
     path.write_text(doc)
 
 
@@ -696,7 +902,14 @@ def main() -> int:
     ap.add_argument("--users", default="1,10,100", help="concurrent users per cell")
     ap.add_argument("--db", default="sqlite,postgresql")
     ap.add_argument("--workers", default=None,
-                    help="worker processes per configuration (default 1,2; 1 when polling)")
+                    help="receiver processes per configuration (default 1,2; 1 when polling)")
+    ap.add_argument("--job-workers", type=int, default=None,
+                    help="`casebot worker` processes beside them on PostgreSQL (default: as "
+                         "many as receivers)")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="run each configuration this many times; the table shows medians")
+    ap.add_argument("--section", choices=sorted(SECTIONS), default="7",
+                    help="which results block of docs/benchmarks.md to write")
     ap.add_argument("--platform", default="slack,telegram")
     ap.add_argument("--steps-per-user", type=int, default=len(CASE),
                     help=f"steps each user walks (the case has {len(CASE)}; it repeats)")
@@ -720,6 +933,8 @@ def main() -> int:
         raise SystemExit("--users must be 1..1000 and --workers 1..8")
     if not set(dbs) <= {"sqlite", "postgresql"} or not set(plats) <= {"slack", "telegram"}:
         raise SystemExit("--db: sqlite,postgresql; --platform: slack,telegram")
+    if not 1 <= args.repeats <= 9 or not 0 <= (args.job_workers or 0) <= 8:
+        raise SystemExit("--repeats must be 1..9 and --job-workers 0..8")
     if POLLING and nworkers != [1]:
         raise SystemExit("--telegram-polling runs one worker: Telegram allows one poller")
     logging.disable(logging.WARNING)
@@ -734,20 +949,30 @@ def main() -> int:
             with database(kind, tmp) as db:
                 template = profile_template(db)
                 next_id = itertools.count(100_001)
-                for plat in plats:
-                    for w in nworkers:
-                        print(f"{plat}, {kind}, {w} worker(s):", flush=True)
-                        rows += run_config(plat, db, w, users, args.steps_per_user,
-                                           args.duration_cap, tmp, template, next_id, replies,
-                                           args.by_step, args.cold_connections)
+                for rep, plat, w in itertools.product(range(args.repeats), plats, nworkers):
+                    jw = w if args.job_workers is None else args.job_workers
+                    jw = jw if kind == "postgresql" else 0
+                    print(f"{plat}, {kind}, {w} receiver(s), {jw} job worker(s)"
+                          f"{f', run {rep + 1}' if args.repeats > 1 else ''}:", flush=True)
+                    rows += run_config(plat, db, w, users, args.steps_per_user,
+                                       args.duration_cap, tmp, template, next_id, replies,
+                                       args.by_step, args.cold_connections, jw)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     took = time.monotonic() - started
     command = " ".join(sys.argv[1:])
-    out = [f"Run of {time.strftime('%Y-%m-%d %H:%M')}, {took:.0f} s in all. Machine before: "
+    shown = medians(rows)
+    out = [f"Run of {time.strftime('%Y-%m-%d %H:%M')}, {took:.0f} s in all, "
+           f"{os.cpu_count()} cores. Machine before: "
            f"{before}; after: load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}.",
            "", "```", f".venv/bin/python bench/load.py {command}".rstrip(), "```", "",
-           HEADER, *(fmt_row(r) for r in rows)]
+           HEADER, *(fmt_row(r) for r in shown)]
+    if args.repeats > 1:
+        out += ["", "steps/s of each run: " + "; ".join(
+            f"{r.platform} {r.workers}+{r.job_workers} {r.users}u: " + ", ".join(
+                f"{x.rate:.0f}" for x in rows if (x.platform, x.workers, x.job_workers,
+                                                  x.users, x.db) ==
+                (r.platform, r.workers, r.job_workers, r.users, r.db)) for r in shown)]
     failed = [r for r in rows if r.first_error]
     if failed:
         out += ["", "Errors: " + "; ".join(
@@ -755,7 +980,7 @@ def main() -> int:
     text = "\n".join(out)
     print("\n" + text)
     if not args.no_docs:
-        write_docs(ROOT / "docs" / "benchmarks.md", text)
+        write_docs(ROOT / "docs" / "benchmarks.md", text, args.section)
     return 1 if failed else 0
 
 
