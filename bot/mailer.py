@@ -185,16 +185,19 @@ class Sender:
                 row = uow.outbox.first_due(now, skip)
             if row is None:
                 return None
-            with unit_of_work(self.engine) as uow:
-                # None: another sender took it first (nothing to commit)
-                mail = uow.outbox.take(row, now, self.lease)
-            if mail is None:
-                continue
-            if row.status == "sending":
-                log.warning("mail %s: its last send did not finish (lease ran out); sending "
-                            "again with the same Message-ID", row.id)
-            return mail
+            mail = self._take(row, now)
+            if mail is not None:
+                return mail
         return None
+
+    def _take(self, row: OutboxMail, now: datetime) -> OutboxMail | None:
+        """Claim a due mail just read (committed); None when another sender took it first."""
+        with unit_of_work(self.engine) as uow:
+            mail = uow.outbox.take(row, now, self.lease)
+        if mail is not None and row.status == "sending":
+            log.warning("mail %s: its last send did not finish (lease ran out); sending "
+                        "again with the same Message-ID", row.id)
+        return mail
 
     def _record(self, mail: OutboxMail, statuses: tuple[str, ...], attempts: int | None,
                 values: dict[str, Any]) -> None:
@@ -313,14 +316,7 @@ class Sender:
         now = utcnow()
         with unit_of_work(self.engine, read_only=True) as uow:
             row = uow.outbox.due_one(mail_id, now)
-        if row is None:
-            return None
-        with unit_of_work(self.engine) as uow:
-            mail = uow.outbox.take(row, now, self.lease)
-        if mail is not None and row.status == "sending":
-            log.warning("mail %s: its last send did not finish (lease ran out); sending "
-                        "again with the same Message-ID", row.id)
-        return mail
+        return None if row is None else self._take(row, now)
 
     async def deliver(self, mail: OutboxMail) -> tuple[str, Exception | str | None]:
         """Send one claimed mail and record the outcome: ("sent", note), ("retry", error)

@@ -322,16 +322,18 @@ def _split_scheme(original: str, candidate: str) -> tuple[str, str]:
     return scheme, rest
 
 
+def _authority_end(rest: str) -> int:
+    """Where the authority (user, host, port) of what follows "://" ends: at the first /, ?
+    or #."""
+    return min((pos for sep in "/?#" if (pos := rest.find(sep)) != -1), default=len(rest))
+
+
 def _split_rest(rest: str) -> tuple[str, str, str, str]:
     """(authority, path, "?" if there is a query, query) of what follows the scheme.
 
     The fragment is dropped: it never reaches the server, so it names no other page.
     """
-    end = len(rest)
-    for sep in "/?#":
-        pos = rest.find(sep)
-        if pos != -1:
-            end = min(end, pos)
+    end = _authority_end(rest)
     authority, tail = rest[:end], rest[end:]
     tail, _, _fragment = tail.partition("#")
     path, has_query, query = tail.partition("?")
@@ -594,11 +596,7 @@ def _scheme_url(run: str) -> str:
     scheme, sep, rest = run.partition("://")
     if not sep:  # javascript:, data:: no host to read, reported as it is
         return _trim(run)
-    end = len(rest)
-    for sep in "/?#":
-        pos = rest.find(sep)
-        if pos != -1:
-            end = min(end, pos)
+    end = _authority_end(rest)
     authority, tail = rest[:end], rest[end:]
     authority = _cut_script_switch(authority)
     if len(authority) < end:
