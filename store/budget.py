@@ -74,6 +74,13 @@ class Budget:
         raise NotImplementedError
 
 
+def _live(buckets: Sequence[Bucket]) -> list[Bucket]:
+    """The buckets that limit anything, each once, in name order (so two processes reserving
+    the same buckets lock their rows in the same order)."""
+    return sorted({b.name: b for b in buckets if b.per_second > 0}.values(),
+                  key=lambda b: b.name)
+
+
 class LocalBudget(Budget):
     """The buckets of this process only (one machine, SQLite)."""
 
@@ -83,8 +90,7 @@ class LocalBudget(Budget):
         self.pruned = time.monotonic()
 
     def reserve(self, buckets: Sequence[Bucket]) -> float:
-        live = sorted({b.name: b for b in buckets if b.per_second > 0}.values(),
-                      key=lambda b: b.name)
+        live = _live(buckets)
         if not live:
             return 0.0
         with self.lock:
@@ -106,8 +112,7 @@ class SharedBudget(Budget):
         self.pruned = time.monotonic()
 
     def reserve(self, buckets: Sequence[Bucket]) -> float:
-        live = sorted({b.name: b for b in buckets if b.per_second > 0}.values(),
-                      key=lambda b: b.name)
+        live = _live(buckets)
         if not live:
             return 0.0
         if len(live) == 1 and live[0].burst <= 1:

@@ -55,6 +55,34 @@ class Usage:
     bytes: int
 
 
+class Intake:
+    """A write's chunks as each is admitted: before it passes, the size it brings the file to
+    is checked against the per-file limit and `admit`; it is hashed and counted as it goes.
+    Both backends write what this yields, so both refuse and hash alike."""
+
+    def __init__(self, blobs: Blobs, chunks: Iterable[bytes], name: str,
+                 admit: Admit | None) -> None:
+        self.blobs, self.chunks, self.name, self.admit = blobs, chunks, name, admit
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.chunks:
+            self.size += len(chunk)
+            self.blobs.check_size(self.size, self.name)
+            if self.admit is not None:
+                self.admit(self.size)
+            self.digest.update(chunk)
+            yield chunk
+
+    def sha256(self, expect: str | None) -> str:
+        """The bytes' sha256 once all have passed; `Invalid` when it is not `expect`."""
+        sha = self.digest.hexdigest()
+        if expect is not None and sha != expect:
+            raise Invalid(f"{self.name}: its bytes hash to {sha}, not {expect}.")
+        return sha
+
+
 class Blobs(ABC):
     """What every caller uses; the backends implement the abstract part."""
 

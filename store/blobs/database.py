@@ -34,9 +34,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from flows.errors import Invalid
 from flows.model import FileRef
-from store.blobs import CHUNK, SHA256, Admit, Blobs, Stored, Usage, safe_name
+from store.blobs import CHUNK, SHA256, Admit, Blobs, Intake, Stored, Usage, safe_name
 from store.db import private_dir, table_of
 from store.tables import Blob, BlobChunk, utcnow
 
@@ -61,18 +60,13 @@ class DatabaseBlobs(Blobs):
 
     def put_counted(self, chunks: Iterable[bytes], name: str, admit: Admit | None = None, *,
                     expect: str | None = None) -> Stored:
-        digest = hashlib.sha256()
-        size = seq = 0
+        intake = Intake(self, chunks, name, admit)
+        seq = 0
         staging = f"{STAGING}{uuid.uuid4().hex}"
         pending = bytearray()
         with self.engine.begin() as conn:
             conn.execute(BLOBS.insert().values(sha256=staging, size=0, created_at=utcnow()))
-            for chunk in chunks:
-                size += len(chunk)
-                self.check_size(size, name)
-                if admit is not None:
-                    admit(size)
-                digest.update(chunk)
+            for chunk in intake:
                 pending += chunk
                 while len(pending) >= CHUNK:
                     _write(conn, staging, seq, bytes(pending[:CHUNK]))
@@ -80,11 +74,10 @@ class DatabaseBlobs(Blobs):
                     seq += 1
             if pending:
                 _write(conn, staging, seq, bytes(pending))
-            sha = digest.hexdigest()
-            if expect is not None and sha != expect:
-                raise Invalid(f"{name}: its bytes hash to {sha}, not {expect}.")
-            created = self._settle(conn, staging, sha, size)
-        return Stored(FileRef(name=safe_name(name), size=size, sha256=sha, path=""), created)
+            sha = intake.sha256(expect)
+            created = self._settle(conn, staging, sha, intake.size)
+        return Stored(FileRef(name=safe_name(name), size=intake.size, sha256=sha, path=""),
+                      created)
 
     def _settle(self, conn: Connection, staging: str, sha: str, size: int) -> bool:
         """Give the staged chunks their real key, or drop them when it is stored already."""

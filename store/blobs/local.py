@@ -9,7 +9,6 @@ disk budget; `prune` deletes by file age (a re-sent file's rename makes it young
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import tempfile
 import threading
@@ -19,9 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from flows.errors import Invalid
 from flows.model import FileRef
-from store.blobs import SHA256, Admit, Blobs, Stored, Usage, safe_name
+from store.blobs import SHA256, Admit, Blobs, Intake, Stored, Usage, safe_name
 from store.db import private_dir
 
 
@@ -44,21 +42,13 @@ class LocalBlobs(Blobs):
     def put_counted(self, chunks: Iterable[bytes], name: str, admit: Admit | None = None, *,
                     expect: str | None = None) -> Stored:
         private_dir(self.root)
-        digest = hashlib.sha256()
-        size = 0
+        intake = Intake(self, chunks, name, admit)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    size += len(chunk)
-                    self.check_size(size, name)
-                    if admit is not None:
-                        admit(size)
-                    digest.update(chunk)
+                for chunk in intake:
                     out.write(chunk)
-            sha = digest.hexdigest()
-            if expect is not None and sha != expect:
-                raise Invalid(f"{name}: its bytes hash to {sha}, not {expect}.")
+            sha = intake.sha256(expect)
             final = self.path_for(sha)
             private_dir(final.parent)
             created = not final.exists()
@@ -67,7 +57,7 @@ class LocalBlobs(Blobs):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return Stored(FileRef(name=safe_name(name), size=size, sha256=sha, path=str(final)),
+        return Stored(FileRef(name=safe_name(name), size=intake.size, sha256=sha, path=str(final)),
                       created)
 
     def open(self, sha256: str) -> BinaryIO:
