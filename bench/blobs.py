@@ -14,6 +14,7 @@ of --pg (default $CASEBOT_TEST_POSTGRES_URL), dropped afterwards.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import statistics
@@ -21,7 +22,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import scratch_database
 from store.blobs import CHUNK, Blobs
 from store.blobs.database import DatabaseBlobs
 from store.blobs.local import LocalBlobs
@@ -123,29 +124,16 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--pg", default=os.environ.get("CASEBOT_TEST_POSTGRES_URL"))
     args = p.parse_args()
-    admin = sa.create_engine(args.pg, isolation_level="AUTOCOMMIT") if args.pg else None
-    name = f"bench_blobs_{uuid.uuid4().hex[:8]}"
-    engine = None
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            stores: dict[str, Blobs | sa.Engine] = {
-                "local folder": LocalBlobs(Path(tmp) / "f", 2**40)}
-            if admin is not None:
-                with admin.connect() as conn:
-                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-                engine = make_engine(sa.engine.make_url(args.pg).set(database=name)
-                                     .render_as_string(hide_password=False))
-                upgrade(engine)
-                stores["PostgreSQL bytea chunks"] = DatabaseBlobs(engine, 2**40,
-                                                                  Path(tmp) / "t")
-                stores["PostgreSQL large objects"] = engine
-            results = measure(stores, args.mb, args.rounds)
-    finally:
-        if engine is not None:
-            engine.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        stores: dict[str, Blobs | sa.Engine] = {
+            "local folder": LocalBlobs(Path(tmp) / "f", 2**40)}
+        if args.pg:
+            engine = make_engine(stack.enter_context(scratch_database(args.pg, "bench_blobs")))
+            stack.callback(engine.dispose)
+            upgrade(engine)
+            stores["PostgreSQL bytea chunks"] = DatabaseBlobs(engine, 2**40, Path(tmp) / "t")
+            stores["PostgreSQL large objects"] = engine
+        results = measure(stores, args.mb, args.rounds)
     report(results, args.mb, args.rounds)
 
 

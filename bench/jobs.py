@@ -20,9 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -30,6 +28,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import scratch_database  # noqa: E402
 from bot.app import build_service  # noqa: E402
 from bot.jobs import job_rows  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -38,22 +37,6 @@ from store.db import make_engine, upgrade  # noqa: E402
 from store.uow import unit_of_work  # noqa: E402
 from tests.smtpsink import SmtpSink  # noqa: E402
 from tests.zipfactory import make_zipcrypto_zip  # noqa: E402
-
-
-@contextmanager
-def scratch(server: str) -> Iterator[str]:
-    name = f"casebot_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = :n"), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def queue(engine: sa.Engine, n: int, *, jobs: bool) -> float:
@@ -82,7 +65,7 @@ def children_cpu() -> float:
 
 
 def mail_run(server: str, n: int, workers: int) -> None:
-    with scratch(server) as url:
+    with scratch_database(server) as url:
         engine = make_engine(url)
         upgrade(engine)
         queue(engine, 20, jobs=False)  # warm the pool
@@ -114,7 +97,7 @@ def mail_run(server: str, n: int, workers: int) -> None:
 
 
 def handover(server: str, stalled: float) -> None:
-    with scratch(server) as url:
+    with scratch_database(server) as url:
         engine = make_engine(url)
         upgrade(engine)
         home = Path(tempfile.mkdtemp())

@@ -18,13 +18,11 @@ import os
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
-
-import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import scratch_database
 from store.budget import Bucket, SharedBudget
 from store.db import make_engine, upgrade
 
@@ -64,25 +62,13 @@ def main() -> None:
     args = ap.parse_args()
     if not args.postgres:
         raise SystemExit("give --postgres URL (or set CASEBOT_TEST_POSTGRES_URL)")
-    admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    name = f"casebot_budget_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(args.postgres, "casebot_budget") as url:
         engine = make_engine(url)
         upgrade(engine)
         engine.dispose()
         print("| senders | reservations/s | p50 ms | p99 ms |\n|---|---|---|---|")
         for n in (int(x) for x in args.senders.split(",")):
             print(run(url, n))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = :n"), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
 
 if __name__ == "__main__":
     main()
