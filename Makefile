@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: chat test lint bench diagram clean
+.PHONY: chat test lint bench diagram messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,16 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/engine_step.py
 	$(BIN)/python bench/effort.py
+
+# issue 27: gather every msgid into bot/locales/casebot.pot and merge it into each language's
+# catalog (new ids arrive empty; tests/unit/test_catalogs.py fails until they are translated).
+# Catalogs are read as .po at run time (bot/i18n.py): no compile step.
+# A new language: $(BIN)/pybabel init -D casebot -i bot/locales/casebot.pot -d bot/locales -l LANG
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o bot/locales/casebot.pot --no-location \
+		--sort-output --project casebot --no-wrap .
+	$(BIN)/pybabel update -D casebot -i bot/locales/casebot.pot -d bot/locales \
+		--no-location --no-wrap --ignore-obsolete
 
 diagram: $(STAMP)
 	$(BIN)/python -m flows.diagram > docs/intake-machine.md

@@ -57,6 +57,7 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
                    file_quota_bytes=settings.file_quota_mb * 1024 * 1024,
                    files_budget_bytes=settings.files_budget_mb * 1024 * 1024,
                    reopen_days=settings.reopen_days, clock=clock,
+                   default_language=settings.default_language,
                    staff=Staff.from_settings(settings))
 
 

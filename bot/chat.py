@@ -39,7 +39,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import accounts, alerts, notices, verification
+from bot import accounts, alerts, i18n, notices, verification
 from bot.protocol import (
     Alert,
     AnotherPoller,
@@ -169,7 +169,17 @@ class Chat:
                 reply = Reply(self._identify(who, event, delivery_id, directory))
         if self.lists_cases and any(p.kind == "done" for p in reply.prompts):
             reply = replace(reply, open_cases=self.view(who, cases=True).open_cases)
-        return reply
+        return self._rendered(who, reply)
+
+    def _rendered(self, who: Who, reply: Reply) -> Reply:
+        """Every prompt and notice in the person's language, rendered here, just before the
+        adapter gets them (bot/i18n.py): the service rendered its prompts in the contact's
+        language; what the chat layer added follows it (else the platform's)."""
+        language = next((p.language for p in reply.prompts if p.language), None) \
+            or self.service.language(None, who)
+        return replace(reply, prompts=i18n.prompts_in(reply.prompts, language),
+                       notices=[i18n.say(n, language) for n in reply.notices],
+                       language=language)
 
     def view(self, who: Who, *, cases: bool = False) -> View:
         """Where the person is, read without writing (`cases`: their open cases too). A store

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot import followup, mails
+from bot import followup, languages, mails
 from bot.describe import describe
 from bot.effects import apply, cancel, push, start_flow
 from bot.event import FLOWS, Event
@@ -180,4 +180,5 @@ COMMANDS: dict[str, Callable[[Event, Inbound], list[Prompt]]] = {
     commands.SURVEY: lambda e, ask: followup.rate(e, ask.args),
     commands.ADD_TO: lambda e, ask: followup.add_held(e, ask.args),
     commands.NEW_FROM: lambda e, ask: followup.new_from_held(e, ask.args),
+    commands.LANGUAGE: lambda e, ask: languages.command(e, ask.args),
 }

@@ -89,6 +89,8 @@ class Event:
         self.ctx = Ctx(world=self.world, clock=svc.clock, contact_email=contact.email,
                        max_attachment_bytes=svc.max_attachment_bytes)
         self.conv = conv
+        # the contact's own language (/language may change it during the event; bot/i18n.py)
+        self.language = contact.language
 
     def check_sample(self, sha256: str, path: str, name: str, password: str | None,
                      suffixes: tuple[str, ...] | None) -> None:

@@ -17,11 +17,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 
+from bot.i18n import say
 from bot.settings import Settings
 from flows.clean import for_terminal
 from flows.commands import BUTTON_COMMANDS, RECLASSIFY, button_id, command_of, pressed
 from flows.commands import PREFIX as COMMAND_PREFIX
 from flows.errors import Invalid
+from flows.i18n import N_, _
 from flows.identity import CONFIRM_STEP, NO, YES
 from flows.model import Choice, FileRef, Inbound, PendingFile, Prompt, info
 from flows.steps import DONE, SKIP_WORDS, match_choice
@@ -29,12 +31,12 @@ from store.budget import Bucket
 from store.poller import Holder
 
 __all__ = [
-    "BUTTON_COMMANDS", "COMMAND_PREFIX", "CONFIRM_STEP", "DONE", "NO", "RECLASSIFY",
+    "BUTTON_COMMANDS", "COMMAND_PREFIX", "CONFIRM_STEP", "DONE", "NO", "N_", "RECLASSIFY",
     "SKIP_WORDS", "YES", "Alert", "AnotherPoller", "Bucket", "Choice", "Directory",
-    "FetchFiles", "Fetched", "FileRef",
-    "FromMessage", "Inbound", "Invalid", "Notice", "OpenCase", "Outcome", "PendingFile",
-    "Prompt", "Reply", "Settings", "View", "Vouched", "Who", "button_id", "command_of",
-    "for_terminal", "info", "match_choice", "none_fetched", "pressed",
+    "FetchFiles", "Fetched", "FileRef", "FromMessage", "Inbound", "Invalid", "Notice",
+    "OpenCase", "Outcome", "PendingFile", "Prompt", "Reply", "Settings", "View", "Vouched",
+    "Who", "_", "button_id", "command_of", "for_terminal", "info", "match_choice",
+    "none_fetched", "pressed", "say",
 ]
 
 
@@ -47,6 +49,9 @@ class Who:
     email: str | None = None
     name: str = ""
     chat_ref: str | None = None
+    # the language the platform says the person uses (Slack's user locale, Telegram's
+    # language_code): used when they have chosen none (bot/i18n.py, `choose`)
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,9 @@ class Reply:
     prompts: list[Prompt] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     open_cases: list[OpenCase] | None = None
+    # the language its prompts and notices are in (bot/i18n.py); an adapter says its own
+    # words in it too (`say`)
+    language: str = "en"
 
     @property
     def question(self) -> Prompt | None:
@@ -112,6 +120,7 @@ class View:
     open_cases: list[OpenCase] | None = None
     # a case of theirs waits for their answer (bot/followup.py; read only when asked for)
     waiting: bool = False
+    language: str = "en"  # the language `question` is in (bot/i18n.py)
 
     @property
     def takes_files(self) -> bool:

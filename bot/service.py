@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot import accounts, dispatch
+from bot import accounts, dispatch, i18n, languages
 from bot.alerts import NOBODY, Staff
 from bot.event import Event, system_clock
 from bot.protocol import OpenCase, View, Who
@@ -59,8 +59,9 @@ class Service:
                  file_quota_bytes: int = 2048 * 1024 * 1024,
                  files_budget_bytes: int = 20480 * 1024 * 1024,
                  reopen_days: int = 7, clock: Clock = system_clock,
-                 staff: Staff = NOBODY) -> None:
+                 staff: Staff = NOBODY, default_language: str = i18n.ENGLISH) -> None:
         self.engine = engine
+        self.default_language = default_language  # CASEBOT_DEFAULT_LANGUAGE (bot/i18n.py)
         self.staff = staff  # where staff alerts go (bot/alerts.py)
         self.clock = clock  # the flows' time now (flows/context.Ctx.clock)
         self.file_quota_bytes = file_quota_bytes  # CASEBOT_FILE_QUOTA_MB (bot/quota.py)
@@ -89,13 +90,16 @@ class Service:
                     contact, conv = self._contact(unit, who)
                     if delivery_id and not unit.deliveries.first(delivery_id):
                         return []
-                    prompts = dispatch.run(Event(self, unit, contact, conv, who, auto_start),
-                                           inbound)
-                return prompts
+                    event = Event(self, unit, contact, conv, who, auto_start)
+                    prompts = dispatch.run(event, inbound)
+                    language = self.language(event.language, who)
+                    if prompts:
+                        prompts = [*languages.offer(event, inbound, language), *prompts]
+                return i18n.prompts_in(prompts, language)
             except StaleConversation:
                 continue
             except accounts.UnknownDomain as exc:
-                return [info(str(exc))]
+                return i18n.prompts_in([info(exc.args[0])], self.language(None, who))
             except sa.exc.IntegrityError:
                 # a concurrent event inserted first (delivery id, conversation, case key)
                 continue
@@ -104,8 +108,13 @@ class Service:
                     time.sleep(min(0.05 * 2 ** attempt, 0.5, max(give_up - time.monotonic(), 0)))
                     continue
                 log.warning("store unavailable: %s", type(exc).__name__)
-                return [info(STORE_DOWN, retry=True)]
-        return [info(STORE_DOWN, retry=True)]
+                return i18n.prompts_in([info(STORE_DOWN, retry=True)], self.language(None, who))
+        return i18n.prompts_in([info(STORE_DOWN, retry=True)], self.language(None, who))
+
+    def language(self, own: str | None, who: Who) -> str:
+        """The language a person gets (bot/i18n.py, `choose`): their own choice, their
+        platform's, this deployment's default, English."""
+        return i18n.choose(own, who.locale, self.default_language)
 
     def view(self, who: Who, *, cases: bool = False, waiting: bool = False) -> View:
         """Where the person is, in one transaction that only reads: the question is rendered
@@ -118,9 +127,11 @@ class Service:
             contact, conv = found
             assert contact.id is not None
             question = None
+            language = self.language(contact.language, who)
             if conv is not None:
                 event = Event(self, unit, contact, conv, who, auto_start=False)
-                question = event.current_prompt().for_draft(conv.draft_id)
+                question = i18n.prompt_in(event.current_prompt().for_draft(conv.draft_id),
+                                          language)
             open_cases = [OpenCase(c.number or "", c.subject, c.status,
                                    (iso(c.updated_at) or "")[:16].replace("T", " "))
                           for c in unit.cases.open_of(contact.id, DONE_STATUSES,
@@ -130,7 +141,7 @@ class Service:
             return View(linked=True, question=question, waiting=waits,
                         has_answers=conv is not None and conv.answered,
                         checked_urls=unit.url_checks.last(contact.id),
-                        open_cases=open_cases)
+                        open_cases=open_cases, language=language)
 
     def _contact(self, unit: UnitOfWork, who: Who) -> tuple[ContactInfo, ConvRow | None]:
         found = unit.conversations.load_for_identity(who.channel, who.external_id)

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
 
     # issue 23: the conversation after Submit
     reopen_days: int = Field(default=7, validation_alias="CASEBOT_REOPEN_DAYS")
+    # issue 27: the language of a contact who chose none and whose platform says none
+    # ("en", "ja"; bot/i18n.py)
+    default_language: str = Field(default="en", validation_alias="CASEBOT_DEFAULT_LANGUAGE")
     imap_url: str | None = Field(default=None, validation_alias="CASEBOT_IMAP_URL")
     # the key that signs reply addresses (bot/reply_address.py); unset: one is made and kept
     # in CASEBOT_HOME/mail-secret

@@ -125,6 +125,9 @@ class Prompt:
     stale: bool = False
     retry: bool = False
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # the language its text was rendered in by the chat layer (bot/i18n.py); None: not yet.
+    # An adapter renders its own words (hints, buttons) in the same one.
+    language: str | None = None
 
     def with_error(self, error: str) -> Prompt:
         return replace(self, error=error)

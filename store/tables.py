@@ -79,6 +79,12 @@ class Contact(SQLModel, table=True):
     # agreed (in My profile) to be offered to colleagues as a CC choice (0007)
     listed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = _ts()
+    # issue 27 (0018): the language the contact chose (/language, or an operator); None: not
+    # chosen (the platform's locale or CASEBOT_DEFAULT_LANGUAGE applies, bot/i18n.py), and
+    # whether casebot has offered once to switch to the language they wrote in
+    language: str | None = Field(default=None, max_length=16)
+    language_offered: bool = Field(default=False,
+                                   sa_column_kwargs={"server_default": sa.false()})
 
 
 class ChatIdentity(SQLModel, table=True):

@@ -22,12 +22,15 @@ class ContactInfo:
     email: str
     name: str
     case_recipients: list[str]
+    language: str | None = None  # their own choice (issue 27); None: not chosen
+    language_offered: bool = False
 
     @staticmethod
     def of(contact: Contact) -> ContactInfo:
         assert contact.id is not None
         return ContactInfo(contact.id, contact.account_id, contact.email, contact.name,
-                           list(contact.case_recipients or []))
+                           list(contact.case_recipients or []), contact.language,
+                           contact.language_offered)
 
 
 class Contacts(Repository):
@@ -92,6 +95,17 @@ class Contacts(Repository):
         self.s.add(contact)
         self.s.flush()
         return ContactInfo.of(contact)
+
+    def choose_language(self, contact_id: int, language: str | None) -> None:
+        """The contact's own language (issue 27); None: not chosen (the platform's locale
+        or the default applies). A Core update on the unit's connection."""
+        self.conn.execute(sa.update(Contact).where(col(Contact.id) == contact_id)
+                          .values(language=language))
+
+    def language_was_offered(self, contact_id: int) -> None:
+        """Switching to the language they wrote in was offered once: not again."""
+        self.conn.execute(sa.update(Contact).where(col(Contact.id) == contact_id)
+                          .values(language_offered=True))
 
     # -- chat identities ----------------------------------------------------------------------
 

@@ -1,11 +1,16 @@
-"""languages: reserved for issue 27: the contact's language
+"""languages: the contact's own language (issue 27)
 
 Revision ID: 0018
 Revises: 0017
 
-Kept in the chain so work on several branches can fill its own revision without reordering;
-it changes nothing until that work lands.
+`contacts.language`: what the contact chose with /language (or an operator in the web
+console); NULL: not chosen, so the platform's locale or the deployment's default applies.
+`contacts.language_offered`: casebot has offered once to switch to the language the contact
+wrote in; it is not offered again.
 """
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0018"
 down_revision = "0017"
@@ -14,8 +19,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("contacts") as batch:
+        batch.add_column(sa.Column("language", sa.String(length=16), nullable=True))
+        batch.add_column(sa.Column("language_offered", sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("contacts") as batch:
+        batch.drop_column("language_offered")
+        batch.drop_column("language")

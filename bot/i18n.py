@@ -1,0 +1,123 @@
+"""The languages casebot speaks (issue 27): gettext catalogs read with Babel, which language a
+person gets, and prompts rendered in it just before an adapter sees them.
+
+Catalogs are `bot/locales/<lang>/LC_MESSAGES/casebot.po`, read at first use (Babel's pofile,
+compiled in memory with its mofile writer into `babel.support.Translations`, so the plural
+rule is the catalog's own CLDR one): a clean clone runs without a compile step, and what a
+translator edits is what runs. `en_XA` is a pseudo-locale generated from the msgids (every
+message wrapped in ⟦…⟧, letters accented): a test drives whole conversations in it and finds
+any text that bypassed the catalogs.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from flows.i18n import Msg, Translator, render
+from flows.model import Choice, Prompt, SummaryItem
+
+LOCALES = Path(__file__).with_name("locales")
+DOMAIN = "casebot"
+ENGLISH = "en"
+PSEUDO = "en_XA"
+# what a contact may choose (`/language`), with each one's own name for itself
+LANGUAGES: dict[str, str] = {"en": "English", "ja": "日本語"}
+
+
+def normal(code: str | None) -> str | None:
+    """A platform's language tag as casebot's code: "ja-JP", "ja_JP", "JA" → "ja"; the
+    pseudo-locale as is; None when casebot does not speak it."""
+    if not code:
+        return None
+    tag = code.strip().replace("-", "_")
+    if tag.casefold() == PSEUDO.casefold():
+        return PSEUDO
+    base = tag.split("_", 1)[0].casefold()
+    return base if base in LANGUAGES else None
+
+
+def choose(own: str | None, platform: str | None, default: str | None) -> str:
+    """Which language a person gets: their own choice (`/language`, or an operator's), the
+    platform's (Slack's user locale, Telegram's language_code), the deployment's default
+    (CASEBOT_DEFAULT_LANGUAGE), English."""
+    for code in (own, platform, default):
+        found = normal(code)
+        if found is not None:
+            return found
+    return ENGLISH
+
+
+class _Pseudo:
+    """`en_XA`: each message ⟦wrapped⟧ and accented, its {placeholders} kept as they are."""
+
+    def gettext(self, message: str) -> str:
+        return pseudo(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return pseudo(singular if n == 1 else plural)
+
+
+_ACCENTED = str.maketrans("AEIOUYaeiouycnCN", "ÀÉÎÕÜÝàéîõüýçñÇÑ")
+
+
+def pseudo(template: str) -> str:
+    out, depth = [], 0
+    for ch in template:
+        depth += ch == "{"
+        out.append(ch if depth else ch.translate(_ACCENTED))
+        depth -= ch == "}" and depth > 0
+    return "⟦" + "".join(out) + "⟧"
+
+
+@cache
+def translator(language: str) -> Translator | None:
+    """The catalog of `language` (None: English, the msgids themselves)."""
+    if language == PSEUDO:
+        return _Pseudo()
+    if language == ENGLISH:
+        return None
+    path = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=language, domain=DOMAIN)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)  # fuzzy entries are left out: they fall back to English
+    buf.seek(0)
+    return Translations(buf, domain=DOMAIN)
+
+
+def say(text: Any, language: str) -> str:
+    """One message in `language`."""
+    return render(text, translator(language))
+
+
+def prompt_in(prompt: Prompt, language: str) -> Prompt:
+    """Every customer-visible field of a prompt rendered in `language` (once: a prompt
+    already rendered is returned as it is)."""
+    if prompt.language is not None:
+        return prompt
+    t = translator(language)
+    return replace(
+        prompt, language=language, text=render(prompt.text, t),
+        error=render(prompt.error, t) if prompt.error is not None else None,
+        hint=render(prompt.hint, t),
+        choices=tuple(Choice(c.id, render(c.label, t), render(c.hint, t),
+                             render(c.group, t) if c.group is not None else None)
+                      for c in prompt.choices),
+        summary=tuple(SummaryItem(render(i.label, t), render(i.value, t), i.step)
+                      for i in prompt.summary))
+
+
+def prompts_in(prompts: list[Prompt], language: str) -> list[Prompt]:
+    return [prompt_in(p, language) for p in prompts]
+
+
+def is_msg(text: object) -> bool:
+    return isinstance(text, Msg)
