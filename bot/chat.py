@@ -65,6 +65,7 @@ from bot.service import STORE_DOWN, NotLinked, Service
 from bot.texts import HELP
 from flows import identity
 from flows.errors import Invalid
+from flows.i18n import N_, _
 from flows.urls import read_urls
 from store import poller
 from store.blobs import CHUNK
@@ -75,9 +76,9 @@ from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
-NO_FILES_HERE = ("I can take files only when a question asks for attachments, and this one "
-                 "doesn't.")
-LINKED = "Thank you: your {platform} account is now linked to {address}."
+NO_FILES_HERE = _("I can take files only when a question asks for attachments, and this one "
+                  "doesn't.")
+LINKED = N_("Thank you: your {platform} account is now linked to {address}.")
 
 
 @dataclass
@@ -285,7 +286,8 @@ class Chat:
         if not ask.pending_files:
             return ask, _Fetch()
         fetched = self._fetch(who, ask.pending_files, fetch)
-        text = ask.args or "Files from a message: " + ", ".join(f.name for f in fetched.stored)
+        text = ask.args or "Files from a message: " + ", ".join(  # the request's text (data)
+            f.name for f in fetched.stored)
         return (replace(ask, files=tuple(fetched.stored), pending_files=(), args=text,
                         text=text), fetched)
 
@@ -367,7 +369,7 @@ class Chat:
                     address = verification.confirm_verification(
                         self.service, who.channel, who.external_id, code,
                         chat_ref=who.chat_ref, name=who.name)
-                    return [info(LINKED.format(platform=platform, address=address)),
+                    return [info(_(LINKED, platform=platform, address=address)),
                             *self._go_on(who)]
                 case identity.LinkVouched():
                     assert vouched is not None

@@ -17,6 +17,7 @@ from flows import commands
 from flows.answers import URL_RECLASS
 from flows.commands import RECLASSIFY, button_id
 from flows.errors import Invalid
+from flows.i18n import _, joined
 from flows.intake import INTAKE
 from flows.model import Choice, Inbound, Prompt, info
 from flows.urls import read_urls
@@ -27,7 +28,8 @@ def run(ev: Event, name: str, args: str, inbound: Inbound | None = None) -> list
     """Run /name: each command id (flows/commands.py) has one handler in `COMMANDS`."""
     handler = COMMANDS.get(commands.canonical(name))
     if handler is None:
-        return ev.with_current([info(f"I don't know the command /{name}. " + HELP)])
+        return ev.with_current([info(_("I don't know the command /{name}. {help}", name=name,
+                                       help=HELP))])
     return handler(ev, inbound or Inbound(kind="command", command=name, args=args))
 
 
@@ -43,8 +45,8 @@ def newcase(ev: Event, ask: Inbound) -> list[Prompt]:
     if ev.untouched():  # e.g. `casebot chat` opened it: nothing is in progress
         return [ev.current_prompt()]
     if ev.in_request():
-        return [info("You have a request in progress; let's continue where you left "
-                     "off. Type /cancel to discard it and start again."),
+        return [info(_("You have a request in progress; let's continue where you left "
+                       "off. Type /cancel to discard it and start again.")),
                 ev.current_prompt()]
     ev.end()
     return start_flow(ev, "intake")
@@ -52,7 +54,7 @@ def newcase(ev: Event, ask: Inbound) -> list[Prompt]:
 
 def back(ev: Event) -> list[Prompt]:
     if ev.conv is None:
-        return [info("There is nothing to go back to. " + HELP)]
+        return [info(_("There is nothing to go back to. {help}", help=HELP))]
     answers, form = ev.conv.draft
     return apply(ev, FLOWS[ev.conv.flow].back(ev.conv.state, answers, form, ev.ctx))
 
@@ -86,21 +88,23 @@ def myprofile(ev: Event) -> list[Prompt]:
 def list_cases(ev: Event) -> Prompt:
     cases = ev.unit.cases.of_contact(ev.contact.id, limit=20)
     if not cases:
-        return info("You have no cases yet. Type /newcase to open one.")
-    lines = ["Your cases (newest first):"]
+        return info(_("You have no cases yet. Type /newcase to open one."))
+    lines = [_("Your cases (newest first):")]
     for c in cases:
-        lines.append(f"{c.number} · {c.subject} · {c.status} · updated "
-                     f"{(iso(c.updated_at) or '')[:16].replace('T', ' ')}")
-    return info("\n".join(lines), cases=[c.number for c in cases])
+        lines.append(_("{number} · {subject} · {status} · updated {when}", number=c.number,
+                       subject=c.subject, status=_(c.status),
+                       when=(iso(c.updated_at) or "")[:16].replace("T", " ")))
+    return info(joined("\n", lines), cases=[c.number for c in cases])
 
 
 def show_case(ev: Event, number: str) -> Prompt:
     number = number.strip().lstrip("#")
     if not number:
-        return info("Which case? Type /case followed by its number, e.g. /case 10000001.")
+        return info(_("Which case? Type /case followed by its number, e.g. /case 10000001."))
     case = ev.unit.cases.by_number(number)
     if case is None or case.contact_id != ev.contact.id:
-        return info(f"I can't find a case {number} of yours. /cases lists your cases.")
+        return info(_("I can't find a case {number} of yours. /cases lists your cases.",
+                      number=number))
     data = ev.unit.cases.as_json(case)
     return info(mails.case_text(data), case=data)
 
@@ -166,7 +170,7 @@ COMMANDS: dict[str, Callable[[Event, Inbound], list[Prompt]]] = {
     commands.NEWCASE: newcase,
     commands.CANCEL: lambda e, _ask: cancel(e),
     commands.BACK: lambda e, _ask: back(e),
-    commands.HELP: lambda e, _ask: e.with_current([info(HELP)]),
+    commands.HELP: lambda e, _ask: e.with_current([info(HELP)]),  # (HELP is a message)
     commands.WHERE: lambda e, _ask: where(e),
     commands.CASES: lambda e, _ask: e.with_current([list_cases(e)]),
     commands.CASE: lambda e, ask: e.with_current([show_case(e, ask.args)]),

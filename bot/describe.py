@@ -7,6 +7,7 @@ from bot import quota
 from bot.effects import start_flow
 from bot.event import Event
 from flows.errors import Invalid
+from flows.i18n import _
 from flows.intake import describe_first
 from flows.model import FileRef, Prompt, info
 
@@ -30,9 +31,10 @@ def describe(ev: Event, text: str, files: tuple[FileRef, ...] = (),
     taken = {f["sha256"] for f in answers.get("attachments") or []}
     left = [f.name for f in kept if f.sha256 not in taken]
     if left:
-        notes.append(info(f"Not attached (over the {ev.ctx.max_attachment_bytes // 2**20} "
-                          f"MB limit per case): {', '.join(left)}."))
+        notes.append(info(_("Not attached (over the {limit} MB limit per case): {names}.",
+                            limit=ev.ctx.max_attachment_bytes // 2**20,
+                            names=", ".join(left))))
     if answers.get("attachments"):
         names = ", ".join(f["name"] for f in answers["attachments"])
-        notes.append(info(f"Attached from the message: {names}."))
+        notes.append(info(_("Attached from the message: {names}.", names=names)))
     return [*notes, *start_flow(ev, "intake", answers)]

@@ -7,13 +7,14 @@ from bot import commands, followup, quota
 from bot.describe import describe
 from bot.effects import apply, start_flow
 from bot.event import FLOWS, Event
+from flows.i18n import _
 from flows.intake import is_description
 from flows.model import Inbound, Prompt, info
 
-NO_REQUEST = ("No request is open. Type /newcase to start one, or /help for every command.")
-OUT_OF_DATE = "That button is out of date; here is where your request is now."
-FINISHED = ("That button belongs to a request that is already finished (submitted or "
-            "cancelled). /cases lists your cases; /newcase starts a new one.")
+NO_REQUEST = _("No request is open. Type /newcase to start one, or /help for every command.")
+OUT_OF_DATE = _("That button is out of date; here is where your request is now.")
+FINISHED = _("That button belongs to a request that is already finished (submitted or "
+             "cancelled). /cases lists your cases; /newcase starts a new one.")
 
 
 def run(ev: Event, inbound: Inbound) -> list[Prompt]:

@@ -17,6 +17,7 @@ from flows.answers import as_request
 from flows.case import case_fields
 from flows.flow import Abandon, AtStart, DeleteProfile, Finish, Jump, Return, Turn
 from flows.formstate import Answers, join
+from flows.i18n import _, joined
 from flows.model import Prompt, info
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,11 @@ def apply(ev: Event, turn: Turn) -> list[Prompt]:
             if ev.conv.stack:
                 return pop(ev, value)
             ev.end()
-            return [info("Done. " + HELP)]
+            return [info(_("Done. {help}", help=HELP))]
         case AtStart():
             if ev.conv.stack:
                 return pop(ev, None)
-            return [info("This is the first question. Type /cancel to discard it."),
+            return [info(_("This is the first question. Type /cancel to discard it.")),
                     *turn.prompts]
         case _:
             assert_never(turn.effect)
@@ -86,17 +87,17 @@ def pop(ev: Event, value: str | None, note: str = "") -> list[Prompt]:
 def cancel(ev: Event) -> list[Prompt]:
     """/cancel, or Cancel in a review: back to the flow underneath, or the draft is gone."""
     if ev.conv is None:
-        return [info("There is no request in progress. " + HELP)]
+        return [info(_("There is no request in progress. {help}", help=HELP))]
     if ev.conv.stack:
-        return pop(ev, None, note="Cancelled; back to your request.")
+        return pop(ev, None, note=_("Cancelled; back to your request."))
     ev.end()
-    return [info("Cancelled. Nothing was submitted. Type /newcase to start again.")]
+    return [info(_("Cancelled. Nothing was submitted. Type /newcase to start again."))]
 
 
 def delete_profile(ev: Event, profile_id: int) -> list[Prompt]:
     deleted = ev.unit.profiles.delete(ev.contact, profile_id)
     ev.world.forget()
-    note = "Profile deleted." if deleted else "That profile is not yours to delete."
+    note = _("Profile deleted.") if deleted else _("That profile is not yours to delete.")
     return [info(note), ev.current_prompt()]
 
 
@@ -111,7 +112,7 @@ def finish(ev: Event, effect: Finish) -> list[Prompt]:
         if ev.conv.stack:
             return pop(ev, str(pid))
         ev.end()
-        return [info("Profile saved.")]
+        return [info(_("Profile saved."))]
     if effect.flow == "myprofile":
         ev.contact = ev.unit.contacts.save_my_profile(
             ev.contact.id, effect.answers["name"],
@@ -120,9 +121,9 @@ def finish(ev: Event, effect: Finish) -> list[Prompt]:
         ev.world.contact = ev.contact
         ev.ctx.contact_email = ev.contact.email
         if ev.conv.stack:
-            return pop(ev, None, note="Your profile is saved.")
+            return pop(ev, None, note=_("Your profile is saved."))
         ev.end()
-        return [info("Your profile is saved. New requests will copy your Case Recipients.")]
+        return [info(_("Your profile is saved. New requests will copy your Case Recipients."))]
     raise AssertionError(f"unknown flow {effect.flow!r}")
 
 
@@ -132,10 +133,10 @@ def submit(ev: Event, answers: Answers) -> list[Prompt]:
     svc = ev.svc
     profile = ev.ctx.profile(int(answers["profile"]))
     if profile is None:
-        _, form = ev.conv.draft
+        form = ev.conv.draft[1]
         answers.pop("profile", None)
         ev.conv.move("profile", answers, form)
-        return [info("That product profile no longer exists; please choose another."),
+        return [info(_("That product profile no longer exists; please choose another.")),
                 ev.current_prompt()]
     fields = case_fields(as_request(answers), profile, ev.ctx)
     broken = rules.violations(fields, profile.operating_systems, ev.ctx.cat,
@@ -144,16 +145,16 @@ def submit(ev: Event, answers: Answers) -> list[Prompt]:
     if broken:  # the reasons quote user text (file names, addresses): not logged
         log.error("refusing a case that breaks %d rule(s)", len(broken))
         ev.conv.state = "review"
-        return [info("Something in this request doesn't fit together ("
-                     + "; ".join(broken) + "). Please edit it and submit again."),
+        return [info(_("Something in this request doesn't fit together ({problems}). Please "
+                       "edit it and submit again.", problems=joined("; ", broken))),
                 ev.current_prompt()]
     key = f"draft:{ev.conv.draft_id}"
     if (ev.unit.cases.by_key(key) is None
             and ev.unit.cases.count_since(ev.contact.id, hours=1) >= svc.max_cases_per_hour):
         ev.conv.state = "review"
-        return [info(f"You have opened {svc.max_cases_per_hour} cases in the last "
-                     "hour, the most I can take from one person. Your request is kept: "
-                     "submit it again later, or call support if it is urgent."),
+        return [info(_("You have opened {count} cases in the last hour, the most I can take "
+                       "from one person. Your request is kept: submit it again later, or call "
+                       "support if it is urgent.", count=svc.max_cases_per_hour)),
                 ev.current_prompt()]
     case, created = ev.unit.cases.create(ev.contact, key, ev.who.channel, fields)
     if created:
@@ -162,10 +163,12 @@ def submit(ev: Event, answers: Answers) -> list[Prompt]:
         mails.queue_confirmation(ev.unit, data, case.id, svc.mail_from)
         alerts.case_opened(ev.unit, case, svc.staff)
     ev.end()
-    text = f"Thank you. Your request has been submitted.\nCase number: {case.number}"
-    if case.reference_id:
-        text += f"\nReference id: {case.reference_id}"
-    text += "\nA confirmation email is on its way. /cases lists your cases."
+    text = joined("\n", [
+        _("Thank you. Your request has been submitted."),
+        _("Case number: {number}", number=case.number),
+        *([_("Reference id: {reference}", reference=case.reference_id)]
+          if case.reference_id else []),
+        _("A confirmation email is on its way. /cases lists your cases.")])
     return [Prompt(kind="done", text=text, data={"number": case.number,
                                                   "reference_id": case.reference_id})]
 

@@ -69,10 +69,12 @@ _ACCENTED = str.maketrans("AEIOUYaeiouycnCN", "ÀÉÎÕÜÝàéîõüýçñÇÑ"
 
 
 def pseudo(template: str) -> str:
-    out, depth = [], 0
+    """⟦Àççéñtéd⟧, but not its {placeholders} nor its /commands (typed as they are)."""
+    out, depth, command = [], 0, False
     for ch in template:
         depth += ch == "{"
-        out.append(ch if depth else ch.translate(_ACCENTED))
+        command = ch == "/" or (command and ch.isalpha())
+        out.append(ch if depth or command else ch.translate(_ACCENTED))
         depth -= ch == "}" and depth > 0
     return "⟦" + "".join(out) + "⟧"
 

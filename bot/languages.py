@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot import i18n
 from bot.event import Event
 from flows.commands import LANGUAGE, button_id
-from flows.i18n import _, join
+from flows.i18n import _, joined
 from flows.model import Choice, Inbound, Prompt, info
 from flows.normalize import is_japanese
 
@@ -57,5 +57,5 @@ def offer(ev: Event, inbound: Inbound, language: str) -> list[Prompt]:
     question = _("Would you like casebot in Japanese? /language ja switches; /language en "
                  "keeps English.")
     # said in the language they wrote in too (rendered now), then in the one they get
-    return [Prompt(kind="info", text=join("\n", [i18n.say(question, wrote), question]),
+    return [Prompt(kind="info", text=joined("\n", [i18n.say(question, wrote), question]),
                    choices=choices())]

@@ -152,12 +152,12 @@ person's quota and the disk budget. The fetcher stores each one with
 `Chat.store_upload(chunks, name, who=who, file=pending)`, so its bytes go into the room
 reserved for it, counted as they arrive."""
 
-CANNOT_FETCH = "I couldn't fetch {name}; send it here when the request asks for files."
+CANNOT_FETCH = N_("I couldn't fetch {name}; send it here when the request asks for files.")
 
 
 def none_fetched(pending: Sequence[PendingFile]) -> Fetched:
     """Nothing stored, a note for each file: what a fetch that cannot run at all answers."""
-    return [], [CANNOT_FETCH.format(name=f.name) for f in pending]
+    return [], [_(CANNOT_FETCH, name=f.name) for f in pending]
 
 
 class Outcome(enum.Enum):

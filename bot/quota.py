@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.protocol import CANNOT_FETCH
 from flows.errors import Invalid
+from flows.i18n import _
 from flows.model import FileRef, PendingFile
 from store.blobs import Blobs, Stored, Usage
 from store.tables import utcnow
@@ -126,7 +127,7 @@ class FileQuota:
                 continue
             except SQLAlchemyError as exc:
                 log.warning("store unavailable, a file not fetched: %s", type(exc).__name__)
-                held.notes.append(CANNOT_FETCH.format(name=file.name))
+                held.notes.append(_(CANNOT_FETCH, name=file.name))
                 continue
             held.add(file, reservation)
         return held

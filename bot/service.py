@@ -26,6 +26,7 @@ from bot.samples import SampleChecker, SampleChecks
 from flows.answers import sample_suffixes
 from flows.context import Clock, untested
 from flows.errors import Invalid
+from flows.i18n import _
 from flows.model import Inbound, Prompt, info
 from store.blobs import Blobs
 from store.repositories.contacts import ContactInfo
@@ -41,8 +42,8 @@ RETRIES = 8
 # asked to try again, so a long lock never leaves a chat waiting for minutes.
 BUSY_BUDGET = 2.0
 
-STORE_DOWN = ("casebot can't reach its database right now, so your last answer was not saved. "
-              "Please send it again in a minute.")
+STORE_DOWN = _("casebot can't reach its database right now, so your last answer was not "
+               "saved. Please send it again in a minute.")
 OPEN_CASES = 20  # at most this many on App Home (Slack caps a view at 100 blocks)
 
 
@@ -123,7 +124,7 @@ class Service:
         with unit_of_work(self.engine, read_only=True) as unit:
             found = unit.conversations.load_for_identity(who.channel, who.external_id)
             if found is None:
-                return View()
+                return View(language=self.language(None, who))
             contact, conv = found
             assert contact.id is not None
             question = None

@@ -12,6 +12,7 @@ from flows.archives import check_sample_zip
 from flows.catalog import Product
 from flows.context import Ctx
 from flows.formstate import Answers
+from flows.i18n import _
 
 PRODUCT_ISSUE = "Product Issue"
 THREAT_ISSUE = "Threat Issue"
@@ -28,7 +29,7 @@ NO_FILES = "__none__"
 KEEP = "keep"
 MAX_URLS = 10
 SUGGEST = "_suggest"
-SUGGESTED = "suggested from your description"
+SUGGESTED = _("suggested from your description")
 
 
 class RequestAnswers(TypedDict, total=False):

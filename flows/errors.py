@@ -6,7 +6,12 @@ Every validator raises it; the flow catches it and asks the same step again.
 
 
 class Invalid(ValueError):
-    """A user's answer was rejected; `str(exc)` is the message to show them."""
+    """A user's answer was rejected; `str(exc)` is the message to show them (a message id
+    with its parameters, flows/i18n.py, kept as such so it is shown in the user's language)."""
+
+    def __str__(self) -> str:
+        first = self.args[0] if self.args else None
+        return first if isinstance(first, str) else super().__str__()
 
 
 class StillChecking(Invalid):

@@ -28,6 +28,7 @@ from flows.context import Ctx
 from flows.errors import Invalid
 from flows.flow import Abandon, AtStart, Finish, Jump, Turn
 from flows.formstate import Answers, FormState
+from flows.i18n import _, joined
 from flows.model import Choice, Inbound, Prompt, SummaryItem
 from flows.steps import Cond, Stay, Step, always, match_choice
 
@@ -52,8 +53,8 @@ class _Cursor:
 class Form:
     """A sequence of steps with a review at the end."""
 
-    submit_label = "Submit"
-    review_title = "Please review your answers."
+    submit_label: str = _("Submit")
+    review_title: str = _("Please review your answers.")
 
     def __init__(self, name: str, steps: Sequence[Step]) -> None:
         self.name = name
@@ -270,8 +271,9 @@ class Form:
     def review(self, a: Answers, ctx: Ctx) -> Prompt:
         items = self.review_items(a, ctx)
         choices = [Choice(id="submit", label=self.submit_label)]
-        choices += [Choice(id=f"edit:{i.step}", label=f"Edit {i.label}") for i in items if i.step]
-        choices.append(Choice(id="cancel", label="Cancel"))
+        choices += [Choice(id=f"edit:{i.step}", label=_("Edit {label}", label=i.label))
+                    for i in items if i.step]
+        choices.append(Choice(id="cancel", label=_("Cancel")))
         return Prompt(kind="review", text=self.review_title, step=REVIEW,
                       choices=tuple(choices), summary=tuple(items))
 
@@ -281,9 +283,9 @@ class Form:
         if picked is None and inbound.kind == "text":
             picked = _edit_by_label(inbound.text, prompt.choices)
         if picked is None:
-            return Turn(REVIEW, a, [prompt.with_error(
-                "Choose Submit, Cancel or one of the Edit options (by number or name).")],
-                form=form)
+            return Turn(REVIEW, a, [prompt.with_error(_(
+                "Choose {submit}, {cancel} or one of the Edit options (by number or name).",
+                submit=self.submit_label, cancel=_("Cancel")))], form=form)
         if picked.id == "submit":
             missing = [s for s in self.steps if s.applies(a, ctx) and not s.answered(a)]
             if missing:
@@ -291,8 +293,8 @@ class Form:
                 form.editing = True
                 turn = self._arrive(self.fire(f"edit_{missing[0].name}", REVIEW, a, form, ctx),
                                     a, form, ctx)
-                turn.prompts = [p.with_error("Some answers are missing: " + ", ".join(
-                    s.label for s in missing) + ".") for p in turn.prompts]
+                turn.prompts = [p.with_error(_("Some answers are missing: {labels}.", labels=joined(
+                    ", ", [s.label for s in missing]))) for p in turn.prompts]
                 return turn
             self.fire("submit", REVIEW, a, form, ctx)
             return Turn(DONE, a, [], effect=Finish(self.name, self.result(a)), form=form)

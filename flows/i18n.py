@@ -77,7 +77,7 @@ def N_(msgid: str, /) -> str:
     return msgid
 
 
-def join(sep: str, parts: Iterable[Any]) -> Msg:
+def joined(sep: str, parts: Iterable[Any]) -> Msg:
     """Messages joined with `sep` ("\\n", ", "), each rendered in the contact's language."""
     return Msg(sep, parts=[p for p in parts])
 

@@ -52,6 +52,7 @@ from flows.errors import Invalid, StillChecking
 from flows.flow import Jump, Turn
 from flows.form import Form, answered_by_person
 from flows.formstate import FOUND, Answers, FormState
+from flows.i18n import N_, _, joined
 from flows.model import Choice, FileRef, Inbound, Prompt
 from flows.normalize import cjk_count, is_japanese, normal
 from flows.reclassify import UrlCategoryStep, UrlRatingStep, UrlsStep
@@ -65,6 +66,7 @@ from flows.steps import (
     TextStep,
     match_choice,
     plain_choices,
+    translated_choices,
 )
 from flows.suggest import (
     profile_by_topic,
@@ -82,7 +84,7 @@ def _suggested_first(choices: list[Choice], wanted: str | None) -> list[Choice]:
     hit = next((c for c in choices if c.id == wanted), None)
     if hit is None:
         return choices
-    hint = f"{hit.hint} · {SUGGESTED}" if hit.hint else SUGGESTED
+    hint = joined(" · ", [hit.hint, SUGGESTED]) if hit.hint else SUGGESTED
     return [Choice(id=hit.id, label=hit.label, hint=hint, group=hit.group),
             *(c for c in choices if c is not hit)]
 
@@ -91,7 +93,7 @@ def profile_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     out = [Choice(id=str(p.id), label=p.name, hint=f"{p.product} {p.version}")
            for p in ctx.world.profiles()]
     out = _suggested_first(out, (a.get(SUGGEST) or {}).get("profile"))
-    out.append(Choice(id=ADD_PROFILE, label="Update or add a product profile"))
+    out.append(Choice(id=ADD_PROFILE, label=_("Update or add a product profile")))
     return out
 
 
@@ -107,22 +109,24 @@ def issue_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     suggested only when the matcher is sure; otherwise Product Issue categories first."""
     product = product_of(a, ctx)
     kinds = [PRODUCT_ISSUE] if product and product.tippingpoint else [PRODUCT_ISSUE, THREAT_ISSUE]
-    out = [Choice(id=c, label=c, group=kind) for kind in kinds
+    out = [Choice(id=c, label=_(c), group=_(kind)) for kind in kinds
            for c in ctx.cat.issue_types.get(kind, ())]
     if product and product.allows_change_control:
-        out.append(Choice(id=CHANGE_CONTROL, label=CHANGE_CONTROL, group=CHANGE_CONTROL,
-                          hint="a planned change, with its window"))
+        out.append(Choice(id=CHANGE_CONTROL, label=_(CHANGE_CONTROL), group=_(CHANGE_CONTROL),
+                          hint=_("a planned change, with its window")))
     if SUGGEST not in a:
         return out
     ranked = rank_categories(a.get("description") or "", ctx.cat,
                              product.name if product else None)
-    place = {name: i for i, (name, _) in enumerate(ranked)}
+    place = {pair[0]: i for i, pair in enumerate(ranked)}
     out.sort(key=lambda c: place.get(c.id, len(place)))
     return _suggested_first(out, confident(ranked))
 
 
 def severity_choices(a: Answers, ctx: Ctx) -> list[Choice]:
-    return [Choice(id=s.name, label=s.name, hint=f"{s.meaning}. Response: {s.response}")
+    return [Choice(id=s.name, label=_(s.name), hint=_("{meaning}. Response: {response}",
+                                                      meaning=_(s.meaning),
+                                                      response=_(s.response)))
             for s in ctx.cat.severities]
 
 
@@ -180,7 +184,7 @@ def is_description(text: str) -> bool:
 def password_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     out = plain_choices(ctx.cat.sample_passwords)
     if category(a, ctx) not in ZIP_REQUIRED:
-        out.append(Choice(id=NO_FILES, label="I have no files to attach"))
+        out.append(Choice(id=NO_FILES, label=_("I have no files to attach")))
     return out
 
 
@@ -207,19 +211,22 @@ class ProfileStep(ChoiceStep):
         suggestion = {"product": suggested_product(description, ctx.cat),
                       "language": "Japanese" if is_japanese(description) else None}
         return Jump("profile", {SUGGEST: suggestion} if any(suggestion.values()) else {},
-                    note="You have no product profiles yet. A profile remembers your product, "
-                    "version and systems for every case; let's add one first.")
+                    note=_("You have no product profiles yet. A profile remembers your "
+                           "product, version and systems for every case; let's add one "
+                           "first."))
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         prompt = super().ask(a, ctx, pending)
         if len(prompt.choices) == 1:
-            return replace(prompt, text="You have no product profiles yet. A profile remembers "
-                           "your product, version and systems. Let's add one first.")
+            return replace(prompt, text=_("You have no product profiles yet. A profile "
+                                          "remembers your product, version and systems. "
+                                          "Let's add one first."))
         return prompt
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
         profile = profile_of(a, ctx)
-        return f"{profile.name} ({profile.product} {profile.version})" if profile else "—"
+        return (f"{profile.name} ({profile.product} {profile.version})"  # data only
+                if profile else "—")
 
 
 class OsStep(ChoiceStep):
@@ -314,20 +321,24 @@ class AttachmentsStep(Step):
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         files = pending if pending is not None else a.get(self.name, [])
-        if needs_zip(a, ctx):
-            what = ("the samples in a password-protected zip (every file encrypted, password "
-                    f"'{a.get('archive_password')}')")
-            if category(a, ctx) in SPAM_CATEGORIES:
-                what += " holding the .eml or .msg files"
-        else:
-            what = "any files that help (logs, screenshots)"
         limit = ctx.max_attachment_bytes // (1024 * 1024)
-        text = f"Attach {what}. Up to {limit} MB in all. Say done when finished."
+        if not needs_zip(a, ctx):
+            text = _("Attach any files that help (logs, screenshots). Up to {limit} MB in all. "
+                     "Say done when finished.", limit=limit)
+        elif category(a, ctx) in SPAM_CATEGORIES:
+            text = _("Attach the samples in a password-protected zip (every file encrypted, "
+                     "password '{password}') holding the .eml or .msg files. Up to {limit} MB "
+                     "in all. Say done when finished.", password=a.get("archive_password"),
+                     limit=limit)
+        else:
+            text = _("Attach the samples in a password-protected zip (every file encrypted, "
+                     "password '{password}'). Up to {limit} MB in all. Say done when "
+                     "finished.", password=a.get("archive_password"), limit=limit)
         if files:
-            text += "\nAttached so far: " + ", ".join(f"{f['name']} ({_size(f['size'])})"
-                                                      for f in files)
-        choices = (Choice(id=DONE, label="Done" if files or self._required(a, ctx)
-                          else "No attachments"),)
+            text = joined("\n", [text, _("Attached so far: {files}", files=", ".join(
+                f"{f['name']} ({_size(f['size'])})" for f in files))])
+        choices = (Choice(id=DONE, label=_("Done") if files or self._required(a, ctx)
+                          else _("No attachments")),)
         return Prompt(kind="files", step=self.name, text=text, choices=choices,
                       optional=not self._required(a, ctx), data={"count": len(files)})
 
@@ -339,10 +350,10 @@ class AttachmentsStep(Step):
         said_done = picked is not None or (inbound.kind == "text" and inbound.text.strip(
         ).casefold() in (*DONE_WORDS, *SKIP_WORDS, "no attachments"))
         if not said_done:
-            raise Invalid("Send a file, or say done when you have attached everything.")
+            raise Invalid(_("Send a file, or say done when you have attached everything."))
         if self._required(a, ctx) and not files:
-            raise Invalid("This kind of case needs the samples: attach the password-protected "
-                          "zip, then say done.")
+            raise Invalid(_("This kind of case needs the samples: attach the "
+                            "password-protected zip, then say done."))
         return self._recheck_samples(files, a, ctx)
 
     def _attach(self, f: FileRef, files: list[dict[str, Any]], a: Answers, ctx: Ctx) -> Stay:
@@ -352,11 +363,12 @@ class AttachmentsStep(Step):
         """
         total = sum(x["size"] for x in files) + f.size
         if total > ctx.max_attachment_bytes:
-            raise Invalid(f"{f.name} would bring the attachments to {_size(total)}, over the "
-                          f"{_size(ctx.max_attachment_bytes)} limit per case. Send a smaller "
-                          "file or split the case.")
+            raise Invalid(_("{name} would bring the attachments to {total}, over the {limit} "
+                            "limit per case. Send a smaller file or split the case.",
+                            name=f.name, total=_size(total),
+                            limit=_size(ctx.max_attachment_bytes)))
         if any(x["sha256"] == f.sha256 for x in files):
-            return Stay(files, note=f"{f.name} is already attached.")
+            return Stay(files, note=_("{name} is already attached.", name=f.name))
         entry = {"name": f.name, "size": f.size, "sha256": f.sha256, "path": f.path}
         if needs_zip(a, ctx):
             entry["sample"] = True
@@ -365,7 +377,8 @@ class AttachmentsStep(Step):
             except StillChecking as exc:  # a long check goes on; the user is told later
                 return Stay([*files, entry], note=str(exc))
         files.append(entry)
-        return Stay(files, note=f"Attached {f.name} ({_size(f.size)}).")
+        return Stay(files, note=_("Attached {name} ({size}).", name=f.name,
+                                  size=_size(f.size)))
 
     def _recheck_samples(self, files: list[dict[str, Any]], a: Answers, ctx: Ctx) -> Any:
         """The files, once every sample's check has passed; one that failed is dropped."""
@@ -397,7 +410,7 @@ class AttachmentsStep(Step):
         return True
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
-        return ", ".join(f"{f['name']} ({_size(f['size'])})" for f in value) or "none"
+        return ", ".join(f"{f['name']} ({_size(f['size'])})" for f in value) or _("none")
 
 
 def _size(n: int) -> str:
@@ -413,13 +426,13 @@ class PreferredTimeStep(Step):
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         if severity(a, ctx) == "Critical":
-            return Prompt(kind="choice", step=self.name, text="Critical cases need a phone that "
-                          "is reachable 24x7. Confirm that we may call you at any time?",
-                          choices=(Choice(id="24x7", label="Yes, 24x7"),))
+            return Prompt(kind="choice", step=self.name, text=_(
+                "Critical cases need a phone that is reachable 24x7. Confirm that we may call "
+                "you at any time?"), choices=(Choice(id="24x7", label=_("Yes, 24x7")),))
         return Prompt(kind="text", step=self.name, choices=(Choice(id="24x7", label="24x7"),),
-                      text="When may we call? Days and hours with your time zone, e.g. "
-                           "'Mon-Fri 9am-5pm EST', 'Weekdays 09:00-17:00 Europe/Berlin', "
-                           "'平日 9時〜17時 JST', or 24x7.")
+                      text=_("When may we call? Days and hours with your time zone, e.g. "
+                             "'Mon-Fri 9am-5pm EST', 'Weekdays 09:00-17:00 Europe/Berlin', "
+                             "'平日 9時〜17時 JST', or 24x7."))
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         text = inbound.choice if inbound.kind == "choice" and inbound.choice else inbound.text
@@ -429,8 +442,8 @@ class PreferredTimeStep(Step):
             text = picked.id if picked is not None else text
         when = v.preferred_time(text)
         if severity(a, ctx) == "Critical" and when != "24x7":
-            raise Invalid("Critical cases need a phone reachable 24x7. Answer 24x7, or go "
-                          "/back and lower the severity.")
+            raise Invalid(_("Critical cases need a phone reachable 24x7. Answer 24x7, or go "
+                            "/back and lower the severity."))
         return when
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
@@ -447,13 +460,13 @@ class PasswordStep(ChoiceStep):
         text = inbound.text.strip()
         if inbound.kind == "text" and text and "\n" not in text and len(text) <= 128:
             return text
-        raise Invalid("Type the zip's password, or pick one of the common ones.")
+        raise Invalid(_("Type the zip's password, or pick one of the common ones."))
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         return value != NO_FILES or category(a, ctx) not in ZIP_REQUIRED
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
-        return "no files" if value == NO_FILES else value
+        return _("no files") if value == NO_FILES else value
 
 
 def _subject_from_urls(a: Answers, ctx: Ctx) -> str | None:
@@ -498,68 +511,75 @@ class ContactMethodStep(ChoiceStep):
 
 
 STEPS: list[Step] = [
-    ProfileStep("profile", "Product profile", "Which product profile is this about?",
+    ProfileStep("profile", _("Product profile"), _("Which product profile is this about?"),
                 profile_choices, deciding=True),
-    OsStep("operating_system", "Affected operating system", "Which operating system is "
-           "affected?", os_choices, deciding=True, when=profile_has_oses),
-    ChoiceStep("issue", "Issue", "What is it about?", issue_choices, deciding=True),
-    ChoiceStep("virus_pattern_type", "Virus pattern type", "Which virus pattern type does the "
-               "product use?", lambda a, c: plain_choices(c.cat.virus_pattern_types),
+    OsStep("operating_system", _("Affected operating system"),
+           _("Which operating system is affected?"), os_choices, deciding=True,
+           when=profile_has_oses),
+    ChoiceStep("issue", _("Issue"), _("What is it about?"), issue_choices, deciding=True),
+    ChoiceStep("virus_pattern_type", _("Virus pattern type"),
+               _("Which virus pattern type does the product use?"),
+               lambda a, c: translated_choices(c.cat.virus_pattern_types),
                when=is_sample_category),
-    UrlsStep("urls", "URLs", "Which URLs should we check? One per line, 1 to 10.",
+    UrlsStep("urls", _("URLs"), _("Which URLs should we check? One per line, 1 to 10."),
              when=is_url_reclassification, within=is_url_reclassification,
              deciding=True),
     *(step for i in range(1, MAX_URLS + 1) for step in (UrlRatingStep(i), UrlCategoryStep(i))),
-    ChoiceStep("tp_request", "TippingPoint request", "Is this a filter request or a filter "
-               "verification?", lambda a, c: plain_choices(["Filter request",
-                                                             "Filter verification"]),
+    ChoiceStep("tp_request", _("TippingPoint request"),
+               _("Is this a filter request or a filter verification?"),
+               lambda a, c: translated_choices([N_("Filter request"),
+                                                N_("Filter verification")]),
                when=is_tippingpoint, within=is_tippingpoint, deciding=True),
-    TextStep("tp_cves", "CVE ids", "CVE ids this is about, if any (e.g. CVE-2024-12345), "
-             "separated by commas. Empty to skip.", v.cve_ids, optional=True,
+    TextStep("tp_cves", _("CVE ids"), _("CVE ids this is about, if any (e.g. CVE-2024-12345), "
+             "separated by commas. Empty to skip."), v.cve_ids, optional=True,
              when=is_tippingpoint, within=is_tippingpoint),
-    TextStep("tp_filter", "Filter number", "The filter number to verify (digits). Empty to "
-             "skip.", v.filter_number, optional=True,
+    TextStep("tp_filter", _("Filter number"), _("The filter number to verify (digits). Empty "
+             "to skip."), v.filter_number, optional=True,
              when=is_filter_verification, within=is_tippingpoint),
-    TextStep("tp_repdv", "RepDV entries", "RepDV entries in question: IP addresses or "
-             "domains, one per line. Empty to skip.", v.repdv_entries, optional=True,
+    TextStep("tp_repdv", _("RepDV entries"), _("RepDV entries in question: IP addresses or "
+             "domains, one per line. Empty to skip."), v.repdv_entries, optional=True,
              multiline=True, when=is_threatdv, within=is_tippingpoint),
-    ChangeStartStep("change_start", "Change start", "Planned start of the change, with a time "
-                    "zone (UTC if none), e.g. 2026-12-12 22:00 Europe/Berlin? A whole window "
-                    "(2026-12-12 22:00-02:00 CET) answers the end too.",
+    ChangeStartStep("change_start", _("Change start"), _(
+        "Planned start of the change, with a time zone (UTC if none), e.g. 2026-12-12 22:00 "
+        "Europe/Berlin? A whole window (2026-12-12 22:00-02:00 CET) answers the end too."),
                     _one_line, deciding=True,
                     when=is_change_control, within=is_change_control),
-    ChangeEndStep("change_end", "Change end", "Planned end, e.g. 2026-12-13 02:00, or a "
-                  "time alone (the start's time zone unless you give one)?", _one_line,
-                  when=is_change_control, within=is_change_control),
-    SubjectStep("subject", "Subject", "Subject: a short title for the case (one line)?",
+    ChangeEndStep("change_end", _("Change end"), _(
+        "Planned end, e.g. 2026-12-13 02:00, or a time alone (the start's time zone unless "
+        "you give one)?"), _one_line, when=is_change_control, within=is_change_control),
+    SubjectStep("subject", _("Subject"), _("Subject: a short title for the case (one line)?"),
                 v.subject),
-    DescriptionStep("description", "Description", "Describe the issue or question. Several "
-                    "lines are fine.", v.description, multiline=True),
-    PasswordStep("archive_password", "Archive password", "What is the zip's password? Pick a "
-                 "common one or type yours.", password_choices, deciding=True, when=needs_zip),
-    AttachmentsStep("attachments", "Attachments", "Attachments",
+    DescriptionStep("description", _("Description"), _("Describe the issue or question. "
+                    "Several lines are fine."), v.description, multiline=True),
+    PasswordStep("archive_password", _("Archive password"), _("What is the zip's password? "
+                 "Pick a common one or type yours."), password_choices, deciding=True,
+                 when=needs_zip),
+    AttachmentsStep("attachments", _("Attachments"), _("Attachments"),
                     when=files_wanted),
-    ChoiceStep("severity", "Case severity", "How severe is it?", severity_choices,
+    ChoiceStep("severity", _("Case severity"), _("How severe is it?"), severity_choices,
                deciding=True),
-    TextStep("business_impact", "Business impact", "What is the business impact? (required "
-             "for High and Critical)", v.business_impact, multiline=True,
+    TextStep("business_impact", _("Business impact"), _("What is the business impact? "
+             "(required for High and Critical)"), v.business_impact, multiline=True,
              when=is_high_severity),
-    RecipientsStep("cc_emails", "CC emails", "Who else should get case updates? Pick from your "
-           "contact list or type addresses (one per line or comma-separated; 'remove ADDRESS' "
-           "takes one off); done when finished.", cc_choices, min_count=0, max_count=20,
-           typed=lambda t: v.email_list(t, max_count=20),
-           preset=lambda a, c: list(c.world.case_recipients())),
-    ContactMethodStep("contact_method", "Contact method", "How should support contact you?",
-                      lambda a, c: plain_choices(c.cat.contact_methods), deciding=True),
-    TextStep("phone", "Phone", "Your phone number, in international format with the country "
-             "code (e.g. +44 20 7946 0958)?", v.phone, when=by_phone),
-    PreferredTimeStep("preferred_time", "Preferred time", "Preferred time", when=by_phone),
+    RecipientsStep("cc_emails", _("CC emails"), _(
+        "Who else should get case updates? Pick from your contact list or type addresses (one "
+        "per line or comma-separated; 'remove ADDRESS' takes one off); done when finished."),
+                   cc_choices, min_count=0, max_count=20,
+                   typed=lambda t: v.email_list(t, max_count=20),
+                   preset=lambda a, c: list(c.world.case_recipients())),
+    ContactMethodStep("contact_method", _("Contact method"),
+                      _("How should support contact you?"),
+                      lambda a, c: translated_choices(c.cat.contact_methods), deciding=True),
+    TextStep("phone", _("Phone"), _("Your phone number, in international format with the "
+             "country code (e.g. +44 20 7946 0958)?"), v.phone, when=by_phone),
+    PreferredTimeStep("preferred_time", _("Preferred time"), _("Preferred time"),
+                      when=by_phone),
 ]
 
 
 class IntakeForm(Form):
-    submit_label = "Submit"
-    review_title = "Please review your request."
+    submit_label = _("Submit")
+    review_title = _("Please review your request.")
 
     def handle(self, state: str, answers: Answers, form: FormState, inbound: Inbound,
                ctx: Ctx) -> Turn:

@@ -20,6 +20,7 @@ from flows.errors import Invalid
 from flows.flow import DeleteProfile, Effect, Jump, Return, Turn
 from flows.form import Form
 from flows.formstate import Answers, FormState
+from flows.i18n import _
 from flows.model import Choice, Inbound, Prompt
 from flows.steps import (
     ChoiceStep,
@@ -50,8 +51,8 @@ class NameStep(TextStep):
         editing = a.get("_profile_id")
         for p in ctx.world.profiles():
             if p.name.casefold() == name.casefold() and p.id != editing:
-                raise Invalid(f"You already have a profile called '{p.name}'. Choose another "
-                              "name.")
+                raise Invalid(_("You already have a profile called '{name}'. Choose another "
+                                "name.", name=p.name))
         return name
 
 
@@ -72,13 +73,13 @@ class ActivationCodeStep(ChoiceStep):
 
     def choices(self, a: Answers, ctx: Ctx) -> list[Choice]:
         out = [Choice(id=str(c.id), label=c.masked) for c in _codes(a, ctx)]
-        out.append(Choice(id=NEW_CODE, label="Register a new activation code"))
+        out.append(Choice(id=NEW_CODE, label=_("Register a new activation code")))
         return out
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         prompt = super().ask(a, ctx, pending)
-        return replace(prompt, text=f"Which activation code does this "
-                       f"{a.get('product', 'product')} use?", selected=())
+        return replace(prompt, text=_("Which activation code does this {product} use?",
+                                      product=a.get("product") or _("product")), selected=())
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         choices = self.choices(a, ctx)
@@ -96,9 +97,9 @@ class ActivationCodeStep(ChoiceStep):
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
         if value == REGISTER:
-            return "a new one"
+            return _("a new one")
         if "new" in value:
-            return v.mask_activation_code(value["new"]) + " (new)"
+            return _("{code} (new)", code=v.mask_activation_code(value["new"]))
         return next((c.masked for c in _codes(a, ctx) if c.id == value["id"]), "—")
 
 
@@ -117,7 +118,7 @@ class NewCodeStep(TextStep):
         return None  # never offered back in full: codes are only ever shown masked
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
-        return v.mask_activation_code(value) + " (new)"
+        return _("{code} (new)", code=v.mask_activation_code(value))
 
 
 def _guid(text: str) -> str:
@@ -131,7 +132,7 @@ def product_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     hit = next((c for c in out if c.id == wanted), None)
     if hit is None:
         return out
-    return [Choice(id=hit.id, label=hit.label, hint="suggested from your description"),
+    return [Choice(id=hit.id, label=hit.label, hint=_("suggested from your description")),
             *(c for c in out if c is not hit)]
 
 
@@ -154,33 +155,33 @@ class LanguageStep(ChoiceStep):
 
 
 PROFILE_STEPS: list[Step] = [
-    NameStep("name", "Profile name", "A name for this profile (e.g. 'HQ Apex One')?",
+    NameStep("name", _("Profile name"), _("A name for this profile (e.g. 'HQ Apex One')?"),
              v.profile_name),
-    ChoiceStep("product", "Product", "Which product?", product_choices, deciding=True),
-    ChoiceStep("version", "Product version", "Which version?",
+    ChoiceStep("product", _("Product"), _("Which product?"), product_choices, deciding=True),
+    ChoiceStep("version", _("Product version"), _("Which version?"),
                lambda a, c: plain_choices(p.versions if (p := product_of(a, c)) else ())),
-    MultiStep("operating_systems", "Operating systems", "On which operating systems is it "
-              "active? Pick one or more, then done.",
+    MultiStep("operating_systems", _("Operating systems"), _("On which operating systems is "
+              "it active? Pick one or more, then done."),
               lambda a, c: plain_choices(c.cat.operating_systems), min_count=1),
-    ActivationCodeStep("activation_code", "Activation code", "Activation code"),
-    NewCodeStep("new_activation_code", "New activation code", "Type the activation code "
-                "(XX-XXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX).", v.activation_code,
-                when=new_code_asked),
-    TextStep("toolbox_guid", "OfficeScan Toolbox GUID", "The OfficeScan Toolbox GUID "
-             "(8-4-4-4-12 hex), if you have it. Empty to skip.", _guid, optional=True,
-             when=is_officescan),
-    MultiStep("settings", "Product settings", "Which of these are enabled? Pick any, then done "
-              "(done with none is fine).",
+    ActivationCodeStep("activation_code", _("Activation code"), _("Activation code")),
+    NewCodeStep("new_activation_code", _("New activation code"), _(
+        "Type the activation code (XX-XXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX)."),
+                v.activation_code, when=new_code_asked),
+    TextStep("toolbox_guid", _("OfficeScan Toolbox GUID"), _(
+        "The OfficeScan Toolbox GUID (8-4-4-4-12 hex), if you have it. Empty to skip."),
+             _guid, optional=True, when=is_officescan),
+    MultiStep("settings", _("Product settings"), _("Which of these are enabled? Pick any, "
+              "then done (done with none is fine)."),
               lambda a, c: plain_choices(p.settings if (p := product_of(a, c)) else ()),
               min_count=0, when=product_has_settings),
-    LanguageStep("language", "Product language", "Which language does the product use?",
+    LanguageStep("language", _("Product language"), _("Which language does the product use?"),
                  lambda a, c: plain_choices(c.cat.languages)),
 ]
 
 
 class ProfileForm(Form):
-    submit_label = "Save profile"
-    review_title = "Please review the profile."
+    submit_label = _("Save profile")
+    review_title = _("Please review the profile.")
 
     def result(self, a: Answers) -> Answers:
         """A new code typed at its own question is the profile's code."""
@@ -273,28 +274,28 @@ class ProfilesMenu:
         if state == "pick":
             profiles = ctx.world.profiles()
             choices = [Choice(id=str(p.id), label=p.name, hint=_describe(p)) for p in profiles]
-            choices.append(Choice(id=ADD, label="Add a new profile"))
-            choices.append(Choice(id=CLOSE, label="Back to the request" if a.get("for_request")
-                                  else "Done"))
-            text = "Your product profiles. Pick one to edit or delete it, or add a new one." \
-                if profiles else "You have no product profiles yet."
+            choices.append(Choice(id=ADD, label=_("Add a new profile")))
+            choices.append(Choice(id=CLOSE, label=_("Back to the request")
+                                  if a.get("for_request") else _("Done")))
+            text = _("Your product profiles. Pick one to edit or delete it, or add a new one.") \
+                if profiles else _("You have no product profiles yet.")
             return Prompt(kind="choice", text=text, step="pick", choices=tuple(choices))
         profile = ctx.profile(a.get("profile_id"))
-        name = profile.name if profile else "this profile"
+        name = profile.name if profile else _("this profile")
         if state == "action":
-            choices = [Choice(id="edit", label="Edit"), Choice(id="delete", label="Delete"),
-                       Choice(id="back", label="Back to the list")]
+            choices = [Choice(id="edit", label=_("Edit")), Choice(id="delete", label=_("Delete")),
+                       Choice(id="back", label=_("Back to the list"))]
             if a.get("for_request"):
-                choices.insert(0, Choice(id="use", label="Use it for this request"))
+                choices.insert(0, Choice(id="use", label=_("Use it for this request")))
             if profile and profile.activation_code_id is not None:
-                choices.insert(-1, Choice(id="reveal", label="Show the full activation code"))
+                choices.insert(-1, Choice(id="reveal", label=_("Show the full activation code")))
             detail = _describe(profile) if profile else ""
-            return Prompt(kind="choice", text=f"{name}: {detail}", step="action",
+            return Prompt(kind="choice", text=f"{name}: {detail}", step="action",  # data only
                           choices=tuple(choices))
-        return Prompt(kind="choice", text=f"Delete the profile '{name}'? Cases already "
-                      "submitted keep their details.", step="confirm_delete",
-                      choices=(Choice(id="yes", label="Yes, delete it"),
-                               Choice(id="no", label="No, keep it")))
+        return Prompt(kind="choice", text=_("Delete the profile '{name}'? Cases already "
+                      "submitted keep their details.", name=name), step="confirm_delete",
+                      choices=(Choice(id="yes", label=_("Yes, delete it")),
+                               Choice(id="no", label=_("No, keep it"))))
 
     def handle(self, state: str, answers: Answers, form: FormState, inbound: Inbound,
                ctx: Ctx) -> Turn:
@@ -321,7 +322,7 @@ class ProfilesMenu:
         if value is not None and a.get("for_request"):
             return Turn(state, a, [], effect=Return(value))
         a.pop("profile_id", None)
-        note = [Prompt(kind="info", text="Profile saved.")] if value is not None else []
+        note = [Prompt(kind="info", text=_("Profile saved."))] if value is not None else []
         return Turn("pick", a, [*note, self._prompt("pick", a, ctx)])
 
 
@@ -372,8 +373,8 @@ def _reveal(event: EventData) -> None:
         return
     code = _cursor(event).ctx.world.reveal_code(profile.activation_code_id)
     _cursor(event).prompts.append(Prompt(kind="info", text=(
-        f"Activation code of {profile.name}: {code}" if code else
-        "That activation code is not registered to your account.")))
+        _("Activation code of {name}: {code}", name=profile.name, code=code) if code else
+        _("That activation code is not registered to your account."))))
 
 
 def _delete(event: EventData) -> None:

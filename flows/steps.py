@@ -17,6 +17,7 @@ from flows.context import Ctx
 from flows.errors import Invalid
 from flows.flow import Jump
 from flows.formstate import FOUND, Answers
+from flows.i18n import Msg, _, joined, ngettext
 from flows.model import Choice, Inbound, Prompt, PromptKind
 
 Cond = Callable[[Answers, Ctx], bool]
@@ -100,7 +101,7 @@ class Step:
         if value is None or value == "" or value == []:
             return "—"
         if isinstance(value, list | tuple):
-            return ", ".join(str(v) for v in value)
+            return joined(", ", [str(v) for v in value])
         return str(value)
 
 
@@ -132,19 +133,26 @@ def pick(inbound: Inbound, choices: Sequence[Choice]) -> Choice:
 
 
 def plain_choices(labels: Iterable[str]) -> list[Choice]:
-    """Options whose id is their label (catalog values)."""
+    """Options whose id is their label (catalog values shown as they are: products, OSes)."""
     return [Choice(id=label, label=label) for label in labels]
+
+
+def translated_choices(labels: Iterable[str]) -> list[Choice]:
+    """Options whose id is the catalog's English value and whose label is that value as a
+    message (categories, contact methods: bot/catalog_messages.py extracts them)."""
+    return [Choice(id=label, label=_(label)) for label in labels]
 
 
 def choice_error(inbound: Inbound, choices: Sequence[Choice]) -> Invalid:
     if inbound.kind == "choice":
-        return Invalid("That option is not available here any more. Pick one of the options below.")
+        return Invalid(_("That option is not available here any more. Pick one of the "
+                         "options below."))
     shown = inbound.text.strip()[:60]
     if not shown:
-        return Invalid(f"Pick one of the options: a number from 1 to {len(choices)} or the "
-                       "option's name.")
-    return Invalid(f"'{shown}' is not one of the options. Answer with a number from 1 to "
-                   f"{len(choices)} or the option's name.")
+        return Invalid(_("Pick one of the options: a number from 1 to {count} or the option's "
+                         "name.", count=len(choices)))
+    return Invalid(_("'{shown}' is not one of the options. Answer with a number from 1 to "
+                     "{count} or the option's name.", shown=shown, count=len(choices)))
 
 
 class ChoiceStep(Step):
@@ -219,7 +227,7 @@ class MultiStep(Step):
         if inbound.kind == "multi":
             ids = {c.id for c in choices}
             if any(c not in ids for c in inbound.choices):
-                raise Invalid("Some of those options are no longer available. Pick again.")
+                raise Invalid(_("Some of those options are no longer available. Pick again."))
             selected = [c.id for c in choices if c.id in inbound.choices]
         elif inbound.kind == "choice":
             if inbound.choice == DONE:
@@ -229,15 +237,18 @@ class MultiStep(Step):
         else:
             selected, done, bad = self._read_text(inbound.text, choices, selected)
         if len(selected) > self.max_count:
-            raise Invalid(f"That makes {len(selected)}; the limit is {self.max_count}. Leave "
-                          "some out and send it again.")
+            raise Invalid(_("That makes {count}; the limit is {limit}. Leave some out and send "
+                            "it again.", count=len(selected), limit=self.max_count))
         if bad:
-            return Stay(selected, error="; ".join(bad) + ". The others are kept: type "
-                        f"{'it' if len(bad) == 1 else 'them'} again corrected, or done.")
+            return Stay(selected, error=ngettext(
+                "{problems}. The others are kept: type it again corrected, or done.",
+                "{problems}. The others are kept: type them again corrected, or done.",
+                len(bad), problems=joined("; ", bad)))
         if not done:
             return Stay(selected)
         if len(selected) < self.min_count:
-            raise Invalid(f"Choose at least {self.min_count} before you finish.")
+            raise Invalid(_("Choose at least {count} before you finish.",
+                            count=self.min_count))
         order = {c.id: i for i, c in enumerate(choices)}
         return sorted(selected, key=lambda s: order.get(s, len(order)))
 
@@ -251,8 +262,8 @@ class MultiStep(Step):
         tokens = [t.strip() for t in text.replace(";", ",").replace("\n", ",").split(",")]
         tokens = [t for t in tokens if t]
         if not tokens:
-            raise Invalid("Pick options by number or name (several separated by commas), "
-                          "then done.")
+            raise Invalid(_("Pick options by number or name (several separated by commas), "
+                            "then done."))
         done = False
         bad: list[str] = []
         for tok in tokens:
@@ -298,9 +309,10 @@ class MultiStep(Step):
             try:
                 return self.typed(value), None
             except Invalid as exc:
-                return [], str(exc).split(". Fix")[0]
+                return [], exc.args[0].params.get("shown", exc.args[0]) \
+                    if isinstance(exc.args[0], Msg) else str(exc).split(". Fix")[0]
         if removing:
-            return [], f"'{value[:60]}' is not in the list"
+            return [], _("'{value}' is not in the list", value=value[:60])
         raise choice_error(Inbound(kind="text", text=tok), choices)
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
@@ -311,9 +323,9 @@ class MultiStep(Step):
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
         if not value:
-            return "none"
+            return _("none")
         labels = {c.id: c.label for c in self._choices(a, ctx, value)}
-        return ", ".join(labels.get(v, str(v)) for v in value)
+        return joined(", ", [labels.get(v, str(v)) for v in value])
 
 
 def _toggle(selected: list[str], item: str) -> list[str]:
@@ -346,9 +358,9 @@ class TextStep(Step):
         choices: tuple[Choice, ...] = ()
         if suggestion:
             short = suggestion if len(suggestion) <= 60 else suggestion[:57] + "…"
-            choices = (Choice(id=DEFAULT, label=f"Keep: {short}"),)
+            choices = (Choice(id=DEFAULT, label=_("Keep: {value}", value=short)),)
         elif optional:
-            choices = (Choice(id=SKIP, label="Skip"),)
+            choices = (Choice(id=SKIP, label=_("Skip")),)
         return Prompt(kind=self.kind, text=self.question, step=self.name, choices=choices,
                       hint=self.hint, optional=optional,
                       data={"default": suggestion} if suggestion else {})
@@ -368,14 +380,14 @@ class TextStep(Step):
         if choice == SKIP and optional:
             return ""
         if inbound.kind == "choice":
-            raise Invalid("Type your answer as a message.")
+            raise Invalid(_("Type your answer as a message."))
         text = inbound.text
         if not text.strip():
             if suggestion:
                 return self.validate(suggestion)
             if optional:
                 return ""
-            raise Invalid(f"{self.label} is required. Type it as a message.")
+            raise Invalid(_("{label} is required. Type it as a message.", label=self.label))
         if optional and text.strip().casefold() in SKIP_WORDS:
             return ""
         return self.validate(text)

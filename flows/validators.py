@@ -16,6 +16,7 @@ import phonenumbers
 
 from flows import times
 from flows.errors import Invalid, quoted
+from flows.i18n import N_, _, joined, ngettext
 from flows.normalize import normal
 from flows.urls import ascii_hostname, refang
 
@@ -38,12 +39,12 @@ def _clean(text: str) -> str:
 # ---------------------------------------------------------------------------- email
 
 _EMAIL_REASONS = (
-    ("should have a period", "the domain has no dot"),
-    ("must have an @-sign", "it has no @"),
-    ("something after the @-sign", "nothing after the @"),
-    ("something before the @-sign", "nothing before the @"),
-    ("two periods in a row", "it has two dots in a row"),
-    ("too long", "it is too long"),
+    ("should have a period", N_("the domain has no dot")),
+    ("must have an @-sign", N_("it has no @")),
+    ("something after the @-sign", N_("nothing after the @")),
+    ("something before the @-sign", N_("nothing before the @")),
+    ("two periods in a row", N_("it has two dots in a row")),
+    ("too long", N_("it is too long")),
 )
 
 
@@ -51,7 +52,7 @@ def _email_reason(exc: Exception) -> str:
     message = str(exc)
     for needle, short in _EMAIL_REASONS:
         if needle in message:
-            return short
+            return _(short)
     message = message.rstrip(".")
     return message[:1].lower() + message[1:]
 
@@ -61,7 +62,7 @@ def _check_email(text: str) -> str:
     try:
         result = email_validator.validate_email(text, check_deliverability=False)
     except email_validator.EmailNotValidError as exc:
-        raise ValueError(_email_reason(exc)) from None
+        raise ValueError(_email_reason(exc)) from None  # (args[0] is a message)
     return result.normalized
 
 
@@ -70,13 +71,12 @@ def email(text: str) -> str:
     text = normal(text)
     text = text.strip()
     if not text:
-        raise Invalid("Enter an email address, e.g. name@example.com.")
+        raise Invalid(_("Enter an email address, e.g. name@example.com."))
     try:
         return _check_email(text)
     except ValueError as exc:
-        raise Invalid(
-            f"{_show(text)} is not a valid email address ({exc}). Check it and send it again."
-        ) from None
+        raise Invalid(_("{shown} is not a valid email address ({reason}). Check it and send it "
+                        "again.", shown=_show(text), reason=exc.args[0])) from None
 
 
 def _address_tokens(text: str) -> list[str]:
@@ -101,27 +101,28 @@ def email_list(text: str, *, max_count: int = MAX_CC) -> list[str]:
         try:
             address = _check_email(token)
         except ValueError as exc:
-            bad.append(f"{_show(token)} is not a valid address ({exc})")
+            bad.append(_("{shown} is not a valid address ({reason})", shown=_show(token),
+                         reason=exc.args[0]))
             continue
         key = address.casefold()
         if key not in seen:
             seen.add(key)
             good.append(address)
     if bad:
-        shown = "; ".join(bad[:10]) + (f"; and {len(bad) - 10} more" if len(bad) > 10 else "")
-        raise Invalid(f"{shown}. Fix {'it' if len(bad) == 1 else 'them'} and send the list "
-                      "again, one address per line.")
+        shown = joined("; ", [*bad[:10], *([_("and {count} more", count=len(bad) - 10)]
+                                         if len(bad) > 10 else [])])
+        raise Invalid(ngettext("{shown}. Fix it and send the list again, one address per line.",
+                               "{shown}. Fix them and send the list again, one address per "
+                               "line.", len(bad), shown=shown))
     if len(good) > max_count:
-        raise Invalid(
-            f"You entered {len(good)} addresses; the limit is {max_count}. "
-            "Remove some and send the list again."
-        )
+        raise Invalid(_("You entered {count} addresses; the limit is {limit}. Remove some and "
+                        "send the list again.", count=len(good), limit=max_count))
     return good
 
 
 # ---------------------------------------------------------------------------- phone
 
-_PHONE_EXAMPLE = "e.g. +44 20 7946 0958"
+_PHONE_EXAMPLE = "+44 20 7946 0958"
 
 
 def phone(text: str) -> str:
@@ -129,41 +130,45 @@ def phone(text: str) -> str:
     text = normal(text)
     raw = text.strip()
     if not raw:
-        raise Invalid(f"Enter a phone number with the country code, {_PHONE_EXAMPLE}.")
+        raise Invalid(_("Enter a phone number with the country code, e.g. {example}.",
+                        example=_PHONE_EXAMPLE))
     compact = re.sub(r"[\s().\-]", "", raw)
     if compact.startswith("00"):
         raw = "+" + raw.lstrip()[2:].lstrip()
     elif not compact.startswith("+"):
-        raise Invalid(
-            f"{_show(raw)} has no country code. Add the country code, {_PHONE_EXAMPLE}."
+        raise Invalid(_(
+            "{shown} has no country code. Add the country code, e.g. {example}.",
+            shown=_show(raw), example=_PHONE_EXAMPLE)
         )
     try:
         number = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException as exc:
         reason = {
-            phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "the country code is unknown",
-            phonenumbers.NumberParseException.TOO_SHORT_NSN: "it is too short",
-            phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "it is too short",
-            phonenumbers.NumberParseException.TOO_LONG: "it is too long",
-        }.get(exc.error_type, "it does not look like a phone number")
-        raise Invalid(
-            f"{_show(raw)} is not a valid phone number ({reason}). "
-            f"Use the international form, {_PHONE_EXAMPLE}."
+            phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: N_("the country code is "
+                                                                       "unknown"),
+            phonenumbers.NumberParseException.TOO_SHORT_NSN: N_("it is too short"),
+            phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: N_("it is too short"),
+            phonenumbers.NumberParseException.TOO_LONG: N_("it is too long"),
+        }.get(exc.error_type, N_("it does not look like a phone number"))
+        raise Invalid(_(
+            "{shown} is not a valid phone number ({reason}). Use the international form, "
+            "e.g. {example}.", shown=_show(raw), reason=_(reason), example=_PHONE_EXAMPLE)
         ) from None
     if not phonenumbers.is_possible_number(number):
         reason = {
-            phonenumbers.ValidationResult.TOO_SHORT: "it is too short",
-            phonenumbers.ValidationResult.TOO_LONG: "it is too long",
-            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "the country code is unknown",
-        }.get(phonenumbers.is_possible_number_with_reason(number), "it has the wrong length")
-        raise Invalid(
-            f"{_show(raw)} is not a possible phone number ({reason}). "
-            f"Check the digits, {_PHONE_EXAMPLE}."
+            phonenumbers.ValidationResult.TOO_SHORT: N_("it is too short"),
+            phonenumbers.ValidationResult.TOO_LONG: N_("it is too long"),
+            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: N_("the country code is "
+                                                                   "unknown"),
+        }.get(phonenumbers.is_possible_number_with_reason(number), N_("it has the wrong length"))
+        raise Invalid(_(
+            "{shown} is not a possible phone number ({reason}). Check the digits, e.g. "
+            "{example}.", shown=_show(raw), reason=_(reason), example=_PHONE_EXAMPLE)
         )
     if not phonenumbers.is_valid_number(number):
-        raise Invalid(
-            f"{_show(raw)} is not a valid phone number for its country. "
-            f"Check the country code and digits, {_PHONE_EXAMPLE}."
+        raise Invalid(_(
+            "{shown} is not a valid phone number for its country. Check the country code and "
+            "digits, e.g. {example}.", shown=_show(raw), example=_PHONE_EXAMPLE)
         )
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return f"{e164};ext={number.extension}" if number.extension else e164
@@ -192,7 +197,7 @@ def activation_code(text: str) -> str:
     text = normal(text)
     code = re.sub(r"\s+", "", text).translate(_DASHES).upper()
     if not code:
-        raise Invalid(f"Enter the activation code, shaped {_ACTIVATION_SHAPE}.")
+        raise Invalid(_("Enter the activation code, shaped {shape}.", shape=_ACTIVATION_SHAPE))
     bare = code.replace("-", "")
     if "-" not in code and len(bare) == sum(_ACTIVATION_GROUPS) and bare.isalnum():
         pieces, i = [], 0
@@ -201,9 +206,9 @@ def activation_code(text: str) -> str:
             i += n
         code = "-".join(pieces)
     if not (_ACTIVATION_RE.match(code) and code.isascii()):
-        raise Invalid(
-            f"{_show(text.strip())} is not an activation code. It looks like "
-            f"{_ACTIVATION_SHAPE} (letters and digits, 2-4-5-5-5-5-5)."
+        raise Invalid(_(
+            "{shown} is not an activation code. It looks like {shape} (letters and digits, "
+            "2-4-5-5-5-5-5).", shown=_show(text.strip()), shape=_ACTIVATION_SHAPE)
         )
     return code
 
@@ -227,9 +232,9 @@ def toolbox_guid(text: str) -> str:
     if re.fullmatch(r"[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?"
                     r"[0-9A-Fa-f]{12}", inner):
         return str(uuid.UUID(inner))
-    raise Invalid(
-        f"{_show(raw)} is not a Toolbox GUID. It looks like "
-        "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hex digits 0-9, a-f)."
+    raise Invalid(_(
+        "{shown} is not a Toolbox GUID. It looks like xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx "
+        "(hex digits 0-9, a-f).", shown=_show(raw))
     )
 
 
@@ -238,55 +243,54 @@ def toolbox_guid(text: str) -> str:
 def _one_line(text: str, *, field: str, limit: int, empty_hint: str, fix_hint: str) -> str:
     value = _clean(text).replace("\t", " ").strip()
     if not value:
-        raise Invalid(f"The {field} is empty. {empty_hint}")
+        raise Invalid(_("The {field} is empty. {hint}", field=field, hint=empty_hint))
     if _LINE_BREAKS.search(value):
-        raise Invalid(f"The {field} must be one line. {fix_hint}")
+        raise Invalid(_("The {field} must be one line. {hint}", field=field, hint=fix_hint))
     if len(value) > limit:
-        raise Invalid(
-            f"The {field} is {len(value):,} characters long; the limit is {limit:,}. "
-            f"Shorten it{'; ' + fix_hint[0].lower() + fix_hint[1:] if fix_hint else '.'}"
-        )
+        raise Invalid(_("The {field} is {count:,} characters long; the limit is {limit:,}. "
+                        "Shorten it. {hint}", field=field, count=len(value), limit=limit,
+                        hint=fix_hint))
     return value
 
 
 def profile_name(text: str) -> str:
     """A profile's name; uniqueness per contact is the store's job."""
-    return _one_line(text, field="profile name", limit=80,
-                     empty_hint="Enter a short name, e.g. 'Production Apex One'.",
-                     fix_hint="Use a short name, e.g. 'Production Apex One'.")
+    return _one_line(text, field=_("profile name"), limit=80,
+                     empty_hint=_("Enter a short name, e.g. 'Production Apex One'."),
+                     fix_hint=_("Use a short name, e.g. 'Production Apex One'."))
 
 
 def subject(text: str) -> str:
     """The case subject: one line, because it becomes an email subject."""
-    return _one_line(text, field="subject", limit=200,
-                     empty_hint="Enter a one-line summary of the issue.",
-                     fix_hint="Put the details in the description.")
+    return _one_line(text, field=_("subject"), limit=200,
+                     empty_hint=_("Enter a one-line summary of the issue."),
+                     fix_hint=_("Put the details in the description."))
 
 
 def _multi_line(text: str, *, field: str, limit: int, required: bool, hint: str) -> str:
     value = _clean(text).rstrip()
     if not value.strip():
         if required:
-            raise Invalid(f"The {field} is empty. {hint}")
+            raise Invalid(_("The {field} is empty. {hint}", field=field, hint=hint))
         return ""
     if len(value) > limit:
-        raise Invalid(
-            f"The {field} is {len(value):,} characters long; the limit is {limit:,}. "
-            "Shorten it, or attach the rest as a file."
-        )
+        raise Invalid(_("The {field} is {count:,} characters long; the limit is {limit:,}. "
+                        "Shorten it, or attach the rest as a file.", field=field,
+                        count=len(value), limit=limit))
     return value
 
 
 def description(text: str, *, required: bool = True) -> str:
     """The case description; line breaks and indentation are kept (logs, stack traces)."""
-    return _multi_line(text, field="description", limit=20_000, required=required,
-                       hint="Describe the issue: what happened, when, and what you expected.")
+    return _multi_line(text, field=_("description"), limit=20_000, required=required,
+                       hint=_("Describe the issue: what happened, when, and what you "
+                              "expected."))
 
 
 def business_impact(text: str) -> str:
     """Required for High and Critical so support can justify the priority."""
-    return _multi_line(text, field="business impact", limit=5_000, required=True,
-                       hint="Say what the issue stops your business from doing.")
+    return _multi_line(text, field=_("business impact"), limit=5_000, required=True,
+                       hint=_("Say what the issue stops your business from doing."))
 
 
 # ---------------------------------------------------------------------------- TippingPoint

@@ -34,11 +34,14 @@ from bot.protocol import (
     Prompt,
     Reply,
     Who,
+    _,
     for_terminal,
+    say,
 )
 
-GREETING = ("Describe the problem in a line or two and I'll open a case with it (or type "
-            "/newcase). /help lists the commands.")
+GREETING = _("Describe the problem in a line or two and I'll open a case with it (or type "
+             "/newcase). /help lists the commands.")
+BANNER = _("casebot — open a support case. Type /help for commands.")
 CHAT_REPLY_HINT = "Reply to this message to answer."  # bot/replies.py, for chats with replies
 STYLES = {"error": "bold red", "title": "bold", "question": "bold cyan", "choice": "",
           "hint": "dim", "info": "", "done": "bold green", "field": ""}
@@ -59,6 +62,7 @@ class ConsoleChat:
             with contextlib.suppress(ImportError):  # line editing and history at the prompt
                 import readline  # noqa: F401
         self.last: Prompt | None = None
+        self.language = "en"  # what the last reply was rendered in: the console's own words too
         self.draft: str | None = None
         self.replied_to = ""  # the case of the last /reply: where a later /attach goes
 
@@ -84,8 +88,8 @@ class ConsoleChat:
                 return
 
     def run(self) -> int:
-        self.out.print(Text("casebot — open a support case. Type /help for commands.",
-                            style="bold" if self.tty else ""))
+        self.language = self.chat.view(self.who).language
+        self.out.print(Text(say(BANNER, self.language), style="bold" if self.tty else ""))
         # operator updates to this person's terminal cases since the last run come first
         self.chat.deliver_notices(self.who.channel, self.show_notice,
                                   external_id=self.who.external_id)
@@ -95,7 +99,8 @@ class ConsoleChat:
         else:
             where = self.chat.handle(self.who, Inbound(kind="command", command="where")).prompts
         if not self.draft_in(where) and self.describe is None:
-            where = [Prompt(kind="info", text=GREETING)]
+            where = [Prompt(kind="info", text=say(GREETING, self.language),
+                            language=self.language)]
         self.show(where)
         lines = self.lines()
         try:
@@ -111,8 +116,8 @@ class ConsoleChat:
         except KeyboardInterrupt:
             self.out.print()
         if self.draft and self.chat.view(self.who).has_answers:
-            self.out.print(Text("Your draft is saved. Run `casebot chat` to continue.",
-                                style="dim" if self.tty else ""))
+            self.out.print(Text(say(_("Your draft is saved. Run `casebot chat` to continue."),
+                                    self.language), style="dim" if self.tty else ""))
         return 0
 
     @staticmethod
@@ -123,7 +128,8 @@ class ConsoleChat:
         path = attach_path(inbound)
         if path is not None:
             if not path:
-                self.show([Prompt(kind="info", text="Usage: /attach PATH")])
+                self.show([Prompt(kind="info", text=say(_("Usage: /attach PATH"),
+                                                        self.language))])
                 return
             # at an attachment step the file is the step's; otherwise, after a /reply, it
             # goes to that case as a message of its own (the core reads a terminal thread
@@ -132,7 +138,7 @@ class ConsoleChat:
             try:
                 ref = self.chat.store_upload(Path(path).expanduser(), who=self.who)
             except Invalid as exc:
-                self.show([Prompt(kind="info", text=str(exc))])
+                self.show([Prompt(kind="info", text=say(exc.args[0], self.language))])
                 return
             inbound = Inbound(kind="file", file=ref, thread=thread)
         elif inbound.kind == "command" and inbound.command == "reply":
@@ -144,6 +150,8 @@ class ConsoleChat:
         return self.last is not None and self.last.kind == "files"
 
     def reply(self, reply: Reply) -> None:
+        if reply.prompts:
+            self.language = reply.language
         self.show([*[Prompt(kind="info", text=n) for n in reply.notices], *reply.prompts])
 
     def show_notice(self, notice: Notice) -> Outcome:

@@ -6,14 +6,15 @@ dropped (a pipe). Text is never parsed as markup, so whatever a user typed shows
 
 from __future__ import annotations
 
-from bot.protocol import Prompt, command_of
+from bot.protocol import N_, Prompt, _, command_of, say
 
 Line = tuple[str, str]
 
 HINTS = {
-    "multiline": "(several lines; finish with a line holding only .)",
-    "multi": "(numbers or names separated by commas, then done or .; remove X takes one off)",
-    "files": "(/attach PATH adds a file, /done when finished)",
+    "multiline": N_("(several lines; finish with a line holding only .)"),
+    "multi": N_("(numbers or names separated by commas, then done or .; remove X takes one "
+                "off)"),
+    "files": N_("(/attach PATH adds a file, /done when finished)"),
 }
 
 
@@ -43,10 +44,11 @@ def render(prompt: Prompt) -> list[Line]:
             mark = "[x] " if choice.id in prompt.selected else "[ ] "
         hint = f" — {choice.hint}" if choice.hint else ""
         out.append(("choice", f"  {n}. {mark}{choice.label}{hint}"))
+    language = prompt.language or "en"
     if prompt.data.get("default"):
-        out.append(("hint", "(an empty answer keeps the current value)"))
+        out.append(("hint", say(_("(an empty answer keeps the current value)"), language)))
     if prompt.kind in HINTS:
-        out.append(("hint", HINTS[prompt.kind]))
+        out.append(("hint", say(_(HINTS[prompt.kind]), language)))
     return out
 
 
