@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from flows.catalog import get_catalog
 from bot.i18n import pseudo
+from flows.catalog import get_catalog
 from tests.e2e.conftest import EMAIL, Chat, Script
 
 WRAPPED = re.compile(r"⟦[^⟦⟧]*⟧")
