@@ -22,6 +22,7 @@ from adapters.console.inbound import (
     is_command,
     parse_line,
     read_block,
+    shown_option,
 )
 from adapters.console.render import render, wants_block
 from bot.chat import Chat
@@ -125,6 +126,7 @@ class ConsoleChat:
         return any(p.kind != "info" for p in prompts)
 
     def answer(self, inbound: Inbound) -> None:
+        inbound = shown_option(inbound, self.last, self.draft)
         path = attach_path(inbound)
         if path is not None:
             if not path:

@@ -15,6 +15,19 @@ def parse_line(text: str) -> Inbound:
     return Inbound.from_text(text)
 
 
+def shown_option(inbound: Inbound, prompt: Prompt | None, draft: str | None) -> Inbound:
+    """A line that is an option's label as shown in the person's language ("送信") is a press
+    of that option: the flow matches typed labels in English only (issue 27)."""
+    if inbound.kind != "text" or prompt is None or prompt.language in (None, "en"):
+        return inbound
+    typed = " ".join(inbound.text.split()).casefold()
+    hits = [c for c in prompt.choices if c.label.casefold() == typed]
+    if len(hits) != 1:
+        return inbound
+    return Inbound(kind="choice", choice=hits[0].id, text=inbound.text, step=prompt.step,
+                   draft=draft)
+
+
 def attach_path(inbound: Inbound) -> str | None:
     """The PATH of `/attach PATH`, with quotes removed, or None for any other input."""
     if inbound.kind == "command" and inbound.command == "attach":
