@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from cachetools import LRUCache
+from cachetools import LRUCache, TTLCache
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "slack"
 LOCK_STRIPES, DM_CACHE = 256, 10_000
+# a person's Slack locale (users.info include_locale), asked once an hour at most: a change
+# of language in Slack reaches casebot within the hour (issue 27)
+LOCALE_SECONDS = 3600
 
 Posted = list[tuple[Prompt, str]]
 """Prompts shown, each with the ts of the message that shows it."""
@@ -59,6 +62,9 @@ class Dispatch:
         self.dms: LRUCache[str, str] = LRUCache(maxsize=DM_CACHE)
         # a fixed set of locks, picked by user: bounded memory, one person's events in order
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self.locales: TTLCache[str, str | None] = TTLCache(maxsize=DM_CACHE,
+                                                           ttl=LOCALE_SECONDS)
+        self._locales_lock = threading.Lock()
 
     def lock_for(self, ext: str) -> threading.Lock:
         return self._locks[zlib.crc32(ext.encode()) % LOCK_STRIPES]
@@ -91,6 +97,21 @@ class Dispatch:
             if number and ts:
                 self.chat.remember(who, str(number), ts)
 
+    def locale_of(self, client: WebClient, ext: str, user: str) -> str | None:
+        """The person's Slack language ("ja-JP"), what casebot speaks to a person who chose
+        none (bot/i18n.py): users.info with include_locale, cached per person."""
+        with self._locales_lock:
+            if ext in self.locales:
+                return self.locales[ext]
+        try:
+            found = client.users_info(user=user, include_locale=True)["user"].get("locale")
+        except SlackApiError as exc:
+            log.warning("users.info (locale) failed: %s", exc.response.get("error"))
+            found = None
+        with self._locales_lock:
+            self.locales[ext] = str(found) if found else None
+        return str(found) if found else None
+
     def directory(self, client: WebClient, team: str, user: str) -> Callable[[], Vouched]:
         """users.info, asked only for a person not linked yet: their email, whether Slack
         confirmed it (`is_email_confirmed`), and the workspace that vouches for it."""
@@ -121,7 +142,8 @@ class Dispatch:
                 return sfiles.download_all(client, token or client.token, files, self.chat,
                                            self.api_base, who, pending)
         with self.lock_for(ext):
-            who = Who(channel=CHANNEL, external_id=ext, chat_ref=dm)
+            who = Who(channel=CHANNEL, external_id=ext, chat_ref=dm,
+                      locale=self.locale_of(client, ext, user))
             reply = self.chat.handle(who, event, delivery_id=delivery_id,
                                      directory=self.directory(client, team, user), fetch=fetch)
             prompts = list(reply.prompts)

@@ -25,7 +25,7 @@ def who_of(update: Update) -> Who:
     chat = update.effective_chat
     assert user is not None
     return Who("telegram", str(user.id), chat_ref=str(chat.id) if chat else None,
-               name=user.full_name or "")
+               name=user.full_name or "", locale=user.language_code)
 
 
 def text_inbound(text: str) -> Inbound:

@@ -25,18 +25,19 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from bot.protocol import DONE, RECLASSIFY, Choice, Prompt, button_id, pressed
+from bot.protocol import DONE, N_, RECLASSIFY, Choice, Prompt, _, button_id, pressed, say
 
 PAGE = 8
 LABEL_MAX = 60
 PLACEHOLDER_MAX = 64
-CHOOSE = "Tap an option, or type its number or name"
+CHOOSE = N_("Tap an option, or type its number or name")
+DONE_LABEL = N_("Done")
 CALLBACK_MAX = 64  # bytes of callback_data Telegram keeps
 # reply-keyboard command buttons an info prompt may carry (a tap is read back by its label, so
 # only commands without arguments: their arguments are the URLs of the answer drawn) -> the
 # command they send (ids: flows/commands.py); the others are inline buttons (`inline`)
 COMMAND_BUTTONS = {button_id(RECLASSIFY): RECLASSIFY}
-COMMAND_LABELS = {button_id(RECLASSIFY): "Request reclassification"}
+COMMAND_LABELS = {button_id(RECLASSIFY): N_("Request reclassification")}
 
 Markup = ReplyKeyboardMarkup | ReplyKeyboardRemove
 
@@ -99,8 +100,13 @@ def button_choices(prompt: Prompt) -> tuple[Choice, ...]:
         return ()
     choices = prompt.choices
     if prompt.kind == "multi" and not any(c.id == DONE for c in choices):
-        choices = (*choices, Choice(id=DONE, label="Done"))
+        choices = (*choices, Choice(id=DONE, label=_in(prompt, DONE_LABEL)))
     return choices
+
+
+def _in(prompt: Prompt, message: str) -> str:
+    """This adapter's own words in the language the prompt was rendered in (issue 27)."""
+    return say(_(message), prompt.language or "en")
 
 
 def _paged(prompt: Prompt) -> tuple[Choice, ...]:
@@ -177,15 +183,15 @@ def keyboard(prompt: Prompt, page: int = 0) -> Keyboard:
     rows = _Rows()
     if prompt.kind in ("text", "multiline", "files"):
         rows.row(*[_pick(prompt, c) for c in buttons])
-        hint = "Send files, or tap a button" if prompt.kind == "files" else \
-            "Type your answer, or tap a button"
+        hint = _in(prompt, N_("Send files, or tap a button") if prompt.kind == "files" else
+                   N_("Type your answer, or tap a button"))
         return rows.keyboard(hint, persistent=False)
     if prompt.kind == "review":
         _review(prompt, rows)
-        return rows.keyboard("Tap Submit, or an Edit button")
+        return rows.keyboard(_in(prompt, N_("Tap Submit, or an Edit button")))
     if _groups(prompt):
         _grouped(prompt, rows, page)
-        return rows.keyboard(CHOOSE)
+        return rows.keyboard(_in(prompt, CHOOSE))
     paged = _paged(prompt)
     for choice in paged[page * PAGE:(page + 1) * PAGE]:
         rows.row(_pick(prompt, choice))
@@ -197,8 +203,8 @@ def keyboard(prompt: Prompt, page: int = 0) -> Keyboard:
             nav.append((f"{page + 2}/{pages(prompt)} ›", Meaning(page=page + 1)))
         rows.row(*nav)
     if prompt.kind == "multi":
-        rows.row(("Done", Meaning(choice=DONE)))
-    return rows.keyboard(CHOOSE)
+        rows.row((_in(prompt, DONE_LABEL), Meaning(choice=DONE)))
+    return rows.keyboard(_in(prompt, CHOOSE))
 
 
 def all_buttons(prompt: Prompt | None) -> dict[str, Meaning]:
@@ -210,7 +216,9 @@ def all_buttons(prompt: Prompt | None) -> dict[str, Meaning]:
             for text, meaning in keyboard(prompt, page).buttons.items():
                 found.setdefault(text, meaning)
     for choice_id, command in COMMAND_BUTTONS.items():
-        found.setdefault(COMMAND_LABELS.get(choice_id, command), Meaning(command=command))
+        label = COMMAND_LABELS.get(choice_id, command)
+        found.setdefault(say(_(label), prompt.language or "en") if prompt is not None
+                         and choice_id in COMMAND_LABELS else label, Meaning(command=command))
     return found
 
 
@@ -220,9 +228,10 @@ def offers(prompt: Prompt) -> Keyboard:
     rows = _Rows()
     for c in prompt.choices:
         if urls and c.id in COMMAND_BUTTONS:
-            label = COMMAND_LABELS.get(c.id, c.label)[:LABEL_MAX]
+            label = (_in(prompt, COMMAND_LABELS[c.id]) if c.id in COMMAND_LABELS
+                     else c.label)[:LABEL_MAX]
             rows.row((label, Meaning(command=COMMAND_BUTTONS[c.id], urls=urls)))
-    return rows.keyboard("Tap a button, or type a command")
+    return rows.keyboard(_in(prompt, N_("Tap a button, or type a command")))
 
 
 def pressable(choice: Choice) -> bool:
@@ -278,5 +287,6 @@ def page_title(prompt: Prompt, page: int) -> str:
     if groups:
         return f"{groups[page]}:" if page else prompt.text
     first, total = page * PAGE + 1, len(_paged(prompt))
-    return f"Options {first}–{min(total, (page + 1) * PAGE)} of {total}:"
+    return say(_("Options {first}–{last} of {total}:", first=first,
+                 last=min(total, (page + 1) * PAGE), total=total), prompt.language or "en")
 

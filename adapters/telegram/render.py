@@ -24,12 +24,12 @@ from telegram import InlineKeyboardMarkup
 
 from adapters.telegram import keyboards
 from adapters.telegram.keyboards import REMOVE, Keyboard, keyboard
-from bot.protocol import Prompt
+from bot.protocol import N_, Prompt, _, say
 
 MAX_TEXT = 4096
-FILES_HINT = "Send documents or photos here (up to 20 MB each), then tap Done."
-MULTI_HINT = "Tap options to select or clear them (✓), then Done."
-MULTILINE_HINT = "Send your answer as one message; it may have several lines."
+FILES_HINT = N_("Send documents or photos here (up to 20 MB each), then tap Done.")
+MULTI_HINT = N_("Tap options to select or clear them (✓), then Done.")
+MULTILINE_HINT = N_("Send your answer as one message; it may have several lines.")
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,9 @@ def page_reply(prompt: Prompt, page: int) -> Outgoing:
 def selection_reply(prompt: Prompt, page: int) -> Outgoing:
     """A multi-select after a tap toggled an option: what is picked so far, same page."""
     labels = {c.id: c.label for c in prompt.choices}
-    picked = ", ".join(labels.get(s, s) for s in prompt.selected) or "nothing yet"
-    note = f"Selected: {picked}. Tap more to add or clear, then Done."
+    picked = ", ".join(labels.get(s, s) for s in prompt.selected) or _("nothing yet")
+    note = say(_("Selected: {picked}. Tap more to add or clear, then Done.", picked=picked),
+               prompt.language or "en")
     return Outgoing([_fit(note)], keyboard(prompt, page), prompt, page)
 
 
@@ -132,10 +133,11 @@ def _hints(prompt: Prompt) -> list[str]:
     hinted = [c for c in prompt.choices if c.hint]
     if hinted and prompt.kind != "review":
         parts.append("\n".join(f"• {c.label} — {c.hint}" for c in hinted))
+    language = prompt.language or "en"
     if prompt.kind in _KIND_HINTS:
-        parts.append(_KIND_HINTS[prompt.kind])
+        parts.append(say(_(_KIND_HINTS[prompt.kind]), language))
     if prompt.kind in ("text", "multiline") and prompt.data.get("default"):
-        parts.append("Tap Keep to keep the current value, or type a new one.")
+        parts.append(say(_("Tap Keep to keep the current value, or type a new one."), language))
     return parts
 
 

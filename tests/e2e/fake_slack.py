@@ -69,6 +69,7 @@ class FakeSlack:
         self.bot_user = bot_user
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.locales: dict[str, str] = {}
         self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
         self.limits: dict[str, list[int]] = {}
         self.downloads: list[tuple[str, str | None]] = []
@@ -98,11 +99,13 @@ class FakeSlack:
 
     def add_user(self, user_id: str, email: str | None, name: str = "Test User",
                  confirmed: bool = True, *, team_id: str | None = None,
-                 stranger: bool = False) -> None:
+                 stranger: bool = False, locale: str = "en-US") -> None:
         """A member as users.info shows them. `team_id`: their own workspace, when it is not
         this one (a Slack Connect member of another organisation); `stranger`: Slack's
-        `is_stranger`, an external member this workspace shares no channel with."""
+        `is_stranger`, an external member this workspace shares no channel with; `locale`:
+        their Slack language, answered only when asked with include_locale."""
         profile = {"real_name": name, **({"email": email} if email else {})}
+        self.locales[user_id] = locale
         self.users[user_id] = {"id": user_id, "team_id": team_id or self.team_id,
                                "name": name, "real_name": name, "profile": profile,
                                "is_email_confirmed": confirmed,
@@ -186,6 +189,8 @@ class FakeSlack:
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))
+        if user and str(args.get("include_locale")).lower() in ("true", "1"):
+            user = {**user, "locale": self.locales.get(user["id"], "en-US")}
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:

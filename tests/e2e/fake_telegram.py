@@ -80,6 +80,8 @@ class FakeTelegram:
         # what users sent, as the client shows it
         self.inbox: dict[tuple[int, int], dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
+        # user id -> the language_code their client sends (issue 27); none: not sent
+        self.languages: dict[int, str] = {}
         self.delivered: dict[int, dict[str, Any]] = {}  # update id -> the update, as sent
         # (chat id, message id) -> (file name, bytes) of documents the bot sent
         self.documents: dict[tuple[int, int], tuple[str, bytes]] = {}
@@ -146,7 +148,10 @@ class FakeTelegram:
     # -- acting as users --------------------------------------------------------------------
 
     def _user(self, user_id: int, name: str = "") -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": name or f"User{user_id}"}
+        user = {"id": user_id, "is_bot": False, "first_name": name or f"User{user_id}"}
+        if user_id in self.languages:
+            user["language_code"] = self.languages[user_id]
+        return user
 
     def _chat(self, chat_id: int, kind: str = "private") -> dict[str, Any]:
         chat = {"id": chat_id, "type": kind}

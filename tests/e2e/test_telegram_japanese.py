@@ -1,0 +1,50 @@
+"""Telegram in Japanese (issue 27): a person whose Telegram speaks Japanese (the sender's
+`language_code`) gets casebot in Japanese with no command, opens a whole product case by
+tapping Japanese buttons, and the case keeps the canonical English values; their own choice
+(/language en) wins over the platform's."""
+
+from __future__ import annotations
+
+import re
+
+from bot.settings import Settings
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.telegram_driver import BotRun, case_json, linked
+
+
+async def test_a_product_case_in_japanese_from_telegrams_language_code(
+        fake: FakeTelegram, settings: Settings) -> None:
+    fake.languages[7101] = "ja"
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 7101, "kenji@acme.example")
+        await user.say("/newcase")  # the one profile is filled in
+        assert "お問い合わせの種類をお選びください。" in user.keyboard_message()["text"]
+        await user.press("製品の不具合・お問い合わせ")
+        assert "件名" in user.last_text
+        await user.say("管理コンソールが遅い")
+        await user.say("開くまでに1分かかります。")
+        assert "重要度をお選びください。" in user.last_text
+        assert "初回回答の目安" in user.last_text
+        await user.press("低", exact=True)
+        assert "お問い合わせの内容をご確認ください。" in user.last_text
+        assert "件名を修正" in user.keyboard()
+        await user.press("送信", exact=True)
+        assert "お問い合わせを受け付けました。" in user.last_text
+        [number] = re.findall(r"ケース番号: (\d+)", user.last_text)
+        case = case_json(run, number)
+        assert (case["issue_category"], case["severity"]) == ("Product Issues", "Low")
+        assert case["subject"] == "管理コンソールが遅い"
+
+        await user.say("/language en")  # the person's own choice wins over Telegram's
+        assert "casebot speaks English to you now." in user.last_text
+        await user.say("/cases")
+        assert "Your cases (newest first):" in user.last_text
+
+
+async def test_an_english_telegram_keeps_english(fake: FakeTelegram,
+                                                 settings: Settings) -> None:
+    fake.languages[7102] = "en"
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 7102, "ann@acme.example")
+        await user.say("/newcase")
+        assert "What is it about?" in user.keyboard_message()["text"]
