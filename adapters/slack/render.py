@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.protocol import COMMAND_PREFIX, CONFIRM_STEP, Alert, Choice, Prompt
+from bot.protocol import COMMAND_PREFIX, CONFIRM_STEP, N_, Alert, Choice, Prompt, _, say
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -28,10 +28,10 @@ ID_YES = "cb.id.yes"
 ID_NO = "cb.id.no"
 
 HINTS = {
-    "text": "Type your answer as a message here.",
-    "multiline": "Type your answer as a message here (several lines are fine).",
-    "files": "Drag files into this conversation, then press Done.",
-    "multi": "Pick one or more, then press Confirm (or type them, separated by commas).",
+    "text": N_("Type your answer as a message here."),
+    "multiline": N_("Type your answer as a message here (several lines are fine)."),
+    "files": N_("Drag files into this conversation, then press Done."),
+    "multi": N_("Pick one or more, then press Confirm (or type them, separated by commas)."),
 }
 
 
@@ -112,12 +112,17 @@ def _style(choice_id: str) -> str | None:
     return {"submit": "primary", "cancel": "danger"}.get(choice_id)
 
 
+def _in(prompt: Prompt, message: str) -> str:
+    """This adapter's own words in the language the prompt was rendered in (issue 27)."""
+    return say(_(message), prompt.language or "en")
+
+
 def _choice_controls(prompt: Prompt, choices: tuple[Choice, ...] | list[Choice],
-                     placeholder: str = "Choose…") -> list[dict[str, Any]]:
+                     placeholder: str = N_("Choose…")) -> list[dict[str, Any]]:
     if len(choices) <= MAX_BUTTONS:
         return [_button(c, n, _style(c.id)) for n, c in enumerate(choices)]
     return [{"type": "static_select", "action_id": "cb.select",
-             "placeholder": _plain(placeholder), **_options(choices)}]
+             "placeholder": _plain(_in(prompt, placeholder)), **_options(choices)}]
 
 
 def _hint_lines(choices: tuple[Choice, ...]) -> str:
@@ -145,7 +150,8 @@ def render(prompt: Prompt) -> Message:
     if prompt.hint:
         blocks.append({"type": "context", "elements": [_mrkdwn(escape(prompt.hint))]})
     if prompt.kind in HINTS:
-        blocks.append({"type": "context", "elements": [_mrkdwn(HINTS[prompt.kind])]})
+        blocks.append({"type": "context",
+                       "elements": [_mrkdwn(escape(_in(prompt, HINTS[prompt.kind])))]})
     blocks += controls(prompt)
     fallback = escape(_cut((f"{prompt.error}\n" if prompt.error else "") + prompt.text, 3000))
     return {"text": fallback, "blocks": blocks[:BLOCKS_MAX]}
@@ -191,7 +197,7 @@ def controls(prompt: Prompt) -> list[Block]:
         elements = [_button(c, n, _style(c.id)) for n, c in enumerate(others[:20])]
         if edits:
             elements.append({"type": "static_select", "action_id": "cb.select",
-                             "placeholder": _plain("Edit a field…"),
+                             "placeholder": _plain(_in(prompt, N_("Edit a field…"))),
                              **_options(edits)})
         return [{"type": "actions", "block_id": block_id("review", prompt),
                  "elements": elements}] if elements else []
@@ -207,15 +213,15 @@ def _multi(prompt: Prompt) -> list[Block]:
     elements: list[dict[str, Any]] = []
     if prompt.choices:
         select: dict[str, Any] = {"type": "multi_static_select", "action_id": "cb.multi",
-                                  "placeholder": _plain("Pick one or more…"),
+                                  "placeholder": _plain(_in(prompt, N_("Pick one or more…"))),
                                   **_options(prompt.choices)}
         chosen = [_option(c) for c in prompt.choices[:MAX_OPTIONS] if c.id in prompt.selected]
         if chosen:
             select["initial_options"] = chosen
         elements.append(select)
-    label = "Confirm" if prompt.choices else "Done"
+    label = N_("Confirm") if prompt.choices else N_("Done")
     elements.append({"type": "button", "action_id": "cb.confirm", "style": "primary",
-                     "text": _plain(label), "value": "__done__"})
+                     "text": _plain(_in(prompt, label)), "value": "__done__"})
     return [{"type": "actions", "block_id": block_id("multi", prompt), "elements": elements}]
 
 
