@@ -28,8 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 from bot.app import build_service
+from bot.i18n import say
 from bot.service import Service
 from bot.settings import Settings
+from flows.i18n import _
 from store.uow import unit_of_work
 from tests.e2e.fake_slack import Driver, link, press_ephemeral, slack_rig
 from tests.e2e.fake_telegram import FakeTelegram
@@ -38,7 +40,7 @@ from tests.zipfactory import make_aes_zip
 
 CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
 EMAIL = "ann@acme.example"
-CASE_NUMBER = re.compile(r"Case number: (\d+)")
+CASE_NUMBER = re.compile(r"(?:Case number|ケース番号): (\d+)")  # English or Japanese UI
 URL = "https://shop.example.com/deals"
 PORTAL = 10
 CHATS = ("terminal", "slack", "telegram")
@@ -62,11 +64,12 @@ class Scenario:
     targets: dict[str, int | None]
     note: str = ""
     japanese: bool = False  # described in Japanese: the same path, the same count
+    ui: str = "en"  # the language casebot speaks to the contact (issue 27): the same count
 
     @property
     def path(self) -> str:
         """The path the runners walk (a Japanese scenario walks its English one's)."""
-        return self.key.removesuffix("-ja")
+        return self.key.removesuffix("-jaui").removesuffix("-ja")
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -89,6 +92,12 @@ SCENARIOS += tuple(
     Scenario(f"{sc.key}-ja", f"{sc.title}, described in Japanese", sc.profiles, sc.targets,
              sc.note, japanese=True)
     for sc in SCENARIOS if sc.key in ("product1", "product2", "message", "first"))
+# the same paths with casebot speaking Japanese (the contact chose it): buttons and options are
+# pressed by their Japanese labels, and each count must equal the English one
+SCENARIOS += tuple(
+    Scenario(f"{sc.key}ui", f"{sc.title}, casebot in Japanese", sc.profiles, sc.targets,
+             sc.note, japanese=True, ui="ja")
+    for sc in SCENARIOS if sc.key in ("product1-ja", "first-ja"))
 BY_KEY = {s.key: s for s in SCENARIOS}
 
 PRODUCT = "Apex One agents stop reporting after the update"
@@ -109,11 +118,22 @@ def text_of(key: str, english: str) -> str:
     return JAPANESE[english] if BY_KEY[key].japanese else english
 
 
+def shown(key: str, label: str) -> str:
+    """An option's label as scenario `key`'s contact sees it (their language; data such as
+    product names stays as it is)."""
+    return say(_(label), BY_KEY[key].ui)
+
+
 def give_profiles(service: Service, email: str,
-                  profiles: tuple[tuple[str, str, str, tuple[str, ...]], ...]) -> None:
-    """Saved profiles, as an earlier session would have left them."""
+                  profiles: tuple[tuple[str, str, str, tuple[str, ...]], ...],
+                  language: str = "en") -> None:
+    """Saved profiles, as an earlier session would have left them, and the language the
+    contact chose (English: none chosen)."""
     with unit_of_work(service.engine) as s:
         contact = s.contacts.ensure(email)
+        assert contact.id is not None
+        if language != "en":
+            s.contacts.choose_language(contact.id, language)
         for name, product, version, oses in profiles:
             s.profiles.save(contact, {"name": name, "product": product,
                                            "version": version, "operating_systems": list(oses),
@@ -138,27 +158,29 @@ def read_case(service: Service, number: str) -> dict[str, Any]:
 def terminal_lines(key: str, root: Path) -> tuple[list[str], list[str]]:
     """(lines before the measured path, the measured lines)."""
     product, deep = text_of(key, PRODUCT), text_of(key, DEEP_TEXT)
+    issue, low, submit = (shown(key, t) for t in ("Product Issues", "Low", "Submit"))
+    save = shown(key, "Save profile")
     key = BY_KEY[key].path
     if key == "message":  # `--describe FILE` is the first action
-        return [], ["Product Issues", "Low", "Submit"]
+        return [], [issue, low, submit]
     if key == "product1":
-        return [], [product, "Product Issues", "Low", "Submit"]
+        return [], [product, issue, low, submit]
     if key == "product2":
-        return [], [deep, "DC Deep Security", "Product Issues", "Low", "Submit"]
+        return [], [deep, "DC Deep Security", issue, low, submit]
     if key == "url":
-        return [f"/checkurl {URL}"], ["/reclassify", "Dangerous", "Phishing", "Low", "Submit"]
+        return [f"/checkurl {URL}"], ["/reclassify", "Dangerous", "Phishing", low, submit]
     if key == "threat":
         return [], [SAMPLE_TEXT, "Collected Threat Sample Analysis",
                     "Conventional Scan (Virus Pattern)", "infected",
-                    f"/attach {sample_zip(root)}", "/done", "Low", "Submit"]
+                    f"/attach {sample_zip(root)}", "/done", low, submit]
     return [], [product, "HQ Apex One", "Apex One", "2019", "Windows 10, done", CODE, "done",
-                "Save profile", "Product Issues", "Low", "Submit"]
+                save, issue, low, submit]
 
 
 def run_terminal(key: str, root: Path) -> tuple[int, dict[str, Any]]:
     home = root / f"term-{key}"
     service = build_service(Settings(home=home))
-    give_profiles(service, EMAIL, BY_KEY[key].profiles)
+    give_profiles(service, EMAIL, BY_KEY[key].profiles, BY_KEY[key].ui)
     before, measured = terminal_lines(key, root)
     casebot = str(Path(sys.executable).with_name("casebot"))
     extra = []
@@ -185,20 +207,22 @@ class CountingSlack:
     """The test driver, counting what the user does (picking in a multi-select and its
     Confirm are two actions)."""
 
-    def __init__(self, driver: Driver, user: str) -> None:
-        self.d, self.user, self.count = driver, user, 0
+    def __init__(self, driver: Driver, user: str,
+                 shown: Callable[[str], str] = lambda label: label) -> None:
+        self.d, self.user, self.count, self.shown = driver, user, 0, shown
 
     def say(self, text: str) -> None:
         self.count += 1
         self.d.say(self.user, text)
 
     def press(self, label: str) -> None:
+        """Press the option `label` (English) as the person sees it."""
         self.count += 1
-        self.d.press(self.user, label)
+        self.d.press(self.user, self.shown(label))
 
     def pick_many(self, labels: list[str]) -> None:
         self.count += 2 if labels else 1  # the select, then Confirm (nothing picked: Confirm)
-        self.d.pick_many(self.user, labels)
+        self.d.pick_many(self.user, [self.shown(label) for label in labels])
 
     def last_text(self) -> str:
         text: str = self.d.last(self.user).args.get("text", "")
@@ -211,8 +235,9 @@ def run_slack(key: str, root: Path, calls: list[MadeCall] | None = None) -> tupl
     with slack_rig(root / f"slack-{key}") as rig:
         user = "U1"
         link(rig.service, user, EMAIL)
-        give_profiles(rig.service, EMAIL, BY_KEY[key].profiles)
-        s = CountingSlack(rig.slack, user)
+        give_profiles(rig.service, EMAIL, BY_KEY[key].profiles, BY_KEY[key].ui)
+        ui = BY_KEY[key].ui
+        s = CountingSlack(rig.slack, user, lambda label: say(_(label), ui))
         product, deep, alert = (text_of(key, t) for t in (PRODUCT, DEEP_TEXT, ALERT))
         key = BY_KEY[key].path
         if key == "message":  # "Open a support case" on a channel message
@@ -272,10 +297,15 @@ class CountingTg(TgUser):
     """The test driver, counting every update the user sends (a page turn is a press)."""
 
     count = 0
+    ui = "en"
 
     async def act(self, fn, *args, **kw):  # type: ignore[no-untyped-def]
         self.count += 1
         return await super().act(fn, *args, **kw)
+
+    async def press(self, label: str, *, exact: bool = False) -> dict[str, Any]:
+        """Press the option `label` (English) as the person sees it."""
+        return await super().press(say(_(label), self.ui), exact=exact)
 
 
 async def _telegram(key: str, root: Path, calls: list[MadeCall] | None = None) -> tuple[int,
@@ -286,8 +316,9 @@ async def _telegram(key: str, root: Path, calls: list[MadeCall] | None = None) -
                             telegram_api_url=fake.url, telegram_webhook_secret=SECRET)
         async with BotRun(fake, settings, "polling") as run:
             run.link(7001, EMAIL)
-            give_profiles(run.service, EMAIL, BY_KEY[key].profiles)
+            give_profiles(run.service, EMAIL, BY_KEY[key].profiles, BY_KEY[key].ui)
             u = CountingTg(run, 7001)
+            u.ui = BY_KEY[key].ui
             product, deep, alert = (text_of(key, t) for t in (PRODUCT, DEEP_TEXT, ALERT))
             key = BY_KEY[key].path
             if key == "message":  # a message forwarded from a channel

@@ -22,7 +22,7 @@ from bot.settings import Settings
 from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
 
-CASE_NUMBER = re.compile(r"Case number: (\d+)")
+CASE_NUMBER = re.compile(r"(?:Case number|ケース番号): (\d+)")  # English or Japanese UI
 SECRET = "s3cret-hook_token"
 CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
 
