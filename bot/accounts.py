@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from bot import clock
+from bot.i18n import LANGUAGES
 from flows.errors import Invalid
 from flows.maildomains import is_public_domain
 from flows.sla import PLANS
@@ -162,9 +163,25 @@ def members(uow: UnitOfWork, name: str) -> list[dict[str, Any]]:
     for c in uow.contacts.of_account(acct.id):
         idents = uow.contacts.identities_of(c.id)
         out.append({"email": c.email, "name": c.name, "listed": bool(c.listed),
+                    "language": c.language or "",
                     "identities": [f"{i.channel}:{i.external_id}" for i in idents],
                     "created_at": iso(c.created_at)})
     return out
+
+
+def set_language(uow: UnitOfWork, account: Account, email: str, language: str, *,
+                 actor: str) -> None:
+    """The language casebot speaks to a member of `account` (an operator's choice for the
+    contact, as their own /language; "" clears it: their platform's then applies), audited."""
+    contact = uow.contacts.by_email(email)
+    if contact is None or contact.account_id != account.id or contact.id is None:
+        raise LookupError(f"{email[:320]} is not a member of {account.name}.")
+    code = language.strip() or None
+    if code is not None and code not in LANGUAGES:
+        raise Invalid(f"casebot speaks no {code[:20]!r}. Use one of: "
+                      f"{', '.join(LANGUAGES)}, or none.")
+    uow.contacts.choose_language(contact.id, code)
+    uow.audit.record(actor, "contact_language", email, code or "none chosen")
 
 
 def unlink(uow: UnitOfWork, email: str, channel: str, external_id: str, actor: str) -> None:

@@ -27,11 +27,12 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bot.accounts import add_account, list_accounts, members, set_plan, unlink
+from bot.accounts import add_account, list_accounts, members, set_language, set_plan, unlink
 from bot.audit import ACTIONS, AuditFilter
 from bot.audit import page as audit_page
 from bot.canned import delete_reply, save_reply
 from bot.desk import Stale
+from bot.i18n import LANGUAGES
 from bot.operators import TooManyAttempts, sign_in, sign_out_everywhere
 from bot.reclassify import AlreadyApplied, NotReclassification
 from bot.service import Service
@@ -643,8 +644,28 @@ class Console:
         if request.query_params.get("done") == "plan":
             extra.setdefault("notice", f"The account is on the {acct.plan} plan now; its "
                                        "open cases' due times follow it.")
+        if request.query_params.get("done") == "language":
+            extra.setdefault("notice", "Language saved: casebot speaks it to that contact "
+                                       "from their next message.")
         return page(request, "account.html", status_code, account=acct, members=rows,
-                    score=score, plans=PLANS, **extra)
+                    score=score, plans=PLANS, languages=LANGUAGES, **extra)
+
+    async def account_language(self, request: Request) -> Response:
+        """The language casebot speaks to a member (issue 27), as their own /language."""
+        form = await form_of(request)
+        email, language = str(form.get("email", ""))[:320], str(form.get("language", ""))
+        actor = actor_of(request)
+
+        def change() -> None:
+            with unit_of_work(self.engine) as s:
+                set_language(s, self._account(s, request), email, language, actor=actor)
+
+        try:
+            await run_in_threadpool(change)
+        except (Invalid, LookupError) as exc:
+            return self.account_page(request, 400, error=str(exc.args[0]))
+        return RedirectResponse(
+            f"/accounts/{request.path_params['account_id']}?done=language", 303)
 
     async def account_plan(self, request: Request) -> Response:
         """The plan whose response times apply to the account's cases (bot/accounts.py)."""
@@ -795,6 +816,8 @@ class Console:
                   methods=["GET"]),
             Route("/accounts/{account_id}/unlink", self.account_unlink, methods=["POST"]),
             Route("/accounts/{account_id}/plan", self.account_plan, methods=["POST"]),
+            Route("/accounts/{account_id}/language", self.account_language,
+                  methods=["POST"]),
         ]
 
 
