@@ -37,7 +37,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -o bot/locales/casebot.pot --no-location \
 		--sort-output --project casebot --no-wrap .
 	$(BIN)/pybabel update -D casebot -i bot/locales/casebot.pot -d bot/locales \
-		--no-location --no-wrap --ignore-obsolete
+		--no-wrap --ignore-obsolete --ignore-pot-creation-date
 
 diagram: $(STAMP)
 	$(BIN)/python -m flows.diagram > docs/intake-machine.md

@@ -160,7 +160,7 @@ def submit(ev: Event, answers: Answers) -> list[Prompt]:
     if created:
         clock.started(ev.unit, case)
         data = ev.unit.cases.as_json(case)
-        mails.queue_confirmation(ev.unit, data, case.id, svc.mail_from)
+        mails.queue_confirmation(ev.unit, data, case.id, svc.mail_from, ev.speaks())
         alerts.case_opened(ev.unit, case, svc.staff)
     ev.end()
     text = joined("\n", [

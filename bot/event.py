@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot import i18n
 from bot.alerts import Staff
 from bot.samples import SampleChecker, verdict_text
 from flows.context import Clock, Ctx
@@ -50,6 +51,7 @@ class Runner(Protocol):
     staff: Staff  # where staff alerts go (bot/alerts.py)
     files: Blobs
     clock: Clock
+    default_language: str  # CASEBOT_DEFAULT_LANGUAGE (bot/i18n.py)
 
     def zip_ok(self, password: str | None,
                category: str | None) -> Callable[[dict[str, Any]], bool]: ...
@@ -66,6 +68,9 @@ class Who(Protocol):
 
     @property
     def chat_ref(self) -> str | None: ...
+
+    @property
+    def locale(self) -> str | None: ...
 
 
 def system_clock() -> datetime:
@@ -91,6 +96,10 @@ class Event:
         self.conv = conv
         # the contact's own language (/language may change it during the event; bot/i18n.py)
         self.language = contact.language
+
+    def speaks(self) -> str:
+        """The language the person gets (bot/i18n.py, `choose`)."""
+        return i18n.choose(self.language, self.who.locale, self.svc.default_language)
 
     def check_sample(self, sha256: str, path: str, name: str, password: str | None,
                      suffixes: tuple[str, ...] | None) -> None:

@@ -18,22 +18,33 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
+from bot.i18n import say
+from flows.i18n import N_, _, joined
 from flows.urls import defang
 from store.tables import OutboxMail, as_utc
 from store.uow import UnitOfWork
 
-FIELDS = (("Case number", "number"), ("Reference id", "reference_id"), ("Status", "status"),
-          ("Product profile", "profile_name"), ("Product", "product"),
-          ("Version", "product_version"), ("Language", "product_language"),
-          ("Operating system", "operating_system"), ("Issue type", "issue_type"),
-          ("Category", "issue_category"), ("Virus pattern type", "virus_pattern_type"),
-          ("Subject", "subject"), ("Severity", "severity"),
-          ("Business impact", "business_impact"), ("Contact method", "contact_method"),
-          ("Phone", "phone"), ("Preferred time", "preferred_time"))
+FIELDS = ((N_("Case number"), "number"), (N_("Reference id"), "reference_id"),
+          (N_("Status"), "status"), (N_("Product profile"), "profile_name"),
+          (N_("Product"), "product"), (N_("Version"), "product_version"),
+          (N_("Language"), "product_language"), (N_("Operating system"), "operating_system"),
+          (N_("Issue type"), "issue_type"), (N_("Category"), "issue_category"),
+          (N_("Virus pattern type"), "virus_pattern_type"), (N_("Subject"), "subject"),
+          (N_("Severity"), "severity"), (N_("Business impact"), "business_impact"),
+          (N_("Contact method"), "contact_method"), (N_("Phone"), "phone"),
+          (N_("Preferred time"), "preferred_time"))
+# values that are casebot's words (catalog.yaml's, the statuses): shown in the reader's
+# language, stored in English (issue 27)
+WORDS = frozenset({"status", "issue_type", "issue_category", "virus_pattern_type", "severity",
+                   "contact_method"})
 
 
 def summary_rows(case: dict[str, Any]) -> list[tuple[str, str]]:
-    rows = [(label, str(case[key])) for label, key in FIELDS if case.get(key)]
+    """(label, value) of the case's fields; the labels, and the values that are casebot's
+    words, are messages (flows/i18n.py): English as they are, rendered for a customer."""
+    rows: list[tuple[str, str]] = [
+        (_(label), _(str(case[key])) if key in WORDS else str(case[key]))
+        for label, key in FIELDS if case.get(key)]
     if case.get("cc_emails"):
         rows.append(("CC", ", ".join(case["cc_emails"])))
     for u in case.get("urls") or []:
@@ -60,9 +71,10 @@ def summary_rows(case: dict[str, Any]) -> list[tuple[str, str]]:
 def case_text(case: dict[str, Any], deliveries: dict[int, list[str]] | None = None) -> str:
     """The case as text: its fields, description, conversation and timeline. `deliveries`
     (an operator's view): which way each message went, shown under it."""
-    lines = [f"{label}: {value}" for label, value in summary_rows(case)]
+    lines: list[str] = [_("{label}: {value}", label=label, value=value)
+                        for label, value in summary_rows(case)]
     if case.get("description"):
-        lines += ["", "Description:", case["description"]]
+        lines += ["", _("Description:"), case["description"]]
     if case.get("messages"):
         lines += ["", "Conversation:"]
         for m in case["messages"]:
@@ -72,7 +84,7 @@ def case_text(case: dict[str, Any], deliveries: dict[int, list[str]] | None = No
         lines += ["", "Timeline:"]
         lines += [f"  {e['at'][:16].replace('T', ' ')}  {e['kind']}: {e['text']}"
                   for e in case["timeline"]]
-    return "\n".join(lines)
+    return joined("\n", lines)
 
 
 def conversation_lines(m: dict[str, Any], went: list[str] | None = None) -> list[str]:
@@ -92,16 +104,26 @@ def conversation_lines(m: dict[str, Any], went: list[str] | None = None) -> list
     return out
 
 
-def case_html(case: dict[str, Any]) -> str:
-    rows = "".join(f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+def case_html(case: dict[str, Any], language: str = "en") -> str:
+    def t(text: str) -> str:
+        return html.escape(say(text, language))
+
+    rows = "".join(f"<tr><th align='left'>{t(k)}</th><td>{t(v)}</td></tr>"
                    for k, v in summary_rows(case))
     desc = html.escape(case.get("description") or "").replace("\n", "<br>")
-    ref = f" (reference id {case['reference_id']})" if case.get("reference_id") else ""
-    return (f"<html><body><p>Thank you for contacting support. We have received your request: "
-            f"case {html.escape(str(case.get('number') or ''))}{html.escape(ref)}.</p>"
+    number = str(case.get("number") or "")
+    received = _("Thank you for contacting support. We have received your request: case "
+                 "{number} (reference id {reference}).", number=number,
+                 reference=case["reference_id"]) if case.get("reference_id") else _(
+        "Thank you for contacting support. We have received your request: case {number}.",
+        number=number)
+    return (f"<html><body><p>{t(received)}</p>"
             f"<table>{rows}</table>"
-            f"<h3>Description</h3><p>{desc}</p>"
-            "<p>Reply to this mail to add information to the case.</p></body></html>")
+            f"<h3>{t(_('Description'))}</h3><p>{desc}</p>"
+            f"<p>{t(REPLY_HERE)}</p></body></html>")
+
+
+REPLY_HERE = _("Reply to this mail to add information to the case.")
 
 
 def message_id(number: str, domain: str) -> str:
@@ -116,16 +138,20 @@ def case_headers(number: str, mail_from: str) -> dict[str, str]:
 
 
 def queue_confirmation(uow: UnitOfWork, case: dict[str, Any], case_id: int | None,
-                       mail_from: str) -> None:
+                       mail_from: str, language: str = "en") -> None:
+    """The case's confirmation, in the contact's `language` (issue 27; its values stay the
+    case's canonical ones, shown in that language)."""
     domain = mail_from.rsplit("@", 1)[-1] or "localhost"
-    subject = f"[Case {case['number']}] {case['subject']}"
+    subject = _("[Case {number}] {subject}", number=case["number"], subject=case["subject"])
     if case.get("reference_id"):
-        subject += f" (ref {case['reference_id']})"
-    text = ("Thank you for contacting support. We have received your request.\n\n"
-            + case_text({**case, "timeline": []})
-            + "\n\nReply to this mail to add information to the case.\n")
+        subject = _("[Case {number}] {subject} (ref {reference})", number=case["number"],
+                    subject=case["subject"], reference=case["reference_id"])
+    text = joined("\n", [
+        _("Thank you for contacting support. We have received your request."), "",
+        case_text({**case, "timeline": []}), "", REPLY_HERE, ""])
     uow.outbox.queue(kind="confirmation", to=case["contact_email"], cc=case["cc_emails"],
-                     subject=subject, body_text=text, body_html=case_html(case),
+                     subject=say(subject, language), body_text=say(text, language),
+                     body_html=case_html(case, language),
                      headers={"Message-ID": message_id(case["number"], domain)},
                      case_id=case_id)
 

@@ -93,7 +93,7 @@ class Service:
                         return []
                     event = Event(self, unit, contact, conv, who, auto_start)
                     prompts = dispatch.run(event, inbound)
-                    language = self.language(event.language, who)
+                    language = event.speaks()
                     if prompts:
                         prompts = [*languages.offer(event, inbound, language), *prompts]
                 return i18n.prompts_in(prompts, language)

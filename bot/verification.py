@@ -38,6 +38,7 @@ from typing import Any
 
 from bot import accounts
 from flows.errors import Invalid
+from flows.i18n import _, ngettext
 from flows.identity import CODE_DIGITS, CODE_RE, looks_like_code  # noqa: F401 (re-exported)
 from flows.validators import email as valid_email
 from store.tables import VerificationCode, as_utc, saved_id, utcnow
@@ -45,7 +46,6 @@ from store.uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 
-CODE_WORDS = f"{CODE_DIGITS}-digit"
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -71,9 +71,9 @@ class Limits:
 
 
 LIMITS = Limits()
-LOCKED = ("For your safety I can't send or check another code right now: too many codes were "
-          "asked for or tried. Please try again later (limits reset within a day), or ask your "
-          "administrator for help.")
+LOCKED = _("For your safety I can't send or check another code right now: too many codes "
+           "were asked for or tried. Please try again later (limits reset within a day), or ask "
+           "your administrator for help.")
 
 
 def mask_email(address: str) -> str:
@@ -173,11 +173,11 @@ def start_verification(service: Any, channel: str, external_id: str, email: str,
     log.info("verification %s queued for a %s identity", "code" if joins else "refusal",
              channel)
     if policy == "refuse":
-        return (f"I mailed {mask_email(address)}. If that address can get support here, the "
-                f"mail has an {CODE_WORDS} code: send it here within 10 minutes. If it can't, "
-                "the mail says what to do. (Wrong address? Just send the right one.)")
-    return (f"I sent an {CODE_WORDS} code to {mask_email(address)}. Send it here within 10 "
-            "minutes. (Wrong address? Just send the right one.)")
+        return _("I mailed {address}. If that address can get support here, the mail has an "
+                 "8-digit code: send it here within 10 minutes. If it can't, the mail says what "
+                 "to do. (Wrong address? Just send the right one.)", address=mask_email(address))
+    return _("I sent an 8-digit code to {address}. Send it here within 10 minutes. (Wrong "
+             "address? Just send the right one.)", address=mask_email(address))
 
 
 def _replace_code(uow: UnitOfWork, row: VerificationCode, now: datetime) -> None:
@@ -235,10 +235,11 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
             address = _link(s, service, row, chat_ref, name, now)
     if left is not None:
         if left <= 0:
-            raise Invalid("That code is not right, and it can't be used any more. Send "
-                          "/start or your email address to get a new one.")
-        raise Invalid(f"That code is not right. Check the mail and try again "
-                      f"({left} tr{'ies' if left != 1 else 'y'} left).")
+            raise Invalid(_("That code is not right, and it can't be used any more. Send "
+                            "/start or your email address to get a new one."))
+        raise Invalid(ngettext("That code is not right. Check the mail and try again ({n} try "
+                               "left).", "That code is not right. Check the mail and try "
+                               "again ({n} tries left).", left))
     log.info("%s identity linked after verification", channel)
     return address
 
@@ -248,21 +249,22 @@ def _guessable(uow: UnitOfWork, channel: str, external_id: str, now: datetime,
     """The identity's code a guess may be checked against; `Invalid` saying why not."""
     row = uow.verification.latest(channel, external_id)
     if row is None:
-        raise Invalid("There is no code waiting for you. Send your work email address and "
-                      "I'll mail you one.")
+        raise Invalid(_("There is no code waiting for you. Send your work email address and "
+                        "I'll mail you one."))
     if row.tries >= MAX_TRIES:
-        raise Invalid("That code can't be used any more (too many wrong tries). Send /start "
-                      "or your email address to get a new one.")
+        raise Invalid(_("That code can't be used any more (too many wrong tries). Send /start "
+                        "or your email address to get a new one."))
     if as_utc(row.expires_at) <= now:
-        raise Invalid("That code has expired (codes last 10 minutes). Send /start or your "
-                      "email address to get a new one.")
+        raise Invalid(_("That code has expired (codes last 10 minutes). Send /start or your "
+                        "email address to get a new one."))
     if not _guess_allowed(uow, row, now, lim):
         raise Invalid(LOCKED)
     wait = _delay_left(uow, row, now, lim)
     if wait > 0:
         seconds = int(wait + 0.999)
-        raise Invalid(f"Please wait {seconds} second{'s' if seconds != 1 else ''} before "
-                      "trying the code again.")
+        raise Invalid(ngettext("Please wait {n} second before trying the code again.",
+                               "Please wait {n} seconds before trying the code again.",
+                               seconds))
     return row
 
 

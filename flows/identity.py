@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flows.i18n import _
 from flows.model import Choice, Inbound, Prompt, info
 
 # The question "Is ADDRESS your work email?" (a platform vouched for ADDRESS).
@@ -20,11 +21,11 @@ YES, NO = "yes", "no"
 CODE_DIGITS = 8
 CODE_RE = re.compile(rf"^\s*((?:\d[ -]?){{{CODE_DIGITS - 1}}}\d)\s*$")
 
-ASK_EMAIL = ("Hello! I open support cases for you. First I need to know who you are: what is "
-             "your work email address? Type it as a message; I'll mail you an 8-digit code to "
-             "confirm it.")
-WAITING = ("Please send the 8-digit code from the email I sent you, or send your work email "
-           "address again to get a new code.")
+ASK_EMAIL = _("Hello! I open support cases for you. First I need to know who you are: what "
+              "is your work email address? Type it as a message; I'll mail you an 8-digit code "
+              "to confirm it.")
+WAITING = _("Please send the 8-digit code from the email I sent you, or send your work email "
+            "address again to get a new code.")
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,9 @@ def looks_like_email(text: str) -> bool:
 
 
 def confirm_email(address: str) -> Prompt:
-    return Prompt(kind="choice", step=CONFIRM_STEP, text=f"Is {address} your work email?",
-                  choices=(Choice(id=YES, label="Yes"), Choice(id=NO, label="No")),
+    return Prompt(kind="choice", step=CONFIRM_STEP,
+                  text=_("Is {address} your work email?", address=address),
+                  choices=(Choice(id=YES, label=_("Yes")), Choice(id=NO, label=_("No"))),
                   data={"email": address})
 
 

@@ -133,7 +133,7 @@ def _hint_lines(choices: tuple[Choice, ...]) -> str:
 def render(prompt: Prompt) -> Message:
     """One prompt -> `{"text": fallback, "blocks": [...]}` for chat.postMessage."""
     if prompt.step == CONFIRM_STEP:
-        return confirm_email(prompt.data.get("email", ""))
+        return confirm_email(prompt.data.get("email", ""), prompt.language or "en")
     blocks: list[Block] = []
     if prompt.error:
         blocks += sections(f":warning: {escape(prompt.error)}")
@@ -240,16 +240,17 @@ def info_message(text: str) -> Message:
     return {"text": escape(_cut(text, 3000)), "blocks": sections(escape(text))[:BLOCKS_MAX]}
 
 
-def confirm_email(email: str) -> Message:
+def confirm_email(email: str, language: str = "en") -> Message:
     """The one-time question that links a Slack user to the email Slack knows for them."""
-    text = (f"Hello! Is {escape(email)} your work email? Cases you open here are filed "
-            "under it and updates go there.")
+    text = say(_("Hello! Is {email} your work email? Cases you open here are filed under it "
+                 "and updates go there.", email=escape(email)), language)
     return {"text": text, "blocks": [
         *sections(text),
         {"type": "actions", "block_id": "cb|identity||", "elements": [
-            {"type": "button", "action_id": ID_YES, "style": "primary", "text": _plain("Yes"),
-             "value": "yes"},
-            {"type": "button", "action_id": ID_NO, "text": _plain("No"), "value": "no"}]}]}
+            {"type": "button", "action_id": ID_YES, "style": "primary",
+             "text": _plain(say(_("Yes"), language)), "value": "yes"},
+            {"type": "button", "action_id": ID_NO, "text": _plain(say(_("No"), language)),
+             "value": "no"}]}]}
 
 
 ALERT_ICONS = {"new": ":rotating_light:", "overdue": ":alarm_clock:", "reply": ":speech_balloon:"}

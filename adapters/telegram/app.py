@@ -47,21 +47,28 @@ from adapters.telegram.plumbing import WORKERS
 from adapters.telegram.ratelimit import SharedRateLimiter
 from adapters.telegram.webhook import Webhook
 from bot.chat import Chat
-from bot.protocol import Settings
+from bot.protocol import LANGUAGES, N_, Settings, _, say
 
 log = logging.getLogger(__name__)
 
 COMMANDS = [
-    BotCommand("start", "start or show where you are"),
-    BotCommand("newcase", "open a support case (as a reply: described by that message)"),
-    BotCommand("cases", "list your cases"),
-    BotCommand("case", "show one case: /case NUMBER"),
-    BotCommand("profiles", "manage product profiles"),
-    BotCommand("checkurl", "check URL ratings: /checkurl URL…"),
-    BotCommand("cancel", "discard the current request"),
-    BotCommand("back", "go to the previous question"),
-    BotCommand("help", "show the commands"),
+    ("start", N_("start or show where you are")),
+    ("newcase", N_("open a support case (as a reply: described by that message)")),
+    ("cases", N_("list your cases")),
+    ("case", N_("show one case: /case NUMBER")),
+    ("profiles", N_("manage product profiles")),
+    ("checkurl", N_("check URL ratings: /checkurl URL…")),
+    ("cancel", N_("discard the current request")),
+    ("back", N_("go to the previous question")),
+    ("language", N_("choose the language: /language ja or /language en")),
+    ("help", N_("show the commands")),
 ]
+
+
+def commands_in(language: str) -> list[BotCommand]:
+    """The command menu in `language` (Telegram shows each user the one of their
+    language_code, else the default: English)."""
+    return [BotCommand(name, say(_(about), language)) for name, about in COMMANDS]
 SEND_TRIES = 5
 UPDATES = ["message", "callback_query", "inline_query"]
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]  # PTB's defaults throughout
@@ -203,7 +210,10 @@ async def _serve(app: TelegramApp, tg: TelegramBot | None, settings: Settings, *
     finished, updates stop arriving and the application stops."""
     if tg is not None:  # before any update: what a person linking here downloads with
         tg.native.serve_files(app.bot, asyncio.get_running_loop())
-    await app.bot.set_my_commands(COMMANDS)
+    await app.bot.set_my_commands(commands_in("en"))
+    for language in LANGUAGES:  # issue 27: the menu in each language casebot speaks
+        if language != "en":
+            await app.bot.set_my_commands(commands_in(language), language_code=language)
     # the menu button beside the message box lists those commands
     await app.bot.set_chat_menu_button(menu_button=MenuButtonCommands())
     hook = await _start_updates(app, settings, webhook_url, listen=listen, port=port,

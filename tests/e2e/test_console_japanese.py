@@ -7,6 +7,12 @@ from __future__ import annotations
 
 import re
 
+from sqlmodel import select
+
+from bot.app import build_engine
+from bot.settings import Settings
+from store.tables import OutboxMail
+from store.uow import unit_of_work
 from tests.e2e.conftest import Chat, Script
 
 SUBJECT = "パターン更新後にエージェントが停止する"
@@ -53,6 +59,23 @@ def test_a_whole_product_case_in_japanese(chat: Chat) -> None:
     assert case["subject"] == SUBJECT
     assert case["description"] == DESCRIPTION
     assert f"{number} · {SUBJECT} · 受付済み · 更新 " in out
+
+    # the confirmation mail is in Japanese too, subject included; its values shown in it
+    engine = build_engine(Settings(home=chat.home))
+    with unit_of_work(engine, read_only=True) as uow:
+        [mail] = uow.session.exec(select(OutboxMail).where(
+            OutboxMail.kind == "confirmation")).all()
+    engine.dispose()
+    assert mail.subject == f"【ケース {number}】{SUBJECT}"
+    body = mail.body_text
+    assert body.startswith("サポートへお問い合わせいただき、ありがとうございます。"
+                           "お問い合わせを受け付けました。\n\n")
+    for line in (f"ケース番号: {number}", "ステータス: 受付済み",
+                 "カテゴリ: 製品の不具合・お問い合わせ", "重要度: 高", "ご連絡方法: メール",
+                 f"件名: {SUBJECT}", "詳細:",
+                 "このメールにご返信いただくと、ケースに情報を追加できます。"):
+        assert line in body, body
+    assert "<th align='left'>重要度</th><td>高</td>" in (mail.body_html or "")
 
 
 def test_language_is_the_contacts_own_and_kept_between_chats(chat: Chat) -> None:

@@ -109,7 +109,7 @@ async def test_product_case_with_attachment(fake: FakeTelegram, settings: Settin
         commands = fake.of("setMyCommands")[0].params["commands"]
         assert [c["command"] for c in commands] == ["start", "newcase", "cases", "case",
                                                     "profiles", "checkurl", "cancel", "back",
-                                                    "help"]
+                                                    "language", "help"]
 
 
 @pytest.mark.parametrize("maker", [make_aes_zip, make_zipcrypto_zip])

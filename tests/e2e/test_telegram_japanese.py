@@ -41,6 +41,20 @@ async def test_a_product_case_in_japanese_from_telegrams_language_code(
         assert "Your cases (newest first):" in user.last_text
 
 
+async def test_the_command_menu_is_set_in_each_language(fake: FakeTelegram,
+                                                        settings: Settings) -> None:
+    async with BotRun(fake, settings, "polling"):
+        pass
+    menus = {c.params.get("language_code"): {m["command"]: m["description"]
+                                              for m in c.params["commands"]}
+             for c in fake.of("setMyCommands")}
+    assert set(menus) == {None, "ja"}  # the default (English), and Japanese
+    assert menus[None]["cases"] == "list your cases"
+    assert menus["ja"]["cases"] == "ケースの一覧を表示"
+    assert menus["ja"]["language"] == "表示言語の選択: /language ja または /language en"
+    assert list(menus["ja"]) == list(menus[None])
+
+
 async def test_an_english_telegram_keeps_english(fake: FakeTelegram,
                                                  settings: Settings) -> None:
     fake.languages[7102] = "en"
