@@ -157,7 +157,7 @@ class Dispatch:
         # a new case posted as a message: the home tab lists it (a Submit press answered in
         # place leaves it to the next app_home_opened, as before: one Web API call a press)
         if reply.open_cases is not None and any(p.kind == "done" for p in prompts):
-            self.publish(client, user, reply.open_cases)
+            self.publish(client, user, reply.open_cases, reply.language)
 
     def fetch_files(self, who: Who, pending: tuple[PendingFile, ...]) -> Fetched:
         """The chat layer's way to fetch a message's files once its person is linked, in this
@@ -174,12 +174,15 @@ class Dispatch:
     def publish_home(self, client: WebClient, team: str, user: str) -> None:
         """views.publish the person's open cases (on opening the tab, and when a case
         changes); read without writing anything."""
-        view = self.chat.view(Who(CHANNEL, sin.external_id(team, user)), cases=True)
-        self.publish(client, user, view.open_cases)
+        ext = sin.external_id(team, user)
+        view = self.chat.view(Who(CHANNEL, ext, locale=self.locale_of(client, ext, user)),
+                              cases=True)
+        self.publish(client, user, view.open_cases, view.language)
 
-    def publish(self, client: WebClient, user: str, cases: list[OpenCase] | None) -> None:
+    def publish(self, client: WebClient, user: str, cases: list[OpenCase] | None,
+                language: str = "en") -> None:
         try:
-            client.views_publish(user_id=user, view=home.home_view(cases))
+            client.views_publish(user_id=user, view=home.home_view(cases, language))
         except SlackApiError as exc:
             log.warning("views.publish failed: %s", exc.response.get("error"))
 

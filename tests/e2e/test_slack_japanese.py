@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.slack.home import home_text
 from tests.e2e.conftest import Chat as Home
 from tests.e2e.fake_slack import CODE, Rig, link, slack_rig
 
@@ -58,6 +59,10 @@ def test_a_product_case_in_japanese_from_slacks_locale(rig: Rig) -> None:
     case = Home(rig.settings.home).case(number)
     assert (case["issue_category"], case["severity"]) == ("Product Issues", "Medium")
     assert case["operating_system"] == "Windows 10"
+
+    home = home_text(slack.home(user))  # App Home, in Japanese too
+    assert "お客様のサポートケース" in home
+    assert f"*{number}* · 管理コンソールが遅い\n受付済み · 更新 " in home
 
     slack.command(user, "/case", "language en")  # their own choice wins over Slack's
     assert "casebot speaks English to you now." in slack.text(user)
