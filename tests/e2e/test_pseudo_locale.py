@@ -6,12 +6,19 @@ customer typed and the catalog's data (products, systems, profile names) are exc
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
-from bot.i18n import pseudo
+from bot.i18n import PSEUDO, pseudo
+from bot.settings import Settings
 from flows.catalog import get_catalog
 from tests.e2e.conftest import EMAIL, Chat, Script
+from tests.e2e.fake_slack import give_profiles, link, slack_rig
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.telegram_driver import BotRun, linked
 
 WRAPPED = re.compile(r"⟦[^⟦⟧]*⟧")
 # what is no text: numbers, sizes, dates, punctuation, list marks, the console's own marks
@@ -63,4 +70,65 @@ def test_a_product_case_in_the_pseudo_locale_shows_nothing_untranslated(chat: Ch
     [number] = re.findall(pseudo("Case number: {n}").replace("{n}", r"(\d+)"), result.stdout)
     assert chat.case(number)["issue_category"] == "Product Issues"  # the English value
     bad = untranslated(result.stdout, data_words(*typed, number))
+    assert not bad, "\n".join(bad)
+
+
+def shown_words(value: Any) -> list[str]:
+    """Every text a chat shows in a sent payload: Slack's block texts, option texts and
+    placeholders, Telegram's texts, buttons and input placeholders."""
+    if isinstance(value, dict):
+        out = []
+        for key, inner in value.items():
+            if key in ("text", "input_field_placeholder") and isinstance(inner, str):
+                out.append(inner)
+            elif key not in ("action_id", "block_id", "value", "callback_data", "url"):
+                out += shown_words(inner)
+        return out
+    if isinstance(value, list):
+        return [w for v in value for w in shown_words(v)]
+    return []
+
+
+async def test_a_telegram_case_in_the_pseudo_locale_shows_nothing_untranslated(
+        fake: FakeTelegram, settings: Settings) -> None:
+    async with BotRun(fake, settings.model_copy(update={"default_language": PSEUDO}),
+                      "polling") as run:
+        user = await linked(run, 7301, EMAIL)
+        typed = ["Console is slow", "It takes a minute to open."]
+        await user.say("/newcase")
+        await user.press(pseudo("Product Issues"))
+        await user.say(typed[0])
+        await user.say(typed[1])
+        await user.press(pseudo("Low"), exact=True)
+        await user.press(pseudo("Submit"), exact=True)
+        await user.say("/cases")
+        assert pseudo("Thank you. Your request has been submitted.") in "\n".join(
+            m["text"] for m in user.messages)
+        shown = "\n".join(shown_words(user.messages))
+    bad = untranslated(shown, data_words(*typed, "HQ Apex One", "Windows 10"))
+    assert not bad, "\n".join(bad)
+
+
+def test_a_slack_case_in_the_pseudo_locale_shows_nothing_untranslated(tmp_path: Path) -> None:
+    with slack_rig(tmp_path) as rig:
+        slack, user = rig.slack, "U9"
+        link(rig.service, user, EMAIL)
+        give_profiles(rig.service, EMAIL, count=1)
+        slack.command(user, "/case", f"language {PSEUDO}")
+        typed = ["Console is slow", "It takes a minute to open."]
+        slack.command(user, "/case", "new")
+        slack.press(user, pseudo("Product Issues"))
+        slack.say(user, typed[0])
+        slack.say(user, typed[1])
+        slack.press(user, pseudo("Low"))
+        slack.press(user, pseudo("Submit"))
+        slack.command(user, "/case", "list")
+        sent = [c.args for c in rig.fake.calls if c.method in ("chat.postMessage",
+                                                                "chat.update",
+                                                                "chat.postEphemeral")]
+        assert pseudo("Thank you. Your request has been submitted.") in json.dumps(
+            sent, ensure_ascii=False)
+        home = rig.slack.home(user)
+    shown = "\n".join(shown_words([*sent, home]))
+    bad = untranslated(shown, data_words(*typed, "Profile 1", "Windows 10"))
     assert not bad, "\n".join(bad)
