@@ -69,23 +69,25 @@ class Limits(Protocol):
 
 
 def over_quota(limit: int, name: str | None = None) -> str:
-    said = (f"{limit // MB:,} MB of files in the last 24 hours, the most one person may store "
-            "in a day. Please send the rest tomorrow, or share large files through the support "
-            "portal's large-file upload.")
     if name is None:
-        return "You have sent " + said
-    return f"I didn't take {name}: with it you would have sent more than " + said
+        return _("You have sent {limit:,} MB of files in the last 24 hours, the most one person "
+                 "may store in a day. Please send the rest tomorrow, or share large files "
+                 "through the support portal's large-file upload.", limit=limit // MB)
+    return _("I didn't take {name}: with it you would have sent more than {limit:,} MB of "
+             "files in the last 24 hours, the most one person may store in a day. Please send "
+             "the rest tomorrow, or share large files through the support portal's large-file "
+             "upload.", name=name, limit=limit // MB)
 
 
 def disk_full(name: str) -> str:
-    return (f"I can't take {name} right now: casebot's storage for attachments is full. "
-            "Please try again later, or share the file through the support portal's "
-            "large-file upload.")
+    return _("I can't take {name} right now: casebot's storage for attachments is full. "
+             "Please try again later, or share the file through the support portal's "
+             "large-file upload.", name=name)
 
 
 def too_large(name: str, limit: int) -> str:
-    return (f"{name} is larger than the {limit // MB} MB limit. Compress it, split it, or "
-            "share it through the support portal's large-file upload.")
+    return _("{name} is larger than the {limit} MB limit. Compress it, split it, or share it "
+             "through the support portal's large-file upload.", name=name, limit=limit // MB)
 
 
 def used(uow: UnitOfWork, contact_id: int) -> int:

@@ -16,14 +16,17 @@ from typing import Any
 
 from flows.context import Ctx
 from flows.formstate import Answers
+from flows.i18n import _, joined
 from flows.steps import MultiStep, Stay
 
 
 def outside_text(outside: list[str]) -> str:
-    shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
-    return (f"I can't copy {shown}: I only copy addresses at your company's own email domains. "
-            "Type another address, or done (your support operator can allow outside "
-            "addresses).")
+    shown = joined(" ", [", ".join(outside[:5]), *([_("and {count} more",
+                                                       count=len(outside) - 5)]
+                                                     if len(outside) > 5 else [])])
+    return _("I can't copy {shown}: I only copy addresses at your company's own email domains. "
+             "Type another address, or done (your support operator can allow outside "
+             "addresses).", shown=shown)
 
 
 class CcStep(MultiStep):
@@ -37,7 +40,7 @@ class CcStep(MultiStep):
             return value
         kept = [address for address in chosen if address not in outside]
         errors = [value.error] if isinstance(value, Stay) and value.error else []
-        return Stay(kept, error=" ".join([*errors, outside_text(outside)]))
+        return Stay(kept, error=joined(" ", [*errors, outside_text(outside)]))
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         return not ctx.world.cc_outside(list(value or []))
