@@ -164,6 +164,10 @@ class FakeSlackClient:
     def views_publish(self, user_id: str, view: dict[str, Any]) -> None:
         self.published.append(view)
 
+    def users_info(self, user: str, include_locale: bool = False) -> dict[str, Any]:
+        """The person's Slack language (issue 27: App Home is in it)."""
+        return {"user": {"id": user, "locale": "en-US"}}
+
 
 def test_slack_app_home_writes_nothing(chat: Chat, statements: Statements) -> None:
     client = FakeSlackClient()
