@@ -44,6 +44,7 @@ LOCK_STRIPES, DM_CACHE = 256, 10_000
 # a person's Slack locale (users.info include_locale), asked once an hour at most: a change
 # of language in Slack reaches casebot within the hour (issue 27)
 LOCALE_SECONDS = 3600
+PROFILE_SECONDS = 30  # an email vouched for is read fresh for each link, not from an old read
 
 Posted = list[tuple[Prompt, str]]
 """Prompts shown, each with the ts of the message that shows it."""
@@ -64,6 +65,9 @@ class Dispatch:
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
         self.locales: TTLCache[str, str | None] = TTLCache(maxsize=DM_CACHE,
                                                            ttl=LOCALE_SECONDS)
+        # users.info as the locale look-up read it, for a directory look-up in the same event
+        self.profiles: TTLCache[str, dict[str, Any]] = TTLCache(maxsize=DM_CACHE,
+                                                                ttl=PROFILE_SECONDS)
         self._locales_lock = threading.Lock()
 
     def lock_for(self, ext: str) -> threading.Lock:
@@ -103,19 +107,26 @@ class Dispatch:
         with self._locales_lock:
             if ext in self.locales:
                 return self.locales[ext]
+        profile: dict[str, Any] | None = None
         try:
-            found = client.users_info(user=user, include_locale=True)["user"].get("locale")
+            profile = client.users_info(user=user, include_locale=True)["user"]
         except SlackApiError as exc:
             log.warning("users.info (locale) failed: %s", exc.response.get("error"))
-            found = None
+        found = (profile or {}).get("locale")
         with self._locales_lock:
             self.locales[ext] = str(found) if found else None
+            if profile is not None:  # the directory of this event reads it, not Slack again
+                self.profiles[ext] = profile
         return str(found) if found else None
 
     def directory(self, client: WebClient, team: str, user: str) -> Callable[[], Vouched]:
         """users.info, asked only for a person not linked yet: their email, whether Slack
         confirmed it (`is_email_confirmed`), and the workspace that vouches for it."""
         def look_up() -> Vouched:
+            with self._locales_lock:  # this event's locale look-up read it already
+                profile = self.profiles.get(sin.external_id(team, user))
+            if profile is not None:
+                return vouched(profile)
             try:
                 profile = client.users_info(user=user)["user"]
             except SlackApiError as exc:
