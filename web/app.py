@@ -250,7 +250,9 @@ class Console:
                 "max_files": MAX_REPLY_FILES, "timeline": timeline, "changes": changes,
                 "others": others, "operators": operators, "canned": canned,
                 "previews": self._previews(data), **desk,
-                "can_apply": reclass and data["status"] == "resolved", "applied": applied}
+                "can_apply": reclass and data["status"] == "resolved", "applied": applied,
+                # the language casebot speaks to the contact, when they (or an operator) chose
+                "language": LANGUAGES.get(contact.language or "") if contact else None}
 
     def _previews(self, data: dict[str, Any]) -> dict[str, dict[str, str]]:
         """Per stored file (by sha256) what the page may show of it: "image" (a thumbnail of

@@ -4,6 +4,7 @@ as the contact's own /language would; audited; and the contact's next chat follo
 from __future__ import annotations
 
 import json
+import re
 
 from bot.app import build_engine
 from bot.settings import Settings
@@ -15,9 +16,9 @@ from tests.web.conftest import OPERATOR, Console, csrf_of
 def test_an_operator_sets_a_contacts_language(console: Console) -> None:
     console.chat.cli("accounts", "add", "Acme", "--domain", "acme.example")
     engine = build_engine(Settings(home=console.chat.home))
-    with unit_of_work(engine) as s:  # ann joins Acme
-        s.contacts.ensure("ann@acme.example", "Ann")
-        s.commit()
+    with unit_of_work(engine) as uow:  # ann joins Acme
+        uow.contacts.ensure("ann@acme.example", "Ann")
+        uow.commit()
     engine.dispose()
     account = json.loads(console.chat.cli("accounts", "list", "--json"))[0]
     url = f"/accounts/{account['id']}"
@@ -33,8 +34,12 @@ def test_an_operator_sets_a_contacts_language(console: Console) -> None:
     audit = json.loads(console.chat.cli("audit", "list", "--json"))
     assert any(a["action"] == "contact_language" and a["actor"] == f"web:{OPERATOR}"
                and a["detail"] == "ja" for a in audit)
-    out = console.chat.run(Script().say("/help")).stdout
+    s = Script().say("/help").first_profile("HQ Apex One", "Apex One", "2019", ["Windows 10"])
+    s.say("Product Issues").common("Console is slow", severity="Low")
+    out = console.chat.run(s).stdout
     assert "コマンド: /newcase サポートケースの作成" in out
+    [number] = re.findall(r"ケース番号: (\d+)", out)
+    assert "<dt>Language</dt><dd>日本語</dd>" in c.get(f"/cases/{number}").text
 
     bad = c.post(f"{url}/language", data={"csrf_token": csrf_of(after),
                                           "email": "ann@acme.example", "language": "tlh"})
