@@ -19,10 +19,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("contacts") as batch:
-        batch.add_column(sa.Column("language", sa.String(length=16), nullable=True))
-        batch.add_column(sa.Column("language_offered", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+    # plain ADD COLUMNs (no batch): SQLite adds them in place, so the contacts table is not
+    # copied and dropped under the cases and identities that refer to it
+    op.add_column("contacts", sa.Column("language", sa.String(length=16), nullable=True))
+    op.add_column("contacts", sa.Column("language_offered", sa.Boolean(), nullable=False,
+                                        server_default=sa.false()))
 
 
 def downgrade() -> None:
