@@ -55,10 +55,17 @@ async def test_the_command_menu_is_set_in_each_language(fake: FakeTelegram,
     assert list(menus["ja"]) == list(menus[None])
 
 
-async def test_an_english_telegram_keeps_english(fake: FakeTelegram,
-                                                 settings: Settings) -> None:
+async def test_an_english_telegram_keeps_english_and_language_offers_buttons(
+        fake: FakeTelegram, settings: Settings) -> None:
     fake.languages[7102] = "en"
     async with BotRun(fake, settings, "polling") as run:
         user = await linked(run, 7102, "ann@acme.example")
         await user.say("/newcase")
         assert "What is it about?" in user.keyboard_message()["text"]
+        await user.say("/language")  # the choice: a button per language, each in its own
+        offer = next(m for m in reversed(user.messages)
+                     if "Which language should casebot use with you?" in m["text"])
+        assert [b["text"] for b in user.buttons(offer)] == ["English", "日本語"]
+        await user.press_data(offer, "cmd:language:ja")
+        assert "表示言語を日本語に切り替えました。" in user.last_text
+        assert "お問い合わせの種類をお選びください。" in user.keyboard_message()["text"]
