@@ -65,6 +65,7 @@ from flows.steps import (
     TextStep,
     match_choice,
     plain_choices,
+    said,
 )
 from flows.suggest import (
     profile_by_topic,
@@ -336,8 +337,8 @@ class AttachmentsStep(Step):
         if inbound.kind == "file" and inbound.file is not None:
             return self._attach(inbound.file, files, a, ctx)
         picked = match_choice(inbound, self.ask(a, ctx, pending).choices)
-        said_done = picked is not None or (inbound.kind == "text" and inbound.text.strip(
-        ).casefold() in (*DONE_WORDS, *SKIP_WORDS, "no attachments"))
+        said_done = picked is not None or (inbound.kind == "text" and said(
+            inbound.text) in (*DONE_WORDS, *SKIP_WORDS, "no attachments"))
         if not said_done:
             raise Invalid("Send a file, or say done when you have attached everything.")
         if self._required(a, ctx) and not files:
