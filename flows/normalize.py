@@ -68,6 +68,11 @@ def typed_number(text: str) -> int | None:
     return int(digits) if digits.isdecimal() else None
 
 
+def case_number(text: str) -> str:
+    """A case number as typed ("#10000042", in full-width digits too): its digits as stored."""
+    return typed_value(text).lstrip("#").strip()
+
+
 def _unclosed(text: str) -> str:
     trimmed = text.strip()
     while trimmed and trimmed[-1] in _CLOSING:
@@ -81,4 +86,4 @@ def typed_list(text: str, *, spaces: bool = True, commas: bool = True) -> list[s
     commas and semicolons unless an item may hold one (a URL)."""
     marks = re.escape(_LINE_BREAKS + _LIST_MARKS + (",;" if commas else ""))
     pattern = f"[{marks}{_SPACE if spaces else ''}]+"
-    return [item.strip() for item in re.split(pattern, normal(text)) if item.strip()]
+    return [item.strip() for item in re.split(pattern, normal(_unclosed(text))) if item.strip()]

@@ -120,8 +120,9 @@ def email_list(text: str, *, max_count: int = MAX_CC) -> list[str]:
 # ---------------------------------------------------------------------------- phone
 
 _PHONE_EXAMPLE = "e.g. +44 20 7946 0958"
-# "内線 123" is how a Japanese number gives its extension.
+# "内線 123" is how a Japanese number gives its extension; "(代表)", "(携帯)" say which line.
 _JA_EXTENSION = re.compile(r"\s*内線\s*")
+_NOTE = re.compile(r"\(([^()]*)\)")
 _FULL_WIDTH_DIGIT = re.compile(r"[\uff10-\uff19]")
 
 
@@ -142,7 +143,8 @@ def _japanese_national(raw: str) -> phonenumbers.PhoneNumber | None:
 def phone(text: str) -> str:
     """An international number in E.164 (with ";ext=N" when an extension was given). A number
     typed the Japanese way without its country code is read as Japanese (+81)."""
-    raw = _JA_EXTENSION.sub(" ext. ", typed_value(text)).strip()
+    raw = _JA_EXTENSION.sub(" ext. ", typed_value(text))
+    raw = _NOTE.sub(lambda m: " " if cjk_count(m.group(1)) else m.group(0), raw).strip()
     if not raw:
         raise Invalid(f"Enter a phone number with the country code, {_PHONE_EXAMPLE}.")
     compact = re.sub(r"[\s().\-]", "", raw)
