@@ -75,6 +75,7 @@ from flows.suggest import (
 from flows.understand.categories import confident, rank_categories
 from flows.understand.facts import found
 from flows.understand.subject import subject_line
+from flows.understand.versions import version_named
 
 # -- choices ------------------------------------------------------------------------------------
 
@@ -205,7 +206,10 @@ class ProfileStep(ChoiceStep):
         if ctx.world.profiles():
             return None
         description = a.get("description") or ""
-        suggestion = {"product": suggested_product(description, ctx.cat),
+        product = suggested_product(description, ctx.cat)
+        suggestion = {"product": product,
+                      "version": version_named(description, product, ctx.cat) if product
+                      else None,
                       "language": "Japanese" if is_japanese(description) else None}
         return Jump("profile", {SUGGEST: suggestion} if any(suggestion.values()) else {},
                     note="You have no product profiles yet. A profile remembers your product, "
