@@ -87,7 +87,7 @@ class UrlsStep(Step):
 def _keeps_default(inbound: Inbound) -> bool:
     """The "Keep: …" button, or its number or an empty line typed: the URLs stay as they were."""
     return ((inbound.kind == "choice" and inbound.choice == "__default__")
-            or (inbound.kind == "text" and inbound.text.strip() in ("", "1")))
+            or (inbound.kind == "text" and said(inbound.text) in ("", "1")))
 
 
 def _says_done(inbound: Inbound) -> bool:

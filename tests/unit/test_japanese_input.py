@@ -325,3 +325,10 @@ def test_a_full_width_work_email_is_an_email() -> None:
 def test_commands_typed_with_a_japanese_keyboard(text: str, command: str, args: str) -> None:
     inbound = Inbound.from_text(text)
     assert (inbound.kind, inbound.command, inbound.args) == ("command", command, args)
+
+
+def test_a_full_width_command_in_telegram() -> None:
+    from adapters.telegram.inbound import text_inbound
+
+    assert text_inbound("／ｃａｓｅｓ").command == "cases"
+    assert text_inbound("／ｃａｓｅ\u3000１２３").args == "１２３"
