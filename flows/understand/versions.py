@@ -102,6 +102,8 @@ def version_named(text: str, product_name: str, catalog: Catalog) -> str | None:
 def _named_nearby(low: str, product: Product, catalog: Catalog) -> bool:
     """A version with words counts when the text names the product at all (or none: the
     form asks about this product anyway)."""
+    if _prefixes(product).search(low):  # named by a name, alias or initials: no fuzzy search
+        return True
     named = {m.product for m in mentions(low, catalog)}
     return not named or product.name in named
 
