@@ -19,6 +19,7 @@ from flows.commands import RECLASSIFY, button_id
 from flows.errors import Invalid
 from flows.intake import INTAKE
 from flows.model import Choice, Inbound, Prompt, info
+from flows.normalize import case_number
 from flows.urls import read_urls
 from store.tables import iso
 
@@ -95,7 +96,7 @@ def list_cases(ev: Event) -> Prompt:
 
 
 def show_case(ev: Event, number: str) -> Prompt:
-    number = number.strip().lstrip("#")
+    number = case_number(number)
     if not number:
         return info("Which case? Type /case followed by its number, e.g. /case 10000001.")
     case = ev.unit.cases.by_number(number)

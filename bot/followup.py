@@ -17,6 +17,7 @@ from bot.event import Event
 from flows import commands
 from flows.commands import button_id
 from flows.model import Choice, FileRef, Inbound, Prompt, info
+from flows.normalize import case_number, typed_number
 from store.tables import Case
 
 ASKED_FOR = 3  # "Add to case N" buttons at most (the newest waiting cases)
@@ -60,7 +61,7 @@ def add(ev: Event, case: Case, inbound: Inbound) -> list[Prompt]:
 
 def reply_command(ev: Event, args: str) -> list[Prompt]:
     """`/reply NUMBER TEXT` (the terminal's one action; any chat may type it)."""
-    number, _, text = args.strip().partition(" ")
+    number, text = _first_word(args)
     case = _own_case(ev, number)
     if case is None or not text.strip():
         return ev.with_current([info(
@@ -135,8 +136,14 @@ def _case_of_thread(ev: Event, thread: str) -> Case | None:
     return case if case is not None and case.contact_id == ev.contact.id else None
 
 
+def _first_word(args: str) -> tuple[str, str]:
+    """(the first word, the rest): split at any space, the full-width one too."""
+    words = args.split(maxsplit=1)
+    return (words[0], words[1]) if len(words) == 2 else (args.strip(), "")
+
+
 def _own_case(ev: Event, number: str) -> Case | None:
-    number = number.strip().lstrip("#")
+    number = case_number(number)
     case = ev.unit.cases.by_number(number) if number.isdigit() else None
     return case if case is not None and case.contact_id == ev.contact.id else None
 
@@ -145,10 +152,11 @@ def _survey_answer(ev: Event, text: str) -> str | None:
     """A plain 1–5 answers the newest unanswered survey (the terminal has no buttons); a
     message right after a rating is its comment."""
     ids = ev.unit.cases.ids_of(ev.contact.id)
-    if text.strip() in {str(n) for n in replies.RATINGS}:
+    rating = typed_number(text)
+    if rating in replies.RATINGS:
         unrated = ev.unit.surveys.unrated(ids)
         if unrated:
-            return replies.rate(ev.unit, unrated[0].id or 0, int(text.strip()), ev.contact.id)
+            return replies.rate(ev.unit, unrated[0].id or 0, rating, ev.contact.id)
     return replies.comment(ev.unit, ids, text)
 
 

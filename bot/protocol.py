@@ -24,7 +24,7 @@ from flows.commands import PREFIX as COMMAND_PREFIX
 from flows.errors import Invalid
 from flows.identity import CONFIRM_STEP, NO, YES
 from flows.model import Choice, FileRef, Inbound, PendingFile, Prompt, info
-from flows.steps import DONE, SKIP_WORDS, match_choice
+from flows.steps import DONE, SKIP_WORDS, match_choice, said
 from store.budget import Bucket
 from store.poller import Holder
 
@@ -34,7 +34,7 @@ __all__ = [
     "FetchFiles", "Fetched", "FileRef",
     "FromMessage", "Inbound", "Invalid", "Notice", "OpenCase", "Outcome", "PendingFile",
     "Prompt", "Reply", "Settings", "View", "Vouched", "Who", "button_id", "command_of",
-    "for_terminal", "info", "match_choice", "none_fetched", "pressed",
+    "for_terminal", "info", "match_choice", "none_fetched", "pressed", "said",
 ]
 
 

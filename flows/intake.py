@@ -65,6 +65,7 @@ from flows.steps import (
     TextStep,
     match_choice,
     plain_choices,
+    said,
 )
 from flows.suggest import (
     profile_by_topic,
@@ -74,6 +75,7 @@ from flows.suggest import (
 from flows.understand.categories import confident, rank_categories
 from flows.understand.facts import found
 from flows.understand.subject import subject_line
+from flows.understand.versions import version_named
 
 # -- choices ------------------------------------------------------------------------------------
 
@@ -204,7 +206,10 @@ class ProfileStep(ChoiceStep):
         if ctx.world.profiles():
             return None
         description = a.get("description") or ""
-        suggestion = {"product": suggested_product(description, ctx.cat),
+        product = suggested_product(description, ctx.cat)
+        suggestion = {"product": product,
+                      "version": version_named(description, product, ctx.cat) if product
+                      else None,
                       "language": "Japanese" if is_japanese(description) else None}
         return Jump("profile", {SUGGEST: suggestion} if any(suggestion.values()) else {},
                     note="You have no product profiles yet. A profile remembers your product, "
@@ -336,8 +341,8 @@ class AttachmentsStep(Step):
         if inbound.kind == "file" and inbound.file is not None:
             return self._attach(inbound.file, files, a, ctx)
         picked = match_choice(inbound, self.ask(a, ctx, pending).choices)
-        said_done = picked is not None or (inbound.kind == "text" and inbound.text.strip(
-        ).casefold() in (*DONE_WORDS, *SKIP_WORDS, "no attachments"))
+        said_done = picked is not None or (inbound.kind == "text" and said(
+            inbound.text) in (*DONE_WORDS, *SKIP_WORDS, "no attachments"))
         if not said_done:
             raise Invalid("Send a file, or say done when you have attached everything.")
         if self._required(a, ctx) and not files:
