@@ -57,7 +57,8 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
                    file_quota_bytes=settings.file_quota_mb * 1024 * 1024,
                    files_budget_bytes=settings.files_budget_mb * 1024 * 1024,
                    reopen_days=settings.reopen_days, clock=clock,
-                   staff=Staff.from_settings(settings))
+                   staff=Staff.from_settings(settings),
+                   followup_days=settings.followup_days)
 
 
 def sample_checks(settings: Settings, engine: Engine, files: Blobs) -> SampleChecker:

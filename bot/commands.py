@@ -181,4 +181,5 @@ COMMANDS: dict[str, Callable[[Event, Inbound], list[Prompt]]] = {
     commands.SURVEY: lambda e, ask: followup.rate(e, ask.args),
     commands.ADD_TO: lambda e, ask: followup.add_held(e, ask.args),
     commands.NEW_FROM: lambda e, ask: followup.new_from_held(e, ask.args),
+    commands.SPLIT: lambda e, ask: followup.split(e, ask.args),
 }

@@ -110,7 +110,8 @@ class View:
     has_answers: bool = False
     checked_urls: list[str] = field(default_factory=list)
     open_cases: list[OpenCase] | None = None
-    # a case of theirs waits for their answer (bot/followup.py; read only when asked for)
+    # a message of theirs that replies to nothing goes to a case of theirs: added, or asked
+    # about (bot/replies.py `unthreaded`; read only when asked for)
     waiting: bool = False
 
     @property

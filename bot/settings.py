@@ -84,6 +84,9 @@ class Settings(BaseSettings):
 
     # issue 23: the conversation after Submit
     reopen_days: int = Field(default=7, validation_alias="CASEBOT_REOPEN_DAYS")
+    # a chat message that replies to nothing goes to a live case whose conversation went on
+    # within this many days (bot/replies.py `unthreaded`)
+    followup_days: int = Field(default=7, ge=1, validation_alias="CASEBOT_FOLLOWUP_DAYS")
     imap_url: str | None = Field(default=None, validation_alias="CASEBOT_IMAP_URL")
     # the key that signs reply addresses (bot/reply_address.py); unset: one is made and kept
     # in CASEBOT_HOME/mail-secret

@@ -435,6 +435,9 @@ class CaseMessage(SQLModel, table=True):
     attachments: list[dict[str, Any]] = _json(list)  # {name, size, sha256}
     external_id: str | None = Field(default=None, max_length=300)
     original: str | None = None  # a mail's whole text before quotes were cut
+    # a customer's message: the case's status before it, restored if the customer takes the
+    # message back out into a new request (bot/followup.py, 0017)
+    status_before: str | None = Field(default=None, max_length=30)
 
 
 class CaseRef(SQLModel, table=True):

@@ -66,6 +66,15 @@ class Cases(Repository):
         self.s.add(Attachment(case_id=saved_id(case), name=f["name"], size=f["size"],
                               sha256=f["sha256"]))
 
+    def remove_attachment(self, case: Case, f: dict[str, Any]) -> None:
+        """One file of a message taken back out of the case (the newest row of it)."""
+        row = self.s.exec(select(Attachment).where(
+            Attachment.case_id == saved_id(case), Attachment.sha256 == f["sha256"],
+            Attachment.name == f["name"]).order_by(col(Attachment.id).desc()).limit(1)).first()
+        if row is not None:
+            self.s.delete(row)
+            self.s.flush()
+
     def by_number(self, number: str) -> Case | None:
         return self.s.exec(select(Case).where(Case.number == number.strip())).first()
 
