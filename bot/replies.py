@@ -104,15 +104,24 @@ def _answering(uow: UnitOfWork, case: Case, last: CaseMessage | None) -> bool:
         and bool(uow.messages.last_public([saved(case)], "operator"))
 
 
+def own_message(uow: UnitOfWork, message_id: int, contact_id: int) -> CaseMessage | None:
+    """A message the contact wrote on one of their cases; None for anything else."""
+    message = uow.messages.get(message_id)
+    case = uow.cases.get(message.case_id) if message is not None else None
+    if message is None or case is None or case.contact_id != contact_id \
+            or message.author_kind != "customer":
+        return None
+    return message
+
+
 def take_back(uow: UnitOfWork, message_id: int, contact_id: int) -> tuple[Case, CaseMessage]:
     """The contact's message, taken out of its case to become a new request: its files go
     with it, the timeline says so, and the case's status goes back to what it was before it
     (unless more happened since). `Gone`: not there; `Answered`: support answered after it,
     so it stays."""
-    message = uow.messages.get(message_id)
+    message = own_message(uow, message_id, contact_id)
     case = uow.cases.get(message.case_id) if message is not None else None
-    if message is None or case is None or case.contact_id != contact_id \
-            or message.author_kind != "customer":
+    if message is None or case is None:
         raise Gone(message_id)
     uow.cases.hold(case)
     if uow.messages.answered_after(message):

@@ -193,7 +193,7 @@ async def test_a_message_replying_to_nothing_gets_one_question(fake: FakeTelegra
         before = len(from_customer(settings, newer))
         await user.say("It happens again since the update.")
         asked = user.messages[-1]
-        assert "waiting for your answer" in asked["text"]
+        assert "Is this about one of your open cases?" in asked["text"]
         buttons = inline_data(asked)
         assert list(buttons) == [f"Add to case {newer}", f"Add to case {older}", "New case"]
         assert all(len(d.encode()) <= 64 for d in buttons.values())
