@@ -283,3 +283,19 @@ def test_an_owned_case_alerts_its_owner_as_a_reply_does(service: Service) -> Non
     with unit_of_work(service.engine) as s:
         kinds = [a.kind for a in s.session.exec(select(StaffAlert))]
     assert kinds == [alerts.REPLY]
+
+
+def test_someone_elses_message_is_not_moved(service: Service) -> None:
+    bob = Who("telegram", "777", chat_ref="777")
+    with unit_of_work(service.engine) as s:
+        contact = s.contacts.ensure("bob@other.example", "Bob")
+        s.contacts.link_identity(contact, bob.channel, bob.external_id, bob.chat_ref)
+    number = open_case(service, "Agents offline")
+    engineer_asks(service, number)
+    [said] = say(service, ANSWER)
+    found = pressed(said.choices[0].id)
+    assert found is not None
+    [refused] = service.handle(bob, Inbound(kind="command", command=found[0], args=found[1]))
+    assert refused.text == "That message was already handled."
+    assert customer_texts(service, number) == [ANSWER]
+    assert case(service, number)["status"] == replies.CUSTOMER_REPLIED
