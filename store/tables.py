@@ -470,8 +470,9 @@ class Survey(SQLModel, table=True):
 
 
 class HeldMessage(SQLModel, table=True):
-    """What a customer wrote outside any thread while a case waits for them: kept until they
-    press "Add to case N" or "New case" (never silently taken as either)."""
+    """What a customer wrote outside any thread while their cases' conversations go on and
+    none is plainly the one it answers (bot/replies.py `unthreaded`): kept until they press
+    "Add to case N" or "New case" (never silently taken as either)."""
 
     __tablename__ = "held_messages"
     id: int | None = Field(default=None, primary_key=True)
