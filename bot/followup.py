@@ -222,7 +222,7 @@ def _add_as_answer(ev: Event, case: Case, inbound: Inbound) -> list[Prompt]:
     if message is None:  # the same platform message again: stored once, said once
         return []
     way_out = Choice(id=button_id(commands.SPLIT, str(message.id)), label="New case",
-                     hint=f"Type /split {message.id} to make it a new request.")
+                     hint=f"Type /{commands.SPLIT} {message.id} to make it a new request.")
     return [Prompt(kind="info", text=f"{_added(case, _files(inbound), subject=True)} The "
                                      f"support team will see it.\n{NOT_THIS}",
                    choices=(way_out,))]
@@ -231,13 +231,15 @@ def _add_as_answer(ev: Event, case: Case, inbound: Inbound) -> list[Prompt]:
 def _ask_which(ev: Event, inbound: Inbound, cases: list[Case]) -> list[Prompt]:
     held = ev.unit.held.hold(ev.contact.id, ev.who.channel, inbound.text,
                              replies.file_dicts(_files(inbound)), inbound.ref or None)
+    # the terminal can't press: each hint is the command the button runs, so typing it files
+    # the held message as a press does (nothing typed twice, nothing left behind)
     choices = tuple(Choice(id=button_id(commands.ADD_TO, f"{held.id} {c.number}"),
                            label=f"Add to case {c.number}",
-                           hint=f"Type /reply {c.number} … to add to case {c.number}."
-                           if c is cases[0] else "")
+                           hint=f"Type /{commands.ADD_TO} {held.id} {c.number} to add it to "
+                                f"case {c.number}.")
                     for c in cases)
     choices += (Choice(id=button_id(commands.NEW_FROM, str(held.id)), label="New case",
-                       hint="Type /newcase … to open a new case."),)
+                       hint=f"Type /{commands.NEW_FROM} {held.id} to make it a new case."),)
     subjects = "\n".join(f"{c.number} · {c.subject}" for c in cases)
     return [Prompt(kind="info", text=f"Is this about one of your open cases?\n{subjects}",
                    choices=choices)]

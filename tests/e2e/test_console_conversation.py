@@ -153,6 +153,16 @@ def test_a_plain_line_answers_the_case_the_engineer_asked_on(chat: Chat, tmp_pat
     (no new request), the output says which case and what to type to make it a new request
     instead; `/attach` right after goes with it; `/split N` moves the line into a request."""
     number = open_case(chat)
+    # before anyone answered: the line is held and asked about; the hints are the commands
+    out = chat.run(Script().say("It also crashes on the test servers")).stdout
+    assert f"Is this about one of your open cases?\n{number} · " in out
+    assert re.search(rf"Type /addto \d+ {number} to add it to case {number}\.", out), out
+    found = re.search(r"Type /newfrom (\d+) to make it a new case\.", out)
+    assert found is not None, out
+    out = chat.run(Script().say(f"/newfrom {found.group(1)}", "/cancel", "/cancel")).stdout
+    assert "Which operating system is affected?" in out  # the new request, described by it
+    assert "It also crashes on the test servers" not in json.dumps(chat.case(number))
+
     reply(chat, number, "--as", DESK, "--status", "in progress", "Which agent build?")
     log = tmp_path / "agent.log"
     log.write_text("build 14.0.1 crash dump\n")
