@@ -71,13 +71,13 @@ def add(ev: Event, case: Case, inbound: Inbound) -> list[Prompt]:
 def split(ev: Event, args: str) -> list[Prompt]:
     """"New case" under a message added to a case as its answer: the message leaves the case
     and describes a new request (describe-first), its files with it."""
-    if not args.strip().isdigit() or replies.own_message(ev.unit, int(args),
-                                                         ev.contact.id) is None:
+    message_id = typed_number(args)
+    if message_id is None or replies.own_message(ev.unit, message_id, ev.contact.id) is None:
         return ev.with_current([info(ALREADY)])
     if ev.in_request() and not ev.untouched():
         return [info(IN_PROGRESS), ev.current_prompt()]
     try:
-        case, message = replies.take_back(ev.unit, int(args), ev.contact.id)
+        case, message = replies.take_back(ev.unit, message_id, ev.contact.id)
     except replies.Gone:
         return ev.with_current([info(ALREADY)])
     except replies.Answered as exc:
