@@ -58,7 +58,8 @@ def build_service(settings: Settings | None = None, engine: Engine | None = None
                    files_budget_bytes=settings.files_budget_mb * 1024 * 1024,
                    reopen_days=settings.reopen_days, clock=clock,
                    default_language=settings.default_language,
-                   staff=Staff.from_settings(settings))
+                   staff=Staff.from_settings(settings),
+                   followup_days=settings.followup_days)
 
 
 def sample_checks(settings: Settings, engine: Engine, files: Blobs) -> SampleChecker:

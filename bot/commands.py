@@ -20,6 +20,7 @@ from flows.errors import Invalid
 from flows.i18n import _, joined
 from flows.intake import INTAKE
 from flows.model import Choice, Inbound, Prompt, info
+from flows.normalize import case_number
 from flows.urls import read_urls
 from store.tables import iso
 
@@ -98,7 +99,7 @@ def list_cases(ev: Event) -> Prompt:
 
 
 def show_case(ev: Event, number: str) -> Prompt:
-    number = number.strip().lstrip("#")
+    number = case_number(number)
     if not number:
         return info(_("Which case? Type /case followed by its number, e.g. /case 10000001."))
     case = ev.unit.cases.by_number(number)
@@ -184,5 +185,6 @@ COMMANDS: dict[str, Callable[[Event, Inbound], list[Prompt]]] = {
     commands.SURVEY: lambda e, ask: followup.rate(e, ask.args),
     commands.ADD_TO: lambda e, ask: followup.add_held(e, ask.args),
     commands.NEW_FROM: lambda e, ask: followup.new_from_held(e, ask.args),
+    commands.SPLIT: lambda e, ask: followup.split(e, ask.args),
     commands.LANGUAGE: lambda e, ask: languages.command(e, ask.args),
 }

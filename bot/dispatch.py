@@ -29,7 +29,7 @@ def run(ev: Event, inbound: Inbound) -> list[Prompt]:
     elif inbound.kind == "command":
         prompts = commands.run(ev, inbound.command or "", inbound.args, inbound)
     elif ev.conv is None:
-        if ev.auto_start or _says_new_case(inbound):
+        if ev.auto_start or followup.says_new_case(inbound):
             prompts = start_flow(ev, "intake")
         elif inbound.kind == "text" and is_description(inbound.text):
             prompts = describe(ev, inbound.text)
@@ -56,8 +56,3 @@ def _stale(ev: Event, inbound: Inbound) -> bool:
     if inbound.draft is not None and inbound.draft != ev.conv.draft_id:
         return True
     return inbound.step is not None and inbound.step != ev.conv.state
-
-
-def _says_new_case(inbound: Inbound) -> bool:
-    """Typing "new case" with no request open starts one (mid-form it is just an answer)."""
-    return inbound.kind == "text" and inbound.text.strip().casefold() in ("new case", "newcase")

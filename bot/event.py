@@ -48,6 +48,7 @@ class Runner(Protocol):
     max_cases_per_hour: int
     file_quota_bytes: int
     reopen_days: int
+    followup_days: int  # CASEBOT_FOLLOWUP_DAYS (bot/replies.py `unthreaded`)
     staff: Staff  # where staff alerts go (bot/alerts.py)
     files: Blobs
     clock: Clock

@@ -2,9 +2,12 @@
 each: a reply in the case's thread (Slack), to any message about it (Telegram), `/reply
 NUMBER TEXT` (terminal); Solved / Still broken and the survey, one press each.
 
-A message that replies to nothing while a case waits for the customer is held and gets one
-question ("Add to case N" per waiting case, newest first, or "New case"), never silently
-taken as either. The rules of what a message does to a case are in bot/replies.py.
+A message that replies to nothing is never silently taken as a new request while a case's
+conversation goes on (bot/replies.py `unthreaded` holds the rule): the one case whose
+engineer spoke last gets it at once, and the reply says so with a **New case** button that
+makes it a new request instead; with other live cases it is held and gets one question
+("Add to case N" per case, or "New case"). The rules of what a message does to a case are in
+bot/replies.py; this routes.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ from bot.event import Event
 from flows import commands
 from flows.commands import button_id
 from flows.model import Choice, FileRef, Inbound, Prompt, info
-from store.tables import Case
+from flows.normalize import case_number, typed_number
+from store.tables import Case, CaseMessage
 
-ASKED_FOR = 3  # "Add to case N" buttons at most (the newest waiting cases)
+NOT_THIS = "Not about this case? It can be a new request instead."
+ALREADY = "That message was already handled."
+IN_PROGRESS = "You have a request in progress; finish or /cancel it first."
 
 
 def route(ev: Event, inbound: Inbound) -> list[Prompt] | None:
@@ -36,31 +42,57 @@ def route(ev: Event, inbound: Inbound) -> list[Prompt] | None:
         said = _survey_answer(ev, inbound.text)
         if said is not None:
             return [info(said)]
-    waiting = ev.unit.cases.waiting_for(ev.contact.id, replies.WAITING, ASKED_FOR)
-    return _ask_which(ev, inbound, waiting) if waiting else None
+        if says_new_case(inbound):  # typed "new case": what it says
+            return None
+    where = replies.unthreaded(ev.unit, ev.contact.id, days=ev.svc.followup_days)
+    if where.case is not None:
+        return _add_as_answer(ev, where.case, inbound)
+    return _ask_which(ev, inbound, list(where.ask)) if where.ask else None
+
+
+def says_new_case(inbound: Inbound) -> bool:
+    """Typing "new case" with no request open starts one (mid-form it is just an answer)."""
+    return inbound.kind == "text" and inbound.text.strip().casefold() in ("new case", "newcase")
 
 
 def add(ev: Event, case: Case, inbound: Inbound) -> list[Prompt]:
     """The customer's message on `case` (files included); a resolved case long ago: a new
     request that links to it."""
-    files = [*inbound.files, *([inbound.file] if inbound.file else [])]
+    files = _files(inbound)
     try:
-        message = replies.customer_message(
-            ev.unit, case, author=ev.contact.email, channel=ev.who.channel,
-            text=inbound.text, files=files, external_id=inbound.ref or None,
-            reopen_days=ev.svc.reopen_days, staff=ev.svc.staff)
+        message = _store(ev, case, inbound)
     except replies.TooLate:
         return _follow_up_case(ev, case, inbound.text, tuple(files))
     if message is None:  # the same platform message again: stored once, said once
         return []
-    names = ", ".join(f.name for f in files)
-    return [info(f"Added to case {case.number}" + (f" with {names}" if names else "")
-                 + ". The support team will see it.")]
+    return [info(_added(case, files, subject=False) + " The support team will see it.")]
+
+
+def split(ev: Event, args: str) -> list[Prompt]:
+    """"New case" under a message added to a case as its answer: the message leaves the case
+    and describes a new request (describe-first), its files with it."""
+    message_id = typed_number(args)
+    if message_id is None or replies.own_message(ev.unit, message_id, ev.contact.id) is None:
+        return ev.with_current([info(ALREADY)])
+    if ev.in_request() and not ev.untouched():
+        return [info(IN_PROGRESS), ev.current_prompt()]
+    try:
+        case, message = replies.take_back(ev.unit, message_id, ev.contact.id)
+    except replies.Gone:
+        return ev.with_current([info(ALREADY)])
+    except replies.Answered as exc:
+        return ev.with_current([info(
+            f"The support team answered after your message, so it stays on case "
+            f"{exc.case.number}. /newcase starts a new request.")])
+    ev.end()
+    return [info(f"Taken out of case {case.number}; it starts a new request."),
+            *describe(ev, message.text or "Files from a message",
+                      _refs(ev, message.attachments))]
 
 
 def reply_command(ev: Event, args: str) -> list[Prompt]:
     """`/reply NUMBER TEXT` (the terminal's one action; any chat may type it)."""
-    number, _, text = args.strip().partition(" ")
+    number, text = _first_word(args)
     case = _own_case(ev, number)
     if case is None or not text.strip():
         return ev.with_current([info(
@@ -105,7 +137,7 @@ def add_held(ev: Event, args: str) -> list[Prompt]:
     case = _own_case(ev, number)
     held = ev.unit.held.take(int(held_id), ev.contact.id) if held_id.isdigit() else None
     if held is None or case is None:
-        return ev.with_current([info("That message was already handled.")])
+        return ev.with_current([info(ALREADY)])
     inbound = Inbound(kind="text", text=held.text, files=_refs(ev, held.files),
                       ref=held.external_id or "")
     return ev.with_current(add(ev, case, inbound))
@@ -115,10 +147,9 @@ def new_from_held(ev: Event, args: str) -> list[Prompt]:
     """"New case" on a held message: it describes a new request (describe-first)."""
     held = ev.unit.held.take(int(args), ev.contact.id) if args.strip().isdigit() else None
     if held is None:
-        return ev.with_current([info("That message was already handled.")])
+        return ev.with_current([info(ALREADY)])
     if ev.in_request() and not ev.untouched():
-        return [info("You have a request in progress; finish or /cancel it first."),
-                ev.current_prompt()]
+        return [info(IN_PROGRESS), ev.current_prompt()]
     ev.end()
     return describe(ev, held.text or "Files from a message", _refs(ev, held.files))
 
@@ -135,8 +166,14 @@ def _case_of_thread(ev: Event, thread: str) -> Case | None:
     return case if case is not None and case.contact_id == ev.contact.id else None
 
 
+def _first_word(args: str) -> tuple[str, str]:
+    """(the first word, the rest): split at any space, the full-width one too."""
+    words = args.split(maxsplit=1)
+    return (words[0], words[1]) if len(words) == 2 else (args.strip(), "")
+
+
 def _own_case(ev: Event, number: str) -> Case | None:
-    number = number.strip().lstrip("#")
+    number = case_number(number)
     case = ev.unit.cases.by_number(number) if number.isdigit() else None
     return case if case is not None and case.contact_id == ev.contact.id else None
 
@@ -145,10 +182,11 @@ def _survey_answer(ev: Event, text: str) -> str | None:
     """A plain 1–5 answers the newest unanswered survey (the terminal has no buttons); a
     message right after a rating is its comment."""
     ids = ev.unit.cases.ids_of(ev.contact.id)
-    if text.strip() in {str(n) for n in replies.RATINGS}:
+    rating = typed_number(text)
+    if rating in replies.RATINGS:
         unrated = ev.unit.surveys.unrated(ids)
         if unrated:
-            return replies.rate(ev.unit, unrated[0].id or 0, int(text.strip()), ev.contact.id)
+            return replies.rate(ev.unit, unrated[0].id or 0, rating, ev.contact.id)
     return replies.comment(ev.unit, ids, text)
 
 
@@ -160,20 +198,51 @@ def _thread_comment(ev: Event, case: Case, inbound: Inbound) -> str | None:
     return replies.comment(ev.unit, [replies.saved(case)], inbound.text)
 
 
-def _ask_which(ev: Event, inbound: Inbound, waiting: list[Case]) -> list[Prompt]:
-    files = [*inbound.files, *([inbound.file] if inbound.file else [])]
+def _files(inbound: Inbound) -> list[FileRef]:
+    return [*inbound.files, *([inbound.file] if inbound.file else [])]
+
+
+def _store(ev: Event, case: Case, inbound: Inbound) -> CaseMessage | None:
+    return replies.customer_message(
+        ev.unit, case, author=ev.contact.email, channel=ev.who.channel, text=inbound.text,
+        files=_files(inbound), external_id=inbound.ref or None,
+        reopen_days=ev.svc.reopen_days, staff=ev.svc.staff)
+
+
+def _added(case: Case, files: list[FileRef], *, subject: bool) -> str:
+    names = ", ".join(f.name for f in files)
+    return (f"Added to case {case.number}" + (f" ({case.subject})" if subject else "")
+            + (f" with {names}" if names else "") + ".")
+
+
+def _add_as_answer(ev: Event, case: Case, inbound: Inbound) -> list[Prompt]:
+    """The answer to the one case whose engineer spoke last, added at once: the reply names
+    the case and offers **New case** (the message leaves the case for a new request)."""
+    message = _store(ev, case, inbound)  # a live case: never too late
+    if message is None:  # the same platform message again: stored once, said once
+        return []
+    way_out = Choice(id=button_id(commands.SPLIT, str(message.id)), label="New case",
+                     hint=f"Type /{commands.SPLIT} {message.id} to make it a new request.")
+    return [Prompt(kind="info", text=f"{_added(case, _files(inbound), subject=True)} The "
+                                     f"support team will see it.\n{NOT_THIS}",
+                   choices=(way_out,))]
+
+
+def _ask_which(ev: Event, inbound: Inbound, cases: list[Case]) -> list[Prompt]:
     held = ev.unit.held.hold(ev.contact.id, ev.who.channel, inbound.text,
-                             replies.file_dicts(files), inbound.ref or None)
+                             replies.file_dicts(_files(inbound)), inbound.ref or None)
+    # the terminal can't press: each hint is the command the button runs, so typing it files
+    # the held message as a press does (nothing typed twice, nothing left behind)
     choices = tuple(Choice(id=button_id(commands.ADD_TO, f"{held.id} {c.number}"),
                            label=f"Add to case {c.number}",
-                           hint=f"Type /reply {c.number} … to add to case {c.number}."
-                           if c is waiting[0] else "")
-                    for c in waiting)
+                           hint=f"Type /{commands.ADD_TO} {held.id} {c.number} to add it to "
+                                f"case {c.number}.")
+                    for c in cases)
     choices += (Choice(id=button_id(commands.NEW_FROM, str(held.id)), label="New case",
-                       hint="Type /newcase … to open a new case."),)
-    subjects = "\n".join(f"{c.number} · {c.subject}" for c in waiting)
-    return [Prompt(kind="info", text=f"Is this about a case waiting for your answer?\n"
-                                     f"{subjects}", choices=choices)]
+                       hint=f"Type /{commands.NEW_FROM} {held.id} to make it a new case."),)
+    subjects = "\n".join(f"{c.number} · {c.subject}" for c in cases)
+    return [Prompt(kind="info", text=f"Is this about one of your open cases?\n{subjects}",
+                   choices=choices)]
 
 
 def _refs(ev: Event, files: list[dict[str, Any]]) -> tuple[FileRef, ...]:

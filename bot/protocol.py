@@ -26,7 +26,7 @@ from flows.errors import Invalid
 from flows.i18n import N_, _
 from flows.identity import CONFIRM_STEP, NO, YES
 from flows.model import Choice, FileRef, Inbound, PendingFile, Prompt, info
-from flows.steps import DONE, SKIP_WORDS, match_choice
+from flows.steps import DONE, SKIP_WORDS, match_choice, said
 from store.budget import Bucket
 from store.poller import Holder
 
@@ -37,7 +37,7 @@ __all__ = [
     "FetchFiles", "Fetched", "FileRef", "FromMessage", "Inbound", "Invalid", "Notice",
     "OpenCase", "Outcome", "PendingFile", "Prompt", "Reply", "Settings", "View", "Vouched",
     "Who", "_", "button_id", "command_of", "for_terminal", "info", "match_choice",
-    "none_fetched", "pressed", "say",
+    "none_fetched", "pressed", "said", "say",
 ]
 
 
@@ -119,7 +119,8 @@ class View:
     has_answers: bool = False
     checked_urls: list[str] = field(default_factory=list)
     open_cases: list[OpenCase] | None = None
-    # a case of theirs waits for their answer (bot/followup.py; read only when asked for)
+    # a message of theirs that replies to nothing goes to a case of theirs: added, or asked
+    # about (bot/replies.py `unthreaded`; read only when asked for)
     waiting: bool = False
     language: str = "en"  # the language `question` is in (bot/i18n.py)
 

@@ -10,7 +10,8 @@ an internal note is stored and goes nowhere.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import alerts, clock, mails
@@ -26,6 +27,11 @@ DONE = DONE_STATUSES
 STATUSES = ("open", "in progress", WAITING, CUSTOMER_REPLIED, RESOLVED, "closed")
 RATINGS = (1, 2, 3, 4, 5)
 COMMENT_WINDOW = timedelta(hours=1)  # after a rating, the next plain message is its comment
+FOLLOWUP_DAYS = 7  # CASEBOT_FOLLOWUP_DAYS: how long a live case's conversation stays "going on"
+ASKED_FOR = 3  # "Add to case N" buttons at most (the cases spoken on last)
+LIVE_LOOKED_AT = 20  # a contact's newest live cases the rule looks at
+# the customer's message this soon after their own answer on a case goes on with that answer
+ANSWER_BURST = timedelta(minutes=10)
 
 
 class TooLate(Exception):
@@ -35,6 +41,104 @@ class TooLate(Exception):
     def __init__(self, case: Case) -> None:
         super().__init__(case.number)
         self.case = case
+
+
+class Gone(LookupError):
+    """The message is not there to take back (taken already, or not the contact's)."""
+
+
+class Answered(Exception):
+    """Support answered after the message: it stays on its case."""
+
+    def __init__(self, case: Case) -> None:
+        super().__init__(case.number)
+        self.case = case
+
+
+@dataclass(frozen=True)
+class Unthreaded:
+    """Where a chat message that replies to nothing goes (`unthreaded`): added to `case` at
+    once, or held with one question about `ask`; neither: a new request."""
+
+    case: Case | None = None
+    ask: tuple[Case, ...] = ()
+
+
+def unthreaded(uow: UnitOfWork, contact_id: int, *, days: int = FOLLOWUP_DAYS) -> Unthreaded:
+    """The rule for a message that replies to nothing (no thread, no reply-to, no `/reply`),
+    outside a form, in every chat:
+
+    - the contact's conversations going on are their live cases (not resolved or closed)
+      that wait for them, or whose last public message (or opening) is within `days`;
+    - exactly one, and the customer is answering on it within `days` (its last public
+      message is an engineer's, or it waits for the customer, or the customer answered an
+      engineer there less than `ANSWER_BURST` ago: "log attached" after the answer): the
+      message is added to it at once, and the reply offers to make it a new request instead;
+    - otherwise, any: it is held and one question asks which (the `ASKED_FOR` spoken on
+      last) or a new case;
+    - none: a new request, as for a contact without cases.
+    """
+    live = uow.cases.open_of(contact_id, DONE, LIVE_LOOKED_AT)
+    last = uow.messages.last_public([saved(c) for c in live])
+    since = utcnow() - timedelta(days=days)
+
+    def spoken(case: Case) -> datetime:
+        message = last.get(saved(case))
+        return max(as_utc(t) for t in (case.created_at, case.resolved_at,
+                                       message.at if message else None) if t is not None)
+
+    going = sorted((c for c in live if c.status == WAITING or spoken(c) >= since),
+                   key=lambda c: (spoken(c), saved(c)), reverse=True)
+    if len(going) == 1 and spoken(going[0]) >= since \
+            and _answering(uow, going[0], last.get(saved(going[0]))):
+        return Unthreaded(case=going[0])
+    return Unthreaded(ask=tuple(going[:ASKED_FOR]))
+
+
+def _answering(uow: UnitOfWork, case: Case, last: CaseMessage | None) -> bool:
+    """Support spoke last on the case, or the customer is still answering them."""
+    if case.status == WAITING or (last is not None and last.author_kind == "operator"):
+        return True
+    return last is not None and last.author_kind == "customer" \
+        and utcnow() - as_utc(last.at) < ANSWER_BURST \
+        and bool(uow.messages.last_public([saved(case)], "operator"))
+
+
+def own_message(uow: UnitOfWork, message_id: int, contact_id: int) -> CaseMessage | None:
+    """A message the contact wrote on one of their cases; None for anything else."""
+    message = uow.messages.get(message_id)
+    case = uow.cases.get(message.case_id) if message is not None else None
+    if message is None or case is None or case.contact_id != contact_id \
+            or message.author_kind != "customer":
+        return None
+    return message
+
+
+def take_back(uow: UnitOfWork, message_id: int, contact_id: int) -> tuple[Case, CaseMessage]:
+    """The contact's message, taken out of its case to become a new request: its files go
+    with it, the timeline says so, and the case's status goes back to what it was before it
+    (unless more happened since). `Gone`: not there; `Answered`: support answered after it,
+    so it stays."""
+    message = own_message(uow, message_id, contact_id)
+    case = uow.cases.get(message.case_id) if message is not None else None
+    if message is None or case is None:
+        raise Gone(message_id)
+    uow.cases.hold(case)
+    if uow.messages.answered_after(message):
+        raise Answered(case)
+    for f in message.attachments:
+        uow.cases.remove_attachment(case, f)
+    uow.messages.remove(message)
+    uow.cases.add_event(case, "message", f"A message from {message.author} "
+                        f"({message.channel}) was moved to a new request by the customer.",
+                        actor=message.author)
+    newest = uow.messages.last_public([saved(case)]).get(saved(case))
+    back = message.status_before
+    if back in STATUSES and back not in DONE and case.status == CUSTOMER_REPLIED \
+            and (newest is None or newest.author_kind != "customer"):
+        assert back is not None
+        set_status(uow, case, back, notify=False, actor=message.author)
+    return case, message
 
 
 def file_dicts(files: list[Any]) -> list[dict[str, Any]]:
@@ -76,7 +180,7 @@ def customer_message(uow: UnitOfWork, case: Case, *, author: str, channel: str, 
     message = uow.messages.add(CaseMessage(
         case_id=saved(case), author=author, author_kind="customer", channel=channel,
         text=text, attachments=file_dicts(list(files)), external_id=external_id,
-        original=original))
+        original=original, status_before=before))
     if message is None:
         return None
     _attach(uow, case, message.attachments)

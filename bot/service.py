@@ -21,7 +21,7 @@ from bot import accounts, dispatch, i18n, languages
 from bot.alerts import NOBODY, Staff
 from bot.event import Event, system_clock
 from bot.protocol import OpenCase, View, Who
-from bot.replies import WAITING
+from bot.replies import FOLLOWUP_DAYS, unthreaded
 from bot.samples import SampleChecker, SampleChecks
 from flows.answers import sample_suffixes
 from flows.context import Clock, untested
@@ -60,7 +60,8 @@ class Service:
                  file_quota_bytes: int = 2048 * 1024 * 1024,
                  files_budget_bytes: int = 20480 * 1024 * 1024,
                  reopen_days: int = 7, clock: Clock = system_clock,
-                 staff: Staff = NOBODY, default_language: str = i18n.ENGLISH) -> None:
+                 staff: Staff = NOBODY, followup_days: int = FOLLOWUP_DAYS,
+                 default_language: str = i18n.ENGLISH) -> None:
         self.engine = engine
         self.default_language = default_language  # CASEBOT_DEFAULT_LANGUAGE (bot/i18n.py)
         self.staff = staff  # where staff alerts go (bot/alerts.py)
@@ -77,6 +78,7 @@ class Service:
         self.cc_outside_domains = cc_outside_domains  # CASEBOT_CC_OUTSIDE_DOMAINS (flows/cc.py)
         self.max_cases_per_hour = max_cases_per_hour  # CASEBOT_MAX_CASES_PER_HOUR
         self.reopen_days = reopen_days  # CASEBOT_REOPEN_DAYS (bot/replies.py)
+        self.followup_days = followup_days  # CASEBOT_FOLLOWUP_DAYS (bot/replies.py)
 
     # -- the entry point ----------------------------------------------------------------------
 
@@ -120,7 +122,8 @@ class Service:
     def view(self, who: Who, *, cases: bool = False, waiting: bool = False) -> View:
         """Where the person is, in one transaction that only reads: the question is rendered
         from the loaded conversation, as the step that asked it did, and nothing is saved.
-        `waiting`: whether a case waits for them too (asked only where files arrive)."""
+        `waiting`: whether a message of theirs that replies to nothing would go to a case
+        (bot/replies.py `unthreaded`; asked only where files arrive)."""
         with unit_of_work(self.engine, read_only=True) as unit:
             found = unit.conversations.load_for_identity(who.channel, who.external_id)
             if found is None:
@@ -137,8 +140,9 @@ class Service:
                                    (iso(c.updated_at) or "")[:16].replace("T", " "))
                           for c in unit.cases.open_of(contact.id, DONE_STATUSES,
                                                       OPEN_CASES)] if cases else None
-            waits = waiting and conv is None and bool(
-                unit.cases.waiting_for(contact.id, WAITING, 1))
+            where = unthreaded(unit, contact.id, days=self.followup_days) \
+                if waiting and conv is None else None
+            waits = where is not None and (where.case is not None or bool(where.ask))
             return View(linked=True, question=question, waiting=waits,
                         has_answers=conv is not None and conv.answered,
                         checked_urls=unit.url_checks.last(contact.id),

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # issue 27: the language of a contact who chose none and whose platform says none
     # ("en", "ja"; bot/i18n.py)
     default_language: str = Field(default="en", validation_alias="CASEBOT_DEFAULT_LANGUAGE")
+    # a chat message that replies to nothing goes to a live case whose conversation went on
+    # within this many days (bot/replies.py `unthreaded`)
+    followup_days: int = Field(default=7, ge=1, validation_alias="CASEBOT_FOLLOWUP_DAYS")
     imap_url: str | None = Field(default=None, validation_alias="CASEBOT_IMAP_URL")
     # the key that signs reply addresses (bot/reply_address.py); unset: one is made and kept
     # in CASEBOT_HOME/mail-secret

@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,7 +38,12 @@ from typing import Any
 from bot import accounts
 from flows.errors import Invalid
 from flows.i18n import _, ngettext
-from flows.identity import CODE_DIGITS, CODE_RE, looks_like_code  # noqa: F401 (re-exported)
+from flows.identity import (  # noqa: F401 (re-exported)
+    CODE_DIGITS,
+    CODE_RE,
+    code_digits,
+    looks_like_code,
+)
 from flows.validators import email as valid_email
 from store.tables import VerificationCode, as_utc, saved_id, utcnow
 from store.uow import UnitOfWork, unit_of_work
@@ -220,13 +224,13 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
 
     Every check and count runs under the verification lock, so concurrent guesses are
     checked one after another: each sees the tries, caps and delay the others left."""
-    m = CODE_RE.match(code or "")
+    digits = code_digits(code)
     lim = limits or getattr(service, "verification_limits", None) or LIMITS
     with unit_of_work(service.engine) as s:
         s.limits.hold(LIMIT_LOCK)
         now = now or utcnow()  # read once the lock is held: after the previous holder's time
         row = _guessable(s, channel, external_id, now, lim)
-        if m is None or not _matches(re.sub(r"\D", "", m.group(1)), row.code_hash):
+        if digits is None or not _matches(digits, row.code_hash):
             # the wrong try is counted (committed with the unit), then refused below
             counted = s.verification.count_wrong(saved_id(row), now, MAX_TRIES)
             left: int | None = MAX_TRIES - (MAX_TRIES if counted is None else counted)

@@ -28,10 +28,11 @@ SURVEY = "rate"  # /rate SURVEY RATING (a survey button; a terminal types the nu
 ADD_TO = "addto"  # /addto HELD NUMBER: a held message goes to that case
 NEW_FROM = "newfrom"  # /newfrom HELD: a held message opens a new request
 LANGUAGE = "language"  # /language [CODE]: the language casebot speaks to this person
+SPLIT = "split"  # /split MESSAGE: a message added to a case becomes a new request instead
 # Other names a person may type for the same command.
 ALIASES = {"new": NEWCASE, "start": HELP, "urlcheck": CHECKURL}
 BUTTON_COMMANDS = frozenset({RECLASSIFY, SOLVED, STILL_BROKEN, SURVEY, ADD_TO, NEW_FROM,
-                             LANGUAGE})
+                             SPLIT, LANGUAGE})
 
 
 def button_id(name: str, args: str = "") -> str:

@@ -30,7 +30,7 @@ from flows.flow import Abandon, AtStart, Finish, Jump, Turn
 from flows.formstate import Answers, FormState
 from flows.i18n import _, joined
 from flows.model import Choice, Inbound, Prompt, SummaryItem
-from flows.steps import Cond, Stay, Step, always, match_choice
+from flows.steps import Cond, Stay, Step, always, match_choice, said
 
 REVIEW = "review"
 DONE = "done"
@@ -347,7 +347,7 @@ def _editing(event: EventData) -> bool:
 
 def _edit_by_label(text: str, choices: Sequence[Choice]) -> Choice | None:
     """Let 'edit subject' or just 'subject' pick the matching Edit option."""
-    low = text.strip().casefold().removeprefix("edit").strip()
+    low = said(text).removeprefix("edit").strip()
     if not low:
         return None
     hits = [c for c in choices if c.id.startswith("edit:") and

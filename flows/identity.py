@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 from flows.i18n import _
 from flows.model import Choice, Inbound, Prompt, info
+from flows.normalize import typed_value
 
 # The question "Is ADDRESS your work email?" (a platform vouched for ADDRESS).
 CONFIRM_STEP = "identity.confirm_email"
 YES, NO = "yes", "no"
 # The mailed code's format, in one place (bot/verification.py makes and checks codes):
-# 8 digits (issue 11; SECURITY.md has the odds), typed with or without spaces or dashes.
+# 8 digits (issue 11; SECURITY.md has the odds), typed with or without spaces or dashes,
+# read as `code_digits` reads them (full-width digits are the same digits).
 CODE_DIGITS = 8
-CODE_RE = re.compile(rf"^\s*((?:\d[ -]?){{{CODE_DIGITS - 1}}}\d)\s*$")
+CODE_RE = re.compile(rf"^\s*((?:\d[ -]?){{{CODE_DIGITS - 1}}}\d)\s*$", re.ASCII)
 
 ASK_EMAIL = _("Hello! I open support cases for you. First I need to know who you are: what "
               "is your work email address? Type it as a message; I'll mail you an 8-digit code "
@@ -56,12 +58,19 @@ class Say:
 Action = SendCode | CheckCode | LinkVouched | Declined | Say
 
 
+def code_digits(text: str) -> str | None:
+    """The code's 8 ASCII digits as typed ("1234 5678", in full-width digits too, with a
+    closing 。), or None."""
+    m = CODE_RE.match(typed_value(text or ""))
+    return re.sub(r"\D", "", m.group(1)) if m else None
+
+
 def looks_like_code(text: str) -> bool:
-    return CODE_RE.match(text or "") is not None
+    return code_digits(text) is not None
 
 
 def looks_like_email(text: str) -> bool:
-    said = text.strip()
+    said = typed_value(text)
     return "@" in said and " " not in said and not said.startswith("/")
 
 

@@ -66,6 +66,7 @@ from flows.steps import (
     TextStep,
     match_choice,
     plain_choices,
+    said,
     translated_choices,
 )
 from flows.suggest import (
@@ -76,6 +77,7 @@ from flows.suggest import (
 from flows.understand.categories import confident, rank_categories
 from flows.understand.facts import found
 from flows.understand.subject import subject_line
+from flows.understand.versions import version_named
 
 # -- choices ------------------------------------------------------------------------------------
 
@@ -208,7 +210,10 @@ class ProfileStep(ChoiceStep):
         if ctx.world.profiles():
             return None
         description = a.get("description") or ""
-        suggestion = {"product": suggested_product(description, ctx.cat),
+        product = suggested_product(description, ctx.cat)
+        suggestion = {"product": product,
+                      "version": version_named(description, product, ctx.cat) if product
+                      else None,
                       "language": "Japanese" if is_japanese(description) else None}
         return Jump("profile", {SUGGEST: suggestion} if any(suggestion.values()) else {},
                     note=_("You have no product profiles yet. A profile remembers your "
@@ -347,8 +352,8 @@ class AttachmentsStep(Step):
         if inbound.kind == "file" and inbound.file is not None:
             return self._attach(inbound.file, files, a, ctx)
         picked = match_choice(inbound, self.ask(a, ctx, pending).choices)
-        said_done = picked is not None or (inbound.kind == "text" and inbound.text.strip(
-        ).casefold() in (*DONE_WORDS, *SKIP_WORDS, "no attachments"))
+        said_done = picked is not None or (inbound.kind == "text" and said(
+            inbound.text) in (*DONE_WORDS, *SKIP_WORDS, "no attachments"))
         if not said_done:
             raise Invalid(_("Send a file, or say done when you have attached everything."))
         if self._required(a, ctx) and not files:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from flows.clean import clean_input
+from flows.normalize import normal
 
 InboundKind = Literal["text", "choice", "multi", "file", "command"]
 PromptKind = Literal["choice", "multi", "text", "multiline", "files", "review", "info", "done"]
@@ -75,13 +76,17 @@ class Inbound:
 
     @staticmethod
     def from_text(text: str) -> Inbound:
-        """Classify typed text: `/cmd args` is a command, `//…` a literal slash, else an answer."""
+        """Classify typed text: `/cmd args` is a command, `//…` a literal slash, else an answer.
+        A command typed in full-width forms (a Japanese keyboard's slash) is the same command."""
         stripped = text.strip()
+        if stripped.startswith("\uff0f"):
+            stripped = "/" + stripped[1:]
         if stripped.startswith("//"):
             return Inbound(kind="text", text=text.replace("//", "/", 1))
         if stripped.startswith("/") and len(stripped) > 1 and not stripped.startswith("//"):
-            head, _, rest = stripped[1:].partition(" ")
-            return Inbound(kind="command", command=head.lower(), args=rest.strip(), text=text)
+            head, *rest = stripped[1:].split(maxsplit=1)
+            return Inbound(kind="command", command=normal(head).lower(),
+                           args=rest[0].strip() if rest else "", text=text)
         return Inbound(kind="text", text=text)
 
 

@@ -136,6 +136,21 @@ def product_choices(a: Answers, ctx: Ctx) -> list[Choice]:
             *(c for c in out if c is not hit)]
 
 
+def version_choices(a: Answers, ctx: Ctx) -> list[Choice]:
+    """The product's versions; the one the user's description names comes first when the
+    product is the one it named ("DS 20 LTS", "DS20": flows/understand/versions.py)."""
+    product = product_of(a, ctx)
+    out = plain_choices(product.versions if product else ())
+    wanted = a.get("_suggest") or {}
+    if product is None or wanted.get("product") != product.name:
+        return out
+    hit = next((c for c in out if c.id == wanted.get("version")), None)
+    if hit is None:
+        return out
+    return [Choice(id=hit.id, label=hit.label, hint="suggested from your description"),
+            *(c for c in out if c is not hit)]
+
+
 def is_officescan(a: Answers, ctx: Ctx) -> bool:
     """The product asks for an OfficeScan Toolbox GUID."""
     return bool((p := product_of(a, ctx)) and p.asks_toolbox_guid)
@@ -158,8 +173,7 @@ PROFILE_STEPS: list[Step] = [
     NameStep("name", _("Profile name"), _("A name for this profile (e.g. 'HQ Apex One')?"),
              v.profile_name),
     ChoiceStep("product", _("Product"), _("Which product?"), product_choices, deciding=True),
-    ChoiceStep("version", _("Product version"), _("Which version?"),
-               lambda a, c: plain_choices(p.versions if (p := product_of(a, c)) else ())),
+    ChoiceStep("version", _("Product version"), _("Which version?"), version_choices),
     MultiStep("operating_systems", _("Operating systems"), _("On which operating systems is "
               "it active? Pick one or more, then done."),
               lambda a, c: plain_choices(c.cat.operating_systems), min_count=1),

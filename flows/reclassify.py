@@ -19,8 +19,8 @@ from flows.context import Ctx
 from flows.errors import Invalid
 from flows.formstate import FOUND, Answers
 from flows.model import Choice, Inbound, Prompt
-from flows.normalize import normal
-from flows.steps import DONE, ChoiceStep, Cond, Stay, Step, plain_choices
+from flows.normalize import normal, typed_list
+from flows.steps import DONE, DONE_WORDS, ChoiceStep, Cond, Stay, Step, plain_choices, said
 from flows.urls import defang, parse_url_list
 
 
@@ -87,13 +87,13 @@ class UrlsStep(Step):
 def _keeps_default(inbound: Inbound) -> bool:
     """The "Keep: …" button, or its number or an empty line typed: the URLs stay as they were."""
     return ((inbound.kind == "choice" and inbound.choice == "__default__")
-            or (inbound.kind == "text" and inbound.text.strip() in ("", "1")))
+            or (inbound.kind == "text" and said(inbound.text) in ("", "1")))
 
 
 def _says_done(inbound: Inbound) -> bool:
     """Done pressed or typed (or its number): go on with the URLs kept so far."""
     return (inbound.kind == "choice" and inbound.choice == DONE) or (
-        inbound.kind == "text" and inbound.text.strip().casefold() in ("done", ".", "1"))
+        inbound.kind == "text" and said(inbound.text) in (*DONE_WORDS, "1"))
 
 
 def _plain_word(token: str) -> bool:
@@ -105,7 +105,7 @@ def _plain_word(token: str) -> bool:
 
 def _add_urls(text: str, kept: list[str]) -> tuple[list[str], list[str]]:
     """(kept plus each new canonical URL in `text`, the first line of each bad line's error)."""
-    lines = [t for t in text.split() if t.strip() and not _plain_word(t)]
+    lines = [t for t in typed_list(text, commas=False) if not _plain_word(t)]
     if not lines:
         raise Invalid("Enter at least one URL, one per line, e.g. https://example.com/page.")
     kept = list(kept)

@@ -19,16 +19,32 @@ from flows.flow import Jump
 from flows.formstate import FOUND, Answers
 from flows.i18n import Msg, _, joined, ngettext
 from flows.model import Choice, Inbound, Prompt, PromptKind
+from flows.normalize import normal, typed_list, typed_number, typed_value
 
 Cond = Callable[[Answers, Ctx], bool]
 
 SKIP = "__skip__"
 DEFAULT = "__default__"
 DONE = "__done__"
-# Words that answer an optional step with "nothing" (intake.md, "Asking less than the portal").
-SKIP_WORDS = ("", "skip", "none", "no", "-")
+# Words that answer an optional step with "nothing" (intake.md, "Asking less than the portal"),
+# in English and Japanese, as `said` reads them; NONE_WORDS also empty a list that has a value.
+NONE_WORDS = ("none", "no", "なし", "無し", "いいえ")
+SKIP_WORDS = ("", "skip", "-", "スキップ", *NONE_WORDS)
 # Words that end a list step (as the Done button does).
-DONE_WORDS = ("done", ".", "/done")
+DONE_WORDS = ("done", ".", "/done", "。", "完了")
+# Words that empty a list in the middle of a typed answer ("none, alice@example.com").
+CLEAR_WORDS = ("none", "clear", "なし", "無し")
+# Japanese yes and no, as the English words the options are named with ("はい" picks "Yes,
+# delete it").
+_YES_NO = {"yes": "yes", "はい": "yes", "no": "no", "いいえ": "no"}
+
+
+def said(text: str) -> str:
+    """A typed word as the word lists above hold it: `normal`, trimmed, lower-case, without a
+    closing 。 ("スキップ。", "done" in full-width letters); "。" alone stays (it ends a list
+    as "." does)."""
+    word = normal(text).strip().casefold()
+    return typed_value(word) or word
 
 
 @dataclass(frozen=True)
@@ -109,19 +125,31 @@ def match_choice(inbound: Inbound, choices: Sequence[Choice]) -> Choice | None:
     """Find the choice an answer means: its id, its 1-based number, or its label."""
     if inbound.kind == "choice" and inbound.choice is not None:
         return next((c for c in choices if c.id == inbound.choice), None)
-    text = inbound.text.strip()
+    text = typed_value(inbound.text)  # full-width forms folded, a closing 。 dropped
     if not text:
         return None
-    if text.isdecimal() and 1 <= int(text) <= len(choices):
-        return choices[int(text) - 1]
-    low = " ".join(text.split()).casefold()
-    exact = [c for c in choices if c.label.casefold() == low or c.id.casefold() == low]
+    number = typed_number(inbound.text)
+    if number is not None and 1 <= number <= len(choices):
+        return choices[number - 1]
+    low = _key(text)
+    typed = " ".join(inbound.text.split()).casefold()  # an id is matched as it was typed
+    exact = [c for c in choices if _key(c.label) == low or c.id.casefold() == typed]
     if exact:
         return exact[0]
     # the line as the console shows it: "Low — Cosmetic issue…" (label, dash, hint)
-    shown = [c for c in choices if c.hint and f"{c.label} — {c.hint}".casefold().startswith(low)
-             and low.startswith(c.label.casefold() + " ")]
-    return shown[0] if len(shown) == 1 else None
+    shown = [c for c in choices if c.hint and _key(f"{c.label} — {c.hint}").startswith(low)
+             and low.startswith(_key(c.label) + " ")]
+    if len(shown) == 1:
+        return shown[0]
+    # yes or no (or はい, いいえ) picks the one option that starts with it ("Yes, 24x7")
+    answer = _YES_NO.get(low)
+    named = [c for c in choices if answer and _key(c.label).split(",")[0] == answer]
+    return named[0] if len(named) == 1 else None
+
+
+def _key(text: str) -> str:
+    """How an answer and an option's name are compared: `normal`, spaces collapsed, any case."""
+    return " ".join(normal(text).split()).casefold()
 
 
 def pick(inbound: Inbound, choices: Sequence[Choice]) -> Choice:
@@ -255,22 +283,23 @@ class MultiStep(Step):
     def _read_text(self, text: str, choices: list[Choice],
                    selected: list[str]) -> tuple[list[str], bool, list[str]]:
         """Typed answers add (retyping keeps); `remove X` removes; done or '.' finishes."""
-        whole = text.strip().casefold()
+        whole = said(text)
         if self.min_count == 0 and whole in SKIP_WORDS:
             # an optional list: empty/skip keeps what is there, none/no empties it
-            return ([] if whole in ("none", "no") else selected), True, []
-        tokens = [t.strip() for t in text.replace(";", ",").replace("\n", ",").split(",")]
-        tokens = [t for t in tokens if t]
+            return ([] if whole in NONE_WORDS else selected), True, []
+        if whole in DONE_WORDS:
+            return selected, True, []
+        tokens = typed_list(text, spaces=False)  # commas, semicolons, lines, 、 and 。
         if not tokens:
             raise Invalid(_("Pick options by number or name (several separated by commas), "
                             "then done."))
         done = False
         bad: list[str] = []
         for tok in tokens:
-            low = tok.casefold()
+            low = said(tok)
             if low in DONE_WORDS:
                 done = True
-            elif low in ("none", "clear"):
+            elif low in CLEAR_WORDS:
                 selected = []
             else:
                 selected, problem = self._apply_token(tok, choices, selected)
@@ -373,7 +402,7 @@ class TextStep(Step):
             # a shown option typed by its number or name ("1", "Skip") means that option
             picked = match_choice(inbound, self.ask(a, ctx, pending).choices)
             choice = picked.id if picked is not None else None
-            if suggestion and inbound.text.strip().casefold() == "keep":  # "Keep: …" by name
+            if suggestion and said(inbound.text) == "keep":  # "Keep: …" by name
                 choice = DEFAULT
         if choice == DEFAULT and suggestion:
             return self.validate(suggestion)
@@ -388,6 +417,6 @@ class TextStep(Step):
             if optional:
                 return ""
             raise Invalid(_("{label} is required. Type it as a message.", label=self.label))
-        if optional and text.strip().casefold() in SKIP_WORDS:
+        if optional and said(text) in SKIP_WORDS:
             return ""
         return self.validate(text)

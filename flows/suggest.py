@@ -18,6 +18,7 @@ from flows.context import ProfileView
 from flows.normalize import normal
 from flows.understand.categories import suggested_category as understood_category
 from flows.understand.products import products_named
+from flows.understand.versions import version_named
 
 # Below this partial-ratio score a name or keyword is not taken as mentioned.
 CUTOFF = 88
@@ -36,13 +37,15 @@ def suggested_profile(text: str, profiles: Sequence[ProfileView],
     product ("OSCE", "DSM") counts as its profile, a profile's own name ("HQ servers") too,
     and a version named beside it breaks a tie between two profiles of one product."""
     low = normal(text).casefold()
-    named = products_named(text, catalog or get_catalog())
+    catalog = catalog or get_catalog()
+    named = products_named(text, catalog)
     best: tuple[float, str] | None = None
     tie = False
     for p in profiles:
         by_product = 100.0 - named.index(p.product) if p.product in named else 0.0
         score = max(_mentions(p.name, low), by_product)
-        if score and p.version.casefold() in low.split():
+        if score and (p.version.casefold() in low.split()
+                      or version_named(text, p.product, catalog) == p.version):
             score += 5
         if not score:
             continue

@@ -438,18 +438,34 @@ def _month(name: str) -> int:
     return next(i + 1 for i, p in enumerate(_MONTHS) if re.fullmatch(p, name, re.IGNORECASE))
 
 
+# Reiwa, the Japanese era since 1 May 2019 (令和元年 = 2019; NFKC spells "㋿" 令和): a year
+# written in it is read as the Western year. Earlier eras are in the past, which no window
+# may start in, so they are not read (docs/decisions.md).
+_REIWA_YEAR_ZERO = 2018
+
+
+def _year_written(parts: dict[str, str | None]) -> int | None:
+    if parts.get("y"):
+        return int(parts["y"] or 0)
+    era = parts.get("reiwa")
+    if era:
+        return _REIWA_YEAR_ZERO + (1 if era == "元" else int(era))
+    return None
+
+
 def _date_action(t: pp.ParseResults) -> _Day:
     g: re.Match[str] = t[0]
     parts = g.groupdict()
     month = _month(parts["mon"]) if parts.get("mon") else (
         int(parts["m"]) if parts.get("m") else None)
-    return _Day(int(parts["y"]) if parts.get("y") else None, month, int(parts["d"]))
+    return _Day(_year_written(parts), month, int(parts["d"]))
 
 
 _WEEKDAY_NOTE = r"\s*\((?:[月火水木金土日](?:曜日?)?|[A-Za-z]{2,9}\.?)\)"
 _iso_date = pp.Regex(r"(?<![0-9A-Za-z.])(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})"
                      r"(?![0-9])", as_match=True)
-_ja_date = pp.Regex(rf"(?<![0-9])(?:(?P<y>\d{{4}})\s*年\s*)?(?P<m>\d{{1,2}})\s*月\s*"
+_ja_date = pp.Regex(rf"(?<![0-9])(?:(?:(?P<y>\d{{4}})|令和\s*(?P<reiwa>\d{{1,2}}|元))\s*年\s*)?"
+                    rf"(?P<m>\d{{1,2}})\s*月\s*"
                     rf"(?P<d>\d{{1,2}})"
                     rf"\s*日(?:{_WEEKDAY_NOTE})?", as_match=True)
 _dmy_date = pp.Regex(rf"(?<![0-9A-Za-z.])(?P<d>\d{{1,2}}){_ORD}[\s-]*(?:of\s+)?{_MONTH}"
@@ -794,7 +810,8 @@ _CLOCKISH = re.compile(r"\d\s*(?::\d\d|[ap]\.?\s?m(?![A-Za-z])|時)|正午|noon|
                        re.IGNORECASE)
 _BETWEEN = re.compile(r"[-~〜]|から|(?<![A-Za-z])(?:to|until|till|til|thru|through|and)"
                       r"(?![A-Za-z])", re.IGNORECASE)
-_STARTS = re.compile(r"(?<![0-9A-Za-z./-])(?<!\d:)(?=\d)|(?<![A-Za-z])(?=(?:from|between|on|"
+_STARTS = re.compile(r"(?<![0-9A-Za-z./-])(?<!\d:)(?=\d)|(?=令和)|(?<![A-Za-z])(?=(?:from|between|"
+                     r"on|"
                      r"mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
                      r"[a-z]*\.?(?![a-z]))", re.IGNORECASE)
 

@@ -18,7 +18,7 @@ import idna
 import tldextract
 
 from flows.errors import Invalid, quoted
-from flows.normalize import normal
+from flows.normalize import normal, typed_list
 
 MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -407,8 +407,9 @@ def _port(original: str, scheme: str, port_text: str) -> str:
 
 
 def parse_url_list(text: str, *, max_urls: int = 10) -> list[NormalURL]:
-    """Parse a pasted list; report every bad line at once so the user fixes them in one go."""
-    tokens = text.split()
+    """Parse a pasted list (one URL a line, or separated by spaces, 、 or 。: commas belong to
+    URLs); report every bad line at once so the user fixes them in one go."""
+    tokens = typed_list(text, commas=False)
     good: list[NormalURL] = []
     seen: set[str] = set()
     bad: list[str] = []

@@ -17,11 +17,10 @@ import phonenumbers
 from flows import times
 from flows.errors import Invalid, quoted
 from flows.i18n import N_, _, joined, ngettext
-from flows.normalize import normal
+from flows.normalize import cjk_count, typed_list, typed_value
 from flows.urls import ascii_hostname, refang
 
 MAX_CC = 20
-_SEPARATORS = re.compile(r"[,;\s]+")
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
 _LINE_BREAKS = re.compile(r"[\n\x85\u2028\u2029]")
 # Invisible control characters that only cause trouble (PostgreSQL rejects NUL in text).
@@ -68,8 +67,7 @@ def _check_email(text: str) -> str:
 
 def email(text: str) -> str:
     """One address, normalised the way the mail system will compare it."""
-    text = normal(text)
-    text = text.strip()
+    text = typed_value(text)
     if not text:
         raise Invalid(_("Enter an email address, e.g. name@example.com."))
     try:
@@ -80,20 +78,20 @@ def email(text: str) -> str:
 
 
 def _address_tokens(text: str) -> list[str]:
-    """Split a pasted list; "Name <addr>" (as copied from a mail client) yields addr."""
+    """Split a pasted list (flows.normalize.typed_list); "Name <addr>" (as copied from a mail
+    client) yields addr."""
     tokens: list[str] = []
-    for chunk in re.split(r"[,;\n]+", text):
+    for chunk in typed_list(text, spaces=False):
         angle = re.findall(r"<([^<>]*)>", chunk)
         if angle:
             tokens.extend(a.strip() for a in angle if a.strip())
         else:
-            tokens.extend(t for t in _SEPARATORS.split(chunk) if t)
+            tokens.extend(chunk.split())
     return tokens
 
 
 def email_list(text: str, *, max_count: int = MAX_CC) -> list[str]:
     """CC addresses; all bad ones are named at once so the user fixes them in one go."""
-    text = normal(text)
     good: list[str] = []
     seen: set[str] = set()
     bad: list[str] = []
@@ -123,12 +121,31 @@ def email_list(text: str, *, max_count: int = MAX_CC) -> list[str]:
 # ---------------------------------------------------------------------------- phone
 
 _PHONE_EXAMPLE = "+44 20 7946 0958"
+# "内線 123" is how a Japanese number gives its extension; "(代表)", "(携帯)" say which line.
+_JA_EXTENSION = re.compile(r"\s*内線\s*")
+_NOTE = re.compile(r"\(([^()]*)\)")
+_FULL_WIDTH_DIGIT = re.compile(r"[\uff10-\uff19]")
+
+
+def _typed_in_japanese(written: str) -> bool:
+    """A number typed with a Japanese keyboard (full-width digits) or with Japanese words: one
+    without a country code is then a Japanese one (03-1234-5678 typed in full-width)."""
+    return bool(_FULL_WIDTH_DIGIT.search(written) or cjk_count(written))
+
+
+def _japanese_national(raw: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(raw, "JP")
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
 
 
 def phone(text: str) -> str:
-    """An international number in E.164 (with ";ext=N" when an extension was given)."""
-    text = normal(text)
-    raw = text.strip()
+    """An international number in E.164 (with ";ext=N" when an extension was given). A number
+    typed the Japanese way without its country code is read as Japanese (+81)."""
+    raw = _JA_EXTENSION.sub(" ext. ", typed_value(text))
+    raw = _NOTE.sub(lambda m: " " if cjk_count(m.group(1)) else m.group(0), raw).strip()
     if not raw:
         raise Invalid(_("Enter a phone number with the country code, e.g. {example}.",
                         example=_PHONE_EXAMPLE))
@@ -136,10 +153,13 @@ def phone(text: str) -> str:
     if compact.startswith("00"):
         raw = "+" + raw.lstrip()[2:].lstrip()
     elif not compact.startswith("+"):
-        raise Invalid(_(
-            "{shown} has no country code. Add the country code, e.g. {example}.",
-            shown=_show(raw), example=_PHONE_EXAMPLE)
-        )
+        national = _japanese_national(raw) if _typed_in_japanese(text) else None
+        if national is None:
+            raise Invalid(_(
+                "{shown} has no country code. Add the country code, e.g. {example}.",
+                shown=_show(raw), example=_PHONE_EXAMPLE))
+        raw = phonenumbers.format_number(national, phonenumbers.PhoneNumberFormat.E164) + (
+            f" ext. {national.extension}" if national.extension else "")
     try:
         number = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException as exc:
@@ -194,7 +214,7 @@ _ACTIVATION_RE = re.compile(
 
 def activation_code(text: str) -> str:
     """A code as the vendor prints it; dashes are added if the user typed only the characters."""
-    text = normal(text)
+    text = typed_value(text)
     code = re.sub(r"\s+", "", text).translate(_DASHES).upper()
     if not code:
         raise Invalid(_("Enter the activation code, shaped {shape}.", shape=_ACTIVATION_SHAPE))
@@ -226,8 +246,7 @@ def mask_activation_code(code: str) -> str:
 
 def toolbox_guid(text: str) -> str:
     """An OfficeScan Toolbox GUID in the lower-case dashed form."""
-    text = normal(text)
-    raw = text.strip()
+    raw = typed_value(text)
     inner = raw[1:-1].strip() if raw.startswith("{") and raw.endswith("}") else raw
     if re.fullmatch(r"[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?"
                     r"[0-9A-Fa-f]{12}", inner):
@@ -300,12 +319,9 @@ _CVE_RE = re.compile(r"^CVE-(\d{4})-(\d{4,})$")
 
 def cve_ids(text: str) -> list[str]:
     """Zero or more CVE ids, upper-cased and without duplicates."""
-    text = normal(text)
     out: list[str] = []
     bad: list[str] = []
-    for token in _SEPARATORS.split(text.translate(_DASHES)):
-        if not token:
-            continue
+    for token in typed_list(text):
         cve = token.upper()
         m = _CVE_RE.match(cve)
         if not m or not cve.isascii() or int(m.group(1)) < 1999:
@@ -321,8 +337,8 @@ def cve_ids(text: str) -> list[str]:
 
 def filter_number(text: str) -> str:
     """A TippingPoint filter number, as digits (leading zeros are not significant)."""
-    text = normal(text)
-    raw = text.strip().lstrip("#").strip()
+    text = typed_value(text)
+    raw = text.lstrip("#").strip()
     if raw.isdigit() and raw.isascii() and 1 <= len(raw) <= 6:
         return str(int(raw))
     raise Invalid(f"{_show(text.strip())} is not a filter number. "
@@ -350,12 +366,9 @@ def _repdv_entry(token: str) -> str:
 
 def repdv_entries(text: str) -> list[str]:
     """ThreatDV reputation entries: IPs or domain names, IDNs stored as punycode."""
-    text = normal(text)
     out: list[str] = []
     bad: list[str] = []
-    for token in _SEPARATORS.split(text):
-        if not token:
-            continue
+    for token in typed_list(text):
         try:
             entry = _repdv_entry(token)
         except ValueError as exc:

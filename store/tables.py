@@ -441,6 +441,9 @@ class CaseMessage(SQLModel, table=True):
     attachments: list[dict[str, Any]] = _json(list)  # {name, size, sha256}
     external_id: str | None = Field(default=None, max_length=300)
     original: str | None = None  # a mail's whole text before quotes were cut
+    # a customer's message: the case's status before it, restored if the customer takes the
+    # message back out into a new request (bot/followup.py, 0017)
+    status_before: str | None = Field(default=None, max_length=30)
 
 
 class CaseRef(SQLModel, table=True):
@@ -473,8 +476,9 @@ class Survey(SQLModel, table=True):
 
 
 class HeldMessage(SQLModel, table=True):
-    """What a customer wrote outside any thread while a case waits for them: kept until they
-    press "Add to case N" or "New case" (never silently taken as either)."""
+    """What a customer wrote outside any thread while their cases' conversations go on and
+    none is plainly the one it answers (bot/replies.py `unthreaded`): kept until they press
+    "Add to case N" or "New case" (never silently taken as either)."""
 
     __tablename__ = "held_messages"
     id: int | None = Field(default=None, primary_key=True)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bot.protocol import DONE, SKIP_WORDS, Inbound, Prompt, match_choice
+from bot.protocol import DONE, SKIP_WORDS, Inbound, Prompt, match_choice, said
 
 
 def parse_line(text: str) -> Inbound:
     """One answer line. `/done` ends an attachment step; other `/x` are commands."""
-    stripped = text.strip()
-    if stripped.lower() == "/done":
+    if said(text) == "/done":
         return Inbound(kind="choice", choice=DONE, text=text)
     return Inbound.from_text(text)
 
@@ -48,7 +47,7 @@ def answers_at_once(prompt: Prompt | None, line: str) -> bool:
         return False
     if match_choice(Inbound(kind="text", text=line), prompt.choices) is not None:
         return True
-    return prompt.optional and line.strip().casefold() in SKIP_WORDS
+    return prompt.optional and said(line) in SKIP_WORDS
 
 
 def read_block(first: str, lines: Iterator[str]) -> Inbound | None:
@@ -57,7 +56,7 @@ def read_block(first: str, lines: Iterator[str]) -> Inbound | None:
     block: list[str] = []
     line = first
     while True:
-        if line.strip() == ".":
+        if said(line) in (".", "。"):  # the full-width "." and "。" too
             return Inbound(kind="text", text="\n".join(block))
         if is_command(line):
             return parse_line(line)

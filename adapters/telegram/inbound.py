@@ -31,7 +31,8 @@ def who_of(update: Update) -> Who:
 def text_inbound(text: str) -> Inbound:
     """Typed text; `/cmd@botname args` is a command, `/done` finishes an attachment step."""
     stripped = text.strip()
-    if stripped.startswith("/") and not stripped.startswith("//"):
+    # a command may start with the full-width slash a Japanese keyboard types
+    if stripped.startswith(("/", "\uff0f")) and not stripped.startswith("//"):
         head, sep, rest = stripped.partition(" ")
         head = head.split("@", 1)[0]
         stripped = head + (sep + rest if sep else "")

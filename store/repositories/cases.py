@@ -56,15 +56,18 @@ class Cases(Repository):
         return [i for i in self.s.exec(select(Case.id).where(Case.contact_id == contact_id)
                                        .order_by(col(Case.id).desc()).limit(limit)) if i]
 
-    def waiting_for(self, contact_id: int, status: str, limit: int = 5) -> list[Case]:
-        """A contact's cases in `status` (waiting for them), newest first."""
-        return list(self.s.exec(select(Case).where(Case.contact_id == contact_id,
-                                                   Case.status == status)
-                                .order_by(col(Case.id).desc()).limit(limit)))
-
     def add_attachment(self, case: Case, f: dict[str, Any]) -> None:
         self.s.add(Attachment(case_id=saved_id(case), name=f["name"], size=f["size"],
                               sha256=f["sha256"]))
+
+    def remove_attachment(self, case: Case, f: dict[str, Any]) -> None:
+        """One file of a message taken back out of the case (the newest row of it)."""
+        row = self.s.exec(select(Attachment).where(
+            Attachment.case_id == saved_id(case), Attachment.sha256 == f["sha256"],
+            Attachment.name == f["name"]).order_by(col(Attachment.id).desc()).limit(1)).first()
+        if row is not None:
+            self.s.delete(row)
+            self.s.flush()
 
     def by_number(self, number: str) -> Case | None:
         return self.s.exec(select(Case).where(Case.number == number.strip())).first()
@@ -110,7 +113,8 @@ class Cases(Repository):
         return list(self.s.exec(q))
 
     def open_of(self, contact_id: int, done: tuple[str, ...], limit: int = 20) -> list[Case]:
-        """A contact's cases whose status is not in `done`, newest first (Slack's App Home)."""
+        """A contact's cases whose status is not in `done`, newest first (Slack's App Home,
+        and what a message that replies to nothing may be about: bot/replies.py)."""
         q = (select(Case).where(Case.contact_id == contact_id, col(Case.status).not_in(done))
              .order_by(col(Case.id).desc()).limit(limit))
         return list(self.s.exec(q))

@@ -50,6 +50,32 @@ class Messages(Repository):
             CaseMessage.case_id == case_id, CaseMessage.author_kind == author_kind)
             .order_by(col(CaseMessage.id).desc()).limit(1)).first()
 
+    def last_public(self, case_ids: list[int],
+                    author_kind: str | None = None) -> dict[int, CaseMessage]:
+        """Each case's newest public message (what the customer saw last, and who wrote it);
+        `author_kind`: its newest public message of that kind."""
+        if not case_ids:
+            return {}
+        newest = (select(sa.func.max(CaseMessage.id))
+                  .where(col(CaseMessage.case_id).in_(case_ids),
+                         CaseMessage.visibility == "public")
+                  .group_by(col(CaseMessage.case_id)))
+        if author_kind is not None:
+            newest = newest.where(CaseMessage.author_kind == author_kind)
+        return {m.case_id: m for m in self.s.exec(
+            select(CaseMessage).where(col(CaseMessage.id).in_(newest)))}
+
+    def answered_after(self, message: CaseMessage) -> bool:
+        """Whether an operator wrote publicly on the message's case after it."""
+        return self.s.exec(select(CaseMessage.id).where(
+            CaseMessage.case_id == message.case_id, CaseMessage.author_kind == "operator",
+            CaseMessage.visibility == "public", col(CaseMessage.id) > message.id)
+            .limit(1)).first() is not None
+
+    def remove(self, message: CaseMessage) -> None:
+        self.s.delete(message)
+        self.s.flush()
+
     def deliveries(self, message_ids: list[int]) -> dict[int, list[str]]:
         """Which way each message went: "slack: sent", "mail: pending", … per message id."""
         out: dict[int, list[str]] = {m: [] for m in message_ids}

@@ -7,6 +7,7 @@ survey are one line each. Internal notes never reach the terminal, the outbox or
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from sqlmodel import select
@@ -145,3 +146,38 @@ def test_cases_reply_refuses_bad_input_with_exit_2(chat: Chat, tmp_path: Path) -
         assert result.exit_code == 2, (args, result.output)
         assert said in result.stderr, result.stderr
     assert chat.case(number)["messages"] == []
+
+
+def test_a_plain_line_answers_the_case_the_engineer_asked_on(chat: Chat, tmp_path: Path) -> None:
+    """Typed without `/reply` while the case is "in progress": the line is the case's answer
+    (no new request), the output says which case and what to type to make it a new request
+    instead; `/attach` right after goes with it; `/split N` moves the line into a request."""
+    number = open_case(chat)
+    # before anyone answered: the line is held and asked about; the hints are the commands
+    out = chat.run(Script().say("It also crashes on the test servers")).stdout
+    assert f"Is this about one of your open cases?\n{number} · " in out
+    assert re.search(rf"Type /addto \d+ {number} to add it to case {number}\.", out), out
+    found = re.search(r"Type /newfrom (\d+) to make it a new case\.", out)
+    assert found is not None, out
+    out = chat.run(Script().say(f"/newfrom {found.group(1)}", "/cancel", "/cancel")).stdout
+    assert "Which operating system is affected?" in out  # the new request, described by it
+    assert "It also crashes on the test servers" not in json.dumps(chat.case(number))
+
+    reply(chat, number, "--as", DESK, "--status", "in progress", "Which agent build?")
+    log = tmp_path / "agent.log"
+    log.write_text("build 14.0.1 crash dump\n")
+    out = chat.run(Script().say("Build 14.0.1 on every server", f"/attach {log}")).stdout
+    subject = chat.case(number)["subject"]
+    assert (f"Added to case {number} ({subject}). The support team will see it.\n"
+            "Not about this case? It can be a new request instead.\n") in out
+    found = re.search(r"Type /split (\d+) to make it a new request\.", out)
+    assert found is not None, out
+    assert f"Added to case {number} ({subject}) with agent.log." in out
+    case = chat.case(number)
+    assert [m["text"] for m in case["messages"] if m["author_kind"] == "customer"] == [
+        "Build 14.0.1 on every server", ""]
+    assert case["status"] == "customer replied"
+
+    out = chat.run(Script().say(f"/split {found.group(1)}")).stdout
+    assert f"Taken out of case {number}; it starts a new request." in out
+    assert "Build 14.0.1 on every server" not in json.dumps(chat.case(number)["messages"])

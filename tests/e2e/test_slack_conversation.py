@@ -309,3 +309,73 @@ def _internal(rig: Rig, number: str) -> dict[str, Any]:
         case = s.cases.by_number(number)
         assert case is not None
         return s.cases.as_json(case, internal=True)
+
+
+def buttons(call: Call) -> list[str]:
+    """The labels of a message's controls (a select's placeholder)."""
+    return [(e.get("text") or e.get("placeholder") or {}).get("text", "")
+            for b in call.args.get("blocks") or [] if b["type"] == "actions"
+            for e in b["elements"]]
+
+
+def test_a_plain_dm_answer_lands_on_the_case_the_engineer_asked_on(rig: Rig) -> None:
+    """The customer answers in the DM, not in the thread, while the case is "in progress":
+    the answer is on the case, no request starts, the reply names the case and offers the way
+    out; a file sent alone right after goes with it; "New case" moves the answer out."""
+    customer(rig)
+    number, _ = submit(rig, "U1", "The Apex One console hangs after the update")
+    update_case(rig.service, number, actor="cli:op", status="in progress",
+                note="Which console version do you run?")
+    assert deliver(rig) == 1
+    subject = show(rig, number)["subject"]
+    log = rig.fake.add_file("F7", "console.log", b"version 20 LTS\n" * 20)
+    before = len(rig.slack.messages("U1"))
+    rig.slack.say("U1", "The version is 20 LTS, log attached", files=[log])
+    said = rig.slack.messages("U1")[before:]
+    assert len(said) == 1  # the answer's receipt, and no new request's question
+    assert not said[0].args.get("thread_ts")
+    assert said[0].args["text"] == (f"Added to case {number} ({subject}) with console.log. "
+                                    "The support team will see it.\nNot about this case? It "
+                                    "can be a new request instead.")
+    assert buttons(said[0]) == ["New case"]
+    data = show(rig, number)
+    assert data["messages"][-1]["text"] == "The version is 20 LTS, log attached"
+    assert [a["name"] for a in data["messages"][-1]["attachments"]] == ["console.log"]
+    assert data["status"] == replies.CUSTOMER_REPLIED
+    # a file sent alone a moment later goes on with the answer
+    shot = rig.fake.add_file("F8", "screen.png", b"\x89PNG" + b"\0" * 300)
+    rig.slack.say("U1", "", files=[shot])
+    assert f"Added to case {number} ({subject}) with screen.png." in rig.slack.last(
+        "U1").args["text"]
+    assert [m["attachments"][0]["name"] for m in show(rig, number)["messages"][-2:]] == [
+        "console.log", "screen.png"]
+    # not about this case after all: one press makes the answer a new request
+    rig.slack.press("U1", "New case", said[0])
+    pressed = rig.slack.messages("U1")[before]
+    assert no_buttons(pressed)
+    assert "→ *New case*" in json.dumps(pressed.args["blocks"], ensure_ascii=False)
+    assert f"Taken out of case {number}; it starts a new request." in rig.slack.text(
+        "U1", before)
+    assert buttons(rig.slack.last("U1"))  # the new request's first question
+    data = show(rig, number)
+    assert "20 LTS" not in json.dumps(data["messages"])
+    assert data["status"] == replies.CUSTOMER_REPLIED  # the screenshot is still its answer
+
+
+def test_a_plain_dm_with_two_live_cases_asks_once(rig: Rig) -> None:
+    customer(rig)
+    first, _ = submit(rig, "U1", "Apex One pattern update fails every night")
+    second, _ = submit(rig, "U1", "Apex One console login is slow for admins")
+    update_case(rig.service, first, actor="cli:op", status="in progress",
+                note="Does it fail on every server?")
+    deliver(rig)
+    before = len(rig.slack.messages("U1"))
+    rig.slack.say("U1", "Also the agents on the Linux servers stop reporting at night")
+    asked = rig.slack.messages("U1")[before:]
+    assert len(asked) == 1
+    assert asked[0].args["text"].startswith("Is this about one of your open cases?")
+    assert buttons(asked[0]) == [f"Add to case {first}", f"Add to case {second}", "New case"]
+    rig.slack.press("U1", "New case", asked[0])
+    assert buttons(rig.slack.last("U1"))  # the new request's first question
+    for number in (first, second):
+        assert "Linux" not in json.dumps(show(rig, number)["messages"])

@@ -154,6 +154,7 @@ def test_stale_button_is_refused(rig: Rig) -> None:
     assert len(rig.fake.of("chat.update")) == 1
 
 
+@pytest.mark.serial
 def test_work_continues_after_ack_and_429_is_waited_out(rig: Rig) -> None:
     link(rig.service, "U1", "pat@acme.example")
     rig.fake.limit("chat.postMessage", retry_after=2)

@@ -114,6 +114,7 @@ def staff_mails(rig: Rig) -> list[tuple[str, str, str]]:
                 if m.kind == MAIL_KIND]
 
 
+@pytest.mark.serial
 def test_a_critical_case_reaches_the_staff_channel_within_5_seconds(rig: Rig) -> None:
     rig.bot.start_notices()  # the Slack process's loop (SQLite: it polls)
     slack = rig.slack
@@ -260,6 +261,7 @@ def test_with_oauth_installs_the_staff_workspace_is_the_one_named(tmp_path: Path
         assert post.token == "xoxb-T2"
 
 
+@pytest.mark.serial
 def test_alerts_to_one_channel_keep_its_rate(tmp_path: Path) -> None:
     """Issue 26: posts to one channel wait for their slot in the shared budget (Slack's
     chat.postMessage: about one a second per channel; here 10 a second, no burst)."""

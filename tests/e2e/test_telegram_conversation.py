@@ -193,7 +193,7 @@ async def test_a_message_replying_to_nothing_gets_one_question(fake: FakeTelegra
         before = len(from_customer(settings, newer))
         await user.say("It happens again since the update.")
         asked = user.messages[-1]
-        assert "waiting for your answer" in asked["text"]
+        assert "Is this about one of your open cases?" in asked["text"]
         buttons = inline_data(asked)
         assert list(buttons) == [f"Add to case {newer}", f"Add to case {older}", "New case"]
         assert all(len(d.encode()) <= 64 for d in buttons.values())
@@ -273,3 +273,49 @@ async def test_resolved_solved_still_broken_and_the_survey(fake: FakeTelegram,
         assert shown(settings, number)["satisfaction"] == {
             "rating": 4, "comment": "Quick and friendly, thanks."}
         never_leaked(fake)
+
+
+async def test_a_plain_answer_lands_on_the_case_the_engineer_asked_on(
+        fake: FakeTelegram, settings: Settings) -> None:
+    """The customer answers without replying to anything while the case is "in progress":
+    the answer is on the case, no request starts, the bot names the case and offers "New
+    case"; a document sent alone goes on with the answer; pressed, "New case" moves the answer
+    into a new request. With a second live case, the next plain message gets one question."""
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 7401, "eva@acme.example")
+        number = await quick_case(user, "Console hangs")
+        subject = shown(settings, number)["subject"]
+        update_case(run.service, number, status="in progress", actor="cli:op",
+                    note="Which console version do you run?")
+        await arrived(run, user, "Which console version do you run?")
+        await user.say("The version is 20 LTS, log follows")
+        receipt = user.messages[-1]
+        assert receipt["text"] == (f"Added to case {number} ({subject}). The support team "
+                                   "will see it.\nNot about this case? It can be a new "
+                                   "request instead.")
+        assert list(inline_data(receipt)) == ["New case"]
+        await user.document("agent.log", b"agent 20 LTS\n" * 40)
+        assert user.last_text.startswith(f"Added to case {number} ({subject}) with agent.log.")
+        said = from_customer(settings, number)
+        assert [m["text"] for m in said] == ["The version is 20 LTS, log follows", ""]
+        assert [a["name"] for a in said[1]["attachments"]] == ["agent.log"]
+        assert shown(settings, number)["status"] == replies.CUSTOMER_REPLIED
+
+        await user.press_data(receipt, inline_data(receipt)["New case"])
+        assert "reply_markup" not in fake.messages[(user.id, receipt["message_id"])]
+        assert any(f"Taken out of case {number}; it starts a new request." in m.get("text", "")
+                   for m in user.messages)
+        assert user.keyboard()  # the new request's question, with its buttons
+        assert [m["text"] for m in from_customer(settings, number)] == [""]
+        await user.say("/cancel")
+
+        other = await quick_case(user, "Agents offline")
+        await user.say("The agents on the Linux servers stop reporting at night")
+        asked = user.messages[-1]
+        assert asked["text"].startswith("Is this about one of your open cases?")
+        assert set(inline_data(asked)) == {f"Add to case {number}", f"Add to case {other}",
+                                           "New case"}
+        await user.press_data(asked, inline_data(asked)["New case"])
+        assert user.keyboard()
+        for n in (number, other):
+            assert "Linux" not in json.dumps(from_customer(settings, n))

@@ -88,6 +88,7 @@ async def test_a_whole_product_case_reads_as_question_and_answer(fake: FakeTeleg
         assert not fake.of("answerCallbackQuery")
 
 
+@pytest.mark.serial
 async def test_chat_calls_never_stall_the_loop() -> None:
     """A chat API call that needs the loop (as `fetch_files` does) finishes, and slow calls of
     two chats leave the loop free (under load a loop waiting on a step, even for 5 ms, cut

@@ -1,7 +1,10 @@
 """The conversation after Submit, walked at random (hypothesis state machine): whatever the
 operators and the customer do in whatever order, every customer message lands on the case it
 was meant for, no internal note reaches any outbound path, and a survey answer counts only
-for a resolution that was not withdrawn."""
+for a resolution that was not withdrawn. A message that replies to nothing is never silently a
+new request while a case is live: it is added (and says which case, with a way out) or asked
+about, and wherever the customer's presses then take it, it is on exactly the case the bot
+said, or it describes the new request."""
 
 from __future__ import annotations
 
@@ -17,10 +20,12 @@ from bot import replies
 from bot.protocol import Who, pressed
 from bot.service import Service
 from bot.updates import update_case
-from flows.model import Inbound
+from flows.conversation import REQUEST
+from flows.formstate import split
+from flows.model import Inbound, Prompt
 from store.db import make_engine, upgrade
 from store.files import BlobStore
-from store.tables import ChatNotice, OutboxMail
+from store.tables import DONE_STATUSES, ChatNotice, OutboxMail
 from store.uow import unit_of_work
 
 ANN = Who("slack", "T1:U1", chat_ref="DU1")
@@ -48,6 +53,7 @@ class Conversation(RuleBasedStateMachine):
                 self.numbers.append(case.number)
                 self.sent[case.number] = []
         self.n = 0
+        self.offer: tuple[Prompt, str] | None = None  # the last buttons under a plain message
 
     def teardown(self) -> None:
         self.svc.engine.dispose()
@@ -67,6 +73,62 @@ class Conversation(RuleBasedStateMachine):
                                             ref=f"m{self.n}"))
         if any(p.text.startswith(f"Added to case {number}") for p in said):
             self.sent[number].append(text)
+
+    def _request_from(self, text: str) -> None:
+        """A request was started from `text`: it is its description; then it is cancelled."""
+        with unit_of_work(self.svc.engine, read_only=True) as s:
+            found = s.conversations.load_for_identity(ANN.channel, ANN.external_id)
+        assert found is not None
+        conv = found[1]
+        assert conv is not None
+        frames = [conv.answers, *(f["answers"] for f in conv.stack if f["flow"] == REQUEST)]
+        answers = frames[0] if conv.flow == REQUEST else frames[-1]
+        assert split(answers)[0]["description"] == text
+        for _ in range(3):
+            self.svc.handle(ANN, Inbound(kind="command", command="cancel"))
+
+    def _took(self, said: list[Prompt], text: str) -> None:
+        """Record what the bot said it did with `text` (the invariants check it did)."""
+        for prompt in said:
+            for number in self.numbers:
+                if prompt.text.startswith(f"Added to case {number}"):
+                    self.sent[number].append(text)
+                if prompt.text.startswith(f"Taken out of case {number}"):
+                    self.sent[number].remove(text)
+                    self._request_from(text)
+
+    @rule()
+    def customer_writes_outside_any_thread(self) -> None:
+        self.n += 1
+        text = f"plain message {self.n}: the agents stop reporting again"
+        with unit_of_work(self.svc.engine, read_only=True) as s:
+            live = any(s.cases.by_number(n).status not in DONE_STATUSES  # type: ignore[union-attr]
+                       for n in self.numbers)
+        said = self.svc.handle(ANN, Inbound(kind="text", text=text, ref=f"p{self.n}"))
+        if any(p.text.startswith("Thank you for the comment") for p in said):
+            return  # right after a rating it is the survey's comment (replies.comment)
+        offers = [p for p in said if p.choices and (
+            p.text.startswith("Added to case") or p.text.startswith("Is this about"))]
+        if live:  # never silently a new request
+            assert len(offers) == 1, [p.text for p in said]
+            assert offers[0].choices[-1].label == "New case"
+            self.offer = (offers[0], text)
+        else:
+            assert not offers
+            self._request_from(text)
+        self._took(said, text)
+
+    @rule(pick=st.integers(0, 3))
+    def customer_presses_a_button_under_a_plain_message(self, pick: int) -> None:
+        if self.offer is None:
+            return
+        prompt, text = self.offer
+        found = pressed(prompt.choices[pick % len(prompt.choices)].id)
+        assert found is not None
+        said = self.svc.handle(ANN, Inbound(kind="command", command=found[0], args=found[1]))
+        self._took(said, text)
+        if found[0] == "newfrom" and not any("already handled" in p.text for p in said):
+            self._request_from(text)
 
     @rule(k=st.integers(0, CASES - 1), internal=st.booleans(),
           status=st.sampled_from([None, *replies.STATUSES]))

@@ -13,6 +13,8 @@ from sqlalchemy import Engine
 from store.signals import POLL_WITHOUT, NoticeListener
 from store.uow import unit_of_work
 
+pytestmark = pytest.mark.serial  # times rates or latencies: `make test` runs these alone
+
 
 def test_a_committed_notice_wakes_the_listener_at_once(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":

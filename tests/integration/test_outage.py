@@ -93,6 +93,7 @@ def pg(pg_url: str, tmp_path: Path) -> Iterator[PgOutage]:
     engine.dispose()
 
 
+@pytest.mark.serial
 def test_postgres_down_asks_to_try_again_and_recovers_by_itself(pg: PgOutage) -> None:
     service, admin, name, _ = pg
     ready(service, PROFILE + TO_SUBJECT)
@@ -150,6 +151,7 @@ def test_postgres_lost_in_the_middle_of_a_submit_leaves_no_half_case(pg: PgOutag
 
 # -- SQLite -----------------------------------------------------------------------------------
 
+@pytest.mark.serial
 def test_sqlite_locked_for_long_asks_to_try_again_in_bounded_time(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'casebot.db'}"
     engine = make_engine(url, busy_timeout=0.3)

@@ -25,6 +25,8 @@ from store.budget import Bucket, LocalBudget, SharedBudget, slot
 from store.db import make_engine, upgrade
 from tests.e2e.fake_telegram import FakeTelegram
 
+pytestmark = pytest.mark.serial  # times rates or latencies: `make test` runs these alone
+
 PER_SECOND = 30  # Telegram's limit per bot (the setting's default)
 MESSAGES = 200
 EPSILON = 1e-9

@@ -57,3 +57,16 @@ def test_known_domain_verifies_and_joins_its_account(tmp_path: Path) -> None:
         contact = s.contacts.for_identity("telegram", "42")
         assert contact is not None
         assert contact.email == "ann@acme.example"
+
+
+def test_a_code_and_address_typed_full_width_verify(tmp_path: Path) -> None:
+    """A Japanese keyboard types "ａｎｎ＠…" and "１２３４５６７８": the same address and code
+    (before issue 27 the full-width digits were hashed as typed and counted as a wrong try)."""
+    service = build_service(Settings(home=tmp_path / "h", unknown_domains="refuse"))
+    with unit_of_work(service.engine) as s:
+        add_account(s, "Acme Corp", "acme.example", actor="test")
+        s.commit()
+    start_verification(service, "telegram", "42", "ａｎｎ＠ａｃｍｅ．ｅｘａｍｐｌｅ。")
+    typed = "".join(chr(ord(d) + 0xFEE0) for d in _code(service))
+    typed = typed[:4] + "\u3000" + typed[4:] + "。"
+    assert confirm_verification(service, "telegram", "42", typed) == "ann@acme.example"

@@ -63,6 +63,7 @@ def test_each_file_is_checked_once(tmp_path: Path) -> None:
     assert checks.runs == 2  # one per (file, password)
 
 
+@pytest.mark.serial
 def test_a_slow_zip_stops_at_its_time_budget(tmp_path: Path) -> None:
     path = make_zipcrypto_zip(tmp_path / "big.zip", {"a.bin": os.urandom(3_000_000)},
                               "infected")
@@ -98,6 +99,7 @@ def test_checks_run_in_a_bounded_pool_off_the_callers_thread(tmp_path: Path) -> 
     assert seen
 
 
+@pytest.mark.serial
 def test_a_full_pool_answers_instead_of_hanging(tmp_path: Path) -> None:
     slow = make_zipcrypto_zip(tmp_path / "slow.zip", {"a.bin": os.urandom(2_000_000)},
                               "infected")
@@ -118,6 +120,7 @@ def test_a_full_pool_answers_instead_of_hanging(tmp_path: Path) -> None:
     checks.check("sha-quick", str(quick), "quick.zip", "infected", None)  # its turn came
 
 
+@pytest.mark.serial
 def test_a_long_check_goes_on_while_the_user_is_told_and_then_notified(tmp_path: Path) -> None:
     from sqlmodel import select
 

@@ -16,9 +16,13 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from adapters.http import HttpServer
 from adapters.slack.http import BODY_MAX, wsgi_app
 from tests.e2e.fake_slack import slack_rig
+
+pytestmark = pytest.mark.serial  # times rates or latencies: `make test` runs these alone
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

@@ -1,11 +1,17 @@
-"""conversation routing: reserved for the customer's answer on an open case
+"""conversation routing: a customer's message remembers the case's status before it
 
 Revision ID: 0017
 Revises: 0016
 
-Kept in the chain so work on several branches can fill its own revision without reordering;
-it changes nothing until that work lands.
+A message that replies to nothing is added to the one case whose engineer spoke last, with
+a one-press "New case" that takes it back out (bot/followup.py). Taking it back restores the
+status the case had before the message ("in progress", "waiting for customer"), so each
+customer message keeps that status. Rows written before 0017 have none (NULL): they were
+never added that way.
 """
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0017"
 down_revision = "0016"
@@ -14,8 +20,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.add_column("case_messages",
+                  sa.Column("status_before", sa.String(length=30), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("case_messages") as batch:
+        batch.drop_column("status_before")
