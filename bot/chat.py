@@ -431,6 +431,12 @@ class Chat:
             log.warning("a case message was not remembered: %s", type(exc).__name__)
 
     @property
+    def sends_by_jobs(self) -> bool:
+        """Notices, staff alerts and App Home refreshes go out as jobs of `casebot worker`
+        (PostgreSQL, bot/chat_jobs.py); False: this chat process's own loop sends them."""
+        return self.service.engine.dialect.name == "postgresql"
+
+    @property
     def notice_interval(self) -> float:
         """Seconds between polls for notices (long when the store wakes the loop itself)."""
         return self.listener.interval

@@ -212,6 +212,7 @@ async def _serve(app: TelegramApp, tg: TelegramBot | None, settings: Settings, *
     sender = None
     if tg is not None:
         tg.username = app.bot.username or ""
+    if tg is not None and not tg.chat.sends_by_jobs:  # PostgreSQL: `casebot worker` sends
         sender = NoticeSender(tg.chat, tg.make_notice_bot or (lambda: app.bot),
                               notice_interval)
         sender.start()
