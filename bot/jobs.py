@@ -93,10 +93,17 @@ def retry_strategy() -> Any:
 
 
 class QueueJobs:
-    """Defers jobs on PostgreSQL in the caller's transaction (see the module's docstring)."""
+    """Defers jobs on PostgreSQL in the caller's transaction (see the module's docstring).
 
-    def __init__(self, app: procrastinate.App) -> None:
+    `app` is what a worker runs and the job manager reads with; deferring goes through an
+    app of its own that is never opened: once a worker has opened `app` asynchronously,
+    procrastinate would run a deferral on the caller's (synchronous) connection as
+    asynchronous, and a job deferred from inside a job (a sample verdict's notice, the relay)
+    would fail."""
+
+    def __init__(self, app: procrastinate.App, deferrer: procrastinate.App) -> None:
         self.app = app
+        self.deferrer = deferrer
         self._opened = False
         self._lock = threading.Lock()
 
@@ -122,8 +129,8 @@ class QueueJobs:
         assert driver.info.transaction_status == 2, "defer after writing the row"  # INTRANS
         try:
             with driver.transaction():
-                self.app.configure_task(task, queue=QUEUE, lock=lock, queueing_lock=lock,
-                                        schedule_at=at, connection=driver).defer(**args)
+                self.deferrer.configure_task(task, queue=QUEUE, lock=lock, queueing_lock=lock,
+                                             schedule_at=at, connection=driver).defer(**args)
         except AlreadyEnqueued:
             return False
         return True
@@ -140,7 +147,7 @@ def attach(engine: Engine) -> QueueJobs | None:
         return None
     jobs = _QUEUES.get(engine)
     if jobs is None:
-        jobs = _QUEUES[engine] = QueueJobs(make_app(engine.url))
+        jobs = _QUEUES[engine] = QueueJobs(make_app(engine.url), make_app(engine.url))
     _listen()
     return jobs
 
