@@ -38,7 +38,7 @@ from bot.settings import Settings  # noqa: E402
 from bot.updates import reply_case  # noqa: E402
 from store.db import make_engine, upgrade  # noqa: E402
 from store.uow import unit_of_work  # noqa: E402
-from tests.e2e.fake_slack import BOT_TOKEN, SECRET, FakeSlack  # noqa: E402
+from tests.e2e.fake_slack import BOT_TOKEN, SECRET, Call, FakeSlack  # noqa: E402
 
 LOOP_PROCESS = """
 import signal, sys, threading
@@ -75,20 +75,17 @@ def cases(service: Service, prefix: str, n: int) -> list[tuple[str, str]]:
     return made
 
 
-def arrived(fake: FakeSlack, channel: str) -> Callable[[list[object]], float | None]:
-    def when(calls: list[object]) -> float | None:
-        for c in calls:
-            if getattr(c, "method", "") == "chat.postMessage" \
-                    and getattr(c, "args", {}).get("channel") == channel:
-                return float(getattr(c, "at"))
-        return None
+def arrived(channel: str) -> Callable[[list[Call]], float | None]:
+    def when(calls: list[Call]) -> float | None:
+        return next((c.at for c in calls if c.method == "chat.postMessage"
+                     and c.args.get("channel") == channel), None)
     return when
 
 
 def one(fake: FakeSlack, service: Service, number: str, dm: str) -> float:
     reply_case(service, number, actor="cli:bench", text=f"Please try again ({number})")
     committed = time.monotonic()
-    return fake.wait_for(arrived(fake, dm), 30.0) - committed
+    return fake.wait_for(arrived(dm), 30.0) - committed
 
 
 def summary(name: str, ms: list[float]) -> str:
@@ -96,6 +93,45 @@ def summary(name: str, ms: list[float]) -> str:
     p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
     return (f"{name:5} n={len(ms)}  median {statistics.median(ms):6.1f} ms  p99 {p99:6.1f} ms"
             f"  min {ms[0]:5.1f}  max {ms[-1]:6.1f}")
+
+
+def start(way: str, url: str, api_url: str) -> subprocess.Popen[str]:
+    """The loop process (main's Slack process's notice loop) or a `casebot worker`."""
+    command = ["-c", LOOP_PROCESS] if way == "loop" else ["-m", "bot.cli", "worker"]
+    proc = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env_for(url, api_url),
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    if way == "loop":
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def measure(fake: FakeSlack, urls: dict[str, str], n: int, size: int) -> dict[str, list[float]]:
+    """Milliseconds per reply, each way, in alternating rounds of `size`."""
+    services, todo, procs = {}, {}, []
+    for way, url in urls.items():
+        engine = make_engine(url)
+        upgrade(engine)
+        services[way] = build_service(Settings(home=Path(tempfile.mkdtemp()),
+                                               database_url=url), engine)
+        todo[way] = cases(services[way], way, n + 1)
+    took: dict[str, list[float]] = {way: [] for way in urls}
+    try:
+        procs = [start(way, url, fake.api_url) for way, url in urls.items()]
+        for way in urls:  # warm both: connections, the worker's first fetch
+            one(fake, services[way], *todo[way].pop())
+        while any(todo.values()):
+            for way in urls:
+                for _ in range(min(size, len(todo[way]))):
+                    took[way].append(1000 * one(fake, services[way], *todo[way].pop()))
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(30)
+        for service in services.values():
+            service.engine.dispose()
+    return took
 
 
 def main() -> None:
@@ -106,42 +142,13 @@ def main() -> None:
     args = ap.parse_args()
     with FakeSlack() as fake, scratch_database(args.postgres) as loop_url, \
             scratch_database(args.postgres) as job_url:
-        services = {}
-        for way, url in (("loop", loop_url), ("job", job_url)):
-            engine = make_engine(url)
-            upgrade(engine)
-            services[way] = build_service(Settings(home=Path(tempfile.mkdtemp()),
-                                                   database_url=url), engine)
-        todo = {way: cases(services[way], way, args.notices) for way in services}
-        loop = subprocess.Popen([sys.executable, "-c", LOOP_PROCESS], cwd=ROOT,
-                                env=env_for(loop_url, fake.api_url), stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True)
-        worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT,
-                                  env=env_for(job_url, fake.api_url),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            assert loop.stdout is not None and loop.stdout.readline().strip() == "ready"
-            for way in services:  # warm both: connections, the worker's first fetch
-                one(fake, services[way], *todo[way].pop())
-            took: dict[str, list[float]] = {"loop": [], "job": []}
-            while todo["loop"] or todo["job"]:
-                for way in ("loop", "job"):
-                    for _ in range(args.round):
-                        if todo[way]:
-                            took[way].append(1000 * one(fake, services[way],
-                                                        *todo[way].pop()))
-        finally:
-            for p in (loop, worker):
-                p.send_signal(signal.SIGTERM)
-            for p in (loop, worker):
-                p.wait(30)
-            for service in services.values():
-                service.engine.dispose()
+        took = measure(fake, {"loop": loop_url, "job": job_url}, args.notices, args.round)
     print(f"commit of an operator reply -> chat.postMessage at the stand-in, PostgreSQL, "
           f"{os.cpu_count()} CPUs")
     for way in ("loop", "job"):
         print(summary(way, took[way]))
-    print(f"job/loop median ratio {statistics.median(took['job']) / statistics.median(took['loop']):.2f}")
+    ratio = statistics.median(took["job"]) / statistics.median(took["loop"])
+    print(f"job/loop median ratio {ratio:.2f}")
 
 
 if __name__ == "__main__":

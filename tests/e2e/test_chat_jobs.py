@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlmodel import col, select
 
 from bot import alerts
 from bot.app import build_service
@@ -77,7 +78,7 @@ class Rig:
 
     def notices(self) -> list[ChatNotice]:
         with unit_of_work(self.service.engine, read_only=True) as s:
-            return list(s.session.query(ChatNotice).order_by(ChatNotice.id))  # type: ignore[arg-type]
+            return list(s.session.exec(select(ChatNotice).order_by(col(ChatNotice.id))))
 
 
 def until(check: Callable[[], object], what: str, timeout: float = 30.0) -> None:
