@@ -48,6 +48,11 @@ from store.uow import unit_of_work
 log = logging.getLogger(__name__)
 
 RELAY_AFTER = timedelta(seconds=60)  # a row this old without its job is deferred again
+# how often an idle worker looks for due jobs besides being woken by NOTIFY: a retry's or a
+# scheduled job's time, and the bound on a lost wake-up (procrastinate clears its wake-up flag
+# after each fetch, so a job committed while a fetch runs waits for the next look; 5 s, the
+# library's default, made about one operator reply in a hundred wait 4-5 s: bench/notices.py)
+FETCH_EVERY = 1.0
 PRUNE_MINUTE = 17  # housekeeping once an hour, at this minute (not the busy top of the hour)
 
 
@@ -207,4 +212,5 @@ def run_worker(settings: Settings, engine: Engine, *, concurrency: int | None = 
                    name=f"{socket.gethostname()}:{os.getpid()}",
                    update_heartbeat_interval=max(0.5, stalled / 3),
                    stalled_worker_timeout=stalled, delete_jobs="successful",
+                   fetch_job_polling_interval=FETCH_EVERY,
                    install_signal_handlers=True)
