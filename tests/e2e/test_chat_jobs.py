@@ -178,3 +178,22 @@ def test_a_worker_killed_mid_post_loses_nothing(rig: Rig) -> None:
     assert rig.posts("DU3", "First answer") == 2
     assert rig.posts("DU3", "Second answer") == 1
     assert [n.status for n in rig.notices()] == ["sent", "sent"]
+
+
+def test_a_worker_without_a_platforms_settings_says_so_in_the_jobs_list(rig: Rig) -> None:
+    del rig.env["TELEGRAM_BOT_TOKEN"]
+    number = rig.case("telegram", "4243")
+    rig.worker()
+    rig.reply(number, "Any luck?")
+
+    def waiting() -> list[dict[str, object]]:
+        return [r for r in job_rows(rig.service.engine)
+                if r["task"] == "send_notice" and r["last_error"]]
+
+    until(waiting, "the job's error")
+    [job] = waiting()
+    assert job["status"] == "todo"  # tried again later, by any worker
+    assert "cannot post to telegram" in str(job["last_error"])
+    assert "TELEGRAM_BOT_TOKEN" in str(job["last_error"])
+    assert [n.status for n in rig.notices()] == ["pending"]  # not claimed, not lost
+    assert not rig.telegram.texts(4243)
