@@ -15,12 +15,10 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
-from telegram import LinkPreviewOptions
-from telegram.ext import Defaults, ExtBot
+from telegram.ext import ExtBot
 
-from adapters.telegram.app import SEND_TRIES, bot_urls
+from adapters.telegram.app import notice_bot
 from adapters.telegram.notices import send_notice
-from adapters.telegram.ratelimit import SharedRateLimiter
 from bot.chat import Chat
 from bot.protocol import Notice, Outcome, Settings
 
@@ -31,15 +29,8 @@ class TelegramOutbound:
     """One Bot on its own event loop; `post_notice` from any thread. Started on first use."""
 
     def __init__(self, settings: Settings, chat: Chat) -> None:
-        token = settings.telegram_bot_token
-        if not token:
-            raise ValueError("TELEGRAM_BOT_TOKEN is not set.")
         self.chat = chat
-        base, file_base = bot_urls(settings)
-        self.bot: ExtBot[Any] = ExtBot(
-            token, base_url=base, base_file_url=file_base,
-            defaults=Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)),
-            rate_limiter=SharedRateLimiter.over(chat, settings, token, SEND_TRIES))
+        self.bot: ExtBot[Any] = notice_bot(settings, chat)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
