@@ -65,6 +65,12 @@ class Rig:
         """What `casebot cases reply` and the console's reply form run."""
         reply_case(self.service, number, actor="cli:op", text=text)
 
+    def update(self, number: str, note: str) -> None:
+        """`casebot cases update NUMBER --note …`, in a process of its own."""
+        subprocess.run([sys.executable, "-m", "bot.cli", "cases", "update", number, "--note",
+                        note], env=self.env, cwd=ROOT, check=True, capture_output=True,
+                       timeout=60)
+
     def posts(self, channel: str, text: str) -> int:
         return sum(1 for c in self.slack.of("chat.postMessage")
                    if c.args.get("channel") == channel and text in str(c.args.get("text"))
@@ -126,7 +132,7 @@ def test_a_reply_reaches_slack_and_telegram_once_and_an_alert_the_staff_channel(
     telegram_case = rig.case("telegram", "4242")
     rig.worker()
     rig.reply(slack_case, "Please try client 2.1")
-    rig.reply(telegram_case, "Please try client 2.2")
+    rig.update(telegram_case, "Please try client 2.2")
     until(lambda: rig.posts("DU1", "Please try client 2.1"), "the Slack DM")
     until(lambda: any("Please try client 2.2" in t for t in rig.telegram.texts(4242)),
           "the Telegram chat")
