@@ -33,7 +33,7 @@ from tests.e2e.fake_telegram import FakeTelegram
 pytestmark = pytest.mark.timeout(90)
 ROOT = Path(__file__).resolve().parents[2]
 STAFF = "CSTAFF"
-STALLED = 1.0  # seconds without a heartbeat before a killed worker's job goes to another
+STALLED = 2.0  # seconds without a heartbeat before a killed worker's job goes to another
 
 
 @dataclass
