@@ -13,8 +13,9 @@ while `--load-users` other users walk product cases (bench/load.py's walk) besid
   visible to staff";
 - operator -> chat: `bot.replies.operator_message` commits a public reply, as the console's
   reply form does; the clock stops when the stand-in records the bot's chat.postMessage /
-  sendMessage carrying it: "reply saved -> in the customer's chat". On PostgreSQL the worker
-  is woken by NOTIFY (store/signals.py); on SQLite it polls every 0.5 s, which is the floor there.
+  sendMessage carrying it: "reply saved -> in the customer's chat". On PostgreSQL a `casebot
+  worker` posts it (a `send_notice` job, woken by NOTIFY); on SQLite the chat process's notice
+  loop polls every 0.5 s, which is the floor there.
 
 Every message is checked to land on its own case (misrouted must be 0).
 
@@ -58,6 +59,7 @@ from bench.load import (  # noqa: E402
     pct,
     profile_template,
     stand_in,
+    start_job_worker,
     start_worker,
     stop_worker,
     walk,
@@ -326,6 +328,9 @@ def run(plat: str, kind: str, args: argparse.Namespace, tmp: Path) -> Result:
         link_users(db, plat, talkers + loaders, template)
         threads = open_threads(db, plat, talkers)
         worker = start_worker(plat, db, fake, tmp, 0)
+        # on PostgreSQL an operator's reply reaches the chat through a `casebot worker` job
+        jobs = (start_job_worker(db, tmp, 0, None, plat, fake) if kind == "postgresql"
+                else None)
         try:
             conv = Conversation(plat, db, fake, worker)
             hook_stand_in(fake, conv)
@@ -339,6 +344,8 @@ def run(plat: str, kind: str, args: argparse.Namespace, tmp: Path) -> Result:
             conv.engine.dispose()
         finally:
             stop_worker(worker)
+            if jobs is not None:
+                stop_worker(jobs)
     return result
 
 

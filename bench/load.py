@@ -473,11 +473,16 @@ def process_env(db: Database, smtp_url: str | None) -> dict[str, str]:
     return env
 
 
-def start_job_worker(db: Database, tmp: Path, n: int, smtp_url: str) -> Worker:
-    """A real `casebot worker` (PostgreSQL): it runs the send_mail jobs the receivers defer."""
+def start_job_worker(db: Database, tmp: Path, n: int, smtp_url: str | None,
+                     plat: str | None = None, fake: Any = None) -> Worker:
+    """A real `casebot worker` (PostgreSQL): it runs the jobs the receivers defer (send_mail;
+    with `plat`, its chat notices too, posted to the stand-in `fake`)."""
     log = tmp / f"jobworker-{db.kind}-{n}-{secrets.token_hex(3)}.log"
+    env = process_env(db, smtp_url)
+    if plat is not None:
+        env.update(platform_env(plat, fake))
     with log.open("wb") as out:
-        proc = subprocess.Popen([*casebot_exe(), "worker"], env=process_env(db, smtp_url),
+        proc = subprocess.Popen([*casebot_exe(), "worker"], env=env,
                                 stdout=out, stderr=subprocess.STDOUT, cwd=str(ROOT))
     time.sleep(0.5)
     if proc.poll() is not None:
@@ -485,19 +490,24 @@ def start_job_worker(db: Database, tmp: Path, n: int, smtp_url: str) -> Worker:
     return Worker(proc, 0, log)
 
 
+def platform_env(plat: str, fake: Any) -> dict[str, str]:
+    """The chat settings of a receiver, and of a job worker that posts its notices."""
+    if plat == "slack":
+        return {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SLACK_SECRET,
+                "SLACK_API_URL": fake.api_url}
+    # the stand-in has no 30 a second: the shared budget is asked for every send (its cost
+    # is measured) but never makes one wait
+    return {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_URL": fake.url,
+            "TELEGRAM_WEBHOOK_SECRET": TG_SECRET, "CASEBOT_TELEGRAM_PER_SECOND": "100000"}
+
+
 def start_worker(plat: str, db: Database, fake: Any, tmp: Path, n: int,
                  smtp_url: str | None = None) -> Worker:
     port = free_port()
-    env = process_env(db, smtp_url)
+    env = {**process_env(db, smtp_url), **platform_env(plat, fake)}
     if plat == "slack":
-        env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SLACK_SECRET,
-                   SLACK_API_URL=fake.api_url)
         args = ["slack", "--port", str(port)]
     else:
-        # the stand-in has no 30 a second: the shared budget is asked for every send (its
-        # cost is measured) but never makes one wait
-        env.update(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.url,
-                   TELEGRAM_WEBHOOK_SECRET=TG_SECRET, CASEBOT_TELEGRAM_PER_SECOND="100000")
         args = ["telegram"] if POLLING else ["telegram", "--webhook-url",
                                              f"http://127.0.0.1:{port}/tg/hook", "--port",
                                              str(port)]
@@ -794,7 +804,7 @@ def run_config(plat: str, db: Database, nworkers: int, user_counts: list[int], s
                     workers.append(start_worker(plat, db, fake, tmp, w, smtp_url))
                 if db.kind == "postgresql":
                     for j in range(njobs):
-                        jobs.append(start_job_worker(db, tmp, j, smtp_url))
+                        jobs.append(start_job_worker(db, tmp, j, smtp_url, plat, fake))
                 warm_cases = len(warm)  # one case each (warm_up pops the calibration user)
                 warm_up(plat, fake, workers, warm, replies)
                 if not wait_mails(sink, warm_cases, MAIL_TIMEOUT):

@@ -148,17 +148,33 @@ def claim(uow: UnitOfWork, staff: Staff, *, limit: int = CLAIM_LIMIT) -> list[Al
     for row in uow.alerts.due(now, limit):
         if not uow.alerts.take(row, now + LEASE):
             continue  # another Slack process took it first
-        alert = uow.alerts.get(row.id)
-        case = uow.cases.get(alert.case_id) if alert else None
-        if alert is None or case is None:
-            continue
-        facts = dict(_facts(uow, case, staff))
-        mine.append(Alert(id=row.id, kind=alert.kind, text=alert.text, case=case.number or "",
-                          severity=facts["Severity"], subject=case.subject,
-                          account=facts["Account"], contact=facts["Contact"],
-                          assignee=case.assignee, due=_due(case) or None,
-                          link=staff.link(case.number or "")))
+        alert = _values(uow, staff, row.id)
+        if alert is not None:
+            mine.append(alert)
     return mine
+
+
+def claim_one(uow: UnitOfWork, staff: Staff, alert_id: int, *,
+              lease: timedelta = LEASE) -> Alert | None:
+    """Take this one alert for `lease` if it is due (a job's claim: bot/chat_jobs.py); None
+    when it is posted, given up, backing off, or another sender holds it."""
+    now = utcnow()
+    row = uow.alerts.due_one(alert_id, now)
+    if row is None or not uow.alerts.take(row, now + lease):
+        return None
+    return _values(uow, staff, alert_id)
+
+
+def _values(uow: UnitOfWork, staff: Staff, alert_id: int) -> Alert | None:
+    alert = uow.alerts.get(alert_id)
+    case = uow.cases.get(alert.case_id) if alert else None
+    if alert is None or case is None:
+        return None
+    facts = dict(_facts(uow, case, staff))
+    return Alert(id=alert_id, kind=alert.kind, text=alert.text, case=case.number or "",
+                 severity=facts["Severity"], subject=case.subject, account=facts["Account"],
+                 contact=facts["Contact"], assignee=case.assignee, due=_due(case) or None,
+                 link=staff.link(case.number or ""))
 
 
 def ack(uow: UnitOfWork, alert_id: int, error: str | None, staff: Staff) -> None:

@@ -3,8 +3,8 @@ housekeeping.
 
 `casebot slack` and `casebot telegram` start this beside their adapter, so one process is a
 complete deployment; `casebot mail send` and `casebot db prune` do the same jobs separately.
-On PostgreSQL neither mail nor the overdue sweep runs here: each mail is a job and the sweep
-a periodic job that `casebot worker` runs (bot/job_tasks.py).
+On PostgreSQL none of it runs here: each mail is a job, and the overdue sweep and the
+housekeeping are periodic jobs that `casebot worker` runs (bot/job_tasks.py).
 The overdue sweep (bot/alerts.py) runs where alerts are delivered: here, beside the mail
 sender, and in `casebot mail send`; it runs only when an alert destination is configured.
 """
@@ -25,15 +25,18 @@ log = logging.getLogger(__name__)
 
 
 def start_background(settings: Settings, *, prune_every: float = 60.0) -> Callable[[], None]:
-    """Start the mail sender (when SMTP is configured), the overdue sweep (when staff alerts
-    are) and the delivery-id pruner.
+    """On SQLite, start the mail sender (when SMTP is configured), the overdue sweep (when
+    staff alerts are) and the housekeeping (delivery ids and the rest); on PostgreSQL nothing
+    (`casebot worker` does it all as jobs).
 
     Returns a function that stops them, finishing the mail in hand first.
     """
     engine = build_engine(settings, migrate=False)
-    embedded = engine.dialect.name == "sqlite"
-    sender = start_sender(engine, settings) if embedded else None
-    sweep = start_sweep(engine, Staff.from_settings(settings)) if embedded else None
+    if engine.dialect.name != "sqlite":
+        engine.dispose()
+        return lambda: None
+    sender = start_sender(engine, settings)
+    sweep = start_sweep(engine, Staff.from_settings(settings))
     stop = threading.Event()
     pruner = Pruner(engine, settings=settings)
 

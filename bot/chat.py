@@ -35,6 +35,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -113,10 +114,15 @@ class Chat:
         # set by the adapter (Telegram: once its application runs, with its bot and loop)
         self.fetch_files = fetch_files
         self.quota = FileQuota(service)  # the file quota and the disk budget
-        self.listener = NoticeListener(service.engine)  # wakes the notice loop (store/signals)
         # the outbound rate budget, shared by every process on PostgreSQL (store/budget.py)
         self.budget: Budget = budget_for(service.engine)
         self.readiness = Readiness(service.engine)
+
+    @cached_property
+    def listener(self) -> NoticeListener:
+        """Wakes the notice loop (store/signals.py); made on first use: on PostgreSQL the chat
+        processes run no loop (`sends_by_jobs`)."""
+        return NoticeListener(self.service.engine)
 
     # -- operations (README "Several machines") ---------------------------------------------
 
@@ -441,6 +447,12 @@ class Chat:
                     uow.case_refs.remember(who.channel, who.external_id, ref, case.id)
         except SQLAlchemyError as exc:  # the thread still works through "Add to case N"
             log.warning("a case message was not remembered: %s", type(exc).__name__)
+
+    @property
+    def sends_by_jobs(self) -> bool:
+        """Notices, staff alerts and App Home refreshes go out as jobs of `casebot worker`
+        (PostgreSQL, bot/chat_jobs.py); False: this chat process's own loop sends them."""
+        return self.service.engine.dialect.name == "postgresql"
 
     @property
     def notice_interval(self) -> float:

@@ -6,7 +6,13 @@ recovery, on one procrastinate worker.
   double send; its SMTP classification decides: a temporary failure is retried at the
   outbox's own backoff (`Retry(at=next_attempt_at)`), a permanent one fails the job. A mail
   "sending" under a live lease (its sender was killed mid-send) is tried when the lease ends.
+- `send_notice(notice_id)`, `post_alert(alert_id)`, `publish_home(external_id)`: chat work
+  (bot/chat_jobs.py): a case update to a Slack DM or Telegram chat, a staff alert to the staff
+  channel, a Slack App Home refresh, posted with the platform clients the composition root
+  gives the worker (bot/processes.py); chat processes on PostgreSQL run no notice loop.
 - `relay` (every 30 s): rows whose job was lost get one again (bot/jobs.py).
+- `prune` (hourly): `casebot db prune`'s housekeeping (bot/maintenance.py), which the chat
+  processes do themselves on SQLite.
 - `overdue_sweep` (every 15 s, when staff alerts are configured): bot/alerts.OverdueSweep, on
   whichever worker takes it (its claim alerts each due time once); chat processes on
   PostgreSQL no longer run it.
@@ -30,8 +36,10 @@ from sqlalchemy.engine import Engine
 
 from bot.alerts import SWEEP_EVERY, OverdueSweep, Staff
 from bot.blobs import make_blobs
+from bot.chat_jobs import NOBODY, ChatJobs, Outbound
 from bot.jobs import QUEUE, GiveUp, QueueJobs, Retry, attach, retry_strategy
 from bot.mailer import Sender, make_sender
+from bot.maintenance import prune_all
 from bot.sample_jobs import run_check
 from bot.settings import Settings
 from store.tables import utcnow
@@ -40,12 +48,19 @@ from store.uow import unit_of_work
 log = logging.getLogger(__name__)
 
 RELAY_AFTER = timedelta(seconds=60)  # a row this old without its job is deferred again
+# how often an idle worker looks for due jobs besides being woken by NOTIFY: a retry's or a
+# scheduled job's time, and the bound on a lost wake-up (procrastinate clears its wake-up flag
+# after each fetch, so a job committed while a fetch runs waits for the next look; 5 s, the
+# library's default, made about one operator reply in a hundred wait 4-5 s: bench/notices.py)
+FETCH_EVERY = 1.0
+PRUNE_MINUTE = 17  # housekeeping once an hour, at this minute (not the busy top of the hour)
 
 
 class Runtime:
     """The worker's handlers over one engine and the settings."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine,
+                 outbound: Outbound = NOBODY) -> None:
         self.settings = settings
         self.engine = engine
         queue = attach(engine)
@@ -53,7 +68,13 @@ class Runtime:
         self.queue: QueueJobs = queue
         self.files = make_blobs(settings, engine)
         make_sender(engine, settings)  # a bad CASEBOT_SMTP_URL fails here, at start
-        self.sweep = OverdueSweep(engine, Staff.from_settings(settings))
+        staff = Staff.from_settings(settings)
+        self.sweep = OverdueSweep(engine, staff)
+        # a claim older than this belongs to a run that is gone: the queue hands a job back
+        # after job_stalled_seconds without a heartbeat (bot/chat_jobs.py)
+        self.chat = ChatJobs(engine, self.files, staff, outbound, self.queue,
+                             lease=timedelta(seconds=2 * settings.job_stalled_seconds),
+                             retry_seconds=settings.notice_retry_seconds)
 
     def check_sample(self, check_id: int) -> None:
         run_check(self.engine, self.files, check_id, self.settings.zip_check_seconds)
@@ -95,6 +116,8 @@ class Runtime:
             for check_id in uow.sample_checks.checking_since(before):
                 count += self.queue.defer(uow.conn, "check_sample",
                                           lock=f"sample:{check_id}", check_id=check_id)
+            for task, lock, args in self.chat.relay(before):
+                count += self.queue.defer(uow.conn, task, lock=lock, **args)
             uow.commit()
         if count:
             log.info("relay: %s job(s) deferred again", count)
@@ -122,9 +145,11 @@ def _every(seconds: float) -> str:
     return f"* * * * * */{step}"
 
 
-def build_worker_app(settings: Settings, engine: Engine) -> tuple[Any, Runtime]:
-    """The procrastinate app with casebot's tasks and periodic jobs registered."""
-    runtime = Runtime(settings, engine)
+def build_worker_app(settings: Settings, engine: Engine,
+                     outbound: Outbound = NOBODY) -> tuple[Any, Runtime]:
+    """The procrastinate app with casebot's tasks and periodic jobs registered; `outbound`:
+    the platform clients chat jobs post with."""
+    runtime = Runtime(settings, engine, outbound)
     app = runtime.queue.app
     strategy = retry_strategy()
 
@@ -140,12 +165,21 @@ def build_worker_app(settings: Settings, engine: Engine) -> tuple[Any, Runtime]:
 
     task("check_sample", runtime.check_sample)
     task("send_mail", runtime.send_mail)
+    task("send_notice", runtime.chat.send_notice)
+    task("post_alert", runtime.chat.post_alert)
+    task("publish_home", runtime.chat.publish_home)
 
     def relay(timestamp: int) -> None:
         runtime.relay()
 
     app.periodic(cron=_every(30), queueing_lock="relay")(
         app.task(name="relay", queue=QUEUE)(relay))
+
+    def prune(timestamp: int) -> None:
+        prune_all(engine, settings)
+
+    app.periodic(cron=f"{PRUNE_MINUTE} * * * *", queueing_lock="prune")(
+        app.task(name="prune", queue=QUEUE)(prune))
 
     if runtime.sweep.staff.configured:
         def overdue_sweep(timestamp: int) -> None:
@@ -168,13 +202,15 @@ def build_worker_app(settings: Settings, engine: Engine) -> tuple[Any, Runtime]:
     return app, runtime
 
 
-def run_worker(settings: Settings, engine: Engine, *, concurrency: int | None = None) -> None:
+def run_worker(settings: Settings, engine: Engine, *, concurrency: int | None = None,
+               outbound: Outbound = NOBODY) -> None:
     """Run jobs until SIGTERM or SIGINT; the jobs in hand are finished first (a zip check
-    within its budget, a mail within the SMTP timeout)."""
-    app, _ = build_worker_app(settings, engine)
+    within its budget, a mail within the SMTP timeout, a post within Slack's or Telegram's)."""
+    app, _ = build_worker_app(settings, engine, outbound)
     stalled = settings.job_stalled_seconds
     app.run_worker(queues=[QUEUE], concurrency=concurrency or settings.job_concurrency,
                    name=f"{socket.gethostname()}:{os.getpid()}",
                    update_heartbeat_interval=max(0.5, stalled / 3),
                    stalled_worker_timeout=stalled, delete_jobs="successful",
+                   fetch_job_polling_interval=FETCH_EVERY,
                    install_signal_handlers=True)

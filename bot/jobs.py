@@ -1,12 +1,13 @@
 """Slow work as jobs: on PostgreSQL a procrastinate queue that any `casebot worker` runs.
 
 The seam is `defer(conn, task, lock=..., **args)`. The business transaction writes its row
-(an outbox mail, a sample check) as before, and the job is deferred on the same connection,
-inside a savepoint: it exists exactly when the row does (commit or rollback together), so a
-crash between the two loses nothing. The lock names the row (`mail:42`): procrastinate's
-queueing lock refuses a second waiting job for it, and its lock keeps two runs of one row
-apart. A periodic relay (bot/job_tasks.py) defers again the rows whose job was lost (one that
-failed for good, rows from before the upgrade): a duplicate is refused or finds the row done.
+(an outbox mail, a sample check, a chat notice, a staff alert) as before, and the job is
+deferred on the same connection, inside a savepoint: it exists exactly when the row does
+(commit or rollback together), so a crash between the two loses nothing. The lock names the
+row (`mail:42`): procrastinate's queueing lock refuses a second waiting job for it, and its
+lock keeps two runs of one row apart. A periodic relay (bot/job_tasks.py) defers again the
+rows whose job was lost (one that failed for good, rows from before the upgrade): a
+duplicate is refused or finds the row done.
 
 Handlers are idempotent: each claims its row with the compare-and-set it always had and does
 nothing when the row is already done. They say how to go on by raising `Retry` (try again at
@@ -14,7 +15,8 @@ the row's own next attempt: the mailer's backoff) or `GiveUp` (the row records w
 other error is retried with exponential backoff (`RowRetry`).
 
 SQLite (the embedded, single-process default) has no queue: sample checks run in the chat
-process's bounded pool (bot/samples.py) and mail goes out from its sender loop, as before.
+process's bounded pool (bot/samples.py), mail goes out from its sender loop, and notices and
+staff alerts from the chat process's notice loop, as before.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from store.tables import OutboxMail
+from store.tables import ChatNotice, OutboxMail, StaffAlert
 
 if TYPE_CHECKING:
     import procrastinate
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUEUE = "casebot"
+NOTICE_CHANNELS = ("slack", "telegram")  # notices sent by jobs (bot/chat_jobs.py)
 # the failures a job is retried after (a database hiccup, a bug fixed by a restart)
 MAX_ATTEMPTS = 10
 BACKOFF_BASE = 5.0  # seconds, doubled per attempt
@@ -90,10 +93,17 @@ def retry_strategy() -> Any:
 
 
 class QueueJobs:
-    """Defers jobs on PostgreSQL in the caller's transaction (see the module's docstring)."""
+    """Defers jobs on PostgreSQL in the caller's transaction (see the module's docstring).
 
-    def __init__(self, app: procrastinate.App) -> None:
+    `app` is what a worker runs and the job manager reads with; deferring goes through an
+    app of its own that is never opened: once a worker has opened `app` asynchronously,
+    procrastinate would run a deferral on the caller's (synchronous) connection as
+    asynchronous, and a job deferred from inside a job (a sample verdict's notice, the relay)
+    would fail."""
+
+    def __init__(self, app: procrastinate.App, deferrer: procrastinate.App) -> None:
         self.app = app
+        self.deferrer = deferrer
         self._opened = False
         self._lock = threading.Lock()
 
@@ -119,8 +129,8 @@ class QueueJobs:
         assert driver.info.transaction_status == 2, "defer after writing the row"  # INTRANS
         try:
             with driver.transaction():
-                self.app.configure_task(task, queue=QUEUE, lock=lock, queueing_lock=lock,
-                                        schedule_at=at, connection=driver).defer(**args)
+                self.deferrer.configure_task(task, queue=QUEUE, lock=lock, queueing_lock=lock,
+                                             schedule_at=at, connection=driver).defer(**args)
         except AlreadyEnqueued:
             return False
         return True
@@ -137,7 +147,7 @@ def attach(engine: Engine) -> QueueJobs | None:
         return None
     jobs = _QUEUES.get(engine)
     if jobs is None:
-        jobs = _QUEUES[engine] = QueueJobs(make_app(engine.url))
+        jobs = _QUEUES[engine] = QueueJobs(make_app(engine.url), make_app(engine.url))
     _listen()
     return jobs
 
@@ -153,9 +163,25 @@ def _mail_queued(_mapper: Any, conn: Connection, mail: OutboxMail) -> None:
         jobs.defer(conn, "send_mail", lock=f"mail:{mail.id}", mail_id=mail.id)
 
 
+def _notice_queued(_mapper: Any, conn: Connection, notice: ChatNotice) -> None:
+    """A Slack or Telegram notice gets its send job (bot/chat_jobs.py); the terminal's are
+    read by `casebot chat` when it starts."""
+    jobs = _QUEUES.get(conn.engine)
+    if jobs is not None and notice.id is not None and notice.channel in NOTICE_CHANNELS:
+        jobs.defer(conn, "send_notice", lock=f"notice:{notice.id}", notice_id=notice.id)
+
+
+def _alert_queued(_mapper: Any, conn: Connection, alert: StaffAlert) -> None:
+    jobs = _QUEUES.get(conn.engine)
+    if jobs is not None and alert.id is not None:
+        jobs.defer(conn, "post_alert", lock=f"alert:{alert.id}", alert_id=alert.id)
+
+
 def _listen() -> None:
-    if not sa.event.contains(OutboxMail, "after_insert", _mail_queued):
-        sa.event.listen(OutboxMail, "after_insert", _mail_queued)
+    for table, hook in ((OutboxMail, _mail_queued), (ChatNotice, _notice_queued),
+                        (StaffAlert, _alert_queued)):
+        if not sa.event.contains(table, "after_insert", hook):
+            sa.event.listen(table, "after_insert", hook)
 
 
 # -- what operators see: `casebot jobs list`, the console's /jobs -------------------------------

@@ -15,12 +15,15 @@ from typing import TYPE_CHECKING, Any
 from bot.app import build_engine, build_service
 from bot.background import start_background
 from bot.chat import Chat
+from bot.chat_jobs import Outbound, PostNotice
 from bot.protocol import Who
 from bot.service import Service
 from bot.settings import Settings
 from flows.understand.categories import warm_up
 
 if TYPE_CHECKING:
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from sqlalchemy.engine import Engine
     from starlette.applications import Starlette
 
     from adapters.slack.app import SlackBot
@@ -56,7 +59,6 @@ def build_slack_bot(settings: Settings, service: Service | None = None, *,
                     listener_executor: Any = None) -> SlackBot:
     """The Slack app over a `Chat`; with SLACK_CLIENT_ID/SECRET its OAuth stores live in
     casebot's database, built here so the adapter never sees the engine."""
-    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
     from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
     from adapters.slack.app import SlackBot
@@ -64,16 +66,24 @@ def build_slack_bot(settings: Settings, service: Service | None = None, *,
     service = service or build_service(settings)
     chat = Chat(service, trusted_teams=settings.allowed_teams, start_after_link=True,
                 lists_cases=True)
-    if not (settings.slack_client_id and settings.slack_client_secret):
+    installs = _slack_installs(settings, service.engine)
+    if installs is None:
         return SlackBot(settings, chat, listener_executor=listener_executor)
-    installs = SQLAlchemyInstallationStore(client_id=settings.slack_client_id,
-                                           engine=service.engine)
     states = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=service.engine)
-    # no-ops after `casebot db upgrade` (migration 0003)
-    installs.create_tables()
-    states.create_tables()
+    states.create_tables()  # a no-op after `casebot db upgrade` (migration 0003)
     return SlackBot(settings, chat, installation_store=installs, state_store=states,
                     listener_executor=listener_executor)
+
+
+def _slack_installs(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore | None:
+    """With SLACK_CLIENT_ID/SECRET, the OAuth installs in casebot's database; else None."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    if not (settings.slack_client_id and settings.slack_client_secret):
+        return None
+    installs = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+    installs.create_tables()  # a no-op after `casebot db upgrade` (migration 0003)
+    return installs
 
 
 def build_telegram(settings: Settings, service: Service | None = None,
@@ -82,6 +92,42 @@ def build_telegram(settings: Settings, service: Service | None = None,
     from adapters.telegram.app import build_application
 
     return build_application(settings, Chat(service or build_service(settings)), workers)
+
+
+def run_worker(settings: Settings, engine: Engine, *, concurrency: int | None = None) -> None:
+    """`casebot worker` (PostgreSQL): the jobs, with the Slack and Telegram clients chat jobs
+    post with (those whose credentials are set), until SIGTERM or Ctrl-C."""
+    from bot.job_tasks import run_worker as run_jobs
+
+    outbound = worker_outbound(settings, build_service(settings, engine))
+    try:
+        run_jobs(settings, engine, concurrency=concurrency, outbound=outbound)
+    finally:
+        outbound.close()
+
+
+def worker_outbound(settings: Settings, service: Service) -> Outbound:
+    """The platform clients of a worker: Slack (the bot token, or the OAuth installs) when
+    its credentials are set, Telegram when TELEGRAM_BOT_TOKEN is; each paced by the rate
+    budget every process shares."""
+    chat = Chat(service)
+    out = Outbound(notices={})
+    posts: dict[str, PostNotice] = {}
+    if settings.slack_bot_token or (settings.slack_client_id and settings.slack_client_secret):
+        from adapters.slack.outbound import SlackOutbound
+
+        slack = SlackOutbound.standalone(settings, chat,
+                                         _slack_installs(settings, service.engine))
+        posts["slack"] = slack.post_notice
+        out.alert, out.home = slack.send_alert, slack.publish_home
+    if settings.telegram_bot_token:
+        from adapters.telegram.outbound import TelegramOutbound
+
+        telegram = TelegramOutbound(settings, chat)
+        posts["telegram"] = telegram.post_notice
+        out.closers.append(telegram.close)
+    out.notices = posts
+    return out
 
 
 def web_console(settings: Settings) -> Starlette:

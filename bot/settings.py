@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     job_concurrency: int = Field(default=2, validation_alias="CASEBOT_JOB_CONCURRENCY")
     job_stalled_seconds: float = Field(default=30.0,
                                        validation_alias="CASEBOT_JOB_STALLED_SECONDS")
+    # a chat notice the platform did not take: its job's first retry delay, doubled per try
+    # (bot/chat_jobs.py; at most 10 minutes, given up after 5 tries)
+    notice_retry_seconds: float = Field(default=5.0,
+                                        validation_alias="CASEBOT_NOTICE_RETRY_SECONDS")
     # delivery ids kept to drop platform redeliveries (`casebot db prune`), in hours
     delivery_retention_hours: float = Field(default=7 * 24,
                                             validation_alias="CASEBOT_DELIVERY_RETENTION_HOURS")

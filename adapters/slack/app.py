@@ -1,6 +1,7 @@
 """The Slack app: the Bolt `App` (given its OAuth stores by the composition root,
 bot/processes.py), its listeners (listeners.py for the DM, shortcuts.py for shortcuts and App
-Home, both through dispatch.py's one chat call per event) and the operator-notice poller.
+Home, both through dispatch.py's one chat call per event) and the operator-notice loop of the
+embedded deployment (outbound.py posts).
 Requests come over HTTP (http.py: Bolt's WSGI adapter on waitress) or Socket Mode (main.py)."""
 
 from __future__ import annotations
@@ -12,19 +13,18 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
-from adapters.slack import render as srn
 from adapters.slack.client import api_base, keep_alive_middleware, make_client
-from adapters.slack.dispatch import CHANNEL, Dispatch
+from adapters.slack.dispatch import Dispatch
 from adapters.slack.http import serve
 from adapters.slack.listeners import DirectMessages
 from adapters.slack.mentions import Mentions
+from adapters.slack.outbound import SlackOutbound
 from adapters.slack.shortcuts import Shortcuts
 from bot.chat import Chat
-from bot.protocol import Alert, Bucket, Notice, Outcome, Settings
+from bot.protocol import Alert, Notice, Outcome, Settings
 
 __all__ = ["BOT_SCOPES", "SlackBot", "api_base", "make_client", "serve"]
 
@@ -56,6 +56,9 @@ class SlackBot:
         self._stop = threading.Event()
         self._notices: threading.Thread | None = None
         self.app = self._build_app()
+        self.outbound = SlackOutbound(settings, chat, self.client_for_team,
+                                      oauth=installation_store is not None,
+                                      dispatch=self.dispatch, stop=self._stop)
         self.app.use(keep_alive_middleware)  # before any listener: its calls reuse connections
         DirectMessages(self.dispatch).register(self.app)
         Shortcuts(self.dispatch).register(self.app)  # message and global shortcuts, App Home
@@ -86,87 +89,35 @@ class SlackBot:
         return self.chat.ready()
 
     def pace(self, team: str, channel: str) -> None:
-        """Wait for this channel's slot in the budget every process shares (Slack's
-        chat.postMessage: about one message a second per channel, short bursts allowed)."""
-        wait = self.chat.pace([Bucket(f"slack:{team}:{channel}",
-                                      self.settings.slack_channel_per_second,
-                                      self.settings.slack_channel_burst)])
-        if wait > 0:
-            self._stop.wait(wait)  # (stopping cuts the wait short: the post still goes)
+        """Wait for this channel's slot in the budget every process shares."""
+        self.outbound.pace(team, channel)
 
-    # -- operator updates ------------------------------------------------------------------
+    # -- operator updates and staff alerts (adapters/slack/outbound.py) --------------------
 
     def send_notice(self, notice: Notice) -> tuple[Outcome, list[str]]:
-        """A case update in the case's thread (the submit confirmation is its parent; with
-        none, this message becomes the thread), its buttons on it, its files in the thread;
-        returns the outcome and the ts of each message posted (a reply to any reaches the
-        case)."""
-        team, _, user = notice.external_id.partition(":")
-        client = self.client_for_team(team)
-        if client is None:  # the workspace uninstalled the app
-            return Outcome.GIVE_UP, []
-        refs: list[str] = []
-        try:
-            dm = notice.chat_ref or self.dispatch.dm_for(client, notice.external_id, user)
-            self.pace(team, dm)
-            ts = self.dispatch.post(client, dm, srn.notice_message(notice.text, notice.buttons),
-                                    notice.thread)
-            refs.append(ts)
-            match notice:  # (the notice's own files: not `.files` of what lies behind Chat)
-                case Notice(files=attached):
-                    pass
-            for f in attached:  # in the thread, or under this message if it starts one
-                with self.chat.stored_file(f.sha256) as path:
-                    client.files_upload_v2(channel=dm, thread_ts=notice.thread or ts,
-                                           file=str(path), filename=f.name, title=f.name)
-        except SlackApiError as exc:
-            log.warning("notice not delivered: %s", exc.response.get("error"))
-            # a message posted stays remembered; the retry posts it again
-            return Outcome.RETRY, refs
-        except OSError as exc:  # the operator's file is gone from the store
-            log.warning("a notice's file could not be read: %s", type(exc).__name__)
-            return Outcome.RETRY, refs
-        self.dispatch.publish_home(client, team, user)  # the case changed: refresh home
-        return Outcome.SENT, refs
+        """Post a case update, then refresh the person's App Home."""
+        return self.outbound.send_notice(notice)
 
     def deliver_notices(self) -> int:
         """Send queued case updates to each user's DM; returns how many were sent."""
-        return self.chat.deliver_notices(CHANNEL, self.send_notice)
-
-    # -- staff alerts ----------------------------------------------------------------------
+        return self.outbound.deliver_notices()
 
     def staff_client(self) -> WebClient | None:
-        """The client of the staff channel's workspace: the one bot token's, or with OAuth
-        the install in CASEBOT_STAFF_SLACK_TEAM (main.py refuses to start without it)."""
-        if self.installation_store is None:
-            return self.app.client
-        team = self.settings.staff_slack_team
-        return self.client_for_team(team) if team else None
+        return self.outbound.staff_client()
 
     def send_alert(self, alert: Alert) -> str | None:
         """Post one staff alert to the staff channel; None when posted, else the error."""
-        channel = self.chat.staff_channel
-        client = self.staff_client()
-        if channel is None or client is None:
-            return ("the app is not installed in CASEBOT_STAFF_SLACK_TEAM"
-                    if channel else "CASEBOT_STAFF_SLACK_CHANNEL is not set")
-        try:
-            self.pace(self.settings.staff_slack_team or "", channel)
-            client.chat_postMessage(channel=channel, **srn.staff_alert(alert))
-        except SlackApiError as exc:
-            return str(exc.response.get("error") or "slack_error")
-        except OSError as exc:  # Slack unreachable
-            return type(exc).__name__
-        return None
+        return self.outbound.send_alert(alert)
 
     def deliver_alerts(self) -> int:
         """Post due staff alerts; returns how many were posted (none without a channel)."""
-        return self.chat.deliver_alerts(self.send_alert) if self.chat.staff_channel else 0
+        return self.outbound.deliver_alerts()
 
     def start_notices(self, interval: float | None = None) -> threading.Thread:
         """Deliver notices and staff alerts as they come: woken by the store when one is
         queued (PostgreSQL), else every `interval` seconds (default: store/signals.py's
-        poll interval)."""
+        poll interval). The embedded (SQLite) way: on PostgreSQL `casebot worker` delivers
+        them as jobs (bot/chat_jobs.py) and main.py does not start this."""
         def loop() -> None:
             while not self._stop.is_set():
                 for deliver in (self.deliver_notices, self.deliver_alerts):

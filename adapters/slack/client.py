@@ -15,11 +15,13 @@ import io
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.protocol import Settings
 
@@ -101,3 +103,18 @@ def make_client(settings: Settings, token: str | None = None) -> WebClient:
     client = KeepAliveClient(token=token, base_url=api_base(settings))
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
     return client
+
+
+def clients_for(settings: Settings,
+                installation_store: InstallationStore | None) -> Callable[[str], WebClient | None]:
+    """A workspace's client by team id: the one bot token's, or its OAuth install's (None:
+    the workspace uninstalled the app)."""
+    if installation_store is None:
+        client = make_client(settings, settings.slack_bot_token)
+        return lambda team: client
+
+    def by_install(team: str) -> WebClient | None:
+        bot = installation_store.find_bot(enterprise_id=None, team_id=team)
+        return make_client(settings, bot.bot_token) if bot else None
+
+    return by_install

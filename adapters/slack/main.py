@@ -56,7 +56,8 @@ def run(settings: Settings, build: Callable[[Settings], SlackBot], socket: bool 
     except SlackApiError as exc:
         print(f"Slack refused the credentials: {exc.response.get('error')}", file=sys.stderr)
         return 1
-    bot.start_notices()
+    if not bot.chat.sends_by_jobs:  # PostgreSQL: `casebot worker` posts them (jobs)
+        bot.start_notices()
     main = threading.current_thread() is threading.main_thread()  # (signals go there only)
     previous = signal.signal(signal.SIGTERM, _interrupt) if main else None  # as Ctrl-C does
     try:

@@ -121,6 +121,19 @@ def bot_urls(settings: Settings) -> tuple[str, str]:
     return base, file_base
 
 
+def notice_bot(settings: Settings, chat: Chat) -> ExtBot[Any]:
+    """A Bot beside the Application for what casebot sends unasked (the notice thread; on
+    PostgreSQL the worker's jobs, outbound.py): the same API and defaults, paced by the budget
+    every process shares."""
+    token = settings.telegram_bot_token
+    if not token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set.")
+    base, file_base = bot_urls(settings)
+    return ExtBot(token, base_url=base, base_file_url=file_base,
+                  defaults=Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)),
+                  rate_limiter=SharedRateLimiter.over(chat, settings, token, SEND_TRIES))
+
+
 def build_application(settings: Settings, chat: Chat,
                       workers: int | None = None) -> tuple[TelegramApp, TelegramBot]:
     """The PTB application over `chat` (the composition root, bot/processes.py, builds both)."""
@@ -133,9 +146,7 @@ def build_application(settings: Settings, chat: Chat,
     limiter = SharedRateLimiter.over(chat, settings, token, SEND_TRIES)
     tg = TelegramBot(chat, WORKERS if workers is None else workers)
     # the notice thread's own Bot: the same API, on the notice thread's own event loop
-    tg.make_notice_bot = lambda: ExtBot(token, base_url=base, base_file_url=file_base,
-                                        defaults=quiet, rate_limiter=SharedRateLimiter.over(
-                                            chat, settings, token, SEND_TRIES))
+    tg.make_notice_bot = lambda: notice_bot(settings, chat)
     app = (Application.builder().token(token).base_url(base).base_file_url(file_base)
            .defaults(quiet).rate_limiter(limiter).concurrent_updates(PerChatProcessor())
            .build())
@@ -222,6 +233,7 @@ async def _serve(app: TelegramApp, tg: TelegramBot | None, settings: Settings, *
     sender = None
     if tg is not None:
         tg.username = app.bot.username or ""
+    if tg is not None and not tg.chat.sends_by_jobs:  # PostgreSQL: `casebot worker` sends
         sender = NoticeSender(tg.chat, tg.make_notice_bot or (lambda: app.bot),
                               notice_interval)
         sender.start()

@@ -28,12 +28,13 @@ def _on_sqlite() -> NoReturn:
 
 def worker(concurrency: Annotated[int | None, typer.Option(
                help="jobs run at once (default CASEBOT_JOB_CONCURRENCY)")] = None) -> None:
-    """Run the jobs (sample checks, mail) until SIGTERM or Ctrl-C, finishing the ones in hand."""
+    """Run the jobs (sample checks, mail, chat notices, staff alerts, housekeeping) until
+    SIGTERM or Ctrl-C, finishing the ones in hand."""
     settings = Settings()
     engine = build_engine(settings)
     if engine.dialect.name != "postgresql":
         _on_sqlite()
-    from bot.job_tasks import run_worker
+    from bot.processes import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("procrastinate").setLevel(logging.WARNING)

@@ -44,6 +44,13 @@ class Alerts(Repository):
             .where(_A.c.sent_at.is_(None), _A.c.next_attempt_at <= now)
             .order_by(_A.c.next_attempt_at, _A.c.id).limit(limit)))
 
+    def due_one(self, alert_id: int, now: datetime) -> Any | None:
+        """(id, attempts, next_attempt_at) of this alert if unsent and due (a job's look)."""
+        return self.conn.execute(
+            sa.select(_A.c.id, _A.c.attempts, _A.c.next_attempt_at)
+            .where(_A.c.id == alert_id, _A.c.sent_at.is_(None), _A.c.next_attempt_at <= now)
+        ).first()
+
     def take(self, row: Any, until: datetime) -> bool:
         """Claim a due alert until `until` unless another process took it since it was read."""
         done = self.conn.execute(

@@ -48,6 +48,19 @@ class Notices(Repository):
             .values(status="sending", claimed_at=now))
         return taken.rowcount == 1
 
+    def waiting_since(self, channels: tuple[str, ...], before: datetime,
+                      stale_claim: datetime, limit: int = 500) -> list[int]:
+        """Notices of `channels` pending since before `before`, or claimed before
+        `stale_claim` (the job relay's look, bot/job_tasks.py)."""
+        return [int(row.id) for row in self.conn.execute(
+            sa.select(col(ChatNotice.id)).where(
+                col(ChatNotice.channel).in_(channels),
+                sa.or_(sa.and_(col(ChatNotice.status) == "pending",
+                               col(ChatNotice.created_at) < before),
+                       sa.and_(col(ChatNotice.status) == "sending",
+                               col(ChatNotice.claimed_at) < stale_claim)))
+            .order_by(col(ChatNotice.id)).limit(limit))]
+
     def get(self, notice_id: int) -> ChatNotice | None:
         return self.s.get(ChatNotice, notice_id)
 

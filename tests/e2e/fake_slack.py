@@ -6,7 +6,9 @@ it to a `FakeSlackSocket`'s url), file downloads under /files/, and the three ca
 `files_upload_v2` (files.getUploadURLExternal, a POST of the bytes to the upload URL it
 answers, files.completeUploadExternal; each completed upload is in `uploads`).
 `limit(method, retry_after)` makes the next call of that method answer HTTP 429 with
-Retry-After, as Slack does.
+Retry-After, as Slack does; `fail(method, error)` makes it answer `ok: false` with that error;
+`hold(method)` records the next call of it (Slack has it) and answers only once `release` is
+set (a client killed meanwhile never hears back).
 """
 
 from __future__ import annotations
@@ -72,6 +74,10 @@ class FakeSlack:
         self.locales: dict[str, str] = {}
         self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
         self.limits: dict[str, list[int]] = {}
+        self.failures: dict[str, list[str]] = {}
+        self.held_method: str | None = None
+        self.holding = threading.Event()  # the held call has arrived
+        self.release = threading.Event()  # answer it now
         self.downloads: list[tuple[str, str | None]] = []
         self.uploading: dict[str, dict[str, Any]] = {}  # file id -> name, length, bytes
         self.uploads: list[Upload] = []  # files shared by files.completeUploadExternal
@@ -122,6 +128,12 @@ class FakeSlack:
 
     def limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         self.limits[method] = [retry_after] * times
+
+    def fail(self, method: str, error: str = "internal_error", times: int = 1) -> None:
+        self.failures[method] = [error] * times
+
+    def hold(self, method: str) -> None:
+        self.held_method = method
 
     def of(self, method: str) -> list[Call]:
         with self._cond:
@@ -299,12 +311,22 @@ class _SlackApiHandler(BaseHTTPRequestHandler):
             self.fake.connections.add(self.client_address)
             waits = self.fake.limits.get(method)
             retry_after = waits.pop(0) if waits else None
-            if retry_after is None:
-                call.result = self.fake.answer(method, args)
-            else:
+            errors = self.fake.failures.get(method)
+            error = errors.pop(0) if errors and retry_after is None else None
+            if retry_after is not None:
                 call.result = {"ok": False, "error": "ratelimited"}
+            elif error is not None:
+                call.result = {"ok": False, "error": error}
+            else:
+                call.result = self.fake.answer(method, args)
+            held = self.fake.held_method == method
+            if held:
+                self.fake.held_method = None
             self.fake.calls.append(call)
             self.fake._cond.notify_all()
+        if held:
+            self.fake.holding.set()
+            self.fake.release.wait(60)
         if self.fake.rtt:
             time.sleep(self.fake.rtt / 2)  # the answer's way back
         if retry_after is not None:

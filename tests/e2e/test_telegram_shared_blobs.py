@@ -50,10 +50,11 @@ def pg(pg_url: str) -> str:
 
 
 @contextmanager
-def job_worker(pg_url: str, home: Path) -> Iterator[None]:
-    """`casebot worker` on yet another machine: on PostgreSQL sample checks are its jobs."""
+def job_worker(pg_url: str, home: Path, **extra: str) -> Iterator[None]:
+    """`casebot worker` on yet another machine: on PostgreSQL sample checks are its jobs, and
+    chat notices (given the platform's settings in `extra`)."""
     env = {**os.environ, "CASEBOT_DATABASE_URL": pg_url, "CASEBOT_HOME": str(home),
-           "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": str(ROOT), **extra}
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -127,27 +128,30 @@ async def test_a_file_received_on_one_machine_is_read_on_the_others(
 
 async def test_an_operators_file_reaches_the_chat_and_the_mail_from_the_database(
         fake: FakeTelegram, settings: Settings, pg: str, tmp_path: Path) -> None:
-    """An operator's file stored by a console elsewhere: the bot process sends it as a
-    document from a private copy (gone after), and the mail carries it too."""
-    async with BotRun(fake, machine(settings, tmp_path / "a", pg), "webhook") as run:
-        user = await linked(run, 7301, "dee@acme.example")
-        number = await quick_case(user)
-        data = b"%PDF-1.4 fix instructions\n" * 50_000  # 1.3 MB: two chunks
-        elsewhere = machine(settings, tmp_path / "c", pg)
-        fix = build_service(elsewhere, build_engine(elsewhere)).files.put_bytes(
-            data, "fix-steps.pdf")
-        assert fix.path == ""  # no local file anywhere
-        operator(run, number, "Please follow the attached steps.", files=(fix,))
-        await run.until(lambda: bool(fake.documents))
-        await run.until(lambda: acked(run))
-        ((_, (name, body)),) = fake.documents.items()
-        assert (name, body) == ("fix-steps.pdf", data)
-        with unit_of_work(run.service.engine, read_only=True) as s:
-            mail = next(m for m in s.session.query(OutboxMail) if m.files)
-        sender = Sender(run.service.engine, SmtpConfig.parse("smtp://127.0.0.1:25"),
-                        "casebot@localhost", files=run.service.files)
-        message: EmailMessage = sender.message(mail)
-        (part,) = list(message.iter_attachments())
-        assert (part.get_filename(), part.get_content()) == ("fix-steps.pdf", data)
-    assert not any((tmp_path / "a" / "blob-temp").glob("*"))
-    assert not (tmp_path / "a" / "attachments").exists()
+    """An operator's file stored by a console elsewhere: a job worker on another machine sends
+    it as a document from a private copy (gone after), and the mail carries it too."""
+    with job_worker(pg, tmp_path / "w", TELEGRAM_BOT_TOKEN=fake.token,
+                    TELEGRAM_API_URL=fake.url):
+        async with BotRun(fake, machine(settings, tmp_path / "a", pg), "webhook") as run:
+            user = await linked(run, 7301, "dee@acme.example")
+            number = await quick_case(user)
+            data = b"%PDF-1.4 fix instructions\n" * 50_000  # 1.3 MB: two chunks
+            elsewhere = machine(settings, tmp_path / "c", pg)
+            fix = build_service(elsewhere, build_engine(elsewhere)).files.put_bytes(
+                data, "fix-steps.pdf")
+            assert fix.path == ""  # no local file anywhere
+            operator(run, number, "Please follow the attached steps.", files=(fix,))
+            await run.until(lambda: bool(fake.documents))
+            await run.until(lambda: acked(run))
+            ((_, (name, body)),) = fake.documents.items()
+            assert (name, body) == ("fix-steps.pdf", data)
+            with unit_of_work(run.service.engine, read_only=True) as s:
+                mail = next(m for m in s.session.query(OutboxMail) if m.files)
+            sender = Sender(run.service.engine, SmtpConfig.parse("smtp://127.0.0.1:25"),
+                            "casebot@localhost", files=run.service.files)
+            message: EmailMessage = sender.message(mail)
+            (part,) = list(message.iter_attachments())
+            assert (part.get_filename(), part.get_content()) == ("fix-steps.pdf", data)
+    for home in "aw":
+        assert not any((tmp_path / home / "blob-temp").glob("*")), home
+        assert not (tmp_path / home / "attachments").exists(), home

@@ -256,3 +256,38 @@ def test_the_relay_defers_rows_whose_job_was_lost_once(pg_url: str, tmp_path: Pa
         rolled_back()
     assert len(job_rows(engine)) == 2
     engine.dispose()
+
+
+def test_the_relay_defers_notices_and_alerts_whose_job_was_lost(pg_url: str,
+                                                                tmp_path: Path) -> None:
+    """Chat work (bot/chat_jobs.py): a Slack or Telegram notice pending for a while, or
+    claimed by a run that is gone, and a due staff alert get a job again; the terminal's
+    notices never get one (`casebot chat` reads them)."""
+    import sqlalchemy as sa
+
+    from bot.job_tasks import Runtime
+    from bot.jobs import job_rows
+    from store.tables import StaffAlert
+
+    engine = make_engine(pg_url)  # not attached: rows written here get no job
+    upgrade(engine)
+    with unit_of_work(engine) as uow:
+        contact = uow.contacts.ensure("ann@acme.example")
+        case, _ = uow.cases.create(contact, "k1", "slack", {"subject": "s"})
+        pending = uow.notices.add("telegram", "42", "42", "hello", case.id)
+        claimed = uow.notices.add("slack", "T1:U1", "DU1", "hello", case.id)
+        uow.notices.add("console", "ann@acme.example", None, "hello", case.id)
+        alert = uow.alerts.add(case.id or 0, "new", "New case")
+    old = sa.func.now() - sa.text("interval '5 minutes'")
+    with engine.begin() as conn:
+        conn.execute(sa.update(ChatNotice).values(created_at=old))
+        conn.execute(sa.update(ChatNotice).where(ChatNotice.id == claimed.id)  # type: ignore[arg-type]
+                     .values(status="sending", claimed_at=old))
+        conn.execute(sa.update(StaffAlert).values(next_attempt_at=old))
+    runtime = Runtime(Settings(home=tmp_path, database_url=pg_url), engine)
+    assert runtime.relay() == 3
+    assert runtime.relay() == 0  # their jobs wait: the queueing lock refuses a second
+    assert {(j["task"], j["lock"]) for j in job_rows(engine)} == {
+        ("send_notice", f"notice:{pending.id}"), ("send_notice", f"notice:{claimed.id}"),
+        ("post_alert", f"alert:{alert.id}")}
+    engine.dispose()
