@@ -13,6 +13,7 @@ from flows.cc import CcStep
 from flows.context import Ctx
 from flows.form import Form
 from flows.formstate import Answers
+from flows.i18n import _
 from flows.model import Choice
 from flows.steps import ChoiceStep, Step, TextStep
 
@@ -20,8 +21,8 @@ MAX_RECIPIENTS = 20
 
 
 def your_name(text: str) -> str:
-    return v._one_line(text, field="name", limit=200, empty_hint="Type your full name.",
-                       fix_hint="Type just your full name.")
+    return v._one_line(text, field=_("name"), limit=200, empty_hint=_("Type your full name."),
+                       fix_hint=_("Type just your full name."))
 
 
 def recipient_choices(a: Answers, ctx: Ctx) -> list[Choice]:
@@ -38,26 +39,29 @@ LISTED, UNLISTED = "yes", "no"
 
 
 def listed_choices(a: Answers, ctx: Ctx) -> list[Choice]:
-    return [Choice(id=LISTED, label="Yes", hint="colleagues see my address in the CC list"),
-            Choice(id=UNLISTED, label="No", hint="only people who type my address can CC me")]
+    return [Choice(id=LISTED, label=_("Yes"),
+                   hint=_("colleagues see my address in the CC list")),
+            Choice(id=UNLISTED, label=_("No"),
+                   hint=_("only people who type my address can CC me"))]
 
 
 MYPROFILE_STEPS: list[Step] = [
-    TextStep("name", "Your name", "What is your name?", your_name),
-    CcStep("case_recipients", "Case Recipients",
-           "Who should be copied on your cases by default? Pick colleagues from your "
-           "company's contact list or type addresses (one per line or comma-separated); "
-           "'none' clears the list; done when finished.",
+    TextStep("name", _("Your name"), _("What is your name?"), your_name),
+    CcStep("case_recipients", _("Case Recipients"), _(
+        "Who should be copied on your cases by default? Pick colleagues from your company's "
+        "contact list or type addresses (one per line or comma-separated); 'none' clears the "
+        "list; done when finished."),
            recipient_choices, min_count=0, max_count=MAX_RECIPIENTS, typed=recipients),
-    ChoiceStep("listed", "Visible to colleagues",
-               "May colleagues in your company pick your address when they copy people on a "
-               "case? Nobody sees it unless you say yes.", listed_choices),
+    ChoiceStep("listed", _("Visible to colleagues"), _(
+        "May colleagues in your company pick your address when they copy people on a case? "
+        "Nobody sees it unless you say yes."), listed_choices),
 ]
 
 
 class MyProfileForm(Form):
-    submit_label = "Save"
-    review_title = "Your profile. Case Recipients are copied on every new request by default."
+    submit_label = _("Save")
+    review_title = _("Your profile. Case Recipients are copied on every new request by "
+                     "default.")
 
 
 MYPROFILE = MyProfileForm("myprofile", MYPROFILE_STEPS)

@@ -81,9 +81,11 @@ def test_a_whole_product_case_in_japanese(chat: Chat) -> None:
 def test_language_is_the_contacts_own_and_kept_between_chats(chat: Chat) -> None:
     first = chat.run(Script().say("/language ja"))
     assert "表示言語を日本語に切り替えました。" in first.stdout
-    again = chat.run(Script().say("/help", "/language", "/language en", "/help",
-                                  "/language klingon"))
+    again = chat.run(Script().say("/help", "/myprofile", "/cancel", "/language",
+                                  "/language en", "/help", "/language klingon"))
     out = again.stdout
+    assert "お客様のプロフィールです。ケースの受信者は" in out  # /myprofile
+    assert "  1. 保存" in out
     assert out.startswith("casebot — サポートケースを作成します。")  # kept: the next run
     assert "コマンド: /newcase サポートケースの作成" in out
     assert "casebot の表示言語をお選びください。" in out  # /language alone: the choice
