@@ -146,9 +146,11 @@ def test_two_processes_together_keep_the_bots_limit(fake: FakeTelegram, pg_url: 
     took = max(times) - min(times)
     most = most_in_a_second(times)
     print(f"{MESSAGES} messages from 2 bots in {took:.2f} s; at most {most} in any second")
-    # slots are exactly 1/30 s apart on the database's clock; the way to the stand-in may
-    # shift one by a few milliseconds, so a window can catch one more than its share
-    assert most <= PER_SECOND + 1
+    # slots are exactly 1/30 s apart on the database's clock; the way to the stand-in (a
+    # thread woken from its sleep, then HTTP) may shift a send by tens of milliseconds on a
+    # busy machine, so a window can catch one or two more than its share (32 seen once in CI
+    # at load 4); a budget per process lets through 45 and more (the next test)
+    assert most <= PER_SECOND + 2
     assert took >= (MESSAGES - 1) / PER_SECOND - 0.1
 
 
