@@ -21,7 +21,7 @@ chat: $(STAMP)
 # which time rates and latencies, run alone so no other test's load can skew them.
 TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" --durations=15
 	$(BIN)/python -m pytest -m serial
 
 # mypy's files and `strict` come from pyproject.toml: every package, tests/ and bench/
