@@ -1,7 +1,7 @@
 """conversation routing: a customer's message remembers the case's status before it
 
 Revision ID: 0017
-Revises: 0016
+Revises: 0015 (0016 was kept for chat jobs, which needed no schema change)
 
 A message that replies to nothing is added to the one case whose engineer spoke last, with
 a one-press "New case" that takes it back out (bot/followup.py). Taking it back restores the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
