@@ -17,11 +17,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 chat: $(STAMP)
 	$(BIN)/casebot chat
 
-# Every core runs tests (pytest-xdist, a module per worker); then the tests marked `serial`,
-# which time rates and latencies, run alone so no other test's load can skew them.
+# Every core runs tests (pytest-xdist; an idle worker takes tests from a busy one), then the
+# tests marked `serial`, which time rates and latencies, run alone so no other test's load
+# can skew them.
 TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" --durations=15
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not serial" --durations=15
 	$(BIN)/python -m pytest -m serial
 
 # mypy's files and `strict` come from pyproject.toml: every package, tests/ and bench/
