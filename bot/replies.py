@@ -354,7 +354,8 @@ def _send(uow: UnitOfWork, case: Case, message: CaseMessage, mail_from: str,
                             subject=i18n.say(subject, language),
                             body_text=i18n.say(body, language) + "\n",
                             case_id=case.id,
-                            headers=mails.case_headers(case.number or "", mail_from))
+                            headers=mails.case_headers(case.number or "", mail_from,
+                                                       language))
     mail.message_id = message.id
     mail.files = list(message.attachments)
 

@@ -49,6 +49,7 @@ def test_update_survey_and_mails_in_japanese(chat: Chat) -> None:
     assert update.subject == f"【ケース {number}】更新: 管理画面が遅い"
     assert update.body_text.startswith(f"{ASKED}\n\nステータス: お客様の回答待ち\n\n")
     assert "ご回答は、このメールに返信してお送りください。" in update.body_text
+    assert update.headers["Content-Language"] == "ja"  # the words build_message adds follow it
 
     chat.cli("cases", "update", number, "--status", "resolved")
     out = chat.run(Script().say(f"/solved {number}", "5", "助かりました")).stdout
