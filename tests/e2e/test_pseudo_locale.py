@@ -14,11 +14,13 @@ from typing import Any
 
 from bot.i18n import PSEUDO, pseudo
 from bot.settings import Settings
+from bot.updates import update_case
 from flows.catalog import get_catalog
 from tests.e2e.conftest import EMAIL, Chat, Script
 from tests.e2e.fake_slack import give_profiles, link, slack_rig
 from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.telegram_driver import BotRun, linked
+from tests.e2e.telegram_driver import BotRun, linked, quick_case
+from tests.e2e.test_telegram_conversation import arrived, inline_data, operator
 
 WRAPPED = re.compile(r"⟦[^⟦⟧]*⟧")
 # what is no text: numbers, sizes, dates, punctuation, list marks, the console's own marks
@@ -179,8 +181,6 @@ def test_after_submit_on_slack_in_the_pseudo_locale(tmp_path: Path) -> None:
     """The same conversation through the Slack stand-in: the notices in the case's thread
     (the update, the resolution's buttons, the survey's), the DM answer's receipt, the
     presses' answers and the comment's thanks are all in `en_XA`."""
-    from bot.updates import update_case
-
     with slack_rig(tmp_path) as rig:
         slack, user = rig.slack, "U9"
         link(rig.service, user, EMAIL)
@@ -212,4 +212,29 @@ def test_after_submit_on_slack_in_the_pseudo_locale(tmp_path: Path) -> None:
     assert pseudo("Is this about one of your open cases?") not in shown
     bad = untranslated(shown, data_words(ANSWER, ASKED, FIXED, COMMENT, subject, number,
                                          "Profile 1"))
+    assert not bad, "\n".join(bad)
+
+
+async def test_after_submit_on_telegram_in_the_pseudo_locale(
+        fake: FakeTelegram, settings: Settings) -> None:
+    """The same conversation through the Telegram stand-in, the notices sent by the running
+    application's own delivery."""
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 7302, EMAIL)
+        number = await quick_case(user)
+        await user.say(f"/language {PSEUDO}")
+        since = len(user.messages)
+        operator(run, number, ASKED, status="in progress")
+        await arrived(run, user, ASKED)
+        await user.say(ANSWER)  # a plain message: the answer to the case the engineer asked on
+        operator(run, number, FIXED, status="resolved")
+        asked = await arrived(run, user, pseudo("Is it solved for you?")[1:-1].split("{")[0])
+        await user.press_data(asked, inline_data(asked)[pseudo("Solved")])
+        survey = await arrived(run, user, pseudo("1 is very unsatisfied")[1:-1])
+        await user.press_data(survey, inline_data(survey)["4"])
+        await user.say(COMMENT)
+        assert pseudo("Thank you for the comment; it goes to the support team.") in user.last_text
+        shown = "\n".join(shown_words(user.messages[since:]))
+    bad = untranslated(shown, data_words(ANSWER, ASKED, FIXED, COMMENT, "Console is slow",
+                                         number))
     assert not bad, "\n".join(bad)
