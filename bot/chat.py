@@ -370,11 +370,12 @@ class Chat:
                 case identity.SendCode(address):
                     return [info(verification.start_verification(
                         self.service, who.channel, who.external_id, address,
-                        chat_ref=who.chat_ref))]
+                        chat_ref=who.chat_ref, language=self.service.language(None, who)))]
                 case identity.CheckCode(code):
                     address = verification.confirm_verification(
                         self.service, who.channel, who.external_id, code,
-                        chat_ref=who.chat_ref, name=who.name)
+                        chat_ref=who.chat_ref, name=who.name,
+                        language=self.service.language(None, who))
                     return [info(_(LINKED, platform=platform, address=address)),
                             *self._go_on(who)]
                 case identity.LinkVouched():
@@ -400,7 +401,9 @@ class Chat:
         with unit_of_work(self.service.engine) as uow:
             contact = uow.contacts.for_identity(who.channel, who.external_id)
             if contact is not None:
-                verification.queue_link_notice(uow, contact.email, who.channel, who.external_id)
+                verification.queue_link_notice(
+                    uow, contact.email, who.channel, who.external_id,
+                    language=self.service.language(contact.language, who))
 
     def _go_on(self, who: Who) -> list[Prompt]:
         """Linked: carry on with what the person first asked for (or where they are)."""

@@ -106,10 +106,10 @@ class Event:
                      suffixes: tuple[str, ...] | None) -> None:
         """The service's pool and cache; a check longer than a chat should wait goes on and
         its verdict reaches this chat later as a notice (bot/samples.py)."""
-        svc, who = self.svc, self.who
+        svc, who, language = self.svc, self.who, self.speaks()
 
         def tell(verdict: str | None) -> None:
-            text = verdict_text(name, verdict)
+            text = i18n.say(verdict_text(name, verdict), language)  # stored as text
             try:
                 with unit_of_work(svc.engine) as s:
                     s.notices.add(who.channel, who.external_id,

@@ -19,13 +19,16 @@ from bot.describe import describe
 from bot.event import Event
 from flows import commands
 from flows.commands import button_id
+from flows.i18n import Msg, _, joined, ngettext
 from flows.model import Choice, FileRef, Inbound, Prompt, info
 from flows.normalize import case_number, typed_number
 from store.tables import Case, CaseMessage
 
-NOT_THIS = "Not about this case? It can be a new request instead."
-ALREADY = "That message was already handled."
-IN_PROGRESS = "You have a request in progress; finish or /cancel it first."
+NOT_THIS = _("Not about this case? It can be a new request instead.")
+ALREADY = _("That message was already handled.")
+IN_PROGRESS = _("You have a request in progress; finish or /cancel it first.")
+SEES_IT = _("The support team will see it.")
+NO_CASE = _("I can't find that case of yours. /cases lists your cases.")
 
 
 def route(ev: Event, inbound: Inbound) -> list[Prompt] | None:
@@ -65,7 +68,7 @@ def add(ev: Event, case: Case, inbound: Inbound) -> list[Prompt]:
         return _follow_up_case(ev, case, inbound.text, tuple(files))
     if message is None:  # the same platform message again: stored once, said once
         return []
-    return [info(_added(case, files, subject=False) + " The support team will see it.")]
+    return [info(joined(" ", [_added(case, files, subject=False), SEES_IT]))]
 
 
 def split(ev: Event, args: str) -> list[Prompt]:
@@ -81,11 +84,12 @@ def split(ev: Event, args: str) -> list[Prompt]:
     except replies.Gone:
         return ev.with_current([info(ALREADY)])
     except replies.Answered as exc:
-        return ev.with_current([info(
-            f"The support team answered after your message, so it stays on case "
-            f"{exc.case.number}. /newcase starts a new request.")])
+        return ev.with_current([info(_(
+            "The support team answered after your message, so it stays on case {number}. "
+            "/newcase starts a new request.", number=exc.case.number))])
     ev.end()
-    return [info(f"Taken out of case {case.number}; it starts a new request."),
+    return [info(_("Taken out of case {number}; it starts a new request.",
+                   number=case.number)),
             *describe(ev, message.text or "Files from a message",
                       _refs(ev, message.attachments))]
 
@@ -96,38 +100,41 @@ def reply_command(ev: Event, args: str) -> list[Prompt]:
     case = _own_case(ev, number)
     if case is None or not text.strip():
         return ev.with_current([info(
-            f"I can't find a case {number} of yours. /cases lists your cases." if number
-            and case is None else "Type /reply followed by the case number and your "
-            "message, e.g. /reply 10000042 The error is gone.")])
+            _("I can't find a case {number} of yours. /cases lists your cases.",
+              number=number) if number and case is None else
+            _("Type /reply followed by the case number and your message, e.g. /reply "
+              "10000042 The error is gone."))])
     return ev.with_current(add(ev, case, Inbound(kind="text", text=text)))
 
 
 def solved(ev: Event, args: str) -> list[Prompt]:
     case = _own_case(ev, args)
     if case is None:
-        return [info("I can't find that case of yours. /cases lists your cases.")]
+        return [info(NO_CASE)]
     if case.status != replies.RESOLVED:
-        return [info(f"Case {case.number} is {case.status}; nothing to confirm.")]
+        return [info(_("Case {number} is {status}; nothing to confirm.", number=case.number,
+                       status=_(case.status)))]
     replies.solved(ev.unit, case, author=ev.contact.email)
-    return [info(f"Thank you. Case {case.number} is closed.")]
+    return [info(_("Thank you. Case {number} is closed.", number=case.number))]
 
 
 def still_broken(ev: Event, args: str) -> list[Prompt]:
     case = _own_case(ev, args)
     if case is None:
-        return [info("I can't find that case of yours. /cases lists your cases.")]
+        return [info(NO_CASE)]
     if case.status != replies.RESOLVED:
-        return [info(f"Case {case.number} is {case.status}; it is not waiting for your "
-                     "confirmation. Reply to its messages to add anything.")]
+        return [info(_("Case {number} is {status}; it is not waiting for your confirmation. "
+                       "Reply to its messages to add anything.", number=case.number,
+                       status=_(case.status)))]
     replies.reopen(ev.unit, case, author=ev.contact.email)
-    return [info(f"Case {case.number} is reopened; the support team will look at it again. "
-                 "Reply to its messages to say what still happens.")]
+    return [info(_("Case {number} is reopened; the support team will look at it again. "
+                   "Reply to its messages to say what still happens.", number=case.number))]
 
 
 def rate(ev: Event, args: str) -> list[Prompt]:
     survey, _, rating = args.strip().partition(" ")
     if not survey.isdigit() or not rating.strip().isdigit():
-        return [info("Please answer with a number from 1 to 5.")]
+        return [info(replies.ONE_TO_FIVE)]
     return [info(replies.rate(ev.unit, int(survey), int(rating), ev.contact.id))]
 
 
@@ -178,7 +185,7 @@ def _own_case(ev: Event, number: str) -> Case | None:
     return case if case is not None and case.contact_id == ev.contact.id else None
 
 
-def _survey_answer(ev: Event, text: str) -> str | None:
+def _survey_answer(ev: Event, text: str) -> Msg | None:
     """A plain 1–5 answers the newest unanswered survey (the terminal has no buttons); a
     message right after a rating is its comment."""
     ids = ev.unit.cases.ids_of(ev.contact.id)
@@ -190,7 +197,7 @@ def _survey_answer(ev: Event, text: str) -> str | None:
     return replies.comment(ev.unit, ids, text)
 
 
-def _thread_comment(ev: Event, case: Case, inbound: Inbound) -> str | None:
+def _thread_comment(ev: Event, case: Case, inbound: Inbound) -> Msg | None:
     """Right after a rating the survey (asked in the case's thread) wants the next message
     as its comment: typed in that thread too, it is the comment, not a reopening message."""
     if inbound.kind != "text" or not inbound.text.strip():
@@ -209,10 +216,14 @@ def _store(ev: Event, case: Case, inbound: Inbound) -> CaseMessage | None:
         reopen_days=ev.svc.reopen_days, staff=ev.svc.staff)
 
 
-def _added(case: Case, files: list[FileRef], *, subject: bool) -> str:
+def _added(case: Case, files: list[FileRef], *, subject: bool) -> Msg:
     names = ", ".join(f.name for f in files)
-    return (f"Added to case {case.number}" + (f" ({case.subject})" if subject else "")
-            + (f" with {names}" if names else "") + ".")
+    if subject:
+        return _("Added to case {number} ({subject}) with {files}.", number=case.number,
+                 subject=case.subject, files=names) if names else \
+            _("Added to case {number} ({subject}).", number=case.number, subject=case.subject)
+    return _("Added to case {number} with {files}.", number=case.number, files=names) \
+        if names else _("Added to case {number}.", number=case.number)
 
 
 def _add_as_answer(ev: Event, case: Case, inbound: Inbound) -> list[Prompt]:
@@ -221,11 +232,12 @@ def _add_as_answer(ev: Event, case: Case, inbound: Inbound) -> list[Prompt]:
     message = _store(ev, case, inbound)  # a live case: never too late
     if message is None:  # the same platform message again: stored once, said once
         return []
-    way_out = Choice(id=button_id(commands.SPLIT, str(message.id)), label="New case",
-                     hint=f"Type /{commands.SPLIT} {message.id} to make it a new request.")
-    return [Prompt(kind="info", text=f"{_added(case, _files(inbound), subject=True)} The "
-                                     f"support team will see it.\n{NOT_THIS}",
-                   choices=(way_out,))]
+    way_out = Choice(id=button_id(commands.SPLIT, str(message.id)), label=_("New case"),
+                     hint=_("Type /{command} {id} to make it a new request.",
+                            command=commands.SPLIT, id=message.id))
+    return [Prompt(kind="info", text=joined("\n", [
+        joined(" ", [_added(case, _files(inbound), subject=True), SEES_IT]), NOT_THIS]),
+        choices=(way_out,))]
 
 
 def _ask_which(ev: Event, inbound: Inbound, cases: list[Case]) -> list[Prompt]:
@@ -234,15 +246,16 @@ def _ask_which(ev: Event, inbound: Inbound, cases: list[Case]) -> list[Prompt]:
     # the terminal can't press: each hint is the command the button runs, so typing it files
     # the held message as a press does (nothing typed twice, nothing left behind)
     choices = tuple(Choice(id=button_id(commands.ADD_TO, f"{held.id} {c.number}"),
-                           label=f"Add to case {c.number}",
-                           hint=f"Type /{commands.ADD_TO} {held.id} {c.number} to add it to "
-                                f"case {c.number}.")
+                           label=_("Add to case {number}", number=c.number),
+                           hint=_("Type /{command} {id} {number} to add it to case {number}.",
+                                  command=commands.ADD_TO, id=held.id, number=c.number))
                     for c in cases)
-    choices += (Choice(id=button_id(commands.NEW_FROM, str(held.id)), label="New case",
-                       hint=f"Type /{commands.NEW_FROM} {held.id} to make it a new case."),)
+    choices += (Choice(id=button_id(commands.NEW_FROM, str(held.id)), label=_("New case"),
+                       hint=_("Type /{command} {id} to make it a new case.",
+                              command=commands.NEW_FROM, id=held.id)),)
     subjects = "\n".join(f"{c.number} · {c.subject}" for c in cases)
-    return [Prompt(kind="info", text=f"Is this about one of your open cases?\n{subjects}",
-                   choices=choices)]
+    return [Prompt(kind="info", text=joined("\n", [
+        _("Is this about one of your open cases?"), subjects]), choices=choices)]
 
 
 def _refs(ev: Event, files: list[dict[str, Any]]) -> tuple[FileRef, ...]:
@@ -252,12 +265,18 @@ def _refs(ev: Event, files: list[dict[str, Any]]) -> tuple[FileRef, ...]:
 
 def _follow_up_case(ev: Event, case: Case, text: str,
                     files: tuple[FileRef, ...]) -> list[Prompt]:
-    late = (f"Case {case.number} was resolved more than {ev.svc.reopen_days} days ago, so "
-            "this opens a new case that refers to it.")
+    days = ev.svc.reopen_days
+    late = ngettext("Case {number} was resolved more than {n} day ago, so this opens a new "
+                    "case that refers to it.",
+                    "Case {number} was resolved more than {n} days ago, so this opens a new "
+                    "case that refers to it.", days, number=case.number)
     if ev.in_request() and not ev.untouched():
-        return [info(f"Case {case.number} was resolved more than {ev.svc.reopen_days} days "
-                     "ago. Finish or /cancel your request, then send this again to open a "
-                     "new case about it.")]
+        return [info(ngettext(
+            "Case {number} was resolved more than {n} day ago. Finish or /cancel your "
+            "request, then send this again to open a new case about it.",
+            "Case {number} was resolved more than {n} days ago. Finish or /cancel your "
+            "request, then send this again to open a new case about it.", days,
+            number=case.number))]
     ev.end()
     return [info(late), *describe(ev, text or f"Follow-up of case {case.number}", files,
                                   source=f"case {case.number}")]

@@ -26,5 +26,6 @@ def link(uow: UnitOfWork, email: str, channel: str, external_id: str, *, actor: 
         detail += " (already linked)"
     uow.audit.record(actor, "link", f"{channel}:{external_id}", detail)
     if new:
-        queue_link_notice(uow, contact.email, channel, external_id)
+        queue_link_notice(uow, contact.email, channel, external_id,
+                          language=contact.language or "en")
     return new

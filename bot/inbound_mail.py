@@ -31,10 +31,12 @@ from email.utils import getaddresses, parseaddr
 import sqlalchemy as sa
 
 from bot import mail_text, replies
+from bot.i18n import say
 from bot.quota import MEASURE_EVERY, UPLOADS_LOCK, WINDOW, FileQuota, too_large
 from bot.reply_address import Forged, ReplyAddresses, split_address
 from bot.service import Service
 from flows.errors import Invalid
+from flows.i18n import _, ngettext
 from flows.model import FileRef
 from store.tables import Case, utcnow
 from store.uow import UnitOfWork, unit_of_work
@@ -162,7 +164,7 @@ def claimed_case(uow: UnitOfWork, msg: EmailMessage,
                  addresses: ReplyAddresses) -> Case | None:
     """The case a signed recipient address names (`Forged` when one does not verify), else
     the one casebot's Message-ID in In-Reply-To / References names, else None."""
-    for _, address in getaddresses([str(v) for h in RECIPIENT_HEADERS
+    for _name, address in getaddresses([str(v) for h in RECIPIENT_HEADERS
                                     for v in msg.get_all(h) or []]):
         number = addresses.case_of(address)
         if number is not None:
@@ -210,14 +212,20 @@ def _too_late(service: Service, mail: Mail, number: str) -> Outcome:
         case = uow.cases.by_number(number)
         if case is None or not mail.sender:
             return
+        language = replies.language_of(uow, case, service.default_language)
+        body = ngettext(
+            "Case {number} was resolved more than {n} day ago, so your mail was not added to "
+            "it. If you still need help, please open a new case and mention case {number} in "
+            "it.\n\nYour mail has been kept for the support team.",
+            "Case {number} was resolved more than {n} days ago, so your mail was not added to "
+            "it. If you still need help, please open a new case and mention case {number} in "
+            "it.\n\nYour mail has been kept for the support team.", days, number=number)
         uow.outbox.queue(
             kind="too_late", to=mail.sender, case_id=case.id,
-            subject=f"Re: [Case {number}] {case.subject}",
+            subject=say(_("Re: [Case {number}] {subject}", number=number,
+                          subject=case.subject), language),
             headers={"In-Reply-To": mail.message_id, "References": mail.message_id},
-            body_text=(f"Case {number} was resolved more than {days} days ago, so your mail "
-                       "was not added to it. If you still need help, please open a new case "
-                       f"and mention case {number} in it.\n\n"
-                       "Your mail has been kept for the support team.\n"))
+            body_text=say(body, language) + "\n")
 
     return keep_aside(service, mail, f"case resolved more than {days} days ago", tell)
 

@@ -77,7 +77,8 @@ class Runtime:
                              retry_seconds=settings.notice_retry_seconds)
 
     def check_sample(self, check_id: int) -> None:
-        run_check(self.engine, self.files, check_id, self.settings.zip_check_seconds)
+        run_check(self.engine, self.files, check_id, self.settings.zip_check_seconds,
+                  self.settings.default_language)
 
     def send_mail(self, mail_id: int) -> None:
         # a sender per job: it holds its SMTP connection, and jobs run in several threads

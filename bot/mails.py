@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from bot.i18n import say
+from bot.i18n import ENGLISH, normal, say
 from flows.i18n import N_, _, joined
 from flows.urls import defang
 from store.tables import OutboxMail, as_utc
@@ -130,11 +130,15 @@ def message_id(number: str, domain: str) -> str:
     return f"<case-{number}@{domain}>"
 
 
-def case_headers(number: str, mail_from: str) -> dict[str, str]:
+def case_headers(number: str, mail_from: str, language: str | None = None) -> dict[str, str]:
     """Headers of every later mail about a case: it threads under the confirmation, and a
-    reply to it names the case (bot/inbound_mail.py reads them back)."""
+    reply to it names the case (bot/inbound_mail.py reads them back). `language`: the
+    mail's Content-Language (RFC 3282), which `build_message`'s own words follow."""
     thread = message_id(number, _domain(mail_from))
-    return {"In-Reply-To": thread, "References": thread}
+    headers = {"In-Reply-To": thread, "References": thread}
+    if language is not None:
+        headers["Content-Language"] = language.replace("_", "-")
+    return headers
 
 
 def queue_confirmation(uow: UnitOfWork, case: dict[str, Any], case_id: int | None,
@@ -177,7 +181,8 @@ def build_message(mail: OutboxMail, mail_from: str, *, reply_to: str | None = No
                   read_file: ReadFile | None = None) -> EmailMessage:
     """The mail as sent: plain text, plus HTML as multipart/alternative when there is some,
     plus the message's files as attachments while they fit in `MAIL_FILES_LIMIT` (the rest
-    named in a note). `reply_to`: the case's signed reply address (bot/reply_address.py)."""
+    named in a note, in the mail's Content-Language). `reply_to`: the case's signed reply
+    address (bot/reply_address.py)."""
     msg = EmailMessage()
     headers = dict(mail.headers or {})
     msg["From"] = mail_from
@@ -195,8 +200,10 @@ def build_message(mail: OutboxMail, mail_from: str, *, reply_to: str | None = No
         msg[name] = _one_line(value)
     msg["Auto-Submitted"] = "auto-generated"
     attached, left_out = _files(mail.files or [], read_file)
-    note = ("\n\nNot attached (too large for a mail, or no longer stored): "
-            + ", ".join(left_out) + ". Ask support for them in a reply.\n") if left_out else ""
+    language = normal(headers.get("Content-Language")) or ENGLISH
+    note = "\n\n" + say(_("Not attached (too large for a mail, or no longer stored): {names}. "
+                          "Ask support for them in a reply.", names=", ".join(left_out)),
+                        language) + "\n" if left_out else ""
     msg.set_content(mail.body_text + note)
     if mail.body_html:
         shown = f"<p>{html.escape(note.strip())}</p>" if note else ""

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import alerts, clock, mails
+from bot import alerts, clock, i18n, mails
 from bot.notices import queue_for_case
 from flows.commands import SOLVED, STILL_BROKEN, SURVEY, button_id
+from flows.i18n import Msg, _, joined
 from store.tables import DONE_STATUSES, Case, CaseMessage, as_utc, utcnow
 from store.uow import UnitOfWork
 
@@ -32,6 +33,7 @@ ASKED_FOR = 3  # "Add to case N" buttons at most (the cases spoken on last)
 LIVE_LOOKED_AT = 20  # a contact's newest live cases the rule looks at
 # the customer's message this soon after their own answer on a case goes on with that answer
 ANSWER_BURST = timedelta(minutes=10)
+ONE_TO_FIVE = _("Please answer with a number from 1 to 5.")
 
 
 class TooLate(Exception):
@@ -205,10 +207,13 @@ def too_late(case: Case, reopen_days: int) -> bool:
 def operator_message(uow: UnitOfWork, case: Case, *, operator: str, text: str,
                      internal: bool = False, files: Sequence[Any] = (),
                      channel: str = "cli", mail_from: str = "casebot@localhost",
-                     status: str | None = None) -> CaseMessage:
+                     status: str | None = None,
+                     default_language: str = i18n.ENGLISH) -> CaseMessage:
     """An operator's message: an internal note stays on the case; a public one goes to the
     case's chat (in its thread, with its files) and by mail to the contact and the CC list.
-    `status` changes the case too (told to the customer with the message)."""
+    `status` changes the case too (told to the customer with the message). casebot's own
+    words around it are in the contact's language (`language_of`); the message is as
+    written."""
     message = uow.messages.add(CaseMessage(
         case_id=saved(case), author=operator, author_kind="operator",
         visibility="internal" if internal else "public", channel=channel, text=text,
@@ -221,16 +226,18 @@ def operator_message(uow: UnitOfWork, case: Case, *, operator: str, text: str,
     changes = status is not None and status.lower() != case.status
     if not internal:  # the message first: a resolution's buttons come after it
         clock.operator_replied(uow, case)
-        _send(uow, case, message, mail_from, status.lower() if changes and status else None)
+        _send(uow, case, message, mail_from, status.lower() if changes and status else None,
+              language_of(uow, case, default_language))
     if status is not None:
         set_status(uow, case, status, notify=not internal, mail_from=mail_from,
-                   with_message=not internal, actor=operator)
+                   with_message=not internal, actor=operator,
+                   default_language=default_language)
     return message
 
 
 def set_status(uow: UnitOfWork, case: Case, status: str, *, notify: bool,
                mail_from: str = "casebot@localhost", with_message: bool = False,
-               actor: str | None = None) -> bool:
+               actor: str | None = None, default_language: str = i18n.ENGLISH) -> bool:
     """Change the status (False: it already was). "resolved" asks **Solved / Still broken**
     and the survey in the chat, whether or not the change itself is told (`notify`): the
     customer must be able to say it is not solved."""
@@ -245,10 +252,20 @@ def set_status(uow: UnitOfWork, case: Case, status: str, *, notify: bool,
     if status == RESOLVED:
         case.resolved_at = utcnow()
         uow.surveys.withdraw(saved(case))
-        _ask_resolved(uow, case, mail_from)
+        _ask_resolved(uow, case, mail_from, language_of(uow, case, default_language))
     elif notify and not with_message:
-        _notice(uow, case, f"Case {case.number} ({case.subject}) is now {status}.")
+        _notice(uow, case, i18n.say(_("Case {number} ({subject}) is now {status}.",
+                                      number=case.number, subject=case.subject,
+                                      status=_(status)),
+                                    language_of(uow, case, default_language)))
     return True
+
+
+def language_of(uow: UnitOfWork, case: Case, default: str = i18n.ENGLISH) -> str:
+    """The language casebot's words to the case's contact are queued in (notices and mails
+    are stored as text): the contact's own choice, else the deployment's default."""
+    contact = uow.contacts.get(case.contact_id)
+    return i18n.choose(contact.language if contact else None, None, default)
 
 
 def reopen(uow: UnitOfWork, case: Case, *, author: str) -> None:
@@ -267,17 +284,17 @@ def solved(uow: UnitOfWork, case: Case, *, author: str) -> None:
         clock.status_changed(uow, case, before)
 
 
-def rate(uow: UnitOfWork, survey_id: int, rating: int, contact_id: int) -> str:
+def rate(uow: UnitOfWork, survey_id: int, rating: int, contact_id: int) -> Msg:
     """Record a survey answer; returns what to say (a withdrawn survey changes nothing)."""
     survey = uow.surveys.get(survey_id)
     case = uow.cases.get(survey.case_id) if survey else None
     if survey is None or case is None or case.contact_id != contact_id:
-        return "I can't find that question any more."
+        return _("I can't find that question any more.")
     if survey.withdrawn:
-        return (f"That question was withdrawn: case {case.number} was reopened. You'll be "
-                "asked again once it is resolved.")
+        return _("That question was withdrawn: case {number} was reopened. You'll be asked "
+                 "again once it is resolved.", number=case.number)
     if rating not in RATINGS:
-        return "Please answer with a number from 1 to 5."
+        return ONE_TO_FIVE
     survey.rating = rating
     survey.answered_at = utcnow()
     survey.comment_wanted = True
@@ -285,11 +302,11 @@ def rate(uow: UnitOfWork, survey_id: int, rating: int, contact_id: int) -> str:
     contact = uow.contacts.get(contact_id)
     uow.cases.add_event(case, "satisfaction", f"Satisfaction {rating}/5.",
                         actor=contact.email if contact else None)
-    return (f"Thank you: {rating}/5 for case {case.number}. If you want to add a comment, "
-            "write it as your next message (or just carry on).")
+    return _("Thank you: {rating}/5 for case {number}. If you want to add a comment, write "
+             "it as your next message (or just carry on).", rating=rating, number=case.number)
 
 
-def comment(uow: UnitOfWork, case_ids: list[int], text: str) -> str | None:
+def comment(uow: UnitOfWork, case_ids: list[int], text: str) -> Msg | None:
     """The comment of the newest survey of `case_ids` rated within `COMMENT_WINDOW` (the
     customer's next plain message); None: none wants one."""
     survey = uow.surveys.wanting_comment(case_ids)
@@ -299,7 +316,7 @@ def comment(uow: UnitOfWork, case_ids: list[int], text: str) -> str | None:
     survey.comment = text[:2000]
     survey.comment_wanted = False
     uow.session.add(survey)
-    return "Thank you for the comment; it goes to the support team."
+    return _("Thank you for the comment; it goes to the support team.")
 
 
 def saved(case: Case) -> int:
@@ -316,22 +333,29 @@ def _attach(uow: UnitOfWork, case: Case, files: list[dict[str, Any]]) -> None:
 
 
 def _send(uow: UnitOfWork, case: Case, message: CaseMessage, mail_from: str,
-          new_status: str | None) -> None:
-    text = f"Update on case {case.number} ({case.subject}):\n{message.text}"
-    if new_status is not None:
-        text += f"\n\nStatus: {new_status}"
-    if (new_status or case.status) == WAITING:
-        text += "\n\nReply to this message to answer."
-    _notice(uow, case, text, message=message)
+          new_status: str | None, language: str) -> None:
+    """The operator's message in the chat and by mail, framed in the contact's `language`
+    (their own words are not translated)."""
+    status = _("Status: {status}", status=_(new_status)) if new_status is not None else None
+    text = joined("\n\n", [
+        joined("\n", [_("Update on case {number} ({subject}):", number=case.number,
+                        subject=case.subject), message.text]),
+        *([status] if status is not None else []),
+        *([_("Reply to this message to answer.")]
+          if (new_status or case.status) == WAITING else [])])
+    _notice(uow, case, i18n.say(text, language), message=message)
     data = uow.cases.as_json(case)
     names = ", ".join(f["name"] for f in message.attachments)
-    body = message.text + (f"\n\nFiles: {names}" if names else "") + (
-        f"\n\nStatus: {new_status}" if new_status else "")
+    body = joined("\n\n", [
+        message.text, *([_("Files: {names}", names=names)] if names else []),
+        *([status] if status is not None else []), _("Reply to this mail to answer.")])
+    subject = _("[Case {number}] Update: {subject}", number=case.number, subject=case.subject)
     mail = uow.outbox.queue(kind="update", to=data["contact_email"], cc=data["cc_emails"],
-                            subject=f"[Case {case.number}] Update: {case.subject}",
-                            body_text=body + "\n\nReply to this mail to answer.\n",
+                            subject=i18n.say(subject, language),
+                            body_text=i18n.say(body, language) + "\n",
                             case_id=case.id,
-                            headers=mails.case_headers(case.number or "", mail_from))
+                            headers=mails.case_headers(case.number or "", mail_from,
+                                                       language))
     mail.message_id = message.id
     mail.files = list(message.attachments)
 
@@ -344,22 +368,30 @@ def _notice(uow: UnitOfWork, case: Case, text: str, *, message: CaseMessage | No
         notice.buttons = list(buttons or [])
 
 
-def _ask_resolved(uow: UnitOfWork, case: Case, mail_from: str) -> None:
-    """Resolved: Solved / Still broken, then the survey, each one message with buttons."""
+def _ask_resolved(uow: UnitOfWork, case: Case, mail_from: str, language: str) -> None:
+    """Resolved: Solved / Still broken, then the survey, each one message with buttons, in
+    the contact's `language` (a notice is stored as text)."""
     number = case.number or ""
-    _notice(uow, case, f"Case {number} ({case.subject}) is resolved. Is it solved for you?",
-            buttons=[{"id": button_id(SOLVED, number), "label": "Solved",
-                      "hint": f"Type /solved {number} if it is, /stillbroken {number} if not."},
-                     {"id": button_id(STILL_BROKEN, number), "label": "Still broken"}])
+
+    def say(text: Msg) -> str:
+        return i18n.say(text, language)
+
+    _notice(uow, case, say(_("Case {number} ({subject}) is resolved. Is it solved for you?",
+                             number=number, subject=case.subject)),
+            buttons=[{"id": button_id(SOLVED, number), "label": say(_("Solved")),
+                      "hint": say(_("Type /solved {number} if it is, /stillbroken {number} "
+                                    "if not.", number=number))},
+                     {"id": button_id(STILL_BROKEN, number), "label": say(_("Still broken"))}])
     survey = uow.surveys.ask(saved(case))
-    _notice(uow, case, f"How satisfied are you with how case {number} was handled? "
-                       "1 is very unsatisfied, 5 very satisfied.",
+    _notice(uow, case, say(_("How satisfied are you with how case {number} was handled? 1 is "
+                             "very unsatisfied, 5 very satisfied.", number=number)),
             buttons=[{"id": button_id(SURVEY, f"{survey.id} {n}"), "label": str(n),
-                      "hint": "Type a number from 1 to 5." if n == 1 else ""}
+                      "hint": say(_("Type a number from 1 to 5.")) if n == 1 else ""}
                      for n in RATINGS])
     data = uow.cases.as_json(case)
     uow.outbox.queue(kind="resolved", to=data["contact_email"], cc=data["cc_emails"],
-                     subject=f"[Case {number}] Resolved: {case.subject}",
-                     body_text=("Your case has been resolved. If it is not solved for you, "
-                                "reply to this mail and the case is reopened.\n"),
+                     subject=say(_("[Case {number}] Resolved: {subject}", number=number,
+                                   subject=case.subject)),
+                     body_text=say(_("Your case has been resolved. If it is not solved for "
+                                     "you, reply to this mail and the case is reopened.")) + "\n",
                      case_id=case.id, headers=mails.case_headers(number, mail_from))

@@ -21,10 +21,18 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
+from bot import i18n
 from bot.jobs import QueueJobs
-from bot.samples import SampleChecks, Waiter, still_checking, verdict_text, waiting_turn
+from bot.samples import (
+    SampleChecks,
+    Waiter,
+    still_checking,
+    verdict_text,
+    waiting_turn,
+)
 from flows.archives import check_sample_zip
 from flows.errors import Invalid
+from flows.i18n import _
 from store.blobs import Blobs
 from store.uow import unit_of_work
 
@@ -73,7 +81,7 @@ class SharedSampleChecks:
     def _ask(self, key: tuple[str, str, str], name: str,
              password: str | None) -> tuple[int, object]:
         """The check's id and verdict (`_PENDING` while it runs); asks for it if new."""
-        for _ in range(3):
+        for _try in range(3):
             with unit_of_work(self.engine) as uow:
                 row = uow.sample_checks.find(key)
                 if row is None:
@@ -108,9 +116,11 @@ class SharedSampleChecks:
         pass
 
 
-def run_check(engine: Engine, files: Blobs, check_id: int, budget: float) -> bool:
-    """The job: check the sample and record the verdict; the waiting chats get it as a notice.
-    False when there was nothing to do (already done by another run)."""
+def run_check(engine: Engine, files: Blobs, check_id: int, budget: float,
+              default_language: str = i18n.ENGLISH) -> bool:
+    """The job: check the sample and record the verdict; the waiting chats get it as a notice,
+    in each person's language (their own choice, else `default_language`). False when there
+    was nothing to do (already done by another run)."""
     with unit_of_work(engine, read_only=True) as uow:
         row = uow.sample_checks.get(check_id)
     if row is None or row.status != "checking":
@@ -125,14 +135,18 @@ def run_check(engine: Engine, files: Blobs, check_id: int, budget: float) -> boo
     except Invalid as exc:
         verdict = str(exc)
     except OSError:  # the bytes are missing, not bad: not remembered
-        verdict, readable = "the file could not be read. Please send it again.", False
+        verdict, readable = _("the file could not be read. Please send it again."), False
     with unit_of_work(engine) as uow:
         checks = uow.sample_checks
         waiters = checks.finish(check_id, verdict) if readable else checks.forget(check_id)
         if waiters is None:
             return False
         for w in waiters:
-            uow.notices.add(w.channel, w.external_id, w.chat_ref, verdict_text(w.name, verdict))
+            contact = uow.contacts.for_identity(w.channel, w.external_id)
+            language = i18n.choose(contact.language if contact else None, None,
+                                   default_language)
+            uow.notices.add(w.channel, w.external_id, w.chat_ref,
+                            i18n.say(verdict_text(w.name, verdict), language))
         uow.commit()
     log.info("sample check %s done (%s), %s chat(s) told", check_id,
              "passed" if verdict is None else "refused", len(waiters))

@@ -32,23 +32,32 @@ from typing import Protocol
 
 from flows.archives import check_sample_zip
 from flows.errors import Invalid, StillChecking
+from flows.i18n import Msg, _
 from store.blobs import Blobs
 
 
-def verdict_text(name: str, verdict: str | None) -> str:
-    """The chat notice that tells a person waiting on a long check how it went."""
-    return (f"{name} passed the sample check. Say done when you have attached everything."
-            if verdict is None else f"{name} can't be used: {verdict}")
+def verdict_text(name: str, verdict: str | None) -> Msg:
+    """The chat notice that tells a person waiting on a long check how it went (render it
+    in their language: a notice is stored as text)."""
+    return (_("{name} passed the sample check. Say done when you have attached everything.",
+              name=name)
+            if verdict is None else _("{name} can't be used: {verdict}", name=name,
+                                      verdict=verdict))
 
 
 def still_checking(name: str) -> StillChecking:
-    return StillChecking(f"{name} is being checked (big or slowly encrypted zips take a "
-                         "while). I'll tell you here when it's done; then say done.")
+    return StillChecking(_("{name} is being checked (big or slowly encrypted zips take a "
+                           "while). I'll tell you here when it's done; then say done.",
+                           name=name))
 
 
 def waiting_turn(name: str) -> Invalid:
-    return Invalid(f"Many files are being checked right now, so {name} is still waiting its "
-                   "turn. Please send it again in a few minutes.")
+    return Invalid(_("Many files are being checked right now, so {name} is still waiting its "
+                     "turn. Please send it again in a few minutes.", name=name))
+
+
+def unreadable(name: str) -> Msg:
+    return _("{name} could not be read. Please send it again.", name=name)
 
 
 class SampleChecker(Protocol):
@@ -145,7 +154,7 @@ class SampleChecks:
         except Invalid as exc:
             verdict = str(exc)
         except OSError:  # the bytes are missing, not bad: not remembered
-            verdict, keep = f"{name} could not be read. Please send it again.", False
+            verdict, keep = unreadable(name), False
         with self._lock:
             self.runs += 1
             self._running.pop(key, None)

@@ -48,10 +48,11 @@ def update_case(service: Service, number: str, *, actor: str, status: str | None
         if note:
             replies.operator_message(s, case, operator=author, text=note, status=status,
                                      channel=actor.split(":", 1)[0],
-                                     mail_from=service.mail_from)
+                                     mail_from=service.mail_from,
+                                     default_language=service.default_language)
         elif status is not None:
             replies.set_status(s, case, status, notify=notify, mail_from=service.mail_from,
-                               actor=author)
+                               actor=author, default_language=service.default_language)
         s.audit.record(actor, "case_update", f"case:{number}", _what_changed(
             status=case.status if status is not None else None, note=note, applied=applied))
         data = s.cases.as_json(case, internal=True)
@@ -81,10 +82,10 @@ def reply_case(service: Service, number: str, *, actor: str, text: str,
         message = replies.operator_message(
             s, case, operator=author or name_of(actor), text=text, internal=internal,
             files=list(files), channel=channel, mail_from=service.mail_from,
-            status=None if internal else status)
+            status=None if internal else status, default_language=service.default_language)
         if internal and status is not None:
             replies.set_status(s, case, status, notify=notify, mail_from=service.mail_from,
-                               actor=message.author)
+                               actor=message.author, default_language=service.default_language)
         what = ["an internal note" if internal else "a reply",
                 f"of {len(text)} characters"]
         if files:

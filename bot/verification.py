@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import accounts
+from bot.i18n import ENGLISH, say
 from flows.errors import Invalid
 from flows.i18n import _, ngettext
 from flows.identity import (  # noqa: F401 (re-exported)
@@ -146,8 +147,9 @@ def _delay_left(uow: UnitOfWork, row: VerificationCode, now: datetime, lim: Limi
 
 def start_verification(service: Any, channel: str, external_id: str, email: str,
                        chat_ref: str | None = None, *, now: datetime | None = None,
-                       limits: Limits | None = None) -> str:
-    """Mail a new code to `email` for this identity; returns the message to show.
+                       limits: Limits | None = None, language: str = ENGLISH) -> str:
+    """Mail a new code to `email` for this identity; returns the message to show. The mail
+    is in `language` (the person's, as far as the chat knows it before they are linked).
 
     With CASEBOT_UNKNOWN_DOMAINS=refuse an address that could not join an account gets, in
     place of a code, a mail saying why; the chat answer, the limits and a guess at the code
@@ -171,9 +173,9 @@ def start_verification(service: Any, channel: str, external_id: str, email: str,
             email=address, domain=domain, channel=channel, external_id=external_id,
             code_hash=_hash(code), expires_at=now + CODE_TTL, created_at=now), now)
         if joins:
-            _mail_code(s, channel, address, code)
+            _mail_code(s, channel, address, code, language)
         else:
-            _mail_refusal(s, channel, address, domain)
+            _mail_refusal(s, channel, address, domain, language)
     log.info("verification %s queued for a %s identity", "code" if joins else "refusal",
              channel)
     if policy == "refuse":
@@ -193,33 +195,38 @@ def _replace_code(uow: UnitOfWork, row: VerificationCode, now: datetime) -> None
     uow.verification.save(row)
 
 
-def _mail_code(uow: UnitOfWork, channel: str, address: str, code: str) -> None:
+IGNORE_IT = _("If you did not ask for it, ignore this mail.")
+
+
+def _mail_code(uow: UnitOfWork, channel: str, address: str, code: str,
+               language: str) -> None:
+    body = _("Your casebot verification code is {code}.\n\nSend it to the bot in {platform} "
+             "within 10 minutes to link your chat account to this address.",
+             code=code, platform=channel.capitalize())
     uow.outbox.queue(kind="verification", to=address,
-                     subject="Your casebot verification code",
-                     body_text=(f"Your casebot verification code is {code}.\n\n"
-                                f"Send it to the bot in {channel.capitalize()} within 10 "
-                                "minutes to link your chat account to this address.\n"
-                                "If you did not ask for it, ignore this mail.\n"))
+                     subject=say(_("Your casebot verification code"), language),
+                     body_text=f"{say(body, language)}\n{say(IGNORE_IT, language)}\n")
 
 
-def _mail_refusal(uow: UnitOfWork, channel: str, address: str, domain: str) -> None:
+def _mail_refusal(uow: UnitOfWork, channel: str, address: str, domain: str,
+                  language: str) -> None:
     """What an address that can't join is told in place of a code (the chat can't say it)."""
+    body = _("Someone, probably you, asked the support bot in {platform} to link a chat "
+             "account to this address. Addresses at {domain} are not registered with support "
+             "yet, so no code was sent and nothing was linked.\n\nTo get support in the chat, "
+             "ask your administrator to register your company's domain with support, or send "
+             "the bot your work address at a registered domain.",
+             platform=channel.capitalize(), domain=domain)
     uow.outbox.queue(
         kind="verification_refused", to=address,
-        subject="Your casebot verification request",
-        body_text=(f"Someone, probably you, asked the support bot in {channel.capitalize()} to "
-                   "link a chat account to this address. Addresses at "
-                   f"{domain} are not registered with support yet, so no code was sent and "
-                   "nothing was linked.\n\n"
-                   "To get support in the chat, ask your administrator to register your "
-                   "company's domain with support, or send the bot your work address at a "
-                   "registered domain.\n"
-                   "If you did not ask for it, ignore this mail.\n"))
+        subject=say(_("Your casebot verification request"), language),
+        body_text=f"{say(body, language)}\n{say(IGNORE_IT, language)}\n")
 
 
 def confirm_verification(service: Any, channel: str, external_id: str, code: str,
                          chat_ref: str | None = None, name: str = "", *,
-                         now: datetime | None = None, limits: Limits | None = None) -> str:
+                         now: datetime | None = None, limits: Limits | None = None,
+                         language: str = ENGLISH) -> str:
     """Check `code`; on success link the identity to the contact and return its email.
 
     Every check and count runs under the verification lock, so concurrent guesses are
@@ -236,7 +243,7 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
             left: int | None = MAX_TRIES - (MAX_TRIES if counted is None else counted)
         else:
             left = None
-            address = _link(s, service, row, chat_ref, name, now)
+            address = _link(s, service, row, chat_ref, name, now, language)
     if left is not None:
         if left <= 0:
             raise Invalid(_("That code is not right, and it can't be used any more. Send "
@@ -273,7 +280,7 @@ def _guessable(uow: UnitOfWork, channel: str, external_id: str, now: datetime,
 
 
 def _link(uow: UnitOfWork, service: Any, row: VerificationCode, chat_ref: str | None,
-          name: str, now: datetime) -> str:
+          name: str, now: datetime, language: str = ENGLISH) -> str:
     """The right code: use it up and link its identity to the contact (made if new)."""
     row.consumed_at = now
     uow.verification.save(row)
@@ -282,23 +289,28 @@ def _link(uow: UnitOfWork, service: Any, row: VerificationCode, chat_ref: str | 
     already = uow.contacts.for_identity(row.channel, row.external_id)
     uow.contacts.link_identity(contact, row.channel, row.external_id, chat_ref)
     if already is None or already.id != contact.id:
-        queue_link_notice(uow, contact.email, row.channel, row.external_id)
+        queue_link_notice(uow, contact.email, row.channel, row.external_id,
+                          language=contact.language or language)
     return contact.email
 
 
-def queue_link_notice(uow: UnitOfWork, address: str, channel: str, external_id: str) -> None:
-    """Tell the address that a chat identity was linked to it, and how to undo that."""
+def queue_link_notice(uow: UnitOfWork, address: str, channel: str, external_id: str, *,
+                      language: str = ENGLISH) -> None:
+    """Tell the address, in `language`, that a chat identity was linked to it, and how to
+    undo that."""
     flag = "--slack" if channel == "slack" else f"--{channel}"
+    platform = channel.capitalize()
+    body = _("A {platform} account (id {id}) was just linked to {address} at casebot. It can "
+             "now open and read your support cases, profiles and activation codes.\n\nIf that "
+             "was you, there is nothing to do.\nIf it was not you, ask your support operator "
+             "to remove it right away; they run:", platform=platform, id=external_id,
+             address=address)
     uow.outbox.queue(
         kind="identity_linked", to=address,
-        subject=f"A {channel.capitalize()} account was linked to your support contact",
-        body_text=(
-            f"A {channel.capitalize()} account (id {external_id}) was just linked to "
-            f"{address} at casebot. It can now open and read your support cases, profiles and "
-            "activation codes.\n\n"
-            "If that was you, there is nothing to do.\n"
-            "If it was not you, ask your support operator to remove it right away; they run:\n"
-            f"  casebot contacts unlink --email {address} {flag} {external_id}\n"))
+        subject=say(_("A {platform} account was linked to your support contact",
+                      platform=platform), language),
+        body_text=(f"{say(body, language)}\n"
+                   f"  casebot contacts unlink --email {address} {flag} {external_id}\n"))
 
 
 def awaiting_code(service: Any, channel: str, external_id: str) -> bool:

@@ -23,6 +23,7 @@ from typing import BinaryIO
 import pyzipper
 
 from flows.errors import Invalid, quoted
+from flows.i18n import Msg, _, ngettext
 
 CHUNK = 64 * 1024
 MAX_MEMBERS = 10_000
@@ -36,8 +37,8 @@ EOCD64 = b"PK\x06\x06"
 RATIO_MIN_SIZE = 64 * 1024
 WZ_AES_METHOD = 99
 _BAD_ZIP = (zipfile.BadZipFile, pyzipper.BadZipFile)
-_HOW_TO_ZIP = ("Put the samples in a password-protected zip, e.g. with 7-Zip "
-               "(password: infected), and send that.")
+_HOW_TO_ZIP = _("Put the samples in a password-protected zip, e.g. with 7-Zip (password: "
+                "infected), and send that.")
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,10 @@ class ArchiveReport:
     encryption: str  # "zipcrypto" | "aes" | "mixed"
 
 
-def _names(names: list[str], limit: int = 5) -> str:
+def _names(names: list[str], limit: int = 5) -> str | Msg:
     shown = ", ".join(quoted(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    return _("{names} and {n} more", names=shown, n=len(names) - limit) \
+        if len(names) > limit else shown
 
 
 def _mb(n: int) -> str:
@@ -193,12 +195,13 @@ def check_sample_zip(
     path = Path(path)
     label = quoted(name or path.name)
     if not password:
-        raise Invalid("Enter the zip's password (often 'infected').")
+        raise Invalid(_("Enter the zip's password (often 'infected')."))
     _check_listing(path, label, max_uncompressed)
     try:
         zf = pyzipper.AESZipFile(path)
     except (*_BAD_ZIP, EOFError, struct.error, ValueError, OverflowError):
-        raise Invalid(f"{label} is not a zip archive. {_HOW_TO_ZIP}") from None
+        raise Invalid(_("{label} is not a zip archive. {how}", label=label,
+                        how=_HOW_TO_ZIP)) from None
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         _check_headers(infos, label, member_suffixes)
@@ -223,44 +226,51 @@ def _check_listing(path: Path, label: str, max_uncompressed: int) -> None:
     except (OSError, struct.error):
         listed = None
     except TooMany as exc:
-        raise Invalid(f"{label} lists {exc.entries:,} entries; the limit is {MAX_MEMBERS:,}. "
-                      "Split the samples into several zips.") from None
+        raise Invalid(_("{label} lists {entries:,} entries; the limit is {limit:,}. Split "
+                        "the samples into several zips.", label=label, entries=exc.entries,
+                        limit=MAX_MEMBERS)) from None
     except Crafted:
-        raise Invalid(f"{label} is damaged or crafted: its records contradict each other. "
-                      "Zip the samples again.") from None
+        raise Invalid(_("{label} is damaged or crafted: its records contradict each other. "
+                        "Zip the samples again.", label=label)) from None
     if listed is None:
-        raise Invalid(f"{label} is not a zip archive. {_HOW_TO_ZIP}")
+        raise Invalid(_("{label} is not a zip archive. {how}", label=label, how=_HOW_TO_ZIP))
     if listed.total_uncompressed > max_uncompressed:
-        raise Invalid(
-            f"{label} would unpack to {_mb(listed.total_uncompressed)}; the limit is "
-            f"{_mb(max_uncompressed)}. Send fewer or smaller samples per zip.")
+        raise Invalid(_too_big(label, listed.total_uncompressed, max_uncompressed))
+
+
+def _too_big(label: str, total: int, limit: int) -> Msg:
+    return _("{label} would unpack to {size}; the limit is {limit}. Send fewer or smaller "
+             "samples per zip.", label=label, size=_mb(total), limit=_mb(limit))
 
 
 def _check_headers(infos: list[zipfile.ZipInfo], label: str,
                    member_suffixes: tuple[str, ...] | None) -> None:
     """Some files, every one encrypted, each of an accepted type."""
     if not infos:
-        raise Invalid(f"{label} has no files in it. {_HOW_TO_ZIP}")
+        raise Invalid(_("{label} has no files in it. {how}", label=label, how=_HOW_TO_ZIP))
     if len(infos) > MAX_MEMBERS:
-        raise Invalid(f"{label} has {len(infos):,} files; the limit is {MAX_MEMBERS:,}. "
-                      "Split the samples into several zips.")
+        raise Invalid(_("{label} has {files:,} files; the limit is {limit:,}. Split the "
+                        "samples into several zips.", label=label, files=len(infos),
+                        limit=MAX_MEMBERS))
     plain = [i.filename for i in infos if not i.flag_bits & 0x1]
     if plain:
-        noun = "is" if len(plain) == 1 else "are"
-        raise Invalid(
-            f"In {label}, {_names(plain)} {noun} not password-protected. Every file in a "
-            "sample zip must be encrypted: re-create the zip with a password "
-            "(e.g. 7-Zip, password: infected) and send it again."
-        )
+        raise Invalid(ngettext(
+            "In {label}, {names} is not password-protected. Every file in a sample zip must "
+            "be encrypted: re-create the zip with a password (e.g. 7-Zip, password: infected) "
+            "and send it again.",
+            "In {label}, {names} are not password-protected. Every file in a sample zip must "
+            "be encrypted: re-create the zip with a password (e.g. 7-Zip, password: infected) "
+            "and send it again.", len(plain), label=label, names=_names(plain)))
     if member_suffixes:
         wanted = tuple(s.lower() for s in member_suffixes)
         wrong = [i.filename for i in infos if not i.filename.lower().endswith(wanted)]
         if wrong:
             kinds = ", ".join(member_suffixes)
-            raise Invalid(
-                f"In {label}, {_names(wrong)} {'is' if len(wrong) == 1 else 'are'} not an "
-                f"accepted file type. Put only {kinds} files in this zip."
-            )
+            raise Invalid(ngettext(
+                "In {label}, {names} is not an accepted file type. Put only {kinds} files in "
+                "this zip.",
+                "In {label}, {names} are not an accepted file type. Put only {kinds} files in "
+                "this zip.", len(wrong), label=label, names=_names(wrong), kinds=kinds))
 
 
 def _check_sizes(infos: list[zipfile.ZipInfo], label: str, max_uncompressed: int,
@@ -268,19 +278,16 @@ def _check_sizes(infos: list[zipfile.ZipInfo], label: str, max_uncompressed: int
     """The declared sizes: in total under the limit, no member a bomb. Returns the total."""
     total = sum(i.file_size for i in infos)
     if total > max_uncompressed:
-        raise Invalid(
-            f"{label} would unpack to {_mb(total)}; the limit is {_mb(max_uncompressed)}. "
-            "Send fewer or smaller samples per zip."
-        )
+        raise Invalid(_too_big(label, total, max_uncompressed))
     for info in infos:
         if info.file_size > RATIO_MIN_SIZE and (
             info.compress_size <= 0 or info.file_size / info.compress_size > max_ratio
         ):
-            raise Invalid(
-                f"In {label}, {quoted(info.filename)} claims to unpack from "
-                f"{info.compress_size:,} to {info.file_size:,} bytes, which looks like a zip "
-                "bomb. Zip the original files again and send that."
-            )
+            raise Invalid(_(
+                "In {label}, {name} claims to unpack from {packed:,} to {size:,} bytes, which "
+                "looks like a zip bomb. Zip the original files again and send that.",
+                label=label, name=quoted(info.filename), packed=info.compress_size,
+                size=info.file_size))
     return total
 
 
@@ -293,39 +300,36 @@ def _decrypt(zf: pyzipper.AESZipFile, info: zipfile.ZipInfo, pwd: bytes, label: 
         with zf.open(info, pwd=pwd) as stream:
             while chunk := stream.read(CHUNK):
                 if deadline is not None and time.monotonic() > deadline:
-                    raise Invalid(
-                        f"{label} takes too long to check (its encryption is slow to "
-                        "read). Zip the samples again with AES-256 (7-Zip: Encryption "
-                        "method AES-256), or send fewer files per zip.")
+                    raise Invalid(_(
+                        "{label} takes too long to check (its encryption is slow to read). "
+                        "Zip the samples again with AES-256 (7-Zip: Encryption method "
+                        "AES-256), or send fewer files per zip.", label=label))
                 seen += len(chunk)
                 if seen > info.file_size or produced + seen > max_uncompressed:
-                    raise Invalid(
-                        f"In {label}, {name} unpacks to more than it declares. "
-                        "The zip is damaged or crafted; zip the samples again."
-                    )
+                    raise Invalid(_(
+                        "In {label}, {name} unpacks to more than it declares. The zip is "
+                        "damaged or crafted; zip the samples again.", label=label, name=name))
     except Invalid:
         raise
     except RuntimeError as exc:
         if "password" in str(exc).lower():
-            raise Invalid(
-                f"The password you gave does not open {name} in {label}. "
-                "Check the password (it is case-sensitive) and send it again."
-            ) from None
-        raise Invalid(f"{label} could not be read ({exc}). Zip the samples again.") from None
+            raise Invalid(_(
+                "The password you gave does not open {name} in {label}. Check the password "
+                "(it is case-sensitive) and send it again.", name=name, label=label)) from None
+        raise Invalid(_("{label} could not be read ({error}). Zip the samples again.",
+                        label=label, error=str(exc))) from None
     except NotImplementedError:
-        raise Invalid(
-            f"In {label}, {name} uses a compression method casebot cannot read. "
-            "Re-create the zip using Deflate or Store (e.g. the 7-Zip 'zip' format)."
-        ) from None
+        raise Invalid(_(
+            "In {label}, {name} uses a compression method casebot cannot read. Re-create the "
+            "zip using Deflate or Store (e.g. the 7-Zip 'zip' format).", label=label,
+            name=name)) from None
     except (*_BAD_ZIP, zlib.error, EOFError, struct.error, ValueError) as exc:
-        raise Invalid(
-            f"{name} in {label} could not be unpacked with the password you gave "
-            f"({exc}). Either the password is wrong or the zip is damaged: check the "
-            "password, or zip the samples again."
-        ) from None
+        raise Invalid(_(
+            "{name} in {label} could not be unpacked with the password you gave ({error}). "
+            "Either the password is wrong or the zip is damaged: check the password, or zip "
+            "the samples again.", name=name, label=label, error=str(exc))) from None
     if seen != info.file_size:
-        raise Invalid(
-            f"In {label}, {name} unpacks to a different size than it declares. "
-            "The zip is damaged; zip the samples again."
-        )
+        raise Invalid(_(
+            "In {label}, {name} unpacks to a different size than it declares. The zip is "
+            "damaged; zip the samples again.", label=label, name=name))
     return seen

@@ -43,7 +43,7 @@ from bot.protocol import (
 GREETING = _("Describe the problem in a line or two and I'll open a case with it (or type "
              "/newcase). /help lists the commands.")
 BANNER = _("casebot — open a support case. Type /help for commands.")
-CHAT_REPLY_HINT = "Reply to this message to answer."  # bot/replies.py, for chats with replies
+CHAT_REPLY_HINT = _("Reply to this message to answer.")  # bot/replies.py, for chats with replies
 STYLES = {"error": "bold red", "title": "bold", "question": "bold cyan", "choice": "",
           "hint": "dim", "info": "", "done": "bold green", "field": ""}
 
@@ -159,19 +159,24 @@ class ConsoleChat:
     def show_notice(self, notice: Notice) -> Outcome:
         """An operator's message or a status change since the last run. The terminal has no
         buttons: each button's hint says what to type (render() shows command hints)."""
-        self.show([Prompt(kind="info", text=notice_text(notice), choices=notice.buttons)])
+        self.show([Prompt(kind="info", text=notice_text(notice, self.language),
+                          choices=notice.buttons)])
         return Outcome.SENT
 
 
-def notice_text(notice: Notice) -> str:
-    """The notice's text, its files by name, and how to answer it here."""
+def notice_text(notice: Notice, language: str = "en") -> str:
+    """The notice's text (rendered in the contact's language when it was queued), its files
+    by name, and how to answer it here, in `language`."""
     # "reply to this message" means a chat's reply; here the answer is typed as /reply
-    lines = [line for line in notice.text.split("\n") if line != CHAT_REPLY_HINT]
+    hints = {str.__str__(CHAT_REPLY_HINT), say(CHAT_REPLY_HINT, language)}
+    lines = [line for line in notice.text.split("\n") if line not in hints]
     while lines and not lines[-1].strip():
         lines.pop()
-    lines += [f"File: {f.name} ({f.size:,} bytes) at {f.path}" if f.path else
-              f"File: {f.name} ({f.size:,} bytes)" for f in notice.files]
+    lines += [say(_("File: {name} ({size:,} bytes) at {path}", name=f.name, size=f.size,
+                    path=f.path) if f.path else
+                  _("File: {name} ({size:,} bytes)", name=f.name, size=f.size), language)
+              for f in notice.files]
     if notice.case and not notice.buttons:
-        lines.append(f"Type /reply {notice.case} followed by your answer to reply; "
-                     f"/case {notice.case} shows the case.")
+        lines.append(say(_("Type /reply {number} followed by your answer to reply; /case "
+                           "{number} shows the case.", number=notice.case), language))
     return "\n".join(lines)

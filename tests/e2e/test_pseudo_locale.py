@@ -14,11 +14,13 @@ from typing import Any
 
 from bot.i18n import PSEUDO, pseudo
 from bot.settings import Settings
+from bot.updates import update_case
 from flows.catalog import get_catalog
 from tests.e2e.conftest import EMAIL, Chat, Script
 from tests.e2e.fake_slack import give_profiles, link, slack_rig
 from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.telegram_driver import BotRun, linked
+from tests.e2e.telegram_driver import BotRun, linked, quick_case
+from tests.e2e.test_telegram_conversation import arrived, inline_data, operator
 
 WRAPPED = re.compile(r"⟦[^⟦⟧]*⟧")
 # what is no text: numbers, sizes, dates, punctuation, list marks, the console's own marks
@@ -131,4 +133,108 @@ def test_a_slack_case_in_the_pseudo_locale_shows_nothing_untranslated(tmp_path: 
         home = rig.slack.home(user)
     shown = "\n".join(shown_words([*sent, home]))
     bad = untranslated(shown, data_words(*typed, "Profile 1", "Windows 10"))
+    assert not bad, "\n".join(bad)
+
+
+# -- after Submit: an operator's reply, the customer's answer, resolution, Solved, survey ----
+
+DESK = "desk@support.example"
+ASKED = "Which agent build do you run?"
+ANSWER = "Build 14.0.1 on every server"
+FIXED = "Fixed by hotfix 4."
+COMMENT = "Quick and friendly"
+
+
+def test_after_submit_in_the_terminal_in_the_pseudo_locale(chat: Chat) -> None:
+    """The conversation after Submit (intake.md, "After Submit") in `en_XA`: the operator's
+    update as it reaches the terminal, the plain answer added to the case, the resolution's
+    Solved / Still broken and the survey, and their answers. The contact chose the language
+    (`/language`), so the operator CLI queues the notices in it."""
+    subject = "Agent crashes after pattern update"
+    s = Script().first_profile("HQ Apex One", "Apex One", "2019", ["Windows 10"])
+    s.say("Windows 10", "Product Issues")
+    s.common(subject, "It stops.")
+    result = chat.run(s)
+    [number] = re.findall(r"Case number: (\d+)", result.stdout)
+    assert chat.run(Script().say(f"/language {PSEUDO}")).returncode == 0
+
+    chat.cli("cases", "reply", number, "--as", DESK, "--status", "in progress", ASKED)
+    first = chat.run(Script().say(ANSWER))
+    chat.cli("cases", "reply", number, "--as", DESK, "--status", "resolved", FIXED)
+    second = chat.run(Script().say(f"/solved {number}", "4", COMMENT))
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    case = chat.case(number)
+    assert case["messages"][1]["text"] == ANSWER  # added to the case, no new request
+    assert case["status"] == "closed"
+    assert case["satisfaction"] == {"rating": 4, "comment": COMMENT}
+    out = first.stdout + second.stdout
+    for said in ("Update on case {number} ({subject}):", "Added to case {number} ({subject}).",
+                 "Is it solved for you?", "Thank you. Case {number} is closed.",
+                 "Thank you for the comment; it goes to the support team."):
+        assert pseudo(said)[1:-1].split("{")[0] in out, said
+    bad = untranslated(out, data_words(ANSWER, ASKED, FIXED, COMMENT, subject, number))
+    assert not bad, "\n".join(bad)
+
+
+def test_after_submit_on_slack_in_the_pseudo_locale(tmp_path: Path) -> None:
+    """The same conversation through the Slack stand-in: the notices in the case's thread
+    (the update, the resolution's buttons, the survey's), the DM answer's receipt, the
+    presses' answers and the comment's thanks are all in `en_XA`."""
+    with slack_rig(tmp_path) as rig:
+        slack, user = rig.slack, "U9"
+        link(rig.service, user, EMAIL)
+        give_profiles(rig.service, EMAIL, count=1)
+        subject = "Console is slow"
+        slack.command(user, "/case", "new")
+        slack.press(user, "Product Issues")
+        slack.say(user, subject)
+        slack.say(user, "It takes a minute to open.")
+        slack.press(user, "Low")
+        slack.press(user, "Submit")
+        [number] = re.findall(r"Case number: (\d+)", slack.text(user))
+        slack.command(user, "/case", f"language {PSEUDO}")
+        since = len(rig.fake.calls)
+
+        update_case(rig.service, number, actor="cli:op", status="in progress", note=ASKED)
+        assert rig.bot.deliver_notices() == 1
+        slack.say(user, ANSWER)  # a plain DM: the answer to the case the engineer asked on
+        update_case(rig.service, number, actor="cli:op", status="resolved", note=FIXED)
+        assert rig.bot.deliver_notices() == 3  # the update, Solved / Still broken, the survey
+        slack.press(user, pseudo("Solved"))
+        slack.press(user, "4")
+        thread = [c for c in rig.fake.calls[since:] if c.args.get("thread_ts")]
+        slack.say(user, COMMENT, thread=thread[0].args["thread_ts"])
+        sent = [c.args for c in rig.fake.calls[since:]
+                if c.method in ("chat.postMessage", "chat.update", "chat.postEphemeral")]
+        shown = "\n".join(shown_words(sent))
+        assert pseudo("Thank you for the comment; it goes to the support team.") in shown
+    assert pseudo("Is this about one of your open cases?") not in shown
+    bad = untranslated(shown, data_words(ANSWER, ASKED, FIXED, COMMENT, subject, number,
+                                         "Profile 1"))
+    assert not bad, "\n".join(bad)
+
+
+async def test_after_submit_on_telegram_in_the_pseudo_locale(
+        fake: FakeTelegram, settings: Settings) -> None:
+    """The same conversation through the Telegram stand-in, the notices sent by the running
+    application's own delivery."""
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 7302, EMAIL)
+        number = await quick_case(user)
+        await user.say(f"/language {PSEUDO}")
+        since = len(user.messages)
+        operator(run, number, ASKED, status="in progress")
+        await arrived(run, user, ASKED)
+        await user.say(ANSWER)  # a plain message: the answer to the case the engineer asked on
+        operator(run, number, FIXED, status="resolved")
+        asked = await arrived(run, user, pseudo("Is it solved for you?")[1:-1].split("{")[0])
+        await user.press_data(asked, inline_data(asked)[pseudo("Solved")])
+        survey = await arrived(run, user, pseudo("1 is very unsatisfied")[1:-1])
+        await user.press_data(survey, inline_data(survey)["4"])
+        await user.say(COMMENT)
+        assert pseudo("Thank you for the comment; it goes to the support team.") in user.last_text
+        shown = "\n".join(shown_words(user.messages[since:]))
+    bad = untranslated(shown, data_words(ANSWER, ASKED, FIXED, COMMENT, "Console is slow",
+                                         number))
     assert not bad, "\n".join(bad)
