@@ -183,7 +183,8 @@ class Chat:
         adapter gets them (bot/i18n.py): the service rendered its prompts in the contact's
         language; what the chat layer added follows it (else the platform's)."""
         language = next((p.language for p in reply.prompts if p.language), None) \
-            or self.service.language(None, who)
+            or (self.service.language(None, who) if reply.prompts or reply.notices
+                else i18n.ENGLISH)  # nothing to say: no language asked for
         return replace(reply, prompts=i18n.prompts_in(reply.prompts, language),
                        notices=[i18n.say(n, language) for n in reply.notices],
                        language=language)
@@ -383,7 +384,8 @@ class Chat:
                     prompts = self._go_on(Who(who.channel, who.external_id,
                                               email=vouched.email,
                                               name=vouched.name or who.name,
-                                              chat_ref=who.chat_ref))
+                                              chat_ref=who.chat_ref,
+                                              locale=vouched.locale or who.locale))
                     self._tell_linked(who)
                     return prompts
                 case identity.Declined():
@@ -434,6 +436,15 @@ class Chat:
         reaches the notice's case)."""
         with unit_of_work(self.service.engine) as uow:
             notices.ack(uow, notice_id, outcome, refs)
+
+    def locale_changed(self, channel: str, external_id: str, locale: str | None) -> None:
+        """The platform says the person's language changed (Slack's user_change): kept with
+        their identity, so the next reply is in it with nothing asked (issue 27)."""
+        try:
+            with unit_of_work(self.service.engine) as uow:
+                uow.contacts.set_locale(channel, external_id, locale)
+        except SQLAlchemyError as exc:  # the next action asks the platform again
+            log.warning("a locale change was not kept: %s", type(exc).__name__)
 
     def remember(self, who: Who, case_number: str, ref: str) -> None:
         """A message the adapter sent about one of `who`'s cases (Slack: the confirmation,

@@ -1,4 +1,5 @@
-"""`@casebot is this safe? https://…` in a channel: the URLs in the mention are rated.
+"""`@casebot is this safe? https://…` in a channel: the URLs in the mention are rated (and
+Slack's `user_change`, a member's new language, kept for their next reply).
 
 The answer is a reply in the mention's thread, seen by the channel: ratings are not secret
 and whoever asked in the open is usually asking for the channel (docs/decisions.md). It
@@ -39,6 +40,15 @@ class Mentions:
 
     def register(self, app: App) -> None:
         app.event("app_mention")(self.on_mention)
+        app.event("user_change")(self.on_user_change)
+
+    def on_user_change(self, body: dict[str, Any], event: dict[str, Any],
+                       client: WebClient) -> None:
+        """A member's profile changed (their Slack language among it): kept for their next
+        reply (Dispatch.locale_changed); nothing is posted."""
+        user = event.get("user")
+        if isinstance(user, dict):
+            self.dispatch.locale_changed(client, str(body.get("team_id") or ""), user)
 
     def on_mention(self, body: dict[str, Any], event: dict[str, Any],
                    client: WebClient) -> None:

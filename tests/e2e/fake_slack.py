@@ -742,10 +742,14 @@ def press_ephemeral(rig: Rig, user: str, eph: Call, label: str) -> None:
     assert status == 200
 
 
-def link(service: Service, user: str, email: str, team: str = "T1") -> None:
+def link(service: Service, user: str, email: str, team: str = "T1",
+         locale: str | None = None) -> None:
+    """Linked as an operator links (no locale known: the first action asks Slack once), or,
+    with `locale`, as a link through Slack keeps it (read from the same users.info)."""
     with unit_of_work(service.engine) as s:
         contact = s.contacts.ensure(email, "Pat")
-        s.contacts.link_identity(contact, "slack", f"{team}:{user}", "D" + user)
+        s.contacts.link_identity(contact, "slack", f"{team}:{user}", "D" + user,
+                                 locale=locale)
         s.commit()
 
 
