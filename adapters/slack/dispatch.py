@@ -148,9 +148,11 @@ class Dispatch:
     def directory(self, client: WebClient, team: str, user: str) -> Callable[[], Vouched]:
         """users.info, asked only for a person not linked yet: their email, whether Slack
         confirmed it (`is_email_confirmed`), and the workspace that vouches for it."""
+        ext = sin.external_id(team, user)
+
         def look_up() -> Vouched:
             with self._locales_lock:  # this event's locale look-up read it already
-                profile = self.profiles.get(sin.external_id(team, user))
+                profile = self.profiles.get(ext)
             if profile is not None:
                 return vouched(profile)
             try:  # the locale too: it is kept with the identity this look-up links
@@ -158,6 +160,10 @@ class Dispatch:
             except SlackApiError as exc:
                 log.warning("users.info failed: %s", exc.response.get("error"))
                 return Vouched(None, False, team)
+            found = profile.get("locale")
+            with self._locales_lock:  # and this event's reply reads the locale from it
+                self.locales[ext] = str(found) if found else None
+                self.profiles[ext] = profile
             return vouched(profile)
         return look_up
 
