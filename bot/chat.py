@@ -313,22 +313,30 @@ class Chat:
             held.end()
         return _Fetch(stored, [*held.notes, *failed], held.reservations)
 
-    def rate_urls(self, text: str) -> list[list[str]]:
+    def rate_urls(self, text: str, language: str = i18n.ENGLISH) -> list[list[str]]:
         """Each URL's rating as lines (defanged URL and rating first), for a place anyone may
         ask from (Telegram's inline mode): no identity goes in, so nothing about a case or a
         contact can come out. The URLs are read out of the text (words around them are
-        ignored); a text with none gives []."""
-        return self.rate_text(text)[0]
+        ignored); a text with none gives []. Rendered in `language`."""
+        return self.rate_text(text, language)[0]
 
-    def rate_text(self, text: str) -> tuple[list[list[str]], list[str]]:
+    def rate_text(self, text: str, language: str = i18n.ENGLISH
+                  ) -> tuple[list[list[str]], list[str]]:
         """(each URL's rating lines, notes on what was not checked and why) for the URLs in
-        `text`; as `rate_urls`, no identity goes in (Slack's @mention in a channel)."""
+        `text`, rendered in `language`; as `rate_urls`, no identity goes in (Slack's
+        @mention in a channel)."""
         found = read_urls(text, listed=True)
+        notes = [i18n.say(n, language) for n in found.notes()]
         if not found.urls:
-            return [], found.notes()
+            return [], notes
         ratings = self.service.rate([u.url for u in found.urls])
-        return ([rating_lines(describe(u, r)) for u, r in zip(found.urls, ratings, strict=True)],
-                found.notes())
+        return ([[i18n.say(line, language) for line in rating_lines(describe(u, r))]
+                 for u, r in zip(found.urls, ratings, strict=True)], notes)
+
+    def language_of(self, who: Who) -> str:
+        """The language a person gets, where no conversation runs (a channel mention): their
+        own choice, their platform's as kept with their identity (else asked), the default."""
+        return self.service.language_of(who)
 
     # -- identity -------------------------------------------------------------------------
 

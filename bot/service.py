@@ -121,6 +121,14 @@ class Service:
             return i18n.choose(own, None, self.default_language)
         return i18n.choose(None, platform_locale(who, stored), self.default_language)
 
+    def language_of(self, who: Who) -> str:
+        """`language` for a person, read with their identity (one read, nothing written)."""
+        with unit_of_work(self.engine, read_only=True) as unit:
+            found = unit.conversations.load_for_identity(who.channel, who.external_id)
+        if found is None:
+            return self.language(None, who)
+        return self.language(found[0].language, who, found[0].platform_locale)
+
     def view(self, who: Who, *, cases: bool = False, waiting: bool = False) -> View:
         """Where the person is, in one transaction that only reads: the question is rendered
         from the loaded conversation, as the step that asked it did, and nothing is saved.

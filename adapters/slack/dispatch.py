@@ -121,6 +121,12 @@ class Dispatch:
                 self.profiles[ext] = profile
         return str(found) if found else None
 
+    def language_of(self, client: WebClient, team: str, user: str) -> str:
+        """The asker's language for a reply outside their DM (a channel mention): kept with
+        their identity when linked, else their Slack locale (cached, as for an unlinked DM)."""
+        ext = sin.external_id(team, user)
+        return self.chat.language_of(Who(CHANNEL, ext, ask_locale=self.asker(client, ext, user)))
+
     def asker(self, client: WebClient, ext: str, user: str) -> Callable[[], str | None]:
         return lambda: self.locale_of(client, ext, user)
 
