@@ -47,9 +47,9 @@ class UrlsStep(Step):
         prompt = super().ask(a, ctx, pending)
         if pending:
             kept = ", ".join(defang(u) for u in pending)
-            return replace(prompt, text=_("Kept so far: {urls}.\nType the corrected URL (or "
-                                          "more URLs), or done to go on with these.",
-                                          urls=kept),
+            return replace(prompt, text=joined("\n", [
+                _("Kept so far: {urls}.", urls=kept),
+                _("Type the corrected URL (or more URLs), or done to go on with these.")]),
                            choices=(Choice(id=DONE, label=_("Done")),))
         if a.get(self.name):
             keep = ", ".join(u["display"] for u in a[self.name])
@@ -130,8 +130,15 @@ def _add_urls(text: str, kept: list[str]) -> tuple[list[str], list[str]]:
                 if u.url not in kept:
                     kept.append(u.url)
         except Invalid as exc:
-            bad.append(str(exc).split("\n")[0])
+            bad.append(_first_line(str(exc)))
     return kept, bad
+
+
+def _first_line(text: str) -> str:
+    """The first line of an error, still a message when it is one (joined lines: the first)."""
+    if isinstance(text, Msg) and text.parts is not None and text.msgid == "\n":
+        return _first_line(text.parts[0]) if text.parts else ""
+    return text if "\n" not in text else text.split("\n")[0]
 
 
 def describe_url(u: dict[str, Any]) -> str:
@@ -202,11 +209,11 @@ class UrlRatingStep(ChoiceStep):
         u = _url(a, self.i) or {}
         count = len(a.get("urls") or [])
         if count > 1:
-            text = _("URL {i} of {count}: {url}\nRequest which rating? (or keep it as it is)",
-                     i=self.i, count=count, url=describe_url(u))
+            text = [_("URL {i} of {count}: {url}", i=self.i, count=count, url=describe_url(u)),
+                    _("Request which rating? (or keep it as it is)")]
         else:
-            text = _("{url}\nRequest which rating?", url=describe_url(u))
-        return replace(prompt, text=text)
+            text = [describe_url(u), _("Request which rating?")]
+        return replace(prompt, text=joined("\n", text))
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         value = super().read(inbound, a, ctx, pending)
