@@ -121,11 +121,15 @@ class Dispatch:
                 self.profiles[ext] = profile
         return str(found) if found else None
 
-    def language_of(self, client: WebClient, team: str, user: str) -> str:
-        """The asker's language for a reply outside their DM (a channel mention): kept with
-        their identity when linked, else their Slack locale (cached, as for an unlinked DM)."""
+    def language_of(self, team: str, user: str) -> str:
+        """The asker's language for a reply outside their DM (a channel mention): their own
+        choice or the locale kept with their identity when linked, else what this process
+        already knows of them, else the deployment's default. Slack is not asked: a
+        mention stays one post, and asks nothing about a person casebot does not know."""
         ext = sin.external_id(team, user)
-        return self.chat.language_of(Who(CHANNEL, ext, ask_locale=self.asker(client, ext, user)))
+        with self._locales_lock:
+            known = self.locales.get(ext)
+        return self.chat.language_of(Who(CHANNEL, ext, locale=known))
 
     def asker(self, client: WebClient, ext: str, user: str) -> Callable[[], str | None]:
         return lambda: self.locale_of(client, ext, user)

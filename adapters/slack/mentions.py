@@ -63,7 +63,7 @@ class Mentions:
             return
         self.answered.add(delivery)
         text = sin.plain_text(str(event.get("text") or ""))
-        language = self.dispatch.language_of(client, str(body.get("team_id") or ""),
+        language = self.dispatch.language_of(str(body.get("team_id") or ""),
                                              str(event.get("user") or ""))
         rated, notes = self.dispatch.chat.rate_text(text, language)
         thread = str(event.get("thread_ts") or event.get("ts") or "") or None

@@ -92,3 +92,16 @@ def test_user_change_without_a_locale_asks_on_that_event_only(rig: Rig) -> None:
     slack.command(user, "/case", "new")
     assert "製品プロファイルがまだありません。" in slack.text(user)
     assert len(rig.fake.of("users.info")) == 1
+
+
+def test_a_mention_is_answered_in_the_askers_kept_language(rig: Rig) -> None:
+    user = "U86"
+    rig.fake.add_user(user, "fu@acme.example", "Fu", locale="ja-JP")
+    link(rig.service, user, "fu@acme.example", locale="ja-JP")
+    rig.slack.mention(user, "<@UBOT> これは安全？ <https://shop.example.com/deals> "
+                            "と https://exa mple")
+    [reply] = rig.fake.of("chat.postMessage")
+    assert "1. hxxps://shop[.]example[.]com/deals — 未評価(まだ評価されていません。" \
+        in reply.args["text"]
+    assert "未確認: 'hxxps://exa' は有効なWebアドレスではありません: " in reply.args["text"]
+    assert not rig.fake.of("users.info")
