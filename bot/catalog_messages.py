@@ -1,7 +1,8 @@
 """A pybabel extractor for flows/catalog.yaml (babel.cfg): the catalog's own words a customer
 reads as casebot's text (issue groups and categories, severities with their definitions and
 response times, contact methods, virus pattern types, URL ratings, URL categories and their
-groups) become msgids, so they are translated like any other message. Product and OS names stay as the vendor writes them."""
+groups) become msgids, so they are translated like any other message. Product and OS names
+stay as the vendor writes them."""
 
 from __future__ import annotations
 

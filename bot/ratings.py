@@ -158,7 +158,7 @@ def rating_lines(d: dict[str, Any]) -> list[str]:
                  rating=rating)
     else:
         head = _("{url} — {rating}", url=url, rating=rating)
-    lines = [head]
+    lines: list[str] = [head]
     if d["punycode"]:
         lines.append(joined("", ["   ", _("international name; punycode form: {punycode}",
                                           punycode=d["punycode"])]))

@@ -208,6 +208,7 @@ class UrlRatingStep(ChoiceStep):
         prompt = super().ask(a, ctx, pending)
         u = _url(a, self.i) or {}
         count = len(a.get("urls") or [])
+        text: list[str]
         if count > 1:
             text = [_("URL {i} of {count}: {url}", i=self.i, count=count, url=describe_url(u)),
                     _("Request which rating? (or keep it as it is)")]

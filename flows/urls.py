@@ -501,7 +501,8 @@ class FoundURLs:
 
     def notes(self) -> list[str]:
         """Lines saying what was left out and why (none when everything was rated)."""
-        lines = [_("Not checked: {reason}", reason=reason) for reason in self.not_checked]
+        lines: list[str] = [_("Not checked: {reason}", reason=reason)
+                            for reason in self.not_checked]
         if self.more:
             lines.append(ngettext(
                 "Not checked: {n} more URL (at most {max} at a time; send them separately).",
