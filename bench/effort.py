@@ -234,7 +234,8 @@ def run_slack(key: str, root: Path, calls: list[MadeCall] | None = None) -> tupl
     """`calls`, when given, receives the stand-in's record of Web API calls (issue 13)."""
     with slack_rig(root / f"slack-{key}") as rig:
         user = "U1"
-        link(rig.service, user, EMAIL)
+        # linked through Slack earlier: its locale was kept then (users.info at linking)
+        link(rig.service, user, EMAIL, locale="en-US")
         give_profiles(rig.service, EMAIL, BY_KEY[key].profiles, BY_KEY[key].ui)
         ui = BY_KEY[key].ui
         s = CountingSlack(rig.slack, user, lambda label: say(_(label), ui))

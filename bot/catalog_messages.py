@@ -1,7 +1,8 @@
 """A pybabel extractor for flows/catalog.yaml (babel.cfg): the catalog's own words a customer
 reads as casebot's text (issue groups and categories, severities with their definitions and
-response times, contact methods, virus pattern types, URL ratings) become msgids, so they are
-translated like any other message. Product and OS names stay as the vendor writes them."""
+response times, contact methods, virus pattern types, URL ratings, URL categories and their
+groups) become msgids, so they are translated like any other message. Product and OS names
+stay as the vendor writes them."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ def catalog_words(data: dict[str, Any]) -> Iterator[str]:
         yield sev["response"]
     yield from data.get("contact_methods") or ()
     yield from data.get("url_ratings") or ()
+    for group, categories in (data.get("url_categories") or {}).items():
+        yield group
+        yield from (categories or {}).values()
 
 
 def extract_catalog(fileobj: IO[bytes], keywords: Any, comment_tags: Any,

@@ -183,7 +183,8 @@ class Chat:
         adapter gets them (bot/i18n.py): the service rendered its prompts in the contact's
         language; what the chat layer added follows it (else the platform's)."""
         language = next((p.language for p in reply.prompts if p.language), None) \
-            or self.service.language(None, who)
+            or (self.service.language(None, who) if reply.prompts or reply.notices
+                else i18n.ENGLISH)  # nothing to say: no language asked for
         return replace(reply, prompts=i18n.prompts_in(reply.prompts, language),
                        notices=[i18n.say(n, language) for n in reply.notices],
                        language=language)
@@ -312,22 +313,30 @@ class Chat:
             held.end()
         return _Fetch(stored, [*held.notes, *failed], held.reservations)
 
-    def rate_urls(self, text: str) -> list[list[str]]:
+    def rate_urls(self, text: str, language: str = i18n.ENGLISH) -> list[list[str]]:
         """Each URL's rating as lines (defanged URL and rating first), for a place anyone may
         ask from (Telegram's inline mode): no identity goes in, so nothing about a case or a
         contact can come out. The URLs are read out of the text (words around them are
-        ignored); a text with none gives []."""
-        return self.rate_text(text)[0]
+        ignored); a text with none gives []. Rendered in `language`."""
+        return self.rate_text(text, language)[0]
 
-    def rate_text(self, text: str) -> tuple[list[list[str]], list[str]]:
+    def rate_text(self, text: str, language: str = i18n.ENGLISH
+                  ) -> tuple[list[list[str]], list[str]]:
         """(each URL's rating lines, notes on what was not checked and why) for the URLs in
-        `text`; as `rate_urls`, no identity goes in (Slack's @mention in a channel)."""
+        `text`, rendered in `language`; as `rate_urls`, no identity goes in (Slack's
+        @mention in a channel)."""
         found = read_urls(text, listed=True)
+        notes = [i18n.say(n, language) for n in found.notes()]
         if not found.urls:
-            return [], found.notes()
+            return [], notes
         ratings = self.service.rate([u.url for u in found.urls])
-        return ([rating_lines(describe(u, r)) for u, r in zip(found.urls, ratings, strict=True)],
-                found.notes())
+        return ([[i18n.say(line, language) for line in rating_lines(describe(u, r))]
+                 for u, r in zip(found.urls, ratings, strict=True)], notes)
+
+    def language_of(self, who: Who) -> str:
+        """The language a person gets, where no conversation runs (a channel mention): their
+        own choice, their platform's as kept with their identity (else asked), the default."""
+        return self.service.language_of(who)
 
     # -- identity -------------------------------------------------------------------------
 
@@ -384,7 +393,8 @@ class Chat:
                     prompts = self._go_on(Who(who.channel, who.external_id,
                                               email=vouched.email,
                                               name=vouched.name or who.name,
-                                              chat_ref=who.chat_ref))
+                                              chat_ref=who.chat_ref,
+                                              locale=vouched.locale or who.locale))
                     self._tell_linked(who)
                     return prompts
                 case identity.Declined():
@@ -437,6 +447,15 @@ class Chat:
         reaches the notice's case)."""
         with unit_of_work(self.service.engine) as uow:
             notices.ack(uow, notice_id, outcome, refs)
+
+    def locale_changed(self, channel: str, external_id: str, locale: str | None) -> None:
+        """The platform says the person's language changed (Slack's user_change): kept with
+        their identity, so the next reply is in it with nothing asked (issue 27)."""
+        try:
+            with unit_of_work(self.service.engine) as uow:
+                uow.contacts.set_locale(channel, external_id, locale)
+        except SQLAlchemyError as exc:  # the next action asks the platform again
+            log.warning("a locale change was not kept: %s", type(exc).__name__)
 
     def remember(self, who: Who, case_number: str, ref: str) -> None:
         """A message the adapter sent about one of `who`'s cases (Slack: the confirmation,

@@ -17,7 +17,7 @@ from flows import commands
 from flows.answers import URL_RECLASS
 from flows.commands import RECLASSIFY, button_id
 from flows.errors import Invalid
-from flows.i18n import _, joined
+from flows.i18n import _, joined, ngettext
 from flows.intake import INTAKE
 from flows.model import Choice, Inbound, Prompt, info
 from flows.normalize import case_number
@@ -110,8 +110,8 @@ def show_case(ev: Event, number: str) -> Prompt:
     return info(mails.case_text(data), case=data)
 
 
-CHECKURL_USAGE = ("Usage: /checkurl followed by up to 10 URLs, with or without words around "
-                  "them, e.g. /checkurl is this safe? hxxps://example[.]com/login")
+CHECKURL_USAGE = _("Usage: /checkurl followed by up to 10 URLs, with or without words around "
+                   "them, e.g. /checkurl is this safe? hxxps://example[.]com/login")
 
 
 def check_urls(ev: Event, args: str) -> Prompt:
@@ -121,26 +121,26 @@ def check_urls(ev: Event, args: str) -> Prompt:
     notes = found.notes()
     if not found.urls:
         if notes:
-            said = "\n".join(notes)
+            said = joined("\n", notes)
         elif args.strip():
-            said = "I found no URL to check in that."
+            said = _("I found no URL to check in that.")
         else:  # /checkurl alone, or App Home's "Check URLs"
-            said = "Which URLs should I check?"
-        return info(f"{said}\n{CHECKURL_USAGE}")
+            said = _("Which URLs should I check?")
+        return info(joined("\n", [said, CHECKURL_USAGE]))
     urls = found.urls
     ratings = ev.svc.rate([u.url for u in urls])
     results = [describe_rating(u, r) for u, r in zip(urls, ratings, strict=True)]
     lines = []
     for n, d in enumerate(results, start=1):
-        lines += [f"{n}. {line}" if i == 0 else line
+        lines += [joined("", [f"{n}. ", line]) if i == 0 else line
                   for i, line in enumerate(rating_lines(d))]
     lines += notes
     ev.unit.url_checks.remember(ev.contact.id, [u.url for u in urls])
     # chats draw a button; a terminal, which has none, shows the hint
-    offer = Choice(id=button_id(RECLASSIFY), label="Request reclassification",
-                   hint="Think a rating is wrong? Type /reclassify to request a new "
-                        "classification for these URLs.")
-    return Prompt(kind="info", text="\n".join(lines),
+    offer = Choice(id=button_id(RECLASSIFY), label=_("Request reclassification"),
+                   hint=_("Think a rating is wrong? Type /reclassify to request a new "
+                          "classification for these URLs."))
+    return Prompt(kind="info", text=joined("\n", lines),
                   data={"urls": [u.url for u in urls], "results": results,
                         "reclassify": True}, choices=(offer,))
 
@@ -149,20 +149,22 @@ def reclassify(ev: Event, args: str) -> list[Prompt]:
     """Start a URL Reclassification request with the URLs given (or last checked)."""
     text = args.strip() or "\n".join(ev.unit.url_checks.last(ev.contact.id))
     if not text:
-        return ev.with_current([info(
+        return ev.with_current([info(_(
             "Which URLs? Type /reclassify followed by 1 to 10 URLs, or check them first "
-            "with /checkurl URL…")])
+            "with /checkurl URL…"))])
     if ev.in_request() and not ev.untouched():
-        return [info("You have a request in progress; finish it first, or type /cancel "
-                     "to discard it and then /reclassify again."), ev.current_prompt()]
+        return [info(_("You have a request in progress; finish it first, or type /cancel "
+                       "to discard it and then /reclassify again.")), ev.current_prompt()]
     try:
         urls = INTAKE.by_name["urls"].read(Inbound(kind="text", text=text), {}, ev.ctx, None)
     except Invalid as exc:
-        return ev.with_current([info(f"{exc} Usage: /reclassify URL [URL…]")])
+        return ev.with_current([info(joined(" ", [str(exc),
+                                                  _("Usage: /reclassify URL [URL…]")]))])
     ev.end()
     answers = {"issue": URL_RECLASS, "urls": urls}
-    note = info(f"A URL Reclassification request for {len(urls)} URL"
-                f"{'s' if len(urls) != 1 else ''}; the URLs are filled in.")
+    note = info(ngettext("A URL Reclassification request for {n} URL; the URL is filled in.",
+                         "A URL Reclassification request for {n} URLs; the URLs are filled "
+                         "in.", len(urls)))
     return [note, *start_flow(ev, "intake", answers)]
 
 

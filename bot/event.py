@@ -73,6 +73,20 @@ class Who(Protocol):
     @property
     def locale(self) -> str | None: ...
 
+    @property
+    def ask_locale(self) -> Callable[[], str | None] | None: ...
+
+
+def platform_locale(who: Who, stored: str | None) -> str | None:
+    """The platform's language for the person: given with the event (Telegram's
+    language_code), kept with their identity (Slack's, read at linking and refreshed by
+    user_change), or asked of the platform (Slack's users.info) when neither is known."""
+    if who.locale:
+        return who.locale
+    if stored:
+        return stored
+    return who.ask_locale() if who.ask_locale is not None else None
+
 
 def system_clock() -> datetime:
     """The wall clock, for the service (flows ask `Ctx.clock`, never the wall clock)."""
@@ -97,10 +111,21 @@ class Event:
         self.conv = conv
         # the contact's own language (/language may change it during the event; bot/i18n.py)
         self.language = contact.language
+        self._platform: tuple[str, str | None] | None = None  # (platform locale, stored)
 
     def speaks(self) -> str:
-        """The language the person gets (bot/i18n.py, `choose`)."""
-        return i18n.choose(self.language, self.who.locale, self.svc.default_language)
+        """The language the person gets (bot/i18n.py, `choose`). The platform is asked only
+        when they chose none and their identity keeps no locale; what it says is then kept."""
+        own = i18n.normal(self.language)
+        if own is not None:
+            return own
+        if self._platform is None:
+            stored = self.contact.platform_locale
+            self._platform = (platform_locale(self.who, stored) or "", stored)
+            found = self._platform[0]
+            if found and not stored and not self.who.locale and self.who.ask_locale is not None:
+                self.unit.contacts.set_locale(self.who.channel, self.who.external_id, found)
+        return i18n.choose(None, self._platform[0] or None, self.svc.default_language)
 
     def check_sample(self, sha256: str, path: str, name: str, password: str | None,
                      suffixes: tuple[str, ...] | None) -> None:

@@ -53,6 +53,10 @@ class Who:
     # the language the platform says the person uses (Slack's user locale, Telegram's
     # language_code): used when they have chosen none (bot/i18n.py, `choose`)
     locale: str | None = None
+    # asks the platform for it (Slack's users.info), only when it is needed and not known:
+    # neither stored with a linked identity nor in `locale` (bot/event.py, `speaks`)
+    ask_locale: Callable[[], str | None] | None = field(default=None, compare=False,
+                                                        repr=False)
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ class Vouched:
     confirmed: bool
     team: str = ""
     name: str = ""
+    locale: str | None = None  # the person's language there, read by the same call
 
 
 Directory = Callable[[], Vouched | None]

@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 from flows.catalog import Catalog, get_catalog
 from flows.context import Rating
 from flows.errors import Invalid
+from flows.i18n import Msg, _, joined
 from flows.urls import NormalURL, normalize_url
 from store.uow import unit_of_work
 
@@ -136,21 +137,37 @@ def describe(n: NormalURL, r: Rating) -> dict[str, Any]:
             "group": r.group, "source": r.source, "note": r.note}
 
 
+def word(value: str | None) -> str:
+    """A catalog word (a rating, a URL category or group) as a message: shown in the
+    customer's language, kept as the canonical English value everywhere else."""
+    return Msg(value) if value else ""
+
+
 def rating_lines(d: dict[str, Any]) -> list[str]:
-    """`describe` output as lines of text: defanged URL, rating, category (group), warnings."""
-    head = f"{d['defanged']} — {d['rating']}"
-    if d["category"]:
-        head += f" · {d['category']}" + (f" ({d['group']})" if d["group"] else "")
+    """`describe` output as lines of text: defanged URL, rating, category (group), warnings;
+    each a message, rendered in the reader's language (bot/i18n.py)."""
+    url, rating = d["defanged"], word(d["rating"])
+    if d["category"] and d["group"]:
+        head = _("{url} — {rating} · {category} ({group})", url=url, rating=rating,
+                 category=word(d["category"]), group=word(d["group"]))
+    elif d["category"]:
+        head = _("{url} — {rating} · {category}", url=url, rating=rating,
+                 category=word(d["category"]))
     elif d["rating"] == UNTESTED:
-        head += " (not rated yet; casebot never guesses)"
-    lines = [head]
+        head = _("{url} — {rating} (not rated yet; casebot never guesses)", url=url,
+                 rating=rating)
+    else:
+        head = _("{url} — {rating}", url=url, rating=rating)
+    lines: list[str] = [head]
     if d["punycode"]:
-        lines.append(f"   international name; punycode form: {d['punycode']}")
+        lines.append(joined("", ["   ", _("international name; punycode form: {punycode}",
+                                          punycode=d["punycode"])]))
     if d["credentials"]:
-        lines.append("   ! this URL contained a user name or password: it was removed and "
-                     "never sent anywhere. Don't share passwords in links.")
+        lines.append(joined("", ["   ! ", _(
+            "this URL contained a user name or password: it was removed and never sent "
+            "anywhere. Don't share passwords in links.")]))
     if d["note"]:
-        lines.append(f"   note: {d['note']}")
+        lines.append(joined("", ["   ", _("note: {note}", note=d["note"])]))
     return lines
 
 
@@ -209,7 +226,7 @@ class LocalProvider:
                 todo.append((i, u, candidate_keys(u)))
             except Invalid:
                 out[i] = Rating(url=u, rating=UNTESTED, category=None, group=None,
-                                source=self.source, note="not a URL that can be rated")
+                                source=self.source, note=_("not a URL that can be rated"))
         if todo:
             keys = list(dict.fromkeys(k for _, _, ks in todo for _, k in ks))
             found = {(r[0], r[1]): r for r in self._fetch(keys)}
@@ -273,7 +290,9 @@ class HttpProvider:
         except (_Failed, ValueError, KeyError, TypeError) as exc:
             why = str(exc) if isinstance(exc, _Failed) else "sent an answer casebot can't read"
         log.warning("URL rating service %s; using the local table", why)
-        note = f"The rating service {why}; this rating is from casebot's local table."
+        # why: the operator's words (also logged); the sentence around them is translated
+        note = _("The rating service {why}; this rating is from casebot's local table.",
+                 why=why)
         return [Rating(url=r.url, rating=r.rating, category=r.category, group=r.group,
                        source=r.source, note=note) for r in self.fallback.rate(urls)]
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from bot import accounts, dispatch, i18n, languages
 from bot.alerts import NOBODY, Staff
-from bot.event import Event, system_clock
+from bot.event import Event, platform_locale, system_clock
 from bot.protocol import OpenCase, View, Who
 from bot.replies import FOLLOWUP_DAYS, unthreaded
 from bot.samples import SampleChecker, SampleChecks
@@ -114,10 +114,20 @@ class Service:
                 return i18n.prompts_in([info(STORE_DOWN, retry=True)], self.language(None, who))
         return i18n.prompts_in([info(STORE_DOWN, retry=True)], self.language(None, who))
 
-    def language(self, own: str | None, who: Who) -> str:
+    def language(self, own: str | None, who: Who, stored: str | None = None) -> str:
         """The language a person gets (bot/i18n.py, `choose`): their own choice, their
         platform's, this deployment's default, English."""
-        return i18n.choose(own, who.locale, self.default_language)
+        if i18n.normal(own) is not None:
+            return i18n.choose(own, None, self.default_language)
+        return i18n.choose(None, platform_locale(who, stored), self.default_language)
+
+    def language_of(self, who: Who) -> str:
+        """`language` for a person, read with their identity (one read, nothing written)."""
+        with unit_of_work(self.engine, read_only=True) as unit:
+            found = unit.conversations.load_for_identity(who.channel, who.external_id)
+        if found is None:
+            return self.language(None, who)
+        return self.language(found[0].language, who, found[0].platform_locale)
 
     def view(self, who: Who, *, cases: bool = False, waiting: bool = False) -> View:
         """Where the person is, in one transaction that only reads: the question is rendered
@@ -131,7 +141,7 @@ class Service:
             contact, conv = found
             assert contact.id is not None
             question = None
-            language = self.language(contact.language, who)
+            language = self.language(contact.language, who, contact.platform_locale)
             if conv is not None:
                 event = Event(self, unit, contact, conv, who, auto_start=False)
                 question = i18n.prompt_in(event.current_prompt().for_draft(conv.draft_id),
@@ -155,7 +165,8 @@ class Service:
         if who.email is None:
             raise NotLinked(who)
         contact = accounts.join(unit, who.email, who.name, policy=self.unknown_domains)
-        unit.contacts.link_identity(contact, who.channel, who.external_id, who.chat_ref)
+        unit.contacts.link_identity(contact, who.channel, who.external_id, who.chat_ref,
+                                    locale=who.locale)
         info_ = ContactInfo.of(contact)
         return info_, unit.conversations.load(info_.id)
 

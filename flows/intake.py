@@ -475,18 +475,29 @@ class PasswordStep(ChoiceStep):
 
 
 def _subject_from_urls(a: Answers, ctx: Ctx) -> str | None:
+    """The subject a URL reclassification gets, in English as the case keeps it."""
     urls = a.get("urls")
     if not urls or category(a, ctx) != URL_RECLASS:
         return None
+    return v.subject(str.__str__(_url_subject(urls))[:200])
+
+
+def _url_subject(urls: list[dict[str, Any]]) -> str:
     hosts = ", ".join(dict.fromkeys(u.get("host_unicode") or u["host"] for u in urls))
-    return v.subject(f"URL reclassification: {hosts}"[:200])
+    return _("URL reclassification: {hosts}", hosts=hosts)
 
 
 class SubjectStep(TextStep):
-    """Step 10: a URL reclassification is titled from its URLs (shown, not asked)."""
+    """Step 10: a URL reclassification is titled from its URLs (shown, not asked): kept in
+    English in the case, shown in the customer's language."""
 
     def fill(self, a: Answers, ctx: Ctx) -> Any:
         return _subject_from_urls(a, ctx)
+
+    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        if value and value == _subject_from_urls(a, ctx):
+            return _url_subject(a["urls"])
+        return super().show(value, a, ctx)
 
 
 class DescriptionStep(TextStep):

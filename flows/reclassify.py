@@ -18,9 +18,19 @@ from flows.answers import (
 from flows.context import Ctx
 from flows.errors import Invalid
 from flows.formstate import FOUND, Answers
+from flows.i18n import Msg, _, joined, ngettext
 from flows.model import Choice, Inbound, Prompt
 from flows.normalize import normal, typed_list
-from flows.steps import DONE, DONE_WORDS, ChoiceStep, Cond, Stay, Step, plain_choices, said
+from flows.steps import (
+    DONE,
+    DONE_WORDS,
+    ChoiceStep,
+    Cond,
+    Stay,
+    Step,
+    said,
+    translated_choices,
+)
 from flows.urls import defang, parse_url_list
 
 
@@ -37,13 +47,15 @@ class UrlsStep(Step):
         prompt = super().ask(a, ctx, pending)
         if pending:
             kept = ", ".join(defang(u) for u in pending)
-            return replace(prompt, text=f"Kept so far: {kept}.\nType the corrected URL (or "
-                           "more URLs), or done to go on with these.",
-                           choices=(Choice(id=DONE, label="Done"),))
+            return replace(prompt, text=joined("\n", [
+                _("Kept so far: {urls}.", urls=kept),
+                _("Type the corrected URL (or more URLs), or done to go on with these.")]),
+                           choices=(Choice(id=DONE, label=_("Done")),))
         if a.get(self.name):
             keep = ", ".join(u["display"] for u in a[self.name])
             return replace(prompt, data={"default": "\n".join(u["url"] for u in a[self.name])},
-                           choices=(Choice(id="__default__", label=f"Keep: {keep[:50]}"),))
+                           choices=(Choice(id="__default__",
+                                           label=_("Keep: {urls}", urls=keep[:50])),))
         return prompt
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
@@ -54,13 +66,14 @@ class UrlsStep(Step):
             return self.rated(kept, ctx)
         kept, bad = _add_urls(inbound.text, kept)
         if len(kept) > MAX_URLS:
-            raise Invalid(f"You entered {len(kept)} URLs; the limit is {MAX_URLS} per request. "
-                          f"Send at most {MAX_URLS}, one per line.")
+            raise Invalid(_("You entered {n} URLs; the limit is {max} per request. Send at "
+                            "most {max}, one per line.", n=len(kept), max=MAX_URLS))
         if bad:
             if not kept:
-                raise Invalid("\n".join(bad) + "\nFix it and send it again, one URL per line.")
-            return Stay(kept, error="\n".join(bad) + f"\nThe other {len(kept)} "
-                        f"URL{'s are' if len(kept) != 1 else ' is'} kept.")
+                raise Invalid(joined("\n", [*bad, _("Fix it and send it again, one URL per "
+                                                     "line.")]))
+            return Stay(kept, error=joined("\n", [*bad, ngettext(
+                "The other {n} URL is kept.", "The other {n} URLs are kept.", len(kept))]))
         return self.rated(kept, ctx)
 
     def fill(self, a: Answers, ctx: Ctx) -> Any:
@@ -81,7 +94,7 @@ class UrlsStep(Step):
         return out
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
-        return "\n".join(describe_url(u) for u in value)
+        return joined("\n", [describe_url(u) for u in value])
 
 
 def _keeps_default(inbound: Inbound) -> bool:
@@ -107,7 +120,8 @@ def _add_urls(text: str, kept: list[str]) -> tuple[list[str], list[str]]:
     """(kept plus each new canonical URL in `text`, the first line of each bad line's error)."""
     lines = [t for t in typed_list(text, commas=False) if not _plain_word(t)]
     if not lines:
-        raise Invalid("Enter at least one URL, one per line, e.g. https://example.com/page.")
+        raise Invalid(_("Enter at least one URL, one per line, e.g. "
+                        "https://example.com/page."))
     kept = list(kept)
     bad: list[str] = []
     for line in lines:
@@ -116,21 +130,30 @@ def _add_urls(text: str, kept: list[str]) -> tuple[list[str], list[str]]:
                 if u.url not in kept:
                     kept.append(u.url)
         except Invalid as exc:
-            bad.append(str(exc).split("\n")[0])
+            bad.append(_first_line(str(exc)))
     return kept, bad
 
 
+def _first_line(text: str) -> str:
+    """The first line of an error, still a message when it is one (joined lines: the first)."""
+    if isinstance(text, Msg) and text.parts is not None and text.msgid == "\n":
+        return _first_line(text.parts[0]) if text.parts else ""
+    return text if "\n" not in text else text.split("\n")[0]
+
+
 def describe_url(u: dict[str, Any]) -> str:
-    """One URL defanged, with its punycode when it has one, and its current rating."""
-    text = defang(u["display"])
+    """One URL defanged, with its punycode when it has one, and its current rating (the
+    rating and category as catalog words, shown in the customer's language)."""
+    parts: list[str] = [defang(u["display"])]
     if u.get("punycode"):
-        text += f" (punycode: {u['punycode']})"
-    rating = u.get("current_rating") or "Untested"
+        parts.append(_(" (punycode: {punycode})", punycode=u["punycode"]))
+    rating = Msg(u.get("current_rating") or "Untested")
     cat = u.get("current_category")
-    text += f" — {rating}" + (f", {cat}" if cat else "")
+    parts.append(_(" — {rating}, {category}", rating=rating, category=Msg(cat)) if cat
+                 else _(" — {rating}", rating=rating))
     if u.get("credentials"):
-        text += " — the user name and password in this URL were removed"
-    return text
+        parts.append(_(" — the user name and password in this URL were removed"))
+    return joined("", parts)
 
 
 def _url(a: Answers, i: int) -> dict[str, Any] | None:
@@ -170,37 +193,42 @@ class UrlRatingStep(ChoiceStep):
     """Step 7, per URL: keep it, or its new rating (a URL of its own is one state)."""
 
     def __init__(self, i: int) -> None:
-        super().__init__(f"url{i}_rating", f"URL {i}", "New rating?", self.choices,
+        super().__init__(f"url{i}_rating", _("URL {i}", i=i), _("New rating?"), self.choices,
                          when=_reclassifying(i), within=is_url_reclassification,
                          deciding=True)
         self.i = i
 
     def choices(self, a: Answers, ctx: Ctx) -> list[Choice]:
-        ratings = plain_choices(r for r in ctx.cat.url_ratings if r != "Untested")
+        ratings = translated_choices(r for r in ctx.cat.url_ratings if r != "Untested")
         if len(a.get("urls") or []) > 1:
-            ratings.insert(0, Choice(id=KEEP, label="Keep"))
+            ratings.insert(0, Choice(id=KEEP, label=_("Keep")))
         return ratings
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         prompt = super().ask(a, ctx, pending)
         u = _url(a, self.i) or {}
         count = len(a.get("urls") or [])
-        head = f"URL {self.i} of {count}: " if count > 1 else ""
-        return replace(prompt, text=f"{head}{describe_url(u)}\nRequest which rating?"
-                       + (" (or keep it as it is)" if count > 1 else ""))
+        text: list[str]
+        if count > 1:
+            text = [_("URL {i} of {count}: {url}", i=self.i, count=count, url=describe_url(u)),
+                    _("Request which rating? (or keep it as it is)")]
+        else:
+            text = [describe_url(u), _("Request which rating?")]
+        return replace(prompt, text=joined("\n", text))
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
         value = super().read(inbound, a, ctx, pending)
         others = [a.get(f"url{j}_rating") for j in range(1, len(a.get("urls") or []) + 1)
                   if j != self.i]
         if value == KEEP and all(o == KEEP for o in others):
-            raise Invalid("At least one URL must get a new classification; otherwise there "
-                          "is nothing to reclassify. Pick a new rating for this one.")
+            raise Invalid(_("At least one URL must get a new classification; otherwise there "
+                            "is nothing to reclassify. Pick a new rating for this one."))
         return value
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
         u = _url(a, self.i) or {"display": "?"}
-        return f"{defang(u['display'])} → {'keep' if value == KEEP else value}"
+        return _("{url} → {rating}", url=defang(u["display"]),
+                 rating=_("keep") if value == KEEP else Msg(value))
 
 
 # The categories most often wanted with a rating, offered first (the rest stay in their groups).
@@ -220,15 +248,16 @@ class UrlCategoryStep(ChoiceStep):
     """Step 7, per URL: the new category, one grouped select; the likely ones first."""
 
     def __init__(self, i: int) -> None:
-        super().__init__(f"url{i}_category", f"URL {i} category", "New category?",
+        super().__init__(f"url{i}_category", _("URL {i} category", i=i), _("New category?"),
                          self.choices, when=_changing(i), within=is_url_reclassification)
         self.i = i
 
     def choices(self, a: Answers, ctx: Ctx) -> list[Choice]:
         rating = a.get(f"url{self.i}_rating") or ""
-        likely = [Choice(id=name, label=name, group=f"Likely for {rating}")
+        likely = [Choice(id=name, label=Msg(name),
+                         group=_("Likely for {rating}", rating=Msg(rating)))
                   for name in LIKELY_CATEGORIES.get(rating, ())]
-        return likely + [Choice(id=str(c.id), label=c.name, group=c.group)
+        return likely + [Choice(id=str(c.id), label=Msg(c.name), group=Msg(c.group))
                          for c in ctx.cat.url_categories]
 
     def read(self, inbound: Inbound, a: Answers, ctx: Ctx, pending: Any) -> Any:
@@ -238,11 +267,12 @@ class UrlCategoryStep(ChoiceStep):
         return True
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
-        return str(value)
+        return Msg(str(value))
 
     def ask(self, a: Answers, ctx: Ctx, pending: Any) -> Prompt:
         prompt = super().ask(a, ctx, pending)
         u = _url(a, self.i) or {"display": "?"}
-        return replace(prompt, text=f"{defang(u['display'])} → {a.get(f'url{self.i}_rating')}. "
-                       "Which category?")
+        return replace(prompt, text=_("{url} → {rating}. Which category?",
+                                      url=defang(u["display"]),
+                                      rating=Msg(a.get(f"url{self.i}_rating") or "?")))
 

@@ -18,6 +18,7 @@ import idna
 import tldextract
 
 from flows.errors import Invalid, quoted
+from flows.i18n import Msg, _, joined, ngettext
 from flows.normalize import normal, typed_list
 
 MAX_URL_LENGTH = 2048
@@ -108,11 +109,11 @@ def _parse_ipv4(host: str) -> ipaddress.IPv4Address | None:
         elif part.isdigit() and part.isascii():
             value = int(part)
         else:
-            raise ValueError("that is not a valid IP address")
+            raise ValueError(_("that is not a valid IP address"))
         numbers.append(value)
     *head, tail = numbers
     if any(n > 255 for n in head) or tail >= 256 ** (5 - len(numbers)):
-        raise ValueError("that is not a valid IP address (a number is too big)")
+        raise ValueError(_("that is not a valid IP address (a number is too big)"))
     value = tail
     for i, n in enumerate(head):
         value += n << (8 * (3 - i))
@@ -125,21 +126,21 @@ def ascii_hostname(host: str) -> tuple[str, str]:
     if host.endswith("."):
         host = host[:-1]
     if not host:
-        raise ValueError("the host name is empty")
+        raise ValueError(_("the host name is empty"))
     if _SPACE_RE.search(host):
-        raise ValueError("the host name contains spaces")
+        raise ValueError(_("the host name contains spaces"))
     ascii_labels: list[str] = []
     unicode_labels: list[str] = []
     for label in host.split("."):
         if not label:
-            raise ValueError("the host name has an empty part (two dots in a row)")
+            raise ValueError(_("the host name has an empty part (two dots in a row)"))
         ascii_label, unicode_label = (_ascii_label(label) if label.isascii()
                                       else _international_label(label))
         ascii_labels.append(ascii_label)
         unicode_labels.append(unicode_label)
     ascii_host = ".".join(ascii_labels)
     if len(ascii_host) > 253:
-        raise ValueError("the host name is longer than 253 characters")
+        raise ValueError(_("the host name is longer than 253 characters"))
     return ascii_host, ".".join(unicode_labels)
 
 
@@ -148,14 +149,15 @@ def _ascii_label(label: str) -> tuple[str, str]:
     label = label.lower()
     if not _ASCII_LABEL_RE.match(label):
         if len(label) > 63:
-            raise ValueError("a part of the host name is longer than 63 characters")
-        raise ValueError(f"{quoted(label)} is not a valid part of a host name")
+            raise ValueError(_("a part of the host name is longer than 63 characters"))
+        raise ValueError(_("{label} is not a valid part of a host name", label=quoted(label)))
     if not label.startswith("xn--"):
         return label, label
     try:
         return label, idna.decode(label)
     except idna.IDNAError as exc:
-        raise ValueError(f"{quoted(label)} is not valid punycode ({exc})") from None
+        raise ValueError(_("{label} is not valid punycode ({why})", label=quoted(label),
+                           why=str(exc))) from None
 
 
 def _international_label(label: str) -> tuple[str, str]:
@@ -163,8 +165,8 @@ def _international_label(label: str) -> tuple[str, str]:
     try:
         encoded = idna.encode(label, uts46=True, transitional=False).decode("ascii")
     except idna.IDNAError as exc:
-        raise ValueError(f"{quoted(label)} is not a valid international name ({exc})") \
-            from None
+        raise ValueError(_("{label} is not a valid international name ({why})",
+                           label=quoted(label), why=str(exc))) from None
     return encoded, idna.decode(encoded)
 
 
@@ -198,7 +200,8 @@ def _still_fanged(suffix: str) -> str:
 
 
 def _fail(original: str, reason: str) -> Invalid:
-    return Invalid(f"{quoted(original)} is not a valid web address: {reason}.")
+    return Invalid(_("{url} is not a valid web address: {reason}.", url=quoted(original),
+                     reason=reason))
 
 
 # An http(s) URL already in canonical ASCII form: lower-case scheme and host, no credentials,
@@ -265,10 +268,9 @@ def _normalize_full(text: str) -> NormalURL:
     suffix = _still_fanged(path + (f"?{query}" if has_query and query else ""))
     url = f"{scheme}://{host.ascii}{port}{suffix}"
     if len(url) > MAX_URL_LENGTH:
-        raise Invalid(
-            f"That URL is {len(url):,} characters long once encoded; the limit is "
-            f"{MAX_URL_LENGTH:,}. Send a shorter URL."
-        )
+        raise Invalid(_("That URL is {length} characters long once encoded; the limit is "
+                        "{limit}. Send a shorter URL.", length=f"{len(url):,}",
+                        limit=f"{MAX_URL_LENGTH:,}"))
     return NormalURL(
         url=url,
         display=f"{scheme}://{host.unicode}{port}{suffix}",
@@ -283,15 +285,14 @@ def _normalize_full(text: str) -> NormalURL:
 def _cleaned(original: str) -> str:
     """The URL as a browser would read it: unwrapped, refanged, without tabs and newlines."""
     if len(original) > MAX_URL_LENGTH:
-        raise Invalid(
-            f"That URL is {len(original):,} characters long; the limit is {MAX_URL_LENGTH:,}. "
-            "Send a shorter URL (the part up to the path is usually enough)."
-        )
+        raise Invalid(_("That URL is {length} characters long; the limit is {limit}. Send a "
+                        "shorter URL (the part up to the path is usually enough).",
+                        length=f"{len(original):,}", limit=f"{MAX_URL_LENGTH:,}"))
     candidate = refang(_unwrap(original))
     # Browsers ignore tabs and newlines inside URLs and read "\" as "/" in web URLs.
     candidate = re.sub(r"[\t\r\n]", "", candidate).replace("\\", "/")
     if not candidate:
-        raise Invalid("Enter a web address, e.g. https://example.com/page.")
+        raise Invalid(_("Enter a web address, e.g. https://example.com/page."))
     return candidate
 
 
@@ -315,10 +316,9 @@ def _split_scheme(original: str, candidate: str) -> tuple[str, str]:
     else:
         scheme, rest = "http", candidate
     if scheme not in DEFAULT_PORTS:
-        raise Invalid(
-            f"{quoted(original)} uses the {scheme}: scheme, which is not allowed. "
-            "Only http:// and https:// web addresses can be rated."
-        )
+        raise Invalid(_("{url} uses the {scheme}: scheme, which is not allowed. Only http:// "
+                        "and https:// web addresses can be rated.", url=quoted(original),
+                        scheme=scheme))
     return scheme, rest
 
 
@@ -354,14 +354,15 @@ def _ipv6_host(original: str, hostport: str) -> tuple[_Host, str]:
     """("[compressed IPv6]", port text) from "[address]" or "[address]:port"."""
     close = hostport.find("]")
     if close == -1:
-        raise _fail(original, "the IPv6 address is missing its closing ']'")
+        raise _fail(original, _("the IPv6 address is missing its closing ']'"))
     host_text, after = hostport[1:close], hostport[close + 1:]
     if after and not after.startswith(":"):
-        raise _fail(original, "unexpected text after the IPv6 address")
+        raise _fail(original, _("unexpected text after the IPv6 address"))
     try:
         ip6 = ipaddress.IPv6Address(host_text)
     except ValueError:
-        raise _fail(original, f"{quoted(host_text)} is not a valid IPv6 address") from None
+        raise _fail(original, _("{address} is not a valid IPv6 address",
+                                address=quoted(host_text))) from None
     bracketed = f"[{ip6.compressed}]"
     return _Host(bracketed, bracketed, True, ip6.compressed), after[1:]
 
@@ -373,9 +374,9 @@ def _named_host(original: str, hostport: str) -> tuple[_Host, str]:
         host_text, port_text = hostport, ""
     host_text = unquote(host_text)
     if not host_text:
-        raise _fail(original, "it has no host name")
+        raise _fail(original, _("it has no host name"))
     if _SPACE_RE.search(host_text):
-        raise _fail(original, "the host name contains spaces")
+        raise _fail(original, _("the host name contains spaces"))
     try:
         ip4 = _parse_ipv4(host_text)
     except ValueError as exc:
@@ -387,11 +388,8 @@ def _named_host(original: str, hostport: str) -> tuple[_Host, str]:
     except ValueError as exc:
         raise _fail(original, str(exc)) from None
     if "." not in host:
-        raise _fail(
-            original,
-            f"{quoted(host_unicode)} has no domain ending like .com; "
-            "only public web addresses can be rated",
-        )
+        raise _fail(original, _("{host} has no domain ending like .com; only public web "
+                                "addresses can be rated", host=quoted(host_unicode)))
     return _Host(host, host_unicode, False, registered_domain(host)), port_text
 
 
@@ -400,7 +398,7 @@ def _port(original: str, scheme: str, port_text: str) -> str:
     if not port_text:
         return ""
     if not port_text.isdigit() or not port_text.isascii() or not 0 < int(port_text) < 65536:
-        raise _fail(original, f"{quoted(port_text)} is not a valid port number")
+        raise _fail(original, _("{port} is not a valid port number", port=quoted(port_text)))
     if int(port_text) != DEFAULT_PORTS[scheme]:
         return f":{int(port_text)}"
     return ""
@@ -422,25 +420,24 @@ def parse_url_list(text: str, *, max_urls: int = 10) -> list[NormalURL]:
         if n.url not in seen:
             seen.add(n.url)
             good.append(n)
-    too_many = (
-        f"You entered {len(good)} URLs; the limit is {max_urls} per request."
-        if len(good) > max_urls else ""
-    )
+    too_many = _("You entered {n} URLs; the limit is {max} per request.", n=len(good),
+                 max=max_urls) if len(good) > max_urls else None
     if bad:
         if len(bad) == 1:
-            message, fix = bad[0], "Fix it"
+            lines = [bad[0]]
+            fix = _("Fix it and send the list again, one URL per line.")
         else:
-            fix = "Fix them"
-            shown = bad[:10]
-            more = f"\n…and {len(bad) - 10} more." if len(bad) > 10 else ""
-            message = f"{len(bad)} lines are not valid:\n" + "\n".join(
-                f"• {b}" for b in shown) + more
-        extra = f"\n{too_many}" if too_many else ""
-        raise Invalid(f"{message}{extra}\n{fix} and send the list again, one URL per line.")
+            fix = _("Fix them and send the list again, one URL per line.")
+            lines = [_("{n} lines are not valid:", n=len(bad)),
+                     *(joined("", ["• ", b]) for b in bad[:10])]
+            if len(bad) > 10:
+                lines.append(_("…and {n} more.", n=len(bad) - 10))
+        raise Invalid(joined("\n", [*lines, *([too_many] if too_many else []), fix]))
     if not good:
-        raise Invalid("Enter at least one URL, one per line.")
+        raise Invalid(_("Enter at least one URL, one per line."))
     if too_many:
-        raise Invalid(f"{too_many} Send at most {max_urls}, one per line.")
+        raise Invalid(joined(" ", [too_many, _("Send at most {max}, one per line.",
+                                                max=max_urls)]))
     return good
 
 
@@ -504,10 +501,13 @@ class FoundURLs:
 
     def notes(self) -> list[str]:
         """Lines saying what was left out and why (none when everything was rated)."""
-        lines = [f"{NOT_CHECKED}: {reason}" for reason in self.not_checked]
+        lines: list[str] = [_("Not checked: {reason}", reason=reason)
+                            for reason in self.not_checked]
         if self.more:
-            lines.append(f"{NOT_CHECKED}: {self.more} more URL{'s' if self.more != 1 else ''}"
-                         f" (at most {len(self.urls)} at a time; send them separately).")
+            lines.append(ngettext(
+                "Not checked: {n} more URL (at most {max} at a time; send them separately).",
+                "Not checked: {n} more URLs (at most {max} at a time; send them separately).",
+                self.more, max=len(self.urls)))
         return lines
 
 
@@ -539,7 +539,7 @@ def read_urls(text: str, *, max_urls: int = 10, listed: bool = False) -> FoundUR
             n = normalize_url(candidate)
         except (Invalid, ValueError) as exc:
             if has_scheme:
-                reason = str(exc).replace(quoted(candidate), quoted(defang(candidate)))
+                reason = _swapped(str(exc), quoted(candidate), quoted(defang(candidate)))
                 if reason not in broken:
                     broken.append(reason)
             continue
@@ -551,6 +551,16 @@ def read_urls(text: str, *, max_urls: int = 10, listed: bool = False) -> FoundUR
         else:
             more += 1
     return FoundURLs(tuple(found), tuple(broken), more)
+
+
+def _swapped(text: str, old: str, new: str) -> str:
+    """`text` with `old` replaced by `new`, in a message's parameters when it is one (so it
+    is still rendered in the customer's language)."""
+    if isinstance(text, Msg) and text.parts is None:
+        params = {k: _swapped(v, old, new) if isinstance(v, str) else v
+                  for k, v in text.params.items()}
+        return Msg(text.msgid, params, plural=text.plural, n=text.n)
+    return text.replace(old, new)
 
 
 def _all_urls(words: list[str]) -> bool:

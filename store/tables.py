@@ -97,6 +97,9 @@ class ChatIdentity(SQLModel, table=True):
     channel: str = Field(max_length=20)
     external_id: str = Field(max_length=200)
     chat_ref: str | None = Field(default=None, max_length=200)
+    # the platform's language for the person (Slack's user locale), kept so an ordinary
+    # action asks the platform nothing; refreshed by Slack's user_change event (0019)
+    locale: str | None = Field(default=None, max_length=35)
     created_at: datetime = _ts()
 
 

@@ -41,8 +41,9 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "slack"
 LOCK_STRIPES, DM_CACHE = 256, 10_000
-# a person's Slack locale (users.info include_locale), asked once an hour at most: a change
-# of language in Slack reaches casebot within the hour (issue 27)
+# a person's Slack locale (users.info include_locale) for a person whose identity keeps none
+# (not linked yet), asked once an hour at most; a linked person's is kept with their identity,
+# read at linking and refreshed by Slack's user_change event (issue 27)
 LOCALE_SECONDS = 3600
 PROFILE_SECONDS = 30  # an email vouched for is read fresh for each link, not from an old read
 
@@ -103,7 +104,8 @@ class Dispatch:
 
     def locale_of(self, client: WebClient, ext: str, user: str) -> str | None:
         """The person's Slack language ("ja-JP"), what casebot speaks to a person who chose
-        none (bot/i18n.py): users.info with include_locale, cached per person."""
+        none (bot/i18n.py): users.info with include_locale, cached per person. Asked by the
+        chat layer only when their identity keeps none (`Who.ask_locale`)."""
         with self._locales_lock:
             if ext in self.locales:
                 return self.locales[ext]
@@ -119,19 +121,59 @@ class Dispatch:
                 self.profiles[ext] = profile
         return str(found) if found else None
 
+    def language_of(self, team: str, user: str) -> str:
+        """The asker's language for a reply outside their DM (a channel mention): their own
+        choice or the locale kept with their identity when linked, else what this process
+        already knows of them, else the deployment's default. Slack is not asked: a
+        mention stays one post, and asks nothing about a person casebot does not know."""
+        ext = sin.external_id(team, user)
+        with self._locales_lock:
+            known = self.locales.get(ext)
+        return self.chat.language_of(Who(CHANNEL, ext, locale=known))
+
+    def asker(self, client: WebClient, ext: str, user: str) -> Callable[[], str | None]:
+        return lambda: self.locale_of(client, ext, user)
+
+    def locale_changed(self, client: WebClient, team: str, user: dict[str, Any]) -> None:
+        """Slack's `user_change`: the person's locale as the event gives it (else asked with
+        users.info, on this event only) is kept with their identity and in this process."""
+        user_id = str(user.get("id") or "")
+        if not user_id:
+            return
+        ext = sin.external_id(team, user_id)
+        found = user.get("locale")
+        if not found:
+            try:
+                found = client.users_info(user=user_id, include_locale=True)["user"].get(
+                    "locale")
+            except SlackApiError as exc:
+                log.warning("users.info (locale) failed: %s", exc.response.get("error"))
+                return
+        locale = str(found) if found else None
+        with self._locales_lock:
+            self.locales[ext] = locale
+            self.profiles.pop(ext, None)
+        self.chat.locale_changed(CHANNEL, ext, locale)
+
     def directory(self, client: WebClient, team: str, user: str) -> Callable[[], Vouched]:
         """users.info, asked only for a person not linked yet: their email, whether Slack
         confirmed it (`is_email_confirmed`), and the workspace that vouches for it."""
+        ext = sin.external_id(team, user)
+
         def look_up() -> Vouched:
             with self._locales_lock:  # this event's locale look-up read it already
-                profile = self.profiles.get(sin.external_id(team, user))
+                profile = self.profiles.get(ext)
             if profile is not None:
                 return vouched(profile)
-            try:
-                profile = client.users_info(user=user)["user"]
+            try:  # the locale too: it is kept with the identity this look-up links
+                profile = client.users_info(user=user, include_locale=True)["user"]
             except SlackApiError as exc:
                 log.warning("users.info failed: %s", exc.response.get("error"))
                 return Vouched(None, False, team)
+            found = profile.get("locale")
+            with self._locales_lock:  # and this event's reply reads the locale from it
+                self.locales[ext] = str(found) if found else None
+                self.profiles[ext] = profile
             return vouched(profile)
         return look_up
 
@@ -154,7 +196,7 @@ class Dispatch:
                                            self.api_base, who, pending)
         with self.lock_for(ext):
             who = Who(channel=CHANNEL, external_id=ext, chat_ref=dm,
-                      locale=self.locale_of(client, ext, user))
+                      ask_locale=self.asker(client, ext, user))
             reply = self.chat.handle(who, event, delivery_id=delivery_id,
                                      directory=self.directory(client, team, user), fetch=fetch)
             prompts = list(reply.prompts)
@@ -186,7 +228,7 @@ class Dispatch:
         """views.publish the person's open cases (on opening the tab, and when a case
         changes); read without writing anything."""
         ext = sin.external_id(team, user)
-        view = self.chat.view(Who(CHANNEL, ext, locale=self.locale_of(client, ext, user)),
+        view = self.chat.view(Who(CHANNEL, ext, ask_locale=self.asker(client, ext, user)),
                               cases=True)
         self.publish(client, user, view.open_cases, view.language)
 
@@ -209,6 +251,8 @@ def vouched(user: dict[str, Any]) -> Vouched:
     profile = user.get("profile") or {}
     confirmed = user.get("is_email_confirmed") is True and user.get("is_stranger") is not True
     own_team = user.get("team_id")
+    locale = user.get("locale")
     return Vouched(profile.get("email"), confirmed,
                    own_team if isinstance(own_team, str) else "",
-                   user.get("real_name") or profile.get("real_name", ""))
+                   user.get("real_name") or profile.get("real_name", ""),
+                   str(locale) if locale else None)

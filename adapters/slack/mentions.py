@@ -1,4 +1,5 @@
-"""`@casebot is this safe? https://…` in a channel: the URLs in the mention are rated.
+"""`@casebot is this safe? https://…` in a channel: the URLs in the mention are rated (and
+Slack's `user_change`, a member's new language, kept for their next reply).
 
 The answer is a reply in the mention's thread, seen by the channel: ratings are not secret
 and whoever asked in the open is usually asking for the channel (docs/decisions.md). It
@@ -18,14 +19,17 @@ from adapters.bounded import RecentSet
 from adapters.slack import inbound as sin
 from adapters.slack import render as srn
 from adapters.slack.dispatch import DM_CACHE, Dispatch
+from bot.i18n import say
 from bot.protocol import info
+from flows.i18n import _
 
-NO_URL = ("Mention me with a URL and I'll rate it, e.g. @casebot is this safe? "
-          "hxxps://example[.]com/login (or use /urlcheck URL…, which only you see).")
+NO_URL = _("Mention me with a URL and I'll rate it, e.g. @casebot is this safe? "
+           "hxxps://example[.]com/login (or use /urlcheck URL…, which only you see).")
 
 
 def answer_text(rated: list[list[str]], notes: list[str]) -> str:
-    """The thread reply: each URL's rating lines, numbered, then what was not checked."""
+    """The thread reply: each URL's rating lines (already in the asker's language),
+    numbered, then what was not checked."""
     lines: list[str] = []
     for n, rating in enumerate(rated, start=1):
         lines += [f"{n}. {line}" if i == 0 else line for i, line in enumerate(rating)]
@@ -39,6 +43,15 @@ class Mentions:
 
     def register(self, app: App) -> None:
         app.event("app_mention")(self.on_mention)
+        app.event("user_change")(self.on_user_change)
+
+    def on_user_change(self, body: dict[str, Any], event: dict[str, Any],
+                       client: WebClient) -> None:
+        """A member's profile changed (their Slack language among it): kept for their next
+        reply (Dispatch.locale_changed); nothing is posted."""
+        user = event.get("user")
+        if isinstance(user, dict):
+            self.dispatch.locale_changed(client, str(body.get("team_id") or ""), user)
 
     def on_mention(self, body: dict[str, Any], event: dict[str, Any],
                    client: WebClient) -> None:
@@ -50,10 +63,12 @@ class Mentions:
             return
         self.answered.add(delivery)
         text = sin.plain_text(str(event.get("text") or ""))
-        rated, notes = self.dispatch.chat.rate_text(text)
+        language = self.dispatch.language_of(str(body.get("team_id") or ""),
+                                             str(event.get("user") or ""))
+        rated, notes = self.dispatch.chat.rate_text(text, language)
         thread = str(event.get("thread_ts") or event.get("ts") or "") or None
         if not rated:
-            hint = "\n".join([*notes, NO_URL])
+            hint = "\n".join([*notes, say(NO_URL, language)])
             client.chat_postEphemeral(channel=channel, user=str(event.get("user") or ""),
                                       thread_ts=thread, unfurl_links=False, unfurl_media=False,
                                       **srn.render(info(hint)))

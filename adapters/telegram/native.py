@@ -32,6 +32,7 @@ from telegram.ext import ContextTypes
 from adapters.telegram import files as tfiles
 from adapters.telegram.chats import Chats
 from adapters.telegram.inbound import TOO_BIG, Media, media_of, text_inbound, too_big, who_of
+from bot import i18n
 from bot.protocol import Fetched, FileRef, FromMessage, Invalid, PendingFile, Who, none_fetched
 
 log = logging.getLogger(__name__)
@@ -233,11 +234,18 @@ class Native:
             query = update.inline_query
             if query is None:
                 return
-            rated = await asyncio.to_thread(self.chats.chat.rate_urls, query.query)
+            # the asker's Telegram language (their own /language choice is not read here: an
+            # inline query is answered without any identity)
+            language = i18n.choose(None, query.from_user.language_code,
+                                   self.chats.chat.service.default_language)
+            rated = await asyncio.to_thread(self.chats.chat.rate_urls, query.query, language)
             results = [InlineQueryResultArticle(
                 id=str(n), title=lines[0], description="\n".join(lines[1:])[:200],
                 input_message_content=InputTextMessageContent("\n".join(lines)))
                 for n, lines in enumerate(rated)]
-            await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
+            # Telegram caches an answer for everyone who types the same query: only English
+            # answers are shared, one in another language is kept for its asker
+            await query.answer(results, cache_time=INLINE_CACHE_SECONDS,
+                               is_personal=language != i18n.ENGLISH)
         finally:
             self.handled(update.update_id)

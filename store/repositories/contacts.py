@@ -24,6 +24,8 @@ class ContactInfo:
     case_recipients: list[str]
     language: str | None = None  # their own choice (issue 27); None: not chosen
     language_offered: bool = False
+    # the chat identity's stored platform locale (Slack's, 0019); None: not known
+    platform_locale: str | None = None
 
     @staticmethod
     def of(contact: Contact) -> ContactInfo:
@@ -116,19 +118,31 @@ class Contacts(Repository):
                                   ChatIdentity.external_id == external_id)).first()
 
     def link_identity(self, contact: Contact | ContactInfo, channel: str, external_id: str,
-                      chat_ref: str | None = None) -> ChatIdentity:
+                      chat_ref: str | None = None, locale: str | None = None) -> ChatIdentity:
+        """`locale`: the platform's language for the person, when the link read it."""
         ident = self.s.exec(select(ChatIdentity).where(
             ChatIdentity.channel == channel, ChatIdentity.external_id == external_id)).first()
         if ident is None:
             ident = ChatIdentity(contact_id=saved_id(contact), channel=channel,
-                                 external_id=external_id, chat_ref=chat_ref)
+                                 external_id=external_id, chat_ref=chat_ref, locale=locale)
             self.s.add(ident)
         else:
             ident.contact_id = saved_id(contact)
             if chat_ref:
                 ident.chat_ref = chat_ref
+            if locale:
+                ident.locale = locale
         self.s.flush()
         return ident
+
+    def set_locale(self, channel: str, external_id: str, locale: str | None) -> bool:
+        """The platform's language for a linked identity (Slack's user_change, or read once
+        for an identity linked before it was kept); False when no such identity."""
+        result = self.conn.execute(
+            sa.update(ChatIdentity).where(col(ChatIdentity.channel) == channel,
+                                          col(ChatIdentity.external_id) == external_id)
+            .values(locale=locale[:35] if locale else None))
+        return bool(result.rowcount)
 
     def identities_of(self, contact_id: int | None) -> list[ChatIdentity]:
         return list(self.s.exec(select(ChatIdentity)

@@ -45,7 +45,7 @@ _LOAD = sa.select(*_CONV_COLS).where(_conv.c.contact_id == sa.bindparam("contact
 _LOAD_BY_IDENTITY = (
     sa.select(_contacts.c.id, _contacts.c.account_id, _contacts.c.email, _contacts.c.name,
               _contacts.c.case_recipients, _contacts.c.language, _contacts.c.language_offered,
-              *_CONV_COLS)
+              _idents.c.locale, *_CONV_COLS)
     .select_from(_idents.join(_contacts, _contacts.c.id == _idents.c.contact_id)
                  .outerjoin(_conv, _conv.c.contact_id == _contacts.c.id))
     .where(_idents.c.channel == sa.bindparam("channel"),
@@ -78,10 +78,10 @@ class Conversations(Repository):
         if row is None:
             return None
         contact = ContactInfo(row[0], row[1], row[2], row[3], list(row[4] or []), row[5],
-                              bool(row[6]))
-        if row[7] is None:
+                              bool(row[6]), row[7])
+        if row[8] is None:
             return contact, None
-        return contact, _conv_row(row[7:])
+        return contact, _conv_row(row[8:])
 
     def load(self, contact_id: int) -> ConvRow | None:
         row = self.conn.execute(_LOAD, {"contact_id": contact_id}).first()

@@ -510,6 +510,16 @@ class Driver:
                  if retry else None)
         return self.send(self.event_body(event, event_id), "application/json", extra)
 
+    def user_change(self, user: str, locale: str | None) -> tuple[int, str]:
+        """Slack's `user_change`: the member's profile changed, here their Slack language
+        (`locale`; None: the event leaves it out, as when the app did not ask for it)."""
+        member = {**self.fake.users[user], **({"locale": locale} if locale else {})}
+        if locale:
+            self.fake.locales[user] = locale
+        event = {"type": "user_change", "user": member, "cache_ts": int(time.time()),
+                 "event_ts": f"{time.time():.6f}"}
+        return self.send(self.event_body(event), "application/json")
+
     def command(self, user: str, command: str, text: str = "",
                 channel: str | None = None) -> tuple[int, str]:
         channel = channel or "D" + user
@@ -742,10 +752,14 @@ def press_ephemeral(rig: Rig, user: str, eph: Call, label: str) -> None:
     assert status == 200
 
 
-def link(service: Service, user: str, email: str, team: str = "T1") -> None:
+def link(service: Service, user: str, email: str, team: str = "T1",
+         locale: str | None = None) -> None:
+    """Linked as an operator links (no locale known: the first action asks Slack once), or,
+    with `locale`, as a link through Slack keeps it (read from the same users.info)."""
     with unit_of_work(service.engine) as s:
         contact = s.contacts.ensure(email, "Pat")
-        s.contacts.link_identity(contact, "slack", f"{team}:{user}", "D" + user)
+        s.contacts.link_identity(contact, "slack", f"{team}:{user}", "D" + user,
+                                 locale=locale)
         s.commit()
 
 

@@ -160,3 +160,22 @@ async def test_inline_query_rates_the_urls_among_words(fake: FakeTelegram, setti
     assert [r["title"].split(" — ")[0] for r in japanese] == [
         "hxxp://shop[.]example[.]com/deals"]
     assert words == []
+
+
+async def test_inline_answers_follow_the_askers_language(fake: FakeTelegram, settings: Settings,
+                                                         tmp_path: Path) -> None:
+    """Telegram's inline answers in the asker's language_code (issue 27); only English ones
+    are shared in Telegram's cache for everyone typing the same query."""
+    feed = tmp_path / "feed.csv"
+    feed.write_text(FEED)
+    fake.languages[4608] = "ja"
+    async with BotRun(fake, settings, "polling") as run:
+        assert import_feed(run.service.engine, feed, actor="test").added == 1
+        await run.user(4608).act(fake.inline, 4608, f"これは安全？ {URL}")
+        await run.user(4609).act(fake.inline, 4609, f"is this safe? {URL}")
+    japanese, english = fake.of("answerInlineQuery")
+    assert japanese.params["results"][0]["title"] == \
+        "hxxps://shop[.]example[.]com/deals — 安全 · ビジネス/経済(ビジネス)"
+    assert str(japanese.params.get("is_personal")).lower() == "true"
+    assert english.params["results"][0]["title"].endswith("Safe · Business/Economy (Business)")
+    assert str(english.params.get("is_personal")).lower() in ("false", "none")

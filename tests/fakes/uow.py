@@ -96,7 +96,7 @@ class FakeContacts(_Repo):
         return self.rows.contacts.get(ident.contact_id) if ident else None
 
     def link_identity(self, contact: Contact | ContactInfo, channel: str, external_id: str,
-                      chat_ref: str | None = None) -> ChatIdentity:
+                      chat_ref: str | None = None, locale: str | None = None) -> ChatIdentity:
         assert contact.id is not None
         ident = self._identity(channel, external_id)
         if ident is None:
@@ -108,6 +108,12 @@ class FakeContacts(_Repo):
             if chat_ref:
                 ident.chat_ref = chat_ref
         return ident
+
+    def set_locale(self, channel: str, external_id: str, locale: str | None) -> bool:
+        ident = self._identity(channel, external_id)
+        if ident is not None:
+            ident.locale = locale
+        return ident is not None
 
     def identities_of(self, contact_id: int | None) -> list[ChatIdentity]:
         return [i for i in self.rows.identities if i.contact_id == contact_id]
