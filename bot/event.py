@@ -115,7 +115,9 @@ class Event:
 
     def speaks(self) -> str:
         """The language the person gets (bot/i18n.py, `choose`). The platform is asked only
-        when they chose none and their identity keeps no locale; what it says is then kept."""
+        when they chose none and their identity keeps no locale. What the platform says (asked,
+        or sent with the event: Telegram's language_code) is kept with the identity when it is
+        new, so a notice or mail queued later speaks it too (bot/replies.py `language_of`)."""
         own = i18n.normal(self.language)
         if own is not None:
             return own
@@ -123,7 +125,7 @@ class Event:
             stored = self.contact.platform_locale
             self._platform = (platform_locale(self.who, stored) or "", stored)
             found = self._platform[0]
-            if found and not stored and not self.who.locale and self.who.ask_locale is not None:
+            if found and found != stored:
                 self.unit.contacts.set_locale(self.who.channel, self.who.external_id, found)
         return i18n.choose(None, self._platform[0] or None, self.svc.default_language)
 

@@ -263,9 +263,13 @@ def set_status(uow: UnitOfWork, case: Case, status: str, *, notify: bool,
 
 def language_of(uow: UnitOfWork, case: Case, default: str = i18n.ENGLISH) -> str:
     """The language casebot's words to the case's contact are queued in (notices and mails
-    are stored as text): the contact's own choice, else the deployment's default."""
+    are stored as text): the contact's own choice, else their platform's language as kept
+    with their identity on the case's channel (Slack's locale, Telegram's language_code),
+    else the deployment's default."""
     contact = uow.contacts.get(case.contact_id)
-    return i18n.choose(contact.language if contact else None, None, default)
+    platform = next((ident.locale for ident in uow.contacts.identities_of(case.contact_id)
+                     if ident.channel == case.channel and ident.locale), None)
+    return i18n.choose(contact.language if contact else None, platform, default)
 
 
 def reopen(uow: UnitOfWork, case: Case, *, author: str) -> None:

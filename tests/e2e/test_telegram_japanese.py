@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
+from bot import replies
 from bot.settings import Settings
+from bot.updates import update_case
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import BotRun, case_json, linked
 
@@ -34,6 +36,20 @@ async def test_a_product_case_in_japanese_from_telegrams_language_code(
         case = case_json(run, number)
         assert (case["issue_category"], case["severity"]) == ("Product Issues", "Low")
         assert case["subject"] == "管理コンソールが遅い"
+
+        # an operator's update, queued as text in another process's terms: casebot's framing
+        # speaks the language Telegram gave (kept with the identity), the engineer's words not
+        update_case(run.service, number, status=replies.WAITING, actor="cli:op",
+                    note="Which agent build do you run?")
+        asked = "Which agent build do you run?"
+
+        def notices() -> list[str]:
+            return [m["text"] for m in user.messages if asked in m.get("text", "")]
+
+        await run.until(notices)
+        [notice] = notices()
+        assert "ステータス: お客様の回答待ち" in notice, notice
+        assert "Status:" not in notice
 
         await user.say("/language en")  # the person's own choice wins over Telegram's
         assert "casebot speaks English to you now." in user.last_text
