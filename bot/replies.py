@@ -266,10 +266,22 @@ def language_of(uow: UnitOfWork, case: Case, default: str = i18n.ENGLISH) -> str
     are stored as text): the contact's own choice, else their platform's language as kept
     with their identity on the case's channel (Slack's locale, Telegram's language_code),
     else the deployment's default."""
+    return spoken(uow, case, default)[0]
+
+
+def spoken(uow: UnitOfWork, case: Case, default: str = i18n.ENGLISH) -> tuple[str, str]:
+    """`language_of` and where it comes from: "chosen" (by the contact or an operator), the
+    case's channel (their platform's), or "default" (for the console's case page)."""
     contact = uow.contacts.get(case.contact_id)
+    own = i18n.normal(contact.language if contact else None)
+    if own is not None:
+        return own, "chosen"
     platform = next((ident.locale for ident in uow.contacts.identities_of(case.contact_id)
                      if ident.channel == case.channel and ident.locale), None)
-    return i18n.choose(contact.language if contact else None, platform, default)
+    found = i18n.normal(platform)
+    if found is not None:
+        return found, case.channel
+    return i18n.choose(None, None, default), "default"
 
 
 def reopen(uow: UnitOfWork, case: Case, *, author: str) -> None:

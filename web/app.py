@@ -35,6 +35,7 @@ from bot.desk import Stale
 from bot.i18n import LANGUAGES
 from bot.operators import TooManyAttempts, sign_in, sign_out_everywhere
 from bot.reclassify import AlreadyApplied, NotReclassification
+from bot.replies import spoken
 from bot.service import Service
 from bot.settings import Settings
 from bot.updates import STATUSES, assign_case, reply_case, update_case
@@ -241,6 +242,7 @@ class Console:
             canned = [(r.id, r.name) for r in s.canned.all()]
             desk = _desk_of(case)
             ratings = s.cases.last_event(saved_id(case), "ratings")
+            language, source = spoken(s, case, self.service.default_language)
         applied = None if ratings is None else {
             "on": utc(ratings.at), "by": ratings.actor or "an operator"}
         reclass = data.get("issue_category") == URL_RECLASS and any(
@@ -251,8 +253,8 @@ class Console:
                 "others": others, "operators": operators, "canned": canned,
                 "previews": self._previews(data), **desk,
                 "can_apply": reclass and data["status"] == "resolved", "applied": applied,
-                # the language casebot speaks to the contact, when they (or an operator) chose
-                "language": LANGUAGES.get(contact.language or "") if contact else None}
+                # the language casebot speaks to the contact, and why (chosen, their chat's)
+                "language": LANGUAGES.get(language, language), "language_source": source}
 
     def _previews(self, data: dict[str, Any]) -> dict[str, dict[str, str]]:
         """Per stored file (by sha256) what the page may show of it: "image" (a thumbnail of

@@ -39,7 +39,8 @@ def test_an_operator_sets_a_contacts_language(console: Console) -> None:
     out = console.chat.run(s).stdout
     assert "コマンド: /newcase サポートケースの作成" in out
     [number] = re.findall(r"ケース番号: (\d+)", out)
-    assert "<dt>Language</dt><dd>日本語</dd>" in c.get(f"/cases/{number}").text
+    assert '<dt>Language</dt><dd>日本語 <span class="muted">(chosen)</span></dd>' \
+        in c.get(f"/cases/{number}").text
 
     bad = c.post(f"{url}/language", data={"csrf_token": csrf_of(after),
                                           "email": "ann@acme.example", "language": "tlh"})
