@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from bot.i18n import LANGUAGES, say
+from bot.i18n import ENGLISH, LANGUAGES, say
 from bot.settings import Settings
 from flows.clean import for_terminal
 from flows.commands import BUTTON_COMMANDS, RECLASSIFY, button_id, command_of, pressed
@@ -31,9 +31,9 @@ from store.budget import Bucket
 from store.poller import Holder
 
 __all__ = [
-    "BUTTON_COMMANDS", "COMMAND_PREFIX", "CONFIRM_STEP", "DONE", "LANGUAGES", "NO", "N_",
-    "RECLASSIFY",
-    "SKIP_WORDS", "YES", "Alert", "AnotherPoller", "Bucket", "Choice", "Directory",
+    "BUTTON_COMMANDS", "COMMAND_PREFIX", "CONFIRM_STEP", "DONE", "ENGLISH", "LANGUAGES", "NO",
+    "N_", "RECLASSIFY", "SKIP_WORDS", "YES", "Alert", "AnotherPoller", "Bucket", "Choice",
+    "Directory",
     "FetchFiles", "Fetched", "FileRef", "FromMessage", "Inbound", "Invalid", "Notice",
     "OpenCase", "Outcome", "PendingFile", "Prompt", "Reply", "Settings", "View", "Vouched",
     "Who", "_", "button_id", "command_of", "for_terminal", "info", "match_choice",

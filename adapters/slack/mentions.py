@@ -19,9 +19,7 @@ from adapters.bounded import RecentSet
 from adapters.slack import inbound as sin
 from adapters.slack import render as srn
 from adapters.slack.dispatch import DM_CACHE, Dispatch
-from bot.i18n import say
-from bot.protocol import info
-from flows.i18n import _
+from bot.protocol import _, info, say
 
 NO_URL = _("Mention me with a URL and I'll rate it, e.g. @casebot is this safe? "
            "hxxps://example[.]com/login (or use /urlcheck URL…, which only you see).")

@@ -32,8 +32,16 @@ from telegram.ext import ContextTypes
 from adapters.telegram import files as tfiles
 from adapters.telegram.chats import Chats
 from adapters.telegram.inbound import TOO_BIG, Media, media_of, text_inbound, too_big, who_of
-from bot import i18n
-from bot.protocol import Fetched, FileRef, FromMessage, Invalid, PendingFile, Who, none_fetched
+from bot.protocol import (
+    ENGLISH,
+    Fetched,
+    FileRef,
+    FromMessage,
+    Invalid,
+    PendingFile,
+    Who,
+    none_fetched,
+)
 
 log = logging.getLogger(__name__)
 
@@ -234,10 +242,9 @@ class Native:
             query = update.inline_query
             if query is None:
                 return
-            # the asker's Telegram language (their own /language choice is not read here: an
-            # inline query is answered without any identity)
-            language = i18n.choose(None, query.from_user.language_code,
-                                   self.chats.chat.service.default_language)
+            # the asker's language: their own /language choice when they are a contact, else
+            # their Telegram's (the ratings themselves are the same for anyone)
+            language = await asyncio.to_thread(self.chats.chat.language_of, who_of(update))
             rated = await asyncio.to_thread(self.chats.chat.rate_urls, query.query, language)
             results = [InlineQueryResultArticle(
                 id=str(n), title=lines[0], description="\n".join(lines[1:])[:200],
@@ -246,6 +253,6 @@ class Native:
             # Telegram caches an answer for everyone who types the same query: only English
             # answers are shared, one in another language is kept for its asker
             await query.answer(results, cache_time=INLINE_CACHE_SECONDS,
-                               is_personal=language != i18n.ENGLISH)
+                               is_personal=language != ENGLISH)
         finally:
             self.handled(update.update_id)
