@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from bot.protocol import Choice, FileRef, Notice, Outcome
-from store.tables import Case, ChatNotice, as_utc, utcnow
+from store.tables import Case, ChatNotice, utcnow
 from store.uow import UnitOfWork
 
 LEASE = timedelta(minutes=5)
@@ -55,12 +55,8 @@ def claim_one(uow: UnitOfWork, notice_id: int, *, lease: timedelta = LEASE,
     """Take this one notice if it is due, as `claim` does (a job's claim: bot/chat_jobs.py);
     None when it is sent, dropped, gone, or another sender's claim is younger than `lease`."""
     now = utcnow()
-    notice = uow.notices.get(notice_id)
-    if notice is None or not (notice.status == "pending" or (
-            notice.status == "sending" and notice.claimed_at is not None
-            and as_utc(notice.claimed_at) < now - lease)):
-        return None
-    if not uow.notices.take(notice, now):
+    notice = uow.notices.due_one(notice_id, now, lease)
+    if notice is None or not uow.notices.take(notice, now):
         return None
     return _plain(uow, notice, file_path)
 

@@ -29,14 +29,16 @@ class Notices(Repository):
     def due(self, channel: str, external_id: str | None, now: datetime, lease: timedelta,
             limit: int) -> list[ChatNotice]:
         """Pending notices, and those claimed longer ago than `lease` (their sender died)."""
-        query = select(ChatNotice).where(
-            col(ChatNotice.channel) == channel,
-            sa.or_(col(ChatNotice.status) == "pending",
-                   sa.and_(col(ChatNotice.status) == "sending",
-                           col(ChatNotice.claimed_at) < now - lease)))
+        query = select(ChatNotice).where(col(ChatNotice.channel) == channel,
+                                         _due(now, lease))
         if external_id is not None:
             query = query.where(ChatNotice.external_id == external_id)
         return list(self.s.exec(query.order_by(col(ChatNotice.id)).limit(limit)))
+
+    def due_one(self, notice_id: int, now: datetime, lease: timedelta) -> ChatNotice | None:
+        """The notice if it is due, as `due` says (a job's claim of its own row)."""
+        return self.s.exec(select(ChatNotice).where(col(ChatNotice.id) == notice_id,
+                                                    _due(now, lease))).first()
 
     def take(self, notice: ChatNotice, now: datetime) -> bool:
         """Claim `notice` unless another process changed it since it was read."""
@@ -71,3 +73,10 @@ class Notices(Repository):
         return list(self.s.exec(select(ChatNotice).where(ChatNotice.channel == channel,
                                                          ChatNotice.status == "pending")
                                 .order_by(col(ChatNotice.id)).limit(limit)))
+
+
+def _due(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
+    """Due: pending, or claimed longer ago than `lease` (its sender died)."""
+    return sa.or_(col(ChatNotice.status) == "pending",
+                  sa.and_(col(ChatNotice.status) == "sending",
+                          col(ChatNotice.claimed_at) < now - lease))
