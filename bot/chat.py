@@ -181,9 +181,10 @@ class Chat:
     def _rendered(self, who: Who, reply: Reply) -> Reply:
         """Every prompt and notice in the person's language, rendered here, just before the
         adapter gets them (bot/i18n.py): the service rendered its prompts in the contact's
-        language; what the chat layer added follows it (else the platform's)."""
+        language; what the chat layer added follows it, else the same rule read with their
+        identity (their own choice, their platform's as kept, the default)."""
         language = next((p.language for p in reply.prompts if p.language), None) \
-            or (self.service.language(None, who) if reply.prompts or reply.notices
+            or (self.service.language_of(who) if reply.prompts or reply.notices
                 else i18n.ENGLISH)  # nothing to say: no language asked for
         return replace(reply, prompts=i18n.prompts_in(reply.prompts, language),
                        notices=[i18n.say(n, language) for n in reply.notices],

@@ -85,3 +85,18 @@ async def test_an_english_telegram_keeps_english_and_language_offers_buttons(
         await user.press_data(offer, "cmd:language:ja")
         assert "表示言語を日本語に切り替えました。" in user.last_text
         assert "お問い合わせの種類をお選びください。" in user.keyboard_message()["text"]
+
+
+async def test_a_file_out_of_place_is_refused_in_the_language_the_contact_chose(
+        fake: FakeTelegram, settings: Settings) -> None:
+    """With no question open, the refusal and the help come from the chat layer, not from a
+    rendered question: they still follow the contact's own choice over their Telegram's."""
+    fake.languages[7103] = "en"
+    async with BotRun(fake, settings, "polling") as run:
+        user = await linked(run, 7103, "ann@acme.example")
+        await user.say("/language ja")
+        await user.say("/cancel")
+        await user.document("notes.txt", b"not asked for\n")
+        refused = user.last_text
+        assert refused.startswith("ファイルは添付ファイルをお尋ねする質問でのみお受けできます。")
+        assert "コマンド: /newcase サポートケースの作成" in refused  # the help, in Japanese too
