@@ -122,9 +122,13 @@ class Service:
         return i18n.choose(None, platform_locale(who, stored), self.default_language)
 
     def language_of(self, who: Who) -> str:
-        """`language` for a person, read with their identity (one read, nothing written)."""
-        with unit_of_work(self.engine, read_only=True) as unit:
-            found = unit.conversations.load_for_identity(who.channel, who.external_id)
+        """`language` for a person, read with their identity (one read, nothing written); the
+        platform's when the store cannot be read (what is said then is "send it again")."""
+        try:
+            with unit_of_work(self.engine, read_only=True) as unit:
+                found = unit.conversations.load_for_identity(who.channel, who.external_id)
+        except sa.exc.SQLAlchemyError:
+            found = None
         if found is None:
             return self.language(None, who)
         return self.language(found[0].language, who, found[0].platform_locale)
