@@ -30,9 +30,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
 from sqlalchemy.engine import Engine
 
 from flows.catalog import Catalog, get_catalog
@@ -41,6 +40,9 @@ from flows.errors import Invalid
 from flows.i18n import Msg, _, joined
 from flows.urls import NormalURL, normalize_url
 from store.uow import unit_of_work
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -273,11 +275,17 @@ class HttpProvider:
         self.timeout = timeout
         self.fallback = fallback
         self.catalog = catalog or get_catalog()
-        self.client = client or httpx.Client(timeout=timeout)
+        if client is None:
+            import httpx  # here, not at the top: a casebot without a rating service never needs it
+
+            client = httpx.Client(timeout=timeout)
+        self.client = client
 
     def rate(self, urls: Sequence[str]) -> list[Rating]:
         if not urls:
             return []
+        import httpx
+
         try:
             resp = self.client.post(self.url, json={"urls": list(urls)}, timeout=self.timeout)
             if resp.status_code != 200:

@@ -18,12 +18,13 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
-
-import pyzipper
+from typing import TYPE_CHECKING, BinaryIO
 
 from flows.errors import Invalid, quoted
 from flows.i18n import Msg, _, ngettext
+
+if TYPE_CHECKING:
+    import pyzipper
 
 CHUNK = 64 * 1024
 MAX_MEMBERS = 10_000
@@ -36,7 +37,6 @@ EOCD64 = b"PK\x06\x06"
 # Members this small are harmless whatever their ratio (text compresses very well).
 RATIO_MIN_SIZE = 64 * 1024
 WZ_AES_METHOD = 99
-_BAD_ZIP = (zipfile.BadZipFile, pyzipper.BadZipFile)
 _HOW_TO_ZIP = _("Put the samples in a password-protected zip, e.g. with 7-Zip (password: "
                 "infected), and send that.")
 
@@ -197,9 +197,12 @@ def check_sample_zip(
     if not password:
         raise Invalid(_("Enter the zip's password (often 'infected')."))
     _check_listing(path, label, max_uncompressed)
+    import pyzipper  # here, not at the top: its AES crypto is a tenth of a `casebot` start
+
     try:
         zf = pyzipper.AESZipFile(path)
-    except (*_BAD_ZIP, EOFError, struct.error, ValueError, OverflowError):
+    except (zipfile.BadZipFile, pyzipper.BadZipFile, EOFError, struct.error, ValueError,
+            OverflowError):
         raise Invalid(_("{label} is not a zip archive. {how}", label=label,
                         how=_HOW_TO_ZIP)) from None
     with zf:
@@ -294,6 +297,8 @@ def _check_sizes(infos: list[zipfile.ZipInfo], label: str, max_uncompressed: int
 def _decrypt(zf: pyzipper.AESZipFile, info: zipfile.ZipInfo, pwd: bytes, label: str,
              produced: int, max_uncompressed: int, deadline: float | None) -> int:
     """Decrypt one member, counting and discarding its bytes; returns how many it gave."""
+    import pyzipper
+
     name = quoted(info.filename)
     seen = 0
     try:
@@ -323,7 +328,8 @@ def _decrypt(zf: pyzipper.AESZipFile, info: zipfile.ZipInfo, pwd: bytes, label: 
             "In {label}, {name} uses a compression method casebot cannot read. Re-create the "
             "zip using Deflate or Store (e.g. the 7-Zip 'zip' format).", label=label,
             name=name)) from None
-    except (*_BAD_ZIP, zlib.error, EOFError, struct.error, ValueError) as exc:
+    except (zipfile.BadZipFile, pyzipper.BadZipFile, zlib.error, EOFError, struct.error,
+            ValueError) as exc:
         raise Invalid(_(
             "{name} in {label} could not be unpacked with the password you gave ({error}). "
             "Either the password is wrong or the zip is damaged: check the password, or zip "

@@ -12,14 +12,17 @@ import functools
 import ipaddress
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 import idna
-import tldextract
 
 from flows.errors import Invalid, quoted
 from flows.i18n import Msg, _, joined, ngettext
 from flows.normalize import normal, typed_list
+
+if TYPE_CHECKING:
+    import tldextract
 
 MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -52,7 +55,10 @@ class NormalURL:
 
 @functools.cache
 def _extractor() -> tldextract.TLDExtract:
-    # The bundled public-suffix snapshot only: no network, no cache directory.
+    # The bundled public-suffix snapshot only: no network, no cache directory. Imported at
+    # first use: tldextract brings requests, a tenth of a `casebot` start.
+    import tldextract
+
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 

@@ -9,7 +9,6 @@ running after that is left to finish on its own thread while the caller is told 
 
 from __future__ import annotations
 
-import functools
 import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -20,11 +19,6 @@ from sqlalchemy.engine import Engine
 from store.db import head_revision
 
 TIMEOUT = 2.0  # seconds a readiness probe waits for the database
-
-
-@functools.cache
-def _head() -> str | None:
-    return head_revision()
 
 
 class Readiness:
@@ -66,7 +60,7 @@ class Readiness:
                 if "no such table" not in str(exc.orig):  # SQLite's missing table
                     raise
                 current = None
-        head = _head()
+        head = head_revision()
         if current != head:
             return (f"the database schema is at {current or 'no revision'}, this casebot needs "
                     f"{head}: run `casebot db upgrade`")

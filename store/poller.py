@@ -33,7 +33,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Protocol
 
-import psycopg
 from sqlalchemy.engine import Engine
 
 from store.db import direct_url, libpq_dsn
@@ -109,6 +108,8 @@ class _AdvisoryLock:
         self.key = lock_key(name)
         self.released = threading.Event()
         self.guard = threading.Lock()
+        import psycopg  # PostgreSQL only: an SQLite casebot never loads the driver
+
         self.conn = psycopg.connect(dsn, autocommit=True, application_name=label,
                                     connect_timeout=10)
         try:
@@ -137,6 +138,8 @@ class _AdvisoryLock:
     def watch(self, on_lost: Callable[[], None], every: float = WATCH_EVERY) -> None:
         """Look at the lock's connection every `every` seconds; if the server dropped it (a
         restart, a network cut), the lock is gone with it: call `on_lost` once."""
+        import psycopg
+
         def look() -> None:
             while not self.released.wait(every):
                 try:
@@ -150,6 +153,8 @@ class _AdvisoryLock:
         threading.Thread(target=look, name="casebot-poller-lock", daemon=True).start()
 
     def release(self) -> None:
+        import psycopg
+
         self.released.set()
         with self.guard, contextlib.suppress(psycopg.Error):
             self.conn.close()  # the session ends: the server frees its advisory locks

@@ -20,12 +20,15 @@ import contextlib
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from store.db import direct_url, libpq_dsn
+
+if TYPE_CHECKING:  # PostgreSQL only: an SQLite casebot never loads the driver
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,8 @@ class NoticeListener:
         if not self.listens:
             time.sleep(timeout)
             return False
+        import psycopg
+
         with self.lock:
             try:
                 conn = self._connection()
@@ -81,6 +86,8 @@ class NoticeListener:
         return False
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
+        import psycopg
+
         if self.conn is None or self.conn.closed:
             self.conn = psycopg.connect(libpq_dsn(self.url), autocommit=True)
             self.conn.execute(f"LISTEN {TOPIC}")
@@ -88,6 +95,8 @@ class NoticeListener:
 
     def close(self) -> None:
         if self.conn is not None:
+            import psycopg
+
             with contextlib.suppress(psycopg.Error):
                 self.conn.close()
             self.conn = None

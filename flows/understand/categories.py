@@ -18,9 +18,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import bm25s
-import numpy as np
 import yaml
 
 from flows.answers import CHANGE_CONTROL
@@ -29,6 +28,10 @@ from flows.normalize import is_japanese, normal
 from flows.understand.cues import cue_bonus
 from flows.understand.products import name_pattern
 from flows.understand.tokens import tokens
+
+if TYPE_CHECKING:  # imported when first needed: numpy is a third of a `casebot` start
+    import bm25s
+    import numpy as np
 
 HERE = Path(__file__).parent
 EXAMPLE_FILES = (HERE / "examples_en.yaml", HERE / "examples_ja.yaml")
@@ -77,6 +80,9 @@ def _words(text: str, catalog: Catalog) -> list[str]:
 
 @functools.cache
 def _index() -> _Index:
+    import bm25s
+    import numpy as np
+
     rows = _examples()
     catalog = get_catalog()
     corpus = [_words(text, catalog) or ["<empty>"] for _, text in rows]
@@ -104,6 +110,8 @@ def allowed_categories(catalog: Catalog, product: str | None) -> list[str]:
 
 
 def _evidence(query: Sequence[str]) -> dict[str, float]:
+    import numpy as np
+
     ix = _index()
     known = [t for t in query if t in ix.vocab]
     if not known:

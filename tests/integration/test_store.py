@@ -36,6 +36,12 @@ def _head() -> str:
     return head
 
 
+def test_the_head_read_without_alembic_is_alembics_own() -> None:
+    from store.db import head_revision
+
+    assert head_revision() == _head()
+
+
 def test_migrations_reach_head_and_are_idempotent(engine: Engine) -> None:
     assert current_revision(engine) == _head()
     upgrade(engine)
