@@ -1,8 +1,10 @@
 """A pybabel extractor for flows/catalog.yaml (babel.cfg): the catalog's own words a customer
 reads as casebot's text (issue groups and categories, severities with their definitions and
 response times, contact methods, virus pattern types, URL ratings, URL categories and their
-groups) become msgids, so they are translated like any other message. Product and OS names
-stay as the vendor writes them."""
+groups) become msgids, so they are translated like any other message. So do product names
+and the products' languages: a product keeps its English name where the vendor sells it under
+that name (the translation copies it), and shows the vendor's own local name where there is one
+(OfficeScan is ウイルスバスター コーポレートエディション in Japan). OS names stay as written."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ def catalog_words(data: dict[str, Any]) -> Iterator[str]:
         yield sev["meaning"]
         yield sev["response"]
     yield from data.get("contact_methods") or ()
+    yield from (product["name"] for product in data.get("products") or ())
+    yield from data.get("languages") or ()
     yield from data.get("url_ratings") or ()
     for group, categories in (data.get("url_categories") or {}).items():
         yield group

@@ -92,7 +92,8 @@ def _suggested_first(choices: list[Choice], wanted: str | None) -> list[Choice]:
 
 
 def profile_choices(a: Answers, ctx: Ctx) -> list[Choice]:
-    out = [Choice(id=str(p.id), label=p.name, hint=f"{p.product} {p.version}")
+    out = [Choice(id=str(p.id), label=p.name,
+                  hint=_("{product} {version}", product=_(p.product), version=p.version))
            for p in ctx.world.profiles()]
     out = _suggested_first(out, (a.get(SUGGEST) or {}).get("profile"))
     out.append(Choice(id=ADD_PROFILE, label=_("Update or add a product profile")))

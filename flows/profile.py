@@ -14,13 +14,14 @@ from typing import Any, cast
 from transitions import EventData, Machine
 
 from flows import validators as v
+from flows.answers import SUGGESTED
 from flows.catalog import Product
 from flows.context import CodeView, Ctx, ProfileView
 from flows.errors import Invalid
 from flows.flow import DeleteProfile, Effect, Jump, Return, Turn
 from flows.form import Form
 from flows.formstate import Answers, FormState
-from flows.i18n import _
+from flows.i18n import _, joined
 from flows.model import Choice, Inbound, Prompt
 from flows.steps import (
     ChoiceStep,
@@ -30,6 +31,7 @@ from flows.steps import (
     choice_error,
     match_choice,
     plain_choices,
+    translated_choices,
 )
 
 NEW_CODE = "__new__"
@@ -128,11 +130,11 @@ def _guid(text: str) -> str:
 def product_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     """The catalog's products; the one the user's description names comes first."""
     wanted = (a.get("_suggest") or {}).get("product")
-    out = plain_choices(p.name for p in ctx.cat.products)
+    out = translated_choices(p.name for p in ctx.cat.products)
     hit = next((c for c in out if c.id == wanted), None)
     if hit is None:
         return out
-    return [Choice(id=hit.id, label=hit.label, hint=_("suggested from your description")),
+    return [Choice(id=hit.id, label=hit.label, hint=SUGGESTED),
             *(c for c in out if c is not hit)]
 
 
@@ -147,7 +149,7 @@ def version_choices(a: Answers, ctx: Ctx) -> list[Choice]:
     hit = next((c for c in out if c.id == wanted.get("version")), None)
     if hit is None:
         return out
-    return [Choice(id=hit.id, label=hit.label, hint="suggested from your description"),
+    return [Choice(id=hit.id, label=hit.label, hint=SUGGESTED),
             *(c for c in out if c is not hit)]
 
 
@@ -189,7 +191,7 @@ PROFILE_STEPS: list[Step] = [
               lambda a, c: plain_choices(p.settings if (p := product_of(a, c)) else ()),
               min_count=0, when=product_has_settings),
     LanguageStep("language", _("Product language"), _("Which language does the product use?"),
-                 lambda a, c: plain_choices(c.cat.languages)),
+                 lambda a, c: translated_choices(c.cat.languages)),
 ]
 
 
@@ -400,10 +402,11 @@ def _delete(event: EventData) -> None:
 def _describe(p: ProfileView | None) -> str:
     if p is None:
         return ""
-    parts = [f"{p.product} {p.version}", ", ".join(p.operating_systems), p.language]
+    parts = [_("{product} {version}", product=_(p.product), version=p.version),
+             ", ".join(p.operating_systems), _(p.language) if p.language else ""]
     if p.activation_code_masked:
         parts.append(p.activation_code_masked)
-    return " · ".join(x for x in parts if x)
+    return joined(" · ", [x for x in parts if x])
 
 
 MENU = ProfilesMenu()

@@ -5,6 +5,7 @@ are picked by their Japanese names, and the case keeps the canonical English val
 
 from __future__ import annotations
 
+import json
 import re
 
 from sqlmodel import select
@@ -13,7 +14,7 @@ from bot.app import build_engine
 from bot.settings import Settings
 from store.tables import OutboxMail
 from store.uow import unit_of_work
-from tests.e2e.conftest import Chat, Script
+from tests.e2e.conftest import EMAIL, Chat, Script
 
 SUBJECT = "パターン更新後にエージェントが停止する"
 DESCRIPTION = "全サーバーでエージェントが停止します。\n再起動しても直りません。"
@@ -112,3 +113,19 @@ def test_the_deployment_default_applies_to_a_contact_who_chose_none(chat: Chat) 
     assert out.startswith("casebot — サポートケースを作成します。")
     assert "コマンド: /newcase" in out
     assert out.rstrip().endswith("/language chooses the language · /help shows this.")
+
+
+def test_products_and_their_languages_show_the_vendors_japanese_names(chat: Chat) -> None:
+    """Where the vendor sells a product under a Japanese name (OfficeScan is ウイルスバスター
+    コーポレートエディション, Worry-Free ウイルスバスター ビジネスセキュリティ), a Japanese
+    contact reads and may type that name; the profile keeps the catalog's English name."""
+    s = Script().say("/language ja", "/newcase", "本社 WFBS",
+                     "ウイルスバスター ビジネスセキュリティ", "Services", "Windows 10, done",
+                     "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7",
+                     "done", "プロファイルを保存", "/profiles")
+    out = chat.run(s).stdout
+    assert "ウイルスバスター コーポレートエディション" in out  # among the products offered
+    assert "製品: ウイルスバスター ビジネスセキュリティ" in out  # the profile's review
+    assert "言語: 英語" in out  # the product's language, the vendor's Japanese word
+    profiles = json.loads(chat.cli("profiles", "list", "--as", EMAIL, "--json"))
+    assert [p["product"] for p in profiles] == ["Worry-Free Business Security"]
