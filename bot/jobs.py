@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from store.db import direct_url
 from store.tables import ChatNotice, OutboxMail, StaffAlert
 
 if TYPE_CHECKING:
@@ -63,13 +64,29 @@ def dsn(db_url: str | sa.URL) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def make_app(db_url: str | sa.URL, *, pool_size: int = 4) -> procrastinate.App:
-    """The procrastinate app on casebot's database (its tasks are added by the worker)."""
+def make_app(db_url: str | sa.URL, *, pool_size: int = 4,
+             pooled: bool = False) -> procrastinate.App:
+    """The procrastinate app on casebot's database (its tasks are added by the worker).
+    `pooled`: `db_url` goes through a transaction pooler, so psycopg must prepare nothing on
+    the server (store/db.py says why)."""
     import procrastinate
 
-    connector = procrastinate.PsycopgConnector(conninfo=dsn(db_url), min_size=1,
-                                               max_size=max(1, pool_size))
+    connector = procrastinate.PsycopgConnector(
+        conninfo=dsn(db_url), min_size=1, max_size=max(1, pool_size),
+        kwargs={"prepare_threshold": None} if pooled else None)
     return procrastinate.App(connector=connector)
+
+
+def worker_app(engine: Engine) -> procrastinate.App:
+    """The app a worker runs and the job manager reads with. A worker holds a session (its
+    LISTEN for new jobs, its heartbeats): behind PgBouncer in transaction mode it connects
+    directly when CASEBOT_DATABASE_DIRECT_URL is given, else through the pooler with nothing
+    prepared, and then finds new jobs by its one-second poll only (bot/job_tasks.py)."""
+    direct = direct_url(engine)
+    if direct is None:
+        log.info("workers find new jobs by polling: LISTEN does not work through a "
+                 "transaction pooler; set CASEBOT_DATABASE_DIRECT_URL to wake them at once")
+    return make_app(direct or engine.url, pooled=direct is None)
 
 
 def retry_strategy() -> Any:
@@ -147,7 +164,7 @@ def attach(engine: Engine) -> QueueJobs | None:
         return None
     jobs = _QUEUES.get(engine)
     if jobs is None:
-        jobs = _QUEUES[engine] = QueueJobs(make_app(engine.url), make_app(engine.url))
+        jobs = _QUEUES[engine] = QueueJobs(worker_app(engine), make_app(engine.url))
     _listen()
     return jobs
 

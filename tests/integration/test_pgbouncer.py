@@ -27,6 +27,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from bot import jobs
 from bot.app import build_service
 from bot.chat import Chat
 from bot.settings import Settings
@@ -187,3 +188,48 @@ def test_migrations_and_conversations_through_the_pooler(bouncer: str, pg_url: s
     release()
     chat.listener.close()
     direct.dispose()
+
+
+def test_the_job_queue_prepares_nothing_through_the_pooler(bouncer: str) -> None:
+    """procrastinate's own connections follow the setting too: its pool went to the pooler
+    with psycopg's default (prepare a statement run five times), so the queue's reads broke
+    like any other client's."""
+    engine = make_engine(bouncer, pooler="pgbouncer")
+    upgrade(engine)
+    queue = jobs.attach(engine)
+    assert queue is not None
+    errors: list[str] = []
+
+    def read() -> None:
+        try:
+            for _ in range(30):
+                queue.manager().list_jobs(queue=jobs.QUEUE)
+        except Exception as exc:  # what the driver raised, reported below
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    queue.app.close()
+    engine.dispose()
+    assert errors == []
+
+
+def test_job_workers_connect_on_the_direct_url(bouncer: str, pg_url: str) -> None:
+    """A worker's LISTEN and heartbeats hold a session: with the direct URL given, the job
+    queue's connections bypass the pooler (the server sees the direct URL's own name)."""
+    named = sa.make_url(pg_url).update_query_dict({"application_name": "casebot-direct"})
+    direct = make_engine(bouncer, pooler="pgbouncer",
+                         direct_url=named.render_as_string(hide_password=False))
+    upgrade(direct)
+    queue = jobs.attach(direct)
+    assert queue is not None
+    queue.manager().list_jobs(queue=jobs.QUEUE)
+    with psycopg.connect(jobs.dsn(pg_url), autocommit=True) as admin:
+        names = {row[0] for row in admin.execute(
+            "SELECT application_name FROM pg_stat_activity WHERE datname = current_database()")}
+    queue.app.close()
+    direct.dispose()
+    assert "casebot-direct" in names, names
