@@ -11,6 +11,7 @@ test (tests/e2e/test_pseudo_locale.py) finds. This module is pure: no catalog is
 
 from __future__ import annotations
 
+import itertools
 import string
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
@@ -110,10 +111,26 @@ def render(text: Any, language: Translator | None) -> str:
     if not isinstance(text, Msg) or language is None:
         return str.__str__(text) if isinstance(text, str) else str(text)
     if text.parts is not None:
-        return text.msgid.join(render(p, language) for p in text.parts)
+        return _join(text.msgid, [render(p, language) for p in text.parts])
     if text.plural is not None:
         template = language.ngettext(text.msgid, text.plural, text.n or 0)
     else:
         template = language.gettext(text.msgid)
     return fill(template, {k: render(v, language) if isinstance(v, Msg) else v
                            for k, v in text.params.items()})
+
+
+# what ends a sentence in Japanese (and Chinese) writing: no space follows it
+FULL_STOPS = ("\u3002", "\uff01", "\uff1f")  # the ideographic full stop, ! and ? full-width
+
+
+def _join(sep: str, parts: list[str]) -> str:
+    """`sep.join(parts)`, except that a space separator is left out after a part that ends
+    with a full-width stop (FULL_STOPS): a space between sentences is English writing, not Japanese
+    ("追加しました。サポート…"). English parts never end so, so English is unchanged."""
+    if not sep or sep.strip(" "):
+        return sep.join(parts)
+    out = parts[:1]
+    for before, part in itertools.pairwise(parts):
+        out.append(part if before.endswith(FULL_STOPS) else sep + part)
+    return "".join(out)

@@ -58,3 +58,20 @@ def test_plural_forms_follow_each_languages_rule() -> None:
 def test_the_pseudo_locale_keeps_placeholders_and_commands() -> None:
     assert pseudo("Type /language {code}") == "⟦Týpé /language {code}⟧"
     assert say(_("Type /language {code}", code="ja"), PSEUDO) == "⟦Týpé /language ja⟧"
+
+
+def test_japanese_sentences_are_joined_without_an_english_space() -> None:
+    """A space between joined sentences is English writing: after a full-width 。！？ the
+    rendered Japanese goes on at once; English (and a part not ending so) keeps the space."""
+    added = _("{name} is already attached.", name="a.zip")
+    sees = _("The support team will see it.")
+    both = joined(" ", [added, sees, "typed"])
+    assert both == "a.zip is already attached. The support team will see it. typed"
+    japanese = say(both, "ja")
+    assert "。 " not in japanese
+    assert japanese.startswith("a.zip はすでに添付されています。")
+    assert japanese.endswith("。typed")
+    assert say(joined(" ", ["ok！", "next", "ok？", "end"]), "ja") == "ok！next ok？end"
+    assert say(joined(" ", ["。", "x"]), PSEUDO) == "。x"  # any rendered language, by the text
+    assert say(joined("\n", [added, sees]), "ja").count("\n") == 1  # a newline stays
+    assert say(joined(" · ", ["。", "x"]), "ja") == "。 · x"  # a visible separator stays
