@@ -20,6 +20,7 @@ from bot.alerts import Staff
 from bot.samples import SampleChecker, verdict_text
 from flows.context import Clock, Ctx
 from flows.flow import Flow
+from flows.i18n import Msg
 from flows.intake import INTAKE
 from flows.model import Prompt
 from flows.myprofile import MYPROFILE
@@ -128,6 +129,11 @@ class Event:
             if found and found != stored:
                 self.unit.contacts.set_locale(self.who.channel, self.who.external_id, found)
         return i18n.choose(None, self._platform[0] or None, self.svc.default_language)
+
+    def written(self, text: Msg) -> str:
+        """Text casebot writes on the person's behalf (a request's description when they sent
+        files without words): in their language, and plain text from then on, as if typed."""
+        return i18n.say(text, self.speaks())
 
     def check_sample(self, sha256: str, path: str, name: str, password: str | None,
                      suffixes: tuple[str, ...] | None) -> None:
