@@ -75,3 +75,23 @@ def test_japanese_sentences_are_joined_without_an_english_space() -> None:
     assert say(joined(" ", ["。", "x"]), PSEUDO) == "。x"  # any rendered language, by the text
     assert say(joined("\n", [added, sees]), "ja").count("\n") == 1  # a newline stays
     assert say(joined(" · ", ["。", "x"]), "ja") == "。 · x"  # a visible separator stays
+
+
+def test_the_product_language_is_preselected_from_the_contacts_language() -> None:
+    """The profile's product language (a catalog value) follows what the description was
+    written in, else the language casebot speaks to the contact (`Ctx.language`)."""
+    from datetime import UTC, datetime
+
+    from flows.context import Ctx, EmptyWorld
+    from flows.profile import PROFILE_STEPS, LanguageStep
+
+    [step] = [s for s in PROFILE_STEPS if isinstance(s, LanguageStep)]
+
+    def ctx(language: str) -> Ctx:
+        return Ctx(world=EmptyWorld(), clock=lambda: datetime(2026, 12, 6, tzinfo=UTC),
+                   language=language)
+
+    assert step.fill({}, ctx("ja")) == "Japanese"
+    assert step.fill({}, ctx("en")) == "English"
+    assert step.fill({}, ctx(PSEUDO)) == "English"
+    assert step.fill({"_suggest": {"language": "Japanese"}}, ctx("en")) == "Japanese"
