@@ -134,3 +134,29 @@ def _join(sep: str, parts: list[str]) -> str:
     for before, part in itertools.pairwise(parts):
         out.append(part if before.endswith(FULL_STOPS) else sep + part)
     return "".join(out)
+
+
+def as_data(text: Any) -> Any:
+    """A message as plain JSON data (what it IS: msgid, parameters, plural, parts), so a
+    text kept in the database can be rendered later in its reader's language; a plain
+    string, number or None stays as it is. `from_data` reads it back."""
+    if not isinstance(text, Msg):
+        return str.__str__(text) if isinstance(text, str) else text
+    data: dict[str, Any] = {"msgid": text.msgid}
+    if text.params:
+        data["params"] = {k: as_data(v) for k, v in text.params.items()}
+    if text.plural is not None:
+        data["plural"], data["n"] = text.plural, text.n
+    if text.parts is not None:
+        data["parts"] = [as_data(p) for p in text.parts]
+    return data
+
+
+def from_data(data: Any) -> Any:
+    """`as_data` read back: a `Msg` again (with its English value), anything else as is."""
+    if not isinstance(data, dict) or not isinstance(data.get("msgid"), str):
+        return data
+    params = {k: from_data(v) for k, v in (data.get("params") or {}).items()}
+    parts = data.get("parts")
+    return Msg(data["msgid"], params, plural=data.get("plural"), n=data.get("n"),
+               parts=[from_data(p) for p in parts] if parts is not None else None)

@@ -95,3 +95,27 @@ def test_the_product_language_is_preselected_from_the_contacts_language() -> Non
     assert step.fill({}, ctx("en")) == "English"
     assert step.fill({}, ctx(PSEUDO)) == "English"
     assert step.fill({"_suggest": {"language": "Japanese"}}, ctx("en")) == "Japanese"
+
+
+def test_a_message_kept_as_data_reads_back_in_any_language() -> None:
+    """What a stored verdict keeps (flows.i18n `as_data`): the message with its nested
+    messages, counts and joins, read back as the same message, rendered late."""
+    import json
+
+    from flows.i18n import as_data, from_data
+
+    inner = _("{name} is already attached.", name="a.zip")
+    message = joined("\n", [_("{label} lists {entries:,} entries; the limit is {limit:,}. "
+                              "Split the samples into several zips.", label="'s.zip'",
+                              entries=70000, limit=65535),
+                            ngettext("Please wait {n} second before trying the code again.",
+                                     "Please wait {n} seconds before trying the code again.",
+                                     5), inner, "typed"])
+    back = from_data(json.loads(json.dumps(as_data(message))))
+    assert isinstance(back, Msg)
+    assert back == message
+    assert say(back, "ja") == say(message, "ja")
+    assert "70,000" in say(back, "ja")
+    assert from_data("an old English verdict") == "an old English verdict"
+    assert from_data(None) is None
+    assert as_data("plain") == "plain"
