@@ -294,8 +294,9 @@ class Chat:
         if not ask.pending_files:
             return ask, _Fetch()
         fetched = self._fetch(who, ask.pending_files, fetch)
-        text = ask.args or "Files from a message: " + ", ".join(  # the request's text (data)
-            f.name for f in fetched.stored)
+        # the request's text when no words came with the files: written in their language
+        text = ask.args or i18n.say(_("Files from a message: {names}", names=", ".join(
+            f.name for f in fetched.stored)), self.language_of(who))
         return (replace(ask, files=tuple(fetched.stored), pending_files=(), args=text,
                         text=text), fetched)
 

@@ -20,6 +20,7 @@ from bot.alerts import Staff
 from bot.samples import SampleChecker, verdict_text
 from flows.context import Clock, Ctx
 from flows.flow import Flow
+from flows.i18n import Msg
 from flows.intake import INTAKE
 from flows.model import Prompt
 from flows.myprofile import MYPROFILE
@@ -109,9 +110,22 @@ class Event:
         self.ctx = Ctx(world=self.world, clock=svc.clock, contact_email=contact.email,
                        max_attachment_bytes=svc.max_attachment_bytes)
         self.conv = conv
-        # the contact's own language (/language may change it during the event; bot/i18n.py)
-        self.language = contact.language
         self._platform: tuple[str, str | None] | None = None  # (platform locale, stored)
+        self.language = contact.language
+
+    @property
+    def language(self) -> str | None:
+        """The contact's own language (/language may change it during the event)."""
+        return self._own
+
+    @language.setter
+    def language(self, code: str | None) -> None:
+        """The flows get it as plain data (`Ctx.language`): what is known without asking the
+        platform (their choice, the locale sent or kept, the default), so no flow step costs
+        a platform call; `speaks` is the full rule for what is said."""
+        self._own = code
+        self.ctx.language = i18n.choose(code, self.who.locale or self.contact.platform_locale,
+                                        self.svc.default_language)
 
     def speaks(self) -> str:
         """The language the person gets (bot/i18n.py, `choose`). The platform is asked only
@@ -128,6 +142,11 @@ class Event:
             if found and found != stored:
                 self.unit.contacts.set_locale(self.who.channel, self.who.external_id, found)
         return i18n.choose(None, self._platform[0] or None, self.svc.default_language)
+
+    def written(self, text: Msg) -> str:
+        """Text casebot writes on the person's behalf (a request's description when they sent
+        files without words): in their language, and plain text from then on, as if typed."""
+        return i18n.say(text, self.speaks())
 
     def check_sample(self, sha256: str, path: str, name: str, password: str | None,
                      suffixes: tuple[str, ...] | None) -> None:

@@ -29,6 +29,8 @@ ALREADY = _("That message was already handled.")
 IN_PROGRESS = _("You have a request in progress; finish or /cancel it first.")
 SEES_IT = _("The support team will see it.")
 NO_CASE = _("I can't find that case of yours. /cases lists your cases.")
+# the description casebot writes for a request opened from files sent without words
+FILES_ONLY = _("Files from a message")
 
 
 def route(ev: Event, inbound: Inbound) -> list[Prompt] | None:
@@ -90,7 +92,7 @@ def split(ev: Event, args: str) -> list[Prompt]:
     ev.end()
     return [info(_("Taken out of case {number}; it starts a new request.",
                    number=case.number)),
-            *describe(ev, message.text or "Files from a message",
+            *describe(ev, message.text or ev.written(FILES_ONLY),
                       _refs(ev, message.attachments))]
 
 
@@ -158,7 +160,7 @@ def new_from_held(ev: Event, args: str) -> list[Prompt]:
     if ev.in_request() and not ev.untouched():
         return [info(IN_PROGRESS), ev.current_prompt()]
     ev.end()
-    return describe(ev, held.text or "Files from a message", _refs(ev, held.files))
+    return describe(ev, held.text or ev.written(FILES_ONLY), _refs(ev, held.files))
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -278,5 +280,6 @@ def _follow_up_case(ev: Event, case: Case, text: str,
             "request, then send this again to open a new case about it.", days,
             number=case.number))]
     ev.end()
-    return [info(late), *describe(ev, text or f"Follow-up of case {case.number}", files,
-                                  source=f"case {case.number}")]
+    return [info(late), *describe(
+        ev, text or ev.written(_("Follow-up of case {number}", number=case.number)), files,
+        source=f"case {case.number}")]

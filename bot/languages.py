@@ -14,8 +14,12 @@ from flows.i18n import _, joined
 from flows.model import Choice, Inbound, Prompt, info
 from flows.normalize import is_japanese
 
+# the answer to `/language CODE`, said in the language just chosen (rendered in it as every
+# reply of the event is); the pseudo-locale says what it is, never "English"
 CHOSEN = {"en": _("casebot speaks English to you now. /language changes it."),
-          "ja": _("casebot speaks Japanese to you now. /language changes it.")}
+          "ja": _("casebot speaks Japanese to you now. /language changes it."),
+          i18n.PSEUDO: _("casebot speaks the test language {code} to you now: every message "
+                         "it translates is marked. /language changes it.", code=i18n.PSEUDO)}
 
 
 def choices(hint: bool = True) -> tuple[Choice, ...]:
@@ -39,7 +43,7 @@ def command(ev: Event, args: str) -> list[Prompt]:
             languages=", ".join(i18n.LANGUAGES.values()), codes=", ".join(i18n.LANGUAGES)))])
     ev.unit.contacts.choose_language(ev.contact.id, code)
     ev.language = code
-    return ev.with_current([info(CHOSEN.get(code, CHOSEN["en"]))])
+    return ev.with_current([info(CHOSEN[code])])
 
 
 def offer(ev: Event, inbound: Inbound, language: str) -> list[Prompt]:

@@ -289,16 +289,16 @@ class HttpProvider:
         try:
             resp = self.client.post(self.url, json={"urls": list(urls)}, timeout=self.timeout)
             if resp.status_code != 200:
-                raise _Failed(f"answered HTTP {resp.status_code}")
+                raise _Failed(_("answered HTTP {status}", status=resp.status_code))
             return self._read(urls, resp.json())
         except httpx.TimeoutException:
-            why = f"did not answer within {self.timeout:g} s"
+            why = _("did not answer within {seconds} s", seconds=f"{self.timeout:g}")
         except httpx.HTTPError as exc:
-            why = f"could not be reached ({type(exc).__name__})"
+            why = _("could not be reached ({error})", error=type(exc).__name__)
         except (_Failed, ValueError, KeyError, TypeError) as exc:
-            why = str(exc) if isinstance(exc, _Failed) else "sent an answer casebot can't read"
-        log.warning("URL rating service %s; using the local table", why)
-        # why: the operator's words (also logged); the sentence around them is translated
+            why = exc.why if isinstance(exc, _Failed) else _("sent an answer casebot can't read")
+        log.warning("URL rating service %s; using the local table", why)  # English in the log
+        # each reason a message, so the customer reads it in their language (bot/i18n.py)
         note = _("The rating service {why}; this rating is from casebot's local table.",
                  why=why)
         return [Rating(url=r.url, rating=r.rating, category=r.category, group=r.group,
@@ -306,7 +306,7 @@ class HttpProvider:
 
     def _read(self, urls: Sequence[str], body: object) -> list[Rating]:
         if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-            raise _Failed("sent an answer without a 'results' list")
+            raise _Failed(_("sent an answer without a 'results' list"))
         results = body["results"]
         by_url = {r.get("url"): r for r in results if isinstance(r, dict)}
         out = []
@@ -315,11 +315,11 @@ class HttpProvider:
             if r is None and i < len(results) and isinstance(results[i], dict):
                 r = results[i]
             if r is None:
-                raise _Failed(f"sent no result for URL {i + 1}")
+                raise _Failed(_("sent no result for URL {n}", n=i + 1))
             rating = str(r.get("rating") or UNTESTED)
             known = {x.casefold(): x for x in self.catalog.url_ratings}
             if rating.casefold() not in known:
-                raise _Failed(f"sent an unknown rating {rating[:40]!r}")
+                raise _Failed(_("sent an unknown rating {rating}", rating=repr(rating[:40])))
             category = r.get("category")
             cat = group = None
             if category not in (None, ""):
@@ -328,7 +328,8 @@ class HttpProvider:
                                                   else str(category))
                     cat, group = c.name, c.group
                 except KeyError:
-                    raise _Failed(f"sent an unknown category {str(category)[:40]!r}") from None
+                    raise _Failed(_("sent an unknown category {category}",
+                                    category=repr(str(category)[:40]))) from None
             out.append(Rating(url=u, rating=known[rating.casefold()], category=cat,
                               group=group, source=self.source))
         return out
@@ -338,7 +339,11 @@ class HttpProvider:
 
 
 class _Failed(Exception):
-    pass
+    """What the rating service did wrong, as a message (shown to the customer in a note)."""
+
+    def __init__(self, why: Msg) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 def make_provider(engine: Engine, url: str | None, *, timeout: float = 3.0) -> RatingProvider:

@@ -34,11 +34,13 @@ from flows.archives import check_sample_zip
 from flows.errors import Invalid
 from flows.i18n import _
 from store.blobs import Blobs
+from store.repositories.sample_checks import verdict_of
 from store.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
 POLL = 0.1  # seconds between looks at the verdict while a chat event waits
+UNREADABLE = _("the file could not be read. Please send it again.")
 _PENDING = object()
 
 
@@ -76,7 +78,7 @@ class SharedSampleChecks:
             if verdict is _PENDING:
                 raise still_checking(name)
         if verdict is not None:
-            raise Invalid(str(verdict))
+            raise Invalid(verdict)  # a message: shown in the uploader's language
 
     def _ask(self, key: tuple[str, str, str], name: str,
              password: str | None) -> tuple[int, object]:
@@ -92,15 +94,16 @@ class SharedSampleChecks:
                                     check_id=check_id)
                     uow.commit()
                     return check_id, _PENDING
-            return int(row.id), (_PENDING if row.status == "checking" else row.verdict)
-        raise Invalid(f"{name} could not be checked just now. Please send it again.")
+            return int(row.id), (_PENDING if row.status == "checking" else verdict_of(row))
+        raise Invalid(_("{name} could not be checked just now. Please send it again.",
+                        name=name))
 
     def _verdict(self, check_id: int) -> object:
         with unit_of_work(self.engine, read_only=True) as uow:
             row = uow.sample_checks.get(check_id)
         if row is None:  # dropped: its file could not be read
-            return "the file could not be read. Please send it again."
-        return _PENDING if row.status == "checking" else row.verdict
+            return UNREADABLE
+        return _PENDING if row.status == "checking" else verdict_of(row)
 
     def _wait_for(self, check_id: int, waiter: Waiter, name: str) -> object:
         """Register the chat for the verdict, unless it came meanwhile (then the verdict)."""
@@ -135,7 +138,7 @@ def run_check(engine: Engine, files: Blobs, check_id: int, budget: float,
     except Invalid as exc:
         verdict = str(exc)
     except OSError:  # the bytes are missing, not bad: not remembered
-        verdict, readable = _("the file could not be read. Please send it again."), False
+        verdict, readable = UNREADABLE, False
     with unit_of_work(engine) as uow:
         checks = uow.sample_checks
         waiters = checks.finish(check_id, verdict) if readable else checks.forget(check_id)

@@ -119,6 +119,9 @@ class Ctx:
     contact_email: str = ""
     catalog: Catalog | None = None
     max_attachment_bytes: int = 250 * 1024 * 1024
+    # the language casebot speaks to the contact, as plain data: a code ("en", "ja", the
+    # pseudo-locale "en_XA"; bot/i18n.py chooses it); a default, never a rendering
+    language: str = "en"
 
     @property
     def cat(self) -> Catalog:

@@ -11,6 +11,7 @@ test (tests/e2e/test_pseudo_locale.py) finds. This module is pure: no catalog is
 
 from __future__ import annotations
 
+import itertools
 import string
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
@@ -110,10 +111,52 @@ def render(text: Any, language: Translator | None) -> str:
     if not isinstance(text, Msg) or language is None:
         return str.__str__(text) if isinstance(text, str) else str(text)
     if text.parts is not None:
-        return text.msgid.join(render(p, language) for p in text.parts)
+        return _join(text.msgid, [render(p, language) for p in text.parts])
     if text.plural is not None:
         template = language.ngettext(text.msgid, text.plural, text.n or 0)
     else:
         template = language.gettext(text.msgid)
     return fill(template, {k: render(v, language) if isinstance(v, Msg) else v
                            for k, v in text.params.items()})
+
+
+# what ends a sentence in Japanese (and Chinese) writing: no space follows it
+FULL_STOPS = ("\u3002", "\uff01", "\uff1f")  # the ideographic full stop, ! and ? full-width
+
+
+def _join(sep: str, parts: list[str]) -> str:
+    """`sep.join(parts)`, except that a space separator is left out after a part that ends
+    with a full-width stop (FULL_STOPS): a space between sentences is English writing, not Japanese
+    ("追加しました。サポート…"). English parts never end so, so English is unchanged."""
+    if not sep or sep.strip(" "):
+        return sep.join(parts)
+    out = parts[:1]
+    for before, part in itertools.pairwise(parts):
+        out.append(part if before.endswith(FULL_STOPS) else sep + part)
+    return "".join(out)
+
+
+def as_data(text: Any) -> Any:
+    """A message as plain JSON data (what it IS: msgid, parameters, plural, parts), so a
+    text kept in the database can be rendered later in its reader's language; a plain
+    string, number or None stays as it is. `from_data` reads it back."""
+    if not isinstance(text, Msg):
+        return str.__str__(text) if isinstance(text, str) else text
+    data: dict[str, Any] = {"msgid": text.msgid}
+    if text.params:
+        data["params"] = {k: as_data(v) for k, v in text.params.items()}
+    if text.plural is not None:
+        data["plural"], data["n"] = text.plural, text.n
+    if text.parts is not None:
+        data["parts"] = [as_data(p) for p in text.parts]
+    return data
+
+
+def from_data(data: Any) -> Any:
+    """`as_data` read back: a `Msg` again (with its English value), anything else as is."""
+    if not isinstance(data, dict) or not isinstance(data.get("msgid"), str):
+        return data
+    params = {k: from_data(v) for k, v in (data.get("params") or {}).items()}
+    parts = data.get("parts")
+    return Msg(data["msgid"], params, plural=data.get("plural"), n=data.get("n"),
+               parts=[from_data(p) for p in parts] if parts is not None else None)

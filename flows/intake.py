@@ -427,6 +427,18 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
+# the country a national phone number is read in, by the contact's language (Ctx.language)
+REGION_OF = {"ja": "JP"}
+
+
+class PhoneStep(TextStep):
+    """A phone number: one typed without its country code ("03-1234-5678") is read in the
+    country of the contact's language (Japanese: +81); stored in E.164 either way."""
+
+    def check(self, text: str, ctx: Ctx) -> Any:
+        return v.phone(text, REGION_OF.get(ctx.language))
+
+
 class PreferredTimeStep(Step):
     """Step 17b: when to call; Critical cases need a phone reachable 24x7."""
 
@@ -587,8 +599,8 @@ STEPS: list[Step] = [
     ContactMethodStep("contact_method", _("Contact method"),
                       _("How should support contact you?"),
                       lambda a, c: translated_choices(c.cat.contact_methods), deciding=True),
-    TextStep("phone", _("Phone"), _("Your phone number, in international format with the "
-             "country code (e.g. +44 20 7946 0958)?"), v.phone, when=by_phone),
+    PhoneStep("phone", _("Phone"), _("Your phone number, in international format with the "
+              "country code (e.g. +44 20 7946 0958)?"), v.phone, when=by_phone),
     PreferredTimeStep("preferred_time", _("Preferred time"), _("Preferred time"),
                       when=by_phone),
 ]

@@ -162,12 +162,18 @@ def product_has_settings(a: Answers, ctx: Ctx) -> bool:
     return bool((p := product_of(a, ctx)) and p.settings)
 
 
+# the product language (catalog.yaml `languages`) a contact's UI language suggests
+PRODUCT_LANGUAGE_OF = {"en": "English", "ja": "Japanese"}
+
+
 class LanguageStep(ChoiceStep):
-    """English unless the user changes it in the review: the language most products run in;
-    Japanese when the description that opened the profile was written in Japanese."""
+    """Filled in, changed in the review: the language the description that opened the
+    profile was written in (Japanese), else the language casebot speaks to the contact
+    (`Ctx.language`), else English, the language most products run in."""
 
     def fill(self, a: Answers, ctx: Ctx) -> Any:
-        wanted = (a.get("_suggest") or {}).get("language") or "English"
+        wanted = ((a.get("_suggest") or {}).get("language")
+                  or PRODUCT_LANGUAGE_OF.get(ctx.language) or "English")
         return wanted if wanted in ctx.cat.languages else None
 
 

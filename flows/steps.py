@@ -405,7 +405,7 @@ class TextStep(Step):
             if suggestion and said(inbound.text) == "keep":  # "Keep: …" by name
                 choice = DEFAULT
         if choice == DEFAULT and suggestion:
-            return self.validate(suggestion)
+            return self.check(suggestion, ctx)
         if choice == SKIP and optional:
             return ""
         if inbound.kind == "choice":
@@ -413,10 +413,15 @@ class TextStep(Step):
         text = inbound.text
         if not text.strip():
             if suggestion:
-                return self.validate(suggestion)
+                return self.check(suggestion, ctx)
             if optional:
                 return ""
             raise Invalid(_("{label} is required. Type it as a message.", label=self.label))
         if optional and said(text) in SKIP_WORDS:
             return ""
+        return self.check(text, ctx)
+
+    def check(self, text: str, ctx: Ctx) -> Any:
+        """The validator on typed text; a step whose reading depends on who types (their
+        language) overrides this."""
         return self.validate(text)

@@ -133,17 +133,20 @@ def _typed_in_japanese(written: str) -> bool:
     return bool(_FULL_WIDTH_DIGIT.search(written) or cjk_count(written))
 
 
-def _japanese_national(raw: str) -> phonenumbers.PhoneNumber | None:
+def _national(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """A national number of `region` ("03-1234-5678" in "JP"), when it is a valid one."""
     try:
-        number = phonenumbers.parse(raw, "JP")
+        number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return None
     return number if phonenumbers.is_valid_number(number) else None
 
 
-def phone(text: str) -> str:
+def phone(text: str, region: str | None = None) -> str:
     """An international number in E.164 (with ";ext=N" when an extension was given). A number
-    typed the Japanese way without its country code is read as Japanese (+81)."""
+    without its country code is read as Japanese (+81) when typed the Japanese way, else as
+    one of `region` (the contact's country as their language gives it: "JP" for Japanese);
+    without either it needs its country code."""
     raw = _JA_EXTENSION.sub(" ext. ", typed_value(text))
     raw = _NOTE.sub(lambda m: " " if cjk_count(m.group(1)) else m.group(0), raw).strip()
     if not raw:
@@ -153,7 +156,8 @@ def phone(text: str) -> str:
     if compact.startswith("00"):
         raw = "+" + raw.lstrip()[2:].lstrip()
     elif not compact.startswith("+"):
-        national = _japanese_national(raw) if _typed_in_japanese(text) else None
+        home = "JP" if _typed_in_japanese(text) else region
+        national = _national(raw, home) if home else None
         if national is None:
             raise Invalid(_(
                 "{shown} has no country code. Add the country code, e.g. {example}.",

@@ -589,7 +589,10 @@ class SampleCheck(SQLModel, table=True):
     name: str = Field(max_length=255)
     password: str | None = None  # only until the verdict
     status: str = Field(default="checking", max_length=20)  # checking, done
-    verdict: str | None = None  # None once done: the sample passed
+    verdict: str | None = None  # None once done: the sample passed (English, for operators)
+    # what the verdict is (flows/i18n.py `as_data`), rendered in each reader's language (0021);
+    # None on a row written before: `verdict` is shown as it is
+    verdict_msg: Any = Field(default=None, sa_type=JSON, nullable=True)
     created_at: datetime = _ts()
     done_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 

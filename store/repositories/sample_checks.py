@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from flows.i18n import as_data, from_data
 from store.db import table_of
 from store.repositories.base import Repository
 from store.tables import JobError, SampleCheck, SampleWaiter, utcnow
@@ -25,10 +26,10 @@ Key = tuple[str, str, str]  # sha256, sha256 of the password, member suffixes
 
 class SampleChecks(Repository):
     def find(self, key: Key) -> Any:
-        """(id, status, verdict, name) of the check with this key, or None."""
+        """(id, status, verdict, verdict_msg, name) of the check with this key, or None."""
         sha256, secret, members = key
         return self.conn.execute(
-            sa.select(_C.c.id, _C.c.status, _C.c.verdict, _C.c.name)
+            sa.select(_C.c.id, _C.c.status, _C.c.verdict, _C.c.verdict_msg, _C.c.name)
             .where(_C.c.sha256 == sha256, _C.c.secret == secret, _C.c.members == members)
         ).first()
 
@@ -67,10 +68,14 @@ class SampleChecks(Repository):
 
     def finish(self, check_id: int, verdict: str | None) -> list[Any] | None:
         """Record the verdict (checking -> done) and hand back the waiters, removed; None
-        when another run finished it first."""
+        when another run finished it first. A verdict that is a message is kept as one too
+        (`verdict_of` gives it back), the English text beside it."""
+        kept = as_data(verdict)
         done = self.conn.execute(
             _C.update().where(_C.c.id == check_id, _C.c.status == "checking")
-            .values(status="done", verdict=verdict, password=None, done_at=utcnow()))
+            .values(status="done", verdict=None if verdict is None else str.__str__(verdict),
+                    verdict_msg=kept if isinstance(kept, dict) else None,
+                    password=None, done_at=utcnow()))
         if done.rowcount != 1:
             return None
         return self._take_waiters(check_id)
@@ -99,6 +104,16 @@ class SampleChecks(Repository):
         return [int(i) for i in self.conn.execute(
             sa.select(_C.c.id).where(_C.c.status == "checking", _C.c.created_at < before)
             .order_by(_C.c.id).limit(limit)).scalars()]
+
+
+def verdict_of(row: Any) -> str | None:
+    """A done check's verdict as the message it is (shown in the reader's language), or the
+    English text of a row written before verdicts were kept as messages (0021)."""
+    if row.verdict_msg is not None:
+        found = from_data(row.verdict_msg)
+        if isinstance(found, str):
+            return found
+    return row.verdict  # type: ignore[no-any-return]
 
 
 class JobErrors(Repository):

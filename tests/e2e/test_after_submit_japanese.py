@@ -43,7 +43,8 @@ def test_update_survey_and_mails_in_japanese(chat: Chat) -> None:
     assert f"ケース {number} (管理画面が遅い) の更新:\n{ASKED}" in out  # their words as written
     assert "ステータス: お客様の回答待ち" in out
     assert f"返信するには /reply {number} に続けて回答を入力してください。" in out
-    assert f"ケース {number} (管理画面が遅い) に追加しました。" in out
+    # two sentences casebot joins: no English space after 。 (flows/i18n.py `_join`)
+    assert f"ケース {number} (管理画面が遅い) に追加しました。サポートチーム" in out
 
     [update] = mails(chat, "update")
     assert update.subject == f"【ケース {number}】更新: 管理画面が遅い"

@@ -57,6 +57,7 @@ def test_a_whole_product_case_in_japanese(chat: Chat) -> None:
     assert case["issue_type"] == "Product Issue"
     assert case["severity"] == "High"
     assert case["contact_method"] == "Email"
+    assert case["product_language"] == "Japanese"  # the profile's, preselected from the UI's
     assert case["subject"] == SUBJECT
     assert case["description"] == DESCRIPTION
     assert f"{number} · {SUBJECT} · 受付済み · 更新 " in out

@@ -4,9 +4,16 @@ contact's platform language is the one kept with their identity on the case's ch
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.engine import Engine
 
+from bot.i18n import PSEUDO
+from bot.protocol import Who
 from bot.replies import language_of, spoken
+from bot.service import Service
+from flows.model import Inbound
+from store.files import BlobStore
 from store.uow import unit_of_work
 
 
@@ -49,3 +56,25 @@ def test_else_the_deployments_default(engine: Engine) -> None:
     number = _case(engine, chosen=None, locale=None)
     assert _spoken(engine, number, default="ja") == ("ja", "default")
     assert _spoken(engine, number) == ("en", "default")  # not the Slack identity's ja
+
+
+def test_language_answers_in_the_language_just_chosen(engine: Engine, tmp_path: Path) -> None:
+    """`/language CODE` is answered in CODE, the pseudo-locale included: wholly ⟦marked⟧,
+    and never saying casebot now speaks English."""
+    service = Service(engine, BlobStore(tmp_path / "files", 2**20))
+    who = Who("telegram", "7102", chat_ref="7102")
+    with unit_of_work(engine) as s:
+        s.contacts.link_identity(s.contacts.ensure("kenji@acme.example"), who.channel,
+                                 who.external_id, who.chat_ref)
+
+    def answer(code: str) -> str:
+        said = service.handle(who, Inbound(kind="command", command="language", args=code))
+        return said[0].text
+
+    pseudo = answer(PSEUDO)
+    assert pseudo.startswith("⟦")
+    assert pseudo.endswith("⟧")
+    assert PSEUDO in pseudo
+    assert "Éñglîsh" not in pseudo
+    assert answer("ja").startswith("表示言語を日本語に切り替えました。")
+    assert answer("en").startswith("casebot speaks English to you now.")

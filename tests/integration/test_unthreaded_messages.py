@@ -299,3 +299,54 @@ def test_someone_elses_message_is_not_moved(service: Service) -> None:
     assert refused.text == "That message was already handled."
     assert customer_texts(service, number) == [ANSWER]
     assert case(service, number)["status"] == replies.CUSTOMER_REPLIED
+
+
+def speaks_japanese(svc: Service) -> None:
+    with unit_of_work(svc.engine) as s:
+        ann = s.contacts.by_email(EMAIL)
+        assert ann is not None
+        assert ann.id is not None
+        s.contacts.choose_language(ann.id, "ja")
+
+
+def test_files_alone_make_a_request_described_in_the_contacts_language(
+        service: Service) -> None:
+    """A description casebot writes for files sent without words is the case's text, written
+    on the customer's behalf: in their language (issue 27), plain text from then on."""
+    speaks_japanese(service)
+    number = open_case(service, "Agents offline")
+    engineer_asks(service, number)
+    log = service.files.put_bytes(b"printer driver trace\n" * 20, "printer.log")
+    [said] = say(service, "", (log,))
+    [way_out] = said.choices
+    found = pressed(way_out.id)
+    assert found is not None
+    assert found[0] == SPLIT
+    service.handle(ANN, Inbound(kind="command", command=found[0], args=found[1]))
+    answers = draft(service)
+    assert answers is not None
+    assert answers["description"] == "メッセージのファイル"
+    assert [a["name"] for a in answers["attachments"]] == ["printer.log"]
+
+
+def test_a_follow_up_of_a_long_resolved_case_is_described_in_the_contacts_language(
+        service: Service) -> None:
+    speaks_japanese(service)
+    number = open_case(service, "Agents offline")
+    update_case(service, number, actor="cli:eve", status="resolved")
+    with unit_of_work(service.engine) as s:
+        found = s.cases.by_number(number)
+        assert found is not None
+        found.resolved_at = utcnow() - timedelta(days=service.reopen_days + 1)
+        s.cases.save(found)
+    with unit_of_work(service.engine) as s:
+        found = s.cases.by_number(number)
+        assert found is not None
+        assert found.id is not None
+        s.case_refs.remember(ANN.channel, ANN.external_id, "conf", found.id)
+    log = service.files.put_bytes(b"agent trace\n" * 20, "agent.log")
+    said = service.handle(ANN, Inbound(kind="file", files=(log,), thread="conf", ref="late"))
+    assert f"ケース {number}" in said[0].text  # "resolved long ago", in Japanese too
+    answers = draft(service)
+    assert answers is not None
+    assert answers["description"] == f"ケース {number} のフォローアップ"

@@ -116,11 +116,55 @@ def test_japanese_forms(validate: Callable[[str], Any], text: str, expected: Any
 
 
 def test_a_national_number_typed_in_ascii_still_needs_its_country_code() -> None:
-    """Only a Japanese keyboard (full-width digits) or Japanese words say it is Japanese."""
+    """Without the contact's region, only a Japanese keyboard (full-width digits) or Japanese
+    words say it is Japanese."""
     with pytest.raises(Invalid, match="has no country code"):
         v.phone("03-1234-5678")
     with pytest.raises(Invalid, match="has no country code"):
         v.phone("０１２３")  # not a Japanese number either: the same message
+    with pytest.raises(Invalid, match="has no country code"):
+        v.phone("0123", "JP")  # no valid Japanese number: asked for the country code
+
+
+# Japanese numbers as (prefix after +81, digits that follow): Tokyo, Osaka, Yokohama, mobiles
+_JP_NUMBERS = st.builds(lambda area, rest: f"+81{area}{rest}",
+                        st.sampled_from(["3", "6", "90", "80", "70"]),
+                        st.integers(10_000_000, 99_999_999).map(str)) | st.builds(
+    lambda rest: f"+8145{rest}", st.integers(1_000_000, 9_999_999).map(str))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_JP_NUMBERS, st.sampled_from(["NATIONAL", "E164", "INTERNATIONAL"]))
+def test_a_japanese_contacts_national_number_is_read_as_japanese(e164: str, form: str) -> None:
+    """A contact whose language is Japanese types "03-1234-5678" in plain ASCII: read in
+    Japan (region JP), stored in E.164 as a number typed with +81 is; without the region
+    the same national form still asks for the country code."""
+    import phonenumbers
+
+    number = phonenumbers.parse(e164, None)
+    if not phonenumbers.is_valid_number(number):
+        return
+    typed = phonenumbers.format_number(number, getattr(phonenumbers.PhoneNumberFormat, form))
+    assert v.phone(typed, "JP") == e164
+    assert v.phone(full_width(typed)) == e164  # a Japanese keyboard says so by itself
+    if form == "NATIONAL":
+        with pytest.raises(Invalid, match="has no country code"):
+            v.phone(typed)
+    else:
+        assert v.phone(typed) == e164
+
+
+def test_the_phone_step_reads_a_national_number_in_the_contacts_country() -> None:
+    """The intake's phone step gives the validator the region of `Ctx.language`."""
+    from flows.intake import STEPS
+
+    [step] = [s for s in STEPS if s.name == "phone"]
+    assert isinstance(step, TextStep)
+    typed = Inbound(kind="text", text="03-1234-5678")
+    japanese = Ctx(world=EmptyWorld(), clock=lambda: NOW, language="ja")
+    assert step.read(typed, {}, japanese, None) == "+81312345678"
+    with pytest.raises(Invalid, match="has no country code"):
+        step.read(typed, {}, Ctx(world=EmptyWorld(), clock=lambda: NOW), None)
 
 
 def test_errors_still_name_the_value() -> None:

@@ -58,3 +58,64 @@ def test_plural_forms_follow_each_languages_rule() -> None:
 def test_the_pseudo_locale_keeps_placeholders_and_commands() -> None:
     assert pseudo("Type /language {code}") == "⟦Týpé /language {code}⟧"
     assert say(_("Type /language {code}", code="ja"), PSEUDO) == "⟦Týpé /language ja⟧"
+
+
+def test_japanese_sentences_are_joined_without_an_english_space() -> None:
+    """A space between joined sentences is English writing: after a full-width 。！？ the
+    rendered Japanese goes on at once; English (and a part not ending so) keeps the space."""
+    added = _("{name} is already attached.", name="a.zip")
+    sees = _("The support team will see it.")
+    both = joined(" ", [added, sees, "typed"])
+    assert both == "a.zip is already attached. The support team will see it. typed"
+    japanese = say(both, "ja")
+    assert "。 " not in japanese
+    assert japanese.startswith("a.zip はすでに添付されています。")
+    assert japanese.endswith("。typed")
+    assert say(joined(" ", ["ok！", "next", "ok？", "end"]), "ja") == "ok！next ok？end"
+    assert say(joined(" ", ["。", "x"]), PSEUDO) == "。x"  # any rendered language, by the text
+    assert say(joined("\n", [added, sees]), "ja").count("\n") == 1  # a newline stays
+    assert say(joined(" · ", ["。", "x"]), "ja") == "。 · x"  # a visible separator stays
+
+
+def test_the_product_language_is_preselected_from_the_contacts_language() -> None:
+    """The profile's product language (a catalog value) follows what the description was
+    written in, else the language casebot speaks to the contact (`Ctx.language`)."""
+    from datetime import UTC, datetime
+
+    from flows.context import Ctx, EmptyWorld
+    from flows.profile import PROFILE_STEPS, LanguageStep
+
+    [step] = [s for s in PROFILE_STEPS if isinstance(s, LanguageStep)]
+
+    def ctx(language: str) -> Ctx:
+        return Ctx(world=EmptyWorld(), clock=lambda: datetime(2026, 12, 6, tzinfo=UTC),
+                   language=language)
+
+    assert step.fill({}, ctx("ja")) == "Japanese"
+    assert step.fill({}, ctx("en")) == "English"
+    assert step.fill({}, ctx(PSEUDO)) == "English"
+    assert step.fill({"_suggest": {"language": "Japanese"}}, ctx("en")) == "Japanese"
+
+
+def test_a_message_kept_as_data_reads_back_in_any_language() -> None:
+    """What a stored verdict keeps (flows.i18n `as_data`): the message with its nested
+    messages, counts and joins, read back as the same message, rendered late."""
+    import json
+
+    from flows.i18n import as_data, from_data
+
+    inner = _("{name} is already attached.", name="a.zip")
+    message = joined("\n", [_("{label} lists {entries:,} entries; the limit is {limit:,}. "
+                              "Split the samples into several zips.", label="'s.zip'",
+                              entries=70000, limit=65535),
+                            ngettext("Please wait {n} second before trying the code again.",
+                                     "Please wait {n} seconds before trying the code again.",
+                                     5), inner, "typed"])
+    back = from_data(json.loads(json.dumps(as_data(message))))
+    assert isinstance(back, Msg)
+    assert back == message
+    assert say(back, "ja") == say(message, "ja")
+    assert "70,000" in say(back, "ja")
+    assert from_data("an old English verdict") == "an old English verdict"
+    assert from_data(None) is None
+    assert as_data("plain") == "plain"

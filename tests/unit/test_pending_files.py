@@ -95,3 +95,27 @@ def test_without_a_fetcher_the_files_become_notes_not_silence(tmp_path: Path) ->
                                    FromMessage("Printer on fire", files=FILES[:1])).prompts
     assert prompts[0].text == ("I couldn't fetch agent.log; send it here when the request "
                                "asks for files.")
+
+
+def test_files_forwarded_without_words_are_described_in_the_contacts_language(
+        tmp_path: Path) -> None:
+    """The description casebot writes for a message with files and no text is the case's
+    text, written on the customer's behalf: in their language (issue 27)."""
+    service = build_service(Settings(home=tmp_path / "home"))
+    who = Who("telegram", "4712", chat_ref="4712")
+    with unit_of_work(service.engine) as s:
+        eve = s.contacts.ensure("eve@acme.example", "Eve")
+        s.contacts.link_identity(eve, who.channel, who.external_id, who.chat_ref)
+        assert eve.id is not None
+        s.contacts.choose_language(eve.id, "ja")
+
+    def download(who: Who, pending: tuple[PendingFile, ...]) -> Fetched:
+        return [service.files.put_bytes(b"error 42\n", p.name) for p in pending], []
+
+    Chat(service, fetch_files=download).handle(who, FromMessage("", files=FILES[:1]))
+    with unit_of_work(service.engine) as s:
+        found = s.conversations.load_for_identity(who.channel, who.external_id)
+        assert found is not None
+        assert found[1] is not None
+        kept = str([found[1].stack, found[1].draft])  # the request, under a first profile
+    assert "メッセージのファイル: agent.log" in kept

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from bot.app import build_engine
 from bot.feeds import Entry, upsert
+from bot.i18n import say
 from bot.ratings import HttpProvider, LocalProvider, entry_key, keys_for
 from bot.settings import Settings
 from flows.errors import Invalid
@@ -276,3 +277,20 @@ def test_build_service_picks_the_provider(tmp_path: Path, stand: Stand) -> None:
 def test_unknown_tld_is_a_public_suffix(host: str, registered: str) -> None:
     """The public-suffix list's default rule "*": an unlisted TLD is a suffix."""
     assert normalize_url(host).registered_domain == registered
+
+
+@pytest.mark.parametrize(
+    ("mode", "why"),
+    [("slow", "0.3 秒以内に応答がありませんでした"), ("500", "HTTP 500 が返されました"),
+     ("garbage", "casebot が読み取れない応答が返されました"),
+     ("bad-rating", "不明な評価 'Probably fine' が返されました")],
+)
+def test_the_services_failure_reads_in_the_customers_language(
+        http: HttpProvider, stand: Stand, mode: str, why: str) -> None:
+    """The reason a rating service failed is a message like the sentence around it: a
+    Japanese customer reads it in Japanese (issue 27), the log and English stay as before."""
+    stand.mode = mode
+    note = http.rate(URLS)[0].note
+    assert say(note, "ja") == (f"評価サービスから正しい応答を得られませんでした({why})。"
+                               "この評価は casebot のローカルの一覧によるものです。")
+    assert note.startswith("The rating service ")
