@@ -127,6 +127,6 @@ def test_products_and_their_languages_show_the_vendors_japanese_names(chat: Chat
     out = chat.run(s).stdout
     assert "ウイルスバスター コーポレートエディション" in out  # among the products offered
     assert "製品: ウイルスバスター ビジネスセキュリティ" in out  # the profile's review
-    assert "言語: 英語" in out  # the product's language, the vendor's Japanese word
+    assert "言語: 日本語" in out  # the product language, in Japanese (and preselected)
     profiles = json.loads(chat.cli("profiles", "list", "--as", EMAIL, "--json"))
     assert [p["product"] for p in profiles] == ["Worry-Free Business Security"]
