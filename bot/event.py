@@ -114,7 +114,8 @@ class Event:
         self._platform: tuple[str, str | None] | None = None  # (platform locale, stored)
 
     def speaks(self) -> str:
-        """The language the person gets (bot/i18n.py, `choose`). The platform is asked only
+        """The language the person gets (bot/i18n.py, `choose`; their account's default came
+        with the contact's load, so it costs no query). The platform is asked only
         when they chose none and their identity keeps no locale. What the platform says (asked,
         or sent with the event: Telegram's language_code) is kept with the identity when it is
         new, so a notice or mail queued later speaks it too (bot/replies.py `language_of`)."""
@@ -127,7 +128,8 @@ class Event:
             found = self._platform[0]
             if found and found != stored:
                 self.unit.contacts.set_locale(self.who.channel, self.who.external_id, found)
-        return i18n.choose(None, self._platform[0] or None, self.svc.default_language)
+        return i18n.choose(None, self._platform[0] or None, self.contact.account_language,
+                           self.svc.default_language)
 
     def check_sample(self, sha256: str, path: str, name: str, password: str | None,
                      suffixes: tuple[str, ...] | None) -> None:
