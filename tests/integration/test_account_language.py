@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from bot.accounts import add_account, set_default_language
 from bot.app import build_service
@@ -110,7 +111,7 @@ def test_a_sample_verdict_told_later_speaks_the_accounts_language(engine: Engine
         s.sample_checks.add_waiter(check_id, "telegram", "92", "92", "gone.zip")
     assert run_check(engine, service.files, check_id, 5.0)  # the bytes are gone: "send again"
     with unit_of_work(engine, read_only=True) as s:
-        told = {n.external_id: n.text for n in s.session.exec(sa.select(ChatNotice)).scalars()}
+        told = {n.external_id: n.text for n in s.session.exec(select(ChatNotice)).all()}
     assert told["91"].startswith("gone.zip "), told
     assert "Please send it again" not in told["91"]  # Japanese, the account's
     assert "Please send it again" in told["92"]  # English, Telegram's

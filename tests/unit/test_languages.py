@@ -1,6 +1,7 @@
 """Which language a person gets (issue 27, bot/i18n.py): their own choice, then their
 platform's (Slack's locale, Telegram's language_code), then their account's default, then the
-deployment's default, then English; platform tags are read loosely and a language casebot does not speak is passed."""
+deployment's default, then English; platform tags are read loosely and a language casebot
+does not speak is passed."""
 
 from __future__ import annotations
 
