@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from bot import clock
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, normal
 from flows.errors import Invalid
 from flows.maildomains import is_public_domain
 from flows.sla import PLANS
@@ -73,7 +73,7 @@ def join(uow: UnitOfWork, email: str, name: str = "", *, policy: str = "own") ->
 
 def add_account(uow: UnitOfWork, name: str, domain: str,
                 include_subdomains: bool = False, *, actor: str,
-                plan: str | None = None) -> tuple[Account, str]:
+                plan: str | None = None, language: str | None = None) -> tuple[Account, str]:
     """Create the account for `domain`; returns (account, "created" | "renamed" | "updated").
 
     A domain whose account was made automatically in earlier versions (named after the domain)
@@ -81,13 +81,18 @@ def add_account(uow: UnitOfWork, name: str, domain: str,
     share one. Public mail domains are refused. Contacts already at the domain (in personal
     accounts) move into the new account with the codes they registered. The operator's change
     (who joins whose codes) is audited as `actor`, for the CLI and the console alike.
+    `language`: the account's default language (`set_default_language`); None keeps it.
     """
+    if language is not None:
+        _language_code(language)  # refused before anything is saved
     acct, what = _add_account(uow, name, domain, include_subdomains)
     uow.audit.record(actor, "account_add", f"account:{acct.id}",
                      f"{acct.name} ({acct.domain}) {what}, sub-domains "
                      f"{'included' if acct.include_subdomains else 'not included'}")
     if plan is not None:
         set_plan(uow, acct, plan, actor=actor)
+    if language is not None:
+        set_default_language(uow, acct, language, actor=actor)
     return acct, what
 
 
@@ -184,6 +189,45 @@ def set_language(uow: UnitOfWork, account: Account, email: str, language: str, *
     uow.audit.record(actor, "contact_language", email, code or "none chosen")
 
 
+def set_default_language(uow: UnitOfWork, account: Account | str, language: str, *,
+                         actor: str) -> str | None:
+    """The account's default language (issue 27): what its contacts get when they chose
+    none and their chat says none (bot/i18n.py, `choose`); "" or "none" clears it (the
+    deployment's default then applies). Audited as `actor`; returns the code kept."""
+    acct = find(uow, account) if isinstance(account, str) else account
+    code = _language_code(language)
+    if acct.language == code:
+        return code
+    before, acct.language = acct.language, code
+    uow.accounts.save(acct)
+    uow.audit.record(actor, "account_language", f"account:{acct.id}",
+                     f"{acct.name}: {before or 'none'} → {code or 'none'}")
+    return code
+
+
+def _language_code(language: str | None) -> str | None:
+    """A code casebot speaks ("ja", "JA", "ja-JP" → "ja"), None for ""/"none"; `Invalid`
+    naming the languages casebot speaks otherwise."""
+    text = (language or "").strip()
+    if text.casefold() in ("", "none"):
+        return None
+    code = normal(text)
+    if code is None or code not in LANGUAGES:
+        raise Invalid(f"casebot speaks no {text[:20]!r}. Use one of: "
+                      + ", ".join(f"{c} ({n})" for c, n in LANGUAGES.items()) + ", or none.")
+    return code
+
+
+def languages_of_address(uow: UnitOfWork, email: str) -> tuple[str | None, str | None]:
+    """(own choice, account default) for a mail address: its contact's, else (None, the
+    default of the account owning its domain)."""
+    contact = uow.contacts.by_email(email)
+    if contact is not None and contact.id is not None:
+        return uow.contacts.languages(contact.id)
+    acct = uow.accounts.owning(email.rsplit("@", 1)[-1].lower())
+    return None, acct.language if acct is not None else None
+
+
 def unlink(uow: UnitOfWork, email: str, channel: str, external_id: str, actor: str) -> None:
     """Remove a chat identity from a contact, audited (`contacts unlink`, the web console);
     LookupError when it is not linked to that contact."""
@@ -198,6 +242,6 @@ def list_accounts(uow: UnitOfWork) -> list[dict[str, Any]]:
     return [{"id": a.id, "name": a.name, "domain": a.domain,
              "contacts": counts.get(a.id or 0, 0), "created_at": iso(a.created_at),
              "include_subdomains": bool(a.include_subdomains), "personal": bool(a.personal),
-             "plan": a.plan}
+             "plan": a.plan, "language": a.language}
             for a in uow.accounts.all()]
 

@@ -21,7 +21,7 @@ ACTIONS = ("sign-in", "sign-in refused", "sign-out", "case_update", "case_reply"
            "case_assign", "canned_add", "canned_edit", "canned_delete", "link", "unlink",
            "account_add", "account_plan", "operator_add", "operator_password",
            "operator_remove", "urls_import", "db_prune", "files_migrate",
-           "reveal_activation_code", "job_retry", "contact_language")
+           "reveal_activation_code", "job_retry", "contact_language", "account_language")
 PAGE = 50
 
 

@@ -41,6 +41,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import accounts, alerts, i18n, notices, verification
+from bot.event import platform_locale
 from bot.protocol import (
     Alert,
     AnotherPoller,
@@ -381,12 +382,12 @@ class Chat:
                 case identity.SendCode(address):
                     return [info(verification.start_verification(
                         self.service, who.channel, who.external_id, address,
-                        chat_ref=who.chat_ref, language=self.service.language(None, who)))]
+                        chat_ref=who.chat_ref, platform=platform_locale(who, None)))]
                 case identity.CheckCode(code):
                     address = verification.confirm_verification(
                         self.service, who.channel, who.external_id, code,
                         chat_ref=who.chat_ref, name=who.name,
-                        language=self.service.language(None, who))
+                        platform=platform_locale(who, None))
                     return [info(_(LINKED, platform=platform, address=address)),
                             *self._go_on(who)]
                 case identity.LinkVouched():
@@ -411,11 +412,11 @@ class Chat:
         """Mail the address a platform vouched for that this identity is now linked to it,
         and how to undo that (as a mailed-code link does; bot/verification.py)."""
         with unit_of_work(self.service.engine) as uow:
-            contact = uow.contacts.for_identity(who.channel, who.external_id)
-            if contact is not None:
+            found = uow.conversations.load_for_identity(who.channel, who.external_id)
+            if found is not None:
                 verification.queue_link_notice(
-                    uow, contact.email, who.channel, who.external_id,
-                    language=self.service.language(contact.language, who))
+                    uow, found[0].email, who.channel, who.external_id,
+                    language=self.service.speaks(found[0], who))
 
     def _go_on(self, who: Who) -> list[Prompt]:
         """Linked: carry on with what the person first asked for (or where they are)."""

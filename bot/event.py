@@ -121,14 +121,17 @@ class Event:
     @language.setter
     def language(self, code: str | None) -> None:
         """The flows get it as plain data (`Ctx.language`): what is known without asking the
-        platform (their choice, the locale sent or kept, the default), so no flow step costs
+        platform (their choice, the locale sent or kept, the account's and this casebot's
+        default), so no flow step costs
         a platform call; `speaks` is the full rule for what is said."""
         self._own = code
         self.ctx.language = i18n.choose(code, self.who.locale or self.contact.platform_locale,
+                                        self.contact.account_language,
                                         self.svc.default_language)
 
     def speaks(self) -> str:
-        """The language the person gets (bot/i18n.py, `choose`). The platform is asked only
+        """The language the person gets (bot/i18n.py, `choose`; their account's default came
+        with the contact's load, so it costs no query). The platform is asked only
         when they chose none and their identity keeps no locale. What the platform says (asked,
         or sent with the event: Telegram's language_code) is kept with the identity when it is
         new, so a notice or mail queued later speaks it too (bot/replies.py `language_of`)."""
@@ -141,7 +144,8 @@ class Event:
             found = self._platform[0]
             if found and found != stored:
                 self.unit.contacts.set_locale(self.who.channel, self.who.external_id, found)
-        return i18n.choose(None, self._platform[0] or None, self.svc.default_language)
+        return i18n.choose(None, self._platform[0] or None, self.contact.account_language,
+                           self.svc.default_language)
 
     def written(self, text: Msg) -> str:
         """Text casebot writes on the person's behalf (a request's description when they sent

@@ -44,11 +44,13 @@ def normal(code: str | None) -> str | None:
     return base if base in LANGUAGES else None
 
 
-def choose(own: str | None, platform: str | None, default: str | None) -> str:
-    """Which language a person gets: their own choice (`/language`, or an operator's), the
-    platform's (Slack's user locale, Telegram's language_code), the deployment's default
-    (CASEBOT_DEFAULT_LANGUAGE), English."""
-    for code in (own, platform, default):
+def choose(own: str | None, platform: str | None, account: str | None,
+           default: str | None) -> str:
+    """Which language a person gets, the one rule (issue 27): their own choice (`/language`,
+    or an operator's), the platform's (Slack's user locale, Telegram's language_code), their
+    account's default (`casebot accounts language`), the deployment's default
+    (CASEBOT_DEFAULT_LANGUAGE), English. A code casebot does not speak is passed over."""
+    for code in (own, platform, account, default):
         found = normal(code)
         if found is not None:
             return found

@@ -265,23 +265,23 @@ def language_of(uow: UnitOfWork, case: Case, default: str = i18n.ENGLISH) -> str
     """The language casebot's words to the case's contact are queued in (notices and mails
     are stored as text): the contact's own choice, else their platform's language as kept
     with their identity on the case's channel (Slack's locale, Telegram's language_code),
-    else the deployment's default."""
+    else their account's default, else the deployment's default (bot/i18n.py, `choose`)."""
     return spoken(uow, case, default)[0]
 
 
 def spoken(uow: UnitOfWork, case: Case, default: str = i18n.ENGLISH) -> tuple[str, str]:
     """`language_of` and where it comes from: "chosen" (by the contact or an operator), the
-    case's channel (their platform's), or "default" (for the console's case page)."""
-    contact = uow.contacts.get(case.contact_id)
-    own = i18n.normal(contact.language if contact else None)
-    if own is not None:
-        return own, "chosen"
-    platform = next((ident.locale for ident in uow.contacts.identities_of(case.contact_id)
-                     if ident.channel == case.channel and ident.locale), None)
-    found = i18n.normal(platform)
-    if found is not None:
-        return found, case.channel
-    return i18n.choose(None, None, default), "default"
+    case's channel (their platform's), "account" (the account's default) or "default" (the
+    deployment's), for the console's case page."""
+    own, account = uow.contacts.languages(case.contact_id)
+    platform = None if i18n.normal(own) is not None else next(
+        (ident.locale for ident in uow.contacts.identities_of(case.contact_id)
+         if ident.channel == case.channel and ident.locale), None)
+    language = i18n.choose(own, platform, account, default)
+    for source, code in (("chosen", own), (case.channel, platform), ("account", account)):
+        if i18n.normal(code) is not None:
+            return language, source
+    return language, "default"
 
 
 def reopen(uow: UnitOfWork, case: Case, *, author: str) -> None:

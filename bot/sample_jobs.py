@@ -122,7 +122,8 @@ class SharedSampleChecks:
 def run_check(engine: Engine, files: Blobs, check_id: int, budget: float,
               default_language: str = i18n.ENGLISH) -> bool:
     """The job: check the sample and record the verdict; the waiting chats get it as a notice,
-    in each person's language (their own choice, else `default_language`). False when there
+    in each person's language (bot/i18n.py, `choose`: their own choice, their platform's as
+    kept with the identity, their account's default, `default_language`). False when there
     was nothing to do (already done by another run)."""
     with unit_of_work(engine, read_only=True) as uow:
         row = uow.sample_checks.get(check_id)
@@ -145,9 +146,11 @@ def run_check(engine: Engine, files: Blobs, check_id: int, budget: float,
         if waiters is None:
             return False
         for w in waiters:
-            contact = uow.contacts.for_identity(w.channel, w.external_id)
-            language = i18n.choose(contact.language if contact else None, None,
-                                   default_language)
+            found = uow.conversations.load_for_identity(w.channel, w.external_id)
+            contact = found[0] if found is not None else None
+            language = i18n.choose(contact.language, contact.platform_locale,
+                                   contact.account_language, default_language) \
+                if contact is not None else i18n.choose(None, None, None, default_language)
             uow.notices.add(w.channel, w.external_id, w.chat_ref,
                             i18n.say(verdict_text(w.name, verdict), language))
         uow.commit()

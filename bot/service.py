@@ -114,16 +114,19 @@ class Service:
                 return i18n.prompts_in([info(STORE_DOWN, retry=True)], self.language(None, who))
         return i18n.prompts_in([info(STORE_DOWN, retry=True)], self.language(None, who))
 
-    def language(self, own: str | None, who: Who, stored: str | None = None) -> str:
+    def language(self, own: str | None, who: Who, stored: str | None = None,
+                 account: str | None = None) -> str:
         """The language a person gets (bot/i18n.py, `choose`): their own choice, their
-        platform's, this deployment's default, English."""
+        platform's, their account's default, this deployment's default, English. The
+        platform is asked only when they chose none."""
         if i18n.normal(own) is not None:
-            return i18n.choose(own, None, self.default_language)
-        return i18n.choose(None, platform_locale(who, stored), self.default_language)
+            return i18n.choose(own, None, None, None)
+        return i18n.choose(None, platform_locale(who, stored), account, self.default_language)
 
     def language_of(self, who: Who) -> str:
-        """`language` for a person, read with their identity (one read, nothing written); the
-        platform's when the store cannot be read (what is said then is "send it again")."""
+        """`language` for a person, read with their identity and account (one read, nothing
+        written); the platform's when the store cannot be read (what is said then is "send it
+        again")."""
         try:
             with unit_of_work(self.engine, read_only=True) as unit:
                 found = unit.conversations.load_for_identity(who.channel, who.external_id)
@@ -131,7 +134,12 @@ class Service:
             found = None
         if found is None:
             return self.language(None, who)
-        return self.language(found[0].language, who, found[0].platform_locale)
+        return self.speaks(found[0], who)
+
+    def speaks(self, contact: ContactInfo, who: Who) -> str:
+        """`language` for a loaded contact: everything it needs came with the load."""
+        return self.language(contact.language, who, contact.platform_locale,
+                             contact.account_language)
 
     def view(self, who: Who, *, cases: bool = False, waiting: bool = False) -> View:
         """Where the person is, in one transaction that only reads: the question is rendered
@@ -145,7 +153,7 @@ class Service:
             contact, conv = found
             assert contact.id is not None
             question = None
-            language = self.language(contact.language, who, contact.platform_locale)
+            language = self.speaks(contact, who)
             if conv is not None:
                 event = Event(self, unit, contact, conv, who, auto_start=False)
                 question = i18n.prompt_in(event.current_prompt().for_draft(conv.draft_id),
@@ -171,7 +179,8 @@ class Service:
         contact = accounts.join(unit, who.email, who.name, policy=self.unknown_domains)
         unit.contacts.link_identity(contact, who.channel, who.external_id, who.chat_ref,
                                     locale=who.locale)
-        info_ = ContactInfo.of(contact)
+        acct = unit.accounts.get(contact.account_id)  # once, at linking
+        info_ = ContactInfo.of(contact, acct.language if acct is not None else None)
         return info_, unit.conversations.load(info_.id)
 
     def store_file(self, path: str, name: str | None = None) -> Any:

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import accounts
-from bot.i18n import ENGLISH, say
+from bot.i18n import ENGLISH, choose, say
 from flows.errors import Invalid
 from flows.i18n import _, ngettext
 from flows.identity import (  # noqa: F401 (re-exported)
@@ -147,9 +147,10 @@ def _delay_left(uow: UnitOfWork, row: VerificationCode, now: datetime, lim: Limi
 
 def start_verification(service: Any, channel: str, external_id: str, email: str,
                        chat_ref: str | None = None, *, now: datetime | None = None,
-                       limits: Limits | None = None, language: str = ENGLISH) -> str:
+                       limits: Limits | None = None, platform: str | None = None) -> str:
     """Mail a new code to `email` for this identity; returns the message to show. The mail
-    is in `language` (the person's, as far as the chat knows it before they are linked).
+    is in the language of the address (`mail_language`), with `platform` the chat's language
+    for the person (Slack's locale, Telegram's language_code) if it says one.
 
     With CASEBOT_UNKNOWN_DOMAINS=refuse an address that could not join an account gets, in
     place of a code, a mail saying why; the chat answer, the limits and a guess at the code
@@ -172,6 +173,7 @@ def start_verification(service: Any, channel: str, external_id: str, email: str,
         _replace_code(s, VerificationCode(
             email=address, domain=domain, channel=channel, external_id=external_id,
             code_hash=_hash(code), expires_at=now + CODE_TTL, created_at=now), now)
+        language = mail_language(s, service, address, platform)
         if joins:
             _mail_code(s, channel, address, code, language)
         else:
@@ -196,6 +198,15 @@ def _replace_code(uow: UnitOfWork, row: VerificationCode, now: datetime) -> None
 
 
 IGNORE_IT = _("If you did not ask for it, ignore this mail.")
+
+
+def mail_language(uow: UnitOfWork, service: Any, address: str, platform: str | None) -> str:
+    """The language a mail to `address` is in (bot/i18n.py, `choose`): its contact's own
+    choice, the chat's language for the person, the account's default (the contact's account,
+    else the one owning the address's domain), the deployment's default. Only the mail, read by
+    the address's owner, says it: the chat's answer is the same for every address."""
+    own, account = accounts.languages_of_address(uow, address)
+    return choose(own, platform, account, getattr(service, "default_language", ENGLISH))
 
 
 def _mail_code(uow: UnitOfWork, channel: str, address: str, code: str,
@@ -226,7 +237,7 @@ def _mail_refusal(uow: UnitOfWork, channel: str, address: str, domain: str,
 def confirm_verification(service: Any, channel: str, external_id: str, code: str,
                          chat_ref: str | None = None, name: str = "", *,
                          now: datetime | None = None, limits: Limits | None = None,
-                         language: str = ENGLISH) -> str:
+                         platform: str | None = None) -> str:
     """Check `code`; on success link the identity to the contact and return its email.
 
     Every check and count runs under the verification lock, so concurrent guesses are
@@ -243,7 +254,7 @@ def confirm_verification(service: Any, channel: str, external_id: str, code: str
             left: int | None = MAX_TRIES - (MAX_TRIES if counted is None else counted)
         else:
             left = None
-            address = _link(s, service, row, chat_ref, name, now, language)
+            address = _link(s, service, row, chat_ref, name, now, platform)
     if left is not None:
         if left <= 0:
             raise Invalid(_("That code is not right, and it can't be used any more. Send "
@@ -280,7 +291,7 @@ def _guessable(uow: UnitOfWork, channel: str, external_id: str, now: datetime,
 
 
 def _link(uow: UnitOfWork, service: Any, row: VerificationCode, chat_ref: str | None,
-          name: str, now: datetime, language: str = ENGLISH) -> str:
+          name: str, now: datetime, platform: str | None = None) -> str:
     """The right code: use it up and link its identity to the contact (made if new)."""
     row.consumed_at = now
     uow.verification.save(row)
@@ -290,7 +301,7 @@ def _link(uow: UnitOfWork, service: Any, row: VerificationCode, chat_ref: str | 
     uow.contacts.link_identity(contact, row.channel, row.external_id, chat_ref)
     if already is None or already.id != contact.id:
         queue_link_notice(uow, contact.email, row.channel, row.external_id,
-                          language=contact.language or language)
+                          language=mail_language(uow, service, contact.email, platform))
     return contact.email
 
 

@@ -67,6 +67,9 @@ class Account(SQLModel, table=True):
     # which of the catalog's response times apply: "standard" or "premium" (0012)
     plan: str = Field(default="standard", max_length=20,
                       sa_column_kwargs={"server_default": "standard"})
+    # issue 27 (0020): the language its contacts get when they chose none and their platform
+    # says none (bot/i18n.py, `choose`); None: the deployment's default
+    language: str | None = Field(default=None, max_length=16)
 
 
 class Contact(SQLModel, table=True):

@@ -27,7 +27,15 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bot.accounts import add_account, list_accounts, members, set_language, set_plan, unlink
+from bot.accounts import (
+    add_account,
+    list_accounts,
+    members,
+    set_default_language,
+    set_language,
+    set_plan,
+    unlink,
+)
 from bot.audit import ACTIONS, AuditFilter
 from bot.audit import page as audit_page
 from bot.canned import delete_reply, save_reply
@@ -253,7 +261,8 @@ class Console:
                 "others": others, "operators": operators, "canned": canned,
                 "previews": self._previews(data), **desk,
                 "can_apply": reclass and data["status"] == "resolved", "applied": applied,
-                # the language casebot speaks to the contact, and why (chosen, their chat's)
+                # the language casebot speaks to the contact, and why (chosen, their chat's,
+                # their account's default, this casebot's default)
                 "language": LANGUAGES.get(language, language), "language_source": source}
 
     def _previews(self, data: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -591,7 +600,7 @@ class Console:
 
     def _accounts_context(self) -> dict[str, Any]:
         with unit_of_work(self.engine, read_only=True) as s:
-            return {"accounts": list_accounts(s)}
+            return {"accounts": list_accounts(s), "languages": LANGUAGES}
 
     def accounts(self, request: Request) -> Response:
         """The list; after an add (303 here), what was saved, read back from the database."""
@@ -609,18 +618,21 @@ class Console:
         form = await form_of(request)
         name, domain = str(form.get("name", "")), str(form.get("domain", ""))
         subdomains = form.get("include_subdomains") == "yes"
+        language = str(form.get("language", ""))[:20] or None  # "": none (keeps one set)
         actor = actor_of(request)
 
         def add() -> tuple[int, str]:
             with unit_of_work(self.engine) as s:
-                acct, what = add_account(s, name, domain, subdomains, actor=actor)
+                acct, what = add_account(s, name, domain, subdomains, actor=actor,
+                                         language=language)
                 return saved_id(acct), what
 
         try:
             account_id, what = await run_in_threadpool(add)
         except Invalid as exc:
             return page(request, "accounts.html", 400, **self._accounts_context(),
-                        error=str(exc), name=name, domain=domain, subdomains=subdomains)
+                        error=str(exc), name=name, domain=domain, subdomains=subdomains,
+                        language=language)
         return RedirectResponse(f"/accounts?done={what}&account={account_id}", 303)
 
     def _account(self, s: UnitOfWork, request: Request) -> Account:
@@ -651,6 +663,11 @@ class Console:
         if request.query_params.get("done") == "language":
             extra.setdefault("notice", "Language saved: casebot speaks it to that contact "
                                        "from their next message.")
+        if request.query_params.get("done") == "default-language":
+            chosen = LANGUAGES.get(acct.language or "", acct.language)
+            extra.setdefault("notice", "Default language saved: " + (
+                f"members who chose none and whose chat says none get {chosen}."
+                if chosen else "this casebot's default applies to members who chose none."))
         return page(request, "account.html", status_code, account=acct, members=rows,
                     score=score, plans=PLANS, languages=LANGUAGES, **extra)
 
@@ -670,6 +687,22 @@ class Console:
             return self.account_page(request, 400, error=str(exc.args[0]))
         return RedirectResponse(
             f"/accounts/{request.path_params['account_id']}?done=language", 303)
+
+    async def account_default_language(self, request: Request) -> Response:
+        """The account's default language (issue 27, bot/accounts.py), audited."""
+        form = await form_of(request)
+        language, actor = str(form.get("language", ""))[:20], actor_of(request)
+
+        def change() -> None:
+            with unit_of_work(self.engine) as s:
+                set_default_language(s, self._account(s, request), language, actor=actor)
+
+        try:
+            await run_in_threadpool(change)
+        except Invalid as exc:
+            return self.account_page(request, 400, error=str(exc))
+        return RedirectResponse(
+            f"/accounts/{request.path_params['account_id']}?done=default-language", 303)
 
     async def account_plan(self, request: Request) -> Response:
         """The plan whose response times apply to the account's cases (bot/accounts.py)."""
@@ -820,6 +853,8 @@ class Console:
                   methods=["GET"]),
             Route("/accounts/{account_id}/unlink", self.account_unlink, methods=["POST"]),
             Route("/accounts/{account_id}/plan", self.account_plan, methods=["POST"]),
+            Route("/accounts/{account_id}/default-language", self.account_default_language,
+                  methods=["POST"]),
             Route("/accounts/{account_id}/language", self.account_language,
                   methods=["POST"]),
         ]

@@ -25,8 +25,10 @@ def contacts_link(email: Annotated[str, typer.Option(help="the contact's email")
     from bot.identities import link
 
     address, channel, ext = _identity_args(email, telegram, slack)
-    with unit_of_work(build_engine(Settings())) as s:
-        new = link(s, address, channel, ext, actor=cli_actor())
+    settings = Settings()
+    with unit_of_work(build_engine(settings)) as s:
+        new = link(s, address, channel, ext, actor=cli_actor(),
+                   default_language=settings.default_language)
     out.print(f"Linked {channel} {ext} to {address}." if new
               else f"{channel} {ext} was already linked to {address}.")
 

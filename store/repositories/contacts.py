@@ -26,13 +26,15 @@ class ContactInfo:
     language_offered: bool = False
     # the chat identity's stored platform locale (Slack's, 0019); None: not known
     platform_locale: str | None = None
+    # their account's default language (0020); None: the deployment's default applies
+    account_language: str | None = None
 
     @staticmethod
-    def of(contact: Contact) -> ContactInfo:
+    def of(contact: Contact, account_language: str | None = None) -> ContactInfo:
         assert contact.id is not None
         return ContactInfo(contact.id, contact.account_id, contact.email, contact.name,
                            list(contact.case_recipients or []), contact.language,
-                           contact.language_offered)
+                           contact.language_offered, account_language=account_language)
 
 
 class Contacts(Repository):
@@ -103,6 +105,14 @@ class Contacts(Repository):
         or the default applies). A Core update on the unit's connection."""
         self.conn.execute(sa.update(Contact).where(col(Contact.id) == contact_id)
                           .values(language=language))
+
+    def languages(self, contact_id: int) -> tuple[str | None, str | None]:
+        """The contact's own language and their account's default (issue 27), in one
+        query; (None, None) when there is no such contact."""
+        row = self.s.exec(select(Contact.language, Account.language)
+                          .join(Account, col(Account.id) == Contact.account_id)
+                          .where(Contact.id == contact_id)).first()
+        return (row[0], row[1]) if row is not None else (None, None)
 
     def language_was_offered(self, contact_id: int) -> None:
         """Switching to the language they wrote in was offered once: not again."""

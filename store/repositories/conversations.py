@@ -18,7 +18,7 @@ from flows import conversation
 from store.db import table_of
 from store.repositories.base import Repository
 from store.repositories.contacts import ContactInfo
-from store.tables import ChatIdentity, Contact, Conversation, utcnow
+from store.tables import Account, ChatIdentity, Contact, Conversation, utcnow
 
 
 class StaleConversation(Exception):
@@ -38,6 +38,7 @@ class ConvRow(conversation.Conversation):
 _conv = table_of(Conversation)
 _contacts = table_of(Contact)
 _idents = table_of(ChatIdentity)
+_accounts = table_of(Account)
 _CONV_COLS = (_conv.c.id, _conv.c.contact_id, _conv.c.flow, _conv.c.state, _conv.c.answers,
               _conv.c.stack, _conv.c.draft_id, _conv.c.channel, _conv.c.version)
 
@@ -45,8 +46,9 @@ _LOAD = sa.select(*_CONV_COLS).where(_conv.c.contact_id == sa.bindparam("contact
 _LOAD_BY_IDENTITY = (
     sa.select(_contacts.c.id, _contacts.c.account_id, _contacts.c.email, _contacts.c.name,
               _contacts.c.case_recipients, _contacts.c.language, _contacts.c.language_offered,
-              _idents.c.locale, *_CONV_COLS)
+              _idents.c.locale, _accounts.c.language, *_CONV_COLS)
     .select_from(_idents.join(_contacts, _contacts.c.id == _idents.c.contact_id)
+                 .join(_accounts, _accounts.c.id == _contacts.c.account_id)
                  .outerjoin(_conv, _conv.c.contact_id == _contacts.c.id))
     .where(_idents.c.channel == sa.bindparam("channel"),
            _idents.c.external_id == sa.bindparam("external_id")))
@@ -72,16 +74,17 @@ def _conv_row(cols: Any) -> ConvRow:
 class Conversations(Repository):
     def load_for_identity(self, channel: str,
                           external_id: str) -> tuple[ContactInfo, ConvRow | None] | None:
-        """The contact behind a chat identity and their conversation, in one query."""
+        """The contact behind a chat identity (with their account's default language) and
+        their conversation, in one query."""
         row = self.conn.execute(_LOAD_BY_IDENTITY, {"channel": channel,
                                                     "external_id": external_id}).first()
         if row is None:
             return None
         contact = ContactInfo(row[0], row[1], row[2], row[3], list(row[4] or []), row[5],
-                              bool(row[6]), row[7])
-        if row[8] is None:
+                              bool(row[6]), row[7], row[8])
+        if row[9] is None:
             return contact, None
-        return contact, _conv_row(row[8:])
+        return contact, _conv_row(row[9:])
 
     def load(self, contact_id: int) -> ConvRow | None:
         row = self.conn.execute(_LOAD, {"contact_id": contact_id}).first()

@@ -91,6 +91,13 @@ class FakeContacts(_Repo):
             contact.name = name
         return contact
 
+    def languages(self, contact_id: int) -> tuple[str | None, str | None]:
+        contact = self.rows.contacts.get(contact_id)
+        if contact is None:
+            return None, None
+        acct = self.rows.accounts.get(contact.account_id)
+        return contact.language, acct.language if acct is not None else None
+
     def for_identity(self, channel: str, external_id: str) -> Contact | None:
         ident = self._identity(channel, external_id)
         return self.rows.contacts.get(ident.contact_id) if ident else None
@@ -134,7 +141,9 @@ class FakeConversations(_Repo):
         if contact is None:
             return None
         assert contact.id is not None
-        return ContactInfo.of(contact), self.load(contact.id)
+        acct = self.rows.accounts.get(contact.account_id)
+        return (ContactInfo.of(contact, acct.language if acct is not None else None),
+                self.load(contact.id))
 
     def load(self, contact_id: int) -> ConvRow | None:
         return copy.deepcopy(self.rows.conversations.get(contact_id))

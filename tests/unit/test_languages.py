@@ -1,6 +1,7 @@
 """Which language a person gets (issue 27, bot/i18n.py): their own choice, then their
-platform's (Slack's locale, Telegram's language_code), then the deployment's default, then
-English; platform tags are read loosely and a language casebot does not speak is passed."""
+platform's (Slack's locale, Telegram's language_code), then their account's default, then the
+deployment's default, then English; platform tags are read loosely and a language casebot
+does not speak is passed."""
 
 from __future__ import annotations
 
@@ -10,20 +11,35 @@ from bot.i18n import PSEUDO, choose, normal, pseudo, say
 from flows.i18n import Msg, _, joined, ngettext
 
 
-@pytest.mark.parametrize(("own", "platform", "default", "gets"), [
-    ("ja", "en-US", "en", "ja"),  # their own choice wins over the platform's
-    ("en", "ja-JP", "ja", "en"),
-    (None, "ja-JP", "en", "ja"),  # Slack's locale
-    (None, "ja", "en", "ja"),  # Telegram's language_code
-    (None, "de-DE", "ja", "ja"),  # a platform language casebot does not speak: the default
-    (None, None, "ja", "ja"),
-    (None, None, None, "en"),
-    (None, None, "xx", "en"),
-    ("klingon", None, None, "en"),
+@pytest.mark.parametrize(("own", "platform", "account", "default", "gets"), [
+    ("ja", "en-US", "en", "en", "ja"),  # their own choice wins over everything
+    ("en", "ja-JP", "ja", "ja", "en"),
+    (None, "ja-JP", "en", "en", "ja"),  # Slack's locale wins over the account's default
+    (None, "en-US", "ja", "ja", "en"),
+    (None, "ja", "en", "en", "ja"),  # Telegram's language_code
+    (None, None, "ja", "en", "ja"),  # the platform says none: the account's default
+    (None, None, "en", "ja", "en"),  # … over the deployment's
+    (None, "de-DE", "ja", "en", "ja"),  # a platform language casebot does not speak
+    (None, "de-DE", None, "ja", "ja"),  # no account default: the deployment's
+    (None, None, "xx", "ja", "ja"),  # an account code casebot does not speak is passed
+    (None, None, None, "ja", "ja"),
+    (None, None, None, None, "en"),
+    (None, None, None, "xx", "en"),
+    ("klingon", None, None, None, "en"),
 ])
-def test_the_order_of_choice(own: str | None, platform: str | None, default: str | None,
-                             gets: str) -> None:
-    assert choose(own, platform, default) == gets
+def test_the_order_of_choice(own: str | None, platform: str | None, account: str | None,
+                             default: str | None, gets: str) -> None:
+    assert choose(own, platform, account, default) == gets
+
+
+def test_each_layer_decides_when_those_above_it_say_nothing() -> None:
+    """own > platform > account > deployment > English, each step proven by giving every
+    layer below a different language (the pseudo-locale is a third one)."""
+    layers = ["ja", "en_XA", "en", "ja", None]
+    for i in range(len(layers) - 1):
+        given = [None] * i + layers[i:4]
+        assert choose(*given) == normal(layers[i]), given
+    assert choose(None, None, None, None) == "en"
 
 
 def test_platform_tags_are_read_loosely() -> None:

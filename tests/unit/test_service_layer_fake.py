@@ -114,3 +114,17 @@ def test_a_delivery_id_counts_once(units: Units) -> None:
         raise RuntimeError("the step failed: its delivery id is not kept")
     with units() as uow:
         assert uow.deliveries.first("tg:2")
+
+
+def test_the_accounts_language_comes_with_the_contact(units: Units) -> None:
+    with units() as uow:
+        uow.accounts.save(Account(name="Acme", domain="acme.example", language="ja"))
+        ann = accounts.join(uow, "ann@acme.example")
+        uow.contacts.link_identity(ann, "telegram", "42", "42")
+        bob = accounts.join(uow, "bob@elsewhere.example")
+    with units(read_only=True) as uow:
+        info, _ = uow.conversations.load_for_identity("telegram", "42")
+        assert (info.language, info.account_language) == (None, "ja")
+        assert uow.contacts.languages(saved_id(ann)) == (None, "ja")
+        assert uow.contacts.languages(saved_id(bob)) == (None, None)
+        assert accounts.languages_of_address(uow, "new@acme.example") == (None, "ja")

@@ -1,7 +1,7 @@
 """sample verdicts kept as messages: rendered in each reader's language (issue 27)
 
 Revision ID: 0021
-Revises: 0019 (the lead rechains it after 0020 at merge)
+Revises: 0020
 
 `sample_checks.verdict_msg`: what the verdict IS (its message id and parameters, flows/i18n.py
 `as_data`), so a cached verdict read back by any process is shown in the language of the
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
