@@ -1,9 +1,10 @@
 """The languages casebot speaks (issue 27): gettext catalogs read with Babel, which language a
 person gets, and prompts rendered in it just before an adapter sees them.
 
-Catalogs are `bot/locales/<lang>/LC_MESSAGES/casebot.po`, read at first use (Babel's pofile,
-compiled in memory with its mofile writer into `babel.support.Translations`, so the plural
-rule is the catalog's own CLDR one): a clean clone runs without a compile step, and what a
+Catalogs are `bot/locales/<lang>/LC_MESSAGES/casebot.po`, read at first use: the `.mo` that
+`pybabel compile` made beside it (the Makefile does), or, when there is none or the `.po` is
+newer, the `.po` compiled in memory with Babel's mofile writer (the plural rule is the
+catalog's own CLDR one either way). So a clean clone runs without a compile step, and what a
 translator edits is what runs. `en_XA` is a pseudo-locale generated from the msgids (every
 message wrapped in ⟦…⟧, letters accented): a test drives whole conversations in it and finds
 any text that bypassed the catalogs.
@@ -88,9 +89,19 @@ def translator(language: str) -> Translator | None:
         return _Pseudo()
     if language == ENGLISH:
         return None
-    path = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as fh:
-        catalog = read_po(fh, locale=language, domain=DOMAIN)
+    return load_catalog(LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po")
+
+
+def load_catalog(po: Path) -> Translations:
+    """The compiled `.mo` beside `po` when it is at least as new (`make` compiles it:
+    `make messages`, and before `make chat` and `make test`), else `po` compiled in memory, so
+    an edited catalog or an install without make still runs what the translator wrote."""
+    mo = po.with_suffix(".mo")
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with mo.open("rb") as fh:
+            return Translations(fh, domain=DOMAIN)
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=po.parent.parent.name, domain=DOMAIN)
     buf = io.BytesIO()
     write_mo(buf, catalog)  # fuzzy entries are left out: they fall back to English
     buf.seek(0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -93,3 +94,62 @@ def test_japanese_has_one_plural_form_from_cldr() -> None:
 def test_parameters_that_are_messages_are_rendered_in_the_same_language() -> None:
     assert say(_("Edit {label}", label=_("Subject")), "ja") == "件名を修正"
     assert say(_("Edit {label}", label=_("Subject")), "en") == "Edit Subject"
+
+
+def _po(folder: Path, yes: str) -> Path:
+    """A one-message Japanese catalog in `folder`/ja/LC_MESSAGES."""
+    from babel.messages.pofile import write_po
+
+    cat = Catalog(locale="ja", domain=DOMAIN, fuzzy=False)
+    cat.add("Yes", yes)
+    po = folder / "ja" / "LC_MESSAGES" / f"{DOMAIN}.po"
+    po.parent.mkdir(parents=True, exist_ok=True)
+    with po.open("wb") as fh:
+        write_po(fh, cat)
+    return po
+
+
+def test_a_compiled_catalog_is_read_unless_its_po_is_newer(tmp_path: Path) -> None:
+    import os
+
+    from babel.messages.frontend import CommandLineInterface
+
+    from bot.i18n import load_catalog
+
+    po = _po(tmp_path, "はい")
+    CommandLineInterface().run(["pybabel", "compile", "-D", DOMAIN, "-i", str(po), "-o",
+                                str(po.with_suffix(".mo"))])  # type: ignore[no-untyped-call]
+    _po(tmp_path, "ええ")  # the translator edits the .po after `make` compiled it
+    mo = po.with_suffix(".mo")
+    os.utime(mo, (1_000_000, 1_000_000))
+    assert load_catalog(po).gettext("Yes") == "ええ"  # the newer .po wins
+    os.utime(mo, None)
+    os.utime(po, (1_000_000, 1_000_000))
+    assert load_catalog(po).gettext("Yes") == "はい"  # the compiled one, as make left it
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_the_compiled_catalog_says_what_the_po_says(language: str) -> None:
+    """What `make` compiled (when it did) matches the .po: nothing stale is ever read."""
+    from bot.i18n import load_catalog
+
+    po = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po.with_suffix(".mo").exists():
+        pytest.skip("no compiled catalog (make compiles it before the tests)")
+    compiled, fresh = load_catalog(po), _in_memory(po)
+    for m in catalog(language):
+        if m.id and isinstance(m.id, str):
+            assert compiled.gettext(m.id) == fresh.gettext(m.id), m.id
+
+
+def _in_memory(po: Path) -> Any:
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.support import Translations
+
+    buf = io.BytesIO()
+    with po.open("rb") as fh:
+        write_mo(buf, read_po(fh, locale=po.parent.parent.name))
+    buf.seek(0)
+    return Translations(buf)
