@@ -156,7 +156,8 @@ def queue_confirmation(uow: UnitOfWork, case: dict[str, Any], case_id: int | Non
     uow.outbox.queue(kind="confirmation", to=case["contact_email"], cc=case["cc_emails"],
                      subject=say(subject, language), body_text=say(text, language),
                      body_html=case_html(case, language),
-                     headers={"Message-ID": message_id(case["number"], domain)},
+                     headers={"Message-ID": message_id(case["number"], domain),
+                              "Content-Language": language.replace("_", "-")},
                      case_id=case_id)
 
 

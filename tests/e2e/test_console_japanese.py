@@ -69,6 +69,7 @@ def test_a_whole_product_case_in_japanese(chat: Chat) -> None:
             OutboxMail.kind == "confirmation")).all()
     engine.dispose()
     assert mail.subject == f"【ケース {number}】{SUBJECT}"
+    assert (mail.headers or {}).get("Content-Language") == "ja"  # as every later mail says
     body = mail.body_text
     assert body.startswith("サポートへお問い合わせいただき、ありがとうございます。"
                            "お問い合わせを受け付けました。\n\n")
