@@ -6,8 +6,8 @@ translator (bot/i18n.py) does with a `When` parameter (flows/when.py).
   "2026年12月6日 22:49 UTC";
 - a day: "Dec 6, 2026", "2026年12月6日";
 - weekly hours: abbreviated day names in runs and lists, two short times joined by the
-  locale's interval pattern, the zone as written: "Mon–Fri 9:00 AM – 5:00 PM JST",
-  "月～金 9:00～17:00 JST".
+  locale's interval pattern (Japanese joins with a full-width tilde), the zone as written:
+  "Mon–Fri 9:00 AM – 5:00 PM JST", in Japanese "月", "金", "9:00" and "17:00" so joined.
 
 CLDR's narrow and thin spaces (U+202F before "PM", U+2009 around "–") become plain spaces:
 a terminal, a search or a mail client without the font shows them as they are meant.
@@ -64,7 +64,10 @@ class Formats:
         names = get_day_names("abbreviated", locale=self.locale)
         runs = [names[a] if a == b else self._range(names[a], names[b], tight=True)
                 for a, b in value.runs()]
-        return format_list(runs, style="standard-narrow", locale=self.locale)
+        # CLDR's narrow list ("Mon, Wed, Fri", no "and"); Babel's types omit the style
+        style = "standard-narrow" if "standard-narrow" in self.locale.list_patterns \
+            else "standard"
+        return format_list(runs, style=style, locale=self.locale)  # type: ignore[arg-type]
 
     def _clock(self, hm: tuple[int, int]) -> str:
         """A time of day; 24:00 (the end of a day) as "24:00" where the locale counts hours
@@ -75,8 +78,8 @@ class Formats:
         return format_time(time(0, 0), pattern.replace("H", "k"), locale=self.locale)
 
     def _range(self, first: str, last: str, *, tight: bool = False) -> str:
-        """`first` to `last` as the locale joins a range ("9:00 AM – 5:00 PM", "9:00～17:00";
-        `tight`: without the spaces, for single words: "Mon–Fri")."""
+        """`first` to `last` as the locale joins a range ("9:00 AM – 5:00 PM"; `tight`:
+        without the spaces, for single words: "Mon–Fri")."""
         pattern = str(self.locale.interval_formats.get(None) or "{0} – {1}")
         if tight:
             pattern = "".join(pattern.translate(_SPACES).split(" "))

@@ -24,8 +24,8 @@ from typing import Any
 import pyparsing as pp
 
 from flows.errors import Invalid, quoted
-from flows.normalize import cjk_count, normal
 from flows.i18n import _
+from flows.normalize import cjk_count, normal
 from flows.when import EVERY_DAY, Moment, Weekly
 
 _END = r"(?![A-Za-z])"  # an English word ends here
