@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot import mails
 from bot.dates import Formats
 from bot.i18n import PSEUDO, say
 from flows import times
@@ -133,3 +134,30 @@ def test_a_plural_message_with_a_moment() -> None:
         pseudo = say(msg, PSEUDO)
         assert pseudo.startswith("⟦")
         assert "Dec 6, 2026, 10:49 PM UTC" in pseudo
+
+
+CASE = {"number": "10000001", "reference_id": None, "status": "new", "subject": "Upgrade",
+        "severity": "Low", "contact_method": "Phone", "phone": "+81312345678",
+        "preferred_time": "Mon-Fri 09:00-17:00 JST",
+        "change_window": {"start": "2026-12-12T22:00:00+09:00",
+                          "end": "2026-12-13T02:00:00+09:00"},
+        "messages": [{"id": 1, "at": "2026-12-06T22:49:00Z", "author": "Sam",
+                      "author_kind": "operator", "channel": "web", "visibility": "public",
+                      "text": "Noted."}]}
+
+
+def test_the_confirmation_mail_and_case_view_in_japanese() -> None:
+    """What the confirmation mail and `/case` say (bot/mails.py), in the reader's format;
+    the operator's CLI reads the same text's ISO `str`."""
+    text = mails.case_text(CASE)
+    ja = say(text, "ja")
+    assert "変更作業の日時: 2026年12月12日 22:00 UTC+9～2026年12月13日 2:00 UTC+9" in ja
+    assert "ご希望の連絡時間帯: 月～金 9:00～17:00 JST" in ja
+    assert "  2026年12月6日 22:49 UTC  Sam (operator, web)" in ja
+    html = mails.case_html(CASE, "ja")
+    assert "<td>月～金 9:00～17:00 JST</td>" in html
+    en = say(text, "en")
+    assert "Change window: Dec 12, 2026, 10:00 PM UTC+9 → Dec 13, 2026, 2:00 AM UTC+9" in en
+    assert "Preferred time: Mon–Fri 9:00 AM – 5:00 PM JST" in en
+    assert "  2026-12-06 22:49 UTC  Sam (operator, web)" in str(text)  # operators: ISO
+    assert "Preferred time: Mon-Fri 09:00-17:00 JST" in str(text)
