@@ -22,7 +22,7 @@ from flows.intake import INTAKE
 from flows.model import Choice, Inbound, Prompt, info
 from flows.normalize import case_number
 from flows.urls import read_urls
-from store.tables import iso
+from flows.when import Moment
 
 
 def run(ev: Event, name: str, args: str, inbound: Inbound | None = None) -> list[Prompt]:
@@ -93,8 +93,7 @@ def list_cases(ev: Event) -> Prompt:
     lines = [_("Your cases (newest first):")]
     for c in cases:
         lines.append(_("{number} · {subject} · {status} · updated {when}", number=c.number,
-                       subject=c.subject, status=_(c.status),
-                       when=(iso(c.updated_at) or "")[:16].replace("T", " ")))
+                       subject=c.subject, status=_(c.status), when=Moment.utc(c.updated_at)))
     return info(joined("\n", lines), cases=[c.number for c in cases])
 
 

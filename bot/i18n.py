@@ -7,7 +7,9 @@ newer, the `.po` compiled in memory with Babel's mofile writer (the plural rule 
 catalog's own CLDR one either way). So a clean clone runs without a compile step, and what a
 translator edits is what runs. `en_XA` is a pseudo-locale generated from the msgids (every
 message wrapped in ⟦…⟧, letters accented): a test drives whole conversations in it and finds
-any text that bypassed the catalogs.
+any text that bypassed the catalogs. Each language also formats the dates and times a
+message carries (bot/dates.py, CLDR's formats for the locale); English has a translator too
+(its catalog is the msgids), and `en_XA` formats as English does.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 
+from bot.dates import Formats
 from flows.i18n import Msg, Translator, render
 from flows.model import Choice, Prompt, SummaryItem
+from flows.when import When
 
 LOCALES = Path(__file__).with_name("locales")
 DOMAIN = "casebot"
@@ -58,14 +62,37 @@ def choose(own: str | None, platform: str | None, account: str | None,
     return ENGLISH
 
 
+class Language:
+    """One language as `flows.i18n.render` uses it: its catalog and its locale's formats."""
+
+    def __init__(self, catalog: NullTranslations, locale: str) -> None:
+        self.catalog = catalog
+        self.formats = Formats(locale, catalog.gettext)
+
+    def gettext(self, message: str) -> str:
+        return self.catalog.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.catalog.ngettext(singular, plural, n)
+
+    def format_when(self, value: When) -> str:
+        return self.formats.when(value)
+
+
 class _Pseudo:
-    """`en_XA`: each message ⟦wrapped⟧ and accented, its {placeholders} kept as they are."""
+    """`en_XA`: each message ⟦wrapped⟧ and accented, its {placeholders} kept as they are;
+    dates and times as in English (inside the wrapped template)."""
+
+    formats = Formats(ENGLISH)
 
     def gettext(self, message: str) -> str:
         return pseudo(message)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return pseudo(singular if n == 1 else plural)
+
+    def format_when(self, value: When) -> str:
+        return self.formats.when(value)
 
 
 _ACCENTED = str.maketrans("AEIOUYaeiouycnCN", "ÀÉÎÕÜÝàéîõüýçñÇÑ")
@@ -83,13 +110,13 @@ def pseudo(template: str) -> str:
 
 
 @cache
-def translator(language: str) -> Translator | None:
-    """The catalog of `language` (None: English, the msgids themselves)."""
+def translator(language: str) -> Translator:
+    """`language`'s catalog and formats (English: the msgids themselves)."""
     if language == PSEUDO:
         return _Pseudo()
     if language == ENGLISH:
-        return None
-    return load_catalog(LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po")
+        return Language(NullTranslations(), ENGLISH)
+    return Language(load_catalog(LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"), language)
 
 
 def load_catalog(po: Path) -> Translations:

@@ -19,8 +19,10 @@ from email.utils import format_datetime
 from typing import Any
 
 from bot.i18n import ENGLISH, normal, say
-from flows.i18n import N_, _, joined
+from flows.i18n import N_, _, joined, shown
+from flows.intake import show_preferred
 from flows.urls import defang
+from flows.when import Moment
 from store.tables import OutboxMail, as_utc
 from store.uow import UnitOfWork
 
@@ -41,10 +43,10 @@ WORDS = frozenset({"status", "issue_type", "issue_category", "virus_pattern_type
 
 def summary_rows(case: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) of the case's fields; the labels, and the values that are casebot's
-    words, are messages (flows/i18n.py): English as they are, rendered for a customer."""
-    rows: list[tuple[str, str]] = [
-        (_(label), _(str(case[key])) if key in WORDS else str(case[key]))
-        for label, key in FIELDS if case.get(key)]
+    words or times, are messages (flows/i18n.py): English as they are, rendered for a
+    customer (times in their language's format, flows/when.py)."""
+    rows: list[tuple[str, str]] = [(_(label), _value(key, case[key]))
+                                   for label, key in FIELDS if case.get(key)]
     if case.get("cc_emails"):
         rows.append(("CC", ", ".join(case["cc_emails"])))
     for u in case.get("urls") or []:
@@ -62,10 +64,19 @@ def summary_rows(case: dict[str, Any]) -> list[tuple[str, str]]:
             rows.append(("RepDV entries", ", ".join(tp["repdv_entries"])))
     window = case.get("change_window")
     if window:
-        rows.append(("Change window", f"{window['start']} → {window['end']}"))
+        rows.append((_("Change window"), _("{start} → {end}", **{
+            k: Moment(datetime.fromisoformat(window[k])) for k in ("start", "end")})))
     for a in case.get("attachments") or []:
         rows.append(("Attachment", f"{a['name']} ({a['size']} bytes, sha256 {a['sha256'][:12]}…)"))
     return rows
+
+
+def _value(key: str, value: Any) -> str:
+    if key in WORDS:
+        return _(str(value))
+    if key == "preferred_time":
+        return show_preferred(str(value))
+    return str(value)
 
 
 def case_text(case: dict[str, Any], deliveries: dict[int, list[str]] | None = None) -> str:
@@ -91,10 +102,11 @@ def conversation_lines(m: dict[str, Any], went: list[str] | None = None) -> list
     """One message of the case JSON's `messages`: who wrote it, when, through which channel
     (and, for an operator, whether it is an internal note and which way it went)."""
     internal = " · INTERNAL NOTE" if m.get("visibility") == "internal" else ""
-    head = (f"  {m['at'][:16].replace('T', ' ')} UTC  {m['author']} ({m['author_kind']}, "
-            f"{m['channel']}){internal}")
+    at = shown(Moment.utc(datetime.fromisoformat(m["at"])))  # the reader's format; str: ISO
+    head = joined("", ["  ", at, f"  {m['author']} ({m['author_kind']}, {m['channel']})"
+                                 f"{internal}"])
     text = m.get("text") or ""
-    out = [head, *[f"    {line}" for line in text.split("\n") if text]]
+    out: list[str] = [head, *[f"    {line}" for line in text.split("\n") if text]]
     if m.get("attachments"):
         out.append("    Files: " + ", ".join(f"{f['name']} ({f['size']} bytes)"
                                              for f in m["attachments"]))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 
 from bot.i18n import ENGLISH, LANGUAGES, say
 from bot.settings import Settings
@@ -27,6 +27,7 @@ from flows.i18n import N_, _
 from flows.identity import CONFIRM_STEP, NO, YES
 from flows.model import Choice, FileRef, Inbound, PendingFile, Prompt, info
 from flows.steps import DONE, SKIP_WORDS, match_choice, said
+from flows.when import Moment
 from store.budget import Bucket
 from store.poller import Holder
 
@@ -34,7 +35,7 @@ __all__ = [
     "BUTTON_COMMANDS", "COMMAND_PREFIX", "CONFIRM_STEP", "DONE", "ENGLISH", "LANGUAGES", "NO",
     "N_", "RECLASSIFY", "SKIP_WORDS", "YES", "Alert", "AnotherPoller", "Bucket", "Choice",
     "Directory",
-    "FetchFiles", "Fetched", "FileRef", "FromMessage", "Inbound", "Invalid", "Notice",
+    "FetchFiles", "Fetched", "FileRef", "FromMessage", "Inbound", "Invalid", "Moment", "Notice",
     "OpenCase", "Outcome", "PendingFile", "Prompt", "Reply", "Settings", "View", "Vouched",
     "Who", "_", "button_id", "command_of", "for_terminal", "info", "match_choice",
     "none_fetched", "pressed", "said", "say",
@@ -100,12 +101,13 @@ class Reply:
 
 @dataclass(frozen=True)
 class OpenCase:
-    """One line of a person's open cases (Slack's App Home)."""
+    """One line of a person's open cases (Slack's App Home). `updated`: when it last changed
+    (shown with `Moment.utc`, in the reader's language)."""
 
     number: str
     subject: str
     status: str
-    updated: str
+    updated: datetime
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from flows.model import Inbound, Prompt, info
 from store.blobs import Blobs
 from store.repositories.contacts import ContactInfo
 from store.repositories.conversations import ConvRow, StaleConversation
-from store.tables import DONE_STATUSES, iso
+from store.tables import DONE_STATUSES
 from store.uow import UnitOfWork, unit_of_work
 from store.world import RateFn
 
@@ -158,8 +158,7 @@ class Service:
                 event = Event(self, unit, contact, conv, who, auto_start=False)
                 question = i18n.prompt_in(event.current_prompt().for_draft(conv.draft_id),
                                           language)
-            open_cases = [OpenCase(c.number or "", c.subject, c.status,
-                                   (iso(c.updated_at) or "")[:16].replace("T", " "))
+            open_cases = [OpenCase(c.number or "", c.subject, c.status, c.updated_at)
                           for c in unit.cases.open_of(contact.id, DONE_STATUSES,
                                                       OPEN_CASES)] if cases else None
             where = unthreaded(unit, contact.id, days=self.followup_days) \

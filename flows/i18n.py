@@ -4,7 +4,8 @@
 rendering (so everything that only logs, compares or stores it keeps working) and which
 remembers its msgid and parameters, so the chat layer can render it in the contact's
 language just before an adapter gets it (bot/i18n.py, with Babel's gettext catalogs).
-Parameters may be messages themselves; they are rendered in the same language. Plain
+Parameters may be messages themselves; they are rendered in the same language, and so are
+dates and times (flows/when.py: each language's own formats, applied by its translator). Plain
 strings built by concatenation or f-strings lose the marker: that is what the pseudo-locale
 test (tests/e2e/test_pseudo_locale.py) finds. This module is pure: no catalog is read here.
 """
@@ -16,13 +17,18 @@ import string
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+from flows.when import Day, Moment, Weekly, When
+
 
 class Translator(Protocol):
-    """One language's catalog: gettext's two calls, msgid in, translated template out."""
+    """One language: its catalog (gettext's two calls, msgid in, translated template out)
+    and its formats for dates and times (a `When` in, the text a reader of it expects)."""
 
     def gettext(self, message: str) -> str: ...
 
     def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+    def format_when(self, value: When) -> str: ...
 
 
 class Msg(str):
@@ -83,6 +89,15 @@ def joined(sep: str, parts: Iterable[Any]) -> Msg:
     return Msg(sep, parts=[p for p in parts])
 
 
+SHOWN = "{when}"  # a date or time on its own: a template with nothing to translate
+
+
+def shown(value: When) -> Msg:
+    """A date, time or weekly range on its own (a review's value, a summary row), formatted
+    in the reader's language when rendered (its `str`: the ISO-style English)."""
+    return Msg(SHOWN, {"when": value})
+
+
 def fill(template: str, params: Mapping[str, Any]) -> str:
     """`str.format` on named fields only (a missing one is left as written, never raised)."""
     if not params:
@@ -116,8 +131,15 @@ def render(text: Any, language: Translator | None) -> str:
         template = language.ngettext(text.msgid, text.plural, text.n or 0)
     else:
         template = language.gettext(text.msgid)
-    return fill(template, {k: render(v, language) if isinstance(v, Msg) else v
-                           for k, v in text.params.items()})
+    return fill(template, {k: _param(v, language) for k, v in text.params.items()})
+
+
+def _param(value: Any, language: Translator) -> Any:
+    if isinstance(value, Msg):
+        return render(value, language)
+    if isinstance(value, Moment | Day | Weekly):
+        return language.format_when(value)
+    return value
 
 
 # what ends a sentence in Japanese (and Chinese) writing: no space follows it

@@ -52,7 +52,7 @@ from flows.errors import Invalid, StillChecking
 from flows.flow import Jump, Turn
 from flows.form import Form, answered_by_person
 from flows.formstate import FOUND, Answers, FormState
-from flows.i18n import N_, _, joined
+from flows.i18n import N_, _, joined, shown
 from flows.model import Choice, FileRef, Inbound, Prompt
 from flows.normalize import cjk_count, is_japanese, normal
 from flows.reclassify import UrlCategoryStep, UrlRatingStep, UrlsStep
@@ -78,6 +78,7 @@ from flows.understand.categories import confident, rank_categories
 from flows.understand.facts import found
 from flows.understand.subject import subject_line
 from flows.understand.versions import version_named
+from flows.when import Moment, Weekly
 
 # -- choices ------------------------------------------------------------------------------------
 
@@ -286,9 +287,21 @@ class ChangeEndStep(TextStep):
 
 
 def _when(moment: datetime) -> str:
-    """A planned time as the review shows it, in the zone it was given in: "2026-12-19 22:00
-    JST"."""
-    return f"{moment:%Y-%m-%d %H:%M} {moment.tzname()}"
+    """A planned time as the review shows it, in the zone it was given in and the reader's
+    format ("Dec 19, 2026, 10:00 PM JST", "2026年12月19日 22:00 JST")."""
+    return shown(Moment(moment))
+
+
+ALWAYS = "24x7"
+
+
+def show_preferred(value: str) -> str:
+    """A preferred time (what the case stores, "Mon-Fri 09:00-17:00 JST" or "24x7") in the
+    reader's format; anything else as it is."""
+    if value == ALWAYS:
+        return _("24x7")
+    weekly = Weekly.parse(value)
+    return shown(weekly) if weekly is not None else value
 
 
 def _one_line(text: str) -> str:
@@ -466,6 +479,10 @@ class PreferredTimeStep(Step):
 
     def still_valid(self, value: Any, a: Answers, ctx: Ctx) -> bool:
         return severity(a, ctx) != "Critical" or value == "24x7"
+
+    def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
+        return show_preferred(value) if isinstance(value, str) and value else super().show(
+            value, a, ctx)
 
 
 class PasswordStep(ChoiceStep):

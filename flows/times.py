@@ -24,7 +24,9 @@ from typing import Any
 import pyparsing as pp
 
 from flows.errors import Invalid, quoted
+from flows.i18n import _
 from flows.normalize import cjk_count, normal
+from flows.when import EVERY_DAY, Moment, Weekly
 
 _END = r"(?![A-Za-z])"  # an English word ends here
 
@@ -134,14 +136,12 @@ def _place(text: str) -> str | None:
 
 # ---------------------------------------------------------------------------- the pieces
 
-_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _EN_DAYS = (r"mon(?:day)?s?|mo", r"tue(?:s(?:day)?)?s?|tu", r"wed(?:nesday)?s?|we",
             r"thu(?:r(?:s(?:day)?)?)?s?|th", r"fri(?:day)?s?|fr", r"sat(?:urday)?s?|sa",
             r"sun(?:day)?s?|su")
 _JA_DAYS = "月火水木金土日"
 WEEKDAYS = frozenset(range(5))
 WEEKEND = frozenset({5, 6})
-EVERY_DAY = frozenset(range(7))
 
 
 def _day_action(t: pp.ParseResults) -> frozenset[int]:
@@ -209,22 +209,6 @@ _days = (pp.Opt(_word(r"every(?!\s*day)|each|on|毎週")) + _day_list
          + pp.Opt(_except)
          + pp.Opt(_word(r"only|のみ")) + pp.Opt(pp.Suppress(pp.Regex(r"[,:;]|の|は")))
          ).set_parse_action(_days_action)
-
-
-def show_days(days: frozenset[int]) -> str:
-    """English canonical days: "Daily", "Mon-Fri", "Mon, Wed, Fri", "Fri-Mon"."""
-    if days == EVERY_DAY:
-        return "Daily"
-    runs: list[list[int]] = []
-    for d in sorted(days):
-        if runs and runs[-1][-1] == d - 1:
-            runs[-1].append(d)
-        else:
-            runs.append([d])
-    if len(runs) > 1 and runs[0][0] == 0 and runs[-1][-1] == 6:
-        runs[0] = runs.pop() + runs[0]  # Sunday runs on into Monday: "Fri-Mon"
-    return ", ".join(_DAY_NAMES[r[0]] if len(r) == 1 else f"{_DAY_NAMES[r[0]]}-{_DAY_NAMES[r[-1]]}"
-                     for r in runs)
 
 
 @dataclass(frozen=True)
@@ -406,14 +390,11 @@ def preferred_time(text: str) -> str:
         raise Invalid(f"{_show(raw)} gives the days twice. Give them once, {_example(raw)}.")
     if not zones:
         raise Invalid(f"Add a time zone to {_show(raw)}, {_example(raw)}.")
-    (h1, m1), (h2, m2) = _checked_hours(raw, *parsed["window"])
+    start, end = _checked_hours(raw, *parsed["window"])
     label = _one_zone(raw, zones)
-    when = f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d} {label}"
-    if days:
-        if not days[0]:
-            raise Invalid(f"{_show(raw)} leaves no day. Give the days, {_example(raw)}.")
-        return f"{show_days(days[0])} {when}"
-    return when
+    if days and not days[0]:
+        raise Invalid(f"{_show(raw)} leaves no day. Give the days, {_example(raw)}.")
+    return str(Weekly(days[0] if days else None, start, end, label))
 
 
 # ---------------------------------------------------------------------------- date-times
@@ -464,6 +445,9 @@ def _date_action(t: pp.ParseResults) -> _Day:
 _WEEKDAY_NOTE = r"\s*\((?:[月火水木金土日](?:曜日?)?|[A-Za-z]{2,9}\.?)\)"
 _iso_date = pp.Regex(r"(?<![0-9A-Za-z.])(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})"
                      r"(?![0-9])", as_match=True)
+# "12/20": month first, as Japanese (and American) dates are written, without the year (the
+# next such day from `now`); "." is left out, it is a day-first separator elsewhere.
+_md_date = pp.Regex(r"(?<![0-9A-Za-z./-])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![0-9/])", as_match=True)
 _ja_date = pp.Regex(rf"(?<![0-9])(?:(?:(?P<y>\d{{4}})|令和\s*(?P<reiwa>\d{{1,2}}|元))\s*年\s*)?"
                     rf"(?P<m>\d{{1,2}})\s*月\s*"
                     rf"(?P<d>\d{{1,2}})"
@@ -474,7 +458,8 @@ _mdy_date = pp.Regex(rf"(?<![A-Za-z]){_MONTH}\s*(?P<d>\d{{1,2}}){_ORD}(?![0-9:])
                      r"(?:,?\s*(?P<y>\d{4})(?![0-9:]))?", flags=re.IGNORECASE, as_match=True)
 _weekday = pp.Suppress(_en_day + pp.Opt(","))
 _date = (pp.Opt(_word("on")) + pp.Opt(_weekday)
-         + (_iso_date | _ja_date | _dmy_date | _mdy_date).set_parse_action(_date_action)
+         + (_iso_date | _ja_date | _md_date | _dmy_date | _mdy_date).set_parse_action(
+             _date_action)
          + pp.Opt(pp.Suppress(pp.Regex(_WEEKDAY_NOTE))))
 _day_only = pp.Regex(r"(?<![0-9])(?P<d>\d{1,2})\s*日(?![本時])", as_match=True).set_parse_action(
     lambda t: _Day(None, None, int(t[0].group("d"))))
@@ -711,9 +696,8 @@ def _placed(start: _Moment, end: _Moment, raw: str) -> tuple[datetime, datetime]
     begin = _aware(start, raw)
     finish = _aware(end, raw, default=begin.tzinfo or UTC)
     if finish <= begin:
-        raise Invalid(
-            f"The end ({finish.isoformat(sep=' ', timespec='minutes')}) must be after the start "
-            f"({begin.isoformat(sep=' ', timespec='minutes')}). Enter the end again.")
+        raise Invalid(_("The end ({end}) must be after the start ({start}). Enter the end "
+                        "again.", end=Moment(finish), start=Moment(begin)))
     return begin, finish
 
 
@@ -727,8 +711,8 @@ def parse_window(text: str, now: datetime) -> tuple[datetime, datetime] | None:
 
 def _future(start: datetime, now: datetime) -> None:
     if start < now:
-        raise Invalid(f"{start.isoformat(sep=' ', timespec='minutes')} has already passed. "
-                      f"Enter a start in the future, {DT_EXAMPLE}.")
+        raise Invalid(_("{start} has already passed. Enter a start in the future, {example}.",
+                        start=Moment(start), example=DT_EXAMPLE))
 
 
 RANGE_WORD = " to "

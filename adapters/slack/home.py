@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.slack.render import BLOCKS_MAX, escape
-from bot.protocol import N_, OpenCase, _, say
+from bot.protocol import N_, Moment, OpenCase, _, say
 
 HOME_NEW = "home.new"
 HOME_URLS = "home.urls"
@@ -64,7 +64,7 @@ def home_view(cases: list[OpenCase] | None, language: str = "en") -> dict[str, A
         blocks.append({"type": "divider"})
     for c in (cases or [])[: BLOCKS_MAX - len(blocks) - 1]:
         badge = f" · :speech_balloon: *{answer}*" if c.status == WAITING else ""
-        updated = say(_("updated {when} UTC", when=escape(c.updated)), language)
+        updated = escape(say(_("updated {when}", when=Moment.utc(c.updated)), language))
         blocks.append({"type": "section", "block_id": f"case.{c.number}", "text": {
             "type": "mrkdwn",
             "text": f"*{escape(c.number)}* · {escape(c.subject)}\n"

@@ -29,6 +29,11 @@ CASEBOT = str(Path(sys.executable).with_name("casebot"))
 EMAIL = "ann@acme.example"
 CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
 CASE_NUMBER = re.compile(r"Case number: (\d+)")
+# when a case was updated, as each language writes it (CLDR through Babel; casebot shows
+# the instants it recorded in UTC): "updated Dec 6, 2026, 10:49 PM UTC",
+# "更新 2026年12月6日 22:49 UTC"
+UPDATED_EN = re.compile(r"updated [A-Z][a-z]{2} \d{1,2}, 20\d\d, \d{1,2}:\d\d [AP]M UTC")
+UPDATED_JA = re.compile(r"更新 20\d\d年\d{1,2}月\d{1,2}日 \d{1,2}:\d\d UTC")
 
 # interfaces.md, "Case JSON": exactly these keys.
 CASE_KEYS = {

@@ -14,7 +14,7 @@ from bot.app import build_engine
 from bot.settings import Settings
 from store.tables import OutboxMail
 from store.uow import unit_of_work
-from tests.e2e.conftest import EMAIL, Chat, Script
+from tests.e2e.conftest import EMAIL, UPDATED_EN, UPDATED_JA, Chat, Script
 
 SUBJECT = "パターン更新後にエージェントが停止する"
 DESCRIPTION = "全サーバーでエージェントが停止します。\n再起動しても直りません。"
@@ -61,6 +61,10 @@ def test_a_whole_product_case_in_japanese(chat: Chat) -> None:
     assert case["subject"] == SUBJECT
     assert case["description"] == DESCRIPTION
     assert f"{number} · {SUBJECT} · 受付済み · 更新 " in out
+    assert UPDATED_JA.search(out), out[-500:]  # the date in Japanese format
+    assert not UPDATED_EN.search(out)
+    english = chat.run(Script().say("/language en", "/cases")).stdout
+    assert UPDATED_EN.search(english), english[-500:]
 
     # the confirmation mail is in Japanese too, subject included; its values shown in it
     engine = build_engine(Settings(home=chat.home))

@@ -134,7 +134,7 @@ def test_eof_exits_0_and_keeps_a_half_answered_compound_step(chat: Chat) -> None
     assert first_question(again.stdout).startswith(WHEN_Q)  # the phone number was kept
     review = again.after("Please review your request.")
     assert "Phone: +442079460958" in review
-    assert "Preferred time: 09:00" in review
+    assert "Preferred time: 9:00 AM – 5:00 PM Europe/London" in review
     assert "Subject: Phone me" in review
     assert "Description: Please call." in review
 

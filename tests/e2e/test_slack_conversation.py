@@ -23,6 +23,7 @@ from bot import replies
 from bot.updates import update_case
 from store.tables import CaseRef
 from store.uow import unit_of_work
+from tests.e2e.conftest import UPDATED_EN
 from tests.e2e.conftest import Chat as Home
 from tests.e2e.fake_slack import Call, Rig, give_profiles, link, slack_rig
 
@@ -270,6 +271,7 @@ def test_home_shows_cases_waiting_for_the_customer(rig: Rig) -> None:
     view = rig.slack.home("U1")
     shown = home_text(view)
     assert "Waiting for your answer" in shown
+    assert UPDATED_EN.search(shown), shown  # in English format, in UTC
     waiting = next(b for b in view["blocks"] if b.get("block_id") == "home.waiting")
     assert number in waiting["text"]["text"]
     assert other not in waiting["text"]["text"]

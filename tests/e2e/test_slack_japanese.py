@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from adapters.slack.home import home_text
+from tests.e2e.conftest import UPDATED_EN, UPDATED_JA
 from tests.e2e.conftest import Chat as Home
 from tests.e2e.fake_slack import CODE, Rig, link, slack_rig
 
@@ -63,11 +64,15 @@ def test_a_product_case_in_japanese_from_slacks_locale(rig: Rig) -> None:
     home = home_text(slack.home(user))  # App Home, in Japanese too
     assert "お客様のサポートケース" in home
     assert f"*{number}* · 管理コンソールが遅い\n受付済み · 更新 " in home
+    assert UPDATED_JA.search(home), home  # the date in Japanese format
+    slack.command(user, "/case", "list")
+    assert UPDATED_JA.search(slack.text(user)), slack.text(user)
 
     slack.command(user, "/case", "language en")  # their own choice wins over Slack's
     assert "casebot speaks English to you now." in slack.text(user)
     slack.command(user, "/case", "list")
     assert "Your cases (newest first):" in slack.text(user)
+    assert UPDATED_EN.search(slack.text(user)), slack.text(user)
 
 
 def test_an_english_slack_keeps_english(rig: Rig) -> None:

@@ -10,6 +10,7 @@ import re
 from bot import replies
 from bot.settings import Settings
 from bot.updates import update_case
+from tests.e2e.conftest import UPDATED_EN, UPDATED_JA
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import BotRun, case_json, linked
 
@@ -51,10 +52,14 @@ async def test_a_product_case_in_japanese_from_telegrams_language_code(
         assert "ステータス: お客様の回答待ち" in notice, notice
         assert "Status:" not in notice
 
+        await user.say("/cases")  # when it was updated, in Japanese format
+        assert UPDATED_JA.search(user.last_text), user.last_text
+
         await user.say("/language en")  # the person's own choice wins over Telegram's
         assert "casebot speaks English to you now." in user.last_text
         await user.say("/cases")
         assert "Your cases (newest first):" in user.last_text
+        assert UPDATED_EN.search(user.last_text), user.last_text
 
 
 async def test_the_command_menu_is_set_in_each_language(fake: FakeTelegram,

@@ -187,6 +187,26 @@ def test_change_start_in_japanese(text: str, start: str) -> None:
     assert times.start_answer(text, NOW) == start
 
 
+@pytest.mark.parametrize(("text", "start"), [
+    ("12/20 22:00 JST", "2026-12-20 22:00 JST"),
+    ("１２／２０ ２２：００ ＪＳＴ", "2026-12-20 22:00 JST"),
+    ("12月20日 22時 JST", "2026-12-20 22:00 JST"),
+    ("12/20(日) 22:00〜翌2:00 JST", "2026-12-20 22:00 JST to 2026-12-21 02:00 JST"),
+    ("1/5 9時 JST", "2027-01-05 09:00 JST"),  # January has passed this year: the next one
+])
+def test_a_date_without_its_year_is_the_next_such_day(text: str, start: str) -> None:
+    """Month first, as a Japanese date is written; the year is the next such day's."""
+    assert times.start_answer(text, NOW) == start
+
+
+def test_a_date_without_its_year_needs_now_and_the_month_first() -> None:
+    with pytest.raises(Invalid, match="Add the year"):
+        times.parse_datetime("12/20 22:00 JST")  # no `now`: no year to guess
+    with pytest.raises(Invalid, match="not a real date"):
+        times.start_answer("20/12 22:00 JST", NOW)  # day first is not read as a date
+    assert times.end_answer("2026-12-20 22:00 JST", "12/21 2:00", NOW) == "2026-12-21 02:00"
+
+
 def test_reiwa_first_year_is_2019() -> None:
     assert times.parse_datetime("令和元年5月1日 9時").year == 2019
 

@@ -147,12 +147,12 @@ def test_cancel_inside_a_multi_line_answer(seed: Path, tmp_path: Path) -> None:
 # -- 5. free text as people write it; no past change window; severity keeps the phone ---------
 
 @pytest.mark.parametrize(("when", "shown"), [
-    # the days are stored in English canonical form (flows/times.py)
-    ("Weekdays 09:00-12:00 CET", "Mon-Fri 09:00-12:00 CET"),
-    ("Mondays 14:00-16:00 Europe/Berlin", "Mon 14:00-16:00 Europe/Berlin"),
-    ("平日 9時〜17時 JST", "Mon-Fri 09:00-17:00 JST"),
-    ("Mon-Fri 9am-5pm EST", "Mon-Fri 09:00-17:00 EST"),
-    ("9-17 UTC+2", "09:00-17:00 UTC+2")])
+    # stored in English canonical form (flows/times.py), shown in the reader's format
+    ("Weekdays 09:00-12:00 CET", "Mon–Fri 9:00 AM – 12:00 PM CET"),
+    ("Mondays 14:00-16:00 Europe/Berlin", "Mon 2:00 PM – 4:00 PM Europe/Berlin"),
+    ("平日 9時〜17時 JST", "Mon–Fri 9:00 AM – 5:00 PM JST"),
+    ("Mon-Fri 9am-5pm EST", "Mon–Fri 9:00 AM – 5:00 PM EST"),
+    ("9-17 UTC+2", "9:00 AM – 5:00 PM UTC+2")])
 def test_preferred_time_as_people_write_it(talk: Talk, when: str, shown: str) -> None:
     talk.say(*TO_REVIEW, "Edit Contact method", "Phone", "+44 20 7946 0958", when)
     assert review(talk)["Preferred time"] == shown
@@ -169,10 +169,11 @@ def test_change_window_in_the_past_is_refused(talk: Talk) -> None:
 
 
 @pytest.mark.parametrize(("typed", "start", "end"), [
-    ("2030-01-10 22:00 to 2030-01-11 02:00 Europe/Berlin", "2030-01-10 22:00 CET",
-     "2030-01-11 02:00 CET"),
-    ("2030-01-10 22:00-02:00 CET", "2030-01-10 22:00 CET", "2030-01-11 02:00 CET"),
-    ("2030年1月10日 22:00〜翌2:00 JST", "2030-01-10 22:00 JST", "2030-01-11 02:00 JST")])
+    ("2030-01-10 22:00 to 2030-01-11 02:00 Europe/Berlin", "Jan 10, 2030, 10:00 PM CET",
+     "Jan 11, 2030, 2:00 AM CET"),
+    ("2030-01-10 22:00-02:00 CET", "Jan 10, 2030, 10:00 PM CET", "Jan 11, 2030, 2:00 AM CET"),
+    ("2030年1月10日 22:00〜翌2:00 JST", "Jan 10, 2030, 10:00 PM JST",
+     "Jan 11, 2030, 2:00 AM JST")])
 def test_a_window_typed_at_the_start_answers_the_end(talk: Talk, typed: str, start: str,
                                                      end: str) -> None:
     talk.say("DC Deep Security", "Change Control Issue", typed)
@@ -188,8 +189,8 @@ def test_editing_the_start_to_a_single_time_asks_the_end_again(talk: Talk) -> No
     assert talk.prompt.step == "change_end"
     talk.say("01:00")  # a time alone: the day after the start
     shown = review(talk)
-    assert (shown["Change start"], shown["Change end"]) == ("2030-01-12 22:00 CET",
-                                                            "2030-01-13 01:00 CET")
+    assert (shown["Change start"], shown["Change end"]) == ("Jan 12, 2030, 10:00 PM CET",
+                                                            "Jan 13, 2030, 1:00 AM CET")
 
 
 def test_the_past_is_what_the_flows_clock_says(seed: Path, tmp_path: Path) -> None:
