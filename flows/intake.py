@@ -232,8 +232,10 @@ class ProfileStep(ChoiceStep):
 
     def show(self, value: Any, a: Answers, ctx: Ctx) -> str:
         profile = profile_of(a, ctx)
-        return (f"{profile.name} ({profile.product} {profile.version})"  # data only
-                if profile else "—")
+        if profile is None:
+            return "—"
+        return _("{name} ({product} {version})", name=profile.name, product=_(profile.product),
+                 version=profile.version)  # the product in the vendor's local name
 
 
 class OsStep(ChoiceStep):
