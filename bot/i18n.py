@@ -79,6 +79,27 @@ def pseudo(template: str) -> str:
     return "⟦" + "".join(out) + "⟧"
 
 
+_PLAIN = {accented: plain for plain, accented in zip("AEIOUYaeiouycnCN", "ÀÉÎÕÜÝàéîõüýçñÇÑ",
+                                                       strict=True)}
+
+
+def unpseudo(text: str) -> str:
+    """The English of a text shown in `en_XA`: the ⟦ ⟧ dropped and the accents undone inside
+    them (text outside them stays as it is). The e2e suite reads what casebot said through it,
+    so its English assertions hold in the pseudo-locale (tests/e2e/pseudo.py)."""
+    if "⟦" not in text:
+        return text
+    out, depth = [], 0
+    for ch in text:
+        if ch == "⟦":
+            depth += 1
+        elif ch == "⟧" and depth:
+            depth -= 1
+        else:
+            out.append(_PLAIN.get(ch, ch) if depth else ch)
+    return "".join(out)
+
+
 @cache
 def translator(language: str) -> Translator | None:
     """The catalog of `language` (None: English, the msgids themselves)."""

@@ -1,0 +1,174 @@
+"""The whole e2e suite runs in the pseudo-locale `en_XA` (issue 27): every message casebot
+renders through its catalogs comes out ⟦wrapped⟧ and accented (bot/i18n.py `pseudo`), so any
+customer-facing text left outside the brackets bypassed them.
+
+Each boundary where a test reads what casebot said (the terminal's stdout, the Slack and
+Telegram stand-ins' recorded calls, the mails the SMTP stand-in receives) passes it through
+`seen` / `seen_payload`: the raw text is kept for the check, and the test gets it back as plain
+English (`unpseudo`), so the suite's own English assertions hold unchanged. At the end of each
+test (tests/e2e/conftest.py `pseudo_locale`), every line kept that has words outside ⟦…⟧ which
+are not data (what the test typed or sent, the catalog's names, emails, URLs, file names) fails
+the test, named with where it was seen.
+
+`CASEBOT_E2E_PSEUDO=0` turns it off (plain English, as a deployment without a default
+language); `@pytest.mark.real_english("why")` turns it off for one test that checks the
+default language itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from bot.i18n import LANGUAGES, PSEUDO, unpseudo
+from flows.catalog import get_catalog
+
+ENABLED = os.environ.get("CASEBOT_E2E_PSEUDO", "1").strip().lower() not in ("0", "no", "false",
+                                                                            "off")
+# the keys of a payload (Slack blocks and views, Telegram messages, keyboards, commands,
+# inline results, Bolt's acks) whose strings a person reads
+SHOWN_KEYS = frozenset({"text", "input_field_placeholder", "caption", "description", "title",
+                        "message_text", "placeholder", "errors", "label", "hint"})
+# what is no text: numbers, sizes, dates, punctuation, list marks, the console's own marks
+NOT_WORDS = re.compile(r"[^A-Za-z]+|\b(?:KB|MB|UTC|JST|[A-Z]?\d+[a-z]*)\b")
+# data by its form: emails, URLs and Slack's <…> links and mentions, file names, /commands
+DATA_FORMS = re.compile(
+    r"<[^<>\n]*>|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\b(?:https?|hxxps?|ftp)://\S+"
+    r"|(?<![\w/])(?:[\w-]+\.)+(?:com|org|net|example|test|jp|io|co|info|biz|ru|cn|de|uk)\b"
+    r"(?:/\S*)?|\b[\w-]+(?:\.[\w-]+)*\.(?:zip|txt|log|png|jpe?g|pdf|eml|csv|json|exe|dmp)\b"
+    r"|(?<![\w])/[a-z]+\b|\bcasebot\b")
+
+
+@dataclass
+class Run:
+    """One test's pseudo-locale run: on or off, the data it typed, the texts it was shown."""
+
+    on: bool = False
+    data: set[str] = field(default_factory=set)
+    shown: list[tuple[str, str]] = field(default_factory=list)  # (where, raw text)
+
+
+state = Run()
+
+
+def start(on: bool) -> None:
+    global state
+    state = Run(on=on)
+
+
+def active() -> bool:
+    return state.on
+
+
+def platform_tag(english: str = "en-US") -> str:
+    """The language tag a stand-in's user has by default: the pseudo-locale's when on."""
+    return "en-XA" if state.on else english
+
+
+def data(*values: Any) -> None:
+    """What a test typed or sent (or an operator wrote): it may be shown as it is."""
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            state.data.add(value.strip())
+            state.data.update(line.strip() for line in value.splitlines() if line.strip())
+
+
+def seen(text: str, where: str) -> str:
+    """A text casebot showed a customer: kept for the check, given back in English."""
+    if not state.on or not isinstance(text, str) or not text:
+        return text
+    state.shown.append((where, text))
+    return unpseudo(text)
+
+
+def english(value: Any) -> Any:
+    """Any payload with every text in it back in English, nothing checked (operators' views)."""
+    if isinstance(value, str):
+        return unpseudo(value)
+    if isinstance(value, dict):
+        return {k: english(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [english(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(english(v) for v in value)
+    return value
+
+
+def seen_payload(value: Any, where: str, shown: bool = False) -> Any:
+    """A payload casebot sent a customer (a copy): its shown strings kept for the check, every
+    string given back in English."""
+    if not state.on:
+        return value
+    if isinstance(value, str):
+        return seen(value, where) if shown else unpseudo(value)
+    if isinstance(value, dict):
+        return {k: seen_payload(v, where, shown or k in SHOWN_KEYS) for k, v in value.items()}
+    if isinstance(value, list):
+        return [seen_payload(v, where, shown) for v in value]
+    if isinstance(value, tuple):
+        return tuple(seen_payload(v, where, shown) for v in value)
+    return value
+
+
+@cache
+def catalog_words() -> tuple[str, ...]:
+    """The catalog's names (products, their versions and settings, systems, languages,
+    passwords) and the languages' own names: data, shown as they are in every language."""
+    cat = get_catalog()
+    return (*(p.name for p in cat.products),
+            *(v for p in cat.products for v in (*p.versions, *p.settings)),
+            *cat.operating_systems, *cat.languages, *cat.sample_passwords,
+            *LANGUAGES.values(), PSEUDO)
+
+
+def data_words(*typed: str) -> list[str]:
+    """What may stay as it is: the values typed, and the catalog's names."""
+    return [*typed, *catalog_words()]
+
+
+def outside(text: str) -> str:
+    """`text` with everything inside ⟦…⟧ blanked (an unclosed ⟦, as a cut label, to the end)."""
+    out, depth = [], 0
+    for ch in text:
+        if ch == "⟦":
+            depth += 1
+        elif ch == "⟧" and depth:
+            depth -= 1
+        out.append(ch if ch == "\n" or (depth == 0 and ch != "⟧") else " ")
+    return "".join(out)
+
+
+@cache
+def _allowed(values: frozenset[str]) -> re.Pattern[str]:
+    keep = sorted(values, key=len, reverse=True)
+    return re.compile("|".join(re.escape(v) for v in keep) or r"(?!x)x")
+
+
+def untranslated(text: str, allowed: Iterable[str]) -> list[str]:
+    """The lines of `text` with words outside ⟦…⟧ that are neither data by form nor
+    `allowed` (data by value)."""
+    pattern = None
+    bad = []
+    for line, rest in zip(text.splitlines(), outside(text).splitlines(), strict=True):
+        if not NOT_WORDS.sub("", rest):
+            continue
+        rest = DATA_FORMS.sub(" ", rest)
+        if not NOT_WORDS.sub("", rest):
+            continue
+        pattern = pattern or _allowed(frozenset(a for a in allowed if a))
+        if NOT_WORDS.sub("", pattern.sub(" ", rest)):
+            bad.append(line)
+    return bad
+
+
+def leaks() -> list[str]:
+    """Every line a customer was shown with untranslated words, with where it was seen."""
+    allowed = {*catalog_words(), *state.data}
+    found: list[str] = []
+    for where, text in state.shown:
+        found += [f"{where}: {line.strip()!r}" for line in untranslated(text, allowed)]
+    return list(dict.fromkeys(found))
