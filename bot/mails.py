@@ -35,6 +35,9 @@ FIELDS = ((N_("Case number"), "number"), (N_("Reference id"), "reference_id"),
           (N_("Preferred time"), "preferred_time"))
 # values that are casebot's words (catalog.yaml's, the statuses): shown in the reader's
 # language, stored in English (issue 27)
+# who wrote a message and through which channel, as a case's conversation shows it
+AUTHORS = {"operator": N_("operator"), "customer": N_("customer"), "system": N_("system")}
+CHANNELS = {"console": N_("console"), "cli": N_("cli"), "web": N_("web"), "mail": N_("mail")}
 WORDS = frozenset({"status", "issue_type", "issue_category", "virus_pattern_type", "severity",
                    "contact_method"})
 
@@ -76,12 +79,12 @@ def case_text(case: dict[str, Any], deliveries: dict[int, list[str]] | None = No
     if case.get("description"):
         lines += ["", _("Description:"), case["description"]]
     if case.get("messages"):
-        lines += ["", "Conversation:"]
+        lines += ["", _("Conversation:")]
         for m in case["messages"]:
             lines += conversation_lines(m, None if deliveries is None
                                         else deliveries.get(m["id"], []))
     if case.get("timeline"):
-        lines += ["", "Timeline:"]
+        lines += ["", _("Timeline:")]
         lines += [f"  {e['at'][:16].replace('T', ' ')}  {e['kind']}: {e['text']}"
                   for e in case["timeline"]]
     return joined("\n", lines)
@@ -91,13 +94,18 @@ def conversation_lines(m: dict[str, Any], went: list[str] | None = None) -> list
     """One message of the case JSON's `messages`: who wrote it, when, through which channel
     (and, for an operator, whether it is an internal note and which way it went)."""
     internal = " · INTERNAL NOTE" if m.get("visibility") == "internal" else ""
-    head = (f"  {m['at'][:16].replace('T', ' ')} UTC  {m['author']} ({m['author_kind']}, "
-            f"{m['channel']}){internal}")
+    kind, channel = m["author_kind"], m["channel"]
+    head = joined("", ["  ", _("{when} UTC  {author} ({kind}, {channel})",
+                               when=m["at"][:16].replace("T", " "), author=m["author"],
+                               kind=_(AUTHORS[kind]) if kind in AUTHORS else kind,
+                               channel=_(CHANNELS[channel]) if channel in CHANNELS
+                               else channel), internal])
     text = m.get("text") or ""
-    out = [head, *[f"    {line}" for line in text.split("\n") if text]]
+    out: list[str] = [head, *[f"    {line}" for line in text.split("\n") if text]]
     if m.get("attachments"):
-        out.append("    Files: " + ", ".join(f"{f['name']} ({f['size']} bytes)"
-                                             for f in m["attachments"]))
+        out.append(joined("", ["    ", _("Files: {names}", names=joined(", ", [
+            _("{name} ({size} bytes)", name=f["name"], size=f["size"])
+            for f in m["attachments"]]))]))
     if went is not None and m.get("author_kind") == "operator" \
             and m.get("visibility") == "public":
         out.append("    Sent: " + (", ".join(went) if went else "nowhere (nothing queued)"))

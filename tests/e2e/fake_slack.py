@@ -816,6 +816,7 @@ def give_profiles(service: Service, email: str, count: int = 2) -> None:
     with unit_of_work(service.engine) as s:
         contact = s.contacts.ensure(email)
         for n in range(count):
+            pseudo.data(f"Profile {n + 1}")
             s.profiles.save(contact, {"name": f"Profile {n + 1}", "product": "Apex One",
                                            "version": "2019", "operating_systems": ["Windows 10"],
                                            "activation_code": {"new": CODE}, "settings": [],

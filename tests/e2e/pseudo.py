@@ -21,10 +21,13 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from functools import cache
 from typing import Any
 
 from bot.i18n import LANGUAGES, PSEUDO, unpseudo
+from bot.service import Service
+from bot.updates import update_case as real_update_case
 from flows.catalog import get_catalog
 
 ENABLED = os.environ.get("CASEBOT_E2E_PSEUDO", "1").strip().lower() not in ("0", "no", "false",
@@ -33,14 +36,22 @@ ENABLED = os.environ.get("CASEBOT_E2E_PSEUDO", "1").strip().lower() not in ("0",
 # inline results, Bolt's acks) whose strings a person reads
 SHOWN_KEYS = frozenset({"text", "input_field_placeholder", "caption", "description", "title",
                         "message_text", "placeholder", "errors", "label", "hint"})
+# keys inside a shown object that are not shown (a Slack text object's "type": "mrkdwn")
+NOT_SHOWN = frozenset({"type", "emoji", "verbatim", "action_id", "block_id", "value", "url",
+                       "callback_data", "command", "id"})
 # what is no text: numbers, sizes, dates, punctuation, list marks, the console's own marks
 NOT_WORDS = re.compile(r"[^A-Za-z]+|\b(?:KB|MB|UTC|JST|[A-Z]?\d+[a-z]*)\b")
 # data by its form: emails, URLs and Slack's <…> links and mentions, file names, /commands
 DATA_FORMS = re.compile(
-    r"<[^<>\n]*>|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\b(?:https?|hxxps?|ftp)://\S+"
+    r"<[^<>\n]*>|&#?\w+;|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\b(?:https?|hxxps?|ftp)://\S+"
     r"|(?<![\w/])(?:[\w-]+\.)+(?:com|org|net|example|test|jp|io|co|info|biz|ru|cn|de|uk)\b"
     r"(?:/\S*)?|\b[\w-]+(?:\.[\w-]+)*\.(?:zip|txt|log|png|jpe?g|pdf|eml|csv|json|exe|dmp)\b"
-    r"|(?<![\w])/[a-z]+\b|\bcasebot\b")
+    r"|(?<![\w])/[a-z]+\b|\bcasebot\b|:[a-z0-9_+-]+:")
+
+# lines a customer may see in English by design (README "Languages", "Still English"), each
+# with why: a case's timeline entries are operators' records, stored as written
+DOCUMENTED_ENGLISH = re.compile(
+    r"^\s*\d{4}-\d\d-\d\d \d\d:\d\d  [a-z_ ]+: ")  # a timeline entry (/case N)
 
 
 @dataclass
@@ -77,6 +88,19 @@ def data(*values: Any) -> None:
             state.data.update(line.strip() for line in value.splitlines() if line.strip())
 
 
+def noted(text: str) -> str:
+    """`text`, noted as data: an operator's words, passed to casebot in-process."""
+    data(text)
+    return text
+
+
+def update_case(service: Service, number: str, **kw: Any) -> dict[str, Any]:
+    """bot.updates.update_case, its operator's note noted as data (it reaches the customer
+    as written)."""
+    data(kw.get("note"))
+    return real_update_case(service, number, **kw)
+
+
 def seen(text: str, where: str) -> str:
     """A text casebot showed a customer: kept for the check, given back in English."""
     if not state.on or not isinstance(text, str) or not text:
@@ -99,19 +123,41 @@ def english(value: Any) -> Any:
 
 
 def seen_payload(value: Any, where: str, shown: bool = False) -> Any:
-    """A payload casebot sent a customer (a copy): its shown strings kept for the check, every
-    string given back in English."""
+    """A payload casebot sent a customer (a copy): its shown strings (under SHOWN_KEYS, and
+    a modal's `errors`) kept for the check, every string given back in English."""
     if not state.on:
         return value
     if isinstance(value, str):
         return seen(value, where) if shown else unpseudo(value)
     if isinstance(value, dict):
-        return {k: seen_payload(v, where, shown or k in SHOWN_KEYS) for k, v in value.items()}
+        return {k: seen_payload(v, where, k in SHOWN_KEYS or (shown and k not in NOT_SHOWN))
+                for k, v in value.items()}
     if isinstance(value, list):
         return [seen_payload(v, where, shown) for v in value]
     if isinstance(value, tuple):
         return tuple(seen_payload(v, where, shown) for v in value)
     return value
+
+
+def seen_mail(msg: EmailMessage, where: str) -> EmailMessage:
+    """A mail casebot sent a customer: its subject and text parts kept for the check, and
+    given back in English (the same message, its text parts rewritten)."""
+    if not state.on:
+        return msg
+    subject = msg["Subject"]
+    if subject is not None:
+        msg.replace_header("Subject", seen(str(subject), where + " (subject)"))
+    for part in msg.walk():
+        if part.get_content_maintype() != "text" or part.is_multipart() or part.get_filename():
+            continue
+        assert isinstance(part, EmailMessage)
+        text = part.get_content()
+        if "⟦" in text:
+            part.set_content(seen(text, f"{where} ({part.get_content_type()})"),
+                             subtype=part.get_content_subtype())
+        else:
+            seen(text, f"{where} ({part.get_content_type()})")
+    return msg
 
 
 @cache
@@ -154,7 +200,7 @@ def untranslated(text: str, allowed: Iterable[str]) -> list[str]:
     pattern = None
     bad = []
     for line, rest in zip(text.splitlines(), outside(text).splitlines(), strict=True):
-        if not NOT_WORDS.sub("", rest):
+        if not NOT_WORDS.sub("", rest) or DOCUMENTED_ENGLISH.match(rest):
             continue
         rest = DATA_FORMS.sub(" ", rest)
         if not NOT_WORDS.sub("", rest):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,10 @@ import pytest
 
 from bot.i18n import PSEUDO, pseudo
 from bot.settings import Settings
-from bot.updates import update_case
-from flows.catalog import get_catalog
 from tests.e2e.conftest import EMAIL, Chat, Script
 from tests.e2e.fake_slack import give_profiles, link, slack_rig
 from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.pseudo import data_words, untranslated
+from tests.e2e.pseudo import data_words, untranslated, update_case
 from tests.e2e.telegram_driver import BotRun, linked, quick_case
 from tests.e2e.test_telegram_conversation import arrived, inline_data, operator
 

@@ -9,8 +9,8 @@ import re
 
 from bot import replies
 from bot.settings import Settings
-from bot.updates import update_case
 from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.pseudo import update_case
 from tests.e2e.telegram_driver import BotRun, case_json, linked
 
 

@@ -11,10 +11,10 @@ from sqlmodel import select
 
 from bot.feeds import import_feed
 from bot.settings import Settings
-from bot.updates import update_case
 from store.tables import UrlCheck
 from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.pseudo import update_case
 from tests.e2e.telegram_driver import (
     BotRun,
     add_profile,

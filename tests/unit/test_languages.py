@@ -5,7 +5,6 @@ English; platform tags are read loosely and a language casebot does not speak is
 from __future__ import annotations
 
 import pytest
-
 from babel.messages.pofile import read_po
 
 from bot.i18n import DOMAIN, LOCALES, PSEUDO, choose, normal, pseudo, say, translator, unpseudo
@@ -68,7 +67,8 @@ def test_unpseudo_gives_back_the_english_of_every_message_in_the_catalog() -> No
     with (LOCALES / "ja" / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as fh:
         ids = [m.id for m in read_po(fh, locale="ja") if m.id]
     t = translator(PSEUDO)
-    assert t is not None and len(ids) > 100
+    assert t is not None
+    assert len(ids) > 100
     for msgid in ids:
         forms = msgid if isinstance(msgid, tuple) else (msgid,)
         for n, form in zip((1, 2), forms, strict=False):
