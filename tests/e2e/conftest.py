@@ -20,6 +20,7 @@ from typing import Any, TypedDict, Unpack
 import pytest
 from typer.testing import CliRunner
 
+from bot.i18n import PSEUDO
 from bot.settings import Settings
 from flows.catalog import get_catalog
 from tests.e2e import pseudo
@@ -52,11 +53,15 @@ def pseudo_locale(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     Off with CASEBOT_E2E_PSEUDO=0, or for one test with @pytest.mark.real_english("why")."""
     on = pseudo.ENABLED and request.node.get_closest_marker("real_english") is None
     if on:
-        monkeypatch.setenv("CASEBOT_DEFAULT_LANGUAGE", pseudo.PSEUDO)
+        monkeypatch.setenv("CASEBOT_DEFAULT_LANGUAGE", PSEUDO)
     pseudo.start(on)
     yield
     found = pseudo.leaks()
     pseudo.start(False)
+    log = os.environ.get("CASEBOT_E2E_PSEUDO_LOG")  # all of a run's leaks in one file
+    if found and log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write("".join(f"{request.node.nodeid}\t{line}\n" for line in found))
     if found:
         pytest.fail(f"{len(found)} untranslated customer-facing line(s) in the pseudo-locale "
                     "(where: line):\n" + "\n".join(found), pytrace=False)
@@ -160,6 +165,15 @@ class Script:
         return self.say("/newcase")
 
 
+def _text_of(arg: str) -> str | None:
+    """A file given on the command line (`--describe FILE`): what the customer sent."""
+    path = Path(arg)
+    try:
+        return path.read_text(errors="replace") if path.is_file() else None
+    except OSError:
+        return None
+
+
 @dataclass
 class Result:
     stdout: str
@@ -189,7 +203,7 @@ class Chat:
     def run(self, script: Script | Iterable[str], *, email: str = EMAIL,
             timeout: float = 30, args: Iterable[str] = ()) -> Result:
         lines = script.lines if isinstance(script, Script) else list(script)
-        pseudo.data(*lines, *args)
+        pseudo.data(*lines, *args, *(_text_of(a) for a in args))
         proc = subprocess.run([CASEBOT, "chat", "--as", email, *args],
                               input="\n".join(lines) + "\n",
                               capture_output=True, text=True, env=self.env, timeout=timeout)

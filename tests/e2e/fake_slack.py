@@ -273,7 +273,8 @@ class FakeSlack:
         if not pseudo.active():
             return args
         channel = str(args.get("channel") or args.get("channel_id") or args.get("user_id") or "")
-        if channel in self.operator_channels:
+        if channel in self.operator_channels or pseudo.speaks_english(
+                self.locales.get(channel.removeprefix("D"))):
             english: dict[str, Any] = pseudo.english(args)
             return english
         where = f"slack {method} {channel}".rstrip()

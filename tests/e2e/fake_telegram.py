@@ -337,7 +337,9 @@ class FakeTelegram:
     def record(self, method: str, params: dict[str, Any]) -> None:
         """A call, its params read back in English (what a customer is shown kept for the
         pseudo-locale check, tests/e2e/pseudo.py; the English command menu is English)."""
+        chat = params.get("chat_id")
         english = (pseudo.english(params) if params.get("language_code") == "en"
+                   or pseudo.speaks_english(self.languages.get(int(chat)) if chat else None)
                    else pseudo.seen_payload(params, f"telegram {method}"))
         with self.cond:
             self.calls.append(Call(method, english, raw=params))

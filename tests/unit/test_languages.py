@@ -70,7 +70,7 @@ def test_unpseudo_gives_back_the_english_of_every_message_in_the_catalog() -> No
     assert t is not None
     assert len(ids) > 100
     for msgid in ids:
-        forms = msgid if isinstance(msgid, tuple) else (msgid,)
+        forms: tuple[str, ...] = tuple(msgid) if not isinstance(msgid, str) else (msgid,)
         for n, form in zip((1, 2), forms, strict=False):
             shown = t.ngettext(forms[0], forms[-1], n) if len(forms) > 1 else t.gettext(form)
             assert unpseudo(shown) == form
