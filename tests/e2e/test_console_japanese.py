@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import select
 
 from bot.app import build_engine
@@ -78,6 +79,7 @@ def test_a_whole_product_case_in_japanese(chat: Chat) -> None:
     assert "<th align='left'>重要度</th><td>高</td>" in (mail.body_html or "")
 
 
+@pytest.mark.real_english("switches to Japanese and back to English (/language en) itself")
 def test_language_is_the_contacts_own_and_kept_between_chats(chat: Chat) -> None:
     first = chat.run(Script().say("/language ja"))
     assert "表示言語を日本語に切り替えました。" in first.stdout
