@@ -512,8 +512,8 @@ class Driver:
             ts: str | None = None) -> tuple[int, str]:
         """The user types `text` (Slack's escaping applied) in their DM with the app; with
         `thread`, as a reply in the thread of the message whose ts it is."""
-        pseudo.data(text)
         slack_text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        pseudo.data(text, slack_text)  # as typed, and as Slack escapes it
         return self.say_raw(user, slack_text, files=files, event_id=event_id, retry=retry,
                             wait_idle=wait_idle, thread=thread, ts=ts)
 
@@ -521,6 +521,7 @@ class Driver:
                 event_id: str | None = None, retry: int | None = None,
                 wait_idle: bool = True, thread: str | None = None,
                 ts: str | None = None) -> tuple[int, str]:
+        pseudo.data(slack_text)
         event: dict[str, Any] = {"type": "message", "channel": "D" + user, "user": user,
                                  "text": slack_text, "ts": ts or f"{time.time():.6f}",
                                  "channel_type": "im", "team": self.fake.team_id}
@@ -582,8 +583,8 @@ class Driver:
                          ts: str | None = None) -> tuple[int, str]:
         """"Open a support case" on a message in a channel, as Slack sends a message_action
         (the message as Slack escapes it, its files as file objects)."""
-        pseudo.data(text)
         slack_text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        pseudo.data(text, slack_text)
         ts = ts or f"{time.time():.6f}"
         message: dict[str, Any] = {"type": "message", "user": author, "ts": ts,
                                    "text": slack_text}
