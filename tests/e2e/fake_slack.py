@@ -487,12 +487,15 @@ class Driver:
     @staticmethod
     def answered(text: str) -> str:
         """The app's HTTP answer (an ack's text, a modal's errors), checked and in English."""
-        if not pseudo.active() or "⟦" not in text:
-            return pseudo.seen(text, "slack ack")
+        if not pseudo.active() or not text:
+            return text
         try:
             body = json.loads(text)
         except ValueError:
             return pseudo.seen(text, "slack ack")
+        if "⟦" not in text:
+            pseudo.seen_payload(body, "slack ack")
+            return text
         return json.dumps(pseudo.seen_payload(body, "slack ack"), ensure_ascii=False)
 
     # -- Slack's payloads ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ default language itself.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Iterable
@@ -49,6 +50,7 @@ DATA_FORMS = re.compile(
     r"|(?<![\w])/[a-z]+\b|\bcasebot\b|:[a-z0-9_+-]+:"
     r"|\b(?:Africa|America|Asia|Atlantic|Australia|Europe|Pacific)/[A-Za-z_]+"  # time zones
     r"|(?<=\d\d:\d\d )[A-Z]{2,5}\b"  # a time's zone abbreviation (CET)
+    r"|(?<!\w)@\w+"  # Slack's mentions as shown (@here, @U1)
     r"|\bCVE-\d+-\d+|\b[A-Z0-9]{2}(?:-[A-Z0-9*]{4,5}){6}\b")  # CVE ids, activation codes
 
 # lines a customer may see in English by design (README "Languages", "Still English"), each
@@ -64,7 +66,8 @@ PENDING = re.compile(
     # bot/updates.py with --apply-urls: the note of the ratings applied (bot/reclassify.py)
     r"|The requested URL ratings are now in effect:|^\S+: \w+ → \w+, \w+$"
     # a URL reclassification's subject, stored in English, as App Home lists a case
-    r"|URL reclassification: ")
+    r"|URL reclassification: "
+    r"|Addresses at \S+ are not registered with support yet")  # bot/accounts.py: f-string
 # a line in Japanese is from the Japanese catalog (a test of it): its Latin words are its own
 OTHER = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
@@ -95,6 +98,9 @@ def platform_tag(english: str = "en-US") -> str:
     return "en-XA" if state.on else english
 
 
+MENTION = re.compile(r"<[!@]([^|<>]+)(?:\|[^<>]*)?>")
+
+
 def speaks_english(tag: str | None) -> bool:
     """Whether a stand-in's user was given an English platform language on purpose (a test
     of English): what they are sent is English by design, not checked."""
@@ -107,6 +113,8 @@ def data(*values: Any) -> None:
         if isinstance(value, str) and value.strip():
             state.data.add(value.strip())
             state.data.update(line.strip() for line in value.splitlines() if line.strip())
+            if "<" in value:  # Slack's <!here> and <@U1> as casebot shows them: @here, @U1
+                state.data.add(MENTION.sub(r"@\1", value.strip()))
             if value.startswith("/"):  # "/reply 10000001 the text": the text is data too
                 state.data.update(value.split(maxsplit=n)[n] for n in (1, 2)
                                   if len(value.split(maxsplit=n)) > n)
@@ -227,11 +235,11 @@ def untranslated(text: str, allowed: Iterable[str]) -> list[str]:
         if not NOT_WORDS.sub("", rest) or DOCUMENTED_ENGLISH.match(rest) or OTHER.search(rest) \
                 or PENDING.search(rest):
             continue
-        rest = DATA_FORMS.sub(" ", rest)
-        if not NOT_WORDS.sub("", rest):
+        if not NOT_WORDS.sub("", DATA_FORMS.sub(" ", html.unescape(rest))):
             continue
         pattern = pattern or _allowed(frozenset(a for a in allowed if a))
-        if NOT_WORDS.sub("", pattern.sub(" ", rest)):
+        rest = DATA_FORMS.sub(" ", pattern.sub(" ", html.unescape(rest)))  # typed values first
+        if NOT_WORDS.sub("", rest):
             bad.append(line)
     return bad
 

@@ -17,6 +17,7 @@ from adapters.slack.app import serve
 from bot import notices
 from store.tables import Case, OutboxMail
 from store.uow import unit_of_work
+from tests.e2e import pseudo
 from tests.e2e.fake_slack import (
     SECRET,
     Driver,
@@ -227,7 +228,7 @@ def test_operator_update_reaches_the_dm(rig: Rig) -> None:
     with unit_of_work(rig.service.engine) as s:
         case = s.cases.by_number("10000001")
         assert case is not None
-        notices.queue_for_case(s, case, "Case 10000001 is now Closed. <!here>")
+        notices.queue_for_case(s, case, pseudo.noted("Case 10000001 is now Closed. <!here>"))
         s.commit()
     thread = rig.bot.start_notices(interval=0.05)
     try:
