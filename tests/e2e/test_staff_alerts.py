@@ -50,6 +50,7 @@ WEB = "https://desk.example"
 def rig_with(tmp_path: Path, **staff: Any) -> Iterator[Rig]:
     """The Slack rig of fake_slack.slack_rig, with the staff alert settings given."""
     with FakeSlack() as fake:
+        fake.operator_channels.add(staff.get("staff_slack_channel") or "")
         settings = Settings(home=tmp_path / "home", slack_bot_token=BOT_TOKEN,
                             slack_signing_secret=SECRET, slack_api_url=fake.api_url,
                             slack_allowed_teams="T1", **staff)

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bot import replies
 from bot.settings import Settings
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.pseudo import update_case
 from tests.e2e.telegram_driver import BotRun, case_json, linked
+
+pytestmark = pytest.mark.real_english("a test of the Japanese catalog, and of /language en")
 
 
 async def test_a_product_case_in_japanese_from_telegrams_language_code(
