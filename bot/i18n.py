@@ -65,11 +65,14 @@ class _Pseudo:
         return pseudo(singular if n == 1 else plural)
 
 
-_ACCENTED = str.maketrans("AEIOUYaeiouycnCN", "ÀÉÎÕÜÝàéîõüýçñÇÑ")
+# letters with a dot above (ɨ and ʉ barred): no language's data uses them, so what is read
+# back (`unpseudo`) loses no accent of a name or a host like bücher.example
+_LETTERS, _MARKED = "AEIOUYaeiouycnCN", "ȦĖƗȮɄẎȧėɨȯʉẏċṅĊṄ"
+_ACCENTED = str.maketrans(_LETTERS, _MARKED)
 
 
 def pseudo(template: str) -> str:
-    """⟦Àççéñtéd⟧, but not its {placeholders} nor its /commands (typed as they are)."""
+    """⟦Ȧċċėṅtėd⟧, but not its {placeholders} nor its /commands (typed as they are)."""
     out, depth, command = [], 0, False
     for ch in template:
         depth += ch == "{"
@@ -79,8 +82,7 @@ def pseudo(template: str) -> str:
     return "⟦" + "".join(out) + "⟧"
 
 
-_PLAIN = {accented: plain for plain, accented in zip("AEIOUYaeiouycnCN", "ÀÉÎÕÜÝàéîõüýçñÇÑ",
-                                                       strict=True)}
+_PLAIN = dict(zip(_MARKED, _LETTERS, strict=True))
 
 
 def unpseudo(text: str) -> str:

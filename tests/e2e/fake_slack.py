@@ -628,7 +628,7 @@ class Driver:
         view = views[-1].sent["view"]
         block, el = next((b, e) for b in view["blocks"] if b.get("type") == "actions"
                          for e in b["elements"]
-                         if pseudo.english(e["text"]["text"]) == label)
+                         if label in (e["text"]["text"], pseudo.english(e["text"]["text"])))
         return self.interactive({
             "type": "block_actions", "team": {"id": self.fake.team_id},
             "user": {"id": user, "team_id": self.fake.team_id}, "api_app_id": "A1",
@@ -681,10 +681,11 @@ class Driver:
                 if block.get("type") != "actions":
                     continue
                 for el in block["elements"]:
-                    if el["type"] == "button" and pseudo.english(el["text"]["text"]) == label:
+                    shown = el["text"]["text"] if el["type"] == "button" else None
+                    if shown is not None and label in (shown, pseudo.english(shown)):
                         return msg, block, el, None
                     for opt in _all_options(el):
-                        if pseudo.english(opt["text"]["text"]) == label:
+                        if label in (opt["text"]["text"], pseudo.english(opt["text"]["text"])):
                             return msg, block, el, opt
         raise AssertionError(f"no control labelled {label!r}")
 
@@ -736,7 +737,8 @@ class Driver:
         msg = self.last(user)
         block = next(b for b in msg.sent["blocks"] if b.get("type") == "actions")
         select = next(e for e in block["elements"] if e["type"] == "multi_static_select")
-        opts = [o for o in _all_options(select) if pseudo.english(o["text"]["text"]) in labels]
+        opts = [o for o in _all_options(select)
+            if {o["text"]["text"], pseudo.english(o["text"]["text"])} & set(labels)]
         assert len(opts) == len(labels), f"missing options among {labels}"
         confirm = next(e for e in block["elements"] if e["action_id"] == "cb.confirm")
         state = {block["block_id"]: {"cb.multi": {"type": "multi_static_select",
@@ -788,7 +790,8 @@ def slack_rig(tmp_path: Path) -> Iterator[Rig]:
 def press_ephemeral(rig: Rig, user: str, eph: Call, label: str) -> None:
     """Click a button on an ephemeral message, as Slack sends it (no `message`, is_ephemeral)."""
     block, el = next((b, e) for b in eph.sent["blocks"] if b.get("type") == "actions"
-                     for e in b["elements"] if pseudo.english(e["text"]["text"]) == label)
+                     for e in b["elements"]
+                     if label in (e["text"]["text"], pseudo.english(e["text"]["text"])))
     action = {"action_id": el["action_id"], "block_id": block["block_id"], "type": "button",
               "text": el["text"], "value": el["value"], "action_ts": f"{time.time():.6f}"}
     payload = {"type": "block_actions", "team": {"id": rig.fake.team_id},

@@ -136,8 +136,8 @@ class FakeTelegram:
 
     def transcript(self, chat_id: int) -> list[dict[str, Any]]:
         """The chat as its client shows it: the users' messages and the bot's, in order."""
-        with self.cond:
-            both = {**self.inbox, **self.messages}
+        with self.cond:  # a tapped label, as the user sent it, read back in English too
+            both = {**{k: pseudo.english(m) for k, m in self.inbox.items()}, **self.messages}
             return [m for (c, _), m in sorted(both.items()) if c == chat_id]
 
     def keyboard(self, chat_id: int) -> dict[str, Any] | None:
@@ -218,6 +218,8 @@ class FakeTelegram:
     def say(self, user_id: int, text: str, *, chat_id: int | None = None,
             chat_type: str = "private") -> int:
         pseudo.data(text)
+        if pseudo.active() and chat_id is None:  # a shown button's label, as the user reads
+            text = self.tapped(user_id, text)   # it: what the button sends (a tap)
         msg = self._message(user_id, chat_id, chat_type, text=text)
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0,

@@ -115,6 +115,8 @@ def data(*values: Any) -> None:
             state.data.update(line.strip() for line in value.splitlines() if line.strip())
             if "<" in value:  # Slack's <!here> and <@U1> as casebot shows them: @here, @U1
                 state.data.add(MENTION.sub(r"@\1", value.strip()))
+            if value.startswith("/attach "):  # a file attached: its name
+                state.data.add(value[8:].strip().strip("'\"").rsplit("/", 1)[-1])
             if value.startswith("/"):  # "/reply 10000001 the text": the text is data too
                 state.data.update(value.split(maxsplit=n)[n] for n in (1, 2)
                                   if len(value.split(maxsplit=n)) > n)

@@ -162,6 +162,8 @@ async def test_inline_query_rates_the_urls_among_words(fake: FakeTelegram, setti
     assert words == []
 
 
+@pytest.mark.real_english("only English answers are shared in Telegram's cache: needs an English "
+                          "default")
 async def test_inline_answers_follow_the_askers_language(fake: FakeTelegram, settings: Settings,
                                                          tmp_path: Path) -> None:
     """Telegram's inline answers in the asker's language_code (issue 27); only English ones
