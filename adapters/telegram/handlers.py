@@ -34,7 +34,7 @@ from adapters.telegram.native import Native
 from adapters.telegram.plumbing import WORKERS, together
 from adapters.telegram.taps import Answer, answer_text
 from bot.chat import Chat
-from bot.protocol import N_, Inbound, PendingFile, Reply, Who, _, say
+from bot.protocol import N_, Inbound, PendingFile, Reply, Who, _, choose, say
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,11 @@ class TelegramBot:
         language = await self.chats.run(chat_id, self.chat.language_of, who)
         return say(text, str(language))
 
+    def said_in_group(self, who: Who, text: str) -> str:
+        """`text` in the sender's Telegram language, else the deployment's: a group is
+        answered without reading the store (a slow step elsewhere never holds it up)."""
+        return say(text, choose(None, who.locale, self.chat.service.default_language))
+
     # -- messages ---------------------------------------------------------------------------
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -94,7 +99,7 @@ class TelegramBot:
         if chat.type != "private":
             if (msg.text or "").startswith("/"):
                 text = _(PRIVATE_ONLY, link=f"https://t.me/{bot.username}")
-                await bot.send_message(chat.id, await self.said(chat.id, who_of(update), text),
+                await bot.send_message(chat.id, self.said_in_group(who_of(update), text),
                                        reply_markup=ReplyKeyboardRemove())
             return
         if await self.native.takes(update, bot):  # a forward, or /newcase as a reply
@@ -164,8 +169,7 @@ class TelegramBot:
         if query is None or user is None:
             return
         if chat is None or chat.type != "private":
-            await query.answer(await self.said(chat.id if chat else user.id, who_of(update),
-                                               _(PRIVATE_PRESS)))
+            await query.answer(self.said_in_group(who_of(update), _(PRIVATE_PRESS)))
             return
         who = who_of(update)
         command = keyboards.command_pressed(query.data) if isinstance(query.data, str) \

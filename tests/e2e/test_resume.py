@@ -181,10 +181,11 @@ def test_eof_inside_a_multi_line_answer_sends_nothing(tmp_path: Path) -> None:
 
     def run(lines: list[str]) -> str:
         out = io.StringIO()
+        pseudo.data(*lines)
         code = ConsoleChat(Chat(service), who, stdin=io.StringIO("\n".join(lines) + "\n"),
                            stdout=out).run()
         assert code == 0
-        return out.getvalue()
+        return pseudo.seen(out.getvalue(), "terminal (in-process)")
 
     run(s.lines)
     again = run(["Whole answer", "."])
