@@ -59,8 +59,9 @@ DOCUMENTED_ENGLISH = re.compile(
     r"^\s*\d{4}-\d\d-\d\d \d\d:\d\d  [a-z_ ]+: ")  # a timeline entry (/case N)
 
 
-# leaks known and left to the work under way on dates and times (listed in the report of the
-# branch that added the check): not failures until that work lands
+# leaks found and left to the work under way elsewhere (dates and times, URL ratings, account
+# languages; listed in the report of the branch that added the check): not failures until
+# that work lands, then removed from here
 PENDING = re.compile(
     r"The end \(.*\) must be after the start"  # flows/times.py _placed: an f-string
     # bot/updates.py with --apply-urls: the note of the ratings applied (bot/reclassify.py)
@@ -144,7 +145,10 @@ def seen(text: str, where: str) -> str:
 
 
 def english(value: Any) -> Any:
-    """Any payload with every text in it back in English, nothing checked (operators' views)."""
+    """Any payload with every text in it back in English, nothing checked (operators' views);
+    as it is when the check is off (a test that reads the raw pseudo-locale itself)."""
+    if not state.on:
+        return value
     if isinstance(value, str):
         return unpseudo(value)
     if isinstance(value, dict):
