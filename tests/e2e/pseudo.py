@@ -51,7 +51,8 @@ DATA_FORMS = re.compile(
     r"|\b(?:Africa|America|Asia|Atlantic|Australia|Europe|Pacific)/[A-Za-z_]+"  # time zones
     r"|(?<=\d\d:\d\d )[A-Z]{2,5}\b"  # a time's zone abbreviation (CET)
     r"|(?<!\w)@\w+"  # Slack's mentions as shown (@here, @U1)
-    r"|\bCVE-\d+-\d+|\b[A-Z0-9]{2}(?:-[A-Z0-9*]{4,5}){6}\b")  # CVE ids, activation codes
+    r"|\bCVE-\d+-\d+|\b[A-Z0-9]{2}(?:-[A-Z0-9*]{4,5}){6}\b"  # CVE ids, activation codes
+    r"|\[x\]|\+\d+(?:;ext=\d+)?")  # a multi-select's ticked mark, a phone number (E.164)
 
 # lines a customer may see in English by design (README "Languages", "Still English"), each
 # with why: a case's timeline entries are operators' records, stored as written

@@ -16,6 +16,8 @@ from store.tables import OutboxMail
 from store.uow import unit_of_work
 from tests.e2e.conftest import Chat, Script
 
+pytestmark = pytest.mark.real_english("a test of the Japanese catalog, and of /language en")
+
 SUBJECT = "パターン更新後にエージェントが停止する"
 DESCRIPTION = "全サーバーでエージェントが停止します。\n再起動しても直りません。"
 
@@ -79,7 +81,6 @@ def test_a_whole_product_case_in_japanese(chat: Chat) -> None:
     assert "<th align='left'>重要度</th><td>高</td>" in (mail.body_html or "")
 
 
-@pytest.mark.real_english("switches to Japanese and back to English (/language en) itself")
 def test_language_is_the_contacts_own_and_kept_between_chats(chat: Chat) -> None:
     first = chat.run(Script().say("/language ja"))
     assert "表示言語を日本語に切り替えました。" in first.stdout
