@@ -49,25 +49,27 @@ def summary_rows(case: dict[str, Any]) -> list[tuple[str, str]]:
         (_(label), _(str(case[key])) if key in WORDS else str(case[key]))
         for label, key in FIELDS if case.get(key)]
     if case.get("cc_emails"):
-        rows.append(("CC", ", ".join(case["cc_emails"])))
+        rows.append((_("CC"), ", ".join(case["cc_emails"])))
     for u in case.get("urls") or []:
-        wanted = ("keep" if not u.get("requested_rating") else
-                  f"{u['requested_rating']}, {u['requested_category']}")
-        rows.append(("URL", f"{defang(u['url'])}: {u['current_rating']} → {wanted}"))
+        wanted = (_("keep") if not u.get("requested_rating") else
+                  joined(", ", [_(u["requested_rating"]), _(u["requested_category"])]))
+        rows.append(("URL", _("{url}: {rating} → {wanted}", url=defang(u["url"]),
+                              rating=_(u["current_rating"]), wanted=wanted)))
     tp = case.get("tippingpoint")
     if tp:
         rows.append(("TippingPoint", tp.get("request", "")))
         if tp.get("cve_ids"):
-            rows.append(("CVE ids", ", ".join(tp["cve_ids"])))
+            rows.append((_("CVE ids"), ", ".join(tp["cve_ids"])))
         if tp.get("filter_number"):
-            rows.append(("Filter number", tp["filter_number"]))
+            rows.append((_("Filter number"), tp["filter_number"]))
         if tp.get("repdv_entries"):
-            rows.append(("RepDV entries", ", ".join(tp["repdv_entries"])))
+            rows.append((_("RepDV entries"), ", ".join(tp["repdv_entries"])))
     window = case.get("change_window")
     if window:
-        rows.append(("Change window", f"{window['start']} → {window['end']}"))
+        rows.append((_("Change window"), f"{window['start']} → {window['end']}"))
     for a in case.get("attachments") or []:
-        rows.append(("Attachment", f"{a['name']} ({a['size']} bytes, sha256 {a['sha256'][:12]}…)"))
+        rows.append((_("Attachment"), _("{name} ({size} bytes, sha256 {sha}…)", name=a["name"],
+                                        size=a["size"], sha=a["sha256"][:12])))
     return rows
 
 

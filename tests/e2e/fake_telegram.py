@@ -182,6 +182,7 @@ class FakeTelegram:
 
     def _message(self, user_id: int, chat_id: int | None, kind: str,
                  **fields: Any) -> dict[str, Any]:
+        pseudo.data(fields.get("text"), fields.get("caption"))  # what the user wrote
         return {"message_id": next(self._msg_ids), "date": int(time.time()),
                 "chat": self._chat(chat_id or user_id, kind), "from": self._user(user_id),
                 **fields}

@@ -237,6 +237,7 @@ def test_with_oauth_installs_the_staff_workspace_is_the_one_named(tmp_path: Path
     """Installed in two workspaces: alerts go out with CASEBOT_STAFF_SLACK_TEAM's bot token;
     without that setting `casebot slack` refuses to start, saying what to set."""
     with FakeSlack() as fake:
+        fake.operator_channels.add(STAFF_CHANNEL)
         oauth: dict[str, Any] = {"home": tmp_path / "home", "slack_signing_secret": SECRET,
                  "slack_client_id": "111.222", "slack_client_secret": "shh",
                  "slack_api_url": fake.api_url, "staff_slack_channel": STAFF_CHANNEL}
