@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from adapters.telegram import keyboards, render
 from adapters.telegram.inbound import text_inbound
 from bot.chat import Chat
-from bot.protocol import DONE, N_, Inbound, Prompt, Reply, Who, _, info
+from bot.protocol import DONE, N_, Inbound, Prompt, Reply, Who, _, info, say
 
 CHECK_AGAIN = N_("I no longer have the URLs of that check (I may have restarted since). Send "
                  "/checkurl URL… again and tap Request reclassification on the new answer.")
@@ -104,6 +104,7 @@ def _command_tap(chat: Chat, who: Who, meaning: keyboards.Meaning, delivery: str
         view = chat.view(who)
         urls = view.checked_urls
         if not urls:
-            return Reply([info(_(CHECK_AGAIN)), *filter(None, [view.question])])
+            return Reply([info(say(_(CHECK_AGAIN), view.language)),
+                          *filter(None, [view.question])])
     inbound = Inbound(kind="command", command=meaning.command, args="\n".join(urls))
     return chat.handle(who, inbound, delivery_id=delivery)

@@ -229,8 +229,11 @@ def outside(text: str) -> str:
 
 @cache
 def _allowed(values: frozenset[str]) -> re.Pattern[str]:
-    keep = sorted(values, key=len, reverse=True)
-    return re.compile("|".join(re.escape(v) for v in keep) or r"(?!x)x")
+    """Data values as whole words ("add" typed is no licence for "address"), those with a
+    letter only (a "." typed to end a block is none)."""
+    keep = sorted((v for v in values if re.search("[A-Za-z]", v)), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(v) for v in keep) + r")(?!\w)"
+                      if keep else r"(?!x)x")
 
 
 def untranslated(text: str, allowed: Iterable[str]) -> list[str]:
@@ -257,4 +260,6 @@ def leaks() -> list[str]:
     found: list[str] = []
     for where, text in state.shown:
         found += [f"{where}: {line.strip()!r}" for line in untranslated(text, allowed)]
+        if found and os.environ.get("CASEBOT_E2E_PSEUDO_DEBUG"):
+            found.append(f"(data: {sorted(state.data)!r})")
     return list(dict.fromkeys(found))
