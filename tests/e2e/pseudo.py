@@ -52,7 +52,10 @@ DATA_FORMS = re.compile(
     r"|(?<=\d\d:\d\d )[A-Z]{2,5}\b"  # a time's zone abbreviation (CET)
     r"|(?<!\w)@\w+"  # Slack's mentions as shown (@here, @U1)
     r"|\bCVE-\d+-\d+|\b[A-Z0-9]{2}(?:-[A-Z0-9*]{4,5}){6}\b"  # CVE ids, activation codes
-    r"|\[x\]|\+\d+(?:;ext=\d+)?")  # a multi-select's ticked mark, a phone number (E.164)
+    r"|\[x\]|\+\d+(?:;ext=\d+)?"  # a multi-select's ticked mark, a phone number (E.164)
+    r"|\b[A-Z]{2}-\d{6}-[0-9A-F]+\b")  # a case's reference id (TR-261207-446E70)
+
+EMAILS = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 
 # lines a customer may see in English by design (README "Languages", "Still English"), each
 # with why: a case's timeline entries are operators' records, stored as written
@@ -248,7 +251,8 @@ def untranslated(text: str, allowed: Iterable[str]) -> list[str]:
         if not NOT_WORDS.sub("", DATA_FORMS.sub(" ", html.unescape(rest))):
             continue
         pattern = pattern or _allowed(frozenset(a for a in allowed if a))
-        rest = DATA_FORMS.sub(" ", pattern.sub(" ", html.unescape(rest)))  # typed values first
+        # emails first (a domain typed alone must not leave "bob@"), then typed values
+        rest = DATA_FORMS.sub(" ", pattern.sub(" ", EMAILS.sub(" ", html.unescape(rest))))
         if NOT_WORDS.sub("", rest):
             bad.append(line)
     return bad
