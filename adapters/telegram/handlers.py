@@ -34,7 +34,7 @@ from adapters.telegram.native import Native
 from adapters.telegram.plumbing import WORKERS, together
 from adapters.telegram.taps import Answer, answer_text
 from bot.chat import Chat
-from bot.protocol import N_, Inbound, PendingFile, Reply, Who, _, choose, say
+from bot.protocol import N_, Inbound, PendingFile, Reply, Who, _, say
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class TelegramBot:
     def said_in_group(self, who: Who, text: str) -> str:
         """`text` in the sender's Telegram language, else the deployment's: a group is
         answered without reading the store (a slow step elsewhere never holds it up)."""
-        return say(text, choose(None, who.locale, self.chat.service.default_language))
+        return say(text, self.chat.platform_language(who))
 
     # -- messages ---------------------------------------------------------------------------
 
