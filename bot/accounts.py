@@ -17,6 +17,7 @@ from typing import Any
 from bot import clock
 from bot.i18n import LANGUAGES, normal
 from flows.errors import Invalid
+from flows.i18n import _
 from flows.maildomains import is_public_domain
 from flows.sla import PLANS
 from store.tables import Account, Contact, iso
@@ -44,10 +45,10 @@ def normalize_domain(text: str) -> str:
 
 
 def refusal(domain: str) -> UnknownDomain:
-    return UnknownDomain(
-        f"Addresses at {domain} are not registered with support yet, so I can't open cases for "
+    return UnknownDomain(_(
+        "Addresses at {domain} are not registered with support yet, so I can't open cases for "
         "you. Please ask your administrator to register your company's domain, or use your "
-        "work address at a registered domain.")
+        "work address at a registered domain.", domain=domain))
 
 
 def can_join(uow: UnitOfWork, email: str, policy: str = "own") -> bool:

@@ -336,6 +336,11 @@ class Chat:
         return ([[i18n.say(line, language) for line in rating_lines(describe(u, r))]
                  for u, r in zip(found.urls, ratings, strict=True)], notes)
 
+    def platform_language(self, who: Who) -> str:
+        """The language of a person casebot answers without reading the store (a group
+        chat's refusal): their platform's, else the deployment's default."""
+        return i18n.choose(None, who.locale, None, self.service.default_language)
+
     def language_of(self, who: Who) -> str:
         """The language a person gets, where no conversation runs (a channel mention): their
         own choice, their platform's as kept with their identity (else asked), the default."""

@@ -37,6 +37,9 @@ FIELDS = ((N_("Case number"), "number"), (N_("Reference id"), "reference_id"),
           (N_("Preferred time"), "preferred_time"))
 # values that are casebot's words (catalog.yaml's, the statuses): shown in the reader's
 # language, stored in English (issue 27)
+# who wrote a message and through which channel, as a case's conversation shows it
+AUTHORS = {"operator": N_("operator"), "customer": N_("customer"), "system": N_("system")}
+CHANNELS = {"console": N_("console"), "cli": N_("cli"), "web": N_("web"), "mail": N_("mail")}
 WORDS = frozenset({"status", "issue_type", "issue_category", "virus_pattern_type", "severity",
                    "contact_method"})
 
@@ -48,26 +51,28 @@ def summary_rows(case: dict[str, Any]) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = [(_(label), _value(key, case[key]))
                                    for label, key in FIELDS if case.get(key)]
     if case.get("cc_emails"):
-        rows.append(("CC", ", ".join(case["cc_emails"])))
+        rows.append((_("CC"), ", ".join(case["cc_emails"])))
     for u in case.get("urls") or []:
-        wanted = ("keep" if not u.get("requested_rating") else
-                  f"{u['requested_rating']}, {u['requested_category']}")
-        rows.append(("URL", f"{defang(u['url'])}: {u['current_rating']} → {wanted}"))
+        wanted = (_("keep") if not u.get("requested_rating") else
+                  joined(", ", [_(u["requested_rating"]), _(u["requested_category"])]))
+        rows.append(("URL", _("{url}: {rating} → {wanted}", url=defang(u["url"]),
+                              rating=_(u["current_rating"]), wanted=wanted)))
     tp = case.get("tippingpoint")
     if tp:
         rows.append(("TippingPoint", tp.get("request", "")))
         if tp.get("cve_ids"):
-            rows.append(("CVE ids", ", ".join(tp["cve_ids"])))
+            rows.append((_("CVE ids"), ", ".join(tp["cve_ids"])))
         if tp.get("filter_number"):
-            rows.append(("Filter number", tp["filter_number"]))
+            rows.append((_("Filter number"), tp["filter_number"]))
         if tp.get("repdv_entries"):
-            rows.append(("RepDV entries", ", ".join(tp["repdv_entries"])))
+            rows.append((_("RepDV entries"), ", ".join(tp["repdv_entries"])))
     window = case.get("change_window")
     if window:
         rows.append((_("Change window"), _("{start} → {end}", **{
             k: Moment(datetime.fromisoformat(window[k])) for k in ("start", "end")})))
     for a in case.get("attachments") or []:
-        rows.append(("Attachment", f"{a['name']} ({a['size']} bytes, sha256 {a['sha256'][:12]}…)"))
+        rows.append((_("Attachment"), _("{name} ({size} bytes, sha256 {sha}…)", name=a["name"],
+                                        size=a["size"], sha=a["sha256"][:12])))
     return rows
 
 
@@ -87,12 +92,12 @@ def case_text(case: dict[str, Any], deliveries: dict[int, list[str]] | None = No
     if case.get("description"):
         lines += ["", _("Description:"), case["description"]]
     if case.get("messages"):
-        lines += ["", "Conversation:"]
+        lines += ["", _("Conversation:")]
         for m in case["messages"]:
             lines += conversation_lines(m, None if deliveries is None
                                         else deliveries.get(m["id"], []))
     if case.get("timeline"):
-        lines += ["", "Timeline:"]
+        lines += ["", _("Timeline:")]
         lines += [f"  {e['at'][:16].replace('T', ' ')}  {e['kind']}: {e['text']}"
                   for e in case["timeline"]]
     return joined("\n", lines)
@@ -102,14 +107,19 @@ def conversation_lines(m: dict[str, Any], went: list[str] | None = None) -> list
     """One message of the case JSON's `messages`: who wrote it, when, through which channel
     (and, for an operator, whether it is an internal note and which way it went)."""
     internal = " · INTERNAL NOTE" if m.get("visibility") == "internal" else ""
+    kind, channel = m["author_kind"], m["channel"]
     at = shown(Moment.utc(datetime.fromisoformat(m["at"])))  # the reader's format; str: ISO
-    head = joined("", ["  ", at, f"  {m['author']} ({m['author_kind']}, {m['channel']})"
-                                 f"{internal}"])
+    head = joined("", ["  ", _("{when}  {author} ({kind}, {channel})", when=at,
+                               author=m["author"],
+                               kind=_(AUTHORS[kind]) if kind in AUTHORS else kind,
+                               channel=_(CHANNELS[channel]) if channel in CHANNELS
+                               else channel), internal])
     text = m.get("text") or ""
     out: list[str] = [head, *[f"    {line}" for line in text.split("\n") if text]]
     if m.get("attachments"):
-        out.append("    Files: " + ", ".join(f"{f['name']} ({f['size']} bytes)"
-                                             for f in m["attachments"]))
+        out.append(joined("", ["    ", _("Files: {names}", names=joined(", ", [
+            _("{name} ({size} bytes)", name=f["name"], size=f["size"])
+            for f in m["attachments"]]))]))
     if went is not None and m.get("author_kind") == "operator" \
             and m.get("visibility") == "public":
         out.append("    Sent: " + (", ".join(went) if went else "nowhere (nothing queued)"))

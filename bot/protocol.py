@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.i18n import ENGLISH, LANGUAGES, say
+from bot.i18n import ENGLISH, LANGUAGES, choose, say
 from bot.settings import Settings
 from flows.clean import for_terminal
 from flows.commands import BUTTON_COMMANDS, RECLASSIFY, button_id, command_of, pressed
@@ -37,7 +37,7 @@ __all__ = [
     "Directory",
     "FetchFiles", "Fetched", "FileRef", "FromMessage", "Inbound", "Invalid", "Moment", "Notice",
     "OpenCase", "Outcome", "PendingFile", "Prompt", "Reply", "Settings", "View", "Vouched",
-    "Who", "_", "button_id", "command_of", "for_terminal", "info", "match_choice",
+    "Who", "_", "button_id", "choose", "command_of", "for_terminal", "info", "match_choice",
     "none_fetched", "pressed", "said", "say",
 ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.feeds import Entry, upsert
 from bot.ratings import entry_key
 from flows.answers import URL_RECLASS
+from flows.i18n import Msg, _, joined
 from flows.urls import defang, normalize_url
 from store.tables import Case, as_utc
 from store.uow import UnitOfWork
@@ -39,8 +40,9 @@ def not_applied_yet(uow: UnitOfWork, case: Case) -> None:
                              before.actor or "an operator", case.status)
 
 
-def apply_case_urls(uow: UnitOfWork, case: Case) -> list[str]:
-    """Set kind=url ratings from the case's requested changes; lines saying what changed.
+def apply_case_urls(uow: UnitOfWork, case: Case) -> list[Msg]:
+    """Set kind=url ratings from the case's requested changes; lines saying what changed
+    (messages: English in the timeline, the customer's language in their update).
     Once per case: the caller checks `not_applied_yet` first, holding the case."""
     details = case.details or {}
     if details.get("issue_category") != URL_RECLASS:
@@ -49,7 +51,7 @@ def apply_case_urls(uow: UnitOfWork, case: Case) -> list[str]:
             " case, not a URL Reclassification; --apply-urls only applies to URL "
             "Reclassification cases. Run the update without --apply-urls.")
     entries: list[Entry] = []
-    lines: list[str] = []
+    lines: list[Msg] = []
     for u in details.get("urls") or []:
         rating, category = u.get("requested_rating"), u.get("requested_category")
         if not rating:
@@ -58,8 +60,9 @@ def apply_case_urls(uow: UnitOfWork, case: Case) -> list[str]:
         entries.append(Entry("url", key, rating, category, f"case {case.number}",
                              len(entries) + 1))
         shown = defang(normalize_url(u["url"]).display)
-        lines.append(f"{shown}: {u.get('current_rating') or 'Untested'} → {rating}"
-                     + (f", {category}" if category else ""))
+        lines.append(_("{url}: {rating} → {wanted}", url=shown,
+                       rating=_(u.get("current_rating") or "Untested"),
+                       wanted=joined(", ", [_(rating), *([_(category)] if category else [])])))
     if not entries:
         raise NotReclassification(f"Case {case.number} requests no rating change.")
     upsert(uow, entries)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot import desk, replies
+from bot import desk, i18n, replies
 from bot.desk import name_of
 from bot.reclassify import apply_case_urls, not_applied_yet
 from bot.service import Service
+from flows.i18n import _, joined
 from flows.model import FileRef
 from store.uow import unit_of_work
 
@@ -43,8 +44,9 @@ def update_case(service: Service, number: str, *, actor: str, status: str | None
         if applied:
             s.cases.add_event(case, "ratings", "Local URL ratings updated:\n"
                               + "\n".join(applied), actor=author)
-            note = "\n\n".join(filter(None, [note, "The requested URL ratings are now in "
-                                             "effect:\n" + "\n".join(applied)]))
+            told = joined("\n", [_("The requested URL ratings are now in effect:"), *applied])
+            note = "\n\n".join(filter(None, [note, i18n.say(told, replies.language_of(
+                s, case, service.default_language))]))  # stored as the message's text
         if note:
             replies.operator_message(s, case, operator=author, text=note, status=status,
                                      channel=actor.split(":", 1)[0],
@@ -111,7 +113,7 @@ def assign_case(service: Service, number: str, operator: str | None, *, actor: s
         return desk.assign(s, case, operator, actor=actor)
 
 
-def _what_changed(*, status: str | None, note: str | None, applied: list[str]) -> str:
+def _what_changed(*, status: str | None, note: str | None, applied: Sequence[str]) -> str:
     """The audit row's detail: what the operator changed, without the note's words."""
     parts = [f"status {status}"] if status is not None else []
     if note:

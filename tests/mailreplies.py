@@ -13,6 +13,7 @@ from bot import mails
 from bot.service import Service
 from store.tables import OutboxMail
 from store.uow import unit_of_work
+from tests.e2e import pseudo
 
 MAIL_FROM = "support@desk.example"
 SECRET = "test-mail-secret"
@@ -22,12 +23,14 @@ _keys = itertools.count(1)
 def make_case(service: Service, email: str, *, cc: list[str] = (),  # type: ignore[assignment]
               subject: str = "Agent does not update") -> str:
     """A submitted case of `email` (its confirmation queued, as Submit does); its number."""
+    pseudo.data(subject, "It stays on 1.2.3.")  # what the customer wrote (tests/e2e/pseudo.py)
     with unit_of_work(service.engine) as uow:
         contact = uow.contacts.ensure(email)
         case, _ = uow.cases.create(contact, f"test:{next(_keys)}", "console",
                                    {"subject": subject, "cc_emails": list(cc),
                                     "description": "It stays on 1.2.3."})
-        mails.queue_confirmation(uow, uow.cases.as_json(case), case.id, MAIL_FROM)
+        mails.queue_confirmation(uow, uow.cases.as_json(case), case.id, MAIL_FROM,
+                                 service.default_language)  # as Submit: the contact's
         assert case.number is not None
         return case.number
 

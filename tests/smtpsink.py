@@ -19,6 +19,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tests.e2e import pseudo
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -82,6 +84,8 @@ class SmtpSink:
         if reply:
             return reply
         msg = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(msg, EmailMessage)
+        msg = pseudo.seen_mail(msg, f"mail to {', '.join(envelope.rcpt_tos)}")
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg))
         return "250 OK"
 

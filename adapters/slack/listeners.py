@@ -17,7 +17,7 @@ from adapters.slack import inbound as sin
 from adapters.slack import render as srn
 from adapters.slack.dispatch import DM_CACHE, Dispatch, Posted
 from adapters.slack.presses import PressReply
-from bot.protocol import Inbound, Prompt
+from bot.protocol import Inbound, Prompt, _, say
 
 
 class DirectMessages:
@@ -97,7 +97,10 @@ class DirectMessages:
         delivery = sin.delivery_for_action(body, action)
         if action_id in (srn.ID_YES, srn.ID_NO):
             if ts:
-                client.chat_update(channel=dm, ts=ts, text="Email confirmation",
+                # the notification text: the question's own, in the person's language
+                text = message.get("text") or say(_("Email confirmation"),
+                                                  self.dispatch.language_of(team, user))
+                client.chat_update(channel=dm, ts=ts, text=text,
                                    blocks=srn.answered(blocks, sin.chosen_label(action)))
             self.dispatch.handle(client, team, user, dm, sin.identity_inbound(action_id),
                                  delivery)

@@ -47,7 +47,7 @@ from adapters.telegram.plumbing import WORKERS
 from adapters.telegram.ratelimit import SharedRateLimiter
 from adapters.telegram.webhook import Webhook
 from bot.chat import Chat
-from bot.protocol import LANGUAGES, N_, Settings, _, say
+from bot.protocol import LANGUAGES, N_, Settings, _, choose, say
 
 log = logging.getLogger(__name__)
 
@@ -221,9 +221,12 @@ async def _serve(app: TelegramApp, tg: TelegramBot | None, settings: Settings, *
     finished, updates stop arriving and the application stops."""
     if tg is not None:  # before any update: what a person linking here downloads with
         tg.native.serve_files(app.bot, asyncio.get_running_loop())
-    await app.bot.set_my_commands(commands_in("en"))
-    for language in LANGUAGES:  # issue 27: the menu in each language casebot speaks
-        if language != "en":
+    # issue 27: the menu in each language casebot speaks; a client in any other language gets
+    # the deployment's default language (CASEBOT_DEFAULT_LANGUAGE)
+    default = choose(None, None, None, settings.default_language)
+    await app.bot.set_my_commands(commands_in(default))
+    for language in LANGUAGES:
+        if language != default:
             await app.bot.set_my_commands(commands_in(language), language_code=language)
     # the menu button beside the message box lists those commands
     await app.bot.set_chat_menu_button(menu_button=MenuButtonCommands())

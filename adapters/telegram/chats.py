@@ -73,6 +73,6 @@ class Chats:
         shown = self.keyboards.get(chat_id)
         if shown is None:
             view = await self.run(chat_id, self.chat.view, who)
-            shown = Shown.of(view.question)
+            shown = Shown.of(view.question, view.language)
         markup = shown.keyboard.markup if shown is not None else ReplyKeyboardRemove()
         await bot.send_message(chat_id, text, reply_markup=markup)

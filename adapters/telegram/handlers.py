@@ -34,13 +34,16 @@ from adapters.telegram.native import Native
 from adapters.telegram.plumbing import WORKERS, together
 from adapters.telegram.taps import Answer, answer_text
 from bot.chat import Chat
-from bot.protocol import Inbound, PendingFile, Reply, Who
+from bot.protocol import N_, Inbound, PendingFile, Reply, Who, _, say
 
 log = logging.getLogger(__name__)
 
-STALE = "That button is out of date."
-UNSUPPORTED = ("I can read text messages, documents and photos. Send a file as a document "
-               "(📎 → File).")
+STALE = N_("That button is out of date.")
+UNSUPPORTED = N_("I can read text messages, documents and photos. Send a file as a document "
+                 "(📎 → File).")
+PRIVATE_ONLY = N_("I open support cases in a private chat only: message me at {link} and send "
+                  "/start.")
+PRIVATE_PRESS = N_("Please use me in a private chat.")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,17 @@ class TelegramBot:
     def close(self) -> None:
         self.chats.close()
 
+    async def said(self, chat_id: int, who: Who, text: str) -> str:
+        """`text` in the person's language, read off the loop (outside the flows: a refusal,
+        an out-of-date button)."""
+        language = await self.chats.run(chat_id, self.chat.language_of, who)
+        return say(text, str(language))
+
+    def said_in_group(self, who: Who, text: str) -> str:
+        """`text` in the sender's Telegram language, else the deployment's: a group is
+        answered without reading the store (a slow step elsewhere never holds it up)."""
+        return say(text, self.chat.platform_language(who))
+
     # -- messages ---------------------------------------------------------------------------
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -84,9 +98,9 @@ class TelegramBot:
         bot = context.bot
         if chat.type != "private":
             if (msg.text or "").startswith("/"):
-                await bot.send_message(chat.id, "I open support cases in a private chat only: "
-                                       f"message me at https://t.me/{bot.username} and send "
-                                       "/start.", reply_markup=ReplyKeyboardRemove())
+                text = _(PRIVATE_ONLY, link=f"https://t.me/{bot.username}")
+                await bot.send_message(chat.id, self.said_in_group(who_of(update), text),
+                                       reply_markup=ReplyKeyboardRemove())
             return
         if await self.native.takes(update, bot):  # a forward, or /newcase as a reply
             return
@@ -102,7 +116,8 @@ class TelegramBot:
             return
         if media is None:
             if unsupported_media(msg):
-                await self.chats.say(bot, chat.id, who, UNSUPPORTED)
+                await self.chats.say(bot, chat.id, who,
+                                     await self.said(chat.id, who, _(UNSUPPORTED)))
             return
         reply = await self.file_event(bot, who, chat.id, media, delivery, about,
                                       msg.caption or "")
@@ -154,7 +169,7 @@ class TelegramBot:
         if query is None or user is None:
             return
         if chat is None or chat.type != "private":
-            await query.answer("Please use me in a private chat.")
+            await query.answer(self.said_in_group(who_of(update), _(PRIVATE_PRESS)))
             return
         who = who_of(update)
         command = keyboards.command_pressed(query.data) if isinstance(query.data, str) \
@@ -164,7 +179,7 @@ class TelegramBot:
                                 f"tg:{update.update_id}")
             return
         current = (await self.chats.run(chat.id, self.chat.view, who)).question
-        calls = [query.answer(STALE), self.untie(query)]
+        calls = [query.answer(await self.said(chat.id, who, _(STALE))), self.untie(query)]
         if current is not None:
             calls.insert(0, self.chats.send(context.bot, chat.id, who, Reply([current])))
         await together(*calls)

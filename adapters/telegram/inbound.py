@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from telegram import Message, Update
 
-from bot.protocol import DONE, Inbound, Who
+from bot.protocol import DONE, N_, Inbound, Who
 
 # The Bot API refuses getFile for files over 20 MB (cloud server).
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
@@ -65,7 +65,7 @@ def too_big(media: Media) -> bool:
     return media.size is not None and media.size > DOWNLOAD_LIMIT
 
 
-TOO_BIG = ("{name} is {mb:.1f} MB, and Telegram lets bots download files only up to 20 MB. "
+TOO_BIG = N_("{name} is {mb} MB, and Telegram lets bots download files only up to 20 MB. "
            "Split it into parts under 20 MB (for a sample: a multi-part zip with the same "
            "password) and send them here, or press Done and send the file to support by "
            "replying to the case confirmation email.")

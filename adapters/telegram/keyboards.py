@@ -207,9 +207,10 @@ def keyboard(prompt: Prompt, page: int = 0) -> Keyboard:
     return rows.keyboard(_in(prompt, CHOOSE))
 
 
-def all_buttons(prompt: Prompt | None) -> dict[str, Meaning]:
+def all_buttons(prompt: Prompt | None, language: str = "en") -> dict[str, Meaning]:
     """Every button the question has on any page, and the command buttons (their URLs not
-    known): what a tap may mean when the keyboard drawn is not remembered (a restart)."""
+    known; in the question's language, else the person's `language`): what a tap may mean
+    when the keyboard drawn is not remembered (a restart)."""
     found: dict[str, Meaning] = {}
     if prompt is not None:
         for page in range(pages(prompt)):
@@ -217,8 +218,9 @@ def all_buttons(prompt: Prompt | None) -> dict[str, Meaning]:
                 found.setdefault(text, meaning)
     for choice_id, command in COMMAND_BUTTONS.items():
         label = COMMAND_LABELS.get(choice_id, command)
-        found.setdefault(say(_(label), prompt.language or "en") if prompt is not None
-                         and choice_id in COMMAND_LABELS else label, Meaning(command=command))
+        spoken = (prompt.language if prompt is not None else None) or language
+        found.setdefault(say(_(label), spoken) if choice_id in COMMAND_LABELS else label,
+                         Meaning(command=command))
     return found
 
 

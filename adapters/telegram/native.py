@@ -40,6 +40,7 @@ from bot.protocol import (
     Invalid,
     PendingFile,
     Who,
+    _,
     none_fetched,
 )
 
@@ -224,7 +225,7 @@ class Native:
         """getFile, then the bytes streamed (off the loop) into the room the chat layer
         reserved for this file from the file_size Telegram declared."""
         if too_big(Media(file.id, file.name, file.size, None)):
-            raise Invalid(TOO_BIG.format(name=file.name, mb=(file.size or 0) / 2**20))
+            raise Invalid(_(TOO_BIG, name=file.name, mb=f"{(file.size or 0) / 2**20:.1f}"))
         try:
             found = await bot.get_file(file.id)
         except TelegramError as exc:

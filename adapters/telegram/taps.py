@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 from adapters.telegram import keyboards, render
 from adapters.telegram.inbound import text_inbound
 from bot.chat import Chat
-from bot.protocol import DONE, Inbound, Prompt, Reply, Who, info
+from bot.protocol import DONE, N_, Inbound, Prompt, Reply, Who, _, info, say
 
-CHECK_AGAIN = ("I no longer have the URLs of that check (I may have restarted since). Send "
-               "/checkurl URL… again and tap Request reclassification on the new answer.")
+CHECK_AGAIN = N_("I no longer have the URLs of that check (I may have restarted since). Send "
+                 "/checkurl URL… again and tap Request reclassification on the new answer.")
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,12 @@ class Shown:
     keyboard: keyboards.Keyboard
 
     @staticmethod
-    def of(prompt: Prompt | None) -> Shown:
-        """What a chat shows for its current question when nothing is cached: every page."""
+    def of(prompt: Prompt | None, language: str = "en") -> Shown:
+        """What a chat shows for its current question when nothing is cached: every page
+        (the command buttons in the person's `language` when no question is open)."""
         markup = keyboards.keyboard(prompt).markup if prompt else keyboards.REMOVE.markup
-        return Shown(prompt, 0, keyboards.Keyboard(markup, keyboards.all_buttons(prompt)))
+        return Shown(prompt, 0, keyboards.Keyboard(markup,
+                                                   keyboards.all_buttons(prompt, language)))
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ def answer_text(chat: Chat, who: Who, text: str, shown: Shown | None,
     if thread:
         return Answer(chat.handle(who, typed, delivery_id=delivery))
     if shown is None:
-        shown = Shown.of(chat.view(who).question)
+        view = chat.view(who)
+        shown = Shown.of(view.question, view.language)
     meaning = shown.keyboard.buttons.get(text)
     prompt = shown.prompt
     if meaning is None or (meaning.command is None and prompt is None):
@@ -101,6 +104,7 @@ def _command_tap(chat: Chat, who: Who, meaning: keyboards.Meaning, delivery: str
         view = chat.view(who)
         urls = view.checked_urls
         if not urls:
-            return Reply([info(CHECK_AGAIN), *filter(None, [view.question])])
+            return Reply([info(say(_(CHECK_AGAIN), view.language)),
+                          *filter(None, [view.question])])
     inbound = Inbound(kind="command", command=meaning.command, args="\n".join(urls))
     return chat.handle(who, inbound, delivery_id=delivery)

@@ -20,8 +20,10 @@ from typing import Any, TypedDict, Unpack
 import pytest
 from typer.testing import CliRunner
 
+from bot.i18n import PSEUDO
 from bot.settings import Settings
 from flows.catalog import get_catalog
+from tests.e2e import pseudo
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import SECRET
 
@@ -45,6 +47,29 @@ CASE_KEYS = {
     "source_url",  # issue 15: the message a case was started from (null otherwise)
     "messages", "assignee", "due_at", "satisfaction",  # issue 23 (assignee, due_at: issue 24)
 }
+
+
+@pytest.fixture(autouse=True)
+def pseudo_locale(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+                  ) -> Iterator[None]:
+    """Every e2e test runs with the pseudo-locale as the deployment's default language
+    (subprocesses and the Settings tests build in-process read it from the environment) and
+    fails on any customer-facing line it was shown untranslated (tests/e2e/pseudo.py).
+    Off with CASEBOT_E2E_PSEUDO=0, or for one test with @pytest.mark.real_english("why")."""
+    on = pseudo.ENABLED and request.node.get_closest_marker("real_english") is None
+    if on:
+        monkeypatch.setenv("CASEBOT_DEFAULT_LANGUAGE", PSEUDO)
+    pseudo.start(on)
+    yield
+    found = pseudo.leaks()
+    pseudo.start(False)
+    log = os.environ.get("CASEBOT_E2E_PSEUDO_LOG")  # all of a run's leaks in one file
+    if found and log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write("".join(f"{request.node.nodeid}\t{line}\n" for line in found))
+    if found:
+        pytest.fail(f"{len(found)} untranslated customer-facing line(s) in the pseudo-locale "
+                    "(where: line):\n" + "\n".join(found), pytrace=False)
 
 
 class ProfileExtras(TypedDict, total=False):
@@ -145,6 +170,15 @@ class Script:
         return self.say("/newcase")
 
 
+def _text_of(arg: str) -> str | None:
+    """A file given on the command line (`--describe FILE`): what the customer sent."""
+    path = Path(arg)
+    try:
+        return path.read_text(errors="replace") if path.is_file() else None
+    except OSError:
+        return None
+
+
 @dataclass
 class Result:
     stdout: str
@@ -174,10 +208,12 @@ class Chat:
     def run(self, script: Script | Iterable[str], *, email: str = EMAIL,
             timeout: float = 30, args: Iterable[str] = ()) -> Result:
         lines = script.lines if isinstance(script, Script) else list(script)
+        pseudo.data(*lines, *args, *(_text_of(a) for a in args))
         proc = subprocess.run([CASEBOT, "chat", "--as", email, *args],
                               input="\n".join(lines) + "\n",
                               capture_output=True, text=True, env=self.env, timeout=timeout)
-        return Result(proc.stdout, proc.stderr, proc.returncode)
+        return Result(pseudo.seen(proc.stdout, "terminal stdout"),
+                      pseudo.english(proc.stderr), proc.returncode)
 
     def popen(self, *, email: str = EMAIL) -> subprocess.Popen[str]:
         return subprocess.Popen([CASEBOT, "chat", "--as", email], stdin=subprocess.PIPE,
@@ -188,10 +224,11 @@ class Chat:
         """The operator CLI, in-process (the same typer app the console script runs)."""
         from bot.cli.main import app
 
+        pseudo.data(*args)  # an operator's words reach the customer as they are
         result = CliRunner().invoke(app, list(args), env={"CASEBOT_HOME": str(self.home)},
                                     catch_exceptions=False)
         assert result.exit_code == 0, result.output
-        return result.stdout
+        return str(pseudo.english(result.stdout))  # operators' output: not checked
 
     def case(self, number: str) -> dict[str, Any]:
         data = json.loads(self.cli("cases", "show", number, "--json"))

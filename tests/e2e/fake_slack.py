@@ -37,6 +37,7 @@ from bot.processes import build_slack_bot
 from bot.service import Service
 from bot.settings import Settings
 from store.uow import unit_of_work
+from tests.e2e import pseudo
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -51,6 +52,13 @@ class Call:
     token: str | None
     at: float = field(default_factory=time.monotonic)
     result: dict[str, Any] = field(default_factory=dict)
+    # the args as sent, in the pseudo-locale (tests/e2e/pseudo.py): `args` holds them back in
+    # English for the tests, and a press sends the message's raw blocks back, as Slack does
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sent(self) -> dict[str, Any]:
+        return self.raw or self.args
 
 
 @dataclass
@@ -86,6 +94,8 @@ class FakeSlack:
         self.connections: set[tuple[str, int]] = set()  # client (host, port) of API calls
         self._ts = itertools.count(1)
         self._cond = threading.Condition()
+        # channels only operators read (the staff channel): not checked for the pseudo-locale
+        self.operator_channels: set[str] = set()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -105,13 +115,14 @@ class FakeSlack:
 
     def add_user(self, user_id: str, email: str | None, name: str = "Test User",
                  confirmed: bool = True, *, team_id: str | None = None,
-                 stranger: bool = False, locale: str = "en-US") -> None:
+                 stranger: bool = False, locale: str | None = None) -> None:
         """A member as users.info shows them. `team_id`: their own workspace, when it is not
         this one (a Slack Connect member of another organisation); `stranger`: Slack's
         `is_stranger`, an external member this workspace shares no channel with; `locale`:
         their Slack language, answered only when asked with include_locale."""
+        pseudo.data(name)
         profile = {"real_name": name, **({"email": email} if email else {})}
-        self.locales[user_id] = locale
+        self.locales[user_id] = locale or pseudo.platform_tag()
         self.users[user_id] = {"id": user_id, "team_id": team_id or self.team_id,
                                "name": name, "real_name": name, "profile": profile,
                                "is_email_confirmed": confirmed,
@@ -119,6 +130,7 @@ class FakeSlack:
 
     def add_file(self, file_id: str, name: str, data: bytes) -> dict[str, Any]:
         """Register a file; returns the event's partial file object (no download URL)."""
+        pseudo.data(name)
         info = {"id": file_id, "name": name, "title": name, "size": len(data),
                 "mimetype": "application/zip", "filetype": "zip",
                 "url_private": f"{self.url}/files/{file_id}/{name}",
@@ -202,7 +214,7 @@ class FakeSlack:
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))
         if user and str(args.get("include_locale")).lower() in ("true", "1"):
-            user = {**user, "locale": self.locales.get(user["id"], "en-US")}
+            user = {**user, "locale": self.locales.get(user["id"], pseudo.platform_tag())}
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -255,6 +267,20 @@ class FakeSlack:
             done.append({"id": f["id"], "title": f.get("title") or pending["name"]})
         return {"ok": True, "files": done}
 
+    def english(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """A call's args as the tests read them: in English, what a customer is shown kept
+        for the pseudo-locale check (tests/e2e/pseudo.py); an operators' channel's unchecked."""
+        if not pseudo.active():
+            return args
+        channel = str(args.get("channel") or args.get("channel_id") or args.get("user_id") or "")
+        if channel in self.operator_channels or pseudo.speaks_english(
+                self.locales.get(channel.removeprefix("D"))):
+            english: dict[str, Any] = pseudo.english(args)
+            return english
+        where = f"slack {method} {channel}".rstrip()
+        shown: dict[str, Any] = pseudo.seen_payload(args, where)
+        return shown
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         class Handler(_SlackApiHandler):
             pass
@@ -306,7 +332,9 @@ class _SlackApiHandler(BaseHTTPRequestHandler):
         method = path.removeprefix("/api/")
         if self.fake.rtt:
             time.sleep(self.fake.rtt / 2)  # the request's way to Slack
-        call = Call(method, args, self.token())
+        if isinstance(args.get("view"), str):
+            args["view"] = json.loads(args["view"])
+        call = Call(method, self.fake.english(method, args), self.token(), raw=args)
         with self.fake._cond:
             self.fake.connections.add(self.client_address)
             waits = self.fake.limits.get(method)
@@ -454,7 +482,21 @@ class Driver:
             status, text = resp.status, resp.body
         if wait_idle and self.executor is not None:
             self.executor.wait_idle()
-        return status, text
+        return status, self.answered(text)
+
+    @staticmethod
+    def answered(text: str) -> str:
+        """The app's HTTP answer (an ack's text, a modal's errors), checked and in English."""
+        if not pseudo.active() or not text:
+            return text
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return pseudo.seen(text, "slack ack")
+        if "⟦" not in text:
+            pseudo.seen_payload(body, "slack ack")
+            return text
+        return json.dumps(pseudo.seen_payload(body, "slack ack"), ensure_ascii=False)
 
     # -- Slack's payloads ------------------------------------------------------------------------
 
@@ -474,6 +516,7 @@ class Driver:
         """The user types `text` (Slack's escaping applied) in their DM with the app; with
         `thread`, as a reply in the thread of the message whose ts it is."""
         slack_text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        pseudo.data(text, slack_text)  # as typed, and as Slack escapes it
         return self.say_raw(user, slack_text, files=files, event_id=event_id, retry=retry,
                             wait_idle=wait_idle, thread=thread, ts=ts)
 
@@ -481,6 +524,7 @@ class Driver:
                 event_id: str | None = None, retry: int | None = None,
                 wait_idle: bool = True, thread: str | None = None,
                 ts: str | None = None) -> tuple[int, str]:
+        pseudo.data(slack_text)
         event: dict[str, Any] = {"type": "message", "channel": "D" + user, "user": user,
                                  "text": slack_text, "ts": ts or f"{time.time():.6f}",
                                  "channel_type": "im", "team": self.fake.team_id}
@@ -500,6 +544,7 @@ class Driver:
                 retry: int | None = None) -> tuple[int, str]:
         """`user` mentions the app in `channel` (Slack's `app_mention` event; `slack_text` as
         Slack sends it, e.g. "<@UBOT> is this safe? <https://x.example|x.example>")."""
+        pseudo.data(slack_text)
         ts = f"{time.time():.6f}"
         event: dict[str, Any] = {"type": "app_mention", "user": user, "text": slack_text,
                                  "ts": ts, "event_ts": ts, "channel": channel,
@@ -522,6 +567,7 @@ class Driver:
 
     def command(self, user: str, command: str, text: str = "",
                 channel: str | None = None) -> tuple[int, str]:
+        pseudo.data(text)
         channel = channel or "D" + user
         form = {"token": "x", "team_id": self.fake.team_id, "team_domain": "acme",
                 "channel_id": channel,
@@ -541,6 +587,7 @@ class Driver:
         """"Open a support case" on a message in a channel, as Slack sends a message_action
         (the message as Slack escapes it, its files as file objects)."""
         slack_text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        pseudo.data(text, slack_text)
         ts = ts or f"{time.time():.6f}"
         message: dict[str, Any] = {"type": "message", "user": author, "ts": ts,
                                    "text": slack_text}
@@ -576,9 +623,12 @@ class Driver:
         return view
 
     def press_home(self, user: str, label: str) -> tuple[int, str]:
-        view = self.home(user)
+        views = [c for c in self.fake.of("views.publish") if c.args.get("user_id") == user]
+        assert views, "no home view published"
+        view = views[-1].sent["view"]
         block, el = next((b, e) for b in view["blocks"] if b.get("type") == "actions"
-                         for e in b["elements"] if e["text"]["text"] == label)
+                         for e in b["elements"]
+                         if label in (e["text"]["text"], pseudo.english(e["text"]["text"])))
         return self.interactive({
             "type": "block_actions", "team": {"id": self.fake.team_id},
             "user": {"id": user, "team_id": self.fake.team_id}, "api_app_id": "A1",
@@ -602,7 +652,8 @@ class Driver:
             if c.args.get("channel") != channel:
                 continue
             edit = latest.get(c.result.get("ts"))
-            out.append(c if edit is None else replace(c, args={**c.args, **edit.args}))
+            out.append(c if edit is None else replace(c, args={**c.args, **edit.args},
+                                                      raw={**c.sent, **edit.sent}))
         return out
 
     def in_thread(self, user: str, thread: str) -> list[Call]:
@@ -625,15 +676,16 @@ class Driver:
               ) -> tuple[Call, dict[str, Any], dict[str, Any], dict[str, Any] | None]:
         """The control whose label (or an option's label) is `label`, newest message first."""
         candidates = [message] if message else list(reversed(self.messages(user)))
-        for msg in candidates:
-            for block in msg.args.get("blocks") or []:
+        for msg in candidates:  # the message as sent (in the pseudo-locale), its labels read
+            for block in msg.sent.get("blocks") or []:  # back in English
                 if block.get("type") != "actions":
                     continue
                 for el in block["elements"]:
-                    if el["type"] == "button" and el["text"]["text"] == label:
+                    shown = el["text"]["text"] if el["type"] == "button" else None
+                    if shown is not None and label in (shown, pseudo.english(shown)):
                         return msg, block, el, None
                     for opt in _all_options(el):
-                        if opt["text"]["text"] == label:
+                        if label in (opt["text"]["text"], pseudo.english(opt["text"]["text"])):
                             return msg, block, el, opt
         raise AssertionError(f"no control labelled {label!r}")
 
@@ -654,10 +706,10 @@ class Driver:
                                  if msg.args.get("thread_ts") else {})},
                 "channel": {"id": msg.args["channel"], "name": "directmessage"},
                 "message": {"type": "message", "ts": msg.result["ts"],
-                            "text": msg.args.get("text", ""),
+                            "text": msg.sent.get("text", ""),
                             **({"thread_ts": msg.args["thread_ts"]}
                                if msg.args.get("thread_ts") else {}),
-                            "blocks": msg.args.get("blocks") or []},
+                            "blocks": msg.sent.get("blocks") or []},
                 "state": {"values": state or {}}, "actions": [action]}
 
     def press(self, user: str, label: str, message: Call | None = None,
@@ -683,9 +735,10 @@ class Driver:
     def pick_many(self, user: str, labels: list[str]) -> tuple[int, str]:
         """Choose several options of a multi-select, then press its Confirm button."""
         msg = self.last(user)
-        block = next(b for b in msg.args["blocks"] if b.get("type") == "actions")
+        block = next(b for b in msg.sent["blocks"] if b.get("type") == "actions")
         select = next(e for e in block["elements"] if e["type"] == "multi_static_select")
-        opts = [o for o in _all_options(select) if o["text"]["text"] in labels]
+        opts = [o for o in _all_options(select)
+            if {o["text"]["text"], pseudo.english(o["text"]["text"])} & set(labels)]
         assert len(opts) == len(labels), f"missing options among {labels}"
         confirm = next(e for e in block["elements"] if e["action_id"] == "cb.confirm")
         state = {block["block_id"]: {"cb.multi": {"type": "multi_static_select",
@@ -726,6 +779,7 @@ def slack_rig(tmp_path: Path) -> Iterator[Rig]:
         settings = Settings(home=tmp_path / "home", slack_bot_token=BOT_TOKEN,
                             slack_signing_secret=SECRET, slack_api_url=fake.api_url,
                             slack_allowed_teams="T1")
+        fake.operator_channels.add(settings.staff_slack_channel or "")
         service = build_service(settings)
         executor = TrackingExecutor()
         bot = build_slack_bot(settings, service, listener_executor=executor)
@@ -735,8 +789,9 @@ def slack_rig(tmp_path: Path) -> Iterator[Rig]:
 
 def press_ephemeral(rig: Rig, user: str, eph: Call, label: str) -> None:
     """Click a button on an ephemeral message, as Slack sends it (no `message`, is_ephemeral)."""
-    block, el = next((b, e) for b in eph.args["blocks"] if b.get("type") == "actions"
-                     for e in b["elements"] if e["text"]["text"] == label)
+    block, el = next((b, e) for b in eph.sent["blocks"] if b.get("type") == "actions"
+                     for e in b["elements"]
+                     if label in (e["text"]["text"], pseudo.english(e["text"]["text"])))
     action = {"action_id": el["action_id"], "block_id": block["block_id"], "type": "button",
               "text": el["text"], "value": el["value"], "action_ts": f"{time.time():.6f}"}
     payload = {"type": "block_actions", "team": {"id": rig.fake.team_id},
@@ -756,6 +811,7 @@ def link(service: Service, user: str, email: str, team: str = "T1",
          locale: str | None = None) -> None:
     """Linked as an operator links (no locale known: the first action asks Slack once), or,
     with `locale`, as a link through Slack keeps it (read from the same users.info)."""
+    pseudo.data("Pat")
     with unit_of_work(service.engine) as s:
         contact = s.contacts.ensure(email, "Pat")
         s.contacts.link_identity(contact, "slack", f"{team}:{user}", "D" + user,
@@ -768,6 +824,7 @@ def give_profiles(service: Service, email: str, count: int = 2) -> None:
     with unit_of_work(service.engine) as s:
         contact = s.contacts.ensure(email)
         for n in range(count):
+            pseudo.data(f"Profile {n + 1}")
             s.profiles.save(contact, {"name": f"Profile {n + 1}", "product": "Apex One",
                                            "version": "2019", "operating_systems": ["Windows 10"],
                                            "activation_code": {"new": CODE}, "settings": [],

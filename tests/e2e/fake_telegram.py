@@ -30,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from tests.e2e import pseudo
+
 BOT_USER = {"id": 999000, "is_bot": True, "first_name": "casebot", "username": "casebot_test_bot",
             "can_join_groups": False, "can_read_all_group_messages": False,
             "supports_inline_queries": True}
@@ -47,6 +49,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)  # when "Telegram" received it
+    raw: dict[str, Any] = field(default_factory=dict)  # params as sent, in the pseudo-locale
 
 
 def keyboard_shown(sent: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -76,7 +79,10 @@ class FakeTelegram:
         self.polls: list[float] = []  # when each getUpdates arrived (not in `calls`)
         self.connections: set[tuple[str, int]] = set()  # client (host, port) of API calls
         self.updates: list[dict[str, Any]] = []
+        # the bot's messages as the tests read them (in English: tests/e2e/pseudo.py), and as
+        # it sent them (in the pseudo-locale: what a tap or a press sends back)
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.raw: dict[tuple[int, int], dict[str, Any]] = {}
         # what users sent, as the client shows it
         self.inbox: dict[tuple[int, int], dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
@@ -130,8 +136,8 @@ class FakeTelegram:
 
     def transcript(self, chat_id: int) -> list[dict[str, Any]]:
         """The chat as its client shows it: the users' messages and the bot's, in order."""
-        with self.cond:
-            both = {**self.inbox, **self.messages}
+        with self.cond:  # a tapped label, as the user sent it, read back in English too
+            both = {**{k: pseudo.english(m) for k, m in self.inbox.items()}, **self.messages}
             return [m for (c, _), m in sorted(both.items()) if c == chat_id]
 
     def keyboard(self, chat_id: int) -> dict[str, Any] | None:
@@ -142,12 +148,27 @@ class FakeTelegram:
         """The texts of the buttons the client shows now: what a user can tap."""
         return button_texts(self.keyboard(chat_id))
 
+    def tapped(self, chat_id: int, label: str) -> str:
+        """What tapping the shown button `label` (as a test reads it, in English) sends: its
+        text as the bot sent it."""
+        with self.cond:
+            sent = [m for (c, _), m in sorted(self.raw.items()) if c == chat_id]
+        return next((t for t in button_texts(keyboard_shown(sent))
+                     if pseudo.english(t) == label), label)
+
+    def as_sent(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """A bot message a test holds (in English) as the bot sent it."""
+        key = ((msg.get("chat") or {}).get("id"), msg.get("message_id"))
+        with self.cond:
+            return self.raw.get(key, msg)  # type: ignore[arg-type]
+
     def fail_next(self, method: str, retry_after: int = 1) -> None:
         self.failures.setdefault(method, []).append(retry_after)
 
     # -- acting as users --------------------------------------------------------------------
 
     def _user(self, user_id: int, name: str = "") -> dict[str, Any]:
+        pseudo.data(name or f"User{user_id}")
         user = {"id": user_id, "is_bot": False, "first_name": name or f"User{user_id}"}
         if user_id in self.languages:
             user["language_code"] = self.languages[user_id]
@@ -161,6 +182,7 @@ class FakeTelegram:
 
     def _message(self, user_id: int, chat_id: int | None, kind: str,
                  **fields: Any) -> dict[str, Any]:
+        pseudo.data(fields.get("text"), fields.get("caption"))  # what the user wrote
         return {"message_id": next(self._msg_ids), "date": int(time.time()),
                 "chat": self._chat(chat_id or user_id, kind), "from": self._user(user_id),
                 **fields}
@@ -196,6 +218,9 @@ class FakeTelegram:
 
     def say(self, user_id: int, text: str, *, chat_id: int | None = None,
             chat_type: str = "private") -> int:
+        pseudo.data(text)
+        if pseudo.active() and chat_id is None:  # a shown button's label, as the user reads
+            text = self.tapped(user_id, text)   # it: what the button sends (a tap)
         msg = self._message(user_id, chat_id, chat_type, text=text)
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0,
@@ -213,19 +238,20 @@ class FakeTelegram:
             update = copy.deepcopy(self.delivered[update_id])
         return self.enqueue(update)
 
-    @staticmethod
-    def _about(msg: dict[str, Any], caption: str | None,
+    def _about(self, msg: dict[str, Any], caption: str | None,
                reply_to: dict[str, Any] | None) -> dict[str, Any]:
+        pseudo.data(caption)
         if caption is not None:
             msg["caption"] = caption
         if reply_to is not None:
-            msg["reply_to_message"] = _as_returned(reply_to)
+            msg["reply_to_message"] = _as_returned(self.as_sent(reply_to))
         return msg
 
     def send_document(self, user_id: int, name: str, data: bytes, *,
                       media_group_id: str | None = None, size: int | None = None,
                       caption: str | None = None, reply_to: dict[str, Any] | None = None
                       ) -> int:
+        pseudo.data(name)
         file_id = self.add_file(data)
         doc = {"file_id": file_id, "file_unique_id": "u" + file_id, "file_name": name,
                "file_size": size if size is not None else len(data)}
@@ -254,6 +280,7 @@ class FakeTelegram:
                 media_group_id: str | None = None) -> int:
         """The user forwards a message to the bot: from a public channel (`channel` is its
         username) or from another user; with text, a document or a photo and its caption."""
+        pseudo.data(text, caption, channel, document[0] if document else None, "Colleague")
         if channel:
             origin: dict[str, Any] = {"type": "channel", "date": int(time.time()) - 60,
                                       "chat": {"id": -1001234, "type": "channel",
@@ -281,8 +308,9 @@ class FakeTelegram:
 
     def reply(self, user_id: int, text: str, to: dict[str, Any]) -> int:
         """The user sends `text` as a reply to the message `to` in their chat with the bot."""
+        pseudo.data(text)
         msg = self._message(user_id, None, "private", text=text,
-                            reply_to_message=_as_returned(to))
+                            reply_to_message=_as_returned(self.as_sent(to)))
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0,
                                 "length": len(text.split(" ", 1)[0])}]
@@ -290,13 +318,14 @@ class FakeTelegram:
 
     def inline(self, user_id: int, query: str) -> int:
         """`@bot query` typed in any chat: an inline query (no chat is said)."""
+        pseudo.data(query)
         return self.enqueue({"inline_query": {"id": str(next(self._ids)),
                                               "from": self._user(user_id), "query": query,
                                               "offset": "", "chat_type": "supergroup"}})
 
     def press(self, user_id: int, message: dict[str, Any], data: str) -> int:
         query = {"id": str(next(self._ids)), "from": self._user(user_id),
-                 "chat_instance": "ci", "data": data, "message": message}
+                 "chat_instance": "ci", "data": data, "message": self.as_sent(message)}
         return self.enqueue({"callback_query": query})
 
     # -- the HTTP side ----------------------------------------------------------------------
@@ -309,8 +338,14 @@ class FakeTelegram:
         return Handler
 
     def record(self, method: str, params: dict[str, Any]) -> None:
+        """A call, its params read back in English (what a customer is shown kept for the
+        pseudo-locale check, tests/e2e/pseudo.py; the English command menu is English)."""
+        chat = params.get("chat_id")
+        english = (pseudo.english(params) if params.get("language_code") == "en"
+                   or pseudo.speaks_english(self.languages.get(int(chat)) if chat else None)
+                   else pseudo.seen_payload(params, f"telegram {method}"))
         with self.cond:
-            self.calls.append(Call(method, params))
+            self.calls.append(Call(method, english, raw=params))
             self.cond.notify_all()
 
     def api(self, method: str, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -387,7 +422,8 @@ class FakeTelegram:
         if markup:
             msg["reply_markup"] = markup
         with self.cond:
-            self.messages[(chat_id, msg["message_id"])] = msg
+            self.raw[(chat_id, msg["message_id"])] = msg
+            self.messages[(chat_id, msg["message_id"])] = pseudo.english(msg)
         return _as_returned(msg)
 
     def m_sendMessage(self, p: dict[str, Any]) -> Any:
@@ -399,13 +435,14 @@ class FakeTelegram:
     def _edit(self, p: dict[str, Any], **changes: Any) -> Any:
         key = (int(p["chat_id"]), int(p["message_id"]))
         with self.cond:
-            msg = self.messages.get(key)
+            msg = self.raw.get(key)
             if msg is None:
                 return 400, {"ok": False, "error_code": 400,
                              "description": "Bad Request: message to edit not found"}
             msg.update({k: v for k, v in changes.items() if v is not None})
             if changes.get("reply_markup") is None:
                 msg.pop("reply_markup", None)
+            self.messages[key] = pseudo.english(msg)
             return _as_returned(msg)
 
     def m_sendDocument(self, p: dict[str, Any]) -> Any:
@@ -427,7 +464,8 @@ class FakeTelegram:
         if p.get("caption"):
             msg["caption"] = p["caption"]
         with self.cond:
-            self.messages[(chat_id, msg["message_id"])] = msg
+            self.raw[(chat_id, msg["message_id"])] = msg
+            self.messages[(chat_id, msg["message_id"])] = pseudo.english(msg)
             self.documents[(chat_id, msg["message_id"])] = (name, data)
         return _as_returned(msg)
 

@@ -20,6 +20,7 @@ from bot.app import build_service
 from bot.processes import build_telegram
 from bot.settings import Settings
 from store.uow import unit_of_work
+from tests.e2e import pseudo
 from tests.e2e.fake_telegram import FakeTelegram
 
 CASE_NUMBER = re.compile(r"(?:Case number|ケース番号): (\d+)")  # English or Japanese UI
@@ -30,6 +31,7 @@ CODE = "AB-CD12-EFGH3-IJKL4-MNOP5-QRST6-UVWX7"
 def add_profile(run: BotRun, email: str, name: str = "HQ Apex One", product: str = "Apex One",
                 version: str = "2019", oses: tuple[str, ...] = ("Windows 10",)) -> None:
     """Give a contact a product profile directly, so a test starts at the request."""
+    pseudo.data(name)
     with unit_of_work(run.service.engine) as s:
         contact = s.contacts.ensure(email)
         s.profiles.save(contact, {"name": name, "product": product, "version": version,
@@ -178,7 +180,7 @@ class TgUser:
 
     async def tap(self, text: str) -> int:
         assert text in self.keyboard(), f"no button {text!r} in {self.keyboard()}"
-        return await self.say(text)
+        return await self.say(self.fake.tapped(self.id, text))  # the label as it is shown
 
     async def press(self, label: str, *, exact: bool = False) -> dict[str, Any]:
         """Tap the button labelled `label` on the keyboard shown, paging with › if needed;

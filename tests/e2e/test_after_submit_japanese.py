@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import select
 
 from bot.app import build_engine
@@ -14,6 +15,8 @@ from bot.settings import Settings
 from store.tables import OutboxMail
 from store.uow import unit_of_work
 from tests.e2e.conftest import Chat, Script
+
+pytestmark = pytest.mark.real_english("a test of the Japanese catalog (its Latin labels: OS)")
 
 DESK = "desk@support.example"
 ASKED = "Which agent build do you run?"

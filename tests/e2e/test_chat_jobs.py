@@ -102,6 +102,7 @@ def rig(pg_url: str, tmp_path: Path) -> Iterator[Rig]:
     engine.dispose()
     telegram = FakeTelegram().start()
     with FakeSlack() as slack:
+        slack.operator_channels.add(STAFF)
         settings = Settings(home=tmp_path / "a", database_url=pg_url,
                             staff_slack_channel=STAFF)
         env = {**os.environ, "CASEBOT_DATABASE_URL": pg_url, "CASEBOT_HOME": str(tmp_path / "w"),

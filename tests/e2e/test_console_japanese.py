@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from sqlmodel import select
 
 from bot.app import build_engine
@@ -15,6 +16,8 @@ from bot.settings import Settings
 from store.tables import OutboxMail
 from store.uow import unit_of_work
 from tests.e2e.conftest import EMAIL, UPDATED_EN, UPDATED_JA, Chat, Script
+
+pytestmark = pytest.mark.real_english("a test of the Japanese catalog, and of /language en")
 
 SUBJECT = "パターン更新後にエージェントが停止する"
 DESCRIPTION = "全サーバーでエージェントが停止します。\n再起動しても直りません。"

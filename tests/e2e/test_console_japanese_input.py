@@ -5,8 +5,12 @@ the canonical values (interfaces.md)."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.conftest import Chat, Script, submitted
 from tests.unit.test_japanese_input import full_width
+
+pytestmark = pytest.mark.real_english("a test of Japanese input, answered in Japanese")
 
 
 def test_a_product_case_typed_in_japanese_forms(chat: Chat) -> None:

@@ -34,6 +34,7 @@ DESCRIBED = {"product1": PRODUCT, "product2": DEEP_TEXT, "message": ALERT, "firs
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.real_english("bench/effort.py sets each scenario's language itself (en, ja)")
 @pytest.mark.parametrize("chat", CHATS)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.key)
 def test_actions_within_target(scenario: Scenario, chat: str, tmp_path: Path) -> None:

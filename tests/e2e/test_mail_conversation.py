@@ -24,9 +24,9 @@ import pytest
 from bot.app import build_service
 from bot.reply_address import ReplyAddresses
 from bot.settings import Settings
-from bot.updates import update_case
 from tests.dovecot import DOVECOT, Dovecot
 from tests.e2e.conftest import CASEBOT, EMAIL, Chat, Script, submitted
+from tests.e2e.pseudo import update_case
 from tests.mailreplies import MAIL_FROM, make_case, plain, reply
 from tests.smtpsink import SmtpSink
 

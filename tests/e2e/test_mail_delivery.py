@@ -15,6 +15,7 @@ from email.message import EmailMessage
 import pytest
 
 from store.uow import unit_of_work
+from tests.e2e import pseudo
 from tests.e2e.conftest import CASEBOT, EMAIL, Chat, Script, submitted
 from tests.smtpsink import SmtpSink
 
@@ -117,7 +118,7 @@ def test_sender_killed_mid_send_loses_nothing(chat: Chat, sink: SmtpSink) -> Non
     with unit_of_work(engine) as s:
         for i in range(8):
             s.outbox.queue(kind="update", to=f"u{i}@acme.example", subject=f"M{i}",
-                            body_text="x\n")
+                            body_text=pseudo.noted("x\n"))
         s.commit()
     sink.hold_at = 4  # the 4th mail's DATA hangs: the sender is mid-send when killed
     env = {**chat.env, "CASEBOT_SMTP_URL": sink.url, "CASEBOT_MAIL_LEASE_SECONDS": "1",

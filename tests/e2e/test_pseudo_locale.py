@@ -8,54 +8,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.i18n import PSEUDO, pseudo
 from bot.settings import Settings
-from bot.updates import update_case
-from flows.catalog import get_catalog
 from tests.e2e.conftest import EMAIL, Chat, Script
 from tests.e2e.fake_slack import give_profiles, link, slack_rig
 from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.pseudo import data_words, untranslated, update_case
 from tests.e2e.telegram_driver import BotRun, linked, quick_case
 from tests.e2e.test_telegram_conversation import arrived, inline_data, operator
 
-WRAPPED = re.compile(r"⟦[^⟦⟧]*⟧")
-# what is no text: numbers, sizes, dates, punctuation, list marks, the console's own marks
-NOT_WORDS = re.compile(r"[^A-Za-z]+|\b(?:KB|MB|UTC|JST|[A-Z]?\d+[a-z]*)\b")
-
-
-def untranslated(output: str, allowed: Iterable[str]) -> list[str]:
-    """The lines of `output` with words outside ⟦…⟧ that are not `allowed` (data)."""
-    keep = sorted({a for a in allowed if a}, key=len, reverse=True)
-    bad = []
-    for line in output.splitlines():
-        rest = line
-        while WRAPPED.search(rest):
-            rest = WRAPPED.sub(" ", rest)
-        for value in keep:
-            rest = rest.replace(value, " ")
-        if NOT_WORDS.sub("", rest):
-            bad.append(line)
-    return bad
-
-
-def data_words(*typed: str) -> list[str]:
-    """What may stay as it is: the values the customer typed (not the options they picked:
-    those are casebot's words), the catalog's names (products, their versions and settings,
-    systems, languages, passwords), the customer's email, the commands."""
-    cat = get_catalog()
-    return [*typed, *(p.name for p in cat.products),
-            *(v for p in cat.products for v in (*p.versions, *p.settings)),
-            *cat.operating_systems, *cat.languages, *cat.sample_passwords, EMAIL, "casebot",
-            *COMMANDS]
-
-
-COMMANDS = re.compile(r"/[a-z]+").findall(
-    "/newcase /cases /case /reply /profiles /myprofile /checkurl /reclassify /back /cancel "
-    "/language /help /attach /done")
+# These tests drive the pseudo-locale themselves and read its raw output (the rest of the suite
+# reads it back in English through tests/e2e/pseudo.py).
+pytestmark = pytest.mark.real_english("reads the raw pseudo-locale output itself")
 
 
 def test_a_product_case_in_the_pseudo_locale_shows_nothing_untranslated(chat: Chat) -> None:

@@ -9,10 +9,15 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from bot.i18n import PSEUDO, pseudo
 from tests.e2e.conftest import EMAIL, Chat, Script
 from tests.e2e.fake_slack import give_profiles, link, slack_rig
-from tests.e2e.test_pseudo_locale import data_words, shown_words, untranslated
+from tests.e2e.pseudo import data_words, untranslated
+from tests.e2e.test_pseudo_locale import shown_words
+
+pytestmark = pytest.mark.real_english("reads the raw pseudo-locale output itself")
 
 FEED = "url,host,rating,category\nhttps://evil.example.com/login,,Safe,Business/Economy\n"
 URLS = ["hxxps://evil[.]example[.]com/login", "hxxps://bücher[.]example/a",

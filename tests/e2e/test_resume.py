@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+from tests.e2e import pseudo
 from tests.e2e.conftest import EMAIL, Chat, Script, submitted
 from tests.zipfactory import make_aes_zip
 
@@ -28,7 +29,7 @@ class Live:
 
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         self.proc = proc
-        self.out = ""
+        self.raw = ""  # as the chat wrote it (the pseudo-locale: tests/e2e/pseudo.py)
         self.err = ""
         self.seen = 0
         self._lock = threading.Lock()
@@ -41,7 +42,13 @@ class Live:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             with self._lock:
-                self.out += line
+                self.raw += line
+        pseudo.seen(self.raw, "terminal stdout (live)")
+
+    @property
+    def out(self) -> str:
+        """What the chat wrote, read in English."""
+        return str(pseudo.english(self.raw))
 
     def _read_err(self) -> None:
         assert self.proc.stderr is not None
@@ -50,6 +57,7 @@ class Live:
                 self.err += line
 
     def send(self, *lines: str) -> Live:
+        pseudo.data(*lines)
         assert self.proc.stdin is not None
         self.proc.stdin.write("".join(f"{line}\n" for line in lines))
         self.proc.stdin.flush()
@@ -173,10 +181,11 @@ def test_eof_inside_a_multi_line_answer_sends_nothing(tmp_path: Path) -> None:
 
     def run(lines: list[str]) -> str:
         out = io.StringIO()
+        pseudo.data(*lines)
         code = ConsoleChat(Chat(service), who, stdin=io.StringIO("\n".join(lines) + "\n"),
                            stdout=out).run()
         assert code == 0
-        return out.getvalue()
+        return pseudo.seen(out.getvalue(), "terminal (in-process)")
 
     run(s.lines)
     again = run(["Whole answer", "."])

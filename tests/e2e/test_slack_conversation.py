@@ -20,12 +20,13 @@ from sqlmodel import select
 
 from adapters.slack.home import home_text
 from bot import replies
-from bot.updates import update_case
 from store.tables import CaseRef
 from store.uow import unit_of_work
+from tests.e2e import pseudo
 from tests.e2e.conftest import UPDATED_EN
 from tests.e2e.conftest import Chat as Home
 from tests.e2e.fake_slack import Call, Rig, give_profiles, link, slack_rig
+from tests.e2e.pseudo import update_case
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -192,7 +193,8 @@ def test_an_operator_file_reaches_the_thread(rig: Rig) -> None:
         case = s.cases.by_number(number)
         assert case is not None
         replies.operator_message(s, case, operator="op@vendor.example",
-                                 text="Please apply this hotfix.", files=[ref])
+                                 text=pseudo.noted("Please apply this hotfix."), files=[ref],
+                                 default_language=rig.service.default_language)
         s.commit()
     assert deliver(rig) == 1
     posted = rig.slack.in_thread("U1", parent)

@@ -16,7 +16,8 @@ from tests.e2e.conftest import UPDATED_EN, UPDATED_JA
 from tests.e2e.conftest import Chat as Home
 from tests.e2e.fake_slack import CODE, Rig, link, slack_rig
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.real_english(
+    "a test of the Japanese catalog, and of switching to English")]
 
 EMAIL = "kenji@acme.example"
 

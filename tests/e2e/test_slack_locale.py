@@ -12,7 +12,8 @@ import pytest
 from store.uow import unit_of_work
 from tests.e2e.fake_slack import Rig, link, slack_rig
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.real_english(
+    "a test of Slack's locale itself (ja-JP, en-US) and of switching")]
 
 
 @pytest.fixture

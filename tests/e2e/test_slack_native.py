@@ -13,7 +13,6 @@ import pytest
 from adapters.slack.home import home_text
 from bot.app import build_service
 from bot.processes import build_slack_bot
-from bot.updates import update_case
 from store.uow import unit_of_work
 from tests.e2e.fake_slack import (
     SECRET,
@@ -24,6 +23,7 @@ from tests.e2e.fake_slack import (
     link,
     slack_rig,
 )
+from tests.e2e.pseudo import update_case
 
 pytestmark = pytest.mark.timeout(60)
 

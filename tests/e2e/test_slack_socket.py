@@ -35,6 +35,8 @@ SCRUB = ("SLACK_", "CASEBOT_", "TELEGRAM_", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PR
 
 def start_app(home: Path, api_url: str, log: Path, **extra: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith(SCRUB)}
+    if os.environ.get("CASEBOT_DEFAULT_LANGUAGE"):  # the e2e suite's (tests/e2e/pseudo.py)
+        env["CASEBOT_DEFAULT_LANGUAGE"] = os.environ["CASEBOT_DEFAULT_LANGUAGE"]
     env.update(extra)
     # no signing secret: Socket Mode doesn't need one, and the CLI must not ask for it
     env.update(CASEBOT_HOME=str(home), SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN,

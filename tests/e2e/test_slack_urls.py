@@ -12,10 +12,10 @@ import pytest
 
 from adapters.slack import render as srn
 from bot.feeds import import_feed
-from bot.updates import update_case
 from flows.model import Choice, Inbound, Prompt
 from store.uow import unit_of_work
 from tests.e2e.fake_slack import Rig, link, make_profile, press_ephemeral, slack_rig
+from tests.e2e.pseudo import update_case
 
 URL = "https://shop.example.com/deals"
 FEED = f"url,host,rating,category\n{URL},,Safe,Business/Economy\n"

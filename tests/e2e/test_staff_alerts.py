@@ -50,6 +50,7 @@ WEB = "https://desk.example"
 def rig_with(tmp_path: Path, **staff: Any) -> Iterator[Rig]:
     """The Slack rig of fake_slack.slack_rig, with the staff alert settings given."""
     with FakeSlack() as fake:
+        fake.operator_channels.add(staff.get("staff_slack_channel") or "")
         settings = Settings(home=tmp_path / "home", slack_bot_token=BOT_TOKEN,
                             slack_signing_secret=SECRET, slack_api_url=fake.api_url,
                             slack_allowed_teams="T1", **staff)
@@ -236,6 +237,7 @@ def test_with_oauth_installs_the_staff_workspace_is_the_one_named(tmp_path: Path
     """Installed in two workspaces: alerts go out with CASEBOT_STAFF_SLACK_TEAM's bot token;
     without that setting `casebot slack` refuses to start, saying what to set."""
     with FakeSlack() as fake:
+        fake.operator_channels.add(STAFF_CHANNEL)
         oauth: dict[str, Any] = {"home": tmp_path / "home", "slack_signing_secret": SECRET,
                  "slack_client_id": "111.222", "slack_client_secret": "shh",
                  "slack_api_url": fake.api_url, "staff_slack_channel": STAFF_CHANNEL}

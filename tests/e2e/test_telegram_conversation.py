@@ -21,11 +21,12 @@ from typer.testing import CliRunner
 
 from bot import replies
 from bot.settings import Settings
-from bot.updates import update_case
 from flows.model import FileRef
 from store.tables import ChatNotice
 from store.uow import unit_of_work
+from tests.e2e import pseudo
 from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.pseudo import update_case
 from tests.e2e.telegram_driver import BotRun, TgUser, linked, quick_case
 
 pytestmark = pytest.mark.timeout(180)
@@ -57,8 +58,9 @@ def operator(run: BotRun, number: str, text: str, *, status: str | None = None,
     with unit_of_work(run.service.engine) as s:
         case = s.cases.by_number(number)
         assert case is not None
-        replies.operator_message(s, case, operator="cli:op", text=text, status=status,
-                                 files=list(files), internal=internal)
+        replies.operator_message(s, case, operator="cli:op", text=pseudo.noted(text),
+                                 status=status, files=list(files), internal=internal,
+                                 default_language=run.service.default_language)
         s.commit()
 
 

@@ -17,12 +17,12 @@ from sqlmodel import select
 
 from bot.protocol import Who
 from bot.settings import Settings
-from bot.updates import update_case
 from flows.model import Inbound
 from store.repositories.conversations import ConvRow
 from store.tables import ChatNotice, ProcessedEvent
 from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.pseudo import update_case
 from tests.e2e.telegram_driver import (
     SECRET,
     BotRun,

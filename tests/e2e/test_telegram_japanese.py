@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bot import replies
 from bot.settings import Settings
-from bot.updates import update_case
 from tests.e2e.conftest import UPDATED_EN, UPDATED_JA
 from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.pseudo import update_case
 from tests.e2e.telegram_driver import BotRun, case_json, linked
+
+pytestmark = pytest.mark.real_english("a test of the Japanese catalog, and of /language en")
 
 
 async def test_a_product_case_in_japanese_from_telegrams_language_code(

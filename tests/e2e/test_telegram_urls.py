@@ -11,10 +11,10 @@ from sqlmodel import select
 
 from bot.feeds import import_feed
 from bot.settings import Settings
-from bot.updates import update_case
 from store.tables import UrlCheck
 from store.uow import unit_of_work
 from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.pseudo import update_case
 from tests.e2e.telegram_driver import (
     BotRun,
     add_profile,
@@ -162,6 +162,8 @@ async def test_inline_query_rates_the_urls_among_words(fake: FakeTelegram, setti
     assert words == []
 
 
+@pytest.mark.real_english("only English answers are shared in Telegram's cache: needs an English "
+                          "default")
 async def test_inline_answers_follow_the_askers_language(fake: FakeTelegram, settings: Settings,
                                                          tmp_path: Path) -> None:
     """Telegram's inline answers in the asker's language_code (issue 27); only English ones

@@ -6,8 +6,9 @@ does not speak is passed."""
 from __future__ import annotations
 
 import pytest
+from babel.messages.pofile import read_po
 
-from bot.i18n import PSEUDO, choose, normal, pseudo, say
+from bot.i18n import DOMAIN, LOCALES, PSEUDO, choose, normal, pseudo, say, translator, unpseudo
 from flows.i18n import Msg, _, joined, ngettext
 
 
@@ -72,8 +73,32 @@ def test_plural_forms_follow_each_languages_rule() -> None:
 
 
 def test_the_pseudo_locale_keeps_placeholders_and_commands() -> None:
-    assert pseudo("Type /language {code}") == "⟦Týpé /language {code}⟧"
-    assert say(_("Type /language {code}", code="ja"), PSEUDO) == "⟦Týpé /language ja⟧"
+    assert pseudo("Type /language {code}") == "⟦Tẏpė /language {code}⟧"
+    assert say(_("Type /language {code}", code="ja"), PSEUDO) == "⟦Tẏpė /language ja⟧"
+
+
+def test_unpseudo_gives_back_the_english_of_every_message_in_the_catalog() -> None:
+    """The e2e suite runs in `en_XA` and reads what casebot said through `unpseudo`: for every
+    msgid (each plural form too) rendered in the pseudo-locale, it is the English again."""
+    with (LOCALES / "ja" / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as fh:
+        ids = [m.id for m in read_po(fh, locale="ja") if m.id]
+    t = translator(PSEUDO)
+    assert t is not None
+    assert len(ids) > 100
+    for msgid in ids:
+        forms: tuple[str, ...] = tuple(msgid) if not isinstance(msgid, str) else (msgid,)
+        for n, form in zip((1, 2), forms, strict=False):
+            shown = t.ngettext(forms[0], forms[-1], n) if len(forms) > 1 else t.gettext(form)
+            assert unpseudo(shown) == form
+
+
+def test_unpseudo_undoes_nested_messages_and_leaves_the_rest() -> None:
+    inner = _("Low")
+    shown = say(_("Severity: {s} for {who}", s=inner, who="José"), PSEUDO)
+    assert shown == "⟦Sėvėrɨtẏ: ⟦Lȯw⟧ fȯr José⟧"
+    assert unpseudo(shown) == "Severity: Low for José"  # data inside keeps its accents
+    assert unpseudo("Zoë said ⟦Hɨ⟧.") == "Zoë said Hi."
+    assert unpseudo("no brackets: Zoë") == "no brackets: Zoë"
 
 
 def test_japanese_sentences_are_joined_without_an_english_space() -> None:
