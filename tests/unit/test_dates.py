@@ -27,7 +27,7 @@ TOKYO = datetime(2026, 12, 12, 22, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 @pytest.mark.parametrize(("language", "text"), [
     ("en", "updated Dec 6, 2026, 10:49 PM UTC"),
     ("ja", "更新 2026年12月6日 22:49 UTC"),
-    (PSEUDO, "⟦üpdàtéd Dec 6, 2026, 10:49 PM UTC⟧"),  # formatted as English, template wrapped
+    (PSEUDO, "⟦ʉpdȧtėd Dec 6, 2026, 10:49 PM UTC⟧"),  # formatted as English, template wrapped
 ])
 def test_a_moment_in_each_language(language: str, text: str) -> None:
     assert say(_("updated {when}", when=Moment(EVENING)), language) == text
@@ -153,7 +153,7 @@ def test_the_confirmation_mail_and_case_view_in_japanese() -> None:
     ja = say(text, "ja")
     assert "変更作業の日時: 2026年12月12日 22:00 UTC+9～2026年12月13日 2:00 UTC+9" in ja
     assert "ご希望の連絡時間帯: 月～金 9:00～17:00 JST" in ja
-    assert "  2026年12月6日 22:49 UTC  Sam (operator, web)" in ja
+    assert "  2026年12月6日 22:49 UTC  Sam(サポート担当者、サポート窓口)" in ja
     html = mails.case_html(CASE, "ja")
     assert "<td>月～金 9:00～17:00 JST</td>" in html
     en = say(text, "en")
