@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -17,6 +18,9 @@ from bot.settings import Settings
 from store.tables import OutboxMail
 from store.uow import unit_of_work
 from tests.e2e.conftest import Chat, Script
+
+pytestmark = pytest.mark.real_english(
+    "tests which language a person gets: English (the default, /language en) is an outcome")
 
 DESK = "desk@support.example"
 ASKED = "Which agent build do you run?"

@@ -19,7 +19,8 @@ from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.telegram_driver import BotRun
 from tests.e2e.test_identity_goes_on import verify_after
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.timeout(90), pytest.mark.real_english(
+    "tests which language a person gets: English (after /language en) is an outcome it checks")]
 
 
 def japanese_account(service: Service) -> None:

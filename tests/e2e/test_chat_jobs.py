@@ -27,6 +27,7 @@ from bot.updates import reply_case
 from store.db import make_engine, upgrade
 from store.tables import ChatNotice
 from store.uow import unit_of_work
+from tests.e2e import pseudo
 from tests.e2e.fake_slack import BOT_TOKEN, FakeSlack
 from tests.e2e.fake_telegram import FakeTelegram
 
@@ -56,19 +57,20 @@ class Rig:
             contact = s.contacts.ensure(f"{external_id.replace(':', '.')}@acme.example")
             s.contacts.link_identity(contact, channel, external_id, chat_ref)
             case, _ = s.cases.create(contact, f"k-{external_id}", channel, {
-                "subject": "VPN client drops", "severity": severity})
+                "subject": pseudo.noted("VPN client drops"), "severity": severity})
             alerts.case_opened(s, case, self.service.staff)
             s.commit()
             return str(case.number)
 
     def reply(self, number: str, text: str) -> None:
         """What `casebot cases reply` and the console's reply form run."""
-        reply_case(self.service, number, actor="cli:op", text=text)
+        reply_case(self.service, number, actor="cli:op", text=pseudo.noted(text))
 
     def update(self, number: str, note: str) -> None:
         """`casebot cases update NUMBER --note …`, in a process of its own."""
         subprocess.run([sys.executable, "-m", "bot.cli", "cases", "update", number, "--note",
-                        note], env=self.env, cwd=ROOT, check=True, capture_output=True,
+                        pseudo.noted(note)], env=self.env, cwd=ROOT, check=True,
+                       capture_output=True,
                        timeout=60)
 
     def posts(self, channel: str, text: str) -> int:
