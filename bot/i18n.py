@@ -55,11 +55,18 @@ def choose(own: str | None, platform: str | None, account: str | None,
     or an operator's), the platform's (Slack's user locale, Telegram's language_code), their
     account's default (`casebot accounts language`), the deployment's default
     (CASEBOT_DEFAULT_LANGUAGE), English. A code casebot does not speak is passed over."""
-    for code in (own, platform, account, default):
+    return chosen(own, platform, account, default)[0]
+
+
+def chosen(own: str | None, platform: str | None, account: str | None,
+           default: str | None) -> tuple[str, str]:
+    """`choose` and which layer decided: "own", "platform", "account" or "default" (the
+    deployment's, or English when it says nothing), for the console's case page."""
+    for source, code in (("own", own), ("platform", platform), ("account", account)):
         found = normal(code)
         if found is not None:
-            return found
-    return ENGLISH
+            return found, source
+    return normal(default) or ENGLISH, "default"
 
 
 class Language:

@@ -277,11 +277,8 @@ def spoken(uow: UnitOfWork, case: Case, default: str = i18n.ENGLISH) -> tuple[st
     platform = None if i18n.normal(own) is not None else next(
         (ident.locale for ident in uow.contacts.identities_of(case.contact_id)
          if ident.channel == case.channel and ident.locale), None)
-    language = i18n.choose(own, platform, account, default)
-    for source, code in (("chosen", own), (case.channel, platform), ("account", account)):
-        if i18n.normal(code) is not None:
-            return language, source
-    return language, "default"
+    language, source = i18n.chosen(own, platform, account, default)
+    return language, {"own": "chosen", "platform": case.channel}.get(source, source)
 
 
 def reopen(uow: UnitOfWork, case: Case, *, author: str) -> None:
